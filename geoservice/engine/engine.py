@@ -1,0 +1,270 @@
+"""Engine over a loaded region: facilities snapped once, nearest, matrix, isochrones, all-node reach.
+
+Facility snaps are made when the engine is created (and again after a registry edit), never per
+request.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator
+
+import numpy as np
+
+from ..bundle.network import haversine_m
+from ..bundle.store import Region
+from .isochrone import isochrone_polygons
+from .router import DIRECTIONS, Router, Snap, SnapError
+
+__all__ = ["Engine", "SnapError", "QueryError", "DIRECTIONS"]
+
+
+class QueryError(ValueError):
+    """A query parameter is not valid; ``field`` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class FacilityIndex:
+    """Facilities of one network that lie on it, with their snaps."""
+
+    rows: np.ndarray          # positions in engine.facilities
+    snaps: list[Snap]
+
+
+def _kernel_dir(direction: str) -> str:
+    # travel "to" a facility = forward search from the point
+    return "from" if direction == "to" else "to"
+
+
+def route_length_m(coords: list[list[float]]) -> float:
+    c = np.asarray(coords, float)
+    if len(c) < 2:
+        return 0.0
+    return float(haversine_m(c[:-1, 0], c[:-1, 1], c[1:, 0], c[1:, 1]).sum())
+
+
+class Engine:
+    def __init__(self, region: Region, *, max_snap_m: dict[str, float] | None = None):
+        self.region = region
+        self.routers = {name: Router(net, (max_snap_m or {}).get(name)) for name, net in region.networks.items()}
+        self.set_facilities(region.facilities)
+
+    # ------------------------------------------------------------------ facilities
+    def set_facilities(self, facilities) -> None:
+        """Replace the facility table (e.g. after a registry edit) and re-snap it."""
+        self.facilities = facilities.reset_index(drop=True)
+        self._index: dict[str, FacilityIndex] = {}
+        self.unsnapped: dict[str, list[str]] = {}
+        lon = self.facilities.geometry.x.to_numpy() if len(self.facilities) else np.zeros(0)
+        lat = self.facilities.geometry.y.to_numpy() if len(self.facilities) else np.zeros(0)
+        for name, router in self.routers.items():
+            snaps = router.snap_many(lon, lat, strict=False) if len(lon) else []
+            ok = [i for i, s in enumerate(snaps) if s is not None]
+            self._index[name] = FacilityIndex(np.array(ok, np.int64), [snaps[i] for i in ok])
+            self.unsnapped[name] = [str(self.facilities.iloc[i]["id"]) for i, s in enumerate(snaps) if s is None]
+
+    def router_for(self, profile: str) -> Router:
+        for name, router in self.routers.items():
+            if profile in router.net.profiles:
+                return router
+        raise QueryError("profile", f"unknown profile {profile!r}; this region has {sorted(self.profiles)}")
+
+    @property
+    def profiles(self) -> list[str]:
+        return [p for r in self.routers.values() for p in r.net.profiles]
+
+    def select(self, profile: str, *, type: str | None = None, level: str | None = None,
+               capability: str | None = None, at: datetime | None = None,
+               ids: list[str] | None = None) -> FacilityIndex:
+        """Facilities on the profile's network matching the filters."""
+        router = self.router_for(profile)
+        idx = self._index[router.net.name]
+        fac = self.facilities
+        if len(idx.rows) == 0:
+            return idx
+        sub = fac.iloc[idx.rows]
+        keep = np.ones(len(sub), bool)
+        if type is not None:
+            keep &= (sub["type"] == type).to_numpy()
+        if level is not None:
+            levels = {s.strip() for s in str(level).split(",") if s.strip()}
+            keep &= sub["level"].isin(levels).to_numpy()
+        if capability is not None:
+            need = {s.strip() for s in str(capability).split(",") if s.strip()}
+            caps = sub["capabilities"].fillna("").map(lambda c: set(filter(None, str(c).split(","))))
+            keep &= caps.map(lambda c: need <= c).to_numpy()
+        if ids is not None:
+            keep &= sub["id"].astype(str).isin(set(ids)).to_numpy()
+        if at is not None:
+            from ..sources.opening_hours import is_open
+            hours = sub["opening_hours"] if "opening_hours" in sub else [None] * len(sub)
+            keep &= np.array([is_open(h if isinstance(h, str) else None, at) is not False for h in hours])
+        sel = np.flatnonzero(keep)
+        return FacilityIndex(idx.rows[sel], [idx.snaps[i] for i in sel])
+
+    # ------------------------------------------------------------------ queries
+    def snap(self, lon: float, lat: float, profile: str) -> Snap:
+        return self.router_for(profile).snap(lon, lat)
+
+    def nearest(self, lon: float, lat: float, *, type: str | None = None, k: int = 1,
+                profile: str = "drive", direction: str = "to", level: str | None = None,
+                capability: str | None = None, at: datetime | None = None,
+                max_minutes: float | None = None) -> dict:
+        """k nearest facilities by travel time, with route geometry, from/to a point."""
+        if direction not in DIRECTIONS:
+            raise QueryError("direction", f"direction must be one of {DIRECTIONS}")
+        if k < 1:
+            raise QueryError("k", "k must be at least 1")
+        router = self.router_for(profile)
+        origin = router.snap(lon, lat)
+        fidx = self.select(profile, type=type, level=level, capability=capability, at=at)
+        result = {"origin": {"lon": lon, "lat": lat, "snap_m": origin.dist_m,
+                             "snapped": [origin.lon, origin.lat]},
+                  "profile": profile, "direction": direction, "results": []}
+        if not fidx.snaps:
+            return result
+        kd = _kernel_dir(direction)
+        seeds = router.seeds(origin, profile, "from" if kd == "from" else "to")
+        targets = router.targets_for(fidx.snaps, profile, kd)
+        limit = max_minutes * 60 if max_minutes else np.inf
+        dist, _, pred, best, via = router.search(seeds.node, seeds.cost, profile=profile, direction=kd,
+                                                 targets=targets, k_stop=min(k, len(fidx.snaps)), limit=limit)
+        best = best.copy()
+        same = np.zeros(len(best), bool)
+        for j, s in enumerate(fidx.snaps):
+            if s.geom == origin.geom:
+                t = router.along_same_edge(origin, s, profile) if direction == "to" else \
+                    router.along_same_edge(s, origin, profile)
+                if t <= best[j]:
+                    best[j] = t; same[j] = True
+        order = [j for j in np.argsort(best, kind="stable") if np.isfinite(best[j])][:k]
+        for j in order:
+            row = self.facilities.iloc[int(fidx.rows[j])]
+            fs = fidx.snaps[j]
+            if direction == "to":
+                coords = router.route_coords(origin, fs, pred, int(via[j]), "from", bool(same[j]))
+            else:
+                coords = router.route_coords(fs, origin, pred, int(via[j]), "to", bool(same[j]))
+            result["results"].append({
+                "facility": _facility_dict(row),
+                "time_s": round(float(best[j]), 1),
+                "distance_m": round(route_length_m(coords), 1),
+                "snap_m": round(origin.dist_m, 1),
+                "facility_snap_m": round(fs.dist_m, 1),
+                "route": {"type": "LineString", "coordinates": [[round(x, 7), round(y, 7)] for x, y in coords]},
+            })
+        return result
+
+    def isochrones(self, lon: float, lat: float, minutes: list[float], *, profile: str = "drive",
+                   direction: str = "to") -> list[dict]:
+        """GeoJSON features, one per range (property ``minutes``), largest last."""
+        if direction not in DIRECTIONS:
+            raise QueryError("direction", f"direction must be one of {DIRECTIONS}")
+        if not minutes or any((not math.isfinite(m)) or m <= 0 or m > 240 for m in minutes):
+            raise QueryError("minutes", "minutes must be a list of numbers in (0, 240]")
+        router = self.router_for(profile)
+        snap = router.snap(lon, lat)
+        polys = isochrone_polygons(router, snap, minutes, profile=profile, direction=direction)
+        import shapely
+        return [{"type": "Feature", "geometry": shapely.geometry.mapping(p),
+                 "properties": {"minutes": m, "profile": profile, "direction": direction,
+                                "snap_m": round(snap.dist_m, 1)}}
+                for m, p in sorted(zip(minutes, polys), key=lambda t: t[0])]
+
+    def all_nearest(self, *, profile: str = "drive", direction: str = "to", type: str | None = None,
+                    level: str | None = None, capability: str | None = None, ids: list[str] | None = None,
+                    extra_points: list[tuple[float, float]] | None = None,
+                    limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """Per graph node: time to (``to``) or from (``from``) the nearest selected facility,
+        and that facility's row in ``self.facilities`` (-1 if none), in one multi-source pass.
+
+        ``extra_points`` adds hypothetical sites (what-if); their label is ``-2 - i``."""
+        router = self.router_for(profile)
+        fidx = self.select(profile, type=type, level=level, capability=capability, ids=ids)
+        snaps = list(fidx.snaps)
+        labels = list(fidx.rows)
+        if extra_points:
+            extra = router.snap_many([p[0] for p in extra_points], [p[1] for p in extra_points])
+            snaps += extra
+            labels += [-2 - i for i in range(len(extra))]
+        n = router.net.n_nodes
+        if not snaps:
+            return np.full(n, np.inf), np.full(n, -1, np.int64)
+        # patients travel to the facility: search backwards from the facility's "to" seeds
+        kd = "to" if direction == "to" else "from"
+        nodes, costs, labs = [], [], []
+        for s, lab in zip(snaps, labels):
+            sd = router.seeds(s, profile, kd)
+            nodes.extend(sd.node.tolist()); costs.extend(sd.cost.tolist()); labs.extend([lab] * len(sd.node))
+        dist, label, _, _, _ = router.search(np.array(nodes), np.array(costs), profile=profile,
+                                             direction=kd, seed_label=np.array(labs), limit=limit)
+        return dist, label
+
+    def matrix(self, origins: list[tuple[float, float]], destinations: list[tuple[float, float]], *,
+               profile: str = "drive", block: int = 64, threads: int = 2) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """Yield (origin index, times_s, distances_m placeholder) per origin, streamed in blocks.
+
+        Distances are network distances along the fastest route."""
+        router = self.router_for(profile)
+        osnaps = router.snap_many([o[0] for o in origins], [o[1] for o in origins])
+        dsnaps = router.snap_many([d[0] for d in destinations], [d[1] for d in destinations])
+        targets = router.targets_for(dsnaps, profile, "from")
+        lengths = router.net.edge_len
+
+        def row(i: int):
+            o = osnaps[i]
+            sd = router.seeds(o, profile, "from")
+            dist, _, pred, best, via = router.search(sd.node, sd.cost, profile=profile, direction="from",
+                                                     targets=targets, k_stop=len(dsnaps))
+            times = best.copy()
+            dists = np.empty(len(dsnaps))
+            for j, ds in enumerate(dsnaps):
+                same = False
+                if ds.geom == o.geom:
+                    t = router.along_same_edge(o, ds, profile)
+                    if t <= times[j]:
+                        times[j] = t; same = True
+                if not np.isfinite(times[j]):
+                    dists[j] = np.inf
+                    continue
+                dists[j] = self._route_distance(router, o, ds, pred, int(via[j]), same, lengths)
+            return i, times, dists
+
+        with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+            for start in range(0, len(osnaps), block):
+                yield from pool.map(row, range(start, min(start + block, len(osnaps))))
+
+    @staticmethod
+    def _route_distance(router: Router, o: Snap, d: Snap, pred, via: int, same: bool, lengths) -> float:
+        net = router.net
+        if same:
+            return abs(d.frac - o.frac) * float(net.geom_len[o.geom])
+        edges = router.path_edges(pred, via, "from")
+        total = float(lengths[edges].sum()) if edges else 0.0
+        start = int(net.edge_u[edges[0]]) if edges else via
+        glen_o = float(net.geom_len[o.geom]); glen_d = float(net.geom_len[d.geom])
+        total += (o.frac if start == int(net.geom_u[o.geom]) else 1 - o.frac) * glen_o
+        total += (d.frac if via == int(net.geom_u[d.geom]) else 1 - d.frac) * glen_d
+        return total
+
+
+def _facility_dict(row) -> dict:
+    out = {}
+    for k, v in row.items():
+        if k == "geometry":
+            continue
+        if isinstance(v, float) and not math.isfinite(v):
+            v = None
+        elif hasattr(v, "item"):
+            v = v.item()
+        out[k] = v
+    out["lon"] = round(float(row.geometry.x), 7)
+    out["lat"] = round(float(row.geometry.y), 7)
+    return out

@@ -1,0 +1,241 @@
+"""Compiled shortest-path kernels (numba) over the CSR arrays of a bundle network.
+
+One Dijkstra serves every query: several seeds with start costs and labels (multi-source
+nearest facility; a point snapped mid-edge seeds both edge ends), a time limit (isochrones),
+and targets with end costs plus an early stop once ``k_stop`` targets are final (k nearest,
+matrix rows). Binary heap with lazy deletion.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+INF = np.inf
+
+
+@njit(cache=True, nogil=True)
+def _push(hc, hn, size, c, n):
+    i = size
+    hc[i] = c
+    hn[i] = n
+    while i > 0:
+        p = (i - 1) >> 1
+        if hc[p] <= hc[i]:
+            break
+        hc[p], hc[i] = hc[i], hc[p]
+        hn[p], hn[i] = hn[i], hn[p]
+        i = p
+    return size + 1
+
+
+@njit(cache=True, nogil=True)
+def _pop(hc, hn, size):
+    c = hc[0]
+    n = hn[0]
+    size -= 1
+    if size > 0:
+        hc[0] = hc[size]
+        hn[0] = hn[size]
+        i = 0
+        while True:
+            l = 2 * i + 1
+            if l >= size:
+                break
+            m = l
+            r = l + 1
+            if r < size and hc[r] < hc[l]:
+                m = r
+            if hc[i] <= hc[m]:
+                break
+            hc[m], hc[i] = hc[i], hc[m]
+            hn[m], hn[i] = hn[i], hn[m]
+            i = m
+    return c, n, size
+
+
+@njit(cache=True, nogil=True)
+def dijkstra(ptr, adj_edge, adj_node, w, seed_node, seed_cost, seed_label, limit,
+             tgt_node, tgt_id, tgt_cost, n_tgt, k_stop):
+    """Return (dist, label, pred_edge, tgt_best, tgt_via).
+
+    ``adj_node[e]`` is the node reached over edge ``e`` (head for forward search, tail for
+    reverse search). ``tgt_best[j]`` is min over target entries of id j of dist[node] + cost,
+    ``tgt_via[j]`` the node it was reached through. Stops when the next node costs more than
+    ``limit`` or, if ``k_stop`` > 0, when ``k_stop`` targets are final.
+    """
+    n = len(ptr) - 1
+    dist = np.full(n, INF)
+    label = np.full(n, -1, np.int64)
+    pred = np.full(n, -1, np.int64)
+    done = np.zeros(n, np.bool_)
+    cap = len(adj_edge) + len(seed_node) + 1
+    hc = np.empty(cap, np.float64)
+    hn = np.empty(cap, np.int64)
+    size = 0
+    for i in range(len(seed_node)):
+        s = seed_node[i]
+        if seed_cost[i] < dist[s]:
+            dist[s] = seed_cost[i]
+            label[s] = seed_label[i]
+            size = _push(hc, hn, size, seed_cost[i], s)
+    # targets: first entry per node, entries sorted by node
+    tgt_best = np.full(n_tgt, INF)
+    tgt_via = np.full(n_tgt, -1, np.int64)
+    final = np.zeros(n_tgt, np.bool_)
+    n_final = 0
+    first = np.full(n, -1, np.int64) if len(tgt_node) > 0 else np.full(0, -1, np.int64)
+    for j in range(len(tgt_node) - 1, -1, -1):
+        first[tgt_node[j]] = j
+    pending = INF
+    while size > 0:
+        c, u, size = _pop(hc, hn, size)
+        if done[u]:
+            continue
+        if c > limit:
+            break
+        if k_stop > 0 and c >= pending:
+            pending = INF
+            for t in range(n_tgt):
+                if not final[t]:
+                    if tgt_best[t] <= c:
+                        final[t] = True
+                        n_final += 1
+                    elif tgt_best[t] < pending:
+                        pending = tgt_best[t]
+            if n_final >= k_stop:
+                break
+        done[u] = True
+        if len(first) > 0 and first[u] >= 0:
+            j = first[u]
+            while j < len(tgt_node) and tgt_node[j] == u:
+                t = tgt_id[j]
+                v = c + tgt_cost[j]
+                if v < tgt_best[t]:
+                    tgt_best[t] = v
+                    tgt_via[t] = u
+                    if v < pending and not final[t]:
+                        pending = v
+                j += 1
+        for k in range(ptr[u], ptr[u + 1]):
+            e = adj_edge[k]
+            v = adj_node[e]
+            nc = c + w[e]
+            if nc < dist[v]:
+                dist[v] = nc
+                label[v] = label[u]
+                pred[v] = e
+                size = _push(hc, hn, size, nc, v)
+    # nodes left in the heap beyond the limit keep tentative values: clear them
+    for i in range(n):
+        if not done[i]:
+            dist[i] = INF
+            label[i] = -1
+            pred[i] = -1
+    return dist, label, pred, tgt_best, tgt_via
+
+
+@njit(cache=True, nogil=True)
+def snap_points(px, py, x, y, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist):
+    """Nearest segment to each point: (segment start position, fraction along it, distance).
+
+    Ring search over the grid; stops once the ring is farther than the best hit. Points with
+    nothing within ``max_dist`` get position -1 and distance inf."""
+    m = len(px)
+    out_seg = np.full(m, -1, np.int64)
+    out_t = np.zeros(m)
+    out_d = np.full(m, INF)
+    max_ring = int(max_dist // cell) + 2
+    for i in range(m):
+        cx = int((px[i] - x0) // cell)
+        cy = int((py[i] - y0) // cell)
+        best = INF
+        bseg = -1
+        bt = 0.0
+        for r in range(max_ring + 1):
+            # distance from the point to the nearest cell of ring r is at least (r-1)*cell
+            if bseg >= 0 and (r - 1) * cell > best:
+                break
+            for gy in range(cy - r, cy + r + 1):
+                if gy < 0 or gy >= ny:
+                    continue
+                step = 1 if (gy == cy - r or gy == cy + r) else 2 * r
+                if step == 0:
+                    step = 1
+                gx = cx - r
+                while gx <= cx + r:
+                    if 0 <= gx < nx:
+                        c = gy * nx + gx
+                        for k in range(grid_ptr[c], grid_ptr[c + 1]):
+                            s = grid_seg[k]
+                            ax = x[s]
+                            ay = y[s]
+                            dx = x[s + 1] - ax
+                            dy = y[s + 1] - ay
+                            l2 = dx * dx + dy * dy
+                            t = 0.0
+                            if l2 > 0:
+                                t = ((px[i] - ax) * dx + (py[i] - ay) * dy) / l2
+                                t = min(1.0, max(0.0, t))
+                            qx = ax + t * dx - px[i]
+                            qy = ay + t * dy - py[i]
+                            d = (qx * qx + qy * qy) ** 0.5
+                            if d < best or (d == best and s < bseg):
+                                best = d
+                                bseg = s
+                                bt = t
+                    gx += step
+        if bseg >= 0 and best <= max_dist:
+            out_seg[i] = bseg
+            out_t[i] = bt
+            out_d[i] = best
+    return out_seg, out_t, out_d
+
+
+@njit(cache=True, nogil=True)
+def rasterize_reach(x, y, geom_a, geom_b, cumlen, g_list, g_t0, g_t1, g_tau, ranges,
+                    gx0, gy0, cell, nx, ny, origin_g, origin_f, origin_tf, origin_tb):
+    """Mark grid cells touched by the reached parts of geometries.
+
+    For geometry g with fraction f along it, the arrival time is
+    min(t0 + f*tau, t1 + (1-f)*tau) (t0/t1: time at its start/end node, inf when that direction
+    is not usable). On the origin's own geometry the point itself adds |f - f0| * tau_dir.
+    Returns a uint8 grid holding, per cell, the index of the smallest range reaching it
+    (255 = none)."""
+    grid = np.full((ny, nx), 255, np.uint8)
+    nr = len(ranges)
+    tmax = ranges[nr - 1]
+    half = cell / 2.0
+    for ii in range(len(g_list)):
+        g = g_list[ii]
+        a = geom_a[g]
+        b = geom_b[g]
+        L = cumlen[b] - cumlen[a]
+        tau = g_tau[ii]
+        for s in range(a, b):
+            sl = cumlen[s + 1] - cumlen[s]
+            ax = x[s]
+            ay = y[s]
+            dx = x[s + 1] - ax
+            dy = y[s + 1] - ay
+            plen = (dx * dx + dy * dy) ** 0.5
+            nstep = int(plen / half) + 1
+            for k in range(nstep + 1):
+                q = k / nstep
+                f = (cumlen[s] - cumlen[a] + q * sl) / L if L > 0 else 0.0
+                t = min(g_t0[ii] + f * tau, g_t1[ii] + (1.0 - f) * tau)
+                if g == origin_g:
+                    if f >= origin_f:
+                        t = min(t, (f - origin_f) * origin_tf)
+                    else:
+                        t = min(t, (origin_f - f) * origin_tb)
+                if t > tmax:
+                    continue
+                r = 0
+                while ranges[r] < t:
+                    r += 1
+                cx = int((ax + q * dx - gx0) // cell)
+                cy = int((ay + q * dy - gy0) // cell)
+                if 0 <= cx < nx and 0 <= cy < ny and grid[cy, cx] > r:
+                    grid[cy, cx] = r
+    return grid

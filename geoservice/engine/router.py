@@ -1,0 +1,254 @@
+"""Snapping, one-to-many and many-to-one travel times and routes on one bundle network.
+
+Direction: ``"from"`` is travel leaving the point (ambulance out of a station), ``"to"`` is
+travel arriving at the point (patient to hospital); "to" runs Dijkstra on the reversed graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pyproj import Transformer
+
+from ..bundle.network import Network
+from . import kernels
+
+DIRECTIONS = ("to", "from")
+DEFAULT_MAX_SNAP_M = {"drive": 1000.0, "walk": 300.0}
+
+
+class SnapError(ValueError):
+    """A point is too far from the road network."""
+
+    def __init__(self, message: str, distance_m: float | None, index: int | None = None):
+        super().__init__(message)
+        self.distance_m = distance_m
+        self.index = index
+
+
+@dataclass(frozen=True)
+class Snap:
+    geom: int          # undirected geometry id
+    frac: float        # 0..1 along the geometry (by length)
+    dist_m: float      # straight-line distance from the query point to the road
+    x: float
+    y: float
+    lon: float
+    lat: float
+
+
+@dataclass
+class Seeds:
+    node: np.ndarray
+    cost: np.ndarray
+
+
+class Router:
+    def __init__(self, net: Network, max_snap_m: float | None = None):
+        self.net = net
+        self.max_snap_m = max_snap_m if max_snap_m is not None else DEFAULT_MAX_SNAP_M.get(net.name, 1000.0)
+        self._fwd = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
+        self._inv = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
+        x0, y0, cell, nx, ny = net.grid_meta
+        self._grid = (float(x0), float(y0), float(cell), int(nx), int(ny))
+
+    # ---------------------------------------------------------------- snapping
+    def to_xy(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self._fwd.transform(np.asarray(lon, float), np.asarray(lat, float))
+        return np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+
+    def snap_many(self, lon, lat, *, max_snap_m: float | None = None, strict: bool = True) -> list[Snap | None]:
+        """Snap points to the nearest road segment (not just node).
+
+        With ``strict`` a point beyond ``max_snap_m`` raises :class:`SnapError` naming its distance;
+        otherwise it yields None."""
+        limit = self.max_snap_m if max_snap_m is None else max_snap_m
+        px, py = self.to_xy(lon, lat)
+        net = self.net
+        x0, y0, cell, nx, ny = self._grid
+        seg, t, d = kernels.snap_points(px, py, net.x, net.y, net.grid_ptr, net.grid_seg,
+                                        x0, y0, cell, nx, ny, limit)
+        out: list[Snap | None] = []
+        far = np.flatnonzero(seg < 0)
+        if strict and len(far):
+            i = int(far[0])
+            # measure how far the point really is, for the message
+            _, _, d2 = kernels.snap_points(px[i:i + 1], py[i:i + 1], net.x, net.y, net.grid_ptr,
+                                           net.grid_seg, x0, y0, cell, nx, ny, 1e7)
+            dist = float(d2[0]) if np.isfinite(d2[0]) else None
+            where = f"point {i} " if len(px) > 1 else "point "
+            raise SnapError(
+                f"{where}({np.atleast_1d(lon)[i]:.6f}, {np.atleast_1d(lat)[i]:.6f}) is "
+                f"{dist:.0f} m from the nearest {net.name} road; the limit is {limit:.0f} m"
+                if dist is not None else f"{where}is outside the {net.name} network",
+                dist, i)
+        sx = net.x[np.maximum(seg, 0)] + t * (net.x[np.maximum(seg, 0) + 1] - net.x[np.maximum(seg, 0)])
+        sy = net.y[np.maximum(seg, 0)] + t * (net.y[np.maximum(seg, 0) + 1] - net.y[np.maximum(seg, 0)])
+        slon, slat = self._inv.transform(sx, sy)
+        slon = np.atleast_1d(slon); slat = np.atleast_1d(slat)
+        for i in range(len(px)):
+            s = int(seg[i])
+            if s < 0:
+                out.append(None)
+                continue
+            g = int(net.seg_geom[s])
+            a, b = int(net.geom_a[g]), int(net.geom_b[g])
+            L = net.cumlen[b] - net.cumlen[a]
+            along = net.cumlen[s] - net.cumlen[a] + t[i] * (net.cumlen[s + 1] - net.cumlen[s])
+            frac = float(along / L) if L > 0 else 0.0
+            out.append(Snap(g, min(max(frac, 0.0), 1.0), float(d[i]), float(sx[i]), float(sy[i]),
+                            float(slon[i]), float(slat[i])))
+        return out
+
+    def snap(self, lon: float, lat: float, *, max_snap_m: float | None = None) -> Snap:
+        return self.snap_many([lon], [lat], max_snap_m=max_snap_m)[0]  # type: ignore[return-value]
+
+    # ---------------------------------------------------------------- seeds
+    def _edge_times(self, snap: Snap, profile: str) -> tuple[int, int, float, float]:
+        w = self.net.times(profile)
+        ef = int(self.net.geom_fwd[snap.geom]); eb = int(self.net.geom_bwd[snap.geom])
+        tf = float(w[ef]) if ef >= 0 else np.inf
+        tb = float(w[eb]) if eb >= 0 else np.inf
+        return ef, eb, tf, tb
+
+    def seeds(self, snap: Snap, profile: str, direction: str) -> Seeds:
+        """Graph nodes next to a snapped point, with the time between node and point.
+
+        direction "from": nodes reachable from the point (forward search starts there);
+        direction "to": nodes from which the point is reached (reverse search starts there)."""
+        net = self.net
+        u, v = int(net.geom_u[snap.geom]), int(net.geom_v[snap.geom])
+        ef, eb, tf, tb = self._edge_times(snap, profile)
+        f = snap.frac
+        nodes, costs = [], []
+        if direction == "from":
+            if ef >= 0:
+                nodes.append(v); costs.append((1 - f) * tf)
+            if eb >= 0:
+                nodes.append(u); costs.append(f * tb)
+        else:
+            if ef >= 0:
+                nodes.append(u); costs.append(f * tf)
+            if eb >= 0:
+                nodes.append(v); costs.append((1 - f) * tb)
+        return Seeds(np.array(nodes, np.int64), np.array(costs, float))
+
+    def along_same_edge(self, a: Snap, b: Snap, profile: str) -> float:
+        """Time from ``a`` to ``b`` when both lie on one geometry, without leaving it."""
+        if a.geom != b.geom:
+            return np.inf
+        _, _, tf, tb = self._edge_times(a, profile)
+        if b.frac >= a.frac:
+            return (b.frac - a.frac) * tf
+        return (a.frac - b.frac) * tb
+
+    # ---------------------------------------------------------------- searches
+    def _csr(self, direction: str):
+        net = self.net
+        if direction == "from":
+            return net.out_ptr, net.out_edge, net.edge_v
+        if direction == "to":
+            return net.in_ptr, net.in_edge, net.edge_u
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+
+    def search(self, seed_node, seed_cost, *, profile: str, direction: str,
+               seed_label=None, limit: float = np.inf, targets: tuple | None = None, k_stop: int = 0):
+        """Run the kernel. ``direction`` "from" follows edges forward from the seeds; "to" runs
+        backwards, so dist[n] is the time from n to the nearest seed."""
+        ptr, adj, other = self._csr(direction)
+        w = self.net.times(profile)
+        seed_node = np.asarray(seed_node, np.int64)
+        seed_cost = np.asarray(seed_cost, float)
+        seed_label = np.zeros(len(seed_node), np.int64) if seed_label is None else np.asarray(seed_label, np.int64)
+        if targets is None:
+            tn = np.zeros(0, np.int64); ti = np.zeros(0, np.int64); tc = np.zeros(0); nt = 0
+        else:
+            tn, ti, tc, nt = targets
+            order = np.argsort(tn, kind="stable")
+            tn, ti, tc = tn[order], ti[order], tc[order]
+        return kernels.dijkstra(ptr, adj, other, w, seed_node, seed_cost, seed_label, float(limit),
+                                tn, ti, tc, int(nt), int(k_stop))
+
+    def targets_for(self, snaps: list[Snap], profile: str, direction: str):
+        """Target entries so that a search in ``direction`` reaches each snapped point.
+
+        A forward ("from") search arrives at points via their "to" seeds, and vice versa."""
+        opposite = "to" if direction == "from" else "from"
+        tn, ti, tc = [], [], []
+        for j, s in enumerate(snaps):
+            sd = self.seeds(s, profile, opposite)
+            tn.extend(sd.node.tolist()); tc.extend(sd.cost.tolist()); ti.extend([j] * len(sd.node))
+        return (np.array(tn, np.int64), np.array(ti, np.int64), np.array(tc, float), len(snaps))
+
+    # ---------------------------------------------------------------- routes
+    def path_edges(self, pred: np.ndarray, node: int, direction: str) -> list[int]:
+        """Edges from the search seed to ``node``, in travel order."""
+        net = self.net
+        edges = []
+        n = node
+        guard = len(pred) + 1
+        while pred[n] >= 0 and guard:
+            e = int(pred[n])
+            edges.append(e)
+            n = int(net.edge_u[e]) if direction == "from" else int(net.edge_v[e])
+            guard -= 1
+        if direction == "from":
+            edges.reverse()
+        return edges
+
+    def edge_coords(self, e: int) -> np.ndarray:
+        net = self.net
+        g = int(net.edge_geom[e])
+        a, b = int(net.geom_a[g]), int(net.geom_b[g])
+        c = np.column_stack([net.lon[a:b + 1], net.lat[a:b + 1]])
+        return c[::-1] if net.edge_rev[e] else c
+
+    def partial_coords(self, snap: Snap, f0: float, f1: float) -> np.ndarray:
+        """Coordinates along ``snap.geom`` from fraction f0 to f1 (either order)."""
+        net = self.net
+        g = snap.geom
+        a, b = int(net.geom_a[g]), int(net.geom_b[g])
+        L = net.cumlen[b] - net.cumlen[a]
+        lo, hi = min(f0, f1), max(f0, f1)
+        along = (net.cumlen[a:b + 1] - net.cumlen[a]) / (L if L > 0 else 1.0)
+        xs = np.interp([lo, hi], along, net.lon[a:b + 1])
+        ys = np.interp([lo, hi], along, net.lat[a:b + 1])
+        inner = (along > lo) & (along < hi)
+        c = np.vstack([[xs[0], ys[0]], np.column_stack([net.lon[a:b + 1][inner], net.lat[a:b + 1][inner]]),
+                       [xs[1], ys[1]]])
+        return c if f0 <= f1 else c[::-1]
+
+    def route_coords(self, origin: Snap, dest: Snap, pred: np.ndarray, via_node: int,
+                     direction: str, same_edge: bool) -> list[list[float]]:
+        """Route geometry in travel order (origin to destination as the traveller drives).
+
+        For direction "from" the search ran from ``origin``; for "to" it ran backwards from
+        ``dest``, and ``via_node`` is the node where the other end joined the search tree."""
+        net = self.net
+        if same_edge:
+            return self.partial_coords(origin, origin.frac, dest.frac).tolist()
+        if direction == "from":
+            edges = self.path_edges(pred, via_node, "from")
+            start_node = int(net.edge_u[edges[0]]) if edges else via_node
+            end_node = via_node
+            first_snap, last_snap = origin, dest
+        else:
+            edges = self.path_edges(pred, via_node, "to")
+            start_node = via_node
+            end_node = int(net.edge_v[edges[-1]]) if edges else via_node
+            first_snap, last_snap = origin, dest
+        parts = [self._to_node(first_snap, start_node)]
+        parts += [self.edge_coords(e) for e in edges]
+        parts.append(self._from_node(last_snap, end_node))
+        coords = np.vstack(parts)
+        keep = np.ones(len(coords), bool)
+        keep[1:] = np.any(np.abs(np.diff(coords, axis=0)) > 0, axis=1)
+        return coords[keep].tolist()
+
+    def _to_node(self, snap: Snap, node: int) -> np.ndarray:
+        """Along the snapped geometry from the point to one of its end nodes."""
+        return self.partial_coords(snap, snap.frac, 0.0 if node == int(self.net.geom_u[snap.geom]) else 1.0)
+
+    def _from_node(self, snap: Snap, node: int) -> np.ndarray:
+        return self.partial_coords(snap, 0.0 if node == int(self.net.geom_u[snap.geom]) else 1.0, snap.frac)

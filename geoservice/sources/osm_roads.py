@@ -1,0 +1,196 @@
+"""Stream the roads of a local OSM file into flat arrays (no osmnx, no per-node Python objects kept).
+
+Reads .osm, .osm.pbf, .osm.gz and .osm.bz2 with pyosmium. Node locations are resolved by
+libosmium's location index in one pass. Ways that reference nodes missing from a clipped
+extract are split at the gap, and the loss is reported rather than raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .speeds import CLASS_INDEX, DRIVE_CLASSES, WALK_CLASSES, parse_maxspeed
+
+log = logging.getLogger(__name__)
+
+OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.gz", ".osm.bz2", ".osm.xml")
+FLAG_DRIVE = 1
+FLAG_WALK = 2
+
+
+class OSMReadError(ValueError):
+    """The OSM file cannot be used; the message names the file and what to do."""
+
+
+@dataclass
+class RawWays:
+    """Road ways as flat arrays: way ``i`` uses positions ``ptr[i]:ptr[i+1]``."""
+
+    way_id: np.ndarray          # int64
+    way_class: np.ndarray       # uint8 index into ROAD_CLASSES
+    way_oneway: np.ndarray      # int8: 0 both ways, 1 forward only, -1 backward only
+    way_maxspeed: np.ndarray    # float32 km/h, NaN when absent or unusable
+    way_flags: np.ndarray       # uint8 bit set of FLAG_DRIVE / FLAG_WALK
+    way_name: list[str]
+    ptr: np.ndarray             # int64, len(ways) + 1
+    ref: np.ndarray             # int64 node ids
+    lon: np.ndarray             # float64
+    lat: np.ndarray             # float64
+    osm_timestamp: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    warnings: list[str] = field(default_factory=list)
+    missing_refs: int = 0
+
+
+def check_osm_path(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise OSMReadError(f"OSM file not found: {p} (give a local .osm, .osm.pbf, .osm.gz or .osm.bz2 file)")
+    if not p.name.lower().endswith(OSM_SUFFIXES):
+        raise OSMReadError(f"unsupported OSM file type: {p.name} (expected .osm, .osm.pbf, .osm.gz or .osm.bz2)")
+    return p
+
+
+def _drive_ok(tags) -> bool:
+    if tags.get("area") == "yes":
+        return False
+    if tags.get("motor_vehicle") == "no" or tags.get("motorcar") == "no":
+        return False
+    if tags.get("access") in ("no", "private") and tags.get("motor_vehicle") not in ("yes", "designated") \
+            and tags.get("motorcar") not in ("yes", "designated"):
+        return False
+    if tags.get("service") in ("parking_aisle", "driveway", "private", "emergency_access"):
+        return False
+    return True
+
+
+def _walk_ok(tags) -> bool:
+    if tags.get("area") == "yes":
+        return False
+    foot = tags.get("foot")
+    if foot in ("no", "private"):
+        return False
+    if tags.get("access") in ("no", "private") and foot not in ("yes", "designated", "permissive"):
+        return False
+    return True
+
+
+def _oneway(tags, hw: str) -> int:
+    v = (tags.get("oneway") or "").lower()
+    if v in ("yes", "true", "1"):
+        return 1
+    if v in ("-1", "reverse"):
+        return -1
+    if v in ("no", "false", "0", "reversible", "alternating"):
+        return 0
+    if tags.get("junction") in ("roundabout", "circular") or hw == "motorway":
+        return 1
+    return 0
+
+
+def read_osm_roads(path: str | os.PathLike, *, progress=None) -> RawWays:
+    """Stream highway ways of ``path`` into :class:`RawWays`.
+
+    ``progress`` is an optional callable taking the number of ways read so far.
+    """
+    try:
+        import osmium
+    except ImportError as exc:  # pragma: no cover - osmium is a hard dependency
+        raise ImportError("reading OSM files needs pyosmium: pip install osmium") from exc
+    p = check_osm_path(path)
+
+    way_id = array("q"); way_class = array("B"); way_oneway = array("b")
+    way_max = array("f"); way_flags = array("B"); names: list[str] = []
+    ptr = array("q", [0]); refs = array("q"); lons = array("d"); lats = array("d")
+    missing = 0
+    split_ways = 0
+    newest = None
+    nan = float("nan")
+    try:
+        header = osmium.io.Reader(str(p), osmium.osm.osm_entity_bits.NOTHING).header()
+        stamp = header.get("osmosis_replication_timestamp") or None
+        box = header.box()
+        bbox = (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat) \
+            if box.valid() else None
+        fp = (osmium.FileProcessor(str(p)).with_locations()
+              .with_filter(osmium.filter.KeyFilter("highway"))
+              .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY)))
+        count = 0
+        for w in fp:
+            tags = w.tags
+            hw = tags.get("highway")
+            if hw not in CLASS_INDEX:
+                continue
+            flags = (FLAG_DRIVE if hw in DRIVE_CLASSES and _drive_ok(tags) else 0) | \
+                    (FLAG_WALK if hw in WALK_CLASSES and _walk_ok(tags) else 0)
+            if not flags:
+                continue
+            ts = w.timestamp
+            if ts is not None and ts.year > 1970 and (newest is None or ts > newest):
+                newest = ts
+            ms = parse_maxspeed(tags.get("maxspeed"))
+            attrs = (w.id, CLASS_INDEX[hw], _oneway(tags, hw), nan if ms is None else ms,
+                     flags, tags.get("name") or tags.get("ref") or "")
+            run_r: list[int] = []; run_x: list[float] = []; run_y: list[float] = []
+            pieces = 0
+            for n in w.nodes:
+                loc = n.location
+                if loc.valid():
+                    run_r.append(n.ref); run_x.append(loc.lon); run_y.append(loc.lat)
+                    continue
+                missing += 1
+                if len(run_r) >= 2:
+                    pieces += 1
+                    _emit(attrs, run_r, run_x, run_y, way_id, way_class, way_oneway, way_max,
+                          way_flags, names, ptr, refs, lons, lats)
+                run_r, run_x, run_y = [], [], []
+            if len(run_r) >= 2:
+                pieces += 1
+                _emit(attrs, run_r, run_x, run_y, way_id, way_class, way_oneway, way_max,
+                      way_flags, names, ptr, refs, lons, lats)
+            if pieces != 1:
+                split_ways += 1
+            count += 1
+            if progress is not None and count % 50_000 == 0:
+                progress(count)
+    except RuntimeError as exc:
+        raise OSMReadError(f"cannot read OSM file {p.name}: {exc}") from exc
+
+    warnings = []
+    if missing:
+        warnings.append(f"{missing} node references of {split_ways} ways point to nodes missing from "
+                        f"{p.name} (clipped extract?); those ways were cut at the gaps")
+        for w_ in warnings:
+            log.warning(w_)
+    if newest is not None and not stamp:
+        stamp = newest.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if len(way_id) == 0:
+        raise OSMReadError(f"no usable highway ways in {p.name}: is it a road extract?")
+    return RawWays(
+        way_id=np.frombuffer(way_id, dtype=np.int64).copy(),
+        way_class=np.frombuffer(way_class, dtype=np.uint8).copy(),
+        way_oneway=np.frombuffer(way_oneway, dtype=np.int8).copy(),
+        way_maxspeed=np.frombuffer(way_max, dtype=np.float32).copy(),
+        way_flags=np.frombuffer(way_flags, dtype=np.uint8).copy(),
+        way_name=names,
+        ptr=np.frombuffer(ptr, dtype=np.int64).copy(),
+        ref=np.frombuffer(refs, dtype=np.int64).copy(),
+        lon=np.frombuffer(lons, dtype=np.float64).copy(),
+        lat=np.frombuffer(lats, dtype=np.float64).copy(),
+        osm_timestamp=stamp, bbox=bbox, warnings=warnings, missing_refs=missing,
+    )
+
+
+def _emit(attrs, rr, xx, yy, way_id, way_class, way_oneway, way_max, way_flags, names, ptr,
+          refs, lons, lats) -> None:
+    wid, cls, ow, ms, flags, name = attrs
+    way_id.append(wid); way_class.append(cls); way_oneway.append(ow); way_max.append(ms)
+    way_flags.append(flags); names.append(name)
+    refs.extend(rr); lons.extend(xx); lats.extend(yy)
+    ptr.append(len(refs))

@@ -181,6 +181,7 @@ class Engine:
     def all_nearest(self, *, profile: str = "drive", direction: str = "to", type: str | None = None,
                     level: str | None = None, capability: str | None = None, ids: list[str] | None = None,
                     extra_points: list[tuple[float, float]] | None = None,
+                    exclude_ids: list[str] | None = None, scenario: str | dict | None = None,
                     limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
         """Per graph node: time to (``to``) or from (``from``) the nearest selected facility,
         and that facility's row in ``self.facilities`` (-1 if none), in one multi-source pass.
@@ -188,8 +189,10 @@ class Engine:
         ``extra_points`` adds hypothetical sites (what-if); their label is ``-2 - i``."""
         router = self.router_for(profile)
         fidx = self.select(profile, type=type, level=level, capability=capability, ids=ids)
-        snaps = list(fidx.snaps)
-        labels = list(fidx.rows)
+        pairs = [(s, r) for s, r in zip(fidx.snaps, fidx.rows)
+                 if not exclude_ids or str(self.facilities.iloc[int(r)]["id"]) not in set(exclude_ids)]
+        snaps = [p[0] for p in pairs]
+        labels = [int(p[1]) for p in pairs]
         if extra_points:
             extra = router.snap_many([p[0] for p in extra_points], [p[1] for p in extra_points])
             snaps += extra
@@ -204,7 +207,8 @@ class Engine:
             sd = router.seeds(s, profile, kd)
             nodes.extend(sd.node.tolist()); costs.extend(sd.cost.tolist()); labs.extend([lab] * len(sd.node))
         dist, label, _, _, _ = router.search(np.array(nodes), np.array(costs), profile=profile,
-                                             direction=kd, seed_label=np.array(labs), limit=limit)
+                                             direction=kd, seed_label=np.array(labs), limit=limit,
+                                             weights=router.weights(profile, scenario))
         return dist, label
 
     def matrix(self, origins: list[tuple[float, float]], destinations: list[tuple[float, float]], *,

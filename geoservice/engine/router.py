@@ -47,6 +47,7 @@ class Seeds:
 class Router:
     def __init__(self, net: Network, max_snap_m: float | None = None):
         self.net = net
+        self._scenario_cache: dict[tuple, np.ndarray] = {}
         self.max_snap_m = max_snap_m if max_snap_m is not None else DEFAULT_MAX_SNAP_M.get(net.name, 1000.0)
         self._fwd = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
         self._inv = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
@@ -143,6 +144,31 @@ class Router:
             return (b.frac - a.frac) * tf
         return (a.frac - b.frac) * tb
 
+    def weights(self, profile: str, scenario: str | dict | None = None) -> np.ndarray:
+        """Edge times of ``profile`` under a time-band scenario (name in SCENARIOS or a
+        {road class: multiplier} table). Cached per scenario."""
+        from ..sources.speeds import CLASS_INDEX, SCENARIOS
+
+        base = self.net.times(profile)
+        if scenario is None or scenario == "free_flow":
+            return base
+        if isinstance(scenario, str):
+            if scenario not in SCENARIOS:
+                raise ValueError(f"unknown scenario {scenario!r}; choose one of {sorted(SCENARIOS)} or give a table")
+            table = SCENARIOS[scenario]
+        else:
+            table = dict(scenario)
+        key = (profile, tuple(sorted(table.items())))
+        if key not in self._scenario_cache:
+            factor = np.ones(len(CLASS_INDEX))
+            for cls, f in table.items():
+                if cls not in CLASS_INDEX or not (0 < float(f) < 100):
+                    raise ValueError(f"bad congestion entry {cls!r}: {f!r} (road class with a factor in (0, 100))")
+                factor[CLASS_INDEX[cls]] = float(f)
+            cls_of_edge = self.net.way_class[self.net.geom_way[self.net.edge_geom]]
+            self._scenario_cache[key] = base * factor[cls_of_edge]
+        return self._scenario_cache[key]
+
     # ---------------------------------------------------------------- searches
     def _csr(self, direction: str):
         net = self.net
@@ -153,11 +179,12 @@ class Router:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
 
     def search(self, seed_node, seed_cost, *, profile: str, direction: str,
-               seed_label=None, limit: float = np.inf, targets: tuple | None = None, k_stop: int = 0):
+               seed_label=None, limit: float = np.inf, targets: tuple | None = None, k_stop: int = 0,
+               weights: np.ndarray | None = None):
         """Run the kernel. ``direction`` "from" follows edges forward from the seeds; "to" runs
         backwards, so dist[n] is the time from n to the nearest seed."""
         ptr, adj, other = self._csr(direction)
-        w = self.net.times(profile)
+        w = self.net.times(profile) if weights is None else weights
         seed_node = np.asarray(seed_node, np.int64)
         seed_cost = np.asarray(seed_cost, float)
         seed_label = np.zeros(len(seed_node), np.int64) if seed_label is None else np.asarray(seed_label, np.int64)

@@ -129,3 +129,16 @@ DEFAULT_PROFILES: dict[str, Profile] = {
     "ambulance": Profile("ambulance", "drive", factors=AMBULANCE_FACTORS, max_kmh=120.0),
     "walk": Profile("walk", "walk", fixed_kmh=WALK_SPEED_KMH, use_maxspeed=False),
 }
+
+
+# Time-band scenarios: travel-time multipliers per road class (1.0 = free flow). "peak" follows
+# the usual picture of Chinese city rush hours, where arterials lose most (AMap/Gaode reports give
+# peak congestion indices of about 1.5-2.0 in large cities); a custom table can be passed instead.
+SCENARIOS: dict[str, dict[str, float]] = {
+    "free_flow": {},
+    "off_peak": {"primary": 1.1, "secondary": 1.1, "tertiary": 1.05, "trunk": 1.05},
+    "peak": {"motorway": 1.3, "motorway_link": 1.4, "trunk": 1.5, "trunk_link": 1.5,
+             "primary": 1.7, "primary_link": 1.7, "secondary": 1.6, "secondary_link": 1.6,
+             "tertiary": 1.4, "tertiary_link": 1.4, "unclassified": 1.2, "residential": 1.2,
+             "living_street": 1.1, "road": 1.2, "service": 1.1},
+}

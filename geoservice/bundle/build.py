@@ -62,8 +62,9 @@ def basemap_layers(drive: Network, walk: Network | None = None) -> dict:
 def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Path, dict]] | None = None,
                  name: str | None = None, profiles: dict[str, Profile] | None = None,
                  osm_pois: bool = True, networks: tuple[str, ...] = ("drive", "walk"),
-                 quiet: bool = False) -> Path:
-    """Build a bundle. ``facilities`` is a list of (file, read options) for read_facilities."""
+                 quiet: bool = False, population=None) -> Path:
+    """Build a bundle. ``facilities`` is a list of (file, read options) for read_facilities.
+    ``population``: a sources.population.PopulationSpec spread onto the networks into extra/."""
     import geopandas as gpd
     import pandas as pd
 
@@ -141,6 +142,15 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
     }
     progress("writing bundle")
     basemap = basemap_layers(drive)
-    path = write_bundle(Path(out), meta=meta, networks=nets, facilities=fac, basemap=basemap)
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmpdir:
+        extra = None
+        if population is not None:
+            from .population import population_extra_files
+            progress("spreading population onto the networks")
+            extra = population_extra_files(population, nets, Path(tmpdir))
+            meta["population"] = population.to_meta()
+        path = write_bundle(Path(out), meta=meta, networks=nets, facilities=fac, basemap=basemap,
+                            extra_files=extra)
     progress(f"bundle written to {path}")
     return path

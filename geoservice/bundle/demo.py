@@ -28,9 +28,12 @@ DEFAULT_DEMO = "andorra"
 
 
 def build_demo(name: str, data_dir: Path, regions_dir: Path, *, quiet: bool = False) -> Path:
+    from ..sources.population import DEMO_POPULATION, demo_population
+
     d = DEMO_REGIONS[name]
+    population = demo_population(name, data_dir / d.osm) if name in DEMO_POPULATION else None
     return build_region(data_dir / d.osm, regions_dir / name, name=name, quiet=quiet,
-                        facilities=[(data_dir / d.designations, {})])
+                        facilities=[(data_dir / d.designations, {})], population=population)
 
 
 def ensure_demo(name: str, data_dir: Path, regions_dir: Path, *, quiet: bool = False) -> Path:

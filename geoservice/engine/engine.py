@@ -172,8 +172,10 @@ class Engine:
         router = self.router_for(profile)
         snap = router.snap(lon, lat)
         polys = isochrone_polygons(router, snap, minutes, profile=profile, direction=direction)
+        import json
+
         import shapely
-        return [{"type": "Feature", "geometry": shapely.geometry.mapping(p),
+        return [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(p)),
                  "properties": {"minutes": m, "profile": profile, "direction": direction,
                                 "snap_m": round(snap.dist_m, 1)}}
                 for m, p in sorted(zip(minutes, polys), key=lambda t: t[0])]

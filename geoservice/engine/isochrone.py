@@ -68,9 +68,31 @@ def isochrone_polygons(router: Router, snap: Snap, minutes: list[float], *, prof
                                    sel.astype(np.int64), t0, t1, tau, ranges, gx0, gy0, cell, nx, ny,
                                    g0, snap.frac, tf, tb)
     grid = minimum_filter(grid, size=3, mode="constant", cval=255)
+    _exclude_late_nodes(grid, net, dist, ranges, gx0, gy0, cell)
     polys = _polygonize(grid, ranges, gx0, gy0, cell, net.crs)
     index = {r: i for i, r in enumerate(ranges)}
     return [polys[index[float(m) * 60.0]] for m in minutes]
+
+
+def _exclude_late_nodes(grid: np.ndarray, net, dist: np.ndarray, ranges: np.ndarray,
+                        gx0: float, gy0: float, cell: float) -> None:
+    """Cut out the cell of every graph node that is not reached within a range, so no road
+    junction inside a polygon takes longer than its range (nesting is kept: a node late for
+    30 minutes is late for 20 too)."""
+    ny, nx = grid.shape
+    cx = np.floor((net.node_x - gx0) / cell).astype(np.int64)
+    cy = np.floor((net.node_y - gy0) / cell).astype(np.int64)
+    inside = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)
+    idx = np.flatnonzero(inside)
+    t = dist[idx]
+    # smallest range index that reaches the node (len(ranges) if none)
+    first_ok = np.searchsorted(ranges, t, side="left")
+    cur = grid[cy[idx], cx[idx]].astype(np.int64)
+    late = cur < first_ok
+    if late.any():
+        # the cell may only count from the node's own first range on
+        np.maximum.at(grid, (cy[idx][late], cx[idx][late]),
+                      np.minimum(first_ok[late], 255).astype(np.uint8))
 
 
 def _polygonize(grid: np.ndarray, ranges: np.ndarray, gx0: float, gy0: float, cell: float,
@@ -84,9 +106,14 @@ def _polygonize(grid: np.ndarray, ranges: np.ndarray, gx0: float, gy0: float, ce
     out = []
     for k in range(len(ranges)):
         mask = (grid <= k).astype(np.uint8)
-        parts = [shapely.geometry.shape(geom) for geom, val in
-                 shapes(mask, mask=mask.astype(bool), transform=transform, connectivity=4) if val == 1]
-        geom = shapely.MultiPolygon(parts) if parts else shapely.MultiPolygon()
+        parts = [shapely.polygons(np.asarray(geom["coordinates"][0]),
+                                  holes=[shapely.linearrings(np.asarray(h)) for h in geom["coordinates"][1:]] or None)
+                 for geom, val in shapes(mask, mask=mask.astype(bool), transform=transform, connectivity=4)
+                 if val == 1]
+        geom = shapely.multipolygons(parts) if parts else shapely.MultiPolygon()
+        # keep a vertex at every grid corner, so ranges share vertices exactly and stay nested
+        # after the (non-linear) projection to WGS-84
+        geom = shapely.segmentize(geom, cell * 1.0000001)
         geom = shapely.transform(geom, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
         if not geom.is_valid:
             geom = shapely.make_valid(geom)

@@ -225,13 +225,21 @@ def _add_point(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lat", type=float, required=True)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (no usage dump), exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"geoservice: error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ..sources.coords import CRS_CHOICES
     from ..sources.facilities import FACILITY_TYPES
 
-    ap = argparse.ArgumentParser(prog="geoservice", description="Travel-time maps for emergency cardiovascular care.")
+    ap = _Parser(prog="geoservice", description="Travel-time maps for emergency cardiovascular care.")
     ap.add_argument("-v", "--verbose", action="store_true")
-    sub = ap.add_subparsers(dest="command", required=True)
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("build", help="build a region bundle from a local OSM file")
     p.add_argument("--osm", required=True)

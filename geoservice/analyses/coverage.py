@@ -1,0 +1,266 @@
+"""Population coverage within a travel-time threshold, by admin unit, with gap polygons.
+
+One multi-source network search (``Engine.all_nearest``) gives every graph node its time to the
+nearest selected facility. Then:
+
+* population covered = sum of the node populations (bundle population layer, see
+  ``bundle.population``) whose time is <= T;
+* road km covered = the reachable part of every road piece (partly reached pieces cut at the
+  exact fraction: from its ends the piece is covered for (T - t_end) / piece time);
+* area = cells of a ``cell``-metre grid touched by a road (grown by one cell, as isochrones),
+  covered when a road in the cell is reached within T; gaps = the rest, polygonised;
+* farthest = populated nodes with the longest times (unreachable first), one per 1 km.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..bundle.population import load_population
+from ..engine.isochrone import CELL_M
+
+__all__ = ["coverage_report", "node_times", "CoverageError", "DEFAULT_MINUTES"]
+
+DEFAULT_MINUTES = {"chest_pain_center": 30.0, "stroke_center": 60.0, "aed": 4.0}
+UNREACHED = 1e12
+
+
+class CoverageError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def node_times(engine, *, type: str, profile: str = "drive", level=None, capability=None,
+               scenario="free_flow", add_sites=None, remove_ids=None, limit: float = np.inf):
+    """Time (s) from every node of the profile's network to the nearest selected facility."""
+    try:
+        dist, label = engine.all_nearest(profile=profile, direction="to", type=type, level=level,
+                                         capability=capability, extra_points=add_sites or None,
+                                         exclude_ids=remove_ids or None, scenario=scenario, limit=limit)
+    except ValueError as exc:
+        field = "scenario" if "scenario" in str(exc) or "congestion" in str(exc) else \
+            ("add_sites" if "point" in str(exc) else "query")
+        raise CoverageError(field, str(exc)) from None
+    return dist, label
+
+
+def _road_covered(net, dist, profile, weights, T):
+    """(total road km, covered road km) with partial pieces."""
+    ef, eb = net.geom_fwd, net.geom_bwd
+    du, dv = dist[net.geom_u], dist[net.geom_v]
+    # travel towards the facility: leave the piece at v (forward edge) or u (backward edge)
+    tf = np.where(ef >= 0, weights[np.maximum(ef, 0)], np.inf)
+    tb = np.where(eb >= 0, weights[np.maximum(eb, 0)], np.inf)
+    # point at fraction f: via v if forward usable: dv + (1-f) tf; via u if backward: du + f tb
+    with np.errstate(invalid="ignore", divide="ignore"):
+        from_v = np.where(np.isfinite(tf) & np.isfinite(dv), np.clip((T - dv) / tf, 0, 1), 0.0)
+        from_u = np.where(np.isfinite(tb) & np.isfinite(du), np.clip((T - du) / tb, 0, 1), 0.0)
+    frac = np.minimum(from_u + from_v, 1.0)
+    return float(net.geom_len.sum() / 1000), float((frac * net.geom_len).sum() / 1000), frac
+
+
+def _extent_grid(router, cell):
+    """Cells touched by any road piece (cached per router)."""
+    from ..engine import kernels
+
+    key = ("extent", cell)
+    cache = router.__dict__.setdefault("_analysis_cache", {})
+    if key not in cache:
+        net = router.net
+        gx0 = float(net.x.min()) - 3 * cell; gy0 = float(net.y.min()) - 3 * cell
+        nx = int((net.x.max() + 3 * cell - gx0) // cell) + 1
+        ny = int((net.y.max() + 3 * cell - gy0) // cell) + 1
+        g = np.arange(len(net.geom_a), dtype=np.int64)
+        z = np.zeros(len(g))
+        grid = kernels.rasterize_reach(net.x, net.y, net.geom_a, net.geom_b, net.cumlen, g, z, z, z,
+                                       np.array([0.0]), gx0, gy0, cell, nx, ny, -1, 0.0, 0.0, 0.0)
+        from scipy.ndimage import minimum_filter
+        ext = minimum_filter(grid, size=3, mode="constant", cval=255) == 0
+        cache[key] = (gx0, gy0, nx, ny, ext)
+    return cache[key]
+
+
+def _cover_grid(router, dist, profile, weights, T, cell):
+    from scipy.ndimage import minimum_filter
+
+    from ..engine import kernels
+
+    net = router.net
+    gx0, gy0, nx, ny, ext = _extent_grid(router, cell)
+    ef, eb = net.geom_fwd, net.geom_bwd
+    du, dv = dist[net.geom_u], dist[net.geom_v]
+    t0 = np.where(eb >= 0, du, np.inf)
+    t1 = np.where(ef >= 0, dv, np.inf)
+    sel = np.flatnonzero(np.minimum(t0, t1) <= T)
+    tau = np.where(ef[sel] >= 0, weights[np.maximum(ef[sel], 0)], weights[np.maximum(eb[sel], 0)])
+    grid = kernels.rasterize_reach(net.x, net.y, net.geom_a, net.geom_b, net.cumlen, sel.astype(np.int64),
+                                   t0[sel], t1[sel], tau, np.array([float(T)]), gx0, gy0, cell, nx, ny,
+                                   -1, 0.0, 0.0, 0.0)
+    cov = (minimum_filter(grid, size=3, mode="constant", cval=255) == 0) & ext
+    return gx0, gy0, ext, cov
+
+
+def _gap_features(router, gx0, gy0, cell, ext, cov, pop, dist, T, max_features=500):
+    import shapely
+    from pyproj import Transformer
+    from rasterio.features import shapes
+    from rasterio.transform import Affine
+    from scipy.ndimage import label as cc_label
+
+    net = router.net
+    gap = ext & ~cov
+    lab, n = cc_label(gap, structure=[[0, 1, 0], [1, 1, 1], [0, 1, 0]])
+    if n == 0:
+        return []
+    # population and worst time per gap component, from the uncovered nodes inside it
+    cx = ((net.node_x - gx0) // cell).astype(np.int64)
+    cy = ((net.node_y - gy0) // cell).astype(np.int64)
+    inside = (cx >= 0) & (cy >= 0) & (cx < lab.shape[1]) & (cy < lab.shape[0])
+    comp = np.zeros(net.n_nodes, np.int64)
+    comp[inside] = lab[cy[inside], cx[inside]]
+    unc = ~(dist <= T)
+    comp = np.where(unc, comp, 0)
+    gpop = np.bincount(comp, pop, minlength=n + 1)
+    finite = np.where(np.isfinite(dist), dist, UNREACHED)
+    worst = np.zeros(n + 1)
+    np.maximum.at(worst, comp, finite)
+    area = np.bincount(lab.ravel(), minlength=n + 1) * cell * cell / 1e6
+    transform = Affine(cell, 0, gx0, 0, cell, gy0)
+    to_wgs = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
+    feats = []
+    for geom, val in shapes(lab.astype(np.int32), mask=gap, transform=transform, connectivity=4):
+        k = int(val)
+        g = shapely.geometry.shape(geom)
+        g = shapely.transform(g, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
+        feats.append((k, g))
+    merged: dict[int, list] = {}
+    for k, g in feats:
+        merged.setdefault(k, []).append(g)
+    out = []
+    for k, parts in merged.items():
+        g = shapely.union_all(parts) if len(parts) > 1 else parts[0]
+        g = shapely.set_precision(g, 1e-6)
+        w = worst[k]
+        out.append({"type": "Feature", "geometry": shapely.geometry.mapping(g),
+                    "properties": {"gap_id": k, "area_km2": round(float(area[k]), 3),
+                                   "population": round(float(gpop[k]), 1),
+                                   "max_time_s": None if w >= UNREACHED else round(float(w), 1)}})
+    out.sort(key=lambda f: (-f["properties"]["population"], -f["properties"]["area_km2"]))
+    return out[:max_features]
+
+
+def _farthest(net, dist, pop, n=10, spacing_m=1000.0):
+    cand = np.flatnonzero(pop > 0)
+    if not len(cand):
+        return []
+    t = np.where(np.isfinite(dist[cand]), dist[cand], UNREACHED)
+    order = cand[np.lexsort((cand, -t))]
+    picked = []
+    for i in order:
+        if len(picked) >= n:
+            break
+        if any(math.hypot(net.node_x[i] - net.node_x[j], net.node_y[i] - net.node_y[j]) < spacing_m for j in picked):
+            continue
+        picked.append(int(i))
+    return [{"lon": round(float(net.node_lon[i]), 6), "lat": round(float(net.node_lat[i]), 6),
+             "time_s": round(float(dist[i]), 1) if np.isfinite(dist[i]) else None,
+             "population": round(float(pop[i]), 1)} for i in picked]
+
+
+def coverage_report(engine, *, type: str, minutes: float, profile: str = "drive", level: str | None = None,
+                    capability: str | None = None, scenario: str = "free_flow",
+                    add_sites: list[tuple[float, float]] | None = None, remove_ids: list[str] | None = None,
+                    by: str = "admin", gaps: bool = True) -> dict:
+    """Population, area and road share within ``minutes`` of the nearest selected facility."""
+    from ..sources.facilities import FACILITY_TYPES
+
+    if type not in FACILITY_TYPES:
+        raise CoverageError("type", f"unknown facility type {type!r}; choose one of {list(FACILITY_TYPES)}")
+    try:
+        minutes = float(minutes)
+    except (TypeError, ValueError):
+        raise CoverageError("minutes", f"minutes must be a number, got {minutes!r}") from None
+    if not math.isfinite(minutes) or not 0 < minutes <= 240:
+        raise CoverageError("minutes", f"minutes must be in (0, 240], got {minutes}")
+    if by not in ("admin", "county", "unit", "none"):
+        raise CoverageError("by", f"by must be 'admin' (or 'county') or 'none', got {by!r}")
+    for i, p in enumerate(add_sites or []):
+        try:
+            lon, lat = float(p[0]), float(p[1])
+        except (TypeError, ValueError, IndexError):
+            raise CoverageError("add_sites", f"add_sites[{i}] must be (lon, lat), got {p!r}") from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise CoverageError("add_sites", f"add_sites[{i}] ({lon}, {lat}) is not a lon/lat")
+    if remove_ids:
+        known = set(engine.facilities["id"].astype(str))
+        unknown = [r for r in remove_ids if str(r) not in known]
+        if unknown:
+            raise CoverageError("remove_ids", f"unknown facility id(s): {', '.join(map(str, unknown[:5]))}")
+    try:
+        router = engine.router_for(profile)
+    except ValueError as exc:
+        raise CoverageError("profile", str(exc)) from None
+    net = router.net
+    T = minutes * 60.0
+    dist, _ = node_times(engine, type=type, profile=profile, level=level, capability=capability,
+                         scenario=scenario, add_sites=add_sites, remove_ids=remove_ids)
+    weights = router.weights(profile, scenario)
+    layer = load_population(engine.region, net.name)
+    pop = layer.population
+    covered = dist <= T
+    total = float(pop.sum())
+    cov_pop = float(pop[covered].sum())
+    road_total, road_cov, road_frac = _road_covered(net, dist, profile, weights, T)
+    cell = CELL_M.get(net.name, 100.0)
+    gx0, gy0, ext, cov = _cover_grid(router, dist, profile, weights, T, cell)
+    area_total = float(ext.sum()) * cell * cell / 1e6
+    area_cov = float(cov.sum()) * cell * cell / 1e6
+
+    def share(a, b):
+        return round(a / b, 6) if b > 0 else None
+
+    scale = 1.0 if layer.has_census else None
+    overall = {
+        "population": round(total, 1) if scale else None,
+        "population_covered": round(cov_pop, 1) if scale else None,
+        "population_share": share(cov_pop, total),
+        "area_km2": round(area_total, 3), "area_covered_km2": round(area_cov, 3),
+        "area_share": share(area_cov, area_total),
+        "road_km": round(road_total, 3), "road_km_covered": round(road_cov, 3),
+        "road_share": share(road_cov, road_total),
+    }
+    by_unit = []
+    if by != "none":
+        units = layer.units
+        nu = len(units)
+        u = layer.unit
+        ok = u >= 0
+        upop = np.bincount(u[ok], pop[ok], minlength=nu)
+        ucov = np.bincount(u[ok & covered], pop[ok & covered], minlength=nu)
+        # road share per unit: each piece belongs to the unit of its u-end node
+        gunit = u[net.geom_u]
+        gok = gunit >= 0
+        rlen = np.bincount(gunit[gok], net.geom_len[gok], minlength=nu)
+        rcov = np.bincount(gunit[gok], (road_frac * net.geom_len)[gok], minlength=nu)
+        for k in range(nu):
+            by_unit.append({"admin_code": str(units.iloc[k]["admin_code"]), "name": str(units.iloc[k]["name"]),
+                            "population": round(float(upop[k]), 1) if scale else None,
+                            "population_covered": round(float(ucov[k]), 1) if scale else None,
+                            "population_share": share(float(ucov[k]), float(upop[k])),
+                            "road_share": share(float(rcov[k]), float(rlen[k]))})
+    gap_fc = {"type": "FeatureCollection", "features": [],
+              "attribution": "Road data © OpenStreetMap contributors, ODbL 1.0"}
+    if gaps:
+        gap_fc["features"] = _gap_features(router, gx0, gy0, cell, ext, cov, pop, dist, T)
+    method = (f"network travel time to the nearest {type}"
+              + (f" (level {level})" if level else "") + (f" (capability {capability})" if capability else "")
+              + f", profile {profile}, scenario {scenario if isinstance(scenario, str) else 'custom'}; "
+              f"population: {layer.method}; population source: {layer.source}; "
+              f"area: {cell:.0f} m cells touched by roads; roads © OpenStreetMap contributors (ODbL)")
+    return {"type": type, "minutes": minutes, "profile": profile,
+            "scenario": scenario if isinstance(scenario, str) else dict(scenario), "method": method,
+            "overall": overall, "by_unit": by_unit, "gaps": gap_fc,
+            "farthest": _farthest(net, dist, pop)}

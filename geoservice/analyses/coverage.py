@@ -204,10 +204,13 @@ def coverage_report(engine, *, type: str, minutes: float, profile: str = "drive"
     except ValueError as exc:
         raise CoverageError("profile", str(exc)) from None
     net = router.net
+    try:
+        weights = router.weights(profile, scenario)
+    except ValueError as exc:
+        raise CoverageError("scenario", str(exc)) from None
     T = minutes * 60.0
     dist, _ = node_times(engine, type=type, profile=profile, level=level, capability=capability,
                          scenario=scenario, add_sites=add_sites, remove_ids=remove_ids)
-    weights = router.weights(profile, scenario)
     layer = load_population(engine.region, net.name)
     pop = layer.population
     covered = dist <= T

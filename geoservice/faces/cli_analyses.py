@@ -127,6 +127,45 @@ def cmd_coverage(args) -> None:
           f"{len(rep['gaps']['features'])} gap polygons; wrote {out}/", file=sys.stderr)
 
 
+# ------------------------------------------------------------------------------ site
+@command("site")
+def cmd_site(args) -> None:
+    from ..analyses.coverage import DEFAULT_MINUTES
+    from ..analyses.siting import SitingError, site_report
+    from .maps_analyses import sites_map
+
+    minutes = args.minutes if args.minutes is not None else DEFAULT_MINUTES.get(args.type)
+    if minutes is None:
+        raise CLIError(f"--minutes is required for --type {args.type}")
+    out = _outdir(args)
+    cand_points = None
+    cands = args.candidates
+    if cands not in ("facilities", "grid", "both"):
+        if not Path(cands).is_file():
+            raise CLIError(f"--candidates must be facilities, grid, both or a CSV file with lon,lat; got {cands!r}")
+        cand_points = _points(cands, "--candidates")
+    eng = _engine(args)
+    try:
+        rep = site_report(eng, type=args.type, minutes=minutes, model=args.model, add=args.add,
+                          profile=args.profile or "drive", level=args.level, scenario=_scenario(args.scenario),
+                          candidates=cands if cand_points is None else "points", candidate_points=cand_points,
+                          grid_km=args.grid_km)
+    except SitingError as exc:
+        raise CLIError(f"--{exc.field}: {exc}") from None
+    rows = [dict(rank=i, **a) for i, a in enumerate(rep["added"], 1)]
+    _write(out / "sites.csv", _csv_text(rows, ["rank", "id", "name", "lon", "lat", "population_gained", "source"])
+           + f"# method: {rep['method']}\n")
+    _write(out / "sites.geojson", _json({"type": "FeatureCollection", "method": rep["method"], "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [a["lon"], a["lat"]]},
+         "properties": {k: v for k, v in a.items() if k not in ("lon", "lat")}} for a in rep["added"]]}))
+    _write(out / "report.json", _json(rep))
+    sites_map(eng, rep, out / "map.html", title=f"{rep['model'].upper()}: {len(rep['added'])} new {args.type} "
+              f"sites, {minutes:g} min share {rep['share_before']} -> {rep['share_after']}")
+    print(f"{rep['model']}: {len(rep['added'])} new site(s); population within {minutes:g} min "
+          f"{rep['covered_before']:,.0f} -> {rep['covered_after']:,.0f} ({rep['share_before']} -> "
+          f"{rep['share_after']}); wrote {out}/", file=sys.stderr)
+
+
 # ------------------------------------------------------------------------------ parsers
 def add_parsers(sub) -> None:
     from ..sources.facilities import FACILITY_TYPES
@@ -143,6 +182,18 @@ def add_parsers(sub) -> None:
     p.add_argument("--add", help="what-if sites: 'lon,lat;lon,lat' or CSV with lon,lat")
     p.add_argument("--remove", help="what-if: comma-separated facility ids to close")
     p.add_argument("--no-gaps", action="store_true")
+    p.add_argument("-o", "--output", required=True, help="output directory")
+
+    p = sub.add_parser("site", help="optimal new sites: LSCP / MCLP / p-median on network times (dir)")
+    _add_region(p)
+    p.add_argument("--type", required=True, choices=FACILITY_TYPES)
+    p.add_argument("--minutes", type=float)
+    p.add_argument("--model", default="mclp", choices=("mclp", "lscp", "pmedian"))
+    p.add_argument("--add", type=int, default=3, help="new sites (MCLP, p-median)")
+    p.add_argument("--candidates", default="facilities",
+                   help="facilities (grassroots units + hospitals) | grid | both | CSV with lon,lat")
+    p.add_argument("--grid-km", type=float, default=2.0)
+    p.add_argument("--profile"); p.add_argument("--level"); p.add_argument("--scenario")
     p.add_argument("-o", "--output", required=True, help="output directory")
 
     for extra in _MORE:

@@ -166,6 +166,67 @@ def cmd_site(args) -> None:
           f"{rep['share_after']}); wrote {out}/", file=sys.stderr)
 
 
+# ------------------------------------------------------------------------------ grid531 / triage / timeline
+@command("grid531")
+def cmd_grid531(args) -> None:
+    from ..analyses.grid531 import Grid531Error, grid531
+    from .maps_analyses import links_map
+
+    out = _outdir(args)
+    eng = _engine(args)
+    try:
+        rep = grid531(eng, threshold_min=args.threshold, scope=args.scope, capacities=(args.per_basic, args.per_standard))
+    except Grid531Error as exc:
+        raise CLIError(f"--{exc.field}: {exc}") from None
+    _write(out / "links.csv", _csv_text(rep["links"], ["tier", "county", "from_id", "from_name", "to_id", "to_name",
+                                                       "time_s", "from_lon", "from_lat", "to_lon", "to_lat"]))
+    _write(out / "unlinked.csv", _csv_text(rep["unlinked"], ["tier", "county", "id", "name", "reason",
+                                                             "nearest_time_s", "lon", "lat"]))
+    _write(out / "links.geojson", _json({"type": "FeatureCollection", "method": rep["method"], "features": [
+        {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[l["from_lon"], l["from_lat"]], [l["to_lon"], l["to_lat"]]]},
+         "properties": {k: v for k, v in l.items() if not k.endswith(("_lon", "_lat"))}} for l in rep["links"]]}))
+    _write(out / "report.json", _json(rep))
+    links_map(eng, rep["links"], rep["unlinked"], out / "map.html", title="531 grid: links by drive time",
+              note=rep["method"])
+    print(f"{len(rep['links'])} links, {len(rep['unlinked'])} not linked; wrote {out}/", file=sys.stderr)
+
+
+@command("triage")
+def cmd_triage(args) -> None:
+    from ..analyses.triage import TriageRule, triage_report
+    from .maps_analyses import points_map
+
+    out = _outdir(args)
+    rule = TriageRule(args.max_extra, args.dido, args.dtn)
+    eng = _engine(args)
+    rep = triage_report(eng, rule=rule, profile=args.profile, scenario=_scenario(args.scenario))
+    _write(out / "triage.geojson", _json(rep["layer"] | {"method": rep["method"]}))
+    _write(out / "triage.csv", _csv_text([dict(lon=f["geometry"]["coordinates"][0], lat=f["geometry"]["coordinates"][1],
+                                               **f["properties"]) for f in rep["layer"]["features"]]))
+    _write(out / "report.json", _json({k: v for k, v in rep.items() if k != "layer"}))
+    points_map(eng, rep["layer"], out / "map.html", title="Stroke triage: drip-and-ship vs direct EVT",
+               note=rep["method"], field="recommendation",
+               colors={"direct_evt": "#2ca02c", "drip_and_ship": "#ff7f0e", "ivt_only": "#1f77b4", "unreachable": "#000"})
+    print(f"population by recommendation: {rep['population_by_recommendation']}; wrote {out}/", file=sys.stderr)
+
+
+@command("timeline")
+def cmd_timeline(args) -> None:
+    from ..analyses.timeline import TimelineParams, timeline_report
+    from .maps_analyses import points_map
+
+    out = _outdir(args)
+    params = TimelineParams(args.onset_to_call, args.dispatch, args.dtn)
+    eng = _engine(args)
+    rep = timeline_report(eng, params=params, profile=args.profile, scenario=_scenario(args.scenario))
+    _write(out / "timeline.geojson", _json(rep["layer"] | {"method": rep["method"]}))
+    _write(out / "report.json", _json({k: v for k, v in rep.items() if k != "layer"}))
+    points_map(eng, rep["layer"], out / "map.html", title="3 x 1 hour stroke timeline", note=rep["method"],
+               field="status", colors={"chain_met": "#2ca02c", "transport_met": "#ff7f0e", "not_met": "#d62728"})
+    print(f"transport target met for {rep['share_transport_met']}, whole chain for {rep['share_chain_met']} "
+          f"of the population; wrote {out}/", file=sys.stderr)
+
+
 # ------------------------------------------------------------------------------ parsers
 def add_parsers(sub) -> None:
     from ..sources.facilities import FACILITY_TYPES
@@ -194,6 +255,29 @@ def add_parsers(sub) -> None:
                    help="facilities (grassroots units + hospitals) | grid | both | CSV with lon,lat")
     p.add_argument("--grid-km", type=float, default=2.0)
     p.add_argument("--profile"); p.add_argument("--level"); p.add_argument("--scenario")
+    p.add_argument("-o", "--output", required=True, help="output directory")
+
+    p = sub.add_parser("grid531", help="531 grid: grassroots->basic (5:1), basic->standard (3:1) links (dir)")
+    _add_region(p)
+    p.add_argument("--threshold", type=float, default=60.0, help="max drive minutes for a link")
+    p.add_argument("--scope", default="county", choices=("county", "region"))
+    p.add_argument("--per-basic", type=int, default=5); p.add_argument("--per-standard", type=int, default=3)
+    p.add_argument("-o", "--output", required=True, help="output directory")
+
+    p = sub.add_parser("triage", help="stroke triage layer: drip-and-ship vs direct EVT (dir)")
+    _add_region(p)
+    p.add_argument("--max-extra", type=float, default=15.0, help="extra minutes acceptable to go direct to EVT")
+    p.add_argument("--dido", type=float, default=60.0, help="door-in-door-out minutes at the IVT center")
+    p.add_argument("--dtn", type=float, default=60.0, help="default door-to-needle minutes")
+    p.add_argument("--profile", default="ambulance"); p.add_argument("--scenario")
+    p.add_argument("-o", "--output", required=True, help="output directory")
+
+    p = sub.add_parser("timeline", help="3 x 1 hour stroke timeline per location (dir)")
+    _add_region(p)
+    p.add_argument("--onset-to-call", type=float, default=30.0)
+    p.add_argument("--dispatch", type=float, default=3.0)
+    p.add_argument("--dtn", type=float, default=60.0, help="default door-to-needle minutes")
+    p.add_argument("--profile", default="ambulance"); p.add_argument("--scenario")
     p.add_argument("-o", "--output", required=True, help="output directory")
 
     for extra in _MORE:

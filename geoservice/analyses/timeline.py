@@ -1,0 +1,78 @@
+"""The "3 x 1 hour" stroke timeline per location (3个1小时).
+
+chain = onset->call (assumed, ``onset_to_call_min``) + dispatch (``dispatch_min``) + ambulance
+response from the nearest EMS station to the location (when the region has EMS stations) +
+transport to the nearest IVT-capable stroke center + that center's door-to-needle time
+(facility attribute ``door_to_needle_min``, default ``default_dtn_min``).
+
+Targets: pre-hospital transport (dispatch + response + transport) <= ``transport_target_min`` (60);
+whole chain met when each of the three hours holds: onset->call <= 60, transport <= 60,
+door-to-needle <= 60. Status: ``chain_met``, ``transport_met`` (transport only), ``not_met``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..bundle.population import load_population
+from .triage import _dtn
+
+__all__ = ["TimelineParams", "timeline_report"]
+
+
+@dataclass(frozen=True)
+class TimelineParams:
+    onset_to_call_min: float = 30.0
+    dispatch_min: float = 3.0
+    default_dtn_min: float = 60.0
+    transport_target_min: float = 60.0
+    hour_min: float = 60.0
+
+    def __post_init__(self):
+        for k, v in asdict(self).items():
+            if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
+                raise ValueError(f"timeline parameter {k} must be a non-negative number, got {v!r}")
+
+
+def timeline_report(engine, *, params: TimelineParams = TimelineParams(), profile: str = "ambulance",
+                    scenario="free_flow", capability: str = "ivt") -> dict:
+    router = engine.router_for(profile)
+    net = router.net
+    fac = engine.facilities
+    has_ems = bool((fac["type"] == "ems_station").any())
+    if has_ems:
+        t_resp, _ = engine.all_nearest(profile=profile, direction="from", type="ems_station", scenario=scenario)
+    else:
+        t_resp = np.zeros(net.n_nodes)
+    t_tr, lab = engine.all_nearest(profile=profile, type="stroke_center", capability=capability, scenario=scenario)
+    dtn = _dtn(engine, lab, params.default_dtn_min)
+    transport = params.dispatch_min * 60 + t_resp + t_tr
+    chain = params.onset_to_call_min * 60 + transport + dtn * 60
+    H = params.hour_min * 60
+    t_ok = transport <= params.transport_target_min * 60
+    c_ok = t_ok & (params.onset_to_call_min * 60 <= H) & (dtn * 60 <= H)
+    status = np.where(c_ok, "chain_met", np.where(t_ok, "transport_met", "not_met"))
+    pop = load_population(engine.region, net.name).population
+    idx = np.flatnonzero(pop > 0)
+
+    def m(x):
+        return round(float(x) / 60, 1) if np.isfinite(x) else None
+
+    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(float(net.node_lon[n]), 6), round(float(net.node_lat[n]), 6)]},
+              "properties": {"status": str(status[n]), "population": float(pop[n]),
+                             "response_min": m(t_resp[n]) if has_ems else None, "transport_min": m(transport[n]),
+                             "to_center_min": m(t_tr[n]), "dtn_min": float(dtn[n]), "chain_min": m(chain[n]),
+                             "center": str(fac.iloc[lab[n]]["id"]) if lab[n] >= 0 else None}} for n in idx]
+    tot = float(pop.sum())
+    summary = {k: round(float(pop[status == k].sum()), 1) for k in ("chain_met", "transport_met", "not_met")}
+    return {"params": asdict(params), "profile": profile, "ems_stations": has_ems,
+            "population_by_status": summary,
+            "share_transport_met": round(float(pop[t_ok].sum()) / tot, 6) if tot else None,
+            "share_chain_met": round(float(pop[c_ok].sum()) / tot, 6) if tot else None,
+            "layer": {"type": "FeatureCollection", "features": feats},
+            "method": (__doc__.strip().split("\n\n", 1)[1].replace("\n", " ")
+                       + ("" if has_ems else " No EMS stations in this region: ambulance response not included.")
+                       + f" Network times ({profile}); population: {load_population(engine.region, net.name).source};"
+                       " roads © OpenStreetMap contributors (ODbL)")}

@@ -1,0 +1,128 @@
+"""531 assignment (capacity, optimality), triage rule at thresholds, timeline, CLI errors."""
+
+from __future__ import annotations
+
+from itertools import product
+
+import numpy as np
+import pytest
+
+from geoservice.analyses.grid531 import capacitated_assignment, grid531
+from geoservice.analyses.timeline import TimelineParams, timeline_report
+from geoservice.analyses.triage import TriageRule, triage_report, triage_rule
+
+
+def brute_assignment(cost, cap, T):
+    n, m = cost.shape
+    best = None
+    for choice in product(range(-1, m), repeat=n):
+        counts = np.bincount([c for c in choice if c >= 0], minlength=m)
+        if (counts > cap).any() or any(c >= 0 and cost[i, c] > T for i, c in enumerate(choice)):
+            continue
+        linked = sum(c >= 0 for c in choice)
+        total = sum(cost[i, c] for i, c in enumerate(choice) if c >= 0)
+        key = (-linked, total)
+        if best is None or key < best:
+            best = key
+    return best
+
+
+def test_handmade_county_capacity_and_optimality():
+    # 7 township units, 2 basic centers with capacity 5 -> one center cannot take them all
+    cost = np.array([[5, 40], [6, 30], [7, 35], [8, 50], [9, 20], [10, 12], [4, 90.0]]) * 60
+    asg = capacitated_assignment(cost, 5, 60 * 60)
+    assert (asg >= 0).all()
+    assert np.bincount(asg, minlength=2).max() <= 5
+    total = sum(cost[i, asg[i]] for i in range(7))
+    assert (-7, total) == brute_assignment(cost, np.array([5, 5]), 3600)
+    # greedy nearest would put all 7 at center 0; capacity forces the two cheapest moves
+    assert np.bincount(asg).tolist() == [5, 2]
+
+
+def test_threshold_leaves_units_unlinked_and_capacity_binds():
+    cost = np.array([[10, 200], [20, 300], [30, 250], [500, 600.0]])
+    asg = capacitated_assignment(cost, np.array([2, 2]), 100)
+    assert asg[3] == -1 and (asg[:3] == 0).sum() == 2 and (asg[:3] == -1).sum() == 1
+    key = brute_assignment(cost, np.array([2, 2]), 100)
+    assert key == (-2, 30.0)
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        c = rng.uniform(0, 100, (6, 3))
+        a = capacitated_assignment(c, np.array([2, 1, 2]), 70)
+        linked = int((a >= 0).sum()); tot = float(sum(c[i, a[i]] for i in range(6) if a[i] >= 0))
+        bl, bt = brute_assignment(c, np.array([2, 1, 2]), 70)
+        assert (-linked, tot) == pytest.approx((bl, bt))
+
+
+def test_grid531_on_demo(andorra_engine):
+    rep = grid531(andorra_engine, scope="region", threshold_min=60)
+    tiers = {s["tier"]: s for s in rep["summary"]}
+    assert tiers["grassroots->basic"]["linked"] == 9 and tiers["basic->standard"]["linked"] == 2
+    per_center = {}
+    for ln in rep["links"]:
+        assert ln["time_s"] > 0 or ln["from_name"] != ln["to_name"]
+        per_center[(ln["tier"], ln["to_id"])] = per_center.get((ln["tier"], ln["to_id"]), 0) + 1
+    assert all(v <= (5 if t == "grassroots->basic" else 3) for (t, _), v in per_center.items())
+    county = grid531(andorra_engine, scope="county", threshold_min=60)
+    assert county["unlinked"] and all(u["reason"] for u in county["unlinked"])
+
+
+@pytest.mark.parametrize("t_ivt,t_evt,expect", [
+    (600, 600 + 15 * 60, "direct_evt"),          # exactly the acceptable extra
+    (600, 600 + 15 * 60 + 1, "drip_and_ship"),   # one second more
+    (600, 300, "direct_evt"),                    # EVT center nearer
+    (np.inf, 900, "direct_evt"),
+    (600, np.inf, "ivt_only"),
+    (np.inf, np.inf, "unreachable"),
+])
+def test_triage_rule_at_thresholds(t_ivt, t_evt, expect):
+    assert triage_rule([t_ivt], [t_evt], TriageRule(max_extra_min=15))[0] == expect
+
+
+def test_triage_rule_configurable_and_validated():
+    assert triage_rule([0], [30 * 60], TriageRule(max_extra_min=30))[0] == "direct_evt"
+    assert triage_rule([0], [30 * 60], TriageRule(max_extra_min=29.9))[0] == "drip_and_ship"
+    with pytest.raises(ValueError):
+        TriageRule(max_extra_min=-1)
+
+
+def test_triage_and_timeline_reports(andorra_engine):
+    rep = triage_report(andorra_engine, rule=TriageRule(max_extra_min=0))
+    s = rep["population_by_recommendation"]
+    assert s["drip_and_ship"] > 0 and sum(s.values()) == pytest.approx(83888)
+    for f in rep["layer"]["features"]:
+        p = f["properties"]
+        if p["recommendation"] == "drip_and_ship":
+            assert p["extra_min"] >= 0 and p["ivt_center"] != p["evt_center"]
+    tl = timeline_report(andorra_engine, params=TimelineParams(onset_to_call_min=30, dispatch_min=3))
+    assert tl["ems_stations"] and 0 < tl["share_transport_met"] <= 1
+    strict = timeline_report(andorra_engine, params=TimelineParams(dispatch_min=50))
+    assert strict["share_transport_met"] < tl["share_transport_met"]
+    late = timeline_report(andorra_engine, params=TimelineParams(onset_to_call_min=61))
+    assert late["share_chain_met"] == 0
+
+
+def test_cli_outputs_and_errors(regions_dir, tmp_path, capsys):
+    from geoservice.faces.cli import main
+
+    region = str(regions_dir / "andorra")
+    out = tmp_path / "cov"
+    assert main(["coverage", "--region", region, "--type", "chest_pain_center", "--minutes", "10", "--scenario", "peak",
+                 "-o", str(out)]) == 0
+    for f in ("coverage.csv", "gaps.geojson", "map.html", "report.json", "farthest.csv"):
+        assert (out / f).is_file()
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "OpenStreetMap" in html and "ODbL" in html
+    assert "dasymetric" in (out / "coverage.csv").read_text(encoding="utf-8")
+    assert main(["site", "--region", region, "--type", "chest_pain_center", "--minutes", "10", "--add", "1",
+                 "-o", str(tmp_path / "site")]) == 0
+    assert main(["grid531", "--region", region, "--scope", "region", "-o", str(tmp_path / "g")]) == 0
+    capsys.readouterr()
+    for argv in (["coverage", "--region", region, "--type", "chest_pain_center", "--minutes", "0", "-o", str(tmp_path / "x")],
+                 ["coverage", "--region", region, "--type", "aed", "--scenario", "rush", "-o", str(tmp_path / "x")],
+                 ["coverage", "--region", region, "--type", "chest_pain_center", "--remove", "nope", "-o", str(tmp_path / "x")],
+                 ["site", "--region", region, "--type", "chest_pain_center", "--minutes", "2", "--model", "lscp", "-o", str(tmp_path / "x")],
+                 ["coverage", "--region", str(tmp_path), "--type", "aed", "-o", str(tmp_path / "x")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("geoservice: error:") and "\n" not in err

@@ -1,0 +1,94 @@
+"""A live server (uvicorn in a thread, 127.0.0.1, free port) and headless Debian Chromium via Playwright."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(andorra, monaco, tmp_path_factory):
+    import uvicorn
+
+    from geoservice.faces.api.app import create_app
+    from geoservice.faces.api.registry import Registry
+    from geoservice.faces.api.state import AppState
+
+    state = AppState([andorra, monaco], Registry(tmp_path_factory.mktemp("web") / "registry.sqlite"))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(state), host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=server.run, daemon=True)
+    t.start()
+    deadline = time.time() + 30
+    while not server.started:
+        if time.time() > deadline or not t.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    t.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("Debian chromium is not installed (apt-get install chromium; scripts/test.sh does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """Console errors, page errors and any request leaving the server (which is blocked)."""
+
+    def __init__(self, page, base: str):
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+
+        def route(r):
+            if r.request.url.startswith(base) or r.request.url.startswith("data:"):
+                r.continue_()
+            else:
+                self.external.append(r.request.url)
+                r.abort()
+        page.route("**/*", route)
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    contexts = []
+
+    def _open(path: str, **ctx):
+        c = browser.new_context(**ctx)
+        contexts.append(c)
+        page = c.new_page()
+        watch = PageWatch(page, live_server)
+        page.goto(live_server + path)
+        page.wait_for_selector("body[data-ready='1']", timeout=20000)
+        return page, watch
+
+    yield _open
+    for c in contexts:
+        c.close()

@@ -37,26 +37,71 @@ class Progress:
 
     def __call__(self, msg: str) -> None:
         if not self.quiet:
-            print(f"[{time.perf_counter() - self.t0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+            print(f"[{time.perf_counter() - self.t0:7.1f}s {_rss_gb():5.2f} GB] {msg}", file=sys.stderr, flush=True)
 
 
-def basemap_layers(drive: Network, walk: Network | None = None) -> dict:
-    """Major roads as GeoJSON lines plus the network outline: the offline basemap."""
-    feats = []
+def _rss_gb() -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024 ** 2
+    except OSError:
+        pass
+    return float("nan")
+
+
+def basemap_layers(drive: Network, *, simplify_m: float = 5.0, outline_cell_m: float = 500.0) -> str:
+    """Offline basemap as GeoJSON text: major roads (one line per OSM way, simplified by
+    ``simplify_m``) and the network outline (cells of ``outline_cell_m`` holding road nodes)."""
+    import json
+
+    from pyproj import Transformer
+    from rasterio.features import shapes
+    from rasterio.transform import Affine
+    from scipy.ndimage import binary_closing, binary_fill_holes
+
     major_idx = np.array([ROAD_CLASSES.index(c) for c in MAJOR_CLASSES])
-    gcls = drive.way_class[drive.geom_way]
-    sel = np.flatnonzero(np.isin(gcls, major_idx))
-    for g in sel:
-        a, b = int(drive.geom_a[g]), int(drive.geom_b[g])
-        coords = np.column_stack([drive.lon[a:b + 1], drive.lat[a:b + 1]]).round(6).tolist()
-        feats.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": coords},
-                      "properties": {"kind": "road", "class": ROAD_CLASSES[gcls[g]],
-                                     "name": drive.way_name[int(drive.geom_way[g])]}})
-    pts = shapely.points(np.column_stack([drive.node_lon, drive.node_lat]))
-    hull = shapely.concave_hull(shapely.multipoints(pts), ratio=0.05)
-    feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(hull),
-                  "properties": {"kind": "outline", "class": "network", "name": "road network extent"}})
-    return {"type": "FeatureCollection", "features": feats, "attribution": ATTRIBUTION}
+    gway = drive.geom_way
+    sel = np.flatnonzero(np.isin(drive.way_class[gway], major_idx))
+    # geometries of one way are contiguous in the coordinate arrays: one line per way
+    ways, first = np.unique(gway[sel], return_index=True)
+    last = np.r_[first[1:], len(sel)] - 1
+    order = np.argsort(gway[sel], kind="stable")
+    g_sorted = sel[order]
+    a = drive.geom_a[g_sorted[first]]
+    b = drive.geom_b[g_sorted[last]]
+    counts = (b - a + 1).astype(np.int64)
+    pos = np.repeat(a, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    line_idx = np.repeat(np.arange(len(a)), counts)
+    to_wgs = Transformer.from_crs(drive.crs, "EPSG:4326", always_xy=True)
+    lines = shapely.linestrings(drive.x[pos], drive.y[pos], indices=line_idx)
+    lines = shapely.simplify(lines, simplify_m)
+    lines = shapely.transform(lines, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
+    lines = shapely.set_precision(lines, 1e-6)
+    geo = shapely.to_geojson(lines)
+    parts = []
+    for gj, w in zip(geo, ways):
+        props = json.dumps({"kind": "road", "class": ROAD_CLASSES[int(drive.way_class[w])],
+                            "name": drive.way_name[int(w)]}, ensure_ascii=False)
+        parts.append(f'{{"type":"Feature","geometry":{gj},"properties":{props}}}')
+    # outline: cells with road nodes, closed and hole-filled, polygonised
+    cell = outline_cell_m
+    x0, y0 = drive.node_x.min() - 2 * cell, drive.node_y.min() - 2 * cell
+    nx = int((drive.node_x.max() - x0) // cell) + 3
+    ny = int((drive.node_y.max() - y0) // cell) + 3
+    grid = np.zeros((ny, nx), bool)
+    grid[((drive.node_y - y0) // cell).astype(int), ((drive.node_x - x0) // cell).astype(int)] = True
+    grid = binary_fill_holes(binary_closing(grid, iterations=2)).astype(np.uint8)
+    polys = [shapely.geometry.shape(g) for g, v in
+             shapes(grid, mask=grid.astype(bool), transform=Affine(cell, 0, x0, 0, cell, y0)) if v == 1]
+    outline = shapely.transform(shapely.MultiPolygon(polys),
+                                lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
+    outline = shapely.set_precision(outline, 1e-6)
+    parts.append('{"type":"Feature","geometry":' + shapely.to_geojson(outline) +
+                 ',"properties":{"kind":"outline","class":"network","name":"road network extent"}}')
+    return ('{"type":"FeatureCollection","attribution":' + json.dumps(ATTRIBUTION, ensure_ascii=False) +
+            ',"features":[\n' + ",\n".join(parts) + "]}")
 
 
 def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Path, dict]] | None = None,

@@ -65,7 +65,7 @@ def save_network(net: Network, path: Path) -> None:
     np.savez(path, **net.arrays)
 
 
-def write_bundle(out: Path, *, meta: dict, networks: dict[str, Network], facilities, basemap: dict,
+def write_bundle(out: Path, *, meta: dict, networks: dict[str, Network], facilities, basemap: str,
                  extra_files: dict[str, Path] | None = None) -> Path:
     """Write to a sibling temp dir, then swap it in, so a failed build leaves no half bundle."""
     out = Path(out)
@@ -81,7 +81,7 @@ def write_bundle(out: Path, *, meta: dict, networks: dict[str, Network], facilit
         np.save(tmp / "way_id.npy", any_net.way_id)
         np.save(tmp / "way_class.npy", any_net.way_class)
         facilities.to_file(tmp / "facilities.geojson", driver="GeoJSON")
-        (tmp / "basemap.geojson").write_text(json.dumps(basemap, ensure_ascii=False), encoding="utf-8")
+        (tmp / "basemap.geojson").write_text(basemap, encoding="utf-8")
         for name, src in (extra_files or {}).items():
             (tmp / "extra").mkdir(exist_ok=True)
             shutil.copy2(src, tmp / "extra" / name)

@@ -7,7 +7,6 @@ request.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
@@ -134,7 +133,7 @@ class Engine:
         seeds = router.seeds(origin, profile, "from" if kd == "from" else "to")
         targets = router.targets_for(fidx.snaps, profile, kd)
         limit = max_minutes * 60 if max_minutes else np.inf
-        dist, _, pred, best, via = router.search(seeds.node, seeds.cost, profile=profile, direction=kd,
+        dist, _, pred, best, via, _ = router.search(seeds.node, seeds.cost, profile=profile, direction=kd,
                                                  targets=targets, k_stop=min(k, len(fidx.snaps)), limit=limit)
         best = best.copy()
         same = np.zeros(len(best), bool)
@@ -190,6 +189,7 @@ class Engine:
 
         ``extra_points`` adds hypothetical sites (what-if); their label is ``-2 - i``."""
         router = self.router_for(profile)
+        weights = router.weights(profile, scenario)  # validates the scenario even with no facilities
         fidx = self.select(profile, type=type, level=level, capability=capability, ids=ids)
         pairs = [(s, r) for s, r in zip(fidx.snaps, fidx.rows)
                  if not exclude_ids or str(self.facilities.iloc[int(r)]["id"]) not in set(exclude_ids)]
@@ -208,57 +208,43 @@ class Engine:
         for s, lab in zip(snaps, labels):
             sd = router.seeds(s, profile, kd)
             nodes.extend(sd.node.tolist()); costs.extend(sd.cost.tolist()); labs.extend([lab] * len(sd.node))
-        dist, label, _, _, _ = router.search(np.array(nodes), np.array(costs), profile=profile,
+        dist, label, _, _, _, _ = router.search(np.array(nodes), np.array(costs), profile=profile,
                                              direction=kd, seed_label=np.array(labs), limit=limit,
-                                             weights=router.weights(profile, scenario))
+                                             weights=weights)
         return dist, label
 
     def matrix(self, origins: list[tuple[float, float]], destinations: list[tuple[float, float]], *,
-               profile: str = "drive", block: int = 64, threads: int = 2) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """Yield (origin index, times_s, distances_m placeholder) per origin, streamed in blocks.
+               profile: str = "drive", block: int = 256) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """Yield (origin index, times_s, distances_m) per origin, computed in blocks of origins
+        (so any size streams in bounded memory). Distances are along the fastest route."""
+        from . import kernels
 
-        Distances are network distances along the fastest route."""
         router = self.router_for(profile)
+        net = router.net
         osnaps = router.snap_many([o[0] for o in origins], [o[1] for o in origins])
         dsnaps = router.snap_many([d[0] for d in destinations], [d[1] for d in destinations])
-        targets = router.targets_for(dsnaps, profile, "from")
-        lengths = router.net.edge_len
-
-        def row(i: int):
-            o = osnaps[i]
-            sd = router.seeds(o, profile, "from")
-            dist, _, pred, best, via = router.search(sd.node, sd.cost, profile=profile, direction="from",
-                                                     targets=targets, k_stop=len(dsnaps))
-            times = best.copy()
-            dists = np.empty(len(dsnaps))
-            for j, ds in enumerate(dsnaps):
-                same = False
-                if ds.geom == o.geom:
-                    t = router.along_same_edge(o, ds, profile)
-                    if t <= times[j]:
-                        times[j] = t; same = True
-                if not np.isfinite(times[j]):
-                    dists[j] = np.inf
-                    continue
-                dists[j] = self._route_distance(router, o, ds, pred, int(via[j]), same, lengths)
-            return i, times, dists
-
-        with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-            for start in range(0, len(osnaps), block):
-                yield from pool.map(row, range(start, min(start + block, len(osnaps))))
-
-    @staticmethod
-    def _route_distance(router: Router, o: Snap, d: Snap, pred, via: int, same: bool, lengths) -> float:
-        net = router.net
-        if same:
-            return abs(d.frac - o.frac) * float(net.geom_len[o.geom])
-        edges = router.path_edges(pred, via, "from")
-        total = float(lengths[edges].sum()) if edges else 0.0
-        start = int(net.edge_u[edges[0]]) if edges else via
-        glen_o = float(net.geom_len[o.geom]); glen_d = float(net.geom_len[d.geom])
-        total += (o.frac if start == int(net.geom_u[o.geom]) else 1 - o.frac) * glen_o
-        total += (d.frac if via == int(net.geom_u[d.geom]) else 1 - d.frac) * glen_d
-        return total
+        tn, ti, tc, tl, nt = router.targets_for(dsnaps, profile, "from")
+        order = np.argsort(tn, kind="stable")
+        tn, ti, tc, tl = tn[order], ti[order], tc[order], tl[order]
+        same_geom: dict[int, list[int]] = {}
+        for j, ds in enumerate(dsnaps):
+            same_geom.setdefault(ds.geom, []).append(j)
+        w = net.times(profile)
+        for start in range(0, len(osnaps), block):
+            part = osnaps[start:start + block]
+            seeds = [router.seeds(o, profile, "from") for o in part]
+            ptr = np.concatenate([[0], np.cumsum([len(s.node) for s in seeds])]).astype(np.int64)
+            times, meters = kernels.many_to_many(
+                net.out_ptr, net.out_edge, net.edge_v, w, net.edge_len, ptr,
+                np.concatenate([s.node for s in seeds]), np.concatenate([s.cost for s in seeds]),
+                np.concatenate([s.length for s in seeds]), tn, ti, tc, tl, nt)
+            for k, o in enumerate(part):
+                for j in same_geom.get(o.geom, ()):
+                    t = router.along_same_edge(o, dsnaps[j], profile)
+                    if t <= times[k, j]:
+                        times[k, j] = t
+                        meters[k, j] = abs(dsnaps[j].frac - o.frac) * float(net.geom_len[o.geom])
+                yield start + k, times[k], meters[k]
 
 
 def _facility_dict(row) -> dict:

@@ -46,7 +46,7 @@ def isochrone_polygons(router: Router, snap: Snap, minutes: list[float], *, prof
     cell = cell or CELL_M.get(net.name, 100.0)
     seeds = router.seeds(snap, profile, direction)
     kdir = "from" if direction == "from" else "to"
-    dist, _, _, _, _ = router.search(seeds.node, seeds.cost, profile=profile, direction=kdir,
+    dist, *_ = router.search(seeds.node, seeds.cost, profile=profile, direction=kdir,
                                      limit=ranges[-1])
     sel, t0, t1, tau = reached_geometries(router, dist, profile, direction, ranges[-1])
     # the origin's own geometry is always considered

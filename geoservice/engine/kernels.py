@@ -9,7 +9,7 @@ matrix rows). Binary heap with lazy deletion.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 INF = np.inf
 
@@ -56,8 +56,11 @@ def _pop(hc, hn, size):
 
 @njit(cache=True, nogil=True)
 def dijkstra(ptr, adj_edge, adj_node, w, seed_node, seed_cost, seed_label, limit,
-             tgt_node, tgt_id, tgt_cost, n_tgt, k_stop):
-    """Return (dist, label, pred_edge, tgt_best, tgt_via).
+             tgt_node, tgt_id, tgt_cost, n_tgt, k_stop, elen, seed_len, tgt_len):
+    """Return (dist, label, pred_edge, tgt_best, tgt_via, tgt_dist).
+
+    ``elen``/``seed_len``/``tgt_len`` carry metres alongside the times, so ``tgt_dist`` is the
+    length of the fastest route to each target (pass empty ``elen`` to skip).
 
     ``adj_node[e]`` is the node reached over edge ``e`` (head for forward search, tail for
     reverse search). ``tgt_best[j]`` is min over target entries of id j of dist[node] + cost,
@@ -69,6 +72,8 @@ def dijkstra(ptr, adj_edge, adj_node, w, seed_node, seed_cost, seed_label, limit
     label = np.full(n, -1, np.int64)
     pred = np.full(n, -1, np.int64)
     done = np.zeros(n, np.bool_)
+    track = len(elen) > 0
+    meters = np.zeros(n if track else 0)
     cap = len(adj_edge) + len(seed_node) + 1
     hc = np.empty(cap, np.float64)
     hn = np.empty(cap, np.int64)
@@ -78,15 +83,23 @@ def dijkstra(ptr, adj_edge, adj_node, w, seed_node, seed_cost, seed_label, limit
         if seed_cost[i] < dist[s]:
             dist[s] = seed_cost[i]
             label[s] = seed_label[i]
+            if track:
+                meters[s] = seed_len[i]
             size = _push(hc, hn, size, seed_cost[i], s)
     # targets: first entry per node, entries sorted by node
     tgt_best = np.full(n_tgt, INF)
     tgt_via = np.full(n_tgt, -1, np.int64)
+    tgt_dist = np.full(n_tgt, INF)
     final = np.zeros(n_tgt, np.bool_)
     n_final = 0
     first = np.full(n, -1, np.int64) if len(tgt_node) > 0 else np.full(0, -1, np.int64)
+    n_tnodes = 0
     for j in range(len(tgt_node) - 1, -1, -1):
+        if first[tgt_node[j]] < 0:
+            n_tnodes += 1
         first[tgt_node[j]] = j
+    all_targets = k_stop >= n_tgt and n_tgt > 0
+    settled_t = 0
     pending = INF
     while size > 0:
         c, u, size = _pop(hc, hn, size)
@@ -94,7 +107,7 @@ def dijkstra(ptr, adj_edge, adj_node, w, seed_node, seed_cost, seed_label, limit
             continue
         if c > limit:
             break
-        if k_stop > 0 and c >= pending:
+        if k_stop > 0 and not all_targets and c >= pending:
             pending = INF
             for t in range(n_tgt):
                 if not final[t]:
@@ -114,9 +127,14 @@ def dijkstra(ptr, adj_edge, adj_node, w, seed_node, seed_cost, seed_label, limit
                 if v < tgt_best[t]:
                     tgt_best[t] = v
                     tgt_via[t] = u
+                    if track:
+                        tgt_dist[t] = meters[u] + tgt_len[j]
                     if v < pending and not final[t]:
                         pending = v
                 j += 1
+            settled_t += 1
+            if all_targets and settled_t == n_tnodes:
+                break
         for k in range(ptr[u], ptr[u + 1]):
             e = adj_edge[k]
             v = adj_node[e]
@@ -125,6 +143,8 @@ def dijkstra(ptr, adj_edge, adj_node, w, seed_node, seed_cost, seed_label, limit
                 dist[v] = nc
                 label[v] = label[u]
                 pred[v] = e
+                if track:
+                    meters[v] = meters[u] + elen[e]
                 size = _push(hc, hn, size, nc, v)
     # nodes left in the heap beyond the limit keep tentative values: clear them
     for i in range(n):
@@ -132,7 +152,7 @@ def dijkstra(ptr, adj_edge, adj_node, w, seed_node, seed_cost, seed_label, limit
             dist[i] = INF
             label[i] = -1
             pred[i] = -1
-    return dist, label, pred, tgt_best, tgt_via
+    return dist, label, pred, tgt_best, tgt_via, tgt_dist
 
 
 @njit(cache=True, nogil=True)
@@ -239,3 +259,22 @@ def rasterize_reach(x, y, geom_a, geom_b, cumlen, g_list, g_t0, g_t1, g_tau, ran
                 if 0 <= cx < nx and 0 <= cy < ny and grid[cy, cx] > r:
                     grid[cy, cx] = r
     return grid
+
+
+@njit(cache=True, parallel=True)
+def many_to_many(ptr, adj_edge, adj_node, w, elen, seed_ptr, seed_node, seed_cost, seed_len,
+                 tgt_node, tgt_id, tgt_cost, tgt_len, n_tgt):
+    """Times and route lengths from every origin (seeds ``seed_ptr[i]:seed_ptr[i+1]``) to every
+    target id, one early-stopping Dijkstra per origin, origins spread over the CPU cores."""
+    n_o = len(seed_ptr) - 1
+    times = np.full((n_o, n_tgt), INF)
+    meters = np.full((n_o, n_tgt), INF)
+    for i in prange(n_o):
+        a = seed_ptr[i]
+        b = seed_ptr[i + 1]
+        _, _, _, best, _, dist_m = dijkstra(ptr, adj_edge, adj_node, w, seed_node[a:b], seed_cost[a:b],
+                                            np.zeros(b - a, np.int64), INF, tgt_node, tgt_id, tgt_cost,
+                                            n_tgt, n_tgt, elen, seed_len[a:b], tgt_len)
+        times[i, :] = best
+        meters[i, :] = dist_m
+    return times, meters

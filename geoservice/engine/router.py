@@ -42,6 +42,7 @@ class Snap:
 class Seeds:
     node: np.ndarray
     cost: np.ndarray
+    length: np.ndarray  # metres between the point and the node
 
 
 class Router:
@@ -122,18 +123,19 @@ class Router:
         u, v = int(net.geom_u[snap.geom]), int(net.geom_v[snap.geom])
         ef, eb, tf, tb = self._edge_times(snap, profile)
         f = snap.frac
-        nodes, costs = [], []
+        glen = float(net.geom_len[snap.geom])
+        nodes, costs, lens = [], [], []
         if direction == "from":
             if ef >= 0:
-                nodes.append(v); costs.append((1 - f) * tf)
+                nodes.append(v); costs.append((1 - f) * tf); lens.append((1 - f) * glen)
             if eb >= 0:
-                nodes.append(u); costs.append(f * tb)
+                nodes.append(u); costs.append(f * tb); lens.append(f * glen)
         else:
             if ef >= 0:
-                nodes.append(u); costs.append(f * tf)
+                nodes.append(u); costs.append(f * tf); lens.append(f * glen)
             if eb >= 0:
-                nodes.append(v); costs.append((1 - f) * tb)
-        return Seeds(np.array(nodes, np.int64), np.array(costs, float))
+                nodes.append(v); costs.append((1 - f) * tb); lens.append((1 - f) * glen)
+        return Seeds(np.array(nodes, np.int64), np.array(costs, float), np.array(lens, float))
 
     def along_same_edge(self, a: Snap, b: Snap, profile: str) -> float:
         """Time from ``a`` to ``b`` when both lie on one geometry, without leaving it."""
@@ -180,7 +182,7 @@ class Router:
 
     def search(self, seed_node, seed_cost, *, profile: str, direction: str,
                seed_label=None, limit: float = np.inf, targets: tuple | None = None, k_stop: int = 0,
-               weights: np.ndarray | None = None):
+               weights: np.ndarray | None = None, seed_len=None):
         """Run the kernel. ``direction`` "from" follows edges forward from the seeds; "to" runs
         backwards, so dist[n] is the time from n to the nearest seed."""
         ptr, adj, other = self._csr(direction)
@@ -189,24 +191,29 @@ class Router:
         seed_cost = np.asarray(seed_cost, float)
         seed_label = np.zeros(len(seed_node), np.int64) if seed_label is None else np.asarray(seed_label, np.int64)
         if targets is None:
-            tn = np.zeros(0, np.int64); ti = np.zeros(0, np.int64); tc = np.zeros(0); nt = 0
+            tn = np.zeros(0, np.int64); ti = np.zeros(0, np.int64); tc = np.zeros(0); tl = np.zeros(0); nt = 0
         else:
-            tn, ti, tc, nt = targets
+            tn, ti, tc, tl, nt = targets
             order = np.argsort(tn, kind="stable")
-            tn, ti, tc = tn[order], ti[order], tc[order]
+            tn, ti, tc, tl = tn[order], ti[order], tc[order], tl[order]
+        track = seed_len is not None
+        elen = self.net.edge_len if track else np.zeros(0)
+        sl = np.asarray(seed_len, float) if track else np.zeros(len(seed_node))
         return kernels.dijkstra(ptr, adj, other, w, seed_node, seed_cost, seed_label, float(limit),
-                                tn, ti, tc, int(nt), int(k_stop))
+                                tn, ti, tc, int(nt), int(k_stop), elen, sl, tl)
 
     def targets_for(self, snaps: list[Snap], profile: str, direction: str):
         """Target entries so that a search in ``direction`` reaches each snapped point.
 
         A forward ("from") search arrives at points via their "to" seeds, and vice versa."""
         opposite = "to" if direction == "from" else "from"
-        tn, ti, tc = [], [], []
+        tn, ti, tc, tl = [], [], [], []
         for j, s in enumerate(snaps):
             sd = self.seeds(s, profile, opposite)
             tn.extend(sd.node.tolist()); tc.extend(sd.cost.tolist()); ti.extend([j] * len(sd.node))
-        return (np.array(tn, np.int64), np.array(ti, np.int64), np.array(tc, float), len(snaps))
+            tl.extend(sd.length.tolist())
+        return (np.array(tn, np.int64), np.array(ti, np.int64), np.array(tc, float), np.array(tl, float),
+                len(snaps))
 
     # ---------------------------------------------------------------- routes
     def path_edges(self, pred: np.ndarray, node: int, direction: str) -> list[int]:

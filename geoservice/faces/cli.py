@@ -330,4 +330,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run through the imported module, so commands registered by extension modules are seen
+    from geoservice.faces.cli import main as _main
+
+    sys.exit(_main())

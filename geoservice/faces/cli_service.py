@@ -19,7 +19,7 @@ def _region_paths(regions: list[str] | None) -> list[Path]:
     elif s.regions:
         paths = [Path(r) for r in s.regions]
     else:
-        print("geoservice: serving the demo regions (built on first use): " + ", ".join(DEMO_REGIONS), file=sys.stderr)
+        print("geoservice: using the demo regions (built on first use): " + ", ".join(DEMO_REGIONS), file=sys.stderr)
         return [ensure_demo(n, s.data_dir, s.regions_dir, quiet=True) for n in DEMO_REGIONS]
     for p in paths:
         if not is_current_bundle(p):
@@ -63,8 +63,9 @@ def cmd_publish(args) -> None:
 
     paths = _region_paths([args.region] if args.region else None)
     out = Path(args.out)
-    for p in paths if not args.region else paths[:1]:
-        written = publish(p, out if len(paths) == 1 else out / p.name, png=not args.no_png)
+    db = _db_path(args, paths)
+    for p in paths:
+        written = publish(p, out if args.region else out / p.name, png=not args.no_png, db=db)
         for w in written:
             print(f"wrote {w}", file=sys.stderr)
 
@@ -107,6 +108,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--region", help="region bundle directory (default: each demo region in a subfolder)")
     p.add_argument("--out", default="maps")
     p.add_argument("--no-png", action="store_true", help="skip the print PNGs")
+    p.add_argument("--db", help="registry SQLite file whose facilities (with edits) to draw, when it holds the region")
 
     p = sub.add_parser("apikey", help="API keys for editing the facility registry")
     ks = p.add_subparsers(dest="apikey_cmd", required=True)

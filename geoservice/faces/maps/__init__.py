@@ -1,0 +1,1 @@
+"""Published maps: self-contained folium HTML (no CDN) and print PNGs."""

@@ -1,0 +1,90 @@
+"""Published maps: self-contained HTML (no CDN), legends, popups, attribution, notice; print PNG."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def published(regions_dir, tmp_path_factory):
+    from geoservice.faces.maps.publish import publish
+
+    out = tmp_path_factory.mktemp("maps")
+    png = shutil.which("chromium") is not None or Path("/usr/bin/chromium").exists()
+    files = publish(regions_dir / "andorra", out, png=png)
+    return out, files, png
+
+
+def test_writes_both_maps(published):
+    out, files, png = published
+    names = {f.name for f in files}
+    assert {"andorra_chest_pain_centers.html", "andorra_stroke_emergency.html"} <= names
+    if png:
+        for stem in ("andorra_chest_pain_centers", "andorra_stroke_emergency"):
+            p = out / f"{stem}.png"
+            assert p.stat().st_size > 20_000
+            assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("stem", ["andorra_chest_pain_centers", "andorra_stroke_emergency"])
+def test_html_is_self_contained_and_complete(published, stem):
+    out, _, _ = published
+    text = (out / f"{stem}.html").read_text(encoding="utf-8")
+    remote = re.findall(r"""<(?:script|link|img)[^>]+(?:src|href)\s*=\s*["'](?:https?:)?//[^"']*""", text, re.I)
+    assert remote == []
+    assert "cdn.jsdelivr" not in text and "code.jquery.com" not in text
+    assert "L.map(" in text or "L.map (" in text  # Leaflet inlined, map built
+    assert "© OpenStreetMap contributors, ODbL 1.0" in text
+    assert "审图号" in text
+    assert "L.control.scale" in text or "control_scale" in text or "scale" in text
+    assert "gs-legend" in text and "L.control.layers" in text
+    assert "[DEMO designation]" in text  # popups with names
+    if stem == "andorra_stroke_emergency":
+        for label in ("Advanced stroke center", "Stroke center", "Stroke prevention station", "★", "☆", "EVT", "60-min"):
+            assert label in text, label
+        assert "Capabilities" in text
+    else:
+        for label in ("Standard 标准版", "Basic 基层版", "30-min"):
+            assert label in text, label
+
+
+def test_html_renders_offline_without_errors(published):
+    chromium = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if not chromium:
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    out, _, _ = published
+    errors, external = [], []
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, headless=True,
+                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = b.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def route(r):
+            if r.request.url.startswith(("file:", "data:")):
+                r.continue_()
+            else:
+                external.append(r.request.url)
+                r.abort()
+        page.route("**/*", route)
+        page.goto((out / "andorra_stroke_emergency.html").as_uri())
+        page.wait_for_timeout(500)
+        n_markers = page.locator(".leaflet-marker-pane .gs-ico").count()
+        page.locator(".leaflet-marker-pane .gs-stroke_center-advanced").first.click()
+        page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+        popup = page.locator(".leaflet-popup-content").inner_text()
+        attribution = page.locator(".leaflet-control-attribution").inner_text()
+        scale = page.locator(".leaflet-control-scale").count()
+        b.close()
+    assert errors == [] and external == []
+    assert n_markers == 3 + 3  # three stroke centers and three EMS stations
+    assert "EVT" in popup and "Advanced" in popup
+    assert "ODbL" in attribution
+    assert scale == 1

@@ -13,7 +13,8 @@ Arrays (N nodes, E directed edges, G undirected geometries, P coordinate positio
 * coordinates: ``lon``, ``lat``, ``x``, ``y``, ``cumlen`` (metres along the way)
 * directed edges: ``edge_u``, ``edge_v``, ``edge_geom``, ``edge_rev`` (runs v->u along geometry),
   ``edge_len``, ``time_<profile>`` seconds
-* CSR: ``out_ptr``/``out_edge`` (edges by tail), ``in_ptr``/``in_edge`` (edges by head)
+* CSR: edges are sorted by tail, so ``out_ptr`` indexes them directly; ``in_ptr``/``in_edge``
+  list edge ids by head. Nodes are numbered along a Z-order curve for memory locality.
 * snapping grid: ``grid_ptr``/``grid_seg`` over segments (position of the segment's start),
   with ``grid_meta`` = [x0, y0, cell, nx, ny]
 """
@@ -159,34 +160,49 @@ def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *,
     g_new = np.full(len(a), -1, np.int64); g_new[g_used] = np.arange(g_used.sum())
     a, b, gu, gv, gway, glen, raw_way = (arr[g_used] for arr in (a, b, gu, gv, gway, glen, raw_way))
     e_geom = g_new[e_geom]
-    n_new = np.full(n_all, -1, np.int64)
     keep_nodes = np.flatnonzero(in_scc)
-    n_new[keep_nodes] = np.arange(len(keep_nodes))
-    gu, gv, e_u, e_v = n_new[gu], n_new[gv], n_new[e_u], n_new[e_v]
+    del g_new, g_used, labels, in_scc, used
     # node coordinates: take them from any position of that node
     first_pos = np.full(n_all, -1, np.int64)
     first_pos[inv[::-1]] = np.arange(len(inv))[::-1]
-    node_lon = lon[first_pos[keep_nodes]]; node_lat = lat[first_pos[keep_nodes]]
-    node_osmid = uniq[keep_nodes]
+    del inv
+    kp = first_pos[keep_nodes]
+    del first_pos
 
     if crs is None:
-        crs = utm_crs_for(float(np.median(node_lon)), float(np.median(node_lat)))
+        crs = utm_crs_for(float(np.median(lon[kp])), float(np.median(lat[kp])))
     tr = Transformer.from_crs(CRS.from_epsg(4326), CRS.from_user_input(crs), always_xy=True)
     x, y = tr.transform(lon, lat)
     x = np.asarray(x); y = np.asarray(y)
 
+    # spatial node order (Z-order curve): neighbours in the graph sit close in memory
+    order = zorder(x[kp], y[kp])
+    kp = kp[order]
+    n_new = np.full(n_all, -1, np.int64)
+    n_new[keep_nodes[order]] = np.arange(len(keep_nodes))
+    node_osmid = uniq[keep_nodes[order]]
+    del uniq, order
+    gu, gv, e_u, e_v = n_new[gu], n_new[gv], n_new[e_u], n_new[e_v]
+    del n_new
+    # directed edges sorted by tail: the forward adjacency is contiguous
+    perm = np.lexsort((e_v, e_u))
+    e_u, e_v, e_geom, e_rev = e_u[perm], e_v[perm], e_geom[perm], e_rev[perm]
+    del perm
+
+    i32 = np.int32
     edge_len = glen[e_geom]
     arrays: dict[str, np.ndarray] = {
-        "node_osmid": node_osmid, "node_lon": node_lon, "node_lat": node_lat,
-        "node_x": x[first_pos[keep_nodes]], "node_y": y[first_pos[keep_nodes]],
-        "geom_a": a, "geom_b": b, "geom_u": gu, "geom_v": gv, "geom_way": raw_way,
-        "geom_len": glen,
+        "node_osmid": node_osmid, "node_lon": lon[kp], "node_lat": lat[kp],
+        "node_x": x[kp], "node_y": y[kp],
+        "geom_a": a.astype(i32), "geom_b": b.astype(i32), "geom_u": gu.astype(i32), "geom_v": gv.astype(i32),
+        "geom_way": raw_way.astype(i32), "geom_len": glen,
         "lon": lon, "lat": lat, "x": x, "y": y, "cumlen": cumlen,
-        "edge_u": e_u, "edge_v": e_v, "edge_geom": e_geom, "edge_rev": e_rev, "edge_len": edge_len,
+        "edge_u": e_u.astype(i32), "edge_v": e_v.astype(i32), "edge_geom": e_geom.astype(i32),
+        "edge_rev": e_rev, "edge_len": edge_len,
     }
     ng = len(a)
-    geom_fwd = np.full(ng, -1, np.int64); geom_bwd = np.full(ng, -1, np.int64)
-    eid = np.arange(len(e_u))
+    geom_fwd = np.full(ng, -1, i32); geom_bwd = np.full(ng, -1, i32)
+    eid = np.arange(len(e_u), dtype=i32)
     geom_fwd[e_geom[~e_rev]] = eid[~e_rev]
     geom_bwd[e_geom[e_rev]] = eid[e_rev]
     arrays["geom_fwd"] = geom_fwd; arrays["geom_bwd"] = geom_bwd
@@ -212,6 +228,7 @@ def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *,
         arrays[f"time_{pname}"] = edge_len / (speeds / 3.6)
 
     arrays.update(_csr(e_u, e_v, len(keep_nodes)))
+    del e_u, e_v
     arrays.update(_snap_grid(arrays))
     report["geometries"] = int(ng)
     return Network(name=name, arrays=arrays, way_name=[raw.way_name[i] for i in range(len(raw.way_name))],
@@ -219,12 +236,32 @@ def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *,
                    profiles={k: v for k, v in profiles.items() if v.network == name}, report=report)
 
 
+def zorder(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Permutation sorting points along a Z-order (Morton) curve of 16-bit cells."""
+    def spread(v: np.ndarray) -> np.ndarray:
+        v = v.astype(np.uint64) & np.uint64(0xFFFF)
+        v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+        v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+        v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+        v = (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+        return v
+
+    def quant(v: np.ndarray) -> np.ndarray:
+        span = float(v.max() - v.min()) or 1.0
+        return ((v - v.min()) / span * 65535).astype(np.int64)
+
+    code = spread(quant(x)) | (spread(quant(y)) << np.uint64(1))
+    return np.argsort(code, kind="stable")
+
+
 def _csr(u: np.ndarray, v: np.ndarray, n: int) -> dict[str, np.ndarray]:
-    out_edge = np.argsort(u, kind="stable")
-    in_edge = np.argsort(v, kind="stable")
-    out_ptr = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=n))])
-    in_ptr = np.concatenate([[0], np.cumsum(np.bincount(v, minlength=n))])
-    return {"out_ptr": out_ptr, "out_edge": out_edge, "in_ptr": in_ptr, "in_edge": in_edge}
+    """Edges are sorted by tail, so the forward CSR needs only pointers; the reverse CSR
+    lists edge ids by head."""
+    assert np.all(np.diff(u) >= 0), "edges must be sorted by tail"
+    in_edge = np.argsort(v, kind="stable").astype(np.int32)
+    out_ptr = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=n))]).astype(np.int64)
+    in_ptr = np.concatenate([[0], np.cumsum(np.bincount(v, minlength=n))]).astype(np.int64)
+    return {"out_ptr": out_ptr, "in_ptr": in_ptr, "in_edge": in_edge}
 
 
 def _snap_grid(arr: dict[str, np.ndarray], cell: float = GRID_CELL_M) -> dict[str, np.ndarray]:
@@ -245,12 +282,15 @@ def _snap_grid(arr: dict[str, np.ndarray], cell: float = GRID_CELL_M) -> dict[st
     px = sx0[idx] + f * (sx1 - sx0)[idx]
     py = sy0[idx] + f * (sy1 - sy0)[idx]
     cid = ((py - y0) // cell).astype(np.int64) * nx + ((px - x0) // cell).astype(np.int64)
+    del px, py, f, offs
     pair = np.unique(cid * len(seg_start) + idx) if len(seg_start) else np.zeros(0, np.int64)
+    del cid, idx
     cells = pair // max(len(seg_start), 1)
-    segs = seg_start[pair % max(len(seg_start), 1)]
+    segs = seg_start[pair % max(len(seg_start), 1)].astype(np.int32)
+    del pair
     grid_ptr = np.concatenate([[0], np.cumsum(np.bincount(cells, minlength=nx * ny))])
     # geometry id of every position (-1 where no segment starts)
-    seg_geom = np.full(len(x), -1, np.int64)
+    seg_geom = np.full(len(x), -1, np.int32)
     seg_geom[seg_start] = np.repeat(np.arange(len(a)), b - a)
     return {"grid_ptr": grid_ptr, "grid_seg": segs, "grid_meta": np.array([x0, y0, cell, nx, ny]),
             "seg_geom": seg_geom}

@@ -235,7 +235,7 @@ class Engine:
             seeds = [router.seeds(o, profile, "from") for o in part]
             ptr = np.concatenate([[0], np.cumsum([len(s.node) for s in seeds])]).astype(np.int64)
             times, meters = kernels.many_to_many(
-                net.out_ptr, net.out_edge, net.edge_v, w, net.edge_len, ptr,
+                *router.adjacency("from", w), ptr,
                 np.concatenate([s.node for s in seeds]), np.concatenate([s.cost for s in seeds]),
                 np.concatenate([s.length for s in seeds]), tn, ti, tc, tl, nt)
             for k, o in enumerate(part):

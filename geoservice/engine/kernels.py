@@ -55,26 +55,33 @@ def _pop(hc, hn, size):
 
 
 @njit(cache=True, nogil=True)
-def dijkstra(ptr, adj_edge, adj_node, w, seed_node, seed_cost, seed_label, limit,
-             tgt_node, tgt_id, tgt_cost, n_tgt, k_stop, elen, seed_len, tgt_len):
+def _grow(hc, hn):
+    nc = np.empty(len(hc) * 2, hc.dtype)
+    nn = np.empty(len(hn) * 2, hn.dtype)
+    nc[:len(hc)] = hc
+    nn[:len(hn)] = hn
+    return nc, nn
+
+
+@njit(cache=True, nogil=True)
+def dijkstra(ptr, adj_node, adj_w, adj_len, adj_eid, seed_node, seed_cost, seed_label, limit,
+             tgt_node, tgt_id, tgt_cost, n_tgt, k_stop, seed_len, tgt_len, track):
     """Return (dist, label, pred_edge, tgt_best, tgt_via, tgt_dist).
 
-    ``elen``/``seed_len``/``tgt_len`` carry metres alongside the times, so ``tgt_dist`` is the
-    length of the fastest route to each target (pass empty ``elen`` to skip).
-
-    ``adj_node[e]`` is the node reached over edge ``e`` (head for forward search, tail for
-    reverse search). ``tgt_best[j]`` is min over target entries of id j of dist[node] + cost,
-    ``tgt_via[j]`` the node it was reached through. Stops when the next node costs more than
-    ``limit`` or, if ``k_stop`` > 0, when ``k_stop`` targets are final.
+    The adjacency is CSR-ordered: the k-th arc of node u (``ptr[u] <= k < ptr[u+1]``) leads to
+    ``adj_node[k]`` in ``adj_w[k]`` seconds over ``adj_len[k]`` metres along edge ``adj_eid[k]``.
+    ``tgt_best[j]`` is min over target entries of id j of dist[node] + cost, ``tgt_via[j]`` the
+    node it was reached through and ``tgt_dist[j]`` the metres of that route (when ``track``).
+    Stops when the next node costs more than ``limit`` or, if ``k_stop`` > 0, when ``k_stop``
+    targets are final.
     """
     n = len(ptr) - 1
     dist = np.full(n, INF)
     label = np.full(n, -1, np.int64)
     pred = np.full(n, -1, np.int64)
     done = np.zeros(n, np.bool_)
-    track = len(elen) > 0
     meters = np.zeros(n if track else 0)
-    cap = len(adj_edge) + len(seed_node) + 1
+    cap = 1024 + 4 * len(seed_node)
     hc = np.empty(cap, np.float64)
     hn = np.empty(cap, np.int64)
     size = 0
@@ -85,6 +92,8 @@ def dijkstra(ptr, adj_edge, adj_node, w, seed_node, seed_cost, seed_label, limit
             label[s] = seed_label[i]
             if track:
                 meters[s] = seed_len[i]
+            if size == len(hc):
+                hc, hn = _grow(hc, hn)
             size = _push(hc, hn, size, seed_cost[i], s)
     # targets: first entry per node, entries sorted by node
     tgt_best = np.full(n_tgt, INF)
@@ -92,7 +101,7 @@ def dijkstra(ptr, adj_edge, adj_node, w, seed_node, seed_cost, seed_label, limit
     tgt_dist = np.full(n_tgt, INF)
     final = np.zeros(n_tgt, np.bool_)
     n_final = 0
-    first = np.full(n, -1, np.int64) if len(tgt_node) > 0 else np.full(0, -1, np.int64)
+    first = np.full(n if len(tgt_node) > 0 else 0, -1, np.int64)
     n_tnodes = 0
     for j in range(len(tgt_node) - 1, -1, -1):
         if first[tgt_node[j]] < 0:
@@ -136,15 +145,16 @@ def dijkstra(ptr, adj_edge, adj_node, w, seed_node, seed_cost, seed_label, limit
             if all_targets and settled_t == n_tnodes:
                 break
         for k in range(ptr[u], ptr[u + 1]):
-            e = adj_edge[k]
-            v = adj_node[e]
-            nc = c + w[e]
+            v = adj_node[k]
+            nc = c + adj_w[k]
             if nc < dist[v]:
                 dist[v] = nc
                 label[v] = label[u]
-                pred[v] = e
+                pred[v] = adj_eid[k]
                 if track:
-                    meters[v] = meters[u] + elen[e]
+                    meters[v] = meters[u] + adj_len[k]
+                if size == len(hc):
+                    hc, hn = _grow(hc, hn)
                 size = _push(hc, hn, size, nc, v)
     # nodes left in the heap beyond the limit keep tentative values: clear them
     for i in range(n):
@@ -262,7 +272,7 @@ def rasterize_reach(x, y, geom_a, geom_b, cumlen, g_list, g_t0, g_t1, g_tau, ran
 
 
 @njit(cache=True, parallel=True)
-def many_to_many(ptr, adj_edge, adj_node, w, elen, seed_ptr, seed_node, seed_cost, seed_len,
+def many_to_many(ptr, adj_node, adj_w, adj_len, adj_eid, seed_ptr, seed_node, seed_cost, seed_len,
                  tgt_node, tgt_id, tgt_cost, tgt_len, n_tgt):
     """Times and route lengths from every origin (seeds ``seed_ptr[i]:seed_ptr[i+1]``) to every
     target id, one early-stopping Dijkstra per origin, origins spread over the CPU cores."""
@@ -272,9 +282,9 @@ def many_to_many(ptr, adj_edge, adj_node, w, elen, seed_ptr, seed_node, seed_cos
     for i in prange(n_o):
         a = seed_ptr[i]
         b = seed_ptr[i + 1]
-        _, _, _, best, _, dist_m = dijkstra(ptr, adj_edge, adj_node, w, seed_node[a:b], seed_cost[a:b],
-                                            np.zeros(b - a, np.int64), INF, tgt_node, tgt_id, tgt_cost,
-                                            n_tgt, n_tgt, elen, seed_len[a:b], tgt_len)
+        _, _, _, best, _, dist_m = dijkstra(ptr, adj_node, adj_w, adj_len, adj_eid, seed_node[a:b],
+                                            seed_cost[a:b], np.zeros(b - a, np.int64), INF, tgt_node,
+                                            tgt_id, tgt_cost, n_tgt, n_tgt, seed_len[a:b], tgt_len, True)
         times[i, :] = best
         meters[i, :] = dist_m
     return times, meters

@@ -49,6 +49,9 @@ class Router:
     def __init__(self, net: Network, max_snap_m: float | None = None):
         self.net = net
         self._scenario_cache: dict[tuple, np.ndarray] = {}
+        self._eid: np.ndarray | None = None
+        self._reverse: dict[int, tuple] = {}
+        self._rev_static: tuple | None = None
         self.max_snap_m = max_snap_m if max_snap_m is not None else DEFAULT_MAX_SNAP_M.get(net.name, 1000.0)
         self._fwd = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
         self._inv = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
@@ -172,21 +175,37 @@ class Router:
         return self._scenario_cache[key]
 
     # ---------------------------------------------------------------- searches
-    def _csr(self, direction: str):
+    def adjacency(self, direction: str, w: np.ndarray) -> tuple:
+        """CSR-ordered (ptr, node, weight, length, edge id) for a search in ``direction``.
+
+        Forward arcs are the edges themselves (sorted by tail); reverse arcs are gathered once
+        per weight array and cached, so searches read memory sequentially."""
         net = self.net
         if direction == "from":
-            return net.out_ptr, net.out_edge, net.edge_v
-        if direction == "to":
-            return net.in_ptr, net.in_edge, net.edge_u
-        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+            if self._eid is None:
+                self._eid = np.arange(net.n_edges, dtype=np.int32)
+            return net.out_ptr, net.edge_v, w, net.edge_len, self._eid
+        if direction != "to":
+            raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+        key = id(w)
+        hit = self._reverse.get(key)
+        if hit is None or hit[0] is not w:
+            ie = net.in_edge
+            if self._rev_static is None:
+                self._rev_static = (net.edge_u[ie], net.edge_len[ie])
+            hit = (w, w[ie])
+            if len(self._reverse) >= 8:  # transient weight arrays: keep the cache bounded
+                self._reverse.clear()
+            self._reverse[key] = hit
+        return net.in_ptr, self._rev_static[0], hit[1], self._rev_static[1], net.in_edge
 
     def search(self, seed_node, seed_cost, *, profile: str, direction: str,
                seed_label=None, limit: float = np.inf, targets: tuple | None = None, k_stop: int = 0,
                weights: np.ndarray | None = None, seed_len=None):
         """Run the kernel. ``direction`` "from" follows edges forward from the seeds; "to" runs
         backwards, so dist[n] is the time from n to the nearest seed."""
-        ptr, adj, other = self._csr(direction)
         w = self.net.times(profile) if weights is None else weights
+        adj = self.adjacency(direction, w)
         seed_node = np.asarray(seed_node, np.int64)
         seed_cost = np.asarray(seed_cost, float)
         seed_label = np.zeros(len(seed_node), np.int64) if seed_label is None else np.asarray(seed_label, np.int64)
@@ -197,10 +216,9 @@ class Router:
             order = np.argsort(tn, kind="stable")
             tn, ti, tc, tl = tn[order], ti[order], tc[order], tl[order]
         track = seed_len is not None
-        elen = self.net.edge_len if track else np.zeros(0)
         sl = np.asarray(seed_len, float) if track else np.zeros(len(seed_node))
-        return kernels.dijkstra(ptr, adj, other, w, seed_node, seed_cost, seed_label, float(limit),
-                                tn, ti, tc, int(nt), int(k_stop), elen, sl, tl)
+        return kernels.dijkstra(*adj, seed_node, seed_cost, seed_label, float(limit),
+                                tn, ti, tc, int(nt), int(k_stop), sl, tl, track)
 
     def targets_for(self, snaps: list[Snap], profile: str, direction: str):
         """Target entries so that a search in ``direction`` reaches each snapped point.

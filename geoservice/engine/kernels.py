@@ -223,19 +223,59 @@ def snap_points(px, py, x, y, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist
 
 
 @njit(cache=True, nogil=True)
-def rasterize_reach(x, y, geom_a, geom_b, cumlen, g_list, g_t0, g_t1, g_tau, ranges,
-                    gx0, gy0, cell, nx, ny, origin_g, origin_f, origin_tf, origin_tb):
-    """Mark grid cells touched by the reached parts of geometries.
+def reached_geometries(geom_u, geom_v, geom_fwd, geom_bwd, dist, w, tmax, leaving):
+    """Geometries touched within ``tmax``: (ids, t0, t1, tau).
+
+    t0/t1 are the times at the u/v end through which the geometry is entered ("leaving" the
+    point: u going forward, v going backward) or left (arriving at the point: v forward, u
+    backward); inf where that direction is not allowed. tau is the time to run it end to end."""
+    n = len(geom_u)
+    count = 0
+    for g in range(n):
+        if min(dist[geom_u[g]], dist[geom_v[g]]) <= tmax:
+            count += 1
+    ids = np.empty(count, np.int64)
+    t0 = np.empty(count)
+    t1 = np.empty(count)
+    tau = np.empty(count)
+    k = 0
+    for g in range(n):
+        du = dist[geom_u[g]]
+        dv = dist[geom_v[g]]
+        if min(du, dv) > tmax:
+            continue
+        ef = geom_fwd[g]
+        eb = geom_bwd[g]
+        if leaving:
+            a = du if ef >= 0 else INF
+            b = dv if eb >= 0 else INF
+        else:
+            a = du if eb >= 0 else INF
+            b = dv if ef >= 0 else INF
+        ids[k] = g
+        t0[k] = a
+        t1[k] = b
+        tau[k] = w[ef] if ef >= 0 else w[eb]
+        k += 1
+    keep = np.minimum(t0, t1) <= tmax
+    return ids[keep], t0[keep], t1[keep], tau[keep]
+
+
+@njit(cache=True, nogil=True)
+def rasterize_reach(lon, lat, geom_a, geom_b, cumlen, g_list, g_t0, g_t1, g_tau, ranges,
+                    gx0, gy0, cdx, cdy, step_m, nx, ny, origin_g, origin_f, origin_tf, origin_tb):
+    """Mark grid cells (``cdx`` x ``cdy`` degrees) touched by the reached parts of geometries.
 
     For geometry g with fraction f along it, the arrival time is
     min(t0 + f*tau, t1 + (1-f)*tau) (t0/t1: time at its start/end node, inf when that direction
     is not usable). On the origin's own geometry the point itself adds |f - f0| * tau_dir.
-    Returns a uint8 grid holding, per cell, the index of the smallest range reaching it
-    (255 = none)."""
+    Samples are taken every ``step_m`` metres. Returns a uint8 grid holding, per cell, the index
+    of the smallest range reaching it (255 = none)."""
     grid = np.full((ny, nx), 255, np.uint8)
     nr = len(ranges)
     tmax = ranges[nr - 1]
-    half = cell / 2.0
+    ix = 1.0 / cdx
+    iy = 1.0 / cdy
     for ii in range(len(g_list)):
         g = g_list[ii]
         a = geom_a[g]
@@ -244,12 +284,11 @@ def rasterize_reach(x, y, geom_a, geom_b, cumlen, g_list, g_t0, g_t1, g_tau, ran
         tau = g_tau[ii]
         for s in range(a, b):
             sl = cumlen[s + 1] - cumlen[s]
-            ax = x[s]
-            ay = y[s]
-            dx = x[s + 1] - ax
-            dy = y[s + 1] - ay
-            plen = (dx * dx + dy * dy) ** 0.5
-            nstep = int(plen / half) + 1
+            ax = lon[s]
+            ay = lat[s]
+            dx = lon[s + 1] - ax
+            dy = lat[s + 1] - ay
+            nstep = int(sl / step_m) + 1
             for k in range(nstep + 1):
                 q = k / nstep
                 f = (cumlen[s] - cumlen[a] + q * sl) / L if L > 0 else 0.0
@@ -264,11 +303,42 @@ def rasterize_reach(x, y, geom_a, geom_b, cumlen, g_list, g_t0, g_t1, g_tau, ran
                 r = 0
                 while ranges[r] < t:
                     r += 1
-                cx = int((ax + q * dx - gx0) // cell)
-                cy = int((ay + q * dy - gy0) // cell)
-                if 0 <= cx < nx and 0 <= cy < ny and grid[cy, cx] > r:
+                px = ax + q * dx - gx0
+                py = ay + q * dy - gy0
+                if px < 0 or py < 0:
+                    continue
+                cx = int(px * ix)
+                cy = int(py * iy)
+                if cx < nx and cy < ny and grid[cy, cx] > r:
                     grid[cy, cx] = r
     return grid
+
+
+@njit(cache=True, nogil=True)
+def late_node_grid(ny, nx, node_lon, node_lat, dist, ranges, gx0, gy0, cdx, cdy):
+    """Per cell, the first range from which all graph nodes in it are reached in time (0 when
+    the cell holds no late node). ``max(grid, late)`` then cuts the cells of late junctions out
+    of the smaller ranges, keeping the ranges nested (late for 30 min is late for 20)."""
+    late = np.zeros((ny, nx), np.uint8)
+    nr = len(ranges)
+    ix = 1.0 / cdx
+    iy = 1.0 / cdy
+    x1 = gx0 + nx * cdx
+    y1 = gy0 + ny * cdy
+    for i in range(len(node_lon)):
+        x = node_lon[i]
+        y = node_lat[i]
+        if x < gx0 or y < gy0 or x >= x1 or y >= y1:
+            continue
+        cx = min(int((x - gx0) * ix), nx - 1)
+        cy = min(int((y - gy0) * iy), ny - 1)
+        t = dist[i]
+        first_ok = 0
+        while first_ok < nr and ranges[first_ok] < t:
+            first_ok += 1
+        if late[cy, cx] < first_ok:
+            late[cy, cx] = min(first_ok, 255)
+    return late
 
 
 @njit(cache=True, parallel=True)

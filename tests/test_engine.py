@@ -232,3 +232,24 @@ def test_engine_reflects_facility_edits(andorra):
     eng.set_facilities(pd.concat([fac, soldeu], ignore_index=True))
     after = eng.nearest(1.6671, 42.5769, type="chest_pain_center")["results"][0]
     assert after["facility"]["id"] == "new-cpc" and after["time_s"] < before
+
+
+def test_snap_is_the_nearest_segment(andorra_engine):
+    """Snapping against brute force over every road segment (projected metres)."""
+    router = andorra_engine.router_for("drive")
+    net = router.net
+    a, b = net.geom_a, net.geom_b
+    starts = np.concatenate([np.arange(s, e) for s, e in zip(a, b)])
+    segs = shapely.linestrings(np.stack([np.column_stack([net.x[starts], net.y[starts]]),
+                                         np.column_stack([net.x[starts + 1], net.y[starts + 1]])], axis=1))
+    rng = np.random.default_rng(3)
+    lon = rng.uniform(net.node_lon.min(), net.node_lon.max(), 200)
+    lat = rng.uniform(net.node_lat.min(), net.node_lat.max(), 200)
+    snaps = router.snap_many(lon, lat, max_snap_m=5000, strict=False)
+    px, py = router.to_xy(lon, lat)
+    brute = shapely.distance(shapely.points(px, py)[:, None], segs[None, :]).min(axis=1)
+    got = np.array([s.dist_m if s is not None else np.inf for s in snaps])
+    within = brute <= 5000
+    assert within.sum() > 50
+    assert np.allclose(got[within], brute[within], atol=1e-6)
+    assert np.all(~np.isfinite(got[~within]))

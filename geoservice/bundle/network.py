@@ -264,30 +264,38 @@ def _csr(u: np.ndarray, v: np.ndarray, n: int) -> dict[str, np.ndarray]:
     return {"out_ptr": out_ptr, "in_ptr": in_ptr, "in_edge": in_edge}
 
 
-def _snap_grid(arr: dict[str, np.ndarray], cell: float = GRID_CELL_M) -> dict[str, np.ndarray]:
-    """Uniform grid over all geometry segments; long segments are listed in every cell they
-    pass through (sampled at half-cell steps) so a ring search stays exact."""
+def _snap_grid(arr: dict[str, np.ndarray], cell: float = GRID_CELL_M,
+               chunk: int = 1_000_000) -> dict[str, np.ndarray]:
+    """Uniform grid over all geometry segments. A segment is listed in the cell of every sample
+    point taken along it at most ``cell / 2`` apart (ends included), so its nearest point to any
+    query lies within ``cell / 4`` of a listed sample; ``kernels.snap_points`` allows for that.
+    Done in chunks of segments to bound the temporary memory."""
     a, b = arr["geom_a"], arr["geom_b"]
     x, y = arr["x"], arr["y"]
-    seg_start = _ranges(a, b - a)  # segment i..i+1 for i in [a, b)
-    sx0, sy0 = x[seg_start], y[seg_start]
-    sx1, sy1 = x[seg_start + 1], y[seg_start + 1]
+    seg_start = _ranges(a.astype(np.int64), (b - a).astype(np.int64))  # segment i..i+1 for i in [a, b)
     x0 = float(x.min()) - cell; y0 = float(y.min()) - cell
     nx = int((x.max() - x0) // cell) + 2; ny = int((y.max() - y0) // cell) + 2
-    seglen = np.hypot(sx1 - sx0, sy1 - sy0)
-    nsamp = np.maximum(1, np.ceil(seglen / (cell / 2)).astype(np.int64) + 1)
-    idx = np.repeat(np.arange(len(seg_start)), nsamp)
-    offs = np.arange(len(idx)) - np.repeat(np.cumsum(nsamp) - nsamp, nsamp)
-    f = offs / np.maximum(np.repeat(nsamp - 1, nsamp), 1)
-    px = sx0[idx] + f * (sx1 - sx0)[idx]
-    py = sy0[idx] + f * (sy1 - sy0)[idx]
-    cid = ((py - y0) // cell).astype(np.int64) * nx + ((px - x0) // cell).astype(np.int64)
-    del px, py, f, offs
-    pair = np.unique(cid * len(seg_start) + idx) if len(seg_start) else np.zeros(0, np.int64)
-    del cid, idx
-    cells = pair // max(len(seg_start), 1)
-    segs = seg_start[pair % max(len(seg_start), 1)].astype(np.int32)
-    del pair
+    cell_parts, seg_parts = [], []
+    for lo in range(0, len(seg_start), chunk):
+        ss = seg_start[lo:lo + chunk]
+        sx0, sy0 = x[ss], y[ss]
+        dx, dy = x[ss + 1] - sx0, y[ss + 1] - sy0
+        nsamp = np.ceil(np.hypot(dx, dy) / (cell / 2)).astype(np.int64) + 1
+        idx = np.repeat(np.arange(len(ss)), nsamp)
+        f = (np.arange(len(idx)) - np.repeat(np.cumsum(nsamp) - nsamp, nsamp)) / np.repeat(nsamp - 1, nsamp)
+        cid = (((sy0[idx] + f * dy[idx]) - y0) // cell).astype(np.int64) * nx + \
+            (((sx0[idx] + f * dx[idx]) - x0) // cell).astype(np.int64)
+        del f
+        pair = np.unique(cid * len(ss) + idx)
+        del cid, idx
+        cell_parts.append(pair // len(ss))
+        seg_parts.append(ss[pair % len(ss)].astype(np.int32))
+        del pair
+    cells = np.concatenate(cell_parts) if cell_parts else np.zeros(0, np.int64)
+    segs = np.concatenate(seg_parts) if seg_parts else np.zeros(0, np.int32)
+    order = np.argsort(cells, kind="stable")
+    cells, segs = cells[order], segs[order]
+    del order
     grid_ptr = np.concatenate([[0], np.cumsum(np.bincount(cells, minlength=nx * ny))])
     # geometry id of every position (-1 where no segment starts)
     seg_geom = np.full(len(x), -1, np.int32)

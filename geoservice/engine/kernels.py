@@ -175,7 +175,7 @@ def snap_points(px, py, x, y, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist
     out_seg = np.full(m, -1, np.int64)
     out_t = np.zeros(m)
     out_d = np.full(m, INF)
-    max_ring = int(max_dist // cell) + 2
+    max_ring = int((max_dist + cell / 4) // cell) + 2
     for i in range(m):
         cx = int((px[i] - x0) // cell)
         cy = int((py[i] - y0) // cell)
@@ -183,8 +183,9 @@ def snap_points(px, py, x, y, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist
         bseg = -1
         bt = 0.0
         for r in range(max_ring + 1):
-            # distance from the point to the nearest cell of ring r is at least (r-1)*cell
-            if bseg >= 0 and (r - 1) * cell > best:
+            # rings < r hold every sample within (r-1)*cell of the point, and the nearest point
+            # of a segment lies within cell/4 of one of its samples (see bundle.network._snap_grid)
+            if bseg >= 0 and (r - 1) * cell > best + cell / 4:
                 break
             for gy in range(cy - r, cy + r + 1):
                 if gy < 0 or gy >= ny:

@@ -46,9 +46,24 @@ def cmd_serve(args) -> None:
 
     if not 0 < args.port < 65536:
         raise CLIError(f"--port must be 1-65535, got {args.port}")
+    if not 1 <= args.workers <= 64:
+        raise CLIError(f"--workers must be 1-64, got {args.workers}")
     s = get_settings()
     paths = _region_paths(args.region)
     db = _db_path(args, paths)
+    if args.workers > 1:
+        # each worker process builds its own state from the environment; edits reach the other
+        # workers through the registry's version counter (checked on every request)
+        import json
+        import os
+        os.environ["GEOSERVICE_REGIONS"] = json.dumps([str(Path(p).resolve()) for p in paths])
+        os.environ["GEOSERVICE_DB_PATH"] = str(Path(db).resolve())
+        AppState.from_paths(paths, db)  # seed the registry once, before the workers start
+        print(f"geoservice: {args.workers} workers; regions {', '.join(str(p) for p in paths)}; registry {db}; "
+              f"http://{args.host}:{args.port}/ (citizen), /planner, /docs", file=sys.stderr)
+        uvicorn.run("geoservice.faces.api.app:create_app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_level=args.log_level, access_log=not args.no_access_log)
+        return
     state = AppState.from_paths(paths, db, max_snap_m={"drive": s.max_snap_drive_m, "walk": s.max_snap_walk_m},
                                 basemap_tiles=s.basemap_tiles, basemap_gcj02=s.basemap_gcj02)
     print(f"geoservice: regions {', '.join(state.regions)}; registry {db}; "
@@ -103,6 +118,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--db", help="registry SQLite file (default: GEOSERVICE_DB_PATH or registry.sqlite beside the bundles)")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     p.add_argument("--no-access-log", action="store_true")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (edits reach all of them)")
 
     p = sub.add_parser("publish", help="self-contained HTML maps (chest pain, stroke) and print PNGs")
     p.add_argument("--region", help="region bundle directory (default: each demo region in a subfolder)")

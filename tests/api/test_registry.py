@@ -184,3 +184,20 @@ def test_stroke_center_edit_reflected_in_layers_filter(client, editor):
     assert "New EVT center" in [f["properties"]["name"] for f in evt["features"]]
     planned = client.get("/layers/stroke_center", params={"status": "planned"}).json()["features"]
     assert [f["properties"]["name"] for f in planned] == ["New EVT center"]
+
+
+def test_edit_in_one_worker_is_seen_by_another(client, state, editor, andorra, monaco):
+    """Two server processes (uvicorn workers) share the registry; the version counter syncs them."""
+    from fastapi.testclient import TestClient
+
+    from geoservice.faces.api.app import create_app
+    from geoservice.faces.api.registry import Registry
+    from geoservice.faces.api.state import AppState
+
+    other = AppState([andorra, monaco], Registry(state.registry.path))
+    with TestClient(create_app(other)) as c2:
+        before = c2.get("/nearest", params={"lon": 7.42, "lat": 43.735, "type": "aed"}).json()["results"][0]
+        assert before["facility"]["id"] != "worker-aed"
+        assert client.post("/facilities", json={**NEW_AED, "id": "worker-aed"}, headers=editor).status_code == 201
+        after = c2.get("/nearest", params={"lon": 7.42, "lat": 43.735, "type": "aed"}).json()["results"][0]
+        assert after["facility"]["id"] == "worker-aed"

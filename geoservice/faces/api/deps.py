@@ -17,7 +17,9 @@ from .state import AppState
 
 
 def get_state(request: Request) -> AppState:
-    return request.app.state.geo
+    state: AppState = request.app.state.geo
+    state.sync()  # one indexed SQLite read; reloads only after another worker's edit
+    return state
 
 
 StateDep = Annotated[AppState, Depends(get_state)]

@@ -62,6 +62,8 @@ CREATE TABLE IF NOT EXISTS audit (
     after TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_facility ON audit (region, facility_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('facilities_version', 0);
 """
 
 
@@ -108,6 +110,7 @@ class Registry:
         self._db.row_factory = sqlite3.Row
         if str(path) != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -126,8 +129,11 @@ class Registry:
                 return 0
             rows = [self.record_from_row(r) for _, r in gdf.iterrows()]
             now = _now()
-            self._db.execute("BEGIN")
+            self._db.execute("BEGIN IMMEDIATE")  # another server process may be seeding too
             try:
+                if self._db.execute("SELECT 1 FROM regions WHERE name=?", (region,)).fetchone():
+                    self._db.execute("ROLLBACK")
+                    return 0
                 self._db.executemany(
                     "INSERT OR REPLACE INTO facilities (region, id, type, record, updated_at) VALUES (?,?,?,?,?)",
                     [(region, r["id"], r["type"], json.dumps(r, ensure_ascii=False), now) for r in rows])
@@ -168,6 +174,14 @@ class Registry:
         with self._lock:
             return {r[0] for r in self._db.execute("SELECT id FROM facilities WHERE region=?", (region,))}
 
+    def version(self) -> int:
+        """Bumped by every edit, so other server processes (workers) know to reload."""
+        with self._lock:
+            return int(self._db.execute("SELECT value FROM meta WHERE key='facilities_version'").fetchone()[0])
+
+    def _bump(self) -> None:
+        self._db.execute("UPDATE meta SET value = value + 1 WHERE key='facilities_version'")
+
     def _audit(self, *, actor: ApiKey, action: str, region: str, fid: str, before, after) -> int:
         cur = self._db.execute(
             "INSERT INTO audit (at, actor, role, action, region, facility_id, before, after) VALUES (?,?,?,?,?,?,?,?)",
@@ -195,6 +209,7 @@ class Registry:
                     "INSERT OR REPLACE INTO facilities (region, id, type, record, updated_at) VALUES (?,?,?,?,?)",
                     (region, fid, record["type"], json.dumps(record, ensure_ascii=False), _now()))
                 aid = self._audit(actor=actor, action=action, region=region, fid=fid, before=before, after=record)
+                self._bump()
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -212,6 +227,7 @@ class Registry:
                 before = json.loads(row["record"])
                 self._db.execute("DELETE FROM facilities WHERE region=? AND id=?", (region, fid))
                 aid = self._audit(actor=actor, action="delete", region=region, fid=fid, before=before, after=None)
+                self._bump()
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

@@ -70,6 +70,7 @@ class AppState:
         self.basemap_tiles = basemap_tiles
         self.basemap_gcj02 = basemap_gcj02
         self.regions: dict[str, RegionEntry] = {}
+        self._seen_version = registry.version()
         for region in regions:
             registry.seed(region.name, region.facilities, region.meta.get("created"))
             eng = Engine(region, max_snap_m=max_snap_m)
@@ -94,7 +95,16 @@ class AppState:
             entry.cache = {}
 
     def refresh(self, region: str) -> None:
+        self._seen_version = self.registry.version()
         self._reload(self.regions[region])
+
+    def sync(self) -> None:
+        """Reload when another server process (uvicorn worker) edited the registry."""
+        v = self.registry.version()
+        if v != self._seen_version:
+            self._seen_version = v
+            for entry in self.regions.values():
+                self._reload(entry)
 
     # ------------------------------------------------------------------ lookup
     def get(self, name: str, field_name: str = "region") -> RegionEntry:

@@ -1,0 +1,248 @@
+#!/usr/bin/env python
+"""Latency (p50/p99) and throughput of the HTTP API under a bounded load, on 127.0.0.1 only.
+
+Starts ``geoservice serve`` (uvicorn, one worker) on a free loopback port in a subprocess, then:
+
+1. /nearest (AED, walking, Monaco) at a fixed open-loop rate (default 200 req/s for 10 s);
+2. /isochrones (walk, 5 and 10 min, Monaco) at a lower fixed rate (default 20 req/s for 5 s);
+3. /nearest closed-loop with a few concurrent clients for a few seconds (peak throughput).
+
+Every phase has a fixed request count and a time cap; the server is stopped at the end.
+Usage: .venv/bin/python scripts/bench_api.py [--rate 200] [--seconds 10] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"   # loopback only, never anything else
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def sample_points(region_dir: Path, n: int, seed: int = 1) -> list[tuple[float, float]]:
+    """Random points of the region that snap to its walk network (so every request is a 200)."""
+    from geoservice.bundle.store import load_region
+    from geoservice.engine.engine import Engine
+
+    eng = Engine(load_region(region_dir))
+    router = eng.router_for("walk")
+    x0, y0, x1, y1 = eng.region.bbox
+    rng = random.Random(seed)
+    pts: list[tuple[float, float]] = []
+    while len(pts) < n:
+        cand = [(rng.uniform(x0, x1), rng.uniform(y0, y1)) for _ in range(200)]
+        snaps = router.snap_many([c[0] for c in cand], [c[1] for c in cand], strict=False, max_snap_m=150)
+        pts += [c for c, s in zip(cand, snaps) if s is not None]
+    return pts[:n]
+
+
+def summary(lat_ms: list[float], errors: int, wall_s: float, n: int) -> dict:
+    a = np.array(lat_ms) if lat_ms else np.array([np.nan])
+    return {"requests": n, "ok": len(lat_ms), "errors": errors, "wall_s": round(wall_s, 2),
+            "throughput_rps": round(len(lat_ms) / wall_s, 1) if wall_s > 0 else None,
+            "p50_ms": round(float(np.percentile(a, 50)), 2), "p90_ms": round(float(np.percentile(a, 90)), 2),
+            "p99_ms": round(float(np.percentile(a, 99)), 2), "max_ms": round(float(a.max()), 2)}
+
+
+class Pool:
+    """Minimal HTTP/1.1 keep-alive GET client on asyncio streams: far less client CPU than httpx,
+    which matters when client and server share two cores."""
+
+    def __init__(self, port: int, size: int):
+        self.port, self.size = port, size
+        self.free: asyncio.Queue = asyncio.Queue()
+        self.opened = 0
+
+    async def _conn(self):
+        if self.free.empty() and self.opened < self.size:
+            self.opened += 1
+            return await asyncio.open_connection(HOST, self.port)
+        return await self.free.get()
+
+    async def get(self, url: str) -> int:
+        reader, writer = await self._conn()
+        try:
+            writer.write(f"GET {url} HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+        except Exception:
+            writer.close()
+            self.opened -= 1
+            raise
+        self.free.put_nowait((reader, writer))
+        return status
+
+    async def close(self):
+        while not self.free.empty():
+            _, w = self.free.get_nowait()
+            w.close()
+
+
+async def open_loop(base: str, make_url, rate: float, seconds: float, cap_s: float) -> dict:
+    """Send ``rate*seconds`` requests at fixed times; latency from the scheduled send time
+    (so a server that falls behind is charged for the queueing, no coordinated omission)."""
+    n = int(rate * seconds)
+    lat, errors = [], 0
+    client = Pool(int(base.rsplit(":", 1)[1]), 64)
+    if True:
+        t0 = time.perf_counter() + 0.2
+
+        async def one(i: int):
+            nonlocal errors
+            sched = t0 + i / rate
+            delay = sched - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                status = await asyncio.wait_for(client.get(make_url(i)), timeout=cap_s)
+                if status == 200:
+                    lat.append((time.perf_counter() - sched) * 1000)
+                else:
+                    errors += 1
+            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
+                errors += 1
+
+        start = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout=seconds + cap_s + 5)
+        wall = time.perf_counter() - start
+        await client.close()
+    return summary(lat, errors, wall, n)
+
+
+async def closed_loop(base: str, make_url, clients: int, seconds: float, max_requests: int) -> dict:
+    lat, errors, count = [], 0, 0
+    deadline = time.perf_counter() + seconds
+    client = Pool(int(base.rsplit(":", 1)[1]), clients)
+    if True:
+        async def worker(w: int):
+            nonlocal errors, count
+            while time.perf_counter() < deadline and count < max_requests:
+                i = count
+                count += 1
+                t = time.perf_counter()
+                try:
+                    status = await asyncio.wait_for(client.get(make_url(i)), timeout=10)
+                    if status == 200:
+                        lat.append((time.perf_counter() - t) * 1000)
+                    else:
+                        errors += 1
+                except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
+                    errors += 1
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(clients)))
+        wall = time.perf_counter() - start
+        await client.close()
+    return summary(lat, errors, wall, count)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--region", help="bundle with AEDs (default: the Monaco demo, built on first use)")
+    ap.add_argument("--rate", type=float, default=200.0, help="/nearest requests per second")
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--iso-rate", type=float, default=20.0)
+    ap.add_argument("--iso-seconds", type=float, default=5.0)
+    ap.add_argument("--clients", type=int, default=8, help="closed-loop clients for peak throughput")
+    ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (one per core)")
+    ap.add_argument("--json", help="also write the figures here")
+    args = ap.parse_args()
+    if not (0 < args.rate <= 2000 and 0 < args.seconds <= 60 and 0 < args.iso_rate <= 200 and 0 < args.iso_seconds <= 60):
+        ap.error("keep the load bounded: rate <= 2000/s, iso-rate <= 200/s, at most 60 s per phase")
+
+    sys.path.insert(0, str(REPO))
+    from geoservice.bundle.demo import ensure_demo
+    from geoservice.settings import get_settings
+
+    s = get_settings()
+    region = Path(args.region) if args.region else ensure_demo("monaco", s.data_dir, s.regions_dir, quiet=True)
+    pts = sample_points(region, 500)
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    tmp = tempfile.mkdtemp(prefix="geoservice-bench-")
+    cmd = [sys.executable, "-m", "geoservice.faces.cli", "serve", "--region", str(region), "--host", HOST,
+           "--port", str(port), "--db", os.path.join(tmp, "registry.sqlite"), "--log-level", "warning",
+           "--no-access-log", "--workers", str(args.workers)]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while True:
+            if proc.poll() is not None:
+                print(proc.stderr.read().decode()[-2000:], file=sys.stderr)
+                return 1
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline:
+                print("server did not start in 120 s", file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+
+        def nearest_url(i):
+            x, y = pts[i % len(pts)]
+            return f"/nearest?lon={x:.6f}&lat={y:.6f}&type=aed"
+
+        def iso_url(i):
+            x, y = pts[i % len(pts)]
+            return f"/isochrones?lon={x:.6f}&lat={y:.6f}&minutes=5,10&profile=walk"
+
+        # warm-up (JIT, caches), not measured
+        for i in range(100 * args.workers):  # reaches every worker
+            httpx.get(base + nearest_url(i), timeout=10)
+        for i in range(5):
+            httpx.get(base + iso_url(i), timeout=30)
+
+        res = {"cpus": os.cpu_count(), "region": str(region), "server": f"uvicorn, {args.workers} worker(s), 127.0.0.1"}
+        res["nearest_open_loop"] = dict(asyncio.run(open_loop(base, nearest_url, args.rate, args.seconds, 10)),
+                                        target_rps=args.rate)
+        res["isochrones_open_loop"] = dict(asyncio.run(open_loop(base, iso_url, args.iso_rate, args.iso_seconds, 30)),
+                                           target_rps=args.iso_rate)
+        res["nearest_closed_loop"] = dict(asyncio.run(closed_loop(base, nearest_url, args.clients, 5, 20000)),
+                                          clients=args.clients)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    for name in ("nearest_open_loop", "isochrones_open_loop", "nearest_closed_loop"):
+        r = res[name]
+        extra = f" target {r['target_rps']}/s" if "target_rps" in r else f" {r['clients']} clients"
+        print(f"{name:22s}{extra}: {r['ok']}/{r['requests']} ok, {r['throughput_rps']} req/s, "
+              f"p50 {r['p50_ms']} ms, p90 {r['p90_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms")
+    goal = res["nearest_open_loop"]
+    verdict = "met" if goal["p99_ms"] <= 50 and goal["errors"] == 0 and args.rate >= 200 else "NOT met"
+    print(f"goal /nearest p99 <= 50 ms at 200 req/s on {res['cpus']} cores: {verdict}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -183,7 +183,7 @@ def test_basemap_offline_layer(client):
 
 def test_pages_served_without_cdn(client):
     import re
-    for path in ("/", "/planner"):
+    for path in ("/", "/planner", "/docs"):
         r = client.get(path)
         assert r.status_code == 200 and "text/html" in r.headers["content-type"]
         srcs = re.findall(r'(?:src|href)="([^"]+)"', r.text)

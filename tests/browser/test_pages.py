@@ -80,3 +80,16 @@ def test_planner_page_desktop(open_page):
     page.wait_for_timeout(400)
     page.screenshot(path=str(ARTIFACTS / "planner-desktop.png"))
     assert watch.errors == [] and watch.external == []
+
+
+def test_api_docs_offline(browser, live_server):
+    from .conftest import PageWatch
+
+    ctx = browser.new_context(**DESKTOP)
+    page = ctx.new_page()
+    watch = PageWatch(page, live_server)
+    page.goto(live_server + "/docs")
+    page.wait_for_selector("text=/nearest", timeout=20000)
+    page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
+    ctx.close()
+    assert watch.errors == [] and watch.external == []

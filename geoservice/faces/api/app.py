@@ -6,6 +6,8 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from . import errors
@@ -42,7 +44,7 @@ def default_state() -> AppState:
 
 
 def create_app(state: AppState | None = None) -> FastAPI:
-    app = FastAPI(title="geoservice", version="0.1.0", description=DESCRIPTION,
+    app = FastAPI(title="geoservice", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None,
                   openapi_tags=[{"name": "routing"}, {"name": "layers"}, {"name": "coverage"},
                                 {"name": "facilities"}, {"name": "service"}])
     app.state.geo = state if state is not None else default_state()
@@ -50,4 +52,11 @@ def create_app(state: AppState | None = None) -> FastAPI:
     for r in (meta, layers, routing, coverage, facilities, pages):
         app.include_router(r.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI from our own static files (no CDN)."""
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="geoservice API",
+                                   swagger_js_url="/static/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger-ui.css", swagger_favicon_url="data:,")
     return app

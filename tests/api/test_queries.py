@@ -193,3 +193,11 @@ def test_pages_served_without_cdn(client):
             if s.startswith("/static/"):
                 assert client.get(s).status_code == 200, s
     assert client.get("/static/leaflet.js").status_code == 200
+
+
+def test_admin_units_layer(client):
+    fc = client.get("/regions/andorra/admin-units").json()
+    names = {f["properties"]["name"] for f in fc["features"]}
+    assert "Andorra la Vella" in names and len(names) == 7
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in fc["features"])
+    assert client.get("/regions/atlantis/admin-units").status_code == 404

@@ -139,13 +139,19 @@ def build_map(engine: Engine, spec: MapSpec, basemap: dict) -> folium.Map:
                                                        if f["properties"].get("kind") == "road"]}
     outline = {"type": "FeatureCollection", "features": [f for f in basemap["features"]
                                                          if f["properties"].get("kind") == "outline"]}
-    base = folium.FeatureGroup(name="Roads & outline (OSM) 道路", control=True)
+    base = folium.FeatureGroup(name="Roads, outline, admin units (OSM) 道路与行政区", control=True)
     folium.GeoJson(outline, style_function=lambda f: {"color": "#7a8aa0", "weight": 1.5, "dashArray": "6 4",
                                                       "fillColor": "#f4f1ea", "fillOpacity": 0.6},
                    interactive=False).add_to(base)
     folium.GeoJson(roads, style_function=lambda f: {"color": "#d9a066" if f["properties"].get("class", "").startswith(
         ("motorway", "trunk", "primary")) else "#bdb6a8", "weight": 2.4 if f["properties"].get("class", "").startswith(
         ("motorway", "trunk", "primary")) else 1.3}, interactive=False).add_to(base)
+    units_path = Path(region.path) / "extra" / "admin_units.geojson"
+    if units_path.is_file():
+        units = json.loads(units_path.read_text(encoding="utf-8"))
+        folium.GeoJson(units, style_function=lambda f: {"color": "#8e6c8a", "weight": 1.3, "dashArray": "8 3 2 3",
+                                                        "fill": False},
+                       tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False)).add_to(base)
     base.add_to(m)
 
     fac = engine.facilities

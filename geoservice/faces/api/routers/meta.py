@@ -62,3 +62,24 @@ def basemap(name: str, state: StateDep, crs: CrsQ = "wgs84") -> FeatureCollectio
         e.cache[key] = FeatureCollection(features=feats, crs_name=crs,
                                          attribution=e.region.meta.get("attribution", ATTRIBUTION))
     return e.cache[key]
+
+
+@router.get("/regions/{name}/admin-units", response_model=FeatureCollection,
+            responses={404: {"model": ErrorResponse}})
+def admin_units(name: str, state: StateDep, crs: CrsQ = "wgs84") -> FeatureCollection:
+    """Admin unit boundaries of a region (from the bundle's population layer; empty when it has none).
+    Drawn from OpenStreetMap: not an officially reviewed map."""
+    e = state.get(name)
+    key = ("admin_units", crs)
+    if key not in e.cache:
+        f = e.region.path / "extra" / "admin_units.geojson"
+        feats = []
+        if f.is_file():
+            data = json.loads(f.read_text(encoding="utf-8"))
+            feats = [{"type": "Feature", "geometry": shift_geometry(x.get("geometry"), crs),
+                      "properties": {k: x.get("properties", {}).get(k) for k in
+                                     ("admin_code", "name", "population", "population_model", "boundary_source")}}
+                     for x in data.get("features", [])]
+        e.cache[key] = FeatureCollection(features=feats, crs_name=crs,
+                                         attribution=e.region.meta.get("attribution", ATTRIBUTION))
+    return e.cache[key]

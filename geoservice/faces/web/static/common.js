@@ -73,6 +73,9 @@ GS.makeMap = async function (elId, opts) {
         },
       }).addTo(base).bringToBack();
     }).catch(() => {});
+    GS.json(GS.url(`/regions/${encodeURIComponent(reg.name)}/admin-units`)).then((fc) => {
+      L.geoJSON(fc, { interactive: false, style: { color: "#8e6c8a", weight: 1.2, dashArray: "8 3 2 3", fill: false } }).addTo(base);
+    }).catch(() => {});
   }
   map.gsBounds = bounds;
   return map;

@@ -78,8 +78,10 @@ def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.
         idx = rng.choice(net.n_nodes, n, replace=False)
         return [(float(net.node_lon[i]), float(net.node_lat[i])) for i in idx]
 
-    # warm up compiled kernels
+    # warm up compiled kernels (loaded from numba's on-disk cache on first call)
     eng.isochrones(*points(1)[0], [5])
+    list(eng.matrix(points(2), points(2)))
+    eng.all_nearest(type="__none__")
     iso = []
     for lon, lat in points(10):
         snap = router.snap(lon, lat)

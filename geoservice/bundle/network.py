@@ -282,7 +282,7 @@ def _snap_grid(arr: dict[str, np.ndarray], cell: float = GRID_CELL_M,
         dx, dy = x[ss + 1] - sx0, y[ss + 1] - sy0
         nsamp = np.ceil(np.hypot(dx, dy) / (cell / 2)).astype(np.int64) + 1
         idx = np.repeat(np.arange(len(ss)), nsamp)
-        f = (np.arange(len(idx)) - np.repeat(np.cumsum(nsamp) - nsamp, nsamp)) / np.repeat(nsamp - 1, nsamp)
+        f = (np.arange(len(idx)) - np.repeat(np.cumsum(nsamp) - nsamp, nsamp)) / np.repeat(np.maximum(nsamp - 1, 1), nsamp)
         cid = (((sy0[idx] + f * dy[idx]) - y0) // cell).astype(np.int64) * nx + \
             (((sx0[idx] + f * dx[idx]) - x0) // cell).astype(np.int64)
         del f

@@ -56,14 +56,27 @@ def test_html_renders_offline_without_errors(published):
     chromium = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
     if not chromium:
         pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
+    from concurrent.futures import ThreadPoolExecutor
 
     out, _, _ = published
+    # own thread: another test module may hold a sync Playwright session on this one
+    with ThreadPoolExecutor(1) as pool:
+        errors, external, n_markers, popup, attribution, scale = pool.submit(_render, chromium, out).result()
+    assert errors == [] and external == []
+    assert n_markers == 3 + 3  # three stroke centers and three EMS stations
+    assert "EVT" in popup and "Advanced" in popup
+    assert "ODbL" in attribution
+    assert scale == 1
+
+
+def _render(chromium, out):
+    from playwright.sync_api import sync_playwright
+
     errors, external = [], []
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium, headless=True,
                               args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = b.new_page()
+        page = b.new_page(viewport={"width": 1600, "height": 1100})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
 
@@ -75,16 +88,13 @@ def test_html_renders_offline_without_errors(published):
                 r.abort()
         page.route("**/*", route)
         page.goto((out / "andorra_stroke_emergency.html").as_uri())
-        page.wait_for_timeout(500)
+        page.wait_for_selector(".leaflet-marker-pane .gs-stroke_center-advanced", timeout=10000)
+        page.wait_for_timeout(300)
         n_markers = page.locator(".leaflet-marker-pane .gs-ico").count()
         page.locator(".leaflet-marker-pane .gs-stroke_center-advanced").first.click()
-        page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+        page.wait_for_selector(".leaflet-popup-content", timeout=10000)
         popup = page.locator(".leaflet-popup-content").inner_text()
         attribution = page.locator(".leaflet-control-attribution").inner_text()
         scale = page.locator(".leaflet-control-scale").count()
         b.close()
-    assert errors == [] and external == []
-    assert n_markers == 3 + 3  # three stroke centers and three EMS stations
-    assert "EVT" in popup and "Advanced" in popup
-    assert "ODbL" in attribution
-    assert scale == 1
+    return errors, external, n_markers, popup, attribution, scale

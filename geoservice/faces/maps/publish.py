@@ -251,27 +251,32 @@ def render_png(html_path: Path, png_path: Path, size=(1600, 1100)) -> str:
     chromium = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
     if chromium:
         try:
-            from playwright.sync_api import sync_playwright
-
-            with sync_playwright() as p:
-                b = p.chromium.launch(executable_path=chromium, headless=True,
-                                      args=["--headless", "--no-sandbox", "--disable-gpu",
-                                            "--disable-background-networking", "--disable-component-update",
-                                            "--disable-sync", "--no-first-run"])
-                try:
-                    page = b.new_page(viewport={"width": size[0], "height": size[1]})
-                    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
-                               else r.abort())
-                    page.goto(html_path.resolve().as_uri())
-                    page.wait_for_timeout(800)
-                    page.screenshot(path=str(png_path))
-                finally:
-                    b.close()
+            # in a thread of its own: Playwright's sync API refuses to run where an event loop runs
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(_screenshot, chromium, html_path, png_path, size).result()
             return "chromium"
         except Exception as exc:  # pragma: no cover - depends on the machine
             log.warning("chromium screenshot failed (%s); drawing with matplotlib", exc)
     _render_matplotlib(html_path, png_path)
     return "matplotlib"
+
+
+def _screenshot(chromium: str, html_path: Path, png_path: Path, size) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, headless=True,
+                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = b.new_page(viewport={"width": size[0], "height": size[1]})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
+            page.goto(html_path.resolve().as_uri())
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(png_path))
+        finally:
+            b.close()
 
 
 def _render_matplotlib(html_path: Path, png_path: Path) -> None:

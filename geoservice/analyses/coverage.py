@@ -76,7 +76,7 @@ def _extent_grid(router, cell):
         g = np.arange(len(net.geom_a), dtype=np.int64)
         z = np.zeros(len(g))
         grid = kernels.rasterize_reach(net.x, net.y, net.geom_a, net.geom_b, net.cumlen, g, z, z, z,
-                                       np.array([0.0]), gx0, gy0, cell, nx, ny, -1, 0.0, 0.0, 0.0)
+                                       np.array([0.0]), gx0, gy0, cell, cell, cell, nx, ny, -1, 0.0, 0.0, 0.0)
         from scipy.ndimage import minimum_filter
         ext = minimum_filter(grid, size=3, mode="constant", cval=255) == 0
         cache[key] = (gx0, gy0, nx, ny, ext)
@@ -97,8 +97,8 @@ def _cover_grid(router, dist, profile, weights, T, cell):
     sel = np.flatnonzero(np.minimum(t0, t1) <= T)
     tau = np.where(ef[sel] >= 0, weights[np.maximum(ef[sel], 0)], weights[np.maximum(eb[sel], 0)])
     grid = kernels.rasterize_reach(net.x, net.y, net.geom_a, net.geom_b, net.cumlen, sel.astype(np.int64),
-                                   t0[sel], t1[sel], tau, np.array([float(T)]), gx0, gy0, cell, nx, ny,
-                                   -1, 0.0, 0.0, 0.0)
+                                   t0[sel], t1[sel], tau, np.array([float(T)]), gx0, gy0, cell, cell, cell,
+                                   nx, ny, -1, 0.0, 0.0, 0.0)
     cov = (minimum_filter(grid, size=3, mode="constant", cval=255) == 0) & ext
     return gx0, gy0, ext, cov
 

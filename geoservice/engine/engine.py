@@ -42,7 +42,7 @@ def _kernel_dir(direction: str) -> str:
     return "from" if direction == "to" else "to"
 
 
-def route_length_m(coords: list[list[float]]) -> float:
+def route_length_m(coords) -> float:
     c = np.asarray(coords, float)
     if len(c) < 2:
         return 0.0
@@ -157,7 +157,7 @@ class Engine:
                 "distance_m": round(route_length_m(coords), 1),
                 "snap_m": round(origin.dist_m, 1),
                 "facility_snap_m": round(fs.dist_m, 1),
-                "route": {"type": "LineString", "coordinates": [[round(x, 7), round(y, 7)] for x, y in coords]},
+                "route": {"type": "LineString", "coordinates": np.round(coords, 7).tolist()},
             })
         return result
 

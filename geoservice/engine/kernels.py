@@ -166,6 +166,27 @@ def dijkstra(ptr, adj_node, adj_w, adj_len, adj_eid, seed_node, seed_cost, seed_
 
 
 @njit(cache=True, nogil=True)
+def trace_path(pred, other_end, node):
+    """Edge ids on the search tree from ``node`` back to its seed (``other_end[e]`` is the node
+    one step closer to the seed)."""
+    out = np.empty(64, np.int64)
+    k = 0
+    n = node
+    guard = len(pred)
+    while pred[n] >= 0 and guard > 0:
+        e = pred[n]
+        if k == len(out):
+            bigger = np.empty(2 * len(out), np.int64)
+            bigger[:k] = out
+            out = bigger
+        out[k] = e
+        k += 1
+        n = other_end[e]
+        guard -= 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def snap_points(px, py, x, y, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist):
     """Nearest segment to each point: (segment start position, fraction along it, distance).
 

@@ -234,27 +234,25 @@ class Router:
                 len(snaps))
 
     # ---------------------------------------------------------------- routes
-    def path_edges(self, pred: np.ndarray, node: int, direction: str) -> list[int]:
+    def path_edges(self, pred: np.ndarray, node: int, direction: str) -> np.ndarray:
         """Edges from the search seed to ``node``, in travel order."""
         net = self.net
-        edges = []
-        n = node
-        guard = len(pred) + 1
-        while pred[n] >= 0 and guard:
-            e = int(pred[n])
-            edges.append(e)
-            n = int(net.edge_u[e]) if direction == "from" else int(net.edge_v[e])
-            guard -= 1
-        if direction == "from":
-            edges.reverse()
-        return edges
+        other = net.edge_u if direction == "from" else net.edge_v
+        edges = kernels.trace_path(pred, other, int(node))
+        return edges[::-1] if direction == "from" else edges
 
-    def edge_coords(self, e: int) -> np.ndarray:
+    def edges_coords(self, edges: np.ndarray) -> np.ndarray:
+        """Coordinates of consecutive edges (each in its travel direction), concatenated."""
         net = self.net
-        g = int(net.edge_geom[e])
-        a, b = int(net.geom_a[g]), int(net.geom_b[g])
-        c = np.column_stack([net.lon[a:b + 1], net.lat[a:b + 1]])
-        return c[::-1] if net.edge_rev[e] else c
+        if len(edges) == 0:
+            return np.zeros((0, 2))
+        g = net.edge_geom[edges]
+        a = net.geom_a[g].astype(np.int64); b = net.geom_b[g].astype(np.int64)
+        counts = b - a + 1
+        k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        rev = np.repeat(net.edge_rev[edges], counts)
+        pos = np.where(rev, np.repeat(b, counts) - k, np.repeat(a, counts) + k)
+        return np.column_stack([net.lon[pos], net.lat[pos]])
 
     def partial_coords(self, snap: Snap, f0: float, f1: float) -> np.ndarray:
         """Coordinates along ``snap.geom`` from fraction f0 to f1 (either order)."""
@@ -272,31 +270,29 @@ class Router:
         return c if f0 <= f1 else c[::-1]
 
     def route_coords(self, origin: Snap, dest: Snap, pred: np.ndarray, via_node: int,
-                     direction: str, same_edge: bool) -> list[list[float]]:
+                     direction: str, same_edge: bool) -> np.ndarray:
         """Route geometry in travel order (origin to destination as the traveller drives).
 
         For direction "from" the search ran from ``origin``; for "to" it ran backwards from
         ``dest``, and ``via_node`` is the node where the other end joined the search tree."""
         net = self.net
         if same_edge:
-            return self.partial_coords(origin, origin.frac, dest.frac).tolist()
+            return self.partial_coords(origin, origin.frac, dest.frac)
         if direction == "from":
             edges = self.path_edges(pred, via_node, "from")
-            start_node = int(net.edge_u[edges[0]]) if edges else via_node
+            start_node = int(net.edge_u[edges[0]]) if len(edges) else via_node
             end_node = via_node
             first_snap, last_snap = origin, dest
         else:
             edges = self.path_edges(pred, via_node, "to")
             start_node = via_node
-            end_node = int(net.edge_v[edges[-1]]) if edges else via_node
+            end_node = int(net.edge_v[edges[-1]]) if len(edges) else via_node
             first_snap, last_snap = origin, dest
-        parts = [self._to_node(first_snap, start_node)]
-        parts += [self.edge_coords(e) for e in edges]
-        parts.append(self._from_node(last_snap, end_node))
-        coords = np.vstack(parts)
+        coords = np.vstack([self._to_node(first_snap, start_node), self.edges_coords(edges),
+                            self._from_node(last_snap, end_node)])
         keep = np.ones(len(coords), bool)
         keep[1:] = np.any(np.abs(np.diff(coords, axis=0)) > 0, axis=1)
-        return coords[keep].tolist()
+        return coords[keep]
 
     def _to_node(self, snap: Snap, node: int) -> np.ndarray:
         """Along the snapped geometry from the point to one of its end nodes."""

@@ -39,7 +39,8 @@ def triage_rule(t_ivt_s, t_evt_s, rule: TriageRule = TriageRule()) -> np.ndarray
     """Recommendation per location (vectorised) from times in seconds."""
     ti = np.asarray(t_ivt_s, float); te = np.asarray(t_evt_s, float)
     out = np.full(ti.shape, "drip_and_ship", dtype=object)
-    extra = te - ti
+    with np.errstate(invalid="ignore"):  # inf - inf where neither is reachable: handled below
+        extra = te - ti
     out[np.isfinite(te) & (extra <= rule.max_extra_min * 60.0 + 1e-9)] = "direct_evt"
     out[np.isfinite(te) & ~np.isfinite(ti)] = "direct_evt"
     out[~np.isfinite(te)] = "ivt_only"

@@ -45,8 +45,10 @@ def live_server(andorra, monaco, tmp_path_factory):
     t.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: a sync Playwright left running would block other in-process Playwright
+    users (the map publisher renders its print PNG with one)."""
     if CHROMIUM is None:
         pytest.skip("Debian chromium is not installed (apt-get install chromium; scripts/test.sh does it)")
     from playwright.sync_api import sync_playwright

@@ -51,9 +51,11 @@ def _rss_gb() -> float:
     return float("nan")
 
 
-def basemap_layers(drive: Network, *, simplify_m: float = 5.0, outline_cell_m: float = 500.0) -> str:
-    """Offline basemap as GeoJSON text: major roads (one line per OSM way, simplified by
-    ``simplify_m``) and the network outline (cells of ``outline_cell_m`` holding road nodes)."""
+def basemap_layers(drive: Network, *, water: list[dict] | None = None, simplify_m: float = 5.0,
+                   outline_cell_m: float = 500.0) -> str:
+    """Offline basemap as GeoJSON text: water (drawn first), major roads (one line per OSM way,
+    simplified by ``simplify_m``) and the network outline (cells of ``outline_cell_m`` holding
+    road nodes)."""
     import json
 
     from pyproj import Transformer
@@ -80,7 +82,7 @@ def basemap_layers(drive: Network, *, simplify_m: float = 5.0, outline_cell_m: f
     lines = shapely.transform(lines, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
     lines = shapely.set_precision(lines, 1e-6)
     geo = shapely.to_geojson(lines)
-    parts = []
+    parts = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in water or []]
     for gj, w in zip(geo, ways):
         props = json.dumps({"kind": "road", "class": ROAD_CLASSES[int(drive.way_class[w])],
                             "name": drive.way_name[int(w)]}, ensure_ascii=False)
@@ -186,7 +188,9 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
         "attribution": ATTRIBUTION,
     }
     progress("writing bundle")
-    basemap = basemap_layers(drive)
+    from ..sources.osm_water import read_osm_water
+    progress("reading water for the offline basemap")
+    basemap = basemap_layers(drive, water=read_osm_water(osm))
     import tempfile
     with tempfile.TemporaryDirectory() as tmpdir:
         extra = None

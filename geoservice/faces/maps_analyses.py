@@ -1,12 +1,11 @@
 """Offline folium maps of analysis results (coverage gaps, 531 links, triage, timeline, siting).
 
-No tiles are fetched: roads and the network outline come from the bundle's basemap.geojson.
+Fully offline (see faces.maps.base): Leaflet inlined, our own roads, water and boundaries.
 Every map carries the OpenStreetMap (ODbL) attribution and the population method/source.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -18,27 +17,17 @@ __all__ = ["base_map", "save_map", "coverage_map", "links_map", "points_map", "s
 
 
 def base_map(region, *, title: str, note: str = ""):
+    """Offline map (inlined Leaflet, our own water/roads/outline/admin units) with a title box."""
     import folium
 
-    lon0, lat0, lon1, lat1 = region.bbox
-    m = folium.Map(location=[(lat0 + lat1) / 2, (lon0 + lon1) / 2], zoom_start=12, tiles=None,
-                   control_scale=True)
-    bm = Path(region.path) / "basemap.geojson"
-    if bm.is_file():
-        data = json.loads(bm.read_text(encoding="utf-8"))
-        roads = [f for f in data["features"] if f["properties"].get("kind") == "road"]
-        outline = [f for f in data["features"] if f["properties"].get("kind") == "outline"]
-        folium.GeoJson({"type": "FeatureCollection", "features": outline}, name="network extent",
-                       style_function=lambda f: {"color": "#999", "weight": 1, "fillColor": "#f4f4f4",
-                                                 "fillOpacity": 0.6}).add_to(m)
-        folium.GeoJson({"type": "FeatureCollection", "features": roads}, name="major roads",
-                       style_function=lambda f: {"color": "#888", "weight": 1.5}).add_to(m)
-    m.fit_bounds([[lat0, lon0], [lat1, lon1]])
+    from .maps.base import add_basemap, offline_map
+
+    m = offline_map(region, attribution=ATTRIBUTION)
+    add_basemap(m, region)
     html = (f"<div style='position:fixed;bottom:8px;left:8px;z-index:9999;background:white;padding:6px;"
             f"font:12px sans-serif;max-width:520px;border:1px solid #aaa'><b>{_esc(title)}</b><br>"
             f"{_esc(note)}<br>{ATTRIBUTION}. {MAP_NOTICE}.</div>")
     m.get_root().html.add_child(folium.Element(html))
-    m.get_root().html.add_child(folium.Element(f"<!-- {ATTRIBUTION} -->"))
     return m
 
 

@@ -113,6 +113,9 @@ def test_cli_outputs_and_errors(regions_dir, tmp_path, capsys):
         assert (out / f).is_file()
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "OpenStreetMap" in html and "ODbL" in html
+    from geoservice.faces.maps.publish import check_self_contained
+    check_self_contained(html)  # opens offline: no CDN script, stylesheet or image
+    assert '"kind":"water"' in html.replace(" ", "")  # our own water layer is drawn
     assert "dasymetric" in (out / "coverage.csv").read_text(encoding="utf-8")
     assert main(["site", "--region", region, "--type", "chest_pain_center", "--minutes", "10", "--add", "1",
                  "-o", str(tmp_path / "site")]) == 0

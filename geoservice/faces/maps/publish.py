@@ -9,7 +9,6 @@ HTML; matplotlib when Chromium is absent).
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import logging
@@ -19,15 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import folium
-from branca.element import Element, MacroElement, Template
+from branca.element import Element
 
 from ...bundle.store import load_region
 from ...engine.engine import Engine
+from .base import ATTRIBUTION, add_basemap, offline_map
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
-ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
 NOTICE_EN = "Not an officially reviewed map (no 审图号 approval number): boundaries and roads from OpenStreetMap, for planning only."
 NOTICE_ZH = "本图未经审图（无审图号），边界与道路来自 OpenStreetMap，仅供规划参考。"
 
@@ -74,38 +72,12 @@ ICON_CSS = """
 
 
 # folium's popup and layer templates call jQuery's $(html)[0] and $(document).ready(f); this is all of it
-JQUERY_SHIM = """window.$ = window.$ || function (x) {
-  if (x === document) return {ready: function (f) { if (document.readyState !== "loading") f(); else document.addEventListener("DOMContentLoaded", f); }};
-  var t = document.createElement("template"); t.innerHTML = String(x).trim(); return [t.content.firstChild];
-};"""
-
-
 def _icon_html(ftype: str, level: str | None, caps: str | None) -> str:
     c = set(filter(None, (caps or "").split(",")))
     star = ("★" if "evt" in c else "☆" if "ivt" in c else "") if ftype == "stroke_center" else ""
     cls = f"gs-ico gs-{ftype}" + (f" gs-{ftype}-{level}" if level else "")
     return (f'<span class="{cls}">{GLYPH.get(ftype, "•")}'
             + (f'<b class="gs-star">{star}</b>' if star else "") + "</span>")
-
-
-def _inline_leaflet() -> str:
-    css = (STATIC / "leaflet.css").read_text(encoding="utf-8")
-    for img in ("layers.png", "layers-2x.png", "marker-icon.png"):
-        data = base64.b64encode((STATIC / img).read_bytes()).decode()
-        css = css.replace(f"url({img})", f"url(data:image/png;base64,{data})")
-    js = (STATIC / "leaflet.js").read_text(encoding="utf-8")
-    return f"<style>{css}</style>\n<script>{js}</script>\n<script>{JQUERY_SHIM}</script>\n<style>{ICON_CSS}</style>"
-
-
-class _Attribution(MacroElement):
-    _template = Template("""{% macro script(this, kwargs) %}
-    {{ this._parent.get_name() }}.attributionControl.setPrefix(false);
-    {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
-    {% endmacro %}""")
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.text = text
 
 
 def _facilities(region_path: Path, region, db: Path | None):
@@ -123,36 +95,12 @@ def _facilities(region_path: Path, region, db: Path | None):
     return region.facilities
 
 
-def build_map(engine: Engine, spec: MapSpec, basemap: dict) -> folium.Map:
+def build_map(engine: Engine, spec: MapSpec) -> folium.Map:
     region = engine.region
-    x0, y0, x1, y1 = region.bbox
-    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=12, tiles=None, control_scale=True,
-                   prefer_canvas=False)
-    # no CDN: drop folium's default JS/CSS (Leaflet, jQuery, Bootstrap, fonts) and inline Leaflet
-    m.default_js = []
-    m.default_css = []
-    m.get_root().header.add_child(Element(_inline_leaflet()), name="gs_inline_leaflet")
+    m = offline_map(region)
+    m.get_root().header.add_child(Element(f"<style>{ICON_CSS}</style>"), name="gs_icons")
     m.get_root().title = f"{spec.title_en} · {spec.title_zh} — {region.name}"
-    m.fit_bounds([[y0, x0], [y1, x1]])
-
-    roads = {"type": "FeatureCollection", "features": [f for f in basemap["features"]
-                                                       if f["properties"].get("kind") == "road"]}
-    outline = {"type": "FeatureCollection", "features": [f for f in basemap["features"]
-                                                         if f["properties"].get("kind") == "outline"]}
-    base = folium.FeatureGroup(name="Roads, outline, admin units (OSM) 道路与行政区", control=True)
-    folium.GeoJson(outline, style_function=lambda f: {"color": "#7a8aa0", "weight": 1.5, "dashArray": "6 4",
-                                                      "fillColor": "#f4f1ea", "fillOpacity": 0.6},
-                   interactive=False).add_to(base)
-    folium.GeoJson(roads, style_function=lambda f: {"color": "#d9a066" if f["properties"].get("class", "").startswith(
-        ("motorway", "trunk", "primary")) else "#bdb6a8", "weight": 2.4 if f["properties"].get("class", "").startswith(
-        ("motorway", "trunk", "primary")) else 1.3}, interactive=False).add_to(base)
-    units_path = Path(region.path) / "extra" / "admin_units.geojson"
-    if units_path.is_file():
-        units = json.loads(units_path.read_text(encoding="utf-8"))
-        folium.GeoJson(units, style_function=lambda f: {"color": "#8e6c8a", "weight": 1.3, "dashArray": "8 3 2 3",
-                                                        "fill": False},
-                       tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False)).add_to(base)
-    base.add_to(m)
+    add_basemap(m, region)
 
     fac = engine.facilities
     sel = fac[fac["type"] == spec.type]
@@ -232,7 +180,6 @@ def build_map(engine: Engine, spec: MapSpec, basemap: dict) -> folium.Map:
               f"{rows}<div><small>{ATTRIBUTION}</small></div></div>")
     notice = f'<div class="gs-notice">{html.escape(NOTICE_ZH)}<br>{html.escape(NOTICE_EN)}</div>'
     m.get_root().html.add_child(Element(legend + notice))
-    _Attribution(ATTRIBUTION).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
@@ -297,12 +244,11 @@ def publish(region_path: Path, out: Path, *, png: bool = True, db: Path | None =
     region = load_region(region_path)
     region.facilities = _facilities(Path(region_path), region, db)
     engine = Engine(region)
-    basemap = json.loads((Path(region_path) / "basemap.geojson").read_text(encoding="utf-8"))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for spec in SPECS:
-        m = build_map(engine, spec, basemap)
+        m = build_map(engine, spec)
         text = m.get_root().render()
         check_self_contained(text)
         path = out / f"{region.name}_{spec.slug}.html"

@@ -68,6 +68,7 @@ GS.makeMap = async function (elId, opts) {
         style: (f) => {
           const p = f.properties || {};
           if (p.kind === "outline") return { color: "#7a8aa0", weight: 1.5, dashArray: "6 4", fillColor: "#f4f1ea", fillOpacity: 0.55 };
+          if (p.kind === "water") return { color: "#6fa8dc", weight: 1.2, fillColor: "#a9cbe8", fillOpacity: 0.8 };
           const [w, c] = ROAD_STYLE[(p.class || "").replace("_link", "")] || [1.2, "#b8b2a6"];
           return { color: c, weight: w, opacity: 0.95 };
         },

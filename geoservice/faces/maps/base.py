@@ -1,0 +1,84 @@
+"""Offline folium maps: Leaflet inlined (no CDN, no tiles), our own water, roads, network outline
+and admin units from the region bundle, ODbL attribution. Shared by ``publish`` and the analysis
+maps so that every map we write opens without a network."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import folium
+from branca.element import Element, MacroElement, Template
+
+STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
+ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
+# folium's popups call jQuery's $(html) and $(document).ready: this is all they need
+JQUERY_SHIM = """window.$ = window.$ || function (x) {
+  if (x === document) return {ready: function (f) { if (document.readyState !== "loading") f(); else document.addEventListener("DOMContentLoaded", f); }};
+  var t = document.createElement("template"); t.innerHTML = String(x).trim(); return [t.content.firstChild];
+};"""
+MAJOR = ("motorway", "trunk", "primary")
+
+
+def inline_leaflet() -> str:
+    css = (STATIC / "leaflet.css").read_text(encoding="utf-8")
+    for img in ("layers.png", "layers-2x.png", "marker-icon.png"):
+        data = base64.b64encode((STATIC / img).read_bytes()).decode()
+        css = css.replace(f"url({img})", f"url(data:image/png;base64,{data})")
+    js = (STATIC / "leaflet.js").read_text(encoding="utf-8")
+    return f"<style>{css}</style>\n<script>{js}</script>\n<script>{JQUERY_SHIM}</script>"
+
+
+class Attribution(MacroElement):
+    _template = Template("""{% macro script(this, kwargs) %}
+    {{ this._parent.get_name() }}.attributionControl.setPrefix(false);
+    {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+    {% endmacro %}""")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+
+def offline_map(region, *, zoom_start: int = 12, attribution: str = ATTRIBUTION) -> folium.Map:
+    """A folium map fitted to the region, with Leaflet inlined and no tile layer."""
+    x0, y0, x1, y1 = region.bbox
+    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=zoom_start, tiles=None,
+                   control_scale=True)
+    m.default_js = []
+    m.default_css = []
+    m.get_root().header.add_child(Element(inline_leaflet()), name="gs_inline_leaflet")
+    m.fit_bounds([[y0, x0], [y1, x1]])
+    Attribution(attribution).add_to(m)
+    return m
+
+
+def add_basemap(m: folium.Map, region, *, name: str = "Roads, water, admin units (OSM) 道路、水系与行政区") -> None:
+    """Water, network outline, major roads and admin units from the bundle, under one layer."""
+    bm = Path(region.path) / "basemap.geojson"
+    if not bm.is_file():
+        return
+    feats = json.loads(bm.read_text(encoding="utf-8"))["features"]
+
+    def fc(kind: str) -> dict:
+        return {"type": "FeatureCollection", "features": [f for f in feats if f["properties"].get("kind") == kind]}
+
+    group = folium.FeatureGroup(name=name, control=True)
+    folium.GeoJson(fc("outline"), interactive=False,
+                   style_function=lambda f: {"color": "#7a8aa0", "weight": 1.5, "dashArray": "6 4",
+                                             "fillColor": "#f4f1ea", "fillOpacity": 0.6}).add_to(group)
+    folium.GeoJson(fc("water"), interactive=False,
+                   style_function=lambda f: {"color": "#6fa8dc", "weight": 1.2, "fillColor": "#a9cbe8",
+                                             "fillOpacity": 0.8}).add_to(group)
+    folium.GeoJson(fc("road"), interactive=False,
+                   style_function=lambda f: {"color": "#d9a066", "weight": 2.4}
+                   if f["properties"].get("class", "").startswith(MAJOR)
+                   else {"color": "#bdb6a8", "weight": 1.3}).add_to(group)
+    units_path = Path(region.path) / "extra" / "admin_units.geojson"
+    if units_path.is_file():
+        units = json.loads(units_path.read_text(encoding="utf-8"))
+        folium.GeoJson(units, style_function=lambda f: {"color": "#8e6c8a", "weight": 1.3, "dashArray": "8 3 2 3",
+                                                        "fill": False},
+                       tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False)).add_to(group)
+    group.add_to(m)

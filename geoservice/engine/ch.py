@@ -210,7 +210,10 @@ def _shortcuts(v, max_settled, apply, start, cnt, cap, head, wt, ln, top, dist, 
 
 
 @njit(cache=True, nogil=True)
-def _priority(v, settle_simulate, deleted, start, cnt, cap, head, wt, ln, top, dist, is_target, touched, hc, hn):
+def _priority(v, settle_simulate, deleted, start, cnt, cap, head, wt, ln, top, dist, is_target, touched, hc,
+              hn):
+    """2 x edge difference (shortcuts minus removed arcs) + deleted neighbours: contract
+    first what adds few arcs, spread evenly over the graph."""
     n_sc, head, wt, ln, top, hc, hn = _shortcuts(v, settle_simulate, False, start, cnt, cap, head, wt, ln,
                                                  top, dist, is_target, touched, hc, hn)
     prio = 2.0 * (n_sc - cnt[2 * v] - cnt[2 * v + 1]) + deleted[v]
@@ -242,10 +245,11 @@ def _contract(n, edge_u, edge_v, w, length, settle_contract, settle_simulate, n_
         deg[2 * edge_u[e]] += 1
         deg[2 * edge_v[e] + 1] += 1
     cap = deg + 2
-    start = np.zeros(2 * n, np.int64)
-    for i in range(1, 2 * n):
-        start[i] = start[i - 1] + cap[i - 1]
-    top = start[2 * n - 1] + cap[2 * n - 1]
+    start = np.empty(2 * n, np.int64)
+    top = 0
+    for i in range(2 * n):
+        start[i] = top
+        top += cap[i]
     cnt = np.zeros(2 * n, np.int64)
     head = np.empty(top + top // 2, np.int32)
     wt = np.empty(top + top // 2, np.float64)
@@ -286,7 +290,8 @@ def _contract(n, edge_u, edge_v, w, length, settle_contract, settle_simulate, n_
         p, v, qs = _pop(qc, qn, qs)
         if rank[v] >= 0 or p != prio[v]:
             continue
-        newp, hc, hn = _priority(v, settle_simulate, deleted, start, cnt, cap, head, wt, ln, top, dist, is_target, touched, hc, hn)
+        newp, hc, hn = _priority(v, settle_simulate, deleted, start, cnt, cap, head, wt, ln, top, dist, is_target,
+                                 touched, hc, hn)
         if qs > 0 and newp > qc[0]:
             prio[v] = newp
             if qs == len(qc):
@@ -516,7 +521,10 @@ def ch_many_to_many(ch: CH, src_nodes, src_costs, src_lens, src_ptr, dst_nodes, 
                  max(1, min(get_num_threads(), len(src_ptr) - 1)), *buckets)
 
 
-def _seed_arrays(router: Router, snaps: list[Snap], profile: str, direction: str):
+def seed_arrays(router: Router, snaps: list[Snap], profile: str,
+                direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(nodes, costs, metres, ptr) of the seeds of every snapped point, point i owning
+    ``ptr[i]:ptr[i+1]``: direction "from" for origins, "to" for destinations."""
     seeds = [router.seeds(s, profile, direction) for s in snaps]
     ptr = np.zeros(len(seeds) + 1, np.int64)
     np.cumsum([len(s.node) for s in seeds], out=ptr[1:])
@@ -530,6 +538,6 @@ def ch_matrix(ch: CH, router: Router, origins: list[Snap], destinations: list[Sn
     """Engine.matrix's (times, metres) between snapped points over the network's CH for
     ``profile``, except for pairs on one geometry, which the engine settles itself
     (``Router.along_same_edge``)."""
-    src = _seed_arrays(router, origins, profile, "from")
-    dst = _seed_arrays(router, destinations, profile, "to")
+    src = seed_arrays(router, origins, profile, "from")
+    dst = seed_arrays(router, destinations, profile, "to")
     return ch_many_to_many(ch, *src, *dst)

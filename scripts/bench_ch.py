@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +43,8 @@ def reset_peak_rss() -> None:
 
 
 def region_for(osm: Path, bundle: Path | None, tmp: Path):
-    from geoservice.bundle.build import build_region
+    """Load the bundle, building it first in a child process (so that the build's freed
+    memory does not hide the CH build's own peak)."""
     from geoservice.bundle.store import is_current_bundle, load_region
 
     out = bundle or tmp / osm.stem
@@ -53,7 +55,9 @@ def region_for(osm: Path, bundle: Path | None, tmp: Path):
         print(f"loading {out}", flush=True)
     else:
         print(f"building {out} from {osm} ...", flush=True)
-        build_region(osm, out, quiet=True, networks=("drive",))
+        code = ("import sys; from geoservice.bundle.build import build_region; "
+                "build_region(sys.argv[1], sys.argv[2], quiet=True, networks=('drive',))")
+        subprocess.run([sys.executable, "-c", code, str(osm), str(out)], check=True, cwd=ROOT)
     return load_region(out)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
@@ -111,6 +113,16 @@ def test_save_and_load_roundtrip(tmp_path):
     back = CH.load(tmp_path / "ch.npz")
     for k, a in ch.arrays().items():
         assert np.array_equal(a, back.arrays()[k])
+
+
+def test_travels_in_network_arrays():
+    ch = build_ch(*two_way([(0, 1, 1.0, 10.0), (1, 2, 1.5, 20.0)]), 3)
+    net = SimpleNamespace(arrays={"edge_u": np.zeros(0)})
+    assert CH.from_network(net, "drive") is None
+    net.arrays.update(ch.network_arrays("drive"))
+    assert CH.from_network(net, "walk") is None
+    back = CH.from_network(net, "drive")
+    assert all(np.array_equal(a, back.arrays()[k]) for k, a in ch.arrays().items())
 
 
 def random_snaps(router: Router, n: int, rng: np.random.Generator):

@@ -24,9 +24,8 @@ from .router import Router, Snap
 
 INF = np.inf
 # Witness searches stop after this many settled nodes: smaller is faster to build, larger
-# gives fewer shortcuts. Simulations (priority estimates) use the smaller bound.
-SETTLE_CONTRACT = 400
-SETTLE_SIMULATE = 60
+# gives fewer shortcuts (60 -> 400 saves under 1% of the arcs on the Shanghai mosaics).
+WITNESS_SETTLE = 60
 
 
 @dataclass
@@ -65,6 +64,19 @@ class CH:
     def load(cls, path: str | Path) -> "CH":
         with np.load(path) as z:
             return cls(**{f.name: z[f.name] for f in fields(cls)})
+
+    def network_arrays(self, profile: str) -> dict[str, np.ndarray]:
+        """The arrays named ``ch_<profile>_<field>``: added to a network's arrays, they travel
+        in its bundle file without any change to the bundle format."""
+        return {f"ch_{profile}_{k}": v for k, v in self.arrays().items()}
+
+    @classmethod
+    def from_network(cls, net, profile: str) -> "CH | None":
+        """The CH a network carries for ``profile`` (see network_arrays), or None."""
+        keys = {f.name: f"ch_{profile}_{f.name}" for f in fields(cls)}
+        if not all(k in net.arrays for k in keys.values()):
+            return None
+        return cls(**{name: net.arrays[k] for name, k in keys.items()})
 
 
 # ---------------------------------------------------------------- dynamic graph
@@ -159,26 +171,20 @@ def _witness(src, skip, limit, max_settled, n_targets, is_target, start, cnt, he
 
 
 @njit(cache=True, nogil=True)
-def _shortcuts(v, max_settled, apply, start, cnt, cap, head, wt, ln, top, dist, is_target, touched, hc, hn):
-    """Shortcuts needed to contract ``v``: count them, and add them when ``apply``.
-
-    Returns (count, pool arrays, top, heap arrays)."""
+def _shortcuts(v, max_settled, start, cnt, head, wt, ln, dist, is_target, touched, hc, hn, sc):
+    """Shortcuts (u, w, time, metres) needed to contract ``v``, written to the rows of ``sc``
+    (grown as needed). Returns (count, sc, heap arrays)."""
     n_sc = 0
     il = 2 * v + 1
     ol = 2 * v
-    n_in = cnt[il]
     n_out = cnt[ol]
     for b in range(n_out):
         is_target[head[start[ol] + b]] = True
-    for a in range(n_in):
-        ka = start[il] + a
+    for ka in range(start[il], start[il] + cnt[il]):
         u = head[ka]
-        w_uv = wt[ka]
-        l_uv = ln[ka]
         max_out = -1.0
         n_tgt = 0
-        for b in range(n_out):
-            kb = start[ol] + b
+        for kb in range(start[ol], start[ol] + n_out):
             if head[kb] != u:
                 n_tgt += 1
                 max_out = max(max_out, wt[kb])
@@ -186,60 +192,56 @@ def _shortcuts(v, max_settled, apply, start, cnt, cap, head, wt, ln, top, dist, 
             continue
         # u itself is settled first: count it as a target when it is one
         n_tgt += is_target[u]
-        nt, hc, hn = _witness(u, v, w_uv + max_out, max_settled, n_tgt, is_target, start, cnt, head, wt, dist,
+        nt, hc, hn = _witness(u, v, wt[ka] + max_out, max_settled, n_tgt, is_target, start, cnt, head, wt, dist,
                               touched, hc, hn)
-        for b in range(n_out):
-            kb = start[ol] + b
+        for kb in range(start[ol], start[ol] + n_out):
             x = head[kb]
-            if x == u:
+            via = wt[ka] + wt[kb]
+            if x == u or dist[x] <= via:
                 continue
-            via = w_uv + wt[kb]
-            if dist[x] <= via:
-                continue
+            if n_sc == len(sc):
+                sc2 = np.empty((2 * n_sc, 4)); sc2[:n_sc] = sc; sc = sc2
+            sc[n_sc, 0] = u
+            sc[n_sc, 1] = x
+            sc[n_sc, 2] = via
+            sc[n_sc, 3] = ln[ka] + ln[kb]
             n_sc += 1
-            if apply:
-                l_via = l_uv + ln[kb]
-                head, wt, ln, top = _add_arc(start, cnt, cap, head, wt, ln, top, 2 * u, x, via, l_via)
-                head, wt, ln, top = _add_arc(start, cnt, cap, head, wt, ln, top, 2 * x + 1, u, via, l_via)
-                # the pool may have been reallocated, but v's lists kept their place in it
         for i in range(nt):
             dist[touched[i]] = INF
     for b in range(n_out):
         is_target[head[start[ol] + b]] = False
-    return n_sc, head, wt, ln, top, hc, hn
+    return n_sc, sc, hc, hn
 
 
 @njit(cache=True, nogil=True)
-def _priority(v, settle_simulate, deleted, start, cnt, cap, head, wt, ln, top, dist, is_target, touched, hc,
-              hn):
+def _priority(v, n_sc, deleted, cnt):
     """2 x edge difference (shortcuts minus removed arcs) + deleted neighbours: contract
     first what adds few arcs, spread evenly over the graph."""
-    n_sc, head, wt, ln, top, hc, hn = _shortcuts(v, settle_simulate, False, start, cnt, cap, head, wt, ln,
-                                                 top, dist, is_target, touched, hc, hn)
-    prio = 2.0 * (n_sc - cnt[2 * v] - cnt[2 * v + 1]) + deleted[v]
-    return prio, hc, hn
+    return 2.0 * (n_sc - cnt[2 * v] - cnt[2 * v + 1]) + deleted[v]
 
 
 @njit(cache=True, parallel=True)
-def _initial_priorities(n, settle_simulate, n_thr, deleted, start, cnt, cap, head, wt, ln, top):
+def _initial_priorities(n, settle, n_thr, start, cnt, head, wt, ln):
     """Priorities of all nodes of the uncontracted graph, nodes spread over the threads."""
     prio = np.empty(n)
+    deleted = np.zeros(n, np.int64)
     for t in prange(n_thr):
         dist = np.full(n, INF)
         is_target = np.zeros(n, np.bool_)
         touched = np.empty(n, np.int64)
         hc = np.empty(1024, np.float64)
         hn = np.empty(1024, np.int64)
+        sc = np.empty((64, 4))
         for v in range(t, n, n_thr):
-            prio[v], hc, hn = _priority(v, settle_simulate, deleted, start, cnt, cap, head, wt, ln, top, dist,
-                                        is_target, touched, hc, hn)
+            n_sc, sc, hc, hn = _shortcuts(v, settle, start, cnt, head, wt, ln, dist, is_target, touched, hc, hn, sc)
+            prio[v] = _priority(v, n_sc, deleted, cnt)
     return prio
 
 
 @njit(cache=True, nogil=True)
-def _contract(n, edge_u, edge_v, w, length, settle_contract, settle_simulate, n_thr):
-    """Order all nodes and return (rank, up-arc tail, head, time, metres for forward and
-    backward), the up arcs of each node grouped together in contraction order."""
+def _contract(n, edge_u, edge_v, w, length, settle, n_thr):
+    """Order all nodes and return (rank, up-arc tail, head, time, metres, is-backward), the up
+    arcs of each node grouped together in contraction order."""
     deg = np.zeros(2 * n, np.int64)
     for e in range(len(edge_u)):
         deg[2 * edge_u[e]] += 1
@@ -262,13 +264,14 @@ def _contract(n, edge_u, edge_v, w, length, settle_contract, settle_simulate, n_
         head, wt, ln, top = _add_arc(start, cnt, cap, head, wt, ln, top, 2 * u, x, w[e], length[e])
         head, wt, ln, top = _add_arc(start, cnt, cap, head, wt, ln, top, 2 * x + 1, u, w[e], length[e])
 
+    prio = _initial_priorities(n, settle, n_thr, start, cnt, head, wt, ln)
     dist = np.full(n, INF)
     is_target = np.zeros(n, np.bool_)
     touched = np.empty(n, np.int64)
     hc = np.empty(1024, np.float64)
     hn = np.empty(1024, np.int64)
+    sc = np.empty((64, 4))
     deleted = np.zeros(n, np.int64)
-    prio = _initial_priorities(n, settle_simulate, n_thr, deleted, start, cnt, cap, head, wt, ln, top)
     qc = np.empty(2 * n + 16, np.float64)
     qn = np.empty(2 * n + 16, np.int64)
     qs = 0
@@ -290,16 +293,20 @@ def _contract(n, edge_u, edge_v, w, length, settle_contract, settle_simulate, n_
         p, v, qs = _pop(qc, qn, qs)
         if rank[v] >= 0 or p != prio[v]:
             continue
-        newp, hc, hn = _priority(v, settle_simulate, deleted, start, cnt, cap, head, wt, ln, top, dist, is_target,
-                                 touched, hc, hn)
+        # lazy update: priorities go stale as neighbours are contracted; refresh before use
+        n_sc, sc, hc, hn = _shortcuts(v, settle, start, cnt, head, wt, ln, dist, is_target, touched, hc, hn, sc)
+        newp = _priority(v, n_sc, deleted, cnt)
         if qs > 0 and newp > qc[0]:
             prio[v] = newp
             if qs == len(qc):
                 qc, qn = _grow(qc, qn)
             qs = _push(qc, qn, qs, newp, v)
             continue
-        _, head, wt, ln, top, hc, hn = _shortcuts(v, settle_contract, True, start, cnt, cap, head, wt, ln,
-                                                  top, dist, is_target, touched, hc, hn)
+        for i in range(n_sc):
+            u = np.int64(sc[i, 0])
+            x = np.int64(sc[i, 1])
+            head, wt, ln, top = _add_arc(start, cnt, cap, head, wt, ln, top, 2 * u, x, sc[i, 2], sc[i, 3])
+            head, wt, ln, top = _add_arc(start, cnt, cap, head, wt, ln, top, 2 * x + 1, u, sc[i, 2], sc[i, 3])
         rank[v] = r
         r += 1
         # v's remaining arcs all lead to uncontracted (higher) nodes: they become its up arcs
@@ -337,7 +344,7 @@ def _csr(n: int, tail: np.ndarray, head: np.ndarray, w: np.ndarray, length: np.n
 
 
 def build_ch(edge_u: np.ndarray, edge_v: np.ndarray, w: np.ndarray, length: np.ndarray, n_nodes: int, *,
-             settle_contract: int = SETTLE_CONTRACT, settle_simulate: int = SETTLE_SIMULATE) -> CH:
+             witness_settle: int = WITNESS_SETTLE) -> CH:
     """Contract the graph of directed edges u->v (``w`` seconds >= 0, ``length`` metres)."""
     m = len(edge_u)
     if not (len(edge_v) == len(w) == len(length) == m):
@@ -348,7 +355,7 @@ def build_ch(edge_u: np.ndarray, edge_v: np.ndarray, w: np.ndarray, length: np.n
         raise ValueError("edge times must be non-negative numbers")
     rank, tail, head, wt, ln, bwd = _contract(int(n_nodes), np.asarray(edge_u, np.int32),
                                               np.asarray(edge_v, np.int32), np.asarray(w, np.float64),
-                                              np.asarray(length, np.float64), settle_contract, settle_simulate,
+                                              np.asarray(length, np.float64), witness_settle,
                                               get_num_threads())
     f = ~bwd
     fwd_ptr, fwd_head, fwd_w, fwd_len = _csr(n_nodes, tail[f], head[f], wt[f], ln[f])

@@ -69,7 +69,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
 
-    from geoservice.engine.ch import CH, build_ch, ch_many_to_many, ch_matrix, seed_arrays
+    from geoservice.bundle.contraction import CH, build_ch
+    from geoservice.engine.ch import ch_many_to_many, ch_matrix, seed_arrays
     from geoservice.engine.engine import Engine
 
     res: dict[str, float] = {}

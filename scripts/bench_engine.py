@@ -3,9 +3,11 @@
     python scripts/bench_engine.py                       # demo, campo-grande, shanghai-center
     python scripts/bench_engine.py --mosaic 12x12 17x17  # + mosaics made by ../shared/tools/make_mosaic_osm.py
 
-Prints, per graph: build time and peak memory (build runs in a child process), bundle load
-time, resident memory of a loaded region, 30-min isochrone polygon time (median of 10 random
-origins), 100x100 matrix time, all-node nearest facility time for 100 facilities, and the
+Prints, per graph: build time and peak memory (build runs in a child process, without the
+contraction hierarchy, which is timed on its own), bundle load time, resident memory of a loaded
+region, 30-min isochrone polygon time (median of 10 random origins), 100x100 matrix time by
+one Dijkstra per origin and over the CH (checked equal), all-node nearest facility time for 100
+facilities, and the
 networkx time for the same matrix / all-node work where networkx is run (small graphs), with
 the largest difference between the two.
 """
@@ -44,7 +46,7 @@ def rss_gb() -> float:
 def build(osm: Path, out: Path, facilities: list[Path] | None = None) -> tuple[float, float]:
     """Build in a child process; return (seconds, peak GB of that child)."""
     code = ("import sys; from pathlib import Path; from geoservice.bundle.build import build_region; "
-            "build_region(sys.argv[1], sys.argv[2], quiet=True, "
+            "build_region(sys.argv[1], sys.argv[2], quiet=True, ch_profiles=(), "
             "facilities=[(Path(f), {}) for f in sys.argv[3:]])")
     t0 = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -93,7 +95,22 @@ def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.
     origins, dests = points(100), points(100)
     t0 = time.perf_counter()
     mat = np.vstack([row[1] for row in sorted(eng.matrix(origins, dests, profile="drive"), key=lambda r: r[0])])
+    res["matrix100_dijkstra_s"] = time.perf_counter() - t0
+    # the contraction hierarchy (built with the bundle by default; timed here on its own)
+    from geoservice.bundle.contraction import build_ch
+    rss1 = rss_gb()
+    t0 = time.perf_counter()
+    ch = build_ch(net.edge_u, net.edge_v, net.times("drive"), net.edge_len, net.n_nodes)
+    res["ch_build_s"] = time.perf_counter() - t0
+    res["ch_extra_gb"] = rss_gb() - rss1
+    net.arrays.update(ch.network_arrays("drive"))
+    list(eng.matrix(points(2), points(2)))  # warm up the CH kernels
+    t0 = time.perf_counter()
+    mat_ch = np.vstack([row[1] for row in sorted(eng.matrix(origins, dests, profile="drive"), key=lambda r: r[0])])
     res["matrix100_s"] = time.perf_counter() - t0
+    both = np.isfinite(mat) & np.isfinite(mat_ch)
+    assert np.array_equal(np.isfinite(mat), np.isfinite(mat_ch))
+    res["ch_vs_dijkstra_max_diff_s"] = float(np.abs(mat - mat_ch)[both].max())
 
     fac_nodes = rng.choice(net.n_nodes, 100, replace=False)
     t0 = time.perf_counter()
@@ -130,7 +147,8 @@ def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.
 
 
 def show(res: dict, goals: dict | None) -> None:
-    keys = ["nodes", "edges", "build_s", "build_peak_gb", "load_s", "region_rss_gb", "iso30_ms", "matrix100_s",
+    keys = ["nodes", "edges", "build_s", "build_peak_gb", "load_s", "region_rss_gb", "iso30_ms",
+            "matrix100_dijkstra_s", "ch_build_s", "ch_extra_gb", "matrix100_s", "ch_vs_dijkstra_max_diff_s",
             "allnear100_s", "nx_matrix100_s", "nx_allnear100_s", "matrix_max_diff_s", "allnear_max_diff_s"]
     goal_key = {"build_s": "build_s", "build_peak_gb": "build_gb", "iso30_ms": "iso_ms", "matrix100_s": "matrix_s",
                 "allnear100_s": "allnear_s", "load_s": "load_s", "region_rss_gb": "rss_gb"}

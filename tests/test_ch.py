@@ -10,7 +10,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra as sp_dijkstra
 
 from geoservice.engine import kernels
-from geoservice.engine.ch import CH, build_ch, ch_many_to_many, ch_matrix
+from geoservice.bundle.contraction import CH, build_ch
+from geoservice.engine.ch import ch_many_to_many, ch_matrix
 from geoservice.engine.router import Router
 
 

@@ -109,7 +109,7 @@ def basemap_layers(drive: Network, *, water: list[dict] | None = None, simplify_
 def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Path, dict]] | None = None,
                  name: str | None = None, profiles: dict[str, Profile] | None = None,
                  osm_pois: bool = True, networks: tuple[str, ...] = ("drive", "walk"),
-                 quiet: bool = False, population=None) -> Path:
+                 quiet: bool = False, population=None, ch_profiles: tuple[str, ...] = ("drive",)) -> Path:
     """Build a bundle. ``facilities`` is a list of (file, read options) for read_facilities.
     ``population``: a sources.population.PopulationSpec spread onto the networks into extra/."""
     import geopandas as gpd
@@ -120,6 +120,9 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
     progress = Progress(quiet)
     osm = check_osm_path(osm)
     profiles = profiles or DEFAULT_PROFILES
+    unknown = set(ch_profiles) - set(profiles)
+    if unknown:
+        raise ValueError(f"--ch: unknown profile(s) {', '.join(sorted(unknown))}; choose from {', '.join(profiles)}")
     inputs = [{"path": str(osm), "role": "osm", "sha256": sha256_file(osm), "bytes": osm.stat().st_size}]
 
     progress(f"reading roads from {osm.name}")
@@ -138,6 +141,12 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
             raise
         crs = net.crs
         nets[kind] = net
+        for profile in ch_profiles:
+            if profile in net.profiles:
+                from .contraction import build_ch
+                progress(f"  contraction hierarchy for {profile} (fast matrices)")
+                ch = build_ch(net.edge_u, net.edge_v, net.times(profile), net.edge_len, net.n_nodes)
+                net.arrays.update(ch.network_arrays(profile))
         r = net.report
         progress(f"  {net.n_nodes:,} nodes, {net.n_edges:,} edges kept; dropped {r['nodes_dropped']:,} "
                  f"nodes / {r['edges_dropped']:,} edges outside the largest strongly connected component")

@@ -25,7 +25,7 @@ import numpy as np
 from ..sources.speeds import Profile
 from .network import Network
 
-BUNDLE_VERSION = 3
+BUNDLE_VERSION = 4
 ATTRIBUTION = "Road and POI data © OpenStreetMap contributors, ODbL 1.0"
 
 

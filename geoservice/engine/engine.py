@@ -15,6 +15,8 @@ import numpy as np
 
 from ..bundle.network import haversine_m
 from ..bundle.store import Region
+from ..bundle.contraction import CH
+from .ch import ch_matrix
 from .isochrone import isochrone_polygons
 from .router import DIRECTIONS, Router, Snap, SnapError
 
@@ -230,14 +232,18 @@ class Engine:
         for j, ds in enumerate(dsnaps):
             same_geom.setdefault(ds.geom, []).append(j)
         w = net.times(profile)
+        ch = CH.from_network(net, profile)  # built with the bundle; else one Dijkstra per origin
         for start in range(0, len(osnaps), block):
             part = osnaps[start:start + block]
-            seeds = [router.seeds(o, profile, "from") for o in part]
-            ptr = np.concatenate([[0], np.cumsum([len(s.node) for s in seeds])]).astype(np.int64)
-            times, meters = kernels.many_to_many(
-                *router.adjacency("from", w), ptr,
-                np.concatenate([s.node for s in seeds]), np.concatenate([s.cost for s in seeds]),
-                np.concatenate([s.length for s in seeds]), tn, ti, tc, tl, nt)
+            if ch is not None:
+                times, meters = ch_matrix(ch, router, part, dsnaps, profile)
+            else:
+                seeds = [router.seeds(o, profile, "from") for o in part]
+                ptr = np.concatenate([[0], np.cumsum([len(s.node) for s in seeds])]).astype(np.int64)
+                times, meters = kernels.many_to_many(
+                    *router.adjacency("from", w), ptr,
+                    np.concatenate([s.node for s in seeds]), np.concatenate([s.cost for s in seeds]),
+                    np.concatenate([s.length for s in seeds]), tn, ti, tc, tl, nt)
             for k, o in enumerate(part):
                 for j in same_geom.get(o.geom, ()):
                     t = router.along_same_edge(o, dsnaps[j], profile)

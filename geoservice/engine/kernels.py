@@ -11,56 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ..bundle.heap import _grow, _pop, _push
+
 INF = np.inf
-
-
-@njit(cache=True, nogil=True)
-def _push(hc, hn, size, c, n):
-    i = size
-    hc[i] = c
-    hn[i] = n
-    while i > 0:
-        p = (i - 1) >> 1
-        if hc[p] <= hc[i]:
-            break
-        hc[p], hc[i] = hc[i], hc[p]
-        hn[p], hn[i] = hn[i], hn[p]
-        i = p
-    return size + 1
-
-
-@njit(cache=True, nogil=True)
-def _pop(hc, hn, size):
-    c = hc[0]
-    n = hn[0]
-    size -= 1
-    if size > 0:
-        hc[0] = hc[size]
-        hn[0] = hn[size]
-        i = 0
-        while True:
-            l = 2 * i + 1
-            if l >= size:
-                break
-            m = l
-            r = l + 1
-            if r < size and hc[r] < hc[l]:
-                m = r
-            if hc[i] <= hc[m]:
-                break
-            hc[m], hc[i] = hc[i], hc[m]
-            hn[m], hn[i] = hn[i], hn[m]
-            i = m
-    return c, n, size
-
-
-@njit(cache=True, nogil=True)
-def _grow(hc, hn):
-    nc = np.empty(len(hc) * 2, hc.dtype)
-    nn = np.empty(len(hn) * 2, hn.dtype)
-    nc[:len(hc)] = hc
-    nn[:len(hn)] = hn
-    return nc, nn
 
 
 @njit(cache=True, nogil=True)

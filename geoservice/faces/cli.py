@@ -90,8 +90,9 @@ def cmd_build(args) -> None:
         fac.append((Path(f), opts))
         if not Path(f).is_file():
             raise CLIError(f"--facilities file not found: {f}")
+    ch = tuple(p for p in args.ch.split(",") if p.strip() and p.strip() != "none")
     build_region(args.osm, args.out, facilities=fac, name=args.name, osm_pois=not args.no_osm_pois,
-                 quiet=args.quiet)
+                 quiet=args.quiet, ch_profiles=ch)
 
 
 @command("build-demo")
@@ -248,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--name")
     p.add_argument("--no-osm-pois", action="store_true", help="do not take hospitals/AEDs from the OSM file")
+    p.add_argument("--ch", default="drive",
+                   help="profiles to contract for fast matrices (comma list, or 'none'); default drive")
     p.add_argument("--quiet", action="store_true")
 
     p = sub.add_parser("build-demo", help="build the demo region bundles from data/")

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from geoservice.faces.cli import _EXTRA_PARSERS, COMMANDS, CLIError, _add_region, _engine, command  # noqa: F401
+from geoservice.faces.cli import _EXTRA_PARSERS, CLIError, _add_region, _engine, command
 
 __all__ = ["add_parsers"]
 

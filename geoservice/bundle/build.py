@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 import logging
 import sys
 import time
@@ -14,6 +15,7 @@ import shapely
 
 from ..sources.osm_roads import check_osm_path, read_osm_roads
 from ..sources.speeds import DEFAULT_PROFILES, DEFAULT_SPEED_KMH, MAJOR_CLASSES, ROAD_CLASSES, Profile
+from .contraction import build_ch
 from .network import Network, build_network
 from .store import ATTRIBUTION, write_bundle
 
@@ -130,6 +132,8 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
     progress(f"{len(raw.way_id):,} road ways, {len(raw.ref):,} node references")
     nets: dict[str, Network] = {}
     crs = None
+    ch_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="contraction")
+    contractions: list = []
     for kind in networks:
         progress(f"building the {kind} network")
         try:
@@ -143,10 +147,10 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
         nets[kind] = net
         for profile in ch_profiles:
             if profile in net.profiles:
-                from .contraction import build_ch
-                progress(f"  contraction hierarchy for {profile} (fast matrices)")
-                ch = build_ch(net.edge_u, net.edge_v, net.times(profile), net.edge_len, net.n_nodes)
-                net.arrays.update(ch.network_arrays(profile))
+                # the contraction runs without the GIL: overlap it with the rest of the build
+                progress(f"  contraction hierarchy for {profile} (fast matrices) started")
+                contractions.append((net, profile, ch_pool.submit(
+                    build_ch, net.edge_u, net.edge_v, net.times(profile), net.edge_len, net.n_nodes)))
         r = net.report
         progress(f"  {net.n_nodes:,} nodes, {net.n_edges:,} edges kept; dropped {r['nodes_dropped']:,} "
                  f"nodes / {r['edges_dropped']:,} edges outside the largest strongly connected component")
@@ -196,7 +200,6 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
         "facility_errors": load_errors,
         "attribution": ATTRIBUTION,
     }
-    progress("writing bundle")
     from ..sources.osm_water import read_osm_water
     progress("reading water for the offline basemap")
     basemap = basemap_layers(drive, water=read_osm_water(osm))
@@ -208,6 +211,11 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
             progress("spreading population onto the networks")
             extra = population_extra_files(population, nets, Path(tmpdir))
             meta["population"] = population.to_meta()
+        for net, profile, fut in contractions:
+            net.arrays.update(fut.result().network_arrays(profile))
+            progress(f"contraction hierarchy for {profile} done")
+        ch_pool.shutdown()
+        progress("writing bundle")
         path = write_bundle(Path(out), meta=meta, networks=nets, facilities=fac, basemap=basemap,
                             extra_files=extra)
     progress(f"bundle written to {path}")

@@ -60,7 +60,7 @@ def build(osm: Path, out: Path, facilities: list[Path] | None = None) -> tuple[f
 def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.Generator) -> dict:
     from geoservice.bundle.store import load_region
     from geoservice.engine.engine import Engine
-    from geoservice.engine.isochrone import isochrone_polygons
+    from geoservice.engine.isochrone import isochrone_geojson
 
     out = work / label
     res: dict = {"graph": label}
@@ -88,7 +88,7 @@ def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.
     for lon, lat in points(10):
         snap = router.snap(lon, lat)
         t0 = time.perf_counter()
-        isochrone_polygons(router, snap, [30], profile="drive")
+        isochrone_geojson(router, snap, [30], profile="drive")
         iso.append(time.perf_counter() - t0)
     res["iso30_ms"] = statistics.median(iso) * 1000
 

@@ -17,7 +17,7 @@ from ..bundle.network import haversine_m
 from ..bundle.store import Region
 from ..bundle.contraction import CH
 from .ch import ch_matrix
-from .isochrone import isochrone_polygons
+from .isochrone import isochrone_geojson
 from .router import DIRECTIONS, Router, Snap, SnapError
 
 __all__ = ["Engine", "SnapError", "QueryError", "DIRECTIONS"]
@@ -172,11 +172,8 @@ class Engine:
             raise QueryError("minutes", "minutes must be a list of numbers in (0, 240]")
         router = self.router_for(profile)
         snap = router.snap(lon, lat)
-        polys = isochrone_polygons(router, snap, minutes, profile=profile, direction=direction)
-        import json
-
-        import shapely
-        return [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(p)),
+        polys = isochrone_geojson(router, snap, minutes, profile=profile, direction=direction)
+        return [{"type": "Feature", "geometry": p,
                  "properties": {"minutes": m, "profile": profile, "direction": direction,
                                 "snap_m": round(snap.dist_m, 1)}}
                 for m, p in sorted(zip(minutes, polys), key=lambda t: t[0])]

@@ -28,10 +28,15 @@ M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_EQ = 111_320.0
 
 
-def isochrone_polygons(router: Router, snap: Snap, minutes: list[float], *, profile: str,
-                       direction: str = "to", cell: float | None = None,
-                       weights: np.ndarray | None = None) -> list[shapely.Geometry]:
-    """One (Multi)Polygon in WGS-84 per entry of ``minutes`` (same order)."""
+def isochrone_polygons(router: Router, snap: Snap, minutes: list[float], **kwargs) -> list[shapely.Geometry]:
+    """One shapely MultiPolygon in WGS-84 per entry of ``minutes`` (same order)."""
+    return [shapely.geometry.shape(g) for g in isochrone_geojson(router, snap, minutes, **kwargs)]
+
+
+def isochrone_geojson(router: Router, snap: Snap, minutes: list[float], *, profile: str,
+                      direction: str = "to", cell: float | None = None,
+                      weights: np.ndarray | None = None) -> list[dict]:
+    """One GeoJSON MultiPolygon (WGS-84) per entry of ``minutes`` (same order)."""
     net = router.net
     ranges = np.array(sorted(set(float(m) * 60.0 for m in minutes)))
     cell = cell or CELL_M.get(net.name, 100.0)
@@ -39,7 +44,9 @@ def isochrone_polygons(router: Router, snap: Snap, minutes: list[float], *, prof
     seeds = router.seeds(snap, profile, direction)
     dist, *_ = router.search(seeds.node, seeds.cost, profile=profile, direction=direction,
                              limit=ranges[-1], weights=w)
-    sel, t0, t1, tau = kernels.reached_geometries(net.geom_u, net.geom_v, net.geom_fwd, net.geom_bwd,
+    reached = np.flatnonzero(np.isfinite(dist))
+    sel, t0, t1, tau = kernels.reached_geometries(reached, net.out_ptr, net.in_ptr, net.in_edge, net.edge_geom,
+                                                  net.geom_u, net.geom_v, net.geom_fwd, net.geom_bwd,
                                                   dist, w, ranges[-1], direction == "from")
     # the origin's own geometry is always drawn (reachable along itself from the point)
     _, _, tf, tb = router._edge_times(snap, profile)
@@ -53,7 +60,6 @@ def isochrone_polygons(router: Router, snap: Snap, minutes: list[float], *, prof
         sel = np.append(sel, snap.geom); t0 = np.append(t0, np.inf); t1 = np.append(t1, np.inf)
         tau = np.append(tau, tf if np.isfinite(tf) else tb)
     # grid in degrees over the reached nodes
-    reached = np.flatnonzero(np.isfinite(dist))
     lons = np.append(net.node_lon[reached], snap.lon)
     lats = np.append(net.node_lat[reached], snap.lat)
     cdy = cell / M_PER_DEG_LAT
@@ -75,9 +81,9 @@ def isochrone_polygons(router: Router, snap: Snap, minutes: list[float], *, prof
 
 
 def _polygonize(grid: np.ndarray, ranges: np.ndarray, gx0: float, gy0: float, cdx: float,
-                cdy: float) -> list[shapely.Geometry]:
-    """Polygons of the cells reached within each range; rasterio's polygons of a raster are
-    valid by construction (touching at corners at most)."""
+                cdy: float) -> list[dict]:
+    """GeoJSON MultiPolygons of the cells reached within each range, straight from rasterio
+    (whose polygons of a raster are valid by construction, touching at corners at most)."""
     from rasterio.features import shapes
     from rasterio.transform import Affine
 
@@ -85,9 +91,7 @@ def _polygonize(grid: np.ndarray, ranges: np.ndarray, gx0: float, gy0: float, cd
     out = []
     for k in range(len(ranges)):
         mask = (grid <= k).astype(np.uint8)
-        parts = [shapely.polygons(np.asarray(geom["coordinates"][0]),
-                                  holes=[shapely.linearrings(np.asarray(h)) for h in geom["coordinates"][1:]] or None)
-                 for geom, val in shapes(mask, mask=mask.astype(bool), transform=transform, connectivity=4)
-                 if val == 1]
-        out.append(shapely.multipolygons(parts) if parts else shapely.MultiPolygon())
+        parts = [geom["coordinates"] for geom, val in
+                 shapes(mask, mask=mask.astype(bool), transform=transform, connectivity=4) if val == 1]
+        out.append({"type": "MultiPolygon", "coordinates": parts})
     return out

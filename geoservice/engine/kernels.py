@@ -198,42 +198,51 @@ def snap_points(px, py, x, y, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist
 
 
 @njit(cache=True, nogil=True)
-def reached_geometries(geom_u, geom_v, geom_fwd, geom_bwd, dist, w, tmax, leaving):
-    """Geometries touched within ``tmax``: (ids, t0, t1, tau).
+def reached_geometries(reached, out_ptr, in_ptr, in_edge, edge_geom, geom_u, geom_v, geom_fwd, geom_bwd,
+                       dist, w, tmax, leaving):
+    """Geometries touched within ``tmax``: (ids, t0, t1, tau), found from the ``reached`` nodes'
+    incident edges (edges are sorted by tail, so node u's out-edges are out_ptr[u]:out_ptr[u+1]).
 
     t0/t1 are the times at the u/v end through which the geometry is entered ("leaving" the
     point: u going forward, v going backward) or left (arriving at the point: v forward, u
     backward); inf where that direction is not allowed. tau is the time to run it end to end."""
-    n = len(geom_u)
-    count = 0
-    for g in range(n):
-        if min(dist[geom_u[g]], dist[geom_v[g]]) <= tmax:
-            count += 1
-    ids = np.empty(count, np.int64)
-    t0 = np.empty(count)
-    t1 = np.empty(count)
-    tau = np.empty(count)
+    seen = np.zeros(len(geom_u), np.bool_)
+    cap = 16
+    for u in reached:
+        cap += out_ptr[u + 1] - out_ptr[u] + in_ptr[u + 1] - in_ptr[u]
+    ids = np.empty(cap, np.int64)
+    t0 = np.empty(cap)
+    t1 = np.empty(cap)
+    tau = np.empty(cap)
     k = 0
-    for g in range(n):
-        du = dist[geom_u[g]]
-        dv = dist[geom_v[g]]
-        if min(du, dv) > tmax:
-            continue
-        ef = geom_fwd[g]
-        eb = geom_bwd[g]
-        if leaving:
-            a = du if ef >= 0 else INF
-            b = dv if eb >= 0 else INF
-        else:
-            a = du if eb >= 0 else INF
-            b = dv if ef >= 0 else INF
-        ids[k] = g
-        t0[k] = a
-        t1[k] = b
-        tau[k] = w[ef] if ef >= 0 else w[eb]
-        k += 1
-    keep = np.minimum(t0, t1) <= tmax
-    return ids[keep], t0[keep], t1[keep], tau[keep]
+    for u in reached:
+        for side in range(2):
+            lo = out_ptr[u] if side == 0 else in_ptr[u]
+            hi = out_ptr[u + 1] if side == 0 else in_ptr[u + 1]
+            for j in range(lo, hi):
+                e = j if side == 0 else in_edge[j]
+                g = edge_geom[e]
+                if seen[g]:
+                    continue
+                seen[g] = True
+                ef = geom_fwd[g]
+                eb = geom_bwd[g]
+                du = dist[geom_u[g]]
+                dv = dist[geom_v[g]]
+                if leaving:
+                    a = du if ef >= 0 else INF
+                    b = dv if eb >= 0 else INF
+                else:
+                    a = du if eb >= 0 else INF
+                    b = dv if ef >= 0 else INF
+                if min(a, b) > tmax:
+                    continue
+                ids[k] = g
+                t0[k] = a
+                t1[k] = b
+                tau[k] = w[ef] if ef >= 0 else w[eb]
+                k += 1
+    return ids[:k], t0[:k], t1[:k], tau[:k]
 
 
 @njit(cache=True, nogil=True)

@@ -251,15 +251,9 @@ class Engine:
 
 
 def _facility_dict(row) -> dict:
-    out = {}
-    for k, v in row.items():
-        if k == "geometry":
-            continue
-        if isinstance(v, float) and not math.isfinite(v):
-            v = None
-        elif hasattr(v, "item"):
-            v = v.item()
-        out[k] = v
+    from ..sources.facilities import plain_value
+
+    out = {k: plain_value(v) for k, v in row.items() if k != "geometry"}
     out["lon"] = round(float(row.geometry.x), 7)
     out["lat"] = round(float(row.geometry.y), 7)
     return out

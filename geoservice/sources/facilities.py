@@ -651,3 +651,14 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
             gdf.to_file(tmp, driver=driver)
         os.replace(tmp, p)
     return p
+
+
+def plain_value(v: Any) -> Any:
+    """A table cell as a plain JSON value: numpy scalars unwrapped, NaN/inf as None."""
+    if v is None:
+        return None
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v

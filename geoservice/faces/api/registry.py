@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import secrets
 import sqlite3
 import threading
@@ -22,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ...sources.facilities import COLUMNS
+from ...sources.facilities import COLUMNS, plain_value
 
 ROLES = ("viewer", "editor", "admin")
 EDIT_ROLES = ("editor", "admin")
@@ -73,16 +72,6 @@ def _now() -> str:
 
 def hash_key(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _clean(v: Any) -> Any:
-    if v is None:
-        return None
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 @dataclass(frozen=True)
@@ -147,10 +136,10 @@ class Registry:
 
     @staticmethod
     def record_from_row(row) -> dict[str, Any]:
-        rec = {c: _clean(row.get(c)) for c in COLUMNS if c not in ("lon", "lat")}
+        rec = {c: plain_value(row.get(c)) for c in COLUMNS if c not in ("lon", "lat")}
         geom = row.get("geometry")
-        rec["lon"] = float(geom.x) if geom is not None else _clean(row.get("lon"))
-        rec["lat"] = float(geom.y) if geom is not None else _clean(row.get("lat"))
+        rec["lon"] = float(geom.x) if geom is not None else plain_value(row.get("lon"))
+        rec["lat"] = float(geom.y) if geom is not None else plain_value(row.get("lat"))
         rec["demo"] = bool(rec.get("demo") or False)
         return rec
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from contextlib import contextmanager
 from urllib.parse import quote
 
 from ...engine.engine import QueryError
 from ...engine.router import SnapError
 from ...sources import coords as _coords
+from ...sources.facilities import plain_value
 from .errors import ApiError
 from .state import shift_point
 
@@ -25,14 +25,7 @@ def engine_errors(point_field: str = "lon,lat"):
         raise ApiError(422, exc.field, f"{exc.field}: {exc}") from None
 
 
-def clean(v):
-    if v is None:
-        return None
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
+clean = plain_value
 
 
 def facility_props(rec: dict, region: str, crs: str) -> dict:

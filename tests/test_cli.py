@@ -147,3 +147,20 @@ def test_console_script_exit_status(tmp_path):
     p = subprocess.run(exe + ["build", "--osm", str(tmp_path / "x.osm"), "--out", str(tmp_path / "o")],
                        capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "not found" in p.stderr
+
+
+def test_point_picks_its_region(capsys, regions_dir, tmp_path):
+    regions = ["--region", regions_dir / "andorra", "--region", regions_dir / "monaco"]
+    code, out, err = run(capsys, "nearest", *regions, "--lon", 7.4200, "--lat", 43.7370, "--type", "aed")
+    assert code == 0, err
+    assert json.loads(out)["results"][0]["facility"]["type"] == "aed"  # Monaco's AEDs
+    code, out, err = run(capsys, "nearest", *regions, "--lon", 1.5836, "--lat", 42.5359,
+                         "--type", "chest_pain_center")
+    assert code == 0, err
+    assert "DEMO" in json.loads(out)["results"][0]["facility"]["name"]
+    code, _, err = run(capsys, "nearest", *regions, "--lon", 2.35, "--lat", 48.85, "--type", "aed")
+    assert code == 2 and "lies in none of the regions (andorra, monaco)" in err
+    pts = tmp_path / "a.csv"
+    pts.write_text("id,lon,lat\na,1.52,42.50\n")
+    code, _, err = run(capsys, "matrix", *regions, "--origins", pts, "--destinations", pts, "-o", tmp_path / "m.csv")
+    assert code == 2 and "give --region once" in err

@@ -56,11 +56,15 @@ def _floats(text: str, name: str) -> list[float]:
 
 
 def _region_path(args) -> Path:
+    """The one region of a command that has no query point (default: the main demo region)."""
     from ..bundle.demo import DEFAULT_DEMO, ensure_demo
     from ..settings import get_settings
 
-    if args.region:
-        return Path(args.region)
+    regions = [args.region] if isinstance(args.region, str) else (args.region or [])
+    if len(regions) > 1:
+        raise CLIError(f"'{args.command}' works on one region; give --region once")
+    if regions:
+        return Path(regions[0])
     s = get_settings()
     return ensure_demo(DEFAULT_DEMO, s.data_dir, s.regions_dir, quiet=True)
 
@@ -70,6 +74,38 @@ def _engine(args):
     from ..engine.engine import Engine
 
     return Engine(load_region(_region_path(args)))
+
+
+def _engine_at(args, lon: float, lat: float):
+    """Engine of the region holding the point: among the --region bundles (repeatable), else
+    among all demo regions. A region is one connected network, so the point picks it."""
+    from ..bundle.demo import DEMO_REGIONS, ensure_demo
+    from ..bundle.store import BundleError, load_region
+    from ..engine.engine import Engine
+    from ..settings import get_settings
+
+    if args.region:
+        paths = [Path(r) for r in ([args.region] if isinstance(args.region, str) else args.region)]
+    else:
+        s = get_settings()
+        paths = [ensure_demo(n, s.data_dir, s.regions_dir, quiet=True) for n in DEMO_REGIONS]
+    boxes = {}
+    for p in paths:
+        try:
+            meta = json.loads((p / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise BundleError(f"{p} is not a region bundle (no meta.json); build one with "
+                              f"'geoservice build --osm FILE --out {p}'") from None
+        boxes[p] = meta["bbox"]
+    margin = 0.01  # degrees: a point just outside the outermost road still snaps to it
+    inside = [p for p, (x0, y0, x1, y1) in boxes.items()
+              if x0 - margin <= lon <= x1 + margin and y0 - margin <= lat <= y1 + margin]
+    if not inside:
+        if len(paths) == 1:  # let the engine say how far the point is from the network
+            return Engine(load_region(paths[0]))
+        names = ", ".join(p.name for p in paths)
+        raise CLIError(f"point ({lon}, {lat}) lies in none of the regions ({names}); give --region")
+    return Engine(load_region(inside[0]))
 
 
 def _check_lonlat(lon: float, lat: float) -> None:
@@ -116,7 +152,7 @@ def cmd_nearest(args) -> None:
             at = datetime.fromisoformat(args.at)
         except ValueError:
             raise CLIError(f"--at must be an ISO date-time such as 2026-11-22T14:30, got {args.at!r}") from None
-    eng = _engine(args)
+    eng = _engine_at(args, args.lon, args.lat)
     profile = args.profile or ("walk" if args.type == "aed" else "drive")
     res = eng.nearest(args.lon, args.lat, type=args.type, k=args.k, profile=profile, direction=args.direction,
                       level=args.level, capability=args.capability, at=at)
@@ -127,7 +163,7 @@ def cmd_nearest(args) -> None:
 def cmd_isochrone(args) -> None:
     _check_lonlat(args.lon, args.lat)
     minutes = _floats(args.minutes, "minutes")
-    eng = _engine(args)
+    eng = _engine_at(args, args.lon, args.lat)
     feats = eng.isochrones(args.lon, args.lat, minutes, profile=args.profile, direction=args.direction)
     _emit({"type": "FeatureCollection", "features": feats,
            "attribution": eng.region.meta.get("attribution")}, args.output)
@@ -217,8 +253,11 @@ def cmd_import_layer(args) -> None:
 
 
 # ---------------------------------------------------------------------------- parser
-def _add_region(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--region", help="region bundle directory (default: the demo region, built on first use)")
+def _add_region(p: argparse.ArgumentParser, *, several: bool = False) -> None:
+    p.add_argument("--region", action="append",
+                   help=("region bundle directory; repeatable, the query point picks the region "
+                         "(default: the demo regions, built on first use)") if several else
+                   "region bundle directory (default: the demo region, built on first use)")
 
 
 def _add_point(p: argparse.ArgumentParser) -> None:
@@ -258,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
 
     p = sub.add_parser("nearest", help="k nearest facilities by travel time, with routes (JSON)")
-    _add_region(p); _add_point(p)
+    _add_region(p, several=True); _add_point(p)
     p.add_argument("--type", required=True, choices=FACILITY_TYPES)
     p.add_argument("--level"); p.add_argument("--capability")
     p.add_argument("--k", type=int, default=1)
@@ -269,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output")
 
     p = sub.add_parser("isochrone", help="travel-time polygons (GeoJSON)")
-    _add_region(p); _add_point(p)
+    _add_region(p, several=True); _add_point(p)
     p.add_argument("--minutes", required=True, help="comma-separated, e.g. 10,30")
     p.add_argument("--profile", default="drive")
     p.add_argument("--direction", choices=("to", "from"), default="to")

@@ -25,6 +25,27 @@ def _write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+def _write_layer(out: Path, stem: str, fc: dict) -> None:
+    """A result layer as GeoJSON (``stem.geojson``) and GeoPackage (``stem.gpkg``, layer ``stem``,
+    with the method in a ``method`` column), each written atomically."""
+    import geopandas as gpd
+
+    _write(out / f"{stem}.geojson", _json(fc))
+    feats = fc.get("features") or []
+    if not feats:
+        return  # a GeoPackage layer needs a schema: an empty result is in the GeoJSON only
+    gdf = gpd.GeoDataFrame.from_features(feats, crs="EPSG:4326")
+    if fc.get("method"):
+        gdf["method"] = fc["method"]
+    for col in gdf.columns:  # nested properties (lists, dicts) as JSON text
+        if col != "geometry" and gdf[col].map(lambda v: isinstance(v, (list, dict))).any():
+            gdf[col] = gdf[col].map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
+    path = out / f"{stem}.gpkg"
+    tmp = path.with_name(f".{stem}.tmp-{os.getpid()}.gpkg")
+    gdf.to_file(tmp, layer=stem, driver="GPKG")
+    tmp.replace(path)
+
+
 def _csv_text(rows: list[dict], fields: list[str] | None = None) -> str:
     buf = io.StringIO()
     fields = fields or (list(rows[0]) if rows else ["empty"])
@@ -117,7 +138,7 @@ def cmd_coverage(args) -> None:
     rows += rep["by_unit"]
     fields = ["admin_code", "name", "population", "population_covered", "population_share", "road_share"]
     _write(out / "coverage.csv", _csv_text(rows, fields) + f"# method: {rep['method']}\n")
-    _write(out / "gaps.geojson", _json(rep["gaps"] | {"method": rep["method"]}))
+    _write_layer(out, "gaps", rep["gaps"] | {"method": rep["method"]})
     _write(out / "farthest.csv", _csv_text(rep["farthest"], ["lon", "lat", "time_s", "population"]))
     _write(out / "report.json", _json(rep))
     coverage_map(eng, rep, out / "map.html", add_sites=add)
@@ -155,9 +176,9 @@ def cmd_site(args) -> None:
     rows = [dict(rank=i, **a) for i, a in enumerate(rep["added"], 1)]
     _write(out / "sites.csv", _csv_text(rows, ["rank", "id", "name", "lon", "lat", "population_gained", "source"])
            + f"# method: {rep['method']}\n")
-    _write(out / "sites.geojson", _json({"type": "FeatureCollection", "method": rep["method"], "features": [
+    _write_layer(out, "sites", {"type": "FeatureCollection", "method": rep["method"], "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [a["lon"], a["lat"]]},
-         "properties": {k: v for k, v in a.items() if k not in ("lon", "lat")}} for a in rep["added"]]}))
+         "properties": {k: v for k, v in a.items() if k not in ("lon", "lat")}} for a in rep["added"]]})
     _write(out / "report.json", _json(rep))
     sites_map(eng, rep, out / "map.html", title=f"{rep['model'].upper()}: {len(rep['added'])} new {args.type} "
               f"sites, {minutes:g} min share {rep['share_before']} -> {rep['share_after']}")
@@ -182,9 +203,9 @@ def cmd_grid531(args) -> None:
                                                        "time_s", "from_lon", "from_lat", "to_lon", "to_lat"]))
     _write(out / "unlinked.csv", _csv_text(rep["unlinked"], ["tier", "county", "id", "name", "reason",
                                                              "nearest_time_s", "lon", "lat"]))
-    _write(out / "links.geojson", _json({"type": "FeatureCollection", "method": rep["method"], "features": [
+    _write_layer(out, "links", {"type": "FeatureCollection", "method": rep["method"], "features": [
         {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[l["from_lon"], l["from_lat"]], [l["to_lon"], l["to_lat"]]]},
-         "properties": {k: v for k, v in l.items() if not k.endswith(("_lon", "_lat"))}} for l in rep["links"]]}))
+         "properties": {k: v for k, v in l.items() if not k.endswith(("_lon", "_lat"))}} for l in rep["links"]]})
     _write(out / "report.json", _json(rep))
     links_map(eng, rep["links"], rep["unlinked"], out / "map.html", title="531 grid: links by drive time",
               note=rep["method"])
@@ -200,7 +221,7 @@ def cmd_triage(args) -> None:
     rule = TriageRule(args.max_extra, args.dido, args.dtn)
     eng = _engine(args)
     rep = triage_report(eng, rule=rule, profile=args.profile, scenario=_scenario(args.scenario))
-    _write(out / "triage.geojson", _json(rep["layer"] | {"method": rep["method"]}))
+    _write_layer(out, "triage", rep["layer"] | {"method": rep["method"]})
     _write(out / "triage.csv", _csv_text([dict(lon=f["geometry"]["coordinates"][0], lat=f["geometry"]["coordinates"][1],
                                                **f["properties"]) for f in rep["layer"]["features"]]))
     _write(out / "report.json", _json({k: v for k, v in rep.items() if k != "layer"}))
@@ -219,7 +240,7 @@ def cmd_timeline(args) -> None:
     params = TimelineParams(args.onset_to_call, args.dispatch, args.dtn)
     eng = _engine(args)
     rep = timeline_report(eng, params=params, profile=args.profile, scenario=_scenario(args.scenario))
-    _write(out / "timeline.geojson", _json(rep["layer"] | {"method": rep["method"]}))
+    _write_layer(out, "timeline", rep["layer"] | {"method": rep["method"]})
     _write(out / "report.json", _json({k: v for k, v in rep.items() if k != "layer"}))
     points_map(eng, rep["layer"], out / "map.html", title="3 x 1 hour stroke timeline", note=rep["method"],
                field="status", colors={"chain_met": "#2ca02c", "transport_met": "#ff7f0e", "not_met": "#d62728"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from itertools import product
 
 import numpy as np
@@ -111,6 +112,9 @@ def test_cli_outputs_and_errors(regions_dir, tmp_path, capsys):
                  "-o", str(out)]) == 0
     for f in ("coverage.csv", "gaps.geojson", "map.html", "report.json", "farthest.csv"):
         assert (out / f).is_file()
+    import pyogrio
+    gaps = json.loads((out / "gaps.geojson").read_text(encoding="utf-8"))["features"]
+    assert gaps and pyogrio.read_info(out / "gaps.gpkg", layer="gaps")["features"] == len(gaps)
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "OpenStreetMap" in html and "ODbL" in html
     from geoservice.faces.maps.publish import check_self_contained

@@ -16,6 +16,7 @@ import json
 import secrets
 import sqlite3
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -102,6 +103,19 @@ class Registry:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
 
+    @contextmanager
+    def _transaction(self):
+        """BEGIN IMMEDIATE ... COMMIT under the lock (other server processes write to the same
+        file); ROLLBACK on any error, so an edit and its audit row land together or not at all."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -118,20 +132,14 @@ class Registry:
                 return 0
             rows = [self.record_from_row(r) for _, r in gdf.iterrows()]
             now = _now()
-            self._db.execute("BEGIN IMMEDIATE")  # another server process may be seeding too
-            try:
+            with self._transaction():  # another server process may be seeding too
                 if self._db.execute("SELECT 1 FROM regions WHERE name=?", (region,)).fetchone():
-                    self._db.execute("ROLLBACK")
                     return 0
                 self._db.executemany(
                     "INSERT OR REPLACE INTO facilities (region, id, type, record, updated_at) VALUES (?,?,?,?,?)",
                     [(region, r["id"], r["type"], json.dumps(r, ensure_ascii=False), now) for r in rows])
                 self._db.execute("INSERT INTO regions (name, bundle_created, seeded_at) VALUES (?,?,?)",
                                  (region, bundle_created, now))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             return len(rows)
 
     @staticmethod
@@ -184,43 +192,31 @@ class Registry:
 
         Returns (before, audit id)."""
         fid = record["id"]
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT record FROM facilities WHERE region=? AND id=?",
-                                       (region, fid)).fetchone()
-                before = json.loads(row["record"]) if row else None
-                if action == "create" and before is not None:
-                    raise RegistryError(f"id: facility {fid!r} already exists in region {region!r}")
-                if action == "update" and before is None:
-                    raise RegistryError(f"id: no facility {fid!r} in region {region!r}")
-                self._db.execute(
-                    "INSERT OR REPLACE INTO facilities (region, id, type, record, updated_at) VALUES (?,?,?,?,?)",
-                    (region, fid, record["type"], json.dumps(record, ensure_ascii=False), _now()))
-                aid = self._audit(actor=actor, action=action, region=region, fid=fid, before=before, after=record)
-                self._bump()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            row = self._db.execute("SELECT record FROM facilities WHERE region=? AND id=?",
+                                   (region, fid)).fetchone()
+            before = json.loads(row["record"]) if row else None
+            if action == "create" and before is not None:
+                raise RegistryError(f"id: facility {fid!r} already exists in region {region!r}")
+            if action == "update" and before is None:
+                raise RegistryError(f"id: no facility {fid!r} in region {region!r}")
+            self._db.execute(
+                "INSERT OR REPLACE INTO facilities (region, id, type, record, updated_at) VALUES (?,?,?,?,?)",
+                (region, fid, record["type"], json.dumps(record, ensure_ascii=False), _now()))
+            aid = self._audit(actor=actor, action=action, region=region, fid=fid, before=before, after=record)
+            self._bump()
         return before, aid
 
     def delete(self, region: str, fid: str, *, actor: ApiKey) -> tuple[dict, int]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT record FROM facilities WHERE region=? AND id=?",
-                                       (region, fid)).fetchone()
-                if row is None:
-                    raise RegistryError(f"id: no facility {fid!r} in region {region!r}")
-                before = json.loads(row["record"])
-                self._db.execute("DELETE FROM facilities WHERE region=? AND id=?", (region, fid))
-                aid = self._audit(actor=actor, action="delete", region=region, fid=fid, before=before, after=None)
-                self._bump()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            row = self._db.execute("SELECT record FROM facilities WHERE region=? AND id=?",
+                                   (region, fid)).fetchone()
+            if row is None:
+                raise RegistryError(f"id: no facility {fid!r} in region {region!r}")
+            before = json.loads(row["record"])
+            self._db.execute("DELETE FROM facilities WHERE region=? AND id=?", (region, fid))
+            aid = self._audit(actor=actor, action="delete", region=region, fid=fid, before=before, after=None)
+            self._bump()
         return before, aid
 
     def audit(self, *, region: str | None = None, facility_id: str | None = None, actor: str | None = None,

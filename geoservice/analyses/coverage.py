@@ -90,15 +90,12 @@ def _cover_grid(router, dist, profile, weights, T, cell):
 
     net = router.net
     gx0, gy0, nx, ny, ext = _extent_grid(router, cell)
-    ef, eb = net.geom_fwd, net.geom_bwd
-    du, dv = dist[net.geom_u], dist[net.geom_v]
-    t0 = np.where(eb >= 0, du, np.inf)
-    t1 = np.where(ef >= 0, dv, np.inf)
-    sel = np.flatnonzero(np.minimum(t0, t1) <= T)
-    tau = np.where(ef[sel] >= 0, weights[np.maximum(ef[sel], 0)], weights[np.maximum(eb[sel], 0)])
-    grid = kernels.rasterize_reach(net.x, net.y, net.geom_a, net.geom_b, net.cumlen, sel.astype(np.int64),
-                                   t0[sel], t1[sel], tau, np.array([float(T)]), gx0, gy0, cell, cell, cell,
-                                   nx, ny, -1, 0.0, 0.0, 0.0)
+    # the same reached pieces as an isochrone towards the facilities (travel "to" them)
+    sel, t0, t1, tau = kernels.reached_geometries(np.flatnonzero(np.isfinite(dist)), net.out_ptr, net.in_ptr,
+                                                  net.in_edge, net.edge_geom, net.geom_u, net.geom_v,
+                                                  net.geom_fwd, net.geom_bwd, dist, weights, float(T), False)
+    grid = kernels.rasterize_reach(net.x, net.y, net.geom_a, net.geom_b, net.cumlen, sel, t0, t1, tau,
+                                   np.array([float(T)]), gx0, gy0, cell, cell, cell, nx, ny, -1, 0.0, 0.0, 0.0)
     cov = (minimum_filter(grid, size=3, mode="constant", cval=255) == 0) & ext
     return gx0, gy0, ext, cov
 

@@ -76,27 +76,37 @@ def _engine(args):
     return Engine(load_region(_region_path(args)))
 
 
+def region_paths(regions: list[str] | None, *, announce: bool = True) -> list[Path]:
+    """The bundles to use: those given, else GEOSERVICE_REGIONS, else the demo regions (built on
+    first use). Each given bundle must be current."""
+    from ..bundle.demo import DEMO_REGIONS, ensure_demo
+    from ..bundle.store import is_current_bundle
+    from ..settings import get_settings
+
+    s = get_settings()
+    if regions:
+        paths = [Path(r) for r in regions]
+    elif s.regions:
+        paths = [Path(r) for r in s.regions]
+    else:
+        if announce:
+            print("geoservice: using the demo regions (built on first use): " + ", ".join(DEMO_REGIONS),
+                  file=sys.stderr)
+        return [ensure_demo(n, s.data_dir, s.regions_dir, quiet=True) for n in DEMO_REGIONS]
+    for p in paths:
+        if not is_current_bundle(p):
+            raise CLIError(f"--region {p} is not a current region bundle; build it with 'geoservice build'")
+    return paths
+
+
 def _engine_at(args, lon: float, lat: float):
     """Engine of the region holding the point: among the --region bundles (repeatable), else
     among all demo regions. A region is one connected network, so the point picks it."""
-    from ..bundle.demo import DEMO_REGIONS, ensure_demo
-    from ..bundle.store import BundleError, load_region
+    from ..bundle.store import load_region
     from ..engine.engine import Engine
-    from ..settings import get_settings
 
-    if args.region:
-        paths = [Path(r) for r in ([args.region] if isinstance(args.region, str) else args.region)]
-    else:
-        s = get_settings()
-        paths = [ensure_demo(n, s.data_dir, s.regions_dir, quiet=True) for n in DEMO_REGIONS]
-    boxes = {}
-    for p in paths:
-        try:
-            meta = json.loads((p / "meta.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise BundleError(f"{p} is not a region bundle (no meta.json); build one with "
-                              f"'geoservice build --osm FILE --out {p}'") from None
-        boxes[p] = meta["bbox"]
+    paths = region_paths([args.region] if isinstance(args.region, str) else args.region, announce=False)
+    boxes = {p: json.loads((p / "meta.json").read_text(encoding="utf-8"))["bbox"] for p in paths}
     margin = 0.01  # degrees: a point just outside the outermost road still snaps to it
     inside = [p for p, (x0, y0, x1, y1) in boxes.items()
               if x0 - margin <= lon <= x1 + margin and y0 - margin <= lat <= y1 + margin]

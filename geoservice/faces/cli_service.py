@@ -5,26 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from geoservice.faces.cli import _EXTRA_PARSERS, CLIError, command
-
-
-def _region_paths(regions: list[str] | None) -> list[Path]:
-    from ..bundle.demo import DEMO_REGIONS, ensure_demo
-    from ..bundle.store import is_current_bundle
-    from ..settings import get_settings
-
-    s = get_settings()
-    if regions:
-        paths = [Path(r) for r in regions]
-    elif s.regions:
-        paths = [Path(r) for r in s.regions]
-    else:
-        print("geoservice: using the demo regions (built on first use): " + ", ".join(DEMO_REGIONS), file=sys.stderr)
-        return [ensure_demo(n, s.data_dir, s.regions_dir, quiet=True) for n in DEMO_REGIONS]
-    for p in paths:
-        if not is_current_bundle(p):
-            raise CLIError(f"--region {p} is not a current region bundle; build it with 'geoservice build'")
-    return paths
+from geoservice.faces.cli import _EXTRA_PARSERS, CLIError, command, region_paths as _region_paths
 
 
 def _db_path(args, paths: list[Path]) -> Path:

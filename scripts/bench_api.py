@@ -199,7 +199,7 @@ def main() -> int:
 
     sys.path.insert(0, str(REPO))
     from geoservice.bundle.demo import ensure_demo
-    from geoservice.settings import get_settings
+    from geoservice.service.settings import get_settings
 
     s = get_settings()
     region = Path(args.region) if args.region else ensure_demo("monaco", s.data_dir, s.regions_dir, quiet=True)
@@ -207,7 +207,7 @@ def main() -> int:
     port = free_port()
     base = f"http://{HOST}:{port}"
     tmp = tempfile.mkdtemp(prefix="geoservice-bench-")
-    cmd = [sys.executable, "-m", "geoservice.faces.cli", "serve", "--region", str(region), "--host", HOST,
+    cmd = [sys.executable, "-m", "geoservice", "serve", "--region", str(region), "--host", HOST,
            "--port", str(port), "--db", os.path.join(tmp, "registry.sqlite"), "--log-level", "warning",
            "--no-access-log", "--workers", str(args.workers)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)

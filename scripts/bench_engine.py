@@ -173,8 +173,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if not args.skip_small:
-            for label, osm in [("demo (andorra)", ROOT / "data/andorra/andorra.osm.pbf"),
-                               ("campo-grande", SHARED / "data/osm/campo-grande.osm.gz"),
+            for label, osm in [("demo (andorra)", ROOT / "geoservice/data/andorra/andorra.osm.pbf"),
+                               ("campo-grande", ROOT / "tests/data/osm/campo-grande.osm.gz"),
                                ("shanghai-center", SHARED / "data/osm/shanghai-center.osm")]:
                 show(bench(label.split()[0], osm, work, reference=True, rng=rng),
                      GOALS["demo"] if label.startswith("demo") else None)

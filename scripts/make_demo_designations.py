@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from geoservice.sources.facilities import read_osm_pois
+from geoservice.sources.osm_pois import read_osm_pois
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "geoservice" / "data"  # the demo data shipped inside the package
 
 # (osm id, type, level, capabilities, door_to_needle_min, label)
 # Four of Andorra's seven OSM "hospital" nodes lie 1-2 km from any road (mountain huts?): they
@@ -60,7 +61,7 @@ def place_nodes(osm: Path) -> dict[str, tuple[str, float, float]]:
 def write(region: str, osm: Path, rows: list[tuple]) -> None:
     pois = read_osm_pois(osm).set_index("id")
     places = place_nodes(osm)
-    out = ROOT / "data" / region / "demo_designations.csv"
+    out = DATA / region / "demo_designations.csv"
     with open(out, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["id", "type", "name", "level", "capabilities", "status", "door_to_needle_min",
@@ -81,5 +82,5 @@ def write(region: str, osm: Path, rows: list[tuple]) -> None:
 
 
 if __name__ == "__main__":
-    write("andorra", ROOT / "data/andorra/andorra.osm.pbf", ANDORRA)
-    write("monaco", ROOT / "data/monaco/monaco.osm.pbf", MONACO)
+    write("andorra", DATA / "andorra/andorra.osm.pbf", ANDORRA)
+    write("monaco", DATA / "monaco/monaco.osm.pbf", MONACO)

@@ -6,29 +6,33 @@ from pathlib import Path
 
 import pytest
 
-# The repo is cloned next to shared/ (locally and in CI): <parent>/shared/data
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+REPO = Path(__file__).resolve().parents[1]
+REAL_DATA = REPO / "tests" / "data"
+"""Real test-only data copied into the repo (provenance and licences in tests/data/DATA.md)."""
+DEMO_DATA = REPO / "geoservice" / "data"
+"""The demo inputs shipped inside the package (andorra/, monaco/, hubei/)."""
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """Real read-only project data (see shared/data/DATA.md); fails loudly when absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"shared data not found at {SHARED_DATA}; clone the repo next to shared/")
-    return SHARED_DATA
+def real_data() -> Path:
+    """Real read-only test data in tests/data (osm/, facilities/, hubei/); nothing outside the repo."""
+    return REAL_DATA
 
 
-REPO = Path(__file__).resolve().parents[1]
+@pytest.fixture(scope="session")
+def demo_data() -> Path:
+    """The package's demo data folder (geoservice/data): Andorra / Monaco extracts, Hubei census."""
+    return DEMO_DATA
 
 
 @pytest.fixture(scope="session")
 def regions_dir(tmp_path_factory) -> Path:
-    """Demo bundles built once per test session from data/ (never the developer's cache)."""
+    """Demo bundles built once per test session from geoservice/data (never the developer's cache)."""
     from geoservice.bundle.demo import DEMO_REGIONS, build_demo
 
     out = tmp_path_factory.mktemp("regions")
     for name in DEMO_REGIONS:
-        build_demo(name, REPO / "data", out, quiet=True)
+        build_demo(name, DEMO_DATA, out, quiet=True)
     return out
 
 

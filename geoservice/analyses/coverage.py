@@ -18,8 +18,11 @@ import math
 
 import numpy as np
 
+from ..errors import GeoserviceError
+
 from ..bundle.population import load_population
 from ..engine.isochrone import CELL_M
+from ..engine.router import SnapError
 
 __all__ = ["coverage_report", "node_times", "CoverageError", "DEFAULT_MINUTES"]
 
@@ -27,10 +30,8 @@ DEFAULT_MINUTES = {"chest_pain_center": 30.0, "stroke_center": 60.0, "aed": 4.0}
 UNREACHED = 1e12
 
 
-class CoverageError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+class CoverageError(GeoserviceError):
+    """Bad input to this analysis; ``field`` names it."""
 
 
 def node_times(engine, *, type: str, profile: str = "drive", level=None, capability=None,
@@ -40,10 +41,8 @@ def node_times(engine, *, type: str, profile: str = "drive", level=None, capabil
         dist, label = engine.all_nearest(profile=profile, direction="to", type=type, level=level,
                                          capability=capability, extra_points=add_sites or None,
                                          exclude_ids=remove_ids or None, scenario=scenario, limit=limit)
-    except ValueError as exc:
-        field = "scenario" if "scenario" in str(exc) or "congestion" in str(exc) else \
-            ("add_sites" if "point" in str(exc) else "query")
-        raise CoverageError(field, str(exc)) from None
+    except SnapError as exc:
+        raise exc.with_field("add_sites") from None
     return dist, label
 
 
@@ -172,7 +171,7 @@ def coverage_report(engine, *, type: str, minutes: float, profile: str = "drive"
                     add_sites: list[tuple[float, float]] | None = None, remove_ids: list[str] | None = None,
                     by: str = "admin", gaps: bool = True) -> dict:
     """Population, area and road share within ``minutes`` of the nearest selected facility."""
-    from ..sources.facilities import FACILITY_TYPES
+    from ..sources.schema import FACILITY_TYPES
 
     if type not in FACILITY_TYPES:
         raise CoverageError("type", f"unknown facility type {type!r}; choose one of {list(FACILITY_TYPES)}")
@@ -196,15 +195,9 @@ def coverage_report(engine, *, type: str, minutes: float, profile: str = "drive"
         unknown = [r for r in remove_ids if str(r) not in known]
         if unknown:
             raise CoverageError("remove_ids", f"unknown facility id(s): {', '.join(map(str, unknown[:5]))}")
-    try:
-        router = engine.router_for(profile)
-    except ValueError as exc:
-        raise CoverageError("profile", str(exc)) from None
+    router = engine.router_for(profile)
     net = router.net
-    try:
-        weights = router.weights(profile, scenario)
-    except ValueError as exc:
-        raise CoverageError("scenario", str(exc)) from None
+    weights = router.weights(profile, scenario)
     T = minutes * 60.0
     dist, _ = node_times(engine, type=type, profile=profile, level=level, capability=capability,
                          scenario=scenario, add_sites=add_sites, remove_ids=remove_ids)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import GeoserviceError
+
 from ..bundle.population import assign_units, load_population
 
 __all__ = ["capacitated_assignment", "grid531", "Grid531Error", "TIERS"]
@@ -23,10 +25,8 @@ TIERS = (
 FORBID = 1e15
 
 
-class Grid531Error(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+class Grid531Error(GeoserviceError):
+    """Bad input to this analysis; ``field`` names it."""
 
 
 def capacitated_assignment(cost: np.ndarray, capacity, threshold: float) -> np.ndarray:

@@ -19,6 +19,8 @@ from itertools import combinations
 
 import numpy as np
 
+from ..errors import GeoserviceError
+
 from ..bundle.population import load_population, node_weights
 
 __all__ = ["site_report", "SitingError", "cost_matrix", "candidate_sites", "solve_model", "MODELS"]
@@ -27,10 +29,8 @@ MODELS = ("lscp", "mclp", "pmedian")
 BIG = 1e7
 
 
-class SitingError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+class SitingError(GeoserviceError):
+    """Bad input to this analysis; ``field`` names it."""
 
 
 def site_times(engine, points: list[tuple[float, float]], *, profile: str = "drive", scenario="free_flow") -> np.ndarray:
@@ -154,11 +154,8 @@ def site_report(engine, *, type: str, minutes: float, model: str = "mclp", add: 
         raise SitingError("model", f"model must be one of {MODELS}, got {model!r}")
     if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and 0 < minutes <= 240):
         raise SitingError("minutes", f"minutes must be in (0, 240], got {minutes!r}")
-    try:
-        router = engine.router_for(profile)
-        router.weights(profile, scenario)
-    except ValueError as exc:
-        raise SitingError("profile" if "profile" in str(exc) else "scenario", str(exc)) from None
+    router = engine.router_for(profile)
+    router.weights(profile, scenario)
     net = router.net
     layer = load_population(engine.region, net.name)
     demand = np.flatnonzero(layer.population > 0)

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..errors import GeoserviceError
+
 from ..bundle.population import load_population
 from .triage import _dtn
 
@@ -33,7 +35,7 @@ class TimelineParams:
     def __post_init__(self):
         for k, v in asdict(self).items():
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
-                raise ValueError(f"timeline parameter {k} must be a non-negative number, got {v!r}")
+                raise GeoserviceError(k, f"timeline parameter {k} must be a non-negative number, got {v!r}")
 
 
 def timeline_report(engine, *, params: TimelineParams = TimelineParams(), profile: str = "ambulance",

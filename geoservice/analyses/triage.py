@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..errors import GeoserviceError
+
 from ..bundle.population import load_population
 
 __all__ = ["TriageRule", "triage_rule", "triage_report"]
@@ -32,7 +34,7 @@ class TriageRule:
     def __post_init__(self):
         for k, v in asdict(self).items():
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
-                raise ValueError(f"triage threshold {k} must be a non-negative number, got {v!r}")
+                raise GeoserviceError(k, f"triage threshold {k} must be a non-negative number, got {v!r}")
 
 
 def triage_rule(t_ivt_s, t_evt_s, rule: TriageRule = TriageRule()) -> np.ndarray:

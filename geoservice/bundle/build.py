@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from ..errors import GeoserviceError
 from ..sources.osm_roads import check_osm_path, read_osm_roads
 from ..sources.speeds import DEFAULT_PROFILES, DEFAULT_SPEED_KMH, MAJOR_CLASSES, ROAD_CLASSES, Profile
 from .contraction import build_ch
@@ -117,14 +118,16 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
     import geopandas as gpd
     import pandas as pd
 
-    from ..sources.facilities import COLUMNS, read_facilities, read_osm_pois
+    from ..sources.facility_files import read_facilities
+    from ..sources.osm_pois import read_osm_pois
+    from ..sources.schema import COLUMNS
 
     progress = Progress(quiet)
     osm = check_osm_path(osm)
     profiles = profiles or DEFAULT_PROFILES
     unknown = set(ch_profiles) - set(profiles)
     if unknown:
-        raise ValueError(f"--ch: unknown profile(s) {', '.join(sorted(unknown))}; choose from {', '.join(profiles)}")
+        raise GeoserviceError("ch", f"unknown profile(s) {', '.join(sorted(unknown))}; choose from {', '.join(profiles)}")
     inputs = [{"path": str(osm), "role": "osm", "sha256": sha256_file(osm), "bytes": osm.stat().st_size}]
 
     progress(f"reading roads from {osm.name}")
@@ -138,7 +141,7 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
         progress(f"building the {kind} network")
         try:
             net = build_network(raw, kind, profiles, crs=crs)
-        except ValueError as exc:
+        except GeoserviceError as exc:
             if kind == "walk":
                 progress(f"  skipped: {exc}")
                 continue

@@ -1,4 +1,4 @@
-"""The demo regions: real OSM extracts shipped in data/, built into bundles on first use."""
+"""The demo regions: real OSM extracts shipped in geoservice/data/, built into bundles on first use."""
 
 from __future__ import annotations
 

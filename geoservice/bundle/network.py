@@ -28,6 +28,7 @@ from pyproj import CRS, Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ..errors import GeoserviceError
 from ..sources.osm_roads import FLAG_DRIVE, FLAG_WALK, RawWays
 from ..sources.speeds import ROAD_CLASSES, Profile
 
@@ -94,7 +95,7 @@ def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *,
     flag = NETWORK_FLAGS[name]
     ways = np.flatnonzero(raw.way_flags & flag)
     if len(ways) == 0:
-        raise ValueError(f"the OSM file has no {name} roads")
+        raise GeoserviceError("osm", f"the OSM file has no {name} roads; give an extract with roads")
     wlen = (raw.ptr[ways + 1] - raw.ptr[ways]).astype(np.int64)
     pos = _ranges(raw.ptr[ways], wlen)
     ref = raw.ref[pos]

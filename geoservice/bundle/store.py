@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import GeoserviceError
 from ..sources.speeds import Profile
 from .network import Network
 
@@ -29,8 +30,11 @@ BUNDLE_VERSION = 4
 ATTRIBUTION = "Road and POI data © OpenStreetMap contributors, ODbL 1.0"
 
 
-class BundleError(ValueError):
+class BundleError(GeoserviceError):
     """A bundle directory is missing, incomplete or from an incompatible version."""
+
+    def __init__(self, message: str, field: str = "region"):
+        super().__init__(field, message)
 
 
 @dataclass

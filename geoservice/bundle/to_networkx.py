@@ -5,6 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from ..errors import GeoserviceError
 from ..sources.speeds import ROAD_CLASSES
 from .network import Network
 
@@ -49,5 +50,5 @@ def save_graph(net: Network, path) -> None:
     elif path.suffix == ".gpkg":
         ox.io.save_graph_geopackage(G, tmp, directed=True)
     else:
-        raise ValueError(f"unsupported graph format {path.suffix!r}: use .graphml or .gpkg")
+        raise GeoserviceError("output", f"unsupported graph format {path.suffix!r}: use .graphml or .gpkg")
     tmp.replace(path)

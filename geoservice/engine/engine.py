@@ -9,26 +9,24 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
 from ..bundle.network import haversine_m
+from ..errors import GeoserviceError
+from ..sources.schema import FacilityFilter
 from ..bundle.store import Region
 from ..bundle.contraction import CH
 from .ch import ch_matrix
 from .isochrone import isochrone_geojson
 from .router import DIRECTIONS, Router, Snap, SnapError
 
-__all__ = ["Engine", "SnapError", "QueryError", "DIRECTIONS"]
+__all__ = ["Engine", "SnapError", "QueryError", "DIRECTIONS", "NearestHit", "NearestResult", "FacilityIndex"]
 
 
-class QueryError(ValueError):
+class QueryError(GeoserviceError):
     """A query parameter is not valid; ``field`` names it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass
@@ -37,6 +35,33 @@ class FacilityIndex:
 
     rows: np.ndarray          # positions in engine.facilities
     snaps: list[Snap]
+    open_state: list[bool | None] | None = None  # with a time: True open, None hours unknown
+
+
+@dataclass(frozen=True)
+class NearestHit:
+    """One facility reached: its record, travel time and route (GeoJSON LineString, WGS-84)."""
+
+    facility: dict[str, Any]
+    time_s: float
+    distance_m: float
+    snap_m: float
+    facility_snap_m: float
+    route: dict[str, Any]
+    open_at: bool | None = None  # with ``at``: True open then, None hours unknown (never "open")
+
+
+@dataclass(frozen=True)
+class NearestResult:
+    """The k nearest facilities from/to a point, nearest first."""
+
+    lon: float
+    lat: float
+    snap_m: float
+    snapped: tuple[float, float]
+    profile: str
+    direction: str
+    hits: list[NearestHit]
 
 
 def _kernel_dir(direction: str) -> str:
@@ -83,32 +108,30 @@ class Engine:
 
     def select(self, profile: str, *, type: str | None = None, level: str | None = None,
                capability: str | None = None, at: datetime | None = None,
-               ids: list[str] | None = None) -> FacilityIndex:
-        """Facilities on the profile's network matching the filters."""
+               ids: list[str] | None = None, where: FacilityFilter | None = None) -> FacilityIndex:
+        """Facilities on the profile's network matching the filter (``where``, or the same
+        built from ``type``/``level``/``capability``, validated) and, with ``at``, not closed then.
+
+        With ``at``, ``FacilityIndex.open_state`` holds True (open) or None (hours unknown)."""
         router = self.router_for(profile)
         idx = self._index[router.net.name]
-        fac = self.facilities
+        if where is None:
+            where = FacilityFilter.parse(type=type, level=level, capability=capability)
         if len(idx.rows) == 0:
             return idx
-        sub = fac.iloc[idx.rows]
-        keep = np.ones(len(sub), bool)
-        if type is not None:
-            keep &= (sub["type"] == type).to_numpy()
-        if level is not None:
-            levels = {s.strip() for s in str(level).split(",") if s.strip()}
-            keep &= sub["level"].isin(levels).to_numpy()
-        if capability is not None:
-            need = {s.strip() for s in str(capability).split(",") if s.strip()}
-            caps = sub["capabilities"].fillna("").map(lambda c: set(filter(None, str(c).split(","))))
-            keep &= caps.map(lambda c: need <= c).to_numpy()
+        sub = self.facilities.iloc[idx.rows]
+        keep = where.mask(sub)
         if ids is not None:
             keep &= sub["id"].astype(str).isin(set(ids)).to_numpy()
+        state: list[bool | None] | None = None
         if at is not None:
             from ..sources.opening_hours import is_open
-            hours = sub["opening_hours"] if "opening_hours" in sub else [None] * len(sub)
-            keep &= np.array([is_open(h if isinstance(h, str) else None, at) is not False for h in hours])
+            hours = sub["opening_hours"].to_numpy() if "opening_hours" in sub else [None] * len(sub)
+            state = [is_open(h if isinstance(h, str) else None, at) for h in hours]
+            keep &= np.array([s is not False for s in state], bool)
         sel = np.flatnonzero(keep)
-        return FacilityIndex(idx.rows[sel], [idx.snaps[i] for i in sel])
+        return FacilityIndex(idx.rows[sel], [idx.snaps[i] for i in sel],
+                             None if state is None else [state[i] for i in sel])
 
     # ------------------------------------------------------------------ queries
     def snap(self, lon: float, lat: float, profile: str) -> Snap:
@@ -117,7 +140,7 @@ class Engine:
     def nearest(self, lon: float, lat: float, *, type: str | None = None, k: int = 1,
                 profile: str = "drive", direction: str = "to", level: str | None = None,
                 capability: str | None = None, at: datetime | None = None,
-                max_minutes: float | None = None) -> dict:
+                max_minutes: float | None = None) -> NearestResult:
         """k nearest facilities by travel time, with route geometry, from/to a point."""
         if direction not in DIRECTIONS:
             raise QueryError("direction", f"direction must be one of {DIRECTIONS}")
@@ -126,9 +149,8 @@ class Engine:
         router = self.router_for(profile)
         origin = router.snap(lon, lat)
         fidx = self.select(profile, type=type, level=level, capability=capability, at=at)
-        result = {"origin": {"lon": lon, "lat": lat, "snap_m": origin.dist_m,
-                             "snapped": [origin.lon, origin.lat]},
-                  "profile": profile, "direction": direction, "results": []}
+        hits: list[NearestHit] = []
+        result = NearestResult(lon, lat, round(origin.dist_m, 1), (origin.lon, origin.lat), profile, direction, hits)
         if not fidx.snaps:
             return result
         kd = _kernel_dir(direction)
@@ -145,7 +167,7 @@ class Engine:
                     router.along_same_edge(s, origin, profile)
                 if t <= best[j]:
                     best[j] = t; same[j] = True
-        order = [j for j in np.argsort(best, kind="stable") if np.isfinite(best[j])][:k]
+        order = [j for j in np.argsort(best, kind="stable") if np.isfinite(best[j]) and best[j] <= limit][:k]
         for j in order:
             row = self.facilities.iloc[int(fidx.rows[j])]
             fs = fidx.snaps[j]
@@ -153,14 +175,12 @@ class Engine:
                 coords = router.route_coords(origin, fs, pred, int(via[j]), "from", bool(same[j]))
             else:
                 coords = router.route_coords(fs, origin, pred, int(via[j]), "to", bool(same[j]))
-            result["results"].append({
-                "facility": _facility_dict(row),
-                "time_s": round(float(best[j]), 1),
-                "distance_m": round(route_length_m(coords), 1),
-                "snap_m": round(origin.dist_m, 1),
-                "facility_snap_m": round(fs.dist_m, 1),
-                "route": {"type": "LineString", "coordinates": np.round(coords, 7).tolist()},
-            })
+            hits.append(NearestHit(
+                facility=_facility_dict(row), time_s=round(float(best[j]), 1),
+                distance_m=round(route_length_m(coords), 1), snap_m=round(origin.dist_m, 1),
+                facility_snap_m=round(fs.dist_m, 1),
+                route={"type": "LineString", "coordinates": np.round(coords, 7).tolist()},
+                open_at=None if fidx.open_state is None else fidx.open_state[j]))
         return result
 
     def isochrones(self, lon: float, lat: float, minutes: list[float], *, profile: str = "drive",
@@ -212,6 +232,15 @@ class Engine:
                                              weights=weights)
         return dist, label
 
+    def check_points(self, points: list[tuple[float, float]], profile: str, *, field: str) -> None:
+        """Raise :class:`SnapError` naming ``field`` and the 1-based row of the first point off the network."""
+        router = self.router_for(profile)
+        try:
+            router.snap_many([p[0] for p in points], [p[1] for p in points])
+        except SnapError as exc:
+            row = (exc.index or 0) + 1
+            raise SnapError(f"row {row}: {exc.message}", exc.distance_m, exc.index, field=field) from None
+
     def matrix(self, origins: list[tuple[float, float]], destinations: list[tuple[float, float]], *,
                profile: str = "drive", block: int = 256) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         """Yield (origin index, times_s, distances_m) per origin, computed in blocks of origins
@@ -251,7 +280,7 @@ class Engine:
 
 
 def _facility_dict(row) -> dict:
-    from ..sources.facilities import plain_value
+    from ..sources.facility_rows import plain_value
 
     out = {k: plain_value(v) for k, v in row.items() if k != "geometry"}
     out["lon"] = round(float(row.geometry.x), 7)

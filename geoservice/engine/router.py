@@ -12,17 +12,19 @@ import numpy as np
 from pyproj import Transformer
 
 from ..bundle.network import Network
+from ..errors import GeoserviceError
 from . import kernels
 
 DIRECTIONS = ("to", "from")
 DEFAULT_MAX_SNAP_M = {"drive": 1000.0, "walk": 300.0}
 
 
-class SnapError(ValueError):
-    """A point is too far from the road network."""
+class SnapError(GeoserviceError):
+    """A point is too far from the road network; ``index`` is its position in a list of points."""
 
-    def __init__(self, message: str, distance_m: float | None, index: int | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, distance_m: float | None, index: int | None = None,
+                 field: str = "lon,lat"):
+        super().__init__(field, message, snap_m=None if distance_m is None else round(float(distance_m), 1))
         self.distance_m = distance_m
         self.index = index
 
@@ -82,7 +84,7 @@ class Router:
             _, _, d2 = kernels.snap_points(px[i:i + 1], py[i:i + 1], net.x, net.y, net.grid_ptr,
                                            net.grid_seg, x0, y0, cell, nx, ny, 1e7)
             dist = float(d2[0]) if np.isfinite(d2[0]) else None
-            where = f"point {i} " if len(px) > 1 else "point "
+            where = "point "
             raise SnapError(
                 f"{where}({np.atleast_1d(lon)[i]:.6f}, {np.atleast_1d(lat)[i]:.6f}) is "
                 f"{dist:.0f} m from the nearest {net.name} road; the limit is {limit:.0f} m"
@@ -159,7 +161,7 @@ class Router:
             return base
         if isinstance(scenario, str):
             if scenario not in SCENARIOS:
-                raise ValueError(f"unknown scenario {scenario!r}; choose one of {sorted(SCENARIOS)} or give a table")
+                raise GeoserviceError("scenario", f"unknown scenario {scenario!r}; choose one of {sorted(SCENARIOS)} or give a table")
             table = SCENARIOS[scenario]
         else:
             table = dict(scenario)
@@ -168,7 +170,7 @@ class Router:
             factor = np.ones(len(CLASS_INDEX))
             for cls, f in table.items():
                 if cls not in CLASS_INDEX or not (0 < float(f) < 100):
-                    raise ValueError(f"bad congestion entry {cls!r}: {f!r} (road class with a factor in (0, 100))")
+                    raise GeoserviceError("scenario", f"bad congestion entry {cls!r}: {f!r} (road class with a factor in (0, 100))")
                 factor[CLASS_INDEX[cls]] = float(f)
             cls_of_edge = self.net.way_class[self.net.geom_way[self.net.edge_geom]]
             self._scenario_cache[key] = base * factor[cls_of_edge]
@@ -186,7 +188,7 @@ class Router:
                 self._eid = np.arange(net.n_edges, dtype=np.int32)
             return net.out_ptr, net.edge_v, w, net.edge_len, self._eid
         if direction != "to":
-            raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+            raise GeoserviceError("direction", f"direction must be one of {DIRECTIONS}, got {direction!r}")
         key = id(w)
         hit = self._reverse.get(key)
         if hit is None or hit[0] is not w:

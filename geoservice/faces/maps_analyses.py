@@ -2,6 +2,10 @@
 
 Fully offline (see faces.maps.base): Leaflet inlined, our own roads, water and boundaries.
 Every map carries the OpenStreetMap (ODbL) attribution and the population method/source.
+
+Markers are ``folium.DivIcon`` with our own inline HTML/CSS (``MARKER_CSS``): ``folium.Icon`` needs
+Leaflet.awesome-markers and the default marker needs its PNGs, neither of which the offline maps
+carry. Every function accepts empty layers (no gaps, links, sites or points) and still writes a map.
 """
 
 from __future__ import annotations
@@ -13,27 +17,72 @@ ATTRIBUTION = "Roads and POIs © OpenStreetMap contributors, ODbL 1.0"
 MAP_NOTICE = ("Boundaries are not an officially reviewed map (审图号); demo designations are not real "
               "certifications")
 
-__all__ = ["base_map", "save_map", "coverage_map", "links_map", "points_map", "sites_map"]
+__all__ = ["base_map", "save_map", "coverage_map", "links_map", "points_map", "sites_map", "MARKER_CSS"]
+
+MARKER_CSS = """
+.gs-am{display:inline-flex;align-items:center;justify-content:center;box-sizing:border-box;width:24px;height:24px;
+border-radius:50%;border:2px solid #fff;box-shadow:0 1px 4px rgba(0,0,0,.5);color:#fff;
+font:700 13px/1 system-ui,"Noto Sans CJK SC",sans-serif}
+.gs-am-new{background:#2e7d32;width:28px;height:28px;font-size:14px}
+.gs-am-added{background:#fff;color:#1b5e20;border:3px dashed #1b5e20;font-size:16px}
+.gs-am-unlinked{background:#c62828;border-radius:4px;font-size:15px}
+.gs-am-legend{position:fixed;top:10px;right:60px;z-index:9999;background:rgba(255,255,255,.95);padding:6px 8px;
+border:1px solid #aaa;border-radius:4px;font:12px/1.4 system-ui,sans-serif}
+.gs-am-legend .gs-am{width:18px;height:18px;font-size:11px;vertical-align:middle;margin-right:4px}
+"""
+
+
+def _get(obj, key: str, default=None):
+    """One field of an analysis result or of one of its items, a dict today, maybe a dataclass tomorrow."""
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def _features(fc) -> list:
+    """Features of a GeoJSON FeatureCollection (dict or object), [] when there is none."""
+    if fc is None:
+        return []
+    return list(_get(fc, "features", None) or [])
 
 
 def base_map(region, *, title: str, note: str = ""):
     """Offline map (inlined Leaflet, our own water/roads/outline/admin units) with a title box."""
     import folium
+    from branca.element import Element
 
     from .maps.base import add_basemap, offline_map
 
     m = offline_map(region, attribution=ATTRIBUTION)
+    m.get_root().header.add_child(Element(f"<style>{MARKER_CSS}</style>"), name="gs_analysis_markers")
     add_basemap(m, region)
-    html = (f"<div style='position:fixed;bottom:8px;left:8px;z-index:9999;background:white;padding:6px;"
+    html = (f"<div style='position:fixed;bottom:40px;left:8px;z-index:9999;background:white;padding:6px;"
             f"font:12px sans-serif;max-width:520px;border:1px solid #aaa'><b>{_esc(title)}</b><br>"
             f"{_esc(note)}<br>{ATTRIBUTION}. {MAP_NOTICE}.</div>")
     m.get_root().html.add_child(folium.Element(html))
     return m
 
 
-def _esc(s: str) -> str:
+def _esc(s) -> str:
     import html
     return html.escape(str(s))
+
+
+def _marker(lat: float, lon: float, kind: str, glyph: str, tooltip: str, size: int = 24):
+    """A folium Marker drawn with our own inline HTML (no awesome-markers, no marker PNG)."""
+    import folium
+
+    icon = folium.DivIcon(html=f'<span class="gs-am gs-am-{kind}">{_esc(glyph)}</span>',
+                          icon_size=(size, size), icon_anchor=(size // 2, size // 2), class_name="gs-am-wrap")
+    return folium.Marker([lat, lon], icon=icon, tooltip=tooltip)
+
+
+def _legend(m, rows: list[tuple[str, str]]) -> None:
+    """Small fixed legend box; rows are (HTML swatch, text)."""
+    import folium
+
+    body = "<br>".join(f"{sw} {_esc(text)}" for sw, text in rows)
+    m.get_root().html.add_child(folium.Element(f"<div class='gs-am-legend'>{body}</div>"))
 
 
 def save_map(m, path: str | Path) -> Path:
@@ -52,88 +101,114 @@ def _facilities(m, engine, type_, name, color="red"):
     import folium
 
     fac = engine.facilities[engine.facilities["type"] == type_] if type_ else engine.facilities
-    g = folium.FeatureGroup(name=name)
+    g = folium.FeatureGroup(name=f"{name} ({len(fac)})")
     for _, r in fac.iterrows():
         folium.CircleMarker([r.geometry.y, r.geometry.x], radius=6, color=color, fill=True, fill_opacity=0.9,
                             tooltip=f"{r['name']} ({r.get('level') or ''})").add_to(g)
     g.add_to(m)
 
 
-def coverage_map(engine, report: dict, path, *, add_sites=None):
+def _fmt_share(x) -> str:
+    return "–" if x is None else f"{100 * float(x):.1f}%"
+
+
+def coverage_map(engine, report, path, *, add_sites=None):
     import folium
 
-    m = base_map(engine.region, title=f"{report['type']} within {report['minutes']:g} min "
-                 f"({report['profile']}, {report['scenario']}): population share "
-                 f"{report['overall']['population_share']}", note=report["method"])
-    folium.GeoJson(report["gaps"], name="coverage gaps",
-                   style_function=lambda f: {"color": "#c00", "weight": 1, "fillColor": "#f33", "fillOpacity": 0.35},
-                   tooltip=folium.GeoJsonTooltip(["area_km2", "population", "max_time_s"])).add_to(m)
-    _facilities(m, engine, report["type"], report["type"])
-    g = folium.FeatureGroup(name="farthest populated points")
-    for p in report["farthest"]:
-        folium.CircleMarker([p["lat"], p["lon"]], radius=4, color="black",
-                            tooltip=f"time {p['time_s']} s, population {p['population']}").add_to(g)
-    for lon, lat in add_sites or []:
-        folium.Marker([lat, lon], tooltip="added site (what-if)").add_to(g)
+    type_, minutes, profile, scenario, method = (_get(report, k) for k in
+                                                 ("type", "minutes", "profile", "scenario", "method"))
+    share = _get(_get(report, "overall") or {}, "population_share")
+    gaps = _features(_get(report, "gaps"))
+    farthest = list(_get(report, "farthest") or [])
+    scen = scenario if isinstance(scenario, str) else "custom"
+
+    m = base_map(engine.region, title=f"{type_} within {float(minutes):g} min ({profile}, {scen}): "
+                 f"population share {_fmt_share(share)}", note=method or "")
+    if gaps:
+        props = gaps[0].get("properties") or {}
+        fields = [k for k in ("area_km2", "population", "max_time_s") if k in props]
+        folium.GeoJson({"type": "FeatureCollection", "features": gaps}, name=f"coverage gaps ({len(gaps)})",
+                       style_function=lambda f: {"color": "#c00", "weight": 1, "fillColor": "#f33",
+                                                 "fillOpacity": 0.35},
+                       tooltip=folium.GeoJsonTooltip(fields) if fields else None).add_to(m)
+    _facilities(m, engine, type_, type_)
+    g = folium.FeatureGroup(name=f"farthest populated points ({len(farthest)})")
+    for p in farthest:
+        folium.CircleMarker([_get(p, "lat"), _get(p, "lon")], radius=4, color="black",
+                            tooltip=f"time {_get(p, 'time_s')} s, population {_get(p, 'population')}").add_to(g)
     g.add_to(m)
+    sites = list(add_sites or [])
+    if sites:
+        a = folium.FeatureGroup(name=f"added sites, what-if ({len(sites)})")
+        for lon, lat in sites:
+            _marker(lat, lon, "added", "+", "added site (what-if)").add_to(a)
+        a.add_to(m)
+    _legend(m, [("<span style='display:inline-block;width:18px;height:12px;background:rgba(255,51,51,.35);"
+                 "border:1px solid #c00;vertical-align:middle'></span>",
+                 f"not reached within {float(minutes):g} min" + ("" if gaps else ": none")),
+                ("<span style='color:red'>●</span>", f"existing {type_}"),
+                ("<span style='color:black'>○</span>", "farthest populated points")]
+            + ([("<span class='gs-am gs-am-added'>+</span>", "added site (what-if)")] if sites else []))
     return save_map(m, path)
 
 
-def links_map(engine, links: list[dict], unlinked: list[dict], path, *, title: str, note: str = ""):
+def links_map(engine, links, unlinked, path, *, title: str, note: str = ""):
     """Lines from each unit to its assigned center (531 grid)."""
     import folium
 
+    links, unlinked = list(links or []), list(unlinked or [])
     m = base_map(engine.region, title=title, note=note)
     colors = {"grassroots->basic": "#1f77b4", "basic->standard": "#d62728"}
-    g = folium.FeatureGroup(name="links")
+    g = folium.FeatureGroup(name=f"links ({len(links)})")
     for ln in links:
-        folium.PolyLine([[ln["from_lat"], ln["from_lon"]], [ln["to_lat"], ln["to_lon"]]],
-                        color=colors.get(ln["tier"], "#333"), weight=3,
-                        tooltip=f"{ln['from_name']} → {ln['to_name']}: {ln['time_s'] / 60:.1f} min").add_to(g)
-        folium.CircleMarker([ln["from_lat"], ln["from_lon"]], radius=4, color=colors.get(ln["tier"], "#333"),
-                            tooltip=ln["from_name"]).add_to(g)
-        folium.CircleMarker([ln["to_lat"], ln["to_lon"]], radius=7, color="#000", fill=True,
-                            tooltip=ln["to_name"]).add_to(g)
+        tier, fla, flo, tla, tlo, fname, tname, t = (_get(ln, k) for k in (
+            "tier", "from_lat", "from_lon", "to_lat", "to_lon", "from_name", "to_name", "time_s"))
+        color = colors.get(tier, "#333")
+        folium.PolyLine([[fla, flo], [tla, tlo]], color=color, weight=3,
+                        tooltip=f"{fname} → {tname}: {float(t) / 60:.1f} min").add_to(g)
+        folium.CircleMarker([fla, flo], radius=4, color=color, tooltip=fname).add_to(g)
+        folium.CircleMarker([tla, tlo], radius=7, color="#000", fill=True, tooltip=tname).add_to(g)
     g.add_to(m)
-    u = folium.FeatureGroup(name="not linked")
+    u = folium.FeatureGroup(name=f"not linked ({len(unlinked)})")
     for r in unlinked:
-        folium.Marker([r["lat"], r["lon"]], tooltip=f"{r['name']}: {r['reason']}",
-                      icon=folium.Icon(color="red", icon="remove")).add_to(u)
+        _marker(_get(r, "lat"), _get(r, "lon"), "unlinked", "×", f"{_get(r, 'name')}: {_get(r, 'reason')}").add_to(u)
     u.add_to(m)
+    _legend(m, [(f"<span style='color:{c}'>━</span>", tier) for tier, c in colors.items()]
+            + [("<span class='gs-am gs-am-unlinked'>×</span>", "not linked")])
     return save_map(m, path)
 
 
-def points_map(engine, fc: dict, path, *, title: str, note: str, field: str, colors: dict[str, str]):
+def points_map(engine, fc, path, *, title: str, note: str, field: str, colors: dict[str, str]):
     """Point layer coloured by a categorical ``field`` (triage recommendation, timeline status)."""
     import folium
 
+    feats = _features(fc)
     m = base_map(engine.region, title=title, note=note)
     for value, color in colors.items():
-        g = folium.FeatureGroup(name=f"{field} = {value}")
-        for f in fc["features"]:
-            if f["properties"].get(field) != value:
-                continue
-            lon, lat = f["geometry"]["coordinates"]
+        sel = [f for f in feats if (f.get("properties") or {}).get(field) == value and f.get("geometry")]
+        g = folium.FeatureGroup(name=f"{field} = {value} ({len(sel)})")
+        for f in sel:
+            lon, lat = f["geometry"]["coordinates"][:2]
             tip = ", ".join(f"{k}: {v}" for k, v in f["properties"].items() if v is not None)
             folium.CircleMarker([lat, lon], radius=3, color=color, fill=True, fill_opacity=0.8, weight=0,
                                 tooltip=tip[:300]).add_to(g)
         g.add_to(m)
-    legend = "".join(f"<span style='color:{c}'>●</span> {_esc(v)} " for v, c in colors.items())
-    m.get_root().html.add_child(folium.Element(
-        f"<div style='position:fixed;top:8px;right:60px;z-index:9999;background:white;padding:4px;"
-        f"font:12px sans-serif'>{legend}</div>"))
+    _legend(m, [(f"<span style='color:{c}'>●</span>", v) for v, c in colors.items()])
     _facilities(m, engine, "stroke_center", "stroke centers")
     return save_map(m, path)
 
 
-def sites_map(engine, result: dict, path, *, title: str):
+def sites_map(engine, result, path, *, title: str):
     import folium
 
-    m = base_map(engine.region, title=title, note=result.get("method", ""))
-    _facilities(m, engine, result["type"], f"existing {result['type']}", color="#555")
-    g = folium.FeatureGroup(name="selected new sites")
-    for i, s in enumerate(result["added"], 1):
-        folium.Marker([s["lat"], s["lon"]], tooltip=f"#{i} {s.get('name', '')}: +{s.get('population_gained')} people",
-                      icon=folium.Icon(color="green", icon="plus")).add_to(g)
+    type_, added, method = _get(result, "type"), list(_get(result, "added") or []), _get(result, "method") or ""
+    m = base_map(engine.region, title=title, note=method)
+    _facilities(m, engine, type_, f"existing {type_}", color="#555")
+    g = folium.FeatureGroup(name=f"selected new sites ({len(added)})")
+    for i, s in enumerate(added, 1):
+        name, gained = _get(s, "name") or "", _get(s, "population_gained")
+        _marker(_get(s, "lat"), _get(s, "lon"), "new", str(i), f"#{i} {name}: +{gained} people", size=28).add_to(g)
     g.add_to(m)
+    _legend(m, [("<span class='gs-am gs-am-new'>1</span>", "new site (rank by population gained)"),
+                ("<span style='color:#555'>●</span>", f"existing {type_}")])
     return save_map(m, path)

@@ -16,6 +16,8 @@ import math
 from typing import Final
 
 import numpy as np
+
+from ..errors import GeoserviceError
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
@@ -154,4 +156,4 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> Coords:
         return gcj02_to_wgs84(lon, lat)
     if key == "bd09":
         return bd09_to_wgs84(lon, lat)
-    raise ValueError(f"unknown coordinate system {crs!r}; allowed: {', '.join(CRS_CHOICES)}")
+    raise GeoserviceError("crs", f"unknown coordinate system {crs!r}; allowed: {', '.join(CRS_CHOICES)}")

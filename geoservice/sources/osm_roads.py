@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputFileError
+
 from .speeds import CLASS_INDEX, DRIVE_CLASSES, WALK_CLASSES, parse_maxspeed
 
 log = logging.getLogger(__name__)
@@ -24,8 +26,11 @@ FLAG_DRIVE = 1
 FLAG_WALK = 2
 
 
-class OSMReadError(ValueError):
+class OSMReadError(InputFileError):
     """The OSM file cannot be used; the message names the file and what to do."""
+
+    def __init__(self, message: str, field: str = "osm"):
+        super().__init__(field, message)
 
 
 @dataclass

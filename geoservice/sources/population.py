@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputFileError
+
 __all__ = ["PopulationSpec", "PopulationError", "read_hubei_counties", "read_osm_admin_units",
            "demo_population", "HUBEI_TOTAL_2020", "HUBEI_FOLDED", "DEMO_POPULATION"]
 
@@ -43,8 +45,11 @@ HUBEI_FOLDED = {
 }
 
 
-class PopulationError(ValueError):
+class PopulationError(InputFileError):
     """Population inputs are missing or inconsistent."""
+
+    def __init__(self, message: str, field: str = "population"):
+        super().__init__(field, message)
 
 
 @dataclass

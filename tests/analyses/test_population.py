@@ -29,8 +29,8 @@ def test_spread_keeps_unit_totals_and_rejects_empty_units():
 
 
 @pytest.fixture(scope="module")
-def hubei(shared_data):
-    return read_hubei_counties(shared_data)
+def hubei(demo_data):
+    return read_hubei_counties(demo_data)
 
 
 def test_hubei_census_joined(hubei):

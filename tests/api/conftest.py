@@ -11,10 +11,10 @@ def pytest_configure(config):
 
 @pytest.fixture
 def state(andorra, monaco, tmp_path):
-    from geoservice.faces.api.state import AppState
-    from geoservice.faces.api.registry import Registry
+    from geoservice.service.core import GeoService
+    from geoservice.service.registry import Registry
 
-    return AppState([andorra, monaco], Registry(tmp_path / "registry.sqlite"))
+    return GeoService([andorra, monaco], registry=Registry(tmp_path / "registry.sqlite"))
 
 
 @pytest.fixture

@@ -42,9 +42,10 @@ def test_whatif_add_and_remove(client):
     ({"type": "chest_pain_center", "minutes": 10, "add": [{"lon": 999, "lat": 42.45}]}, 422, "add.0.lon"),
     ({"type": "chest_pain_center", "minutes": "soon", "region": "andorra"}, 422, "minutes"),
     ({"type": "chest_pain_center", "minutes": 10, "region": "andorra", "remove": ["ghost"]}, 422, "remove"),
-    ({"type": "chest_pain_center", "minutes": 10}, 422, "region"),
+    ({"type": "chest_pain_center", "minutes": 10, "region": "atlantis"}, 404, "region"),
     ({"type": "ufo", "minutes": 10, "region": "andorra"}, 422, "type"),
-    ({"type": "chest_pain_center", "minutes": 10, "add": [{"lon": 1.0, "lat": 42.5}]}, 404, "lon,lat"),
+    ({"type": "chest_pain_center", "minutes": 10, "add": [{"lon": 1.0, "lat": 42.5}]}, 404, "add"),
+    ({"type": "chest_pain_center", "minutes": 10, "level": "gold", "region": "andorra"}, 422, "level"),
 ])
 def test_whatif_bad_input(client, body, status, field):
     r = client.post("/whatif", json=body)
@@ -101,7 +102,7 @@ def test_gcj02_shift_applies_to_every_output(client, fake_gcj):
 
 
 def test_shift_geometry_real_gcj02_in_china():
-    from geoservice.faces.api.state import shift_geometry
+    from geoservice.service.output_crs import shift_geometry
     from geoservice.sources.coords import wgs84_to_gcj02
 
     wuhan = [114.3055, 30.5928]
@@ -117,7 +118,7 @@ def test_shift_geometry_real_gcj02_in_china():
 
 
 def test_nav_links_use_app_coordinate_systems():
-    from geoservice.faces.api.util import nav_links
+    from geoservice.service.output_crs import nav_links
     from geoservice.sources.coords import wgs84_to_bd09, wgs84_to_gcj02
 
     lon, lat = 114.3055, 30.5928

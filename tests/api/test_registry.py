@@ -98,12 +98,12 @@ def test_edits_persist_across_restart(client, state, editor, andorra, monaco):
     from fastapi.testclient import TestClient
 
     from geoservice.faces.api.app import create_app
-    from geoservice.faces.api.registry import Registry
-    from geoservice.faces.api.state import AppState
+    from geoservice.service.registry import Registry
+    from geoservice.service.core import GeoService
 
     assert client.post("/facilities", json={**NEW_AED, "id": "persisted-aed"}, headers=editor).status_code == 201
     assert client.delete("/facilities/osm-node-2475270782", headers=editor).status_code == 200
-    again = AppState([andorra, monaco], Registry(state.registry.path))
+    again = GeoService([andorra, monaco], registry=Registry(state.registry.path))
     with TestClient(create_app(again)) as c2:
         ids = {f["properties"]["id"] for f in c2.get("/layers/aed").json()["features"]}
         assert "persisted-aed" in ids and "osm-node-2475270782" not in ids
@@ -191,10 +191,10 @@ def test_edit_in_one_worker_is_seen_by_another(client, state, editor, andorra, m
     from fastapi.testclient import TestClient
 
     from geoservice.faces.api.app import create_app
-    from geoservice.faces.api.registry import Registry
-    from geoservice.faces.api.state import AppState
+    from geoservice.service.registry import Registry
+    from geoservice.service.core import GeoService
 
-    other = AppState([andorra, monaco], Registry(state.registry.path))
+    other = GeoService([andorra, monaco], registry=Registry(state.registry.path))
     with TestClient(create_app(other)) as c2:
         before = c2.get("/nearest", params={"lon": 7.42, "lat": 43.735, "type": "aed"}).json()["results"][0]
         assert before["facility"]["id"] != "worker-aed"

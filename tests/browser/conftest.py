@@ -27,10 +27,10 @@ def live_server(andorra, monaco, tmp_path_factory):
     import uvicorn
 
     from geoservice.faces.api.app import create_app
-    from geoservice.faces.api.registry import Registry
-    from geoservice.faces.api.state import AppState
+    from geoservice.service.registry import Registry
+    from geoservice.service.core import GeoService
 
-    state = AppState([andorra, monaco], Registry(tmp_path_factory.mktemp("web") / "registry.sqlite"))
+    state = GeoService([andorra, monaco], registry=Registry(tmp_path_factory.mktemp("web") / "registry.sqlite"))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(state), host="127.0.0.1", port=port, log_level="warning"))
     t = threading.Thread(target=server.run, daemon=True)

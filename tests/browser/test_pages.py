@@ -93,3 +93,105 @@ def test_api_docs_offline(browser, live_server):
     page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
     ctx.close()
     assert watch.errors == [] and watch.external == []
+
+
+SERVICE_AREA_BOXES = """() => Array.from(document.querySelectorAll('path.gs-service')).map((p) => {
+  const b = p.getBBox(); return b.width * b.height; })"""
+
+
+def test_planner_minutes_redraw_service_areas(open_page):
+    page, watch = open_page("/planner", **DESKTOP)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/service-areas" in r.url else None)
+    page.wait_for_selector("#coverage-table tbody tr", timeout=20000)
+    page.wait_for_selector("path.gs-service-chest_pain_center", timeout=20000)
+    assert page.input_value("#minutes") == "30"
+    assert "30-min" in page.locator("#legend").inner_text()
+    before_d = page.evaluate("() => Array.from(document.querySelectorAll('path.gs-service')).map((p) => p.getAttribute('d')).join('|')")
+    before_area = sum(page.evaluate(SERVICE_AREA_BOXES))
+    with page.expect_response(lambda r: "/service-areas" in r.url and "minutes=8" in r.url, timeout=20000) as resp:
+        page.fill("#minutes", "8")
+        page.locator("#minutes").dispatch_event("change")
+    assert resp.value.ok and "type=chest_pain_center" in resp.value.url and "region=andorra" in resp.value.url
+    page.wait_for_function("(before) => Array.from(document.querySelectorAll('path.gs-service-chest_pain_center'))"
+                           ".map((p) => p.getAttribute('d')).join('|') !== before", arg=before_d, timeout=20000)
+    page.wait_for_selector("path.gs-service-chest_pain_center", timeout=20000)
+    after_d = page.evaluate("() => Array.from(document.querySelectorAll('path.gs-service')).map((p) => p.getAttribute('d')).join('|')")
+    after_area = sum(page.evaluate(SERVICE_AREA_BOXES))
+    assert after_d != before_d
+    assert 0 < after_area < before_area       # 8-min areas are smaller than 30-min ones
+    legend = page.locator("#legend").inner_text()
+    assert "8-min" in legend and "30-min" not in legend
+    page.wait_for_function("() => document.getElementById('coverage-summary').textContent.includes('within 8 min')",
+                           timeout=20000)
+    # the tooltip/layer names follow the minutes too
+    page.hover(".leaflet-control-layers")
+    assert "8-min" in page.locator(".leaflet-control-layers-overlays").inner_text()
+    page.mouse.move(10, 450)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "planner-minutes-8.png"))
+    # the analysis switch resets to the stroke default (60 min) and draws stroke areas only
+    with page.expect_response(lambda r: "/service-areas" in r.url and "minutes=60" in r.url, timeout=20000):
+        page.select_option("#analysis", "stroke_center")
+    page.wait_for_selector("path.gs-service-stroke_center", timeout=20000)
+    assert page.input_value("#minutes") == "60"
+    assert page.locator("path.gs-service-chest_pain_center").count() == 0
+    assert page.locator("path.gs-service-stroke_center").count() >= 1
+    assert "60-min" in page.locator("#legend").inner_text()
+    assert any("minutes=60" in u and "type=stroke_center" in u for u in requests), requests
+    assert watch.errors == [] and watch.external == []
+
+
+MARKERS_IN_REGION = """(name) => {
+  const reg = GS.config.regions.find((r) => r.name === name);
+  const [x0, y0, x1, y1] = reg.bbox;
+  let inside = 0, outside = 0;
+  map.eachLayer((l) => { if (l instanceof L.Marker) { const p = l.getLatLng();
+    (p.lng >= x0 && p.lng <= x1 && p.lat >= y0 && p.lat <= y1) ? inside++ : outside++; } });
+  return [inside, outside];
+}"""
+
+
+def test_planner_region_switch_clears_whatif(open_page):
+    page, watch = open_page("/planner", **DESKTOP)
+    page.wait_for_selector("#coverage-table tbody tr", timeout=20000)
+    assert page.locator("#region option").count() == 2
+    assert page.locator("#region option:checked").inner_text() == "andorra"
+    page.wait_for_selector("path.gs-service", timeout=20000)
+    click_latlng(page, 1.70, 42.54)
+    page.wait_for_selector("#whatif .after", timeout=20000)
+    assert page.locator(".leaflet-marker-pane .gs-hypo").count() == 1
+    assert page.locator("path.gs-route").count() >= 1
+    andorra_rows = page.locator("#coverage-table tbody tr").all_inner_texts()
+    page.screenshot(path=str(ARTIFACTS / "planner-whatif-andorra.png"))
+
+    with page.expect_response(lambda r: "/coverage" in r.url and "region=monaco" in r.url, timeout=20000):
+        page.select_option("#region", label="monaco")
+    page.wait_for_function("(rows) => { const t = Array.from(document.querySelectorAll('#coverage-table tbody tr'));"
+                           " return t.length && t.map((r) => r.innerText).join() !== rows.join(); }",
+                           arg=andorra_rows, timeout=20000)
+    page.wait_for_selector("path.gs-service", timeout=20000)
+    page.wait_for_timeout(300)
+    assert page.locator("#whatif .after").count() == 0
+    assert page.locator("#reset").count() == 0
+    assert "click adds" in page.locator("#whatif").inner_text().lower()
+    assert page.locator(".leaflet-marker-pane .gs-hypo").count() == 0 and page.locator("path.gs-route").count() == 0
+    inside, outside = page.evaluate(MARKERS_IN_REGION, "monaco")
+    assert inside >= 3 and outside == 0           # Monaco's facilities (and AEDs), none of Andorra's
+    assert page.locator(".leaflet-marker-pane .gs-chest_pain_center").count() == 1
+    assert page.locator("#coverage-table tbody tr").all_inner_texts() != andorra_rows
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "planner-region-monaco.png"))
+
+    # a what-if still in flight when the region changes must not land on the new region
+    page.select_option("#region", label="andorra")
+    page.wait_for_function("() => document.body.dataset.region === 'andorra'", timeout=20000)
+    page.wait_for_selector("path.gs-service", timeout=20000)
+    click_latlng(page, 1.70, 42.54)
+    page.select_option("#region", label="monaco")
+    page.wait_for_function("() => document.body.dataset.region === 'monaco'", timeout=20000)
+    page.wait_for_timeout(2500)
+    assert page.locator("#whatif .after").count() == 0
+    assert page.locator(".leaflet-marker-pane .gs-hypo").count() == 0 and page.locator("path.gs-route").count() == 0
+    assert page.evaluate(MARKERS_IN_REGION, "monaco")[1] == 0
+    assert watch.errors == [] and watch.external == []

@@ -1,10 +1,8 @@
-"""The FastAPI application: ``create_app()`` (uses settings) or ``create_app(state)`` (tests)."""
+"""The FastAPI application: ``create_app()`` (from the settings) or ``create_app(service)``."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -12,7 +10,8 @@ from fastapi.staticfiles import StaticFiles
 
 from . import errors
 from .routers import coverage, facilities, layers, meta, pages, routing
-from .state import AppState
+from ... import __version__
+from ...service.core import GeoService
 
 log = logging.getLogger(__name__)
 
@@ -30,24 +29,12 @@ Road and POI data © OpenStreetMap contributors, ODbL 1.0.
 """
 
 
-def default_state() -> AppState:
-    """Regions from settings (GEOSERVICE_REGIONS), else the demo regions built on first use."""
-    from ...bundle.demo import DEMO_REGIONS, ensure_demo
-    from ...settings import get_settings
-
-    s = get_settings()
-    paths = [Path(p) for p in s.regions] or [ensure_demo(n, s.data_dir, s.regions_dir, quiet=True)
-                                             for n in DEMO_REGIONS]
-    db = s.db_path or (paths[0].parent / "registry.sqlite")
-    return AppState.from_paths(paths, db, max_snap_m={"drive": s.max_snap_drive_m, "walk": s.max_snap_walk_m},
-                               basemap_tiles=s.basemap_tiles, basemap_gcj02=s.basemap_gcj02)
-
-
-def create_app(state: AppState | None = None) -> FastAPI:
-    app = FastAPI(title="geoservice", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None,
+def create_app(service: GeoService | None = None) -> FastAPI:
+    """The app over ``service``, else over the configured (or demo) regions and registry."""
+    app = FastAPI(title="geoservice", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
                   openapi_tags=[{"name": "routing"}, {"name": "layers"}, {"name": "coverage"},
                                 {"name": "facilities"}, {"name": "service"}])
-    app.state.geo = state if state is not None else default_state()
+    app.state.geo = service if service is not None else GeoService.open()
     errors.install(app)
     for r in (meta, layers, routing, coverage, facilities, pages):
         app.include_router(r.router)

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ...errors import GeoserviceError
+
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, field: str | None, message: str, **extra):
-        super().__init__(message)
-        self.status = status
-        self.field = field
-        self.message = message if (field is None or message.startswith(f"{field}:")) else f"{field}: {message}"
-        self.extra = extra
+def _detail(exc: GeoserviceError) -> str:
+    return exc.message if exc.field is None else f"{exc.field}: {exc.message}"
+
+
+@contextmanager
+def api_fields(**names: str) -> Iterator[None]:
+    """Report service fields under this endpoint's parameter names (``add_sites`` → ``add``)."""
+    try:
+        yield
+    except GeoserviceError as exc:
+        if exc.field in names:
+            exc.field = names[exc.field]
+        raise
 
 
 def _field_of(loc) -> str:
@@ -27,9 +37,9 @@ def _field_of(loc) -> str:
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError):
-        body = {"detail": exc.message, "field": exc.field, **exc.extra}
+    @app.exception_handler(GeoserviceError)
+    async def _user_error(request: Request, exc: GeoserviceError):
+        body = {"detail": _detail(exc), "field": exc.field, **exc.extra}
         headers = {"WWW-Authenticate": "ApiKey"} if exc.status == 401 else None
         return JSONResponse(body, status_code=exc.status, headers=headers)
 

@@ -1,4 +1,4 @@
-"""Pydantic models for every request and response body."""
+"""Request bodies and API-only replies; the answers themselves are the service's (service.answers)."""
 
 from __future__ import annotations
 
@@ -6,60 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Crs = Literal["wgs84", "gcj02"]
-Profile = Literal["drive", "ambulance", "walk"]
-Direction = Literal["to", "from"]
+from ...service.answers import (  # noqa: F401  (re-exported for the routers)
+    AuditEntry, AuditList, CoverageDelta, CoverageOverall, CoverageResponse, CoverageUnit, Crs, Direction,
+    EditResult, Facility, FacilityList, Feature, FeatureCollection, Geometry, LineString, NavLinks,
+    NearestResponse, NearestResult, Origin, Profile, RegionInfo, WhatIfResponse,
+)
+from ...sources.schema import FACILITY_TYPES
 
-
-class ErrorResponse(BaseModel):
-    detail: str = Field(description="'<field>: <what is wrong>'")
-    field: str | None = Field(None, description="the parameter or body field at fault")
-    snap_m: float | None = Field(None, description="for points off the network: distance to the nearest road")
-
-
-# ---------------------------------------------------------------------- GeoJSON
-class Geometry(BaseModel):
-    type: str
-    coordinates: Any
-
-
-class LineString(BaseModel):
-    type: Literal["LineString"] = "LineString"
-    coordinates: list[list[float]]
-
-
-class Feature(BaseModel):
-    type: Literal["Feature"] = "Feature"
-    geometry: Geometry | None
-    properties: dict[str, Any]
-
-
-class FeatureCollection(BaseModel):
-    type: Literal["FeatureCollection"] = "FeatureCollection"
-    features: list[Feature]
-    crs_name: Crs = Field("wgs84", description="coordinate system of all coordinates in this answer")
-    attribution: str | None = None
-
-
-# ---------------------------------------------------------------------- facilities
-class Facility(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str
-    type: str
-    name: str
-    level: str | None = None
-    capabilities: str | None = None
-    address: str | None = None
-    admin_code: str | None = None
-    status: str | None = None
-    opening_hours: str | None = None
-    access: str | None = None
-    door_to_needle_min: float | None = None
-    source: str | None = None
-    demo: bool = False
-    lon: float
-    lat: float
-    region: str | None = None
+FacilityType = Literal[FACILITY_TYPES]  # type: ignore[valid-type]
 
 
 class FacilityIn(BaseModel):
@@ -86,85 +40,24 @@ class FacilityIn(BaseModel):
     region: str | None = Field(None, description="default: the region whose network holds the point")
 
 
-class FacilityList(BaseModel):
-    count: int
-    facilities: list[Facility]
+class Point(BaseModel):
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
 
 
-class EditResult(BaseModel):
-    region: str
-    action: Literal["create", "update", "delete"]
-    audit_id: int
-    facility: Facility | None
-    before: Facility | None = None
-    unsnapped: list[str] = Field(default_factory=list, description="profiles whose network this point is too far from")
-
-
-class AuditEntry(BaseModel):
-    id: int
-    at: str
-    actor: str
-    role: str
-    action: str
-    region: str
-    facility_id: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-
-class AuditList(BaseModel):
-    count: int
-    entries: list[AuditEntry]
-
-
-# ---------------------------------------------------------------------- queries
-class NavLinks(BaseModel):
-    geo: str = Field(description="geo: URI (WGS-84), for Android map apps")
-    amap: str = Field(description="AMap app URI; coordinates converted to GCJ-02")
-    amap_web: str = Field(description="AMap web URI (opens the app when installed); GCJ-02")
-    baidu: str = Field(description="Baidu Maps app URI; coordinates converted to BD-09")
-
-
-class Origin(BaseModel):
-    lon: float
-    lat: float
-    snap_m: float
-    snapped: list[float]
-    region: str
-
-
-class NearestResult(BaseModel):
-    facility: Facility
-    time_s: float
-    minutes: float
-    distance_m: float
-    snap_m: float
-    facility_snap_m: float
-    route: LineString
-    nav: NavLinks
-
-
-class NearestResponse(BaseModel):
-    origin: Origin
-    type: str | None
-    profile: str
-    direction: str
-    at: str | None = None
-    max_minutes: float | None = None
-    results: list[NearestResult]
-    crs_name: Crs = "wgs84"
-    note: str | None = Field(None, description="e.g. why nothing was found")
-    attribution: str | None = None
-
-
-class RegionInfo(BaseModel):
-    name: str
-    bbox: list[float]
-    profiles: list[str]
-    facility_counts: dict[str, int]
-    osm_timestamp: str | None = None
-    attribution: str | None = None
-    unsnapped: dict[str, list[str]] = Field(default_factory=dict)
+class WhatIfRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: FacilityType
+    minutes: float | None = Field(None, gt=0, le=240, description="default: the type's target (30/60/4)")
+    profile: Profile | None = Field(None, description="default: walk for aed, else drive")
+    level: str | None = None
+    capability: str | None = None
+    scenario: str = "free_flow"
+    add: list[Point] = Field(default_factory=list, max_length=50)
+    remove: list[str] = Field(default_factory=list, max_length=500)
+    region: str | None = None
+    crs: Crs = "wgs84"
+    gaps: bool = False
 
 
 class ServiceConfig(BaseModel):
@@ -181,74 +74,7 @@ class Health(BaseModel):
     regions: list[str]
 
 
-# ---------------------------------------------------------------------- coverage
-class CoverageOverall(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    population: float | None = None
-    population_covered: float | None = None
-    population_share: float | None = None
-    area_km2: float | None = None
-    area_covered_km2: float | None = None
-    area_share: float | None = None
-    road_km: float | None = None
-    road_km_covered: float | None = None
-    road_share: float | None = None
-
-
-class CoverageUnit(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    admin_code: str | None = None
-    name: str | None = None
-    population: float | None = None
-    population_covered: float | None = None
-    population_share: float | None = None
-    road_share: float | None = None
-
-
-class CoverageResponse(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    region: str
-    type: str
-    minutes: float
-    profile: str
-    scenario: str
-    method: str | None = None
-    overall: CoverageOverall
-    by_unit: list[CoverageUnit] = Field(default_factory=list)
-    gaps: dict[str, Any] | None = None
-    farthest: list[Any] = Field(default_factory=list)
-    crs_name: Crs = "wgs84"
-
-
-class Point(BaseModel):
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
-
-
-class WhatIfRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    type: str
-    minutes: float = Field(gt=0, le=240)
-    profile: Profile = "drive"
-    level: str | None = None
-    capability: str | None = None
-    scenario: str = "free_flow"
-    add: list[Point] = Field(default_factory=list, max_length=50)
-    remove: list[str] = Field(default_factory=list, max_length=500)
-    region: str | None = None
-    crs: Crs = "wgs84"
-    gaps: bool = False
-
-
-class CoverageDelta(BaseModel):
-    population_share: float | None = None
-    area_share: float | None = None
-    road_share: float | None = None
-    population_covered: float | None = None
-
-
-class WhatIfResponse(BaseModel):
-    region: str
-    before: CoverageResponse
-    after: CoverageResponse
-    delta: CoverageDelta
+class ErrorResponse(BaseModel):
+    detail: str = Field(description="'<field>: <what is wrong>'")
+    field: str | None = Field(None, description="the parameter or body field at fault")
+    snap_m: float | None = Field(None, description="for points off the network: distance to the nearest road")

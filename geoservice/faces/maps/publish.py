@@ -4,7 +4,7 @@ Each map is one self-contained HTML file (Leaflet and its CSS inlined, no tiles,
 own roads and network outline from the bundle, tier icons, popups, service areas (30-min chest
 pain / 60-min stroke), coverage gaps, legend, scale bar, ODbL attribution and a notice that the
 map is not officially reviewed; plus a print PNG of each (headless Chromium screenshot of the same
-HTML; matplotlib when Chromium is absent).
+HTML; skipped with a one-line warning saying how to install Chromium when it is absent).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 import folium
 from branca.element import Element
 
-from ...bundle.store import load_region
 from ...engine.engine import Engine
+from ...fileio import atomic_path, atomic_write_text
 from .base import ATTRIBUTION, add_basemap, offline_map
 
 log = logging.getLogger(__name__)
@@ -80,21 +80,6 @@ def _icon_html(ftype: str, level: str | None, caps: str | None) -> str:
             + (f'<b class="gs-star">{star}</b>' if star else "") + "</span>")
 
 
-def _facilities(region_path: Path, region, db: Path | None):
-    """Facility rows: the registry's (edits included) when it holds the region, else the bundle's."""
-    if db is not None and Path(db).is_file():
-        from ..api.registry import Registry
-        from ..api.state import layer_from_records
-
-        reg = Registry(db)
-        try:
-            if reg.is_seeded(region.name):
-                return layer_from_records(reg.records(region.name))
-        finally:
-            reg.close()
-    return region.facilities
-
-
 def build_map(engine: Engine, spec: MapSpec) -> folium.Map:
     region = engine.region
     m = offline_map(region)
@@ -106,28 +91,21 @@ def build_map(engine: Engine, spec: MapSpec) -> folium.Map:
     sel = fac[fac["type"] == spec.type]
     # service areas: where a patient reaches each facility within the target time
     areas = folium.FeatureGroup(name=f"{spec.minutes:g}-min drive areas {spec.minutes:g} 分钟车程范围")
-    for _, row in sel.iterrows():
-        try:
-            feat = engine.isochrones(float(row.geometry.x), float(row.geometry.y), [spec.minutes],
-                                     profile="drive", direction="to")[0]
-        except ValueError as exc:
-            log.warning("no service area for %s: %s", row["id"], exc)
-            continue
+    for pos in engine.select("drive", type=spec.type).rows:  # those on the road network
+        row = fac.iloc[int(pos)]
+        feat = engine.isochrones(float(row.geometry.x), float(row.geometry.y), [spec.minutes],
+                                 profile="drive", direction="to")[0]
         folium.GeoJson(feat, style_function=lambda f, c=spec.color: {"color": c, "weight": 1.2, "fillColor": c,
                                                                      "fillOpacity": 0.10},
                        tooltip=html.escape(str(row["name"]))).add_to(areas)
     areas.add_to(m)
 
-    gaps_fc = None
-    try:
-        from ...analyses.coverage import coverage_report
-        rep = coverage_report(engine, type=spec.type, minutes=spec.minutes, profile="drive", by="none", gaps=True)
-        gaps_fc = rep["gaps"]
-        share = rep["overall"].get("population_share")
-    except Exception as exc:  # analysis optional for publishing
-        log.warning("coverage gaps not drawn: %s", exc)
-        share = None
-    if gaps_fc is not None:
+    from ...analyses.coverage import coverage_report
+
+    rep = coverage_report(engine, type=spec.type, minutes=spec.minutes, profile="drive", by="none", gaps=True)
+    gaps_fc = rep["gaps"]
+    share = rep["overall"].get("population_share")
+    if gaps_fc["features"]:
         g = folium.FeatureGroup(name=f"Gaps (> {spec.minutes:g} min) 空白区")
         folium.GeoJson(json.loads(json.dumps(gaps_fc, default=list)),
                        style_function=lambda f: {"color": "#444", "weight": 0.6, "fillColor": "#555",
@@ -193,20 +171,27 @@ def check_self_contained(text: str) -> None:
         raise RuntimeError(f"published map would load remote resources: {bad[:3]}")
 
 
-def render_png(html_path: Path, png_path: Path, size=(1600, 1100)) -> str:
-    """Screenshot the HTML in headless Chromium; fall back to matplotlib. Returns the method used."""
-    chromium = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if chromium:
-        try:
-            # in a thread of its own: Playwright's sync API refuses to run where an event loop runs
-            from concurrent.futures import ThreadPoolExecutor
-            with ThreadPoolExecutor(1) as pool:
-                pool.submit(_screenshot, chromium, html_path, png_path, size).result()
-            return "chromium"
-        except Exception as exc:  # pragma: no cover - depends on the machine
-            log.warning("chromium screenshot failed (%s); drawing with matplotlib", exc)
-    _render_matplotlib(html_path, png_path)
-    return "matplotlib"
+class PngUnavailable(RuntimeError):
+    """No browser to render the print PNG with; the message says how to get one."""
+
+
+def find_chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+
+def render_png(html_path: Path, png_path: Path, size: tuple[int, int] = (1600, 1100)) -> None:
+    """Screenshot the HTML in headless Chromium into ``png_path`` (atomically: an earlier PNG is
+    replaced only by a new rendering, never by a placeholder)."""
+    chromium = find_chromium()
+    if chromium is None:
+        raise PngUnavailable("print PNG skipped: no Chromium found; install it (Debian: apt-get install chromium) "
+                             "or pass --no-png")
+    # in a thread of its own: Playwright's sync API refuses to run where an event loop runs
+    from concurrent.futures import ThreadPoolExecutor
+
+    with atomic_path(png_path) as tmp, ThreadPoolExecutor(1) as pool:
+        pool.submit(_screenshot, chromium, html_path, tmp, size).result()
 
 
 def _screenshot(chromium: str, html_path: Path, png_path: Path, size) -> None:
@@ -226,38 +211,25 @@ def _screenshot(chromium: str, html_path: Path, png_path: Path, size) -> None:
             b.close()
 
 
-def _render_matplotlib(html_path: Path, png_path: Path) -> None:
-    """Minimal print version when no browser is available: a note with the map title."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=150)
-    ax.axis("off")
-    ax.text(0.5, 0.5, f"{html_path.name}\n(open the HTML file; install chromium for a rendered print)\n{ATTRIBUTION}",
-            ha="center", va="center")
-    fig.savefig(png_path)
-    plt.close(fig)
-
-
-def publish(region_path: Path, out: Path, *, png: bool = True, db: Path | None = None) -> list[Path]:
-    region = load_region(region_path)
-    region.facilities = _facilities(Path(region_path), region, db)
-    engine = Engine(region)
+def publish(engine: Engine, out: Path, *, png: bool = True) -> list[Path]:
+    """The chest pain and stroke maps of the engine's region (its facilities, registry edits
+    included) into ``out``; with ``png``, their print PNGs when Chromium is available."""
+    region = engine.region
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     written = []
     for spec in SPECS:
         m = build_map(engine, spec)
         text = m.get_root().render()
         check_self_contained(text)
         path = out / f"{region.name}_{spec.slug}.html"
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_text(path, text)
         written.append(path)
         if png:
             p = path.with_suffix(".png")
-            render_png(path, p)
+            try:
+                render_png(path, p)
+            except PngUnavailable as exc:
+                log.warning("%s", exc)
+                continue
             written.append(p)
     return written

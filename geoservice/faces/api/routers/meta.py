@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from pathlib import Path
+from typing import Annotated
+
 from fastapi import APIRouter
+from fastapi import Path as PathParam
 
 from ....bundle.store import ATTRIBUTION
-from ..deps import CrsQ, StateDep
+from ....service.core import GeoService
+from ....service.output_crs import shift_geometry
+from ..deps import CrsQ, ServiceDep
 from ..schemas import ErrorResponse, FeatureCollection, Health, RegionInfo, ServiceConfig
-from ..state import shift_geometry
 
 router = APIRouter(tags=["service"])
 
@@ -18,10 +23,11 @@ NOTICE = ("Boundaries and roads are drawn from OpenStreetMap and are not an offi
           "(no 审图号 map approval number); for planning and orientation only.")
 
 
-def region_infos(state) -> list[RegionInfo]:
+def region_infos(svc: GeoService) -> list[RegionInfo]:
     out = []
-    for e in state.regions.values():
-        eng = e.engine
+    for e in svc.entries():
+        eng = svc.engine(e.name)
+        assert e.region is not None
         counts = Counter(str(t) for t in eng.facilities["type"]) if len(eng.facilities) else Counter()
         out.append(RegionInfo(name=e.name, bbox=list(e.bbox), profiles=e.region.profiles,
                               facility_counts=dict(counts), osm_timestamp=e.region.meta.get("osm_timestamp"),
@@ -31,55 +37,53 @@ def region_infos(state) -> list[RegionInfo]:
 
 
 @router.get("/health", response_model=Health)
-def health(state: StateDep) -> Health:
-    return Health(regions=list(state.regions))
+def health(svc: ServiceDep) -> Health:
+    return Health(regions=list(svc.regions))
 
 
 @router.get("/regions", response_model=list[RegionInfo])
-def regions(state: StateDep) -> list[RegionInfo]:
-    return region_infos(state)
+def regions(svc: ServiceDep) -> list[RegionInfo]:
+    return region_infos(svc)
 
 
 @router.get("/config", response_model=ServiceConfig)
-def config(state: StateDep) -> ServiceConfig:
+def config(svc: ServiceDep) -> ServiceConfig:
     """What the pages need: regions, optional tile basemap, and the coordinate system to use."""
-    return ServiceConfig(regions=region_infos(state), basemap_tiles=state.basemap_tiles,
-                         basemap_gcj02=state.basemap_gcj02,
-                         crs_name="gcj02" if (state.basemap_tiles and state.basemap_gcj02) else "wgs84",
+    s = svc.settings
+    return ServiceConfig(regions=region_infos(svc), basemap_tiles=s.basemap_tiles, basemap_gcj02=s.basemap_gcj02,
+                         crs_name="gcj02" if (s.basemap_tiles and s.basemap_gcj02) else "wgs84",
                          attribution="© OpenStreetMap contributors, ODbL 1.0", notice=NOTICE)
+
+
+def _read_layer(path: Path, crs: str, keep: tuple[str, ...] | None = None) -> list[dict]:
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [{"type": "Feature", "geometry": shift_geometry(f.get("geometry"), crs),
+             "properties": {k: (f.get("properties") or {}).get(k) for k in keep} if keep else (f.get("properties") or {})}
+            for f in data.get("features", [])]
 
 
 @router.get("/regions/{name}/basemap", response_model=FeatureCollection,
             responses={404: {"model": ErrorResponse}})
-def basemap(name: str, state: StateDep, crs: CrsQ = "wgs84") -> FeatureCollection:
-    """Major roads and the network outline of a region, for maps without tiles (offline)."""
-    e = state.get(name)
-    key = ("basemap", crs)
-    if key not in e.cache:
-        data = json.loads((e.region.path / "basemap.geojson").read_text(encoding="utf-8"))
-        feats = [{"type": "Feature", "geometry": shift_geometry(f.get("geometry"), crs),
-                  "properties": f.get("properties") or {}} for f in data.get("features", [])]
-        e.cache[key] = FeatureCollection(features=feats, crs_name=crs,
-                                         attribution=e.region.meta.get("attribution", ATTRIBUTION))
-    return e.cache[key]
+def basemap(name: Annotated[str, PathParam(max_length=200)], svc: ServiceDep, crs: CrsQ = "wgs84") -> FeatureCollection:
+    """Water, major roads and the network outline of a region, for maps without tiles (offline)."""
+    e = svc.entry(name)
+    assert e.region is not None
+    attribution = e.region.meta.get("attribution", ATTRIBUTION)
+    return e.cache.get_or_compute(("basemap", crs), lambda: FeatureCollection(
+        features=_read_layer(e.path / "basemap.geojson", crs), crs_name=crs, attribution=attribution))
 
 
 @router.get("/regions/{name}/admin-units", response_model=FeatureCollection,
             responses={404: {"model": ErrorResponse}})
-def admin_units(name: str, state: StateDep, crs: CrsQ = "wgs84") -> FeatureCollection:
+def admin_units(name: Annotated[str, PathParam(max_length=200)], svc: ServiceDep, crs: CrsQ = "wgs84") -> FeatureCollection:
     """Admin unit boundaries of a region (from the bundle's population layer; empty when it has none).
     Drawn from OpenStreetMap: not an officially reviewed map."""
-    e = state.get(name)
-    key = ("admin_units", crs)
-    if key not in e.cache:
-        f = e.region.path / "extra" / "admin_units.geojson"
-        feats = []
-        if f.is_file():
-            data = json.loads(f.read_text(encoding="utf-8"))
-            feats = [{"type": "Feature", "geometry": shift_geometry(x.get("geometry"), crs),
-                      "properties": {k: x.get("properties", {}).get(k) for k in
-                                     ("admin_code", "name", "population", "population_model", "boundary_source")}}
-                     for x in data.get("features", [])]
-        e.cache[key] = FeatureCollection(features=feats, crs_name=crs,
-                                         attribution=e.region.meta.get("attribution", ATTRIBUTION))
-    return e.cache[key]
+    e = svc.entry(name)
+    assert e.region is not None
+    attribution = e.region.meta.get("attribution", ATTRIBUTION)
+    keep = ("admin_code", "name", "population", "population_model", "boundary_source")
+    return e.cache.get_or_compute(("admin_units", crs), lambda: FeatureCollection(
+        features=_read_layer(e.path / "extra" / "admin_units.geojson", crs, keep), crs_name=crs,
+        attribution=attribution))

@@ -1,7 +1,7 @@
 """Facility registry, API keys and audit log in one embedded SQLite database.
 
 * ``facilities``: the facility rows of every served region (the columns of
-  :data:`geoservice.sources.facilities.COLUMNS`), seeded from the region bundle the first
+  :data:`geoservice.sources.schema.COLUMNS`), seeded from the region bundle the first
   time a region is served; afterwards the registry, not the bundle, is the source of truth.
 * ``api_keys``: keys are random tokens; only their SHA-256 is stored (a token has 256 bits
   of entropy, so no salt or slow hash is needed). Roles: ``viewer`` (may list the audit),
@@ -22,7 +22,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ...sources.facilities import COLUMNS, plain_value
+import geopandas as gpd
+import pandas as pd
+
+from ..errors import ConflictError, GeoserviceError, NotFoundError
+from ..sources.facility_rows import plain_value
+from ..sources.schema import COLUMNS
 
 ROLES = ("viewer", "editor", "admin")
 EDIT_ROLES = ("editor", "admin")
@@ -84,8 +89,22 @@ class ApiKey:
     revoked_at: str | None = None
 
 
-class RegistryError(ValueError):
-    pass
+class RegistryError(GeoserviceError):
+    """A registry request that cannot be met (unknown role, duplicate key name)."""
+
+
+def layer_from_records(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """Registry records → the facility GeoDataFrame the engine expects (same dtypes as import)."""
+    df = pd.DataFrame.from_records(records, columns=list(COLUMNS)) if records else pd.DataFrame(columns=list(COLUMNS))
+    for c in COLUMNS:
+        if c in ("door_to_needle_min", "lon", "lat"):
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+        elif c == "demo":
+            df[c] = df[c].astype(object).where(df[c].notna(), False).astype(bool)
+        else:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    geom = gpd.points_from_xy(df["lon"].to_numpy(), df["lat"].to_numpy())
+    return gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
 
 
 class Registry:
@@ -197,9 +216,9 @@ class Registry:
                                    (region, fid)).fetchone()
             before = json.loads(row["record"]) if row else None
             if action == "create" and before is not None:
-                raise RegistryError(f"id: facility {fid!r} already exists in region {region!r}")
+                raise ConflictError("id", f"facility {fid!r} already exists in region {region!r}")
             if action == "update" and before is None:
-                raise RegistryError(f"id: no facility {fid!r} in region {region!r}")
+                raise NotFoundError("id", f"no facility {fid!r} in region {region!r}")
             self._db.execute(
                 "INSERT OR REPLACE INTO facilities (region, id, type, record, updated_at) VALUES (?,?,?,?,?)",
                 (region, fid, record["type"], json.dumps(record, ensure_ascii=False), _now()))
@@ -212,7 +231,7 @@ class Registry:
             row = self._db.execute("SELECT record FROM facilities WHERE region=? AND id=?",
                                    (region, fid)).fetchone()
             if row is None:
-                raise RegistryError(f"id: no facility {fid!r} in region {region!r}")
+                raise NotFoundError("id", f"no facility {fid!r} in region {region!r}")
             before = json.loads(row["record"])
             self._db.execute("DELETE FROM facilities WHERE region=? AND id=?", (region, fid))
             aid = self._audit(actor=actor, action="delete", region=region, fid=fid, before=before, after=None)
@@ -240,10 +259,10 @@ class Registry:
     def create_key(self, name: str, role: str) -> tuple[ApiKey, str]:
         """Create a key; the token is returned once and never stored."""
         if role not in ROLES:
-            raise RegistryError(f"role: unknown role {role!r}; allowed: {', '.join(ROLES)}")
+            raise RegistryError("role", f"unknown role {role!r}; valid: {', '.join(ROLES)}")
         name = (name or "").strip()
         if not name:
-            raise RegistryError("name: a key needs a name (who holds it)")
+            raise RegistryError("name", "a key needs a name (who holds it)")
         token = KEY_PREFIX + secrets.token_urlsafe(32)
         with self._lock:
             try:
@@ -251,7 +270,8 @@ class Registry:
                     "INSERT INTO api_keys (name, role, key_hash, created_at) VALUES (?,?,?,?)",
                     (name, role, hash_key(token), _now()))
             except sqlite3.IntegrityError:
-                raise RegistryError(f"name: a key named {name!r} already exists; revoke it or pick another name") from None
+                raise RegistryError("name", f"a key named {name!r} already exists; revoke it or pick "
+                                            f"another name") from None
             kid = int(cur.lastrowid)
         return self._key_by_id(kid), token
 

@@ -1,0 +1,5 @@
+import sys
+
+from geoservice.faces.cli import main
+
+sys.exit(main())

@@ -1,0 +1,305 @@
+"""CLI commands of the analyses: coverage, grid531, triage, timeline, site.
+
+Each writes into an output directory: a CSV table, a GeoJSON layer, an offline HTML map and a
+JSON report (method and population source included). Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+from ...errors import GeoserviceError, InputFileError
+from ...fileio import atomic_dir
+from ...service import queries
+from ...sources.schema import DEFAULT_MINUTES, travel_profile
+from .common import add_db, add_filters, add_profile, add_region, add_type, command, open_service
+
+__all__ = ["add_parsers"]
+
+
+def _write(path: Path, text: str) -> None:
+    """Into the staging folder of the run (see ``fileio.atomic_dir``)."""
+    path.write_text(text, encoding="utf-8")
+
+
+def _write_layer(out: Path, stem: str, fc: dict) -> None:
+    """A result layer as GeoJSON (``stem.geojson``) and GeoPackage (``stem.gpkg``, layer ``stem``,
+    with the method in a ``method`` column), each written atomically."""
+    import geopandas as gpd
+
+    _write(out / f"{stem}.geojson", _json(fc))
+    feats = fc.get("features") or []
+    if not feats:
+        return  # a GeoPackage layer needs a schema: an empty result is in the GeoJSON only
+    gdf = gpd.GeoDataFrame.from_features(feats, crs="EPSG:4326")
+    if fc.get("method"):
+        gdf["method"] = fc["method"]
+    for col in gdf.columns:  # nested properties (lists, dicts) as JSON text
+        if col != "geometry" and gdf[col].map(lambda v: isinstance(v, (list, dict))).any():
+            gdf[col] = gdf[col].map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
+    gdf.to_file(out / f"{stem}.gpkg", layer=stem, driver="GPKG")
+
+
+def _csv_text(rows: list[dict], fields: list[str] | None = None) -> str:
+    buf = io.StringIO()
+    fields = fields or (list(rows[0]) if rows else ["empty"])
+    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in fields})
+    return buf.getvalue()
+
+
+def _json(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
+
+
+def _outdir(args: argparse.Namespace) -> Path:
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise GeoserviceError("output", f"{out} exists and is not a folder")
+    return out
+
+
+def _points(text: str | None, flag: str) -> list[tuple[float, float]]:
+    """"lon,lat;lon,lat" or a CSV file with lon,lat columns."""
+    if not text:
+        return []
+    p = Path(text)
+    pts = []
+    if not (";" in text or "," in text) or p.suffix.lower() == ".csv":
+        if not p.is_file():
+            raise InputFileError(flag, f"file not found: {text}")
+    if p.is_file():
+        with open(p, newline="", encoding="utf-8-sig") as f:
+            for n, row in enumerate(csv.DictReader(f), 1):
+                try:
+                    pts.append((float(row["lon"]), float(row["lat"])))
+                except (KeyError, TypeError, ValueError):
+                    raise InputFileError(flag, f"{p} row {n}: needs numeric lon and lat columns") from None
+        return pts
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        try:
+            lon, lat = (float(v) for v in part.split(","))
+        except ValueError:
+            raise GeoserviceError(flag, f"must be 'lon,lat;lon,lat' or a CSV file with lon,lat; got {part!r}") from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise GeoserviceError(flag, f"({lon}, {lat}) is not a lon/lat")
+        pts.append((lon, lat))
+    return pts
+
+
+def _scenario(text: str | None):
+    if text is None:
+        return "free_flow"
+    t = text.strip()
+    if t.startswith("{"):
+        try:
+            return json.loads(t)
+        except ValueError:
+            raise GeoserviceError("scenario", f"table is not valid JSON: {t!r}") from None
+    if Path(t).is_file():
+        try:
+            return json.loads(Path(t).read_text(encoding="utf-8"))
+        except ValueError:
+            raise GeoserviceError("scenario", f"file {t} is not a JSON {{road class: factor}} table") from None
+    return t
+
+
+# ------------------------------------------------------------------------------ coverage
+def _engine_of(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The service's engine (bundle + registry) of the one region the command works on."""
+    svc = open_service(args)
+    return svc.engine(svc.pick(None).name)
+
+
+@command("coverage", add_sites="--add", remove_ids="--remove")
+def cmd_coverage(args: argparse.Namespace) -> None:
+    from ..maps_analyses import coverage_map
+
+    out = _outdir(args)
+    add = _points(args.add, "add_sites")
+    remove = [s.strip() for s in (args.remove or "").split(",") if s.strip()]
+    svc = open_service(args)
+    entry, rep = queries.coverage(svc, type=args.type, minutes=args.minutes, profile=args.profile, level=args.level,
+                                  capability=args.capability, scenario=_scenario(args.scenario),
+                                  add_sites=add or None, remove_ids=remove or None,
+                                  by="none" if args.by == "none" else "admin", gaps=not args.no_gaps)
+    eng = svc.engine(entry.name)
+    o = rep["overall"]
+    rows = [dict(admin_code="ALL", name="overall", population=o["population"],
+                 population_covered=o["population_covered"], population_share=o["population_share"],
+                 road_share=o["road_share"])]
+    rows += rep["by_unit"]
+    fields = ["admin_code", "name", "population", "population_covered", "population_share", "road_share"]
+    with atomic_dir(out) as stage:
+        _write(stage / "coverage.csv", _csv_text(rows, fields))
+        _write_layer(stage, "gaps", rep["gaps"] | {"method": rep["method"]})
+        _write(stage / "farthest.csv", _csv_text(rep["farthest"], ["lon", "lat", "time_s", "population"]))
+        _write(stage / "report.json", _json(dict(rep, region=entry.name)))
+        coverage_map(eng, rep, stage / "map.html", add_sites=add)
+    print(f"{rep['type']} within {rep['minutes']:g} min ({rep['profile']}, {rep['scenario']}) in {entry.name}: "
+          f"population share {o['population_share']}, area share {o['area_share']}, road share {o['road_share']}; "
+          f"{len(rep['gaps']['features'])} gap polygons; wrote {out}/", file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------ site
+@command("site")
+def cmd_site(args: argparse.Namespace) -> None:
+    from ...analyses.siting import site_report
+    from ..maps_analyses import sites_map
+
+    minutes = queries.default_minutes(args.type, args.minutes)
+    out = _outdir(args)
+    cand_points = None
+    cands = args.candidates
+    if cands not in ("facilities", "grid", "both"):
+        cand_points = _points(cands, "candidates")
+    eng = _engine_of(args)
+    rep = site_report(eng, type=args.type, minutes=minutes, model=args.model, add=args.add,
+                      profile=travel_profile(args.type, args.profile), level=args.level,
+                      scenario=_scenario(args.scenario), candidates=cands if cand_points is None else "points",
+                      candidate_points=cand_points, grid_km=args.grid_km)
+    rows = [dict(rank=i, **a) for i, a in enumerate(rep["added"], 1)]
+    with atomic_dir(out) as stage:
+        _write(stage / "sites.csv", _csv_text(rows, ["rank", "id", "name", "lon", "lat", "population_gained", "source"]))
+        _write_layer(stage, "sites", {"type": "FeatureCollection", "method": rep["method"], "features": [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [a["lon"], a["lat"]]},
+             "properties": {k: v for k, v in a.items() if k not in ("lon", "lat")}} for a in rep["added"]]})
+        _write(stage / "report.json", _json(rep))
+        sites_map(eng, rep, stage / "map.html", title=f"{rep['model'].upper()}: {len(rep['added'])} new {args.type} "
+                  f"sites, {minutes:g} min share {rep['share_before']} -> {rep['share_after']}")
+    print(f"{rep['model']}: {len(rep['added'])} new site(s); population within {minutes:g} min "
+          f"{rep['covered_before']:,.0f} -> {rep['covered_after']:,.0f} ({rep['share_before']} -> "
+          f"{rep['share_after']}); wrote {out}/", file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------ grid531 / triage / timeline
+@command("grid531", capacities="--per-basic/--per-standard", threshold_min="--threshold")
+def cmd_grid531(args: argparse.Namespace) -> None:
+    from ...analyses.grid531 import grid531
+    from ..maps_analyses import links_map
+
+    out = _outdir(args)
+    eng = _engine_of(args)
+    rep = grid531(eng, threshold_min=args.threshold, scope=args.scope, capacities=(args.per_basic, args.per_standard))
+    with atomic_dir(out) as stage:
+        _write(stage / "links.csv", _csv_text(rep["links"], ["tier", "county", "from_id", "from_name", "to_id",
+                                                             "to_name", "time_s", "from_lon", "from_lat", "to_lon",
+                                                             "to_lat"]))
+        _write(stage / "unlinked.csv", _csv_text(rep["unlinked"], ["tier", "county", "id", "name", "reason",
+                                                                   "nearest_time_s", "lon", "lat"]))
+        _write_layer(stage, "links", {"type": "FeatureCollection", "method": rep["method"], "features": [
+            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[ln["from_lon"], ln["from_lat"]],
+                                                                                   [ln["to_lon"], ln["to_lat"]]]},
+             "properties": {k: v for k, v in ln.items() if not k.endswith(("_lon", "_lat"))}} for ln in rep["links"]]})
+        _write(stage / "report.json", _json(rep))
+        links_map(eng, rep["links"], rep["unlinked"], stage / "map.html", title="531 grid: links by drive time",
+                  note=rep["method"])
+    print(f"{len(rep['links'])} links, {len(rep['unlinked'])} not linked; wrote {out}/", file=sys.stderr)
+
+
+@command("triage", max_extra_min="--max-extra", door_in_door_out_min="--dido", default_dtn_min="--dtn")
+def cmd_triage(args: argparse.Namespace) -> None:
+    from ...analyses.triage import TriageRule, triage_report
+    from ..maps_analyses import points_map
+
+    out = _outdir(args)
+    rule = TriageRule(args.max_extra, args.dido, args.dtn)
+    eng = _engine_of(args)
+    rep = triage_report(eng, rule=rule, profile=args.profile or "ambulance", scenario=_scenario(args.scenario))
+    with atomic_dir(out) as stage:
+        _write_layer(stage, "triage", rep["layer"] | {"method": rep["method"]})
+        _write(stage / "triage.csv", _csv_text([dict(lon=f["geometry"]["coordinates"][0],
+                                                     lat=f["geometry"]["coordinates"][1], **f["properties"])
+                                                for f in rep["layer"]["features"]]))
+        _write(stage / "report.json", _json({k: v for k, v in rep.items() if k != "layer"}))
+        points_map(eng, rep["layer"], stage / "map.html", title="Stroke triage: drip-and-ship vs direct EVT",
+                   note=rep["method"], field="recommendation",
+                   colors={"direct_evt": "#2ca02c", "drip_and_ship": "#ff7f0e", "ivt_only": "#1f77b4",
+                           "unreachable": "#000"})
+    print(f"population by recommendation: {rep['population_by_recommendation']}; wrote {out}/", file=sys.stderr)
+
+
+@command("timeline", onset_to_call_min="--onset-to-call", dispatch_min="--dispatch", default_dtn_min="--dtn")
+def cmd_timeline(args: argparse.Namespace) -> None:
+    from ...analyses.timeline import TimelineParams, timeline_report
+    from ..maps_analyses import points_map
+
+    out = _outdir(args)
+    params = TimelineParams(args.onset_to_call, args.dispatch, args.dtn)
+    eng = _engine_of(args)
+    rep = timeline_report(eng, params=params, profile=args.profile or "ambulance", scenario=_scenario(args.scenario))
+    with atomic_dir(out) as stage:
+        _write_layer(stage, "timeline", rep["layer"] | {"method": rep["method"]})
+        _write(stage / "report.json", _json({k: v for k, v in rep.items() if k != "layer"}))
+        points_map(eng, rep["layer"], stage / "map.html", title="3 x 1 hour stroke timeline", note=rep["method"],
+                   field="status", colors={"chain_met": "#2ca02c", "transport_met": "#ff7f0e", "not_met": "#d62728"})
+    print(f"transport target met for {rep['share_transport_met']}, whole chain for {rep['share_chain_met']} "
+          f"of the population; wrote {out}/", file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------ parsers
+def _common(p: argparse.ArgumentParser) -> None:
+    add_region(p)
+    add_db(p)
+    p.add_argument("-o", "--output", required=True, help="output folder (written only when the run succeeds)")
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    targets = ", ".join(f"{m:g} {t}" for t, m in DEFAULT_MINUTES.items())
+    p = sub.add_parser("coverage", help="population share within T minutes, gaps, farthest (folder)")
+    _common(p)
+    add_type(p)
+    p.add_argument("--minutes", type=float, help=f"threshold (default: {targets})")
+    add_profile(p)
+    add_filters(p)
+    p.add_argument("--by", default="county", choices=("county", "admin", "none"),
+                   help="report by admin unit (county) or not")
+    p.add_argument("--scenario", help="free_flow | off_peak | peak | JSON {road class: factor} (text or file)")
+    p.add_argument("--add", help="what-if sites: 'lon,lat;lon,lat' or CSV with lon,lat")
+    p.add_argument("--remove", help="what-if: comma-separated facility ids to close")
+    p.add_argument("--no-gaps", action="store_true")
+
+    p = sub.add_parser("site", help="optimal new sites: LSCP / MCLP / p-median on network times (folder)")
+    _common(p)
+    add_type(p)
+    p.add_argument("--minutes", type=float, help=f"threshold (default: {targets})")
+    p.add_argument("--model", default="mclp", choices=("mclp", "lscp", "pmedian"))
+    p.add_argument("--add", type=int, default=3, help="new sites (MCLP, p-median)")
+    p.add_argument("--candidates", default="facilities",
+                   help="facilities (grassroots units + hospitals) | grid | both | CSV with lon,lat")
+    p.add_argument("--grid-km", type=float, default=2.0)
+    add_profile(p)
+    add_filters(p, capability=False)
+    p.add_argument("--scenario")
+
+    p = sub.add_parser("grid531", help="531 grid: grassroots->basic (5:1), basic->standard (3:1) links (folder)")
+    _common(p)
+    p.add_argument("--threshold", type=float, default=60.0, help="max drive minutes for a link")
+    p.add_argument("--scope", default="county", choices=("county", "region"))
+    p.add_argument("--per-basic", type=int, default=5)
+    p.add_argument("--per-standard", type=int, default=3)
+
+    p = sub.add_parser("triage", help="stroke triage layer: drip-and-ship vs direct EVT (folder)")
+    _common(p)
+    p.add_argument("--max-extra", type=float, default=15.0, help="extra minutes acceptable to go direct to EVT")
+    p.add_argument("--dido", type=float, default=60.0, help="door-in-door-out minutes at the IVT center")
+    p.add_argument("--dtn", type=float, default=60.0, help="default door-to-needle minutes")
+    add_profile(p)
+    p.add_argument("--scenario")
+
+    p = sub.add_parser("timeline", help="3 x 1 hour stroke timeline per location (folder)")
+    _common(p)
+    p.add_argument("--onset-to-call", type=float, default=30.0)
+    p.add_argument("--dispatch", type=float, default=3.0)
+    p.add_argument("--dtn", type=float, default=60.0, help="default door-to-needle minutes")
+    add_profile(p)
+    p.add_argument("--scenario")

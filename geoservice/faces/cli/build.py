@@ -1,0 +1,52 @@
+"""``build`` and ``build-demo``: region bundles from local OSM files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ...errors import InputFileError
+from ...service.settings import get_settings
+from ...sources.coords import CRS_CHOICES
+from .common import command
+
+
+@command("build")
+def cmd_build(args: argparse.Namespace) -> None:
+    from ...bundle.build import build_region
+
+    fac = []
+    for f in args.facilities or []:
+        if not Path(f).is_file():
+            raise InputFileError("facilities", f"file not found: {f}")
+        fac.append((Path(f), {"crs": args.crs}))
+    ch = tuple(p.strip() for p in args.ch.split(",") if p.strip() and p.strip() != "none")
+    build_region(args.osm, args.out, facilities=fac, name=args.name, osm_pois=not args.no_osm_pois,
+                 quiet=args.quiet, ch_profiles=ch)
+
+
+@command("build-demo")
+def cmd_build_demo(args: argparse.Namespace) -> None:
+    from ...bundle.demo import DEMO_REGIONS, build_demo
+
+    s = get_settings()
+    out = Path(args.out) if args.out else s.regions_dir
+    for name in DEMO_REGIONS:
+        build_demo(name, s.data_dir, out, quiet=args.quiet)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("build", help="build a region bundle from a local OSM file")
+    p.add_argument("--osm", required=True, help=".osm, .osm.pbf, .osm.gz or .osm.bz2 file")
+    p.add_argument("--facilities", action="append", help="facility file (GeoJSON, CSV, GPKG); repeatable")
+    p.add_argument("--crs", choices=CRS_CHOICES, default="wgs84", help="coordinate system of the facility files")
+    p.add_argument("--out", required=True, help="bundle directory (replaced atomically)")
+    p.add_argument("--name", help="region name (default: the folder name)")
+    p.add_argument("--no-osm-pois", action="store_true", help="do not take hospitals/AEDs from the OSM file")
+    p.add_argument("--ch", default="drive",
+                   help="profiles to contract for fast matrices (comma list, or 'none'); default drive")
+    p.add_argument("--quiet", action="store_true")
+
+    p = sub.add_parser("build-demo", help="build the demo region bundles from the shipped data")
+    p.add_argument("--out", help="folder for the bundles (default: GEOSERVICE_REGIONS_DIR)")
+    p.add_argument("--quiet", action="store_true")

@@ -1,0 +1,105 @@
+"""What every command shares: the command table, flags named like the service's fields, the
+service opened from ``--region``/``--db``, and output written atomically."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from ...fileio import atomic_write_text
+from ...service.core import GeoService
+from ...sources.schema import ALL_CAPABILITIES, ALL_LEVELS, FACILITY_TYPES
+
+Handler = Callable[[argparse.Namespace], None]
+COMMANDS: dict[str, Handler] = {}
+FLAGS: dict[str, dict[str, str]] = {}   # per command: service field -> the flag that gave it
+
+
+def command(name: str, **flags: str) -> Callable[[Handler], Handler]:
+    """Register a command; ``flags`` maps service field names to the flag that carries them
+    where the flag is not simply ``--field-name``."""
+    def deco(fn: Handler) -> Handler:
+        COMMANDS[name] = fn
+        FLAGS[name] = flags
+        return fn
+    return deco
+
+
+def flag_for(command_name: str, field: str | None) -> str | None:
+    """The flag a user typed for a service field (``remove_ids`` → ``--remove``)."""
+    if not field:
+        return None
+    named = FLAGS.get(command_name, {}).get(field)
+    if named is not None:
+        return named
+    if field == "lon,lat":
+        return "--lon/--lat"
+    return "--" + field.replace("_", "-")
+
+
+def to_jsonable(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    return obj
+
+
+def emit_json(obj: Any, out: str | None) -> None:
+    """JSON to ``out`` (written atomically) or to stdout."""
+    text = json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2)
+    if out and out != "-":
+        atomic_write_text(Path(out), text + "\n")
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        print(text)
+
+
+def regions_of(args: argparse.Namespace) -> list[str] | None:
+    r = getattr(args, "region", None)
+    return [r] if isinstance(r, str) else r
+
+
+def open_service(args: argparse.Namespace, *, create_registry: bool = False) -> GeoService:
+    """The service over ``--region`` (else GEOSERVICE_REGIONS, else the demo) and ``--db``
+    (else the registry ``serve`` uses). Read-only commands do not create a registry."""
+    return GeoService.open(regions=regions_of(args), db=getattr(args, "db", None), create_registry=create_registry)
+
+
+# ---------------------------------------------------------------------------- arguments
+def add_region(p: argparse.ArgumentParser, *, several: bool = False) -> None:
+    p.add_argument("--region", action="append",
+                   help=("region bundle directory; repeatable, the query point picks the region "
+                         "(default: GEOSERVICE_REGIONS, else the demo regions)") if several else
+                   "region bundle directory; repeatable (default: GEOSERVICE_REGIONS, else the demo regions)")
+
+
+def add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="facility registry (SQLite) whose facilities and edits to use "
+                                "(default: GEOSERVICE_DB_PATH, else the registry 'serve' uses, beside the bundles)")
+
+
+def add_point(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lon", type=float, required=True)
+    p.add_argument("--lat", type=float, required=True)
+
+
+def add_type(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+    p.add_argument("--type", required=required, choices=FACILITY_TYPES, metavar="TYPE",
+                   help=f"facility type: {', '.join(FACILITY_TYPES)}")
+
+
+def add_filters(p: argparse.ArgumentParser, *, capability: bool = True) -> None:
+    p.add_argument("--level", help=f"comma-separated levels: {', '.join(ALL_LEVELS)} "
+                                   "(chest pain: standard, basic; stroke: advanced, center, station)")
+    if capability:
+        p.add_argument("--capability", help=f"required capabilities: {', '.join(ALL_CAPABILITIES)}")
+
+
+def add_profile(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", choices=("drive", "ambulance", "walk"),
+                   help="travel mode (default: walk for aed, else drive)")

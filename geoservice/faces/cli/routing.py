@@ -1,0 +1,137 @@
+"""``nearest``, ``isochrone``, ``matrix``, ``export-graph``: the routing questions on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+from ...errors import GeoserviceError, InputFileError
+from ...fileio import atomic_path
+from ...service import queries
+from ...service.inputs import check_lonlat, parse_at
+from .common import (add_db, add_filters, add_point, add_profile, add_region, add_type, command, emit_json,
+                     open_service)
+
+
+@command("nearest")
+def cmd_nearest(args: argparse.Namespace) -> None:
+    check_lonlat(args.lon, args.lat)
+    svc = open_service(args)
+    ans = queries.nearest(svc, args.lon, args.lat, type=args.type, level=args.level, capability=args.capability,
+                          k=args.k, profile=args.profile, direction=args.direction, at=parse_at(args.at),
+                          max_minutes=args.max_minutes)
+    emit_json(ans, args.output)
+
+
+@command("isochrone")
+def cmd_isochrone(args: argparse.Namespace) -> None:
+    check_lonlat(args.lon, args.lat)
+    svc = open_service(args)
+    fc = queries.isochrones(svc, args.lon, args.lat, args.minutes, profile=args.profile or "drive",
+                            direction=args.direction)
+    emit_json(fc, args.output)
+
+
+def read_points(path: str, field: str) -> tuple[list[str], list[tuple[float, float]]]:
+    """id,lon,lat rows of a CSV file; errors name the flag's field and the 1-based data row."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(field, f"file not found: {path}")
+    ids, pts = [], []
+    with open(p, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        missing = {"id", "lon", "lat"} - set(reader.fieldnames or [])
+        if missing:
+            raise InputFileError(field, f"{path} lacks column(s) {', '.join(sorted(missing))} (need id, lon, lat)")
+        for n, row in enumerate(reader, 1):
+            try:
+                lon, lat = float(row["lon"]), float(row["lat"])
+            except (TypeError, ValueError):
+                raise InputFileError(field, f"{path} row {n}: lon/lat are not numbers") from None
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise InputFileError(field, f"{path} row {n}: ({lon}, {lat}) is not a lon/lat")
+            ids.append(row["id"])
+            pts.append((lon, lat))
+    if not pts:
+        raise InputFileError(field, f"{path} has no rows")
+    return ids, pts
+
+
+@command("matrix")
+def cmd_matrix(args: argparse.Namespace) -> None:
+    oid, opts = read_points(args.origins, "origins")
+    did, dpts = read_points(args.destinations, "destinations")
+    svc = open_service(args)
+    profile = args.profile or "drive"
+    entry = svc.locate(opts[0][0], opts[0][1], profile, field_name="origins")
+    eng = svc.engine(entry.name)
+    eng.check_points(opts, profile, field="origins")
+    eng.check_points(dpts, profile, field="destinations")
+    out = Path(args.output)
+    with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["origin_id", "destination_id", "time_s", "distance_m"])
+        for i, times, dists in eng.matrix(opts, dpts, profile=profile):
+            for j in range(len(dpts)):
+                ok = times[j] < float("inf")
+                w.writerow([oid[i], did[j], f"{times[j]:.1f}" if ok else "", f"{dists[j]:.1f}" if ok else ""])
+    print(f"wrote {out} ({len(opts)} x {len(dpts)}, region {entry.name}, {profile}); "
+          f"roads © OpenStreetMap contributors, ODbL 1.0", file=sys.stderr)
+
+
+@command("export-graph")
+def cmd_export_graph(args: argparse.Namespace) -> None:
+    from ...bundle.to_networkx import save_graph
+
+    out = Path(args.output)
+    if out.suffix not in (".graphml", ".gpkg"):
+        raise GeoserviceError("output", f"must end in .graphml or .gpkg, got {out.name}")
+    svc = open_service(args)
+    entry = svc.pick(None)
+    assert entry.region is not None
+    net = entry.region.networks.get(args.network)
+    if net is None:
+        raise GeoserviceError("network", f"{args.network!r} is not in region {entry.name} "
+                                         f"(has {', '.join(sorted(entry.region.networks))})")
+    with atomic_path(out) as tmp:
+        save_graph(net, tmp)
+    print(f"wrote {out}: {net.n_nodes} nodes, {net.n_edges} edges; © OpenStreetMap contributors, ODbL 1.0",
+          file=sys.stderr)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("nearest", help="k nearest facilities by travel time, with routes (JSON)")
+    add_region(p, several=True)
+    add_db(p)
+    add_point(p)
+    add_type(p)
+    add_filters(p)
+    p.add_argument("--k", type=int, default=1, help="how many (1-100)")
+    add_profile(p)
+    p.add_argument("--direction", choices=("to", "from"), default="to",
+                   help="to: point -> facility (patient); from: facility -> point (ambulance)")
+    p.add_argument("--at", help="ISO local date-time: leave out facilities closed then (AED opening hours)")
+    p.add_argument("--max-minutes", type=float, help="search no farther")
+    p.add_argument("-o", "--output", help="JSON file (default: stdout)")
+
+    p = sub.add_parser("isochrone", help="travel-time polygons (GeoJSON)")
+    add_region(p, several=True)
+    add_point(p)
+    p.add_argument("--minutes", required=True, help="comma-separated, e.g. 10,30 (each in (0, 240])")
+    add_profile(p)
+    p.add_argument("--direction", choices=("to", "from"), default="to")
+    p.add_argument("-o", "--output", help="GeoJSON file (default: stdout)")
+
+    p = sub.add_parser("matrix", help="origin-destination travel times (CSV); the first origin picks the region")
+    add_region(p, several=True)
+    p.add_argument("--origins", required=True, help="CSV with id,lon,lat")
+    p.add_argument("--destinations", required=True, help="CSV with id,lon,lat")
+    add_profile(p)
+    p.add_argument("-o", "--output", required=True)
+
+    p = sub.add_parser("export-graph", help="the exact graph the engine uses (.graphml or .gpkg)")
+    add_region(p)
+    p.add_argument("--network", default="drive", choices=("drive", "walk"))
+    p.add_argument("-o", "--output", required=True)

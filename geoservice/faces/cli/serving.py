@@ -1,0 +1,118 @@
+"""``serve``, ``publish``, ``apikey``, ``settings``: the web face, the published maps and their keys."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ...errors import GeoserviceError
+from ...service.core import default_db_path, region_paths
+from ...service.registry import ROLES, Registry
+from ...service.settings import get_settings
+from .common import add_db, add_region, command, open_service, regions_of
+
+
+@command("serve")
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from ..api.app import create_app
+
+    if not 0 < args.port < 65536:
+        raise GeoserviceError("port", f"must be 1-65535, got {args.port}")
+    if not 1 <= args.workers <= 64:
+        raise GeoserviceError("workers", f"must be 1-64, got {args.workers}")
+    svc = open_service(args, create_registry=True)
+    paths = [e.path for e in svc.regions.values()]
+    db = svc.registry.path if svc.registry else None
+    for name in svc.regions:   # load and seed every region before answering
+        svc.entry(name)
+    print(f"geoservice: regions {', '.join(svc.regions)}; registry {db}; "
+          f"http://{args.host}:{args.port}/ (citizen), /planner, /docs", file=sys.stderr)
+    if args.workers > 1:
+        # each worker builds its own service from the environment; edits reach the other workers
+        # through the registry's version counter (checked on every request)
+        os.environ["GEOSERVICE_REGIONS"] = json.dumps([str(Path(p).resolve()) for p in paths])
+        os.environ["GEOSERVICE_DB_PATH"] = str(Path(str(db)).resolve())
+        svc.close()
+        uvicorn.run("geoservice.faces.api.app:create_app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_level=args.log_level, access_log=not args.no_access_log)
+        return
+    uvicorn.run(create_app(svc), host=args.host, port=args.port, log_level=args.log_level,
+                access_log=not args.no_access_log)
+
+
+@command("publish")
+def cmd_publish(args: argparse.Namespace) -> None:
+    from ..maps.publish import publish
+
+    svc = open_service(args)
+    out = Path(args.out)
+    for entry in svc.entries():
+        target = out if len(svc.regions) == 1 else out / entry.name
+        for w in publish(svc.engine(entry.name), target, png=not args.no_png):
+            print(f"wrote {w}", file=sys.stderr)
+
+
+@command("apikey")
+def cmd_apikey(args: argparse.Namespace) -> None:
+    db = Path(args.db) if args.db else default_db_path(region_paths(regions_of(args)))
+    reg = Registry(db)
+    try:
+        if args.apikey_cmd == "create":
+            key, token = reg.create_key(args.name, args.role)
+            print(f"created key {key.name!r} (role {key.role}) in {db}", file=sys.stderr)
+            print("store this key now; it is not shown again:", file=sys.stderr)
+            print(token)
+        elif args.apikey_cmd == "list":
+            for k in reg.list_keys():
+                state = "revoked " + k.revoked_at if k.revoked_at else "active"
+                print(f"{k.id}\t{k.name}\t{k.role}\t{k.created_at}\t{state}")
+        elif args.apikey_cmd == "revoke":
+            if not reg.revoke_key(args.name):
+                raise GeoserviceError("name", f"no active key named {args.name!r}")
+            print(f"revoked key {args.name!r}", file=sys.stderr)
+    finally:
+        reg.close()
+
+
+@command("settings")
+def cmd_settings(args: argparse.Namespace) -> None:
+    """Print the settings in force (from GEOSERVICE_* and .env) with what each one does."""
+    s = get_settings()
+    for name, f in type(s).model_fields.items():
+        print(f"GEOSERVICE_{name.upper()}={json.dumps(getattr(s, name), default=str)}\t# {f.description}")
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="HTTP API, citizen page (/) and planner page (/planner)")
+    add_region(p)
+    add_db(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument("--no-access-log", action="store_true")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (edits reach all of them)")
+
+    p = sub.add_parser("publish", help="self-contained HTML maps (chest pain, stroke) and print PNGs")
+    add_region(p)
+    add_db(p)
+    p.add_argument("--out", default="maps", help="folder (one subfolder per region when there are several)")
+    p.add_argument("--no-png", action="store_true", help="skip the print PNGs")
+
+    p = sub.add_parser("apikey", help="API keys for editing the facility registry")
+    ks = p.add_subparsers(dest="apikey_cmd", required=True)
+    for name in ("create", "list", "revoke"):
+        q = ks.add_parser(name)
+        add_db(q)
+        add_region(q)
+        q.add_argument("--name", required=name != "list", help="who holds the key")
+        if name == "create":
+            q.add_argument("--role", default="editor", choices=ROLES)
+
+    sub.add_parser("settings", help="print the settings in force (GEOSERVICE_* variables, .env)")
+
+

@@ -1,0 +1,218 @@
+"""The service every face uses: the regions served, the facility registry, the engines built from
+bundle + registry, and their bounded caches.
+
+Regions are loaded on first use (a CLI query loads only the region its point lies in). When a
+registry is open, it is the source of truth for facilities: a region's bundle seeds it once, and
+every later edit (from the API, from any process) is what every face sees.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..bundle.store import Region, is_current_bundle, load_region
+from ..engine.engine import Engine
+from ..errors import GeoserviceError, NotFoundError
+from .caches import BoundedCache
+from .registry import Registry, layer_from_records
+from .settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+BBOX_MARGIN_DEG = 0.02   # a point this close outside a bundle's bbox may still snap to its roads
+
+__all__ = ["GeoService", "RegionEntry", "region_paths", "default_db_path"]
+
+
+def region_paths(given: Sequence[str | Path] | None = None, settings: Settings | None = None) -> list[Path]:
+    """The bundles to use: those given, else ``GEOSERVICE_REGIONS``, else the demo regions (built
+    on first use). A given bundle must be current."""
+    from ..bundle.demo import DEMO_REGIONS, ensure_demo
+
+    s = settings or get_settings()
+    if given:
+        paths = [Path(r) for r in given]
+    elif s.regions:
+        paths = [Path(r) for r in s.regions]
+    else:
+        log.info("using the demo regions (built on first use): %s", ", ".join(DEMO_REGIONS))
+        return [ensure_demo(n, s.data_dir, s.regions_dir, quiet=True) for n in DEMO_REGIONS]
+    for p in paths:
+        if not is_current_bundle(p):
+            raise GeoserviceError("region", f"{p} is not a current region bundle; build it with "
+                                            f"'geoservice build --osm FILE --out {p}'")
+    return paths
+
+
+def default_db_path(paths: Sequence[Path], settings: Settings | None = None) -> Path:
+    """The registry shared by ``serve`` and the CLI: GEOSERVICE_DB_PATH, else beside the first bundle."""
+    s = settings or get_settings()
+    if s.db_path:
+        return Path(s.db_path)
+    return Path(paths[0]).parent / "registry.sqlite"
+
+
+@dataclass
+class RegionEntry:
+    """One served region: where its bundle is, and once loaded its engine and answer cache."""
+
+    name: str
+    path: Path
+    bbox: tuple[float, float, float, float]
+    cache: BoundedCache[Any]
+    region: Region | None = None
+    engine_: Engine | None = None
+    version: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def loaded(self) -> bool:
+        return self.engine_ is not None
+
+    def contains(self, lon: float, lat: float, margin: float = BBOX_MARGIN_DEG) -> bool:
+        x0, y0, x1, y1 = self.bbox
+        return x0 - margin <= lon <= x1 + margin and y0 - margin <= lat <= y1 + margin
+
+
+class GeoService:
+    """Regions + registry + engines; see the module docstring."""
+
+    def __init__(self, regions: Sequence[Path | Region], *, registry: Registry | None = None,
+                 settings: Settings | None = None) -> None:
+        if not regions:
+            raise GeoserviceError("region", "no region to serve")
+        self.settings = settings or get_settings()
+        self.registry = registry
+        self.regions: dict[str, RegionEntry] = {}
+        self._lock = threading.RLock()
+        self._seen_version = registry.version() if registry else 0
+        for r in regions:
+            entry = self._entry_for(r)
+            if entry.name in self.regions:
+                raise GeoserviceError("region", f"two regions are named {entry.name!r} ({self.regions[entry.name].path} "
+                                                f"and {entry.path}); rename one bundle (meta.json name)")
+            self.regions[entry.name] = entry
+
+    @classmethod
+    def open(cls, *, regions: Sequence[str | Path] | None = None, db: str | Path | None = None,
+             settings: Settings | None = None, create_registry: bool = True) -> GeoService:
+        """The service over the given (else configured, else demo) regions and registry.
+
+        With ``create_registry=False`` (read-only commands) a registry that does not exist yet is
+        not created: facilities then come from the bundles."""
+        s = settings or get_settings()
+        paths = region_paths(regions, s)
+        db_path = Path(db) if db else default_db_path(paths, s)
+        registry = Registry(db_path) if (create_registry or db_path.is_file()) else None
+        return cls(paths, registry=registry, settings=s)
+
+    def _entry_for(self, r: Path | Region) -> RegionEntry:
+        cache: BoundedCache[Any] = BoundedCache(self.settings.cache_entries)
+        if isinstance(r, Region):
+            entry = RegionEntry(r.name, r.path, r.bbox, cache, region=r)
+            self._load(entry)
+            return entry
+        meta = json.loads((Path(r) / "meta.json").read_text(encoding="utf-8"))
+        return RegionEntry(meta.get("name", Path(r).name), Path(r), tuple(meta["bbox"]), cache)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ engines
+    def _load(self, entry: RegionEntry) -> None:
+        if entry.region is None:
+            entry.region = load_region(entry.path)
+        if self.registry is not None:
+            self.registry.seed(entry.name, entry.region.facilities, entry.region.meta.get("created"))
+        entry.engine_ = Engine(entry.region, max_snap_m=self.settings.max_snap_m)
+        self._reload(entry)
+
+    def _reload(self, entry: RegionEntry) -> None:
+        """Rebuild the facility table from the registry and swap in an engine copy atomically, so
+        concurrent queries see either the old or the new facilities, never a mix."""
+        if self.registry is None or entry.engine_ is None:
+            return
+        layer = layer_from_records(self.registry.records(entry.name))
+        with entry.lock:
+            eng = copy.copy(entry.engine_)
+            eng.set_facilities(layer)
+            entry.engine_ = eng
+            entry.version += 1
+            entry.cache.clear()
+
+    def entry(self, name: str, field_name: str = "region") -> RegionEntry:
+        """A region by name, loaded."""
+        e = self.regions.get(name)
+        if e is None:
+            raise NotFoundError(field_name, f"unknown region {name!r}; served: {', '.join(self.regions)}")
+        if not e.loaded:
+            with self._lock:
+                if not e.loaded:
+                    self._load(e)
+        return e
+
+    def engine(self, name: str) -> Engine:
+        engine = self.entry(name).engine_
+        assert engine is not None
+        return engine
+
+    def refresh(self, name: str) -> None:
+        """Reload one region after this process edited it."""
+        if self.registry is not None:
+            self._seen_version = self.registry.version()
+        self._reload(self.entry(name))
+
+    def sync(self) -> None:
+        """Reload loaded regions when another process (worker, CLI) edited the registry."""
+        if self.registry is None:
+            return
+        v = self.registry.version()
+        if v != self._seen_version:
+            self._seen_version = v
+            for e in self.regions.values():
+                if e.loaded:
+                    self._reload(e)
+
+    def close(self) -> None:
+        if self.registry is not None:
+            self.registry.close()
+
+    # ------------------------------------------------------------------ lookup
+    def describe(self) -> str:
+        return "; ".join(f"{e.name} [{', '.join(f'{v:.4f}' for v in e.bbox)}]" for e in self.regions.values())
+
+    def locate(self, lon: float, lat: float, profile: str = "drive", region: str | None = None,
+               field_name: str = "lon,lat") -> RegionEntry:
+        """The region whose network holds the point (bbox first, then the nearest road)."""
+        if region is not None:
+            return self.entry(region)
+        cands = [e for e in self.regions.values() if e.contains(lon, lat)]
+        if not cands and len(self.regions) == 1:
+            cands = list(self.regions.values())  # its engine says how far the point is from a road
+        if not cands:
+            raise NotFoundError(field_name, f"point ({lon:.6f}, {lat:.6f}) is in no served region; "
+                                            f"served (lon/lat bbox): {self.describe()}")
+        if len(cands) == 1:
+            return self.entry(cands[0].name)
+        best, best_d = cands[0], float("inf")
+        for e in cands:
+            eng = self.engine(e.name)
+            if profile not in eng.profiles:
+                continue
+            s = eng.router_for(profile).snap_many([lon], [lat], max_snap_m=1e6, strict=False)[0]
+            if s is not None and s.dist_m < best_d:
+                best, best_d = e, s.dist_m
+        return self.entry(best.name)
+
+    def pick(self, region: str | None) -> RegionEntry:
+        """The region of a question that has no point: the one named, else the first one served
+        (every answer names its region)."""
+        return self.entry(region if region is not None else next(iter(self.regions)))
+
+    def entries(self, region: str | None = None) -> list[RegionEntry]:
+        """The region named, else all of them (loaded)."""
+        return [self.entry(region)] if region else [self.entry(n) for n in self.regions]

@@ -1,0 +1,213 @@
+"""The questions every face asks, answered once: nearest, isochrones, service areas, layers,
+coverage and what-if. The API returns these answers and the CLI prints them, so the two agree.
+
+Travel mode comes from the facility type (``sources.schema.travel_profile``: AEDs on foot,
+everything else by car) unless a profile is given.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..bundle.store import ATTRIBUTION
+from ..engine.engine import Engine
+from ..errors import GeoserviceError
+from ..sources.facility_rows import plain_value
+from ..sources.schema import DEFAULT_MINUTES, FacilityFilter, travel_profile
+from .answers import (CoverageDelta, CoverageResponse, Facility, FeatureCollection, NearestResponse,
+                      NearestResult, WhatIfResponse)
+from .core import GeoService, RegionEntry
+from .inputs import MAX_MINUTES, parse_minutes
+from .output_crs import nav_links, shift_geometry, shift_point, to_wgs84
+
+__all__ = ["nearest", "isochrones", "service_areas", "facility_layer", "facility_props", "coverage",
+           "coverage_answer", "whatif", "default_minutes"]
+
+
+def facility_props(rec: dict[str, Any], region: str, crs: str) -> dict[str, Any]:
+    """A facility record as answer properties (coordinates in ``crs``, with its region)."""
+    out = {k: plain_value(v) for k, v in rec.items() if k != "geometry"}
+    out["lon"], out["lat"] = shift_point(float(rec["lon"]), float(rec["lat"]), crs)
+    out["region"] = region
+    return out
+
+
+def _attribution(entry: RegionEntry) -> str:
+    return str(entry.region.meta.get("attribution", ATTRIBUTION)) if entry.region else ATTRIBUTION
+
+
+def nearest(svc: GeoService, lon: float, lat: float, *, type: str | None = None, level: str | None = None,
+            capability: str | None = None, k: int = 1, profile: str | None = None, direction: str = "to",
+            at: datetime | None = None, max_minutes: float | None = None, region: str | None = None,
+            crs: str = "wgs84") -> NearestResponse:
+    """The k nearest facilities by travel time, with routes and navigation links."""
+    where = FacilityFilter.parse(type=type, level=level, capability=capability)
+    if not 1 <= k <= 100:
+        raise GeoserviceError("k", f"must be 1 to 100, got {k}")
+    if max_minutes is not None and not 0 < max_minutes <= MAX_MINUTES:
+        raise GeoserviceError("max_minutes", f"must be in (0, {MAX_MINUTES:g}], got {max_minutes}")
+    prof = travel_profile(where.type, profile)
+    wlon, wlat = to_wgs84(lon, lat, crs)
+    entry = svc.locate(wlon, wlat, prof, region)
+    eng = svc.engine(entry.name)
+    res = eng.nearest(wlon, wlat, type=where.type, k=k, profile=prof, direction=direction,
+                      level=",".join(sorted(where.levels)) or None,
+                      capability=",".join(sorted(where.capabilities)) or None, at=at, max_minutes=max_minutes)
+    results = []
+    for h in res.hits:
+        fac = h.facility
+        results.append(NearestResult(
+            facility=Facility(**facility_props(fac, entry.name, crs)), time_s=h.time_s,
+            minutes=round(h.time_s / 60, 1), distance_m=h.distance_m, snap_m=h.snap_m,
+            facility_snap_m=h.facility_snap_m, route=shift_geometry(h.route, crs),  # type: ignore[arg-type]
+            nav=nav_links(float(fac["lon"]), float(fac["lat"]), str(fac.get("name") or ""), prof),  # type: ignore[arg-type]
+            open_at=h.open_at if at is not None else None))
+    note = None
+    if not results:
+        what = (where.type or "facility").replace("_", " ")
+        note = (f"no {what}" + (f" open at {at.isoformat(timespec='minutes')}" if at else "")
+                + (f" within {max_minutes:g} min" if max_minutes else " reachable") + f" by {prof} in {entry.name}")
+    slon, slat = shift_point(res.snapped[0], res.snapped[1], crs)
+    return NearestResponse(origin={"lon": lon, "lat": lat, "snap_m": res.snap_m, "snapped": [slon, slat],  # type: ignore[arg-type]
+                                   "region": entry.name},
+                           type=where.type, profile=prof, direction=direction,
+                           at=at.isoformat(timespec="minutes") if at else None, max_minutes=max_minutes,
+                           results=results, crs_name=crs, note=note, attribution=_attribution(entry))  # type: ignore[arg-type]
+
+
+def isochrones(svc: GeoService, lon: float, lat: float, minutes: str | list[float], *, profile: str = "drive",
+               direction: str = "to", region: str | None = None, crs: str = "wgs84") -> FeatureCollection:
+    """Travel-time polygons around a point, one feature per distinct minutes value, smallest first."""
+    mins = parse_minutes(minutes)
+    wlon, wlat = to_wgs84(lon, lat, crs)
+    entry = svc.locate(wlon, wlat, profile, region)
+    feats = svc.engine(entry.name).isochrones(wlon, wlat, mins, profile=profile, direction=direction)
+    for f in feats:
+        f["geometry"] = shift_geometry(f["geometry"], crs)
+        f["properties"]["region"] = entry.name
+    return FeatureCollection(features=feats, crs_name=crs, attribution=_attribution(entry))  # type: ignore[arg-type]
+
+
+def default_minutes(ftype: str | None, minutes: float | None) -> float:
+    """The threshold asked for, else the plan target of the type (30 chest pain, 60 stroke, 4 AED)."""
+    if minutes is not None:
+        if not 0 < minutes <= MAX_MINUTES:
+            raise GeoserviceError("minutes", f"must be in (0, {MAX_MINUTES:g}], got {minutes:g}")
+        return float(minutes)
+    if ftype in DEFAULT_MINUTES:
+        return DEFAULT_MINUTES[ftype]
+    raise GeoserviceError("minutes", f"required for type {ftype!r} (no default target)")
+
+
+def _service_area_features(entry: RegionEntry, eng: Engine, where: FacilityFilter, minutes: float,
+                           profile: str) -> list[dict[str, Any]]:
+    fidx = eng.select(profile, where=where)
+    feats = []
+    for row in fidx.rows:
+        rec = eng.facilities.iloc[int(row)]
+        poly = eng.isochrones(float(rec.geometry.x), float(rec.geometry.y), [minutes], profile=profile,
+                              direction="to")[0]
+        poly["properties"].update({"id": str(rec["id"]), "name": str(rec["name"]), "type": rec["type"],
+                                   "level": plain_value(rec.get("level")),
+                                   "capabilities": plain_value(rec.get("capabilities")), "region": entry.name})
+        feats.append(poly)
+    return feats
+
+
+def service_areas(svc: GeoService, *, type: str, minutes: float | None = None, profile: str | None = None,
+                  level: str | None = None, capability: str | None = None, region: str | None = None,
+                  crs: str = "wgs84") -> FeatureCollection:
+    """Per facility, where a patient reaches it within ``minutes`` (cached per region, bounded)."""
+    where = FacilityFilter.parse(type=type, level=level, capability=capability)
+    if where.type is None:
+        raise GeoserviceError("type", "required")
+    mins = default_minutes(where.type, minutes)
+    prof = travel_profile(where.type, profile)
+    feats: list[dict[str, Any]] = []
+    for e in svc.entries(region):
+        eng = svc.engine(e.name)
+        key = ("service_areas", where, mins, prof)
+        for f in e.cache.get_or_compute(key, lambda e=e, eng=eng: _service_area_features(e, eng, where, mins, prof)):
+            feats.append(dict(f, geometry=shift_geometry(f["geometry"], crs)))
+    return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)  # type: ignore[arg-type]
+
+
+def facility_layer(svc: GeoService, where: FacilityFilter, *, bbox: tuple[float, float, float, float] | None = None,
+                   region: str | None = None, crs: str = "wgs84") -> FeatureCollection:
+    """The facilities that match, as GeoJSON points (``bbox`` in WGS-84)."""
+    feats = []
+    for e in svc.entries(region):
+        fac = svc.engine(e.name).facilities
+        sub = fac[where.mask(fac)]
+        if bbox is not None:
+            x0, y0, x1, y1 = bbox
+            sub = sub[(sub["lon"] >= x0) & (sub["lon"] <= x1) & (sub["lat"] >= y0) & (sub["lat"] <= y1)]
+        for rec in sub.drop(columns=sub.geometry.name).to_dict("records"):
+            props = facility_props(rec, e.name, crs)
+            feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [props["lon"], props["lat"]]},
+                          "properties": props})
+    return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)  # type: ignore[arg-type]
+
+
+def coverage(svc: GeoService, *, type: str, minutes: float | None = None, profile: str | None = None,
+             level: str | None = None, capability: str | None = None, scenario: str | dict[str, float] = "free_flow",
+             gaps: bool = True, region: str | None = None, add_sites: list[tuple[float, float]] | None = None,
+             remove_ids: list[str] | None = None, by: str = "admin") -> tuple[RegionEntry, Any]:
+    """Coverage report of one region (``analyses.coverage``); answers without what-if are cached."""
+    from ..analyses.coverage import coverage_report
+
+    where = FacilityFilter.parse(type=type, level=level, capability=capability)
+    if where.type is None:
+        raise GeoserviceError("type", "required")
+    mins = default_minutes(where.type, minutes)
+    prof = travel_profile(where.type, profile)
+    if add_sites:
+        entry = svc.locate(add_sites[0][0], add_sites[0][1], prof, region, field_name="add_sites")
+        for i, (x, y) in enumerate(add_sites):
+            if not entry.contains(x, y):
+                raise GeoserviceError("add_sites", f"site {i + 1} ({x:.6f}, {y:.6f}) is outside region {entry.name!r}")
+    else:
+        entry = svc.pick(region)
+    eng = svc.engine(entry.name)
+    lv = ",".join(sorted(where.levels)) or None
+    cap = ",".join(sorted(where.capabilities)) or None
+
+    def run(sites: list[tuple[float, float]] | None = None, remove: list[str] | None = None) -> Any:
+        return coverage_report(eng, type=where.type, minutes=mins, profile=prof, level=lv, capability=cap,
+                               scenario=scenario, add_sites=sites, remove_ids=remove, by=by, gaps=gaps)
+
+    if add_sites or remove_ids:
+        return entry, run(add_sites, remove_ids)
+    skey = scenario if isinstance(scenario, str) else tuple(sorted(scenario.items()))
+    key = ("coverage", where, mins, prof, skey, gaps, by)
+    return entry, entry.cache.get_or_compute(key, run)
+
+
+def coverage_answer(entry: RegionEntry, rep: Any, crs: str = "wgs84") -> CoverageResponse:
+    """A coverage report as the API's answer, gap polygons in ``crs``."""
+    out = dict(rep, region=entry.name, crs_name=crs)
+    gaps = rep.get("gaps")
+    if gaps is not None and crs != "wgs84":
+        out["gaps"] = dict(gaps, features=[dict(f, geometry=shift_geometry(f.get("geometry"), crs))
+                                           for f in gaps.get("features", [])])
+    if not isinstance(out.get("scenario"), str):
+        out["scenario"] = "custom"
+    return CoverageResponse(**out)
+
+
+def whatif(svc: GeoService, *, type: str, minutes: float | None = None, profile: str | None = None,
+           level: str | None = None, capability: str | None = None, scenario: str = "free_flow",
+           add_sites: list[tuple[float, float]] | None = None, remove_ids: list[str] | None = None,
+           region: str | None = None, gaps: bool = False, crs: str = "wgs84") -> WhatIfResponse:
+    """Coverage before and after adding hypothetical sites and/or closing facilities (nothing saved)."""
+    common: dict[str, Any] = dict(type=type, minutes=minutes, profile=profile, level=level, capability=capability,
+                                  scenario=scenario, gaps=gaps)
+    entry, after = coverage(svc, region=region, add_sites=add_sites, remove_ids=remove_ids, **common)
+    _, before = coverage(svc, region=entry.name, **common)
+    b, a = coverage_answer(entry, before, crs), coverage_answer(entry, after, crs)
+    delta = {}
+    for k in ("population_share", "area_share", "road_share", "population_covered"):
+        x, y = getattr(b.overall, k), getattr(a.overall, k)
+        delta[k] = None if x is None or y is None else round(y - x, 6)
+    return WhatIfResponse(region=entry.name, before=b, after=a, delta=CoverageDelta(**delta))

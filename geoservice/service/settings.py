@@ -1,0 +1,53 @@
+"""Every option of geoservice in one place, for every face (CLI, API, pages, published maps).
+
+Values come from ``GEOSERVICE_<NAME>`` environment variables or a ``.env`` file in the working
+directory (pydantic-settings); a CLI flag given explicitly (``--region``, ``--db``) wins over
+them. ``geoservice settings`` prints the values in force.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "geoservice"
+
+
+class Settings(BaseSettings):
+    """geoservice settings; each field is read from ``GEOSERVICE_<FIELD>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_prefix="GEOSERVICE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(PACKAGE_DIR / "data",
+                           description="demo inputs shipped with geoservice (OSM extracts, designations)")
+    regions_dir: Path = Field(default_factory=lambda: _cache_dir() / "regions",
+                              description="where the demo bundles are built on first use")
+    regions: list[Path] = Field([], description="bundles to use (JSON list); empty: the demo regions")
+    db_path: Path | None = Field(None, description="facility registry (SQLite) shared by the CLI and the API; "
+                                                   "default: registry.sqlite beside the first bundle")
+    max_snap_drive_m: float = Field(1000.0, gt=0, description="farthest a point may lie from a road (drive)")
+    max_snap_walk_m: float = Field(300.0, gt=0, description="farthest a point may lie from a path (walk)")
+    cache_entries: int = Field(32, ge=1, le=10_000,
+                               description="answers kept per region (coverage, service areas); least recent dropped")
+    basemap_tiles: str | None = Field(None, description="optional XYZ tile URL for the web pages; "
+                                                        "None keeps them fully offline")
+    basemap_gcj02: bool = Field(False, description="true when basemap_tiles is a GCJ-02 basemap (AMap): "
+                                                   "overlays are shifted to GCJ-02")
+
+    @property
+    def max_snap_m(self) -> dict[str, float]:
+        return {"drive": self.max_snap_drive_m, "walk": self.max_snap_walk_m}
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process (read once)."""
+    return Settings()

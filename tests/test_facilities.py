@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import geopandas as gpd
@@ -11,13 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geoservice.sources.coords import bd09_to_wgs84, gcj02_to_wgs84
 from geoservice.errors import GeoserviceError
+from geoservice.sources.coords import bd09_to_wgs84, gcj02_to_wgs84
 from geoservice.sources.facility_files import FacilityFileError, layer_geojson, read_facilities, write_layer
 from geoservice.sources.facility_rows import RowError, validate_records
-from geoservice.sources.osm_pois import OSM_ATTRIBUTION, OSM_SOURCE, read_osm_pois
+from geoservice.sources.opening_hours import is_open, opening_hours_error
+from geoservice.sources.osm_pois import OSM_ATTRIBUTION, OSM_SOURCE, osm_attribution, read_osm_pois
 from geoservice.sources.schema import COLUMNS, FACILITY_TYPES, LEVELS
-from geoservice.sources.opening_hours import is_open
 
 
 def _metres(lon1, lat1, lon2, lat2) -> float:
@@ -122,12 +124,30 @@ def test_type_argument_conflict_and_crs_conversion(tmp_path):
                     "C,hospital,114.32,30.62,survey\n", encoding="utf-8")
     res = read_facilities(path, type="aed", crs="gcj02")
     assert [(e.row, e.field) for e in res.errors] == [(3, "type")]
+    assert "'hospital'" in res.errors[0].reason and "type=" not in res.errors[0].reason
     assert list(res.layer["id"]) == ["aed-1", "aed-2"]
     assert set(res.layer["source"]) == {"survey"}
     wlon, wlat = gcj02_to_wgs84(114.30, 30.60)
     assert res.layer["lon"].iloc[0] == pytest.approx(wlon, abs=1e-12)
     assert res.layer["lat"].iloc[0] == pytest.approx(wlat, abs=1e-12)
     assert abs(res.layer["lon"].iloc[0] - 114.30) > 1e-3  # really converted
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".geojson"])
+def test_file_without_type_column_needs_a_type(tmp_path, suffix):
+    path = tmp_path / f"untyped{suffix}"
+    if suffix == ".csv":
+        path.write_text("name,lon,lat,source\nGare,7.42,43.73,survey\n", encoding="utf-8")
+    else:
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"name": "Gare", "source": "survey"},
+             "geometry": {"type": "Point", "coordinates": [7.42, 43.73]}}]}), encoding="utf-8")
+    with pytest.raises(FacilityFileError) as info:
+        read_facilities(path)  # before: every row rejected, an empty layer returned
+    assert info.value.field == "type" and path.name in str(info.value)
+    assert "type=" not in str(info.value) and "aed" in str(info.value)
+    res = read_facilities(path, type="aed")
+    assert res.ok and list(res.layer["type"]) == ["aed"]
 
 
 def test_bad_arguments_raise_naming_the_argument():
@@ -161,6 +181,52 @@ def test_validate_records_shares_the_file_rules():
     res = validate_records([bad])
     assert [(e.row, e.field) for e in res.errors] == [(1, "lng"), (1, "level"), (1, "source")]
     assert len(res.layer) == 0 and list(res.layer.columns) == [*COLUMNS, "geometry"]
+
+
+def test_validate_records_gives_exactly_the_schema_columns():
+    rec = {"type": "aed", "name": "Gare", "lon": 7.42, "lat": 43.73, "source": "api:user-7",
+           "phone": "+377 1", "note": "lobby"}
+    res = validate_records([rec])
+    assert res.ok and list(res.layer.columns) == [*COLUMNS, "geometry"]
+    assert res.with_extras() is res.layer  # the registry and the API never see extra keys
+
+
+# --------------------------------------------------------------------------- extra columns
+
+
+def test_extra_columns_are_kept_after_the_schema_columns(tmp_path):
+    path = tmp_path / "aeds.csv"
+    path.write_text("电话,name,lng,lat,备注,type,floor\n"
+                    "027-1,Gare,114.30,30.60,lobby,aed,1\n"
+                    "027-2,Bad,abc,30.60,x,aed,2\n"
+                    "027-3,Mall,114.31,30.61,,aed,B1\n", encoding="utf-8")
+    res = read_facilities(path, source="survey")
+    assert [(e.row, e.field) for e in res.errors] == [(2, "lng")]
+    assert list(res.layer.columns) == [*COLUMNS, "geometry"]  # what validate_records users expect
+    full = res.with_extras()
+    assert list(full.columns) == [*COLUMNS, "电话", "备注", "floor", "geometry"]  # input order
+    assert list(full["电话"]) == ["027-1", "027-3"] and list(full["floor"]) == ["1", "B1"]
+    assert full["备注"].iloc[0] == "lobby" and pd.isna(full["备注"].iloc[1])
+    for suffix in (".geojson", ".gpkg", ".csv"):  # and kept through every format
+        back = read_facilities(write_layer(full, tmp_path / f"out{suffix}"))
+        assert back.errors == [], suffix
+        assert list(back.with_extras().columns) == list(full.columns), suffix
+        assert list(back.with_extras()["电话"]) == ["027-1", "027-3"], suffix
+
+
+def test_osm_attribution_goes_into_geojson_and_geopackage(tmp_path):
+    layer = _sample_layer()
+    assert osm_attribution(layer["source"]) is None  # nothing from OSM: nothing claimed
+    assert "attribution" not in json.loads(layer_geojson(layer))
+    layer.loc[0, "source"] = OSM_SOURCE
+    attribution = osm_attribution(layer["source"])
+    assert attribution == OSM_ATTRIBUTION
+    fc = json.loads(write_layer(layer, tmp_path / "l.geojson", attribution=attribution).read_text())
+    assert fc["attribution"] == OSM_ATTRIBUTION and len(fc["features"]) == 3
+    gpkg = write_layer(layer, tmp_path / "l.gpkg", attribution=attribution)
+    with sqlite3.connect(gpkg) as db:
+        assert db.execute("SELECT description FROM gpkg_contents WHERE table_name = 'l'").fetchone() == (
+            OSM_ATTRIBUTION,)
 
 
 # --------------------------------------------------------------------------- round trips
@@ -271,6 +337,27 @@ def test_is_open(spec, when, expected):
     assert is_open(spec, when) is expected
 
 
+def test_unreadable_opening_hours_are_row_errors(tmp_path):
+    path = tmp_path / "aeds.csv"
+    path.write_text("id,name,lon,lat,opening_hours,source\n"
+                    "a1,Gare,7.42,43.73,24/7,survey\n"
+                    "a2,Mairie,7.42,43.73,Mo-Fr 9-17,survey\n"
+                    "a3,Port,7.42,43.73,open when the guard is there,survey\n"
+                    "a4,Plage,7.42,43.73,,survey\n", encoding="utf-8")
+    res = read_facilities(path, type="aed")
+    assert [(e.row, e.field) for e in res.errors] == [(2, "opening_hours"), (3, "opening_hours")]
+    reason = res.errors[0].reason
+    assert "'Mo-Fr 9-17'" in reason and "character 7" in reason and "\n" not in reason
+    assert list(res.layer["id"]) == ["a1", "a4"]
+    assert res.layer.set_index("id").loc["a4", "opening_hours"] is None  # missing stays unknown
+    # the API path (validate_records, a 422 there) shares the rule
+    api = validate_records([{"type": "aed", "name": "x", "lon": 7.42, "lat": 43.73, "source": "api",
+                             "opening_hours": "Mo-Fr 08:00-25:99"}])
+    assert [(e.row, e.field) for e in api.errors] == [(1, "opening_hours")]
+    assert opening_hours_error("Mo-Fr 08:00-18:00; PH off") is None
+    assert opening_hours_error("Mo-Su 07:00-22:00 \"ask\"") is None
+
+
 def test_is_open_takes_aware_datetimes_by_wall_clock():
     cst = timezone(timedelta(hours=8))
     assert is_open("Mo-Fr 08:00-18:00", datetime(2024, 7, 15, 9, tzinfo=cst)) is True
@@ -304,8 +391,91 @@ def test_osm_andorra_hospitals(demo_data):
     assert hosp["id"].is_unique
 
 
+def test_osm_garbled_opening_hours_keep_the_aed_with_unknown_hours(tmp_path):
+    osm = tmp_path / "aeds.osm"
+    osm.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
+        '<node id="1" lat="43.73" lon="7.42" version="1"><tag k="emergency" v="defibrillator"/>'
+        '<tag k="opening_hours" v="when the shop is open"/></node>\n'
+        '<node id="2" lat="43.74" lon="7.43" version="1"><tag k="emergency" v="defibrillator"/>'
+        '<tag k="opening_hours" v="24/7"/></node>\n</osm>\n', encoding="utf-8")
+    pois = read_osm_pois(osm).set_index("id")
+    assert list(pois.index) == ["osm-node-1", "osm-node-2"]
+    assert pois.loc["osm-node-1", "opening_hours"] is None and pois.loc["osm-node-2", "opening_hours"] == "24/7"
+    [note] = pois.attrs["errors"]
+    assert note.field == "opening_hours" and "osm-node-1" in note.reason and "unknown" in note.reason
+
+
 def test_osm_bad_file_raises(tmp_path):
     bad = tmp_path / "bad.osm.pbf"
     bad.write_bytes(b"not a pbf")
     with pytest.raises(FacilityFileError, match="bad.osm.pbf"):
         read_osm_pois(bad)
+
+
+# --------------------------------------------------------------------------- import-layer command
+
+AEDS_CSV = ("id,name,lon,lat,opening_hours,source,phone\n"
+            "1,Gare,7.42,43.73,24/7,OpenStreetMap (ODbL),+377 1\n"
+            "2,Bad,abc,43.7,,survey,\n"
+            "3,Hours,7.43,43.74,Mo-Fr 9-17,survey,\n"
+            "4,Port,7.425,43.735,,survey,+377 4\n")
+
+
+def _cli(capsys, *args):
+    from geoservice.faces.cli import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_layer_without_type_fails_naming_the_flag(capsys, tmp_path):
+    src = tmp_path / "aeds.csv"
+    src.write_text(AEDS_CSV, encoding="utf-8")
+    out = tmp_path / "out.geojson"
+    code, stdout, err = _cli(capsys, "import-layer", src, "-o", out)
+    assert code == 2 and stdout == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("geoservice: error: --type: ") and "type=" not in err
+    assert list(tmp_path.iterdir()) == [src]  # nothing written
+
+
+@pytest.mark.parametrize("header, flag", [("name,lat", "--lon-col"), ("name,lon", "--lat-col")])
+def test_import_layer_errors_name_the_flags(capsys, tmp_path, header, flag):
+    src = tmp_path / "pts.csv"
+    src.write_text(f"{header}\nGare,1\n", encoding="utf-8")
+    code, _, err = _cli(capsys, "import-layer", src, "--type", "aed")
+    assert code == 2 and err.startswith(f"geoservice: error: {flag}: ") and len(err.strip().splitlines()) == 1
+    assert "_col" not in err
+
+
+def test_import_layer_geojson_on_stdout_keeps_extras_and_attribution(capsys, tmp_path):
+    src = tmp_path / "aeds.csv"
+    src.write_text(AEDS_CSV, encoding="utf-8")
+    code, stdout, err = _cli(capsys, "import-layer", src, "--type", "aed")
+    assert code == 0, err
+    fc = json.loads(stdout)  # only the GeoJSON on stdout; messages on stderr
+    assert fc["attribution"] == OSM_ATTRIBUTION  # row 1 comes from OpenStreetMap
+    props = [f["properties"] for f in fc["features"]]
+    assert [p["id"] for p in props] == ["1", "4"]
+    assert list(props[0]) == [*COLUMNS, "phone"] and props[1]["phone"] == "+377 4"
+    assert props[0]["source"] == OSM_SOURCE
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("row 2: lon: ") and lines[1].startswith("row 3: opening_hours: ")
+    assert lines[-1] == "2 rows loaded, 2 rejected"
+
+
+def test_import_layer_strict_or_nothing_loadable_writes_nothing(capsys, tmp_path):
+    src = tmp_path / "aeds.csv"
+    src.write_text(AEDS_CSV, encoding="utf-8")
+    out = tmp_path / "aeds.gpkg"
+    code, stdout, err = _cli(capsys, "import-layer", src, "--type", "aed", "--strict", "-o", out)
+    assert code == 2 and stdout == "" and not out.exists()
+    assert "row 2: lon:" in err and err.strip().splitlines()[-1].startswith("geoservice: error: ")
+    code, _, err = _cli(capsys, "import-layer", src, "--type", "aed", "-o", out)
+    assert code == 0 and out.exists() and "2 rows loaded, 2 rejected; wrote" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,type,lon,lat\nA,aed,abc,1\nB,cathlab,1,1\n", encoding="utf-8")
+    code, stdout, err = _cli(capsys, "import-layer", bad, "-o", tmp_path / "bad.geojson")
+    assert code == 2 and "no row" in err and not (tmp_path / "bad.geojson").exists()

@@ -11,11 +11,13 @@ import pytest
 
 @pytest.fixture(scope="module")
 def published(regions_dir, tmp_path_factory):
+    from geoservice.bundle.store import load_region
+    from geoservice.engine.engine import Engine
     from geoservice.faces.maps.publish import publish
 
     out = tmp_path_factory.mktemp("maps")
     png = shutil.which("chromium") is not None or Path("/usr/bin/chromium").exists()
-    files = publish(regions_dir / "andorra", out, png=png)
+    files = publish(Engine(load_region(regions_dir / "andorra")), out, png=png)
     return out, files, png
 
 
@@ -40,7 +42,7 @@ def test_html_is_self_contained_and_complete(published, stem):
     assert "L.map(" in text or "L.map (" in text  # Leaflet inlined, map built
     assert "© OpenStreetMap contributors, ODbL 1.0" in text
     assert "审图号" in text
-    assert "L.control.scale" in text or "control_scale" in text or "scale" in text
+    assert re.search(r"L\.control\.scale\(", text)
     assert "gs-legend" in text and "L.control.layers" in text
     assert "[DEMO designation]" in text  # popups with names
     if stem == "andorra_stroke_emergency":
@@ -98,3 +100,20 @@ def _render(chromium, out):
         scale = page.locator(".leaflet-control-scale").count()
         b.close()
     return errors, external, n_markers, popup, attribution, scale
+
+
+def test_no_browser_keeps_the_rendered_png(andorra_engine, tmp_path, monkeypatch, caplog):
+    """Without Chromium, publish says in one line how to get the PNG and never writes a placeholder
+    over a rendered one."""
+    from geoservice.faces.maps import publish as pub
+
+    monkeypatch.setattr(pub, "find_chromium", lambda: None)
+    old = tmp_path / "andorra_chest_pain_centers.png"
+    old.write_bytes(b"\x89PNG\r\n\x1a\nrendered-before")
+    with caplog.at_level("WARNING"):
+        files = pub.publish(andorra_engine, tmp_path, png=True)
+    assert old.read_bytes() == b"\x89PNG\r\n\x1a\nrendered-before"
+    assert not (tmp_path / "andorra_stroke_emergency.png").exists()
+    assert all(f.suffix == ".html" for f in files)
+    msgs = [r.getMessage() for r in caplog.records if "print PNG skipped" in r.getMessage()]
+    assert len(msgs) == 2 and "apt-get install chromium" in msgs[0] and "\n" not in msgs[0]

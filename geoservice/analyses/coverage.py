@@ -8,13 +8,19 @@ nearest selected facility. Then:
 * road km covered = the reachable part of every road piece (partly reached pieces cut at the
   exact fraction: from its ends the piece is covered for (T - t_end) / piece time);
 * area = cells of a ``cell``-metre grid touched by a road (grown by one cell, as isochrones),
-  covered when a road in the cell is reached within T; gaps = the rest, polygonised;
+  covered when a road in the cell is reached within T, except the cell of every junction *not*
+  reached within T (cut out, as isochrones do, so every uncovered node lies in a gap); gaps =
+  the rest, polygonised;
 * farthest = populated nodes with the longest times (unreachable first), one per 1 km.
+
+The result is a :class:`CoverageReport`; ``to_json()`` gives the JSON of the API and report.json.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -23,15 +29,90 @@ from ..errors import GeoserviceError
 from ..bundle.population import load_population
 from ..engine.isochrone import CELL_M
 from ..engine.router import SnapError
+from ..sources.schema import DEFAULT_MINUTES, FACILITY_TYPES
 
-__all__ = ["coverage_report", "node_times", "CoverageError", "DEFAULT_MINUTES"]
+__all__ = ["coverage_report", "node_times", "CoverageError", "DEFAULT_MINUTES", "CoverageReport",
+           "CoverageFigures", "UnitCoverage", "FarthestPoint"]
 
-DEFAULT_MINUTES = {"chest_pain_center": 30.0, "stroke_center": 60.0, "aed": 4.0}
 UNREACHED = 1e12
 
 
 class CoverageError(GeoserviceError):
     """Bad input to this analysis; ``field`` names it."""
+
+
+@dataclass(frozen=True)
+class CoverageFigures:
+    """Overall shares. Population figures are None when the bundle has no census counts."""
+
+    population: float | None
+    population_covered: float | None
+    population_share: float | None
+    area_km2: float
+    area_covered_km2: float
+    area_share: float | None
+    road_km: float
+    road_km_covered: float
+    road_share: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UnitCoverage:
+    """Shares of one admin unit (road pieces belong to the unit of their first end node)."""
+
+    admin_code: str
+    name: str
+    population: float | None
+    population_covered: float | None
+    population_share: float | None
+    road_share: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FarthestPoint:
+    """A populated node among the farthest from the facilities (``time_s`` None: unreachable)."""
+
+    lon: float
+    lat: float
+    time_s: float | None
+    population: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    """What ``coverage_report`` answers; ``gaps`` is a GeoJSON FeatureCollection (WGS-84) whose
+    features carry ``gap_id``, ``area_km2``, ``population`` and ``max_time_s``."""
+
+    type: str
+    minutes: float
+    profile: str
+    scenario: str | dict[str, float]
+    method: str
+    overall: CoverageFigures
+    by_unit: list[UnitCoverage] = field(default_factory=list)
+    gaps: dict[str, Any] = field(default_factory=lambda: {"type": "FeatureCollection", "features": []})
+    farthest: list[FarthestPoint] = field(default_factory=list)
+
+    @property
+    def scenario_name(self) -> str:
+        return self.scenario if isinstance(self.scenario, str) else "custom"
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON (the API's ``CoverageResponse`` without region/crs, report.json)."""
+        return {"type": self.type, "minutes": self.minutes, "profile": self.profile,
+                "scenario": self.scenario if isinstance(self.scenario, str) else dict(self.scenario),
+                "method": self.method, "overall": self.overall.to_json(),
+                "by_unit": [u.to_json() for u in self.by_unit], "gaps": self.gaps,
+                "farthest": [p.to_json() for p in self.farthest]}
 
 
 def node_times(engine, *, type: str, profile: str = "drive", level=None, capability=None,
@@ -96,6 +177,13 @@ def _cover_grid(router, dist, profile, weights, T, cell):
     grid = kernels.rasterize_reach(net.x, net.y, net.geom_a, net.geom_b, net.cumlen, sel, t0, t1, tau,
                                    np.array([float(T)]), gx0, gy0, cell, cell, cell, nx, ny, -1, 0.0, 0.0, 0.0)
     cov = (minimum_filter(grid, size=3, mode="constant", cval=255) == 0) & ext
+    # the cell of every junction not reached within T is not covered (as in isochrones): else a
+    # populated node beside a reached road would be neither covered nor in a gap
+    late = ~(dist <= T)
+    cx = ((net.node_x[late] - gx0) // cell).astype(np.int64)
+    cy = ((net.node_y[late] - gy0) // cell).astype(np.int64)
+    ok = (cx >= 0) & (cy >= 0) & (cx < cov.shape[1]) & (cy < cov.shape[0])
+    cov[cy[ok], cx[ok]] = False
     return gx0, gy0, ext, cov
 
 
@@ -161,18 +249,16 @@ def _farthest(net, dist, pop, n=10, spacing_m=1000.0):
         if any(math.hypot(net.node_x[i] - net.node_x[j], net.node_y[i] - net.node_y[j]) < spacing_m for j in picked):
             continue
         picked.append(int(i))
-    return [{"lon": round(float(net.node_lon[i]), 6), "lat": round(float(net.node_lat[i]), 6),
-             "time_s": round(float(dist[i]), 1) if np.isfinite(dist[i]) else None,
-             "population": round(float(pop[i]), 1)} for i in picked]
+    return [FarthestPoint(lon=round(float(net.node_lon[i]), 6), lat=round(float(net.node_lat[i]), 6),
+                          time_s=round(float(dist[i]), 1) if np.isfinite(dist[i]) else None,
+                          population=round(float(pop[i]), 1)) for i in picked]
 
 
 def coverage_report(engine, *, type: str, minutes: float, profile: str = "drive", level: str | None = None,
                     capability: str | None = None, scenario: str = "free_flow",
                     add_sites: list[tuple[float, float]] | None = None, remove_ids: list[str] | None = None,
-                    by: str = "admin", gaps: bool = True) -> dict:
+                    by: str = "admin", gaps: bool = True) -> CoverageReport:
     """Population, area and road share within ``minutes`` of the nearest selected facility."""
-    from ..sources.schema import FACILITY_TYPES
-
     if type not in FACILITY_TYPES:
         raise CoverageError("type", f"unknown facility type {type!r}; choose one of {list(FACILITY_TYPES)}")
     try:
@@ -216,15 +302,14 @@ def coverage_report(engine, *, type: str, minutes: float, profile: str = "drive"
         return round(a / b, 6) if b > 0 else None
 
     scale = 1.0 if layer.has_census else None
-    overall = {
-        "population": round(total, 1) if scale else None,
-        "population_covered": round(cov_pop, 1) if scale else None,
-        "population_share": share(cov_pop, total),
-        "area_km2": round(area_total, 3), "area_covered_km2": round(area_cov, 3),
-        "area_share": share(area_cov, area_total),
-        "road_km": round(road_total, 3), "road_km_covered": round(road_cov, 3),
-        "road_share": share(road_cov, road_total),
-    }
+    overall = CoverageFigures(
+        population=round(total, 1) if scale else None,
+        population_covered=round(cov_pop, 1) if scale else None,
+        population_share=share(cov_pop, total),
+        area_km2=round(area_total, 3), area_covered_km2=round(area_cov, 3),
+        area_share=share(area_cov, area_total),
+        road_km=round(road_total, 3), road_km_covered=round(road_cov, 3),
+        road_share=share(road_cov, road_total))
     by_unit = []
     if by != "none":
         units = layer.units
@@ -239,11 +324,11 @@ def coverage_report(engine, *, type: str, minutes: float, profile: str = "drive"
         rlen = np.bincount(gunit[gok], net.geom_len[gok], minlength=nu)
         rcov = np.bincount(gunit[gok], (road_frac * net.geom_len)[gok], minlength=nu)
         for k in range(nu):
-            by_unit.append({"admin_code": str(units.iloc[k]["admin_code"]), "name": str(units.iloc[k]["name"]),
-                            "population": round(float(upop[k]), 1) if scale else None,
-                            "population_covered": round(float(ucov[k]), 1) if scale else None,
-                            "population_share": share(float(ucov[k]), float(upop[k])),
-                            "road_share": share(float(rcov[k]), float(rlen[k]))})
+            by_unit.append(UnitCoverage(admin_code=str(units.iloc[k]["admin_code"]), name=str(units.iloc[k]["name"]),
+                                        population=round(float(upop[k]), 1) if scale else None,
+                                        population_covered=round(float(ucov[k]), 1) if scale else None,
+                                        population_share=share(float(ucov[k]), float(upop[k])),
+                                        road_share=share(float(rcov[k]), float(rlen[k]))))
     gap_fc = {"type": "FeatureCollection", "features": [],
               "attribution": "Road data © OpenStreetMap contributors, ODbL 1.0"}
     if gaps:
@@ -253,7 +338,6 @@ def coverage_report(engine, *, type: str, minutes: float, profile: str = "drive"
               + f", profile {profile}, scenario {scenario if isinstance(scenario, str) else 'custom'}; "
               f"population: {layer.method}; population source: {layer.source}; "
               f"area: {cell:.0f} m cells touched by roads; roads © OpenStreetMap contributors (ODbL)")
-    return {"type": type, "minutes": minutes, "profile": profile,
-            "scenario": scenario if isinstance(scenario, str) else dict(scenario), "method": method,
-            "overall": overall, "by_unit": by_unit, "gaps": gap_fc,
-            "farthest": _farthest(net, dist, pop)}
+    return CoverageReport(type=type, minutes=minutes, profile=profile,
+                          scenario=scenario if isinstance(scenario, str) else dict(scenario), method=method,
+                          overall=overall, by_unit=by_unit, gaps=gap_fc, farthest=_farthest(net, dist, pop))

@@ -5,9 +5,15 @@ assignment that first links as many units as possible within the drive-time thre
 minimises the total drive time (each center expanded into ``capacity`` slots, solved exactly by
 ``scipy.optimize.linear_sum_assignment`` with one "not linked" slot per unit whose cost exceeds
 any sum of real links). Drive times come from the engine's network matrix, unit -> center.
+Counties are the bundle's admin units, reported by name with their code.
+
+The result is a :class:`Grid531Report`; ``to_json()`` gives report.json.
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +21,8 @@ from ..errors import GeoserviceError
 
 from ..bundle.population import assign_units, load_population
 
-__all__ = ["capacitated_assignment", "grid531", "Grid531Error", "TIERS"]
+__all__ = ["capacitated_assignment", "grid531", "Grid531Error", "TIERS", "Grid531Report", "Link", "UnlinkedUnit",
+           "TierSummary"]
 
 TIERS = (
     # (name, from type, from level, to type, to level, capacity)
@@ -27,6 +34,78 @@ FORBID = 1e15
 
 class Grid531Error(GeoserviceError):
     """Bad input to this analysis; ``field`` names it."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """A unit linked to a center of the next tier, with the drive time unit -> center."""
+
+    tier: str
+    county: str          # admin unit name (the region's name with scope="region")
+    county_code: str
+    from_id: str
+    from_name: str
+    from_lon: float
+    from_lat: float
+    to_id: str
+    to_name: str
+    to_lon: float
+    to_lat: float
+    time_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UnlinkedUnit:
+    tier: str
+    county: str
+    county_code: str
+    id: str
+    name: str
+    lon: float
+    lat: float
+    reason: str
+    nearest_time_s: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TierSummary:
+    tier: str
+    county: str
+    county_code: str
+    units: int
+    centers: int
+    linked: int
+    capacity: int
+    total_time_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Grid531Report:
+    threshold_min: float
+    scope: str
+    capacities: tuple[int, int]      # (grassroots per basic, basic per standard)
+    links: list[Link]
+    unlinked: list[UnlinkedUnit]
+    summary: list[TierSummary]
+    method: str
+    region: str
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"threshold_min": self.threshold_min, "scope": self.scope,
+                "capacities": {"grassroots_per_basic": self.capacities[0], "basic_per_standard": self.capacities[1]},
+                "links": [x.to_json() for x in self.links], "unlinked": [x.to_json() for x in self.unlinked],
+                "summary": [x.to_json() for x in self.summary], "method": self.method, "region": self.region,
+                "note": self.note}
 
 
 def capacitated_assignment(cost: np.ndarray, capacity, threshold: float) -> np.ndarray:
@@ -57,6 +136,14 @@ def capacitated_assignment(cost: np.ndarray, capacity, threshold: float) -> np.n
     return out
 
 
+def _unit_names(engine) -> dict[str, str]:
+    """admin_code -> name of the bundle's admin units."""
+    units = load_population(engine.region, "drive").units
+    if "admin_code" not in units or "name" not in units:
+        return {}
+    return {str(c): str(n) for c, n in zip(units["admin_code"], units["name"]) if n is not None and str(n) != ""}
+
+
 def _county_of(engine, fac) -> np.ndarray:
     if "admin_code" in fac and fac["admin_code"].notna().all() and (fac["admin_code"].astype(str) != "").all():
         return fac["admin_code"].astype(str).to_numpy()
@@ -75,30 +162,44 @@ def _county_of(engine, fac) -> np.ndarray:
 
 
 def grid531(engine, *, threshold_min: float = 60.0, scope: str = "county", profile: str = "drive",
-            capacities: tuple[int, int] = (5, 3)) -> dict:
+            capacities: tuple[int, int] = (5, 3)) -> Grid531Report:
     """Links of both tiers with drive times, and the units that cannot be linked."""
     if scope not in ("county", "region"):
         raise Grid531Error("scope", f"scope must be 'county' or 'region', got {scope!r}")
     if not threshold_min > 0:
-        raise Grid531Error("threshold", f"threshold must be positive, got {threshold_min}")
-    if any(int(c) < 1 for c in capacities):
-        raise Grid531Error("capacity", f"capacities must be >= 1, got {capacities}")
+        raise Grid531Error("threshold_min", f"threshold must be positive, got {threshold_min}")
+    if len(capacities) != 2 or any(int(c) < 1 for c in capacities):
+        raise Grid531Error("capacities", f"capacities must be >= 1, got {tuple(capacities)}")
+    region = str(engine.region.name)
     fac = engine.facilities
     county = _county_of(engine, fac) if scope == "county" else np.array(["region"] * len(fac))
+    names = _unit_names(engine) if scope == "county" else {"region": region}
+
+    def name_of(code) -> str:
+        return names.get(str(code), str(code))
+
     T = threshold_min * 60.0
-    links, unlinked, summary = [], [], []
+    links: list[Link] = []
+    unlinked: list[UnlinkedUnit] = []
+    summary: list[TierSummary] = []
+    empty_tiers = []
     for (tier, ft, fl, tt, tl, _), cap in zip(TIERS, capacities):
         src = np.flatnonzero(((fac["type"] == ft) & ((fac["level"] == fl) if fl else True)).to_numpy())
         dst = np.flatnonzero(((fac["type"] == tt) & (fac["level"] == tl)).to_numpy())
+        if not len(src):
+            empty_tiers.append(tier)
         for cty in sorted(set(county[src])):
+            cname, ccode = name_of(cty), str(cty)
             s = src[county[src] == cty]
             d = dst[county[dst] == cty]
             if not len(d):
                 for i in s:
                     r = fac.iloc[i]
-                    unlinked.append({"tier": tier, "county": str(cty), "id": str(r["id"]), "name": str(r["name"]),
-                                     "lon": float(r.geometry.x), "lat": float(r.geometry.y),
-                                     "reason": f"no {tl} {tt} in the county"})
+                    unlinked.append(UnlinkedUnit(tier=tier, county=cname, county_code=ccode, id=str(r["id"]),
+                                                 name=str(r["name"]), lon=float(r.geometry.x), lat=float(r.geometry.y),
+                                                 reason=f"no {tl} {tt} in the {scope}"))
+                summary.append(TierSummary(tier=tier, county=cname, county_code=ccode, units=int(len(s)), centers=0,
+                                           linked=0, capacity=0, total_time_s=0.0))
                 continue
             opts = [(float(fac.geometry.iloc[i].x), float(fac.geometry.iloc[i].y)) for i in s]
             dpts = [(float(fac.geometry.iloc[j].x), float(fac.geometry.iloc[j].y)) for j in d]
@@ -112,22 +213,30 @@ def grid531(engine, *, threshold_min: float = 60.0, scope: str = "county", profi
                     best = float(np.min(cost[k])) if np.isfinite(cost[k]).any() else None
                     reason = (f"no {tl} center within {threshold_min:g} min" if best is None or best > T
                               else "all centers within the threshold are at capacity")
-                    unlinked.append({"tier": tier, "county": str(cty), "id": str(r["id"]), "name": str(r["name"]),
-                                     "lon": float(r.geometry.x), "lat": float(r.geometry.y), "reason": reason,
-                                     "nearest_time_s": None if best is None else round(best, 1)})
+                    unlinked.append(UnlinkedUnit(tier=tier, county=cname, county_code=ccode, id=str(r["id"]),
+                                                 name=str(r["name"]), lon=float(r.geometry.x), lat=float(r.geometry.y),
+                                                 reason=reason,
+                                                 nearest_time_s=None if best is None else round(best, 1)))
                     continue
                 t = fac.iloc[d[asg[k]]]
-                links.append({"tier": tier, "county": str(cty), "from_id": str(r["id"]), "from_name": str(r["name"]),
-                              "from_lon": float(r.geometry.x), "from_lat": float(r.geometry.y),
-                              "to_id": str(t["id"]), "to_name": str(t["name"]),
-                              "to_lon": float(t.geometry.x), "to_lat": float(t.geometry.y),
-                              "time_s": round(float(cost[k, asg[k]]), 1)})
-            summary.append({"tier": tier, "county": str(cty), "units": int(len(s)), "centers": int(len(d)),
-                            "linked": int((asg >= 0).sum()), "capacity": int(cap) * int(len(d)),
-                            "total_time_s": round(float(sum(cost[k, asg[k]] for k in range(len(s)) if asg[k] >= 0)), 1)})
-    return {"threshold_min": threshold_min, "scope": scope, "capacities": {"grassroots_per_basic": capacities[0],
-            "basic_per_standard": capacities[1]}, "links": links, "unlinked": unlinked, "summary": summary,
-            "method": ("capacitated min-cost assignment per " + ("county" if scope == "county" else "region")
-                       + f" (max links within {threshold_min:g} min, then least total drive time; scipy "
-                       "linear_sum_assignment on capacity slots); drive times on the OpenStreetMap road network "
-                       "(ODbL), unit -> center")}
+                links.append(Link(tier=tier, county=cname, county_code=ccode, from_id=str(r["id"]),
+                                  from_name=str(r["name"]), from_lon=float(r.geometry.x), from_lat=float(r.geometry.y),
+                                  to_id=str(t["id"]), to_name=str(t["name"]), to_lon=float(t.geometry.x),
+                                  to_lat=float(t.geometry.y), time_s=round(float(cost[k, asg[k]]), 1)))
+            summary.append(TierSummary(
+                tier=tier, county=cname, county_code=ccode, units=int(len(s)), centers=int(len(d)),
+                linked=int((asg >= 0).sum()), capacity=int(cap) * int(len(d)),
+                total_time_s=round(float(sum(cost[k, asg[k]] for k in range(len(s)) if asg[k] >= 0)), 1)))
+    note = None
+    if len(empty_tiers) == len(TIERS):
+        note = f"no grassroots units / basic centers to link in {region}"
+    elif empty_tiers:
+        what = {"grassroots->basic": "grassroots units", "basic->standard": "basic centers"}
+        note = f"no {' / '.join(what[t] for t in empty_tiers)} to link in {region}"
+    return Grid531Report(
+        threshold_min=threshold_min, scope=scope, capacities=(int(capacities[0]), int(capacities[1])),
+        links=links, unlinked=unlinked, summary=summary, region=region, note=note,
+        method=("capacitated min-cost assignment per " + ("county (admin unit)" if scope == "county" else "region")
+                + f" (max links within {threshold_min:g} min, then least total drive time; scipy "
+                "linear_sum_assignment on capacity slots); drive times on the OpenStreetMap road network "
+                "(ODbL), unit -> center"))

@@ -9,13 +9,19 @@
 * LSCP: fewest new sites so that every demand point is within T (infeasible -> SitingError naming
   the population no site can reach); MCLP: ``add`` new sites maximising the population within T;
   p-median: ``add`` new sites minimising population-weighted time.
-* The new sites are reported in greedy order with the population each one adds within T.
+* The new sites are reported in greedy order with the population each one adds within T; when
+  they add no one (everyone already within T, or no candidate reaches the uncovered) the report's
+  ``note`` says so.
+
+The result is a :class:`SiteReport`; ``to_json()`` gives report.json.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, dataclass
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +29,8 @@ from ..errors import GeoserviceError
 
 from ..bundle.population import load_population, node_weights
 
-__all__ = ["site_report", "SitingError", "cost_matrix", "candidate_sites", "solve_model", "MODELS"]
+__all__ = ["site_report", "SitingError", "cost_matrix", "candidate_sites", "solve_model", "MODELS", "SiteReport",
+           "NewSite", "ExistingSite"]
 
 MODELS = ("lscp", "mclp", "pmedian")
 BIG = 1e7
@@ -31,6 +38,66 @@ BIG = 1e7
 
 class SitingError(GeoserviceError):
     """Bad input to this analysis; ``field`` names it."""
+
+
+@dataclass(frozen=True)
+class ExistingSite:
+    id: str
+    name: str
+    lon: float
+    lat: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class NewSite:
+    """A chosen site, with the population it adds within T (in the greedy order of the report)."""
+
+    id: str
+    name: str
+    lon: float
+    lat: float
+    source: str
+    population_gained: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    type: str
+    minutes: float
+    model: str
+    profile: str
+    scenario: str | dict[str, float]
+    existing: list[ExistingSite]
+    candidates: int
+    candidate_source: str
+    added: list[NewSite]
+    population: float
+    covered_before: float
+    covered_after: float
+    share_before: float | None
+    share_after: float | None
+    mean_time_before_s: float | None
+    mean_time_after_s: float | None
+    method: str
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in ("type", "minutes", "model", "profile")}
+        out["scenario"] = self.scenario if isinstance(self.scenario, str) else dict(self.scenario)
+        out["existing"] = [e.to_json() for e in self.existing]
+        out["candidates"] = self.candidates
+        out["candidate_source"] = self.candidate_source
+        out["added"] = [a.to_json() for a in self.added]
+        for k in ("population", "covered_before", "covered_after", "share_before", "share_after",
+                  "mean_time_before_s", "mean_time_after_s", "method", "note"):
+            out[k] = getattr(self, k)
+        return out
 
 
 def site_times(engine, points: list[tuple[float, float]], *, profile: str = "drive", scenario="free_flow") -> np.ndarray:
@@ -124,10 +191,18 @@ def solve_model(model: str, cost: np.ndarray, weights: np.ndarray, T: float, *, 
         raise SitingError("model", f"model must be one of {MODELS}, got {model!r}")
     if model != "lscp" and add > n_sites - n_fixed:
         raise SitingError("add", f"--add {add} exceeds the {n_sites - n_fixed} candidate sites")
-    m = m.solve(_solver())
-    status = pulp.LpStatus[m.problem.status]
-    if status != "Optimal":
-        raise SitingError("model", f"{model} is {status.lower()} for this instance")
+    try:
+        m = m.solve(_solver())
+    except RuntimeError:
+        # spopt's check_status: the solver ended without an optimal solution
+        status = pulp.LpStatus.get(m.problem.status, str(m.problem.status)).lower()
+        if model == "lscp":
+            raise SitingError("minutes", f"LSCP is {status}: no set of existing and candidate sites reaches "
+                              f"every populated point within {T / 60:g} min; add candidates or raise "
+                              "--minutes") from None
+        raise SitingError("add", f"{model.upper()} is {status} with {add} new site(s) among "
+                          f"{n_sites - n_fixed} candidates (and {n_fixed} existing); change --add or the "
+                          "candidates") from None
     chosen = [j for j in range(n_sites) if m.fac_vars[j].value() is not None and m.fac_vars[j].value() > 0.5]
     return [j for j in chosen if j >= n_fixed]
 
@@ -148,7 +223,7 @@ def _greedy_order(cost, weights, T, fixed_cols, new_cols):
 def site_report(engine, *, type: str, minutes: float, model: str = "mclp", add: int | None = 3,
                 profile: str = "drive", level: str | None = None, scenario="free_flow",
                 candidates: str = "facilities", candidate_points=None, grid_km: float = 2.0,
-                keep_existing: bool = True) -> dict:
+                keep_existing: bool = True) -> SiteReport:
     """Choose new sites for ``type``; see the module docstring."""
     if model not in MODELS:
         raise SitingError("model", f"model must be one of {MODELS}, got {model!r}")
@@ -164,13 +239,13 @@ def site_report(engine, *, type: str, minutes: float, model: str = "mclp", add: 
     ex = fac[fac["type"] == type]
     if level:
         ex = ex[ex["level"].isin([s.strip() for s in level.split(",")])]
-    existing = [{"id": str(r["id"]), "name": str(r["name"]), "lon": float(r.geometry.x), "lat": float(r.geometry.y)}
+    existing = [ExistingSite(id=str(r["id"]), name=str(r["name"]), lon=float(r.geometry.x), lat=float(r.geometry.y))
                 for _, r in ex.iterrows()] if keep_existing else []
     cands = candidate_sites(engine, "points" if candidate_points else candidates, type=type, profile=profile,
                             grid_km=grid_km, points=candidate_points)
     if not cands:
         raise SitingError("candidates", "no candidate sites")
-    pts = [(s["lon"], s["lat"]) for s in existing + cands]
+    pts = [(s.lon, s.lat) for s in existing] + [(s["lon"], s["lat"]) for s in cands]
     cost = cost_matrix(engine, demand, pts, profile=profile, scenario=scenario)
     T = minutes * 60.0
     nf = len(existing)
@@ -178,9 +253,9 @@ def site_report(engine, *, type: str, minutes: float, model: str = "mclp", add: 
     base, order, gains = _greedy_order(cost, weights, T, list(range(nf)), new)
     added = []
     for j, g in zip(order, gains):
-        s = dict(cands[j - nf])
-        s["population_gained"] = round(g, 1)
-        added.append(s)
+        c = cands[j - nf]
+        added.append(NewSite(id=c["id"], name=c["name"], lon=c["lon"], lat=c["lat"], source=c["source"],
+                             population_gained=round(g, 1)))
     allc = list(range(nf)) + order
     best = np.where(np.isfinite(cost[:, allc]), cost[:, allc], np.inf).min(axis=1) if allc else np.full(len(demand), np.inf)
     before = cost[:, :nf].min(axis=1) if nf else np.full(len(demand), np.inf)
@@ -190,20 +265,29 @@ def site_report(engine, *, type: str, minutes: float, model: str = "mclp", add: 
         ok = np.isfinite(t)
         return round(float((weights[ok] * t[ok]).sum() / weights[ok].sum()), 1) if ok.any() else None
 
-    return {
-        "type": type, "minutes": minutes, "model": model, "profile": profile,
-        "scenario": scenario if isinstance(scenario, str) else dict(scenario),
-        "existing": existing, "candidates": len(cands), "candidate_source": candidate_points and "given" or candidates,
-        "added": added,
-        "population": round(total, 1),
-        "covered_before": round(base, 1), "covered_after": round(base + sum(gains), 1),
-        "share_before": round(base / total, 6) if total else None,
-        "share_after": round((base + sum(gains)) / total, 6) if total else None,
-        "mean_time_before_s": wmean(before), "mean_time_after_s": wmean(best),
-        "method": (f"{model.upper()} on a network travel-time matrix ({len(demand)} populated nodes x "
-                   f"{len(pts)} sites, profile {profile}) solved by spopt with PuLP/CBC; existing sites fixed; "
-                   f"population: {layer.method}; source: {layer.source}; roads © OpenStreetMap contributors (ODbL)"),
-    }
+    note = None
+    if sum(gains) <= 0:
+        n = len(added)
+        what = ("no new site needed" if n == 0 else
+                f"the {n} site{'s' if n != 1 else ''} proposed add{'s' if n == 1 else ''} no one")
+        if total and base >= total:
+            note = f"already 100% covered within {minutes:g} min: {what}"
+        elif n:
+            note = (f"no candidate site reaches the people farther than {minutes:g} min: {what}"
+                    + (" (p-median lowers the mean time only)" if model == "pmedian" else ""))
+    return SiteReport(
+        type=type, minutes=minutes, model=model, profile=profile,
+        scenario=scenario if isinstance(scenario, str) else dict(scenario),
+        existing=existing, candidates=len(cands), candidate_source=candidate_points and "given" or candidates,
+        added=added, population=round(total, 1),
+        covered_before=round(base, 1), covered_after=round(base + sum(gains), 1),
+        share_before=round(base / total, 6) if total else None,
+        share_after=round((base + sum(gains)) / total, 6) if total else None,
+        mean_time_before_s=wmean(before), mean_time_after_s=wmean(best),
+        method=(f"{model.upper()} on a network travel-time matrix ({len(demand)} populated nodes x "
+                f"{len(pts)} sites, profile {profile}) solved by spopt with PuLP/CBC; existing sites fixed; "
+                f"population: {layer.method}; source: {layer.source}; roads © OpenStreetMap contributors (ODbL)"),
+        note=note)
 
 
 def brute_force(model: str, cost: np.ndarray, weights: np.ndarray, T: float, *, n_fixed: int = 0,

@@ -32,7 +32,7 @@ def sha256_file(path: Path) -> str:
 
 
 class Progress:
-    """Step timing printed to stderr: long builds show where they are."""
+    """Step timing logged (logger ``geoservice.bundle.build``, INFO): long builds show where they are."""
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
@@ -40,7 +40,7 @@ class Progress:
 
     def __call__(self, msg: str) -> None:
         if not self.quiet:
-            print(f"[{time.perf_counter() - self.t0:7.1f}s {_rss_gb():5.2f} GB] {msg}", file=sys.stderr, flush=True)
+            log.info("[%7.1fs %5.2f GB] %s", time.perf_counter() - self.t0, _rss_gb(), msg)
 
 
 def _rss_gb() -> float:

@@ -28,11 +28,6 @@ M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_EQ = 111_320.0
 
 
-def isochrone_polygons(router: Router, snap: Snap, minutes: list[float], **kwargs) -> list[shapely.Geometry]:
-    """One shapely MultiPolygon in WGS-84 per entry of ``minutes`` (same order)."""
-    return [shapely.geometry.shape(g) for g in isochrone_geojson(router, snap, minutes, **kwargs)]
-
-
 def isochrone_geojson(router: Router, snap: Snap, minutes: list[float], *, profile: str,
                       direction: str = "to", cell: float | None = None,
                       weights: np.ndarray | None = None) -> list[dict]:

@@ -8,7 +8,7 @@ everything else by car) unless a profile is given.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..bundle.store import ATTRIBUTION
 from ..engine.engine import Engine
@@ -20,6 +20,9 @@ from .answers import (CoverageDelta, CoverageResponse, Facility, FeatureCollecti
 from .core import GeoService, RegionEntry
 from .inputs import MAX_MINUTES, parse_minutes
 from .output_crs import nav_links, shift_geometry, shift_point, to_wgs84
+
+if TYPE_CHECKING:
+    from ..analyses.coverage import CoverageReport
 
 __all__ = ["nearest", "isochrones", "service_areas", "facility_layer", "facility_props", "coverage",
            "coverage_answer", "whatif", "default_minutes"]
@@ -153,7 +156,7 @@ def facility_layer(svc: GeoService, where: FacilityFilter, *, bbox: tuple[float,
 def coverage(svc: GeoService, *, type: str, minutes: float | None = None, profile: str | None = None,
              level: str | None = None, capability: str | None = None, scenario: str | dict[str, float] = "free_flow",
              gaps: bool = True, region: str | None = None, add_sites: list[tuple[float, float]] | None = None,
-             remove_ids: list[str] | None = None, by: str = "admin") -> tuple[RegionEntry, Any]:
+             remove_ids: list[str] | None = None, by: str = "admin") -> tuple[RegionEntry, CoverageReport]:
     """Coverage report of one region (``analyses.coverage``); answers without what-if are cached."""
     from ..analyses.coverage import coverage_report
 
@@ -173,7 +176,7 @@ def coverage(svc: GeoService, *, type: str, minutes: float | None = None, profil
     lv = ",".join(sorted(where.levels)) or None
     cap = ",".join(sorted(where.capabilities)) or None
 
-    def run(sites: list[tuple[float, float]] | None = None, remove: list[str] | None = None) -> Any:
+    def run(sites: list[tuple[float, float]] | None = None, remove: list[str] | None = None) -> CoverageReport:
         return coverage_report(eng, type=where.type, minutes=mins, profile=prof, level=lv, capability=cap,
                                scenario=scenario, add_sites=sites, remove_ids=remove, by=by, gaps=gaps)
 
@@ -184,10 +187,10 @@ def coverage(svc: GeoService, *, type: str, minutes: float | None = None, profil
     return entry, entry.cache.get_or_compute(key, run)
 
 
-def coverage_answer(entry: RegionEntry, rep: Any, crs: str = "wgs84") -> CoverageResponse:
+def coverage_answer(entry: RegionEntry, rep: CoverageReport, crs: str = "wgs84") -> CoverageResponse:
     """A coverage report as the API's answer, gap polygons in ``crs``."""
-    out = dict(rep, region=entry.name, crs_name=crs)
-    gaps = rep.get("gaps")
+    out = dict(rep.to_json(), region=entry.name, crs_name=crs)
+    gaps = out.get("gaps")
     if gaps is not None and crs != "wgs84":
         out["gaps"] = dict(gaps, features=[dict(f, geometry=shift_geometry(f.get("geometry"), crs))
                                            for f in gaps.get("features", [])])

@@ -51,6 +51,44 @@ def test_citizen_page_phone(open_page):
     assert watch.external == []
 
 
+def test_citizen_phone_emergency_layout(open_page):
+    """What a bystander needs at a glance on a phone: call 120 always on screen, the walk to the AED drawn on top
+    and labelled with its minutes, readable text, nothing wider than the screen."""
+    page, watch = open_page("/", **PHONE)
+    page.wait_for_timeout(300)
+    page.evaluate("void map.setView([43.738, 7.424], 16)")
+    page.wait_for_timeout(400)
+    click_latlng(page, 7.424, 43.738)
+    page.wait_for_selector(".card.st .min", timeout=15000)
+    call = page.locator("a.call").bounding_box()
+    assert call["y"] < 150 and call["height"] >= 44 and call["width"] >= 300
+    assert float(page.eval_on_selector("a.call", "(e) => getComputedStyle(e).fontSize").rstrip("px")) >= 20
+    label = page.locator(".gs-label-aed")
+    assert label.count() == 1 and "AED" in label.inner_text() and "min" in label.inner_text()
+    assert page.locator(".gs-label-chest_pain_center").count() == 1
+    # the walking route is painted after (over) both car routes
+    assert page.evaluate("""() => { const a = document.querySelector('path.gs-route-aed');
+      return ['chest_pain_center', 'stroke_center'].every((t) => document.querySelector('path.gs-route-' + t)
+        .compareDocumentPosition(a) & Node.DOCUMENT_POSITION_FOLLOWING); }""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    smallest = page.evaluate("""() => Math.min(...Array.from(document.querySelectorAll(
+      '.call, .call *, .results *, .actions *')).filter((e) => e.textContent.trim() && e.offsetParent)
+      .map((e) => parseFloat(getComputedStyle(e).fontSize)))""")
+    assert smallest >= 13
+    page.wait_for_timeout(800)   # let fitBounds finish its zoom animation
+    page.screenshot(path=str(ARTIFACTS / "citizen-phone-results.png"))
+    # reading the last card: the call bar is still on screen
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.scrollY") > 0
+    call = page.locator("a.call").bounding_box()
+    assert -1 <= call["y"] <= 5
+    st = page.locator(".card.st").bounding_box()
+    assert st["y"] + st["height"] <= 844
+    page.screenshot(path=str(ARTIFACTS / "citizen-phone-scrolled.png"))
+    assert watch.errors == [] and watch.external == []
+
+
 def test_citizen_page_no_aed_in_reach(open_page):
     page, watch = open_page("/", **PHONE)
     page.select_option("#region", label="andorra")

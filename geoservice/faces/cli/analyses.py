@@ -1,7 +1,10 @@
 """CLI commands of the analyses: coverage, grid531, triage, timeline, site.
 
-Each writes into an output directory: a CSV table, a GeoJSON layer, an offline HTML map and a
-JSON report (method and population source included). Files are written atomically.
+Each writes into an output directory: CSV tables (plain, for ``pandas.read_csv``), GeoJSON and
+GeoPackage layers (an empty result gives an empty layer, so a folder always has the same files),
+an offline HTML map and report.json (with the method and population source). The whole folder is
+staged and moved in only when the run succeeds (``fileio.atomic_dir``): a failed run leaves it as
+it was. Notes about the result (nothing to link, sites that add no one) go to report.json and stderr.
 """
 
 from __future__ import annotations
@@ -27,15 +30,22 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _write_layer(out: Path, stem: str, fc: dict) -> None:
+def _write_layer(out: Path, stem: str, fc: dict, *, geometry_type: str, schema: dict[str, str]) -> None:
     """A result layer as GeoJSON (``stem.geojson``) and GeoPackage (``stem.gpkg``, layer ``stem``,
-    with the method in a ``method`` column), each written atomically."""
+    with the method in a ``method`` column). ``schema`` (property -> pandas dtype) and
+    ``geometry_type`` give an empty result its (empty) GeoPackage layer."""
     import geopandas as gpd
+    import pandas as pd
 
     _write(out / f"{stem}.geojson", _json(fc))
     feats = fc.get("features") or []
     if not feats:
-        return  # a GeoPackage layer needs a schema: an empty result is in the GeoJSON only
+        cols = {k: pd.Series([], dtype=t) for k, t in schema.items()}
+        if fc.get("method"):
+            cols["method"] = pd.Series([], dtype="object")
+        empty = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+        empty.to_file(out / f"{stem}.gpkg", layer=stem, driver="GPKG", geometry_type=geometry_type)
+        return
     gdf = gpd.GeoDataFrame.from_features(feats, crs="EPSG:4326")
     if fc.get("method"):
         gdf["method"] = fc["method"]
@@ -45,9 +55,9 @@ def _write_layer(out: Path, stem: str, fc: dict) -> None:
     gdf.to_file(out / f"{stem}.gpkg", layer=stem, driver="GPKG")
 
 
-def _csv_text(rows: list[dict], fields: list[str] | None = None) -> str:
+def _csv_text(rows: list[dict], fields: list[str]) -> str:
+    """A plain CSV (header + rows, nothing else: the method is in report.json)."""
     buf = io.StringIO()
-    fields = fields or (list(rows[0]) if rows else ["empty"])
     w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:
@@ -133,21 +143,31 @@ def cmd_coverage(args: argparse.Namespace) -> None:
                                   add_sites=add or None, remove_ids=remove or None,
                                   by="none" if args.by == "none" else "admin", gaps=not args.no_gaps)
     eng = svc.engine(entry.name)
-    o = rep["overall"]
-    rows = [dict(admin_code="ALL", name="overall", population=o["population"],
-                 population_covered=o["population_covered"], population_share=o["population_share"],
-                 road_share=o["road_share"])]
-    rows += rep["by_unit"]
+    o = rep.overall
+    rows = [dict(admin_code="ALL", name="overall", population=o.population, population_covered=o.population_covered,
+                 population_share=o.population_share, road_share=o.road_share)]
+    rows += [u.to_json() for u in rep.by_unit]
     fields = ["admin_code", "name", "population", "population_covered", "population_share", "road_share"]
+    doc = rep.to_json()
     with atomic_dir(out) as stage:
         _write(stage / "coverage.csv", _csv_text(rows, fields))
-        _write_layer(stage, "gaps", rep["gaps"] | {"method": rep["method"]})
-        _write(stage / "farthest.csv", _csv_text(rep["farthest"], ["lon", "lat", "time_s", "population"]))
-        _write(stage / "report.json", _json(dict(rep, region=entry.name)))
-        coverage_map(eng, rep, stage / "map.html", add_sites=add)
-    print(f"{rep['type']} within {rep['minutes']:g} min ({rep['profile']}, {rep['scenario']}) in {entry.name}: "
-          f"population share {o['population_share']}, area share {o['area_share']}, road share {o['road_share']}; "
-          f"{len(rep['gaps']['features'])} gap polygons; wrote {out}/", file=sys.stderr)
+        _write_layer(stage, "gaps", rep.gaps | {"method": rep.method}, geometry_type="MultiPolygon",
+                     schema=GAP_SCHEMA)
+        _write(stage / "farthest.csv", _csv_text([p.to_json() for p in rep.farthest],
+                                                 ["lon", "lat", "time_s", "population"]))
+        _write(stage / "report.json", _json(dict(doc, region=entry.name)))
+        # maps_analyses reads the JSON form (dicts)
+        coverage_map(eng, doc, stage / "map.html", add_sites=add)
+    n_gaps = len(rep.gaps.get("features") or [])
+    print(f"{rep.type} within {rep.minutes:g} min ({rep.profile}, {rep.scenario_name}) in {entry.name}: "
+          f"population share {o.population_share}, area share {o.area_share}, road share {o.road_share}; "
+          f"{n_gaps or 'no'} gap polygon{'' if n_gaps == 1 else 's'}; wrote {out}/", file=sys.stderr)
+
+
+GAP_SCHEMA = {"gap_id": "int64", "area_km2": "float64", "population": "float64", "max_time_s": "float64"}
+SITE_SCHEMA = {"id": "object", "name": "object", "source": "object", "population_gained": "float64"}
+LINK_SCHEMA = {"tier": "object", "county": "object", "county_code": "object", "from_id": "object",
+               "from_name": "object", "to_id": "object", "to_name": "object", "time_s": "float64"}
 
 
 # ------------------------------------------------------------------------------ site
@@ -167,18 +187,23 @@ def cmd_site(args: argparse.Namespace) -> None:
                       profile=travel_profile(args.type, args.profile), level=args.level,
                       scenario=_scenario(args.scenario), candidates=cands if cand_points is None else "points",
                       candidate_points=cand_points, grid_km=args.grid_km)
-    rows = [dict(rank=i, **a) for i, a in enumerate(rep["added"], 1)]
+    rows = [dict(rank=i, **a.to_json()) for i, a in enumerate(rep.added, 1)]
+    doc = rep.to_json()
     with atomic_dir(out) as stage:
-        _write(stage / "sites.csv", _csv_text(rows, ["rank", "id", "name", "lon", "lat", "population_gained", "source"]))
-        _write_layer(stage, "sites", {"type": "FeatureCollection", "method": rep["method"], "features": [
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [a["lon"], a["lat"]]},
-             "properties": {k: v for k, v in a.items() if k not in ("lon", "lat")}} for a in rep["added"]]})
-        _write(stage / "report.json", _json(rep))
-        sites_map(eng, rep, stage / "map.html", title=f"{rep['model'].upper()}: {len(rep['added'])} new {args.type} "
-                  f"sites, {minutes:g} min share {rep['share_before']} -> {rep['share_after']}")
-    print(f"{rep['model']}: {len(rep['added'])} new site(s); population within {minutes:g} min "
-          f"{rep['covered_before']:,.0f} -> {rep['covered_after']:,.0f} ({rep['share_before']} -> "
-          f"{rep['share_after']}); wrote {out}/", file=sys.stderr)
+        _write(stage / "sites.csv", _csv_text(rows, ["rank", "id", "name", "lon", "lat", "population_gained",
+                                                     "source"]))
+        _write_layer(stage, "sites", {"type": "FeatureCollection", "method": rep.method, "features": [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [a.lon, a.lat]},
+             "properties": {k: v for k, v in a.to_json().items() if k not in ("lon", "lat")}} for a in rep.added]},
+            geometry_type="Point", schema=SITE_SCHEMA)
+        _write(stage / "report.json", _json(doc))
+        sites_map(eng, doc, stage / "map.html", title=f"{rep.model.upper()}: {len(rep.added)} new {args.type} "
+                  f"sites, {minutes:g} min share {rep.share_before} -> {rep.share_after}")
+    if rep.note:
+        print(f"geoservice: note: {rep.note}", file=sys.stderr)
+    print(f"{rep.model}: {len(rep.added)} new site(s); population within {minutes:g} min "
+          f"{rep.covered_before:,.0f} -> {rep.covered_after:,.0f} ({rep.share_before} -> "
+          f"{rep.share_after}); wrote {out}/", file=sys.stderr)
 
 
 # ------------------------------------------------------------------------------ grid531 / triage / timeline
@@ -190,20 +215,32 @@ def cmd_grid531(args: argparse.Namespace) -> None:
     out = _outdir(args)
     eng = _engine_of(args)
     rep = grid531(eng, threshold_min=args.threshold, scope=args.scope, capacities=(args.per_basic, args.per_standard))
+    doc = rep.to_json()
     with atomic_dir(out) as stage:
-        _write(stage / "links.csv", _csv_text(rep["links"], ["tier", "county", "from_id", "from_name", "to_id",
-                                                             "to_name", "time_s", "from_lon", "from_lat", "to_lon",
-                                                             "to_lat"]))
-        _write(stage / "unlinked.csv", _csv_text(rep["unlinked"], ["tier", "county", "id", "name", "reason",
-                                                                   "nearest_time_s", "lon", "lat"]))
-        _write_layer(stage, "links", {"type": "FeatureCollection", "method": rep["method"], "features": [
-            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[ln["from_lon"], ln["from_lat"]],
-                                                                                   [ln["to_lon"], ln["to_lat"]]]},
-             "properties": {k: v for k, v in ln.items() if not k.endswith(("_lon", "_lat"))}} for ln in rep["links"]]})
-        _write(stage / "report.json", _json(rep))
-        links_map(eng, rep["links"], rep["unlinked"], stage / "map.html", title="531 grid: links by drive time",
-                  note=rep["method"])
-    print(f"{len(rep['links'])} links, {len(rep['unlinked'])} not linked; wrote {out}/", file=sys.stderr)
+        _write(stage / "links.csv", _csv_text(doc["links"], ["tier", "county", "county_code", "from_id", "from_name",
+                                                             "to_id", "to_name", "time_s", "from_lon", "from_lat",
+                                                             "to_lon", "to_lat"]))
+        _write(stage / "unlinked.csv", _csv_text(doc["unlinked"], ["tier", "county", "county_code", "id", "name",
+                                                                   "reason", "nearest_time_s", "lon", "lat"]))
+        _write_layer(stage, "links", {"type": "FeatureCollection", "method": rep.method, "features": [
+            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[ln.from_lon, ln.from_lat],
+                                                                                   [ln.to_lon, ln.to_lat]]},
+             "properties": {k: v for k, v in ln.to_json().items() if not k.endswith(("_lon", "_lat"))}}
+            for ln in rep.links]}, geometry_type="LineString", schema=LINK_SCHEMA)
+        _write(stage / "report.json", _json(doc))
+        # maps_analyses reads the JSON form (dicts)
+        links_map(eng, doc["links"], doc["unlinked"], stage / "map.html", title="531 grid: links by drive time",
+                  note=(rep.note + ". " if rep.note else "") + rep.method)
+    if rep.note:
+        print(f"geoservice: note: {rep.note}", file=sys.stderr)
+    print(f"{len(rep.links)} links, {len(rep.unlinked)} not linked; wrote {out}/", file=sys.stderr)
+
+
+TRIAGE_FIELDS = ["lon", "lat", "recommendation", "population", "ivt_center", "evt_center", "t_ivt_min", "t_evt_min",
+                 "extra_min", "needle_ds_min", "needle_direct_min", "evt_arrival_ds_min", "evt_arrival_direct_min",
+                 "evt_gain_min"]
+TIMELINE_FIELDS = ["status", "population", "response_min", "transport_min", "to_center_min", "dtn_min", "chain_min",
+                   "center"]
 
 
 @command("triage", max_extra_min="--max-extra", door_in_door_out_min="--dido", default_dtn_min="--dtn")
@@ -216,10 +253,11 @@ def cmd_triage(args: argparse.Namespace) -> None:
     eng = _engine_of(args)
     rep = triage_report(eng, rule=rule, profile=args.profile or "ambulance", scenario=_scenario(args.scenario))
     with atomic_dir(out) as stage:
-        _write_layer(stage, "triage", rep["layer"] | {"method": rep["method"]})
+        _write_layer(stage, "triage", rep["layer"] | {"method": rep["method"]}, geometry_type="Point",
+                     schema={k: "object" for k in TRIAGE_FIELDS if k not in ("lon", "lat")})
         _write(stage / "triage.csv", _csv_text([dict(lon=f["geometry"]["coordinates"][0],
                                                      lat=f["geometry"]["coordinates"][1], **f["properties"])
-                                                for f in rep["layer"]["features"]]))
+                                                for f in rep["layer"]["features"]], TRIAGE_FIELDS))
         _write(stage / "report.json", _json({k: v for k, v in rep.items() if k != "layer"}))
         points_map(eng, rep["layer"], stage / "map.html", title="Stroke triage: drip-and-ship vs direct EVT",
                    note=rep["method"], field="recommendation",
@@ -238,7 +276,8 @@ def cmd_timeline(args: argparse.Namespace) -> None:
     eng = _engine_of(args)
     rep = timeline_report(eng, params=params, profile=args.profile or "ambulance", scenario=_scenario(args.scenario))
     with atomic_dir(out) as stage:
-        _write_layer(stage, "timeline", rep["layer"] | {"method": rep["method"]})
+        _write_layer(stage, "timeline", rep["layer"] | {"method": rep["method"]}, geometry_type="Point",
+                     schema={k: "object" for k in TIMELINE_FIELDS})
         _write(stage / "report.json", _json({k: v for k, v in rep.items() if k != "layer"}))
         points_map(eng, rep["layer"], stage / "map.html", title="3 x 1 hour stroke timeline", note=rep["method"],
                    field="status", colors={"chain_met": "#2ca02c", "transport_met": "#ff7f0e", "not_met": "#d62728"})

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from ...errors import InputFileError
 from ...service.settings import get_settings
 from ...sources.coords import CRS_CHOICES
 from .common import command
+
+
+def _show_progress() -> None:
+    """Build steps are logged at INFO by the bundle layer; show them on stderr."""
+    logging.getLogger("geoservice.bundle").setLevel(logging.INFO)
 
 
 @command("build")
@@ -21,6 +27,8 @@ def cmd_build(args: argparse.Namespace) -> None:
             raise InputFileError("facilities", f"file not found: {f}")
         fac.append((Path(f), {"crs": args.crs}))
     ch = tuple(p.strip() for p in args.ch.split(",") if p.strip() and p.strip() != "none")
+    if not args.quiet:
+        _show_progress()
     build_region(args.osm, args.out, facilities=fac, name=args.name, osm_pois=not args.no_osm_pois,
                  quiet=args.quiet, ch_profiles=ch)
 
@@ -31,6 +39,8 @@ def cmd_build_demo(args: argparse.Namespace) -> None:
 
     s = get_settings()
     out = Path(args.out) if args.out else s.regions_dir
+    if not args.quiet:
+        _show_progress()
     for name in DEMO_REGIONS:
         build_demo(name, s.data_dir, out, quiet=args.quiet)
 

@@ -103,8 +103,8 @@ def build_map(engine: Engine, spec: MapSpec) -> folium.Map:
     from ...analyses.coverage import coverage_report
 
     rep = coverage_report(engine, type=spec.type, minutes=spec.minutes, profile="drive", by="none", gaps=True)
-    gaps_fc = rep["gaps"]
-    share = rep["overall"].get("population_share")
+    gaps_fc = rep.gaps
+    share = rep.overall.population_share
     if gaps_fc["features"]:
         g = folium.FeatureGroup(name=f"Gaps (> {spec.minutes:g} min) 空白区")
         folium.GeoJson(json.loads(json.dumps(gaps_fc, default=list)),

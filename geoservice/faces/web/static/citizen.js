@@ -76,19 +76,30 @@ async function query(type) {
 
 const COLORS = { aed: "#1b8a3a", chest_pain_center: "#c62828", stroke_center: "#6a1b9a" };
 
+let searchSeq = 0;
+
 async function search(lon, lat) {
+  const seq = ++searchSeq;   // a newer tap wins over an older answer still in flight
   here = [lon, lat];
   drawn.clearLayers();
-  L.marker([lat, lon], { icon: L.divIcon({ className: "", html: '<span class="gs-here"></span>', iconSize: [16, 16], iconAnchor: [8, 8] }), title: GS.t("here") }).addTo(drawn);
+  L.marker([lat, lon], { icon: L.divIcon({ className: "", html: '<span class="gs-here"></span>', iconSize: [16, 16], iconAnchor: [8, 8] }), title: GS.t("here"), zIndexOffset: 500 }).addTo(drawn);
   results.innerHTML = `<div class="muted">${GS.esc(GS.t("searching"))}</div>`;
   const [aed, cp, st] = await Promise.all(["aed", "chest_pain_center", "stroke_center"].map(query));
+  if (seq !== searchSeq) return;
   results.innerHTML = "";
   const bounds = L.latLngBounds([[lat, lon]]);
-  for (const [type, res] of [["aed", aed], ["chest_pain_center", cp], ["stroke_center", st]]) {
+  // car routes first, the walk to the AED last so that it is drawn on top (it is the one to act on)
+  for (const [type, res] of [["stroke_center", st], ["chest_pain_center", cp], ["aed", aed]]) {
     if (!res.results || !res.results.length) continue;
     const r = res.results[0];
-    const line = L.geoJSON(r.route, { renderer: svg, style: { color: COLORS[type], weight: type === "aed" ? 6 : 5, opacity: 0.85, dashArray: type === "aed" ? "2 8" : null, lineCap: "round", className: `gs-route gs-route-${type}` } }).addTo(drawn);
-    L.marker([r.facility.lat, r.facility.lon], { icon: GS.facilityIcon(r.facility) }).bindPopup(GS.esc(r.facility.name)).addTo(drawn);
+    const isAed = type === "aed";
+    if (isAed) L.geoJSON(r.route, { renderer: svg, interactive: false, style: { color: "#fff", weight: 11, opacity: 0.95, lineCap: "round", lineJoin: "round", className: "gs-route-casing" } }).addTo(drawn);
+    const line = L.geoJSON(r.route, { renderer: svg, style: { color: COLORS[type], weight: isAed ? 7 : 4, opacity: isAed ? 1 : 0.75, dashArray: isAed ? "1 11" : null, lineCap: "round", lineJoin: "round", className: `gs-route gs-route-${type}` } }).addTo(drawn);
+    const label = `${isAed ? "AED" : type === "chest_pain_center" ? "♥" : "S"} ${GS.fmtMin(r.time_s)} ${GS.t("min")}`;
+    L.marker([r.facility.lat, r.facility.lon], { icon: GS.facilityIcon(r.facility), zIndexOffset: isAed ? 1000 : 400, title: r.facility.name })
+      .bindPopup(GS.esc(r.facility.name))
+      .bindTooltip(GS.esc(label), { permanent: true, direction: isAed ? "top" : "right", offset: isAed ? [0, -10] : [10, 0], className: `gs-label gs-label-${type}` })
+      .addTo(drawn);
     bounds.extend(line.getBounds());
   }
   let aedExtra = { none: GS.t("aed_none", { m: AED_MAX_MIN }) };

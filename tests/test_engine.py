@@ -12,7 +12,11 @@ from geoservice.engine.engine import Engine, QueryError
 from geoservice.engine.router import SnapError
 from geoservice.errors import GeoserviceError
 
-RNG = np.random.default_rng(42)
+
+
+def rng_for(name: str) -> np.random.Generator:
+    """A generator seeded by the test's own name: the sample does not depend on test order."""
+    return np.random.default_rng(sum(map(ord, name)))
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +47,7 @@ def _nx_point_time(G, router, a, b, profile):
 def test_node_times_equal_networkx(andorra_engine, drive_graph, profile):
     router = andorra_engine.router_for(profile)
     n = router.net.n_nodes
-    for src in RNG.choice(n, 5, replace=False):
+    for src in rng_for("test_node_times_equal_networkx").choice(n, 5, replace=False):
         ref = nx.single_source_dijkstra_path_length(drive_graph, int(src), weight=f"travel_time_{profile}")
         dist, *_ = router.search([src], [0.0], profile=profile, direction="from")
         got = {i: d for i, d in enumerate(dist) if np.isfinite(d)}
@@ -68,7 +72,7 @@ def test_oneway_streets_make_directions_differ(andorra_engine, drive_graph):
 
 def test_walk_times_equal_networkx(monaco_engine, walk_graph):
     router = monaco_engine.router_for("walk")
-    src = int(RNG.integers(router.net.n_nodes))
+    src = int(rng_for("test_walk_times_equal_networkx").integers(router.net.n_nodes))
     ref = nx.single_source_dijkstra_path_length(walk_graph, src, weight="travel_time_walk")
     dist, *_ = router.search([src], [0.0], profile="walk", direction="from")
     assert max(abs(dist[k] - ref[k]) for k in ref) < 1e-6
@@ -77,7 +81,7 @@ def test_walk_times_equal_networkx(monaco_engine, walk_graph):
 def test_point_to_point_matrix_equals_networkx(andorra_engine, drive_graph):
     router = andorra_engine.router_for("drive")
     net = router.net
-    i = RNG.choice(net.n_nodes, 6, replace=False)
+    i = rng_for("test_point_to_point_matrix_equals_networkx").choice(net.n_nodes, 6, replace=False)
     pts = [(float(net.node_lon[k]) + 0.0004, float(net.node_lat[k]) + 0.0003) for k in i]
     rows = {o: (t, d) for o, t, d in andorra_engine.matrix(pts, pts, profile="drive")}
     snaps = router.snap_many([p[0] for p in pts], [p[1] for p in pts])

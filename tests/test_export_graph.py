@@ -32,7 +32,7 @@ def test_graphml_numbers_load_as_numbers_in_osmnx(graphml, andorra):
     assert all(type(d["osmid"]) is int and type(d["x"]) is float for _, d in G.nodes(data=True))
     # without any dtypes, osmnx's own names come back typed: travel_time is the drive time
     plain = ox.io.load_graphml(graphml)
-    for (_, _, d), (_, _, p) in zip(G.edges(data=True), plain.edges(data=True)):
+    for (_, _, d), (_, _, p) in zip(G.edges(data=True), plain.edges(data=True), strict=True):
         assert type(p["travel_time"]) is float and p["travel_time"] == d["travel_time_drive"]
         assert type(p["length"]) is float
     # load_graph finds every travel_time_* column itself

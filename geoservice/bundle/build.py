@@ -98,7 +98,7 @@ def basemap_layers(drive: Network, *, water: list[dict] | None = None, simplify_
     grid = np.zeros((ny, nx), bool)
     grid[((drive.node_y - y0) // cell).astype(int), ((drive.node_x - x0) // cell).astype(int)] = True
     grid = binary_fill_holes(binary_closing(grid, iterations=2)).astype(np.uint8)
-    polys = [shapely.geometry.shape(g) for g, v in
+    polys: list = [shapely.geometry.shape(g) for g, v in
              shapes(grid, mask=grid.astype(bool), transform=Affine(cell, 0, x0, 0, cell, y0)) if v == 1]
     outline = shapely.transform(shapely.MultiPolygon(polys),
                                 lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))

@@ -57,7 +57,7 @@ class CH:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def save(self, path: str | Path) -> None:
-        np.savez(path, **self.arrays())
+        np.savez(path, **self.arrays())  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
 
     @classmethod
     def load(cls, path: str | Path) -> "CH":

@@ -52,7 +52,7 @@ class Region:
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
-        return tuple(self.meta["bbox"])  # type: ignore[return-value]
+        return tuple(self.meta["bbox"])
 
     def network_for(self, profile: str) -> Network:
         for net in self.networks.values():
@@ -66,7 +66,7 @@ class Region:
 
 
 def save_network(net: Network, path: Path) -> None:
-    np.savez(path, **net.arrays)
+    np.savez(path, **net.arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
 
 
 def write_bundle(out: Path, *, meta: dict, networks: dict[str, Network], facilities, basemap: str,

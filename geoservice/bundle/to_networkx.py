@@ -106,4 +106,4 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
         head = f.read(1 << 16)  # networkx writes all <key> declarations first
     dtypes = dict(EDGE_DTYPES)
     dtypes.update({k: float for k in re.findall(r'attr\.name="(travel_time_[^"]+)"', head)})
-    return ox.io.load_graphml(path, edge_dtypes=dtypes)
+    return ox.io.load_graphml(Path(path), edge_dtypes=dtypes)

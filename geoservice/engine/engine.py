@@ -93,7 +93,7 @@ class Engine:
         for name, router in self.routers.items():
             snaps = router.snap_many(lon, lat, strict=False) if len(lon) else []
             ok = [i for i, s in enumerate(snaps) if s is not None]
-            self._index[name] = FacilityIndex(np.array(ok, np.int64), [snaps[i] for i in ok])
+            self._index[name] = FacilityIndex(np.array(ok, np.int64), [s for s in snaps if s is not None])
             self.unsnapped[name] = [str(self.facilities.iloc[i]["id"]) for i, s in enumerate(snaps) if s is None]
 
     def router_for(self, profile: str) -> Router:
@@ -215,7 +215,7 @@ class Engine:
         snaps = [p[0] for p in pairs]
         labels = [int(p[1]) for p in pairs]
         if extra_points:
-            extra = router.snap_many([p[0] for p in extra_points], [p[1] for p in extra_points])
+            extra = router.snap_all([p[0] for p in extra_points], [p[1] for p in extra_points])
             snaps += extra
             labels += [-2 - i for i in range(len(extra))]
         n = router.net.n_nodes
@@ -236,7 +236,7 @@ class Engine:
         """Raise :class:`SnapError` naming ``field`` and the 1-based row of the first point off the network."""
         router = self.router_for(profile)
         try:
-            router.snap_many([p[0] for p in points], [p[1] for p in points])
+            router.snap_all([p[0] for p in points], [p[1] for p in points])
         except SnapError as exc:
             row = (exc.index or 0) + 1
             raise SnapError(f"row {row}: {exc.message}", exc.distance_m, exc.index, field=field) from None
@@ -249,8 +249,8 @@ class Engine:
 
         router = self.router_for(profile)
         net = router.net
-        osnaps = router.snap_many([o[0] for o in origins], [o[1] for o in origins])
-        dsnaps = router.snap_many([d[0] for d in destinations], [d[1] for d in destinations])
+        osnaps = router.snap_all([o[0] for o in origins], [o[1] for o in origins])
+        dsnaps = router.snap_all([d[0] for d in destinations], [d[1] for d in destinations])
         tn, ti, tc, tl, nt = router.targets_for(dsnaps, profile, "from")
         order = np.argsort(tn, kind="stable")
         tn, ti, tc, tl = tn[order], ti[order], tc[order], tl[order]

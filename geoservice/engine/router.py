@@ -65,6 +65,10 @@ class Router:
         x, y = self._fwd.transform(np.asarray(lon, float), np.asarray(lat, float))
         return np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
 
+    def snap_all(self, lon, lat, *, max_snap_m: float | None = None) -> list[Snap]:
+        """Snap every point; the first one beyond ``max_snap_m`` raises :class:`SnapError`."""
+        return [s for s in self.snap_many(lon, lat, max_snap_m=max_snap_m, strict=True) if s is not None]
+
     def snap_many(self, lon, lat, *, max_snap_m: float | None = None, strict: bool = True) -> list[Snap | None]:
         """Snap points to the nearest road segment (not just node).
 
@@ -199,7 +203,9 @@ class Router:
             if len(self._reverse) >= 8:  # transient weight arrays: keep the cache bounded
                 self._reverse.clear()
             self._reverse[key] = hit
-        return net.in_ptr, self._rev_static[0], hit[1], self._rev_static[1], net.in_edge
+        rev_u, rev_len = self._rev_static if self._rev_static is not None else (net.edge_u[net.in_edge],
+                                                                                 net.edge_len[net.in_edge])
+        return net.in_ptr, rev_u, hit[1], rev_len, net.in_edge
 
     def search(self, seed_node, seed_cost, *, profile: str, direction: str,
                seed_label=None, limit: float = np.inf, targets: tuple | None = None, k_stop: int = 0,

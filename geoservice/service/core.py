@@ -120,7 +120,7 @@ class GeoService:
             self._load(entry)
             return entry
         meta = json.loads((Path(r) / "meta.json").read_text(encoding="utf-8"))
-        return RegionEntry(meta.get("name", Path(r).name), Path(r), tuple(meta["bbox"]), cache)  # type: ignore[arg-type]
+        return RegionEntry(meta.get("name", Path(r).name), Path(r), tuple(meta["bbox"]), cache)
 
     # ------------------------------------------------------------------ engines
     def _load(self, entry: RegionEntry) -> None:

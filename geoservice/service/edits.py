@@ -58,7 +58,7 @@ def _result(svc: GeoService, region: str, action: str, audit_id: int, after: dic
             before: dict[str, Any] | None) -> EditResult:
     eng = svc.engine(region)
     uns = [net for net, ids in eng.unsnapped.items() if after is not None and after["id"] in ids]
-    return EditResult(region=region, action=action, audit_id=audit_id,  # type: ignore[arg-type]
+    return EditResult(region=region, action=action, audit_id=audit_id,
                       facility=Facility(**facility_props(after, region, "wgs84")) if after else None,
                       before=Facility(**facility_props(before, region, "wgs84")) if before else None,
                       unsnapped=uns)

@@ -8,6 +8,7 @@ everything else by car) unless a profile is given.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..bundle.store import ATTRIBUTION
@@ -63,8 +64,8 @@ def nearest(svc: GeoService, lon: float, lat: float, *, type: str | None = None,
         results.append(NearestResult(
             facility=Facility(**facility_props(fac, entry.name, crs)), time_s=h.time_s,
             minutes=round(h.time_s / 60, 1), distance_m=h.distance_m, snap_m=h.snap_m,
-            facility_snap_m=h.facility_snap_m, route=shift_geometry(h.route, crs),  # type: ignore[arg-type]
-            nav=nav_links(float(fac["lon"]), float(fac["lat"]), str(fac.get("name") or ""), prof),  # type: ignore[arg-type]
+            facility_snap_m=h.facility_snap_m, route=shift_geometry(h.route, crs),
+            nav=nav_links(float(fac["lon"]), float(fac["lat"]), str(fac.get("name") or ""), prof),
             open_at=h.open_at if at is not None else None))
     note = None
     if not results:
@@ -72,11 +73,11 @@ def nearest(svc: GeoService, lon: float, lat: float, *, type: str | None = None,
         note = (f"no {what}" + (f" open at {at.isoformat(timespec='minutes')}" if at else "")
                 + (f" within {max_minutes:g} min" if max_minutes else " reachable") + f" by {prof} in {entry.name}")
     slon, slat = shift_point(res.snapped[0], res.snapped[1], crs)
-    return NearestResponse(origin={"lon": lon, "lat": lat, "snap_m": res.snap_m, "snapped": [slon, slat],  # type: ignore[arg-type]
+    return NearestResponse(origin={"lon": lon, "lat": lat, "snap_m": res.snap_m, "snapped": [slon, slat],
                                    "region": entry.name},
                            type=where.type, profile=prof, direction=direction,
                            at=at.isoformat(timespec="minutes") if at else None, max_minutes=max_minutes,
-                           results=results, crs_name=crs, note=note, attribution=_attribution(entry))  # type: ignore[arg-type]
+                           results=results, crs_name=crs, note=note, attribution=_attribution(entry))
 
 
 def isochrones(svc: GeoService, lon: float, lat: float, minutes: str | list[float], *, profile: str = "drive",
@@ -89,7 +90,7 @@ def isochrones(svc: GeoService, lon: float, lat: float, minutes: str | list[floa
     for f in feats:
         f["geometry"] = shift_geometry(f["geometry"], crs)
         f["properties"]["region"] = entry.name
-    return FeatureCollection(features=feats, crs_name=crs, attribution=_attribution(entry))  # type: ignore[arg-type]
+    return FeatureCollection(features=feats, crs_name=crs, attribution=_attribution(entry))
 
 
 def default_minutes(ftype: str | None, minutes: float | None) -> float:
@@ -131,9 +132,10 @@ def service_areas(svc: GeoService, *, type: str, minutes: float | None = None, p
     for e in svc.entries(region):
         eng = svc.engine(e.name)
         key = ("service_areas", where, mins, prof)
-        for f in e.cache.get_or_compute(key, lambda e=e, eng=eng: _service_area_features(e, eng, where, mins, prof)):
-            feats.append(dict(f, geometry=shift_geometry(f["geometry"], crs)))
-    return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)  # type: ignore[arg-type]
+        areas: list[dict[str, Any]] = e.cache.get_or_compute(
+            key, partial(_service_area_features, e, eng, where, mins, prof))
+        feats.extend(dict(f, geometry=shift_geometry(f["geometry"], crs)) for f in areas)
+    return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)
 
 
 def facility_layer(svc: GeoService, where: FacilityFilter, *, bbox: tuple[float, float, float, float] | None = None,
@@ -150,7 +152,7 @@ def facility_layer(svc: GeoService, where: FacilityFilter, *, bbox: tuple[float,
             props = facility_props(rec, e.name, crs)
             feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [props["lon"], props["lat"]]},
                           "properties": props})
-    return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)  # type: ignore[arg-type]
+    return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)
 
 
 def coverage(svc: GeoService, *, type: str, minutes: float | None = None, profile: str | None = None,
@@ -163,8 +165,9 @@ def coverage(svc: GeoService, *, type: str, minutes: float | None = None, profil
     where = FacilityFilter.parse(type=type, level=level, capability=capability)
     if where.type is None:
         raise GeoserviceError("type", "required")
-    mins = default_minutes(where.type, minutes)
-    prof = travel_profile(where.type, profile)
+    ftype: str = where.type
+    mins = default_minutes(ftype, minutes)
+    prof = travel_profile(ftype, profile)
     if add_sites:
         entry = svc.locate(add_sites[0][0], add_sites[0][1], prof, region, field_name="add_sites")
         for i, (x, y) in enumerate(add_sites):
@@ -177,7 +180,7 @@ def coverage(svc: GeoService, *, type: str, minutes: float | None = None, profil
     cap = ",".join(sorted(where.capabilities)) or None
 
     def run(sites: list[tuple[float, float]] | None = None, remove: list[str] | None = None) -> CoverageReport:
-        return coverage_report(eng, type=where.type, minutes=mins, profile=prof, level=lv, capability=cap,
+        return coverage_report(eng, type=ftype, minutes=mins, profile=prof, level=lv, capability=cap,
                                scenario=scenario, add_sites=sites, remove_ids=remove, by=by, gaps=gaps)
 
     if add_sites or remove_ids:

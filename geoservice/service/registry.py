@@ -204,6 +204,7 @@ class Registry:
             (_now(), actor.name, actor.role, action, region, fid,
              None if before is None else json.dumps(before, ensure_ascii=False),
              None if after is None else json.dumps(after, ensure_ascii=False)))
+        assert cur.lastrowid is not None
         return int(cur.lastrowid)
 
     def write(self, region: str, record: dict[str, Any], *, actor: ApiKey, action: str) -> tuple[dict | None, int]:
@@ -272,6 +273,7 @@ class Registry:
             except sqlite3.IntegrityError:
                 raise RegistryError("name", f"a key named {name!r} already exists; revoke it or pick "
                                             f"another name") from None
+            assert cur.lastrowid is not None
             kid = int(cur.lastrowid)
         return self._key_by_id(kid), token
 

@@ -22,8 +22,17 @@ import pandas as pd
 
 from ..errors import InputFileError
 from ..fileio import atomic_path, atomic_write_text
-from .facility_rows import (LAT_ALIASES, LON_ALIASES, LoadResult, RawRow, cell_text, check_args, pick_column,
-                            plain_value, validate_rows)
+from .facility_rows import (
+    LAT_ALIASES,
+    LON_ALIASES,
+    LoadResult,
+    RawRow,
+    cell_text,
+    check_args,
+    pick_column,
+    plain_value,
+    validate_rows,
+)
 from .schema import COLUMNS, FACILITY_TYPES
 
 __all__ = ["FacilityFileError", "read_facilities", "layer_geojson", "write_layer", "OUTPUT_SUFFIXES"]
@@ -73,7 +82,7 @@ def _csv_raws(path: Path, lon_col: str, lat_col: str, type_arg: str | None) -> t
                                 f"name and {lon_col}/{lat_col} columns")
     # unnamed header cells are kept as column_<n> when some row has a value there
     header = [c.strip() or f"column_{i}" for i, c in enumerate(rows[0], start=1)]
-    named = {h for h, c in zip(header, rows[0]) if c.strip()}
+    named = {h for h, c in zip(header, rows[0], strict=True) if c.strip()}
     keys = {h.lower(): h for h in header}
     lon_h = pick_column(keys, lon_col, LON_ALIASES)
     lat_h = pick_column(keys, lat_col, LAT_ALIASES)
@@ -89,7 +98,7 @@ def _csv_raws(path: Path, lon_col: str, lat_col: str, type_arg: str | None) -> t
     for n, row in enumerate(rows[1:], start=1):
         if not any(c.strip() for c in row):
             continue  # blank row: counted (numbers match a spreadsheet) but holds no data
-        cells = dict(zip(header, row))
+        cells = dict(zip(header, row, strict=False))  # short rows: missing cells are empty
         vals = {h.lower(): cells.get(h, "") for h in header}
         raw = RawRow(n, vals, cells.get(lon_h, ""), cells.get(lat_h, ""), lon_h, lat_h,
                      extras={h: cell_text(cells.get(h)) for h in extra})
@@ -117,10 +126,10 @@ def _vector_raws(path: Path, lon_col: str, lat_col: str, type_arg: str | None) -
     _require_type(path, keys, type_arg)
     lon_h = pick_column(keys, lon_col, LON_ALIASES)
     lat_h = pick_column(keys, lat_col, LAT_ALIASES)
-    extra = _extra_names(columns, {lon_h, lat_h} - {None})
+    extra = _extra_names(columns, {h for h in (lon_h, lat_h) if h})
     raws: list[RawRow] = []
     props = pd.DataFrame(gdf.drop(columns=gcol)).astype(object).to_dict("records")
-    for n, (geom, rec) in enumerate(zip(gdf.geometry, props), start=1):
+    for n, (geom, rec) in enumerate(zip(gdf.geometry, props, strict=True), start=1):
         vals = {str(k).strip().lower(): val for k, val in rec.items()}
         kept = {c: rec.get(c) for c in extra}
         if geom is not None and not geom.is_empty:
@@ -188,7 +197,7 @@ def layer_geojson(gdf: gpd.GeoDataFrame, attribution: str | None = None) -> str:
     fc["features"] = [
         {"type": "Feature", "properties": {k: _json_value(v) for k, v in rec.items()},
          "geometry": None if geom is None else geom.__geo_interface__}
-        for rec, geom in zip(props, gdf.geometry)]
+        for rec, geom in zip(props, gdf.geometry, strict=True)]
     return json.dumps(fc, ensure_ascii=False, default=str) + "\n"
 
 

@@ -336,7 +336,7 @@ def validate_rows(raws: Iterable[RawRow], *, type_arg: str | None, crs: str, sou
     if good:
         lon, lat = to_wgs84(np.array([r["lon"] for r in good]),
                             np.array([r["lat"] for r in good]), crs)
-        for r, x, y in zip(good, np.atleast_1d(lon), np.atleast_1d(lat)):
+        for r, x, y in zip(good, np.atleast_1d(lon), np.atleast_1d(lat), strict=True):
             r["lon"], r["lat"] = float(x), float(y)
     errors.sort(key=lambda e: e.row)  # stable: keeps field order within a row
     names = list(extra_columns)

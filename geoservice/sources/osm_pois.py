@@ -116,8 +116,8 @@ def read_osm_pois(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
                 if geom is None or geom.is_empty:
                     skipped.append(f"osm-relation-{obj.orig_id()}")
                     continue
-                c = geom.centroid
-                records += _osm_records(tags, f"osm-relation-{obj.orig_id()}", c.x, c.y, notes)
+                pt = geom.centroid
+                records += _osm_records(tags, f"osm-relation-{obj.orig_id()}", pt.x, pt.y, notes)
     except RuntimeError as exc:
         raise FacilityFileError(f"{p}: cannot be read as an OSM file ({exc}); check that "
                                 f"it is a complete .osm/.osm.pbf extract") from exc

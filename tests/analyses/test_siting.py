@@ -47,15 +47,56 @@ def test_siting_on_network_matches_exhaustive(andorra_engine):
             float((w * cost[:, cols].min(axis=1)).sum())
         assert val == pytest.approx(best, rel=1e-9)
     rep = site_report(eng, type="chest_pain_center", minutes=10, model="mclp", add=2)
-    assert rep["covered_after"] == pytest.approx(rep["covered_before"] + sum(a["population_gained"] for a in rep["added"]))
-    gains = [a["population_gained"] for a in rep["added"]]
-    assert gains == sorted(gains, reverse=True) and gains[0] > 0
+    assert rep.covered_after == pytest.approx(rep.covered_before + sum(a.population_gained for a in rep.added))
+    gains = [a.population_gained for a in rep.added]
+    assert gains == sorted(gains, reverse=True) and gains[0] > 0 and rep.note is None
+    doc = rep.to_json()
+    assert list(doc["added"][0]) == ["id", "name", "lon", "lat", "source", "population_gained"]
+    assert doc["note"] is None and doc["method"].startswith("MCLP")
 
 
 def test_infeasible_and_bad_inputs(andorra_engine):
-    with pytest.raises(SitingError, match="infeasible"):
+    with pytest.raises(SitingError, match="infeasible") as ei:
         site_report(andorra_engine, type="chest_pain_center", minutes=2, model="lscp", add=None)
-    with pytest.raises(SitingError, match="exceeds"):
+    assert ei.value.field == "minutes"
+    with pytest.raises(SitingError, match="exceeds") as ei:
         site_report(andorra_engine, type="chest_pain_center", minutes=10, model="mclp", add=99)
-    with pytest.raises(SitingError):
+    assert ei.value.field == "add"
+    with pytest.raises(SitingError, match="model must be one of") as ei:
         site_report(andorra_engine, type="chest_pain_center", minutes=10, model="magic")
+    assert ei.value.field == "model"
+
+
+class _InfeasibleSolver:
+    """A PuLP solver that reports the model infeasible (as CBC does), for spopt's check_status."""
+
+    def __new__(cls):
+        import pulp
+
+        class S(pulp.LpSolver):
+            def actualSolve(self, lp):
+                lp.assignStatus(pulp.LpStatusInfeasible)
+                return lp.status
+
+        return S(msg=False)
+
+
+@pytest.mark.parametrize("model,add,field", [("mclp", 1, "add"), ("pmedian", 1, "add"), ("lscp", None, "minutes")])
+def test_solver_runtime_error_becomes_siting_error(monkeypatch, model, add, field):
+    """spopt raises RuntimeError('Model is not solved: Infeasible') when the solver fails."""
+    from geoservice.analyses import siting
+
+    monkeypatch.setattr(siting, "_solver", _InfeasibleSolver)
+    cost = np.array([[1.0, 5.0], [2.0, 1.0]])
+    with pytest.raises(SitingError, match="infeasible") as ei:
+        solve_model(model, cost, np.array([1.0, 1.0]), 10.0, add=add)
+    assert ei.value.field == field
+
+
+def test_fully_covered_region_says_sites_add_no_one(andorra_engine):
+    rep = site_report(andorra_engine, type="chest_pain_center", minutes=30, model="mclp", add=2)
+    assert rep.share_before == 1.0 and len(rep.added) == 2
+    assert all(a.population_gained == 0 for a in rep.added)
+    assert rep.note == "already 100% covered within 30 min: the 2 sites proposed add no one"
+    lscp = site_report(andorra_engine, type="chest_pain_center", minutes=30, model="lscp", add=None)
+    assert lscp.added == [] and lscp.note == "already 100% covered within 30 min: no new site needed"

@@ -27,8 +27,8 @@ def live_server(andorra, monaco, tmp_path_factory):
     import uvicorn
 
     from geoservice.faces.api.app import create_app
-    from geoservice.service.registry import Registry
     from geoservice.service.core import GeoService
+    from geoservice.service.registry import Registry
 
     state = GeoService([andorra, monaco], registry=Registry(tmp_path_factory.mktemp("web") / "registry.sqlite"))
     port = _free_port()

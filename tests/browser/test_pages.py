@@ -133,6 +133,8 @@ def test_api_docs_offline(browser, live_server):
     assert watch.errors == [] and watch.external == []
 
 
+SERVICE_AREA_D = ("() => Array.from(document.querySelectorAll('path.gs-service'))"
+                  ".map((p) => p.getAttribute('d')).join('|')")
 SERVICE_AREA_BOXES = """() => Array.from(document.querySelectorAll('path.gs-service')).map((p) => {
   const b = p.getBBox(); return b.width * b.height; })"""
 
@@ -145,7 +147,7 @@ def test_planner_minutes_redraw_service_areas(open_page):
     page.wait_for_selector("path.gs-service-chest_pain_center", timeout=20000)
     assert page.input_value("#minutes") == "30"
     assert "30-min" in page.locator("#legend").inner_text()
-    before_d = page.evaluate("() => Array.from(document.querySelectorAll('path.gs-service')).map((p) => p.getAttribute('d')).join('|')")
+    before_d = page.evaluate(SERVICE_AREA_D)
     before_area = sum(page.evaluate(SERVICE_AREA_BOXES))
     with page.expect_response(lambda r: "/service-areas" in r.url and "minutes=8" in r.url, timeout=20000) as resp:
         page.fill("#minutes", "8")
@@ -154,7 +156,7 @@ def test_planner_minutes_redraw_service_areas(open_page):
     page.wait_for_function("(before) => Array.from(document.querySelectorAll('path.gs-service-chest_pain_center'))"
                            ".map((p) => p.getAttribute('d')).join('|') !== before", arg=before_d, timeout=20000)
     page.wait_for_selector("path.gs-service-chest_pain_center", timeout=20000)
-    after_d = page.evaluate("() => Array.from(document.querySelectorAll('path.gs-service')).map((p) => p.getAttribute('d')).join('|')")
+    after_d = page.evaluate(SERVICE_AREA_D)
     after_area = sum(page.evaluate(SERVICE_AREA_BOXES))
     assert after_d != before_d
     assert 0 < after_area < before_area       # 8-min areas are smaller than 30-min ones
@@ -177,6 +179,14 @@ def test_planner_minutes_redraw_service_areas(open_page):
     assert page.locator("path.gs-service-stroke_center").count() >= 1
     assert "60-min" in page.locator("#legend").inner_text()
     assert any("minutes=60" in u and "type=stroke_center" in u for u in requests), requests
+    # Chinese: legend, layer names and the what-if hint follow
+    page.click("#lang")
+    page.wait_for_function("() => document.getElementById('coverage-summary').textContent.includes('60 分钟')",
+                           timeout=20000)
+    assert "60 分钟" in page.locator("#legend").inner_text()
+    assert "点击地图" in page.locator("#whatif").inner_text()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "planner-stroke-zh.png"))
     assert watch.errors == [] and watch.external == []
 
 

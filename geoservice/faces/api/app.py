@@ -43,7 +43,7 @@ def create_app(service: GeoService | None = None) -> FastAPI:
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         """Swagger UI from our own static files (no CDN)."""
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title="geoservice API",
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="geoservice API",
                                    swagger_js_url="/static/swagger-ui-bundle.js",
                                    swagger_css_url="/static/swagger-ui.css", swagger_favicon_url="data:,")
     return app

@@ -38,7 +38,7 @@ def _current_key(svc: ServiceDep, header: Annotated[str | None, Security(_api_ke
     return key
 
 
-def require_role(*roles: str):  # type: ignore[no-untyped-def]
+def require_role(*roles: str):
     def dep(key: Annotated[ApiKey, Depends(_current_key)]) -> ApiKey:
         if key.role not in roles:
             raise GeoserviceError("X-API-Key", f"key {key.name!r} has role {key.role!r}; this needs "

@@ -17,7 +17,7 @@ def _show_progress() -> None:
     logging.getLogger("geoservice.bundle").setLevel(logging.INFO)
 
 
-@command("build")
+@command("build", type="--facilities", lon_col="--facilities", lat_col="--facilities", file="--facilities")
 def cmd_build(args: argparse.Namespace) -> None:
     from ...bundle.build import build_region
 
@@ -45,7 +45,7 @@ def cmd_build_demo(args: argparse.Namespace) -> None:
         build_demo(name, s.data_dir, out, quiet=args.quiet)
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("build", help="build a region bundle from a local OSM file")
     p.add_argument("--osm", required=True, help=".osm, .osm.pbf, .osm.gz or .osm.bz2 file")
     p.add_argument("--facilities", action="append", help="facility file (GeoJSON, CSV, GPKG); repeatable")

@@ -38,7 +38,7 @@ def cmd_import_layer(args: argparse.Namespace) -> None:
     print(f"{len(layer)} rows loaded, {bad_rows} rejected" + (f"; wrote {out}" if out else ""), file=sys.stderr)
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import-layer", help="validate a facility file and write it normalised (WGS-84)")
     p.add_argument("file", metavar="FILE", help="CSV, GeoJSON or GeoPackage")
     add_type(p, required=False)

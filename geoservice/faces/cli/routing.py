@@ -101,7 +101,7 @@ def cmd_export_graph(args: argparse.Namespace) -> None:
           file=sys.stderr)
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("nearest", help="k nearest facilities by travel time, with routes (JSON)")
     add_region(p, several=True)
     add_db(p)

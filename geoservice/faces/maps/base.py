@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import folium
-from branca.element import Element, MacroElement, Template
+from branca.element import Element, Figure, MacroElement, Template
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
@@ -41,6 +41,13 @@ class Attribution(MacroElement):
         self.text = text
 
 
+def figure(m: folium.Map) -> Figure:
+    """The HTML page a folium map renders into (its header, html and title)."""
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    return root
+
+
 def offline_map(region, *, zoom_start: int = 12, attribution: str = ATTRIBUTION) -> folium.Map:
     """A folium map fitted to the region, with Leaflet inlined and no tile layer."""
     x0, y0, x1, y1 = region.bbox
@@ -48,7 +55,7 @@ def offline_map(region, *, zoom_start: int = 12, attribution: str = ATTRIBUTION)
                    control_scale=True)
     m.default_js = []
     m.default_css = []
-    m.get_root().header.add_child(Element(inline_leaflet()), name="gs_inline_leaflet")
+    figure(m).header.add_child(Element(inline_leaflet()), name="gs_inline_leaflet")
     m.fit_bounds([[y0, x0], [y1, x1]])
     Attribution(attribution).add_to(m)
     return m

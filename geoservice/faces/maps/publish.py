@@ -22,7 +22,7 @@ from branca.element import Element
 
 from ...engine.engine import Engine
 from ...fileio import atomic_path, atomic_write_text
-from .base import ATTRIBUTION, add_basemap, offline_map
+from .base import ATTRIBUTION, add_basemap, figure, offline_map
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +83,8 @@ def _icon_html(ftype: str, level: str | None, caps: str | None) -> str:
 def build_map(engine: Engine, spec: MapSpec) -> folium.Map:
     region = engine.region
     m = offline_map(region)
-    m.get_root().header.add_child(Element(f"<style>{ICON_CSS}</style>"), name="gs_icons")
-    m.get_root().title = f"{spec.title_en} · {spec.title_zh} — {region.name}"
+    figure(m).header.add_child(Element(f"<style>{ICON_CSS}</style>"), name="gs_icons")
+    figure(m).title = f"{spec.title_en} · {spec.title_zh} — {region.name}"
     add_basemap(m, region)
 
     fac = engine.facilities
@@ -157,7 +157,7 @@ def build_map(engine: Engine, spec: MapSpec) -> folium.Map:
               f"<div><small>{html.escape(region.name)} · OSM {html.escape(str(region.meta.get('osm_timestamp', ''))[:10])}</small></div>"
               f"{rows}<div><small>{ATTRIBUTION}</small></div></div>")
     notice = f'<div class="gs-notice">{html.escape(NOTICE_ZH)}<br>{html.escape(NOTICE_EN)}</div>'
-    m.get_root().html.add_child(Element(legend + notice))
+    figure(m).html.add_child(Element(legend + notice))
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 

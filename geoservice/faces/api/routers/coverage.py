@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -13,7 +13,7 @@ from ..schemas import CoverageResponse, ErrorResponse, FacilityType, Profile, Wh
 
 router = APIRouter(tags=["coverage"])
 
-ERR = {422: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
+ERR: dict[int | str, dict[str, Any]] = {422: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
 Scenario = Annotated[str, Query(max_length=40, description="free_flow, off_peak or peak")]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 
@@ -14,7 +14,7 @@ from ..schemas import AuditList, EditResult, ErrorResponse, Facility, FacilityIn
 
 router = APIRouter(tags=["facilities"])
 
-ERR = {401: {"model": ErrorResponse, "description": "no or unknown API key"},
+ERR: dict[int | str, dict[str, Any]] = {401: {"model": ErrorResponse, "description": "no or unknown API key"},
        403: {"model": ErrorResponse, "description": "the key's role may not edit"},
        404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
 
@@ -70,4 +70,4 @@ def audit(svc: ServiceDep, key: AnyKey,
     if svc.registry is None:
         raise GeoserviceError("db", "no facility registry is open")
     rows = svc.registry.audit(region=region, facility_id=facility_id, actor=actor, limit=limit, offset=offset)
-    return AuditList(count=len(rows), entries=rows)  # type: ignore[arg-type]
+    return AuditList(count=len(rows), entries=rows)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -13,7 +13,7 @@ from ..schemas import Direction, ErrorResponse, FacilityType, FeatureCollection,
 
 router = APIRouter(tags=["routing"])
 
-ERRORS = {422: {"model": ErrorResponse, "description": "a parameter is wrong; `field` names it"},
+ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": ErrorResponse, "description": "a parameter is wrong; `field` names it"},
           404: {"model": ErrorResponse, "description": "the point is in no served region"}}
 
 

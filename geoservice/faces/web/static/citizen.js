@@ -98,7 +98,7 @@ async function search(lon, lat) {
     const label = `${isAed ? "AED" : type === "chest_pain_center" ? "♥" : "S"} ${GS.fmtMin(r.time_s)} ${GS.t("min")}`;
     L.marker([r.facility.lat, r.facility.lon], { icon: GS.facilityIcon(r.facility), zIndexOffset: isAed ? 1000 : 400, title: r.facility.name })
       .bindPopup(GS.esc(r.facility.name))
-      .bindTooltip(GS.esc(label), { permanent: true, direction: isAed ? "top" : "right", offset: isAed ? [0, -10] : [10, 0], className: `gs-label gs-label-${type}` })
+      .bindTooltip(GS.esc(label), { permanent: true, direction: isAed ? "top" : "auto", offset: isAed ? [0, -10] : [0, type === "chest_pain_center" ? -22 : 18], className: `gs-label gs-label-${type}` })
       .addTo(drawn);
     bounds.extend(line.getBounds());
   }
@@ -111,7 +111,7 @@ async function search(lon, lat) {
   results.appendChild(card("cp", GS.t("cp"), cp));
   results.appendChild(card("st", GS.t("st"), st));
   map.invalidateSize();
-  if (bounds.isValid()) map.fitBounds(bounds.pad(0.15), { maxZoom: 17 });
+  if (bounds.isValid()) map.fitBounds(bounds.pad(0.2), { maxZoom: 17, paddingTopLeft: [20, 30], paddingBottomRight: [20, 20] });
 }
 
 function locate() {

@@ -3,6 +3,7 @@
 GS.T = {
   en: {
     title: "Chest pain & stroke network planner", a_cp: "Chest pain centers", a_st: "Stroke centers", min: "min",
+    one_cp: "chest pain center", one_st: "stroke center", citizen_link: "citizen page",
     legend: "Legend", coverage: "Coverage by admin unit", unit: "Unit", pop: "Population", roads: "Roads",
     whatif: "What if? Click the map to add a site",
     whatif_hint: "A click adds a hypothetical facility of the selected type; coverage is recomputed before/after (nothing is saved).",
@@ -20,6 +21,7 @@ GS.T = {
   },
   zh: {
     title: "胸痛 / 卒中救治网络规划", a_cp: "胸痛中心", a_st: "卒中中心", min: "分钟",
+    one_cp: "胸痛中心", one_st: "卒中中心", citizen_link: "公众急救页",
     legend: "图例", coverage: "按行政区的覆盖率", unit: "行政区", pop: "人口", roads: "道路",
     whatif: "假设分析：点击地图添加站点",
     whatif_hint: "点击地图即添加所选类型的假设机构，重新计算前后覆盖率（不会保存）。",
@@ -53,6 +55,7 @@ const $ = (id) => document.getElementById(id);
 const pct = (x) => (x == null ? "–" : `${(100 * x).toFixed(1)}%`);
 const dpct = (x) => (x == null ? "–" : `<span class="${x > 0 ? "delta-pos" : x < 0 ? "delta-neg" : ""}">${x > 0 ? "+" : ""}${(100 * x).toFixed(1)} pt</span>`);
 const tname = (type) => GS.t(TYPE_NAME[type]);
+const tone = (type) => GS.t(type === "stroke_center" ? "one_st" : "one_cp");
 
 /* The selected analysis: facility type and minutes from the box (clamped to what the API accepts). */
 function analysis() {
@@ -165,9 +168,9 @@ function renderWhatif() {
   let html = "";
   if (near && near.results.length) {
     const r = near.results[0];
-    html += `<div data-minutes="${r.minutes}">${GS.esc(GS.t("nearest_existing", { t: tname(type), m: GS.fmtMin(r.time_s) }))} (${GS.esc(r.facility.name)})</div>`;
+    html += `<div data-minutes="${r.minutes}">${GS.esc(GS.t("nearest_existing", { t: tone(type), m: GS.fmtMin(r.time_s) }))} (${GS.esc(r.facility.name)})</div>`;
   } else if (near) {
-    html += `<div data-minutes="">${GS.esc(GS.t("none_existing", { t: tname(type) }))}</div>`;
+    html += `<div data-minutes="">${GS.esc(GS.t("none_existing", { t: tone(type) }))}</div>`;
   }
   const b = res.before.overall, a = res.after.overall, d = res.delta;
   const label = { population_share: "pop_share", area_share: "area_share", road_share: "road_share" };
@@ -251,10 +254,12 @@ async function showRegion(r) {
 function minutesChanged() {
   const box = $("minutes");
   const m = +box.value;
-  if (!(m >= 1 && m <= 240)) { $("area-status").textContent = GS.t("bad_min"); box.value = DEFAULT_MIN[$("analysis").value]; }
-  loadAreas();
+  const bad = !(m >= 1 && m <= 240);
+  if (bad) box.value = DEFAULT_MIN[$("analysis").value];
+  loadAreas();   // clears the status line first
   loadCoverage();
   runWhatif();
+  if (bad) $("area-status").textContent = GS.t("bad_min");
 }
 
 (async function main() {

@@ -30,7 +30,7 @@ import httpx
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"   # loopback only, never anything else
+HOST = "127.0.0.1"  # loopback only, never anything else
 
 
 def free_port() -> int:
@@ -64,7 +64,7 @@ def server_cpu_s(root: int) -> float:
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
-                f = open(f"/proc/{d}/stat").read()
+                f = Path(f"/proc/{d}/stat").read_text()
             except OSError:
                 continue
             parts = f.rsplit(")", 1)[1].split()
@@ -81,10 +81,17 @@ def server_cpu_s(root: int) -> float:
 
 def summary(lat_ms: list[float], errors: int, wall_s: float, n: int) -> dict:
     a = np.array(lat_ms) if lat_ms else np.array([np.nan])
-    return {"requests": n, "ok": len(lat_ms), "errors": errors, "wall_s": round(wall_s, 2),
-            "throughput_rps": round(len(lat_ms) / wall_s, 1) if wall_s > 0 else None,
-            "p50_ms": round(float(np.percentile(a, 50)), 2), "p90_ms": round(float(np.percentile(a, 90)), 2),
-            "p99_ms": round(float(np.percentile(a, 99)), 2), "max_ms": round(float(a.max()), 2)}
+    return {
+        "requests": n,
+        "ok": len(lat_ms),
+        "errors": errors,
+        "wall_s": round(wall_s, 2),
+        "throughput_rps": round(len(lat_ms) / wall_s, 1) if wall_s > 0 else None,
+        "p50_ms": round(float(np.percentile(a, 50)), 2),
+        "p90_ms": round(float(np.percentile(a, 90)), 2),
+        "p99_ms": round(float(np.percentile(a, 99)), 2),
+        "max_ms": round(float(a.max()), 2),
+    }
 
 
 class Pool:
@@ -147,7 +154,7 @@ async def open_loop(base: str, make_url, rate: float, seconds: float, cap_s: flo
                     lat.append((time.perf_counter() - sched) * 1000)
                 else:
                     errors += 1
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                 errors += 1
 
         start = time.perf_counter()
@@ -162,6 +169,7 @@ async def closed_loop(base: str, make_url, clients: int, seconds: float, max_req
     deadline = time.perf_counter() + seconds
     client = Pool(int(base.rsplit(":", 1)[1]), clients)
     if True:
+
         async def worker(w: int):
             nonlocal errors, count
             while time.perf_counter() < deadline and count < max_requests:
@@ -174,8 +182,9 @@ async def closed_loop(base: str, make_url, clients: int, seconds: float, max_req
                         lat.append((time.perf_counter() - t) * 1000)
                     else:
                         errors += 1
-                except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
+                except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                     errors += 1
+
         start = time.perf_counter()
         await asyncio.gather(*(worker(w) for w in range(clients)))
         wall = time.perf_counter() - start
@@ -194,7 +203,9 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (one per core)")
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
-    if not (0 < args.rate <= 2000 and 0 < args.seconds <= 60 and 0 < args.iso_rate <= 200 and 0 < args.iso_seconds <= 60):
+    if not (
+        0 < args.rate <= 2000 and 0 < args.seconds <= 60 and 0 < args.iso_rate <= 200 and 0 < args.iso_seconds <= 60
+    ):
         ap.error("keep the load bounded: rate <= 2000/s, iso-rate <= 200/s, at most 60 s per phase")
 
     sys.path.insert(0, str(REPO))
@@ -207,9 +218,25 @@ def main() -> int:
     port = free_port()
     base = f"http://{HOST}:{port}"
     tmp = tempfile.mkdtemp(prefix="geoservice-bench-")
-    cmd = [sys.executable, "-m", "geoservice", "serve", "--region", str(region), "--host", HOST,
-           "--port", str(port), "--db", os.path.join(tmp, "registry.sqlite"), "--log-level", "warning",
-           "--no-access-log", "--workers", str(args.workers)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "geoservice",
+        "serve",
+        "--region",
+        str(region),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--db",
+        os.path.join(tmp, "registry.sqlite"),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--workers",
+        str(args.workers),
+    ]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.time() + 120
@@ -238,13 +265,18 @@ def main() -> int:
         # warm-up (JIT, caches), not measured
         async def warm():  # concurrent, so that every worker compiles its kernels before measuring
             await asyncio.gather(*(Pool(port, 1).get(nearest_url(i)) for i in range(40 * args.workers)))
+
         for _ in range(3):
             asyncio.run(warm())
         for i in range(5):
             httpx.get(base + iso_url(i), timeout=30)
 
-        res = {"cpus": os.cpu_count(), "region": str(region), "server": f"uvicorn, {args.workers} worker(s), 127.0.0.1",
-               "loadavg_before": os.getloadavg()[0]}
+        res = {
+            "cpus": os.cpu_count(),
+            "region": str(region),
+            "server": f"uvicorn, {args.workers} worker(s), 127.0.0.1",
+            "loadavg_before": os.getloadavg()[0],
+        }
 
         def phase(name, coro, **extra):
             c0 = server_cpu_s(proc.pid)
@@ -254,8 +286,11 @@ def main() -> int:
             res[name] = dict(r, **extra)
 
         phase("nearest_open_loop", open_loop(base, nearest_url, args.rate, args.seconds, 10), target_rps=args.rate)
-        phase("isochrones_open_loop", open_loop(base, iso_url, args.iso_rate, args.iso_seconds, 30),
-              target_rps=args.iso_rate)
+        phase(
+            "isochrones_open_loop",
+            open_loop(base, iso_url, args.iso_rate, args.iso_seconds, 30),
+            target_rps=args.iso_rate,
+        )
         phase("nearest_closed_loop", closed_loop(base, nearest_url, args.clients, 5, 20000), clients=args.clients)
         res["loadavg_after"] = os.getloadavg()[0]
     finally:
@@ -267,11 +302,15 @@ def main() -> int:
     for name in ("nearest_open_loop", "isochrones_open_loop", "nearest_closed_loop"):
         r = res[name]
         extra = f" target {r['target_rps']}/s" if "target_rps" in r else f" {r['clients']} clients"
-        print(f"{name:22s}{extra}: {r['ok']}/{r['requests']} ok, {r['throughput_rps']} req/s, "
-              f"p50 {r['p50_ms']} ms, p90 {r['p90_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms; "
-              f"server CPU {r['server_cpu_ms_per_req']} ms/req")
-    print(f"load average before/after: {res['loadavg_before']:.2f} / {res['loadavg_after']:.2f} "
-          f"(other processes on the machine skew latency; server CPU per request does not depend on them)")
+        print(
+            f"{name:22s}{extra}: {r['ok']}/{r['requests']} ok, {r['throughput_rps']} req/s, "
+            f"p50 {r['p50_ms']} ms, p90 {r['p90_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms; "
+            f"server CPU {r['server_cpu_ms_per_req']} ms/req"
+        )
+    print(
+        f"load average before/after: {res['loadavg_before']:.2f} / {res['loadavg_after']:.2f} "
+        f"(other processes on the machine skew latency; server CPU per request does not depend on them)"
+    )
     goal = res["nearest_open_loop"]
     verdict = "met" if goal["p99_ms"] <= 50 and goal["errors"] == 0 and args.rate >= 200 else "NOT met"
     print(f"goal /nearest p99 <= 50 ms at 200 req/s on {res['cpus']} cores: {verdict}")

@@ -32,7 +32,7 @@ def _status_gb(key: str) -> float:
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024 ** 2
+                return int(line.split()[1]) / 1024**2
     return float("nan")
 
 
@@ -55,8 +55,10 @@ def region_for(osm: Path, bundle: Path | None, tmp: Path):
         print(f"loading {out}", flush=True)
     else:
         print(f"building {out} from {osm} ...", flush=True)
-        code = ("import sys; from geoservice.bundle.build import build_region; "
-                "build_region(sys.argv[1], sys.argv[2], quiet=True, networks=('drive',))")
+        code = (
+            "import sys; from geoservice.bundle.build import build_region; "
+            "build_region(sys.argv[1], sys.argv[2], quiet=True, networks=('drive',))"
+        )
         subprocess.run([sys.executable, "-c", code, str(osm), str(out)], check=True, cwd=ROOT)
     return load_region(out)
 
@@ -96,7 +98,7 @@ def main() -> None:
         t0 = time.perf_counter()
         ch.save(path)
         res["ch_save_s"] = time.perf_counter() - t0
-        res["ch_file_mb"] = path.stat().st_size / 1024 ** 2
+        res["ch_file_mb"] = path.stat().st_size / 1024**2
         t0 = time.perf_counter()
         ch = CH.load(path)
         res["ch_load_s"] = time.perf_counter() - t0
@@ -104,7 +106,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     idx = rng.choice(net.n_nodes, 2 * args.n, replace=False)
     pts = [(float(net.node_lon[i]), float(net.node_lat[i])) for i in idx]
-    origins, dests = pts[:args.n], pts[args.n:]
+    origins, dests = pts[: args.n], pts[args.n :]
 
     def ch_full() -> np.ndarray:
         """What Engine.matrix does with a CH: snap, CH times, then pairs on one geometry."""

@@ -39,22 +39,24 @@ def rss_gb() -> float:
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024 ** 2
+                return int(line.split()[1]) / 1024**2
     return float("nan")
 
 
 def build(osm: Path, out: Path, facilities: list[Path] | None = None) -> tuple[float, float]:
     """Build in a child process; return (seconds, peak GB of that child)."""
-    code = ("import sys; from pathlib import Path; from geoservice.bundle.build import build_region; "
-            "build_region(sys.argv[1], sys.argv[2], quiet=True, ch_profiles=(), "
-            "facilities=[(Path(f), {}) for f in sys.argv[3:]])")
+    code = (
+        "import sys; from pathlib import Path; from geoservice.bundle.build import build_region; "
+        "build_region(sys.argv[1], sys.argv[2], quiet=True, ch_profiles=(), "
+        "facilities=[(Path(f), {}) for f in sys.argv[3:]])"
+    )
     t0 = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     subprocess.run([sys.executable, "-c", code, str(osm), str(out), *map(str, facilities or [])], check=True)
     secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     # ru_maxrss of children is the max over all children so far: report it with that caveat
-    return secs, max(peak, before) / 1024 ** 2
+    return secs, max(peak, before) / 1024**2
 
 
 def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.Generator) -> dict:
@@ -98,6 +100,7 @@ def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.
     res["matrix100_dijkstra_s"] = time.perf_counter() - t0
     # the contraction hierarchy (built with the bundle by default; timed here on its own)
     from geoservice.bundle.contraction import build_ch
+
     rss1 = rss_gb()
     t0 = time.perf_counter()
     ch = build_ch(net.edge_u, net.edge_v, net.times("drive"), net.edge_len, net.n_nodes)
@@ -114,22 +117,24 @@ def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.
 
     fac_nodes = rng.choice(net.n_nodes, 100, replace=False)
     t0 = time.perf_counter()
-    dist, *_ = router.search(fac_nodes, np.zeros(100), profile="drive", direction="to",
-                                     seed_label=np.arange(100))
+    dist, *_ = router.search(fac_nodes, np.zeros(100), profile="drive", direction="to", seed_label=np.arange(100))
     res["allnear100_s"] = time.perf_counter() - t0
 
     if reference:
         import networkx as nx
 
         from geoservice.bundle.to_networkx import network_to_networkx
+
         G = network_to_networkx(net, geometry=False)
         t0 = time.perf_counter()
-        ref = nx.multi_source_dijkstra_path_length(G.reverse(copy=False), set(int(f) for f in fac_nodes),
-                                                   weight="travel_time_drive")
+        ref = nx.multi_source_dijkstra_path_length(
+            G.reverse(copy=False), set(int(f) for f in fac_nodes), weight="travel_time_drive"
+        )
         res["nx_allnear100_s"] = time.perf_counter() - t0
         res["allnear_max_diff_s"] = max(abs(dist[k] - v) for k, v in ref.items())
         # matrix between graph nodes (snapping is geoservice's own; compare on node-to-node)
-        on = rng.choice(net.n_nodes, 100, replace=False); dn = rng.choice(net.n_nodes, 100, replace=False)
+        on = rng.choice(net.n_nodes, 100, replace=False)
+        dn = rng.choice(net.n_nodes, 100, replace=False)
         t0 = time.perf_counter()
         nxm = []
         for o in on[:20]:
@@ -147,11 +152,34 @@ def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.
 
 
 def show(res: dict, goals: dict | None) -> None:
-    keys = ["nodes", "edges", "build_s", "build_peak_gb", "load_s", "region_rss_gb", "iso30_ms",
-            "matrix100_dijkstra_s", "ch_build_s", "ch_extra_gb", "matrix100_s", "ch_vs_dijkstra_max_diff_s",
-            "allnear100_s", "nx_matrix100_s", "nx_allnear100_s", "matrix_max_diff_s", "allnear_max_diff_s"]
-    goal_key = {"build_s": "build_s", "build_peak_gb": "build_gb", "iso30_ms": "iso_ms", "matrix100_s": "matrix_s",
-                "allnear100_s": "allnear_s", "load_s": "load_s", "region_rss_gb": "rss_gb"}
+    keys = [
+        "nodes",
+        "edges",
+        "build_s",
+        "build_peak_gb",
+        "load_s",
+        "region_rss_gb",
+        "iso30_ms",
+        "matrix100_dijkstra_s",
+        "ch_build_s",
+        "ch_extra_gb",
+        "matrix100_s",
+        "ch_vs_dijkstra_max_diff_s",
+        "allnear100_s",
+        "nx_matrix100_s",
+        "nx_allnear100_s",
+        "matrix_max_diff_s",
+        "allnear_max_diff_s",
+    ]
+    goal_key = {
+        "build_s": "build_s",
+        "build_peak_gb": "build_gb",
+        "iso30_ms": "iso_ms",
+        "matrix100_s": "matrix_s",
+        "allnear100_s": "allnear_s",
+        "load_s": "load_s",
+        "region_rss_gb": "rss_gb",
+    }
     print(f"\n== {res['graph']}")
     for k in keys:
         if k not in res:
@@ -173,27 +201,43 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if not args.skip_small:
-            for label, osm in [("demo (andorra)", ROOT / "geoservice/data/andorra/andorra.osm.pbf"),
-                               ("campo-grande", ROOT / "tests/data/osm/campo-grande.osm.gz"),
-                               ("shanghai-center", SHARED / "data/osm/shanghai-center.osm")]:
-                show(bench(label.split()[0], osm, work, reference=True, rng=rng),
-                     GOALS["demo"] if label.startswith("demo") else None)
+            for label, osm in [
+                ("demo (andorra)", ROOT / "geoservice/data/andorra/andorra.osm.pbf"),
+                ("campo-grande", ROOT / "tests/data/osm/campo-grande.osm.gz"),
+                ("shanghai-center", SHARED / "data/osm/shanghai-center.osm"),
+            ]:
+                show(
+                    bench(label.split()[0], osm, work, reference=True, rng=rng),
+                    GOALS["demo"] if label.startswith("demo") else None,
+                )
         for tiles in args.mosaic:
-            mdir = Path(args.mosaic_dir); mdir.mkdir(parents=True, exist_ok=True)
+            mdir = Path(args.mosaic_dir)
+            mdir.mkdir(parents=True, exist_ok=True)
             osm = mdir / f"mosaic-{tiles}.osm.pbf"
             if not osm.exists():
                 print(f"writing {osm} ...", flush=True)
-                subprocess.run([sys.executable, str(SHARED / "tools/make_mosaic_osm.py"),
-                                str(SHARED / "data/osm/shanghai-center.osm"), "--tiles", tiles, "-o", str(osm)],
-                               check=True)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        str(SHARED / "tools/make_mosaic_osm.py"),
+                        str(SHARED / "data/osm/shanghai-center.osm"),
+                        "--tiles",
+                        tiles,
+                        "-o",
+                        str(osm),
+                    ],
+                    check=True,
+                )
             # each mosaic in its own process, so peak memory figures do not mix
             subprocess.run([sys.executable, __file__, "--one", str(osm), tiles], check=True)
 
 
 def one(osm: str, tiles: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        show(bench(f"mosaic {tiles}", Path(osm), Path(tmp), reference=False, rng=np.random.default_rng(7)),
-             GOALS.get(tiles))
+        show(
+            bench(f"mosaic {tiles}", Path(osm), Path(tmp), reference=False, rng=np.random.default_rng(7)),
+            GOALS.get(tiles),
+        )
 
 
 if __name__ == "__main__":

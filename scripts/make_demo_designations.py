@@ -64,8 +64,21 @@ def write(region: str, osm: Path, rows: list[tuple]) -> None:
     out = DATA / region / "demo_designations.csv"
     with open(out, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["id", "type", "name", "level", "capabilities", "status", "door_to_needle_min",
-                    "demo", "source", "lon", "lat"])
+        w.writerow(
+            [
+                "id",
+                "type",
+                "name",
+                "level",
+                "capabilities",
+                "status",
+                "door_to_needle_min",
+                "demo",
+                "source",
+                "lon",
+                "lat",
+            ]
+        )
         for i, (osm_id, typ, level, caps, dtn, label) in enumerate(rows, 1):
             if osm_id.startswith("place-"):
                 pname, lon, lat = places[osm_id]
@@ -76,8 +89,21 @@ def write(region: str, osm: Path, rows: list[tuple]) -> None:
                 name = p["name"] if p["name"] != "unnamed hospital" else f"{label} ({osm_id})"
                 lon, lat = p.geometry.x, p.geometry.y
                 src = f"demo designation of OpenStreetMap {osm_id.replace('osm-', '').replace('-', ' ')} (ODbL)"
-            w.writerow([f"demo-{typ}-{i}", typ, f"{name} [DEMO designation]", level, caps, "certified", dtn,
-                        "true", src, f"{lon:.7f}", f"{lat:.7f}"])
+            w.writerow(
+                [
+                    f"demo-{typ}-{i}",
+                    typ,
+                    f"{name} [DEMO designation]",
+                    level,
+                    caps,
+                    "certified",
+                    dtn,
+                    "true",
+                    src,
+                    f"{lon:.7f}",
+                    f"{lat:.7f}",
+                ]
+            )
     print(f"wrote {out} ({len(rows)} rows)")
 
 

@@ -23,7 +23,7 @@ def andorra_reports(andorra_engine):
     from geoservice.analyses.grid531 import grid531
     from geoservice.analyses.siting import site_report
 
-    cov = coverage_report(andorra_engine, type="chest_pain_center", minutes=10)   # leaves gaps
+    cov = coverage_report(andorra_engine, type="chest_pain_center", minutes=10)  # leaves gaps
     site = site_report(andorra_engine, type="chest_pain_center", minutes=10, model="mclp", add=2)
     grid = grid531(andorra_engine, scope="region", threshold_min=60)
     return cov, site, grid
@@ -43,8 +43,17 @@ def _html(path: Path) -> str:
 
 
 def _empty_coverage(type_="chest_pain_center", minutes=30.0) -> dict:
-    return {"type": type_, "minutes": minutes, "profile": "drive", "scenario": "free_flow", "method": "test",
-            "overall": {"population_share": None}, "by_unit": [], "gaps": dict(EMPTY_FC), "farthest": []}
+    return {
+        "type": type_,
+        "minutes": minutes,
+        "profile": "drive",
+        "scenario": "free_flow",
+        "method": "test",
+        "overall": {"population_share": None},
+        "by_unit": [],
+        "gaps": dict(EMPTY_FC),
+        "farthest": [],
+    }
 
 
 def test_every_map_with_empty_layers(monaco_engine, tmp_path):
@@ -52,10 +61,22 @@ def test_every_map_with_empty_layers(monaco_engine, tmp_path):
     _html(coverage_map(eng, _empty_coverage(), tmp_path / "coverage.html"))
     _html(coverage_map(eng, _empty_coverage(), tmp_path / "coverage_add.html", add_sites=[]))
     _html(links_map(eng, [], [], tmp_path / "links.html", title="531 grid", note="none"))
-    _html(points_map(eng, EMPTY_FC, tmp_path / "points.html", title="triage", note="none", field="recommendation",
-                     colors=TRIAGE_COLORS))
-    _html(sites_map(eng, {"type": "chest_pain_center", "added": [], "method": "none"}, tmp_path / "sites.html",
-                    title="no sites"))
+    _html(
+        points_map(
+            eng,
+            EMPTY_FC,
+            tmp_path / "points.html",
+            title="triage",
+            note="none",
+            field="recommendation",
+            colors=TRIAGE_COLORS,
+        )
+    )
+    _html(
+        sites_map(
+            eng, {"type": "chest_pain_center", "added": [], "method": "none"}, tmp_path / "sites.html", title="no sites"
+        )
+    )
 
 
 def test_coverage_map_real_reports_without_gaps(andorra_engine, monaco_engine, tmp_path):
@@ -79,15 +100,41 @@ def test_maps_with_real_results(andorra_engine, andorra_reports, tmp_path):
     assert "coverage gaps" in text and "gs-am-added" in text
     text = _html(sites_map(andorra_engine, site, tmp_path / "sites.html", title="MCLP"))
     assert text.count("gs-am gs-am-new") == len(F(site, "added")) + 1  # the markers and the legend swatch
-    _html(links_map(andorra_engine, F(grid, "links"), F(grid, "unlinked"), tmp_path / "links.html", title="531",
-                    note=F(grid, "method")))
+    _html(
+        links_map(
+            andorra_engine,
+            F(grid, "links"),
+            F(grid, "unlinked"),
+            tmp_path / "links.html",
+            title="531",
+            note=F(grid, "method"),
+        )
+    )
     # unlinked units drawn as our own markers (county scope leaves some units without a center)
-    unl = [{"tier": "grassroots->basic", "county": "x", "id": "u1", "name": "unit", "lon": 1.55, "lat": 42.55,
-            "reason": "no basic center in the county"}]
+    unl = [
+        {
+            "tier": "grassroots->basic",
+            "county": "x",
+            "id": "u1",
+            "name": "unit",
+            "lon": 1.55,
+            "lat": 42.55,
+            "reason": "no basic center in the county",
+        }
+    ]
     assert "gs-am-unlinked" in _html(links_map(andorra_engine, [], unl, tmp_path / "unlinked.html", title="531"))
     tri = triage_report(andorra_engine)
-    _html(points_map(andorra_engine, F(tri, "layer"), tmp_path / "triage.html", title="triage", note=F(tri, "method"),
-                     field="recommendation", colors=TRIAGE_COLORS))
+    _html(
+        points_map(
+            andorra_engine,
+            F(tri, "layer"),
+            tmp_path / "triage.html",
+            title="triage",
+            note=F(tri, "method"),
+            field="recommendation",
+            colors=TRIAGE_COLORS,
+        )
+    )
 
 
 def _render(chromium: str, files: list[Path], shots: Path) -> list[dict]:
@@ -95,8 +142,11 @@ def _render(chromium: str, files: list[Path], shots: Path) -> list[dict]:
 
     out = []
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, headless=True,
-                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        b = p.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         for f in files:
             page = b.new_page(viewport={"width": 1280, "height": 900})
             errors, external = [], []
@@ -109,17 +159,23 @@ def _render(chromium: str, files: list[Path], shots: Path) -> list[dict]:
                 else:
                     ext.append(r.request.url)
                     r.abort()
+
             page.route("**/*", route)
             page.goto(f.as_uri())
             page.wait_for_selector(".leaflet-control-layers", timeout=10000)
             page.wait_for_timeout(300)
             page.screenshot(path=str(shots / f"analysis-{f.stem}.png"))
-            out.append(dict(errors=errors, external=external,
-                            new=page.locator(".leaflet-marker-pane .gs-am-new").count(),
-                            added=page.locator(".leaflet-marker-pane .gs-am-added").count(),
-                            unlinked=page.locator(".leaflet-marker-pane .gs-am-unlinked").count(),
-                            layers=page.locator(".leaflet-control-layers-overlays label").all_inner_texts(),
-                            gaps=page.locator(".leaflet-overlay-pane path").count()))
+            out.append(
+                dict(
+                    errors=errors,
+                    external=external,
+                    new=page.locator(".leaflet-marker-pane .gs-am-new").count(),
+                    added=page.locator(".leaflet-marker-pane .gs-am-added").count(),
+                    unlinked=page.locator(".leaflet-marker-pane .gs-am-unlinked").count(),
+                    layers=page.locator(".leaflet-control-layers-overlays label").all_inner_texts(),
+                    gaps=page.locator(".leaflet-overlay-pane path").count(),
+                )
+            )
             page.close()
         b.close()
     return out
@@ -131,12 +187,19 @@ def test_siting_and_coverage_maps_render_offline(andorra_engine, monaco_engine, 
     from concurrent.futures import ThreadPoolExecutor
 
     cov, site, grid = andorra_reports
-    files = [sites_map(andorra_engine, site, tmp_path / "sites.html", title="MCLP: new chest pain centers"),
-             coverage_map(andorra_engine, cov, tmp_path / "coverage.html", add_sites=[(1.70, 42.54)]),
-             coverage_map(monaco_engine, _empty_coverage(), tmp_path / "coverage_empty.html"),
-             links_map(andorra_engine, F(grid, "links"), F(grid, "unlinked") or [
-                 {"name": "unit", "reason": "test", "lon": 1.55, "lat": 42.55}], tmp_path / "links.html",
-                 title="531 grid", note=F(grid, "method"))]
+    files = [
+        sites_map(andorra_engine, site, tmp_path / "sites.html", title="MCLP: new chest pain centers"),
+        coverage_map(andorra_engine, cov, tmp_path / "coverage.html", add_sites=[(1.70, 42.54)]),
+        coverage_map(monaco_engine, _empty_coverage(), tmp_path / "coverage_empty.html"),
+        links_map(
+            andorra_engine,
+            F(grid, "links"),
+            F(grid, "unlinked") or [{"name": "unit", "reason": "test", "lon": 1.55, "lat": 42.55}],
+            tmp_path / "links.html",
+            title="531 grid",
+            note=F(grid, "method"),
+        ),
+    ]
     shots = Path(__file__).resolve().parents[1] / "test-artifacts"
     shots.mkdir(exist_ok=True)
     # own thread: another test module may hold a sync Playwright session on this one

@@ -18,11 +18,28 @@ from geoservice.sources.osm_roads import OSMReadError, read_osm_roads
 from geoservice.sources.speeds import DEFAULT_PROFILES, parse_maxspeed
 
 
-@pytest.mark.parametrize("value, kmh", [
-    ("50", 50), ("50 mph", 80.467), ("70|100", 85), ("60;80", 70), ("CN:urban", 50), ("CN:rural", 70),
-    ("RU:urban", 50), ("walk", 7), (" 40 km/h ", 40), ("none", None), ("signals", None), ("fast", None),
-    ("", None), (None, None), ("0", None), ("999", None), ("50;junk", 50),
-])
+@pytest.mark.parametrize(
+    "value, kmh",
+    [
+        ("50", 50),
+        ("50 mph", 80.467),
+        ("70|100", 85),
+        ("60;80", 70),
+        ("CN:urban", 50),
+        ("CN:rural", 70),
+        ("RU:urban", 50),
+        ("walk", 7),
+        (" 40 km/h ", 40),
+        ("none", None),
+        ("signals", None),
+        ("fast", None),
+        ("", None),
+        (None, None),
+        ("0", None),
+        ("999", None),
+        ("50;junk", 50),
+    ],
+)
 def test_parse_maxspeed(value, kmh):
     got = parse_maxspeed(value)
     assert got == (pytest.approx(kmh, abs=0.01) if kmh is not None else None)
@@ -46,10 +63,11 @@ def test_times_summed_on_raw_segments(demo_data):
     raw = read_osm_roads(demo_data / "andorra" / "andorra.osm.pbf")
     net = build_network(raw, "drive", DEFAULT_PROFILES)
     from geoservice.bundle.network import haversine_m
+
     for e in np.random.default_rng(1).choice(net.n_edges, 50, replace=False):
         g = net.edge_geom[e]
         a, b = net.geom_a[g], net.geom_b[g]
-        seg = haversine_m(net.lon[a:b], net.lat[a:b], net.lon[a + 1:b + 1], net.lat[a + 1:b + 1])
+        seg = haversine_m(net.lon[a:b], net.lat[a:b], net.lon[a + 1 : b + 1], net.lat[a + 1 : b + 1])
         assert net.edge_len[e] == pytest.approx(seg.sum(), rel=1e-9)
 
 
@@ -81,8 +99,7 @@ def test_chinese_extract_keeps_names_and_routes(real_data, tmp_path):
 
 
 def test_clipped_extract_loads_with_warning(real_data, tmp_path, caplog):
-    out = build_region(real_data / "osm" / "campo-grande.osm.gz", tmp_path / "cg", quiet=True,
-                       networks=("drive",))
+    out = build_region(real_data / "osm" / "campo-grande.osm.gz", tmp_path / "cg", quiet=True, networks=("drive",))
     meta = json.loads((out / "meta.json").read_text())
     assert meta["osm_warnings"] and "missing" in meta["osm_warnings"][0]
     assert "missing" in caplog.text
@@ -93,6 +110,7 @@ def test_bundle_metadata_and_scc_report(regions_dir, demo_data):
     meta = json.loads((regions_dir / "andorra" / "meta.json").read_text())
     osm = meta["inputs"][0]
     import hashlib
+
     assert osm["sha256"] == hashlib.sha256((demo_data / "andorra" / "andorra.osm.pbf").read_bytes()).hexdigest()
     assert meta["osm_timestamp"].startswith("2013")
     assert set(meta["networks"]) == {"drive", "walk"}
@@ -105,6 +123,7 @@ def test_bundle_metadata_and_scc_report(regions_dir, demo_data):
 def test_bundle_is_strongly_connected(andorra):
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components
+
     net = andorra.networks["drive"]
     m = csr_matrix((np.ones(net.n_edges), (net.edge_u, net.edge_v)), shape=(net.n_nodes,) * 2)
     assert connected_components(m, directed=True, connection="strong")[0] == 1
@@ -118,12 +137,15 @@ def test_demo_facilities_are_labelled(andorra, monaco):
     assert (monaco.facilities["type"] == "aed").sum() == 5
 
 
-@pytest.mark.parametrize("name, content, match", [
-    ("missing.osm.pbf", None, "not found"),
-    ("roads.txt", b"hello", "unsupported OSM file type"),
-    ("broken.osm", b"<osm><way id='1'><nd ref=", "cannot read OSM file"),
-    ("empty.osm", b"<?xml version='1.0'?><osm version='0.6'></osm>", "no usable highway ways"),
-])
+@pytest.mark.parametrize(
+    "name, content, match",
+    [
+        ("missing.osm.pbf", None, "not found"),
+        ("roads.txt", b"hello", "unsupported OSM file type"),
+        ("broken.osm", b"<osm><way id='1'><nd ref=", "cannot read OSM file"),
+        ("empty.osm", b"<?xml version='1.0'?><osm version='0.6'></osm>", "no usable highway ways"),
+    ],
+)
 def test_bad_osm_files(tmp_path, name, content, match):
     path = tmp_path / name
     if content is not None:

@@ -9,8 +9,8 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra as sp_dijkstra
 
-from geoservice.engine import kernels
 from geoservice.bundle.contraction import CH, build_ch
+from geoservice.engine import kernels
 from geoservice.engine.ch import ch_many_to_many, ch_matrix
 from geoservice.engine.router import Router
 
@@ -35,8 +35,9 @@ def two_way(edges: list[tuple[int, int, float, float]]) -> tuple[np.ndarray, ...
 def node_matrix(ch: CH, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     one = np.arange(len(src) + 1)
     two = np.arange(len(dst) + 1)
-    return ch_many_to_many(ch, src, np.zeros(len(src)), np.zeros(len(src)), one,
-                           dst, np.zeros(len(dst)), np.zeros(len(dst)), two)
+    return ch_many_to_many(
+        ch, src, np.zeros(len(src)), np.zeros(len(src)), one, dst, np.zeros(len(dst)), np.zeros(len(dst)), two
+    )
 
 
 def hubs(first_leaf: int, hub: int, n: int = 5) -> list[tuple[int, int, float, float]]:
@@ -58,8 +59,7 @@ def test_shortcut_needed_carries_time_and_length():
 
 def test_witness_makes_shortcut_unnecessary():
     # 0 - 1 - 2 costs 2 s, the detour 0 - 3 - 2 only 1 s: no arc may stand for the path via 1
-    edges = [(0, 1, 1.0, 10.0), (1, 2, 1.0, 10.0), (0, 3, 0.5, 40.0), (3, 2, 0.5, 40.0)] \
-        + hubs(10, 0) + hubs(20, 2)
+    edges = [(0, 1, 1.0, 10.0), (1, 2, 1.0, 10.0), (0, 3, 0.5, 40.0), (3, 2, 0.5, 40.0)] + hubs(10, 0) + hubs(20, 2)
     ch = build_ch(*two_way(edges), 25)
     assert max(ch.rank[1], ch.rank[3]) < min(ch.rank[0], ch.rank[2])
     between = {(w, l) for u, v, w, l in arcs(ch) if {u, v} == {0, 2}}
@@ -76,7 +76,7 @@ def test_random_graphs_equal_all_pairs_dijkstra():
         v = rng.integers(0, n, m)
         keep = u != v
         u, v = u[keep], v[keep]
-        u = np.concatenate([u, u[:20]])          # parallel edges with other weights
+        u = np.concatenate([u, u[:20]])  # parallel edges with other weights
         v = np.concatenate([v, v[:20]])
         w = rng.integers(0, 50, len(u)).astype(float)  # zero weights and ties included
         w[:10] = 0.0
@@ -143,9 +143,18 @@ def dijkstra_matrix(router: Router, osnaps, dsnaps, profile: str) -> tuple[np.nd
     order = np.argsort(tn, kind="stable")
     seeds = [router.seeds(o, profile, "from") for o in osnaps]
     ptr = np.concatenate([[0], np.cumsum([len(s.node) for s in seeds])]).astype(np.int64)
-    return kernels.many_to_many(*router.adjacency("from", w), ptr, np.concatenate([s.node for s in seeds]),
-                                np.concatenate([s.cost for s in seeds]), np.concatenate([s.length for s in seeds]),
-                                tn[order], ti[order], tc[order], tl[order], nt)
+    return kernels.many_to_many(
+        *router.adjacency("from", w),
+        ptr,
+        np.concatenate([s.node for s in seeds]),
+        np.concatenate([s.cost for s in seeds]),
+        np.concatenate([s.length for s in seeds]),
+        tn[order],
+        ti[order],
+        tc[order],
+        tl[order],
+        nt,
+    )
 
 
 def check_network(net, profile: str, n: int = 60, seed: int = 0) -> None:
@@ -174,9 +183,18 @@ def check_network(net, profile: str, n: int = 60, seed: int = 0) -> None:
     t, m = ch_many_to_many(ch, sn, sc, sl, sp, dn, dc, dl, dp)
     ti = np.repeat(np.arange(k), np.diff(dp))
     order = np.argsort(dn, kind="stable")
-    t_ref, m_ref = kernels.many_to_many(*router.adjacency("from", net.times(profile)), sp.astype(np.int64),
-                                        sn.astype(np.int64), sc, sl, dn[order].astype(np.int64),
-                                        ti[order].astype(np.int64), dc[order], dl[order], k)
+    t_ref, m_ref = kernels.many_to_many(
+        *router.adjacency("from", net.times(profile)),
+        sp.astype(np.int64),
+        sn.astype(np.int64),
+        sc,
+        sl,
+        dn[order].astype(np.int64),
+        ti[order].astype(np.int64),
+        dc[order],
+        dl[order],
+        k,
+    )
     assert np.array_equal(np.isinf(t), np.isinf(t_ref))
     fin = np.isfinite(t_ref)
     np.testing.assert_allclose(t[fin], t_ref[fin], rtol=0, atol=1e-6)

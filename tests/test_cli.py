@@ -20,8 +20,20 @@ def run(capsys, *args):
 
 
 def test_nearest_json_keys(capsys, regions_dir):
-    code, out, err = run(capsys, "nearest", "--region", regions_dir / "andorra", "--lon", 1.58, "--lat", 42.54,
-                         "--type", "chest_pain_center", "--k", 2)
+    code, out, err = run(
+        capsys,
+        "nearest",
+        "--region",
+        regions_dir / "andorra",
+        "--lon",
+        1.58,
+        "--lat",
+        42.54,
+        "--type",
+        "chest_pain_center",
+        "--k",
+        2,
+    )
     assert code == 0, err
     res = json.loads(out)
     assert len(res["results"]) == 2
@@ -31,8 +43,20 @@ def test_nearest_json_keys(capsys, regions_dir):
 
 
 def test_nearest_aed_walks_and_filters_by_hours(capsys, regions_dir):
-    code, out, err = run(capsys, "nearest", "--region", regions_dir / "monaco", "--lon", 7.4200, "--lat", 43.7370,
-                         "--type", "aed", "--at", "2026-11-22T03:00")
+    code, out, err = run(
+        capsys,
+        "nearest",
+        "--region",
+        regions_dir / "monaco",
+        "--lon",
+        7.4200,
+        "--lat",
+        43.7370,
+        "--type",
+        "aed",
+        "--at",
+        "2026-11-22T03:00",
+    )
     assert code == 0, err
     res = json.loads(out)
     assert res["profile"] == "walk" and res["results"]
@@ -40,8 +64,20 @@ def test_nearest_aed_walks_and_filters_by_hours(capsys, regions_dir):
 
 def test_isochrone_geojson(capsys, regions_dir, tmp_path):
     out = tmp_path / "iso.geojson"
-    code, _, err = run(capsys, "isochrone", "--region", regions_dir / "andorra", "--lon", 1.5212, "--lat", 42.5069,
-                       "--minutes", "10,30", "-o", out)
+    code, _, err = run(
+        capsys,
+        "isochrone",
+        "--region",
+        regions_dir / "andorra",
+        "--lon",
+        1.5212,
+        "--lat",
+        42.5069,
+        "--minutes",
+        "10,30",
+        "-o",
+        out,
+    )
     assert code == 0, err
     fc = json.loads(out.read_text())
     assert [f["properties"]["minutes"] for f in fc["features"]] == [10, 30]
@@ -52,8 +88,9 @@ def test_matrix_csv(capsys, regions_dir, tmp_path):
     pts = tmp_path / "pts.csv"
     pts.write_text("id,lon,lat\nvella,1.5212,42.5069\nencamp,1.5836,42.5359\nsantjulia,1.4920,42.4666\n")
     out = tmp_path / "m.csv"
-    code, _, err = run(capsys, "matrix", "--region", regions_dir / "andorra", "--origins", pts,
-                       "--destinations", pts, "-o", out)
+    code, _, err = run(
+        capsys, "matrix", "--region", regions_dir / "andorra", "--origins", pts, "--destinations", pts, "-o", out
+    )
     assert code == 0, err
     rows = list(csv.DictReader(out.open()))
     assert list(rows[0]) == ["origin_id", "destination_id", "time_s", "distance_m"]
@@ -68,6 +105,7 @@ def test_export_graph_is_the_engine_graph(capsys, regions_dir, tmp_path, andorra
     code, _, err = run(capsys, "export-graph", "--region", regions_dir / "andorra", "-o", out)
     assert code == 0, err
     import osmnx as ox
+
     G = ox.io.load_graphml(out, edge_dtypes={"travel_time_drive": float, "travel_time_ambulance": float})
     net = andorra_engine.router_for("drive").net
     assert G.number_of_nodes() == net.n_nodes and G.number_of_edges() == net.n_edges
@@ -78,6 +116,7 @@ def test_export_graph_is_the_engine_graph(capsys, regions_dir, tmp_path, andorra
     gpkg = tmp_path / "g.gpkg"
     assert main(["export-graph", "--region", str(regions_dir / "andorra"), "-o", str(gpkg)]) == 0
     import pyogrio
+
     assert {"nodes", "edges"} <= {n for n, _ in pyogrio.list_layers(gpkg)}
 
 
@@ -95,29 +134,48 @@ def test_import_layer_reports_rows(capsys, tmp_path):
 
 def test_import_layer_converts_bd09(capsys, real_data, tmp_path):
     out = tmp_path / "w.geojson"
-    code, _, err = run(capsys, "import-layer", real_data / "facilities" / "wuhan_hospitals_2020_bd09.csv",
-                       "--type", "hospital", "--crs", "bd09", "--lon-col", "lng", "-o", out)
+    code, _, err = run(
+        capsys,
+        "import-layer",
+        real_data / "facilities" / "wuhan_hospitals_2020_bd09.csv",
+        "--type",
+        "hospital",
+        "--crs",
+        "bd09",
+        "--lon-col",
+        "lng",
+        "-o",
+        out,
+    )
     assert code == 0, err
     first = json.loads(out.read_text())["features"][0]["geometry"]["coordinates"]
     # BD-09 (114.304382, 30.594185) lies ~1 km east-north-east of its WGS-84 position
     assert first[0] < 114.304382 - 0.008 and first[1] < 30.594185 - 0.002
 
 
-@pytest.mark.parametrize("args, message", [
-    (["isochrone", "--lon", "1.52", "--lat", "42.5", "--minutes", "ten"], "--minutes"),
-    (["isochrone", "--lon", "200", "--lat", "42.5", "--minutes", "10"], "--lon"),
-    (["isochrone", "--lon", "1.0", "--lat", "42.5", "--minutes", "10"], "m from the nearest drive road"),
-    (["isochrone", "--lon", "1.52", "--lat", "42.5", "--minutes", "0"], "minutes"),
-    (["isochrone", "--lon", "1.52", "--lat", "42.5", "--minutes", "10", "--profile", "bike"], "profile"),
-    (["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "aed", "--at", "noon"], "--at"),
-    (["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "chest_pain_center", "--k", "0"], "--k: must be 1 to 100"),
-    (["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "chest_pain_center", "--level", "gold"],
-     "--level: unknown level of chest_pain_center 'gold'; valid: standard, basic"),
-    (["matrix", "--origins", "nope.csv", "--destinations", "nope.csv", "-o", "x.csv"], "--origins"),
-    (["export-graph", "-o", "graph.shp"], ".graphml or .gpkg"),
-    (["build", "--osm", "nothing.osm.pbf", "--out", "x"], "OSM file not found"),
-    (["import-layer", "nothing.csv", "--type", "aed"], "nothing.csv"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["isochrone", "--lon", "1.52", "--lat", "42.5", "--minutes", "ten"], "--minutes"),
+        (["isochrone", "--lon", "200", "--lat", "42.5", "--minutes", "10"], "--lon"),
+        (["isochrone", "--lon", "1.0", "--lat", "42.5", "--minutes", "10"], "m from the nearest drive road"),
+        (["isochrone", "--lon", "1.52", "--lat", "42.5", "--minutes", "0"], "minutes"),
+        (["isochrone", "--lon", "1.52", "--lat", "42.5", "--minutes", "10", "--profile", "bike"], "profile"),
+        (["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "aed", "--at", "noon"], "--at"),
+        (
+            ["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "chest_pain_center", "--k", "0"],
+            "--k: must be 1 to 100",
+        ),
+        (
+            ["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "chest_pain_center", "--level", "gold"],
+            "--level: unknown level of chest_pain_center 'gold'; valid: standard, basic",
+        ),
+        (["matrix", "--origins", "nope.csv", "--destinations", "nope.csv", "-o", "x.csv"], "--origins"),
+        (["export-graph", "-o", "graph.shp"], ".graphml or .gpkg"),
+        (["build", "--osm", "nothing.osm.pbf", "--out", "x"], "OSM file not found"),
+        (["import-layer", "nothing.csv", "--type", "aed"], "nothing.csv"),
+    ],
+)
 def test_bad_input_one_line_error(capsys, regions_dir, args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     if args[0] in ("isochrone", "nearest", "matrix", "export-graph"):
@@ -133,21 +191,24 @@ def test_matrix_bad_rows_leave_no_output(capsys, regions_dir, tmp_path):
     pts = tmp_path / "pts.csv"
     pts.write_text("id,lon,lat\na,1.52,42.50\nb,1.0,42.5\n")  # b is 35 km from any road
     out = tmp_path / "m.csv"
-    code, _, err = run(capsys, "matrix", "--region", regions_dir / "andorra", "--origins", pts,
-                       "--destinations", pts, "-o", out)
+    code, _, err = run(
+        capsys, "matrix", "--region", regions_dir / "andorra", "--origins", pts, "--destinations", pts, "-o", out
+    )
     assert code == 2 and "--origins: row 2: point (1.000000, 42.500000) is" in err and "m from the nearest" in err
     assert not out.exists() and not list(tmp_path.glob(".m.csv*"))
     cols = tmp_path / "cols.csv"
     cols.write_text("name,x,y\na,1,2\n")
-    code, _, err = run(capsys, "matrix", "--region", regions_dir / "andorra", "--origins", cols,
-                       "--destinations", pts, "-o", out)
+    code, _, err = run(
+        capsys, "matrix", "--region", regions_dir / "andorra", "--origins", cols, "--destinations", pts, "-o", out
+    )
     assert code == 2 and "lacks column(s) id, lat, lon" in err
 
 
 def test_console_script_exit_status(tmp_path):
     exe = [sys.executable, "-m", "geoservice"]
-    p = subprocess.run(exe + ["build", "--osm", str(tmp_path / "x.osm"), "--out", str(tmp_path / "o")],
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        exe + ["build", "--osm", str(tmp_path / "x.osm"), "--out", str(tmp_path / "o")], capture_output=True, text=True
+    )
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "not found" in p.stderr
 
 
@@ -156,8 +217,7 @@ def test_point_picks_its_region(capsys, regions_dir, tmp_path):
     code, out, err = run(capsys, "nearest", *regions, "--lon", 7.4200, "--lat", 43.7370, "--type", "aed")
     assert code == 0, err
     assert json.loads(out)["results"][0]["facility"]["type"] == "aed"  # Monaco's AEDs
-    code, out, err = run(capsys, "nearest", *regions, "--lon", 1.5836, "--lat", 42.5359,
-                         "--type", "chest_pain_center")
+    code, out, err = run(capsys, "nearest", *regions, "--lon", 1.5836, "--lat", 42.5359, "--type", "chest_pain_center")
     assert code == 0, err
     assert "DEMO" in json.loads(out)["results"][0]["facility"]["name"]
     code, _, err = run(capsys, "nearest", *regions, "--lon", 2.35, "--lat", 48.85, "--type", "aed")

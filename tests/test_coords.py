@@ -8,10 +8,9 @@ import math
 import geopandas as gpd
 import numpy as np
 import pytest
-
-from geoservice.errors import GeoserviceError
 import shapely
 
+from geoservice.errors import GeoserviceError
 from geoservice.sources.coords import (
     CRS_CHOICES,
     bd09_to_gcj02,
@@ -45,8 +44,7 @@ def test_gcj02_hubei_cities_match_tianditu_after_conversion(real_data):
     gcj = gcj.set_crs("EPSG:4326", allow_override=True)  # degrees; the datum is GCJ-02
     gcj["code"] = gcj["adcode"].astype(int)
     wgs["code"] = wgs["city_adcode"].astype(int)
-    pair = gcj[["code", "geometry"]].merge(wgs[["code", "geometry"]], on="code",
-                                           suffixes=("_gcj", "_wgs"))
+    pair = gcj[["code", "geometry"]].merge(wgs[["code", "geometry"]], on="code", suffixes=("_gcj", "_wgs"))
     assert len(pair) == 17
 
     def median_centroid_gap(gcj_geoms) -> float:
@@ -66,10 +64,13 @@ def _rows(path):
         return list(csv.DictReader(f))
 
 
-@pytest.mark.parametrize("bd_name, wgs_name", [
-    ("武昌洪山体育馆方舱医院", "洪山体育馆"),
-    ("东西湖武汉客厅方舱医院", "武汉客厅"),
-])
+@pytest.mark.parametrize(
+    "bd_name, wgs_name",
+    [
+        ("武昌洪山体育馆方舱医院", "洪山体育馆"),
+        ("东西湖武汉客厅方舱医院", "武汉客厅"),
+    ],
+)
 def test_bd09_wuhan_venues_match_wgs84_pins(real_data, bd_name, wgs_name):
     fac = real_data / "facilities"
     bd = {r["name"]: r for r in _rows(fac / "wuhan_hospitals_2020_bd09.csv")}[bd_name]
@@ -87,8 +88,7 @@ def test_round_trips_are_tight():
     rng = np.random.default_rng(7)
     lon = rng.uniform(74, 134, 5000)
     lat = rng.uniform(19, 53, 5000)
-    for fwd, back in [(wgs84_to_gcj02, gcj02_to_wgs84), (wgs84_to_bd09, bd09_to_wgs84),
-                      (gcj02_to_bd09, bd09_to_gcj02)]:
+    for fwd, back in [(wgs84_to_gcj02, gcj02_to_wgs84), (wgs84_to_bd09, bd09_to_wgs84), (gcj02_to_bd09, bd09_to_gcj02)]:
         x, y = back(*fwd(lon, lat))
         assert np.abs(x - lon).max() < 1e-6 and np.abs(y - lat).max() < 1e-6, fwd.__name__
     # the exact inverse is much better than the one-step approximation (metres off)

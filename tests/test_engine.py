@@ -13,7 +13,6 @@ from geoservice.engine.router import SnapError
 from geoservice.errors import GeoserviceError
 
 
-
 def rng_for(name: str) -> np.random.Generator:
     """A generator seeded by the test's own name: the sample does not depend on test order."""
     return np.random.default_rng(sum(map(ord, name)))
@@ -55,8 +54,9 @@ def test_node_times_equal_networkx(andorra_engine, drive_graph, profile):
         assert max(abs(got[k] - ref[k]) for k in ref) < 1e-6
         # reverse search = times *to* src
         rdist, *_ = router.search([src], [0.0], profile=profile, direction="to")
-        back = nx.single_source_dijkstra_path_length(drive_graph.reverse(copy=False), int(src),
-                                                     weight=f"travel_time_{profile}")
+        back = nx.single_source_dijkstra_path_length(
+            drive_graph.reverse(copy=False), int(src), weight=f"travel_time_{profile}"
+        )
         assert max(abs(rdist[k] - back[k]) for k in back) < 1e-6
 
 
@@ -141,8 +141,9 @@ def test_all_nearest_matches_single_searches(andorra_engine):
         per.append(d)
     per = np.vstack(per)
     assert np.allclose(dist, per.min(axis=0))
-    assert np.array_equal(fac.rows[per.argmin(axis=0)], label) or \
-        np.allclose(per[np.searchsorted(fac.rows, label), np.arange(len(label))], dist)
+    assert np.array_equal(fac.rows[per.argmin(axis=0)], label) or np.allclose(
+        per[np.searchsorted(fac.rows, label), np.arange(len(label))], dist
+    )
 
 
 def test_peak_scenario_is_slower(andorra_engine):
@@ -197,8 +198,10 @@ def test_walk_isochrone_for_aed(monaco_engine):
     assert big.buffer(1e-9).contains(small)
     # 4 minutes at 5 km/h is 333 m: the polygon stays within ~350 m + margin of the point
     from geoservice.bundle.network import haversine_m
-    xy = np.asarray(big.exterior.coords if big.geom_type == "Polygon" else
-                    np.vstack([g.exterior.coords for g in big.geoms]))
+
+    xy = np.asarray(
+        big.exterior.coords if big.geom_type == "Polygon" else np.vstack([g.exterior.coords for g in big.geoms])
+    )
     far = haversine_m(7.4200, 43.7370, xy[:, 0], xy[:, 1]).max()
     assert 150 < far < 400
 
@@ -211,11 +214,17 @@ def test_point_off_network_names_distance(andorra_engine):
     assert "m from the nearest drive road" in str(err.value)
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"minutes": [0]}, "minutes"), ({"minutes": [-5]}, "minutes"), ({"minutes": []}, "minutes"),
-    ({"minutes": [float("nan")]}, "minutes"), ({"minutes": [10], "direction": "up"}, "direction"),
-    ({"minutes": [10], "profile": "bike"}, "profile"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"minutes": [0]}, "minutes"),
+        ({"minutes": [-5]}, "minutes"),
+        ({"minutes": []}, "minutes"),
+        ({"minutes": [float("nan")]}, "minutes"),
+        ({"minutes": [10], "direction": "up"}, "direction"),
+        ({"minutes": [10], "profile": "bike"}, "profile"),
+    ],
+)
 def test_isochrone_bad_parameters(andorra_engine, kwargs, field):
     with pytest.raises(QueryError) as err:
         andorra_engine.isochrones(1.5212, 42.5069, **kwargs)
@@ -233,8 +242,11 @@ def test_engine_reflects_facility_edits(andorra):
     before = eng.nearest(1.6671, 42.5769, type="chest_pain_center").hits[0].time_s
     fac = eng.facilities.copy()
     soldeu = fac[fac["name"].str.startswith("Soldeu")].iloc[[0]].copy()
-    soldeu["id"] = "new-cpc"; soldeu["type"] = "chest_pain_center"; soldeu["level"] = "basic"
+    soldeu["id"] = "new-cpc"
+    soldeu["type"] = "chest_pain_center"
+    soldeu["level"] = "basic"
     import pandas as pd
+
     eng.set_facilities(pd.concat([fac, soldeu], ignore_index=True))
     after = eng.nearest(1.6671, 42.5769, type="chest_pain_center").hits[0]
     assert after.facility["id"] == "new-cpc" and after.time_s < before
@@ -246,8 +258,12 @@ def test_snap_is_the_nearest_segment(andorra_engine):
     net = router.net
     a, b = net.geom_a, net.geom_b
     starts = np.concatenate([np.arange(s, e) for s, e in zip(a, b)])
-    segs = shapely.linestrings(np.stack([np.column_stack([net.x[starts], net.y[starts]]),
-                                         np.column_stack([net.x[starts + 1], net.y[starts + 1]])], axis=1))
+    segs = shapely.linestrings(
+        np.stack(
+            [np.column_stack([net.x[starts], net.y[starts]]), np.column_stack([net.x[starts + 1], net.y[starts + 1]])],
+            axis=1,
+        )
+    )
     rng = np.random.default_rng(3)
     lon = rng.uniform(net.node_lon.min(), net.node_lon.max(), 200)
     lat = rng.uniform(net.node_lat.min(), net.node_lat.max(), 200)

@@ -12,10 +12,26 @@ from geoservice.faces.api.app import create_app
 from geoservice.faces.cli import main
 from geoservice.service.core import GeoService
 
-NEW_AED = {"id": "e2e-aed", "type": "aed", "name": "Casino lobby AED (test)", "lon": 7.4236, "lat": 43.7386,
-           "opening_hours": "Mo-Fr 08:00-18:00", "access": "yes", "source": "test"}
-NEW_CPC = {"id": "e2e-cpc", "type": "chest_pain_center", "level": "basic", "name": "Soldeu CPC [DEMO designation]",
-           "lon": 1.6671, "lat": 42.5769, "demo": True, "source": "test"}
+NEW_AED = {
+    "id": "e2e-aed",
+    "type": "aed",
+    "name": "Casino lobby AED (test)",
+    "lon": 7.4236,
+    "lat": 43.7386,
+    "opening_hours": "Mo-Fr 08:00-18:00",
+    "access": "yes",
+    "source": "test",
+}
+NEW_CPC = {
+    "id": "e2e-cpc",
+    "type": "chest_pain_center",
+    "level": "basic",
+    "name": "Soldeu CPC [DEMO designation]",
+    "lon": 1.6671,
+    "lat": 42.5769,
+    "demo": True,
+    "source": "test",
+}
 
 
 def cli(capsys, *args):
@@ -49,26 +65,47 @@ def test_api_edit_is_seen_by_cli_nearest_coverage_and_publish(shared, capsys, tm
     assert code == 0, err
     assert json.loads(out) == api
     assert api["profile"] == "walk" and api["results"][0]["facility"]["id"] == "e2e-aed"
-    code, out, err = cli(capsys, "nearest", *regions, "--db", db, "--lon", 1.6675, "--lat", 42.5772,
-                         "--type", "chest_pain_center")
+    code, out, err = cli(
+        capsys, "nearest", *regions, "--db", db, "--lon", 1.6675, "--lat", 42.5772, "--type", "chest_pain_center"
+    )
     assert code == 0, err
     assert json.loads(out)["results"][0]["facility"]["id"] == "e2e-cpc"
     # without the registry the CLI answers from the bundle, which does not have them
-    code, out, _ = cli(capsys, "nearest", *regions, "--db", tmp_path / "none.sqlite", "--lon", 7.4236,
-                       "--lat", 43.7384, "--type", "aed")
+    code, out, _ = cli(
+        capsys,
+        "nearest",
+        *regions,
+        "--db",
+        tmp_path / "none.sqlite",
+        "--lon",
+        7.4236,
+        "--lat",
+        43.7384,
+        "--type",
+        "aed",
+    )
     assert code == 0 and json.loads(out)["results"][0]["facility"]["id"] != "e2e-aed"
 
     # coverage of AEDs in Monaco: on foot in both faces, equal figures, and the new AED counts
     api_cov = client.get("/coverage", params={"type": "aed", "region": "monaco", "gaps": False}).json()
-    code, _, err = cli(capsys, "coverage", "--region", regions[3], "--db", db,
-                       "--type", "aed", "-o", tmp_path / "cov")
+    code, _, err = cli(capsys, "coverage", "--region", regions[3], "--db", db, "--type", "aed", "-o", tmp_path / "cov")
     assert code == 0, err
     rep = json.loads((tmp_path / "cov" / "report.json").read_text())
     assert rep["profile"] == api_cov["profile"] == "walk" and rep["minutes"] == api_cov["minutes"] == 4
     assert rep["overall"]["population_share"] == api_cov["overall"]["population_share"]
     assert rep["overall"]["road_share"] == api_cov["overall"]["road_share"]
-    code, _, err = cli(capsys, "coverage", "--region", regions[3], "--db", tmp_path / "none.sqlite",
-                       "--type", "aed", "-o", tmp_path / "cov-bundle")
+    code, _, err = cli(
+        capsys,
+        "coverage",
+        "--region",
+        regions[3],
+        "--db",
+        tmp_path / "none.sqlite",
+        "--type",
+        "aed",
+        "-o",
+        tmp_path / "cov-bundle",
+    )
     assert code == 0, err
     bundle_rep = json.loads((tmp_path / "cov-bundle" / "report.json").read_text())
     assert bundle_rep["overall"]["road_share"] < rep["overall"]["road_share"]
@@ -95,15 +132,17 @@ def test_opening_hours_filter_on_aeds_with_hours(shared, capsys):
     assert code == 0, err
     sunday = json.loads(out)["results"]
     assert "e2e-aed" not in {r["facility"]["id"] for r in sunday} and sunday
-    api = client.get("/nearest", params={"lon": 7.4236, "lat": 43.7384, "type": "aed", "k": 3,
-                                         "at": "2026-11-22T03:00"}).json()["results"]
+    api = client.get(
+        "/nearest", params={"lon": 7.4236, "lat": 43.7384, "type": "aed", "k": 3, "at": "2026-11-22T03:00"}
+    ).json()["results"]
     assert [r["facility"]["id"] for r in api] == [r["facility"]["id"] for r in sunday]
 
 
 def test_bad_opening_hours_rejected_by_api(shared):
     client, key, _, _ = shared
-    r = client.post("/facilities", json={**NEW_AED, "id": "bad-hours", "opening_hours": "when the janitor is in"},
-                    headers=key)
+    r = client.post(
+        "/facilities", json={**NEW_AED, "id": "bad-hours", "opening_hours": "when the janitor is in"}, headers=key
+    )
     assert r.status_code == 422 and r.json()["field"] == "opening_hours"
 
 
@@ -115,8 +154,20 @@ def test_settings_act_on_cli_and_api(regions_dir, monkeypatch, capsys, tmp_path)
     settings_mod.get_settings.cache_clear()
     try:
         far = {"lon": 1.5226, "lat": 42.5069}  # tens of metres off a road in Andorra la Vella
-        code, _, err = cli(capsys, "nearest", "--region", regions_dir / "andorra", "--db", tmp_path / "r.sqlite",
-                           "--lon", far["lon"], "--lat", far["lat"], "--type", "chest_pain_center")
+        code, _, err = cli(
+            capsys,
+            "nearest",
+            "--region",
+            regions_dir / "andorra",
+            "--db",
+            tmp_path / "r.sqlite",
+            "--lon",
+            far["lon"],
+            "--lat",
+            far["lat"],
+            "--type",
+            "chest_pain_center",
+        )
         assert code == 2 and "the limit is 5 m" in err
         svc = GeoService.open(regions=[regions_dir / "andorra"], db=tmp_path / "r.sqlite")
         with TestClient(create_app(svc)) as client:

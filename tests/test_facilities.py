@@ -25,8 +25,7 @@ from geoservice.sources.schema import COLUMNS, FACILITY_TYPES, LEVELS
 def _metres(lon1, lat1, lon2, lat2) -> float:
     r = 6371008.8
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     return 2 * r * math.asin(math.sqrt(h))
 
 
@@ -84,9 +83,22 @@ s3,stroke_center,同济医院,advanced,"evt; IVT",in-construction,45,true,420102
 """
 
 EXPECTED_ERRORS = [
-    (2, "lon"), (3, "lat"), (4, "lon"), (5, "lat"), (6, "lon"), (7, "type"), (8, "level"),
-    (9, "capabilities"), (10, "capabilities"), (11, "id"), (12, "status"),
-    (13, "door_to_needle_min"), (14, "name"), (15, "level"), (16, "type"), (17, "demo"),
+    (2, "lon"),
+    (3, "lat"),
+    (4, "lon"),
+    (5, "lat"),
+    (6, "lon"),
+    (7, "type"),
+    (8, "level"),
+    (9, "capabilities"),
+    (10, "capabilities"),
+    (11, "id"),
+    (12, "status"),
+    (13, "door_to_needle_min"),
+    (14, "name"),
+    (15, "level"),
+    (16, "type"),
+    (17, "demo"),
     (18, "row"),
 ]
 
@@ -118,10 +130,13 @@ def test_bad_rows_are_reported_and_good_rows_load(tmp_path):
 
 def test_type_argument_conflict_and_crs_conversion(tmp_path):
     path = tmp_path / "aeds.csv"
-    path.write_text("name,type,lng,latitude,source\n"
-                    "A,aed,114.30,30.60,survey\n"
-                    "B,,114.31,30.61,survey\n"
-                    "C,hospital,114.32,30.62,survey\n", encoding="utf-8")
+    path.write_text(
+        "name,type,lng,latitude,source\n"
+        "A,aed,114.30,30.60,survey\n"
+        "B,,114.31,30.61,survey\n"
+        "C,hospital,114.32,30.62,survey\n",
+        encoding="utf-8",
+    )
     res = read_facilities(path, type="aed", crs="gcj02")
     assert [(e.row, e.field) for e in res.errors] == [(3, "type")]
     assert "'hospital'" in res.errors[0].reason and "type=" not in res.errors[0].reason
@@ -139,9 +154,21 @@ def test_file_without_type_column_needs_a_type(tmp_path, suffix):
     if suffix == ".csv":
         path.write_text("name,lon,lat,source\nGare,7.42,43.73,survey\n", encoding="utf-8")
     else:
-        path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {"name": "Gare", "source": "survey"},
-             "geometry": {"type": "Point", "coordinates": [7.42, 43.73]}}]}), encoding="utf-8")
+        path.write_text(
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {"name": "Gare", "source": "survey"},
+                            "geometry": {"type": "Point", "coordinates": [7.42, 43.73]},
+                        }
+                    ],
+                }
+            ),
+            encoding="utf-8",
+        )
     with pytest.raises(FacilityFileError) as info:
         read_facilities(path)  # before: every row rejected, an empty layer returned
     assert info.value.field == "type" and path.name in str(info.value)
@@ -169,9 +196,16 @@ def test_schema_constants():
 
 
 def test_validate_records_shares_the_file_rules():
-    good = {"type": "stroke_center", "name": "湖北省人民医院", "level": "advanced",
-            "capabilities": ["ivt", "evt"], "lng": 114.30, "lat": 30.55,
-            "source": "api:user-7", "demo": True}
+    good = {
+        "type": "stroke_center",
+        "name": "湖北省人民医院",
+        "level": "advanced",
+        "capabilities": ["ivt", "evt"],
+        "lng": 114.30,
+        "lat": 30.55,
+        "source": "api:user-7",
+        "demo": True,
+    }
     res = validate_records([good], crs="bd09")
     assert res.ok and len(res.layer) == 1
     row = res.layer.iloc[0]
@@ -184,8 +218,15 @@ def test_validate_records_shares_the_file_rules():
 
 
 def test_validate_records_gives_exactly_the_schema_columns():
-    rec = {"type": "aed", "name": "Gare", "lon": 7.42, "lat": 43.73, "source": "api:user-7",
-           "phone": "+377 1", "note": "lobby"}
+    rec = {
+        "type": "aed",
+        "name": "Gare",
+        "lon": 7.42,
+        "lat": 43.73,
+        "source": "api:user-7",
+        "phone": "+377 1",
+        "note": "lobby",
+    }
     res = validate_records([rec])
     assert res.ok and list(res.layer.columns) == [*COLUMNS, "geometry"]
     assert res.with_extras() is res.layer  # the registry and the API never see extra keys
@@ -196,10 +237,13 @@ def test_validate_records_gives_exactly_the_schema_columns():
 
 def test_extra_columns_are_kept_after_the_schema_columns(tmp_path):
     path = tmp_path / "aeds.csv"
-    path.write_text("电话,name,lng,lat,备注,type,floor\n"
-                    "027-1,Gare,114.30,30.60,lobby,aed,1\n"
-                    "027-2,Bad,abc,30.60,x,aed,2\n"
-                    "027-3,Mall,114.31,30.61,,aed,B1\n", encoding="utf-8")
+    path.write_text(
+        "电话,name,lng,lat,备注,type,floor\n"
+        "027-1,Gare,114.30,30.60,lobby,aed,1\n"
+        "027-2,Bad,abc,30.60,x,aed,2\n"
+        "027-3,Mall,114.31,30.61,,aed,B1\n",
+        encoding="utf-8",
+    )
     res = read_facilities(path, source="survey")
     assert [(e.row, e.field) for e in res.errors] == [(2, "lng")]
     assert list(res.layer.columns) == [*COLUMNS, "geometry"]  # what validate_records users expect
@@ -226,7 +270,8 @@ def test_osm_attribution_goes_into_geojson_and_geopackage(tmp_path):
     gpkg = write_layer(layer, tmp_path / "l.gpkg", attribution=attribution)
     with sqlite3.connect(gpkg) as db:
         assert db.execute("SELECT description FROM gpkg_contents WHERE table_name = 'l'").fetchone() == (
-            OSM_ATTRIBUTION,)
+            OSM_ATTRIBUTION,
+        )
 
 
 # --------------------------------------------------------------------------- round trips
@@ -234,15 +279,40 @@ def test_osm_attribution_goes_into_geojson_and_geopackage(tmp_path):
 
 def _sample_layer():
     recs = [
-        {"id": "cpc-1", "type": "chest_pain_center", "name": "武汉亚洲心脏病医院",
-         "level": "standard", "status": "certified", "admin_code": "420103",
-         "address": "武汉市江汉区京汉大道753号", "lon": 114.27, "lat": 30.58, "demo": True,
-         "source": "demo designation"},
-        {"id": "sc-1", "type": "stroke_center", "name": "同济医院", "level": "advanced",
-         "capabilities": "ivt,evt", "door_to_needle_min": 38.5, "lon": 114.26, "lat": 30.58,
-         "source": "test"},
-        {"id": "aed-1", "type": "aed", "name": "地铁站AED", "opening_hours": "Mo-Su 06:00-23:00",
-         "access": "public", "lon": 114.31, "lat": 30.59, "source": "test"},
+        {
+            "id": "cpc-1",
+            "type": "chest_pain_center",
+            "name": "武汉亚洲心脏病医院",
+            "level": "standard",
+            "status": "certified",
+            "admin_code": "420103",
+            "address": "武汉市江汉区京汉大道753号",
+            "lon": 114.27,
+            "lat": 30.58,
+            "demo": True,
+            "source": "demo designation",
+        },
+        {
+            "id": "sc-1",
+            "type": "stroke_center",
+            "name": "同济医院",
+            "level": "advanced",
+            "capabilities": "ivt,evt",
+            "door_to_needle_min": 38.5,
+            "lon": 114.26,
+            "lat": 30.58,
+            "source": "test",
+        },
+        {
+            "id": "aed-1",
+            "type": "aed",
+            "name": "地铁站AED",
+            "opening_hours": "Mo-Su 06:00-23:00",
+            "access": "public",
+            "lon": 114.31,
+            "lat": 30.59,
+            "source": "test",
+        },
     ]
     res = validate_records(recs)
     assert res.ok, res.errors
@@ -258,13 +328,15 @@ def test_write_then_read_round_trip(tmp_path, suffix):
     back = read_facilities(path)
     assert back.errors == []
     cols = [c for c in COLUMNS if c != "source"]
-    pd.testing.assert_frame_equal(pd.DataFrame(back.layer[cols]), pd.DataFrame(layer[cols]),
-                                  check_exact=False, atol=1e-9)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(back.layer[cols]), pd.DataFrame(layer[cols]), check_exact=False, atol=1e-9
+    )
     assert list(back.layer["source"]) == list(layer["source"])
 
 
-@pytest.mark.parametrize("suffix, cls, method", [(".gpkg", gpd.GeoDataFrame, "to_file"),
-                                                 (".csv", pd.DataFrame, "to_csv")])
+@pytest.mark.parametrize(
+    "suffix, cls, method", [(".gpkg", gpd.GeoDataFrame, "to_file"), (".csv", pd.DataFrame, "to_csv")]
+)
 def test_write_is_atomic(tmp_path, monkeypatch, suffix, cls, method):
     path = tmp_path / f"layer{suffix}"
     write_layer(_sample_layer(), path)
@@ -285,14 +357,17 @@ def test_write_is_atomic(tmp_path, monkeypatch, suffix, cls, method):
 # --------------------------------------------------------------------------- unreadable files
 
 
-@pytest.mark.parametrize("name, content, field", [
-    ("missing.csv", None, "file"),
-    ("facilities.xlsx", b"PK\x03\x04", "file"),
-    ("broken.geojson", b'{"type": "FeatureCollection", "features": [ {', "file"),
-    ("nocoords.csv", "name,address\n协和医院,解放大道1277号\n".encode(), "lon_col"),
-    ("nolat.csv", "name,lon\n协和医院,114.3\n".encode(), "lat_col"),
-    ("empty.csv", b"", "file"),
-])
+@pytest.mark.parametrize(
+    "name, content, field",
+    [
+        ("missing.csv", None, "file"),
+        ("facilities.xlsx", b"PK\x03\x04", "file"),
+        ("broken.geojson", b'{"type": "FeatureCollection", "features": [ {', "file"),
+        ("nocoords.csv", "name,address\n协和医院,解放大道1277号\n".encode(), "lon_col"),
+        ("nolat.csv", "name,lon\n协和医院,114.3\n".encode(), "lat_col"),
+        ("empty.csv", b"", "file"),
+    ],
+)
 def test_unreadable_files_raise_one_line_error(tmp_path, name, content, field):
     path = tmp_path / name
     if content is not None:
@@ -311,39 +386,45 @@ def test_unreadable_files_raise_one_line_error(tmp_path, name, content, field):
 MON = datetime(2024, 7, 15)  # a Monday
 
 
-@pytest.mark.parametrize("spec, when, expected", [
-    ("24/7", MON.replace(hour=3), True),
-    ("Mo-Fr 08:00-18:00; Sa 09:00-12:00", MON.replace(hour=9), True),
-    ("Mo-Fr 08:00-18:00; Sa 09:00-12:00", MON.replace(hour=19), False),
-    ("Mo-Fr 08:00-18:00; Sa 09:00-12:00", MON + timedelta(days=5, hours=10), True),
-    ("Mo-Fr 08:00-18:00; Sa 09:00-12:00", MON + timedelta(days=5, hours=13), False),
-    ("Mo-Fr 08:00-18:00; Sa 09:00-12:00", MON + timedelta(days=6, hours=10), False),
-    ("Mo-Su 07:00-22:00", MON.replace(hour=23), False),
-    ("Mo-Su 07:00-22:00", MON + timedelta(days=6, hours=7), True),
-    ("Mo,We,Fr 08:00-12:00", MON + timedelta(days=1, hours=9), False),
-    ("Mo,We,Fr 08:00-12:00", MON + timedelta(days=2, hours=9), True),
-    ("off", MON.replace(hour=12), False),
-    ("22:00-02:00", MON.replace(hour=23, minute=30), True),
-    ("22:00-02:00", MON.replace(hour=1), True),
-    ("22:00-02:00", MON.replace(hour=3), False),
-    # PH ignored: China's National Day (a Tuesday) is an ordinary weekday here
-    ("Mo-Fr 08:00-18:00; PH off", datetime(2024, 10, 1, 10), True),
-    (None, MON, None),
-    ("", MON, None),
-    ("open when the guard is there", MON, None),
-    ("Mo-Fr 08:00-25:99", MON.replace(hour=9), None),
-])
+@pytest.mark.parametrize(
+    "spec, when, expected",
+    [
+        ("24/7", MON.replace(hour=3), True),
+        ("Mo-Fr 08:00-18:00; Sa 09:00-12:00", MON.replace(hour=9), True),
+        ("Mo-Fr 08:00-18:00; Sa 09:00-12:00", MON.replace(hour=19), False),
+        ("Mo-Fr 08:00-18:00; Sa 09:00-12:00", MON + timedelta(days=5, hours=10), True),
+        ("Mo-Fr 08:00-18:00; Sa 09:00-12:00", MON + timedelta(days=5, hours=13), False),
+        ("Mo-Fr 08:00-18:00; Sa 09:00-12:00", MON + timedelta(days=6, hours=10), False),
+        ("Mo-Su 07:00-22:00", MON.replace(hour=23), False),
+        ("Mo-Su 07:00-22:00", MON + timedelta(days=6, hours=7), True),
+        ("Mo,We,Fr 08:00-12:00", MON + timedelta(days=1, hours=9), False),
+        ("Mo,We,Fr 08:00-12:00", MON + timedelta(days=2, hours=9), True),
+        ("off", MON.replace(hour=12), False),
+        ("22:00-02:00", MON.replace(hour=23, minute=30), True),
+        ("22:00-02:00", MON.replace(hour=1), True),
+        ("22:00-02:00", MON.replace(hour=3), False),
+        # PH ignored: China's National Day (a Tuesday) is an ordinary weekday here
+        ("Mo-Fr 08:00-18:00; PH off", datetime(2024, 10, 1, 10), True),
+        (None, MON, None),
+        ("", MON, None),
+        ("open when the guard is there", MON, None),
+        ("Mo-Fr 08:00-25:99", MON.replace(hour=9), None),
+    ],
+)
 def test_is_open(spec, when, expected):
     assert is_open(spec, when) is expected
 
 
 def test_unreadable_opening_hours_are_row_errors(tmp_path):
     path = tmp_path / "aeds.csv"
-    path.write_text("id,name,lon,lat,opening_hours,source\n"
-                    "a1,Gare,7.42,43.73,24/7,survey\n"
-                    "a2,Mairie,7.42,43.73,Mo-Fr 9-17,survey\n"
-                    "a3,Port,7.42,43.73,open when the guard is there,survey\n"
-                    "a4,Plage,7.42,43.73,,survey\n", encoding="utf-8")
+    path.write_text(
+        "id,name,lon,lat,opening_hours,source\n"
+        "a1,Gare,7.42,43.73,24/7,survey\n"
+        "a2,Mairie,7.42,43.73,Mo-Fr 9-17,survey\n"
+        "a3,Port,7.42,43.73,open when the guard is there,survey\n"
+        "a4,Plage,7.42,43.73,,survey\n",
+        encoding="utf-8",
+    )
     res = read_facilities(path, type="aed")
     assert [(e.row, e.field) for e in res.errors] == [(2, "opening_hours"), (3, "opening_hours")]
     reason = res.errors[0].reason
@@ -351,11 +432,12 @@ def test_unreadable_opening_hours_are_row_errors(tmp_path):
     assert list(res.layer["id"]) == ["a1", "a4"]
     assert res.layer.set_index("id").loc["a4", "opening_hours"] is None  # missing stays unknown
     # the API path (validate_records, a 422 there) shares the rule
-    api = validate_records([{"type": "aed", "name": "x", "lon": 7.42, "lat": 43.73, "source": "api",
-                             "opening_hours": "Mo-Fr 08:00-25:99"}])
+    api = validate_records(
+        [{"type": "aed", "name": "x", "lon": 7.42, "lat": 43.73, "source": "api", "opening_hours": "Mo-Fr 08:00-25:99"}]
+    )
     assert [(e.row, e.field) for e in api.errors] == [(1, "opening_hours")]
     assert opening_hours_error("Mo-Fr 08:00-18:00; PH off") is None
-    assert opening_hours_error("Mo-Su 07:00-22:00 \"ask\"") is None
+    assert opening_hours_error('Mo-Su 07:00-22:00 "ask"') is None
 
 
 @pytest.mark.filterwarnings("ignore:.*httpx2.*")
@@ -417,7 +499,9 @@ def test_osm_garbled_opening_hours_keep_the_aed_with_unknown_hours(tmp_path):
         '<node id="1" lat="43.73" lon="7.42" version="1"><tag k="emergency" v="defibrillator"/>'
         '<tag k="opening_hours" v="when the shop is open"/></node>\n'
         '<node id="2" lat="43.74" lon="7.43" version="1"><tag k="emergency" v="defibrillator"/>'
-        '<tag k="opening_hours" v="24/7"/></node>\n</osm>\n', encoding="utf-8")
+        '<tag k="opening_hours" v="24/7"/></node>\n</osm>\n',
+        encoding="utf-8",
+    )
     pois = read_osm_pois(osm).set_index("id")
     assert list(pois.index) == ["osm-node-1", "osm-node-2"]
     assert pois.loc["osm-node-1", "opening_hours"] is None and pois.loc["osm-node-2", "opening_hours"] == "24/7"
@@ -430,4 +514,3 @@ def test_osm_bad_file_raises(tmp_path):
     bad.write_bytes(b"not a pbf")
     with pytest.raises(FacilityFileError, match="bad.osm.pbf"):
         read_osm_pois(bad)
-

@@ -10,11 +10,13 @@ import pytest
 from geoservice.sources.osm_pois import OSM_ATTRIBUTION, OSM_SOURCE
 from geoservice.sources.schema import COLUMNS
 
-AEDS_CSV = ("id,name,lon,lat,opening_hours,source,phone\n"
-            "1,Gare,7.42,43.73,24/7,OpenStreetMap (ODbL),+377 1\n"
-            "2,Bad,abc,43.7,,survey,\n"
-            "3,Hours,7.43,43.74,Mo-Fr 9-17,survey,\n"
-            "4,Port,7.425,43.735,,survey,+377 4\n")
+AEDS_CSV = (
+    "id,name,lon,lat,opening_hours,source,phone\n"
+    "1,Gare,7.42,43.73,24/7,OpenStreetMap (ODbL),+377 1\n"
+    "2,Bad,abc,43.7,,survey,\n"
+    "3,Hours,7.43,43.74,Mo-Fr 9-17,survey,\n"
+    "4,Port,7.425,43.735,,survey,+377 4\n"
+)
 
 
 def _cli(capsys, *args):

@@ -30,7 +30,7 @@ def _splice(G, edges, tree_geoms, to_m, lon, lat, name, w):
             continue
         if not shapely.equals_exact(shapely.normalize(dd["_m"]), shapely.normalize(line), 1e-6):
             continue
-        fa = f if a == u else 1.0 - f        # fraction of this piece already behind the point
+        fa = f if a == u else 1.0 - f  # fraction of this piece already behind the point
         t = dd[w]
         G.add_edge(a, name, **{w: fa * t})
         G.add_edge(name, b, **{w: (1.0 - fa) * t})

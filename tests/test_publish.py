@@ -46,7 +46,15 @@ def test_html_is_self_contained_and_complete(published, stem):
     assert "gs-legend" in text and "L.control.layers" in text
     assert "[DEMO designation]" in text  # popups with names
     if stem == "andorra_stroke_emergency":
-        for label in ("Advanced stroke center", "Stroke center", "Stroke prevention station", "★", "☆", "EVT", "60-min"):
+        for label in (
+            "Advanced stroke center",
+            "Stroke center",
+            "Stroke prevention station",
+            "★",
+            "☆",
+            "EVT",
+            "60-min",
+        ):
             assert label in text, label
         assert "Capabilities" in text
     else:
@@ -76,8 +84,11 @@ def _render(chromium, out):
 
     errors, external = [], []
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, headless=True,
-                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        b = p.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = b.new_page(viewport={"width": 1600, "height": 1100})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -88,6 +99,7 @@ def _render(chromium, out):
             else:
                 external.append(r.request.url)
                 r.abort()
+
         page.route("**/*", route)
         page.goto((out / "andorra_stroke_emergency.html").as_uri())
         page.wait_for_selector(".leaflet-marker-pane .gs-stroke_center-advanced", timeout=10000)

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def readme_commands() -> list[str]:
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Command line"):]
+    section = text[text.index("## Command line") :]
     block = re.search(r"```bash\n(.*?)```", section, re.S)
     assert block, "README has no bash block under '## Command line'"
     return [ln.strip() for ln in block.group(1).splitlines() if ln.strip().startswith("geoservice ")]
@@ -33,8 +33,9 @@ def home(regions_dir, tmp_path_factory):
     """A fresh HOME whose demo cache holds the session's bundles; the README's paths are relative
     to the working folder, which also sees examples/ and tests/data."""
     home = tmp_path_factory.mktemp("home")
-    shutil.copytree(regions_dir, home / ".cache" / "geoservice" / "regions",
-                    ignore=shutil.ignore_patterns("registry.sqlite*"))
+    shutil.copytree(
+        regions_dir, home / ".cache" / "geoservice" / "regions", ignore=shutil.ignore_patterns("registry.sqlite*")
+    )
     work = home / "work"
     work.mkdir()
     (work / "examples").symlink_to(REPO / "examples")
@@ -58,8 +59,24 @@ def in_home(home, monkeypatch):
 
 def test_readme_lists_the_commands():
     names = {shlex.split(c)[1] for c in readme_commands()}
-    assert {"build", "build-demo", "nearest", "isochrone", "matrix", "export-graph", "import-layer", "coverage",
-            "site", "grid531", "triage", "timeline", "publish", "apikey", "settings", "serve"} <= names
+    assert {
+        "build",
+        "build-demo",
+        "nearest",
+        "isochrone",
+        "matrix",
+        "export-graph",
+        "import-layer",
+        "coverage",
+        "site",
+        "grid531",
+        "triage",
+        "timeline",
+        "publish",
+        "apikey",
+        "settings",
+        "serve",
+    } <= names
 
 
 @pytest.mark.parametrize("line", [c for c in readme_commands() if not c.startswith("geoservice serve")])
@@ -76,8 +93,12 @@ def test_readme_serve_answers(in_home):
     line = next(c for c in readme_commands() if c.startswith("geoservice serve"))
     argv = [os.path.expanduser(a) for a in shlex.split(line)[1:]]
     port = int(argv[argv.index("--port") + 1])
-    proc = subprocess.Popen([sys.executable, "-m", "geoservice", *argv], env=dict(os.environ),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "geoservice", *argv],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.time() + 90
         while True:

@@ -24,15 +24,22 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GeoserviceError
-
 from ..bundle.population import load_population
 from ..engine.isochrone import CELL_M
 from ..engine.router import SnapError
+from ..errors import GeoserviceError
 from ..sources.schema import DEFAULT_MINUTES, FACILITY_TYPES
 
-__all__ = ["coverage_report", "node_times", "CoverageError", "DEFAULT_MINUTES", "CoverageReport",
-           "CoverageFigures", "UnitCoverage", "FarthestPoint"]
+__all__ = [
+    "coverage_report",
+    "node_times",
+    "CoverageError",
+    "DEFAULT_MINUTES",
+    "CoverageReport",
+    "CoverageFigures",
+    "UnitCoverage",
+    "FarthestPoint",
+]
 
 UNREACHED = 1e12
 
@@ -108,20 +115,44 @@ class CoverageReport:
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON (the API's ``CoverageResponse`` without region/crs, report.json)."""
-        return {"type": self.type, "minutes": self.minutes, "profile": self.profile,
-                "scenario": self.scenario if isinstance(self.scenario, str) else dict(self.scenario),
-                "method": self.method, "overall": self.overall.to_json(),
-                "by_unit": [u.to_json() for u in self.by_unit], "gaps": self.gaps,
-                "farthest": [p.to_json() for p in self.farthest]}
+        return {
+            "type": self.type,
+            "minutes": self.minutes,
+            "profile": self.profile,
+            "scenario": self.scenario if isinstance(self.scenario, str) else dict(self.scenario),
+            "method": self.method,
+            "overall": self.overall.to_json(),
+            "by_unit": [u.to_json() for u in self.by_unit],
+            "gaps": self.gaps,
+            "farthest": [p.to_json() for p in self.farthest],
+        }
 
 
-def node_times(engine, *, type: str, profile: str = "drive", level=None, capability=None,
-               scenario="free_flow", add_sites=None, remove_ids=None, limit: float = np.inf):
+def node_times(
+    engine,
+    *,
+    type: str,
+    profile: str = "drive",
+    level=None,
+    capability=None,
+    scenario="free_flow",
+    add_sites=None,
+    remove_ids=None,
+    limit: float = np.inf,
+):
     """Time (s) from every node of the profile's network to the nearest selected facility."""
     try:
-        dist, label = engine.all_nearest(profile=profile, direction="to", type=type, level=level,
-                                         capability=capability, extra_points=add_sites or None,
-                                         exclude_ids=remove_ids or None, scenario=scenario, limit=limit)
+        dist, label = engine.all_nearest(
+            profile=profile,
+            direction="to",
+            type=type,
+            level=level,
+            capability=capability,
+            extra_points=add_sites or None,
+            exclude_ids=remove_ids or None,
+            scenario=scenario,
+            limit=limit,
+        )
     except SnapError as exc:
         raise exc.with_field("add_sites") from None
     return dist, label
@@ -150,14 +181,37 @@ def _extent_grid(router, cell):
     cache = router.__dict__.setdefault("_analysis_cache", {})
     if key not in cache:
         net = router.net
-        gx0 = float(net.x.min()) - 3 * cell; gy0 = float(net.y.min()) - 3 * cell
+        gx0 = float(net.x.min()) - 3 * cell
+        gy0 = float(net.y.min()) - 3 * cell
         nx = int((net.x.max() + 3 * cell - gx0) // cell) + 1
         ny = int((net.y.max() + 3 * cell - gy0) // cell) + 1
         g = np.arange(len(net.geom_a), dtype=np.int64)
         z = np.zeros(len(g))
-        grid = kernels.rasterize_reach(net.x, net.y, net.geom_a, net.geom_b, net.cumlen, g, z, z, z,
-                                       np.array([0.0]), gx0, gy0, cell, cell, cell, nx, ny, -1, 0.0, 0.0, 0.0)
+        grid = kernels.rasterize_reach(
+            net.x,
+            net.y,
+            net.geom_a,
+            net.geom_b,
+            net.cumlen,
+            g,
+            z,
+            z,
+            z,
+            np.array([0.0]),
+            gx0,
+            gy0,
+            cell,
+            cell,
+            cell,
+            nx,
+            ny,
+            -1,
+            0.0,
+            0.0,
+            0.0,
+        )
         from scipy.ndimage import minimum_filter
+
         ext = minimum_filter(grid, size=3, mode="constant", cval=255) == 0
         cache[key] = (gx0, gy0, nx, ny, ext)
     return cache[key]
@@ -171,11 +225,44 @@ def _cover_grid(router, dist, profile, weights, T, cell):
     net = router.net
     gx0, gy0, nx, ny, ext = _extent_grid(router, cell)
     # the same reached pieces as an isochrone towards the facilities (travel "to" them)
-    sel, t0, t1, tau = kernels.reached_geometries(np.flatnonzero(np.isfinite(dist)), net.out_ptr, net.in_ptr,
-                                                  net.in_edge, net.edge_geom, net.geom_u, net.geom_v,
-                                                  net.geom_fwd, net.geom_bwd, dist, weights, float(T), False)
-    grid = kernels.rasterize_reach(net.x, net.y, net.geom_a, net.geom_b, net.cumlen, sel, t0, t1, tau,
-                                   np.array([float(T)]), gx0, gy0, cell, cell, cell, nx, ny, -1, 0.0, 0.0, 0.0)
+    sel, t0, t1, tau = kernels.reached_geometries(
+        np.flatnonzero(np.isfinite(dist)),
+        net.out_ptr,
+        net.in_ptr,
+        net.in_edge,
+        net.edge_geom,
+        net.geom_u,
+        net.geom_v,
+        net.geom_fwd,
+        net.geom_bwd,
+        dist,
+        weights,
+        float(T),
+        False,
+    )
+    grid = kernels.rasterize_reach(
+        net.x,
+        net.y,
+        net.geom_a,
+        net.geom_b,
+        net.cumlen,
+        sel,
+        t0,
+        t1,
+        tau,
+        np.array([float(T)]),
+        gx0,
+        gy0,
+        cell,
+        cell,
+        cell,
+        nx,
+        ny,
+        -1,
+        0.0,
+        0.0,
+        0.0,
+    )
     cov = (minimum_filter(grid, size=3, mode="constant", cval=255) == 0) & ext
     # the cell of every junction not reached within T is not covered (as in isochrones): else a
     # populated node beside a reached road would be neither covered nor in a gap
@@ -223,15 +310,23 @@ def _gap_features(router, gx0, gy0, cell, ext, cov, pop, dist, T, max_features=5
     merged: dict[int, list] = {}
     for k, g in feats:
         merged.setdefault(k, []).append(g)
-    out = []
+    out: list[dict[str, Any]] = []
     for k, parts in merged.items():
         g = shapely.union_all(parts) if len(parts) > 1 else parts[0]
         g = shapely.set_precision(g, 1e-6)
         w = worst[k]
-        out.append({"type": "Feature", "geometry": shapely.geometry.mapping(g),
-                    "properties": {"gap_id": k, "area_km2": round(float(area[k]), 3),
-                                   "population": round(float(gpop[k]), 1),
-                                   "max_time_s": None if w >= UNREACHED else round(float(w), 1)}})
+        out.append(
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(g),
+                "properties": {
+                    "gap_id": k,
+                    "area_km2": round(float(area[k]), 3),
+                    "population": round(float(gpop[k]), 1),
+                    "max_time_s": None if w >= UNREACHED else round(float(w), 1),
+                },
+            }
+        )
     out.sort(key=lambda f: (-f["properties"]["population"], -f["properties"]["area_km2"]))
     return out[:max_features]
 
@@ -242,22 +337,38 @@ def _farthest(net, dist, pop, n=10, spacing_m=1000.0):
         return []
     t = np.where(np.isfinite(dist[cand]), dist[cand], UNREACHED)
     order = cand[np.lexsort((cand, -t))]
-    picked = []
+    picked: list[int] = []
     for i in order:
         if len(picked) >= n:
             break
         if any(math.hypot(net.node_x[i] - net.node_x[j], net.node_y[i] - net.node_y[j]) < spacing_m for j in picked):
             continue
         picked.append(int(i))
-    return [FarthestPoint(lon=round(float(net.node_lon[i]), 6), lat=round(float(net.node_lat[i]), 6),
-                          time_s=round(float(dist[i]), 1) if np.isfinite(dist[i]) else None,
-                          population=round(float(pop[i]), 1)) for i in picked]
+    return [
+        FarthestPoint(
+            lon=round(float(net.node_lon[i]), 6),
+            lat=round(float(net.node_lat[i]), 6),
+            time_s=round(float(dist[i]), 1) if np.isfinite(dist[i]) else None,
+            population=round(float(pop[i]), 1),
+        )
+        for i in picked
+    ]
 
 
-def coverage_report(engine, *, type: str, minutes: float, profile: str = "drive", level: str | None = None,
-                    capability: str | None = None, scenario: str = "free_flow",
-                    add_sites: list[tuple[float, float]] | None = None, remove_ids: list[str] | None = None,
-                    by: str = "admin", gaps: bool = True) -> CoverageReport:
+def coverage_report(
+    engine,
+    *,
+    type: str,
+    minutes: float,
+    profile: str = "drive",
+    level: str | None = None,
+    capability: str | None = None,
+    scenario: str | dict[str, float] = "free_flow",
+    add_sites: list[tuple[float, float]] | None = None,
+    remove_ids: list[str] | None = None,
+    by: str = "admin",
+    gaps: bool = True,
+) -> CoverageReport:
     """Population, area and road share within ``minutes`` of the nearest selected facility."""
     if type not in FACILITY_TYPES:
         raise CoverageError("type", f"unknown facility type {type!r}; choose one of {list(FACILITY_TYPES)}")
@@ -285,8 +396,16 @@ def coverage_report(engine, *, type: str, minutes: float, profile: str = "drive"
     net = router.net
     weights = router.weights(profile, scenario)
     T = minutes * 60.0
-    dist, _ = node_times(engine, type=type, profile=profile, level=level, capability=capability,
-                         scenario=scenario, add_sites=add_sites, remove_ids=remove_ids)
+    dist, _ = node_times(
+        engine,
+        type=type,
+        profile=profile,
+        level=level,
+        capability=capability,
+        scenario=scenario,
+        add_sites=add_sites,
+        remove_ids=remove_ids,
+    )
     layer = load_population(engine.region, net.name)
     pop = layer.population
     covered = dist <= T
@@ -306,10 +425,13 @@ def coverage_report(engine, *, type: str, minutes: float, profile: str = "drive"
         population=round(total, 1) if scale else None,
         population_covered=round(cov_pop, 1) if scale else None,
         population_share=share(cov_pop, total),
-        area_km2=round(area_total, 3), area_covered_km2=round(area_cov, 3),
+        area_km2=round(area_total, 3),
+        area_covered_km2=round(area_cov, 3),
         area_share=share(area_cov, area_total),
-        road_km=round(road_total, 3), road_km_covered=round(road_cov, 3),
-        road_share=share(road_cov, road_total))
+        road_km=round(road_total, 3),
+        road_km_covered=round(road_cov, 3),
+        road_share=share(road_cov, road_total),
+    )
     by_unit = []
     if by != "none":
         units = layer.units
@@ -324,20 +446,39 @@ def coverage_report(engine, *, type: str, minutes: float, profile: str = "drive"
         rlen = np.bincount(gunit[gok], net.geom_len[gok], minlength=nu)
         rcov = np.bincount(gunit[gok], (road_frac * net.geom_len)[gok], minlength=nu)
         for k in range(nu):
-            by_unit.append(UnitCoverage(admin_code=str(units.iloc[k]["admin_code"]), name=str(units.iloc[k]["name"]),
-                                        population=round(float(upop[k]), 1) if scale else None,
-                                        population_covered=round(float(ucov[k]), 1) if scale else None,
-                                        population_share=share(float(ucov[k]), float(upop[k])),
-                                        road_share=share(float(rcov[k]), float(rlen[k]))))
-    gap_fc = {"type": "FeatureCollection", "features": [],
-              "attribution": "Road data © OpenStreetMap contributors, ODbL 1.0"}
+            by_unit.append(
+                UnitCoverage(
+                    admin_code=str(units.iloc[k]["admin_code"]),
+                    name=str(units.iloc[k]["name"]),
+                    population=round(float(upop[k]), 1) if scale else None,
+                    population_covered=round(float(ucov[k]), 1) if scale else None,
+                    population_share=share(float(ucov[k]), float(upop[k])),
+                    road_share=share(float(rcov[k]), float(rlen[k])),
+                )
+            )
+    gap_fc = {
+        "type": "FeatureCollection",
+        "features": [],
+        "attribution": "Road data © OpenStreetMap contributors, ODbL 1.0",
+    }
     if gaps:
         gap_fc["features"] = _gap_features(router, gx0, gy0, cell, ext, cov, pop, dist, T)
-    method = (f"network travel time to the nearest {type}"
-              + (f" (level {level})" if level else "") + (f" (capability {capability})" if capability else "")
-              + f", profile {profile}, scenario {scenario if isinstance(scenario, str) else 'custom'}; "
-              f"population: {layer.method}; population source: {layer.source}; "
-              f"area: {cell:.0f} m cells touched by roads; roads © OpenStreetMap contributors (ODbL)")
-    return CoverageReport(type=type, minutes=minutes, profile=profile,
-                          scenario=scenario if isinstance(scenario, str) else dict(scenario), method=method,
-                          overall=overall, by_unit=by_unit, gaps=gap_fc, farthest=_farthest(net, dist, pop))
+    method = (
+        f"network travel time to the nearest {type}"
+        + (f" (level {level})" if level else "")
+        + (f" (capability {capability})" if capability else "")
+        + f", profile {profile}, scenario {scenario if isinstance(scenario, str) else 'custom'}; "
+        f"population: {layer.method}; population source: {layer.source}; "
+        f"area: {cell:.0f} m cells touched by roads; roads © OpenStreetMap contributors (ODbL)"
+    )
+    return CoverageReport(
+        type=type,
+        minutes=minutes,
+        profile=profile,
+        scenario=scenario if isinstance(scenario, str) else dict(scenario),
+        method=method,
+        overall=overall,
+        by_unit=by_unit,
+        gaps=gap_fc,
+        farthest=_farthest(net, dist, pop),
+    )

@@ -17,12 +17,19 @@ from typing import Any
 
 import numpy as np
 
+from ..bundle.population import assign_units, load_population
 from ..errors import GeoserviceError
 
-from ..bundle.population import assign_units, load_population
-
-__all__ = ["capacitated_assignment", "grid531", "Grid531Error", "TIERS", "Grid531Report", "Link", "UnlinkedUnit",
-           "TierSummary"]
+__all__ = [
+    "capacitated_assignment",
+    "grid531",
+    "Grid531Error",
+    "TIERS",
+    "Grid531Report",
+    "Link",
+    "UnlinkedUnit",
+    "TierSummary",
+]
 
 TIERS = (
     # (name, from type, from level, to type, to level, capacity)
@@ -41,7 +48,7 @@ class Link:
     """A unit linked to a center of the next tier, with the drive time unit -> center."""
 
     tier: str
-    county: str          # admin unit name (the region's name with scope="region")
+    county: str  # admin unit name (the region's name with scope="region")
     county_code: str
     from_id: str
     from_name: str
@@ -92,7 +99,7 @@ class TierSummary:
 class Grid531Report:
     threshold_min: float
     scope: str
-    capacities: tuple[int, int]      # (grassroots per basic, basic per standard)
+    capacities: tuple[int, int]  # (grassroots per basic, basic per standard)
     links: list[Link]
     unlinked: list[UnlinkedUnit]
     summary: list[TierSummary]
@@ -101,11 +108,17 @@ class Grid531Report:
     note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"threshold_min": self.threshold_min, "scope": self.scope,
-                "capacities": {"grassroots_per_basic": self.capacities[0], "basic_per_standard": self.capacities[1]},
-                "links": [x.to_json() for x in self.links], "unlinked": [x.to_json() for x in self.unlinked],
-                "summary": [x.to_json() for x in self.summary], "method": self.method, "region": self.region,
-                "note": self.note}
+        return {
+            "threshold_min": self.threshold_min,
+            "scope": self.scope,
+            "capacities": {"grassroots_per_basic": self.capacities[0], "basic_per_standard": self.capacities[1]},
+            "links": [x.to_json() for x in self.links],
+            "unlinked": [x.to_json() for x in self.unlinked],
+            "summary": [x.to_json() for x in self.summary],
+            "method": self.method,
+            "region": self.region,
+            "note": self.note,
+        }
 
 
 def capacitated_assignment(cost: np.ndarray, capacity, threshold: float) -> np.ndarray:
@@ -151,8 +164,9 @@ def _county_of(engine, fac) -> np.ndarray:
     units = layer.units
     if units.geometry.isna().all():
         return np.array(["all"] * len(fac))
-    idx = assign_units(units, fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy(),
-                       crs=engine.router_for("drive").net.crs)
+    idx = assign_units(
+        units, fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy(), crs=engine.router_for("drive").net.crs
+    )
     codes = units["admin_code"].astype(str).to_numpy()
     rem = layer.units["admin_code"].astype(str).tolist()
     out = np.where(idx >= 0, codes[np.maximum(idx, 0)], "")
@@ -161,8 +175,14 @@ def _county_of(engine, fac) -> np.ndarray:
     return np.where(out == "", missing_geom[0] if missing_geom else "unknown", out)
 
 
-def grid531(engine, *, threshold_min: float = 60.0, scope: str = "county", profile: str = "drive",
-            capacities: tuple[int, int] = (5, 3)) -> Grid531Report:
+def grid531(
+    engine,
+    *,
+    threshold_min: float = 60.0,
+    scope: str = "county",
+    profile: str = "drive",
+    capacities: tuple[int, int] = (5, 3),
+) -> Grid531Report:
     """Links of both tiers with drive times, and the units that cannot be linked."""
     if scope not in ("county", "region"):
         raise Grid531Error("scope", f"scope must be 'county' or 'region', got {scope!r}")
@@ -195,11 +215,30 @@ def grid531(engine, *, threshold_min: float = 60.0, scope: str = "county", profi
             if not len(d):
                 for i in s:
                     r = fac.iloc[i]
-                    unlinked.append(UnlinkedUnit(tier=tier, county=cname, county_code=ccode, id=str(r["id"]),
-                                                 name=str(r["name"]), lon=float(r.geometry.x), lat=float(r.geometry.y),
-                                                 reason=f"no {tl} {tt} in the {scope}"))
-                summary.append(TierSummary(tier=tier, county=cname, county_code=ccode, units=int(len(s)), centers=0,
-                                           linked=0, capacity=0, total_time_s=0.0))
+                    unlinked.append(
+                        UnlinkedUnit(
+                            tier=tier,
+                            county=cname,
+                            county_code=ccode,
+                            id=str(r["id"]),
+                            name=str(r["name"]),
+                            lon=float(r.geometry.x),
+                            lat=float(r.geometry.y),
+                            reason=f"no {tl} {tt} in the {scope}",
+                        )
+                    )
+                summary.append(
+                    TierSummary(
+                        tier=tier,
+                        county=cname,
+                        county_code=ccode,
+                        units=int(len(s)),
+                        centers=0,
+                        linked=0,
+                        capacity=0,
+                        total_time_s=0.0,
+                    )
+                )
                 continue
             opts = [(float(fac.geometry.iloc[i].x), float(fac.geometry.iloc[i].y)) for i in s]
             dpts = [(float(fac.geometry.iloc[j].x), float(fac.geometry.iloc[j].y)) for j in d]
@@ -211,22 +250,54 @@ def grid531(engine, *, threshold_min: float = 60.0, scope: str = "county", profi
                 r = fac.iloc[i]
                 if asg[k] < 0:
                     best = float(np.min(cost[k])) if np.isfinite(cost[k]).any() else None
-                    reason = (f"no {tl} center within {threshold_min:g} min" if best is None or best > T
-                              else "all centers within the threshold are at capacity")
-                    unlinked.append(UnlinkedUnit(tier=tier, county=cname, county_code=ccode, id=str(r["id"]),
-                                                 name=str(r["name"]), lon=float(r.geometry.x), lat=float(r.geometry.y),
-                                                 reason=reason,
-                                                 nearest_time_s=None if best is None else round(best, 1)))
+                    reason = (
+                        f"no {tl} center within {threshold_min:g} min"
+                        if best is None or best > T
+                        else "all centers within the threshold are at capacity"
+                    )
+                    unlinked.append(
+                        UnlinkedUnit(
+                            tier=tier,
+                            county=cname,
+                            county_code=ccode,
+                            id=str(r["id"]),
+                            name=str(r["name"]),
+                            lon=float(r.geometry.x),
+                            lat=float(r.geometry.y),
+                            reason=reason,
+                            nearest_time_s=None if best is None else round(best, 1),
+                        )
+                    )
                     continue
                 t = fac.iloc[d[asg[k]]]
-                links.append(Link(tier=tier, county=cname, county_code=ccode, from_id=str(r["id"]),
-                                  from_name=str(r["name"]), from_lon=float(r.geometry.x), from_lat=float(r.geometry.y),
-                                  to_id=str(t["id"]), to_name=str(t["name"]), to_lon=float(t.geometry.x),
-                                  to_lat=float(t.geometry.y), time_s=round(float(cost[k, asg[k]]), 1)))
-            summary.append(TierSummary(
-                tier=tier, county=cname, county_code=ccode, units=int(len(s)), centers=int(len(d)),
-                linked=int((asg >= 0).sum()), capacity=int(cap) * int(len(d)),
-                total_time_s=round(float(sum(cost[k, asg[k]] for k in range(len(s)) if asg[k] >= 0)), 1)))
+                links.append(
+                    Link(
+                        tier=tier,
+                        county=cname,
+                        county_code=ccode,
+                        from_id=str(r["id"]),
+                        from_name=str(r["name"]),
+                        from_lon=float(r.geometry.x),
+                        from_lat=float(r.geometry.y),
+                        to_id=str(t["id"]),
+                        to_name=str(t["name"]),
+                        to_lon=float(t.geometry.x),
+                        to_lat=float(t.geometry.y),
+                        time_s=round(float(cost[k, asg[k]]), 1),
+                    )
+                )
+            summary.append(
+                TierSummary(
+                    tier=tier,
+                    county=cname,
+                    county_code=ccode,
+                    units=int(len(s)),
+                    centers=int(len(d)),
+                    linked=int((asg >= 0).sum()),
+                    capacity=int(cap) * int(len(d)),
+                    total_time_s=round(float(sum(cost[k, asg[k]] for k in range(len(s)) if asg[k] >= 0)), 1),
+                )
+            )
     note = None
     if len(empty_tiers) == len(TIERS):
         note = f"no grassroots units / basic centers to link in {region}"
@@ -234,9 +305,19 @@ def grid531(engine, *, threshold_min: float = 60.0, scope: str = "county", profi
         what = {"grassroots->basic": "grassroots units", "basic->standard": "basic centers"}
         note = f"no {' / '.join(what[t] for t in empty_tiers)} to link in {region}"
     return Grid531Report(
-        threshold_min=threshold_min, scope=scope, capacities=(int(capacities[0]), int(capacities[1])),
-        links=links, unlinked=unlinked, summary=summary, region=region, note=note,
-        method=("capacitated min-cost assignment per " + ("county (admin unit)" if scope == "county" else "region")
-                + f" (max links within {threshold_min:g} min, then least total drive time; scipy "
-                "linear_sum_assignment on capacity slots); drive times on the OpenStreetMap road network "
-                "(ODbL), unit -> center"))
+        threshold_min=threshold_min,
+        scope=scope,
+        capacities=(int(capacities[0]), int(capacities[1])),
+        links=links,
+        unlinked=unlinked,
+        summary=summary,
+        region=region,
+        note=note,
+        method=(
+            "capacitated min-cost assignment per "
+            + ("county (admin unit)" if scope == "county" else "region")
+            + f" (max links within {threshold_min:g} min, then least total drive time; scipy "
+            "linear_sum_assignment on capacity slots); drive times on the OpenStreetMap road network "
+            "(ODbL), unit -> center"
+        ),
+    )

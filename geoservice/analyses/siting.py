@@ -25,12 +25,20 @@ from typing import Any
 
 import numpy as np
 
+from ..bundle.population import load_population, node_weights
 from ..errors import GeoserviceError
 
-from ..bundle.population import load_population, node_weights
-
-__all__ = ["site_report", "SitingError", "cost_matrix", "candidate_sites", "solve_model", "MODELS", "SiteReport",
-           "NewSite", "ExistingSite"]
+__all__ = [
+    "site_report",
+    "SitingError",
+    "cost_matrix",
+    "candidate_sites",
+    "solve_model",
+    "MODELS",
+    "SiteReport",
+    "NewSite",
+    "ExistingSite",
+]
 
 MODELS = ("lscp", "mclp", "pmedian")
 BIG = 1e7
@@ -94,13 +102,24 @@ class SiteReport:
         out["candidates"] = self.candidates
         out["candidate_source"] = self.candidate_source
         out["added"] = [a.to_json() for a in self.added]
-        for k in ("population", "covered_before", "covered_after", "share_before", "share_after",
-                  "mean_time_before_s", "mean_time_after_s", "method", "note"):
+        for k in (
+            "population",
+            "covered_before",
+            "covered_after",
+            "share_before",
+            "share_after",
+            "mean_time_before_s",
+            "mean_time_after_s",
+            "method",
+            "note",
+        ):
             out[k] = getattr(self, k)
         return out
 
 
-def site_times(engine, points: list[tuple[float, float]], *, profile: str = "drive", scenario="free_flow") -> np.ndarray:
+def site_times(
+    engine, points: list[tuple[float, float]], *, profile: str = "drive", scenario="free_flow"
+) -> np.ndarray:
     """(n_nodes, n_points) travel times from every node to each point."""
     router = engine.router_for(profile)
     w = router.weights(profile, scenario)
@@ -119,8 +138,9 @@ def cost_matrix(engine, demand_nodes: np.ndarray, points, *, profile="drive", sc
     return site_times(engine, points, profile=profile, scenario=scenario)[demand_nodes]
 
 
-def candidate_sites(engine, kind: str = "facilities", *, type: str, profile: str = "drive",
-                    grid_km: float = 2.0, points=None) -> list[dict]:
+def candidate_sites(
+    engine, kind: str = "facilities", *, type: str, profile: str = "drive", grid_km: float = 2.0, points=None
+) -> list[dict]:
     """Candidate sites as dicts (id, name, lon, lat, source)."""
     fac = engine.facilities
     out = []
@@ -133,25 +153,40 @@ def candidate_sites(engine, kind: str = "facilities", *, type: str, profile: str
             if key in seen:
                 continue
             seen.add(key)
-            out.append({"id": str(r["id"]), "name": str(r["name"]), "lon": float(r.geometry.x),
-                        "lat": float(r.geometry.y), "source": f"registry {r['type']}"})
+            out.append(
+                {
+                    "id": str(r["id"]),
+                    "name": str(r["name"]),
+                    "lon": float(r.geometry.x),
+                    "lat": float(r.geometry.y),
+                    "source": f"registry {r['type']}",
+                }
+            )
     if kind in ("grid", "both"):
         net = engine.router_for(profile).net
         w = node_weights(net)
         cell = grid_km * 1000.0
-        key = (np.floor(net.node_x / cell).astype(np.int64) * 1_000_003 + np.floor(net.node_y / cell).astype(np.int64))
+        key = np.floor(net.node_x / cell).astype(np.int64) * 1_000_003 + np.floor(net.node_y / cell).astype(np.int64)
         order = np.lexsort((-w, key))
         first = np.ones(len(order), bool)
         first[1:] = key[order][1:] != key[order][:-1]
         for n in order[first]:
             if w[n] <= 0:
                 continue
-            out.append({"id": f"grid-node-{int(n)}", "name": f"network node {int(n)} ({grid_km:g} km grid)",
-                        "lon": float(net.node_lon[n]), "lat": float(net.node_lat[n]), "source": "grid of network nodes"})
+            out.append(
+                {
+                    "id": f"grid-node-{int(n)}",
+                    "name": f"network node {int(n)} ({grid_km:g} km grid)",
+                    "lon": float(net.node_lon[n]),
+                    "lat": float(net.node_lat[n]),
+                    "source": "grid of network nodes",
+                }
+            )
     if kind == "points":
         for i, (lon, lat) in enumerate(points or []):
-            out.append({"id": f"point-{i + 1}", "name": f"given point {i + 1}", "lon": lon, "lat": lat,
-                        "source": "given"})
+            out.append(
+                {"id": f"point-{i + 1}", "name": f"given point {i + 1}", "lon": lon, "lat": lat, "source": "given"}
+            )
     if kind not in ("facilities", "grid", "both", "points"):
         raise SitingError("candidates", f"candidates must be facilities, grid, both or a points file; got {kind!r}")
     return out
@@ -159,25 +194,31 @@ def candidate_sites(engine, kind: str = "facilities", *, type: str, profile: str
 
 def _solver():
     import pulp
+
     return pulp.PULP_CBC_CMD(msg=False)
 
 
-def solve_model(model: str, cost: np.ndarray, weights: np.ndarray, T: float, *, n_fixed: int = 0,
-                add: int | None = None) -> list[int]:
+def solve_model(
+    model: str, cost: np.ndarray, weights: np.ndarray, T: float, *, n_fixed: int = 0, add: int | None = None
+) -> list[int]:
     """Chosen new columns (indices >= n_fixed) of ``cost`` (demand x sites; first n_fixed fixed)."""
     import pulp
     from spopt.locate import LSCP, MCLP, PMedian
 
     n_sites = cost.shape[1]
     c = np.where(np.isfinite(cost), cost, BIG)
-    pre = np.zeros(n_sites, int); pre[:n_fixed] = 1
+    pre = np.zeros(n_sites, int)
+    pre[:n_fixed] = 1
     pre_arg = pre if n_fixed else None
     if model == "lscp":
         reach = (c <= T).any(axis=1)
         if not reach.all():
-            raise SitingError("minutes", f"LSCP is infeasible: {int((~reach).sum())} demand point(s) with "
-                              f"{float(weights[~reach].sum()):,.0f} people are farther than {T / 60:g} min from "
-                              f"every existing and candidate site; add candidates or raise --minutes")
+            raise SitingError(
+                "minutes",
+                f"LSCP is infeasible: {int((~reach).sum())} demand point(s) with "
+                f"{float(weights[~reach].sum()):,.0f} people are farther than {T / 60:g} min from "
+                f"every existing and candidate site; add candidates or raise --minutes",
+            )
         m = LSCP.from_cost_matrix(c, T, predefined_facilities_arr=pre_arg)
     elif model == "mclp":
         if add is None or add < 1:
@@ -197,12 +238,18 @@ def solve_model(model: str, cost: np.ndarray, weights: np.ndarray, T: float, *, 
         # spopt's check_status: the solver ended without an optimal solution
         status = pulp.LpStatus.get(m.problem.status, str(m.problem.status)).lower()
         if model == "lscp":
-            raise SitingError("minutes", f"LSCP is {status}: no set of existing and candidate sites reaches "
-                              f"every populated point within {T / 60:g} min; add candidates or raise "
-                              "--minutes") from None
-        raise SitingError("add", f"{model.upper()} is {status} with {add} new site(s) among "
-                          f"{n_sites - n_fixed} candidates (and {n_fixed} existing); change --add or the "
-                          "candidates") from None
+            raise SitingError(
+                "minutes",
+                f"LSCP is {status}: no set of existing and candidate sites reaches "
+                f"every populated point within {T / 60:g} min; add candidates or raise "
+                "--minutes",
+            ) from None
+        raise SitingError(
+            "add",
+            f"{model.upper()} is {status} with {add} new site(s) among "
+            f"{n_sites - n_fixed} candidates (and {n_fixed} existing); change --add or the "
+            "candidates",
+        ) from None
     chosen = [j for j in range(n_sites) if m.fac_vars[j].value() is not None and m.fac_vars[j].value() > 0.5]
     return [j for j in chosen if j >= n_fixed]
 
@@ -214,16 +261,28 @@ def _greedy_order(cost, weights, T, fixed_cols, new_cols):
     while left:
         best = max(left, key=lambda j: (float(weights[~covered & (cost[:, j] <= T)].sum()), -j))
         g = float(weights[~covered & (cost[:, best] <= T)].sum())
-        order.append(best); gains.append(g)
+        order.append(best)
+        gains.append(g)
         covered |= cost[:, best] <= T
         left.remove(best)
     return base, order, gains
 
 
-def site_report(engine, *, type: str, minutes: float, model: str = "mclp", add: int | None = 3,
-                profile: str = "drive", level: str | None = None, scenario="free_flow",
-                candidates: str = "facilities", candidate_points=None, grid_km: float = 2.0,
-                keep_existing: bool = True) -> SiteReport:
+def site_report(
+    engine,
+    *,
+    type: str,
+    minutes: float,
+    model: str = "mclp",
+    add: int | None = 3,
+    profile: str = "drive",
+    level: str | None = None,
+    scenario="free_flow",
+    candidates: str = "facilities",
+    candidate_points=None,
+    grid_km: float = 2.0,
+    keep_existing: bool = True,
+) -> SiteReport:
     """Choose new sites for ``type``; see the module docstring."""
     if model not in MODELS:
         raise SitingError("model", f"model must be one of {MODELS}, got {model!r}")
@@ -239,10 +298,22 @@ def site_report(engine, *, type: str, minutes: float, model: str = "mclp", add: 
     ex = fac[fac["type"] == type]
     if level:
         ex = ex[ex["level"].isin([s.strip() for s in level.split(",")])]
-    existing = [ExistingSite(id=str(r["id"]), name=str(r["name"]), lon=float(r.geometry.x), lat=float(r.geometry.y))
-                for _, r in ex.iterrows()] if keep_existing else []
-    cands = candidate_sites(engine, "points" if candidate_points else candidates, type=type, profile=profile,
-                            grid_km=grid_km, points=candidate_points)
+    existing = (
+        [
+            ExistingSite(id=str(r["id"]), name=str(r["name"]), lon=float(r.geometry.x), lat=float(r.geometry.y))
+            for _, r in ex.iterrows()
+        ]
+        if keep_existing
+        else []
+    )
+    cands = candidate_sites(
+        engine,
+        "points" if candidate_points else candidates,
+        type=type,
+        profile=profile,
+        grid_km=grid_km,
+        points=candidate_points,
+    )
     if not cands:
         raise SitingError("candidates", "no candidate sites")
     pts = [(s.lon, s.lat) for s in existing] + [(s["lon"], s["lat"]) for s in cands]
@@ -254,10 +325,22 @@ def site_report(engine, *, type: str, minutes: float, model: str = "mclp", add: 
     added = []
     for j, g in zip(order, gains):
         c = cands[j - nf]
-        added.append(NewSite(id=c["id"], name=c["name"], lon=c["lon"], lat=c["lat"], source=c["source"],
-                             population_gained=round(g, 1)))
+        added.append(
+            NewSite(
+                id=c["id"],
+                name=c["name"],
+                lon=c["lon"],
+                lat=c["lat"],
+                source=c["source"],
+                population_gained=round(g, 1),
+            )
+        )
     allc = list(range(nf)) + order
-    best = np.where(np.isfinite(cost[:, allc]), cost[:, allc], np.inf).min(axis=1) if allc else np.full(len(demand), np.inf)
+    best = (
+        np.where(np.isfinite(cost[:, allc]), cost[:, allc], np.inf).min(axis=1)
+        if allc
+        else np.full(len(demand), np.inf)
+    )
     before = cost[:, :nf].min(axis=1) if nf else np.full(len(demand), np.inf)
     total = float(weights.sum())
 
@@ -268,30 +351,46 @@ def site_report(engine, *, type: str, minutes: float, model: str = "mclp", add: 
     note = None
     if sum(gains) <= 0:
         n = len(added)
-        what = ("no new site needed" if n == 0 else
-                f"the {n} site{'s' if n != 1 else ''} proposed add{'s' if n == 1 else ''} no one")
+        what = (
+            "no new site needed"
+            if n == 0
+            else f"the {n} site{'s' if n != 1 else ''} proposed add{'s' if n == 1 else ''} no one"
+        )
         if total and base >= total:
             note = f"already 100% covered within {minutes:g} min: {what}"
         elif n:
-            note = (f"no candidate site reaches the people farther than {minutes:g} min: {what}"
-                    + (" (p-median lowers the mean time only)" if model == "pmedian" else ""))
+            note = f"no candidate site reaches the people farther than {minutes:g} min: {what}" + (
+                " (p-median lowers the mean time only)" if model == "pmedian" else ""
+            )
     return SiteReport(
-        type=type, minutes=minutes, model=model, profile=profile,
+        type=type,
+        minutes=minutes,
+        model=model,
+        profile=profile,
         scenario=scenario if isinstance(scenario, str) else dict(scenario),
-        existing=existing, candidates=len(cands), candidate_source=candidate_points and "given" or candidates,
-        added=added, population=round(total, 1),
-        covered_before=round(base, 1), covered_after=round(base + sum(gains), 1),
+        existing=existing,
+        candidates=len(cands),
+        candidate_source=candidate_points and "given" or candidates,
+        added=added,
+        population=round(total, 1),
+        covered_before=round(base, 1),
+        covered_after=round(base + sum(gains), 1),
         share_before=round(base / total, 6) if total else None,
         share_after=round((base + sum(gains)) / total, 6) if total else None,
-        mean_time_before_s=wmean(before), mean_time_after_s=wmean(best),
-        method=(f"{model.upper()} on a network travel-time matrix ({len(demand)} populated nodes x "
-                f"{len(pts)} sites, profile {profile}) solved by spopt with PuLP/CBC; existing sites fixed; "
-                f"population: {layer.method}; source: {layer.source}; roads © OpenStreetMap contributors (ODbL)"),
-        note=note)
+        mean_time_before_s=wmean(before),
+        mean_time_after_s=wmean(best),
+        method=(
+            f"{model.upper()} on a network travel-time matrix ({len(demand)} populated nodes x "
+            f"{len(pts)} sites, profile {profile}) solved by spopt with PuLP/CBC; existing sites fixed; "
+            f"population: {layer.method}; source: {layer.source}; roads © OpenStreetMap contributors (ODbL)"
+        ),
+        note=note,
+    )
 
 
-def brute_force(model: str, cost: np.ndarray, weights: np.ndarray, T: float, *, n_fixed: int = 0,
-                add: int | None = None):
+def brute_force(
+    model: str, cost: np.ndarray, weights: np.ndarray, T: float, *, n_fixed: int = 0, add: int | None = None
+):
     """Exhaustive search (tests): (best objective, best set of new columns)."""
     cand = range(n_fixed, cost.shape[1])
     fixed = list(range(n_fixed))
@@ -303,7 +402,7 @@ def brute_force(model: str, cost: np.ndarray, weights: np.ndarray, T: float, *, 
                     return k, combo
         return None, None
     best, arg = None, None
-    for combo in combinations(cand, add):
+    for combo in combinations(cand, add or 0):
         cols = fixed + list(combo)
         if model == "mclp":
             val = float(weights[(cost[:, cols] <= T).any(axis=1)].sum())

@@ -16,9 +16,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..errors import GeoserviceError
-
 from ..bundle.population import load_population
+from ..errors import GeoserviceError
 from .triage import _dtn
 
 __all__ = ["TimelineParams", "timeline_report"]
@@ -38,8 +37,14 @@ class TimelineParams:
                 raise GeoserviceError(k, f"timeline parameter {k} must be a non-negative number, got {v!r}")
 
 
-def timeline_report(engine, *, params: TimelineParams = TimelineParams(), profile: str = "ambulance",
-                    scenario="free_flow", capability: str = "ivt") -> dict:
+def timeline_report(
+    engine,
+    *,
+    params: TimelineParams = TimelineParams(),
+    profile: str = "ambulance",
+    scenario="free_flow",
+    capability: str = "ivt",
+) -> dict:
     router = engine.router_for(profile)
     net = router.net
     fac = engine.facilities
@@ -62,19 +67,40 @@ def timeline_report(engine, *, params: TimelineParams = TimelineParams(), profil
     def m(x):
         return round(float(x) / 60, 1) if np.isfinite(x) else None
 
-    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(float(net.node_lon[n]), 6), round(float(net.node_lat[n]), 6)]},
-              "properties": {"status": str(status[n]), "population": float(pop[n]),
-                             "response_min": m(t_resp[n]) if has_ems else None, "transport_min": m(transport[n]),
-                             "to_center_min": m(t_tr[n]), "dtn_min": float(dtn[n]), "chain_min": m(chain[n]),
-                             "center": str(fac.iloc[lab[n]]["id"]) if lab[n] >= 0 else None}} for n in idx]
+    feats = [
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "Point",
+                "coordinates": [round(float(net.node_lon[n]), 6), round(float(net.node_lat[n]), 6)],
+            },
+            "properties": {
+                "status": str(status[n]),
+                "population": float(pop[n]),
+                "response_min": m(t_resp[n]) if has_ems else None,
+                "transport_min": m(transport[n]),
+                "to_center_min": m(t_tr[n]),
+                "dtn_min": float(dtn[n]),
+                "chain_min": m(chain[n]),
+                "center": str(fac.iloc[lab[n]]["id"]) if lab[n] >= 0 else None,
+            },
+        }
+        for n in idx
+    ]
     tot = float(pop.sum())
     summary = {k: round(float(pop[status == k].sum()), 1) for k in ("chain_met", "transport_met", "not_met")}
-    return {"params": asdict(params), "profile": profile, "ems_stations": has_ems,
-            "population_by_status": summary,
-            "share_transport_met": round(float(pop[t_ok].sum()) / tot, 6) if tot else None,
-            "share_chain_met": round(float(pop[c_ok].sum()) / tot, 6) if tot else None,
-            "layer": {"type": "FeatureCollection", "features": feats},
-            "method": (__doc__.strip().split("\n\n", 1)[1].replace("\n", " ")
-                       + ("" if has_ems else " No EMS stations in this region: ambulance response not included.")
-                       + f" Network times ({profile}); population: {load_population(engine.region, net.name).source};"
-                       " roads © OpenStreetMap contributors (ODbL)")}
+    return {
+        "params": asdict(params),
+        "profile": profile,
+        "ems_stations": has_ems,
+        "population_by_status": summary,
+        "share_transport_met": round(float(pop[t_ok].sum()) / tot, 6) if tot else None,
+        "share_chain_met": round(float(pop[c_ok].sum()) / tot, 6) if tot else None,
+        "layer": {"type": "FeatureCollection", "features": feats},
+        "method": (
+            __doc__.strip().split("\n\n", 1)[1].replace("\n", " ")
+            + ("" if has_ems else " No EMS stations in this region: ambulance response not included.")
+            + f" Network times ({profile}); population: {load_population(engine.region, net.name).source};"
+            " roads © OpenStreetMap contributors (ODbL)"
+        ),
+    }

@@ -18,18 +18,17 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..errors import GeoserviceError
-
 from ..bundle.population import load_population
+from ..errors import GeoserviceError
 
 __all__ = ["TriageRule", "triage_rule", "triage_report"]
 
 
 @dataclass(frozen=True)
 class TriageRule:
-    max_extra_min: float = 15.0          # extra minutes acceptable to go straight to EVT
-    door_in_door_out_min: float = 60.0   # stay at the IVT center before transfer (DIDO)
-    default_dtn_min: float = 60.0        # door-to-needle when the center has none recorded
+    max_extra_min: float = 15.0  # extra minutes acceptable to go straight to EVT
+    door_in_door_out_min: float = 60.0  # stay at the IVT center before transfer (DIDO)
+    default_dtn_min: float = 60.0  # door-to-needle when the center has none recorded
 
     def __post_init__(self):
         for k, v in asdict(self).items():
@@ -39,7 +38,8 @@ class TriageRule:
 
 def triage_rule(t_ivt_s, t_evt_s, rule: TriageRule = TriageRule()) -> np.ndarray:
     """Recommendation per location (vectorised) from times in seconds."""
-    ti = np.asarray(t_ivt_s, float); te = np.asarray(t_evt_s, float)
+    ti = np.asarray(t_ivt_s, float)
+    te = np.asarray(t_evt_s, float)
     out = np.full(ti.shape, "drip_and_ship", dtype=object)
     with np.errstate(invalid="ignore"):  # inf - inf where neither is reachable: handled below
         extra = te - ti
@@ -51,7 +51,7 @@ def triage_rule(t_ivt_s, t_evt_s, rule: TriageRule = TriageRule()) -> np.ndarray
 
 
 def _dtn(engine, labels, default):
-    col = engine.facilities["door_to_needle_min"] if "door_to_needle_min" in engine.facilities else None
+    col = engine.facilities.get("door_to_needle_min")
     vals = np.full(len(labels), float(default))
     if col is not None:
         v = np.array([float(x) if x not in (None, "") and x == x else np.nan for x in col])
@@ -61,8 +61,14 @@ def _dtn(engine, labels, default):
     return vals
 
 
-def triage_report(engine, *, rule: TriageRule = TriageRule(), profile: str = "ambulance",
-                  scenario="free_flow", max_points: int = 20000) -> dict:
+def triage_report(
+    engine,
+    *,
+    rule: TriageRule = TriageRule(),
+    profile: str = "ambulance",
+    scenario="free_flow",
+    max_points: int = 20000,
+) -> dict:
     router = engine.router_for(profile)
     net = router.net
     t_ivt, l_ivt = engine.all_nearest(profile=profile, type="stroke_center", capability="ivt", scenario=scenario)
@@ -76,7 +82,8 @@ def triage_report(engine, *, rule: TriageRule = TriageRule(), profile: str = "am
         snaps = router.snap_many(fac.geometry.x.to_numpy()[ivt_rows], fac.geometry.y.to_numpy()[ivt_rows], strict=False)
         for r, s in zip(ivt_rows, snaps):
             if s is None:
-                transfer[r] = np.inf; continue
+                transfer[r] = np.inf
+                continue
             sd = router.seeds(s, profile, "from")
             transfer[r] = float(np.min(sd.cost + t_from[sd.node])) if len(sd.node) else np.inf
     rec = triage_rule(t_ivt, t_evt, rule)
@@ -96,23 +103,45 @@ def triage_report(engine, *, rule: TriageRule = TriageRule(), profile: str = "am
 
     feats = []
     for n in idx:
-        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(float(net.node_lon[n]), 6), round(float(net.node_lat[n]), 6)]},
-                      "properties": {"recommendation": str(rec[n]), "population": float(pop[n]),
-                                     "ivt_center": str(fac.iloc[l_ivt[n]]["id"]) if l_ivt[n] >= 0 else None,
-                                     "evt_center": str(fac.iloc[l_evt[n]]["id"]) if l_evt[n] >= 0 else None,
-                                     "t_ivt_min": r1(t_ivt[n]), "t_evt_min": r1(t_evt[n]),
-                                     "extra_min": r1(t_evt[n] - t_ivt[n]) if np.isfinite(t_evt[n] - t_ivt[n]) else None,
-                                     "needle_ds_min": r1(t_ivt[n] + dtn_ivt[n] * 60),
-                                     "needle_direct_min": r1(t_evt[n] + dtn_evt[n] * 60),
-                                     "evt_arrival_ds_min": r1(evt_ds[n]), "evt_arrival_direct_min": r1(t_evt[n]),
-                                     "evt_gain_min": r1(evt_ds[n] - t_evt[n]) if np.isfinite(evt_ds[n] - t_evt[n]) else None}})
-    summary = {k: round(float(pop[rec == k].sum()), 1) for k in ("direct_evt", "drip_and_ship", "ivt_only", "unreachable")}
-    return {"rule": asdict(rule), "profile": profile, "scenario": scenario if isinstance(scenario, str) else dict(scenario),
-            "population_by_recommendation": summary,
-            "layer": {"type": "FeatureCollection", "features": feats},
-            "method": (f"per populated network node: extra = t_evt - t_ivt; direct_evt if extra <= "
-                       f"{rule.max_extra_min:g} min (or no IVT center reachable), ivt_only if no EVT center is "
-                       f"reachable, else drip_and_ship; drip-and-ship EVT arrival = t_ivt + {rule.door_in_door_out_min:g} "
-                       f"min door-in-door-out + transfer; door-to-needle from the facility (default "
-                       f"{rule.default_dtn_min:g} min); network times ({profile}); population: {load_population(engine.region, net.name).source}; "
-                       "roads © OpenStreetMap contributors (ODbL)")}
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(float(net.node_lon[n]), 6), round(float(net.node_lat[n]), 6)],
+                },
+                "properties": {
+                    "recommendation": str(rec[n]),
+                    "population": float(pop[n]),
+                    "ivt_center": str(fac.iloc[l_ivt[n]]["id"]) if l_ivt[n] >= 0 else None,
+                    "evt_center": str(fac.iloc[l_evt[n]]["id"]) if l_evt[n] >= 0 else None,
+                    "t_ivt_min": r1(t_ivt[n]),
+                    "t_evt_min": r1(t_evt[n]),
+                    "extra_min": r1(t_evt[n] - t_ivt[n]) if np.isfinite(t_evt[n] - t_ivt[n]) else None,
+                    "needle_ds_min": r1(t_ivt[n] + dtn_ivt[n] * 60),
+                    "needle_direct_min": r1(t_evt[n] + dtn_evt[n] * 60),
+                    "evt_arrival_ds_min": r1(evt_ds[n]),
+                    "evt_arrival_direct_min": r1(t_evt[n]),
+                    "evt_gain_min": r1(evt_ds[n] - t_evt[n]) if np.isfinite(evt_ds[n] - t_evt[n]) else None,
+                },
+            }
+        )
+    summary = {
+        k: round(float(pop[rec == k].sum()), 1) for k in ("direct_evt", "drip_and_ship", "ivt_only", "unreachable")
+    }
+    return {
+        "rule": asdict(rule),
+        "profile": profile,
+        "scenario": scenario if isinstance(scenario, str) else dict(scenario),
+        "population_by_recommendation": summary,
+        "layer": {"type": "FeatureCollection", "features": feats},
+        "method": (
+            f"per populated network node: extra = t_evt - t_ivt; direct_evt if extra <= "
+            f"{rule.max_extra_min:g} min (or no IVT center reachable), ivt_only if no EVT center is "
+            f"reachable, else drip_and_ship; drip-and-ship EVT arrival = t_ivt + {rule.door_in_door_out_min:g} "
+            f"min door-in-door-out + transfer; door-to-needle from the facility (default "
+            f"{rule.default_dtn_min:g} min); network times ({profile}); "
+            f"population: {load_population(engine.region, net.name).source}; "
+            "roads © OpenStreetMap contributors (ODbL)"
+        ),
+    }

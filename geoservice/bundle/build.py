@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 import logging
-import sys
 import time
-from datetime import datetime, timezone
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -48,14 +47,15 @@ def _rss_gb() -> float:
         with open("/proc/self/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024 ** 2
+                    return int(line.split()[1]) / 1024**2
     except OSError:
         pass
     return float("nan")
 
 
-def basemap_layers(drive: Network, *, water: list[dict] | None = None, simplify_m: float = 5.0,
-                   outline_cell_m: float = 500.0) -> str:
+def basemap_layers(
+    drive: Network, *, water: list[dict] | None = None, simplify_m: float = 5.0, outline_cell_m: float = 500.0
+) -> str:
     """Offline basemap as GeoJSON text: water (drawn first), major roads (one line per OSM way,
     simplified by ``simplify_m``) and the network outline (cells of ``outline_cell_m`` holding
     road nodes)."""
@@ -87,8 +87,10 @@ def basemap_layers(drive: Network, *, water: list[dict] | None = None, simplify_
     geo = shapely.to_geojson(lines)
     parts = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in water or []]
     for gj, w in zip(geo, ways):
-        props = json.dumps({"kind": "road", "class": ROAD_CLASSES[int(drive.way_class[w])],
-                            "name": drive.way_name[int(w)]}, ensure_ascii=False)
+        props = json.dumps(
+            {"kind": "road", "class": ROAD_CLASSES[int(drive.way_class[w])], "name": drive.way_name[int(w)]},
+            ensure_ascii=False,
+        )
         parts.append(f'{{"type":"Feature","geometry":{gj},"properties":{props}}}')
     # outline: cells with road nodes, closed and hole-filled, polygonised
     cell = outline_cell_m
@@ -98,21 +100,42 @@ def basemap_layers(drive: Network, *, water: list[dict] | None = None, simplify_
     grid = np.zeros((ny, nx), bool)
     grid[((drive.node_y - y0) // cell).astype(int), ((drive.node_x - x0) // cell).astype(int)] = True
     grid = binary_fill_holes(binary_closing(grid, iterations=2)).astype(np.uint8)
-    polys: list = [shapely.geometry.shape(g) for g, v in
-             shapes(grid, mask=grid.astype(bool), transform=Affine(cell, 0, x0, 0, cell, y0)) if v == 1]
-    outline = shapely.transform(shapely.MultiPolygon(polys),
-                                lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
+    polys: list = [
+        shapely.geometry.shape(g)
+        for g, v in shapes(grid, mask=grid.astype(bool), transform=Affine(cell, 0, x0, 0, cell, y0))
+        if v == 1
+    ]
+    outline = shapely.transform(
+        shapely.MultiPolygon(polys), lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1]))
+    )
     outline = shapely.set_precision(outline, 1e-6)
-    parts.append('{"type":"Feature","geometry":' + shapely.to_geojson(outline) +
-                 ',"properties":{"kind":"outline","class":"network","name":"road network extent"}}')
-    return ('{"type":"FeatureCollection","attribution":' + json.dumps(ATTRIBUTION, ensure_ascii=False) +
-            ',"features":[\n' + ",\n".join(parts) + "]}")
+    parts.append(
+        '{"type":"Feature","geometry":'
+        + shapely.to_geojson(outline)
+        + ',"properties":{"kind":"outline","class":"network","name":"road network extent"}}'
+    )
+    return (
+        '{"type":"FeatureCollection","attribution":'
+        + json.dumps(ATTRIBUTION, ensure_ascii=False)
+        + ',"features":[\n'
+        + ",\n".join(parts)
+        + "]}"
+    )
 
 
-def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Path, dict]] | None = None,
-                 name: str | None = None, profiles: dict[str, Profile] | None = None,
-                 osm_pois: bool = True, networks: tuple[str, ...] = ("drive", "walk"),
-                 quiet: bool = False, population=None, ch_profiles: tuple[str, ...] = ("drive",)) -> Path:
+def build_region(
+    osm: str | Path,
+    out: str | Path,
+    *,
+    facilities: list[tuple[Path, dict]] | None = None,
+    name: str | None = None,
+    profiles: dict[str, Profile] | None = None,
+    osm_pois: bool = True,
+    networks: tuple[str, ...] = ("drive", "walk"),
+    quiet: bool = False,
+    population=None,
+    ch_profiles: tuple[str, ...] = ("drive",),
+) -> Path:
     """Build a bundle. ``facilities`` is a list of (file, read options) for read_facilities.
     ``population``: a sources.population.PopulationSpec spread onto the networks into extra/."""
     import geopandas as gpd
@@ -127,7 +150,9 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
     profiles = profiles or DEFAULT_PROFILES
     unknown = set(ch_profiles) - set(profiles)
     if unknown:
-        raise GeoserviceError("ch", f"unknown profile(s) {', '.join(sorted(unknown))}; choose from {', '.join(profiles)}")
+        raise GeoserviceError(
+            "ch", f"unknown profile(s) {', '.join(sorted(unknown))}; choose from {', '.join(profiles)}"
+        )
     inputs = [{"path": str(osm), "role": "osm", "sha256": sha256_file(osm), "bytes": osm.stat().st_size}]
 
     progress(f"reading roads from {osm.name}")
@@ -152,11 +177,18 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
             if profile in net.profiles:
                 # the contraction runs without the GIL: overlap it with the rest of the build
                 progress(f"  contraction hierarchy for {profile} (fast matrices) started")
-                contractions.append((net, profile, ch_pool.submit(
-                    build_ch, net.edge_u, net.edge_v, net.times(profile), net.edge_len, net.n_nodes)))
+                contractions.append(
+                    (
+                        net,
+                        profile,
+                        ch_pool.submit(build_ch, net.edge_u, net.edge_v, net.times(profile), net.edge_len, net.n_nodes),
+                    )
+                )
         r = net.report
-        progress(f"  {net.n_nodes:,} nodes, {net.n_edges:,} edges kept; dropped {r['nodes_dropped']:,} "
-                 f"nodes / {r['edges_dropped']:,} edges outside the largest strongly connected component")
+        progress(
+            f"  {net.n_nodes:,} nodes, {net.n_edges:,} edges kept; dropped {r['nodes_dropped']:,} "
+            f"nodes / {r['edges_dropped']:,} edges outside the largest strongly connected component"
+        )
     osm_stamp, osm_warnings = raw.osm_timestamp, list(raw.warnings)
     del raw
 
@@ -175,25 +207,38 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
             load_errors.append({"file": path.name, "row": e.row, "field": e.field, "reason": e.reason})
             log.warning("%s row %s: %s: %s", path.name, e.row, e.field, e.reason)
         layers.append(res.layer)
-        inputs.append({"path": str(path), "role": "facilities", "sha256": sha256_file(path),
-                       "bytes": path.stat().st_size, "rows_loaded": int(len(res.layer)),
-                       "rows_rejected": len(res.errors), "options": {k: str(v) for k, v in opts.items()}})
+        inputs.append(
+            {
+                "path": str(path),
+                "role": "facilities",
+                "sha256": sha256_file(path),
+                "bytes": path.stat().st_size,
+                "rows_loaded": int(len(res.layer)),
+                "rows_rejected": len(res.errors),
+                "options": {k: str(v) for k, v in opts.items()},
+            }
+        )
     if layers:
         fac = gpd.GeoDataFrame(pd.concat(layers, ignore_index=True), crs="EPSG:4326")
         dup = fac["id"].duplicated(keep="last")
         if dup.any():  # a facility file may override an OSM POI of the same id (e.g. a designation)
             fac = fac[~dup].reset_index(drop=True)
     else:
-        fac = gpd.GeoDataFrame({c: [] for c in COLUMNS if c != "geometry"},
-                               geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+        fac = gpd.GeoDataFrame(
+            {c: [] for c in COLUMNS if c != "geometry"}, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326"
+        )
     progress(f"{len(fac)} facilities: " + ", ".join(f"{k} {v}" for k, v in fac["type"].value_counts().items()))
 
     drive = nets.get("drive") or next(iter(nets.values()))
-    bbox = [float(drive.node_lon.min()), float(drive.node_lat.min()),
-            float(drive.node_lon.max()), float(drive.node_lat.max())]
+    bbox = [
+        float(drive.node_lon.min()),
+        float(drive.node_lat.min()),
+        float(drive.node_lon.max()),
+        float(drive.node_lat.max()),
+    ]
     meta = {
         "name": name or osm.name.split(".")[0],
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "inputs": inputs,
         "osm_timestamp": osm_stamp,
         "osm_warnings": osm_warnings,
@@ -204,13 +249,16 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
         "attribution": ATTRIBUTION,
     }
     from ..sources.osm_water import read_osm_water
+
     progress("reading water for the offline basemap")
     basemap = basemap_layers(drive, water=read_osm_water(osm))
     import tempfile
+
     with tempfile.TemporaryDirectory() as tmpdir:
         extra = None
         if population is not None:
             from .population import population_extra_files
+
             progress("spreading population onto the networks")
             extra = population_extra_files(population, nets, Path(tmpdir))
             meta["population"] = population.to_meta()
@@ -219,7 +267,6 @@ def build_region(osm: str | Path, out: str | Path, *, facilities: list[tuple[Pat
             progress(f"contraction hierarchy for {profile} done")
         ch_pool.shutdown()
         progress("writing bundle")
-        path = write_bundle(Path(out), meta=meta, networks=nets, facilities=fac, basemap=basemap,
-                            extra_files=extra)
+        path = write_bundle(Path(out), meta=meta, networks=nets, facilities=fac, basemap=basemap, extra_files=extra)
     progress(f"bundle written to {path}")
     return path

@@ -60,7 +60,7 @@ class CH:
         np.savez(path, **self.arrays())  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
 
     @classmethod
-    def load(cls, path: str | Path) -> "CH":
+    def load(cls, path: str | Path) -> CH:
         with np.load(path) as z:
             return cls(**{f.name: z[f.name] for f in fields(cls)})
 
@@ -70,7 +70,7 @@ class CH:
         return {f"ch_{profile}_{k}": v for k, v in self.arrays().items()}
 
     @classmethod
-    def from_network(cls, net, profile: str) -> "CH | None":
+    def from_network(cls, net, profile: str) -> CH | None:
         """The CH a network carries for ``profile`` (see network_arrays), or None."""
         keys = {f.name: f"ch_{profile}_{f.name}" for f in fields(cls)}
         if not all(k in net.arrays for k in keys.values()):
@@ -81,6 +81,7 @@ class CH:
 # ---------------------------------------------------------------- dynamic graph
 # One pool holds every adjacency list: list 2*x is the out-list of node x, 2*x+1 its in-list.
 # A full list moves to the end of the pool with double capacity.
+
 
 @njit(cache=True, nogil=True)
 def _add_arc(start, cnt, cap, head, wt, ln, top, lst, y, w, l):
@@ -191,15 +192,18 @@ def _shortcuts(v, max_settled, start, cnt, head, wt, ln, dist, is_target, touche
             continue
         # u itself is settled first: count it as a target when it is one
         n_tgt += is_target[u]
-        nt, hc, hn = _witness(u, v, wt[ka] + max_out, max_settled, n_tgt, is_target, start, cnt, head, wt, dist,
-                              touched, hc, hn)
+        nt, hc, hn = _witness(
+            u, v, wt[ka] + max_out, max_settled, n_tgt, is_target, start, cnt, head, wt, dist, touched, hc, hn
+        )
         for kb in range(start[ol], start[ol] + n_out):
             x = head[kb]
             via = wt[ka] + wt[kb]
             if x == u or dist[x] <= via:
                 continue
             if n_sc == len(sc):
-                sc2 = np.empty((2 * n_sc, 4)); sc2[:n_sc] = sc; sc = sc2
+                sc2 = np.empty((2 * n_sc, 4))
+                sc2[:n_sc] = sc
+                sc = sc2
             sc[n_sc, 0] = u
             sc[n_sc, 1] = x
             sc[n_sc, 2] = via
@@ -312,11 +316,21 @@ def _contract(n, edge_u, edge_v, w, length, settle, n_thr):
         n_nb = cnt[2 * v] + cnt[2 * v + 1]
         if n_up + n_nb > len(up_tail):
             size = 2 * (n_up + n_nb)
-            t2 = np.empty(size, np.int32); t2[:n_up] = up_tail[:n_up]; up_tail = t2
-            h2 = np.empty(size, np.int32); h2[:n_up] = up_head[:n_up]; up_head = h2
-            w2 = np.empty(size, np.float64); w2[:n_up] = up_w[:n_up]; up_w = w2
-            l2 = np.empty(size, np.float64); l2[:n_up] = up_len[:n_up]; up_len = l2
-            d2 = np.empty(size, np.bool_); d2[:n_up] = up_dir[:n_up]; up_dir = d2
+            t2 = np.empty(size, np.int32)
+            t2[:n_up] = up_tail[:n_up]
+            up_tail = t2
+            h2 = np.empty(size, np.int32)
+            h2[:n_up] = up_head[:n_up]
+            up_head = h2
+            w2 = np.empty(size, np.float64)
+            w2[:n_up] = up_w[:n_up]
+            up_w = w2
+            l2 = np.empty(size, np.float64)
+            l2[:n_up] = up_len[:n_up]
+            up_len = l2
+            d2 = np.empty(size, np.bool_)
+            d2[:n_up] = up_dir[:n_up]
+            up_dir = d2
         for d in range(2):
             lst = 2 * v + d
             for k in range(start[lst], start[lst] + cnt[lst]):
@@ -342,8 +356,15 @@ def _csr(n: int, tail: np.ndarray, head: np.ndarray, w: np.ndarray, length: np.n
     return ptr, head[order], w[order], length[order]
 
 
-def build_ch(edge_u: np.ndarray, edge_v: np.ndarray, w: np.ndarray, length: np.ndarray, n_nodes: int, *,
-             witness_settle: int = WITNESS_SETTLE) -> CH:
+def build_ch(
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    w: np.ndarray,
+    length: np.ndarray,
+    n_nodes: int,
+    *,
+    witness_settle: int = WITNESS_SETTLE,
+) -> CH:
     """Contract the graph of directed edges u->v (``w`` seconds >= 0, ``length`` metres)."""
     m = len(edge_u)
     if not (len(edge_v) == len(w) == len(length) == m):
@@ -352,10 +373,15 @@ def build_ch(edge_u: np.ndarray, edge_v: np.ndarray, w: np.ndarray, length: np.n
         raise ValueError(f"edge end nodes must lie in [0, {n_nodes})")
     if m and not (np.min(w) >= 0):
         raise ValueError("edge times must be non-negative numbers")
-    rank, tail, head, wt, ln, bwd = _contract(int(n_nodes), np.asarray(edge_u, np.int32),
-                                              np.asarray(edge_v, np.int32), np.asarray(w, np.float64),
-                                              np.asarray(length, np.float64), witness_settle,
-                                              get_num_threads())
+    rank, tail, head, wt, ln, bwd = _contract(
+        int(n_nodes),
+        np.asarray(edge_u, np.int32),
+        np.asarray(edge_v, np.int32),
+        np.asarray(w, np.float64),
+        np.asarray(length, np.float64),
+        witness_settle,
+        get_num_threads(),
+    )
     f = ~bwd
     fwd_ptr, fwd_head, fwd_w, fwd_len = _csr(n_nodes, tail[f], head[f], wt[f], ln[f])
     bwd_ptr, bwd_head, bwd_w, bwd_len = _csr(n_nodes, tail[bwd], head[bwd], wt[bwd], ln[bwd])

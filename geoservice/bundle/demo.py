@@ -18,11 +18,19 @@ class DemoRegion:
 
 
 DEMO_REGIONS = {
-    "andorra": DemoRegion("andorra", "andorra/andorra.osm.pbf", "andorra/demo_designations.csv",
-                          "all of Andorra (468 km², mountain valleys), OSM 2013; chest pain / stroke roles "
-                          "are demo designations of real OSM hospitals"),
-    "monaco": DemoRegion("monaco", "monaco/monaco.osm.pbf", "monaco/demo_designations.csv",
-                         "Monaco and surroundings, OSM 2016, with its 5 real OSM AEDs"),
+    "andorra": DemoRegion(
+        "andorra",
+        "andorra/andorra.osm.pbf",
+        "andorra/demo_designations.csv",
+        "all of Andorra (468 km², mountain valleys), OSM 2013; chest pain / stroke roles "
+        "are demo designations of real OSM hospitals",
+    ),
+    "monaco": DemoRegion(
+        "monaco",
+        "monaco/monaco.osm.pbf",
+        "monaco/demo_designations.csv",
+        "Monaco and surroundings, OSM 2016, with its 5 real OSM AEDs",
+    ),
 }
 DEFAULT_DEMO = "andorra"
 
@@ -32,8 +40,14 @@ def build_demo(name: str, data_dir: Path, regions_dir: Path, *, quiet: bool = Fa
 
     d = DEMO_REGIONS[name]
     population = demo_population(name, data_dir / d.osm) if name in DEMO_POPULATION else None
-    return build_region(data_dir / d.osm, regions_dir / name, name=name, quiet=quiet,
-                        facilities=[(data_dir / d.designations, {})], population=population)
+    return build_region(
+        data_dir / d.osm,
+        regions_dir / name,
+        name=name,
+        quiet=quiet,
+        facilities=[(data_dir / d.designations, {})],
+        population=population,
+    )
 
 
 def ensure_demo(name: str, data_dir: Path, regions_dir: Path, *, quiet: bool = False) -> Path:

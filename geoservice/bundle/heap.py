@@ -52,6 +52,6 @@ def _pop(hc, hn, size):
 def _grow(hc, hn):
     nc = np.empty(len(hc) * 2, hc.dtype)
     nn = np.empty(len(hn) * 2, hn.dtype)
-    nc[:len(hc)] = hc
-    nn[:len(hn)] = hn
+    nc[: len(hc)] = hc
+    nn[: len(hn)] = hn
     return nc, nn

@@ -89,8 +89,7 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts, lengths) + (np.arange(total, dtype=np.int64) - offs)
 
 
-def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *,
-                  crs: str | None = None) -> Network:
+def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *, crs: str | None = None) -> Network:
     """Cut ``raw`` ways of network ``name`` ("drive" or "walk") into a routable network."""
     flag = NETWORK_FLAGS[name]
     ways = np.flatnonzero(raw.way_flags & flag)
@@ -104,8 +103,10 @@ def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *,
     # local way index (into `ways`) of every position
     wpos = np.repeat(np.arange(len(ways), dtype=np.int64), wlen)
     starts = np.cumsum(wlen) - wlen
-    is_start = np.zeros(len(pos), bool); is_start[starts] = True
-    is_end = np.zeros(len(pos), bool); is_end[starts + wlen - 1] = True
+    is_start = np.zeros(len(pos), bool)
+    is_start[starts] = True
+    is_end = np.zeros(len(pos), bool)
+    is_end[starts + wlen - 1] = True
     del pos
 
     uniq, inv, counts = np.unique(ref, return_inverse=True, return_counts=True)
@@ -118,10 +119,13 @@ def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *,
     cumlen = np.concatenate([[0.0], np.cumsum(seg)])
 
     node_pos = np.flatnonzero(is_node)
-    a = node_pos[:-1]; b = node_pos[1:]
+    a = node_pos[:-1]
+    b = node_pos[1:]
     same_way = ~is_end[a]
-    a = a[same_way]; b = b[same_way]
-    gu = inv[a]; gv = inv[b]
+    a = a[same_way]
+    b = b[same_way]
+    gu = inv[a]
+    gv = inv[b]
     keep = gu != gv  # drop self-loops
     a, b, gu, gv = a[keep], b[keep], gu[keep], gv[keep]
     gway = wpos[a]
@@ -143,7 +147,8 @@ def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *,
     ncomp, labels = connected_components(m, directed=True, connection="strong")
     del m
     biggest = np.bincount(labels).argmax()
-    used = np.zeros(n_all, bool); used[np.concatenate([gu, gv])] = True
+    used = np.zeros(n_all, bool)
+    used[np.concatenate([gu, gv])] = True
     in_scc = labels == biggest
     e_keep = in_scc[e_u] & in_scc[e_v]
     report = {
@@ -157,8 +162,10 @@ def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *,
     e_u, e_v, e_geom, e_rev = e_u[e_keep], e_v[e_keep], e_geom[e_keep], e_rev[e_keep]
 
     # compact geometries and nodes
-    g_used = np.zeros(len(a), bool); g_used[e_geom] = True
-    g_new = np.full(len(a), -1, np.int64); g_new[g_used] = np.arange(g_used.sum())
+    g_used = np.zeros(len(a), bool)
+    g_used[e_geom] = True
+    g_new = np.full(len(a), -1, np.int64)
+    g_new[g_used] = np.arange(g_used.sum())
     a, b, gu, gv, gway, glen, raw_way = (arr[g_used] for arr in (a, b, gu, gv, gway, glen, raw_way))
     e_geom = g_new[e_geom]
     keep_nodes = np.flatnonzero(in_scc)
@@ -174,7 +181,8 @@ def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *,
         crs = utm_crs_for(float(np.median(lon[kp])), float(np.median(lat[kp])))
     tr = Transformer.from_crs(CRS.from_epsg(4326), CRS.from_user_input(crs), always_xy=True)
     x, y = tr.transform(lon, lat)
-    x = np.asarray(x); y = np.asarray(y)
+    x = np.asarray(x)
+    y = np.asarray(y)
 
     # spatial node order (Z-order curve): neighbours in the graph sit close in memory
     order = zorder(x[kp], y[kp])
@@ -193,20 +201,36 @@ def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *,
     i32 = np.int32
     edge_len = glen[e_geom]
     arrays: dict[str, np.ndarray] = {
-        "node_osmid": node_osmid, "node_lon": lon[kp], "node_lat": lat[kp],
-        "node_x": x[kp], "node_y": y[kp],
-        "geom_a": a.astype(i32), "geom_b": b.astype(i32), "geom_u": gu.astype(i32), "geom_v": gv.astype(i32),
-        "geom_way": raw_way.astype(i32), "geom_len": glen,
-        "lon": lon, "lat": lat, "x": x, "y": y, "cumlen": cumlen,
-        "edge_u": e_u.astype(i32), "edge_v": e_v.astype(i32), "edge_geom": e_geom.astype(i32),
-        "edge_rev": e_rev, "edge_len": edge_len,
+        "node_osmid": node_osmid,
+        "node_lon": lon[kp],
+        "node_lat": lat[kp],
+        "node_x": x[kp],
+        "node_y": y[kp],
+        "geom_a": a.astype(i32),
+        "geom_b": b.astype(i32),
+        "geom_u": gu.astype(i32),
+        "geom_v": gv.astype(i32),
+        "geom_way": raw_way.astype(i32),
+        "geom_len": glen,
+        "lon": lon,
+        "lat": lat,
+        "x": x,
+        "y": y,
+        "cumlen": cumlen,
+        "edge_u": e_u.astype(i32),
+        "edge_v": e_v.astype(i32),
+        "edge_geom": e_geom.astype(i32),
+        "edge_rev": e_rev,
+        "edge_len": edge_len,
     }
     ng = len(a)
-    geom_fwd = np.full(ng, -1, i32); geom_bwd = np.full(ng, -1, i32)
+    geom_fwd = np.full(ng, -1, i32)
+    geom_bwd = np.full(ng, -1, i32)
     eid = np.arange(len(e_u), dtype=i32)
     geom_fwd[e_geom[~e_rev]] = eid[~e_rev]
     geom_bwd[e_geom[e_rev]] = eid[e_rev]
-    arrays["geom_fwd"] = geom_fwd; arrays["geom_bwd"] = geom_bwd
+    arrays["geom_fwd"] = geom_fwd
+    arrays["geom_bwd"] = geom_bwd
 
     # per-profile times from per-way speeds (uniform along a way, so sum = len / speed)
     cls_names = [ROAD_CLASSES[c] for c in range(len(ROAD_CLASSES))]
@@ -232,13 +256,21 @@ def build_network(raw: RawWays, name: str, profiles: dict[str, Profile], *,
     del e_u, e_v
     arrays.update(_snap_grid(arrays))
     report["geometries"] = int(ng)
-    return Network(name=name, arrays=arrays, way_name=[raw.way_name[i] for i in range(len(raw.way_name))],
-                   way_class=raw.way_class, way_id=raw.way_id, crs=crs,
-                   profiles={k: v for k, v in profiles.items() if v.network == name}, report=report)
+    return Network(
+        name=name,
+        arrays=arrays,
+        way_name=[raw.way_name[i] for i in range(len(raw.way_name))],
+        way_class=raw.way_class,
+        way_id=raw.way_id,
+        crs=crs,
+        profiles={k: v for k, v in profiles.items() if v.network == name},
+        report=report,
+    )
 
 
 def zorder(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Permutation sorting points along a Z-order (Morton) curve of 16-bit cells."""
+
     def spread(v: np.ndarray) -> np.ndarray:
         v = v.astype(np.uint64) & np.uint64(0xFFFF)
         v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
@@ -265,8 +297,7 @@ def _csr(u: np.ndarray, v: np.ndarray, n: int) -> dict[str, np.ndarray]:
     return {"out_ptr": out_ptr, "in_ptr": in_ptr, "in_edge": in_edge}
 
 
-def _snap_grid(arr: dict[str, np.ndarray], cell: float = GRID_CELL_M,
-               chunk: int = 1_000_000) -> dict[str, np.ndarray]:
+def _snap_grid(arr: dict[str, np.ndarray], cell: float = GRID_CELL_M, chunk: int = 1_000_000) -> dict[str, np.ndarray]:
     """Uniform grid over all geometry segments. A segment is listed in the cell of every sample
     point taken along it at most ``cell / 2`` apart (ends included), so its nearest point to any
     query lies within ``cell / 4`` of a listed sample; ``kernels.snap_points`` allows for that.
@@ -274,18 +305,23 @@ def _snap_grid(arr: dict[str, np.ndarray], cell: float = GRID_CELL_M,
     a, b = arr["geom_a"], arr["geom_b"]
     x, y = arr["x"], arr["y"]
     seg_start = _ranges(a.astype(np.int64), (b - a).astype(np.int64))  # segment i..i+1 for i in [a, b)
-    x0 = float(x.min()) - cell; y0 = float(y.min()) - cell
-    nx = int((x.max() - x0) // cell) + 2; ny = int((y.max() - y0) // cell) + 2
+    x0 = float(x.min()) - cell
+    y0 = float(y.min()) - cell
+    nx = int((x.max() - x0) // cell) + 2
+    ny = int((y.max() - y0) // cell) + 2
     cell_parts, seg_parts = [], []
     for lo in range(0, len(seg_start), chunk):
-        ss = seg_start[lo:lo + chunk]
+        ss = seg_start[lo : lo + chunk]
         sx0, sy0 = x[ss], y[ss]
         dx, dy = x[ss + 1] - sx0, y[ss + 1] - sy0
         nsamp = np.ceil(np.hypot(dx, dy) / (cell / 2)).astype(np.int64) + 1
         idx = np.repeat(np.arange(len(ss)), nsamp)
-        f = (np.arange(len(idx)) - np.repeat(np.cumsum(nsamp) - nsamp, nsamp)) / np.repeat(np.maximum(nsamp - 1, 1), nsamp)
-        cid = (((sy0[idx] + f * dy[idx]) - y0) // cell).astype(np.int64) * nx + \
-            (((sx0[idx] + f * dx[idx]) - x0) // cell).astype(np.int64)
+        f = (np.arange(len(idx)) - np.repeat(np.cumsum(nsamp) - nsamp, nsamp)) / np.repeat(
+            np.maximum(nsamp - 1, 1), nsamp
+        )
+        cid = (((sy0[idx] + f * dy[idx]) - y0) // cell).astype(np.int64) * nx + (
+            ((sx0[idx] + f * dx[idx]) - x0) // cell
+        ).astype(np.int64)
         del f
         pair = np.unique(cid * len(ss) + idx)
         del cid, idx
@@ -301,5 +337,4 @@ def _snap_grid(arr: dict[str, np.ndarray], cell: float = GRID_CELL_M,
     # geometry id of every position (-1 where no segment starts)
     seg_geom = np.full(len(x), -1, np.int32)
     seg_geom[seg_start] = np.repeat(np.arange(len(a)), b - a)
-    return {"grid_ptr": grid_ptr, "grid_seg": segs, "grid_meta": np.array([x0, y0, cell, nx, ny]),
-            "seg_geom": seg_geom}
+    return {"grid_ptr": grid_ptr, "grid_seg": segs, "grid_meta": np.array([x0, y0, cell, nx, ny]), "seg_geom": seg_geom}

@@ -21,20 +21,38 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..sources.speeds import CLASS_INDEX
 
-__all__ = ["largest_remainder", "spread", "node_weights", "assign_units", "spread_on_network",
-           "spread_on_grid", "population_extra_files", "load_population", "PopulationLayer",
-           "NODE_METHOD", "GRID_METHOD"]
+if TYPE_CHECKING:
+    import geopandas as gpd
 
-NODE_METHOD = ("dasymetric: admin-unit counts spread onto road-network nodes in proportion to the "
-               "length of residential-type roads (residential, living_street, unclassified, tertiary, "
-               "service, road) around each node; largest-remainder integer rounding keeps unit totals exact")
-GRID_METHOD = ("areal weighting: admin-unit counts spread onto grid cells in proportion to the area of "
-               "each cell inside the unit; largest-remainder integer rounding keeps unit totals exact")
+__all__ = [
+    "largest_remainder",
+    "spread",
+    "node_weights",
+    "assign_units",
+    "spread_on_network",
+    "spread_on_grid",
+    "population_extra_files",
+    "load_population",
+    "PopulationLayer",
+    "NODE_METHOD",
+    "GRID_METHOD",
+]
+
+NODE_METHOD = (
+    "dasymetric: admin-unit counts spread onto road-network nodes in proportion to the "
+    "length of residential-type roads (residential, living_street, unclassified, tertiary, "
+    "service, road) around each node; largest-remainder integer rounding keeps unit totals exact"
+)
+GRID_METHOD = (
+    "areal weighting: admin-unit counts spread onto grid cells in proportion to the area of "
+    "each cell inside the unit; largest-remainder integer rounding keeps unit totals exact"
+)
 RESIDENTIAL = ("residential", "living_street", "unclassified", "tertiary", "tertiary_link", "service", "road")
 WALK_EXTRA = ("pedestrian", "footway", "path", "steps", "track")
 NEAR_UNIT_M = 500.0
@@ -53,7 +71,8 @@ def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
         raise ValueError("weights must be finite and non-negative")
     s = w.sum()
     if s <= 0:
-        w = np.ones(len(w)); s = float(len(w))
+        w = np.ones(len(w))
+        s = float(len(w))
     quota = total * (w / s)
     base = np.floor(quota).astype(np.int64)
     left = int(total - base.sum())
@@ -63,8 +82,9 @@ def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
-def spread(unit_pop: np.ndarray, point_unit: np.ndarray, weights: np.ndarray,
-           fallback_weights: np.ndarray | None = None) -> np.ndarray:
+def spread(
+    unit_pop: np.ndarray, point_unit: np.ndarray, weights: np.ndarray, fallback_weights: np.ndarray | None = None
+) -> np.ndarray:
     """Integer population per point: each unit's count split over its points by weight.
 
     ``unit_pop``: count per unit (NaN = no count, its points get 0); ``point_unit``: unit index per
@@ -78,7 +98,7 @@ def spread(unit_pop: np.ndarray, point_unit: np.ndarray, weights: np.ndarray,
     for u, count in enumerate(unit_pop):
         if not np.isfinite(count) or count <= 0:
             continue
-        idx = order[bounds[u]:bounds[u + 1]]
+        idx = order[bounds[u] : bounds[u + 1]]
         if len(idx) == 0:
             empty.append(u)
             continue
@@ -103,18 +123,26 @@ def node_weights(net, *, classes: tuple[str, ...] | None = None) -> np.ndarray:
 
 def all_road_weights(net) -> np.ndarray:
     n = net.n_nodes
-    return 0.5 * (np.bincount(net.geom_u, net.geom_len, minlength=n) +
-                  np.bincount(net.geom_v, net.geom_len, minlength=n))
+    return 0.5 * (
+        np.bincount(net.geom_u, net.geom_len, minlength=n) + np.bincount(net.geom_v, net.geom_len, minlength=n)
+    )
 
 
-def assign_units(units, lon: np.ndarray, lat: np.ndarray, *, crs: str | None = None,
-                 remainder: int | None = None, near_m: float = NEAR_UNIT_M) -> np.ndarray:
+def assign_units(
+    units,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    *,
+    crs: str | None = None,
+    remainder: int | None = None,
+    near_m: float = NEAR_UNIT_M,
+) -> np.ndarray:
     """Unit index per point by point-in-polygon; points within ``near_m`` of a unit take the
     nearest one; other points go to ``remainder`` (or -1)."""
     import shapely
 
     geoms = units.geometry.to_numpy()
-    pts = shapely.points(np.column_stack([lon, lat]))
+    pts = np.asarray(shapely.points(np.column_stack([lon, lat])), dtype=object).reshape(-1)
     out = np.full(len(pts), -1, np.int64)
     valid = [i for i, g in enumerate(geoms) if g is not None and not g.is_empty]
     if valid:
@@ -124,6 +152,7 @@ def assign_units(units, lon: np.ndarray, lat: np.ndarray, *, crs: str | None = N
         miss = np.flatnonzero(out < 0)
         if len(miss) and crs:
             import geopandas as gpd
+
             gm = gpd.GeoSeries([geoms[i] for i in valid], crs="EPSG:4326").to_crs(crs).to_numpy()
             pm = gpd.GeoSeries(pts[miss], crs="EPSG:4326").to_crs(crs).to_numpy()
             t2 = shapely.STRtree(gm)
@@ -136,8 +165,8 @@ def assign_units(units, lon: np.ndarray, lat: np.ndarray, *, crs: str | None = N
 
 @dataclass
 class NodePopulation:
-    population: np.ndarray   # int64 per node
-    unit: np.ndarray         # unit index per node (-1 none)
+    population: np.ndarray  # int64 per node
+    unit: np.ndarray  # unit index per node (-1 none)
 
 
 def spread_on_network(spec, net) -> NodePopulation:
@@ -164,7 +193,7 @@ def spread_on_network(spec, net) -> NodePopulation:
     return NodePopulation(result, unit)
 
 
-def spread_on_grid(spec, cell_deg: float = 0.05) -> "object":
+def spread_on_grid(spec, cell_deg: float = 0.05) -> object:
     """Areal weighting of the units onto a lon/lat grid: GeoDataFrame of cell pieces with
     admin_code, cell_i, cell_j, area_km2, population (int), geometry (the piece), lon/lat of
     its representative point. Every unit total is preserved exactly."""
@@ -172,7 +201,7 @@ def spread_on_grid(spec, cell_deg: float = 0.05) -> "object":
     import shapely
 
     units = spec.units
-    rows = {"admin_code": [], "cell_i": [], "cell_j": [], "geometry": []}
+    rows: dict[str, list] = {"admin_code": [], "cell_i": [], "cell_j": [], "geometry": []}
     minx, miny, maxx, maxy = units.total_bounds
     x0 = np.floor(minx / cell_deg) * cell_deg
     y0 = np.floor(miny / cell_deg) * cell_deg
@@ -180,18 +209,21 @@ def spread_on_grid(spec, cell_deg: float = 0.05) -> "object":
         if geom is None or geom.is_empty:
             continue
         gx0, gy0, gx1, gy1 = geom.bounds
-        i0 = int((gx0 - x0) // cell_deg); i1 = int((gx1 - x0) // cell_deg)
-        j0 = int((gy0 - y0) // cell_deg); j1 = int((gy1 - y0) // cell_deg)
-        ii, jj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1))
-        ii = ii.ravel(); jj = jj.ravel()
-        boxes = shapely.box(x0 + ii * cell_deg, y0 + jj * cell_deg, x0 + (ii + 1) * cell_deg,
-                            y0 + (jj + 1) * cell_deg)
+        i0 = int((gx0 - x0) // cell_deg)
+        i1 = int((gx1 - x0) // cell_deg)
+        j0 = int((gy0 - y0) // cell_deg)
+        j1 = int((gy1 - y0) // cell_deg)
+        gi, gj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1))
+        ii = gi.ravel()
+        jj = gj.ravel()
+        boxes = shapely.box(x0 + ii * cell_deg, y0 + jj * cell_deg, x0 + (ii + 1) * cell_deg, y0 + (jj + 1) * cell_deg)
         shapely.prepare(geom)
         hit = shapely.intersects(geom, boxes)
         pieces = shapely.intersection(boxes[hit], geom)
         ok = ~shapely.is_empty(pieces)
         rows["admin_code"] += [code] * int(ok.sum())
-        rows["cell_i"] += ii[hit][ok].tolist(); rows["cell_j"] += jj[hit][ok].tolist()
+        rows["cell_i"] += ii[hit][ok].tolist()
+        rows["cell_j"] += jj[hit][ok].tolist()
         rows["geometry"] += list(pieces[ok])
     g = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
     # equal-area for the weights
@@ -201,7 +233,8 @@ def spread_on_grid(spec, cell_deg: float = 0.05) -> "object":
     piece_unit = np.array([index[c] for c in g["admin_code"]], np.int64)
     g["population"] = spread(units["population"].to_numpy(float), piece_unit, g["area_km2"].to_numpy())
     rp = g.geometry.representative_point()
-    g["lon"] = rp.x; g["lat"] = rp.y
+    g["lon"] = rp.x
+    g["lat"] = rp.y
     g.attrs["method"] = GRID_METHOD
     return g
 
@@ -218,16 +251,18 @@ def population_extra_files(spec, networks: dict, tmpdir: Path) -> dict[str, Path
         p = tmpdir / f"population_{name}.npz"
         np.savez(p, population=npop.population, unit=npop.unit)
         files[p.name] = p
-        per_unit = np.bincount(npop.unit[npop.unit >= 0], npop.population[npop.unit >= 0],
-                               minlength=len(units))
-        meta["networks"][name] = {"total": int(npop.population.sum()),
-                                  "nodes_with_population": int((npop.population > 0).sum()),
-                                  "nodes_outside_units": int((npop.unit < 0).sum())}
+        per_unit = np.bincount(npop.unit[npop.unit >= 0], npop.population[npop.unit >= 0], minlength=len(units))
+        meta["networks"][name] = {
+            "total": int(npop.population.sum()),
+            "nodes_with_population": int((npop.population > 0).sum()),
+            "nodes_outside_units": int((npop.unit < 0).sum()),
+        }
         if name == "drive" or "population_model" not in units:
             units["population_model"] = per_unit.astype(np.int64)
     # the remainder unit gets a drawable outline: hull of its nodes minus the other units
     if spec.remainder_code is not None:
         import shapely
+
         net = networks.get("drive") or next(iter(networks.values()))
         r = int(np.flatnonzero(units["admin_code"].to_numpy() == spec.remainder_code)[0])
         npop = spread_on_network(spec, net)
@@ -248,9 +283,9 @@ def population_extra_files(spec, networks: dict, tmpdir: Path) -> dict[str, Path
 class PopulationLayer:
     """Population on one network's nodes, as stored in a bundle."""
 
-    population: np.ndarray       # float per node
-    unit: np.ndarray             # unit index per node (-1 none)
-    units: "object"              # GeoDataFrame of admin units
+    population: np.ndarray  # float per node
+    unit: np.ndarray  # unit index per node (-1 none)
+    units: gpd.GeoDataFrame  # admin units
     method: str
     source: str
     has_census: bool
@@ -278,10 +313,16 @@ def load_population(region, network: str = "drive") -> PopulationLayer:
         w = node_weights(net)
         if w.sum() <= 0:
             w = all_road_weights(net)
-        units = gpd.GeoDataFrame({"admin_code": ["all"], "name": [region.name], "population": [np.nan]},
-                                 geometry=[None], crs="EPSG:4326")
-        layer = PopulationLayer(w / w.sum(), np.zeros(net.n_nodes, np.int64), units,
-                                NODE_METHOD.replace("admin-unit counts", "relative weights (no census in this bundle)"),
-                                "none: this bundle has no population layer", False)
+        units = gpd.GeoDataFrame(
+            {"admin_code": ["all"], "name": [region.name], "population": [np.nan]}, geometry=[None], crs="EPSG:4326"
+        )
+        layer = PopulationLayer(
+            w / w.sum(),
+            np.zeros(net.n_nodes, np.int64),
+            units,
+            NODE_METHOD.replace("admin-unit counts", "relative weights (no census in this bundle)"),
+            "none: this bundle has no population layer",
+            False,
+        )
     region.extras[key] = layer
     return layer

@@ -42,7 +42,7 @@ class Region:
     path: Path
     meta: dict
     networks: dict[str, Network]
-    facilities: "object"  # geopandas.GeoDataFrame
+    facilities: object  # geopandas.GeoDataFrame
     load_seconds: float = 0.0
     extras: dict = field(default_factory=dict)
 
@@ -69,8 +69,15 @@ def save_network(net: Network, path: Path) -> None:
     np.savez(path, **net.arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
 
 
-def write_bundle(out: Path, *, meta: dict, networks: dict[str, Network], facilities, basemap: str,
-                 extra_files: dict[str, Path] | None = None) -> Path:
+def write_bundle(
+    out: Path,
+    *,
+    meta: dict,
+    networks: dict[str, Network],
+    facilities,
+    basemap: str,
+    extra_files: dict[str, Path] | None = None,
+) -> Path:
     """Write to a sibling temp dir, then swap it in, so a failed build leaves no half bundle."""
     out = Path(out)
     tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
@@ -89,10 +96,20 @@ def write_bundle(out: Path, *, meta: dict, networks: dict[str, Network], facilit
         for name, src in (extra_files or {}).items():
             (tmp / "extra").mkdir(exist_ok=True)
             shutil.copy2(src, tmp / "extra" / name)
-        meta = dict(meta, bundle_version=BUNDLE_VERSION,
-                    networks={k: {"crs": n.crs, "profiles": {p: pr.to_dict() for p, pr in n.profiles.items()},
-                                  "report": n.report, "nodes": n.n_nodes, "edges": n.n_edges}
-                              for k, n in networks.items()})
+        meta = dict(
+            meta,
+            bundle_version=BUNDLE_VERSION,
+            networks={
+                k: {
+                    "crs": n.crs,
+                    "profiles": {p: pr.to_dict() for p, pr in n.profiles.items()},
+                    "report": n.report,
+                    "nodes": n.n_nodes,
+                    "edges": n.n_edges,
+                }
+                for k, n in networks.items()
+            },
+        )
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
         if out.exists():
             old = out.with_name(out.name + f".old-{os.getpid()}")
@@ -123,12 +140,15 @@ def load_region(path: str | os.PathLike) -> Region:
     p = Path(path)
     meta_path = p / "meta.json"
     if not meta_path.is_file():
-        raise BundleError(f"{p} is not a region bundle (no meta.json); build one with "
-                          f"'geoservice build --osm FILE --out {p}'")
+        raise BundleError(
+            f"{p} is not a region bundle (no meta.json); build one with 'geoservice build --osm FILE --out {p}'"
+        )
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     if meta.get("bundle_version") != BUNDLE_VERSION:
-        raise BundleError(f"{p} was built by an incompatible geoservice (bundle version "
-                          f"{meta.get('bundle_version')}, need {BUNDLE_VERSION}); rebuild it")
+        raise BundleError(
+            f"{p} was built by an incompatible geoservice (bundle version "
+            f"{meta.get('bundle_version')}, need {BUNDLE_VERSION}); rebuild it"
+        )
     way_name = json.loads((p / "ways.json").read_text(encoding="utf-8"))
     way_id = np.load(p / "way_id.npy")
     way_class = np.load(p / "way_class.npy")
@@ -140,8 +160,15 @@ def load_region(path: str | os.PathLike) -> Region:
         with np.load(f) as z:
             arrays = {k: z[k] for k in z.files}
         profiles = {k: Profile.from_dict(v) for k, v in info["profiles"].items()}
-        networks[name] = Network(name=name, arrays=arrays, way_name=way_name, way_class=way_class,
-                                 way_id=way_id, crs=info["crs"], profiles=profiles, report=info["report"])
+        networks[name] = Network(
+            name=name,
+            arrays=arrays,
+            way_name=way_name,
+            way_class=way_class,
+            way_id=way_id,
+            crs=info["crs"],
+            profiles=profiles,
+            report=info["report"],
+        )
     fac = gpd.read_file(p / "facilities.geojson")
-    return Region(path=p, meta=meta, networks=networks, facilities=fac,
-                  load_seconds=time.perf_counter() - t0)
+    return Region(path=p, meta=meta, networks=networks, facilities=fac, load_seconds=time.perf_counter() - t0)

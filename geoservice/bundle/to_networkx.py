@@ -52,15 +52,20 @@ def network_to_networkx(net: Network, *, geometry: bool = True) -> nx.MultiDiGra
     for e in range(net.n_edges):
         g = int(net.edge_geom[e])
         way = int(net.geom_way[g])
-        attrs = {"length": float(net.edge_len[e]), "osmid": int(net.way_id[way]),
-                 "highway": ROAD_CLASSES[int(net.way_class[way])], "name": net.way_name[way],
-                 "oneway": bool(geom_fwd[g] < 0 or geom_bwd[g] < 0), "edge_id": e}
+        attrs = {
+            "length": float(net.edge_len[e]),
+            "osmid": int(net.way_id[way]),
+            "highway": ROAD_CLASSES[int(net.way_class[way])],
+            "name": net.way_name[way],
+            "oneway": bool(geom_fwd[g] < 0 or geom_bwd[g] < 0),
+            "edge_id": e,
+        }
         for p in profiles:
             attrs[f"travel_time_{p}"] = float(times[p][e])
         attrs["travel_time"] = attrs[f"travel_time_{own}"]
         if geometry:
             a, b = int(net.geom_a[g]), int(net.geom_b[g])
-            c = np.column_stack([net.lon[a:b + 1], net.lat[a:b + 1]])
+            c = np.column_stack([net.lon[a : b + 1], net.lat[a : b + 1]])
             attrs["geometry"] = shapely.LineString(c[::-1] if net.edge_rev[e] else c)
         G.add_edge(int(net.edge_u[e]), int(net.edge_v[e]), **attrs)
     return G
@@ -71,9 +76,15 @@ def _save_geopackage(G: nx.MultiDiGraph, net: Network, path: Path) -> None:
     import osmnx as ox
 
     nodes = gpd.GeoDataFrame(
-        {"node": np.arange(net.n_nodes), "osmid": net.node_osmid.astype(np.int64),
-         "x": net.node_lon.astype(float), "y": net.node_lat.astype(float)},
-        geometry=gpd.points_from_xy(net.node_lon, net.node_lat), crs="EPSG:4326")
+        {
+            "node": np.arange(net.n_nodes),
+            "osmid": net.node_osmid.astype(np.int64),
+            "x": net.node_lon.astype(float),
+            "y": net.node_lat.astype(float),
+        },
+        geometry=gpd.points_from_xy(net.node_lon, net.node_lat),
+        crs="EPSG:4326",
+    )
     edges = ox.convert.graph_to_gdfs(G, nodes=False).reset_index()
     meta = {"dataset_metadata": {"attribution": OSM_ATTRIBUTION, "network": net.name}}
     for name, gdf in (("nodes", nodes), ("edges", edges)):

@@ -19,9 +19,28 @@ INF = np.inf
 
 # ---------------------------------------------------------------- queries
 
+
 @njit(cache=True, nogil=True)
-def _upward(ptr, head, wt, ln, sptr, shead, swt, seed_node, seed_cost, seed_len, dist, meters, touched,
-            hc, hn, out_node, out_cost, out_len):
+def _upward(
+    ptr,
+    head,
+    wt,
+    ln,
+    sptr,
+    shead,
+    swt,
+    seed_node,
+    seed_cost,
+    seed_len,
+    dist,
+    meters,
+    touched,
+    hc,
+    hn,
+    out_node,
+    out_cost,
+    out_len,
+):
     """Complete upward Dijkstra from the seeds over (ptr, head, wt, ln), with stall-on-demand
     over the opposite upward arcs (sptr, shead, swt): a node reached more cheaply from a higher
     one is not on any shortest up-path, so it is neither relaxed nor reported.
@@ -54,9 +73,15 @@ def _upward(ptr, head, wt, ln, sptr, shead, swt, seed_node, seed_cost, seed_len,
         if stalled:
             continue
         if n_out == len(out_node):
-            o1 = np.empty(2 * n_out, out_node.dtype); o1[:n_out] = out_node; out_node = o1
-            o2 = np.empty(2 * n_out, out_cost.dtype); o2[:n_out] = out_cost; out_cost = o2
-            o3 = np.empty(2 * n_out, out_len.dtype); o3[:n_out] = out_len; out_len = o3
+            o1 = np.empty(2 * n_out, out_node.dtype)
+            o1[:n_out] = out_node
+            out_node = o1
+            o2 = np.empty(2 * n_out, out_cost.dtype)
+            o2[:n_out] = out_cost
+            out_cost = o2
+            o3 = np.empty(2 * n_out, out_len.dtype)
+            o3[:n_out] = out_len
+            out_len = o3
         out_node[n_out] = x
         out_cost[n_out] = c
         out_len[n_out] = meters[x]
@@ -99,18 +124,44 @@ def _buckets(fptr, fhead, fw, bptr, bhead, bw, blen, dst_nodes, dst_costs, dst_l
     for j in range(len(dst_ptr) - 1):
         a = dst_ptr[j]
         b = dst_ptr[j + 1]
-        cnt, on, oc, ol, hc, hn = _upward(bptr, bhead, bw, blen, fptr, fhead, fw, dst_nodes[a:b], dst_costs[a:b],
-                                          dst_lens[a:b], dist, meters, touched, hc, hn, on, oc, ol)
+        cnt, on, oc, ol, hc, hn = _upward(
+            bptr,
+            bhead,
+            bw,
+            blen,
+            fptr,
+            fhead,
+            fw,
+            dst_nodes[a:b],
+            dst_costs[a:b],
+            dst_lens[a:b],
+            dist,
+            meters,
+            touched,
+            hc,
+            hn,
+            on,
+            oc,
+            ol,
+        )
         if m + cnt > len(e_node):
             size = 2 * (m + cnt)
-            t1 = np.empty(size, np.int32); t1[:m] = e_node[:m]; e_node = t1
-            t2 = np.empty(size, np.int32); t2[:m] = e_dst[:m]; e_dst = t2
-            t3 = np.empty(size); t3[:m] = e_cost[:m]; e_cost = t3
-            t4 = np.empty(size); t4[:m] = e_len[:m]; e_len = t4
-        e_node[m:m + cnt] = on[:cnt]
-        e_dst[m:m + cnt] = j
-        e_cost[m:m + cnt] = oc[:cnt]
-        e_len[m:m + cnt] = ol[:cnt]
+            t1 = np.empty(size, np.int32)
+            t1[:m] = e_node[:m]
+            e_node = t1
+            t2 = np.empty(size, np.int32)
+            t2[:m] = e_dst[:m]
+            e_dst = t2
+            t3 = np.empty(size)
+            t3[:m] = e_cost[:m]
+            e_cost = t3
+            t4 = np.empty(size)
+            t4[:m] = e_len[:m]
+            e_len = t4
+        e_node[m : m + cnt] = on[:cnt]
+        e_dst[m : m + cnt] = j
+        e_cost[m : m + cnt] = oc[:cnt]
+        e_len[m : m + cnt] = ol[:cnt]
         m += cnt
     bucket_ptr = np.zeros(n + 1, np.int64)
     for i in range(m):
@@ -131,8 +182,25 @@ def _buckets(fptr, fhead, fw, bptr, bhead, bw, blen, dst_nodes, dst_costs, dst_l
 
 
 @njit(cache=True, parallel=True)
-def _scan(fptr, fhead, fw, flen, bptr, bhead, bw, src_nodes, src_costs, src_lens, src_ptr, n_dst, n_thr,
-          bucket_ptr, bk_dst, bk_cost, bk_len):
+def _scan(
+    fptr,
+    fhead,
+    fw,
+    flen,
+    bptr,
+    bhead,
+    bw,
+    src_nodes,
+    src_costs,
+    src_lens,
+    src_ptr,
+    n_dst,
+    n_thr,
+    bucket_ptr,
+    bk_dst,
+    bk_cost,
+    bk_len,
+):
     """Forward upward search from every origin (origins spread over the threads), scanning the
     buckets of each settled node."""
     n = len(fptr) - 1
@@ -151,9 +219,26 @@ def _scan(fptr, fhead, fw, flen, bptr, bhead, bw, src_nodes, src_costs, src_lens
         for i in range(t, n_s, n_thr):
             a = src_ptr[i]
             b = src_ptr[i + 1]
-            cnt, on, oc, ol, hc, hn = _upward(fptr, fhead, fw, flen, bptr, bhead, bw, src_nodes[a:b],
-                                              src_costs[a:b], src_lens[a:b], dist, meters, touched, hc, hn,
-                                              on, oc, ol)
+            cnt, on, oc, ol, hc, hn = _upward(
+                fptr,
+                fhead,
+                fw,
+                flen,
+                bptr,
+                bhead,
+                bw,
+                src_nodes[a:b],
+                src_costs[a:b],
+                src_lens[a:b],
+                dist,
+                meters,
+                touched,
+                hc,
+                hn,
+                on,
+                oc,
+                ol,
+            )
             for q in range(cnt):
                 x = on[q]
                 for k in range(bucket_ptr[x], bucket_ptr[x + 1]):
@@ -165,37 +250,66 @@ def _scan(fptr, fhead, fw, flen, bptr, bhead, bw, src_nodes, src_costs, src_lens
     return times, metres
 
 
-def ch_many_to_many(ch: CH, src_nodes, src_costs, src_lens, src_ptr, dst_nodes, dst_costs, dst_lens,
-                    dst_ptr) -> tuple[np.ndarray, np.ndarray]:
+def ch_many_to_many(
+    ch: CH, src_nodes, src_costs, src_lens, src_ptr, dst_nodes, dst_costs, dst_lens, dst_ptr
+) -> tuple[np.ndarray, np.ndarray]:
     """Times (s) and metres of the fastest route from every origin to every destination.
 
     Origin i starts at ``src_nodes[src_ptr[i]:src_ptr[i+1]]`` having already spent
     ``src_costs`` seconds and ``src_lens`` metres; destination j is reached from
     ``dst_nodes[dst_ptr[j]:dst_ptr[j+1]]`` with ``dst_costs``/``dst_lens`` still to go
     (Router.seeds with "from" and "to"). Unreachable pairs are inf."""
-    buckets = _buckets(ch.fwd_ptr, ch.fwd_head, ch.fwd_w, ch.bwd_ptr, ch.bwd_head, ch.bwd_w, ch.bwd_len,
-                       np.asarray(dst_nodes, np.int64), np.asarray(dst_costs, np.float64),
-                       np.asarray(dst_lens, np.float64), np.asarray(dst_ptr, np.int64))
-    return _scan(ch.fwd_ptr, ch.fwd_head, ch.fwd_w, ch.fwd_len, ch.bwd_ptr, ch.bwd_head, ch.bwd_w,
-                 np.asarray(src_nodes, np.int64), np.asarray(src_costs, np.float64), np.asarray(src_lens, np.float64),
-                 np.asarray(src_ptr, np.int64), len(dst_ptr) - 1,
-                 max(1, min(get_num_threads(), len(src_ptr) - 1)), *buckets)
+    buckets = _buckets(
+        ch.fwd_ptr,
+        ch.fwd_head,
+        ch.fwd_w,
+        ch.bwd_ptr,
+        ch.bwd_head,
+        ch.bwd_w,
+        ch.bwd_len,
+        np.asarray(dst_nodes, np.int64),
+        np.asarray(dst_costs, np.float64),
+        np.asarray(dst_lens, np.float64),
+        np.asarray(dst_ptr, np.int64),
+    )
+    return _scan(
+        ch.fwd_ptr,
+        ch.fwd_head,
+        ch.fwd_w,
+        ch.fwd_len,
+        ch.bwd_ptr,
+        ch.bwd_head,
+        ch.bwd_w,
+        np.asarray(src_nodes, np.int64),
+        np.asarray(src_costs, np.float64),
+        np.asarray(src_lens, np.float64),
+        np.asarray(src_ptr, np.int64),
+        len(dst_ptr) - 1,
+        max(1, min(get_num_threads(), len(src_ptr) - 1)),
+        *buckets,
+    )
 
 
-def seed_arrays(router: Router, snaps: list[Snap], profile: str,
-                direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def seed_arrays(
+    router: Router, snaps: list[Snap], profile: str, direction: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(nodes, costs, metres, ptr) of the seeds of every snapped point, point i owning
     ``ptr[i]:ptr[i+1]``: direction "from" for origins, "to" for destinations."""
     seeds = [router.seeds(s, profile, direction) for s in snaps]
     ptr = np.zeros(len(seeds) + 1, np.int64)
     np.cumsum([len(s.node) for s in seeds], out=ptr[1:])
-    cat = lambda a: np.concatenate(a) if a else np.zeros(0)  # noqa: E731
-    return (cat([s.node for s in seeds]).astype(np.int64), cat([s.cost for s in seeds]),
-            cat([s.length for s in seeds]), ptr)
+    cat = lambda a: np.concatenate(a) if a else np.zeros(0)
+    return (
+        cat([s.node for s in seeds]).astype(np.int64),
+        cat([s.cost for s in seeds]),
+        cat([s.length for s in seeds]),
+        ptr,
+    )
 
 
-def ch_matrix(ch: CH, router: Router, origins: list[Snap], destinations: list[Snap],
-              profile: str) -> tuple[np.ndarray, np.ndarray]:
+def ch_matrix(
+    ch: CH, router: Router, origins: list[Snap], destinations: list[Snap], profile: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Engine.matrix's (times, metres) between snapped points over the network's CH for
     ``profile``, except for pairs on one geometry, which the engine settles itself
     (``Router.along_same_edge``)."""

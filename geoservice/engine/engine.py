@@ -7,17 +7,18 @@ request.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
+from ..bundle.contraction import CH
 from ..bundle.network import haversine_m
+from ..bundle.store import Region
 from ..errors import GeoserviceError
 from ..sources.schema import FacilityFilter
-from ..bundle.store import Region
-from ..bundle.contraction import CH
 from .ch import ch_matrix
 from .isochrone import isochrone_geojson
 from .router import DIRECTIONS, Router, Snap, SnapError
@@ -33,7 +34,7 @@ class QueryError(GeoserviceError):
 class FacilityIndex:
     """Facilities of one network that lie on it, with their snaps."""
 
-    rows: np.ndarray          # positions in engine.facilities
+    rows: np.ndarray  # positions in engine.facilities
     snaps: list[Snap]
     open_state: list[bool | None] | None = None  # with a time: True open, None hours unknown
 
@@ -97,7 +98,7 @@ class Engine:
             self.unsnapped[name] = [str(self.facilities.iloc[i]["id"]) for i, s in enumerate(snaps) if s is None]
 
     def router_for(self, profile: str) -> Router:
-        for name, router in self.routers.items():
+        for router in self.routers.values():
             if profile in router.net.profiles:
                 return router
         raise QueryError("profile", f"unknown profile {profile!r}; this region has {sorted(self.profiles)}")
@@ -106,9 +107,17 @@ class Engine:
     def profiles(self) -> list[str]:
         return [p for r in self.routers.values() for p in r.net.profiles]
 
-    def select(self, profile: str, *, type: str | None = None, level: str | None = None,
-               capability: str | None = None, at: datetime | None = None,
-               ids: list[str] | None = None, where: FacilityFilter | None = None) -> FacilityIndex:
+    def select(
+        self,
+        profile: str,
+        *,
+        type: str | None = None,
+        level: str | None = None,
+        capability: str | None = None,
+        at: datetime | None = None,
+        ids: list[str] | None = None,
+        where: FacilityFilter | None = None,
+    ) -> FacilityIndex:
         """Facilities on the profile's network matching the filter (``where``, or the same
         built from ``type``/``level``/``capability``, validated) and, with ``at``, not closed then.
 
@@ -126,21 +135,33 @@ class Engine:
         state: list[bool | None] | None = None
         if at is not None:
             from ..sources.opening_hours import is_open
+
             hours = sub["opening_hours"].to_numpy() if "opening_hours" in sub else [None] * len(sub)
             state = [is_open(h if isinstance(h, str) else None, at) for h in hours]
             keep &= np.array([s is not False for s in state], bool)
         sel = np.flatnonzero(keep)
-        return FacilityIndex(idx.rows[sel], [idx.snaps[i] for i in sel],
-                             None if state is None else [state[i] for i in sel])
+        return FacilityIndex(
+            idx.rows[sel], [idx.snaps[i] for i in sel], None if state is None else [state[i] for i in sel]
+        )
 
     # ------------------------------------------------------------------ queries
     def snap(self, lon: float, lat: float, profile: str) -> Snap:
         return self.router_for(profile).snap(lon, lat)
 
-    def nearest(self, lon: float, lat: float, *, type: str | None = None, k: int = 1,
-                profile: str = "drive", direction: str = "to", level: str | None = None,
-                capability: str | None = None, at: datetime | None = None,
-                max_minutes: float | None = None) -> NearestResult:
+    def nearest(
+        self,
+        lon: float,
+        lat: float,
+        *,
+        type: str | None = None,
+        k: int = 1,
+        profile: str = "drive",
+        direction: str = "to",
+        level: str | None = None,
+        capability: str | None = None,
+        at: datetime | None = None,
+        max_minutes: float | None = None,
+    ) -> NearestResult:
         """k nearest facilities by travel time, with route geometry, from/to a point."""
         if direction not in DIRECTIONS:
             raise QueryError("direction", f"direction must be one of {DIRECTIONS}")
@@ -157,16 +178,27 @@ class Engine:
         seeds = router.seeds(origin, profile, "from" if kd == "from" else "to")
         targets = router.targets_for(fidx.snaps, profile, kd)
         limit = max_minutes * 60 if max_minutes else np.inf
-        dist, _, pred, best, via, _ = router.search(seeds.node, seeds.cost, profile=profile, direction=kd,
-                                                 targets=targets, k_stop=min(k, len(fidx.snaps)), limit=limit)
+        dist, _, pred, best, via, _ = router.search(
+            seeds.node,
+            seeds.cost,
+            profile=profile,
+            direction=kd,
+            targets=targets,
+            k_stop=min(k, len(fidx.snaps)),
+            limit=limit,
+        )
         best = best.copy()
         same = np.zeros(len(best), bool)
         for j, s in enumerate(fidx.snaps):
             if s.geom == origin.geom:
-                t = router.along_same_edge(origin, s, profile) if direction == "to" else \
-                    router.along_same_edge(s, origin, profile)
+                t = (
+                    router.along_same_edge(origin, s, profile)
+                    if direction == "to"
+                    else router.along_same_edge(s, origin, profile)
+                )
                 if t <= best[j]:
-                    best[j] = t; same[j] = True
+                    best[j] = t
+                    same[j] = True
         order = [j for j in np.argsort(best, kind="stable") if np.isfinite(best[j]) and best[j] <= limit][:k]
         for j in order:
             row = self.facilities.iloc[int(fidx.rows[j])]
@@ -175,16 +207,22 @@ class Engine:
                 coords = router.route_coords(origin, fs, pred, int(via[j]), "from", bool(same[j]))
             else:
                 coords = router.route_coords(fs, origin, pred, int(via[j]), "to", bool(same[j]))
-            hits.append(NearestHit(
-                facility=_facility_dict(row), time_s=round(float(best[j]), 1),
-                distance_m=round(route_length_m(coords), 1), snap_m=round(origin.dist_m, 1),
-                facility_snap_m=round(fs.dist_m, 1),
-                route={"type": "LineString", "coordinates": np.round(coords, 7).tolist()},
-                open_at=None if fidx.open_state is None else fidx.open_state[j]))
+            hits.append(
+                NearestHit(
+                    facility=_facility_dict(row),
+                    time_s=round(float(best[j]), 1),
+                    distance_m=round(route_length_m(coords), 1),
+                    snap_m=round(origin.dist_m, 1),
+                    facility_snap_m=round(fs.dist_m, 1),
+                    route={"type": "LineString", "coordinates": np.round(coords, 7).tolist()},
+                    open_at=None if fidx.open_state is None else fidx.open_state[j],
+                )
+            )
         return result
 
-    def isochrones(self, lon: float, lat: float, minutes: list[float], *, profile: str = "drive",
-                   direction: str = "to") -> list[dict]:
+    def isochrones(
+        self, lon: float, lat: float, minutes: list[float], *, profile: str = "drive", direction: str = "to"
+    ) -> list[dict]:
         """GeoJSON features, one per range (property ``minutes``), largest last."""
         if direction not in DIRECTIONS:
             raise QueryError("direction", f"direction must be one of {DIRECTIONS}")
@@ -193,16 +231,34 @@ class Engine:
         router = self.router_for(profile)
         snap = router.snap(lon, lat)
         polys = isochrone_geojson(router, snap, minutes, profile=profile, direction=direction)
-        return [{"type": "Feature", "geometry": p,
-                 "properties": {"minutes": m, "profile": profile, "direction": direction,
-                                "snap_m": round(snap.dist_m, 1)}}
-                for m, p in sorted(zip(minutes, polys), key=lambda t: t[0])]
+        return [
+            {
+                "type": "Feature",
+                "geometry": p,
+                "properties": {
+                    "minutes": m,
+                    "profile": profile,
+                    "direction": direction,
+                    "snap_m": round(snap.dist_m, 1),
+                },
+            }
+            for m, p in sorted(zip(minutes, polys), key=lambda t: t[0])
+        ]
 
-    def all_nearest(self, *, profile: str = "drive", direction: str = "to", type: str | None = None,
-                    level: str | None = None, capability: str | None = None, ids: list[str] | None = None,
-                    extra_points: list[tuple[float, float]] | None = None,
-                    exclude_ids: list[str] | None = None, scenario: str | dict | None = None,
-                    limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    def all_nearest(
+        self,
+        *,
+        profile: str = "drive",
+        direction: str = "to",
+        type: str | None = None,
+        level: str | None = None,
+        capability: str | None = None,
+        ids: list[str] | None = None,
+        extra_points: list[tuple[float, float]] | None = None,
+        exclude_ids: list[str] | None = None,
+        scenario: str | dict | None = None,
+        limit: float = np.inf,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per graph node: time to (``to``) or from (``from``) the nearest selected facility,
         and that facility's row in ``self.facilities`` (-1 if none), in one multi-source pass.
 
@@ -210,8 +266,11 @@ class Engine:
         router = self.router_for(profile)
         weights = router.weights(profile, scenario)  # validates the scenario even with no facilities
         fidx = self.select(profile, type=type, level=level, capability=capability, ids=ids)
-        pairs = [(s, r) for s, r in zip(fidx.snaps, fidx.rows)
-                 if not exclude_ids or str(self.facilities.iloc[int(r)]["id"]) not in set(exclude_ids)]
+        pairs = [
+            (s, r)
+            for s, r in zip(fidx.snaps, fidx.rows)
+            if not exclude_ids or str(self.facilities.iloc[int(r)]["id"]) not in set(exclude_ids)
+        ]
         snaps = [p[0] for p in pairs]
         labels = [int(p[1]) for p in pairs]
         if extra_points:
@@ -226,10 +285,18 @@ class Engine:
         nodes, costs, labs = [], [], []
         for s, lab in zip(snaps, labels):
             sd = router.seeds(s, profile, kd)
-            nodes.extend(sd.node.tolist()); costs.extend(sd.cost.tolist()); labs.extend([lab] * len(sd.node))
-        dist, label, _, _, _, _ = router.search(np.array(nodes), np.array(costs), profile=profile,
-                                             direction=kd, seed_label=np.array(labs), limit=limit,
-                                             weights=weights)
+            nodes.extend(sd.node.tolist())
+            costs.extend(sd.cost.tolist())
+            labs.extend([lab] * len(sd.node))
+        dist, label, _, _, _, _ = router.search(
+            np.array(nodes),
+            np.array(costs),
+            profile=profile,
+            direction=kd,
+            seed_label=np.array(labs),
+            limit=limit,
+            weights=weights,
+        )
         return dist, label
 
     def check_points(self, points: list[tuple[float, float]], profile: str, *, field: str) -> None:
@@ -241,8 +308,14 @@ class Engine:
             row = (exc.index or 0) + 1
             raise SnapError(f"row {row}: {exc.message}", exc.distance_m, exc.index, field=field) from None
 
-    def matrix(self, origins: list[tuple[float, float]], destinations: list[tuple[float, float]], *,
-               profile: str = "drive", block: int = 256) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    def matrix(
+        self,
+        origins: list[tuple[float, float]],
+        destinations: list[tuple[float, float]],
+        *,
+        profile: str = "drive",
+        block: int = 256,
+    ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         """Yield (origin index, times_s, distances_m) per origin, computed in blocks of origins
         (so any size streams in bounded memory). Distances are along the fastest route."""
         from . import kernels
@@ -260,16 +333,24 @@ class Engine:
         w = net.times(profile)
         ch = CH.from_network(net, profile)  # built with the bundle; else one Dijkstra per origin
         for start in range(0, len(osnaps), block):
-            part = osnaps[start:start + block]
+            part = osnaps[start : start + block]
             if ch is not None:
                 times, meters = ch_matrix(ch, router, part, dsnaps, profile)
             else:
                 seeds = [router.seeds(o, profile, "from") for o in part]
                 ptr = np.concatenate([[0], np.cumsum([len(s.node) for s in seeds])]).astype(np.int64)
                 times, meters = kernels.many_to_many(
-                    *router.adjacency("from", w), ptr,
-                    np.concatenate([s.node for s in seeds]), np.concatenate([s.cost for s in seeds]),
-                    np.concatenate([s.length for s in seeds]), tn, ti, tc, tl, nt)
+                    *router.adjacency("from", w),
+                    ptr,
+                    np.concatenate([s.node for s in seeds]),
+                    np.concatenate([s.cost for s in seeds]),
+                    np.concatenate([s.length for s in seeds]),
+                    tn,
+                    ti,
+                    tc,
+                    tl,
+                    nt,
+                )
             for k, o in enumerate(part):
                 for j in same_geom.get(o.geom, ()):
                     t = router.along_same_edge(o, dsnaps[j], profile)

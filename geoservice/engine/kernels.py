@@ -17,8 +17,25 @@ INF = np.inf
 
 
 @njit(cache=True, nogil=True)
-def dijkstra(ptr, adj_node, adj_w, adj_len, adj_eid, seed_node, seed_cost, seed_label, limit,
-             tgt_node, tgt_id, tgt_cost, n_tgt, k_stop, seed_len, tgt_len, track):
+def dijkstra(
+    ptr,
+    adj_node,
+    adj_w,
+    adj_len,
+    adj_eid,
+    seed_node,
+    seed_cost,
+    seed_label,
+    limit,
+    tgt_node,
+    tgt_id,
+    tgt_cost,
+    n_tgt,
+    k_stop,
+    seed_len,
+    tgt_len,
+    track,
+):
     """Return (dist, label, pred_edge, tgt_best, tgt_via, tgt_dist).
 
     The adjacency is CSR-ordered: the k-th arc of node u (``ptr[u] <= k < ptr[u+1]``) leads to
@@ -198,8 +215,9 @@ def snap_points(px, py, x, y, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist
 
 
 @njit(cache=True, nogil=True)
-def reached_geometries(reached, out_ptr, in_ptr, in_edge, edge_geom, geom_u, geom_v, geom_fwd, geom_bwd,
-                       dist, w, tmax, leaving):
+def reached_geometries(
+    reached, out_ptr, in_ptr, in_edge, edge_geom, geom_u, geom_v, geom_fwd, geom_bwd, dist, w, tmax, leaving
+):
     """Geometries touched within ``tmax``: (ids, t0, t1, tau), found from the ``reached`` nodes'
     incident edges (edges are sorted by tail, so node u's out-edges are out_ptr[u]:out_ptr[u+1]).
 
@@ -246,8 +264,29 @@ def reached_geometries(reached, out_ptr, in_ptr, in_edge, edge_geom, geom_u, geo
 
 
 @njit(cache=True, nogil=True)
-def rasterize_reach(lon, lat, geom_a, geom_b, cumlen, g_list, g_t0, g_t1, g_tau, ranges,
-                    gx0, gy0, cdx, cdy, step_m, nx, ny, origin_g, origin_f, origin_tf, origin_tb):
+def rasterize_reach(
+    lon,
+    lat,
+    geom_a,
+    geom_b,
+    cumlen,
+    g_list,
+    g_t0,
+    g_t1,
+    g_tau,
+    ranges,
+    gx0,
+    gy0,
+    cdx,
+    cdy,
+    step_m,
+    nx,
+    ny,
+    origin_g,
+    origin_f,
+    origin_tf,
+    origin_tb,
+):
     """Mark grid cells (``cdx`` x ``cdy`` degrees) touched by the reached parts of geometries.
 
     For geometry g with fraction f along it, the arrival time is
@@ -326,8 +365,22 @@ def late_node_grid(ny, nx, node_lon, node_lat, dist, ranges, gx0, gy0, cdx, cdy)
 
 
 @njit(cache=True, parallel=True)
-def many_to_many(ptr, adj_node, adj_w, adj_len, adj_eid, seed_ptr, seed_node, seed_cost, seed_len,
-                 tgt_node, tgt_id, tgt_cost, tgt_len, n_tgt):
+def many_to_many(
+    ptr,
+    adj_node,
+    adj_w,
+    adj_len,
+    adj_eid,
+    seed_ptr,
+    seed_node,
+    seed_cost,
+    seed_len,
+    tgt_node,
+    tgt_id,
+    tgt_cost,
+    tgt_len,
+    n_tgt,
+):
     """Times and route lengths from every origin (seeds ``seed_ptr[i]:seed_ptr[i+1]``) to every
     target id, one early-stopping Dijkstra per origin, origins spread over the CPU cores."""
     n_o = len(seed_ptr) - 1
@@ -336,9 +389,25 @@ def many_to_many(ptr, adj_node, adj_w, adj_len, adj_eid, seed_ptr, seed_node, se
     for i in prange(n_o):
         a = seed_ptr[i]
         b = seed_ptr[i + 1]
-        _, _, _, best, _, dist_m = dijkstra(ptr, adj_node, adj_w, adj_len, adj_eid, seed_node[a:b],
-                                            seed_cost[a:b], np.zeros(b - a, np.int64), INF, tgt_node,
-                                            tgt_id, tgt_cost, n_tgt, n_tgt, seed_len[a:b], tgt_len, True)
+        _, _, _, best, _, dist_m = dijkstra(
+            ptr,
+            adj_node,
+            adj_w,
+            adj_len,
+            adj_eid,
+            seed_node[a:b],
+            seed_cost[a:b],
+            np.zeros(b - a, np.int64),
+            INF,
+            tgt_node,
+            tgt_id,
+            tgt_cost,
+            n_tgt,
+            n_tgt,
+            seed_len[a:b],
+            tgt_len,
+            True,
+        )
         times[i, :] = best
         meters[i, :] = dist_m
     return times, meters

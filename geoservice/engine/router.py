@@ -22,8 +22,7 @@ DEFAULT_MAX_SNAP_M = {"drive": 1000.0, "walk": 300.0}
 class SnapError(GeoserviceError):
     """A point is too far from the road network; ``index`` is its position in a list of points."""
 
-    def __init__(self, message: str, distance_m: float | None, index: int | None = None,
-                 field: str = "lon,lat"):
+    def __init__(self, message: str, distance_m: float | None, index: int | None = None, field: str = "lon,lat"):
         super().__init__(field, message, snap_m=None if distance_m is None else round(float(distance_m), 1))
         self.distance_m = distance_m
         self.index = index
@@ -31,9 +30,9 @@ class SnapError(GeoserviceError):
 
 @dataclass(frozen=True)
 class Snap:
-    geom: int          # undirected geometry id
-    frac: float        # 0..1 along the geometry (by length)
-    dist_m: float      # straight-line distance from the query point to the road
+    geom: int  # undirected geometry id
+    frac: float  # 0..1 along the geometry (by length)
+    dist_m: float  # straight-line distance from the query point to the road
     x: float
     y: float
     lon: float
@@ -78,26 +77,30 @@ class Router:
         px, py = self.to_xy(lon, lat)
         net = self.net
         x0, y0, cell, nx, ny = self._grid
-        seg, t, d = kernels.snap_points(px, py, net.x, net.y, net.grid_ptr, net.grid_seg,
-                                        x0, y0, cell, nx, ny, limit)
+        seg, t, d = kernels.snap_points(px, py, net.x, net.y, net.grid_ptr, net.grid_seg, x0, y0, cell, nx, ny, limit)
         out: list[Snap | None] = []
         far = np.flatnonzero(seg < 0)
         if strict and len(far):
             i = int(far[0])
             # measure how far the point really is, for the message
-            _, _, d2 = kernels.snap_points(px[i:i + 1], py[i:i + 1], net.x, net.y, net.grid_ptr,
-                                           net.grid_seg, x0, y0, cell, nx, ny, 1e7)
+            _, _, d2 = kernels.snap_points(
+                px[i : i + 1], py[i : i + 1], net.x, net.y, net.grid_ptr, net.grid_seg, x0, y0, cell, nx, ny, 1e7
+            )
             dist = float(d2[0]) if np.isfinite(d2[0]) else None
             where = "point "
             raise SnapError(
                 f"{where}({np.atleast_1d(lon)[i]:.6f}, {np.atleast_1d(lat)[i]:.6f}) is "
                 f"{dist:.0f} m from the nearest {net.name} road; the limit is {limit:.0f} m"
-                if dist is not None else f"{where}is outside the {net.name} network",
-                dist, i)
+                if dist is not None
+                else f"{where}is outside the {net.name} network",
+                dist,
+                i,
+            )
         sx = net.x[np.maximum(seg, 0)] + t * (net.x[np.maximum(seg, 0) + 1] - net.x[np.maximum(seg, 0)])
         sy = net.y[np.maximum(seg, 0)] + t * (net.y[np.maximum(seg, 0) + 1] - net.y[np.maximum(seg, 0)])
         slon, slat = self._inv.transform(sx, sy)
-        slon = np.atleast_1d(slon); slat = np.atleast_1d(slat)
+        slon = np.atleast_1d(slon)
+        slat = np.atleast_1d(slat)
         for i in range(len(px)):
             s = int(seg[i])
             if s < 0:
@@ -108,8 +111,11 @@ class Router:
             L = net.cumlen[b] - net.cumlen[a]
             along = net.cumlen[s] - net.cumlen[a] + t[i] * (net.cumlen[s + 1] - net.cumlen[s])
             frac = float(along / L) if L > 0 else 0.0
-            out.append(Snap(g, min(max(frac, 0.0), 1.0), float(d[i]), float(sx[i]), float(sy[i]),
-                            float(slon[i]), float(slat[i])))
+            out.append(
+                Snap(
+                    g, min(max(frac, 0.0), 1.0), float(d[i]), float(sx[i]), float(sy[i]), float(slon[i]), float(slat[i])
+                )
+            )
         return out
 
     def snap(self, lon: float, lat: float, *, max_snap_m: float | None = None) -> Snap:
@@ -118,7 +124,8 @@ class Router:
     # ---------------------------------------------------------------- seeds
     def _edge_times(self, snap: Snap, profile: str) -> tuple[int, int, float, float]:
         w = self.net.times(profile)
-        ef = int(self.net.geom_fwd[snap.geom]); eb = int(self.net.geom_bwd[snap.geom])
+        ef = int(self.net.geom_fwd[snap.geom])
+        eb = int(self.net.geom_bwd[snap.geom])
         tf = float(w[ef]) if ef >= 0 else np.inf
         tb = float(w[eb]) if eb >= 0 else np.inf
         return ef, eb, tf, tb
@@ -136,14 +143,22 @@ class Router:
         nodes, costs, lens = [], [], []
         if direction == "from":
             if ef >= 0:
-                nodes.append(v); costs.append((1 - f) * tf); lens.append((1 - f) * glen)
+                nodes.append(v)
+                costs.append((1 - f) * tf)
+                lens.append((1 - f) * glen)
             if eb >= 0:
-                nodes.append(u); costs.append(f * tb); lens.append(f * glen)
+                nodes.append(u)
+                costs.append(f * tb)
+                lens.append(f * glen)
         else:
             if ef >= 0:
-                nodes.append(u); costs.append(f * tf); lens.append(f * glen)
+                nodes.append(u)
+                costs.append(f * tf)
+                lens.append(f * glen)
             if eb >= 0:
-                nodes.append(v); costs.append((1 - f) * tb); lens.append((1 - f) * glen)
+                nodes.append(v)
+                costs.append((1 - f) * tb)
+                lens.append((1 - f) * glen)
         return Seeds(np.array(nodes, np.int64), np.array(costs, float), np.array(lens, float))
 
     def along_same_edge(self, a: Snap, b: Snap, profile: str) -> float:
@@ -165,7 +180,9 @@ class Router:
             return base
         if isinstance(scenario, str):
             if scenario not in SCENARIOS:
-                raise GeoserviceError("scenario", f"unknown scenario {scenario!r}; choose one of {sorted(SCENARIOS)} or give a table")
+                raise GeoserviceError(
+                    "scenario", f"unknown scenario {scenario!r}; choose one of {sorted(SCENARIOS)} or give a table"
+                )
             table = SCENARIOS[scenario]
         else:
             table = dict(scenario)
@@ -174,7 +191,9 @@ class Router:
             factor = np.ones(len(CLASS_INDEX))
             for cls, f in table.items():
                 if cls not in CLASS_INDEX or not (0 < float(f) < 100):
-                    raise GeoserviceError("scenario", f"bad congestion entry {cls!r}: {f!r} (road class with a factor in (0, 100))")
+                    raise GeoserviceError(
+                        "scenario", f"bad congestion entry {cls!r}: {f!r} (road class with a factor in (0, 100))"
+                    )
                 factor[CLASS_INDEX[cls]] = float(f)
             cls_of_edge = self.net.way_class[self.net.geom_way[self.net.edge_geom]]
             self._scenario_cache[key] = base * factor[cls_of_edge]
@@ -203,13 +222,25 @@ class Router:
             if len(self._reverse) >= 8:  # transient weight arrays: keep the cache bounded
                 self._reverse.clear()
             self._reverse[key] = hit
-        rev_u, rev_len = self._rev_static if self._rev_static is not None else (net.edge_u[net.in_edge],
-                                                                                 net.edge_len[net.in_edge])
+        rev_u, rev_len = (
+            self._rev_static if self._rev_static is not None else (net.edge_u[net.in_edge], net.edge_len[net.in_edge])
+        )
         return net.in_ptr, rev_u, hit[1], rev_len, net.in_edge
 
-    def search(self, seed_node, seed_cost, *, profile: str, direction: str,
-               seed_label=None, limit: float = np.inf, targets: tuple | None = None, k_stop: int = 0,
-               weights: np.ndarray | None = None, seed_len=None):
+    def search(
+        self,
+        seed_node,
+        seed_cost,
+        *,
+        profile: str,
+        direction: str,
+        seed_label=None,
+        limit: float = np.inf,
+        targets: tuple | None = None,
+        k_stop: int = 0,
+        weights: np.ndarray | None = None,
+        seed_len=None,
+    ):
         """Run the kernel. ``direction`` "from" follows edges forward from the seeds; "to" runs
         backwards, so dist[n] is the time from n to the nearest seed."""
         w = self.net.times(profile) if weights is None else weights
@@ -218,15 +249,20 @@ class Router:
         seed_cost = np.asarray(seed_cost, float)
         seed_label = np.zeros(len(seed_node), np.int64) if seed_label is None else np.asarray(seed_label, np.int64)
         if targets is None:
-            tn = np.zeros(0, np.int64); ti = np.zeros(0, np.int64); tc = np.zeros(0); tl = np.zeros(0); nt = 0
+            tn = np.zeros(0, np.int64)
+            ti = np.zeros(0, np.int64)
+            tc = np.zeros(0)
+            tl = np.zeros(0)
+            nt = 0
         else:
             tn, ti, tc, tl, nt = targets
             order = np.argsort(tn, kind="stable")
             tn, ti, tc, tl = tn[order], ti[order], tc[order], tl[order]
         track = seed_len is not None
         sl = np.asarray(seed_len, float) if track else np.zeros(len(seed_node))
-        return kernels.dijkstra(*adj, seed_node, seed_cost, seed_label, float(limit),
-                                tn, ti, tc, int(nt), int(k_stop), sl, tl, track)
+        return kernels.dijkstra(
+            *adj, seed_node, seed_cost, seed_label, float(limit), tn, ti, tc, int(nt), int(k_stop), sl, tl, track
+        )
 
     def targets_for(self, snaps: list[Snap], profile: str, direction: str):
         """Target entries so that a search in ``direction`` reaches each snapped point.
@@ -236,10 +272,11 @@ class Router:
         tn, ti, tc, tl = [], [], [], []
         for j, s in enumerate(snaps):
             sd = self.seeds(s, profile, opposite)
-            tn.extend(sd.node.tolist()); tc.extend(sd.cost.tolist()); ti.extend([j] * len(sd.node))
+            tn.extend(sd.node.tolist())
+            tc.extend(sd.cost.tolist())
+            ti.extend([j] * len(sd.node))
             tl.extend(sd.length.tolist())
-        return (np.array(tn, np.int64), np.array(ti, np.int64), np.array(tc, float), np.array(tl, float),
-                len(snaps))
+        return (np.array(tn, np.int64), np.array(ti, np.int64), np.array(tc, float), np.array(tl, float), len(snaps))
 
     # ---------------------------------------------------------------- routes
     def path_edges(self, pred: np.ndarray, node: int, direction: str) -> np.ndarray:
@@ -255,7 +292,8 @@ class Router:
         if len(edges) == 0:
             return np.zeros((0, 2))
         g = net.edge_geom[edges]
-        a = net.geom_a[g].astype(np.int64); b = net.geom_b[g].astype(np.int64)
+        a = net.geom_a[g].astype(np.int64)
+        b = net.geom_b[g].astype(np.int64)
         counts = b - a + 1
         k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         rev = np.repeat(net.edge_rev[edges], counts)
@@ -269,16 +307,18 @@ class Router:
         a, b = int(net.geom_a[g]), int(net.geom_b[g])
         L = net.cumlen[b] - net.cumlen[a]
         lo, hi = min(f0, f1), max(f0, f1)
-        along = (net.cumlen[a:b + 1] - net.cumlen[a]) / (L if L > 0 else 1.0)
-        xs = np.interp([lo, hi], along, net.lon[a:b + 1])
-        ys = np.interp([lo, hi], along, net.lat[a:b + 1])
+        along = (net.cumlen[a : b + 1] - net.cumlen[a]) / (L if L > 0 else 1.0)
+        xs = np.interp([lo, hi], along, net.lon[a : b + 1])
+        ys = np.interp([lo, hi], along, net.lat[a : b + 1])
         inner = (along > lo) & (along < hi)
-        c = np.vstack([[xs[0], ys[0]], np.column_stack([net.lon[a:b + 1][inner], net.lat[a:b + 1][inner]]),
-                       [xs[1], ys[1]]])
+        c = np.vstack(
+            [[xs[0], ys[0]], np.column_stack([net.lon[a : b + 1][inner], net.lat[a : b + 1][inner]]), [xs[1], ys[1]]]
+        )
         return c if f0 <= f1 else c[::-1]
 
-    def route_coords(self, origin: Snap, dest: Snap, pred: np.ndarray, via_node: int,
-                     direction: str, same_edge: bool) -> np.ndarray:
+    def route_coords(
+        self, origin: Snap, dest: Snap, pred: np.ndarray, via_node: int, direction: str, same_edge: bool
+    ) -> np.ndarray:
         """Route geometry in travel order (origin to destination as the traveller drives).
 
         For direction "from" the search ran from ``origin``; for "to" it ran backwards from
@@ -296,8 +336,9 @@ class Router:
             start_node = via_node
             end_node = int(net.edge_v[edges[-1]]) if len(edges) else via_node
             first_snap, last_snap = origin, dest
-        coords = np.vstack([self._to_node(first_snap, start_node), self.edges_coords(edges),
-                            self._from_node(last_snap, end_node)])
+        coords = np.vstack(
+            [self._to_node(first_snap, start_node), self.edges_coords(edges), self._from_node(last_snap, end_node)]
+        )
         keep = np.ones(len(coords), bool)
         keep[1:] = np.any(np.abs(np.diff(coords, axis=0)) > 0, axis=1)
         return coords[keep]

@@ -14,8 +14,7 @@ import os
 from pathlib import Path
 
 ATTRIBUTION = "Roads and POIs © OpenStreetMap contributors, ODbL 1.0"
-MAP_NOTICE = ("Boundaries are not an officially reviewed map (审图号); demo designations are not real "
-              "certifications")
+MAP_NOTICE = "Boundaries are not an officially reviewed map (审图号); demo designations are not real certifications"
 
 __all__ = ["base_map", "save_map", "coverage_map", "links_map", "points_map", "sites_map", "MARKER_CSS"]
 
@@ -51,20 +50,23 @@ def base_map(region, *, title: str, note: str = ""):
     import folium
     from branca.element import Element
 
-    from .maps.base import add_basemap, offline_map
+    from .maps.base import add_basemap, figure, offline_map
 
     m = offline_map(region, attribution=ATTRIBUTION)
-    m.get_root().header.add_child(Element(f"<style>{MARKER_CSS}</style>"), name="gs_analysis_markers")
+    figure(m).header.add_child(Element(f"<style>{MARKER_CSS}</style>"), name="gs_analysis_markers")
     add_basemap(m, region)
-    html = (f"<div style='position:fixed;bottom:40px;left:8px;z-index:9999;background:white;padding:6px;"
-            f"font:12px sans-serif;max-width:520px;border:1px solid #aaa'><b>{_esc(title)}</b><br>"
-            f"{_esc(note)}<br>{ATTRIBUTION}. {MAP_NOTICE}.</div>")
-    m.get_root().html.add_child(folium.Element(html))
+    html = (
+        f"<div style='position:fixed;bottom:40px;left:8px;z-index:9999;background:white;padding:6px;"
+        f"font:12px sans-serif;max-width:520px;border:1px solid #aaa'><b>{_esc(title)}</b><br>"
+        f"{_esc(note)}<br>{ATTRIBUTION}. {MAP_NOTICE}.</div>"
+    )
+    figure(m).html.add_child(folium.Element(html))
     return m
 
 
 def _esc(s) -> str:
     import html
+
     return html.escape(str(s))
 
 
@@ -72,8 +74,12 @@ def _marker(lat: float, lon: float, kind: str, glyph: str, tooltip: str, size: i
     """A folium Marker drawn with our own inline HTML (no awesome-markers, no marker PNG)."""
     import folium
 
-    icon = folium.DivIcon(html=f'<span class="gs-am gs-am-{kind}">{_esc(glyph)}</span>',
-                          icon_size=(size, size), icon_anchor=(size // 2, size // 2), class_name="gs-am-wrap")
+    icon = folium.DivIcon(
+        html=f'<span class="gs-am gs-am-{kind}">{_esc(glyph)}</span>',
+        icon_size=(size, size),
+        icon_anchor=(size // 2, size // 2),
+        class_name="gs-am-wrap",
+    )
     return folium.Marker([lat, lon], icon=icon, tooltip=tooltip)
 
 
@@ -103,8 +109,14 @@ def _facilities(m, engine, type_, name, color="red"):
     fac = engine.facilities[engine.facilities["type"] == type_] if type_ else engine.facilities
     g = folium.FeatureGroup(name=f"{name} ({len(fac)})")
     for _, r in fac.iterrows():
-        folium.CircleMarker([r.geometry.y, r.geometry.x], radius=6, color=color, fill=True, fill_opacity=0.9,
-                            tooltip=f"{r['name']} ({r.get('level') or ''})").add_to(g)
+        folium.CircleMarker(
+            [r.geometry.y, r.geometry.x],
+            radius=6,
+            color=color,
+            fill=True,
+            fill_opacity=0.9,
+            tooltip=f"{r['name']} ({r.get('level') or ''})",
+        ).add_to(g)
     g.add_to(m)
 
 
@@ -115,27 +127,37 @@ def _fmt_share(x) -> str:
 def coverage_map(engine, report, path, *, add_sites=None):
     import folium
 
-    type_, minutes, profile, scenario, method = (_get(report, k) for k in
-                                                 ("type", "minutes", "profile", "scenario", "method"))
+    type_, minutes, profile, scenario, method = (
+        _get(report, k) for k in ("type", "minutes", "profile", "scenario", "method")
+    )
     share = _get(_get(report, "overall") or {}, "population_share")
     gaps = _features(_get(report, "gaps"))
     farthest = list(_get(report, "farthest") or [])
     scen = scenario if isinstance(scenario, str) else "custom"
 
-    m = base_map(engine.region, title=f"{type_} within {float(minutes):g} min ({profile}, {scen}): "
-                 f"population share {_fmt_share(share)}", note=method or "")
+    m = base_map(
+        engine.region,
+        title=f"{type_} within {float(minutes):g} min ({profile}, {scen}): population share {_fmt_share(share)}",
+        note=method or "",
+    )
     if gaps:
         props = gaps[0].get("properties") or {}
         fields = [k for k in ("area_km2", "population", "max_time_s") if k in props]
-        folium.GeoJson({"type": "FeatureCollection", "features": gaps}, name=f"coverage gaps ({len(gaps)})",
-                       style_function=lambda f: {"color": "#c00", "weight": 1, "fillColor": "#f33",
-                                                 "fillOpacity": 0.35},
-                       tooltip=folium.GeoJsonTooltip(fields) if fields else None).add_to(m)
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": gaps},
+            name=f"coverage gaps ({len(gaps)})",
+            style_function=lambda f: {"color": "#c00", "weight": 1, "fillColor": "#f33", "fillOpacity": 0.35},
+            tooltip=folium.GeoJsonTooltip(fields) if fields else None,
+        ).add_to(m)
     _facilities(m, engine, type_, type_)
     g = folium.FeatureGroup(name=f"farthest populated points ({len(farthest)})")
     for p in farthest:
-        folium.CircleMarker([_get(p, "lat"), _get(p, "lon")], radius=4, color="black",
-                            tooltip=f"time {_get(p, 'time_s')} s, population {_get(p, 'population')}").add_to(g)
+        folium.CircleMarker(
+            [_get(p, "lat"), _get(p, "lon")],
+            radius=4,
+            color="black",
+            tooltip=f"time {_get(p, 'time_s')} s, population {_get(p, 'population')}",
+        ).add_to(g)
     g.add_to(m)
     sites = list(add_sites or [])
     if sites:
@@ -143,12 +165,19 @@ def coverage_map(engine, report, path, *, add_sites=None):
         for lon, lat in sites:
             _marker(lat, lon, "added", "+", "added site (what-if)").add_to(a)
         a.add_to(m)
-    _legend(m, [("<span style='display:inline-block;width:18px;height:12px;background:rgba(255,51,51,.35);"
-                 "border:1px solid #c00;vertical-align:middle'></span>",
-                 f"not reached within {float(minutes):g} min" + ("" if gaps else ": none")),
-                ("<span style='color:red'>●</span>", f"existing {type_}"),
-                ("<span style='color:black'>○</span>", "farthest populated points")]
-            + ([("<span class='gs-am gs-am-added'>+</span>", "added site (what-if)")] if sites else []))
+    _legend(
+        m,
+        [
+            (
+                "<span style='display:inline-block;width:18px;height:12px;background:rgba(255,51,51,.35);"
+                "border:1px solid #c00;vertical-align:middle'></span>",
+                f"not reached within {float(minutes):g} min" + ("" if gaps else ": none"),
+            ),
+            ("<span style='color:red'>●</span>", f"existing {type_}"),
+            ("<span style='color:black'>○</span>", "farthest populated points"),
+        ]
+        + ([("<span class='gs-am gs-am-added'>+</span>", "added site (what-if)")] if sites else []),
+    )
     return save_map(m, path)
 
 
@@ -161,11 +190,13 @@ def links_map(engine, links, unlinked, path, *, title: str, note: str = ""):
     colors = {"grassroots->basic": "#1f77b4", "basic->standard": "#d62728"}
     g = folium.FeatureGroup(name=f"links ({len(links)})")
     for ln in links:
-        tier, fla, flo, tla, tlo, fname, tname, t = (_get(ln, k) for k in (
-            "tier", "from_lat", "from_lon", "to_lat", "to_lon", "from_name", "to_name", "time_s"))
+        tier, fla, flo, tla, tlo, fname, tname, t = (
+            _get(ln, k) for k in ("tier", "from_lat", "from_lon", "to_lat", "to_lon", "from_name", "to_name", "time_s")
+        )
         color = colors.get(tier, "#333")
-        folium.PolyLine([[fla, flo], [tla, tlo]], color=color, weight=3,
-                        tooltip=f"{fname} → {tname}: {float(t) / 60:.1f} min").add_to(g)
+        folium.PolyLine(
+            [[fla, flo], [tla, tlo]], color=color, weight=3, tooltip=f"{fname} → {tname}: {float(t) / 60:.1f} min"
+        ).add_to(g)
         folium.CircleMarker([fla, flo], radius=4, color=color, tooltip=fname).add_to(g)
         folium.CircleMarker([tla, tlo], radius=7, color="#000", fill=True, tooltip=tname).add_to(g)
     g.add_to(m)
@@ -173,8 +204,11 @@ def links_map(engine, links, unlinked, path, *, title: str, note: str = ""):
     for r in unlinked:
         _marker(_get(r, "lat"), _get(r, "lon"), "unlinked", "×", f"{_get(r, 'name')}: {_get(r, 'reason')}").add_to(u)
     u.add_to(m)
-    _legend(m, [(f"<span style='color:{c}'>━</span>", tier) for tier, c in colors.items()]
-            + [("<span class='gs-am gs-am-unlinked'>×</span>", "not linked")])
+    _legend(
+        m,
+        [(f"<span style='color:{c}'>━</span>", tier) for tier, c in colors.items()]
+        + [("<span class='gs-am gs-am-unlinked'>×</span>", "not linked")],
+    )
     return save_map(m, path)
 
 
@@ -190,8 +224,9 @@ def points_map(engine, fc, path, *, title: str, note: str, field: str, colors: d
         for f in sel:
             lon, lat = f["geometry"]["coordinates"][:2]
             tip = ", ".join(f"{k}: {v}" for k, v in f["properties"].items() if v is not None)
-            folium.CircleMarker([lat, lon], radius=3, color=color, fill=True, fill_opacity=0.8, weight=0,
-                                tooltip=tip[:300]).add_to(g)
+            folium.CircleMarker(
+                [lat, lon], radius=3, color=color, fill=True, fill_opacity=0.8, weight=0, tooltip=tip[:300]
+            ).add_to(g)
         g.add_to(m)
     _legend(m, [(f"<span style='color:{c}'>●</span>", v) for v, c in colors.items()])
     _facilities(m, engine, "stroke_center", "stroke centers")
@@ -209,6 +244,11 @@ def sites_map(engine, result, path, *, title: str):
         name, gained = _get(s, "name") or "", _get(s, "population_gained")
         _marker(_get(s, "lat"), _get(s, "lon"), "new", str(i), f"#{i} {name}: +{gained} people", size=28).add_to(g)
     g.add_to(m)
-    _legend(m, [("<span class='gs-am gs-am-new'>1</span>", "new site (rank by population gained)"),
-                ("<span style='color:#555'>●</span>", f"existing {type_}")])
+    _legend(
+        m,
+        [
+            ("<span class='gs-am gs-am-new'>1</span>", "new site (rank by population gained)"),
+            ("<span style='color:#555'>●</span>", f"existing {type_}"),
+        ],
+    )
     return save_map(m, path)

@@ -112,8 +112,11 @@ class NearestResult(BaseModel):
     facility_snap_m: float
     route: LineString
     nav: NavLinks
-    open_at: bool | None = Field(None, description="with `at`: true if open then, null if its hours are "
-                                                   "unknown (never reported as open); closed ones are left out")
+    open_at: bool | None = Field(
+        None,
+        description="with `at`: true if open then, null if its hours are "
+        "unknown (never reported as open); closed ones are left out",
+    )
 
 
 class NearestResponse(BaseModel):

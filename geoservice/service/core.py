@@ -26,7 +26,7 @@ from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-BBOX_MARGIN_DEG = 0.02   # a point this close outside a bundle's bbox may still snap to its roads
+BBOX_MARGIN_DEG = 0.02  # a point this close outside a bundle's bbox may still snap to its roads
 
 __all__ = ["GeoService", "RegionEntry", "region_paths", "default_db_path"]
 
@@ -46,8 +46,9 @@ def region_paths(given: Sequence[str | Path] | None = None, settings: Settings |
         return [ensure_demo(n, s.data_dir, s.regions_dir, quiet=True) for n in DEMO_REGIONS]
     for p in paths:
         if not is_current_bundle(p):
-            raise GeoserviceError("region", f"{p} is not a current region bundle; build it with "
-                                            f"'geoservice build --osm FILE --out {p}'")
+            raise GeoserviceError(
+                "region", f"{p} is not a current region bundle; build it with 'geoservice build --osm FILE --out {p}'"
+            )
     return paths
 
 
@@ -84,8 +85,9 @@ class RegionEntry:
 class GeoService:
     """Regions + registry + engines; see the module docstring."""
 
-    def __init__(self, regions: Sequence[Path | Region], *, registry: Registry | None = None,
-                 settings: Settings | None = None) -> None:
+    def __init__(
+        self, regions: Sequence[Path | Region], *, registry: Registry | None = None, settings: Settings | None = None
+    ) -> None:
         if not regions:
             raise GeoserviceError("region", "no region to serve")
         self.settings = settings or get_settings()
@@ -96,13 +98,22 @@ class GeoService:
         for r in regions:
             entry = self._entry_for(r)
             if entry.name in self.regions:
-                raise GeoserviceError("region", f"two regions are named {entry.name!r} ({self.regions[entry.name].path} "
-                                                f"and {entry.path}); rename one bundle (meta.json name)")
+                raise GeoserviceError(
+                    "region",
+                    f"two regions are named {entry.name!r} ({self.regions[entry.name].path} "
+                    f"and {entry.path}); rename one bundle (meta.json name)",
+                )
             self.regions[entry.name] = entry
 
     @classmethod
-    def open(cls, *, regions: Sequence[str | Path] | None = None, db: str | Path | None = None,
-             settings: Settings | None = None, create_registry: bool = True) -> GeoService:
+    def open(
+        cls,
+        *,
+        regions: Sequence[str | Path] | None = None,
+        db: str | Path | None = None,
+        settings: Settings | None = None,
+        create_registry: bool = True,
+    ) -> GeoService:
         """The service over the given (else configured, else demo) regions and registry.
 
         With ``create_registry=False`` (read-only commands) a registry that does not exist yet is
@@ -185,8 +196,9 @@ class GeoService:
     def describe(self) -> str:
         return "; ".join(f"{e.name} [{', '.join(f'{v:.4f}' for v in e.bbox)}]" for e in self.regions.values())
 
-    def locate(self, lon: float, lat: float, profile: str = "drive", region: str | None = None,
-               field_name: str = "lon,lat") -> RegionEntry:
+    def locate(
+        self, lon: float, lat: float, profile: str = "drive", region: str | None = None, field_name: str = "lon,lat"
+    ) -> RegionEntry:
         """The region whose network holds the point (bbox first, then the nearest road)."""
         if region is not None:
             return self.entry(region)
@@ -194,8 +206,10 @@ class GeoService:
         if not cands and len(self.regions) == 1:
             cands = list(self.regions.values())  # its engine says how far the point is from a road
         if not cands:
-            raise NotFoundError(field_name, f"point ({lon:.6f}, {lat:.6f}) is in no served region; "
-                                            f"served (lon/lat bbox): {self.describe()}")
+            raise NotFoundError(
+                field_name,
+                f"point ({lon:.6f}, {lat:.6f}) is in no served region; served (lon/lat bbox): {self.describe()}",
+            )
         if len(cands) == 1:
             return self.entry(cands[0].name)
         best, best_d = cands[0], float("inf")

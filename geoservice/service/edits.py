@@ -31,8 +31,7 @@ def _validated(fields: dict[str, Any], *, fid: str, crs: str, source: str) -> di
     if res.errors:
         errs = [{"field": e.field, "message": f"{e.field}: {e.reason}"} for e in res.errors]
         first = res.errors[0]
-        raise GeoserviceError(first.field, first.reason + "".join(f"; {e['message']}" for e in errs[1:]),
-                              errors=errs)
+        raise GeoserviceError(first.field, first.reason + "".join(f"; {e['message']}" for e in errs[1:]), errors=errs)
     return Registry.record_from_row(res.layer.iloc[0])
 
 
@@ -49,23 +48,35 @@ def find_facility(svc: GeoService, fid: str, region: str | None = None) -> tuple
     if not hits:
         raise NotFoundError("id", f"no facility {fid!r}")
     if len(hits) > 1:
-        raise ConflictError("region", f"facility id {fid!r} exists in {', '.join(h[0] for h in hits)}; "
-                                      f"say which with region=")
+        raise ConflictError(
+            "region", f"facility id {fid!r} exists in {', '.join(h[0] for h in hits)}; say which with region="
+        )
     return hits[0]
 
 
-def _result(svc: GeoService, region: str, action: str, audit_id: int, after: dict[str, Any] | None,
-            before: dict[str, Any] | None) -> EditResult:
+def _result(
+    svc: GeoService,
+    region: str,
+    action: str,
+    audit_id: int,
+    after: dict[str, Any] | None,
+    before: dict[str, Any] | None,
+) -> EditResult:
     eng = svc.engine(region)
     uns = [net for net, ids in eng.unsnapped.items() if after is not None and after["id"] in ids]
-    return EditResult(region=region, action=action, audit_id=audit_id,
-                      facility=Facility(**facility_props(after, region, "wgs84")) if after else None,
-                      before=Facility(**facility_props(before, region, "wgs84")) if before else None,
-                      unsnapped=uns)
+    return EditResult(
+        region=region,
+        action=action,
+        audit_id=audit_id,
+        facility=Facility(**facility_props(after, region, "wgs84")) if after else None,
+        before=Facility(**facility_props(before, region, "wgs84")) if before else None,
+        unsnapped=uns,
+    )
 
 
-def create_facility(svc: GeoService, fields: dict[str, Any], *, actor: ApiKey, crs: str = "wgs84",
-                    region: str | None = None) -> EditResult:
+def create_facility(
+    svc: GeoService, fields: dict[str, Any], *, actor: ApiKey, crs: str = "wgs84", region: str | None = None
+) -> EditResult:
     """Add a facility; its region is the one whose network holds it unless named."""
     reg = _registry(svc)
     ftype = str(fields.get("type") or "facility").strip().lower()
@@ -77,8 +88,9 @@ def create_facility(svc: GeoService, fields: dict[str, Any], *, actor: ApiKey, c
     return _result(svc, entry.name, "create", aid, rec, None)
 
 
-def replace_facility(svc: GeoService, fid: str, fields: dict[str, Any], *, actor: ApiKey, crs: str = "wgs84",
-                     region: str | None = None) -> EditResult:
+def replace_facility(
+    svc: GeoService, fid: str, fields: dict[str, Any], *, actor: ApiKey, crs: str = "wgs84", region: str | None = None
+) -> EditResult:
     """Replace a facility's record; the audit keeps the record before and after."""
     reg = _registry(svc)
     if fields.get("id") is not None and fields["id"] != fid:
@@ -86,8 +98,11 @@ def replace_facility(svc: GeoService, fid: str, fields: dict[str, Any], *, actor
     region_name, old = find_facility(svc, fid, region)
     rec = _validated(fields, fid=fid, crs=crs, source=old.get("source") or f"api:{actor.name}")
     if not svc.regions[region_name].contains(rec["lon"], rec["lat"]):
-        raise GeoserviceError("lon,lat", f"({rec['lon']:.6f}, {rec['lat']:.6f}) is outside region {region_name!r}; "
-                                         f"delete the facility and create it in the other region")
+        raise GeoserviceError(
+            "lon,lat",
+            f"({rec['lon']:.6f}, {rec['lat']:.6f}) is outside region {region_name!r}; "
+            f"delete the facility and create it in the other region",
+        )
     before, aid = reg.write(region_name, rec, actor=actor, action="update")
     svc.refresh(region_name)
     return _result(svc, region_name, "update", aid, rec, before)

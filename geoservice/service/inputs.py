@@ -13,7 +13,7 @@ MAX_MINUTES = 240.0
 
 
 def parse_minutes(text: str | float | list[float], field: str = "minutes", max_n: int = 8) -> list[float]:
-    """"5,10,15" → [5.0, 10.0, 15.0]: sorted, duplicates dropped, each in (0, 240]."""
+    """ "5,10,15" → [5.0, 10.0, 15.0]: sorted, duplicates dropped, each in (0, 240]."""
     if isinstance(text, (int, float)):
         raw: list[float] = [float(text)]
     elif isinstance(text, list):
@@ -22,7 +22,9 @@ def parse_minutes(text: str | float | list[float], field: str = "minutes", max_n
         try:
             raw = [float(v) for v in str(text).replace(";", ",").split(",") if v.strip()]
         except ValueError:
-            raise GeoserviceError(field, f"must be comma-separated numbers such as 5,10,15; got {str(text)[:60]!r}") from None
+            raise GeoserviceError(
+                field, f"must be comma-separated numbers such as 5,10,15; got {str(text)[:60]!r}"
+            ) from None
     if not raw:
         raise GeoserviceError(field, "empty; give e.g. 5,10,15")
     for v in raw:
@@ -41,7 +43,9 @@ def parse_at(text: str | None, field: str = "at") -> datetime | None:
     try:
         when = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
     except ValueError:
-        raise GeoserviceError(field, f"must be an ISO date-time such as 2026-11-22T14:30; got {str(text)[:60]!r}") from None
+        raise GeoserviceError(
+            field, f"must be an ISO date-time such as 2026-11-22T14:30; got {str(text)[:60]!r}"
+        ) from None
     return when.replace(tzinfo=None)
 
 

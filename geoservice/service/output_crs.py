@@ -60,10 +60,16 @@ def nav_links(lon: float, lat: float, name: str, profile: str) -> dict[str, str]
     n = quote(name or "destination")
     return {
         "geo": f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({n})",
-        "amap": (f"amapuri://route/plan/?dlat={glat:.6f}&dlon={glon:.6f}&dname={n}&dev=0"
-                 f"&t={2 if walk else 0}&sourceApplication=geoservice"),
-        "amap_web": (f"https://uri.amap.com/navigation?to={glon:.6f},{glat:.6f},{n}"
-                     f"&mode={'walk' if walk else 'car'}&coordinate=gaode&callnative=1&src=geoservice"),
-        "baidu": (f"baidumap://map/direction?destination=latlng:{blat:.6f},{blon:.6f}|name:{n}"
-                  f"&coord_type=bd09ll&mode={'walking' if walk else 'driving'}&src=geoservice"),
+        "amap": (
+            f"amapuri://route/plan/?dlat={glat:.6f}&dlon={glon:.6f}&dname={n}&dev=0"
+            f"&t={2 if walk else 0}&sourceApplication=geoservice"
+        ),
+        "amap_web": (
+            f"https://uri.amap.com/navigation?to={glon:.6f},{glat:.6f},{n}"
+            f"&mode={'walk' if walk else 'car'}&coordinate=gaode&callnative=1&src=geoservice"
+        ),
+        "baidu": (
+            f"baidumap://map/direction?destination=latlng:{blat:.6f},{blon:.6f}|name:{n}"
+            f"&coord_type=bd09ll&mode={'walking' if walk else 'driving'}&src=geoservice"
+        ),
     }

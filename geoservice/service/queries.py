@@ -16,8 +16,15 @@ from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from ..sources.facility_rows import plain_value
 from ..sources.schema import DEFAULT_MINUTES, FacilityFilter, travel_profile
-from .answers import (CoverageDelta, CoverageResponse, Facility, FeatureCollection, NearestResponse,
-                      NearestResult, WhatIfResponse)
+from .answers import (
+    CoverageDelta,
+    CoverageResponse,
+    Facility,
+    FeatureCollection,
+    NearestResponse,
+    NearestResult,
+    WhatIfResponse,
+)
 from .core import GeoService, RegionEntry
 from .inputs import MAX_MINUTES, parse_minutes
 from .output_crs import nav_links, shift_geometry, shift_point, to_wgs84
@@ -25,8 +32,17 @@ from .output_crs import nav_links, shift_geometry, shift_point, to_wgs84
 if TYPE_CHECKING:
     from ..analyses.coverage import CoverageReport
 
-__all__ = ["nearest", "isochrones", "service_areas", "facility_layer", "facility_props", "coverage",
-           "coverage_answer", "whatif", "default_minutes"]
+__all__ = [
+    "nearest",
+    "isochrones",
+    "service_areas",
+    "facility_layer",
+    "facility_props",
+    "coverage",
+    "coverage_answer",
+    "whatif",
+    "default_minutes",
+]
 
 
 def facility_props(rec: dict[str, Any], region: str, crs: str) -> dict[str, Any]:
@@ -41,10 +57,22 @@ def _attribution(entry: RegionEntry) -> str:
     return str(entry.region.meta.get("attribution", ATTRIBUTION)) if entry.region else ATTRIBUTION
 
 
-def nearest(svc: GeoService, lon: float, lat: float, *, type: str | None = None, level: str | None = None,
-            capability: str | None = None, k: int = 1, profile: str | None = None, direction: str = "to",
-            at: datetime | None = None, max_minutes: float | None = None, region: str | None = None,
-            crs: str = "wgs84") -> NearestResponse:
+def nearest(
+    svc: GeoService,
+    lon: float,
+    lat: float,
+    *,
+    type: str | None = None,
+    level: str | None = None,
+    capability: str | None = None,
+    k: int = 1,
+    profile: str | None = None,
+    direction: str = "to",
+    at: datetime | None = None,
+    max_minutes: float | None = None,
+    region: str | None = None,
+    crs: str = "wgs84",
+) -> NearestResponse:
     """The k nearest facilities by travel time, with routes and navigation links."""
     where = FacilityFilter.parse(type=type, level=level, capability=capability)
     if not 1 <= k <= 100:
@@ -55,33 +83,69 @@ def nearest(svc: GeoService, lon: float, lat: float, *, type: str | None = None,
     wlon, wlat = to_wgs84(lon, lat, crs)
     entry = svc.locate(wlon, wlat, prof, region)
     eng = svc.engine(entry.name)
-    res = eng.nearest(wlon, wlat, type=where.type, k=k, profile=prof, direction=direction,
-                      level=",".join(sorted(where.levels)) or None,
-                      capability=",".join(sorted(where.capabilities)) or None, at=at, max_minutes=max_minutes)
+    res = eng.nearest(
+        wlon,
+        wlat,
+        type=where.type,
+        k=k,
+        profile=prof,
+        direction=direction,
+        level=",".join(sorted(where.levels)) or None,
+        capability=",".join(sorted(where.capabilities)) or None,
+        at=at,
+        max_minutes=max_minutes,
+    )
     results = []
     for h in res.hits:
         fac = h.facility
-        results.append(NearestResult(
-            facility=Facility(**facility_props(fac, entry.name, crs)), time_s=h.time_s,
-            minutes=round(h.time_s / 60, 1), distance_m=h.distance_m, snap_m=h.snap_m,
-            facility_snap_m=h.facility_snap_m, route=shift_geometry(h.route, crs),
-            nav=nav_links(float(fac["lon"]), float(fac["lat"]), str(fac.get("name") or ""), prof),
-            open_at=h.open_at if at is not None else None))
+        results.append(
+            NearestResult(
+                facility=Facility(**facility_props(fac, entry.name, crs)),
+                time_s=h.time_s,
+                minutes=round(h.time_s / 60, 1),
+                distance_m=h.distance_m,
+                snap_m=h.snap_m,
+                facility_snap_m=h.facility_snap_m,
+                route=shift_geometry(h.route, crs),
+                nav=nav_links(float(fac["lon"]), float(fac["lat"]), str(fac.get("name") or ""), prof),
+                open_at=h.open_at if at is not None else None,
+            )
+        )
     note = None
     if not results:
         what = (where.type or "facility").replace("_", " ")
-        note = (f"no {what}" + (f" open at {at.isoformat(timespec='minutes')}" if at else "")
-                + (f" within {max_minutes:g} min" if max_minutes else " reachable") + f" by {prof} in {entry.name}")
+        note = (
+            f"no {what}"
+            + (f" open at {at.isoformat(timespec='minutes')}" if at else "")
+            + (f" within {max_minutes:g} min" if max_minutes else " reachable")
+            + f" by {prof} in {entry.name}"
+        )
     slon, slat = shift_point(res.snapped[0], res.snapped[1], crs)
-    return NearestResponse(origin={"lon": lon, "lat": lat, "snap_m": res.snap_m, "snapped": [slon, slat],
-                                   "region": entry.name},
-                           type=where.type, profile=prof, direction=direction,
-                           at=at.isoformat(timespec="minutes") if at else None, max_minutes=max_minutes,
-                           results=results, crs_name=crs, note=note, attribution=_attribution(entry))
+    return NearestResponse(
+        origin={"lon": lon, "lat": lat, "snap_m": res.snap_m, "snapped": [slon, slat], "region": entry.name},
+        type=where.type,
+        profile=prof,
+        direction=direction,
+        at=at.isoformat(timespec="minutes") if at else None,
+        max_minutes=max_minutes,
+        results=results,
+        crs_name=crs,
+        note=note,
+        attribution=_attribution(entry),
+    )
 
 
-def isochrones(svc: GeoService, lon: float, lat: float, minutes: str | list[float], *, profile: str = "drive",
-               direction: str = "to", region: str | None = None, crs: str = "wgs84") -> FeatureCollection:
+def isochrones(
+    svc: GeoService,
+    lon: float,
+    lat: float,
+    minutes: str | list[float],
+    *,
+    profile: str = "drive",
+    direction: str = "to",
+    region: str | None = None,
+    crs: str = "wgs84",
+) -> FeatureCollection:
     """Travel-time polygons around a point, one feature per distinct minutes value, smallest first."""
     mins = parse_minutes(minutes)
     wlon, wlat = to_wgs84(lon, lat, crs)
@@ -104,24 +168,41 @@ def default_minutes(ftype: str | None, minutes: float | None) -> float:
     raise GeoserviceError("minutes", f"required for type {ftype!r} (no default target)")
 
 
-def _service_area_features(entry: RegionEntry, eng: Engine, where: FacilityFilter, minutes: float,
-                           profile: str) -> list[dict[str, Any]]:
+def _service_area_features(
+    entry: RegionEntry, eng: Engine, where: FacilityFilter, minutes: float, profile: str
+) -> list[dict[str, Any]]:
     fidx = eng.select(profile, where=where)
     feats = []
     for row in fidx.rows:
         rec = eng.facilities.iloc[int(row)]
-        poly = eng.isochrones(float(rec.geometry.x), float(rec.geometry.y), [minutes], profile=profile,
-                              direction="to")[0]
-        poly["properties"].update({"id": str(rec["id"]), "name": str(rec["name"]), "type": rec["type"],
-                                   "level": plain_value(rec.get("level")),
-                                   "capabilities": plain_value(rec.get("capabilities")), "region": entry.name})
+        poly = eng.isochrones(float(rec.geometry.x), float(rec.geometry.y), [minutes], profile=profile, direction="to")[
+            0
+        ]
+        poly["properties"].update(
+            {
+                "id": str(rec["id"]),
+                "name": str(rec["name"]),
+                "type": rec["type"],
+                "level": plain_value(rec.get("level")),
+                "capabilities": plain_value(rec.get("capabilities")),
+                "region": entry.name,
+            }
+        )
         feats.append(poly)
     return feats
 
 
-def service_areas(svc: GeoService, *, type: str, minutes: float | None = None, profile: str | None = None,
-                  level: str | None = None, capability: str | None = None, region: str | None = None,
-                  crs: str = "wgs84") -> FeatureCollection:
+def service_areas(
+    svc: GeoService,
+    *,
+    type: str,
+    minutes: float | None = None,
+    profile: str | None = None,
+    level: str | None = None,
+    capability: str | None = None,
+    region: str | None = None,
+    crs: str = "wgs84",
+) -> FeatureCollection:
     """Per facility, where a patient reaches it within ``minutes`` (cached per region, bounded)."""
     where = FacilityFilter.parse(type=type, level=level, capability=capability)
     if where.type is None:
@@ -133,13 +214,20 @@ def service_areas(svc: GeoService, *, type: str, minutes: float | None = None, p
         eng = svc.engine(e.name)
         key = ("service_areas", where, mins, prof)
         areas: list[dict[str, Any]] = e.cache.get_or_compute(
-            key, partial(_service_area_features, e, eng, where, mins, prof))
+            key, partial(_service_area_features, e, eng, where, mins, prof)
+        )
         feats.extend(dict(f, geometry=shift_geometry(f["geometry"], crs)) for f in areas)
     return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)
 
 
-def facility_layer(svc: GeoService, where: FacilityFilter, *, bbox: tuple[float, float, float, float] | None = None,
-                   region: str | None = None, crs: str = "wgs84") -> FeatureCollection:
+def facility_layer(
+    svc: GeoService,
+    where: FacilityFilter,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    region: str | None = None,
+    crs: str = "wgs84",
+) -> FeatureCollection:
     """The facilities that match, as GeoJSON points (``bbox`` in WGS-84)."""
     feats = []
     for e in svc.entries(region):
@@ -150,15 +238,31 @@ def facility_layer(svc: GeoService, where: FacilityFilter, *, bbox: tuple[float,
             sub = sub[(sub["lon"] >= x0) & (sub["lon"] <= x1) & (sub["lat"] >= y0) & (sub["lat"] <= y1)]
         for rec in sub.drop(columns=sub.geometry.name).to_dict("records"):
             props = facility_props(rec, e.name, crs)
-            feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [props["lon"], props["lat"]]},
-                          "properties": props})
+            feats.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [props["lon"], props["lat"]]},
+                    "properties": props,
+                }
+            )
     return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)
 
 
-def coverage(svc: GeoService, *, type: str, minutes: float | None = None, profile: str | None = None,
-             level: str | None = None, capability: str | None = None, scenario: str | dict[str, float] = "free_flow",
-             gaps: bool = True, region: str | None = None, add_sites: list[tuple[float, float]] | None = None,
-             remove_ids: list[str] | None = None, by: str = "admin") -> tuple[RegionEntry, CoverageReport]:
+def coverage(
+    svc: GeoService,
+    *,
+    type: str,
+    minutes: float | None = None,
+    profile: str | None = None,
+    level: str | None = None,
+    capability: str | None = None,
+    scenario: str | dict[str, float] = "free_flow",
+    gaps: bool = True,
+    region: str | None = None,
+    add_sites: list[tuple[float, float]] | None = None,
+    remove_ids: list[str] | None = None,
+    by: str = "admin",
+) -> tuple[RegionEntry, CoverageReport]:
     """Coverage report of one region (``analyses.coverage``); answers without what-if are cached."""
     from ..analyses.coverage import coverage_report
 
@@ -180,8 +284,19 @@ def coverage(svc: GeoService, *, type: str, minutes: float | None = None, profil
     cap = ",".join(sorted(where.capabilities)) or None
 
     def run(sites: list[tuple[float, float]] | None = None, remove: list[str] | None = None) -> CoverageReport:
-        return coverage_report(eng, type=ftype, minutes=mins, profile=prof, level=lv, capability=cap,
-                               scenario=scenario, add_sites=sites, remove_ids=remove, by=by, gaps=gaps)
+        return coverage_report(
+            eng,
+            type=ftype,
+            minutes=mins,
+            profile=prof,
+            level=lv,
+            capability=cap,
+            scenario=scenario,
+            add_sites=sites,
+            remove_ids=remove,
+            by=by,
+            gaps=gaps,
+        )
 
     if add_sites or remove_ids:
         return entry, run(add_sites, remove_ids)
@@ -195,20 +310,33 @@ def coverage_answer(entry: RegionEntry, rep: CoverageReport, crs: str = "wgs84")
     out = dict(rep.to_json(), region=entry.name, crs_name=crs)
     gaps = out.get("gaps")
     if gaps is not None and crs != "wgs84":
-        out["gaps"] = dict(gaps, features=[dict(f, geometry=shift_geometry(f.get("geometry"), crs))
-                                           for f in gaps.get("features", [])])
+        out["gaps"] = dict(
+            gaps, features=[dict(f, geometry=shift_geometry(f.get("geometry"), crs)) for f in gaps.get("features", [])]
+        )
     if not isinstance(out.get("scenario"), str):
         out["scenario"] = "custom"
     return CoverageResponse(**out)
 
 
-def whatif(svc: GeoService, *, type: str, minutes: float | None = None, profile: str | None = None,
-           level: str | None = None, capability: str | None = None, scenario: str = "free_flow",
-           add_sites: list[tuple[float, float]] | None = None, remove_ids: list[str] | None = None,
-           region: str | None = None, gaps: bool = False, crs: str = "wgs84") -> WhatIfResponse:
+def whatif(
+    svc: GeoService,
+    *,
+    type: str,
+    minutes: float | None = None,
+    profile: str | None = None,
+    level: str | None = None,
+    capability: str | None = None,
+    scenario: str = "free_flow",
+    add_sites: list[tuple[float, float]] | None = None,
+    remove_ids: list[str] | None = None,
+    region: str | None = None,
+    gaps: bool = False,
+    crs: str = "wgs84",
+) -> WhatIfResponse:
     """Coverage before and after adding hypothetical sites and/or closing facilities (nothing saved)."""
-    common: dict[str, Any] = dict(type=type, minutes=minutes, profile=profile, level=level, capability=capability,
-                                  scenario=scenario, gaps=gaps)
+    common: dict[str, Any] = dict(
+        type=type, minutes=minutes, profile=profile, level=level, capability=capability, scenario=scenario, gaps=gaps
+    )
     entry, after = coverage(svc, region=region, add_sites=add_sites, remove_ids=remove_ids, **common)
     _, before = coverage(svc, region=entry.name, **common)
     b, a = coverage_answer(entry, before, crs), coverage_answer(entry, after, crs)

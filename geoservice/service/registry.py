@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('facilities_version', 0);
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def hash_key(token: str) -> str:
@@ -156,9 +156,12 @@ class Registry:
                     return 0
                 self._db.executemany(
                     "INSERT OR REPLACE INTO facilities (region, id, type, record, updated_at) VALUES (?,?,?,?,?)",
-                    [(region, r["id"], r["type"], json.dumps(r, ensure_ascii=False), now) for r in rows])
-                self._db.execute("INSERT INTO regions (name, bundle_created, seeded_at) VALUES (?,?,?)",
-                                 (region, bundle_created, now))
+                    [(region, r["id"], r["type"], json.dumps(r, ensure_ascii=False), now) for r in rows],
+                )
+                self._db.execute(
+                    "INSERT INTO regions (name, bundle_created, seeded_at) VALUES (?,?,?)",
+                    (region, bundle_created, now),
+                )
             return len(rows)
 
     @staticmethod
@@ -201,9 +204,17 @@ class Registry:
     def _audit(self, *, actor: ApiKey, action: str, region: str, fid: str, before, after) -> int:
         cur = self._db.execute(
             "INSERT INTO audit (at, actor, role, action, region, facility_id, before, after) VALUES (?,?,?,?,?,?,?,?)",
-            (_now(), actor.name, actor.role, action, region, fid,
-             None if before is None else json.dumps(before, ensure_ascii=False),
-             None if after is None else json.dumps(after, ensure_ascii=False)))
+            (
+                _now(),
+                actor.name,
+                actor.role,
+                action,
+                region,
+                fid,
+                None if before is None else json.dumps(before, ensure_ascii=False),
+                None if after is None else json.dumps(after, ensure_ascii=False),
+            ),
+        )
         assert cur.lastrowid is not None
         return int(cur.lastrowid)
 
@@ -213,8 +224,7 @@ class Registry:
         Returns (before, audit id)."""
         fid = record["id"]
         with self._transaction():
-            row = self._db.execute("SELECT record FROM facilities WHERE region=? AND id=?",
-                                   (region, fid)).fetchone()
+            row = self._db.execute("SELECT record FROM facilities WHERE region=? AND id=?", (region, fid)).fetchone()
             before = json.loads(row["record"]) if row else None
             if action == "create" and before is not None:
                 raise ConflictError("id", f"facility {fid!r} already exists in region {region!r}")
@@ -222,15 +232,15 @@ class Registry:
                 raise NotFoundError("id", f"no facility {fid!r} in region {region!r}")
             self._db.execute(
                 "INSERT OR REPLACE INTO facilities (region, id, type, record, updated_at) VALUES (?,?,?,?,?)",
-                (region, fid, record["type"], json.dumps(record, ensure_ascii=False), _now()))
+                (region, fid, record["type"], json.dumps(record, ensure_ascii=False), _now()),
+            )
             aid = self._audit(actor=actor, action=action, region=region, fid=fid, before=before, after=record)
             self._bump()
         return before, aid
 
     def delete(self, region: str, fid: str, *, actor: ApiKey) -> tuple[dict, int]:
         with self._transaction():
-            row = self._db.execute("SELECT record FROM facilities WHERE region=? AND id=?",
-                                   (region, fid)).fetchone()
+            row = self._db.execute("SELECT record FROM facilities WHERE region=? AND id=?", (region, fid)).fetchone()
             if row is None:
                 raise NotFoundError("id", f"no facility {fid!r} in region {region!r}")
             before = json.loads(row["record"])
@@ -239,8 +249,15 @@ class Registry:
             self._bump()
         return before, aid
 
-    def audit(self, *, region: str | None = None, facility_id: str | None = None, actor: str | None = None,
-              limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    def audit(
+        self,
+        *,
+        region: str | None = None,
+        facility_id: str | None = None,
+        actor: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
         q = "SELECT * FROM audit WHERE 1=1"
         args: list[Any] = []
         for col, val in (("region", region), ("facility_id", facility_id), ("actor", actor)):
@@ -251,10 +268,20 @@ class Registry:
         args += [limit, offset]
         with self._lock:
             rows = self._db.execute(q, args).fetchall()
-        return [{"id": r["id"], "at": r["at"], "actor": r["actor"], "role": r["role"], "action": r["action"],
-                 "region": r["region"], "facility_id": r["facility_id"],
-                 "before": json.loads(r["before"]) if r["before"] else None,
-                 "after": json.loads(r["after"]) if r["after"] else None} for r in rows]
+        return [
+            {
+                "id": r["id"],
+                "at": r["at"],
+                "actor": r["actor"],
+                "role": r["role"],
+                "action": r["action"],
+                "region": r["region"],
+                "facility_id": r["facility_id"],
+                "before": json.loads(r["before"]) if r["before"] else None,
+                "after": json.loads(r["after"]) if r["after"] else None,
+            }
+            for r in rows
+        ]
 
     # ------------------------------------------------------------------ API keys
     def create_key(self, name: str, role: str) -> tuple[ApiKey, str]:
@@ -269,10 +296,12 @@ class Registry:
             try:
                 cur = self._db.execute(
                     "INSERT INTO api_keys (name, role, key_hash, created_at) VALUES (?,?,?,?)",
-                    (name, role, hash_key(token), _now()))
+                    (name, role, hash_key(token), _now()),
+                )
             except sqlite3.IntegrityError:
-                raise RegistryError("name", f"a key named {name!r} already exists; revoke it or pick "
-                                            f"another name") from None
+                raise RegistryError(
+                    "name", f"a key named {name!r} already exists; revoke it or pick another name"
+                ) from None
             assert cur.lastrowid is not None
             kid = int(cur.lastrowid)
         return self._key_by_id(kid), token
@@ -287,8 +316,9 @@ class Registry:
         if not token:
             return None
         with self._lock:
-            r = self._db.execute("SELECT * FROM api_keys WHERE key_hash=? AND revoked_at IS NULL",
-                                 (hash_key(token),)).fetchone()
+            r = self._db.execute(
+                "SELECT * FROM api_keys WHERE key_hash=? AND revoked_at IS NULL", (hash_key(token),)
+            ).fetchone()
         return ApiKey(r["id"], r["name"], r["role"], r["created_at"], r["revoked_at"]) if r else None
 
     def list_keys(self) -> list[ApiKey]:
@@ -298,6 +328,7 @@ class Registry:
 
     def revoke_key(self, name: str) -> bool:
         with self._lock:
-            cur = self._db.execute("UPDATE api_keys SET revoked_at=? WHERE name=? AND revoked_at IS NULL",
-                                   (_now(), name))
+            cur = self._db.execute(
+                "UPDATE api_keys SET revoked_at=? WHERE name=? AND revoked_at IS NULL", (_now(), name)
+            )
         return cur.rowcount > 0

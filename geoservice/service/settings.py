@@ -26,21 +26,29 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GEOSERVICE_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(PACKAGE_DIR / "data",
-                           description="demo inputs shipped with geoservice (OSM extracts, designations)")
-    regions_dir: Path = Field(default_factory=lambda: _cache_dir() / "regions",
-                              description="where the demo bundles are built on first use")
+    data_dir: Path = Field(
+        PACKAGE_DIR / "data", description="demo inputs shipped with geoservice (OSM extracts, designations)"
+    )
+    regions_dir: Path = Field(
+        default_factory=lambda: _cache_dir() / "regions", description="where the demo bundles are built on first use"
+    )
     regions: list[Path] = Field([], description="bundles to use (JSON list); empty: the demo regions")
-    db_path: Path | None = Field(None, description="facility registry (SQLite) shared by the CLI and the API; "
-                                                   "default: registry.sqlite beside the first bundle")
+    db_path: Path | None = Field(
+        None,
+        description="facility registry (SQLite) shared by the CLI and the API; "
+        "default: registry.sqlite beside the first bundle",
+    )
     max_snap_drive_m: float = Field(1000.0, gt=0, description="farthest a point may lie from a road (drive)")
     max_snap_walk_m: float = Field(300.0, gt=0, description="farthest a point may lie from a path (walk)")
-    cache_entries: int = Field(32, ge=1, le=10_000,
-                               description="answers kept per region (coverage, service areas); least recent dropped")
-    basemap_tiles: str | None = Field(None, description="optional XYZ tile URL for the web pages; "
-                                                        "None keeps them fully offline")
-    basemap_gcj02: bool = Field(False, description="true when basemap_tiles is a GCJ-02 basemap (AMap): "
-                                                   "overlays are shifted to GCJ-02")
+    cache_entries: int = Field(
+        32, ge=1, le=10_000, description="answers kept per region (coverage, service areas); least recent dropped"
+    )
+    basemap_tiles: str | None = Field(
+        None, description="optional XYZ tile URL for the web pages; None keeps them fully offline"
+    )
+    basemap_gcj02: bool = Field(
+        False, description="true when basemap_tiles is a GCJ-02 basemap (AMap): overlays are shifted to GCJ-02"
+    )
 
     @property
     def max_snap_m(self) -> dict[str, float]:

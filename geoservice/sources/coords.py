@@ -16,9 +16,9 @@ import math
 from typing import Final
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import GeoserviceError
-from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "CRS_CHOICES",
@@ -63,14 +63,28 @@ def _gcj_delta(x: NDArray[np.float64], y: NDArray[np.float64]) -> Coords:
     """GCJ-02 minus WGS-84 (degrees) at WGS-84 position (x, y), ignoring the China test."""
     dx, dy = x - 105.0, y - 35.0
     sq = np.sqrt(np.abs(dx))
-    t_lat = (-100.0 + 2.0 * dx + 3.0 * dy + 0.2 * dy * dy + 0.1 * dx * dy + 0.2 * sq
-             + (20.0 * np.sin(6.0 * dx * np.pi) + 20.0 * np.sin(2.0 * dx * np.pi)) * 2.0 / 3.0
-             + (20.0 * np.sin(dy * np.pi) + 40.0 * np.sin(dy / 3.0 * np.pi)) * 2.0 / 3.0
-             + (160.0 * np.sin(dy / 12.0 * np.pi) + 320.0 * np.sin(dy * np.pi / 30.0)) * 2.0 / 3.0)
-    t_lon = (300.0 + dx + 2.0 * dy + 0.1 * dx * dx + 0.1 * dx * dy + 0.1 * sq
-             + (20.0 * np.sin(6.0 * dx * np.pi) + 20.0 * np.sin(2.0 * dx * np.pi)) * 2.0 / 3.0
-             + (20.0 * np.sin(dx * np.pi) + 40.0 * np.sin(dx / 3.0 * np.pi)) * 2.0 / 3.0
-             + (150.0 * np.sin(dx / 12.0 * np.pi) + 300.0 * np.sin(dx / 30.0 * np.pi)) * 2.0 / 3.0)
+    t_lat = (
+        -100.0
+        + 2.0 * dx
+        + 3.0 * dy
+        + 0.2 * dy * dy
+        + 0.1 * dx * dy
+        + 0.2 * sq
+        + (20.0 * np.sin(6.0 * dx * np.pi) + 20.0 * np.sin(2.0 * dx * np.pi)) * 2.0 / 3.0
+        + (20.0 * np.sin(dy * np.pi) + 40.0 * np.sin(dy / 3.0 * np.pi)) * 2.0 / 3.0
+        + (160.0 * np.sin(dy / 12.0 * np.pi) + 320.0 * np.sin(dy * np.pi / 30.0)) * 2.0 / 3.0
+    )
+    t_lon = (
+        300.0
+        + dx
+        + 2.0 * dy
+        + 0.1 * dx * dx
+        + 0.1 * dx * dy
+        + 0.1 * sq
+        + (20.0 * np.sin(6.0 * dx * np.pi) + 20.0 * np.sin(2.0 * dx * np.pi)) * 2.0 / 3.0
+        + (20.0 * np.sin(dx * np.pi) + 40.0 * np.sin(dx / 3.0 * np.pi)) * 2.0 / 3.0
+        + (150.0 * np.sin(dx / 12.0 * np.pi) + 300.0 * np.sin(dx / 30.0 * np.pi)) * 2.0 / 3.0
+    )
     rad = y / 180.0 * np.pi
     magic = 1.0 - _EE * np.sin(rad) ** 2
     sqrt_magic = np.sqrt(magic)

@@ -57,8 +57,11 @@ def _extra_names(columns: list[str], used: set[str]) -> list[str]:
 
 def _require_type(path: Path, keys: Mapping[str, str], type_arg: str | None) -> None:
     if type_arg is None and "type" not in keys:
-        raise FacilityFileError(f"{path}: no 'type' column and no type given; give the type of its "
-                                f"facilities ({', '.join(FACILITY_TYPES)})", field="type")
+        raise FacilityFileError(
+            f"{path}: no 'type' column and no type given; give the type of its "
+            f"facilities ({', '.join(FACILITY_TYPES)})",
+            field="type",
+        )
 
 
 def _csv_text(path: Path) -> str:
@@ -78,8 +81,9 @@ def _csv_raws(path: Path, lon_col: str, lat_col: str, type_arg: str | None) -> t
     except csv.Error as exc:
         raise FacilityFileError(f"{path}: not a readable CSV ({exc}); check its quoting") from exc
     if not rows or not any(c.strip() for c in rows[0]):
-        raise FacilityFileError(f"{path}: empty file; the first row must be a header with "
-                                f"name and {lon_col}/{lat_col} columns")
+        raise FacilityFileError(
+            f"{path}: empty file; the first row must be a header with name and {lon_col}/{lat_col} columns"
+        )
     # unnamed header cells are kept as column_<n> when some row has a value there
     header = [c.strip() or f"column_{i}" for i, c in enumerate(rows[0], start=1)]
     named = {h for h, c in zip(header, rows[0], strict=True) if c.strip()}
@@ -87,11 +91,17 @@ def _csv_raws(path: Path, lon_col: str, lat_col: str, type_arg: str | None) -> t
     lon_h = pick_column(keys, lon_col, LON_ALIASES)
     lat_h = pick_column(keys, lat_col, LAT_ALIASES)
     if lon_h is None or lat_h is None:
-        which, what, col, aliases = (("lon_col", "longitude", lon_col, LON_ALIASES) if lon_h is None
-                                     else ("lat_col", "latitude", lat_col, LAT_ALIASES))
-        raise FacilityFileError(f"{path}: no {what} column (looked for {', '.join(dict.fromkeys([col, *aliases]))}; "
-                                f"found {', '.join(h for h in header if h in named)}); name the column that "
-                                f"holds the {what}s", field=which)
+        which, what, col, aliases = (
+            ("lon_col", "longitude", lon_col, LON_ALIASES)
+            if lon_h is None
+            else ("lat_col", "latitude", lat_col, LAT_ALIASES)
+        )
+        raise FacilityFileError(
+            f"{path}: no {what} column (looked for {', '.join(dict.fromkeys([col, *aliases]))}; "
+            f"found {', '.join(h for h in header if h in named)}); name the column that "
+            f"holds the {what}s",
+            field=which,
+        )
     _require_type(path, keys, type_arg)
     extra = _extra_names(header, {lon_h, lat_h})
     raws: list[RawRow] = []
@@ -100,12 +110,20 @@ def _csv_raws(path: Path, lon_col: str, lat_col: str, type_arg: str | None) -> t
             continue  # blank row: counted (numbers match a spreadsheet) but holds no data
         cells = dict(zip(header, row, strict=False))  # short rows: missing cells are empty
         vals = {h.lower(): cells.get(h, "") for h in header}
-        raw = RawRow(n, vals, cells.get(lon_h, ""), cells.get(lat_h, ""), lon_h, lat_h,
-                     extras={h: cell_text(cells.get(h)) for h in extra})
-        if any(c.strip() for c in row[len(header):]):
+        raw = RawRow(
+            n,
+            vals,
+            cells.get(lon_h, ""),
+            cells.get(lat_h, ""),
+            lon_h,
+            lat_h,
+            extras={h: cell_text(cells.get(h)) for h in extra},
+        )
+        if any(c.strip() for c in row[len(header) :]):
             # cells shifted by an unquoted comma: no value in this row can be trusted
-            raw.row_error = (f"{len(row)} cells but the header has {len(header)} columns; "
-                             f"quote values that contain commas")
+            raw.row_error = (
+                f"{len(row)} cells but the header has {len(header)} columns; quote values that contain commas"
+            )
         raws.append(raw)
     extra = [h for h in extra if h in named or any(r.extras[h] is not None for r in raws)]
     return raws, extra
@@ -116,8 +134,9 @@ def _vector_raws(path: Path, lon_col: str, lat_col: str, type_arg: str | None) -
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio DataSourceError and friends
         msg = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise FacilityFileError(f"{path}: cannot be read as GeoJSON/GeoPackage ({msg}); "
-                                f"check that it is valid, e.g. by opening it in QGIS") from exc
+        raise FacilityFileError(
+            f"{path}: cannot be read as GeoJSON/GeoPackage ({msg}); check that it is valid, e.g. by opening it in QGIS"
+        ) from exc
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs("EPSG:4326")  # projected files; axis order is lon/lat after this
     gcol = gdf.geometry.name
@@ -147,14 +166,21 @@ def _vector_raws(path: Path, lon_col: str, lat_col: str, type_arg: str | None) -
 def _check_path(path: str | os.PathLike[str], table: Mapping[str, str], field: str) -> Path:
     p = Path(path)
     if p.suffix.lower() not in table:
-        raise FacilityFileError(f"{p}: unsupported file type {p.suffix or '(none)'!r}; "
-                                f"use .csv, .geojson/.json or .gpkg", field=field)
+        raise FacilityFileError(
+            f"{p}: unsupported file type {p.suffix or '(none)'!r}; use .csv, .geojson/.json or .gpkg", field=field
+        )
     return p
 
 
-def read_facilities(path: str | os.PathLike[str], *, type: str | None = None,
-                    crs: str = "wgs84", lon_col: str = "lon", lat_col: str = "lat",
-                    source: str | None = None) -> LoadResult:
+def read_facilities(
+    path: str | os.PathLike[str],
+    *,
+    type: str | None = None,
+    crs: str = "wgs84",
+    lon_col: str = "lon",
+    lat_col: str = "lat",
+    source: str | None = None,
+) -> LoadResult:
     """Read a CSV, GeoJSON or GeoPackage facility file into the common schema.
 
     ``type`` applies to rows without a ``type`` value (a row whose value differs is an
@@ -195,14 +221,17 @@ def layer_geojson(gdf: gpd.GeoDataFrame, attribution: str | None = None) -> str:
     gcol = gdf.geometry.name
     props = pd.DataFrame(gdf.drop(columns=gcol)).astype(object).to_dict("records")
     fc["features"] = [
-        {"type": "Feature", "properties": {k: _json_value(v) for k, v in rec.items()},
-         "geometry": None if geom is None else geom.__geo_interface__}
-        for rec, geom in zip(props, gdf.geometry, strict=True)]
+        {
+            "type": "Feature",
+            "properties": {k: _json_value(v) for k, v in rec.items()},
+            "geometry": None if geom is None else geom.__geo_interface__,
+        }
+        for rec, geom in zip(props, gdf.geometry, strict=True)
+    ]
     return json.dumps(fc, ensure_ascii=False, default=str) + "\n"
 
 
-def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
-                attribution: str | None = None) -> Path:
+def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, attribution: str | None = None) -> Path:
     """Write ``gdf`` as GeoJSON (.geojson/.json), GeoPackage (.gpkg) or CSV (.csv), atomically.
 
     A failure never leaves a half-written file. CSV gets lon/lat columns (no geometry) and a
@@ -224,7 +253,6 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
         else:
             meta: dict[str, Any] = {}
             if attribution:
-                meta = {"layer_options": {"DESCRIPTION": attribution},
-                        "dataset_metadata": {"attribution": attribution}}
+                meta = {"layer_options": {"DESCRIPTION": attribution}, "dataset_metadata": {"attribution": attribution}}
             gdf.to_file(tmp, driver=driver, layer=p.stem, **meta)
     return p

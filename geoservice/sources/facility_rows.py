@@ -34,8 +34,19 @@ from .schema import CAPABILITIES, COLUMNS, FACILITY_TYPES, LEVELS, STATUSES
 
 __all__ = ["RowError", "LoadResult", "validate_records", "plain_value"]
 
-_TEXT_COLUMNS: Final = ("id", "type", "name", "level", "capabilities", "address", "admin_code",
-                        "status", "opening_hours", "access", "source")
+_TEXT_COLUMNS: Final = (
+    "id",
+    "type",
+    "name",
+    "level",
+    "capabilities",
+    "address",
+    "admin_code",
+    "status",
+    "opening_hours",
+    "access",
+    "source",
+)
 LON_ALIASES: Final = ("lon", "lng", "long", "longitude", "x")
 LAT_ALIASES: Final = ("lat", "latitude", "y")
 _TRUE: Final = frozenset({"true", "t", "yes", "y", "1", "1.0"})
@@ -182,8 +193,9 @@ class RawRow:
     extras: Mapping[str, Any] = field(default_factory=dict)  # input column name -> cell
 
 
-def _check_row(raw: RawRow, *, type_arg: str | None, source: str | None,
-               errors: list[RowError]) -> dict[str, Any] | None:
+def _check_row(
+    raw: RawRow, *, type_arg: str | None, source: str | None, errors: list[RowError]
+) -> dict[str, Any] | None:
     """Validate one row; append its errors and return the normalised record (None if bad)."""
     v = raw.values
     bad: list[RowError] = []
@@ -244,8 +256,7 @@ def _check_row(raw: RawRow, *, type_arg: str | None, source: str | None,
         else:
             unknown = [c for c in caps if c not in allowed]
             if unknown:
-                err("capabilities", f"unknown capability {','.join(unknown)!r}; "
-                                    f"allowed: {', '.join(allowed)}")
+                err("capabilities", f"unknown capability {','.join(unknown)!r}; allowed: {', '.join(allowed)}")
 
     status = (cell_text(v.get("status")) or "unknown").lower().replace("-", "_").replace(" ", "_")
     if status not in STATUSES:
@@ -298,8 +309,8 @@ def _build_layer(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     for c in _TEXT_COLUMNS:
         cols[c] = pd.Series([r[c] for r in records], dtype=object)
     cols["door_to_needle_min"] = pd.Series(
-        [np.nan if r["door_to_needle_min"] is None else r["door_to_needle_min"] for r in records],
-        dtype="float64")
+        [np.nan if r["door_to_needle_min"] is None else r["door_to_needle_min"] for r in records], dtype="float64"
+    )
     cols["demo"] = pd.Series([bool(r["demo"]) for r in records], dtype=bool)
     cols["lon"] = pd.Series([r["lon"] for r in records], dtype="float64")
     cols["lat"] = pd.Series([r["lat"] for r in records], dtype="float64")
@@ -308,8 +319,9 @@ def _build_layer(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
 
 
-def validate_rows(raws: Iterable[RawRow], *, type_arg: str | None, crs: str, source: str | None,
-                  extra_columns: Iterable[str] = ()) -> LoadResult:
+def validate_rows(
+    raws: Iterable[RawRow], *, type_arg: str | None, crs: str, source: str | None, extra_columns: Iterable[str] = ()
+) -> LoadResult:
     """Validate rows (ids unique, coordinates converted to WGS-84); ``extra_columns`` are the
     input columns outside the schema, kept in ``LoadResult.extras`` for the good rows."""
     errors: list[RowError] = []
@@ -324,8 +336,7 @@ def validate_rows(raws: Iterable[RawRow], *, type_arg: str | None, crs: str, sou
             t = (rec or {}).get("type") or (cell_text(raw.values.get("type")) or type_arg or "row")
             rid = f"{str(t).lower()}-{raw.row}"
         if rid in first_seen:
-            errors.append(RowError(raw.row, "id", f"duplicate id {rid!r} (first at row "
-                                                  f"{first_seen[rid]})"))
+            errors.append(RowError(raw.row, "id", f"duplicate id {rid!r} (first at row {first_seen[rid]})"))
             rec = None
         else:
             first_seen[rid] = raw.row
@@ -334,14 +345,12 @@ def validate_rows(raws: Iterable[RawRow], *, type_arg: str | None, crs: str, sou
             good.append(rec)
             extras.append(raw.extras)
     if good:
-        lon, lat = to_wgs84(np.array([r["lon"] for r in good]),
-                            np.array([r["lat"] for r in good]), crs)
+        lon, lat = to_wgs84(np.array([r["lon"] for r in good]), np.array([r["lat"] for r in good]), crs)
         for r, x, y in zip(good, np.atleast_1d(lon), np.atleast_1d(lat), strict=True):
             r["lon"], r["lat"] = float(x), float(y)
     errors.sort(key=lambda e: e.row)  # stable: keeps field order within a row
     names = list(extra_columns)
-    extra_df = pd.DataFrame([[e.get(c) for c in names] for e in extras], columns=names,
-                            dtype=object).infer_objects()
+    extra_df = pd.DataFrame([[e.get(c) for c in names] for e in extras], columns=names, dtype=object).infer_objects()
     return LoadResult(_build_layer(good), errors, extra_df)
 
 
@@ -366,8 +375,9 @@ def pick_column(keys: Mapping[str, str], wanted: str, aliases: tuple[str, ...]) 
     return None
 
 
-def validate_records(records: list[dict[str, Any]], *, crs: str = "wgs84",
-                     type: str | None = None, source: str | None = None) -> LoadResult:
+def validate_records(
+    records: list[dict[str, Any]], *, crs: str = "wgs84", type: str | None = None, source: str | None = None
+) -> LoadResult:
     """Validate in-memory rows (e.g. an API POST) exactly as file rows are validated.
 
     Each record uses the COLUMNS keys (``lng``/``longitude``/``x`` and ``latitude``/``y`` are

@@ -36,23 +36,34 @@ def _osm_address(tags: Mapping[str, str]) -> str | None:
     return ", ".join(parts) or None
 
 
-def _osm_records(tags: Mapping[str, str], osm_id: str, lon: float, lat: float,
-                 notes: list[RowError]) -> list[dict]:
+def _osm_records(tags: Mapping[str, str], osm_id: str, lon: float, lat: float, notes: list[RowError]) -> list[dict]:
     hours = tags.get("opening_hours")
     problem = opening_hours_error(hours) if hours else None
     if problem:  # a real AED with garbled hours is kept, its hours unknown
         notes.append(RowError(0, "opening_hours", f"{osm_id}: {problem}; hours treated as unknown"))
         hours = None
     out: list[dict[str, Any]] = []
-    base = {"lon": lon, "lat": lat, "address": _osm_address(tags), "source": OSM_SOURCE,
-            "opening_hours": hours, "access": tags.get("access")}
+    base = {
+        "lon": lon,
+        "lat": lat,
+        "address": _osm_address(tags),
+        "source": OSM_SOURCE,
+        "opening_hours": hours,
+        "access": tags.get("access"),
+    }
     amenity = tags.get("amenity")
     if amenity in ("hospital", "clinic"):
-        out.append(dict(base, id=osm_id, type="hospital", level=amenity,
-                        name=tags.get("name") or tags.get("name:zh") or f"unnamed {amenity}"))
+        out.append(
+            dict(
+                base,
+                id=osm_id,
+                type="hospital",
+                level=amenity,
+                name=tags.get("name") or tags.get("name:zh") or f"unnamed {amenity}",
+            )
+        )
     if tags.get("emergency") == "defibrillator":
-        name = (tags.get("name") or tags.get("defibrillator:location")
-                or tags.get("description") or "AED")
+        name = tags.get("name") or tags.get("defibrillator:location") or tags.get("description") or "AED"
         out.append(dict(base, id=osm_id + ("-aed" if out else ""), type="aed", name=name))
     return out
 
@@ -84,24 +95,25 @@ def read_osm_pois(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         raise FacilityFileError(f"{p}: file not found; check the path")
     names = p.name.lower()
     if not names.endswith((".osm", ".osm.pbf", ".pbf", ".osm.gz", ".osm.bz2")):
-        raise FacilityFileError(f"{p}: unsupported file type; use .osm, .osm.pbf, .osm.gz "
-                                f"or .osm.bz2")
+        raise FacilityFileError(f"{p}: unsupported file type; use .osm, .osm.pbf, .osm.gz or .osm.bz2")
     wanted = (("emergency", "defibrillator"), ("amenity", "hospital"), ("amenity", "clinic"))
     records: list[dict[str, Any]] = []
     notes: list[RowError] = []
     skipped: list[str] = []
     try:
-        fp = (osmium.FileProcessor(p).with_locations()
-              .with_areas(osmium.filter.TagFilter(*wanted))
-              .with_filter(osmium.filter.TagFilter(*wanted)))
+        fp = (
+            osmium.FileProcessor(p)
+            .with_locations()
+            .with_areas(osmium.filter.TagFilter(*wanted))
+            .with_filter(osmium.filter.TagFilter(*wanted))
+        )
         for obj in fp:
             tags = {t.k: t.v for t in obj.tags}
             if obj.is_node():
                 if not obj.location.valid():
                     skipped.append(f"osm-node-{obj.id}")
                     continue
-                records += _osm_records(tags, f"osm-node-{obj.id}", obj.location.lon,
-                                        obj.location.lat, notes)
+                records += _osm_records(tags, f"osm-node-{obj.id}", obj.location.lon, obj.location.lat, notes)
             elif obj.is_way():
                 pts = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
                 c = _centroid(pts)
@@ -110,8 +122,7 @@ def read_osm_pois(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
                     continue
                 records += _osm_records(tags, f"osm-way-{obj.id}", *c, notes)
             elif obj.is_area() and not obj.from_way():
-                rings = [shapely.Polygon([(n.lon, n.lat) for n in ring])
-                         for ring in obj.outer_rings()]
+                rings = [shapely.Polygon([(n.lon, n.lat) for n in ring]) for ring in obj.outer_rings()]
                 geom = shapely.MultiPolygon(rings) if rings else None
                 if geom is None or geom.is_empty:
                     skipped.append(f"osm-relation-{obj.orig_id()}")
@@ -119,13 +130,12 @@ def read_osm_pois(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
                 pt = geom.centroid
                 records += _osm_records(tags, f"osm-relation-{obj.orig_id()}", pt.x, pt.y, notes)
     except RuntimeError as exc:
-        raise FacilityFileError(f"{p}: cannot be read as an OSM file ({exc}); check that "
-                                f"it is a complete .osm/.osm.pbf extract") from exc
+        raise FacilityFileError(
+            f"{p}: cannot be read as an OSM file ({exc}); check that it is a complete .osm/.osm.pbf extract"
+        ) from exc
     result = validate_records(records, source=OSM_SOURCE)
-    errors = list(result.errors) + notes + [RowError(0, "geometry", f"{i}: no node locations in file")
-                                            for i in skipped]
+    errors = list(result.errors) + notes + [RowError(0, "geometry", f"{i}: no node locations in file") for i in skipped]
     if errors:
-        log.warning("%s: %d OSM features not loaded or not fully: %s", p, len(errors),
-                    "; ".join(map(str, errors[:5])))
+        log.warning("%s: %d OSM features not loaded or not fully: %s", p, len(errors), "; ".join(map(str, errors[:5])))
     result.layer.attrs["errors"] = errors
     return result.layer

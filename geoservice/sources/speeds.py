@@ -23,30 +23,71 @@ from dataclasses import dataclass, field
 
 # Road classes, in a fixed order: the bundle stores a class index per edge.
 ROAD_CLASSES: tuple[str, ...] = (
-    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-    "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
-    "residential", "living_street", "road", "service", "track", "pedestrian",
-    "footway", "path", "steps", "cycleway", "corridor", "bridleway",
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "road",
+    "service",
+    "track",
+    "pedestrian",
+    "footway",
+    "path",
+    "steps",
+    "cycleway",
+    "corridor",
+    "bridleway",
 )
 CLASS_INDEX = {c: i for i, c in enumerate(ROAD_CLASSES)}
 
 DRIVE_CLASSES = frozenset(ROAD_CLASSES[:14])  # motorway .. road
-WALK_CLASSES = frozenset(ROAD_CLASSES) - {"motorway", "motorway_link", "trunk", "trunk_link",
-                                          "bridleway"}
+WALK_CLASSES = frozenset(ROAD_CLASSES) - {"motorway", "motorway_link", "trunk", "trunk_link", "bridleway"}
 MAJOR_CLASSES = frozenset(ROAD_CLASSES[:10])  # drawn on the offline basemap
 
 DEFAULT_SPEED_KMH: dict[str, float] = {
-    "motorway": 100, "motorway_link": 60, "trunk": 80, "trunk_link": 50,
-    "primary": 60, "primary_link": 40, "secondary": 50, "secondary_link": 35,
-    "tertiary": 40, "tertiary_link": 30, "unclassified": 30, "residential": 30,
-    "living_street": 10, "road": 30, "service": 15, "track": 15,
+    "motorway": 100,
+    "motorway_link": 60,
+    "trunk": 80,
+    "trunk_link": 50,
+    "primary": 60,
+    "primary_link": 40,
+    "secondary": 50,
+    "secondary_link": 35,
+    "tertiary": 40,
+    "tertiary_link": 30,
+    "unclassified": 30,
+    "residential": 30,
+    "living_street": 10,
+    "road": 30,
+    "service": 15,
+    "track": 15,
 }
 
 # Implicit limits ("CN:urban" etc.), km/h. Country-specific first, then generic zone names.
 ZONE_SPEEDS_KMH: dict[str, float] = {
-    "cn:urban": 50, "cn:rural": 70, "cn:motorway": 120, "cn:expressway": 100,
-    "cn:living_street": 20, "urban": 50, "rural": 90, "motorway": 120, "trunk": 100,
-    "living_street": 10, "walk": 7, "zone30": 30, "zone20": 20, "bicycle_road": 30,
+    "cn:urban": 50,
+    "cn:rural": 70,
+    "cn:motorway": 120,
+    "cn:expressway": 100,
+    "cn:living_street": 20,
+    "urban": 50,
+    "rural": 90,
+    "motorway": 120,
+    "trunk": 100,
+    "living_street": 10,
+    "walk": 7,
+    "zone30": 30,
+    "zone20": 20,
+    "bicycle_road": 30,
 }
 MPH = 1.609344
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$", re.IGNORECASE)
@@ -105,24 +146,37 @@ class Profile:
         if self.fixed_kmh is not None:
             base = self.fixed_kmh * (0.5 if road_class == "steps" else 1.0)
             return base
-        base = maxspeed_kmh if (self.use_maxspeed and maxspeed_kmh) else \
-            DEFAULT_SPEED_KMH.get(road_class, 20.0)
+        base = maxspeed_kmh if (self.use_maxspeed and maxspeed_kmh) else DEFAULT_SPEED_KMH.get(road_class, 20.0)
         return min(base * self.factors.get(road_class, 1.0), self.max_kmh)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "network": self.network, "factors": dict(self.factors),
-                "max_kmh": self.max_kmh, "fixed_kmh": self.fixed_kmh,
-                "use_maxspeed": self.use_maxspeed}
+        return {
+            "name": self.name,
+            "network": self.network,
+            "factors": dict(self.factors),
+            "max_kmh": self.max_kmh,
+            "fixed_kmh": self.fixed_kmh,
+            "use_maxspeed": self.use_maxspeed,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Profile":
+    def from_dict(cls, d: dict) -> Profile:
         return cls(**d)
 
 
 # An ambulance with lights and siren gains most on urban arterials; on motorways the cap holds.
-AMBULANCE_FACTORS = {"primary": 1.2, "primary_link": 1.2, "secondary": 1.2,
-                     "secondary_link": 1.2, "tertiary": 1.15, "tertiary_link": 1.15,
-                     "unclassified": 1.1, "residential": 1.1, "trunk": 1.1, "trunk_link": 1.1}
+AMBULANCE_FACTORS = {
+    "primary": 1.2,
+    "primary_link": 1.2,
+    "secondary": 1.2,
+    "secondary_link": 1.2,
+    "tertiary": 1.15,
+    "tertiary_link": 1.15,
+    "unclassified": 1.1,
+    "residential": 1.1,
+    "trunk": 1.1,
+    "trunk_link": 1.1,
+}
 
 DEFAULT_PROFILES: dict[str, Profile] = {
     "drive": Profile("drive", "drive"),
@@ -137,8 +191,21 @@ DEFAULT_PROFILES: dict[str, Profile] = {
 SCENARIOS: dict[str, dict[str, float]] = {
     "free_flow": {},
     "off_peak": {"primary": 1.1, "secondary": 1.1, "tertiary": 1.05, "trunk": 1.05},
-    "peak": {"motorway": 1.3, "motorway_link": 1.4, "trunk": 1.5, "trunk_link": 1.5,
-             "primary": 1.7, "primary_link": 1.7, "secondary": 1.6, "secondary_link": 1.6,
-             "tertiary": 1.4, "tertiary_link": 1.4, "unclassified": 1.2, "residential": 1.2,
-             "living_street": 1.1, "road": 1.2, "service": 1.1},
+    "peak": {
+        "motorway": 1.3,
+        "motorway_link": 1.4,
+        "trunk": 1.5,
+        "trunk_link": 1.5,
+        "primary": 1.7,
+        "primary_link": 1.7,
+        "secondary": 1.6,
+        "secondary_link": 1.6,
+        "tertiary": 1.4,
+        "tertiary_link": 1.4,
+        "unclassified": 1.2,
+        "residential": 1.2,
+        "living_street": 1.1,
+        "road": 1.2,
+        "service": 1.1,
+    },
 }

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from geoservice.analyses.coverage import CoverageReport, coverage_report
-from geoservice.errors import GeoserviceError
 from geoservice.bundle.population import load_population
 from geoservice.bundle.to_networkx import network_to_networkx
+from geoservice.errors import GeoserviceError
 
 
 def brute_force_times(engine, *, type, profile="drive", add_sites=(), exclude=()):
@@ -37,11 +37,14 @@ def brute_force_times(engine, *, type, profile="drive", add_sites=(), exclude=()
     return np.array([d.get(i, np.inf) for i in range(net.n_nodes)])
 
 
-@pytest.mark.parametrize("region,type,minutes,profile", [
-    ("andorra", "chest_pain_center", 10, "drive"),
-    ("monaco", "stroke_center", 6, "drive"),
-    ("monaco", "aed", 4, "walk"),
-])
+@pytest.mark.parametrize(
+    "region,type,minutes,profile",
+    [
+        ("andorra", "chest_pain_center", 10, "drive"),
+        ("monaco", "stroke_center", 6, "drive"),
+        ("monaco", "aed", 4, "walk"),
+    ],
+)
 def test_population_share_matches_brute_force(request, region, type, minutes, profile):
     eng = request.getfixturevalue(f"{region}_engine")
     rep = coverage_report(eng, type=type, minutes=minutes, profile=profile)
@@ -52,7 +55,7 @@ def test_population_share_matches_brute_force(request, region, type, minutes, pr
     assert rep.overall.population == pytest.approx(pop.sum())
     assert rep.overall.population_covered == pytest.approx(covered, abs=0.5)
     assert rep.overall.population_share == pytest.approx(covered / pop.sum(), abs=1e-5)
-    assert 0 < rep.overall.population_share < 1   # a threshold that actually splits
+    assert 0 < rep.overall.population_share < 1  # a threshold that actually splits
     # per unit sums to overall
     assert sum(u.population_covered for u in rep.by_unit) == pytest.approx(covered, abs=1)
     json.dumps(rep.to_json())
@@ -80,21 +83,25 @@ def test_peak_covers_less_and_shares_monotone(andorra_engine):
     wider = coverage_report(andorra_engine, type="chest_pain_center", minutes=15)
     for k in ("population_share", "area_share", "road_share"):
         assert getattr(wider.overall, k) >= getattr(free.overall, k)
-    assert free.gaps["features"] and all(f["geometry"]["type"] in ("Polygon", "MultiPolygon")
-                                         for f in free.gaps["features"])
+    assert free.gaps["features"] and all(
+        f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in free.gaps["features"]
+    )
     assert free.farthest[0].time_s > 600
 
 
-@pytest.mark.parametrize("kw,field", [
-    (dict(type="hotel", minutes=30), "type"),
-    (dict(type="chest_pain_center", minutes=-3), "minutes"),
-    (dict(type="chest_pain_center", minutes=30, profile="boat"), "profile"),
-    (dict(type="chest_pain_center", minutes=30, scenario="rush"), "scenario"),
-    (dict(type="chest_pain_center", minutes=30, remove_ids=["nope"]), "remove_ids"),
-    (dict(type="chest_pain_center", minutes=30, add_sites=[(500, 1)]), "add_sites"),
-])
+@pytest.mark.parametrize(
+    "kw,field",
+    [
+        (dict(type="hotel", minutes=30), "type"),
+        (dict(type="chest_pain_center", minutes=-3), "minutes"),
+        (dict(type="chest_pain_center", minutes=30, profile="boat"), "profile"),
+        (dict(type="chest_pain_center", minutes=30, scenario="rush"), "scenario"),
+        (dict(type="chest_pain_center", minutes=30, remove_ids=["nope"]), "remove_ids"),
+        (dict(type="chest_pain_center", minutes=30, add_sites=[(500, 1)]), "add_sites"),
+    ],
+)
 def test_bad_inputs(andorra_engine, kw, field):
-    with pytest.raises(GeoserviceError) as ei:   # CoverageError, or the engine's QueryError / router's error
+    with pytest.raises(GeoserviceError) as ei:  # CoverageError, or the engine's QueryError / router's error
         coverage_report(andorra_engine, **kw)
     assert ei.value.field == field
 
@@ -107,8 +114,14 @@ def test_to_json_has_the_api_shape(andorra_engine):
     doc = rep.to_json()
     assert list(doc) == ["type", "minutes", "profile", "scenario", "method", "overall", "by_unit", "gaps", "farthest"]
     assert set(doc["overall"]) == set(CoverageResponse.model_fields["overall"].annotation.model_fields)
-    assert set(doc["by_unit"][0]) == {"admin_code", "name", "population", "population_covered", "population_share",
-                                      "road_share"}
+    assert set(doc["by_unit"][0]) == {
+        "admin_code",
+        "name",
+        "population",
+        "population_covered",
+        "population_share",
+        "road_share",
+    }
     assert set(doc["farthest"][0]) == {"lon", "lat", "time_s", "population"}
     resp = CoverageResponse(**doc, region="andorra")
     assert resp.overall.population_share == rep.overall.population_share
@@ -122,10 +135,13 @@ def _piece_key(geom):
     return shapely.normalize(geom).wkb
 
 
-@pytest.mark.parametrize("region,type,minutes,profile", [
-    ("andorra", "chest_pain_center", 10, "drive"),
-    ("monaco", "aed", 4, "walk"),
-])
+@pytest.mark.parametrize(
+    "region,type,minutes,profile",
+    [
+        ("andorra", "chest_pain_center", 10, "drive"),
+        ("monaco", "aed", 4, "walk"),
+    ],
+)
 def test_road_km_matches_networkx(request, region, type, minutes, profile):
     """Covered road km from networkx shortest-path times: every directed edge u->v toward the
     facilities covers (T - t_v) / edge time of its piece from the v end; a two-way piece is covered
@@ -166,7 +182,7 @@ def test_area_and_gap_polygons_match_independent_geometry(andorra_engine):
     rep = coverage_report(eng, type="chest_pain_center", minutes=minutes)
     net = eng.router_for("drive").net
     feats = rep.gaps["features"]
-    assert 0 < len(feats) < 500   # not truncated: the polygons are all the gaps
+    assert 0 < len(feats) < 500  # not truncated: the polygons are all the gaps
     gaps = shapely.union_all([shape(f["geometry"]) for f in feats])
     gaps_m = _to_metres(gaps, net.crs)
     cell = 100.0
@@ -177,10 +193,11 @@ def test_area_and_gap_polygons_match_independent_geometry(andorra_engine):
     cells = set()
     for g in range(len(net.geom_a)):
         a, b = int(net.geom_a[g]), int(net.geom_b[g])
-        xs, ys = net.x[a:b + 1], net.y[a:b + 1]
+        xs, ys = net.x[a : b + 1], net.y[a : b + 1]
         for i in range(len(xs) - 1):
             n = max(2, int(np.hypot(xs[i + 1] - xs[i], ys[i + 1] - ys[i]) / 5) + 2)
-            px = np.linspace(xs[i], xs[i + 1], n); py = np.linspace(ys[i], ys[i + 1], n)
+            px = np.linspace(xs[i], xs[i + 1], n)
+            py = np.linspace(ys[i], ys[i + 1], n)
             cells.update(zip(((px - gx0) // cell).astype(int).tolist(), ((py - gy0) // cell).astype(int).tolist()))
     grown = {(cx + dx, cy + dy) for cx, cy in cells for dx in (-1, 0, 1) for dy in (-1, 0, 1)}
     extent_km2 = len(grown) * cell * cell / 1e6
@@ -194,8 +211,12 @@ def test_area_and_gap_polygons_match_independent_geometry(andorra_engine):
     # 2. gaps do not overlap the facilities' own isochrones (built on another grid, in degrees): at
     #    most a band of up to two cells (grid misalignment) along the gap edges
     fac = eng.facilities[eng.facilities["type"] == "chest_pain_center"]
-    isos = shapely.union_all([shape(eng.isochrones(float(g.x), float(g.y), [minutes], profile="drive",
-                                                   direction="to")[0]["geometry"]) for g in fac.geometry])
+    isos = shapely.union_all(
+        [
+            shape(eng.isochrones(float(g.x), float(g.y), [minutes], profile="drive", direction="to")[0]["geometry"])
+            for g in fac.geometry
+        ]
+    )
     isos_m = _to_metres(isos, net.crs)
     assert gaps_m.buffer(-2 * cell).intersection(isos_m).area == pytest.approx(0, abs=1.0)
     assert gaps_m.intersection(isos_m).area < 0.02 * gaps_m.area

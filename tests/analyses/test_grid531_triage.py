@@ -52,7 +52,8 @@ def test_threshold_leaves_units_unlinked_and_capacity_binds():
     for _ in range(5):
         c = rng.uniform(0, 100, (6, 3))
         a = capacitated_assignment(c, np.array([2, 1, 2]), 70)
-        linked = int((a >= 0).sum()); tot = float(sum(c[i, a[i]] for i in range(6) if a[i] >= 0))
+        linked = int((a >= 0).sum())
+        tot = float(sum(c[i, a[i]] for i in range(6) if a[i] >= 0))
         bl, bt = brute_assignment(c, np.array([2, 1, 2]), 70)
         assert (-linked, tot) == pytest.approx((bl, bt))
 
@@ -68,16 +69,28 @@ def test_grid531_on_demo(andorra_engine):
         links = [ln for ln in rep.links if ln.tier == tier]
         # each link's time is the network time unit -> center, within the threshold
         for ln in links:
-            (_, times, _), = list(eng.matrix([(ln.from_lon, ln.from_lat)], [(ln.to_lon, ln.to_lat)]))
+            ((_, times, _),) = list(eng.matrix([(ln.from_lon, ln.from_lat)], [(ln.to_lon, ln.to_lat)]))
             assert ln.time_s == pytest.approx(float(times[0]), abs=0.1) and 0 < ln.time_s <= 3600
             assert fac.loc[ln.from_id, "name"] == ln.from_name and fac.loc[ln.to_id, "name"] == ln.to_name
         # the assignment is optimal: same (links, total time) as exhaustive search over the centers
         units = sorted({ln.from_id for ln in links})
-        centers = sorted(fac.index[(fac["type"] == "chest_pain_center")
-                                   & (fac["level"] == ("basic" if tier.startswith("grass") else "standard"))])
-        cost = np.array([list(eng.matrix([(fac.loc[u].geometry.x, fac.loc[u].geometry.y)],
-                                          [(fac.loc[c].geometry.x, fac.loc[c].geometry.y) for c in centers]))[0][1]
-                         for u in units])
+        centers = sorted(
+            fac.index[
+                (fac["type"] == "chest_pain_center")
+                & (fac["level"] == ("basic" if tier.startswith("grass") else "standard"))
+            ]
+        )
+        cost = np.array(
+            [
+                list(
+                    eng.matrix(
+                        [(fac.loc[u].geometry.x, fac.loc[u].geometry.y)],
+                        [(fac.loc[c].geometry.x, fac.loc[c].geometry.y) for c in centers],
+                    )
+                )[0][1]
+                for u in units
+            ]
+        )
         if len(units) <= 6:
             best = brute_assignment(cost, np.full(len(centers), cap), 3600)
             assert best == pytest.approx((-len(links), sum(ln.time_s for ln in links)), abs=1)
@@ -96,8 +109,12 @@ def test_grid531_counties_by_name(andorra_engine):
     for x in county.links + county.unlinked + county.summary:
         assert x.county_code in names and x.county == names[x.county_code], x
     for u in county.unlinked:
-        assert u.reason == "no basic chest_pain_center in the county" or u.reason.startswith("no standard") \
-            or "within 60 min" in u.reason or "capacity" in u.reason, u.reason
+        assert (
+            u.reason == "no basic chest_pain_center in the county"
+            or u.reason.startswith("no standard")
+            or "within 60 min" in u.reason
+            or "capacity" in u.reason
+        ), u.reason
     doc = county.to_json()
     assert doc["links"][0]["county"] in names.values() and doc["links"][0]["county_code"] in names
 
@@ -109,14 +126,17 @@ def test_grid531_nothing_to_link_says_so(monaco_engine):
     assert rep.to_json()["note"] == rep.note
 
 
-@pytest.mark.parametrize("t_ivt,t_evt,expect", [
-    (600, 600 + 15 * 60, "direct_evt"),          # exactly the acceptable extra
-    (600, 600 + 15 * 60 + 1, "drip_and_ship"),   # one second more
-    (600, 300, "direct_evt"),                    # EVT center nearer
-    (np.inf, 900, "direct_evt"),
-    (600, np.inf, "ivt_only"),
-    (np.inf, np.inf, "unreachable"),
-])
+@pytest.mark.parametrize(
+    "t_ivt,t_evt,expect",
+    [
+        (600, 600 + 15 * 60, "direct_evt"),  # exactly the acceptable extra
+        (600, 600 + 15 * 60 + 1, "drip_and_ship"),  # one second more
+        (600, 300, "direct_evt"),  # EVT center nearer
+        (np.inf, 900, "direct_evt"),
+        (600, np.inf, "ivt_only"),
+        (np.inf, np.inf, "unreachable"),
+    ],
+)
 def test_triage_rule_at_thresholds(t_ivt, t_evt, expect):
     assert triage_rule([t_ivt], [t_evt], TriageRule(max_extra_min=15))[0] == expect
 
@@ -150,31 +170,65 @@ def test_cli_outputs_and_errors(regions_dir, tmp_path, capsys):
 
     region = str(regions_dir / "andorra")
     out = tmp_path / "cov"
-    assert main(["coverage", "--region", region, "--type", "chest_pain_center", "--minutes", "10", "--scenario", "peak",
-                 "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "coverage",
+                "--region",
+                region,
+                "--type",
+                "chest_pain_center",
+                "--minutes",
+                "10",
+                "--scenario",
+                "peak",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     for f in ("coverage.csv", "gaps.geojson", "map.html", "report.json", "farthest.csv"):
         assert (out / f).is_file()
     import pyogrio
+
     gaps = json.loads((out / "gaps.geojson").read_text(encoding="utf-8"))["features"]
     assert gaps and pyogrio.read_info(out / "gaps.gpkg", layer="gaps")["features"] == len(gaps)
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "OpenStreetMap" in html and "ODbL" in html
     from geoservice.faces.maps.publish import check_self_contained
+
     check_self_contained(html)  # opens offline: no CDN script, stylesheet or image
     assert '"kind":"water"' in html.replace(" ", "")  # our own water layer is drawn
     assert "dasymetric" in json.loads((out / "report.json").read_text(encoding="utf-8"))["method"]
-    assert main(["site", "--region", region, "--type", "chest_pain_center", "--minutes", "10", "--add", "1",
-                 "-o", str(tmp_path / "site")]) == 0
+    assert (
+        main(
+            [
+                "site",
+                "--region",
+                region,
+                "--type",
+                "chest_pain_center",
+                "--minutes",
+                "10",
+                "--add",
+                "1",
+                "-o",
+                str(tmp_path / "site"),
+            ]
+        )
+        == 0
+    )
     assert main(["grid531", "--region", region, "--scope", "region", "-o", str(tmp_path / "g")]) == 0
     capsys.readouterr()
     x = str(tmp_path / "x")
     for argv, expect in (
-            (["coverage", "--type", "chest_pain_center", "--minutes", "0"], "--minutes: must be in (0, "),
-            (["coverage", "--type", "aed", "--scenario", "rush"], "--scenario: unknown scenario 'rush'"),
-            (["coverage", "--type", "chest_pain_center", "--remove", "nope"], "--remove: unknown facility id(s): nope"),
-            (["site", "--type", "chest_pain_center", "--minutes", "2", "--model", "lscp"],
-             "--minutes: LSCP is infeasible"),
-            (["grid531", "--per-basic", "0"], "--per-basic/--per-standard: capacities must be >= 1")):
+        (["coverage", "--type", "chest_pain_center", "--minutes", "0"], "--minutes: must be in (0, "),
+        (["coverage", "--type", "aed", "--scenario", "rush"], "--scenario: unknown scenario 'rush'"),
+        (["coverage", "--type", "chest_pain_center", "--remove", "nope"], "--remove: unknown facility id(s): nope"),
+        (["site", "--type", "chest_pain_center", "--minutes", "2", "--model", "lscp"], "--minutes: LSCP is infeasible"),
+        (["grid531", "--per-basic", "0"], "--per-basic/--per-standard: capacities must be >= 1"),
+    ):
         assert main([*argv, "--region", region, "-o", x]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith(f"geoservice: error: {expect}") and "\n" not in err, err

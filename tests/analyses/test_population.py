@@ -12,7 +12,7 @@ from geoservice.sources.population import HUBEI_TOTAL_2020, PopulationError, rea
 def test_largest_remainder_exact_and_proportional():
     out = largest_remainder(10, np.array([1.0, 1.0, 1.0]))
     assert out.sum() == 10 and sorted(out.tolist()) == [3, 3, 4]
-    assert largest_remainder(7, np.zeros(4)).sum() == 7          # equal shares when no weight
+    assert largest_remainder(7, np.zeros(4)).sum() == 7  # equal shares when no weight
     assert largest_remainder(0, np.array([2.0, 5.0])).tolist() == [0, 0]
     with pytest.raises(ValueError):
         largest_remainder(5, np.array([]))
@@ -21,8 +21,9 @@ def test_largest_remainder_exact_and_proportional():
 
 
 def test_spread_keeps_unit_totals_and_rejects_empty_units():
-    pop = spread(np.array([100.0, 7.0, np.nan]), np.array([0, 0, 1, 1, 1, -1, 2]),
-                 np.array([1.0, 3.0, 0.0, 0.0, 0.0, 9.0, 5.0]))
+    pop = spread(
+        np.array([100.0, 7.0, np.nan]), np.array([0, 0, 1, 1, 1, -1, 2]), np.array([1.0, 3.0, 0.0, 0.0, 0.0, 9.0, 5.0])
+    )
     assert pop.tolist()[:2] == [25, 75] and pop[2:5].sum() == 7 and pop[5] == 0 and pop[6] == 0
     with pytest.raises(ValueError, match="no point"):
         spread(np.array([5.0, 5.0]), np.array([0, 0]), np.array([1.0, 1.0]))

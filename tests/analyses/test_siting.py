@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geoservice.analyses.siting import SitingError, brute_force, solve_model, site_report
+from geoservice.analyses.siting import SitingError, brute_force, site_report, solve_model
 
 
 def test_mclp_pmedian_lscp_match_exhaustive_search_handmade():
@@ -17,10 +17,14 @@ def test_mclp_pmedian_lscp_match_exhaustive_search_handmade():
         chosen = solve_model(model, cost, w, T, n_fixed=2, add=2)
         best, _ = brute_force(model, cost, w, T, n_fixed=2, add=2)
         cols = [0, 1] + chosen
-        val = float(w[(cost[:, cols] <= T).any(axis=1)].sum()) if model == "mclp" else \
-            float((w * cost[:, cols].min(axis=1)).sum())
+        val = (
+            float(w[(cost[:, cols] <= T).any(axis=1)].sum())
+            if model == "mclp"
+            else float((w * cost[:, cols].min(axis=1)).sum())
+        )
         assert len(chosen) == 2 and val == pytest.approx(best)
-    cost2 = cost.copy(); cost2[:, 2] = 10.0  # one site covering everyone
+    cost2 = cost.copy()
+    cost2[:, 2] = 10.0  # one site covering everyone
     k, _ = brute_force("lscp", cost2, w, T, n_fixed=0)
     assert len(solve_model("lscp", cost2, w, T)) == k == 1
 
@@ -37,14 +41,17 @@ def test_siting_on_network_matches_exhaustive(andorra_engine):
     cands = candidate_sites(eng, "facilities", type="chest_pain_center")
     pts = [(g.x, g.y) for g in fixed.geometry] + [(c["lon"], c["lat"]) for c in cands]
     cost = cost_matrix(eng, demand, pts)
-    assert np.isfinite(cost).any(axis=1).all()   # every demand point reaches some site
+    assert np.isfinite(cost).any(axis=1).all()  # every demand point reaches some site
     T = 600.0
     for model in ("mclp", "pmedian"):
         chosen = solve_model(model, cost, w, T, n_fixed=len(fixed), add=2)
         best, _ = brute_force(model, cost, w, T, n_fixed=len(fixed), add=2)
         cols = list(range(len(fixed))) + chosen
-        val = float(w[(cost[:, cols] <= T).any(axis=1)].sum()) if model == "mclp" else \
-            float((w * cost[:, cols].min(axis=1)).sum())
+        val = (
+            float(w[(cost[:, cols] <= T).any(axis=1)].sum())
+            if model == "mclp"
+            else float((w * cost[:, cols].min(axis=1)).sum())
+        )
         assert val == pytest.approx(best, rel=1e-9)
     rep = site_report(eng, type="chest_pain_center", minutes=10, model="mclp", add=2)
     assert rep.covered_after == pytest.approx(rep.covered_before + sum(a.population_gained for a in rep.added))

@@ -21,32 +21,39 @@ def test_coverage_report(client):
 
 def test_whatif_add_and_remove(client):
     far = [1.70, 42.54]  # east of Encamp, far from the demo chest pain centers
-    r = client.post("/whatif", json={"type": "chest_pain_center", "minutes": 10,
-                                     "add": [{"lon": far[0], "lat": far[1]}]})
+    r = client.post(
+        "/whatif", json={"type": "chest_pain_center", "minutes": 10, "add": [{"lon": far[0], "lat": far[1]}]}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["region"] == "andorra"
     assert body["after"]["overall"]["road_share"] > body["before"]["overall"]["road_share"]
     assert body["delta"]["road_share"] == pytest.approx(
-        body["after"]["overall"]["road_share"] - body["before"]["overall"]["road_share"], abs=1e-5)
-    r = client.post("/whatif", json={"type": "chest_pain_center", "minutes": 10, "region": "andorra",
-                                     "remove": ["demo-chest_pain_center-1"]})
+        body["after"]["overall"]["road_share"] - body["before"]["overall"]["road_share"], abs=1e-5
+    )
+    r = client.post(
+        "/whatif",
+        json={"type": "chest_pain_center", "minutes": 10, "region": "andorra", "remove": ["demo-chest_pain_center-1"]},
+    )
     assert r.status_code == 200
     assert r.json()["delta"]["road_share"] < 0
     # nothing was saved
     assert len(client.get("/layers/chest_pain_center", params={"region": "andorra"}).json()["features"]) == 3
 
 
-@pytest.mark.parametrize("body,status,field", [
-    ({"type": "chest_pain_center", "minutes": 10, "add": [{"lon": 1.60, "lat": 42.45}]}, 422, "add"),
-    ({"type": "chest_pain_center", "minutes": 10, "add": [{"lon": 999, "lat": 42.45}]}, 422, "add.0.lon"),
-    ({"type": "chest_pain_center", "minutes": "soon", "region": "andorra"}, 422, "minutes"),
-    ({"type": "chest_pain_center", "minutes": 10, "region": "andorra", "remove": ["ghost"]}, 422, "remove"),
-    ({"type": "chest_pain_center", "minutes": 10, "region": "atlantis"}, 404, "region"),
-    ({"type": "ufo", "minutes": 10, "region": "andorra"}, 422, "type"),
-    ({"type": "chest_pain_center", "minutes": 10, "add": [{"lon": 1.0, "lat": 42.5}]}, 404, "add"),
-    ({"type": "chest_pain_center", "minutes": 10, "level": "gold", "region": "andorra"}, 422, "level"),
-])
+@pytest.mark.parametrize(
+    "body,status,field",
+    [
+        ({"type": "chest_pain_center", "minutes": 10, "add": [{"lon": 1.60, "lat": 42.45}]}, 422, "add"),
+        ({"type": "chest_pain_center", "minutes": 10, "add": [{"lon": 999, "lat": 42.45}]}, 422, "add.0.lon"),
+        ({"type": "chest_pain_center", "minutes": "soon", "region": "andorra"}, 422, "minutes"),
+        ({"type": "chest_pain_center", "minutes": 10, "region": "andorra", "remove": ["ghost"]}, 422, "remove"),
+        ({"type": "chest_pain_center", "minutes": 10, "region": "atlantis"}, 404, "region"),
+        ({"type": "ufo", "minutes": 10, "region": "andorra"}, 422, "type"),
+        ({"type": "chest_pain_center", "minutes": 10, "add": [{"lon": 1.0, "lat": 42.5}]}, 404, "add"),
+        ({"type": "chest_pain_center", "minutes": 10, "level": "gold", "region": "andorra"}, 422, "level"),
+    ],
+)
 def test_whatif_bad_input(client, body, status, field):
     r = client.post("/whatif", json=body)
     assert r.status_code == status, r.text
@@ -93,9 +100,13 @@ def test_gcj02_shift_applies_to_every_output(client, fake_gcj):
     assert ng["origin"]["snapped"] == pytest.approx([nw["origin"]["snapped"][0] + dx, nw["origin"]["snapped"][1] + dy])
 
     iw = client.get("/isochrones", params={"lon": 7.42, "lat": 43.735, "minutes": "5", "profile": "walk"}).json()
-    ig = client.get("/isochrones", params={"lon": 7.42 + dx, "lat": 43.735 + dy, "minutes": "5", "profile": "walk",
-                                           "crs": "gcj02"}).json()
-    pw, pg = _first_xy(iw["features"][0]["geometry"]["coordinates"]), _first_xy(ig["features"][0]["geometry"]["coordinates"])
+    ig = client.get(
+        "/isochrones", params={"lon": 7.42 + dx, "lat": 43.735 + dy, "minutes": "5", "profile": "walk", "crs": "gcj02"}
+    ).json()
+    pw, pg = (
+        _first_xy(iw["features"][0]["geometry"]["coordinates"]),
+        _first_xy(ig["features"][0]["geometry"]["coordinates"]),
+    )
     assert pg == pytest.approx([pw[0] + dx, pw[1] + dy])
 
     bw = client.get("/regions/monaco/basemap").json()["features"][0]["geometry"]["coordinates"]

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-MONACO = (7.42, 43.735)        # on the street, Monaco
-ANDORRA = (1.529, 42.51)       # Andorra la Vella
-OFF_NETWORK = (1.60, 42.45)    # inside Andorra's bbox, 5 km from any road
-NOWHERE = (1.0, 42.5)          # in no region
+MONACO = (7.42, 43.735)  # on the street, Monaco
+ANDORRA = (1.529, 42.51)  # Andorra la Vella
+OFF_NETWORK = (1.60, 42.45)  # inside Andorra's bbox, 5 km from any road
+NOWHERE = (1.0, 42.5)  # in no region
 
 
 def test_health_regions_config_docs(client):
@@ -21,8 +21,16 @@ def test_health_regions_config_docs(client):
     assert cfg["crs_name"] == "wgs84" and "ODbL" in cfg["attribution"] and "审图号" in cfg["notice"]
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    for p in ("/nearest", "/isochrones", "/layers/{type}", "/coverage", "/whatif", "/facilities",
-              "/facilities/{id}", "/audit"):
+    for p in (
+        "/nearest",
+        "/isochrones",
+        "/layers/{type}",
+        "/coverage",
+        "/whatif",
+        "/facilities",
+        "/facilities/{id}",
+        "/audit",
+    ):
         assert p in paths, p
 
 
@@ -54,8 +62,9 @@ def test_nearest_chest_pain_drives_in_andorra(client):
     body = r.json()
     assert r.status_code == 200 and body["profile"] == "drive" and body["origin"]["region"] == "andorra"
     assert body["results"][0]["facility"]["level"] in ("standard", "basic")
-    r2 = client.get("/nearest", params={"lon": ANDORRA[0], "lat": ANDORRA[1], "type": "stroke_center",
-                                        "capability": "evt"})
+    r2 = client.get(
+        "/nearest", params={"lon": ANDORRA[0], "lat": ANDORRA[1], "type": "stroke_center", "capability": "evt"}
+    )
     assert r2.json()["results"][0]["facility"]["capabilities"] == "evt,ivt"
 
 
@@ -107,13 +116,28 @@ BAD = [
     ("/coverage", {"type": "chest_pain_center", "minutes": "junk", "region": "andorra"}, 422, "minutes", None),
     ("/coverage", {"type": "chest_pain_center", "minutes": -5, "region": "andorra"}, 422, "minutes", None),
     ("/coverage", {"type": "chest_pain_center", "minutes": 30, "region": "atlantis"}, 404, "region", "served"),
-    ("/coverage", {"type": "chest_pain_center", "region": "andorra", "level": "gold"}, 422, "level",
-     "valid: standard, basic"),
-    ("/nearest", {"lon": 1.52, "lat": 42.5, "type": "chest_pain_center", "level": "gold"}, 422, "level",
-     "unknown level of chest_pain_center 'gold'; valid: standard, basic"),
+    (
+        "/coverage",
+        {"type": "chest_pain_center", "region": "andorra", "level": "gold"},
+        422,
+        "level",
+        "valid: standard, basic",
+    ),
+    (
+        "/nearest",
+        {"lon": 1.52, "lat": 42.5, "type": "chest_pain_center", "level": "gold"},
+        422,
+        "level",
+        "unknown level of chest_pain_center 'gold'; valid: standard, basic",
+    ),
     ("/coverage", {"type": "volcano", "minutes": 30, "region": "andorra"}, 422, "type", None),
-    ("/coverage", {"type": "chest_pain_center", "minutes": 30, "region": "andorra", "scenario": "rush"},
-     422, "scenario", "rush"),
+    (
+        "/coverage",
+        {"type": "chest_pain_center", "minutes": 30, "region": "andorra", "scenario": "rush"},
+        422,
+        "scenario",
+        "rush",
+    ),
     ("/regions/atlantis/basemap", {}, 404, "region", None),
 ]
 
@@ -142,13 +166,13 @@ def test_point_off_network_gives_snap_distance(client):
 
 
 def test_isochrones_nested_and_sorted(client):
-    r = client.get("/isochrones", params={"lon": MONACO[0], "lat": MONACO[1], "minutes": "10,5",
-                                          "profile": "walk"})
+    r = client.get("/isochrones", params={"lon": MONACO[0], "lat": MONACO[1], "minutes": "10,5", "profile": "walk"})
     assert r.status_code == 200, r.text
     feats = r.json()["features"]
     assert [f["properties"]["minutes"] for f in feats] == [5, 10]
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in feats)
     from shapely.geometry import shape
+
     small, big = shape(feats[0]["geometry"]), shape(feats[1]["geometry"])
     assert big.area > small.area > 0
     assert small.difference(big).area < 0.02 * small.area
@@ -187,6 +211,7 @@ def test_basemap_offline_layer(client):
 
 def test_pages_served_without_cdn(client):
     import re
+
     for path in ("/", "/planner", "/docs"):
         r = client.get(path)
         assert r.status_code == 200 and "text/html" in r.headers["content-type"]

@@ -19,11 +19,14 @@ def _count(client):
     return client.get("/facilities").json()["count"]
 
 
-@pytest.mark.parametrize("headers,status", [
-    ({}, 401),
-    ({"X-API-Key": "gsk_not-a-key"}, 401),
-    ({"Authorization": "Bearer gsk_not-a-key"}, 401),
-])
+@pytest.mark.parametrize(
+    "headers,status",
+    [
+        ({}, 401),
+        ({"X-API-Key": "gsk_not-a-key"}, 401),
+        ({"Authorization": "Bearer gsk_not-a-key"}, 401),
+    ],
+)
 def test_edit_without_valid_key_is_401_and_changes_nothing(client, headers, status):
     n = _count(client)
     r = client.post("/facilities", json=NEW_AED, headers=headers)
@@ -68,8 +71,11 @@ def test_create_update_delete_reflected_at_once_and_audited(client, state, keys,
     assert "test-aed-1" in layer_ids
 
     # bearer token works the same; admin may edit
-    r = client.put("/facilities/test-aed-1", json={**NEW_AED, "name": "Renamed AED"},
-                   headers={"Authorization": f"Bearer {keys['admin']}"})
+    r = client.put(
+        "/facilities/test-aed-1",
+        json={**NEW_AED, "name": "Renamed AED"},
+        headers={"Authorization": f"Bearer {keys['admin']}"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["before"]["name"] == "Test lobby AED"
     assert _nearest_aed(client)[0]["facility"]["name"] == "Renamed AED"
@@ -98,8 +104,8 @@ def test_edits_persist_across_restart(client, state, editor, andorra, monaco):
     from fastapi.testclient import TestClient
 
     from geoservice.faces.api.app import create_app
-    from geoservice.service.registry import Registry
     from geoservice.service.core import GeoService
+    from geoservice.service.registry import Registry
 
     assert client.post("/facilities", json={**NEW_AED, "id": "persisted-aed"}, headers=editor).status_code == 201
     assert client.delete("/facilities/osm-node-2475270782", headers=editor).status_code == 200
@@ -107,8 +113,12 @@ def test_edits_persist_across_restart(client, state, editor, andorra, monaco):
     with TestClient(create_app(again)) as c2:
         ids = {f["properties"]["id"] for f in c2.get("/layers/aed").json()["features"]}
         assert "persisted-aed" in ids and "osm-node-2475270782" not in ids
-        assert c2.get("/nearest", params={"lon": 7.42, "lat": 43.735, "type": "aed"}).json()["results"][0][
-            "facility"]["id"] == "persisted-aed"
+        assert (
+            c2.get("/nearest", params={"lon": 7.42, "lat": 43.735, "type": "aed"}).json()["results"][0]["facility"][
+                "id"
+            ]
+            == "persisted-aed"
+        )
 
 
 def test_opening_hours_filter_with_at(client, editor):
@@ -175,8 +185,15 @@ def test_gcj02_input_is_converted(client, editor):
 
 
 def test_stroke_center_edit_reflected_in_layers_filter(client, editor):
-    body = {"type": "stroke_center", "name": "New EVT center", "level": "advanced", "capabilities": ["ivt", "evt"],
-            "lon": 1.53, "lat": 42.51, "status": "planned"}
+    body = {
+        "type": "stroke_center",
+        "name": "New EVT center",
+        "level": "advanced",
+        "capabilities": ["ivt", "evt"],
+        "lon": 1.53,
+        "lat": 42.51,
+        "status": "planned",
+    }
     r = client.post("/facilities", json=body, headers=editor)
     assert r.status_code == 201, r.text
     assert r.json()["facility"]["capabilities"] == "evt,ivt"
@@ -191,8 +208,8 @@ def test_edit_in_one_worker_is_seen_by_another(client, state, editor, andorra, m
     from fastapi.testclient import TestClient
 
     from geoservice.faces.api.app import create_app
-    from geoservice.service.registry import Registry
     from geoservice.service.core import GeoService
+    from geoservice.service.registry import Registry
 
     other = GeoService([andorra, monaco], registry=Registry(state.registry.path))
     with TestClient(create_app(other)) as c2:

@@ -8,8 +8,9 @@ from .conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
-PHONE = dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True,
-             locale="en-US")
+PHONE = dict(
+    viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="en-US"
+)
 DESKTOP = dict(viewport={"width": 1400, "height": 900}, locale="en-US")
 
 
@@ -75,7 +76,7 @@ def test_citizen_phone_emergency_layout(open_page):
       '.call, .call *, .results *, .actions *')).filter((e) => e.textContent.trim() && e.offsetParent)
       .map((e) => parseFloat(getComputedStyle(e).fontSize)))""")
     assert smallest >= 13
-    page.wait_for_timeout(800)   # let fitBounds finish its zoom animation
+    page.wait_for_timeout(800)  # let fitBounds finish its zoom animation
     page.screenshot(path=str(ARTIFACTS / "citizen-phone-results.png"))
     # reading the last card: the call bar is still on screen
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
@@ -133,8 +134,9 @@ def test_api_docs_offline(browser, live_server):
     assert watch.errors == [] and watch.external == []
 
 
-SERVICE_AREA_D = ("() => Array.from(document.querySelectorAll('path.gs-service'))"
-                  ".map((p) => p.getAttribute('d')).join('|')")
+SERVICE_AREA_D = (
+    "() => Array.from(document.querySelectorAll('path.gs-service')).map((p) => p.getAttribute('d')).join('|')"
+)
 SERVICE_AREA_BOXES = """() => Array.from(document.querySelectorAll('path.gs-service')).map((p) => {
   const b = p.getBBox(); return b.width * b.height; })"""
 
@@ -153,17 +155,22 @@ def test_planner_minutes_redraw_service_areas(open_page):
         page.fill("#minutes", "8")
         page.locator("#minutes").dispatch_event("change")
     assert resp.value.ok and "type=chest_pain_center" in resp.value.url and "region=andorra" in resp.value.url
-    page.wait_for_function("(before) => Array.from(document.querySelectorAll('path.gs-service-chest_pain_center'))"
-                           ".map((p) => p.getAttribute('d')).join('|') !== before", arg=before_d, timeout=20000)
+    page.wait_for_function(
+        "(before) => Array.from(document.querySelectorAll('path.gs-service-chest_pain_center'))"
+        ".map((p) => p.getAttribute('d')).join('|') !== before",
+        arg=before_d,
+        timeout=20000,
+    )
     page.wait_for_selector("path.gs-service-chest_pain_center", timeout=20000)
     after_d = page.evaluate(SERVICE_AREA_D)
     after_area = sum(page.evaluate(SERVICE_AREA_BOXES))
     assert after_d != before_d
-    assert 0 < after_area < before_area       # 8-min areas are smaller than 30-min ones
+    assert 0 < after_area < before_area  # 8-min areas are smaller than 30-min ones
     legend = page.locator("#legend").inner_text()
     assert "8-min" in legend and "30-min" not in legend
-    page.wait_for_function("() => document.getElementById('coverage-summary').textContent.includes('within 8 min')",
-                           timeout=20000)
+    page.wait_for_function(
+        "() => document.getElementById('coverage-summary').textContent.includes('within 8 min')", timeout=20000
+    )
     # the tooltip/layer names follow the minutes too
     page.hover(".leaflet-control-layers")
     assert "8-min" in page.locator(".leaflet-control-layers-overlays").inner_text()
@@ -181,8 +188,9 @@ def test_planner_minutes_redraw_service_areas(open_page):
     assert any("minutes=60" in u and "type=stroke_center" in u for u in requests), requests
     # Chinese: legend, layer names and the what-if hint follow
     page.click("#lang")
-    page.wait_for_function("() => document.getElementById('coverage-summary').textContent.includes('60 分钟')",
-                           timeout=20000)
+    page.wait_for_function(
+        "() => document.getElementById('coverage-summary').textContent.includes('60 分钟')", timeout=20000
+    )
     assert "60 分钟" in page.locator("#legend").inner_text()
     assert "点击地图" in page.locator("#whatif").inner_text()
     page.wait_for_timeout(300)
@@ -215,9 +223,12 @@ def test_planner_region_switch_clears_whatif(open_page):
 
     with page.expect_response(lambda r: "/coverage" in r.url and "region=monaco" in r.url, timeout=20000):
         page.select_option("#region", label="monaco")
-    page.wait_for_function("(rows) => { const t = Array.from(document.querySelectorAll('#coverage-table tbody tr'));"
-                           " return t.length && t.map((r) => r.innerText).join() !== rows.join(); }",
-                           arg=andorra_rows, timeout=20000)
+    page.wait_for_function(
+        "(rows) => { const t = Array.from(document.querySelectorAll('#coverage-table tbody tr'));"
+        " return t.length && t.map((r) => r.innerText).join() !== rows.join(); }",
+        arg=andorra_rows,
+        timeout=20000,
+    )
     page.wait_for_selector("path.gs-service", timeout=20000)
     page.wait_for_timeout(300)
     assert page.locator("#whatif .after").count() == 0
@@ -225,7 +236,7 @@ def test_planner_region_switch_clears_whatif(open_page):
     assert "click adds" in page.locator("#whatif").inner_text().lower()
     assert page.locator(".leaflet-marker-pane .gs-hypo").count() == 0 and page.locator("path.gs-route").count() == 0
     inside, outside = page.evaluate(MARKERS_IN_REGION, "monaco")
-    assert inside >= 3 and outside == 0           # Monaco's facilities (and AEDs), none of Andorra's
+    assert inside >= 3 and outside == 0  # Monaco's facilities (and AEDs), none of Andorra's
     assert page.locator(".leaflet-marker-pane .gs-chest_pain_center").count() == 1
     assert page.locator("#coverage-table tbody tr").all_inner_texts() != andorra_rows
     page.wait_for_timeout(300)

@@ -21,17 +21,25 @@ def get_service(request: Request) -> GeoService:
 
 ServiceDep = Annotated[GeoService, Depends(get_service)]
 
-_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
-                               description="API key created with `geoservice apikey create`")
+_api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="API key created with `geoservice apikey create`"
+)
 _bearer = HTTPBearer(auto_error=False, description="the same API key as a Bearer token")
 
 
-def _current_key(svc: ServiceDep, header: Annotated[str | None, Security(_api_key_header)] = None,
-                 bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None) -> ApiKey:
+def _current_key(
+    svc: ServiceDep,
+    header: Annotated[str | None, Security(_api_key_header)] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+) -> ApiKey:
     token = header or (bearer.credentials if bearer else None)
     if not token:
-        raise GeoserviceError("X-API-Key", "this needs an API key (header X-API-Key or Authorization: Bearer); "
-                                           "create one with 'geoservice apikey create'", status=401)
+        raise GeoserviceError(
+            "X-API-Key",
+            "this needs an API key (header X-API-Key or Authorization: Bearer); "
+            "create one with 'geoservice apikey create'",
+            status=401,
+        )
     key = svc.registry.check_key(token) if svc.registry is not None else None
     if key is None:
         raise GeoserviceError("X-API-Key", "unknown or revoked API key", status=401)
@@ -41,9 +49,11 @@ def _current_key(svc: ServiceDep, header: Annotated[str | None, Security(_api_ke
 def require_role(*roles: str):
     def dep(key: Annotated[ApiKey, Depends(_current_key)]) -> ApiKey:
         if key.role not in roles:
-            raise GeoserviceError("X-API-Key", f"key {key.name!r} has role {key.role!r}; this needs "
-                                               f"{' or '.join(roles)}", status=403)
+            raise GeoserviceError(
+                "X-API-Key", f"key {key.name!r} has role {key.role!r}; this needs {' or '.join(roles)}", status=403
+            )
         return key
+
     return dep
 
 
@@ -52,8 +62,9 @@ AnyKey = Annotated[ApiKey, Depends(require_role(*ROLES))]
 
 Lon = Annotated[float, Query(ge=-180, le=180, description="longitude (in `crs`)")]
 Lat = Annotated[float, Query(ge=-90, le=90, description="latitude (in `crs`)")]
-CrsQ = Annotated[Crs, Query(description="coordinate system of lon/lat in and of every coordinate out; "
-                                        "gcj02 for AMap basemaps")]
+CrsQ = Annotated[
+    Crs, Query(description="coordinate system of lon/lat in and of every coordinate out; gcj02 for AMap basemaps")
+]
 RegionQ = Annotated[str | None, Query(max_length=200, description="region name; default: the one holding the point")]
 LevelQ = Annotated[str | None, Query(max_length=100, description="comma-separated levels, e.g. standard,basic")]
 CapabilityQ = Annotated[str | None, Query(max_length=100, description="required capabilities, e.g. evt")]

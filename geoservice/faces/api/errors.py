@@ -54,10 +54,19 @@ def install(app: FastAPI) -> None:
                 msg = f"{msg} (got {str(inp)[:60]!r})"
             errs.append({"field": f, "message": f"{f}: {msg}"})
         first = errs[0] if errs else {"field": "request", "message": "request: invalid"}
-        return JSONResponse({"detail": "; ".join(e["message"] for e in errs) or first["message"],
-                             "field": first["field"], "errors": errs}, status_code=422)
+        return JSONResponse(
+            {
+                "detail": "; ".join(e["message"] for e in errs) or first["message"],
+                "field": first["field"],
+                "errors": errs,
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        return JSONResponse({"detail": str(exc.detail), "field": None}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            {"detail": str(exc.detail), "field": None},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )

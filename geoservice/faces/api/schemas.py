@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...service.answers import (  # noqa: F401  (re-exported for the routers)
-    AuditEntry, AuditList, CoverageDelta, CoverageOverall, CoverageResponse, CoverageUnit, Crs, Direction,
-    EditResult, Facility, FacilityList, Feature, FeatureCollection, Geometry, LineString, NavLinks,
-    NearestResponse, NearestResult, Origin, Profile, RegionInfo, WhatIfResponse,
+    AuditEntry,
+    AuditList,
+    CoverageDelta,
+    CoverageOverall,
+    CoverageResponse,
+    CoverageUnit,
+    Crs,
+    Direction,
+    EditResult,
+    Facility,
+    FacilityList,
+    Feature,
+    FeatureCollection,
+    Geometry,
+    LineString,
+    NavLinks,
+    NearestResponse,
+    NearestResult,
+    Origin,
+    Profile,
+    RegionInfo,
+    WhatIfResponse,
 )
 from ...sources.schema import FACILITY_TYPES
 
@@ -18,9 +37,20 @@ FacilityType = Literal[FACILITY_TYPES]  # type: ignore[valid-type]
 
 class FacilityIn(BaseModel):
     """A facility to create or replace. Checked with the same rules as file import."""
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
-        "type": "aed", "name": "Lobby AED", "lon": 7.4246, "lat": 43.7384, "opening_hours": "Mo-Fr 08:00-18:00",
-        "access": "yes"}})
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "type": "aed",
+                "name": "Lobby AED",
+                "lon": 7.4246,
+                "lat": 43.7384,
+                "opening_hours": "Mo-Fr 08:00-18:00",
+                "access": "yes",
+            }
+        },
+    )
     id: str | None = Field(None, max_length=200, description="default: generated")
     type: str
     name: str | None = None

@@ -77,14 +77,13 @@ def _outdir(args: argparse.Namespace) -> Path:
 
 
 def _points(text: str | None, flag: str) -> list[tuple[float, float]]:
-    """"lon,lat;lon,lat" or a CSV file with lon,lat columns."""
+    """ "lon,lat;lon,lat" or a CSV file with lon,lat columns."""
     if not text:
         return []
     p = Path(text)
     pts = []
-    if not (";" in text or "," in text) or p.suffix.lower() == ".csv":
-        if not p.is_file():
-            raise InputFileError(flag, f"file not found: {text}")
+    if (not (";" in text or "," in text) or p.suffix.lower() == ".csv") and not p.is_file():
+        raise InputFileError(flag, f"file not found: {text}")
     if p.is_file():
         with open(p, newline="", encoding="utf-8-sig") as f:
             for n, row in enumerate(csv.DictReader(f), 1):
@@ -124,7 +123,7 @@ def _scenario(text: str | None):
 
 
 # ------------------------------------------------------------------------------ coverage
-def _engine_of(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _engine_of(args: argparse.Namespace):
     """The service's engine (bundle + registry) of the one region the command works on."""
     svc = open_service(args)
     return svc.engine(svc.pick(None).name)
@@ -138,36 +137,65 @@ def cmd_coverage(args: argparse.Namespace) -> None:
     add = _points(args.add, "add_sites")
     remove = [s.strip() for s in (args.remove or "").split(",") if s.strip()]
     svc = open_service(args)
-    entry, rep = queries.coverage(svc, type=args.type, minutes=args.minutes, profile=args.profile, level=args.level,
-                                  capability=args.capability, scenario=_scenario(args.scenario),
-                                  add_sites=add or None, remove_ids=remove or None,
-                                  by="none" if args.by == "none" else "admin", gaps=not args.no_gaps)
+    entry, rep = queries.coverage(
+        svc,
+        type=args.type,
+        minutes=args.minutes,
+        profile=args.profile,
+        level=args.level,
+        capability=args.capability,
+        scenario=_scenario(args.scenario),
+        add_sites=add or None,
+        remove_ids=remove or None,
+        by="none" if args.by == "none" else "admin",
+        gaps=not args.no_gaps,
+    )
     eng = svc.engine(entry.name)
     o = rep.overall
-    rows = [dict(admin_code="ALL", name="overall", population=o.population, population_covered=o.population_covered,
-                 population_share=o.population_share, road_share=o.road_share)]
+    rows = [
+        dict(
+            admin_code="ALL",
+            name="overall",
+            population=o.population,
+            population_covered=o.population_covered,
+            population_share=o.population_share,
+            road_share=o.road_share,
+        )
+    ]
     rows += [u.to_json() for u in rep.by_unit]
     fields = ["admin_code", "name", "population", "population_covered", "population_share", "road_share"]
     doc = rep.to_json()
     with atomic_dir(out) as stage:
         _write(stage / "coverage.csv", _csv_text(rows, fields))
-        _write_layer(stage, "gaps", rep.gaps | {"method": rep.method}, geometry_type="MultiPolygon",
-                     schema=GAP_SCHEMA)
-        _write(stage / "farthest.csv", _csv_text([p.to_json() for p in rep.farthest],
-                                                 ["lon", "lat", "time_s", "population"]))
+        _write_layer(stage, "gaps", rep.gaps | {"method": rep.method}, geometry_type="MultiPolygon", schema=GAP_SCHEMA)
+        _write(
+            stage / "farthest.csv",
+            _csv_text([p.to_json() for p in rep.farthest], ["lon", "lat", "time_s", "population"]),
+        )
         _write(stage / "report.json", _json(dict(doc, region=entry.name)))
         # maps_analyses reads the JSON form (dicts)
         coverage_map(eng, doc, stage / "map.html", add_sites=add)
     n_gaps = len(rep.gaps.get("features") or [])
-    print(f"{rep.type} within {rep.minutes:g} min ({rep.profile}, {rep.scenario_name}) in {entry.name}: "
-          f"population share {o.population_share}, area share {o.area_share}, road share {o.road_share}; "
-          f"{n_gaps or 'no'} gap polygon{'' if n_gaps == 1 else 's'}; wrote {out}/", file=sys.stderr)
+    print(
+        f"{rep.type} within {rep.minutes:g} min ({rep.profile}, {rep.scenario_name}) in {entry.name}: "
+        f"population share {o.population_share}, area share {o.area_share}, road share {o.road_share}; "
+        f"{n_gaps or 'no'} gap polygon{'' if n_gaps == 1 else 's'}; wrote {out}/",
+        file=sys.stderr,
+    )
 
 
 GAP_SCHEMA = {"gap_id": "int64", "area_km2": "float64", "population": "float64", "max_time_s": "float64"}
 SITE_SCHEMA = {"id": "object", "name": "object", "source": "object", "population_gained": "float64"}
-LINK_SCHEMA = {"tier": "object", "county": "object", "county_code": "object", "from_id": "object",
-               "from_name": "object", "to_id": "object", "to_name": "object", "time_s": "float64"}
+LINK_SCHEMA = {
+    "tier": "object",
+    "county": "object",
+    "county_code": "object",
+    "from_id": "object",
+    "from_name": "object",
+    "to_id": "object",
+    "to_name": "object",
+    "time_s": "float64",
+}
 
 
 # ------------------------------------------------------------------------------ site
@@ -183,27 +211,59 @@ def cmd_site(args: argparse.Namespace) -> None:
     if cands not in ("facilities", "grid", "both"):
         cand_points = _points(cands, "candidates")
     eng = _engine_of(args)
-    rep = site_report(eng, type=args.type, minutes=minutes, model=args.model, add=args.add,
-                      profile=travel_profile(args.type, args.profile), level=args.level,
-                      scenario=_scenario(args.scenario), candidates=cands if cand_points is None else "points",
-                      candidate_points=cand_points, grid_km=args.grid_km)
+    rep = site_report(
+        eng,
+        type=args.type,
+        minutes=minutes,
+        model=args.model,
+        add=args.add,
+        profile=travel_profile(args.type, args.profile),
+        level=args.level,
+        scenario=_scenario(args.scenario),
+        candidates=cands if cand_points is None else "points",
+        candidate_points=cand_points,
+        grid_km=args.grid_km,
+    )
     rows = [dict(rank=i, **a.to_json()) for i, a in enumerate(rep.added, 1)]
     doc = rep.to_json()
     with atomic_dir(out) as stage:
-        _write(stage / "sites.csv", _csv_text(rows, ["rank", "id", "name", "lon", "lat", "population_gained",
-                                                     "source"]))
-        _write_layer(stage, "sites", {"type": "FeatureCollection", "method": rep.method, "features": [
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [a.lon, a.lat]},
-             "properties": {k: v for k, v in a.to_json().items() if k not in ("lon", "lat")}} for a in rep.added]},
-            geometry_type="Point", schema=SITE_SCHEMA)
+        _write(
+            stage / "sites.csv", _csv_text(rows, ["rank", "id", "name", "lon", "lat", "population_gained", "source"])
+        )
+        _write_layer(
+            stage,
+            "sites",
+            {
+                "type": "FeatureCollection",
+                "method": rep.method,
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [a.lon, a.lat]},
+                        "properties": {k: v for k, v in a.to_json().items() if k not in ("lon", "lat")},
+                    }
+                    for a in rep.added
+                ],
+            },
+            geometry_type="Point",
+            schema=SITE_SCHEMA,
+        )
         _write(stage / "report.json", _json(doc))
-        sites_map(eng, doc, stage / "map.html", title=f"{rep.model.upper()}: {len(rep.added)} new {args.type} "
-                  f"sites, {minutes:g} min share {rep.share_before} -> {rep.share_after}")
+        sites_map(
+            eng,
+            doc,
+            stage / "map.html",
+            title=f"{rep.model.upper()}: {len(rep.added)} new {args.type} "
+            f"sites, {minutes:g} min share {rep.share_before} -> {rep.share_after}",
+        )
     if rep.note:
         print(f"geoservice: note: {rep.note}", file=sys.stderr)
-    print(f"{rep.model}: {len(rep.added)} new site(s); population within {minutes:g} min "
-          f"{rep.covered_before:,.0f} -> {rep.covered_after:,.0f} ({rep.share_before} -> "
-          f"{rep.share_after}); wrote {out}/", file=sys.stderr)
+    print(
+        f"{rep.model}: {len(rep.added)} new site(s); population within {minutes:g} min "
+        f"{rep.covered_before:,.0f} -> {rep.covered_after:,.0f} ({rep.share_before} -> "
+        f"{rep.share_after}); wrote {out}/",
+        file=sys.stderr,
+    )
 
 
 # ------------------------------------------------------------------------------ grid531 / triage / timeline
@@ -217,30 +277,95 @@ def cmd_grid531(args: argparse.Namespace) -> None:
     rep = grid531(eng, threshold_min=args.threshold, scope=args.scope, capacities=(args.per_basic, args.per_standard))
     doc = rep.to_json()
     with atomic_dir(out) as stage:
-        _write(stage / "links.csv", _csv_text(doc["links"], ["tier", "county", "county_code", "from_id", "from_name",
-                                                             "to_id", "to_name", "time_s", "from_lon", "from_lat",
-                                                             "to_lon", "to_lat"]))
-        _write(stage / "unlinked.csv", _csv_text(doc["unlinked"], ["tier", "county", "county_code", "id", "name",
-                                                                   "reason", "nearest_time_s", "lon", "lat"]))
-        _write_layer(stage, "links", {"type": "FeatureCollection", "method": rep.method, "features": [
-            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[ln.from_lon, ln.from_lat],
-                                                                                   [ln.to_lon, ln.to_lat]]},
-             "properties": {k: v for k, v in ln.to_json().items() if not k.endswith(("_lon", "_lat"))}}
-            for ln in rep.links]}, geometry_type="LineString", schema=LINK_SCHEMA)
+        _write(
+            stage / "links.csv",
+            _csv_text(
+                doc["links"],
+                [
+                    "tier",
+                    "county",
+                    "county_code",
+                    "from_id",
+                    "from_name",
+                    "to_id",
+                    "to_name",
+                    "time_s",
+                    "from_lon",
+                    "from_lat",
+                    "to_lon",
+                    "to_lat",
+                ],
+            ),
+        )
+        _write(
+            stage / "unlinked.csv",
+            _csv_text(
+                doc["unlinked"],
+                ["tier", "county", "county_code", "id", "name", "reason", "nearest_time_s", "lon", "lat"],
+            ),
+        )
+        _write_layer(
+            stage,
+            "links",
+            {
+                "type": "FeatureCollection",
+                "method": rep.method,
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": [[ln.from_lon, ln.from_lat], [ln.to_lon, ln.to_lat]],
+                        },
+                        "properties": {k: v for k, v in ln.to_json().items() if not k.endswith(("_lon", "_lat"))},
+                    }
+                    for ln in rep.links
+                ],
+            },
+            geometry_type="LineString",
+            schema=LINK_SCHEMA,
+        )
         _write(stage / "report.json", _json(doc))
         # maps_analyses reads the JSON form (dicts)
-        links_map(eng, doc["links"], doc["unlinked"], stage / "map.html", title="531 grid: links by drive time",
-                  note=(rep.note + ". " if rep.note else "") + rep.method)
+        links_map(
+            eng,
+            doc["links"],
+            doc["unlinked"],
+            stage / "map.html",
+            title="531 grid: links by drive time",
+            note=(rep.note + ". " if rep.note else "") + rep.method,
+        )
     if rep.note:
         print(f"geoservice: note: {rep.note}", file=sys.stderr)
     print(f"{len(rep.links)} links, {len(rep.unlinked)} not linked; wrote {out}/", file=sys.stderr)
 
 
-TRIAGE_FIELDS = ["lon", "lat", "recommendation", "population", "ivt_center", "evt_center", "t_ivt_min", "t_evt_min",
-                 "extra_min", "needle_ds_min", "needle_direct_min", "evt_arrival_ds_min", "evt_arrival_direct_min",
-                 "evt_gain_min"]
-TIMELINE_FIELDS = ["status", "population", "response_min", "transport_min", "to_center_min", "dtn_min", "chain_min",
-                   "center"]
+TRIAGE_FIELDS = [
+    "lon",
+    "lat",
+    "recommendation",
+    "population",
+    "ivt_center",
+    "evt_center",
+    "t_ivt_min",
+    "t_evt_min",
+    "extra_min",
+    "needle_ds_min",
+    "needle_direct_min",
+    "evt_arrival_ds_min",
+    "evt_arrival_direct_min",
+    "evt_gain_min",
+]
+TIMELINE_FIELDS = [
+    "status",
+    "population",
+    "response_min",
+    "transport_min",
+    "to_center_min",
+    "dtn_min",
+    "chain_min",
+    "center",
+]
 
 
 @command("triage", max_extra_min="--max-extra", door_in_door_out_min="--dido", default_dtn_min="--dtn")
@@ -253,16 +378,33 @@ def cmd_triage(args: argparse.Namespace) -> None:
     eng = _engine_of(args)
     rep = triage_report(eng, rule=rule, profile=args.profile or "ambulance", scenario=_scenario(args.scenario))
     with atomic_dir(out) as stage:
-        _write_layer(stage, "triage", rep["layer"] | {"method": rep["method"]}, geometry_type="Point",
-                     schema={k: "object" for k in TRIAGE_FIELDS if k not in ("lon", "lat")})
-        _write(stage / "triage.csv", _csv_text([dict(lon=f["geometry"]["coordinates"][0],
-                                                     lat=f["geometry"]["coordinates"][1], **f["properties"])
-                                                for f in rep["layer"]["features"]], TRIAGE_FIELDS))
+        _write_layer(
+            stage,
+            "triage",
+            rep["layer"] | {"method": rep["method"]},
+            geometry_type="Point",
+            schema={k: "object" for k in TRIAGE_FIELDS if k not in ("lon", "lat")},
+        )
+        _write(
+            stage / "triage.csv",
+            _csv_text(
+                [
+                    dict(lon=f["geometry"]["coordinates"][0], lat=f["geometry"]["coordinates"][1], **f["properties"])
+                    for f in rep["layer"]["features"]
+                ],
+                TRIAGE_FIELDS,
+            ),
+        )
         _write(stage / "report.json", _json({k: v for k, v in rep.items() if k != "layer"}))
-        points_map(eng, rep["layer"], stage / "map.html", title="Stroke triage: drip-and-ship vs direct EVT",
-                   note=rep["method"], field="recommendation",
-                   colors={"direct_evt": "#2ca02c", "drip_and_ship": "#ff7f0e", "ivt_only": "#1f77b4",
-                           "unreachable": "#000"})
+        points_map(
+            eng,
+            rep["layer"],
+            stage / "map.html",
+            title="Stroke triage: drip-and-ship vs direct EVT",
+            note=rep["method"],
+            field="recommendation",
+            colors={"direct_evt": "#2ca02c", "drip_and_ship": "#ff7f0e", "ivt_only": "#1f77b4", "unreachable": "#000"},
+        )
     print(f"population by recommendation: {rep['population_by_recommendation']}; wrote {out}/", file=sys.stderr)
 
 
@@ -276,13 +418,28 @@ def cmd_timeline(args: argparse.Namespace) -> None:
     eng = _engine_of(args)
     rep = timeline_report(eng, params=params, profile=args.profile or "ambulance", scenario=_scenario(args.scenario))
     with atomic_dir(out) as stage:
-        _write_layer(stage, "timeline", rep["layer"] | {"method": rep["method"]}, geometry_type="Point",
-                     schema={k: "object" for k in TIMELINE_FIELDS})
+        _write_layer(
+            stage,
+            "timeline",
+            rep["layer"] | {"method": rep["method"]},
+            geometry_type="Point",
+            schema={k: "object" for k in TIMELINE_FIELDS},
+        )
         _write(stage / "report.json", _json({k: v for k, v in rep.items() if k != "layer"}))
-        points_map(eng, rep["layer"], stage / "map.html", title="3 x 1 hour stroke timeline", note=rep["method"],
-                   field="status", colors={"chain_met": "#2ca02c", "transport_met": "#ff7f0e", "not_met": "#d62728"})
-    print(f"transport target met for {rep['share_transport_met']}, whole chain for {rep['share_chain_met']} "
-          f"of the population; wrote {out}/", file=sys.stderr)
+        points_map(
+            eng,
+            rep["layer"],
+            stage / "map.html",
+            title="3 x 1 hour stroke timeline",
+            note=rep["method"],
+            field="status",
+            colors={"chain_met": "#2ca02c", "transport_met": "#ff7f0e", "not_met": "#d62728"},
+        )
+    print(
+        f"transport target met for {rep['share_transport_met']}, whole chain for {rep['share_chain_met']} "
+        f"of the population; wrote {out}/",
+        file=sys.stderr,
+    )
 
 
 # ------------------------------------------------------------------------------ parsers
@@ -292,7 +449,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, help="output folder (written only when the run succeeds)")
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction) -> None:
     targets = ", ".join(f"{m:g} {t}" for t, m in DEFAULT_MINUTES.items())
     p = sub.add_parser("coverage", help="population share within T minutes, gaps, farthest (folder)")
     _common(p)
@@ -300,8 +457,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--minutes", type=float, help=f"threshold (default: {targets})")
     add_profile(p)
     add_filters(p)
-    p.add_argument("--by", default="county", choices=("county", "admin", "none"),
-                   help="report by admin unit (county) or not")
+    p.add_argument(
+        "--by", default="county", choices=("county", "admin", "none"), help="report by admin unit (county) or not"
+    )
     p.add_argument("--scenario", help="free_flow | off_peak | peak | JSON {road class: factor} (text or file)")
     p.add_argument("--add", help="what-if sites: 'lon,lat;lon,lat' or CSV with lon,lat")
     p.add_argument("--remove", help="what-if: comma-separated facility ids to close")
@@ -313,8 +471,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--minutes", type=float, help=f"threshold (default: {targets})")
     p.add_argument("--model", default="mclp", choices=("mclp", "lscp", "pmedian"))
     p.add_argument("--add", type=int, default=3, help="new sites (MCLP, p-median)")
-    p.add_argument("--candidates", default="facilities",
-                   help="facilities (grassroots units + hospitals) | grid | both | CSV with lon,lat")
+    p.add_argument(
+        "--candidates",
+        default="facilities",
+        help="facilities (grassroots units + hospitals) | grid | both | CSV with lon,lat",
+    )
     p.add_argument("--grid-km", type=float, default=2.0)
     add_profile(p)
     add_filters(p, capability=False)

@@ -29,8 +29,15 @@ def cmd_build(args: argparse.Namespace) -> None:
     ch = tuple(p.strip() for p in args.ch.split(",") if p.strip() and p.strip() != "none")
     if not args.quiet:
         _show_progress()
-    build_region(args.osm, args.out, facilities=fac, name=args.name, osm_pois=not args.no_osm_pois,
-                 quiet=args.quiet, ch_profiles=ch)
+    build_region(
+        args.osm,
+        args.out,
+        facilities=fac,
+        name=args.name,
+        osm_pois=not args.no_osm_pois,
+        quiet=args.quiet,
+        ch_profiles=ch,
+    )
 
 
 @command("build-demo")
@@ -53,8 +60,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="bundle directory (replaced atomically)")
     p.add_argument("--name", help="region name (default: the folder name)")
     p.add_argument("--no-osm-pois", action="store_true", help="do not take hospitals/AEDs from the OSM file")
-    p.add_argument("--ch", default="drive",
-                   help="profiles to contract for fast matrices (comma list, or 'none'); default drive")
+    p.add_argument(
+        "--ch", default="drive", help="profiles to contract for fast matrices (comma list, or 'none'); default drive"
+    )
     p.add_argument("--quiet", action="store_true")
 
     p = sub.add_parser("build-demo", help="build the demo region bundles from the shipped data")

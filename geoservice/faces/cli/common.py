@@ -18,16 +18,18 @@ from ...sources.schema import ALL_CAPABILITIES, ALL_LEVELS, FACILITY_TYPES
 
 Handler = Callable[[argparse.Namespace], None]
 COMMANDS: dict[str, Handler] = {}
-FLAGS: dict[str, dict[str, str]] = {}   # per command: service field -> the flag that gave it
+FLAGS: dict[str, dict[str, str]] = {}  # per command: service field -> the flag that gave it
 
 
 def command(name: str, **flags: str) -> Callable[[Handler], Handler]:
     """Register a command; ``flags`` maps service field names to the flag that carries them
     where the flag is not simply ``--field-name``."""
+
     def deco(fn: Handler) -> Handler:
         COMMANDS[name] = fn
         FLAGS[name] = flags
         return fn
+
     return deco
 
 
@@ -72,15 +74,24 @@ def open_service(args: argparse.Namespace, *, create_registry: bool = False) -> 
 
 # ---------------------------------------------------------------------------- arguments
 def add_region(p: argparse.ArgumentParser, *, several: bool = False) -> None:
-    p.add_argument("--region", action="append",
-                   help=("region bundle directory; repeatable, the query point picks the region "
-                         "(default: GEOSERVICE_REGIONS, else the demo regions)") if several else
-                   "region bundle directory; repeatable (default: GEOSERVICE_REGIONS, else the demo regions)")
+    p.add_argument(
+        "--region",
+        action="append",
+        help=(
+            "region bundle directory; repeatable, the query point picks the region "
+            "(default: GEOSERVICE_REGIONS, else the demo regions)"
+        )
+        if several
+        else "region bundle directory; repeatable (default: GEOSERVICE_REGIONS, else the demo regions)",
+    )
 
 
 def add_db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", help="facility registry (SQLite) whose facilities and edits to use "
-                                "(default: GEOSERVICE_DB_PATH, else the registry 'serve' uses, beside the bundles)")
+    p.add_argument(
+        "--db",
+        help="facility registry (SQLite) whose facilities and edits to use "
+        "(default: GEOSERVICE_DB_PATH, else the registry 'serve' uses, beside the bundles)",
+    )
 
 
 def add_point(p: argparse.ArgumentParser) -> None:
@@ -89,17 +100,26 @@ def add_point(p: argparse.ArgumentParser) -> None:
 
 
 def add_type(p: argparse.ArgumentParser, *, required: bool = True) -> None:
-    p.add_argument("--type", required=required, choices=FACILITY_TYPES, metavar="TYPE",
-                   help=f"facility type: {', '.join(FACILITY_TYPES)}")
+    p.add_argument(
+        "--type",
+        required=required,
+        choices=FACILITY_TYPES,
+        metavar="TYPE",
+        help=f"facility type: {', '.join(FACILITY_TYPES)}",
+    )
 
 
 def add_filters(p: argparse.ArgumentParser, *, capability: bool = True) -> None:
-    p.add_argument("--level", help=f"comma-separated levels: {', '.join(ALL_LEVELS)} "
-                                   "(chest pain: standard, basic; stroke: advanced, center, station)")
+    p.add_argument(
+        "--level",
+        help=f"comma-separated levels: {', '.join(ALL_LEVELS)} "
+        "(chest pain: standard, basic; stroke: advanced, center, station)",
+    )
     if capability:
         p.add_argument("--capability", help=f"required capabilities: {', '.join(ALL_CAPABILITIES)}")
 
 
 def add_profile(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--profile", choices=("drive", "ambulance", "walk"),
-                   help="travel mode (default: walk for aed, else drive)")
+    p.add_argument(
+        "--profile", choices=("drive", "ambulance", "walk"), help="travel mode (default: walk for aed, else drive)"
+    )

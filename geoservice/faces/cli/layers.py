@@ -18,8 +18,10 @@ def cmd_import_layer(args: argparse.Namespace) -> None:
 
     out = args.output if args.output and args.output != "-" else None
     if out is not None and Path(out).suffix.lower() not in OUTPUT_SUFFIXES:
-        raise GeoserviceError("output", f"{out}: unsupported file type; use {', '.join(OUTPUT_SUFFIXES)}, "
-                                        f"or leave out -o for GeoJSON on stdout")
+        raise GeoserviceError(
+            "output",
+            f"{out}: unsupported file type; use {', '.join(OUTPUT_SUFFIXES)}, or leave out -o for GeoJSON on stdout",
+        )
     res = read_facilities(args.file, type=args.type, crs=args.crs, lon_col=args.lon_col, lat_col=args.lat_col)
     for e in res.errors:
         print(e, file=sys.stderr)  # "row N: field: reason", N counted from 1 after the header
@@ -27,8 +29,9 @@ def cmd_import_layer(args: argparse.Namespace) -> None:
     if bad_rows and args.strict:
         raise GeoserviceError(None, f"{bad_rows} bad rows in {args.file} (listed above); nothing written")
     if bad_rows and len(res.layer) == 0:
-        raise GeoserviceError(None, f"no row of {args.file} could be loaded ({bad_rows} bad rows, "
-                                    f"listed above); nothing written")
+        raise GeoserviceError(
+            None, f"no row of {args.file} could be loaded ({bad_rows} bad rows, listed above); nothing written"
+        )
     layer = res.with_extras()
     attribution = osm_attribution(layer["source"])
     if out is None:

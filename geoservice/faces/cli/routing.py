@@ -11,17 +11,26 @@ from ...errors import GeoserviceError, InputFileError
 from ...fileio import atomic_path
 from ...service import queries
 from ...service.inputs import check_lonlat, parse_at
-from .common import (add_db, add_filters, add_point, add_profile, add_region, add_type, command, emit_json,
-                     open_service)
+from .common import add_db, add_filters, add_point, add_profile, add_region, add_type, command, emit_json, open_service
 
 
 @command("nearest")
 def cmd_nearest(args: argparse.Namespace) -> None:
     check_lonlat(args.lon, args.lat)
     svc = open_service(args)
-    ans = queries.nearest(svc, args.lon, args.lat, type=args.type, level=args.level, capability=args.capability,
-                          k=args.k, profile=args.profile, direction=args.direction, at=parse_at(args.at),
-                          max_minutes=args.max_minutes)
+    ans = queries.nearest(
+        svc,
+        args.lon,
+        args.lat,
+        type=args.type,
+        level=args.level,
+        capability=args.capability,
+        k=args.k,
+        profile=args.profile,
+        direction=args.direction,
+        at=parse_at(args.at),
+        max_minutes=args.max_minutes,
+    )
     emit_json(ans, args.output)
 
 
@@ -29,8 +38,9 @@ def cmd_nearest(args: argparse.Namespace) -> None:
 def cmd_isochrone(args: argparse.Namespace) -> None:
     check_lonlat(args.lon, args.lat)
     svc = open_service(args)
-    fc = queries.isochrones(svc, args.lon, args.lat, args.minutes, profile=args.profile or "drive",
-                            direction=args.direction)
+    fc = queries.isochrones(
+        svc, args.lon, args.lat, args.minutes, profile=args.profile or "drive", direction=args.direction
+    )
     emit_json(fc, args.output)
 
 
@@ -77,8 +87,11 @@ def cmd_matrix(args: argparse.Namespace) -> None:
             for j in range(len(dpts)):
                 ok = times[j] < float("inf")
                 w.writerow([oid[i], did[j], f"{times[j]:.1f}" if ok else "", f"{dists[j]:.1f}" if ok else ""])
-    print(f"wrote {out} ({len(opts)} x {len(dpts)}, region {entry.name}, {profile}); "
-          f"roads © OpenStreetMap contributors, ODbL 1.0", file=sys.stderr)
+    print(
+        f"wrote {out} ({len(opts)} x {len(dpts)}, region {entry.name}, {profile}); "
+        f"roads © OpenStreetMap contributors, ODbL 1.0",
+        file=sys.stderr,
+    )
 
 
 @command("export-graph")
@@ -93,12 +106,16 @@ def cmd_export_graph(args: argparse.Namespace) -> None:
     assert entry.region is not None
     net = entry.region.networks.get(args.network)
     if net is None:
-        raise GeoserviceError("network", f"{args.network!r} is not in region {entry.name} "
-                                         f"(has {', '.join(sorted(entry.region.networks))})")
+        raise GeoserviceError(
+            "network",
+            f"{args.network!r} is not in region {entry.name} (has {', '.join(sorted(entry.region.networks))})",
+        )
     with atomic_path(out) as tmp:
         save_graph(net, tmp)
-    print(f"wrote {out}: {net.n_nodes} nodes, {net.n_edges} edges; © OpenStreetMap contributors, ODbL 1.0",
-          file=sys.stderr)
+    print(
+        f"wrote {out}: {net.n_nodes} nodes, {net.n_edges} edges; © OpenStreetMap contributors, ODbL 1.0",
+        file=sys.stderr,
+    )
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -110,8 +127,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add_filters(p)
     p.add_argument("--k", type=int, default=1, help="how many (1-100)")
     add_profile(p)
-    p.add_argument("--direction", choices=("to", "from"), default="to",
-                   help="to: point -> facility (patient); from: facility -> point (ambulance)")
+    p.add_argument(
+        "--direction",
+        choices=("to", "from"),
+        default="to",
+        help="to: point -> facility (patient); from: facility -> point (ambulance)",
+    )
     p.add_argument("--at", help="ISO local date-time: leave out facilities closed then (AED opening hours)")
     p.add_argument("--max-minutes", type=float, help="search no farther")
     p.add_argument("-o", "--output", help="JSON file (default: stdout)")

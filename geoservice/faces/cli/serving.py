@@ -28,21 +28,32 @@ def cmd_serve(args: argparse.Namespace) -> None:
     svc = open_service(args, create_registry=True)
     paths = [e.path for e in svc.regions.values()]
     db = svc.registry.path if svc.registry else None
-    for name in svc.regions:   # load and seed every region before answering
+    for name in svc.regions:  # load and seed every region before answering
         svc.entry(name)
-    print(f"geoservice: regions {', '.join(svc.regions)}; registry {db}; "
-          f"http://{args.host}:{args.port}/ (citizen), /planner, /docs", file=sys.stderr)
+    print(
+        f"geoservice: regions {', '.join(svc.regions)}; registry {db}; "
+        f"http://{args.host}:{args.port}/ (citizen), /planner, /docs",
+        file=sys.stderr,
+    )
     if args.workers > 1:
         # each worker builds its own service from the environment; edits reach the other workers
         # through the registry's version counter (checked on every request)
         os.environ["GEOSERVICE_REGIONS"] = json.dumps([str(Path(p).resolve()) for p in paths])
         os.environ["GEOSERVICE_DB_PATH"] = str(Path(str(db)).resolve())
         svc.close()
-        uvicorn.run("geoservice.faces.api.app:create_app", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_level=args.log_level, access_log=not args.no_access_log)
+        uvicorn.run(
+            "geoservice.faces.api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            access_log=not args.no_access_log,
+        )
         return
-    uvicorn.run(create_app(svc), host=args.host, port=args.port, log_level=args.log_level,
-                access_log=not args.no_access_log)
+    uvicorn.run(
+        create_app(svc), host=args.host, port=args.port, log_level=args.log_level, access_log=not args.no_access_log
+    )
 
 
 @command("publish")
@@ -114,5 +125,3 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--role", default="editor", choices=ROLES)
 
     sub.add_parser("settings", help="print the settings in force (GEOSERVICE_* variables, .env)")
-
-

@@ -51,8 +51,7 @@ def figure(m: folium.Map) -> Figure:
 def offline_map(region, *, zoom_start: int = 12, attribution: str = ATTRIBUTION) -> folium.Map:
     """A folium map fitted to the region, with Leaflet inlined and no tile layer."""
     x0, y0, x1, y1 = region.bbox
-    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=zoom_start, tiles=None,
-                   control_scale=True)
+    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=zoom_start, tiles=None, control_scale=True)
     m.default_js = []
     m.default_css = []
     figure(m).header.add_child(Element(inline_leaflet()), name="gs_inline_leaflet")
@@ -72,20 +71,37 @@ def add_basemap(m: folium.Map, region, *, name: str = "Roads, water, admin units
         return {"type": "FeatureCollection", "features": [f for f in feats if f["properties"].get("kind") == kind]}
 
     group = folium.FeatureGroup(name=name, control=True)
-    folium.GeoJson(fc("outline"), interactive=False,
-                   style_function=lambda f: {"color": "#7a8aa0", "weight": 1.5, "dashArray": "6 4",
-                                             "fillColor": "#f4f1ea", "fillOpacity": 0.6}).add_to(group)
-    folium.GeoJson(fc("water"), interactive=False,
-                   style_function=lambda f: {"color": "#6fa8dc", "weight": 1.2, "fillColor": "#a9cbe8",
-                                             "fillOpacity": 0.8}).add_to(group)
-    folium.GeoJson(fc("road"), interactive=False,
-                   style_function=lambda f: {"color": "#d9a066", "weight": 2.4}
-                   if f["properties"].get("class", "").startswith(MAJOR)
-                   else {"color": "#bdb6a8", "weight": 1.3}).add_to(group)
+    folium.GeoJson(
+        fc("outline"),
+        interactive=False,
+        style_function=lambda f: {
+            "color": "#7a8aa0",
+            "weight": 1.5,
+            "dashArray": "6 4",
+            "fillColor": "#f4f1ea",
+            "fillOpacity": 0.6,
+        },
+    ).add_to(group)
+    folium.GeoJson(
+        fc("water"),
+        interactive=False,
+        style_function=lambda f: {"color": "#6fa8dc", "weight": 1.2, "fillColor": "#a9cbe8", "fillOpacity": 0.8},
+    ).add_to(group)
+    folium.GeoJson(
+        fc("road"),
+        interactive=False,
+        style_function=lambda f: (
+            {"color": "#d9a066", "weight": 2.4}
+            if f["properties"].get("class", "").startswith(MAJOR)
+            else {"color": "#bdb6a8", "weight": 1.3}
+        ),
+    ).add_to(group)
     units_path = Path(region.path) / "extra" / "admin_units.geojson"
     if units_path.is_file():
         units = json.loads(units_path.read_text(encoding="utf-8"))
-        folium.GeoJson(units, style_function=lambda f: {"color": "#8e6c8a", "weight": 1.3, "dashArray": "8 3 2 3",
-                                                        "fill": False},
-                       tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False)).add_to(group)
+        folium.GeoJson(
+            units,
+            style_function=lambda f: {"color": "#8e6c8a", "weight": 1.3, "dashArray": "8 3 2 3", "fill": False},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        ).add_to(group)
     group.add_to(m)

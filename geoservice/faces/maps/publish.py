@@ -37,16 +37,33 @@ class MapSpec:
     minutes: float
     title_en: str
     title_zh: str
-    levels: tuple[tuple[str, str], ...]   # (level, label)
+    levels: tuple[tuple[str, str], ...]  # (level, label)
     color: str
 
 
 SPECS = (
-    MapSpec("chest_pain_centers", "chest_pain_center", 30, "Chest pain centers", "胸痛中心分布图",
-            (("standard", "Standard 标准版"), ("basic", "Basic 基层版")), "#c62828"),
-    MapSpec("stroke_emergency", "stroke_center", 60, "Stroke emergency map", "卒中急救地图",
-            (("advanced", "Advanced stroke center 高级卒中中心"), ("center", "Stroke center 卒中中心"),
-             ("station", "Stroke prevention station 卒中防治站")), "#6a1b9a"),
+    MapSpec(
+        "chest_pain_centers",
+        "chest_pain_center",
+        30,
+        "Chest pain centers",
+        "胸痛中心分布图",
+        (("standard", "Standard 标准版"), ("basic", "Basic 基层版")),
+        "#c62828",
+    ),
+    MapSpec(
+        "stroke_emergency",
+        "stroke_center",
+        60,
+        "Stroke emergency map",
+        "卒中急救地图",
+        (
+            ("advanced", "Advanced stroke center 高级卒中中心"),
+            ("center", "Stroke center 卒中中心"),
+            ("station", "Stroke prevention station 卒中防治站"),
+        ),
+        "#6a1b9a",
+    ),
 )
 
 GLYPH = {"chest_pain_center": "♥", "stroke_center": "S", "ems_station": "+", "grassroots_unit": "•", "aed": "⚡"}
@@ -76,8 +93,9 @@ def _icon_html(ftype: str, level: str | None, caps: str | None) -> str:
     c = set(filter(None, (caps or "").split(",")))
     star = ("★" if "evt" in c else "☆" if "ivt" in c else "") if ftype == "stroke_center" else ""
     cls = f"gs-ico gs-{ftype}" + (f" gs-{ftype}-{level}" if level else "")
-    return (f'<span class="{cls}">{GLYPH.get(ftype, "•")}'
-            + (f'<b class="gs-star">{star}</b>' if star else "") + "</span>")
+    return (
+        f'<span class="{cls}">{GLYPH.get(ftype, "•")}' + (f'<b class="gs-star">{star}</b>' if star else "") + "</span>"
+    )
 
 
 def build_map(engine: Engine, spec: MapSpec) -> folium.Map:
@@ -93,11 +111,14 @@ def build_map(engine: Engine, spec: MapSpec) -> folium.Map:
     areas = folium.FeatureGroup(name=f"{spec.minutes:g}-min drive areas {spec.minutes:g} 分钟车程范围")
     for pos in engine.select("drive", type=spec.type).rows:  # those on the road network
         row = fac.iloc[int(pos)]
-        feat = engine.isochrones(float(row.geometry.x), float(row.geometry.y), [spec.minutes],
-                                 profile="drive", direction="to")[0]
-        folium.GeoJson(feat, style_function=lambda f, c=spec.color: {"color": c, "weight": 1.2, "fillColor": c,
-                                                                     "fillOpacity": 0.10},
-                       tooltip=html.escape(str(row["name"]))).add_to(areas)
+        feat = engine.isochrones(
+            float(row.geometry.x), float(row.geometry.y), [spec.minutes], profile="drive", direction="to"
+        )[0]
+        folium.GeoJson(
+            feat,
+            style_function=lambda f, c=spec.color: {"color": c, "weight": 1.2, "fillColor": c, "fillOpacity": 0.10},
+            tooltip=html.escape(str(row["name"])),
+        ).add_to(areas)
     areas.add_to(m)
 
     from ...analyses.coverage import coverage_report
@@ -107,9 +128,11 @@ def build_map(engine: Engine, spec: MapSpec) -> folium.Map:
     share = rep.overall.population_share
     if gaps_fc["features"]:
         g = folium.FeatureGroup(name=f"Gaps (> {spec.minutes:g} min) 空白区")
-        folium.GeoJson(json.loads(json.dumps(gaps_fc, default=list)),
-                       style_function=lambda f: {"color": "#444", "weight": 0.6, "fillColor": "#555",
-                                                 "fillOpacity": 0.35}, interactive=False).add_to(g)
+        folium.GeoJson(
+            json.loads(json.dumps(gaps_fc, default=list)),
+            style_function=lambda f: {"color": "#444", "weight": 0.6, "fillColor": "#555", "fillOpacity": 0.35},
+            interactive=False,
+        ).add_to(g)
         g.add_to(m)
 
     for level, label in spec.levels:
@@ -123,39 +146,51 @@ def build_map(engine: Engine, spec: MapSpec) -> folium.Map:
                 lines.append("Address 地址: " + html.escape(str(row["address"])))
             if row.get("status"):
                 lines.append("Status: " + html.escape(str(row["status"])) + (" · DEMO" if row.get("demo") else ""))
-            folium.Marker([float(row.geometry.y), float(row.geometry.x)],
-                          icon=folium.DivIcon(html=_icon_html(spec.type, level, caps), icon_size=(26, 26),
-                                              icon_anchor=(13, 13)),
-                          popup=folium.Popup("<br>".join(lines), max_width=320),
-                          tooltip=html.escape(str(row["name"]))).add_to(grp)
+            folium.Marker(
+                [float(row.geometry.y), float(row.geometry.x)],
+                icon=folium.DivIcon(html=_icon_html(spec.type, level, caps), icon_size=(26, 26), icon_anchor=(13, 13)),
+                popup=folium.Popup("<br>".join(lines), max_width=320),
+                tooltip=html.escape(str(row["name"])),
+            ).add_to(grp)
         grp.add_to(m)
 
     ems = fac[fac["type"] == "ems_station"]
     if len(ems):
         grp = folium.FeatureGroup(name="EMS stations 急救站", show=True)
         for _, row in ems.iterrows():
-            folium.Marker([float(row.geometry.y), float(row.geometry.x)],
-                          icon=folium.DivIcon(html=_icon_html("ems_station", None, None), icon_size=(18, 18),
-                                              icon_anchor=(26, 26)),  # up-left: EMS bases share hospitals
-                          popup=folium.Popup(f"<b>{html.escape(str(row['name']))}</b><br>EMS station 急救站",
-                                             max_width=300)).add_to(grp)
+            folium.Marker(
+                [float(row.geometry.y), float(row.geometry.x)],
+                icon=folium.DivIcon(
+                    html=_icon_html("ems_station", None, None), icon_size=(18, 18), icon_anchor=(26, 26)
+                ),  # up-left: EMS bases share hospitals
+                popup=folium.Popup(f"<b>{html.escape(str(row['name']))}</b><br>EMS station 急救站", max_width=300),
+            ).add_to(grp)
         grp.add_to(m)
 
-    rows = "".join(f'<div class="row">{_icon_html(spec.type, lv, "evt,ivt" if lv == "advanced" else "ivt" if lv == "center" else "")}'
-                   f"<span>{html.escape(lb)}</span></div>" for lv, lb in spec.levels)
+    rows = "".join(
+        f'<div class="row">{_icon_html(spec.type, lv, "evt,ivt" if lv == "advanced" else "ivt" if lv == "center" else "")}'
+        f"<span>{html.escape(lb)}</span></div>"
+        for lv, lb in spec.levels
+    )
     if spec.type == "stroke_center":
-        rows += ('<div class="row"><b style="color:#f9a825">★</b><span>EVT thrombectomy 取栓</span></div>'
-                 '<div class="row"><b style="color:#f9a825">☆</b><span>IVT thrombolysis only 仅溶栓</span></div>')
-    rows += (f'<div class="row"><span class="sw" style="background:{spec.color}22;border-color:{spec.color}"></span>'
-             f"<span>{spec.minutes:g}-min drive area {spec.minutes:g} 分钟车程</span></div>"
-             '<div class="row"><span class="sw" style="background:#5559"></span>'
-             f"<span>Gap: not reached in {spec.minutes:g} min 空白区</span></div>"
-             f'<div class="row">{_icon_html("ems_station", None, None)}<span>EMS station 急救站</span></div>')
+        rows += (
+            '<div class="row"><b style="color:#f9a825">★</b><span>EVT thrombectomy 取栓</span></div>'
+            '<div class="row"><b style="color:#f9a825">☆</b><span>IVT thrombolysis only 仅溶栓</span></div>'
+        )
+    rows += (
+        f'<div class="row"><span class="sw" style="background:{spec.color}22;border-color:{spec.color}"></span>'
+        f"<span>{spec.minutes:g}-min drive area {spec.minutes:g} 分钟车程</span></div>"
+        '<div class="row"><span class="sw" style="background:#5559"></span>'
+        f"<span>Gap: not reached in {spec.minutes:g} min 空白区</span></div>"
+        f'<div class="row">{_icon_html("ems_station", None, None)}<span>EMS station 急救站</span></div>'
+    )
     if share is not None:
         rows += f"<div class='row'><small>Population within {spec.minutes:g} min: {100 * share:.1f}%</small></div>"
-    legend = (f'<div class="gs-legend"><h3>{html.escape(spec.title_en)} · {html.escape(spec.title_zh)}</h3>'
-              f"<div><small>{html.escape(region.name)} · OSM {html.escape(str(region.meta.get('osm_timestamp', ''))[:10])}</small></div>"
-              f"{rows}<div><small>{ATTRIBUTION}</small></div></div>")
+    legend = (
+        f'<div class="gs-legend"><h3>{html.escape(spec.title_en)} · {html.escape(spec.title_zh)}</h3>'
+        f"<div><small>{html.escape(region.name)} · OSM {html.escape(str(region.meta.get('osm_timestamp', ''))[:10])}</small></div>"
+        f"{rows}<div><small>{ATTRIBUTION}</small></div></div>"
+    )
     notice = f'<div class="gs-notice">{html.escape(NOTICE_ZH)}<br>{html.escape(NOTICE_EN)}</div>'
     figure(m).html.add_child(Element(legend + notice))
     folium.LayerControl(collapsed=False).add_to(m)
@@ -176,8 +211,11 @@ class PngUnavailable(RuntimeError):
 
 
 def find_chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    return (
+        shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    )
 
 
 def render_png(html_path: Path, png_path: Path, size: tuple[int, int] = (1600, 1100)) -> None:
@@ -185,8 +223,9 @@ def render_png(html_path: Path, png_path: Path, size: tuple[int, int] = (1600, 1
     replaced only by a new rendering, never by a placeholder)."""
     chromium = find_chromium()
     if chromium is None:
-        raise PngUnavailable("print PNG skipped: no Chromium found; install it (Debian: apt-get install chromium) "
-                             "or pass --no-png")
+        raise PngUnavailable(
+            "print PNG skipped: no Chromium found; install it (Debian: apt-get install chromium) or pass --no-png"
+        )
     # in a thread of its own: Playwright's sync API refuses to run where an event loop runs
     from concurrent.futures import ThreadPoolExecutor
 
@@ -198,9 +237,19 @@ def _screenshot(chromium: str, html_path: Path, png_path: Path, size) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, headless=True,
-                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+        b = p.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         try:
             page = b.new_page(viewport={"width": size[0], "height": size[1]})
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ....service import queries
-from ..errors import api_fields
 from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
+from ..errors import api_fields
 from ..schemas import CoverageResponse, ErrorResponse, FacilityType, Profile, WhatIfRequest, WhatIfResponse
 
 router = APIRouter(tags=["coverage"])
@@ -18,17 +18,30 @@ Scenario = Annotated[str, Query(max_length=40, description="free_flow, off_peak 
 
 
 @router.get("/coverage", response_model=CoverageResponse, responses=ERR)
-def coverage(svc: ServiceDep,
-             type: Annotated[FacilityType, Query(description="facility type, e.g. chest_pain_center")],
-             minutes: Annotated[float | None, Query(gt=0, le=240, description="default: the type's target (30/60/4)")] = None,
-             region: Annotated[str | None, Query(max_length=200, description="default: the only region, else required")] = None,
-             profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
-             level: LevelQ = None, capability: CapabilityQ = None, scenario: Scenario = "free_flow",
-             gaps: Annotated[bool, Query(description="include gap polygons")] = True,
-             crs: CrsQ = "wgs84") -> CoverageResponse:
+def coverage(
+    svc: ServiceDep,
+    type: Annotated[FacilityType, Query(description="facility type, e.g. chest_pain_center")],
+    minutes: Annotated[float | None, Query(gt=0, le=240, description="default: the type's target (30/60/4)")] = None,
+    region: Annotated[str | None, Query(max_length=200, description="default: the only region, else required")] = None,
+    profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
+    level: LevelQ = None,
+    capability: CapabilityQ = None,
+    scenario: Scenario = "free_flow",
+    gaps: Annotated[bool, Query(description="include gap polygons")] = True,
+    crs: CrsQ = "wgs84",
+) -> CoverageResponse:
     """Share of population, area and road length within `minutes` of the nearest facility, by admin unit."""
-    entry, rep = queries.coverage(svc, type=type, minutes=minutes, profile=profile, level=level,
-                                  capability=capability, scenario=scenario, gaps=gaps, region=region)
+    entry, rep = queries.coverage(
+        svc,
+        type=type,
+        minutes=minutes,
+        profile=profile,
+        level=level,
+        capability=capability,
+        scenario=scenario,
+        gaps=gaps,
+        region=region,
+    )
     return queries.coverage_answer(entry, rep, crs)
 
 
@@ -39,6 +52,17 @@ def whatif(body: WhatIfRequest, svc: ServiceDep) -> WhatIfResponse:
 
     adds = [to_wgs84(p.lon, p.lat, body.crs) for p in body.add]
     with api_fields(add_sites="add", remove_ids="remove"):
-        return queries.whatif(svc, type=body.type, minutes=body.minutes, profile=body.profile, level=body.level,
-                              capability=body.capability, scenario=body.scenario, add_sites=adds or None,
-                              remove_ids=body.remove or None, region=body.region, gaps=body.gaps, crs=body.crs)
+        return queries.whatif(
+            svc,
+            type=body.type,
+            minutes=body.minutes,
+            profile=body.profile,
+            level=body.level,
+            capability=body.capability,
+            scenario=body.scenario,
+            add_sites=adds or None,
+            remove_ids=body.remove or None,
+            region=body.region,
+            gaps=body.gaps,
+            crs=body.crs,
+        )

@@ -16,18 +16,26 @@ from ..schemas import ErrorResponse, FeatureCollection
 router = APIRouter(tags=["layers"])
 
 
-@router.get("/layers/{type}", response_model=FeatureCollection, responses={422: {"model": ErrorResponse},
-                                                                            404: {"model": ErrorResponse}})
-def layer(type: Annotated[str, Path(max_length=40, description="facility type, or 'all'")], svc: ServiceDep,
-          bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat (in crs)")] = None,
-          level: LevelQ = None, capability: CapabilityQ = None,
-          status: Annotated[str | None, Query(max_length=100, description="comma-separated statuses")] = None,
-          demo: Annotated[bool | None, Query(description="only demo (true) or only real (false) rows")] = None,
-          q: Annotated[str | None, Query(max_length=100, description="name contains (case-insensitive)")] = None,
-          region: Annotated[str | None, Query(max_length=200, description="one region; default all")] = None,
-          crs: CrsQ = "wgs84") -> FeatureCollection:
-    where = FacilityFilter.parse(type=type, level=level, capability=capability, status=status, demo=demo,
-                                 name_contains=q, allow_all=True)
+@router.get(
+    "/layers/{type}",
+    response_model=FeatureCollection,
+    responses={422: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
+)
+def layer(
+    type: Annotated[str, Path(max_length=40, description="facility type, or 'all'")],
+    svc: ServiceDep,
+    bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat (in crs)")] = None,
+    level: LevelQ = None,
+    capability: CapabilityQ = None,
+    status: Annotated[str | None, Query(max_length=100, description="comma-separated statuses")] = None,
+    demo: Annotated[bool | None, Query(description="only demo (true) or only real (false) rows")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="name contains (case-insensitive)")] = None,
+    region: Annotated[str | None, Query(max_length=200, description="one region; default all")] = None,
+    crs: CrsQ = "wgs84",
+) -> FeatureCollection:
+    where = FacilityFilter.parse(
+        type=type, level=level, capability=capability, status=status, demo=demo, name_contains=q, allow_all=True
+    )
     box = parse_bbox(bbox)
     if box is not None and crs != "wgs84":
         x0, y0 = to_wgs84(box[0], box[1], crs)

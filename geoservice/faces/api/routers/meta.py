@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +18,10 @@ from ..schemas import ErrorResponse, FeatureCollection, Health, RegionInfo, Serv
 
 router = APIRouter(tags=["service"])
 
-NOTICE = ("Boundaries and roads are drawn from OpenStreetMap and are not an officially reviewed map "
-          "(no 审图号 map approval number); for planning and orientation only.")
+NOTICE = (
+    "Boundaries and roads are drawn from OpenStreetMap and are not an officially reviewed map "
+    "(no 审图号 map approval number); for planning and orientation only."
+)
 
 
 def region_infos(svc: GeoService) -> list[RegionInfo]:
@@ -29,10 +30,17 @@ def region_infos(svc: GeoService) -> list[RegionInfo]:
         eng = svc.engine(e.name)
         assert e.region is not None
         counts = Counter(str(t) for t in eng.facilities["type"]) if len(eng.facilities) else Counter()
-        out.append(RegionInfo(name=e.name, bbox=list(e.bbox), profiles=e.region.profiles,
-                              facility_counts=dict(counts), osm_timestamp=e.region.meta.get("osm_timestamp"),
-                              attribution=e.region.meta.get("attribution", ATTRIBUTION),
-                              unsnapped={k: v for k, v in eng.unsnapped.items() if v}))
+        out.append(
+            RegionInfo(
+                name=e.name,
+                bbox=list(e.bbox),
+                profiles=e.region.profiles,
+                facility_counts=dict(counts),
+                osm_timestamp=e.region.meta.get("osm_timestamp"),
+                attribution=e.region.meta.get("attribution", ATTRIBUTION),
+                unsnapped={k: v for k, v in eng.unsnapped.items() if v},
+            )
+        )
     return out
 
 
@@ -50,40 +58,61 @@ def regions(svc: ServiceDep) -> list[RegionInfo]:
 def config(svc: ServiceDep) -> ServiceConfig:
     """What the pages need: regions, optional tile basemap, and the coordinate system to use."""
     s = svc.settings
-    return ServiceConfig(regions=region_infos(svc), basemap_tiles=s.basemap_tiles, basemap_gcj02=s.basemap_gcj02,
-                         crs_name="gcj02" if (s.basemap_tiles and s.basemap_gcj02) else "wgs84",
-                         attribution="© OpenStreetMap contributors, ODbL 1.0", notice=NOTICE)
+    return ServiceConfig(
+        regions=region_infos(svc),
+        basemap_tiles=s.basemap_tiles,
+        basemap_gcj02=s.basemap_gcj02,
+        crs_name="gcj02" if (s.basemap_tiles and s.basemap_gcj02) else "wgs84",
+        attribution="© OpenStreetMap contributors, ODbL 1.0",
+        notice=NOTICE,
+    )
 
 
 def _read_layer(path: Path, crs: str, keep: tuple[str, ...] | None = None) -> list[dict]:
     if not path.is_file():
         return []
     data = json.loads(path.read_text(encoding="utf-8"))
-    return [{"type": "Feature", "geometry": shift_geometry(f.get("geometry"), crs),
-             "properties": {k: (f.get("properties") or {}).get(k) for k in keep} if keep else (f.get("properties") or {})}
-            for f in data.get("features", [])]
+    return [
+        {
+            "type": "Feature",
+            "geometry": shift_geometry(f.get("geometry"), crs),
+            "properties": {k: (f.get("properties") or {}).get(k) for k in keep}
+            if keep
+            else (f.get("properties") or {}),
+        }
+        for f in data.get("features", [])
+    ]
 
 
-@router.get("/regions/{name}/basemap", response_model=FeatureCollection,
-            responses={404: {"model": ErrorResponse}})
+@router.get("/regions/{name}/basemap", response_model=FeatureCollection, responses={404: {"model": ErrorResponse}})
 def basemap(name: Annotated[str, PathParam(max_length=200)], svc: ServiceDep, crs: CrsQ = "wgs84") -> FeatureCollection:
     """Water, major roads and the network outline of a region, for maps without tiles (offline)."""
     e = svc.entry(name)
     assert e.region is not None
     attribution = e.region.meta.get("attribution", ATTRIBUTION)
-    return e.cache.get_or_compute(("basemap", crs), lambda: FeatureCollection(
-        features=_read_layer(e.path / "basemap.geojson", crs), crs_name=crs, attribution=attribution))
+    return e.cache.get_or_compute(
+        ("basemap", crs),
+        lambda: FeatureCollection(
+            features=_read_layer(e.path / "basemap.geojson", crs), crs_name=crs, attribution=attribution
+        ),
+    )
 
 
-@router.get("/regions/{name}/admin-units", response_model=FeatureCollection,
-            responses={404: {"model": ErrorResponse}})
-def admin_units(name: Annotated[str, PathParam(max_length=200)], svc: ServiceDep, crs: CrsQ = "wgs84") -> FeatureCollection:
+@router.get("/regions/{name}/admin-units", response_model=FeatureCollection, responses={404: {"model": ErrorResponse}})
+def admin_units(
+    name: Annotated[str, PathParam(max_length=200)], svc: ServiceDep, crs: CrsQ = "wgs84"
+) -> FeatureCollection:
     """Admin unit boundaries of a region (from the bundle's population layer; empty when it has none).
     Drawn from OpenStreetMap: not an officially reviewed map."""
     e = svc.entry(name)
     assert e.region is not None
     attribution = e.region.meta.get("attribution", ATTRIBUTION)
     keep = ("admin_code", "name", "population", "population_model", "boundary_source")
-    return e.cache.get_or_compute(("admin_units", crs), lambda: FeatureCollection(
-        features=_read_layer(e.path / "extra" / "admin_units.geojson", crs, keep), crs_name=crs,
-        attribution=attribution))
+    return e.cache.get_or_compute(
+        ("admin_units", crs),
+        lambda: FeatureCollection(
+            features=_read_layer(e.path / "extra" / "admin_units.geojson", crs, keep),
+            crs_name=crs,
+            attribution=attribution,
+        ),
+    )

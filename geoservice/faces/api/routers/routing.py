@@ -8,53 +8,87 @@ from fastapi import APIRouter, Query, Response
 
 from ....service import queries
 from ....service.inputs import parse_at
-from ..deps import CapabilityQ, CrsQ, Lat, Lon, LevelQ, RegionQ, ServiceDep
+from ..deps import CapabilityQ, CrsQ, Lat, LevelQ, Lon, RegionQ, ServiceDep
 from ..schemas import Direction, ErrorResponse, FacilityType, FeatureCollection, NearestResponse, Profile
 
 router = APIRouter(tags=["routing"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": ErrorResponse, "description": "a parameter is wrong; `field` names it"},
-          404: {"model": ErrorResponse, "description": "the point is in no served region"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorResponse, "description": "a parameter is wrong; `field` names it"},
+    404: {"model": ErrorResponse, "description": "the point is in no served region"},
+}
 
 
 @router.get("/nearest", response_model=NearestResponse, responses=ERRORS)
-async def nearest(svc: ServiceDep, lon: Lon, lat: Lat,
-                  type: Annotated[FacilityType | None, Query(description="facility type; default any")] = None,
-                  level: LevelQ = None, capability: CapabilityQ = None,
-                  k: Annotated[int, Query(ge=1, le=20)] = 1,
-                  profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
-                  direction: Annotated[Direction, Query(description="to: point → facility; from: facility → point")] = "to",
-                  at: Annotated[str | None, Query(max_length=40, description="ISO local date-time: only facilities not closed then")] = None,
-                  max_minutes: Annotated[float | None, Query(gt=0, le=240, description="search no farther")] = None,
-                  region: RegionQ = None, crs: CrsQ = "wgs84") -> Response:
+async def nearest(
+    svc: ServiceDep,
+    lon: Lon,
+    lat: Lat,
+    type: Annotated[FacilityType | None, Query(description="facility type; default any")] = None,
+    level: LevelQ = None,
+    capability: CapabilityQ = None,
+    k: Annotated[int, Query(ge=1, le=20)] = 1,
+    profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
+    direction: Annotated[Direction, Query(description="to: point → facility; from: facility → point")] = "to",
+    at: Annotated[
+        str | None, Query(max_length=40, description="ISO local date-time: only facilities not closed then")
+    ] = None,
+    max_minutes: Annotated[float | None, Query(gt=0, le=240, description="search no farther")] = None,
+    region: RegionQ = None,
+    crs: CrsQ = "wgs84",
+) -> Response:
     """The k nearest facilities by travel time, with route, distance and snap distance.
 
     AEDs use walking time unless a profile is given; `at=` leaves out those closed then and marks
     those whose hours are unknown (`open_at: null`)."""
     # async on purpose: the search takes ~2 ms, less than a hop to the thread pool and back
-    ans = queries.nearest(svc, lon, lat, type=type, level=level, capability=capability, k=k, profile=profile,
-                          direction=direction, at=parse_at(at), max_minutes=max_minutes, region=region, crs=crs)
+    ans = queries.nearest(
+        svc,
+        lon,
+        lat,
+        type=type,
+        level=level,
+        capability=capability,
+        k=k,
+        profile=profile,
+        direction=direction,
+        at=parse_at(at),
+        max_minutes=max_minutes,
+        region=region,
+        crs=crs,
+    )
     return Response(ans.model_dump_json(), media_type="application/json")
 
 
 @router.get("/isochrones", response_model=FeatureCollection, responses=ERRORS)
-def isochrones(svc: ServiceDep, lon: Lon, lat: Lat,
-               minutes: Annotated[str, Query(max_length=100, description="comma-separated, e.g. 5,10,15 (each in (0, 240])")] = "5,10,15",
-               profile: Annotated[Profile, Query()] = "drive",
-               direction: Annotated[Direction, Query(description="to: reach the point; from: leave it")] = "to",
-               region: RegionQ = None, crs: CrsQ = "wgs84") -> FeatureCollection:
+def isochrones(
+    svc: ServiceDep,
+    lon: Lon,
+    lat: Lat,
+    minutes: Annotated[
+        str, Query(max_length=100, description="comma-separated, e.g. 5,10,15 (each in (0, 240])")
+    ] = "5,10,15",
+    profile: Annotated[Profile, Query()] = "drive",
+    direction: Annotated[Direction, Query(description="to: reach the point; from: leave it")] = "to",
+    region: RegionQ = None,
+    crs: CrsQ = "wgs84",
+) -> FeatureCollection:
     """Travel-time polygons around a point, one feature per distinct minutes value (smallest first)."""
     return queries.isochrones(svc, lon, lat, minutes, profile=profile, direction=direction, region=region, crs=crs)
 
 
 @router.get("/service-areas", response_model=FeatureCollection, responses=ERRORS)
-def service_areas(svc: ServiceDep,
-                  type: Annotated[FacilityType, Query(description="facility type")],
-                  minutes: Annotated[float | None, Query(gt=0, le=240, description="default: the type's target")] = None,
-                  profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
-                  level: LevelQ = None, capability: CapabilityQ = None,
-                  region: Annotated[str | None, Query(max_length=200, description="default: all regions")] = None,
-                  crs: CrsQ = "wgs84") -> FeatureCollection:
+def service_areas(
+    svc: ServiceDep,
+    type: Annotated[FacilityType, Query(description="facility type")],
+    minutes: Annotated[float | None, Query(gt=0, le=240, description="default: the type's target")] = None,
+    profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
+    level: LevelQ = None,
+    capability: CapabilityQ = None,
+    region: Annotated[str | None, Query(max_length=200, description="default: all regions")] = None,
+    crs: CrsQ = "wgs84",
+) -> FeatureCollection:
     """Per facility, the area from which it is reached within `minutes` (e.g. 30-min chest pain circles)."""
-    return queries.service_areas(svc, type=type, minutes=minutes, profile=profile, level=level,
-                                 capability=capability, region=region, crs=crs)
+    return queries.service_areas(
+        svc, type=type, minutes=minutes, profile=profile, level=level, capability=capability, region=region, crs=crs
+    )

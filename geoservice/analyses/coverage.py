@@ -29,6 +29,7 @@ from ..engine.isochrone import CELL_M
 from ..engine.router import SnapError
 from ..errors import GeoserviceError
 from ..sources.schema import DEFAULT_MINUTES, FACILITY_TYPES
+from .coverage_area import UNREACHED, cover_grid, gap_features
 
 __all__ = [
     "coverage_report",
@@ -40,8 +41,6 @@ __all__ = [
     "UnitCoverage",
     "FarthestPoint",
 ]
-
-UNREACHED = 1e12
 
 
 class CoverageError(GeoserviceError):
@@ -173,164 +172,6 @@ def _road_covered(net, dist, profile, weights, T):
     return float(net.geom_len.sum() / 1000), float((frac * net.geom_len).sum() / 1000), frac
 
 
-def _extent_grid(router, cell):
-    """Cells touched by any road piece (cached per router)."""
-    from ..engine import kernels
-
-    key = ("extent", cell)
-    cache = router.__dict__.setdefault("_analysis_cache", {})
-    if key not in cache:
-        net = router.net
-        gx0 = float(net.x.min()) - 3 * cell
-        gy0 = float(net.y.min()) - 3 * cell
-        nx = int((net.x.max() + 3 * cell - gx0) // cell) + 1
-        ny = int((net.y.max() + 3 * cell - gy0) // cell) + 1
-        g = np.arange(len(net.geom_a), dtype=np.int64)
-        z = np.zeros(len(g))
-        grid = kernels.rasterize_reach(
-            net.x,
-            net.y,
-            net.geom_a,
-            net.geom_b,
-            net.cumlen,
-            g,
-            z,
-            z,
-            z,
-            np.array([0.0]),
-            gx0,
-            gy0,
-            cell,
-            cell,
-            cell,
-            nx,
-            ny,
-            -1,
-            0.0,
-            0.0,
-            0.0,
-        )
-        from scipy.ndimage import minimum_filter
-
-        ext = minimum_filter(grid, size=3, mode="constant", cval=255) == 0
-        cache[key] = (gx0, gy0, nx, ny, ext)
-    return cache[key]
-
-
-def _cover_grid(router, dist, profile, weights, T, cell):
-    from scipy.ndimage import minimum_filter
-
-    from ..engine import kernels
-
-    net = router.net
-    gx0, gy0, nx, ny, ext = _extent_grid(router, cell)
-    # the same reached pieces as an isochrone towards the facilities (travel "to" them)
-    sel, t0, t1, tau = kernels.reached_geometries(
-        np.flatnonzero(np.isfinite(dist)),
-        net.out_ptr,
-        net.in_ptr,
-        net.in_edge,
-        net.edge_geom,
-        net.geom_u,
-        net.geom_v,
-        net.geom_fwd,
-        net.geom_bwd,
-        dist,
-        weights,
-        float(T),
-        False,
-    )
-    grid = kernels.rasterize_reach(
-        net.x,
-        net.y,
-        net.geom_a,
-        net.geom_b,
-        net.cumlen,
-        sel,
-        t0,
-        t1,
-        tau,
-        np.array([float(T)]),
-        gx0,
-        gy0,
-        cell,
-        cell,
-        cell,
-        nx,
-        ny,
-        -1,
-        0.0,
-        0.0,
-        0.0,
-    )
-    cov = (minimum_filter(grid, size=3, mode="constant", cval=255) == 0) & ext
-    # the cell of every junction not reached within T is not covered (as in isochrones): else a
-    # populated node beside a reached road would be neither covered nor in a gap
-    late = ~(dist <= T)
-    cx = ((net.node_x[late] - gx0) // cell).astype(np.int64)
-    cy = ((net.node_y[late] - gy0) // cell).astype(np.int64)
-    ok = (cx >= 0) & (cy >= 0) & (cx < cov.shape[1]) & (cy < cov.shape[0])
-    cov[cy[ok], cx[ok]] = False
-    return gx0, gy0, ext, cov
-
-
-def _gap_features(router, gx0, gy0, cell, ext, cov, pop, dist, T, max_features=500):
-    import shapely
-    from pyproj import Transformer
-    from rasterio.features import shapes
-    from rasterio.transform import Affine
-    from scipy.ndimage import label as cc_label
-
-    net = router.net
-    gap = ext & ~cov
-    lab, n = cc_label(gap, structure=[[0, 1, 0], [1, 1, 1], [0, 1, 0]])
-    if n == 0:
-        return []
-    # population and worst time per gap component, from the uncovered nodes inside it
-    cx = ((net.node_x - gx0) // cell).astype(np.int64)
-    cy = ((net.node_y - gy0) // cell).astype(np.int64)
-    inside = (cx >= 0) & (cy >= 0) & (cx < lab.shape[1]) & (cy < lab.shape[0])
-    comp = np.zeros(net.n_nodes, np.int64)
-    comp[inside] = lab[cy[inside], cx[inside]]
-    unc = ~(dist <= T)
-    comp = np.where(unc, comp, 0)
-    gpop = np.bincount(comp, pop, minlength=n + 1)
-    finite = np.where(np.isfinite(dist), dist, UNREACHED)
-    worst = np.zeros(n + 1)
-    np.maximum.at(worst, comp, finite)
-    area = np.bincount(lab.ravel(), minlength=n + 1) * cell * cell / 1e6
-    transform = Affine(cell, 0, gx0, 0, cell, gy0)
-    to_wgs = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
-    feats = []
-    for geom, val in shapes(lab.astype(np.int32), mask=gap, transform=transform, connectivity=4):
-        k = int(val)
-        g = shapely.geometry.shape(geom)
-        g = shapely.transform(g, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
-        feats.append((k, g))
-    merged: dict[int, list] = {}
-    for k, g in feats:
-        merged.setdefault(k, []).append(g)
-    out: list[dict[str, Any]] = []
-    for k, parts in merged.items():
-        g = shapely.union_all(parts) if len(parts) > 1 else parts[0]
-        g = shapely.set_precision(g, 1e-6)
-        w = worst[k]
-        out.append(
-            {
-                "type": "Feature",
-                "geometry": shapely.geometry.mapping(g),
-                "properties": {
-                    "gap_id": k,
-                    "area_km2": round(float(area[k]), 3),
-                    "population": round(float(gpop[k]), 1),
-                    "max_time_s": None if w >= UNREACHED else round(float(w), 1),
-                },
-            }
-        )
-    out.sort(key=lambda f: (-f["properties"]["population"], -f["properties"]["area_km2"]))
-    return out[:max_features]
-
-
 def _farthest(net, dist, pop, n=10, spacing_m=1000.0):
     cand = np.flatnonzero(pop > 0)
     if not len(cand):
@@ -413,7 +254,7 @@ def coverage_report(
     cov_pop = float(pop[covered].sum())
     road_total, road_cov, road_frac = _road_covered(net, dist, profile, weights, T)
     cell = CELL_M.get(net.name, 100.0)
-    gx0, gy0, ext, cov = _cover_grid(router, dist, profile, weights, T, cell)
+    gx0, gy0, ext, cov = cover_grid(router, dist, profile, weights, T, cell)
     area_total = float(ext.sum()) * cell * cell / 1e6
     area_cov = float(cov.sum()) * cell * cell / 1e6
 
@@ -462,7 +303,7 @@ def coverage_report(
         "attribution": "Road data © OpenStreetMap contributors, ODbL 1.0",
     }
     if gaps:
-        gap_fc["features"] = _gap_features(router, gx0, gy0, cell, ext, cov, pop, dist, T)
+        gap_fc["features"] = gap_features(router, gx0, gy0, cell, ext, cov, pop, dist, T)
     method = (
         f"network travel time to the nearest {type}"
         + (f" (level {level})" if level else "")

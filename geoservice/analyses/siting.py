@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -386,30 +385,3 @@ def site_report(
         ),
         note=note,
     )
-
-
-def brute_force(
-    model: str, cost: np.ndarray, weights: np.ndarray, T: float, *, n_fixed: int = 0, add: int | None = None
-):
-    """Exhaustive search (tests): (best objective, best set of new columns)."""
-    cand = range(n_fixed, cost.shape[1])
-    fixed = list(range(n_fixed))
-    if model == "lscp":
-        for k in range(0, len(cand) + 1):
-            for combo in combinations(cand, k):
-                cols = fixed + list(combo)
-                if cols and (cost[:, cols] <= T).any(axis=1).all():
-                    return k, combo
-        return None, None
-    best, arg = None, None
-    for combo in combinations(cand, add or 0):
-        cols = fixed + list(combo)
-        if model == "mclp":
-            val = float(weights[(cost[:, cols] <= T).any(axis=1)].sum())
-            better = best is None or val > best + 1e-9
-        else:
-            val = float((weights * cost[:, cols].min(axis=1)).sum())
-            better = best is None or val < best - 1e-9
-        if better:
-            best, arg = val, combo
-    return best, arg

@@ -55,10 +55,13 @@ def base_map(region, *, title: str, note: str = ""):
     m = offline_map(region, attribution=ATTRIBUTION)
     figure(m).header.add_child(Element(f"<style>{MARKER_CSS}</style>"), name="gs_analysis_markers")
     add_basemap(m, region)
+    # top left beside the zoom buttons, the method folded: the map itself stays visible
     html = (
-        f"<div style='position:fixed;bottom:40px;left:8px;z-index:9999;background:white;padding:6px;"
-        f"font:12px sans-serif;max-width:520px;border:1px solid #aaa'><b>{_esc(title)}</b><br>"
-        f"{_esc(note)}<br>{ATTRIBUTION}. {MAP_NOTICE}.</div>"
+        f"<div class='gs-title' style='position:fixed;top:10px;left:54px;z-index:9999;background:rgba(255,255,255,.95);"
+        f"padding:6px 8px;font:13px sans-serif;max-width:460px;border:1px solid #aaa;border-radius:4px'>"
+        f"<b>{_esc(title)}</b><details><summary style='cursor:pointer'>Method and sources</summary>"
+        f"<div style='font-size:11px'>{_esc(note)}</div></details>"
+        f"<div style='font-size:11px;color:#444'>{ATTRIBUTION}. {MAP_NOTICE}.</div></div>"
     )
     figure(m).html.add_child(folium.Element(html))
     return m

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import numpy as np
 import pytest
 
-from geoservice.analyses.siting import SitingError, brute_force, site_report, solve_model
+from geoservice.analyses.siting import SitingError, site_report, solve_model
 
 
 def test_mclp_pmedian_lscp_match_exhaustive_search_handmade():
@@ -107,3 +109,30 @@ def test_fully_covered_region_says_sites_add_no_one(andorra_engine):
     assert rep.note == "already 100% covered within 30 min: the 2 sites proposed add no one"
     lscp = site_report(andorra_engine, type="chest_pain_center", minutes=30, model="lscp", add=None)
     assert lscp.added == [] and lscp.note == "already 100% covered within 30 min: no new site needed"
+
+
+def brute_force(
+    model: str, cost: np.ndarray, weights: np.ndarray, T: float, *, n_fixed: int = 0, add: int | None = None
+):
+    """Exhaustive search: (best objective, best set of new columns)."""
+    cand = range(n_fixed, cost.shape[1])
+    fixed = list(range(n_fixed))
+    if model == "lscp":
+        for k in range(0, len(cand) + 1):
+            for combo in combinations(cand, k):
+                cols = fixed + list(combo)
+                if cols and (cost[:, cols] <= T).any(axis=1).all():
+                    return k, combo
+        return None, None
+    best, arg = None, None
+    for combo in combinations(cand, add or 0):
+        cols = fixed + list(combo)
+        if model == "mclp":
+            val = float(weights[(cost[:, cols] <= T).any(axis=1)].sum())
+            better = best is None or val > best + 1e-9
+        else:
+            val = float((weights * cost[:, cols].min(axis=1)).sum())
+            better = best is None or val < best - 1e-9
+        if better:
+            best, arg = val, combo
+    return best, arg

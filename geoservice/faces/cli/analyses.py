@@ -10,116 +10,28 @@ it was. Notes about the result (nothing to link, sites that add no one) go to re
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import sys
-from pathlib import Path
 
-from ...errors import GeoserviceError, InputFileError
 from ...fileio import atomic_dir
 from ...service import queries
 from ...sources.schema import DEFAULT_MINUTES, travel_profile
+from .analysis_files import (
+    GAP_SCHEMA,
+    LINK_SCHEMA,
+    SITE_SCHEMA,
+    TIMELINE_FIELDS,
+    TRIAGE_FIELDS,
+    csv_text,
+    json_text,
+    output_dir,
+    parse_points,
+    parse_scenario,
+    write_file,
+    write_layer,
+)
 from .common import add_db, add_filters, add_profile, add_region, add_type, command, open_service
 
 __all__ = ["add_parsers"]
-
-
-def _write(path: Path, text: str) -> None:
-    """Into the staging folder of the run (see ``fileio.atomic_dir``)."""
-    path.write_text(text, encoding="utf-8")
-
-
-def _write_layer(out: Path, stem: str, fc: dict, *, geometry_type: str, schema: dict[str, str]) -> None:
-    """A result layer as GeoJSON (``stem.geojson``) and GeoPackage (``stem.gpkg``, layer ``stem``,
-    with the method in a ``method`` column). ``schema`` (property -> pandas dtype) and
-    ``geometry_type`` give an empty result its (empty) GeoPackage layer."""
-    import geopandas as gpd
-    import pandas as pd
-
-    _write(out / f"{stem}.geojson", _json(fc))
-    feats = fc.get("features") or []
-    if not feats:
-        cols = {k: pd.Series([], dtype=t) for k, t in schema.items()}
-        if fc.get("method"):
-            cols["method"] = pd.Series([], dtype="object")
-        empty = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
-        empty.to_file(out / f"{stem}.gpkg", layer=stem, driver="GPKG", geometry_type=geometry_type)
-        return
-    gdf = gpd.GeoDataFrame.from_features(feats, crs="EPSG:4326")
-    if fc.get("method"):
-        gdf["method"] = fc["method"]
-    for col in gdf.columns:  # nested properties (lists, dicts) as JSON text
-        if col != "geometry" and gdf[col].map(lambda v: isinstance(v, (list, dict))).any():
-            gdf[col] = gdf[col].map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
-    gdf.to_file(out / f"{stem}.gpkg", layer=stem, driver="GPKG")
-
-
-def _csv_text(rows: list[dict], fields: list[str]) -> str:
-    """A plain CSV (header + rows, nothing else: the method is in report.json)."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in fields})
-    return buf.getvalue()
-
-
-def _json(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
-
-
-def _outdir(args: argparse.Namespace) -> Path:
-    out = Path(args.output)
-    if out.exists() and not out.is_dir():
-        raise GeoserviceError("output", f"{out} exists and is not a folder")
-    return out
-
-
-def _points(text: str | None, flag: str) -> list[tuple[float, float]]:
-    """ "lon,lat;lon,lat" or a CSV file with lon,lat columns."""
-    if not text:
-        return []
-    p = Path(text)
-    pts = []
-    if (not (";" in text or "," in text) or p.suffix.lower() == ".csv") and not p.is_file():
-        raise InputFileError(flag, f"file not found: {text}")
-    if p.is_file():
-        with open(p, newline="", encoding="utf-8-sig") as f:
-            for n, row in enumerate(csv.DictReader(f), 1):
-                try:
-                    pts.append((float(row["lon"]), float(row["lat"])))
-                except (KeyError, TypeError, ValueError):
-                    raise InputFileError(flag, f"{p} row {n}: needs numeric lon and lat columns") from None
-        return pts
-    for part in text.split(";"):
-        if not part.strip():
-            continue
-        try:
-            lon, lat = (float(v) for v in part.split(","))
-        except ValueError:
-            raise GeoserviceError(flag, f"must be 'lon,lat;lon,lat' or a CSV file with lon,lat; got {part!r}") from None
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise GeoserviceError(flag, f"({lon}, {lat}) is not a lon/lat")
-        pts.append((lon, lat))
-    return pts
-
-
-def _scenario(text: str | None):
-    if text is None:
-        return "free_flow"
-    t = text.strip()
-    if t.startswith("{"):
-        try:
-            return json.loads(t)
-        except ValueError:
-            raise GeoserviceError("scenario", f"table is not valid JSON: {t!r}") from None
-    if Path(t).is_file():
-        try:
-            return json.loads(Path(t).read_text(encoding="utf-8"))
-        except ValueError:
-            raise GeoserviceError("scenario", f"file {t} is not a JSON {{road class: factor}} table") from None
-    return t
 
 
 # ------------------------------------------------------------------------------ coverage
@@ -133,8 +45,8 @@ def _engine_of(args: argparse.Namespace):
 def cmd_coverage(args: argparse.Namespace) -> None:
     from ..maps_analyses import coverage_map
 
-    out = _outdir(args)
-    add = _points(args.add, "add_sites")
+    out = output_dir(args)
+    add = parse_points(args.add, "add_sites")
     remove = [s.strip() for s in (args.remove or "").split(",") if s.strip()]
     svc = open_service(args)
     entry, rep = queries.coverage(
@@ -144,7 +56,7 @@ def cmd_coverage(args: argparse.Namespace) -> None:
         profile=args.profile,
         level=args.level,
         capability=args.capability,
-        scenario=_scenario(args.scenario),
+        scenario=parse_scenario(args.scenario),
         add_sites=add or None,
         remove_ids=remove or None,
         by="none" if args.by == "none" else "admin",
@@ -166,13 +78,13 @@ def cmd_coverage(args: argparse.Namespace) -> None:
     fields = ["admin_code", "name", "population", "population_covered", "population_share", "road_share"]
     doc = rep.to_json()
     with atomic_dir(out) as stage:
-        _write(stage / "coverage.csv", _csv_text(rows, fields))
-        _write_layer(stage, "gaps", rep.gaps | {"method": rep.method}, geometry_type="MultiPolygon", schema=GAP_SCHEMA)
-        _write(
+        write_file(stage / "coverage.csv", csv_text(rows, fields))
+        write_layer(stage, "gaps", rep.gaps | {"method": rep.method}, geometry_type="MultiPolygon", schema=GAP_SCHEMA)
+        write_file(
             stage / "farthest.csv",
-            _csv_text([p.to_json() for p in rep.farthest], ["lon", "lat", "time_s", "population"]),
+            csv_text([p.to_json() for p in rep.farthest], ["lon", "lat", "time_s", "population"]),
         )
-        _write(stage / "report.json", _json(dict(doc, region=entry.name)))
+        write_file(stage / "report.json", json_text(dict(doc, region=entry.name)))
         # maps_analyses reads the JSON form (dicts)
         coverage_map(eng, doc, stage / "map.html", add_sites=add)
     n_gaps = len(rep.gaps.get("features") or [])
@@ -184,20 +96,6 @@ def cmd_coverage(args: argparse.Namespace) -> None:
     )
 
 
-GAP_SCHEMA = {"gap_id": "int64", "area_km2": "float64", "population": "float64", "max_time_s": "float64"}
-SITE_SCHEMA = {"id": "object", "name": "object", "source": "object", "population_gained": "float64"}
-LINK_SCHEMA = {
-    "tier": "object",
-    "county": "object",
-    "county_code": "object",
-    "from_id": "object",
-    "from_name": "object",
-    "to_id": "object",
-    "to_name": "object",
-    "time_s": "float64",
-}
-
-
 # ------------------------------------------------------------------------------ site
 @command("site")
 def cmd_site(args: argparse.Namespace) -> None:
@@ -205,11 +103,11 @@ def cmd_site(args: argparse.Namespace) -> None:
     from ..maps_analyses import sites_map
 
     minutes = queries.default_minutes(args.type, args.minutes)
-    out = _outdir(args)
+    out = output_dir(args)
     cand_points = None
     cands = args.candidates
     if cands not in ("facilities", "grid", "both"):
-        cand_points = _points(cands, "candidates")
+        cand_points = parse_points(cands, "candidates")
     eng = _engine_of(args)
     rep = site_report(
         eng,
@@ -219,7 +117,7 @@ def cmd_site(args: argparse.Namespace) -> None:
         add=args.add,
         profile=travel_profile(args.type, args.profile),
         level=args.level,
-        scenario=_scenario(args.scenario),
+        scenario=parse_scenario(args.scenario),
         candidates=cands if cand_points is None else "points",
         candidate_points=cand_points,
         grid_km=args.grid_km,
@@ -227,10 +125,10 @@ def cmd_site(args: argparse.Namespace) -> None:
     rows = [dict(rank=i, **a.to_json()) for i, a in enumerate(rep.added, 1)]
     doc = rep.to_json()
     with atomic_dir(out) as stage:
-        _write(
-            stage / "sites.csv", _csv_text(rows, ["rank", "id", "name", "lon", "lat", "population_gained", "source"])
+        write_file(
+            stage / "sites.csv", csv_text(rows, ["rank", "id", "name", "lon", "lat", "population_gained", "source"])
         )
-        _write_layer(
+        write_layer(
             stage,
             "sites",
             {
@@ -248,7 +146,7 @@ def cmd_site(args: argparse.Namespace) -> None:
             geometry_type="Point",
             schema=SITE_SCHEMA,
         )
-        _write(stage / "report.json", _json(doc))
+        write_file(stage / "report.json", json_text(doc))
         sites_map(
             eng,
             doc,
@@ -272,14 +170,14 @@ def cmd_grid531(args: argparse.Namespace) -> None:
     from ...analyses.grid531 import grid531
     from ..maps_analyses import links_map
 
-    out = _outdir(args)
+    out = output_dir(args)
     eng = _engine_of(args)
     rep = grid531(eng, threshold_min=args.threshold, scope=args.scope, capacities=(args.per_basic, args.per_standard))
     doc = rep.to_json()
     with atomic_dir(out) as stage:
-        _write(
+        write_file(
             stage / "links.csv",
-            _csv_text(
+            csv_text(
                 doc["links"],
                 [
                     "tier",
@@ -297,14 +195,14 @@ def cmd_grid531(args: argparse.Namespace) -> None:
                 ],
             ),
         )
-        _write(
+        write_file(
             stage / "unlinked.csv",
-            _csv_text(
+            csv_text(
                 doc["unlinked"],
                 ["tier", "county", "county_code", "id", "name", "reason", "nearest_time_s", "lon", "lat"],
             ),
         )
-        _write_layer(
+        write_layer(
             stage,
             "links",
             {
@@ -325,7 +223,7 @@ def cmd_grid531(args: argparse.Namespace) -> None:
             geometry_type="LineString",
             schema=LINK_SCHEMA,
         )
-        _write(stage / "report.json", _json(doc))
+        write_file(stage / "report.json", json_text(doc))
         # maps_analyses reads the JSON form (dicts)
         links_map(
             eng,
@@ -340,54 +238,26 @@ def cmd_grid531(args: argparse.Namespace) -> None:
     print(f"{len(rep.links)} links, {len(rep.unlinked)} not linked; wrote {out}/", file=sys.stderr)
 
 
-TRIAGE_FIELDS = [
-    "lon",
-    "lat",
-    "recommendation",
-    "population",
-    "ivt_center",
-    "evt_center",
-    "t_ivt_min",
-    "t_evt_min",
-    "extra_min",
-    "needle_ds_min",
-    "needle_direct_min",
-    "evt_arrival_ds_min",
-    "evt_arrival_direct_min",
-    "evt_gain_min",
-]
-TIMELINE_FIELDS = [
-    "status",
-    "population",
-    "response_min",
-    "transport_min",
-    "to_center_min",
-    "dtn_min",
-    "chain_min",
-    "center",
-]
-
-
 @command("triage", max_extra_min="--max-extra", door_in_door_out_min="--dido", default_dtn_min="--dtn")
 def cmd_triage(args: argparse.Namespace) -> None:
     from ...analyses.triage import TriageRule, triage_report
     from ..maps_analyses import points_map
 
-    out = _outdir(args)
+    out = output_dir(args)
     rule = TriageRule(args.max_extra, args.dido, args.dtn)
     eng = _engine_of(args)
-    rep = triage_report(eng, rule=rule, profile=args.profile or "ambulance", scenario=_scenario(args.scenario))
+    rep = triage_report(eng, rule=rule, profile=args.profile or "ambulance", scenario=parse_scenario(args.scenario))
     with atomic_dir(out) as stage:
-        _write_layer(
+        write_layer(
             stage,
             "triage",
             rep["layer"] | {"method": rep["method"]},
             geometry_type="Point",
             schema={k: "object" for k in TRIAGE_FIELDS if k not in ("lon", "lat")},
         )
-        _write(
+        write_file(
             stage / "triage.csv",
-            _csv_text(
+            csv_text(
                 [
                     dict(lon=f["geometry"]["coordinates"][0], lat=f["geometry"]["coordinates"][1], **f["properties"])
                     for f in rep["layer"]["features"]
@@ -395,7 +265,7 @@ def cmd_triage(args: argparse.Namespace) -> None:
                 TRIAGE_FIELDS,
             ),
         )
-        _write(stage / "report.json", _json({k: v for k, v in rep.items() if k != "layer"}))
+        write_file(stage / "report.json", json_text({k: v for k, v in rep.items() if k != "layer"}))
         points_map(
             eng,
             rep["layer"],
@@ -413,19 +283,21 @@ def cmd_timeline(args: argparse.Namespace) -> None:
     from ...analyses.timeline import TimelineParams, timeline_report
     from ..maps_analyses import points_map
 
-    out = _outdir(args)
+    out = output_dir(args)
     params = TimelineParams(args.onset_to_call, args.dispatch, args.dtn)
     eng = _engine_of(args)
-    rep = timeline_report(eng, params=params, profile=args.profile or "ambulance", scenario=_scenario(args.scenario))
+    rep = timeline_report(
+        eng, params=params, profile=args.profile or "ambulance", scenario=parse_scenario(args.scenario)
+    )
     with atomic_dir(out) as stage:
-        _write_layer(
+        write_layer(
             stage,
             "timeline",
             rep["layer"] | {"method": rep["method"]},
             geometry_type="Point",
             schema={k: "object" for k in TIMELINE_FIELDS},
         )
-        _write(stage / "report.json", _json({k: v for k, v in rep.items() if k != "layer"}))
+        write_file(stage / "report.json", json_text({k: v for k, v in rep.items() if k != "layer"}))
         points_map(
             eng,
             rep["layer"],

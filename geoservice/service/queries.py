@@ -227,8 +227,12 @@ def facility_layer(
     bbox: tuple[float, float, float, float] | None = None,
     region: str | None = None,
     crs: str = "wgs84",
+    at: datetime | None = None,
 ) -> FeatureCollection:
-    """The facilities that match, as GeoJSON points (``bbox`` in WGS-84)."""
+    """The facilities that match, as GeoJSON points (``bbox`` in WGS-84). With ``at`` each one
+    says whether it is open then: ``open_at`` true, false, or null when its hours are unknown."""
+    from ..sources.opening_hours import is_open
+
     feats = []
     for e in svc.entries(region):
         fac = svc.engine(e.name).facilities
@@ -238,6 +242,8 @@ def facility_layer(
             sub = sub[(sub["lon"] >= x0) & (sub["lon"] <= x1) & (sub["lat"] >= y0) & (sub["lat"] <= y1)]
         for rec in sub.drop(columns=sub.geometry.name).to_dict("records"):
             props = facility_props(rec, e.name, crs)
+            if at is not None:
+                props["open_at"] = is_open(rec.get("opening_hours"), at)
             feats.append(
                 {
                     "type": "Feature",

@@ -230,3 +230,35 @@ def test_admin_units_layer(client):
     assert "Andorra la Vella" in names and len(names) == 7
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in fc["features"])
     assert client.get("/regions/atlantis/admin-units").status_code == 404
+
+
+def test_layers_at_says_open_closed_or_unknown(client, editor):
+    """/layers/aed?at= flags each AED open (true), closed (false) or hours unknown (null)."""
+    aed = {
+        "type": "aed",
+        "name": "Office AED",
+        "lon": 7.4236,
+        "lat": 43.7386,
+        "opening_hours": "Mo-Fr 08:00-18:00",
+        "source": "test",
+        "id": "office-aed",
+    }
+    assert client.post("/facilities", json=aed, headers=editor).status_code == 201
+
+    def state(at):
+        feats = client.get("/layers/aed", params={"region": "monaco", "at": at}).json()["features"]
+        return {f["properties"]["id"]: f["properties"]["open_at"] for f in feats}
+
+    monday, sunday = state("2026-11-23T10:00"), state("2026-11-22T03:00")
+    assert monday["office-aed"] is True and sunday["office-aed"] is False
+    others = [k for k in monday if k != "office-aed"]
+    assert others and all(monday[k] is None and sunday[k] is None for k in others)  # OSM AEDs: no hours
+    plain = client.get("/layers/aed", params={"region": "monaco"}).json()["features"]
+    assert all("open_at" not in f["properties"] for f in plain)
+    r = client.get("/layers/aed", params={"at": "teatime"})
+    assert r.status_code == 422 and r.json()["field"] == "at"
+
+
+def test_config_notice_in_both_languages(client):
+    cfg = client.get("/config").json()
+    assert "审图号" in cfg["notice"] and "审图号" in cfg["notice_zh"] and "OpenStreetMap" in cfg["notice_zh"]

@@ -97,6 +97,7 @@ class ServiceConfig(BaseModel):
     crs_name: Crs
     attribution: str
     notice: str
+    notice_zh: str = ""
 
 
 class Health(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from ....service import queries
-from ....service.inputs import parse_bbox
+from ....service.inputs import parse_at, parse_bbox
 from ....service.output_crs import to_wgs84
 from ....sources.schema import FacilityFilter
 from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
@@ -31,6 +31,14 @@ def layer(
     demo: Annotated[bool | None, Query(description="only demo (true) or only real (false) rows")] = None,
     q: Annotated[str | None, Query(max_length=100, description="name contains (case-insensitive)")] = None,
     region: Annotated[str | None, Query(max_length=200, description="one region; default all")] = None,
+    at: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="ISO local date-time: each feature gets `open_at` (true, false, "
+            "or null when its opening hours are unknown)",
+        ),
+    ] = None,
     crs: CrsQ = "wgs84",
 ) -> FeatureCollection:
     where = FacilityFilter.parse(
@@ -41,4 +49,4 @@ def layer(
         x0, y0 = to_wgs84(box[0], box[1], crs)
         x1, y1 = to_wgs84(box[2], box[3], crs)
         box = (x0, y0, x1, y1)
-    return queries.facility_layer(svc, where, bbox=box, region=region, crs=crs)
+    return queries.facility_layer(svc, where, bbox=box, region=region, crs=crs, at=parse_at(at))

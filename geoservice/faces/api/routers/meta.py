@@ -18,6 +18,7 @@ from ..schemas import ErrorResponse, FeatureCollection, Health, RegionInfo, Serv
 
 router = APIRouter(tags=["service"])
 
+NOTICE_ZH = "边界与道路来自 OpenStreetMap，未经审图（无审图号），仅供规划和参考。"
 NOTICE = (
     "Boundaries and roads are drawn from OpenStreetMap and are not an officially reviewed map "
     "(no 审图号 map approval number); for planning and orientation only."
@@ -65,6 +66,7 @@ def config(svc: ServiceDep) -> ServiceConfig:
         crs_name="gcj02" if (s.basemap_tiles and s.basemap_gcj02) else "wgs84",
         attribution="© OpenStreetMap contributors, ODbL 1.0",
         notice=NOTICE,
+        notice_zh=NOTICE_ZH,
     )
 
 

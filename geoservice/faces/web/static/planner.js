@@ -270,8 +270,9 @@ function minutesChanged() {
   map = await GS.makeMap("map");
   svg = L.svg({ padding: 0.5 });
   hypo = L.layerGroup().addTo(map);
-  langBtn.addEventListener("click", () => { GS.toggleLang(); label(); legend(); renderWhatif(); layerControl(); loadCoverage(); });
-  $("notice").textContent = GS.config.notice;
+  const notice = () => { $("notice").textContent = (GS.lang === "zh" && GS.config.notice_zh) || GS.config.notice; };
+  langBtn.addEventListener("click", () => { GS.toggleLang(); label(); notice(); legend(); renderWhatif(); layerControl(); loadCoverage(); });
+  notice();
   const regs = GS.config.regions;
   let start = 0;
   regs.forEach((r, i) => { if ((r.facility_counts.chest_pain_center || 0) > (regs[start].facility_counts.chest_pain_center || 0)) start = i; });

@@ -60,6 +60,72 @@ def test_nearest_aed_walks_and_filters_by_hours(capsys, regions_dir):
     assert code == 0, err
     res = json.loads(out)
     assert res["profile"] == "walk" and res["results"]
+    # Monaco's OSM AEDs carry no opening_hours: at 3 am they are kept, with their hours unknown
+    # (never reported as open). AEDs with hours are tested in test_faces_agree.py.
+    assert all(r["facility"]["opening_hours"] is None and r["open_at"] is None for r in res["results"])
+
+
+def test_isochrone_minutes_sorted_and_deduplicated(capsys, regions_dir):
+    args = ["isochrone", "--region", regions_dir / "andorra", "--lon", 1.5212, "--lat", 42.5069]
+    code, out, err = run(capsys, *args, "--minutes", "10,5,10")
+    assert code == 0, err
+    assert [f["properties"]["minutes"] for f in json.loads(out)["features"]] == [5, 10]
+
+
+def test_matrix_blames_the_file_and_row_at_fault(capsys, regions_dir, tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("id,lon,lat\na,1.5212,42.5069\nb,1.5836,42.5359\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,lon,lat\na,1.5212,42.5069\nb,1.5836,42.5359\nc,1.0,42.5\n")
+    code, _, err = run(
+        capsys,
+        "matrix",
+        "--region",
+        regions_dir / "andorra",
+        "--origins",
+        good,
+        "--destinations",
+        bad,
+        "-o",
+        tmp_path / "m.csv",
+    )
+    assert code == 2 and err.startswith("geoservice: error: --destinations: row 3: point (1.000000, 42.500000)")
+    bad.write_text("id,lon,lat\na,1.5212,42.5069\nb,east,42.5\n")
+    code, _, err = run(
+        capsys,
+        "matrix",
+        "--region",
+        regions_dir / "andorra",
+        "--origins",
+        good,
+        "--destinations",
+        bad,
+        "-o",
+        tmp_path / "m.csv",
+    )
+    assert code == 2 and "--destinations" in err and "row 2: lon/lat are not numbers" in err
+
+
+def test_site_for_aeds_walks(capsys, regions_dir, tmp_path):
+    code, _, err = run(
+        capsys,
+        "site",
+        "--region",
+        regions_dir / "monaco",
+        "--type",
+        "aed",
+        "--add",
+        "1",
+        "--candidates",
+        "grid",
+        "--grid-km",
+        "0.5",
+        "-o",
+        tmp_path / "s",
+    )
+    assert code == 0, err
+    rep = json.loads((tmp_path / "s" / "report.json").read_text())
+    assert rep["profile"] == "walk" and rep["minutes"] == 4
 
 
 def test_isochrone_geojson(capsys, regions_dir, tmp_path):

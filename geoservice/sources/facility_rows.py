@@ -34,19 +34,7 @@ from .schema import CAPABILITIES, COLUMNS, FACILITY_TYPES, LEVELS, STATUSES
 
 __all__ = ["RowError", "LoadResult", "validate_records", "plain_value"]
 
-_TEXT_COLUMNS: Final = (
-    "id",
-    "type",
-    "name",
-    "level",
-    "capabilities",
-    "address",
-    "admin_code",
-    "status",
-    "opening_hours",
-    "access",
-    "source",
-)
+_TEXT_COLUMNS: Final = tuple(c for c in COLUMNS if c not in ("door_to_needle_min", "demo", "lon", "lat"))
 LON_ALIASES: Final = ("lon", "lng", "long", "longitude", "x")
 LAT_ALIASES: Final = ("lat", "latitude", "y")
 _TRUE: Final = frozenset({"true", "t", "yes", "y", "1", "1.0"})

@@ -262,3 +262,23 @@ def test_layers_at_says_open_closed_or_unknown(client, editor):
 def test_config_notice_in_both_languages(client):
     cfg = client.get("/config").json()
     assert "审图号" in cfg["notice"] and "审图号" in cfg["notice_zh"] and "OpenStreetMap" in cfg["notice_zh"]
+
+
+def test_aed_questions_are_on_foot_everywhere(client):
+    """/service-areas, /coverage and /whatif take AEDs on foot unless a profile is given."""
+    sa = client.get("/service-areas", params={"type": "aed", "region": "monaco"}).json()["features"]
+    assert (
+        sa and {f["properties"]["profile"] for f in sa} == {"walk"} and {f["properties"]["minutes"] for f in sa} == {4}
+    )
+    cov = client.get("/coverage", params={"type": "aed", "region": "monaco", "gaps": False}).json()
+    assert cov["profile"] == "walk" and cov["minutes"] == 4
+    wi = client.post("/whatif", json={"type": "aed", "region": "monaco", "add": [{"lon": 7.4236, "lat": 43.7386}]})
+    assert wi.status_code == 200, wi.text
+    assert wi.json()["before"]["profile"] == "walk" and wi.json()["delta"]["road_share"] > 0
+    drive = client.get("/coverage", params={"type": "aed", "region": "monaco", "profile": "drive", "gaps": False})
+    assert drive.json()["profile"] == "drive" and drive.json()["overall"]["road_share"] > cov["overall"]["road_share"]
+
+
+def test_audit_offset_beyond_sqlite_range_is_422(client, editor):
+    r = client.get("/audit", params={"offset": 9223372036854775808}, headers=editor)
+    assert r.status_code == 422 and r.json()["field"] == "offset"

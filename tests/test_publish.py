@@ -8,16 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from geoservice.service.core import GeoService
+
 
 @pytest.fixture(scope="module")
 def published(regions_dir, tmp_path_factory):
-    from geoservice.bundle.store import load_region
-    from geoservice.engine.engine import Engine
     from geoservice.faces.maps.publish import publish
+    from geoservice.service.core import GeoService
 
     out = tmp_path_factory.mktemp("maps")
     png = shutil.which("chromium") is not None or Path("/usr/bin/chromium").exists()
-    files = publish(Engine(load_region(regions_dir / "andorra")), out, png=png)
+    svc = GeoService([regions_dir / "andorra"])  # no registry: the bundle's facilities
+    files = publish(svc, "andorra", out, png=png)
     return out, files, png
 
 
@@ -114,7 +116,7 @@ def _render(chromium, out):
     return errors, external, n_markers, popup, attribution, scale
 
 
-def test_no_browser_keeps_the_rendered_png(andorra_engine, tmp_path, monkeypatch, caplog):
+def test_no_browser_keeps_the_rendered_png(andorra, tmp_path, monkeypatch, caplog):
     """Without Chromium, publish says in one line how to get the PNG and never writes a placeholder
     over a rendered one."""
     from geoservice.faces.maps import publish as pub
@@ -123,7 +125,7 @@ def test_no_browser_keeps_the_rendered_png(andorra_engine, tmp_path, monkeypatch
     old = tmp_path / "andorra_chest_pain_centers.png"
     old.write_bytes(b"\x89PNG\r\n\x1a\nrendered-before")
     with caplog.at_level("WARNING"):
-        files = pub.publish(andorra_engine, tmp_path, png=True)
+        files = pub.publish(GeoService([andorra]), "andorra", tmp_path, png=True)
     assert old.read_bytes() == b"\x89PNG\r\n\x1a\nrendered-before"
     assert not (tmp_path / "andorra_stroke_emergency.png").exists()
     assert all(f.suffix == ".html" for f in files)

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..bundle.store import ATTRIBUTION  # noqa: F401  (re-exported for the faces)
+
 Crs = Literal["wgs84", "gcj02"]
 Profile = Literal["drive", "ambulance", "walk"]
 Direction = Literal["to", "from"]

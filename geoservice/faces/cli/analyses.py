@@ -13,8 +13,8 @@ import argparse
 import sys
 
 from ...fileio import atomic_dir
-from ...service import queries
-from ...sources.schema import DEFAULT_MINUTES, travel_profile
+from ...service import planning, queries
+from ...sources.schema import DEFAULT_MINUTES
 from .analysis_files import (
     GAP_SCHEMA,
     LINK_SCHEMA,
@@ -35,12 +35,6 @@ __all__ = ["add_parsers"]
 
 
 # ------------------------------------------------------------------------------ coverage
-def _engine_of(args: argparse.Namespace):
-    """The service's engine (bundle + registry) of the one region the command works on."""
-    svc = open_service(args)
-    return svc.engine(svc.pick(None).name)
-
-
 @command("coverage", add_sites="--add", remove_ids="--remove")
 def cmd_coverage(args: argparse.Namespace) -> None:
     from ..maps_analyses import coverage_map
@@ -99,7 +93,6 @@ def cmd_coverage(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ site
 @command("site")
 def cmd_site(args: argparse.Namespace) -> None:
-    from ...analyses.siting import site_report
     from ..maps_analyses import sites_map
 
     minutes = queries.default_minutes(args.type, args.minutes)
@@ -108,20 +101,21 @@ def cmd_site(args: argparse.Namespace) -> None:
     cands = args.candidates
     if cands not in ("facilities", "grid", "both"):
         cand_points = parse_points(cands, "candidates")
-    eng = _engine_of(args)
-    rep = site_report(
-        eng,
+    svc = open_service(args)
+    entry, rep = planning.site(
+        svc,
         type=args.type,
         minutes=minutes,
         model=args.model,
         add=args.add,
-        profile=travel_profile(args.type, args.profile),
+        profile=args.profile,
         level=args.level,
         scenario=parse_scenario(args.scenario),
-        candidates=cands if cand_points is None else "points",
+        candidates=cands,
         candidate_points=cand_points,
         grid_km=args.grid_km,
     )
+    eng = svc.engine(entry.name)
     rows = [dict(rank=i, **a.to_json()) for i, a in enumerate(rep.added, 1)]
     doc = rep.to_json()
     with atomic_dir(out) as stage:
@@ -167,12 +161,14 @@ def cmd_site(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ grid531 / triage / timeline
 @command("grid531", capacities="--per-basic/--per-standard", threshold_min="--threshold")
 def cmd_grid531(args: argparse.Namespace) -> None:
-    from ...analyses.grid531 import grid531
     from ..maps_analyses import links_map
 
     out = output_dir(args)
-    eng = _engine_of(args)
-    rep = grid531(eng, threshold_min=args.threshold, scope=args.scope, capacities=(args.per_basic, args.per_standard))
+    svc = open_service(args)
+    entry, rep = planning.grid_531(
+        svc, threshold_min=args.threshold, scope=args.scope, capacities=(args.per_basic, args.per_standard)
+    )
+    eng = svc.engine(entry.name)
     doc = rep.to_json()
     with atomic_dir(out) as stage:
         write_file(
@@ -240,13 +236,13 @@ def cmd_grid531(args: argparse.Namespace) -> None:
 
 @command("triage", max_extra_min="--max-extra", door_in_door_out_min="--dido", default_dtn_min="--dtn")
 def cmd_triage(args: argparse.Namespace) -> None:
-    from ...analyses.triage import TriageRule, triage_report
     from ..maps_analyses import points_map
 
     out = output_dir(args)
-    rule = TriageRule(args.max_extra, args.dido, args.dtn)
-    eng = _engine_of(args)
-    rep = triage_report(eng, rule=rule, profile=args.profile or "ambulance", scenario=parse_scenario(args.scenario))
+    rule = planning.TriageRule(args.max_extra, args.dido, args.dtn)
+    svc = open_service(args)
+    entry, rep = planning.triage(svc, rule=rule, profile=args.profile, scenario=parse_scenario(args.scenario))
+    eng = svc.engine(entry.name)
     with atomic_dir(out) as stage:
         write_layer(
             stage,
@@ -280,15 +276,13 @@ def cmd_triage(args: argparse.Namespace) -> None:
 
 @command("timeline", onset_to_call_min="--onset-to-call", dispatch_min="--dispatch", default_dtn_min="--dtn")
 def cmd_timeline(args: argparse.Namespace) -> None:
-    from ...analyses.timeline import TimelineParams, timeline_report
     from ..maps_analyses import points_map
 
     out = output_dir(args)
-    params = TimelineParams(args.onset_to_call, args.dispatch, args.dtn)
-    eng = _engine_of(args)
-    rep = timeline_report(
-        eng, params=params, profile=args.profile or "ambulance", scenario=parse_scenario(args.scenario)
-    )
+    params = planning.TimelineParams(args.onset_to_call, args.dispatch, args.dtn)
+    svc = open_service(args)
+    entry, rep = planning.timeline(svc, params=params, profile=args.profile, scenario=parse_scenario(args.scenario))
+    eng = svc.engine(entry.name)
     with atomic_dir(out) as stage:
         write_layer(
             stage,

@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 
 from ...errors import InputFileError
-from ...service.settings import get_settings
 from ...sources.coords import CRS_CHOICES
 from .common import command
 
@@ -19,7 +18,7 @@ def _show_progress() -> None:
 
 @command("build", type="--facilities", lon_col="--facilities", lat_col="--facilities", file="--facilities")
 def cmd_build(args: argparse.Namespace) -> None:
-    from ...bundle.build import build_region
+    from ...service.bundles import build
 
     fac = []
     for f in args.facilities or []:
@@ -29,7 +28,7 @@ def cmd_build(args: argparse.Namespace) -> None:
     ch = tuple(p.strip() for p in args.ch.split(",") if p.strip() and p.strip() != "none")
     if not args.quiet:
         _show_progress()
-    build_region(
+    build(
         args.osm,
         args.out,
         facilities=fac,
@@ -42,14 +41,11 @@ def cmd_build(args: argparse.Namespace) -> None:
 
 @command("build-demo")
 def cmd_build_demo(args: argparse.Namespace) -> None:
-    from ...bundle.demo import DEMO_REGIONS, build_demo
+    from ...service.bundles import build_demos
 
-    s = get_settings()
-    out = Path(args.out) if args.out else s.regions_dir
     if not args.quiet:
         _show_progress()
-    for name in DEMO_REGIONS:
-        build_demo(name, s.data_dir, out, quiet=args.quiet)
+    build_demos(Path(args.out) if args.out else None, quiet=args.quiet)
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

@@ -7,7 +7,7 @@ import csv
 import sys
 from pathlib import Path
 
-from ...errors import GeoserviceError, InputFileError
+from ...errors import InputFileError
 from ...fileio import atomic_path
 from ...service import queries
 from ...service.inputs import check_lonlat, parse_at
@@ -96,24 +96,13 @@ def cmd_matrix(args: argparse.Namespace) -> None:
 
 @command("export-graph")
 def cmd_export_graph(args: argparse.Namespace) -> None:
-    from ...bundle.to_networkx import save_graph
+    from ...service.bundles import export_graph
 
     out = Path(args.output)
-    if out.suffix not in (".graphml", ".gpkg"):
-        raise GeoserviceError("output", f"must end in .graphml or .gpkg, got {out.name}")
-    svc = open_service(args)
-    entry = svc.pick(None)
-    assert entry.region is not None
-    net = entry.region.networks.get(args.network)
-    if net is None:
-        raise GeoserviceError(
-            "network",
-            f"{args.network!r} is not in region {entry.name} (has {', '.join(sorted(entry.region.networks))})",
-        )
-    with atomic_path(out) as tmp:
-        save_graph(net, tmp)
+    region, net = export_graph(open_service(args), out, network=args.network)
     print(
-        f"wrote {out}: {net.n_nodes} nodes, {net.n_edges} edges; © OpenStreetMap contributors, ODbL 1.0",
+        f"wrote {out} (region {region}): {net.n_nodes} nodes, {net.n_edges} edges; "
+        "© OpenStreetMap contributors, ODbL 1.0",
         file=sys.stderr,
     )
 

@@ -64,7 +64,7 @@ def cmd_publish(args: argparse.Namespace) -> None:
     out = Path(args.out)
     for entry in svc.entries():
         target = out if len(svc.regions) == 1 else out / entry.name
-        for w in publish(svc.engine(entry.name), target, png=not args.no_png):
+        for w in publish(svc, entry.name, target, png=not args.no_png):
             print(f"wrote {w}", file=sys.stderr)
 
 

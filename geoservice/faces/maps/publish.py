@@ -20,8 +20,9 @@ from pathlib import Path
 import folium
 from branca.element import Element
 
-from ...engine.engine import Engine
 from ...fileio import atomic_path, atomic_write_text
+from ...service import queries
+from ...service.core import GeoService
 from .base import ATTRIBUTION, add_basemap, figure, offline_map
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,10 @@ def _icon_html(ftype: str, level: str | None, caps: str | None) -> str:
     )
 
 
-def build_map(engine: Engine, spec: MapSpec) -> folium.Map:
+def build_map(svc: GeoService, region_name: str, spec: MapSpec) -> folium.Map:
+    """The map of one region: its facilities (registry edits included), service areas and gaps,
+    from the same service answers the API gives."""
+    engine = svc.engine(region_name)
     region = engine.region
     m = offline_map(region)
     figure(m).header.add_child(Element(f"<style>{ICON_CSS}</style>"), name="gs_icons")
@@ -109,21 +113,20 @@ def build_map(engine: Engine, spec: MapSpec) -> folium.Map:
     sel = fac[fac["type"] == spec.type]
     # service areas: where a patient reaches each facility within the target time
     areas = folium.FeatureGroup(name=f"{spec.minutes:g}-min drive areas {spec.minutes:g} 分钟车程范围")
-    for pos in engine.select("drive", type=spec.type).rows:  # those on the road network
-        row = fac.iloc[int(pos)]
-        feat = engine.isochrones(
-            float(row.geometry.x), float(row.geometry.y), [spec.minutes], profile="drive", direction="to"
-        )[0]
+    service_areas = queries.service_areas(
+        svc, type=spec.type, minutes=spec.minutes, profile="drive", region=region_name
+    )  # facilities on the road network
+    for feat in service_areas.features:
         folium.GeoJson(
-            feat,
+            feat.model_dump(),
             style_function=lambda f, c=spec.color: {"color": c, "weight": 1.2, "fillColor": c, "fillOpacity": 0.10},
-            tooltip=html.escape(str(row["name"])),
+            tooltip=html.escape(str(feat.properties["name"])),
         ).add_to(areas)
     areas.add_to(m)
 
-    from ...analyses.coverage import coverage_report
-
-    rep = coverage_report(engine, type=spec.type, minutes=spec.minutes, profile="drive", by="none", gaps=True)
+    _, rep = queries.coverage(
+        svc, type=spec.type, minutes=spec.minutes, profile="drive", by="none", gaps=True, region=region_name
+    )
     gaps_fc = rep.gaps
     share = rep.overall.population_share
     if gaps_fc["features"]:
@@ -260,14 +263,14 @@ def _screenshot(chromium: str, html_path: Path, png_path: Path, size) -> None:
             b.close()
 
 
-def publish(engine: Engine, out: Path, *, png: bool = True) -> list[Path]:
-    """The chest pain and stroke maps of the engine's region (its facilities, registry edits
-    included) into ``out``; with ``png``, their print PNGs when Chromium is available."""
-    region = engine.region
+def publish(svc: GeoService, region_name: str, out: Path, *, png: bool = True) -> list[Path]:
+    """The chest pain and stroke maps of one region of the service (its facilities, registry
+    edits included) into ``out``; with ``png``, their print PNGs when Chromium is available."""
+    region = svc.engine(region_name).region
     out = Path(out)
     written = []
     for spec in SPECS:
-        m = build_map(engine, spec)
+        m = build_map(svc, region_name, spec)
         text = m.get_root().render()
         check_self_contained(text)
         path = out / f"{region.name}_{spec.slug}.html"

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi import Path as PathParam
 
-from ....bundle.store import ATTRIBUTION
+from ....service.answers import ATTRIBUTION
 from ....service.core import GeoService
 from ....service.output_crs import shift_geometry
 from ..deps import CrsQ, ServiceDep

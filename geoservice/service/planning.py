@@ -1,0 +1,91 @@
+"""Planning questions over one region of the service (its engine: bundle + registry): siting,
+the 531 grid, stroke triage and the 3 x 1-hour timeline. The faces call these, never the
+analyses directly, so every face plans on the same facilities with the same travel modes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..analyses.grid531 import Grid531Report, grid531
+from ..analyses.siting import SiteReport, site_report
+from ..analyses.timeline import TimelineParams, timeline_report
+from ..analyses.triage import TriageRule, triage_report
+from ..sources.schema import travel_profile
+from .core import GeoService, RegionEntry
+from .queries import default_minutes
+
+__all__ = ["site", "grid_531", "triage", "timeline", "TriageRule", "TimelineParams"]
+
+
+def site(
+    svc: GeoService,
+    *,
+    type: str,
+    minutes: float | None = None,
+    model: str = "mclp",
+    add: int | None = 3,
+    profile: str | None = None,
+    level: str | None = None,
+    scenario: str | dict[str, float] = "free_flow",
+    candidates: str = "facilities",
+    candidate_points: list[tuple[float, float]] | None = None,
+    grid_km: float = 2.0,
+    region: str | None = None,
+) -> tuple[RegionEntry, SiteReport]:
+    """New sites for ``type`` (LSCP / MCLP / p-median); AEDs on foot, the rest by car."""
+    entry = svc.pick(region)
+    rep = site_report(
+        svc.engine(entry.name),
+        type=type,
+        minutes=default_minutes(type, minutes),
+        model=model,
+        add=add,
+        profile=travel_profile(type, profile),
+        level=level,
+        scenario=scenario,
+        candidates=candidates if candidate_points is None else "points",
+        candidate_points=candidate_points,
+        grid_km=grid_km,
+    )
+    return entry, rep
+
+
+def grid_531(
+    svc: GeoService,
+    *,
+    threshold_min: float = 60.0,
+    scope: str = "county",
+    capacities: tuple[int, int] = (5, 3),
+    region: str | None = None,
+) -> tuple[RegionEntry, Grid531Report]:
+    """The "531" links of one region: grassroots units → basic centers → standard centers."""
+    entry = svc.pick(region)
+    return entry, grid531(svc.engine(entry.name), threshold_min=threshold_min, scope=scope, capacities=capacities)
+
+
+def triage(
+    svc: GeoService,
+    *,
+    rule: TriageRule,
+    profile: str | None = None,
+    scenario: str | dict[str, float] = "free_flow",
+    region: str | None = None,
+) -> tuple[RegionEntry, dict[str, Any]]:
+    """Drip-and-ship or direct-to-EVT per location (ambulance times unless a profile is given)."""
+    entry = svc.pick(region)
+    return entry, triage_report(svc.engine(entry.name), rule=rule, profile=profile or "ambulance", scenario=scenario)
+
+
+def timeline(
+    svc: GeoService,
+    *,
+    params: TimelineParams,
+    profile: str | None = None,
+    scenario: str | dict[str, float] = "free_flow",
+    region: str | None = None,
+) -> tuple[RegionEntry, dict[str, Any]]:
+    """The 3 x 1-hour stroke chain per location (ambulance times unless a profile is given)."""
+    entry = svc.pick(region)
+    return entry, timeline_report(
+        svc.engine(entry.name), params=params, profile=profile or "ambulance", scenario=scenario
+    )

@@ -196,6 +196,8 @@ class Router:
                     )
                 factor[CLASS_INDEX[cls]] = float(f)
             cls_of_edge = self.net.way_class[self.net.geom_way[self.net.edge_geom]]
+            if len(self._scenario_cache) >= 16:  # custom tables: keep the cache bounded
+                self._scenario_cache.clear()
             self._scenario_cache[key] = base * factor[cls_of_edge]
         return self._scenario_cache[key]
 

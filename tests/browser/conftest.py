@@ -30,14 +30,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(andorra, monaco, tmp_path_factory):
-    import uvicorn
-
-    from geoservice.faces.api.app import create_app
+def live_service(andorra, monaco, tmp_path_factory):
+    """The service behind the live server (tests may edit its registry)."""
     from geoservice.service.core import GeoService
     from geoservice.service.registry import Registry
 
-    state = GeoService([andorra, monaco], registry=Registry(tmp_path_factory.mktemp("web") / "registry.sqlite"))
+    return GeoService([andorra, monaco], registry=Registry(tmp_path_factory.mktemp("web") / "registry.sqlite"))
+
+
+@pytest.fixture(scope="session")
+def live_server(live_service):
+    import uvicorn
+
+    from geoservice.faces.api.app import create_app
+
+    state = live_service
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(state), host="127.0.0.1", port=port, log_level="warning"))
     t = threading.Thread(target=server.run, daemon=True)

@@ -254,3 +254,45 @@ def test_planner_region_switch_clears_whatif(open_page):
     assert page.locator(".leaflet-marker-pane .gs-hypo").count() == 0 and page.locator("path.gs-route").count() == 0
     assert page.evaluate(MARKERS_IN_REGION, "monaco")[1] == 0
     assert watch.errors == [] and watch.external == []
+
+
+def test_citizen_map_greys_closed_aeds(open_page, live_service, live_server):
+    """An AED closed now is drawn grey and says so; it is never offered as the nearest open one."""
+    import httpx
+
+    _, token = live_service.registry.create_key("browser-closed-aed", "editor")
+    aed = {
+        "id": "closed-aed",
+        "type": "aed",
+        "name": "Locked office AED",
+        "lon": 7.4165,
+        "lat": 43.7290,
+        "opening_hours": "off",
+        "source": "test",
+    }
+    r = httpx.post(f"{live_server}/facilities", json=aed, headers={"X-API-Key": token})
+    assert r.status_code == 201, r.text
+    try:
+        page, watch = open_page("/", **PHONE)
+        page.wait_for_selector(".leaflet-marker-pane .gs-closed", timeout=15000)
+        assert page.locator(".leaflet-marker-pane .gs-closed").count() == 1
+        assert page.locator(".leaflet-marker-pane .gs-ico.gs-aed").count() >= 6
+        page.evaluate("void map.setView([43.7384, 7.4246], 16, {animate: false})")
+        page.wait_for_timeout(300)
+        page.evaluate(
+            "document.querySelector('.leaflet-marker-pane .gs-closed')"
+            ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+        )
+        page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+        assert "Closed now" in page.locator(".leaflet-popup-content").inner_text()
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(ARTIFACTS / "citizen-closed-aed.png"))
+        page.evaluate("void (map.closePopup(), map.setView([43.738, 7.424], 16, {animate: false}))")  # popup panned
+        page.wait_for_timeout(300)
+        click_latlng(page, 7.424, 43.738)  # 60 m away, where the nearest open AED is farther
+        page.wait_for_selector(".card.aed", timeout=15000)
+        page.wait_for_timeout(500)
+        assert "Locked office AED" not in page.locator(".card.aed").inner_text()
+        assert watch.errors == [] and watch.external == []
+    finally:
+        httpx.delete(f"{live_server}/facilities/closed-aed", headers={"X-API-Key": token})

@@ -7,6 +7,7 @@ GS.T = {
     foot: "Travel times are estimates from OpenStreetMap roads; they do not replace the 120 dispatcher.",
     aed: "Nearest open AED (walking)", cp: "Nearest chest pain center (driving)", st: "Nearest stroke center (driving)",
     min: "min", walk: "walk", drive: "drive", nav: "Navigate",
+    aed_open: "Open now", aed_closed: "Closed now: do not go there", aed_unknown: "Opening hours unknown",
     aed_roundtrip: "Fetching it takes about {rt} min there and back. In cardiac arrest every minute counts (aim: shock within 4 min): if you are alone, call 120 and start CPR; send someone else to fetch it.",
     aed_ok: "About {rt} min there and back: send someone to fetch it now while you start CPR.",
     aed_none: "No open AED within {m} min walk. Call 120 and start hands-only CPR (push hard and fast in the centre of the chest); the dispatcher will guide you.",
@@ -15,6 +16,7 @@ GS.T = {
     levels: "Level", snapped: "Nearest road {d} m away",
   },
   zh: {
+    aed_open: "现在开放", aed_closed: "现在关闭：请勿前往", aed_unknown: "开放时间未知",
     title: "胸痛 · 卒中 · AED 急救地图", call: "先拨打 120", call_sub: "胸痛、倒地、口角歪斜",
     locate: "定位我", hint: "或点击地图上患者所在位置",
     foot: "时间为根据 OpenStreetMap 道路估算，不能代替 120 调度员的指导。",
@@ -66,11 +68,15 @@ function card(kind, title, res, extra) {
   return el;
 }
 
-async function query(type) {
+/* The device's local wall-clock time, which AED opening hours are written in. */
+function localNow() {
   const now = new Date();
-  const local = new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  return new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+async function query(type) {
   const params = { lon: here[0].toFixed(6), lat: here[1].toFixed(6), type };
-  if (type === "aed") Object.assign(params, { at: local, max_minutes: AED_MAX_MIN });
+  if (type === "aed") Object.assign(params, { at: localNow(), max_minutes: AED_MAX_MIN });
   try { return await GS.json(GS.url("/nearest", params)); } catch (e) { return { error: e.message, status: e.status }; }
 }
 
@@ -146,8 +152,17 @@ function locate() {
   drawn = L.layerGroup().addTo(map);
   svg = L.svg({ padding: 0.5 });
   const aeds = L.layerGroup().addTo(map);
-  GS.json(GS.url("/layers/aed")).then((fc) => {
-    for (const f of fc.features) L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon: GS.facilityIcon(f.properties), title: f.properties.name }).bindPopup(GS.esc(f.properties.name) + (f.properties.opening_hours ? `<br>${GS.esc(f.properties.opening_hours)}` : "")).addTo(aeds);
+  // every AED with whether it is open now: closed ones are greyed so nobody runs to them
+  GS.json(GS.url("/layers/aed", { at: localNow() })).then((fc) => {
+    for (const f of fc.features) {
+      const p = f.properties;
+      const icon = GS.facilityIcon(p);
+      if (p.open_at === false) icon.options.html = icon.options.html.replace('class="gs-ico', 'class="gs-ico gs-closed');
+      const state = p.open_at === true ? "aed_open" : p.open_at === false ? "aed_closed" : "aed_unknown";
+      L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon, title: p.name, zIndexOffset: p.open_at === false ? -100 : 0 })
+        .bindPopup(() => `<b>${GS.esc(p.name)}</b><br>${GS.esc(GS.t(state))}` + (p.opening_hours ? `<br><span class="muted">${GS.esc(p.opening_hours)}</span>` : ""))
+        .addTo(aeds);
+    }
   }).catch(() => {});
   map.on("click", (e) => search(e.latlng.lng, e.latlng.lat));
   document.getElementById("locate").addEventListener("click", locate);

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_dir"]
+__all__ = ["atomic_path", "atomic_write_text", "atomic_dir", "replace_dir"]
 
 
 @contextmanager
@@ -59,3 +59,24 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
             os.replace(f, target / f.name)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextmanager
+def replace_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty sibling folder; on success it replaces ``path`` as a whole (the old one is
+    removed only once the new one is in place), on failure ``path`` is left as it was."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        yield stage
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+            os.replace(target, old / target.name)
+            os.replace(stage, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(stage, target)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)

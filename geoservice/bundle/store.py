@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GeoserviceError
+from ..fileio import replace_dir
 from ..sources.speeds import Profile
 from .network import Network
 
@@ -80,11 +81,7 @@ def write_bundle(
 ) -> Path:
     """Write to a sibling temp dir, then swap it in, so a failed build leaves no half bundle."""
     out = Path(out)
-    tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
+    with replace_dir(out) as tmp:
         for name, net in networks.items():
             save_network(net, tmp / f"net_{name}.npz")
         any_net = next(iter(networks.values()))
@@ -111,16 +108,6 @@ def write_bundle(
             },
         )
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-        if out.exists():
-            old = out.with_name(out.name + f".old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

@@ -10,8 +10,9 @@ carry. Every function accepts empty layers (no gaps, links, sites or points) and
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from ..fileio import atomic_path
 
 ATTRIBUTION = "Roads and POIs © OpenStreetMap contributors, ODbL 1.0"
 MAP_NOTICE = "Boundaries are not an officially reviewed map (审图号); demo designations are not real certifications"
@@ -99,10 +100,8 @@ def save_map(m, path: str | Path) -> Path:
 
     folium.LayerControl().add_to(m)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    m.save(str(tmp))
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        m.save(str(tmp))
     return path
 
 

@@ -175,3 +175,35 @@ def test_settings_act_on_cli_and_api(regions_dir, monkeypatch, capsys, tmp_path)
         assert r.status_code == 422 and "the limit is 5 m" in r.json()["detail"]
     finally:
         settings_mod.get_settings.cache_clear()
+
+
+def test_regions_and_db_settings_act_on_cli_and_api(regions_dir, monkeypatch, capsys, tmp_path):
+    """GEOSERVICE_REGIONS and GEOSERVICE_DB_PATH pick the same regions and registry for both faces."""
+    from geoservice.service import settings as settings_mod
+
+    db = tmp_path / "configured.sqlite"
+    monkeypatch.setenv("GEOSERVICE_REGIONS", json.dumps([str(regions_dir / "monaco")]))
+    monkeypatch.setenv("GEOSERVICE_DB_PATH", str(db))
+    settings_mod.get_settings.cache_clear()
+    try:
+        svc = GeoService.open()
+        assert list(svc.regions) == ["monaco"] and svc.registry is not None and svc.registry.path == db
+        _, token = svc.registry.create_key("configured", "editor")
+        with TestClient(create_app(svc)) as client:
+            r = client.post("/facilities", json=NEW_AED, headers={"X-API-Key": token})
+            assert r.status_code == 201, r.text
+        code, out, err = cli(capsys, "nearest", "--lon", 7.4236, "--lat", 43.7384, "--type", "aed")
+        assert code == 0, err
+        assert json.loads(out)["results"][0]["facility"]["id"] == "e2e-aed"
+        code, _, err = cli(capsys, "nearest", "--lon", 1.5836, "--lat", 42.5359, "--type", "chest_pain_center")
+        assert code == 2 and "m from the nearest drive road" in err  # only Monaco is served
+    finally:
+        settings_mod.get_settings.cache_clear()
+
+
+def test_help_lists_types_and_levels(capsys):
+    code = main(["nearest", "--help"])
+    out = capsys.readouterr().out
+    assert code == 0
+    for word in ("chest_pain_center", "stroke_center", "aed", "standard", "basic", "advanced", "evt", "ivt"):
+        assert word in out, word

@@ -65,8 +65,9 @@ class FacilityList(BaseModel):
 
 class EditResult(BaseModel):
     region: str
-    action: Literal["create", "update", "delete"]
+    action: Literal["create", "update", "patch", "delete"]
     audit_id: int
+    version: int = Field(description="the facility's version after the edit (its ETag; 0 once deleted)")
     facility: Facility | None
     before: Facility | None = None
     unsnapped: list[str] = Field(default_factory=list, description="profiles whose network this point is too far from")

@@ -70,8 +70,9 @@ class RegionEntry:
     cache: BoundedCache[Any]
     region: Region | None = None
     engine_: Engine | None = None
-    version: int = 0
+    version: int = -1  # the registry version of the facilities loaded (-1: none yet)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def loaded(self) -> bool:
@@ -94,7 +95,6 @@ class GeoService:
         self.registry = registry
         self.regions: dict[str, RegionEntry] = {}
         self._lock = threading.RLock()
-        self._seen_version = registry.version() if registry else 0
         for r in regions:
             entry = self._entry_for(r)
             if entry.name in self.regions:
@@ -142,17 +142,20 @@ class GeoService:
         entry.engine_ = Engine(entry.region, max_snap_m=self.settings.max_snap_m)
         self._reload(entry)
 
-    def _reload(self, entry: RegionEntry) -> None:
+    def _reload(self, entry: RegionEntry, seen: int | None = None) -> None:
         """Rebuild the facility table from the registry and swap in an engine copy atomically, so
-        concurrent queries see either the old or the new facilities, never a mix."""
+        concurrent queries see either the old or the new facilities, never a mix. ``seen`` is the
+        region's registry version read *before* the records (a later edit triggers another reload)."""
         if self.registry is None or entry.engine_ is None:
             return
+        if seen is None:
+            seen = self.registry.region_versions().get(entry.name, 0)
         layer = layer_from_records(self.registry.records(entry.name))
         with entry.lock:
             eng = copy.copy(entry.engine_)
             eng.set_facilities(layer)
             entry.engine_ = eng
-            entry.version += 1
+            entry.version = seen
             entry.cache.clear()
 
     def entry(self, name: str, field_name: str = "region") -> RegionEntry:
@@ -172,21 +175,22 @@ class GeoService:
         return engine
 
     def refresh(self, name: str) -> None:
-        """Reload one region after this process edited it."""
-        if self.registry is not None:
-            self._seen_version = self.registry.version()
-        self._reload(self.entry(name))
+        """After this process edited region ``name``: reload it and any other region changed meanwhile."""
+        self.entry(name)
+        self.sync()
 
     def sync(self) -> None:
-        """Reload loaded regions when another process (worker, CLI) edited the registry."""
+        """Reload every loaded region whose registry version moved (an edit by this or another
+        process: uvicorn worker, CLI). One small read when nothing changed."""
         if self.registry is None:
             return
-        v = self.registry.version()
-        if v != self._seen_version:
-            self._seen_version = v
-            for e in self.regions.values():
-                if e.loaded:
-                    self._reload(e)
+        versions = self.registry.region_versions()
+        for e in self.regions.values():
+            v = versions.get(e.name, 0)
+            if e.loaded and v != e.version:
+                with e.reload_lock:
+                    if v != e.version:
+                        self._reload(e, v)
 
     def close(self) -> None:
         if self.registry is not None:

@@ -12,9 +12,16 @@ from ..sources.schema import travel_profile
 from .answers import EditResult, Facility
 from .core import GeoService
 from .queries import facility_props
-from .registry import ApiKey, Registry
+from .registry import ApiKey, Edit, Registry
 
-__all__ = ["find_facility", "create_facility", "replace_facility", "delete_facility"]
+__all__ = [
+    "find_facility",
+    "create_facility",
+    "replace_facility",
+    "patch_facility",
+    "delete_facility",
+    "facility_version",
+]
 
 
 def _registry(svc: GeoService) -> Registry:
@@ -40,10 +47,10 @@ def find_facility(svc: GeoService, fid: str, region: str | None = None) -> tuple
     reg = _registry(svc)
     if region is not None:
         svc.entry(region)
-        rec = reg.get(region, fid)
-        if rec is None:
+        got = reg.get(region, fid)
+        if got is None:
             raise NotFoundError("id", f"no facility {fid!r} in region {region!r}")
-        return region, rec
+        return region, got[0]
     hits = [(r, rec) for r, rec in reg.find(fid) if r in svc.regions]
     if not hits:
         raise NotFoundError("id", f"no facility {fid!r}")
@@ -54,24 +61,29 @@ def find_facility(svc: GeoService, fid: str, region: str | None = None) -> tuple
     return hits[0]
 
 
-def _result(
-    svc: GeoService,
-    region: str,
-    action: str,
-    audit_id: int,
-    after: dict[str, Any] | None,
-    before: dict[str, Any] | None,
-) -> EditResult:
-    eng = svc.engine(region)
+def _result(svc: GeoService, edit: Edit, action: str) -> EditResult:
+    eng = svc.engine(edit.region)
+    after, before = edit.after, edit.before
     uns = [net for net, ids in eng.unsnapped.items() if after is not None and after["id"] in ids]
     return EditResult(
-        region=region,
+        region=edit.region,
         action=action,
-        audit_id=audit_id,
-        facility=Facility(**facility_props(after, region, "wgs84")) if after else None,
-        before=Facility(**facility_props(before, region, "wgs84")) if before else None,
+        audit_id=edit.audit_id,
+        version=edit.version,
+        facility=Facility(**facility_props(after, edit.region, "wgs84")) if after else None,
+        before=Facility(**facility_props(before, edit.region, "wgs84")) if before else None,
         unsnapped=uns,
     )
+
+
+def _inside(svc: GeoService, region: str, rec: dict[str, Any]) -> dict[str, Any]:
+    if not svc.regions[region].contains(rec["lon"], rec["lat"]):
+        raise GeoserviceError(
+            "lon,lat",
+            f"({rec['lon']:.6f}, {rec['lat']:.6f}) is outside region {region!r}; "
+            f"delete the facility and create it in the other region",
+        )
+    return rec
 
 
 def create_facility(
@@ -83,34 +95,84 @@ def create_facility(
     fid = fields.get("id") or f"{ftype}-{uuid.uuid4().hex[:10]}"
     rec = _validated(fields, fid=fid, crs=crs, source=f"api:{actor.name}")
     entry = svc.locate(rec["lon"], rec["lat"], travel_profile(rec["type"]), region)
-    _, aid = reg.write(entry.name, rec, actor=actor, action="create")
+    edit = reg.edit(entry.name, fid, lambda _: rec, actor=actor, action="create")
     svc.refresh(entry.name)
-    return _result(svc, entry.name, "create", aid, rec, None)
+    return _result(svc, edit, "create")
 
 
 def replace_facility(
-    svc: GeoService, fid: str, fields: dict[str, Any], *, actor: ApiKey, crs: str = "wgs84", region: str | None = None
+    svc: GeoService,
+    fid: str,
+    fields: dict[str, Any],
+    *,
+    actor: ApiKey,
+    crs: str = "wgs84",
+    region: str | None = None,
+    if_version: int | None = None,
 ) -> EditResult:
     """Replace a facility's record; the audit keeps the record before and after."""
     reg = _registry(svc)
     if fields.get("id") is not None and fields["id"] != fid:
         raise GeoserviceError("id", f"body id {fields['id']!r} differs from the path id {fid!r}")
     region_name, old = find_facility(svc, fid, region)
-    rec = _validated(fields, fid=fid, crs=crs, source=old.get("source") or f"api:{actor.name}")
-    if not svc.regions[region_name].contains(rec["lon"], rec["lat"]):
-        raise GeoserviceError(
-            "lon,lat",
-            f"({rec['lon']:.6f}, {rec['lat']:.6f}) is outside region {region_name!r}; "
-            f"delete the facility and create it in the other region",
-        )
-    before, aid = reg.write(region_name, rec, actor=actor, action="update")
+
+    def change(before: dict[str, Any] | None) -> dict[str, Any]:
+        source = (before or old).get("source") or f"api:{actor.name}"
+        return _inside(svc, region_name, _validated(fields, fid=fid, crs=crs, source=source))
+
+    edit = reg.edit(region_name, fid, change, actor=actor, action="update", if_version=if_version)
     svc.refresh(region_name)
-    return _result(svc, region_name, "update", aid, rec, before)
+    return _result(svc, edit, "update")
 
 
-def delete_facility(svc: GeoService, fid: str, *, actor: ApiKey, region: str | None = None) -> EditResult:
+def patch_facility(
+    svc: GeoService,
+    fid: str,
+    changes: dict[str, Any],
+    *,
+    actor: ApiKey,
+    crs: str = "wgs84",
+    region: str | None = None,
+    if_version: int | None = None,
+) -> EditResult:
+    """Change only the fields given, on the record as stored at that moment (inside the write
+    transaction: two editors changing different fields both keep their change)."""
+    reg = _registry(svc)
+    if changes.get("id") is not None and changes["id"] != fid:
+        raise GeoserviceError("id", f"body id {changes['id']!r} differs from the path id {fid!r}")
+    if not changes:
+        raise GeoserviceError("body", "no field to change")
+    region_name, _ = find_facility(svc, fid, region)
+
+    def change(before: dict[str, Any] | None) -> dict[str, Any]:
+        assert before is not None
+        moved = "lon" in changes or "lat" in changes
+        if moved and crs != "wgs84" and not ("lon" in changes and "lat" in changes):
+            raise GeoserviceError("lon,lat", f"give both lon and lat when crs is {crs}")
+        merged = {**before, **changes}
+        rec = _validated(merged, fid=fid, crs=crs if moved else "wgs84", source=merged.get("source") or actor.name)
+        return _inside(svc, region_name, rec)
+
+    edit = reg.edit(region_name, fid, change, actor=actor, action="patch", if_version=if_version)
+    svc.refresh(region_name)
+    return _result(svc, edit, "patch")
+
+
+def delete_facility(
+    svc: GeoService, fid: str, *, actor: ApiKey, region: str | None = None, if_version: int | None = None
+) -> EditResult:
     reg = _registry(svc)
     region_name, _ = find_facility(svc, fid, region)
-    before, aid = reg.delete(region_name, fid, actor=actor)
+    edit = reg.edit(region_name, fid, lambda _: None, actor=actor, action="delete", if_version=if_version)
     svc.refresh(region_name)
-    return _result(svc, region_name, "delete", aid, None, before)
+    return _result(svc, edit, "delete")
+
+
+def facility_version(svc: GeoService, fid: str, region: str | None = None) -> tuple[str, dict[str, Any], int]:
+    """(region, record, version) of a facility: its version is the ETag."""
+    reg = _registry(svc)
+    region_name, _ = find_facility(svc, fid, region)
+    got = reg.get(region_name, fid)
+    if got is None:  # deleted in between
+        raise NotFoundError("id", f"no facility {fid!r} in region {region_name!r}")
+    return region_name, got[0], got[1]

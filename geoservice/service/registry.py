@@ -1,24 +1,24 @@
-"""Facility registry, API keys and audit log in one embedded SQLite database.
+"""Facility registry in one embedded SQLite database: facilities with versions, the audit log
+(``audit_log``) and API keys (``api_keys``).
 
 * ``facilities``: the facility rows of every served region (the columns of
-  :data:`geoservice.sources.schema.COLUMNS`), seeded from the region bundle the first
-  time a region is served; afterwards the registry, not the bundle, is the source of truth.
-* ``api_keys``: keys are random tokens; only their SHA-256 is stored (a token has 256 bits
-  of entropy, so no salt or slow hash is needed). Roles: ``viewer`` (may list the audit),
-  ``editor`` (may edit facilities), ``admin`` (both).
-* ``audit``: one row per edit: who (key name), when (UTC), action, before/after JSON.
+  :data:`geoservice.sources.schema.COLUMNS`), seeded from the region bundle the first time a
+  region is served; afterwards the registry, not the bundle, is the source of truth. Each row has
+  a ``version`` (1 when created, +1 per edit): the API's ETag, checked against ``If-Match``.
+* ``region_versions``: +1 per edit of a region, so every process (uvicorn worker, CLI) reloads
+  exactly the regions that changed since it last looked.
+* The file is created readable by its owner only (0600).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
+import os
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,21 @@ import pandas as pd
 from ..errors import ConflictError, GeoserviceError, NotFoundError
 from ..sources.facility_rows import plain_value
 from ..sources.schema import COLUMNS
+from .api_keys import EDIT_ROLES, KEYS_SCHEMA, ROLES, ApiKey, KeyStore, RegistryError, hash_key, now_utc
+from .audit_log import AUDIT_SCHEMA, AuditCheck, AuditLog
 
-ROLES = ("viewer", "editor", "admin")
-EDIT_ROLES = ("editor", "admin")
-KEY_PREFIX = "gsk_"
+__all__ = [
+    "Registry",
+    "Edit",
+    "layer_from_records",
+    "ApiKey",
+    "RegistryError",
+    "ROLES",
+    "EDIT_ROLES",
+    "AuditCheck",
+    "hash_key",
+    "PreconditionFailed",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS regions (
@@ -45,52 +56,35 @@ CREATE TABLE IF NOT EXISTS facilities (
     type TEXT NOT NULL,
     record TEXT NOT NULL,
     updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (region, id)
 );
-CREATE TABLE IF NOT EXISTS api_keys (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    role TEXT NOT NULL,
-    key_hash TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    role TEXT NOT NULL,
-    action TEXT NOT NULL,
-    region TEXT NOT NULL,
-    facility_id TEXT NOT NULL,
-    before TEXT,
-    after TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_facility ON audit (region, facility_id);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('facilities_version', 0);
+CREATE TABLE IF NOT EXISTS region_versions (region TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
+_MIGRATIONS = (
+    ("facilities", "version", "INTEGER NOT NULL DEFAULT 1"),
+    ("audit", "prev_hash", "TEXT"),
+    ("audit", "hash", "TEXT"),
+    ("api_keys", "expires_at", "TEXT"),
+)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+class PreconditionFailed(GeoserviceError):
+    """``If-Match`` names a version that is no longer current."""
 
-
-def hash_key(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    status = 412
 
 
 @dataclass(frozen=True)
-class ApiKey:
-    id: int
-    name: str
-    role: str
-    created_at: str
-    revoked_at: str | None = None
+class Edit:
+    """One edit as stored: the record before and after (None for create / delete), its audit row
+    and the facility's new version (0 once deleted)."""
 
-
-class RegistryError(GeoserviceError):
-    """A registry request that cannot be met (unknown role, duplicate key name)."""
+    region: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    audit_id: int
+    version: int
 
 
 def layer_from_records(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
@@ -107,23 +101,31 @@ def layer_from_records(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
 
 
-class Registry:
-    """Thread-safe (one connection guarded by a lock; SQLite WAL on disk)."""
+class Registry(KeyStore, AuditLog):
+    """Thread-safe (one connection guarded by a lock; SQLite WAL on disk, shared by processes)."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        if str(path) != ":memory:":
+        memory = str(path) == ":memory:"
+        if not memory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():  # owner-only from the start, before SQLite writes a byte
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._lock = threading.RLock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        if str(path) != ":memory:":
+        if not memory:
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + KEYS_SCHEMA)
+        for table, column, decl in _MIGRATIONS:  # registries written by earlier versions
+            cols = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            if cols and column not in cols:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+        self._db.executescript(AUDIT_SCHEMA)
 
     @contextmanager
-    def _transaction(self):
+    def _transaction(self) -> Iterator[None]:
         """BEGIN IMMEDIATE ... COMMIT under the lock (other server processes write to the same
         file); ROLLBACK on any error, so an edit and its audit row land together or not at all."""
         with self._lock:
@@ -144,13 +146,13 @@ class Registry:
         with self._lock:
             return self._db.execute("SELECT 1 FROM regions WHERE name=?", (region,)).fetchone() is not None
 
-    def seed(self, region: str, gdf, bundle_created: str | None = None) -> int:
+    def seed(self, region: str, gdf: gpd.GeoDataFrame, bundle_created: str | None = None) -> int:
         """Copy a bundle's facilities into the registry once; returns rows added (0 when seeded)."""
         with self._lock:
             if self.is_seeded(region):
                 return 0
             rows = [self.record_from_row(r) for _, r in gdf.iterrows()]
-            now = _now()
+            now = now_utc()
             with self._transaction():  # another server process may be seeding too
                 if self._db.execute("SELECT 1 FROM regions WHERE name=?", (region,)).fetchone():
                     return 0
@@ -165,7 +167,7 @@ class Registry:
             return len(rows)
 
     @staticmethod
-    def record_from_row(row) -> dict[str, Any]:
+    def record_from_row(row: Any) -> dict[str, Any]:
         rec = {c: plain_value(row.get(c)) for c in COLUMNS if c not in ("lon", "lat")}
         geom = row.get("geometry")
         rec["lon"] = float(geom.x) if geom is not None else plain_value(row.get("lon"))
@@ -178,10 +180,13 @@ class Registry:
             cur = self._db.execute("SELECT record FROM facilities WHERE region=? ORDER BY rowid", (region,))
             return [json.loads(r["record"]) for r in cur.fetchall()]
 
-    def get(self, region: str, fid: str) -> dict[str, Any] | None:
+    def get(self, region: str, fid: str) -> tuple[dict[str, Any], int] | None:
+        """(record, version) of one facility, or None."""
         with self._lock:
-            r = self._db.execute("SELECT record FROM facilities WHERE region=? AND id=?", (region, fid)).fetchone()
-        return json.loads(r["record"]) if r else None
+            r = self._db.execute(
+                "SELECT record, version FROM facilities WHERE region=? AND id=?", (region, fid)
+            ).fetchone()
+        return (json.loads(r["record"]), int(r["version"])) if r else None
 
     def find(self, fid: str) -> list[tuple[str, dict[str, Any]]]:
         """(region, record) for every region holding facility ``fid``."""
@@ -189,146 +194,56 @@ class Registry:
             rows = self._db.execute("SELECT region, record FROM facilities WHERE id=?", (fid,)).fetchall()
         return [(r["region"], json.loads(r["record"])) for r in rows]
 
-    def ids(self, region: str) -> set[str]:
+    def region_versions(self) -> dict[str, int]:
+        """Edits so far per region (one small read: every request of every worker makes it)."""
         with self._lock:
-            return {r[0] for r in self._db.execute("SELECT id FROM facilities WHERE region=?", (region,))}
+            return {r[0]: int(r[1]) for r in self._db.execute("SELECT region, version FROM region_versions")}
 
-    def version(self) -> int:
-        """Bumped by every edit, so other server processes (workers) know to reload."""
-        with self._lock:
-            return int(self._db.execute("SELECT value FROM meta WHERE key='facilities_version'").fetchone()[0])
-
-    def _bump(self) -> None:
-        self._db.execute("UPDATE meta SET value = value + 1 WHERE key='facilities_version'")
-
-    def _audit(self, *, actor: ApiKey, action: str, region: str, fid: str, before, after) -> int:
-        cur = self._db.execute(
-            "INSERT INTO audit (at, actor, role, action, region, facility_id, before, after) VALUES (?,?,?,?,?,?,?,?)",
-            (
-                _now(),
-                actor.name,
-                actor.role,
-                action,
-                region,
-                fid,
-                None if before is None else json.dumps(before, ensure_ascii=False),
-                None if after is None else json.dumps(after, ensure_ascii=False),
-            ),
-        )
-        assert cur.lastrowid is not None
-        return int(cur.lastrowid)
-
-    def write(self, region: str, record: dict[str, Any], *, actor: ApiKey, action: str) -> tuple[dict | None, int]:
-        """Insert (``create``) or replace (``update``) one record and audit it, atomically.
-
-        Returns (before, audit id)."""
-        fid = record["id"]
-        with self._transaction():
-            row = self._db.execute("SELECT record FROM facilities WHERE region=? AND id=?", (region, fid)).fetchone()
-            before = json.loads(row["record"]) if row else None
-            if action == "create" and before is not None:
-                raise ConflictError("id", f"facility {fid!r} already exists in region {region!r}")
-            if action == "update" and before is None:
-                raise NotFoundError("id", f"no facility {fid!r} in region {region!r}")
-            self._db.execute(
-                "INSERT OR REPLACE INTO facilities (region, id, type, record, updated_at) VALUES (?,?,?,?,?)",
-                (region, fid, record["type"], json.dumps(record, ensure_ascii=False), _now()),
-            )
-            aid = self._audit(actor=actor, action=action, region=region, fid=fid, before=before, after=record)
-            self._bump()
-        return before, aid
-
-    def delete(self, region: str, fid: str, *, actor: ApiKey) -> tuple[dict, int]:
-        with self._transaction():
-            row = self._db.execute("SELECT record FROM facilities WHERE region=? AND id=?", (region, fid)).fetchone()
-            if row is None:
-                raise NotFoundError("id", f"no facility {fid!r} in region {region!r}")
-            before = json.loads(row["record"])
-            self._db.execute("DELETE FROM facilities WHERE region=? AND id=?", (region, fid))
-            aid = self._audit(actor=actor, action="delete", region=region, fid=fid, before=before, after=None)
-            self._bump()
-        return before, aid
-
-    def audit(
+    def edit(
         self,
+        region: str,
+        fid: str,
+        change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
         *,
-        region: str | None = None,
-        facility_id: str | None = None,
-        actor: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[dict[str, Any]]:
-        q = "SELECT * FROM audit WHERE 1=1"
-        args: list[Any] = []
-        for col, val in (("region", region), ("facility_id", facility_id), ("actor", actor)):
-            if val is not None:
-                q += f" AND {col}=?"
-                args.append(val)
-        q += " ORDER BY id DESC LIMIT ? OFFSET ?"
-        args += [limit, offset]
-        with self._lock:
-            rows = self._db.execute(q, args).fetchall()
-        return [
-            {
-                "id": r["id"],
-                "at": r["at"],
-                "actor": r["actor"],
-                "role": r["role"],
-                "action": r["action"],
-                "region": r["region"],
-                "facility_id": r["facility_id"],
-                "before": json.loads(r["before"]) if r["before"] else None,
-                "after": json.loads(r["after"]) if r["after"] else None,
-            }
-            for r in rows
-        ]
+        actor: ApiKey,
+        action: str,
+        if_version: int | None = None,
+    ) -> Edit:
+        """Apply ``change`` (record before → record after, None to delete) in one transaction with
+        its audit row, so concurrent editors never lose each other's changes.
 
-    # ------------------------------------------------------------------ API keys
-    def create_key(self, name: str, role: str) -> tuple[ApiKey, str]:
-        """Create a key; the token is returned once and never stored."""
-        if role not in ROLES:
-            raise RegistryError("role", f"unknown role {role!r}; valid: {', '.join(ROLES)}")
-        name = (name or "").strip()
-        if not name:
-            raise RegistryError("name", "a key needs a name (who holds it)")
-        token = KEY_PREFIX + secrets.token_urlsafe(32)
-        with self._lock:
-            try:
-                cur = self._db.execute(
-                    "INSERT INTO api_keys (name, role, key_hash, created_at) VALUES (?,?,?,?)",
-                    (name, role, hash_key(token), _now()),
-                )
-            except sqlite3.IntegrityError:
-                raise RegistryError(
-                    "name", f"a key named {name!r} already exists; revoke it or pick another name"
-                ) from None
-            assert cur.lastrowid is not None
-            kid = int(cur.lastrowid)
-        return self._key_by_id(kid), token
-
-    def _key_by_id(self, kid: int) -> ApiKey:
-        with self._lock:
-            r = self._db.execute("SELECT * FROM api_keys WHERE id=?", (kid,)).fetchone()
-        return ApiKey(r["id"], r["name"], r["role"], r["created_at"], r["revoked_at"])
-
-    def check_key(self, token: str) -> ApiKey | None:
-        """The active key with this token, or None."""
-        if not token:
-            return None
-        with self._lock:
-            r = self._db.execute(
-                "SELECT * FROM api_keys WHERE key_hash=? AND revoked_at IS NULL", (hash_key(token),)
+        ``action`` is create (the id must be new), update / patch / delete (it must exist);
+        ``if_version`` (from If-Match) must be the current version or nothing changes (412)."""
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT record, version FROM facilities WHERE region=? AND id=?", (region, fid)
             ).fetchone()
-        return ApiKey(r["id"], r["name"], r["role"], r["created_at"], r["revoked_at"]) if r else None
-
-    def list_keys(self) -> list[ApiKey]:
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM api_keys ORDER BY id").fetchall()
-        return [ApiKey(r["id"], r["name"], r["role"], r["created_at"], r["revoked_at"]) for r in rows]
-
-    def revoke_key(self, name: str) -> bool:
-        with self._lock:
-            cur = self._db.execute(
-                "UPDATE api_keys SET revoked_at=? WHERE name=? AND revoked_at IS NULL", (_now(), name)
+            before = json.loads(row["record"]) if row else None
+            version = int(row["version"]) if row else 0
+            if action == "create" and row is not None:
+                raise ConflictError("id", f"facility {fid!r} already exists in region {region!r}")
+            if action != "create" and row is None:
+                raise NotFoundError("id", f"no facility {fid!r} in region {region!r}")
+            if if_version is not None and if_version != version:
+                raise PreconditionFailed(
+                    "If-Match",
+                    f"facility {fid!r} is at version {version}, not {if_version}; read it again and redo the change",
+                )
+            after = change(before)
+            if after is None:
+                self._db.execute("DELETE FROM facilities WHERE region=? AND id=?", (region, fid))
+                new_version = 0
+            else:
+                new_version = version + 1
+                self._db.execute(
+                    "INSERT OR REPLACE INTO facilities (region, id, type, record, updated_at, version) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (region, fid, after["type"], json.dumps(after, ensure_ascii=False), now_utc(), new_version),
+                )
+            aid = self._append(actor=actor, action=action, region=region, fid=fid, before=before, after=after)
+            self._db.execute(
+                "INSERT INTO region_versions (region, version) VALUES (?, 1) "
+                "ON CONFLICT(region) DO UPDATE SET version = version + 1",
+                (region,),
             )
-        return cur.rowcount > 0
+        return Edit(region, before, after, aid, new_version)

@@ -49,6 +49,20 @@ class Settings(BaseSettings):
     basemap_gcj02: bool = Field(
         False, description="true when basemap_tiles is a GCJ-02 basemap (AMap): overlays are shifted to GCJ-02"
     )
+    cors_origins: list[str] = Field(
+        [], description="origins allowed to call the API from a browser (JSON list); empty: CORS off"
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1, description="largest request body accepted by the API (bytes); larger ones get 413"
+    )
+    request_timeout_s: float = Field(
+        30.0, gt=0, description="an API request running longer is answered 503 (sync work finishes in the background)"
+    )
+    failed_key_limit: int = Field(
+        10, ge=1, description="wrong API keys per client IP within failed_key_window_s before it gets 429"
+    )
+    failed_key_window_s: float = Field(60.0, gt=0, description="window (seconds) for failed_key_limit")
+    writes_per_minute: int = Field(120, ge=1, description="edits per API key per minute; more get 429")
 
     @property
     def max_snap_m(self) -> dict[str, float]:

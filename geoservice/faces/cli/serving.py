@@ -73,14 +73,20 @@ def cmd_apikey(args: argparse.Namespace) -> None:
     db = Path(args.db) if args.db else default_db_path(region_paths(regions_of(args)))
     reg = Registry(db)
     try:
-        if args.apikey_cmd == "create":
-            key, token = reg.create_key(args.name, args.role)
-            print(f"created key {key.name!r} (role {key.role}) in {db}", file=sys.stderr)
+        if args.apikey_cmd in ("create", "rotate"):
+            if args.apikey_cmd == "create":
+                key, token = reg.create_key(args.name, args.role, expires_days=args.expires_days)
+            else:
+                key, token = reg.rotate_key(args.name, expires_days=args.expires_days)
+            until = f", expires {key.expires_at}" if key.expires_at else ""
+            print(f"{args.apikey_cmd}d key {key.name!r} (role {key.role}{until}) in {db}", file=sys.stderr)
             print("store this key now; it is not shown again:", file=sys.stderr)
             print(token)
         elif args.apikey_cmd == "list":
             for k in reg.list_keys():
                 state = "revoked " + k.revoked_at if k.revoked_at else "active"
+                if k.expires_at and not k.revoked_at:
+                    state += f" until {k.expires_at}"
                 print(f"{k.id}\t{k.name}\t{k.role}\t{k.created_at}\t{state}")
         elif args.apikey_cmd == "revoke":
             if not reg.revoke_key(args.name):
@@ -88,6 +94,22 @@ def cmd_apikey(args: argparse.Namespace) -> None:
             print(f"revoked key {args.name!r}", file=sys.stderr)
     finally:
         reg.close()
+
+
+@command("audit")
+def cmd_audit(args: argparse.Namespace) -> None:
+    """``audit verify``: recompute the audit log's hash chain."""
+    db = Path(args.db) if args.db else default_db_path(region_paths(regions_of(args)))
+    if not db.is_file():
+        raise GeoserviceError("db", f"no registry at {db}")
+    reg = Registry(db)
+    try:
+        check = reg.verify_audit()
+    finally:
+        reg.close()
+    if not check.ok:
+        raise GeoserviceError(None, f"audit log of {db} is broken at row {check.first_bad_id}: {check.reason}")
+    print(f"audit log of {db}: {check.rows} rows, hash chain intact; last hash {check.last_hash}", file=sys.stderr)
 
 
 @command("settings")
@@ -116,12 +138,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("apikey", help="API keys for editing the facility registry")
     ks = p.add_subparsers(dest="apikey_cmd", required=True)
-    for name in ("create", "list", "revoke"):
+    for name in ("create", "rotate", "list", "revoke"):
         q = ks.add_parser(name)
         add_db(q)
         add_region(q)
-        q.add_argument("--name", required=name != "list", help="who holds the key")
+        q.add_argument("--name", required=name != "list", help="who holds the key (1-64 of A-Z a-z 0-9 _.@-)")
         if name == "create":
             q.add_argument("--role", default="editor", choices=ROLES)
+        if name in ("create", "rotate"):
+            q.add_argument("--expires-days", type=float, help="the key stops working after this many days")
+
+    p = sub.add_parser("audit", help="check the registry's audit log")
+    au = p.add_subparsers(dest="audit_cmd", required=True)
+    q = au.add_parser("verify", help="recompute the audit log's hash chain (exit 2 if broken)")
+    add_db(q)
+    add_region(q)
 
     sub.add_parser("settings", help="print the settings in force (GEOSERVICE_* variables, .env)")

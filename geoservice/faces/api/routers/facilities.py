@@ -1,10 +1,13 @@
-"""Facility registry: list (public), create / replace / delete (editor key, audited), audit log."""
+"""Facility registry: list (public), create / replace / patch / delete (editor key, audited), audit log.
+
+Each facility has a version, served as its ``ETag``; an edit with ``If-Match`` naming another
+version gets 412 and changes nothing (optimistic concurrency)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from ....errors import GeoserviceError
 from ....service import edits, queries
@@ -19,8 +22,13 @@ ERR: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorResponse, "description": "the key's role may not edit"},
     404: {"model": ErrorResponse},
     409: {"model": ErrorResponse},
+    412: {"model": ErrorResponse, "description": "If-Match names a version that is no longer current"},
     422: {"model": ErrorResponse},
 }
+IfMatch = Annotated[
+    str | None,
+    Header(max_length=80, description='the ETag of the version you edit (e.g. "3"); 412 if it is not current'),
+]
 
 FacId = Annotated[str, Path(max_length=200, description="facility id")]
 RegionParam = Annotated[
@@ -34,6 +42,21 @@ def _fields(body: FacilityIn) -> dict:
     return body.model_dump(exclude={"crs", "region"})
 
 
+def _if_version(if_match: str | None) -> int | None:
+    """``"3"``, ``W/"3"`` or ``3`` → 3; ``*`` or none → no check."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise GeoserviceError("If-Match", f'must be an ETag from this API, such as "3"; got {if_match[:40]!r}')
+    return int(tag)
+
+
+def _etag(response: Response, version: int) -> None:
+    if version > 0:
+        response.headers["ETag"] = f'"{version}"'
+
+
 @router.get("/facilities", response_model=FacilityList, responses=ERR)
 def list_facilities(
     svc: ServiceDep,
@@ -45,28 +68,45 @@ def list_facilities(
 
 
 @router.get("/facilities/{id}", response_model=Facility, responses=ERR)
-def get_facility(id: FacId, svc: ServiceDep, region: RegionParam = None) -> Facility:
-    reg, rec = edits.find_facility(svc, id, region)
+def get_facility(id: FacId, svc: ServiceDep, response: Response, region: RegionParam = None) -> Facility:
+    """One facility, with its version as the ETag."""
+    reg, rec, version = edits.facility_version(svc, id, region)
+    _etag(response, version)
     return Facility(**queries.facility_props(rec, reg, "wgs84"))
 
 
 @router.post("/facilities", response_model=EditResult, status_code=status.HTTP_201_CREATED, responses=ERR)
-def create_facility(body: FacilityIn, svc: ServiceDep, key: EditorKey) -> EditResult:
+def create_facility(body: FacilityIn, svc: ServiceDep, key: EditorKey, response: Response) -> EditResult:
     """Add a facility (editor key). Validated like file import; every answer reflects it at once."""
-    return edits.create_facility(svc, _fields(body), actor=key, crs=body.crs, region=body.region)
+    res = edits.create_facility(svc, _fields(body), actor=key, crs=body.crs, region=body.region)
+    _etag(response, res.version)
+    return res
 
 
 @router.put("/facilities/{id}", response_model=EditResult, responses=ERR)
 def replace_facility(
-    id: FacId, body: FacilityIn, svc: ServiceDep, key: EditorKey, region: RegionParam = None
+    id: FacId,
+    body: FacilityIn,
+    svc: ServiceDep,
+    key: EditorKey,
+    response: Response,
+    region: RegionParam = None,
+    if_match: IfMatch = None,
 ) -> EditResult:
     """Replace a facility's record (editor key); the audit keeps the record before and after."""
-    return edits.replace_facility(svc, id, _fields(body), actor=key, crs=body.crs, region=region or body.region)
+    res = edits.replace_facility(
+        svc, id, _fields(body), actor=key, crs=body.crs, region=region or body.region, if_version=_if_version(if_match)
+    )
+    _etag(response, res.version)
+    return res
 
 
 @router.delete("/facilities/{id}", response_model=EditResult, responses=ERR)
-def delete_facility(id: FacId, svc: ServiceDep, key: EditorKey, region: RegionParam = None) -> EditResult:
-    return edits.delete_facility(svc, id, actor=key, region=region)
+def delete_facility(
+    id: FacId, svc: ServiceDep, key: EditorKey, region: RegionParam = None, if_match: IfMatch = None
+) -> EditResult:
+    """Delete a facility (editor key); the audit keeps its last record."""
+    return edits.delete_facility(svc, id, actor=key, region=region, if_version=_if_version(if_match))
 
 
 @router.get("/audit", response_model=AuditList, responses=ERR)

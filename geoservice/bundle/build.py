@@ -135,12 +135,18 @@ def build_region(
     quiet: bool = False,
     population=None,
     ch_profiles: tuple[str, ...] = ("drive",),
+    strict: bool = False,
 ) -> Path:
     """Build a bundle. ``facilities`` is a list of (file, read options) for read_facilities.
-    ``population``: a sources.population.PopulationSpec spread onto the networks into extra/."""
+    ``population``: a sources.population.PopulationSpec spread onto the networks into extra/.
+
+    Each facility file is checked against the drive roads for a likely wrong coordinate system
+    (``sources.crs_check``): a warning is logged and kept in ``meta["facility_checks"]``. With
+    ``strict`` a likely wrong system or any bad row fails the build before anything is written."""
     import geopandas as gpd
     import pandas as pd
 
+    from ..sources.crs_check import check_crs, network_distances
     from ..sources.facility_files import read_facilities
     from ..sources.osm_pois import read_osm_pois
     from ..sources.schema import COLUMNS
@@ -194,11 +200,14 @@ def build_region(
 
     layers = []
     load_errors = []
+    facility_checks = []
     if osm_pois:
         progress("reading OSM hospitals, clinics and AEDs")
         pois = read_osm_pois(osm)
         if len(pois):
             layers.append(pois)
+    roads = nets.get("drive") or next(iter(nets.values()))
+    distances = None
     for path, opts in facilities or []:
         path = Path(path)
         progress(f"reading facilities {path.name}")
@@ -206,6 +215,29 @@ def build_region(
         for e in res.errors:
             load_errors.append({"file": path.name, "row": e.row, "field": e.field, "reason": e.reason})
             log.warning("%s row %s: %s: %s", path.name, e.row, e.field, e.reason)
+        if strict and res.errors:
+            ch_pool.shutdown(cancel_futures=True)
+            bad = len({e.row for e in res.errors})
+            raise GeoserviceError(
+                "facilities", f"{path.name}: {bad} bad row{'s' if bad > 1 else ''} (listed above); nothing built"
+            )
+        if len(res.layer):
+            if distances is None:
+                distances = network_distances(roads)
+            check = check_crs(
+                res.layer["lon"].to_numpy(),
+                res.layer["lat"].to_numpy(),
+                opts.get("crs", "wgs84"),
+                distances,
+                label=path.name,
+            )
+            if check is not None:
+                facility_checks.append({"file": path.name, "network": roads.name, **check.to_meta()})
+                if check.warning:
+                    log.warning("%s", check.warning)
+                    if strict:
+                        ch_pool.shutdown(cancel_futures=True)
+                        raise GeoserviceError("crs", f"{check.warning}; nothing built")
         layers.append(res.layer)
         inputs.append(
             {
@@ -246,6 +278,7 @@ def build_region(
         "speed_table_kmh": DEFAULT_SPEED_KMH,
         "speed_source": "geoservice.sources.speeds (JTG B01-2014, CJJ 37-2012, 道路交通安全法实施条例 §45)",
         "facility_errors": load_errors,
+        "facility_checks": facility_checks,
         "attribution": ATTRIBUTION,
     }
     from ..sources.osm_water import read_osm_water

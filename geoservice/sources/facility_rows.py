@@ -11,7 +11,10 @@ Row numbers are 1-based data rows, the way a person counts them:
 * GeoJSON / GeoPackage: the N-th feature;
 * ``validate_records``: the N-th record of the list.
 
-Coordinates are converted to WGS-84 from the declared ``crs`` (``"wgs84"``, ``"gcj02"`` for
+Coordinates must be in range; (0, 0) (a missing position exported as zeros) is an error, and a
+latitude outside ±90 whose pair reads validly the other way round is reported as "lon/lat look
+swapped". A pair valid both ways is taken as given (``crs_check`` judges whole files against a
+road network). Coordinates are converted to WGS-84 from the declared ``crs`` (``"wgs84"``, ``"gcj02"`` for
 AMap/Tencent, ``"bd09"`` for Baidu); layers are EPSG:4326 with exactly the schema COLUMNS.
 """
 
@@ -152,6 +155,18 @@ def _coord(value: Any, what: str, lo: float, hi: float) -> float | str:
     return n
 
 
+def _swapped(lon_value: Any, lat_value: Any) -> str | None:
+    """The unambiguous swap: a latitude outside ±90 whose pair is valid read the other way
+    round (longitude within ±90, latitude within ±180). Returns "lon X, lat Y" as they were
+    probably meant, else None. Both-valid pairs are never called swapped: either could be real."""
+    x, y = _number(lon_value), _number(lat_value)
+    if not isinstance(x, float) or not isinstance(y, float) or not (math.isfinite(x) and math.isfinite(y)):
+        return None
+    if 90.0 < abs(y) <= 180.0 and abs(x) <= 90.0:
+        return f"meant as lon {y:g}, lat {x:g}"
+    return None
+
+
 def plain_value(v: Any) -> Any:
     """A table cell as a plain JSON value: numpy scalars unwrapped, NaN/inf as None."""
     if v is None:
@@ -202,14 +217,25 @@ def _check_row(
     else:
         lon_r = _coord(raw.lon, "longitude", -180.0, 180.0)
         lat_r = _coord(raw.lat, "latitude", -90.0, 90.0)
+        swapped = _swapped(raw.lon, raw.lat)
         if isinstance(lon_r, str):
             err(raw.lon_field, lon_r)
         else:
             lon = lon_r
         if isinstance(lat_r, str):
+            if swapped:
+                fix = (
+                    "points are (x = longitude, y = latitude)"
+                    if raw.lon_field == raw.lat_field
+                    else f"put longitudes in {raw.lon_field}, latitudes in {raw.lat_field}"
+                )
+                lat_r += f"; lon/lat look swapped ({swapped}): {fix}"
             err(raw.lat_field, lat_r)
         else:
             lat = lat_r
+        if lon == 0.0 and lat == 0.0:
+            err(raw.lon_field, "(0, 0) is not a real location (a missing position exported as zeros)")
+            lon = lat = None
 
     row_type = (cell_text(v.get("type")) or "").lower() or None
     ftype = None

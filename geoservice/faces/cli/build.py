@@ -36,6 +36,7 @@ def cmd_build(args: argparse.Namespace) -> None:
         osm_pois=not args.no_osm_pois,
         quiet=args.quiet,
         ch_profiles=ch,
+        strict=args.strict,
     )
 
 
@@ -58,6 +59,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-osm-pois", action="store_true", help="do not take hospitals/AEDs from the OSM file")
     p.add_argument(
         "--ch", default="drive", help="profiles to contract for fast matrices (comma list, or 'none'); default drive"
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 2, the old bundle untouched) on any bad facility row or a likely wrong --crs; "
+        "without it both are warnings",
     )
     p.add_argument("--quiet", action="store_true")
 

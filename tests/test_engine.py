@@ -275,3 +275,40 @@ def test_snap_is_the_nearest_segment(andorra_engine):
     assert within.sum() > 50
     assert np.allclose(got[within], brute[within], atol=1e-6)
     assert np.all(~np.isfinite(got[~within]))
+
+
+def test_nearest_at_widens_past_closed_facilities(monaco):
+    """Twenty AEDs closed ("off") around the point and one open 24/7 farther away: the search
+    widens until it reaches an open one, and unknown hours count as reachable but not as open."""
+    import pandas as pd
+
+    eng = Engine(monaco)
+    net = eng.router_for("walk").net
+    x, y = 7.4236, 43.7384
+    d = (net.node_lon - x) ** 2 + (net.node_lat - y) ** 2
+    near = np.argsort(d)[:200]
+    base = eng.facilities.iloc[[0]].copy()
+    rows = []
+    for i, nd in enumerate(near[:20]):
+        r = base.copy()
+        r["id"], r["type"], r["name"], r["opening_hours"] = f"closed-{i}", "aed", f"Closed {i}", "off"
+        r["lon"], r["lat"] = float(net.node_lon[nd]), float(net.node_lat[nd])
+        rows.append(r)
+    far = near[-1]
+    r = base.copy()
+    r["id"], r["type"], r["name"], r["opening_hours"] = "open-far", "aed", "Open far", "24/7"
+    r["lon"], r["lat"] = float(net.node_lon[far]), float(net.node_lat[far])
+    rows.append(r)
+    import geopandas as gpd
+
+    fac = pd.concat(rows, ignore_index=True)
+    fac = gpd.GeoDataFrame(fac, geometry=gpd.points_from_xy(fac["lon"], fac["lat"]), crs="EPSG:4326")
+    eng.set_facilities(fac)
+    when = __import__("datetime").datetime(2026, 11, 23, 10, 0)
+    res = eng.nearest(x, y, type="aed", profile="walk", at=when)
+    assert [h.facility["id"] for h in res.hits] == ["open-far"] and res.hits[0].open_at is True
+    plain = eng.nearest(x, y, type="aed", profile="walk", k=3)
+    assert all(h.facility["id"].startswith("closed-") for h in plain.hits)
+    # the same as filtering every facility first and searching among the open ones
+    brute = eng.select("walk", type="aed", at=when)
+    assert [str(eng.facilities.iloc[int(r)]["id"]) for r in brute.rows] == ["open-far"]

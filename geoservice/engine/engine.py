@@ -10,17 +10,16 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 
 from ..bundle.contraction import CH
-from ..bundle.network import haversine_m
 from ..bundle.store import Region
 from ..errors import GeoserviceError
 from ..sources.schema import FacilityFilter
 from .ch import ch_matrix
 from .isochrone import isochrone_geojson
+from .result import NearestHit, NearestResult
 from .router import DIRECTIONS, Router, Snap, SnapError
 
 __all__ = ["Engine", "SnapError", "QueryError", "DIRECTIONS", "NearestHit", "NearestResult", "FacilityIndex"]
@@ -28,6 +27,27 @@ __all__ = ["Engine", "SnapError", "QueryError", "DIRECTIONS", "NearestHit", "Nea
 
 class QueryError(GeoserviceError):
     """A query parameter is not valid; ``field`` names it."""
+
+
+class Selection:
+    """The facilities of one filter on one network, kept for the life of a facility table: rows,
+    snaps, the road piece of each (numpy), hours, and the search targets per direction."""
+
+    def __init__(self, rows: np.ndarray, snaps: list[Snap], hours: list[str | None]):
+        self.rows = rows
+        self.snaps = snaps
+        self.geom = np.array([s.geom for s in snaps], np.int64)
+        self.hours = hours
+        self._targets: dict[tuple[str, str], tuple] = {}
+
+    def targets(self, router: Router, profile: str, direction: str) -> tuple:
+        """Target arrays sorted by node, built once per profile and direction."""
+        key = (profile, direction)
+        if key not in self._targets:
+            tn, ti, tc, tl, nt = router.targets_for(self.snaps, profile, direction)
+            order = np.argsort(tn, kind="stable")
+            self._targets[key] = (tn[order], ti[order], tc[order], tl[order], nt)
+        return self._targets[key]
 
 
 @dataclass
@@ -39,42 +59,9 @@ class FacilityIndex:
     open_state: list[bool | None] | None = None  # with a time: True open, None hours unknown
 
 
-@dataclass(frozen=True)
-class NearestHit:
-    """One facility reached: its record, travel time and route (GeoJSON LineString, WGS-84)."""
-
-    facility: dict[str, Any]
-    time_s: float
-    distance_m: float
-    snap_m: float
-    facility_snap_m: float
-    route: dict[str, Any]
-    open_at: bool | None = None  # with ``at``: True open then, None hours unknown (never "open")
-
-
-@dataclass(frozen=True)
-class NearestResult:
-    """The k nearest facilities from/to a point, nearest first."""
-
-    lon: float
-    lat: float
-    snap_m: float
-    snapped: tuple[float, float]
-    profile: str
-    direction: str
-    hits: list[NearestHit]
-
-
 def _kernel_dir(direction: str) -> str:
     # travel "to" a facility = forward search from the point
     return "from" if direction == "to" else "to"
-
-
-def route_length_m(coords) -> float:
-    c = np.asarray(coords, float)
-    if len(c) < 2:
-        return 0.0
-    return float(haversine_m(c[:-1, 0], c[:-1, 1], c[1:, 0], c[1:, 1]).sum())
 
 
 class Engine:
@@ -96,6 +83,25 @@ class Engine:
             ok = [i for i, s in enumerate(snaps) if s is not None]
             self._index[name] = FacilityIndex(np.array(ok, np.int64), [s for s in snaps if s is not None])
             self.unsnapped[name] = [str(self.facilities.iloc[i]["id"]) for i, s in enumerate(snaps) if s is None]
+        self._selections: dict[tuple[str, FacilityFilter], Selection] = {}
+
+    def selection(self, profile: str, where: FacilityFilter) -> Selection:
+        """The facilities matching ``where`` on the profile's network (cached per table; bounded)."""
+        router = self.router_for(profile)
+        key = (router.net.name, where)
+        sel = self._selections.get(key)
+        if sel is None:
+            idx = self._index[router.net.name]
+            sub = self.facilities.iloc[idx.rows]
+            keep = np.flatnonzero(where.mask(sub)) if len(idx.rows) else np.zeros(0, np.int64)
+            hours = sub["opening_hours"].to_numpy() if "opening_hours" in sub else np.full(len(sub), None)
+            sel = Selection(
+                idx.rows[keep], [idx.snaps[i] for i in keep], [h if isinstance(h, str) else None for h in hours[keep]]
+            )
+            if len(self._selections) >= 64:  # filters come from user input: keep the cache bounded
+                self._selections.clear()
+            self._selections[key] = sel
+        return sel
 
     def router_for(self, profile: str) -> Router:
         for router in self.routers.values():
@@ -122,10 +128,13 @@ class Engine:
         built from ``type``/``level``/``capability``, validated) and, with ``at``, not closed then.
 
         With ``at``, ``FacilityIndex.open_state`` holds True (open) or None (hours unknown)."""
-        router = self.router_for(profile)
-        idx = self._index[router.net.name]
         if where is None:
             where = FacilityFilter.parse(type=type, level=level, capability=capability)
+        if ids is None and at is None:
+            sel = self.selection(profile, where)
+            return FacilityIndex(sel.rows, sel.snaps)
+        router = self.router_for(profile)
+        idx = self._index[router.net.name]
         if len(idx.rows) == 0:
             return idx
         sub = self.facilities.iloc[idx.rows]
@@ -139,9 +148,9 @@ class Engine:
             hours = sub["opening_hours"].to_numpy() if "opening_hours" in sub else [None] * len(sub)
             state = [is_open(h if isinstance(h, str) else None, at) for h in hours]
             keep &= np.array([s is not False for s in state], bool)
-        sel = np.flatnonzero(keep)
+        picked = np.flatnonzero(keep)
         return FacilityIndex(
-            idx.rows[sel], [idx.snaps[i] for i in sel], None if state is None else [state[i] for i in sel]
+            idx.rows[picked], [idx.snaps[i] for i in picked], None if state is None else [state[i] for i in picked]
         )
 
     # ------------------------------------------------------------------ queries
@@ -162,63 +171,17 @@ class Engine:
         at: datetime | None = None,
         max_minutes: float | None = None,
     ) -> NearestResult:
-        """k nearest facilities by travel time, with route geometry, from/to a point."""
+        """k nearest facilities by travel time, with route geometry, from/to a point (see ``nearest.py``)."""
+        from .nearest import nearest
+
         if direction not in DIRECTIONS:
             raise QueryError("direction", f"direction must be one of {DIRECTIONS}")
         if k < 1:
             raise QueryError("k", "k must be at least 1")
-        router = self.router_for(profile)
-        origin = router.snap(lon, lat)
-        fidx = self.select(profile, type=type, level=level, capability=capability, at=at)
-        hits: list[NearestHit] = []
-        result = NearestResult(lon, lat, round(origin.dist_m, 1), (origin.lon, origin.lat), profile, direction, hits)
-        if not fidx.snaps:
-            return result
-        kd = _kernel_dir(direction)
-        seeds = router.seeds(origin, profile, "from" if kd == "from" else "to")
-        targets = router.targets_for(fidx.snaps, profile, kd)
-        limit = max_minutes * 60 if max_minutes else np.inf
-        dist, _, pred, best, via, _ = router.search(
-            seeds.node,
-            seeds.cost,
-            profile=profile,
-            direction=kd,
-            targets=targets,
-            k_stop=min(k, len(fidx.snaps)),
-            limit=limit,
+        where = FacilityFilter.parse(type=type, level=level, capability=capability)
+        return nearest(
+            self, lon, lat, where=where, k=k, profile=profile, direction=direction, at=at, max_minutes=max_minutes
         )
-        best = best.copy()
-        same = np.zeros(len(best), bool)
-        for j, s in enumerate(fidx.snaps):
-            if s.geom == origin.geom:
-                t = (
-                    router.along_same_edge(origin, s, profile)
-                    if direction == "to"
-                    else router.along_same_edge(s, origin, profile)
-                )
-                if t <= best[j]:
-                    best[j] = t
-                    same[j] = True
-        order = [j for j in np.argsort(best, kind="stable") if np.isfinite(best[j]) and best[j] <= limit][:k]
-        for j in order:
-            row = self.facilities.iloc[int(fidx.rows[j])]
-            fs = fidx.snaps[j]
-            if direction == "to":
-                coords = router.route_coords(origin, fs, pred, int(via[j]), "from", bool(same[j]))
-            else:
-                coords = router.route_coords(fs, origin, pred, int(via[j]), "to", bool(same[j]))
-            hits.append(
-                NearestHit(
-                    facility=_facility_dict(row),
-                    time_s=round(float(best[j]), 1),
-                    distance_m=round(route_length_m(coords), 1),
-                    snap_m=round(origin.dist_m, 1),
-                    facility_snap_m=round(fs.dist_m, 1),
-                    route={"type": "LineString", "coordinates": np.round(coords, 7).tolist()},
-                    open_at=None if fidx.open_state is None else fidx.open_state[j],
-                )
-            )
-        return result
 
     def isochrones(
         self, lon: float, lat: float, minutes: list[float], *, profile: str = "drive", direction: str = "to"
@@ -358,12 +321,3 @@ class Engine:
                         times[k, j] = t
                         meters[k, j] = abs(dsnaps[j].frac - o.frac) * float(net.geom_len[o.geom])
                 yield start + k, times[k], meters[k]
-
-
-def _facility_dict(row) -> dict:
-    from ..sources.facility_rows import plain_value
-
-    out = {k: plain_value(v) for k, v in row.items() if k != "geometry"}
-    out["lon"] = round(float(row.geometry.x), 7)
-    out["lat"] = round(float(row.geometry.y), 7)
-    return out

@@ -242,9 +242,11 @@ class Router:
         k_stop: int = 0,
         weights: np.ndarray | None = None,
         seed_len=None,
+        targets_sorted: bool = False,
     ):
         """Run the kernel. ``direction`` "from" follows edges forward from the seeds; "to" runs
-        backwards, so dist[n] is the time from n to the nearest seed."""
+        backwards, so dist[n] is the time from n to the nearest seed. ``targets`` must be sorted by
+        node for the kernel: they are sorted here unless ``targets_sorted``."""
         w = self.net.times(profile) if weights is None else weights
         adj = self.adjacency(direction, w)
         seed_node = np.asarray(seed_node, np.int64)
@@ -258,8 +260,9 @@ class Router:
             nt = 0
         else:
             tn, ti, tc, tl, nt = targets
-            order = np.argsort(tn, kind="stable")
-            tn, ti, tc, tl = tn[order], ti[order], tc[order], tl[order]
+            if not targets_sorted:
+                order = np.argsort(tn, kind="stable")
+                tn, ti, tc, tl = tn[order], ti[order], tc[order], tl[order]
         track = seed_len is not None
         sl = np.asarray(seed_len, float) if track else np.zeros(len(seed_node))
         return kernels.dijkstra(

@@ -8,10 +8,14 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from ... import __version__
 from ...service.core import GeoService
 from . import errors
+from .limits import Limits
+from .middleware import BodyLimits, SecurityHeaders, TimeLimit, content_security_policy, inline_script_hashes
 from .routers import coverage, facilities, layers, meta, pages, routing
 
 log = logging.getLogger(__name__)
@@ -24,15 +28,27 @@ centers (driving), isochrones, coverage and gaps, and an audited facility regist
   as GCJ-02 and every coordinate in the answer is GCJ-02, so overlays line up with AMap tiles.
 * Reads are public. Edits need an API key with the `editor` role (`geoservice apikey create`),
   sent as `X-API-Key`; every edit is audited (`GET /audit`).
-* Errors are 4xx JSON `{"detail": "<field>: <problem>", "field": "<field>"}`.
+* Errors are 4xx JSON `{"detail": "<field>: <problem>", "field": "<field>"}` (422s from request
+  checking also list every problem in `errors`). Bodies are JSON only (415 otherwise) and at most
+  `max_body_bytes` (413); too many wrong keys from one address, or too many edits with one key, get
+  429 and a request running over `request_timeout_s` gets 503, both with `Retry-After`.
 
 Road and POI data © OpenStreetMap contributors, ODbL 1.0.
 """
 
 
+class _App(FastAPI):
+    """FastAPI with the security headers outside everything, Starlette's 500 answer included."""
+
+    csp: str = content_security_policy()
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), csp=self.csp)
+
+
 def create_app(service: GeoService | None = None) -> FastAPI:
     """The app over ``service``, else over the configured (or demo) regions and registry."""
-    app = FastAPI(
+    app = _App(
         title="geoservice",
         version=__version__,
         description=DESCRIPTION,
@@ -46,21 +62,44 @@ def create_app(service: GeoService | None = None) -> FastAPI:
             {"name": "service"},
         ],
     )
-    app.state.geo = service if service is not None else GeoService.open()
+    svc = service if service is not None else GeoService.open()
+    settings = svc.settings
+    app.state.geo = svc
+    app.state.limits = Limits(settings)
+    app.csp = content_security_policy(settings.basemap_tiles)
     errors.install(app)
+    errors.document_errors(app)
     for r in (meta, layers, routing, coverage, facilities, pages):
         app.include_router(r.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 
+    # added innermost first: CORS (when configured) → time limit → body limits → routes
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
+    app.add_middleware(TimeLimit, seconds=settings.request_timeout_s)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["X-API-Key", "Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Retry-After"],
+            max_age=600,
+        )
+
+    docs_page = get_swagger_ui_html(
+        openapi_url=app.openapi_url or "/openapi.json",
+        title="geoservice API",
+        swagger_js_url="/static/swagger-ui-bundle.js",
+        swagger_css_url="/static/swagger-ui.css",
+        swagger_favicon_url="data:,",
+    ).body
+    docs_html = bytes(docs_page).decode("utf-8")
+    # the page's one inline script (the Swagger UI call) is allowed by its hash, nothing else inline
+    docs_csp = content_security_policy(settings.basemap_tiles, inline_script_hashes(docs_html))
+
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         """Swagger UI from our own static files (no CDN)."""
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title="geoservice API",
-            swagger_js_url="/static/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger-ui.css",
-            swagger_favicon_url="data:,",
-        )
+        return HTMLResponse(docs_html, headers={"Content-Security-Policy": docs_csp})
 
     return app

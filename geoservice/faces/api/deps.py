@@ -1,4 +1,8 @@
-"""Shared dependencies: the service, auth by API key, common query parameters."""
+"""Shared dependencies: the service, auth by API key (with its limits), common query parameters.
+
+Key checks are limited per client address: after ``failed_key_limit`` wrong keys within
+``failed_key_window_s`` the address gets 429 (``Retry-After``) for any key, right or wrong, until
+the window has passed. Edits are limited per key to ``writes_per_minute`` (429 beyond)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from ...errors import GeoserviceError
 from ...service.core import GeoService
 from ...service.registry import EDIT_ROLES, ROLES, ApiKey
+from .errors import LimitError
+from .limits import Limits
 from .schemas import Crs
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_service(request: Request) -> GeoService:
@@ -27,11 +35,33 @@ _api_key_header = APIKeyHeader(
 _bearer = HTTPBearer(auto_error=False, description="the same API key as a Bearer token")
 
 
+def _limits(request: Request) -> Limits:
+    limits: Limits | None = getattr(request.app.state, "limits", None)
+    if limits is None:  # an app not made by create_app
+        limits = request.app.state.limits = Limits(request.app.state.geo.settings)
+    return limits
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def _current_key(
+    request: Request,
     svc: ServiceDep,
     header: Annotated[str | None, Security(_api_key_header)] = None,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
 ) -> ApiKey:
+    failed = _limits(request).failed_keys
+    client = _client(request)
+    wait = failed.retry_after(client)
+    if wait:
+        raise LimitError(
+            "X-API-Key",
+            f"too many wrong API keys from {client} ({failed.limit} within {failed.window_s:g} s); "
+            f"try again in {max(1, round(wait))} s",
+            retry_after=wait,
+        )
     token = header or (bearer.credentials if bearer else None)
     if not token:
         raise GeoserviceError(
@@ -42,6 +72,7 @@ def _current_key(
         )
     key = svc.registry.check_key(token) if svc.registry is not None else None
     if key is None:
+        failed.record(client)
         raise GeoserviceError("X-API-Key", "unknown or revoked API key", status=401)
     return key
 
@@ -57,7 +88,22 @@ def require_role(*roles: str):
     return dep
 
 
-EditorKey = Annotated[ApiKey, Depends(require_role(*EDIT_ROLES))]
+def _editor_write(request: Request, key: Annotated[ApiKey, Depends(require_role(*EDIT_ROLES))]) -> ApiKey:
+    """An editor key, within its write budget (``writes_per_minute``) for anything but a read."""
+    if request.method not in READ_METHODS:
+        writes = _limits(request).writes
+        wait = writes.acquire(f"key:{key.id}")
+        if wait:
+            raise LimitError(
+                "X-API-Key",
+                f"key {key.name!r} made {writes.limit} edits within the last minute (writes_per_minute); "
+                f"try again in {max(1, round(wait))} s",
+                retry_after=wait,
+            )
+    return key
+
+
+EditorKey = Annotated[ApiKey, Depends(_editor_write)]
 AnyKey = Annotated[ApiKey, Depends(require_role(*ROLES))]
 
 Lon = Annotated[float, Query(ge=-180, le=180, description="longitude (in `crs`)")]

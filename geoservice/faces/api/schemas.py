@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +33,25 @@ from ...service.answers import (  # noqa: F401  (re-exported for the routers)
 from ...sources.schema import FACILITY_TYPES
 
 FacilityType = Literal[FACILITY_TYPES]  # type: ignore[valid-type]
+InputCrs = Literal["wgs84", "gcj02", "bd09"]
+
+# Bounds of every request field (the service checks meaning; these keep sizes sane).
+ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+FacilityId = Annotated[str, Field(pattern=ID_PATTERN, description="letters, digits and _ . : - (at most 64)")]
+Name = Annotated[str, Field(max_length=200)]
+Address = Annotated[str, Field(max_length=200)]
+Word = Annotated[str, Field(max_length=40)]  # a level, status, access value, capability, scenario
+AdminCode = Annotated[str, Field(max_length=40)]
+OpeningHours = Annotated[str, Field(max_length=300, description="OSM opening_hours syntax")]
+Source = Annotated[str, Field(max_length=300)]
+RegionName = Annotated[str, Field(max_length=200)]
+Capabilities = (
+    Annotated[str, Field(max_length=200, description="comma-separated, e.g. evt,ivt")]
+    | Annotated[list[Word], Field(max_length=10)]
+)
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+DoorToNeedle = Annotated[float, Field(ge=0, le=600, description="median door-to-needle time, minutes")]
 
 
 class FacilityIn(BaseModel):
@@ -51,28 +70,56 @@ class FacilityIn(BaseModel):
             }
         },
     )
-    id: str | None = Field(None, max_length=200, description="default: generated")
-    type: str
-    name: str | None = None
-    level: str | None = None
-    capabilities: str | list[str] | None = None
-    address: str | None = None
-    admin_code: str | None = None
-    status: str | None = None
-    opening_hours: str | None = None
-    access: str | None = None
-    door_to_needle_min: float | None = None
-    source: str | None = None
+    id: FacilityId | None = Field(None, description="default: generated")
+    type: FacilityType
+    name: Name | None = None
+    level: Word | None = None
+    capabilities: Capabilities | None = None
+    address: Address | None = None
+    admin_code: AdminCode | None = None
+    status: Word | None = None
+    opening_hours: OpeningHours | None = None
+    access: Word | None = None
+    door_to_needle_min: DoorToNeedle | None = None
+    source: Source | None = None
     demo: bool = False
-    lon: float
-    lat: float
-    crs: Literal["wgs84", "gcj02", "bd09"] = Field("wgs84", description="coordinate system of lon/lat")
-    region: str | None = Field(None, description="default: the region whose network holds the point")
+    lon: Longitude
+    lat: Latitude
+    crs: InputCrs = Field("wgs84", description="coordinate system of lon/lat")
+    region: RegionName | None = Field(None, description="default: the region whose network holds the point")
+
+
+class FacilityPatch(BaseModel):
+    """Some fields of a facility to change (PATCH); every field optional, the same limits as
+    :class:`FacilityIn`. Use ``model_dump(exclude_unset=True)`` to tell a field left out from one
+    sent as null."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"example": {"opening_hours": "24/7", "status": "certified"}}
+    )
+    id: FacilityId | None = None
+    type: FacilityType | None = None
+    name: Name | None = None
+    level: Word | None = None
+    capabilities: Capabilities | None = None
+    address: Address | None = None
+    admin_code: AdminCode | None = None
+    status: Word | None = None
+    opening_hours: OpeningHours | None = None
+    access: Word | None = None
+    door_to_needle_min: DoorToNeedle | None = None
+    source: Source | None = None
+    demo: bool | None = None
+    lon: Longitude | None = None
+    lat: Latitude | None = None
+    crs: InputCrs | None = Field(None, description="coordinate system of lon/lat (default wgs84)")
+    region: RegionName | None = None
 
 
 class Point(BaseModel):
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    model_config = ConfigDict(extra="forbid")
+    lon: Longitude
+    lat: Latitude
 
 
 class WhatIfRequest(BaseModel):
@@ -80,12 +127,12 @@ class WhatIfRequest(BaseModel):
     type: FacilityType
     minutes: float | None = Field(None, gt=0, le=240, description="default: the type's target (30/60/4)")
     profile: Profile | None = Field(None, description="default: walk for aed, else drive")
-    level: str | None = None
-    capability: str | None = None
-    scenario: str = "free_flow"
+    level: Annotated[str, Field(max_length=100)] | None = Field(None, description="comma-separated levels")
+    capability: Annotated[str, Field(max_length=100)] | None = Field(None, description="required capabilities")
+    scenario: Word = "free_flow"
     add: list[Point] = Field(default_factory=list, max_length=50)
-    remove: list[str] = Field(default_factory=list, max_length=500)
-    region: str | None = None
+    remove: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=500)
+    region: RegionName | None = None
     crs: Crs = "wgs84"
     gaps: bool = False
 
@@ -105,7 +152,17 @@ class Health(BaseModel):
     regions: list[str]
 
 
+class FieldError(BaseModel):
+    field: str = Field(description="the parameter or body field at fault (dotted for nested ones)")
+    message: str = Field(description="'<field>: <what is wrong>'")
+
+
 class ErrorResponse(BaseModel):
+    """Every 4xx/5xx answer: ``detail`` and ``field``; 422s from request checking list every
+    problem in ``errors``; 429/503 say when to retry (also in the ``Retry-After`` header)."""
+
     detail: str = Field(description="'<field>: <what is wrong>'")
     field: str | None = Field(None, description="the parameter or body field at fault")
+    errors: list[FieldError] | None = Field(None, description="422: every field at fault, the first one in `field`")
     snap_m: float | None = Field(None, description="for points off the network: distance to the nearest road")
+    retry_after: int | None = Field(None, description="429/503: seconds to wait before trying again")

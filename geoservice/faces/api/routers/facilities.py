@@ -13,7 +13,7 @@ from ....errors import GeoserviceError
 from ....service import edits, queries
 from ....sources.schema import FacilityFilter
 from ..deps import AnyKey, EditorKey, ServiceDep
-from ..schemas import AuditList, EditResult, ErrorResponse, Facility, FacilityIn, FacilityList
+from ..schemas import AuditList, EditResult, ErrorResponse, Facility, FacilityIn, FacilityList, FacilityPatch
 
 router = APIRouter(tags=["facilities"])
 
@@ -96,6 +96,32 @@ def replace_facility(
     """Replace a facility's record (editor key); the audit keeps the record before and after."""
     res = edits.replace_facility(
         svc, id, _fields(body), actor=key, crs=body.crs, region=region or body.region, if_version=_if_version(if_match)
+    )
+    _etag(response, res.version)
+    return res
+
+
+@router.patch("/facilities/{id}", response_model=EditResult, responses=ERR)
+def patch_facility(
+    id: FacId,
+    body: FacilityPatch,
+    svc: ServiceDep,
+    key: EditorKey,
+    response: Response,
+    region: RegionParam = None,
+    if_match: IfMatch = None,
+) -> EditResult:
+    """Change only the fields sent (editor key), on the record as stored at that moment: two
+    editors changing different fields both keep their change. `If-Match` makes it conditional."""
+    changes = body.model_dump(exclude_unset=True, exclude={"crs", "region"})
+    res = edits.patch_facility(
+        svc,
+        id,
+        changes,
+        actor=key,
+        crs=body.crs or "wgs84",
+        region=region or body.region,
+        if_version=_if_version(if_match),
     )
     _etag(response, res.version)
     return res

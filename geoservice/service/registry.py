@@ -267,3 +267,21 @@ class Registry(KeyStore, AuditLog):
                 (region,),
             )
         return len(records)
+
+    def last_change(self, region: str) -> int:
+        """Id of the region's latest audit row (0 when never edited): where ``changes_since`` starts."""
+        with self._lock:
+            r = self._db.execute("SELECT MAX(id) FROM audit WHERE region=?", (region,)).fetchone()
+        return int(r[0] or 0)
+
+    def changes_since(self, region: str, after_id: int, limit: int = 1000) -> tuple[list[tuple[str, Any]], int]:
+        """The region's edits after audit row ``after_id``, oldest first, as (facility id, record
+        after the edit or None when deleted), and the last row id read. At most ``limit`` rows:
+        a caller that gets ``limit`` of them should reload the whole region instead."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, facility_id, after FROM audit WHERE region=? AND id>? ORDER BY id LIMIT ?",
+                (region, after_id, limit),
+            ).fetchall()
+        changes = [(r["facility_id"], json.loads(r["after"]) if r["after"] else None) for r in rows]
+        return changes, (int(rows[-1]["id"]) if rows else after_id)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -21,42 +21,13 @@ from .ch import ch_matrix
 from .isochrone import isochrone_geojson
 from .result import NearestHit, NearestResult
 from .router import DIRECTIONS, Router, Snap, SnapError
+from .selection import FacilityIndex, Selection
 
 __all__ = ["Engine", "SnapError", "QueryError", "DIRECTIONS", "NearestHit", "NearestResult", "FacilityIndex"]
 
 
 class QueryError(GeoserviceError):
     """A query parameter is not valid; ``field`` names it."""
-
-
-class Selection:
-    """The facilities of one filter on one network, kept for the life of a facility table: rows,
-    snaps, the road piece of each (numpy), hours, and the search targets per direction."""
-
-    def __init__(self, rows: np.ndarray, snaps: list[Snap], hours: list[str | None]):
-        self.rows = rows
-        self.snaps = snaps
-        self.geom = np.array([s.geom for s in snaps], np.int64)
-        self.hours = hours
-        self._targets: dict[tuple[str, str], tuple] = {}
-
-    def targets(self, router: Router, profile: str, direction: str) -> tuple:
-        """Target arrays sorted by node, built once per profile and direction."""
-        key = (profile, direction)
-        if key not in self._targets:
-            tn, ti, tc, tl, nt = router.targets_for(self.snaps, profile, direction)
-            order = np.argsort(tn, kind="stable")
-            self._targets[key] = (tn[order], ti[order], tc[order], tl[order], nt)
-        return self._targets[key]
-
-
-@dataclass
-class FacilityIndex:
-    """Facilities of one network that lie on it, with their snaps."""
-
-    rows: np.ndarray  # positions in engine.facilities
-    snaps: list[Snap]
-    open_state: list[bool | None] | None = None  # with a time: True open, None hours unknown
 
 
 def _kernel_dir(direction: str) -> str:
@@ -102,6 +73,52 @@ class Engine:
                 self._selections.clear()
             self._selections[key] = sel
         return sel
+
+    def apply_changes(self, upserts: Any, removed_ids: set[str]) -> None:
+        """Replace or add the facilities of ``upserts`` (a facility table) and remove
+        ``removed_ids``, snapping only the new rows and carrying the kept target sets over: an edit
+        costs about the same with 5 or 50,000 facilities. New containers throughout, so a shallow
+        copy of this engine taken before keeps answering from the old table."""
+        import pandas as pd
+
+        old = self.facilities
+        ids = old["id"].astype(str).to_numpy()
+        gone = set(map(str, removed_ids)) | set(upserts["id"].astype(str))
+        kept = np.flatnonzero(~np.isin(ids, list(gone))) if len(ids) else np.zeros(0, np.int64)
+        newpos = np.full(len(old), -1, np.int64)
+        newpos[kept] = np.arange(len(kept))
+        upserts = upserts.reset_index(drop=True)
+        self.facilities = (
+            pd.concat([old.iloc[kept], upserts], ignore_index=True)
+            if len(upserts)
+            else old.iloc[kept].reset_index(drop=True)
+        )
+        lon, lat = upserts.geometry.x.to_numpy(), upserts.geometry.y.to_numpy()
+        index: dict[str, FacilityIndex] = {}
+        unsnapped: dict[str, list[str]] = {}
+        adds: dict[str, tuple[np.ndarray, list[Snap]]] = {}
+        for name, router in self.routers.items():
+            snaps = router.snap_many(lon, lat, strict=False) if len(lon) else []
+            good = np.array([i for i, s in enumerate(snaps) if s is not None], np.int64)
+            adds[name] = (good, [s for s in snaps if s is not None])
+            index[name] = self._index[name].remapped(newpos, len(kept) + adds[name][0], adds[name][1])
+            unsnapped[name] = [u for u in self.unsnapped.get(name, []) if u not in gone] + [
+                str(upserts.iloc[i]["id"]) for i, s in enumerate(snaps) if s is None
+            ]
+        hours = upserts["opening_hours"].to_numpy() if "opening_hours" in upserts else np.full(len(upserts), None)
+        selections: dict[tuple[str, FacilityFilter], Selection] = {}
+        for (net, where), sel in self._selections.items():
+            rows_on, added = adds[net]
+            match = where.mask(upserts.iloc[rows_on]) if len(rows_on) else np.zeros(0, bool)
+            pick = np.flatnonzero(match)
+            selections[(net, where)] = sel.remapped(
+                self.routers[net],
+                newpos,
+                len(kept) + rows_on[pick],
+                [added[i] for i in pick],
+                [h if isinstance(h, str) else None for h in hours[rows_on[pick]]],
+            )
+        self._index, self.unsnapped, self._selections = index, unsnapped, selections
 
     def router_for(self, profile: str) -> Router:
         for router in self.routers.values():

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Install geoservice with its test extras into .venv, check lint, format and types, and run the
 # whole test suite. Browser tests need Debian's chromium: installed here when missing (root +
-# apt), else skipped with a reason printed by pytest.
+# apt), else skipped with a reason printed by pytest. Registry tests also run on PostgreSQL +
+# PostGIS: a throwaway server (initdb + pg_ctl on a temporary directory and a free port, Debian's
+# postgresql-15-postgis-3 installed when missing) is started for the run and stopped at exit;
+# when that cannot be done, one line says why and those tests are skipped with the reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -16,4 +19,66 @@ echo "scripts/test.sh: ruff check, ruff format --check, mypy" >&2
 .venv/bin/ruff check geoservice tests scripts
 .venv/bin/ruff format --check geoservice tests scripts
 .venv/bin/mypy
-exec .venv/bin/python -m pytest "$@"
+
+# ---------------------------------------------------------------- throwaway PostgreSQL + PostGIS
+PG_DIR=""
+PG_AS=()
+PG_BIN=""
+PG_MSG=""
+pg_stop() {
+  if [ -n "$PG_DIR" ] && [ -d "$PG_DIR" ]; then
+    "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}
+pg_start() {
+  [ -n "${GEOSERVICE_TEST_DATABASE_URL:-}" ] && { PG_MSG="using GEOSERVICE_TEST_DATABASE_URL as given"; return 0; }
+  PG_BIN=$(dirname "$(readlink -f "$(command -v pg_ctl 2>/dev/null || echo /usr/lib/postgresql/15/bin/pg_ctl)")")
+  [ -x "$PG_BIN/initdb" ] || { PG_MSG="no PostgreSQL server binaries ($PG_BIN/initdb)"; return 1; }
+  local share="/usr/share/postgresql/$(basename "$(dirname "$PG_BIN")")/extension"
+  if [ ! -e "$share/postgis.control" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3 >/dev/null) \
+        || { PG_MSG="could not install postgresql-15-postgis-3"; return 1; }
+    fi
+    [ -e "$share/postgis.control" ] || { PG_MSG="PostGIS is not installed ($share/postgis.control)"; return 1; }
+  fi
+  PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/geoservice-pg.XXXXXX") && [ -d "$PG_DIR" ] \
+    || { PG_DIR=""; PG_MSG="could not make a temporary directory"; return 1; }
+  if [ "$(id -u)" = 0 ]; then  # initdb refuses root: run the server as an unprivileged user
+    local user=postgres
+    id "$user" >/dev/null 2>&1 || user=nobody
+    chown "$user" "$PG_DIR"
+    PG_AS=(runuser -u "$user" --)
+  else
+    PG_AS=(env)
+  fi
+  local port
+  port=$(.venv/bin/python -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+  "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --no-locale \
+    >"$PG_DIR/initdb.log" 2>&1 || { PG_MSG="initdb failed: $(tail -n 1 "$PG_DIR/initdb.log")"; return 1; }
+  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-p $port -k $PG_DIR -c listen_addresses= -c fsync=off -c synchronous_commit=off -c max_connections=300" \
+    start >/dev/null || { PG_MSG="pg_ctl start failed: $(tail -n 1 "$PG_DIR/server.log")"; return 1; }
+  local psql=("${PG_AS[@]}" "$PG_BIN/psql" -h "$PG_DIR" -p "$port" -U postgres -qAtX -v ON_ERROR_STOP=1)
+  "${psql[@]}" -d postgres -c "CREATE DATABASE geoservice_test" >/dev/null 2>&1 \
+    || { PG_MSG="CREATE DATABASE failed"; return 1; }
+  "${psql[@]}" -d geoservice_test -c "CREATE EXTENSION postgis" >/dev/null 2>&1 \
+    || { PG_MSG="CREATE EXTENSION postgis failed"; return 1; }
+  export GEOSERVICE_TEST_DATABASE_URL="postgresql://postgres@/geoservice_test?host=$PG_DIR&port=$port"
+  PG_MSG="PostgreSQL $("$PG_BIN/postgres" -V | awk '{print $3}') + PostGIS on port $port ($PG_DIR), stopped at exit"
+}
+trap pg_stop EXIT
+PG_MSG="failed"
+if pg_start 2>/dev/null; then
+  echo "scripts/test.sh: $PG_MSG" >&2
+else
+  echo "scripts/test.sh: no PostgreSQL for the tests ($PG_MSG); they are skipped" >&2
+  pg_stop
+  PG_DIR=""
+  unset GEOSERVICE_TEST_DATABASE_URL
+fi
+
+status=0
+.venv/bin/python -m pytest "$@" || status=$?
+exit "$status"

@@ -9,29 +9,30 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import sqlite3
-import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ..errors import GeoserviceError
+from .registry_db import Database, Session
 
 ROLES = ("viewer", "editor", "admin")
 EDIT_ROLES = ("editor", "admin")
 KEY_PREFIX = "gsk_"
 KEY_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
-KEYS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+KEYS_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS api_keys (
+    id {id},
     name TEXT NOT NULL UNIQUE,
     role TEXT NOT NULL,
     key_hash TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL,
     revoked_at TEXT,
     expires_at TEXT
-);
-"""
+)""",
+)
 
 __all__ = ["ApiKey", "KeyStore", "RegistryError", "ROLES", "EDIT_ROLES", "hash_key", "now_utc"]
 
@@ -58,15 +59,14 @@ class ApiKey:
     expires_at: str | None = None
 
 
-def _key(r: sqlite3.Row) -> ApiKey:
+def _key(r: Mapping[str, Any]) -> ApiKey:
     return ApiKey(r["id"], r["name"], r["role"], r["created_at"], r["revoked_at"], r["expires_at"])
 
 
 class KeyStore:
-    """Key methods of the registry (mixed into ``Registry``, which owns the connection)."""
+    """Key methods of the registry (mixed into ``Registry``, which owns the database)."""
 
-    _db: sqlite3.Connection
-    _lock: threading.RLock
+    _db: Database
 
     def create_key(self, name: str, role: str, *, expires_days: float | None = None) -> tuple[ApiKey, str]:
         """Create a key; the token is returned once and never stored."""
@@ -75,6 +75,15 @@ class KeyStore:
         name = (name or "").strip()
         if not KEY_NAME.match(name):
             raise RegistryError("name", f"a key name is 1-64 letters, digits or _.@- (who holds it); got {name[:70]!r}")
+        return self._write_key(name, role, expires_days)
+
+    def rotate_key(self, name: str, *, expires_days: float | None = None) -> tuple[ApiKey, str]:
+        """A new token for the key ``name`` (same role); the old token stops working at once."""
+        return self._write_key(name, None, expires_days)
+
+    def _write_key(self, name: str, role: str | None, expires_days: float | None) -> tuple[ApiKey, str]:
+        """Insert a key (``role`` given) or replace the active key ``name`` keeping its role
+        (``role`` None), in one transaction."""
         if expires_days is not None and not 0 < expires_days <= 3650:
             raise RegistryError("expires_days", f"must be in (0, 3650] days, got {expires_days}")
         expires = None
@@ -82,63 +91,46 @@ class KeyStore:
             expires = (datetime.now(UTC) + timedelta(days=expires_days)).isoformat(timespec="seconds")
             expires = expires.replace("+00:00", "Z")
         token = KEY_PREFIX + secrets.token_urlsafe(32)
-        with self._lock:
-            try:
-                cur = self._db.execute(
+        try:
+            with self._db.write() as q:
+                if role is None:
+                    old = q.one("SELECT * FROM api_keys WHERE name=? AND revoked_at IS NULL", (name,))
+                    if old is None:
+                        raise RegistryError("name", f"no active key named {name!r}")
+                    role = str(old["role"])
+                    q.run("DELETE FROM api_keys WHERE id=?", (old["id"],))
+                kid = q.insert(
                     "INSERT INTO api_keys (name, role, key_hash, created_at, expires_at) VALUES (?,?,?,?,?)",
                     (name, role, hash_key(token), now_utc(), expires),
                 )
-            except sqlite3.IntegrityError:
-                raise RegistryError(
-                    "name", f"a key named {name!r} already exists; revoke or rotate it, or pick another name"
-                ) from None
-            assert cur.lastrowid is not None
-            kid = int(cur.lastrowid)
-        return self._key_by_id(kid), token
+                key = self._key_by_id(q, kid)
+        except self._db.integrity_error:
+            raise RegistryError(
+                "name", f"a key named {name!r} already exists; revoke or rotate it, or pick another name"
+            ) from None
+        return key, token
 
-    def rotate_key(self, name: str, *, expires_days: float | None = None) -> tuple[ApiKey, str]:
-        """A new token for the key ``name`` (same role); the old token stops working at once."""
-        with self._lock:
-            r = self._db.execute("SELECT * FROM api_keys WHERE name=? AND revoked_at IS NULL", (name,)).fetchone()
-            if r is None:
-                raise RegistryError("name", f"no active key named {name!r}")
-            role = r["role"]
-            self._db.execute("DELETE FROM api_keys WHERE id=?", (r["id"],))
-            try:
-                return self.create_key(name, role, expires_days=expires_days)
-            except BaseException:
-                self._db.execute(
-                    "INSERT INTO api_keys (id, name, role, key_hash, created_at, revoked_at, expires_at) "
-                    "VALUES (?,?,?,?,?,?,?)",
-                    tuple(r),
-                )
-                raise
-
-    def _key_by_id(self, kid: int) -> ApiKey:
-        with self._lock:
-            r = self._db.execute("SELECT * FROM api_keys WHERE id=?", (kid,)).fetchone()
+    @staticmethod
+    def _key_by_id(q: Session, kid: int) -> ApiKey:
+        r = q.one("SELECT * FROM api_keys WHERE id=?", (kid,))
+        assert r is not None
         return _key(r)
 
     def check_key(self, token: str) -> ApiKey | None:
         """The active, unexpired key with this token, or None."""
         if not token:
             return None
-        with self._lock:
-            r = self._db.execute(
-                "SELECT * FROM api_keys WHERE key_hash=? AND revoked_at IS NULL", (hash_key(token),)
-            ).fetchone()
+        with self._db.read() as q:
+            r = q.one("SELECT * FROM api_keys WHERE key_hash=? AND revoked_at IS NULL", (hash_key(token),))
         if r is None or (r["expires_at"] and r["expires_at"] <= now_utc()):
             return None
         return _key(r)
 
     def list_keys(self) -> list[ApiKey]:
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM api_keys ORDER BY id").fetchall()
-        return [_key(r) for r in rows]
+        with self._db.read() as q:
+            return [_key(r) for r in q.all("SELECT * FROM api_keys ORDER BY id")]
 
     def revoke_key(self, name: str) -> bool:
-        with self._lock:
-            cur = self._db.execute(
-                "UPDATE api_keys SET revoked_at=? WHERE name=? AND revoked_at IS NULL", (now_utc(), name)
-            )
-        return cur.rowcount > 0
+        with self._db.write() as q:
+            n = q.run("UPDATE api_keys SET revoked_at=? WHERE name=? AND revoked_at IS NULL", (now_utc(), name))
+        return n > 0

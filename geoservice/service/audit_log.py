@@ -1,6 +1,6 @@
 """The audit log of the registry: one row per edit (who, when, action, record before and after),
-append-only (triggers refuse UPDATE and DELETE) and hash-chained, so that a row changed or removed
-behind the database's back is found by ``geoservice audit verify``.
+append-only (triggers refuse UPDATE and DELETE, in SQLite and PostgreSQL alike) and hash-chained,
+so that a row changed or removed behind the database's back is found by ``geoservice audit verify``.
 
 Each row's ``hash`` is SHA-256 of the previous row's hash and the row's own content; the first row
 chains from 64 zeros. A chain proves order and integrity against edits of some rows; someone who
@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 from .api_keys import ApiKey, now_utc
+from .registry_db import Database, Session, load_json
 
 GENESIS = "0" * 64
 
-AUDIT_SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+# before / after are the exact text that was hashed (never jsonb, which would rewrite it); the
+# triggers making the table append-only come from the database (``Database.append_only``)
+AUDIT_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS audit (
+    id {id},
     at TEXT NOT NULL,
     actor TEXT NOT NULL,
     role TEXT NOT NULL,
@@ -34,13 +35,10 @@ CREATE TABLE IF NOT EXISTS audit (
     after TEXT,
     prev_hash TEXT,
     hash TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_facility ON audit (region, facility_id);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"""
+)""",
+    "CREATE INDEX IF NOT EXISTS audit_facility ON audit (region, facility_id)",
+    "CREATE INDEX IF NOT EXISTS audit_region ON audit (region, id)",
+)
 
 __all__ = ["AuditLog", "AuditCheck", "AUDIT_SCHEMA", "row_hash"]
 
@@ -64,26 +62,24 @@ class AuditCheck:
 
 
 class AuditLog:
-    """Audit methods of the registry (mixed into ``Registry``, which owns the connection and
-    calls ``_append`` inside the edit's own transaction)."""
+    """Audit methods of the registry (mixed into ``Registry``, which owns the database and
+    calls ``_append`` inside the edit's own write transaction ``q``)."""
 
-    _db: sqlite3.Connection
-    _lock: threading.RLock
+    _db: Database
 
-    def _append(self, *, actor: ApiKey, action: str, region: str, fid: str, before: Any, after: Any) -> int:
-        last = self._db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    @staticmethod
+    def _append(q: Session, *, actor: ApiKey, action: str, region: str, fid: str, before: Any, after: Any) -> int:
+        last = q.one("SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
         prev = (last["hash"] if last else None) or GENESIS
         b = None if before is None else json.dumps(before, ensure_ascii=False, sort_keys=True)
         a = None if after is None else json.dumps(after, ensure_ascii=False, sort_keys=True)
         at = now_utc()
         h = row_hash(prev, at, actor.name, actor.role, action, region, fid, b, a)
-        cur = self._db.execute(
+        return q.insert(
             "INSERT INTO audit (at, actor, role, action, region, facility_id, before, after, prev_hash, hash) "
             "VALUES (?,?,?,?,?,?,?,?,?,?)",
             (at, actor.name, actor.role, action, region, fid, b, a, prev, h),
         )
-        assert cur.lastrowid is not None
-        return int(cur.lastrowid)
 
     def audit(
         self,
@@ -103,8 +99,8 @@ class AuditLog:
                 args.append(val)
         q += " ORDER BY id DESC LIMIT ? OFFSET ?"
         args += [limit, offset]
-        with self._lock:
-            rows = self._db.execute(q, args).fetchall()
+        with self._db.read() as s:
+            rows = s.all(q, args)
         return [
             {
                 "id": r["id"],
@@ -114,8 +110,8 @@ class AuditLog:
                 "action": r["action"],
                 "region": r["region"],
                 "facility_id": r["facility_id"],
-                "before": json.loads(r["before"]) if r["before"] else None,
-                "after": json.loads(r["after"]) if r["after"] else None,
+                "before": load_json(r["before"]),
+                "after": load_json(r["after"]),
             }
             for r in rows
         ]
@@ -124,8 +120,8 @@ class AuditLog:
         """Recompute the hash chain over every row, oldest first."""
         prev = GENESIS
         n = 0
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM audit ORDER BY id").fetchall()
+        with self._db.read() as q:
+            rows = q.all("SELECT * FROM audit ORDER BY id")
         for r in rows:
             n += 1
             if r["prev_hash"] != prev:

@@ -21,11 +21,12 @@ from ..bundle.store import Region, is_current_bundle, load_region
 from ..engine.engine import Engine
 from ..errors import GeoserviceError, NotFoundError
 from .caches import BoundedCache
-from .registry import Registry, layer_from_records
+from .registry import Registry, layer_from_records, open_registry
 from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+CATCH_UP_LIMIT = 1000  # edits applied one by one after a change; more at once: reload the region
 BBOX_MARGIN_DEG = 0.02  # a point this close outside a bundle's bbox may still snap to its roads
 
 __all__ = ["GeoService", "RegionEntry", "region_paths", "default_db_path"]
@@ -71,6 +72,7 @@ class RegionEntry:
     region: Region | None = None
     engine_: Engine | None = None
     version: int = -1  # the registry version of the facilities loaded (-1: none yet)
+    last_change: int = 0  # the last audit row applied to them
     lock: threading.Lock = field(default_factory=threading.Lock)
     reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -120,8 +122,7 @@ class GeoService:
         not created: facilities then come from the bundles."""
         s = settings or get_settings()
         paths = region_paths(regions, s)
-        db_path = Path(db) if db else default_db_path(paths, s)
-        registry = Registry(db_path) if (create_registry or db_path.is_file()) else None
+        registry = open_registry(db or s.database_url or default_db_path(paths, s), create=create_registry)
         return cls(paths, registry=registry, settings=s)
 
     def _entry_for(self, r: Path | Region) -> RegionEntry:
@@ -150,12 +151,36 @@ class GeoService:
             return
         if seen is None:
             seen = self.registry.region_versions().get(entry.name, 0)
+        last = self.registry.last_change(entry.name)  # before the records: later edits are re-applied
         layer = layer_from_records(self.registry.records(entry.name))
         with entry.lock:
             eng = copy.copy(entry.engine_)
             eng.set_facilities(layer)
             entry.engine_ = eng
             entry.version = seen
+            entry.last_change = last
+            entry.cache.clear()
+
+    def _catch_up(self, entry: RegionEntry, seen: int) -> None:
+        """Apply the region's edits since the engine's table was read (from the audit, oldest
+        first), touching only the facilities they name; many at once: a full reload."""
+        assert self.registry is not None and entry.engine_ is not None
+        changes, last = self.registry.changes_since(entry.name, entry.last_change, limit=CATCH_UP_LIMIT)
+        if len(changes) >= CATCH_UP_LIMIT:
+            self._reload(entry, seen)
+            return
+        final: dict[str, dict[str, Any] | None] = {}
+        for fid, record in changes:  # the last edit of each facility wins
+            final.pop(fid, None)
+            final[fid] = record
+        upserts = [r for r in final.values() if r is not None]
+        removed = {fid for fid, r in final.items() if r is None}
+        with entry.lock:
+            eng = copy.copy(entry.engine_)
+            eng.apply_changes(layer_from_records(upserts), removed)
+            entry.engine_ = eng
+            entry.version = seen
+            entry.last_change = last
             entry.cache.clear()
 
     def entry(self, name: str, field_name: str = "region") -> RegionEntry:
@@ -190,7 +215,7 @@ class GeoService:
             if e.loaded and v != e.version:
                 with e.reload_lock:
                     if v != e.version:
-                        self._reload(e, v)
+                        self._catch_up(e, v)
 
     def close(self) -> None:
         if self.registry is not None:

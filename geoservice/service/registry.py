@@ -1,5 +1,8 @@
-"""Facility registry in one embedded SQLite database: facilities with versions, the audit log
-(``audit_log``) and API keys (``api_keys``).
+"""Facility registry: facilities with versions, the audit log (``audit_log``) and API keys
+(``api_keys``), in an embedded SQLite file (the default) or in PostgreSQL + PostGIS (production,
+``GEOSERVICE_DATABASE_URL=postgresql://…``): :func:`open_registry` picks one. The logic is written
+once here against ``registry_db.Database``; the SQL that differs lives in ``registry_db``
+(SQLite) and ``registry_pg`` (PostgreSQL).
 
 * ``facilities``: the facility rows of every served region (the columns of
   :data:`geoservice.sources.schema.COLUMNS`), seeded from the region bundle the first time a
@@ -7,17 +10,13 @@
   a ``version`` (1 when created, +1 per edit): the API's ETag, checked against ``If-Match``.
 * ``region_versions``: +1 per edit of a region, so every process (uvicorn worker, CLI) reloads
   exactly the regions that changed since it last looked.
-* The file is created readable by its owner only (0600).
+* A SQLite file is created readable by its owner only (0600).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,11 @@ from ..sources.facility_rows import plain_value
 from ..sources.schema import COLUMNS
 from .api_keys import EDIT_ROLES, KEYS_SCHEMA, ROLES, ApiKey, KeyStore, RegistryError, hash_key, now_utc
 from .audit_log import AUDIT_SCHEMA, AuditCheck, AuditLog
+from .registry_db import Database, SqliteDatabase, is_database_url, load_json
 
 __all__ = [
     "Registry",
+    "open_registry",
     "Edit",
     "layer_from_records",
     "ApiKey",
@@ -44,23 +45,30 @@ __all__ = [
     "PreconditionFailed",
 ]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS regions (
-    name TEXT PRIMARY KEY,
-    bundle_created TEXT,
-    seeded_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS facilities (
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS regions (name TEXT PRIMARY KEY, bundle_created TEXT, seeded_at TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS facilities (
     region TEXT NOT NULL,
     id TEXT NOT NULL,
     type TEXT NOT NULL,
-    record TEXT NOT NULL,
+    record {json} NOT NULL,
     updated_at TEXT NOT NULL,
     version INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (region, id)
-);
-CREATE TABLE IF NOT EXISTS region_versions (region TEXT PRIMARY KEY, version INTEGER NOT NULL);
-"""
+)""",
+    "CREATE INDEX IF NOT EXISTS facilities_id ON facilities (id)",
+    "CREATE TABLE IF NOT EXISTS region_versions (region TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+)
+# one statement for create and replace, in both databases; an edited facility keeps its place
+_UPSERT = (
+    "INSERT INTO facilities (region, id, type, record, updated_at, version) VALUES (?,?,?,?,?,?) "
+    "ON CONFLICT (region, id) DO UPDATE SET type=excluded.type, record=excluded.record, "
+    "updated_at=excluded.updated_at, version=excluded.version"
+)
+_BUMP = (
+    "INSERT INTO region_versions (region, version) VALUES (?, 1) "
+    "ON CONFLICT (region) DO UPDATE SET version = region_versions.version + 1"
+)
 _MIGRATIONS = (
     ("facilities", "version", "INTEGER NOT NULL DEFAULT 1"),
     ("audit", "prev_hash", "TEXT"),
@@ -101,70 +109,77 @@ def layer_from_records(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
 
 
+def open_registry(target: str | Path, *, create: bool = True) -> Registry | None:
+    """The registry at ``target``: a ``postgresql://`` URL, else a SQLite file path. With
+    ``create=False`` (read-only commands) a registry that does not exist yet is not created: None."""
+    if is_database_url(str(target)):
+        from .registry_pg import PostgresDatabase
+
+        pg = PostgresDatabase(str(target))
+        if not create and not pg.has_registry():
+            pg.close()
+            return None
+        return Registry(pg)
+    text = str(target)
+    path = Path(text[len("sqlite://") :] if text.startswith("sqlite:///") else target)
+    if not create and not path.is_file():
+        return None
+    return Registry(path)
+
+
 class Registry(KeyStore, AuditLog):
-    """Thread-safe (one connection guarded by a lock; SQLite WAL on disk, shared by processes)."""
+    """The one registry interface over either database; thread-safe (SQLite: one connection
+    under a lock, WAL on disk shared by processes; PostgreSQL: a connection pool)."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        memory = str(path) == ":memory:"
-        if not memory:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if not self.path.exists():  # owner-only from the start, before SQLite writes a byte
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        if not memory:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA + KEYS_SCHEMA)
-        for table, column, decl in _MIGRATIONS:  # registries written by earlier versions
-            cols = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
-            if cols and column not in cols:
-                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
-        self._db.executescript(AUDIT_SCHEMA)
+    def __init__(self, target: str | Path | Database):
+        if isinstance(target, Database):
+            self._db = target
+        elif is_database_url(str(target)):
+            from .registry_pg import PostgresDatabase
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT under the lock (other server processes write to the same
-        file); ROLLBACK on any error, so an edit and its audit row land together or not at all."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+            self._db = PostgresDatabase(str(target))
+        else:
+            self._db = SqliteDatabase(target)
+        self._db.setup((*_SCHEMA, *KEYS_SCHEMA, *AUDIT_SCHEMA, *self._db.append_only("audit")), _MIGRATIONS)
+
+    @property
+    def db(self) -> Database:
+        return self._db
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file (None on PostgreSQL)."""
+        return self._db.path
+
+    @property
+    def location(self) -> str:
+        """Where the registry is, for messages: the file, or the URL without its password."""
+        return self._db.location
+
+    def env(self) -> dict[str, str]:
+        """GEOSERVICE_* variables that make another process (a uvicorn worker) open this registry."""
+        return self._db.env()
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
     # ------------------------------------------------------------------ facilities
     def is_seeded(self, region: str) -> bool:
-        with self._lock:
-            return self._db.execute("SELECT 1 FROM regions WHERE name=?", (region,)).fetchone() is not None
+        with self._db.read() as q:
+            return q.one("SELECT 1 AS one FROM regions WHERE name=?", (region,)) is not None
 
     def seed(self, region: str, gdf: gpd.GeoDataFrame, bundle_created: str | None = None) -> int:
         """Copy a bundle's facilities into the registry once; returns rows added (0 when seeded)."""
-        with self._lock:
-            if self.is_seeded(region):
+        if self.is_seeded(region):
+            return 0
+        rows = [self.record_from_row(r) for _, r in gdf.iterrows()]
+        now = now_utc()
+        with self._db.write() as q:  # another server process may be seeding too
+            if q.one("SELECT 1 AS one FROM regions WHERE name=?", (region,)):
                 return 0
-            rows = [self.record_from_row(r) for _, r in gdf.iterrows()]
-            now = now_utc()
-            with self._transaction():  # another server process may be seeding too
-                if self._db.execute("SELECT 1 FROM regions WHERE name=?", (region,)).fetchone():
-                    return 0
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO facilities (region, id, type, record, updated_at) VALUES (?,?,?,?,?)",
-                    [(region, r["id"], r["type"], json.dumps(r, ensure_ascii=False), now) for r in rows],
-                )
-                self._db.execute(
-                    "INSERT INTO regions (name, bundle_created, seeded_at) VALUES (?,?,?)",
-                    (region, bundle_created, now),
-                )
-            return len(rows)
+            q.many(_UPSERT, [(region, r["id"], r["type"], json.dumps(r, ensure_ascii=False), now, 1) for r in rows])
+            q.run("INSERT INTO regions (name, bundle_created, seeded_at) VALUES (?,?,?)", (region, bundle_created, now))
+        return len(rows)
 
     @staticmethod
     def record_from_row(row: Any) -> dict[str, Any]:
@@ -176,28 +191,26 @@ class Registry(KeyStore, AuditLog):
         return rec
 
     def records(self, region: str) -> list[dict[str, Any]]:
-        with self._lock:
-            cur = self._db.execute("SELECT record FROM facilities WHERE region=? ORDER BY rowid", (region,))
-            return [json.loads(r["record"]) for r in cur.fetchall()]
+        with self._db.read() as q:
+            rows = q.all(f"SELECT record FROM facilities WHERE region=? ORDER BY {self._db.row_order}", (region,))
+        return [load_json(r["record"]) for r in rows]
 
     def get(self, region: str, fid: str) -> tuple[dict[str, Any], int] | None:
         """(record, version) of one facility, or None."""
-        with self._lock:
-            r = self._db.execute(
-                "SELECT record, version FROM facilities WHERE region=? AND id=?", (region, fid)
-            ).fetchone()
-        return (json.loads(r["record"]), int(r["version"])) if r else None
+        with self._db.read() as q:
+            r = q.one("SELECT record, version FROM facilities WHERE region=? AND id=?", (region, fid))
+        return (load_json(r["record"]), int(r["version"])) if r else None
 
     def find(self, fid: str) -> list[tuple[str, dict[str, Any]]]:
         """(region, record) for every region holding facility ``fid``."""
-        with self._lock:
-            rows = self._db.execute("SELECT region, record FROM facilities WHERE id=?", (fid,)).fetchall()
-        return [(r["region"], json.loads(r["record"])) for r in rows]
+        with self._db.read() as q:
+            rows = q.all("SELECT region, record FROM facilities WHERE id=? ORDER BY region", (fid,))
+        return [(r["region"], load_json(r["record"])) for r in rows]
 
     def region_versions(self) -> dict[str, int]:
         """Edits so far per region (one small read: every request of every worker makes it)."""
-        with self._lock:
-            return {r[0]: int(r[1]) for r in self._db.execute("SELECT region, version FROM region_versions")}
+        with self._db.read() as q:
+            return {r["region"]: int(r["version"]) for r in q.all("SELECT region, version FROM region_versions")}
 
     def edit(
         self,
@@ -214,11 +227,9 @@ class Registry(KeyStore, AuditLog):
 
         ``action`` is create (the id must be new), update / patch / delete (it must exist);
         ``if_version`` (from If-Match) must be the current version or nothing changes (412)."""
-        with self._transaction():
-            row = self._db.execute(
-                "SELECT record, version FROM facilities WHERE region=? AND id=?", (region, fid)
-            ).fetchone()
-            before = json.loads(row["record"]) if row else None
+        with self._db.write() as q:
+            row = q.one("SELECT record, version FROM facilities WHERE region=? AND id=?", (region, fid))
+            before = load_json(row["record"]) if row else None
             version = int(row["version"]) if row else 0
             if action == "create" and row is not None:
                 raise ConflictError("id", f"facility {fid!r} already exists in region {region!r}")
@@ -231,57 +242,44 @@ class Registry(KeyStore, AuditLog):
                 )
             after = change(before)
             if after is None:
-                self._db.execute("DELETE FROM facilities WHERE region=? AND id=?", (region, fid))
+                q.run("DELETE FROM facilities WHERE region=? AND id=?", (region, fid))
                 new_version = 0
             else:
                 new_version = version + 1
-                self._db.execute(
-                    "INSERT OR REPLACE INTO facilities (region, id, type, record, updated_at, version) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (region, fid, after["type"], json.dumps(after, ensure_ascii=False), now_utc(), new_version),
+                q.run(
+                    _UPSERT, (region, fid, after["type"], json.dumps(after, ensure_ascii=False), now_utc(), new_version)
                 )
-            aid = self._append(actor=actor, action=action, region=region, fid=fid, before=before, after=after)
-            self._db.execute(
-                "INSERT INTO region_versions (region, version) VALUES (?, 1) "
-                "ON CONFLICT(region) DO UPDATE SET version = version + 1",
-                (region,),
-            )
+            aid = self._append(q, actor=actor, action=action, region=region, fid=fid, before=before, after=after)
+            q.run(_BUMP, (region,))
         return Edit(region, before, after, aid, new_version)
 
     def import_records(self, region: str, records: list[dict[str, Any]], *, actor: ApiKey) -> int:
         """Add many validated records to a region in one transaction, one audit row each (a bulk
         import: all land or none). Ids must be new."""
-        with self._transaction():
+        with self._db.write() as q:
             for rec in records:
                 fid = rec["id"]
-                if self._db.execute("SELECT 1 FROM facilities WHERE region=? AND id=?", (region, fid)).fetchone():
+                if q.one("SELECT 1 AS one FROM facilities WHERE region=? AND id=?", (region, fid)):
                     raise ConflictError("id", f"facility {fid!r} already exists in region {region!r}")
-                self._db.execute(
-                    "INSERT INTO facilities (region, id, type, record, updated_at, version) VALUES (?,?,?,?,?,1)",
-                    (region, fid, rec["type"], json.dumps(rec, ensure_ascii=False), now_utc()),
-                )
-                self._append(actor=actor, action="create", region=region, fid=fid, before=None, after=rec)
-            self._db.execute(
-                "INSERT INTO region_versions (region, version) VALUES (?, 1) "
-                "ON CONFLICT(region) DO UPDATE SET version = version + 1",
-                (region,),
-            )
+                q.run(_UPSERT, (region, fid, rec["type"], json.dumps(rec, ensure_ascii=False), now_utc(), 1))
+                self._append(q, actor=actor, action="create", region=region, fid=fid, before=None, after=rec)
+            q.run(_BUMP, (region,))
         return len(records)
 
     def last_change(self, region: str) -> int:
         """Id of the region's latest audit row (0 when never edited): where ``changes_since`` starts."""
-        with self._lock:
-            r = self._db.execute("SELECT MAX(id) FROM audit WHERE region=?", (region,)).fetchone()
-        return int(r[0] or 0)
+        with self._db.read() as q:
+            r = q.one("SELECT MAX(id) AS last FROM audit WHERE region=?", (region,))
+        return int((r and r["last"]) or 0)
 
     def changes_since(self, region: str, after_id: int, limit: int = 1000) -> tuple[list[tuple[str, Any]], int]:
         """The region's edits after audit row ``after_id``, oldest first, as (facility id, record
         after the edit or None when deleted), and the last row id read. At most ``limit`` rows:
         a caller that gets ``limit`` of them should reload the whole region instead."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._db.read() as q:
+            rows = q.all(
                 "SELECT id, facility_id, after FROM audit WHERE region=? AND id>? ORDER BY id LIMIT ?",
                 (region, after_id, limit),
-            ).fetchall()
-        changes = [(r["facility_id"], json.loads(r["after"]) if r["after"] else None) for r in rows]
+            )
+        changes = [(r["facility_id"], load_json(r["after"])) for r in rows]
         return changes, (int(rows[-1]["id"]) if rows else after_id)

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         description="facility registry (SQLite) shared by the CLI and the API; "
         "default: registry.sqlite beside the first bundle",
     )
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL + PostGIS registry for production (postgresql://user:pass@host/db); "
+        "when set it is used instead of the SQLite db_path (an explicit --db still wins)",
+    )
     max_snap_drive_m: float = Field(1000.0, gt=0, description="farthest a point may lie from a road (drive)")
     max_snap_walk_m: float = Field(300.0, gt=0, description="farthest a point may lie from a path (walk)")
     cache_entries: int = Field(

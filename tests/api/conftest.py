@@ -1,20 +1,77 @@
-"""API fixtures: a fresh registry per test over the session's demo bundles."""
+"""API fixtures: a fresh registry per test over the session's demo bundles, on each backend.
+
+``registry_target`` (and so ``state``, ``client``, every API test) runs once on SQLite and once on
+PostgreSQL + PostGIS: the latter in a fresh schema of the database named by
+``GEOSERVICE_TEST_DATABASE_URL`` (``scripts/test.sh`` starts a throwaway server and sets it),
+dropped after the test; without that variable the PostgreSQL runs are skipped with the reason."""
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
+
+PG_ENV = "GEOSERVICE_TEST_DATABASE_URL"
 
 
 def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:.*httpx2.*")
 
 
-@pytest.fixture
-def state(andorra, monaco, tmp_path):
-    from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
+def with_search_path(url: str, schema: str) -> str:
+    """The URL with ``schema`` first on its search_path (PostGIS stays reachable in public)."""
+    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema},public"
 
-    return GeoService([andorra, monaco], registry=Registry(tmp_path / "registry.sqlite"))
+
+@pytest.fixture
+def pg_url():
+    """A PostgreSQL URL whose search_path is a fresh, empty schema (dropped after the test)."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (scripts/test.sh starts a throwaway PostgreSQL + PostGIS)")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield with_search_path(base, schema)
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry_target(request, tmp_path):
+    """Where a test's registry lives: a SQLite file, or a PostgreSQL URL (own schema)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "registry.sqlite")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def open_reg(registry_target):
+    """Open (more) registries on this test's target; all closed after the test."""
+    from geoservice.service.registry import open_registry
+
+    opened = []
+
+    def open_() -> object:
+        reg = open_registry(registry_target)
+        opened.append(reg)
+        return reg
+
+    yield open_
+    for reg in opened:
+        reg.close()
+
+
+@pytest.fixture
+def state(andorra, monaco, open_reg):
+    from geoservice.service.core import GeoService
+
+    return GeoService([andorra, monaco], registry=open_reg())
 
 
 @pytest.fixture

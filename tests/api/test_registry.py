@@ -52,8 +52,8 @@ def test_revoked_key_is_401(client, state, keys):
 
 
 def test_keys_are_stored_hashed(state, keys):
-    raw = state.registry._db.execute("SELECT key_hash FROM api_keys").fetchall()
-    stored = {r[0] for r in raw}
+    with state.registry.db.read() as q:
+        stored = {r["key_hash"] for r in q.all("SELECT key_hash FROM api_keys")}
     assert keys["editor"] not in stored and len(stored) == 3
     assert all(len(h) == 64 for h in stored)
 
@@ -100,16 +100,15 @@ def test_create_update_delete_reflected_at_once_and_audited(client, state, keys,
     assert client.get("/audit").status_code == 401
 
 
-def test_edits_persist_across_restart(client, state, editor, andorra, monaco):
+def test_edits_persist_across_restart(client, state, editor, andorra, monaco, open_reg):
     from fastapi.testclient import TestClient
 
     from geoservice.faces.api.app import create_app
     from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
 
     assert client.post("/facilities", json={**NEW_AED, "id": "persisted-aed"}, headers=editor).status_code == 201
     assert client.delete("/facilities/osm-node-2475270782", headers=editor).status_code == 200
-    again = GeoService([andorra, monaco], registry=Registry(state.registry.path))
+    again = GeoService([andorra, monaco], registry=open_reg())
     with TestClient(create_app(again)) as c2:
         ids = {f["properties"]["id"] for f in c2.get("/layers/aed").json()["features"]}
         assert "persisted-aed" in ids and "osm-node-2475270782" not in ids
@@ -203,15 +202,14 @@ def test_stroke_center_edit_reflected_in_layers_filter(client, editor):
     assert [f["properties"]["name"] for f in planned] == ["New EVT center"]
 
 
-def test_edit_in_one_worker_is_seen_by_another(client, state, editor, andorra, monaco):
+def test_edit_in_one_worker_is_seen_by_another(client, state, editor, andorra, monaco, open_reg):
     """Two server processes (uvicorn workers) share the registry; the version counter syncs them."""
     from fastapi.testclient import TestClient
 
     from geoservice.faces.api.app import create_app
     from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
 
-    other = GeoService([andorra, monaco], registry=Registry(state.registry.path))
+    other = GeoService([andorra, monaco], registry=open_reg())
     with TestClient(create_app(other)) as c2:
         before = c2.get("/nearest", params={"lon": 7.42, "lat": 43.735, "type": "aed"}).json()["results"][0]
         assert before["facility"]["id"] != "worker-aed"

@@ -1,5 +1,6 @@
 """Registry integrity: versions and If-Match, coherent processes, append-only hash-chained audit,
-owner-only file, key expiry / rotation / names."""
+owner-only file, key expiry / rotation / names; on SQLite and PostgreSQL + PostGIS alike (see
+conftest), with the PostGIS storage checked on its own."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fastapi.testclient import TestClient
 from geoservice.faces.api.app import create_app
 from geoservice.faces.cli import main
 from geoservice.service.core import GeoService
-from geoservice.service.registry import Registry
+from geoservice.service.registry import Registry, open_registry
 
 AED = {"id": "etag-aed", "type": "aed", "name": "Station AED", "lon": 7.4236, "lat": 43.7386, "source": "test"}
 
@@ -40,12 +41,11 @@ def test_etag_and_if_match(client, editor):
     assert ok.status_code == 200 and client.get("/facilities/etag-aed").status_code == 404
 
 
-def test_two_processes_agree_after_concurrent_edits_to_two_regions(andorra, monaco, tmp_path):
-    """Two services on one registry file (as uvicorn workers or a CLI beside the server): after
+def test_two_processes_agree_after_concurrent_edits_to_two_regions(andorra, monaco, open_reg):
+    """Two services on one registry (as uvicorn workers or a CLI beside the server): after
     concurrent edits to both regions, every read from either one reflects all of them."""
-    db = tmp_path / "shared.sqlite"
-    a = GeoService([andorra, monaco], registry=Registry(db))
-    b = GeoService([andorra, monaco], registry=Registry(db))
+    a = GeoService([andorra, monaco], registry=open_reg())
+    b = GeoService([andorra, monaco], registry=open_reg())
     ka = a.registry.create_key("worker-a", "editor")[1]
     with TestClient(create_app(a)) as ca, TestClient(create_app(b)) as cb:
         for c in (ca, cb):  # both have loaded both regions before the edits
@@ -97,26 +97,37 @@ def test_two_processes_agree_after_concurrent_edits_to_two_regions(andorra, mona
         assert {f"m-{i}" for i in range(4)} | {f"a-{i}" for i in range(4)} <= ids
 
 
-def test_audit_is_append_only_and_hash_chained(client, editor, state, capsys):
+def _raw(target: str):
+    """A plain connection to the registry's database, behind the registry's back."""
+    if target.startswith("postgresql://"):
+        import psycopg
+
+        return psycopg.connect(target, autocommit=True), psycopg.errors.RaiseException, " ON audit"
+    return sqlite3.connect(target, isolation_level=None), sqlite3.DatabaseError, ""
+
+
+def test_audit_is_append_only_and_hash_chained(client, editor, state, registry_target, capsys):
     for i in range(3):
         assert client.post("/facilities", json={**AED, "id": f"chain-{i}"}, headers=editor).status_code == 201
     assert state.registry.verify_audit().ok and state.registry.verify_audit().rows == 3
-    db = state.registry.path
-    raw = sqlite3.connect(db)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    db = registry_target
+    raw, refused, on_table = _raw(db)
+    with pytest.raises(refused, match="append-only"):
         raw.execute("UPDATE audit SET actor='mallory' WHERE id=2")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(refused, match="append-only"):
         raw.execute("DELETE FROM audit WHERE id=2")
-    assert main(["audit", "verify", "--db", str(db)]) == 0
+    if on_table:  # PostgreSQL: TRUNCATE is refused too
+        with pytest.raises(refused, match="append-only"):
+            raw.execute("TRUNCATE audit")
+    assert main(["audit", "verify", "--db", db]) == 0
     assert "3 rows, hash chain intact" in capsys.readouterr().err
-    # someone with the file drops the trigger and rewrites history: the chain finds it
-    raw.execute("DROP TRIGGER audit_no_update")
+    # someone with the database drops the trigger and rewrites history: the chain finds it
+    raw.execute(f"DROP TRIGGER audit_no_update{on_table}")
     raw.execute("UPDATE audit SET actor='mallory' WHERE id=2")
-    raw.commit()
     raw.close()
     check = state.registry.verify_audit()
     assert not check.ok and check.first_bad_id == 2 and "changed" in (check.reason or "")
-    assert main(["audit", "verify", "--db", str(db)]) == 2
+    assert main(["audit", "verify", "--db", db]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "broken at row 2" in err
 
@@ -127,11 +138,12 @@ def test_registry_file_is_owner_only(tmp_path):
     assert stat.S_IMODE((tmp_path / "r.sqlite").stat().st_mode) == 0o600
 
 
-def test_keys_expire_rotate_and_have_valid_names(tmp_path):
-    reg = Registry(tmp_path / "k.sqlite")
+def test_keys_expire_rotate_and_have_valid_names(open_reg):
+    reg = open_reg()
     key, token = reg.create_key("hospital-a", "editor", expires_days=30)
     assert key.expires_at and reg.check_key(token) is not None
-    reg._db.execute("UPDATE api_keys SET expires_at='2000-01-01T00:00:00Z' WHERE name='hospital-a'")
+    with reg.db.write() as q:
+        q.run("UPDATE api_keys SET expires_at='2000-01-01T00:00:00Z' WHERE name='hospital-a'")
     assert reg.check_key(token) is None  # expired
     key2, token2 = reg.rotate_key("hospital-a")
     assert key2.role == "editor" and reg.check_key(token2) is not None and reg.check_key(token) is None
@@ -142,7 +154,12 @@ def test_keys_expire_rotate_and_have_valid_names(tmp_path):
     with pytest.raises(Exception) as ei:
         reg.create_key("ok-name", "editor", expires_days=-1)
     assert getattr(ei.value, "field", None) == "expires_days"
-    reg.close()
+    with pytest.raises(Exception) as ei:
+        reg.create_key("hospital-a", "viewer")
+    assert getattr(ei.value, "field", None) == "name" and "already exists" in str(ei.value)
+    with pytest.raises(Exception) as ei:
+        reg.rotate_key("nobody")
+    assert getattr(ei.value, "field", None) == "name"
 
 
 def test_patch_changes_only_the_fields_sent_and_concurrent_patches_both_land(client, editor):
@@ -179,3 +196,62 @@ def test_patch_changes_only_the_fields_sent_and_concurrent_patches_both_land(cli
         assert rec["name"] == f"Name {i}" and rec["address"] == f"Street {i}"
     audit = client.get("/audit", params={"facility_id": "etag-aed", "limit": 100}, headers=editor).json()
     assert sum(e["action"] == "patch" for e in audit["entries"]) == 1 + 40
+
+
+@pytest.mark.parametrize("registry_target", ["postgresql"], indirect=True)
+def test_postgis_point_and_indexes(client, editor, registry_target):
+    """On PostgreSQL each facility's point is also a PostGIS geometry (generated from the record,
+    so it follows every edit) with a GiST index; records are jsonb."""
+    import psycopg
+
+    assert client.post("/facilities", json=AED, headers=editor).status_code == 201
+    with psycopg.connect(registry_target, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT ST_X(geom), ST_Y(geom), ST_SRID(geom) FROM facilities WHERE id='etag-aed'"
+        ).fetchone()
+        assert row == (pytest.approx(AED["lon"]), pytest.approx(AED["lat"]), 4326)
+        near = conn.execute(
+            "SELECT id FROM facilities WHERE region='monaco' "
+            "ORDER BY geom <-> ST_SetSRID(ST_MakePoint(7.4236, 43.7386), 4326) LIMIT 1"
+        ).fetchone()
+        assert near == ("etag-aed",)
+        indexes = dict(conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename='facilities'"))
+        assert "USING gist (geom)" in indexes["facilities_geom"]
+        types = dict(
+            conn.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = 'facilities'"
+            )
+        )
+        assert types["record"] == "jsonb"
+    assert client.put("/facilities/etag-aed", json={**AED, "lon": 7.4240}, headers=editor).status_code == 200
+    with psycopg.connect(registry_target, autocommit=True) as conn:
+        x = conn.execute("SELECT ST_X(geom) FROM facilities WHERE id='etag-aed'").fetchone()
+        assert x == (pytest.approx(7.4240),)
+
+
+def test_database_url_setting_selects_postgresql(andorra, monaco, pg_url, monkeypatch, capsys):
+    """GEOSERVICE_DATABASE_URL picks the PostgreSQL registry for the service and the CLI; a
+    read-only open does not create one."""
+    from geoservice.service.settings import Settings, get_settings
+
+    assert open_registry(pg_url, create=False) is None  # empty schema: nothing is created
+    svc = GeoService.open(settings=Settings(database_url=pg_url, regions=[andorra.path, monaco.path]))
+    try:
+        assert svc.registry is not None and svc.registry.path is None
+        assert svc.registry.env() == {"GEOSERVICE_DATABASE_URL": pg_url}
+        svc.entry("monaco")  # seeds the region
+        assert svc.registry.is_seeded("monaco")
+    finally:
+        svc.close()
+    monkeypatch.setenv("GEOSERVICE_DATABASE_URL", pg_url)
+    get_settings.cache_clear()
+    try:
+        assert main(["apikey", "create", "--name", "ops", "--role", "admin", "--region", str(monaco.path)]) == 0
+        out = capsys.readouterr()
+        assert out.out.startswith("gsk_") and "postgresql://" in out.err
+        reg = open_registry(pg_url, create=False)
+        assert reg is not None and [k.name for k in reg.list_keys()] == ["ops"]
+        reg.close()
+    finally:
+        get_settings.cache_clear()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ...errors import GeoserviceError
 from ...service.core import default_db_path, region_paths
-from ...service.registry import ROLES, Registry
+from ...service.registry import ROLES, open_registry
 from ...service.settings import get_settings
 from .common import add_db, add_region, command, open_service, regions_of
 
@@ -27,7 +27,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         raise GeoserviceError("workers", f"must be 1-64, got {args.workers}")
     svc = open_service(args, create_registry=True)
     paths = [e.path for e in svc.regions.values()]
-    db = svc.registry.path if svc.registry else None
+    db = svc.registry.location if svc.registry else None
     for name in svc.regions:  # load and seed every region before answering
         svc.entry(name)
     print(
@@ -39,7 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # each worker builds its own service from the environment; edits reach the other workers
         # through the registry's version counter (checked on every request)
         os.environ["GEOSERVICE_REGIONS"] = json.dumps([str(Path(p).resolve()) for p in paths])
-        os.environ["GEOSERVICE_DB_PATH"] = str(Path(str(db)).resolve())
+        os.environ.update(svc.registry.env() if svc.registry else {})
         svc.close()
         uvicorn.run(
             "geoservice.faces.api.app:create_app",
@@ -70,8 +70,9 @@ def cmd_publish(args: argparse.Namespace) -> None:
 
 @command("apikey")
 def cmd_apikey(args: argparse.Namespace) -> None:
-    db = Path(args.db) if args.db else default_db_path(region_paths(regions_of(args)))
-    reg = Registry(db)
+    reg = open_registry(args.db or get_settings().database_url or default_db_path(region_paths(regions_of(args))))
+    assert reg is not None
+    db = reg.location
     try:
         if args.apikey_cmd in ("create", "rotate"):
             if args.apikey_cmd == "create":
@@ -99,10 +100,11 @@ def cmd_apikey(args: argparse.Namespace) -> None:
 @command("audit")
 def cmd_audit(args: argparse.Namespace) -> None:
     """``audit verify``: recompute the audit log's hash chain."""
-    db = Path(args.db) if args.db else default_db_path(region_paths(regions_of(args)))
-    if not db.is_file():
+    db = args.db or get_settings().database_url or default_db_path(region_paths(regions_of(args)))
+    reg = open_registry(db, create=False)
+    if reg is None:
         raise GeoserviceError("db", f"no registry at {db}")
-    reg = Registry(db)
+    db = reg.location
     try:
         check = reg.verify_audit()
     finally:

@@ -89,8 +89,9 @@ def add_region(p: argparse.ArgumentParser, *, several: bool = False) -> None:
 def add_db(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--db",
-        help="facility registry (SQLite) whose facilities and edits to use "
-        "(default: GEOSERVICE_DB_PATH, else the registry 'serve' uses, beside the bundles)",
+        help="facility registry whose facilities and edits to use: a SQLite file or a postgresql:// URL "
+        "(default: GEOSERVICE_DATABASE_URL, else GEOSERVICE_DB_PATH, else the registry 'serve' uses, "
+        "beside the bundles)",
     )
 
 

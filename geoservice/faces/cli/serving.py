@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -103,7 +104,8 @@ def cmd_audit(args: argparse.Namespace) -> None:
     db = args.db or get_settings().database_url or default_db_path(region_paths(regions_of(args)))
     reg = open_registry(db, create=False)
     if reg is None:
-        raise GeoserviceError("db", f"no registry at {db}")
+        shown = re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", str(db))  # never print a password
+        raise GeoserviceError("db", f"no registry at {shown}")
     db = reg.location
     try:
         check = reg.verify_audit()

@@ -5,10 +5,13 @@ Starts ``geoservice serve`` (uvicorn, one worker) on a free loopback port in a s
 
 1. /nearest (AED, walking, Monaco) at a fixed open-loop rate (default 200 req/s for 10 s);
 2. /isochrones (walk, 5 and 10 min, Monaco) at a lower fixed rate (default 20 req/s for 5 s);
-3. /nearest closed-loop with a few concurrent clients for a few seconds (peak throughput).
+3. /nearest closed-loop with a few concurrent clients for a few seconds (peak throughput);
+4. a mixed open-loop load (default 100 req/s for 10 s): 70% /nearest AED, 10% /nearest chest pain
+   center, 8% /isochrones walk, 5% /layers/aed, 7% edits (POST /facilities, synthetic AEDs, the
+   benchmark's editor key), with the server's resident memory (VmRSS, all its processes) before/after.
 
 Every phase has a fixed request count and a time cap; the server is stopped at the end.
-Usage: .venv/bin/python scripts/bench_api.py [--rate 200] [--seconds 10] [--json out.json]
+Usage: .venv/bin/python scripts/bench_api.py [--rate 200] [--seconds 10] [--mixed-rate 100] [--json out.json]
 """
 
 from __future__ import annotations
@@ -39,13 +42,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def sample_points(region_dir: Path, n: int, seed: int = 1) -> list[tuple[float, float]]:
-    """Random points of the region that snap to its walk network (so every request is a 200)."""
+def sample_points(region_dir: Path, n: int, seed: int = 1, profile: str = "walk") -> list[tuple[float, float]]:
+    """Random points of the region that snap to its ``profile`` network (so every request is a 200)."""
     from geoservice.bundle.store import load_region
     from geoservice.engine.engine import Engine
 
     eng = Engine(load_region(region_dir))
-    router = eng.router_for("walk")
+    router = eng.router_for(profile)
     x0, y0, x1, y1 = eng.region.bbox
     rng = random.Random(seed)
     pts: list[tuple[float, float]] = []
@@ -79,6 +82,31 @@ def server_cpu_s(root: int) -> float:
     return total
 
 
+def server_rss_mb(root: int) -> tuple[float, int]:
+    """Resident memory (MB, VmRSS summed) of the server process and its workers, and how many."""
+    kids: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            kids.setdefault(ppid, []).append(int(d))
+    total_kb, n, todo = 0, 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total_kb += int(line.split()[1])
+                n += 1
+        todo += kids.get(pid, [])
+    return round(total_kb / 1024, 1), n
+
+
 def summary(lat_ms: list[float], errors: int, wall_s: float, n: int) -> dict:
     a = np.array(lat_ms) if lat_ms else np.array([np.nan])
     return {
@@ -110,9 +138,16 @@ class Pool:
         return await self.free.get()
 
     async def get(self, url: str) -> int:
+        return await self.request("GET", url)
+
+    async def request(self, method: str, url: str, body: bytes | None = None, headers: dict | None = None) -> int:
         reader, writer = await self._conn()
         try:
-            writer.write(f"GET {url} HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
+            head = f"{method} {url} HTTP/1.1\r\nHost: {HOST}\r\n"
+            head += "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+            if body is not None:
+                head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            writer.write(head.encode() + b"\r\n" + (body or b""))
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
             length = 0
@@ -192,6 +227,93 @@ async def closed_loop(base: str, make_url, clients: int, seconds: float, max_req
     return summary(lat, errors, wall, count)
 
 
+MIX = (("nearest_aed", 70), ("nearest_cpc", 10), ("isochrones_walk", 8), ("layers_aed", 5), ("edit", 7))
+
+
+async def mixed_open_loop(base: str, plan: list, rate: float, cap_s: float) -> dict:
+    """Open loop over ``plan`` (one (kind, method, url, body, headers) per request, sent at fixed
+    times, latency from the scheduled time): the summary, plus per kind and per error status."""
+    n = len(plan)
+    seconds = n / rate
+    lat: list[float] = []
+    by_kind: dict[str, list[float]] = {}
+    errors = 0
+    statuses: dict[str, int] = {}
+    client = Pool(int(base.rsplit(":", 1)[1]), 64)
+    t0 = time.perf_counter() + 0.2
+
+    async def one(i: int):
+        nonlocal errors
+        kind, method, url, body, headers = plan[i]
+        sched = t0 + i / rate
+        delay = sched - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            status = await asyncio.wait_for(client.request(method, url, body, headers), timeout=cap_s)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            errors += 1
+            statuses[type(exc).__name__] = statuses.get(type(exc).__name__, 0) + 1
+            return
+        if status in (200, 201):
+            ms = (time.perf_counter() - sched) * 1000
+            lat.append(ms)
+            by_kind.setdefault(kind, []).append(ms)
+        else:
+            errors += 1
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+
+    start = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout=seconds + cap_s + 5)
+    wall = time.perf_counter() - start
+    await client.close()
+    res = summary(lat, errors, wall, n)
+    res["error_statuses"] = statuses
+    res["by_kind"] = {
+        kind: {
+            "sent": sum(1 for p in plan if p[0] == kind),
+            "ok": len(v),
+            "p50_ms": round(float(np.percentile(v, 50)), 2),
+            "p99_ms": round(float(np.percentile(v, 99)), 2),
+        }
+        for kind, v in sorted(by_kind.items())
+    }
+    return res
+
+
+def mixed_plan(pts, drive_pts, rate: float, seconds: float, token: str, seed: int = 3) -> list:
+    """The mixed phase's requests, in sending order: kinds drawn with the ``MIX`` weights (chest
+    pain centers from ``drive_pts``, near drive roads; the rest from ``pts``, on the walk network)."""
+    rng = random.Random(seed)
+    kinds = [k for k, _ in MIX]
+    weights = [w for _, w in MIX]
+    plan = []
+    for i in range(int(rate * seconds)):
+        kind = rng.choices(kinds, weights)[0]
+        where = drive_pts if kind == "nearest_cpc" else pts
+        x, y = where[rng.randrange(len(where))]
+        if kind == "nearest_aed":
+            plan.append((kind, "GET", f"/nearest?lon={x:.6f}&lat={y:.6f}&type=aed", None, None))
+        elif kind == "nearest_cpc":
+            plan.append((kind, "GET", f"/nearest?lon={x:.6f}&lat={y:.6f}&type=chest_pain_center", None, None))
+        elif kind == "isochrones_walk":
+            plan.append((kind, "GET", f"/isochrones?lon={x:.6f}&lat={y:.6f}&minutes=5,10&profile=walk", None, None))
+        elif kind == "layers_aed":
+            plan.append((kind, "GET", "/layers/aed", None, None))
+        else:
+            body = {
+                "id": f"bench-mixed-{i}",
+                "type": "aed",
+                "name": f"benchmark mixed AED {i} (synthetic)",
+                "lon": round(x + 1e-5, 6),
+                "lat": round(y + 1e-5, 6),
+                "source": "benchmark (synthetic)",
+                "demo": True,
+            }
+            plan.append((kind, "POST", "/facilities", json.dumps(body).encode(), {"X-API-Key": token}))
+    return plan
+
+
 def add_synthetic_aeds(region: Path, db: str, n: int) -> str:
     """Seed the benchmark's own registry with the region's facilities plus ``n`` synthetic AEDs
     (labelled so, never published); returns an editor key."""
@@ -262,6 +384,8 @@ def main() -> int:
     ap.add_argument("--iso-rate", type=float, default=20.0)
     ap.add_argument("--iso-seconds", type=float, default=5.0)
     ap.add_argument("--clients", type=int, default=8, help="closed-loop clients for peak throughput")
+    ap.add_argument("--mixed-rate", type=float, default=100.0, help="mixed-phase requests per second")
+    ap.add_argument("--mixed-seconds", type=float, default=10.0)
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (one per core)")
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument(
@@ -272,9 +396,16 @@ def main() -> int:
     )
     args = ap.parse_args()
     if not (
-        0 < args.rate <= 2000 and 0 < args.seconds <= 60 and 0 < args.iso_rate <= 200 and 0 < args.iso_seconds <= 60
+        0 < args.rate <= 2000
+        and 0 < args.seconds <= 60
+        and 0 < args.iso_rate <= 200
+        and 0 < args.iso_seconds <= 60
+        and 0 < args.mixed_rate <= 1000
+        and 0 < args.mixed_seconds <= 60
     ):
-        ap.error("keep the load bounded: rate <= 2000/s, iso-rate <= 200/s, at most 60 s per phase")
+        ap.error(
+            "keep the load bounded: rate <= 2000/s, iso-rate <= 200/s, mixed-rate <= 1000/s, at most 60 s per phase"
+        )
 
     sys.path.insert(0, str(REPO))
     from geoservice.bundle.demo import ensure_demo
@@ -283,6 +414,7 @@ def main() -> int:
     s = get_settings()
     region = Path(args.region) if args.region else ensure_demo("monaco", s.data_dir, s.regions_dir, quiet=True)
     pts = sample_points(region, 500)
+    drive_pts = sample_points(region, 500, seed=2, profile="drive")
     port = free_port()
     base = f"http://{HOST}:{port}"
     tmp = tempfile.mkdtemp(prefix="geoservice-bench-")
@@ -308,7 +440,11 @@ def main() -> int:
         "--workers",
         str(args.workers),
     ]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    # the mixed phase's edits (7% of it) may pass the default 120 edits per key per minute
+    env = dict(os.environ, GEOSERVICE_WRITES_PER_MINUTE="1000000")
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     try:
         deadline = time.time() + 120
         while True:
@@ -365,6 +501,21 @@ def main() -> int:
             target_rps=args.iso_rate,
         )
         phase("nearest_closed_loop", closed_loop(base, nearest_url, args.clients, 5, 20000), clients=args.clients)
+
+        async def warm_cpc():  # the chest pain center query (drive network) too, in every worker; not measured
+            urls = [
+                f"/nearest?lon={x:.6f}&lat={y:.6f}&type=chest_pain_center" for x, y in drive_pts[: 10 * args.workers]
+            ]
+            await asyncio.gather(*(Pool(port, 1).get(u) for u in urls))
+
+        asyncio.run(warm_cpc())
+        rss_before = server_rss_mb(proc.pid)
+        plan = mixed_plan(pts, drive_pts, args.mixed_rate, args.mixed_seconds, editor)
+        phase("mixed_open_loop", mixed_open_loop(base, plan, args.mixed_rate, 30), target_rps=args.mixed_rate)
+        rss_after = server_rss_mb(proc.pid)
+        res["mixed_open_loop"].update(
+            rss_before_mb=rss_before[0], rss_after_mb=rss_after[0], server_processes=rss_after[1]
+        )
         res["loadavg_after"] = os.getloadavg()[0]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -380,6 +531,15 @@ def main() -> int:
             f"p50 {r['p50_ms']} ms, p90 {r['p90_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms; "
             f"server CPU {r['server_cpu_ms_per_req']} ms/req"
         )
+    r = res["mixed_open_loop"]
+    mix = "/".join(str(w) for _, w in MIX)
+    print(
+        f"{'mixed_open_loop':22s} target {r['target_rps']}/s ({mix}% nearest AED/CPC, iso, layer, edit): "
+        f"{r['ok']}/{r['requests']} ok, {r['errors']} errors, {r['throughput_rps']} req/s, "
+        f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms; "
+        f"server CPU {r['server_cpu_ms_per_req']} ms/req; "
+        f"server RSS {r['rss_before_mb']} -> {r['rss_after_mb']} MB ({r['server_processes']} processes)"
+    )
     print(
         f"load average before/after: {res['loadavg_before']:.2f} / {res['loadavg_after']:.2f} "
         f"(other processes on the machine skew latency; server CPU per request does not depend on them)"

@@ -1,4 +1,6 @@
-"""Errors as JSON ``{"detail": "<field>: <message>", "field": ...}``; never a traceback.
+"""Errors as JSON ``{"detail": "<field>: <message>", "field": ...}``; never a traceback. A 405
+names every method the path accepts in ``Allow``; a body that cannot be read as JSON is a 422 on
+``body``, like one that is not valid JSON.
 
 Also the error answers every route may give, for the OpenAPI document: constants the routers can
 use in ``responses=`` (``R404``, ``R422``, ``WRITE_ERRORS``…), and :func:`document_errors`, which
@@ -21,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from ...errors import GeoserviceError
 from .schemas import ErrorResponse
@@ -105,6 +108,18 @@ def _field_of(loc) -> str:
     return ".".join(parts) or "request"
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path accepts (Starlette's 405 names only the first route's).
+
+    Asks each top-level route (FastAPI's included routers too) whether it would take the request
+    with each method; mounts (static files) answer for every method, so they are left out."""
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    return [m for m in _METHODS if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(GeoserviceError)
     async def _user_error(request: Request, exc: GeoserviceError):
@@ -121,7 +136,10 @@ def install(app: FastAPI) -> None:
             f = _field_of(e.get("loc", ()))
             msg = e.get("msg", "invalid")
             inp = e.get("input")
-            if inp is not None and not isinstance(inp, (dict, list)):
+            if e.get("type") == "json_invalid":  # loc is ("body", <character position>)
+                f, pos = "body", e.get("loc", ("body", "?"))[-1]
+                msg = f"not valid JSON: {e.get('ctx', {}).get('error', msg)} (character {pos})"
+            elif inp is not None and not isinstance(inp, (dict, list)):
                 msg = f"{msg} (got {str(inp)[:60]!r})"
             errs.append({"field": f, "message": f"{f}: {msg}"})
         first = errs[0] if errs else {"field": "request", "message": "request: invalid"}
@@ -136,11 +154,21 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        return JSONResponse(
-            {"detail": str(exc.detail), "field": None},
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
+        headers = dict(getattr(exc, "headers", None) or {})
+        body = {"detail": str(exc.detail), "field": None}
+        if exc.status_code == 400 and request.method in ("POST", "PUT", "PATCH"):
+            # FastAPI's "error parsing the body" (e.g. not UTF-8): a bad body, answered like bad JSON
+            msg = "body: could not be read as JSON (send UTF-8 application/json)"
+            return JSONResponse({"detail": msg, "field": "body", "errors": [{"field": "body", "message": msg}]}, 422)
+        if exc.status_code == 405:
+            allowed = allowed_methods(request) or [m.strip() for m in headers.get("Allow", "").split(",") if m.strip()]
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+                body = {
+                    "detail": f"method: {request.method} is not allowed here; allowed: {', '.join(allowed)}",
+                    "field": "method",
+                }
+        return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception):

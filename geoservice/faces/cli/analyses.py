@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Any
 
 from ...fileio import atomic_dir
 from ...service import planning, queries
@@ -234,40 +236,54 @@ def cmd_grid531(args: argparse.Namespace) -> None:
     print(f"{len(rep.links)} links, {len(rep.unlinked)} not linked; wrote {out}/", file=sys.stderr)
 
 
-@command("triage", max_extra_min="--max-extra", door_in_door_out_min="--dido", default_dtn_min="--dtn")
-def cmd_triage(args: argparse.Namespace) -> None:
+def _write_point_report(
+    stage: Path,
+    eng: Any,
+    rep: dict[str, Any],
+    *,
+    stem: str,
+    fields: list[str],
+    title: str,
+    field: str,
+    colors: dict[str, str],
+    table: bool,
+) -> None:
+    """A per-location stroke layer: GeoPackage + GeoJSON, optional CSV, report.json and its map."""
     from ..maps_analyses import points_map
 
+    props = [k for k in fields if k not in ("lon", "lat")]
+    write_layer(
+        stage,
+        stem,
+        rep["layer"] | {"method": rep["method"]},
+        geometry_type="Point",
+        schema={k: "object" for k in props},
+    )
+    if table:
+        rows = [
+            dict(lon=f["geometry"]["coordinates"][0], lat=f["geometry"]["coordinates"][1], **f["properties"])
+            for f in rep["layer"]["features"]
+        ]
+        write_file(stage / f"{stem}.csv", csv_text(rows, fields))
+    write_file(stage / "report.json", json_text({k: v for k, v in rep.items() if k != "layer"}))
+    points_map(eng, rep["layer"], stage / "map.html", title=title, note=rep["method"], field=field, colors=colors)
+
+
+@command("triage", max_extra_min="--max-extra", door_in_door_out_min="--dido", default_dtn_min="--dtn")
+def cmd_triage(args: argparse.Namespace) -> None:
     out = output_dir(args)
     rule = planning.TriageRule(args.max_extra, args.dido, args.dtn)
     svc = open_service(args)
     entry, rep = planning.triage(svc, rule=rule, profile=args.profile, scenario=parse_scenario(args.scenario))
-    eng = svc.engine(entry.name)
     with atomic_dir(out) as stage:
-        write_layer(
+        _write_point_report(
             stage,
-            "triage",
-            rep["layer"] | {"method": rep["method"]},
-            geometry_type="Point",
-            schema={k: "object" for k in TRIAGE_FIELDS if k not in ("lon", "lat")},
-        )
-        write_file(
-            stage / "triage.csv",
-            csv_text(
-                [
-                    dict(lon=f["geometry"]["coordinates"][0], lat=f["geometry"]["coordinates"][1], **f["properties"])
-                    for f in rep["layer"]["features"]
-                ],
-                TRIAGE_FIELDS,
-            ),
-        )
-        write_file(stage / "report.json", json_text({k: v for k, v in rep.items() if k != "layer"}))
-        points_map(
-            eng,
-            rep["layer"],
-            stage / "map.html",
+            svc.engine(entry.name),
+            rep,
+            stem="triage",
+            fields=TRIAGE_FIELDS,
+            table=True,
             title="Stroke triage: drip-and-ship vs direct EVT",
-            note=rep["method"],
             field="recommendation",
             colors={"direct_evt": "#2ca02c", "drip_and_ship": "#ff7f0e", "ivt_only": "#1f77b4", "unreachable": "#000"},
         )
@@ -276,28 +292,19 @@ def cmd_triage(args: argparse.Namespace) -> None:
 
 @command("timeline", onset_to_call_min="--onset-to-call", dispatch_min="--dispatch", default_dtn_min="--dtn")
 def cmd_timeline(args: argparse.Namespace) -> None:
-    from ..maps_analyses import points_map
-
     out = output_dir(args)
     params = planning.TimelineParams(args.onset_to_call, args.dispatch, args.dtn)
     svc = open_service(args)
     entry, rep = planning.timeline(svc, params=params, profile=args.profile, scenario=parse_scenario(args.scenario))
-    eng = svc.engine(entry.name)
     with atomic_dir(out) as stage:
-        write_layer(
+        _write_point_report(
             stage,
-            "timeline",
-            rep["layer"] | {"method": rep["method"]},
-            geometry_type="Point",
-            schema={k: "object" for k in TIMELINE_FIELDS},
-        )
-        write_file(stage / "report.json", json_text({k: v for k, v in rep.items() if k != "layer"}))
-        points_map(
-            eng,
-            rep["layer"],
-            stage / "map.html",
+            svc.engine(entry.name),
+            rep,
+            stem="timeline",
+            fields=TIMELINE_FIELDS,
+            table=False,
             title="3 x 1 hour stroke timeline",
-            note=rep["method"],
             field="status",
             colors={"chain_met": "#2ca02c", "transport_met": "#ff7f0e", "not_met": "#d62728"},
         )

@@ -21,7 +21,7 @@ from .ch import ch_matrix
 from .isochrone import isochrone_geojson
 from .result import NearestHit, NearestResult
 from .router import DIRECTIONS, Router, Snap, SnapError
-from .selection import FacilityIndex, Selection
+from .selection import FacilityIndex, Selection, objects
 
 __all__ = ["Engine", "SnapError", "QueryError", "DIRECTIONS", "NearestHit", "NearestResult", "FacilityIndex"]
 
@@ -52,7 +52,7 @@ class Engine:
         for name, router in self.routers.items():
             snaps = router.snap_many(lon, lat, strict=False) if len(lon) else []
             ok = [i for i, s in enumerate(snaps) if s is not None]
-            self._index[name] = FacilityIndex(np.array(ok, np.int64), [s for s in snaps if s is not None])
+            self._index[name] = FacilityIndex(np.array(ok, np.int64), objects([s for s in snaps if s is not None]))
             self.unsnapped[name] = [str(self.facilities.iloc[i]["id"]) for i, s in enumerate(snaps) if s is None]
         self._selections: dict[tuple[str, FacilityFilter], Selection] = {}
 
@@ -66,9 +66,7 @@ class Engine:
             sub = self.facilities.iloc[idx.rows]
             keep = np.flatnonzero(where.mask(sub)) if len(idx.rows) else np.zeros(0, np.int64)
             hours = sub["opening_hours"].to_numpy() if "opening_hours" in sub else np.full(len(sub), None)
-            sel = Selection(
-                idx.rows[keep], [idx.snaps[i] for i in keep], [h if isinstance(h, str) else None for h in hours[keep]]
-            )
+            sel = Selection(idx.rows[keep], idx.snaps[keep], [h if isinstance(h, str) else None for h in hours[keep]])
             if len(self._selections) >= 64:  # filters come from user input: keep the cache bounded
                 self._selections.clear()
             self._selections[key] = sel
@@ -166,9 +164,7 @@ class Engine:
             state = [is_open(h if isinstance(h, str) else None, at) for h in hours]
             keep &= np.array([s is not False for s in state], bool)
         picked = np.flatnonzero(keep)
-        return FacilityIndex(
-            idx.rows[picked], [idx.snaps[i] for i in picked], None if state is None else [state[i] for i in picked]
-        )
+        return FacilityIndex(idx.rows[picked], idx.snaps[picked], None if state is None else [state[i] for i in picked])
 
     # ------------------------------------------------------------------ queries
     def snap(self, lon: float, lat: float, profile: str) -> Snap:

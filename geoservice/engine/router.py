@@ -6,6 +6,7 @@ travel arriving at the point (patient to hospital); "to" runs Dijkstra on the re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -269,7 +270,7 @@ class Router:
             *adj, seed_node, seed_cost, seed_label, float(limit), tn, ti, tc, int(nt), int(k_stop), sl, tl, track
         )
 
-    def targets_for(self, snaps: list[Snap], profile: str, direction: str):
+    def targets_for(self, snaps: Sequence[Snap] | np.ndarray, profile: str, direction: str):
         """Target entries so that a search in ``direction`` reaches each snapped point.
 
         A forward ("from") search arrives at points via their "to" seeds, and vice versa."""

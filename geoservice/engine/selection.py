@@ -8,7 +8,9 @@ positions are remapped, only the new rows are snapped, and only their targets ar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -17,20 +19,32 @@ from .router import Router, Snap
 __all__ = ["FacilityIndex", "Selection"]
 
 
+def objects(items: Sequence[Any]) -> np.ndarray:
+    """A 1-d object array (so that masks and fancy indexing run in C, not in a Python loop)."""
+    out = np.empty(len(items), dtype=object)
+    for i, v in enumerate(items):
+        out[i] = v
+    return out
+
+
 @dataclass
 class FacilityIndex:
-    """Facilities of one network that lie on it, with their snaps."""
+    """Facilities of one network that lie on it, with their snaps (an object array of ``Snap``)."""
 
     rows: np.ndarray  # positions in engine.facilities
-    snaps: list[Snap]
+    snaps: np.ndarray  # of Snap (a list given is converted)
     open_state: list[bool | None] | None = None  # with a time: True open, None hours unknown
 
-    def remapped(self, newpos: np.ndarray, add_rows: np.ndarray, add_snaps: list[Snap]) -> FacilityIndex:
+    def __post_init__(self) -> None:
+        if not isinstance(self.snaps, np.ndarray):
+            self.snaps = objects(self.snaps)
+
+    def remapped(self, newpos: np.ndarray, add_rows: np.ndarray, add_snaps: Sequence[Snap]) -> FacilityIndex:
         """The index after an edit: rows moved to ``newpos`` (-1 = removed), new rows appended."""
         keep = newpos[self.rows] >= 0 if len(self.rows) else np.zeros(0, bool)
         return FacilityIndex(
             np.concatenate([newpos[self.rows[keep]], add_rows]).astype(np.int64),
-            [s for s, k in zip(self.snaps, keep) if k] + list(add_snaps),
+            np.concatenate([self.snaps[keep], objects(add_snaps)]),
         )
 
 
@@ -41,14 +55,15 @@ class Selection:
     def __init__(
         self,
         rows: np.ndarray,
-        snaps: list[Snap],
-        hours: list[str | None],
+        snaps: Sequence[Snap] | np.ndarray,
+        hours: Sequence[str | None] | np.ndarray,
         targets: dict[tuple[str, str], tuple] | None = None,
+        geom: np.ndarray | None = None,
     ):
         self.rows = rows
-        self.snaps = snaps
-        self.geom = np.array([s.geom for s in snaps], np.int64)
-        self.hours = hours
+        self.snaps = snaps if isinstance(snaps, np.ndarray) else objects(snaps)
+        self.geom = geom if geom is not None else np.array([s.geom for s in self.snaps], np.int64)
+        self.hours = hours if isinstance(hours, np.ndarray) else objects(hours)
         self._targets: dict[tuple[str, str], tuple] = targets or {}
 
     def targets(self, router: Router, profile: str, direction: str) -> tuple:
@@ -82,9 +97,10 @@ class Selection:
             targets[(profile, direction)] = _sorted((*merged, n_kept + len(add_snaps)))
         return Selection(
             np.concatenate([newpos[self.rows[keep]], add_rows]).astype(np.int64),
-            [s for s, k in zip(self.snaps, keep) if k] + list(add_snaps),
-            [h for h, k in zip(self.hours, keep) if k] + list(add_hours),
+            np.concatenate([self.snaps[keep], objects(add_snaps)]),
+            np.concatenate([self.hours[keep], objects(add_hours)]),
             targets,
+            np.concatenate([self.geom[keep], np.array([s.geom for s in add_snaps], np.int64)]),
         )
 
 

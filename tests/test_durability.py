@@ -1,16 +1,26 @@
 """Durability: a server killed (SIGKILL) in the middle of a stream of edits loses none it
-acknowledged, and its registry stays whole.
+acknowledged, and its registry stays whole, on both databases.
 
 ``python -m geoservice serve`` runs in a subprocess on 127.0.0.1 over the Monaco demo and a
-temporary SQLite registry; a thread streams a bounded number of keyed edits (creates and patches
-of synthetic AEDs inside Monaco), recording every acknowledged (2xx) one; the server is killed
-with SIGKILL mid-stream and started again on the same registry. Then: ``PRAGMA integrity_check``
-is ok, every acknowledged edit is served with its content, the audit hash chain verifies, and
-the audit matches the table (each facility's last audit ``after`` is its stored record).
+temporary registry: a SQLite file, or a fresh schema of the PostgreSQL database named by
+``GEOSERVICE_TEST_DATABASE_URL`` (``scripts/test.sh`` starts a throwaway PostgreSQL + PostGIS and
+sets it; without it that case is skipped with the reason; the schema is dropped after the test).
+A thread streams a bounded number of keyed edits (creates and patches of synthetic AEDs inside
+Monaco), recording every acknowledged (2xx) one; the server is killed with SIGKILL mid-stream and
+started again on the same registry. Then: the registry is whole (SQLite: ``PRAGMA
+integrity_check``; both: one row per facility id, every record and audit row parses, every audit
+row is hashed), every acknowledged edit is served with its content, the audit hash chain
+verifies, and the audit matches the table (each facility's last audit ``after`` is its stored
+record).
+
+On PostgreSQL only the geoservice processes are killed, not the database server: this checks that
+an acknowledged edit is a committed one and that a killed writer's open transaction (holding the
+audit lock) is rolled back without harm, not PostgreSQL's own crash recovery.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -20,6 +30,8 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -31,6 +43,7 @@ WRITES = 200  # at most, per run
 KILL_AFTER = 60  # acknowledged edits before the SIGKILL (or KILL_AFTER_S seconds, whichever comes first)
 KILL_AFTER_S = 6.0
 REGION = "monaco"
+PG_ENV = "GEOSERVICE_TEST_DATABASE_URL"
 
 pytestmark = pytest.mark.slow
 
@@ -44,12 +57,12 @@ def _free_port() -> int:
 class Server:
     """``geoservice serve`` in its own process group (so SIGKILL reaches every process of it)."""
 
-    def __init__(self, region: Path, db: Path, log: Path):
+    def __init__(self, region: Path, db: str, log: Path):
         self.port = _free_port()
         self.base = f"http://{HOST}:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("GEOSERVICE_")}
         env["GEOSERVICE_WRITES_PER_MINUTE"] = "100000"  # the stream is faster than the default 120/min
-        cmd = [sys.executable, "-m", "geoservice", "serve", "--region", str(region), "--db", str(db)]
+        cmd = [sys.executable, "-m", "geoservice", "serve", "--region", str(region), "--db", db]
         cmd += ["--host", HOST, "--port", str(self.port), "--log-level", "warning", "--no-access-log"]
         self.log = log.open("ab")
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self.log, stderr=self.log, start_new_session=True)
@@ -78,12 +91,108 @@ class Server:
         self.log.close()
 
 
-def _integrity(db: Path) -> str:
-    con = sqlite3.connect(db)  # recovers the WAL a killed writer left behind, like the next server would
+@dataclass(frozen=True)
+class Target:
+    """Where the test's registry lives: ``db`` is what ``--db`` and ``open_registry`` take (a SQLite
+    file, or a PostgreSQL URL whose search_path starts with the test's own ``schema``)."""
+
+    kind: str
+    db: str
+    schema: str | None = None
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    """The URL with ``schema`` first on its search_path (PostGIS stays reachable in public), as in
+    tests/api/conftest.py."""
+    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema},public"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request, tmp_path):
+    if request.param == "sqlite":
+        yield Target("sqlite", str(tmp_path / "registry.sqlite"))
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL durability needs {PG_ENV} (scripts/test.sh starts a throwaway PostgreSQL + PostGIS)")
+    import psycopg
+
+    schema = f"durability_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        return con.execute("PRAGMA integrity_check").fetchone()[0]
+        yield Target("postgresql", _with_search_path(base, schema), schema)
     finally:
-        con.close()
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def _rows_problems(facilities: list[tuple], audit: list[tuple]) -> list[str]:
+    """What is wrong with the raw table rows: (region, id, type, record) of every facility and
+    (id, before, after, prev_hash, hash) of every audit row; records and before / after are JSON
+    text (SQLite, the audit) or already parsed (PostgreSQL's jsonb)."""
+    problems = []
+    keys = [(region, fid) for region, fid, _, _ in facilities]
+    if len(keys) != len(set(keys)):
+        problems.append(f"facilities: {len(keys)} rows but {len(set(keys))} distinct (region, id)")
+    for region, fid, ftype, record in facilities:
+        try:
+            rec = record if isinstance(record, dict) else json.loads(record)
+        except (TypeError, ValueError) as e:
+            problems.append(f"facility {region}/{fid}: record does not parse ({e})")
+            continue
+        if rec.get("id") != fid or rec.get("type") != ftype:
+            problems.append(f"facility {region}/{fid}: record says id {rec.get('id')!r}, type {rec.get('type')!r}")
+    for aid, before, after, prev_hash, h in audit:
+        for name, text in (("before", before), ("after", after)):
+            try:
+                if text is not None and not isinstance(json.loads(text), dict):
+                    problems.append(f"audit {aid}: {name} is not an object")
+            except ValueError as e:
+                problems.append(f"audit {aid}: {name} does not parse ({e})")
+        if not prev_hash or not h:
+            problems.append(f"audit {aid}: no hash")
+    return problems
+
+
+_FACILITY_ROWS = "SELECT region, id, type, record FROM {t}facilities"
+_AUDIT_ROWS = "SELECT id, before, after, prev_hash, hash FROM {t}audit ORDER BY id"
+
+
+def _integrity(target: Target) -> list[str]:
+    """Problems with the registry as the next server would find it (empty: whole)."""
+    if target.kind == "sqlite":
+        con = sqlite3.connect(target.db)  # recovers the WAL a killed writer left behind, like the next server would
+        try:
+            check = con.execute("PRAGMA integrity_check").fetchone()[0]
+            problems = [] if check == "ok" else [f"PRAGMA integrity_check: {check}"]
+            facilities = con.execute(_FACILITY_ROWS.format(t="")).fetchall()
+            audit = con.execute(_AUDIT_ROWS.format(t="")).fetchall()
+        finally:
+            con.close()
+        return problems + _rows_problems(facilities, audit)
+    import psycopg
+
+    t = f"{target.schema}."  # qualified: the server's tables are in the test's own schema, nowhere else
+    with psycopg.connect(target.db, autocommit=True) as conn:
+        problems = []
+        n, distinct = conn.execute(f"SELECT count(*), count(DISTINCT (region, id)) FROM {t}facilities").fetchone()
+        if n != distinct:
+            problems.append(f"facilities: {n} rows but {distinct} distinct (region, id)")
+        # a killed writer's open transaction is rolled back: no session is left holding a lock on
+        # this schema's tables (its backend may take a moment to notice the closed connection)
+        held_sql = (
+            "SELECT count(*) FROM pg_locks WHERE pid <> pg_backend_pid() "
+            f"AND relation IN ('{t}audit'::regclass, '{t}facilities'::regclass)"
+        )
+        deadline = time.time() + 10
+        while (held := conn.execute(held_sql).fetchone()[0]) and time.time() < deadline:
+            time.sleep(0.1)
+        if held:
+            problems.append(f"{held} lock(s) still held on the registry's tables")
+        facilities = conn.execute(_FACILITY_ROWS.format(t=t)).fetchall()
+        audit = conn.execute(_AUDIT_ROWS.format(t=t)).fetchall()
+    return problems + _rows_problems(facilities, audit)
 
 
 class Writer(threading.Thread):
@@ -145,11 +254,12 @@ def _served_as(got: dict, want: dict) -> bool:
     return True
 
 
-def test_acknowledged_edits_survive_sigkill(regions_dir, tmp_path):
-    from geoservice.service.registry import Registry
+def test_acknowledged_edits_survive_sigkill(regions_dir, tmp_path, target):
+    from geoservice.service.registry import open_registry
 
-    region, db, log = regions_dir / REGION, tmp_path / "registry.sqlite", tmp_path / "server.log"
-    reg = Registry(db)
+    region, db, log = regions_dir / REGION, target.db, tmp_path / "server.log"
+    reg = open_registry(db)
+    assert reg is not None
     _, token = reg.create_key("durability", "editor")
     reg.close()
 
@@ -169,7 +279,7 @@ def test_acknowledged_edits_survive_sigkill(regions_dir, tmp_path):
         server.stop(signal.SIGKILL)
     assert not writer.errors, writer.errors
     assert 10 <= killed_at < WRITES, f"{killed_at} edits acknowledged before the kill: not mid-stream"
-    assert _integrity(db) == "ok"
+    assert _integrity(target) == []
 
     server = Server(region, db, log)  # again, on the same registry
     try:
@@ -191,13 +301,14 @@ def test_acknowledged_edits_survive_sigkill(regions_dir, tmp_path):
             assert r.status_code == 200, r.text
     finally:
         server.stop()
-    assert _integrity(db) == "ok"
+    assert _integrity(target) == []
     print(
-        f"durability: {killed_at} edits acknowledged when killed, {writer.count} in all, "
+        f"durability ({target.kind}): {killed_at} edits acknowledged when killed, {writer.count} in all, "
         f"{len(writer.acked)} facilities, edit in doubt: {writer.in_flight is not None}"
     )
 
-    reg = Registry(db)
+    reg = open_registry(db)
+    assert reg is not None
     try:
         check = reg.verify_audit()
         assert check.ok, check

@@ -16,12 +16,14 @@ once here against ``registry_db.Database``; the SQL that differs lives in ``regi
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from ..errors import ConflictError, GeoserviceError, NotFoundError
@@ -95,17 +97,30 @@ class Edit:
     version: int
 
 
+def _number(v: Any) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return f
+
+
 def layer_from_records(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
-    """Registry records → the facility GeoDataFrame the engine expects (same dtypes as import)."""
-    df = pd.DataFrame.from_records(records, columns=list(COLUMNS)) if records else pd.DataFrame(columns=list(COLUMNS))
+    """Registry records → the facility GeoDataFrame the engine expects (same dtypes as import).
+
+    Built column by column from plain lists (an edit turns one record into a table on the hot
+    path of every worker: no per-cell pandas work)."""
+    cols: dict[str, Any] = {}
     for c in COLUMNS:
+        values = [r.get(c) for r in records]
         if c in ("door_to_needle_min", "lon", "lat"):
-            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+            cols[c] = np.array([_number(v) for v in values], dtype="float64")
         elif c == "demo":
-            df[c] = df[c].astype(object).where(df[c].notna(), False).astype(bool)
+            cols[c] = np.array([bool(v) if v is not None and v == v else False for v in values], dtype=bool)
         else:
-            df[c] = df[c].astype(object).where(df[c].notna(), None)
-    geom = gpd.points_from_xy(df["lon"].to_numpy(), df["lat"].to_numpy())
+            cols[c] = pd.Series([None if v is None or v != v else v for v in values], dtype=object)
+    df = pd.DataFrame(cols, columns=list(COLUMNS))
+    geom = gpd.points_from_xy(cols["lon"], cols["lat"])
     return gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
 
 

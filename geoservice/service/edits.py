@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import ConflictError, GeoserviceError, NotFoundError
 from ..sources.facility_rows import validate_records
-from ..sources.schema import travel_profile
+from ..sources.schema import COLUMNS, travel_profile
 from .answers import EditResult, Facility
 from .core import GeoService
 from .queries import facility_props
@@ -39,7 +39,10 @@ def _validated(fields: dict[str, Any], *, fid: str, crs: str, source: str) -> di
         errs = [{"field": e.field, "message": f"{e.field}: {e.reason}"} for e in res.errors]
         first = res.errors[0]
         raise GeoserviceError(first.field, first.reason + "".join(f"; {e['message']}" for e in errs[1:]), errors=errs)
-    return Registry.record_from_row(res.layer.iloc[0])
+    good = res.records[0]
+    record = {c: good.get(c) for c in COLUMNS}
+    record["demo"] = bool(record.get("demo") or False)
+    return record
 
 
 def find_facility(svc: GeoService, fid: str, region: str | None = None) -> tuple[str, dict[str, Any]]:

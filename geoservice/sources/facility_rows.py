@@ -61,9 +61,17 @@ class LoadResult:
     """Good rows as a WGS-84 GeoDataFrame with exactly the schema COLUMNS, every rejected row's
     problems, and the input's other columns (``extras``, same index as ``layer``, input order)."""
 
-    layer: gpd.GeoDataFrame
+    records: list[dict[str, Any]]  # the good rows as plain dicts with exactly the COLUMNS keys
     errors: list[RowError] = field(default_factory=list)
     extras: pd.DataFrame = field(default_factory=pd.DataFrame)
+    _layer: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    @property
+    def layer(self) -> gpd.GeoDataFrame:
+        """The good rows as a table (built on first use: an API edit of one row needs only ``records``)."""
+        if self._layer is None:
+            self._layer = _build_layer(self.records)
+        return self._layer
 
     @property
     def ok(self) -> bool:
@@ -365,7 +373,7 @@ def validate_rows(
     errors.sort(key=lambda e: e.row)  # stable: keeps field order within a row
     names = list(extra_columns)
     extra_df = pd.DataFrame([[e.get(c) for c in names] for e in extras], columns=names, dtype=object).infer_objects()
-    return LoadResult(_build_layer(good), errors, extra_df)
+    return LoadResult(good, errors, extra_df)
 
 
 def check_args(type_arg: str | None, crs: str) -> str | None:

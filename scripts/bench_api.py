@@ -354,7 +354,7 @@ def add_synthetic_aeds(region: Path, db: str, n: int) -> str:
     return token
 
 
-def time_edits(base: str, token: str, pts, n: int = 5) -> float:
+def time_edits(base: str, token: str, pts, n: int = 15) -> float:
     """Median wall time (ms) of adding one AED through the API, the answers reloaded."""
     times = []
     for i in range(n):

@@ -275,15 +275,6 @@ class Engine:
         )
         return dist, label
 
-    def check_points(self, points: list[tuple[float, float]], profile: str, *, field: str) -> None:
-        """Raise :class:`SnapError` naming ``field`` and the 1-based row of the first point off the network."""
-        router = self.router_for(profile)
-        try:
-            router.snap_all([p[0] for p in points], [p[1] for p in points])
-        except SnapError as exc:
-            row = (exc.index or 0) + 1
-            raise SnapError(f"row {row}: {exc.message}", exc.distance_m, exc.index, field=field) from None
-
     def matrix(
         self,
         origins: list[tuple[float, float]],
@@ -293,13 +284,15 @@ class Engine:
         block: int = 256,
     ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         """Yield (origin index, times_s, distances_m) per origin, computed in blocks of origins
-        (so any size streams in bounded memory). Distances are along the fastest route."""
+        (so any size streams in bounded memory). Distances are along the fastest route. A point
+        off the network raises :class:`SnapError` naming ``origins`` or ``destinations`` and its
+        1-based row."""
         from . import kernels
 
         router = self.router_for(profile)
         net = router.net
-        osnaps = router.snap_all([o[0] for o in origins], [o[1] for o in origins])
-        dsnaps = router.snap_all([d[0] for d in destinations], [d[1] for d in destinations])
+        osnaps = _snap_rows(router, origins, "origins")
+        dsnaps = _snap_rows(router, destinations, "destinations")
         tn, ti, tc, tl, nt = router.targets_for(dsnaps, profile, "from")
         order = np.argsort(tn, kind="stable")
         tn, ti, tc, tl = tn[order], ti[order], tc[order], tl[order]
@@ -334,3 +327,12 @@ class Engine:
                         times[k, j] = t
                         meters[k, j] = abs(dsnaps[j].frac - o.frac) * float(net.geom_len[o.geom])
                 yield start + k, times[k], meters[k]
+
+
+def _snap_rows(router: Router, points: list[tuple[float, float]], field: str) -> list[Snap]:
+    """Snap a list of points; the first one off the network is named by ``field`` and its 1-based row."""
+    try:
+        return router.snap_all([p[0] for p in points], [p[1] for p in points])
+    except SnapError as exc:
+        row = (exc.index or 0) + 1
+        raise SnapError(f"row {row}: {exc.message}", exc.distance_m, exc.index, field=field) from None

@@ -77,8 +77,6 @@ def cmd_matrix(args: argparse.Namespace) -> None:
     profile = args.profile or "drive"
     entry = svc.locate(opts[0][0], opts[0][1], profile, field_name="origins")
     eng = svc.engine(entry.name)
-    eng.check_points(opts, profile, field="origins")
-    eng.check_points(dpts, profile, field="destinations")
     out = Path(args.output)
     with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)

@@ -4,6 +4,7 @@ transaction, and seen at once by every face (the region's engine is reloaded).""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConflictError, GeoserviceError, NotFoundError
@@ -79,6 +80,27 @@ def _result(svc: GeoService, edit: Edit, action: str) -> EditResult:
     )
 
 
+def _apply(
+    svc: GeoService,
+    region: str,
+    fid: str,
+    change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+    *,
+    actor: ApiKey,
+    action: str,
+    if_version: int | None = None,
+) -> EditResult:
+    """Write one edit with its audit row, reload what changed, and answer with the result."""
+    edit = _registry(svc).edit(region, fid, change, actor=actor, action=action, if_version=if_version)
+    svc.refresh(region)
+    return _result(svc, edit, action)
+
+
+def _same_id(fields: dict[str, Any], fid: str) -> None:
+    if fields.get("id") is not None and fields["id"] != fid:
+        raise GeoserviceError("id", f"body id {fields['id']!r} differs from the path id {fid!r}")
+
+
 def _inside(svc: GeoService, region: str, rec: dict[str, Any]) -> dict[str, Any]:
     if not svc.regions[region].contains(rec["lon"], rec["lat"]):
         raise GeoserviceError(
@@ -93,14 +115,12 @@ def create_facility(
     svc: GeoService, fields: dict[str, Any], *, actor: ApiKey, crs: str = "wgs84", region: str | None = None
 ) -> EditResult:
     """Add a facility; its region is the one whose network holds it unless named."""
-    reg = _registry(svc)
+    _registry(svc)
     ftype = str(fields.get("type") or "facility").strip().lower()
     fid = fields.get("id") or f"{ftype}-{uuid.uuid4().hex[:10]}"
     rec = _validated(fields, fid=fid, crs=crs, source=f"api:{actor.name}")
     entry = svc.locate(rec["lon"], rec["lat"], travel_profile(rec["type"]), region)
-    edit = reg.edit(entry.name, fid, lambda _: rec, actor=actor, action="create")
-    svc.refresh(entry.name)
-    return _result(svc, edit, "create")
+    return _apply(svc, entry.name, fid, lambda _: rec, actor=actor, action="create")
 
 
 def replace_facility(
@@ -114,18 +134,14 @@ def replace_facility(
     if_version: int | None = None,
 ) -> EditResult:
     """Replace a facility's record; the audit keeps the record before and after."""
-    reg = _registry(svc)
-    if fields.get("id") is not None and fields["id"] != fid:
-        raise GeoserviceError("id", f"body id {fields['id']!r} differs from the path id {fid!r}")
+    _same_id(fields, fid)
     region_name, old = find_facility(svc, fid, region)
 
     def change(before: dict[str, Any] | None) -> dict[str, Any]:
         source = (before or old).get("source") or f"api:{actor.name}"
         return _inside(svc, region_name, _validated(fields, fid=fid, crs=crs, source=source))
 
-    edit = reg.edit(region_name, fid, change, actor=actor, action="update", if_version=if_version)
-    svc.refresh(region_name)
-    return _result(svc, edit, "update")
+    return _apply(svc, region_name, fid, change, actor=actor, action="update", if_version=if_version)
 
 
 def patch_facility(
@@ -140,9 +156,7 @@ def patch_facility(
 ) -> EditResult:
     """Change only the fields given, on the record as stored at that moment (inside the write
     transaction: two editors changing different fields both keep their change)."""
-    reg = _registry(svc)
-    if changes.get("id") is not None and changes["id"] != fid:
-        raise GeoserviceError("id", f"body id {changes['id']!r} differs from the path id {fid!r}")
+    _same_id(changes, fid)
     if not changes:
         raise GeoserviceError("body", "no field to change")
     region_name, _ = find_facility(svc, fid, region)
@@ -156,19 +170,14 @@ def patch_facility(
         rec = _validated(merged, fid=fid, crs=crs if moved else "wgs84", source=merged.get("source") or actor.name)
         return _inside(svc, region_name, rec)
 
-    edit = reg.edit(region_name, fid, change, actor=actor, action="patch", if_version=if_version)
-    svc.refresh(region_name)
-    return _result(svc, edit, "patch")
+    return _apply(svc, region_name, fid, change, actor=actor, action="patch", if_version=if_version)
 
 
 def delete_facility(
     svc: GeoService, fid: str, *, actor: ApiKey, region: str | None = None, if_version: int | None = None
 ) -> EditResult:
-    reg = _registry(svc)
     region_name, _ = find_facility(svc, fid, region)
-    edit = reg.edit(region_name, fid, lambda _: None, actor=actor, action="delete", if_version=if_version)
-    svc.refresh(region_name)
-    return _result(svc, edit, "delete")
+    return _apply(svc, region_name, fid, lambda _: None, actor=actor, action="delete", if_version=if_version)
 
 
 def facility_version(svc: GeoService, fid: str, region: str | None = None) -> tuple[str, dict[str, Any], int]:

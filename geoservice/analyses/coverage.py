@@ -19,7 +19,7 @@ The result is a :class:`CoverageReport`; ``to_json()`` gives the JSON of the API
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from ..engine.router import SnapError
 from ..errors import GeoserviceError
 from ..sources.schema import DEFAULT_MINUTES, FACILITY_TYPES
 from .coverage_area import UNREACHED, cover_grid, gap_features
+from .records import JsonRecord
 
 __all__ = [
     "coverage_report",
@@ -48,7 +49,7 @@ class CoverageError(GeoserviceError):
 
 
 @dataclass(frozen=True)
-class CoverageFigures:
+class CoverageFigures(JsonRecord):
     """Overall shares. Population figures are None when the bundle has no census counts."""
 
     population: float | None
@@ -61,12 +62,9 @@ class CoverageFigures:
     road_km_covered: float
     road_share: float | None
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class UnitCoverage:
+class UnitCoverage(JsonRecord):
     """Shares of one admin unit (road pieces belong to the unit of their first end node)."""
 
     admin_code: str
@@ -76,21 +74,15 @@ class UnitCoverage:
     population_share: float | None
     road_share: float | None
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class FarthestPoint:
+class FarthestPoint(JsonRecord):
     """A populated node among the farthest from the facilities (``time_s`` None: unreachable)."""
 
     lon: float
     lat: float
     time_s: float | None
     population: float
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

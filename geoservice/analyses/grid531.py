@@ -12,13 +12,14 @@ The result is a :class:`Grid531Report`; ``to_json()`` gives report.json.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..bundle.population import assign_units, load_population
 from ..errors import GeoserviceError
+from .records import JsonRecord
 
 __all__ = [
     "capacitated_assignment",
@@ -44,7 +45,7 @@ class Grid531Error(GeoserviceError):
 
 
 @dataclass(frozen=True)
-class Link:
+class Link(JsonRecord):
     """A unit linked to a center of the next tier, with the drive time unit -> center."""
 
     tier: str
@@ -60,12 +61,9 @@ class Link:
     to_lat: float
     time_s: float
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class UnlinkedUnit:
+class UnlinkedUnit(JsonRecord):
     tier: str
     county: str
     county_code: str
@@ -76,12 +74,9 @@ class UnlinkedUnit:
     reason: str
     nearest_time_s: float | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class TierSummary:
+class TierSummary(JsonRecord):
     tier: str
     county: str
     county_code: str
@@ -90,9 +85,6 @@ class TierSummary:
     linked: int
     capacity: int
     total_time_s: float
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

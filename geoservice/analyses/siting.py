@@ -19,13 +19,14 @@ The result is a :class:`SiteReport`; ``to_json()`` gives report.json.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..bundle.population import load_population, node_weights
 from ..errors import GeoserviceError
+from .records import JsonRecord
 
 __all__ = [
     "site_report",
@@ -48,18 +49,15 @@ class SitingError(GeoserviceError):
 
 
 @dataclass(frozen=True)
-class ExistingSite:
+class ExistingSite(JsonRecord):
     id: str
     name: str
     lon: float
     lat: float
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class NewSite:
+class NewSite(JsonRecord):
     """A chosen site, with the population it adds within T (in the greedy order of the report)."""
 
     id: str
@@ -68,9 +66,6 @@ class NewSite:
     lat: float
     source: str
     population_gained: float
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

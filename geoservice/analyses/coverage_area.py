@@ -64,25 +64,12 @@ def cover_grid(router, dist, profile, weights, T, cell):
     from scipy.ndimage import minimum_filter
 
     from ..engine import kernels
+    from ..engine.isochrone import reached_pieces
 
     net = router.net
     gx0, gy0, nx, ny, ext = extent_grid(router, cell)
     # the same reached pieces as an isochrone towards the facilities (travel "to" them)
-    sel, t0, t1, tau = kernels.reached_geometries(
-        np.flatnonzero(np.isfinite(dist)),
-        net.out_ptr,
-        net.in_ptr,
-        net.in_edge,
-        net.edge_geom,
-        net.geom_u,
-        net.geom_v,
-        net.geom_fwd,
-        net.geom_bwd,
-        dist,
-        weights,
-        float(T),
-        False,
-    )
+    sel, t0, t1, tau = reached_pieces(net, dist, weights, T, forward=False)
     grid = kernels.rasterize_reach(
         net.x,
         net.y,

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy.ndimage import minimum_filter
 
+from ..bundle.network import Network
 from . import kernels
 from .router import Router, Snap
 
@@ -25,6 +26,36 @@ CELL_M = {"drive": 100.0, "walk": 15.0}
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="isochrone")
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_EQ = 111_320.0
+
+
+def reached_pieces(
+    net: Network,
+    dist: np.ndarray,
+    weights: np.ndarray,
+    limit: float,
+    *,
+    forward: bool,
+    reached: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The road pieces a search reached within ``limit`` (partly reached ones with their times at
+    both ends): what isochrones and coverage draw. ``forward``: the search left its seeds."""
+    if reached is None:
+        reached = np.flatnonzero(np.isfinite(dist))
+    return kernels.reached_geometries(
+        reached,
+        net.out_ptr,
+        net.in_ptr,
+        net.in_edge,
+        net.edge_geom,
+        net.geom_u,
+        net.geom_v,
+        net.geom_fwd,
+        net.geom_bwd,
+        dist,
+        weights,
+        float(limit),
+        forward,
+    )
 
 
 def isochrone_geojson(
@@ -45,21 +76,7 @@ def isochrone_geojson(
     seeds = router.seeds(snap, profile, direction)
     dist, *_ = router.search(seeds.node, seeds.cost, profile=profile, direction=direction, limit=ranges[-1], weights=w)
     reached = np.flatnonzero(np.isfinite(dist))
-    sel, t0, t1, tau = kernels.reached_geometries(
-        reached,
-        net.out_ptr,
-        net.in_ptr,
-        net.in_edge,
-        net.edge_geom,
-        net.geom_u,
-        net.geom_v,
-        net.geom_fwd,
-        net.geom_bwd,
-        dist,
-        w,
-        ranges[-1],
-        direction == "from",
-    )
+    sel, t0, t1, tau = reached_pieces(net, dist, w, ranges[-1], forward=direction == "from", reached=reached)
     # the origin's own geometry is always drawn (reachable along itself from the point)
     _, _, tf, tb = router._edge_times(snap, profile)
     if weights is not None:

@@ -183,6 +183,7 @@ class Engine:
         capability: str | None = None,
         at: datetime | None = None,
         max_minutes: float | None = None,
+        where: FacilityFilter | None = None,
     ) -> NearestResult:
         """k nearest facilities by travel time, with route geometry, from/to a point (see ``nearest.py``)."""
         from .nearest import nearest
@@ -191,7 +192,8 @@ class Engine:
             raise QueryError("direction", f"direction must be one of {DIRECTIONS}")
         if k < 1:
             raise QueryError("k", "k must be at least 1")
-        where = FacilityFilter.parse(type=type, level=level, capability=capability)
+        if where is None:  # a filter already validated by the caller is used as it is
+            where = FacilityFilter.parse(type=type, level=level, capability=capability)
         return nearest(
             self, lon, lat, where=where, k=k, profile=profile, direction=direction, at=at, max_minutes=max_minutes
         )

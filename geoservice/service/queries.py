@@ -86,12 +86,10 @@ def nearest(
     res = eng.nearest(
         wlon,
         wlat,
-        type=where.type,
+        where=where,
         k=k,
         profile=prof,
         direction=direction,
-        level=",".join(sorted(where.levels)) or None,
-        capability=",".join(sorted(where.capabilities)) or None,
         at=at,
         max_minutes=max_minutes,
     )

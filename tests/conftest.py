@@ -62,3 +62,35 @@ def monaco_engine(monaco):
     from geoservice.engine.engine import Engine
 
     return Engine(monaco)
+
+
+# ---------------------------------------------------------------------------- PostgreSQL
+PG_ENV = "GEOSERVICE_TEST_DATABASE_URL"
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """The URL with ``schema`` first on its search_path (PostGIS stays reachable in public)."""
+    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema},public"
+
+
+@pytest.fixture
+def pg_schema():
+    """(URL, schema): a fresh, empty schema of the server named by GEOSERVICE_TEST_DATABASE_URL
+    (``scripts/test.sh`` starts a throwaway PostgreSQL + PostGIS), dropped after the test; the
+    test is skipped, with the reason, when there is none."""
+    import os
+    import uuid
+
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (scripts/test.sh starts a throwaway PostgreSQL + PostGIS)")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield with_search_path(base, schema), schema
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

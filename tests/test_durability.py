@@ -30,7 +30,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +42,6 @@ WRITES = 200  # at most, per run
 KILL_AFTER = 60  # acknowledged edits before the SIGKILL (or KILL_AFTER_S seconds, whichever comes first)
 KILL_AFTER_S = 6.0
 REGION = "monaco"
-PG_ENV = "GEOSERVICE_TEST_DATABASE_URL"
 
 pytestmark = pytest.mark.slow
 
@@ -101,30 +99,13 @@ class Target:
     schema: str | None = None
 
 
-def _with_search_path(url: str, schema: str) -> str:
-    """The URL with ``schema`` first on its search_path (PostGIS stays reachable in public), as in
-    tests/api/conftest.py."""
-    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema},public"
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def target(request, tmp_path):
     if request.param == "sqlite":
         yield Target("sqlite", str(tmp_path / "registry.sqlite"))
         return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"PostgreSQL durability needs {PG_ENV} (scripts/test.sh starts a throwaway PostgreSQL + PostGIS)")
-    import psycopg
-
-    schema = f"durability_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield Target("postgresql", _with_search_path(base, schema), schema)
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    url, schema = request.getfixturevalue("pg_schema")
+    yield Target("postgresql", url, schema)
 
 
 def _rows_problems(facilities: list[tuple], audit: list[tuple]) -> list[str]:

@@ -7,39 +7,17 @@ dropped after the test; without that variable the PostgreSQL runs are skipped wi
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
-
-PG_ENV = "GEOSERVICE_TEST_DATABASE_URL"
 
 
 def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:.*httpx2.*")
 
 
-def with_search_path(url: str, schema: str) -> str:
-    """The URL with ``schema`` first on its search_path (PostGIS stays reachable in public)."""
-    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema},public"
-
-
 @pytest.fixture
-def pg_url():
+def pg_url(pg_schema):
     """A PostgreSQL URL whose search_path is a fresh, empty schema (dropped after the test)."""
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (scripts/test.sh starts a throwaway PostgreSQL + PostGIS)")
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield with_search_path(base, schema)
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    return pg_schema[0]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -22,6 +22,7 @@ from .isochrone import isochrone_geojson
 from .result import NearestHit, NearestResult
 from .router import DIRECTIONS, Router, Snap, SnapError
 from .selection import FacilityIndex, Selection, objects
+from .table_edit import edit_table, id_positions
 
 __all__ = ["Engine", "SnapError", "QueryError", "DIRECTIONS", "NearestHit", "NearestResult", "FacilityIndex"]
 
@@ -45,6 +46,7 @@ class Engine:
     def set_facilities(self, facilities) -> None:
         """Replace the facility table (e.g. after a registry edit) and re-snap it."""
         self.facilities = facilities.reset_index(drop=True)
+        self._id_pos: dict[str, int] | None = None  # id -> row, built on the first edit
         self._index: dict[str, FacilityIndex] = {}
         self.unsnapped: dict[str, list[str]] = {}
         lon = self.facilities.geometry.x.to_numpy() if len(self.facilities) else np.zeros(0)
@@ -77,20 +79,12 @@ class Engine:
         ``removed_ids``, snapping only the new rows and carrying the kept target sets over: an edit
         costs about the same with 5 or 50,000 facilities. New containers throughout, so a shallow
         copy of this engine taken before keeps answering from the old table."""
-        import pandas as pd
-
-        old = self.facilities
-        ids = old["id"].astype(str).to_numpy()
-        gone = set(map(str, removed_ids)) | set(upserts["id"].astype(str))
-        kept = np.flatnonzero(~np.isin(ids, list(gone))) if len(ids) else np.zeros(0, np.int64)
-        newpos = np.full(len(old), -1, np.int64)
-        newpos[kept] = np.arange(len(kept))
+        if self._id_pos is None:
+            self._id_pos = id_positions(self.facilities)
+        gone = set(map(str, removed_ids)) | {str(v) for v in upserts["id"].to_numpy()}
+        edit = edit_table(self.facilities, self._id_pos, upserts, removed_ids)
         upserts = upserts.reset_index(drop=True)
-        self.facilities = (
-            pd.concat([old.iloc[kept], upserts], ignore_index=True)
-            if len(upserts)
-            else old.iloc[kept].reset_index(drop=True)
-        )
+        newpos = edit.newpos
         lon, lat = upserts.geometry.x.to_numpy(), upserts.geometry.y.to_numpy()
         index: dict[str, FacilityIndex] = {}
         unsnapped: dict[str, list[str]] = {}
@@ -99,7 +93,7 @@ class Engine:
             snaps = router.snap_many(lon, lat, strict=False) if len(lon) else []
             good = np.array([i for i, s in enumerate(snaps) if s is not None], np.int64)
             adds[name] = (good, [s for s in snaps if s is not None])
-            index[name] = self._index[name].remapped(newpos, len(kept) + adds[name][0], adds[name][1])
+            index[name] = self._index[name].remapped(newpos, edit.rows[good], adds[name][1])
             unsnapped[name] = [u for u in self.unsnapped.get(name, []) if u not in gone] + [
                 str(upserts.iloc[i]["id"]) for i, s in enumerate(snaps) if s is None
             ]
@@ -112,11 +106,13 @@ class Engine:
             selections[(net, where)] = sel.remapped(
                 self.routers[net],
                 newpos,
-                len(kept) + rows_on[pick],
+                edit.rows[rows_on[pick]],
                 [added[i] for i in pick],
                 [h if isinstance(h, str) else None for h in hours[rows_on[pick]]],
             )
         self._index, self.unsnapped, self._selections = index, unsnapped, selections
+        self.facilities, self._id_pos = edit.table, edit.id_pos
+        self._id_pos.update(edit.added)
 
     def router_for(self, profile: str) -> Router:
         for router in self.routers.values():
@@ -199,16 +195,25 @@ class Engine:
         )
 
     def isochrones(
-        self, lon: float, lat: float, minutes: list[float], *, profile: str = "drive", direction: str = "to"
+        self,
+        lon: float,
+        lat: float,
+        minutes: list[float],
+        *,
+        profile: str = "drive",
+        direction: str = "to",
+        scenario: str | dict | None = None,
     ) -> list[dict]:
-        """GeoJSON features, one per range (property ``minutes``), largest last."""
+        """GeoJSON features, one per range (property ``minutes``), largest last; ``scenario`` as in
+        ``Router.weights`` (free flow by default)."""
         if direction not in DIRECTIONS:
             raise QueryError("direction", f"direction must be one of {DIRECTIONS}")
         if not minutes or any((not math.isfinite(m)) or m <= 0 or m > 240 for m in minutes):
             raise QueryError("minutes", "minutes must be a list of numbers in (0, 240]")
         router = self.router_for(profile)
+        weights = None if scenario in (None, "free_flow") else router.weights(profile, scenario)
         snap = router.snap(lon, lat)
-        polys = isochrone_geojson(router, snap, minutes, profile=profile, direction=direction)
+        polys = isochrone_geojson(router, snap, minutes, profile=profile, direction=direction, weights=weights)
         return [
             {
                 "type": "Feature",

@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO / "tests" / "data"
 """Real test-only data copied into the repo (provenance and licences in tests/data/DATA.md)."""
 DEMO_DATA = REPO / "geoservice" / "data"
-"""The demo inputs shipped inside the package (andorra/, monaco/, hubei/)."""
+"""The demo inputs shipped inside the package (shanghai/, andorra/, monaco/, hubei/)."""
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +21,8 @@ def real_data() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_data() -> Path:
-    """The package's demo data folder (geoservice/data): Andorra / Monaco extracts, Hubei census."""
+    """The package's demo data folder (geoservice/data): Shanghai / Andorra / Monaco extracts,
+    Shanghai and Hubei census."""
     return DEMO_DATA
 
 
@@ -34,6 +35,21 @@ def regions_dir(tmp_path_factory) -> Path:
     for name in DEMO_REGIONS:
         build_demo(name, DEMO_DATA, out, quiet=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def shanghai(regions_dir):
+    """Central Shanghai: real OSM roads, 16 district boundaries, 2020 census (the first demo region)."""
+    from geoservice.bundle.store import load_region
+
+    return load_region(regions_dir / "shanghai")
+
+
+@pytest.fixture(scope="session")
+def shanghai_engine(shanghai):
+    from geoservice.engine.engine import Engine
+
+    return Engine(shanghai)
 
 
 @pytest.fixture(scope="session")

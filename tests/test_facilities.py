@@ -238,7 +238,7 @@ def test_validate_records_gives_exactly_the_schema_columns():
 def test_extra_columns_are_kept_after_the_schema_columns(tmp_path):
     path = tmp_path / "aeds.csv"
     path.write_text(
-        "电话,name,lng,lat,备注,type,floor\n"
+        "电话,name,lng,lat,备注,type,楼层说明\n"
         "027-1,Gare,114.30,30.60,lobby,aed,1\n"
         "027-2,Bad,abc,30.60,x,aed,2\n"
         "027-3,Mall,114.31,30.61,,aed,B1\n",
@@ -248,8 +248,8 @@ def test_extra_columns_are_kept_after_the_schema_columns(tmp_path):
     assert [(e.row, e.field) for e in res.errors] == [(2, "lng")]
     assert list(res.layer.columns) == [*COLUMNS, "geometry"]  # what validate_records users expect
     full = res.with_extras()
-    assert list(full.columns) == [*COLUMNS, "电话", "备注", "floor", "geometry"]  # input order
-    assert list(full["电话"]) == ["027-1", "027-3"] and list(full["floor"]) == ["1", "B1"]
+    assert list(full.columns) == [*COLUMNS, "电话", "备注", "楼层说明", "geometry"]  # input order
+    assert list(full["电话"]) == ["027-1", "027-3"] and list(full["楼层说明"]) == ["1", "B1"]
     assert full["备注"].iloc[0] == "lobby" and pd.isna(full["备注"].iloc[1])
     for suffix in (".geojson", ".gpkg", ".csv"):  # and kept through every format
         back = read_facilities(write_layer(full, tmp_path / f"out{suffix}"))

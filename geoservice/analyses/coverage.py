@@ -13,6 +13,14 @@ nearest selected facility. Then:
   the rest, polygonised;
 * farthest = populated nodes with the longest times (unreachable first), one per 1 km.
 
+Population figures are those of the part of each admin unit inside the road extract (see
+``bundle.population_inside``): per unit ``census_population`` (the whole unit's count),
+``share_inside`` (its area share inside the extract) and ``population`` (its people inside,
+which add up to the overall ``population``); ``population_outside_extract`` counts the rest.
+A bundle without census counts has **no population data**: ``population_data`` is false and
+every population figure and population share is null (gap and farthest populations too); area
+and road shares are still given. A share of road-weighted space is never reported as people.
+
 The result is a :class:`CoverageReport`; ``to_json()`` gives the JSON of the API and report.json.
 """
 
@@ -50,7 +58,9 @@ class CoverageError(GeoserviceError):
 
 @dataclass(frozen=True)
 class CoverageFigures(JsonRecord):
-    """Overall shares. Population figures are None when the bundle has no census counts."""
+    """Overall shares. Population figures are None when the bundle has no census counts;
+    ``population`` is the people inside the road extract, ``population_outside_extract`` those
+    of the same admin units living outside it (None when unknown)."""
 
     population: float | None
     population_covered: float | None
@@ -61,6 +71,7 @@ class CoverageFigures(JsonRecord):
     road_km: float
     road_km_covered: float
     road_share: float | None
+    population_outside_extract: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,8 @@ class UnitCoverage(JsonRecord):
     population_covered: float | None
     population_share: float | None
     road_share: float | None
+    census_population: float | None = None  # the whole unit's census count
+    share_inside: float | None = None  # area share of the unit inside the road extract
 
 
 @dataclass(frozen=True)
@@ -82,7 +95,7 @@ class FarthestPoint(JsonRecord):
     lon: float
     lat: float
     time_s: float | None
-    population: float
+    population: float | None  # None: no population data in this bundle
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,7 @@ class CoverageReport:
     scenario: str | dict[str, float]
     method: str
     overall: CoverageFigures
+    population_data: bool = True
     by_unit: list[UnitCoverage] = field(default_factory=list)
     gaps: dict[str, Any] = field(default_factory=lambda: {"type": "FeatureCollection", "features": []})
     farthest: list[FarthestPoint] = field(default_factory=list)
@@ -112,6 +126,7 @@ class CoverageReport:
             "profile": self.profile,
             "scenario": self.scenario if isinstance(self.scenario, str) else dict(self.scenario),
             "method": self.method,
+            "population_data": self.population_data,
             "overall": self.overall.to_json(),
             "by_unit": [u.to_json() for u in self.by_unit],
             "gaps": self.gaps,
@@ -164,7 +179,7 @@ def _road_covered(net, dist, profile, weights, T):
     return float(net.geom_len.sum() / 1000), float((frac * net.geom_len).sum() / 1000), frac
 
 
-def _farthest(net, dist, pop, n=10, spacing_m=1000.0):
+def _farthest(net, dist, pop, n=10, spacing_m=1000.0, *, has_census: bool = True):
     cand = np.flatnonzero(pop > 0)
     if not len(cand):
         return []
@@ -182,7 +197,7 @@ def _farthest(net, dist, pop, n=10, spacing_m=1000.0):
             lon=round(float(net.node_lon[i]), 6),
             lat=round(float(net.node_lat[i]), 6),
             time_s=round(float(dist[i]), 1) if np.isfinite(dist[i]) else None,
-            population=round(float(pop[i]), 1),
+            population=round(float(pop[i]), 1) if has_census else None,
         )
         for i in picked
     ]
@@ -253,17 +268,22 @@ def coverage_report(
     def share(a, b):
         return round(a / b, 6) if b > 0 else None
 
-    scale = 1.0 if layer.has_census else None
+    people = layer.has_census  # without census counts: no population figure at all (module docstring)
+
+    def pop_share(a, b):
+        return share(a, b) if people else None
+
     overall = CoverageFigures(
-        population=round(total, 1) if scale else None,
-        population_covered=round(cov_pop, 1) if scale else None,
-        population_share=share(cov_pop, total),
+        population=round(total, 1) if people else None,
+        population_covered=round(cov_pop, 1) if people else None,
+        population_share=pop_share(cov_pop, total),
         area_km2=round(area_total, 3),
         area_covered_km2=round(area_cov, 3),
         area_share=share(area_cov, area_total),
         road_km=round(road_total, 3),
         road_km_covered=round(road_cov, 3),
         road_share=share(road_cov, road_total),
+        population_outside_extract=float(layer.total_outside) if people and layer.total_outside is not None else None,
     )
     by_unit = []
     if by != "none":
@@ -278,31 +298,42 @@ def coverage_report(
         gok = gunit >= 0
         rlen = np.bincount(gunit[gok], net.geom_len[gok], minlength=nu)
         rcov = np.bincount(gunit[gok], (road_frac * net.geom_len)[gok], minlength=nu)
+        census = units["population"].to_numpy(float) if people and "population" in units else np.full(nu, np.nan)
+        inside = units["share_inside"].to_numpy(float) if people and "share_inside" in units else np.full(nu, np.nan)
         for k in range(nu):
             by_unit.append(
                 UnitCoverage(
                     admin_code=str(units.iloc[k]["admin_code"]),
                     name=str(units.iloc[k]["name"]),
-                    population=round(float(upop[k]), 1) if scale else None,
-                    population_covered=round(float(ucov[k]), 1) if scale else None,
-                    population_share=share(float(ucov[k]), float(upop[k])),
+                    population=round(float(upop[k]), 1) if people else None,
+                    population_covered=round(float(ucov[k]), 1) if people else None,
+                    population_share=pop_share(float(ucov[k]), float(upop[k])),
                     road_share=share(float(rcov[k]), float(rlen[k])),
+                    census_population=float(census[k]) if np.isfinite(census[k]) else None,
+                    share_inside=float(inside[k]) if np.isfinite(inside[k]) else None,
                 )
             )
-    gap_fc = {
+    gap_fc: dict[str, Any] = {
         "type": "FeatureCollection",
         "features": [],
         "attribution": "Road data © OpenStreetMap contributors, ODbL 1.0",
     }
     if gaps:
         gap_fc["features"] = gap_features(router, gx0, gy0, cell, ext, cov, pop, dist, T)
+        if not people:  # their "population" would be road weights
+            for f in gap_fc["features"]:
+                f["properties"]["population"] = None
     method = (
         f"network travel time to the nearest {type}"
         + (f" (level {level})" if level else "")
         + (f" (capability {capability})" if capability else "")
         + f", profile {profile}, scenario {scenario if isinstance(scenario, str) else 'custom'}; "
-        f"population: {layer.method}; population source: {layer.source}; "
-        f"area: {cell:.0f} m cells touched by roads; roads © OpenStreetMap contributors (ODbL)"
+        + (
+            f"population: {layer.method}; population source: {layer.source}; "
+            if people
+            else "no population data in this bundle (population figures and shares are null); "
+        )
+        + f"area: {cell:.0f} m cells touched by roads; roads © OpenStreetMap contributors (ODbL)"
     )
     return CoverageReport(
         type=type,
@@ -311,7 +342,8 @@ def coverage_report(
         scenario=scenario if isinstance(scenario, str) else dict(scenario),
         method=method,
         overall=overall,
+        population_data=people,
         by_unit=by_unit,
         gaps=gap_fc,
-        farthest=_farthest(net, dist, pop),
+        farthest=_farthest(net, dist, pop, has_census=people),
     )

@@ -65,7 +65,7 @@ class NewSite(JsonRecord):
     lon: float
     lat: float
     source: str
-    population_gained: float
+    population_gained: float | None  # None: no population data (demand is road-weighted)
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,9 @@ class SiteReport:
     candidates: int
     candidate_source: str
     added: list[NewSite]
-    population: float
-    covered_before: float
-    covered_after: float
+    population: float | None  # None (and the covered figures, shares): no population data
+    covered_before: float | None
+    covered_after: float | None
     share_before: float | None
     share_after: float | None
     mean_time_before_s: float | None
@@ -286,6 +286,7 @@ def site_report(
     router.weights(profile, scenario)
     net = router.net
     layer = load_population(engine.region, net.name)
+    people = layer.has_census  # else the weights are road lengths: no population figure is reported
     demand = np.flatnonzero(layer.population > 0)
     weights = layer.population[demand]
     fac = engine.facilities
@@ -326,7 +327,7 @@ def site_report(
                 lon=c["lon"],
                 lat=c["lat"],
                 source=c["source"],
-                population_gained=round(g, 1),
+                population_gained=round(g, 1) if people else None,
             )
         )
     allc = list(range(nf)) + order
@@ -366,17 +367,22 @@ def site_report(
         candidates=len(cands),
         candidate_source=candidate_points and "given" or candidates,
         added=added,
-        population=round(total, 1),
-        covered_before=round(base, 1),
-        covered_after=round(base + sum(gains), 1),
-        share_before=round(base / total, 6) if total else None,
-        share_after=round((base + sum(gains)) / total, 6) if total else None,
+        population=round(total, 1) if people else None,
+        covered_before=round(base, 1) if people else None,
+        covered_after=round(base + sum(gains), 1) if people else None,
+        share_before=round(base / total, 6) if total and people else None,
+        share_after=round((base + sum(gains)) / total, 6) if total and people else None,
         mean_time_before_s=wmean(before),
         mean_time_after_s=wmean(best),
         method=(
             f"{model.upper()} on a network travel-time matrix ({len(demand)} populated nodes x "
             f"{len(pts)} sites, profile {profile}) solved by spopt with PuLP/CBC; existing sites fixed; "
-            f"population: {layer.method}; source: {layer.source}; roads © OpenStreetMap contributors (ODbL)"
+            + (
+                f"population: {layer.method}; source: {layer.source}; "
+                if people
+                else "no population data: demand weighted by residential road length, no population reported; "
+            )
+            + "roads © OpenStreetMap contributors (ODbL)"
         ),
         note=note,
     )

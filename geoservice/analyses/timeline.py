@@ -61,7 +61,9 @@ def timeline_report(
     t_ok = transport <= params.transport_target_min * 60
     c_ok = t_ok & (params.onset_to_call_min * 60 <= H) & (dtn * 60 <= H)
     status = np.where(c_ok, "chain_met", np.where(t_ok, "transport_met", "not_met"))
-    pop = load_population(engine.region, net.name).population
+    layer = load_population(engine.region, net.name)
+    pop = layer.population
+    people = layer.has_census  # else pop holds road weights: points kept, no population reported
     idx = np.flatnonzero(pop > 0)
 
     def m(x):
@@ -76,7 +78,7 @@ def timeline_report(
             },
             "properties": {
                 "status": str(status[n]),
-                "population": float(pop[n]),
+                "population": float(pop[n]) if people else None,
                 "response_min": m(t_resp[n]) if has_ems else None,
                 "transport_min": m(transport[n]),
                 "to_center_min": m(t_tr[n]),
@@ -87,8 +89,12 @@ def timeline_report(
         }
         for n in idx
     ]
-    tot = float(pop.sum())
-    summary = {k: round(float(pop[status == k].sum()), 1) for k in ("chain_met", "transport_met", "not_met")}
+    tot = float(pop.sum()) if people else 0.0  # no population data: no shares
+    summary = (
+        {k: round(float(pop[status == k].sum()), 1) for k in ("chain_met", "transport_met", "not_met")}
+        if people
+        else None
+    )
     return {
         "params": asdict(params),
         "profile": profile,
@@ -100,7 +106,7 @@ def timeline_report(
         "method": (
             __doc__.strip().split("\n\n", 1)[1].replace("\n", " ")
             + ("" if has_ems else " No EMS stations in this region: ambulance response not included.")
-            + f" Network times ({profile}); population: {load_population(engine.region, net.name).source};"
+            + f" Network times ({profile}); population: {layer.source if people else 'no population data'};"
             " roads © OpenStreetMap contributors (ODbL)"
         ),
     }

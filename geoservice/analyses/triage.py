@@ -93,7 +93,9 @@ def triage_report(
     evt_rows = {int(x) for x in l_evt if x >= 0}
     same = np.array([int(x) in evt_rows for x in l_ivt])  # the nearest IVT center does EVT itself
     evt_ds = np.where(same, t_ivt, t_ivt + rule.door_in_door_out_min * 60 + tr)
-    pop = load_population(engine.region, net.name).population
+    layer = load_population(engine.region, net.name)
+    pop = layer.population
+    people = layer.has_census  # else pop holds road weights: points kept, no population reported
     idx = np.flatnonzero(pop > 0)
     if len(idx) > max_points:
         idx = idx[np.argsort(-pop[idx])[:max_points]]
@@ -112,7 +114,7 @@ def triage_report(
                 },
                 "properties": {
                     "recommendation": str(rec[n]),
-                    "population": float(pop[n]),
+                    "population": float(pop[n]) if people else None,
                     "ivt_center": str(fac.iloc[l_ivt[n]]["id"]) if l_ivt[n] >= 0 else None,
                     "evt_center": str(fac.iloc[l_evt[n]]["id"]) if l_evt[n] >= 0 else None,
                     "t_ivt_min": r1(t_ivt[n]),
@@ -126,9 +128,11 @@ def triage_report(
                 },
             }
         )
-    summary = {
-        k: round(float(pop[rec == k].sum()), 1) for k in ("direct_evt", "drip_and_ship", "ivt_only", "unreachable")
-    }
+    summary = (
+        {k: round(float(pop[rec == k].sum()), 1) for k in ("direct_evt", "drip_and_ship", "ivt_only", "unreachable")}
+        if people
+        else None  # no population data
+    )
     return {
         "rule": asdict(rule),
         "profile": profile,
@@ -141,7 +145,7 @@ def triage_report(
             f"reachable, else drip_and_ship; drip-and-ship EVT arrival = t_ivt + {rule.door_in_door_out_min:g} "
             f"min door-in-door-out + transfer; door-to-needle from the facility (default "
             f"{rule.default_dtn_min:g} min); network times ({profile}); "
-            f"population: {load_population(engine.region, net.name).source}; "
+            f"population: {layer.source if people else 'no population data'}; "
             "roads © OpenStreetMap contributors (ODbL)"
         ),
     }

@@ -13,9 +13,10 @@ import numpy as np
 import shapely
 
 from ..errors import GeoserviceError
+from ..sources.osm_names import OsmNames, read_osm_names
 from ..sources.osm_roads import check_osm_path, read_osm_roads
 from ..sources.speeds import DEFAULT_PROFILES, DEFAULT_SPEED_KMH, MAJOR_CLASSES, ROAD_CLASSES, Profile
-from .contraction import build_ch
+from .cch import build_cch
 from .network import Network, build_network
 from .store import ATTRIBUTION, write_bundle
 
@@ -54,11 +55,17 @@ def _rss_gb() -> float:
 
 
 def basemap_layers(
-    drive: Network, *, water: list[dict] | None = None, simplify_m: float = 5.0, outline_cell_m: float = 500.0
+    drive: Network,
+    *,
+    water: list[dict] | None = None,
+    names: OsmNames | None = None,
+    simplify_m: float = 5.0,
+    outline_cell_m: float = 500.0,
 ) -> str:
     """Offline basemap as GeoJSON text: water (drawn first), major roads (one line per OSM way,
-    simplified by ``simplify_m``) and the network outline (cells of ``outline_cell_m`` holding
-    road nodes)."""
+    simplified by ``simplify_m``), the network outline (cells of ``outline_cell_m`` holding road
+    nodes) and, last, labels (``kind="label"``, see ``bundle.labels``): road names placed on the
+    roads, and place names of ``names`` (from ``sources.osm_names``) within the outline."""
     import json
 
     from pyproj import Transformer
@@ -66,24 +73,15 @@ def basemap_layers(
     from rasterio.transform import Affine
     from scipy.ndimage import binary_closing, binary_fill_holes
 
-    major_idx = np.array([ROAD_CLASSES.index(c) for c in MAJOR_CLASSES])
-    gway = drive.geom_way
-    sel = np.flatnonzero(np.isin(drive.way_class[gway], major_idx))
-    # geometries of one way are contiguous in the coordinate arrays: one line per way
-    ways, first = np.unique(gway[sel], return_index=True)
-    last = np.r_[first[1:], len(sel)] - 1
-    order = np.argsort(gway[sel], kind="stable")
-    g_sorted = sel[order]
-    a = drive.geom_a[g_sorted[first]]
-    b = drive.geom_b[g_sorted[last]]
-    counts = (b - a + 1).astype(np.int64)
-    pos = np.repeat(a, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    line_idx = np.repeat(np.arange(len(a)), counts)
+    from .labels import place_labels, road_labels, way_lines
+
     to_wgs = Transformer.from_crs(drive.crs, "EPSG:4326", always_xy=True)
-    lines = shapely.linestrings(drive.x[pos], drive.y[pos], indices=line_idx)
-    lines = shapely.simplify(lines, simplify_m)
-    lines = shapely.transform(lines, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
-    lines = shapely.set_precision(lines, 1e-6)
+
+    def wgs(geom):
+        return shapely.transform(geom, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
+
+    ways, lines = way_lines(drive, sorted(MAJOR_CLASSES, key=ROAD_CLASSES.index))
+    lines = shapely.set_precision(wgs(shapely.simplify(lines, simplify_m)), 1e-6)
     geo = shapely.to_geojson(lines)
     parts = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in water or []]
     for gj, w in zip(geo, ways):
@@ -105,15 +103,17 @@ def basemap_layers(
         for g, v in shapes(grid, mask=grid.astype(bool), transform=Affine(cell, 0, x0, 0, cell, y0))
         if v == 1
     ]
-    outline = shapely.transform(
-        shapely.MultiPolygon(polys), lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1]))
-    )
-    outline = shapely.set_precision(outline, 1e-6)
+    outline_m = shapely.MultiPolygon(polys)
+    outline = shapely.set_precision(wgs(outline_m), 1e-6)
     parts.append(
         '{"type":"Feature","geometry":'
         + shapely.to_geojson(outline)
         + ',"properties":{"kind":"outline","class":"network","name":"road network extent"}}'
     )
+    labels = [a.feature() for a in road_labels(drive, way_names=names.way_names if names else None, to_wgs=to_wgs)]
+    if names is not None:
+        labels += place_labels(names.places, within=wgs(outline_m.buffer(cell)))
+    parts += [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in labels]
     return (
         '{"type":"FeatureCollection","attribution":'
         + json.dumps(ATTRIBUTION, ensure_ascii=False)
@@ -136,9 +136,13 @@ def build_region(
     population=None,
     ch_profiles: tuple[str, ...] = ("drive",),
     strict: bool = False,
+    display_name: dict[str, str] | None = None,
 ) -> Path:
     """Build a bundle. ``facilities`` is a list of (file, read options) for read_facilities.
-    ``population``: a sources.population.PopulationSpec spread onto the networks into extra/.
+    ``population``: a sources.population.PopulationSpec; the part of each unit inside the road
+    extract is spread onto the networks into extra/ (``bundle.population_files``), its files recorded
+    in ``meta["inputs"]`` and its totals inside / outside in ``meta["population"]``.
+    ``display_name``: the region's name per language ({"zh": …, "en": …}), ``meta["display_name"]``.
 
     Each facility file is checked against the drive roads for a likely wrong coordinate system
     (``sources.crs_check``): a warning is logged and kept in ``meta["facility_checks"]``. With
@@ -179,17 +183,12 @@ def build_region(
             raise
         crs = net.crs
         nets[kind] = net
-        for profile in ch_profiles:
-            if profile in net.profiles:
-                # the contraction runs without the GIL: overlap it with the rest of the build
-                progress(f"  contraction hierarchy for {profile} (fast matrices) started")
-                contractions.append(
-                    (
-                        net,
-                        profile,
-                        ch_pool.submit(build_ch, net.edge_u, net.edge_v, net.times(profile), net.edge_len, net.n_nodes),
-                    )
-                )
+        if set(ch_profiles) & set(net.profiles):
+            # one metric-independent contraction serves every profile and scenario of the network;
+            # it runs without the GIL: overlap it with the rest of the build
+            progress(f"  customizable contraction hierarchy for the {kind} network (fast matrices) started")
+            cch = ch_pool.submit(build_cch, net.edge_u, net.edge_v, net.node_x, net.node_y, net.n_nodes, spill=True)
+            contractions.append((net, cch))
         r = net.report
         progress(
             f"  {net.n_nodes:,} nodes, {net.n_edges:,} edges kept; dropped {r['nodes_dropped']:,} "
@@ -268,8 +267,12 @@ def build_region(
         float(drive.node_lon.max()),
         float(drive.node_lat.max()),
     ]
+    for inp in getattr(population, "inputs", None) or []:
+        src = Path(inp["path"])
+        inputs.append(dict(inp, sha256=sha256_file(src), bytes=src.stat().st_size))
     meta = {
         "name": name or osm.name.split(".")[0],
+        "display_name": dict(display_name) if display_name else None,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "inputs": inputs,
         "osm_timestamp": osm_stamp,
@@ -283,21 +286,28 @@ def build_region(
     }
     from ..sources.osm_water import read_osm_water
 
-    progress("reading water for the offline basemap")
-    basemap = basemap_layers(drive, water=read_osm_water(osm))
+    progress("reading water and names for the offline basemap")
+    basemap = basemap_layers(drive, water=read_osm_water(osm), names=read_osm_names(osm))
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmpdir:
         extra = None
         if population is not None:
-            from .population import population_extra_files
+            from .population_files import population_extra_files
 
             progress("spreading population onto the networks")
-            extra = population_extra_files(population, nets, Path(tmpdir))
-            meta["population"] = population.to_meta()
-        for net, profile, fut in contractions:
-            net.arrays.update(fut.result().network_arrays(profile))
-            progress(f"contraction hierarchy for {profile} done")
+            from .population_inside import declared_bounds
+
+            pop_files = population_extra_files(population, nets, Path(tmpdir), bounds=declared_bounds(osm))
+            extra = pop_files.files
+            meta["population"] = pop_files.meta
+            progress(
+                f"  {pop_files.meta['total_inside']:,} people inside the road extract, "
+                f"{pop_files.meta['total_outside']:,} outside"
+            )
+        for net, fut in contractions:
+            net.arrays.update(fut.result().network_arrays())
+            progress(f"contraction hierarchy for the {net.name} network done")
         ch_pool.shutdown()
         progress("writing bundle")
         path = write_bundle(Path(out), meta=meta, networks=nets, facilities=fac, basemap=basemap, extra_files=extra)

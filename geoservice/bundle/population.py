@@ -12,8 +12,15 @@ Method (stated in every output through :data:`NODE_METHOD` / :data:`GRID_METHOD`
 * **Grid, areal weighting** (used for Hubei, where no OSM network is available offline): every
   grid cell is cut by the county polygons and each piece gets a share of its county's count in
   proportion to its area. A real Hubei OSM build uses the node method instead.
+* **Only the part inside the road extract** (``bundle.population_inside``): a unit partly
+  outside the network outline keeps the share of its count equal to its area share inside
+  (uniform density assumed); the bundle records per unit the census count, the share inside and
+  the people inside, and the totals inside / outside (extra/population.json, meta["population"]).
 * Counts are integers, rounded per unit by the largest-remainder method, so every unit total and
   the grand total are preserved exactly.
+* **No census** (a bundle built without ``--population``): the layer holds road-density weights
+  only, ``has_census`` is False, and every answer says "no population data" (population fields
+  null, population shares null) rather than a share of weights that would read as people.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from ..sources.speeds import CLASS_INDEX
 if TYPE_CHECKING:
     import geopandas as gpd
 
+
 __all__ = [
     "largest_remainder",
     "spread",
@@ -37,7 +45,7 @@ __all__ = [
     "assign_units",
     "spread_on_network",
     "spread_on_grid",
-    "population_extra_files",
+    "remainder_index",
     "load_population",
     "PopulationLayer",
     "NODE_METHOD",
@@ -169,13 +177,12 @@ class NodePopulation:
     unit: np.ndarray  # unit index per node (-1 none)
 
 
-def spread_on_network(spec, net) -> NodePopulation:
-    """Spread a :class:`~geoservice.sources.population.PopulationSpec` onto ``net``'s nodes."""
+def spread_on_network(spec, net, *, unit: np.ndarray | None = None) -> NodePopulation:
+    """Spread a :class:`~geoservice.sources.population.PopulationSpec` onto ``net``'s nodes
+    (``unit``: the unit of every node when already assigned)."""
     units = spec.units
-    rem = None
-    if spec.remainder_code is not None:
-        rem = int(np.flatnonzero(units["admin_code"].to_numpy() == spec.remainder_code)[0])
-    unit = assign_units(units, net.node_lon, net.node_lat, crs=net.crs, remainder=rem)
+    if unit is None:
+        unit = assign_units(units, net.node_lon, net.node_lat, crs=net.crs, remainder=remainder_index(spec))
     w = node_weights(net)
     fb = all_road_weights(net)
     pop_known = units["population"].to_numpy(float)
@@ -191,6 +198,12 @@ def spread_on_network(spec, net) -> NodePopulation:
         ws = w[sel] if w[sel].sum() > 0 else fb[sel]
         result[sel] = largest_remainder(rest, ws)
     return NodePopulation(result, unit)
+
+
+def remainder_index(spec) -> int | None:
+    if spec.remainder_code is None:
+        return None
+    return int(np.flatnonzero(spec.units["admin_code"].to_numpy() == spec.remainder_code)[0])
 
 
 def spread_on_grid(spec, cell_deg: float = 0.05) -> object:
@@ -239,56 +252,18 @@ def spread_on_grid(spec, cell_deg: float = 0.05) -> object:
     return g
 
 
-# ------------------------------------------------------------------------------ bundle files
-def population_extra_files(spec, networks: dict, tmpdir: Path) -> dict[str, Path]:
-    """Spread ``spec`` onto every network and write the bundle's extra/ files into ``tmpdir``."""
-    tmpdir = Path(tmpdir)
-    files: dict[str, Path] = {}
-    meta = {"method": NODE_METHOD, **spec.to_meta(), "networks": {}}
-    units = spec.units.copy()
-    for name, net in networks.items():
-        npop = spread_on_network(spec, net)
-        p = tmpdir / f"population_{name}.npz"
-        np.savez(p, population=npop.population, unit=npop.unit)
-        files[p.name] = p
-        per_unit = np.bincount(npop.unit[npop.unit >= 0], npop.population[npop.unit >= 0], minlength=len(units))
-        meta["networks"][name] = {
-            "total": int(npop.population.sum()),
-            "nodes_with_population": int((npop.population > 0).sum()),
-            "nodes_outside_units": int((npop.unit < 0).sum()),
-        }
-        if name == "drive" or "population_model" not in units:
-            units["population_model"] = per_unit.astype(np.int64)
-    # the remainder unit gets a drawable outline: hull of its nodes minus the other units
-    if spec.remainder_code is not None:
-        import shapely
-
-        net = networks.get("drive") or next(iter(networks.values()))
-        r = int(np.flatnonzero(units["admin_code"].to_numpy() == spec.remainder_code)[0])
-        npop = spread_on_network(spec, net)
-        pts = shapely.multipoints(np.column_stack([net.node_lon, net.node_lat])[npop.unit == r])
-        hull = shapely.concave_hull(pts, ratio=0.3).buffer(0.005)
-        others = shapely.union_all([g for g in units.geometry if g is not None])
-        units.loc[r, "geometry"] = hull.difference(others)
-    up = tmpdir / "admin_units.geojson"
-    up.write_text(units.to_json(drop_id=True), encoding="utf-8")
-    files[up.name] = up
-    mp = tmpdir / "population.json"
-    mp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-    files[mp.name] = mp
-    return files
-
-
 @dataclass
 class PopulationLayer:
     """Population on one network's nodes, as stored in a bundle."""
 
     population: np.ndarray  # float per node
     unit: np.ndarray  # unit index per node (-1 none)
-    units: gpd.GeoDataFrame  # admin units
+    units: gpd.GeoDataFrame  # admin units: population = census count, share_inside, population_inside
     method: str
     source: str
     has_census: bool
+    census_total: int | None = None  # census count of the units counted (None: no census / old bundle)
+    total_outside: int | None = None  # of it, people living outside the road extract
 
 
 def load_population(region, network: str = "drive") -> PopulationLayer:
@@ -308,7 +283,10 @@ def load_population(region, network: str = "drive") -> PopulationLayer:
         meta = json.loads((d / "population.json").read_text(encoding="utf-8"))
         units = gpd.read_file(d / "admin_units.geojson")
         units["admin_code"] = units["admin_code"].astype(str)
-        layer = PopulationLayer(pop, unit, units, meta["method"], meta["source"], True)
+        method = meta["method"] + ("; " + meta["inside_method"] if meta.get("inside_method") else "")
+        layer = PopulationLayer(
+            pop, unit, units, method, meta["source"], True, meta.get("census_total"), meta.get("total_outside")
+        )
     else:
         w = node_weights(net)
         if w.sum() <= 0:

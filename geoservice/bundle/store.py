@@ -5,6 +5,8 @@ Layout of a bundle directory::
     meta.json              inputs with sha256, OSM timestamp, profiles, speed table, reports
     net_drive.npz          arrays of the drive network (see bundle.network)
     net_walk.npz           arrays of the walk network
+    cch_drive/             the drive network's customizable contraction hierarchy (bundle.cch),
+                           one .npy per array, memory-mapped read-only when loaded
     ways.json              way names (Chinese kept) per way index
     facilities.geojson     all facility layers in one schema (type column)
     basemap.geojson        major roads and the network outline, for offline maps
@@ -27,7 +29,7 @@ from ..fileio import replace_dir
 from ..sources.speeds import Profile
 from .network import Network
 
-BUNDLE_VERSION = 4
+BUNDLE_VERSION = 5
 ATTRIBUTION = "Road and POI data © OpenStreetMap contributors, ODbL 1.0"
 
 
@@ -66,8 +68,21 @@ class Region:
         return [p for net in self.networks.values() for p in net.profiles]
 
 
+CCH_PREFIX = "cch_"
+
+
 def save_network(net: Network, path: Path) -> None:
-    np.savez(path, **net.arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
+    """The network's arrays in one .npz, except its CCH arrays (``cch_*``): large, and read only
+    in part by a query, each goes to its own .npy in ``cch_<network>/`` beside it, so that loading
+    maps them instead of reading them (and processes share their pages)."""
+    main = {k: v for k, v in net.arrays.items() if not k.startswith(CCH_PREFIX)}
+    np.savez(path, **main)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
+    cch = {k: v for k, v in net.arrays.items() if k.startswith(CCH_PREFIX)}
+    if cch:
+        folder = path.parent / f"{CCH_PREFIX}{net.name}"
+        folder.mkdir(exist_ok=True)
+        for k, v in cch.items():
+            np.save(folder / f"{k}.npy", v)
 
 
 def write_bundle(
@@ -146,6 +161,8 @@ def load_region(path: str | os.PathLike) -> Region:
             raise BundleError(f"bundle {p} is incomplete: {f.name} missing; rebuild it")
         with np.load(f) as z:
             arrays = {k: z[k] for k in z.files}
+        for a in sorted((p / f"{CCH_PREFIX}{name}").glob(f"{CCH_PREFIX}*.npy")):
+            arrays[a.stem] = np.load(a, mmap_mode="r")
         profiles = {k: Profile.from_dict(v) for k, v in info["profiles"].items()}
         networks[name] = Network(
             name=name,

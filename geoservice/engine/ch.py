@@ -291,11 +291,12 @@ def ch_many_to_many(
 
 
 def seed_arrays(
-    router: Router, snaps: list[Snap], profile: str, direction: str
+    router: Router, snaps: list[Snap], profile: str, direction: str, *, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(nodes, costs, metres, ptr) of the seeds of every snapped point, point i owning
-    ``ptr[i]:ptr[i+1]``: direction "from" for origins, "to" for destinations."""
-    seeds = [router.seeds(s, profile, direction) for s in snaps]
+    ``ptr[i]:ptr[i+1]``: direction "from" for origins, "to" for destinations; costs in
+    ``weights`` (default the profile's free-flow times)."""
+    seeds = [router.seeds(s, profile, direction, weights=weights) for s in snaps]
     ptr = np.zeros(len(seeds) + 1, np.int64)
     np.cumsum([len(s.node) for s in seeds], out=ptr[1:])
     cat = lambda a: np.concatenate(a) if a else np.zeros(0)

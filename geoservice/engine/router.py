@@ -6,18 +6,27 @@ travel arriving at the point (patient to hospital); "to" runs Dijkstra on the re
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pyproj import Transformer
 
 from ..bundle.network import Network
 from ..errors import GeoserviceError
+from ..sources.speeds import scenario_key
 from . import kernels
+
+if TYPE_CHECKING:
+    from ..bundle.cch import CCHTopology
+    from .cch import Metric
 
 DIRECTIONS = ("to", "from")
 DEFAULT_MAX_SNAP_M = {"drive": 1000.0, "walk": 300.0}
+METRIC_CACHE_ENTRIES = 16
+METRIC_CACHE_BYTES = 1 << 30  # customised hierarchies kept per router: 1 GiB
 
 
 class SnapError(GeoserviceError):
@@ -51,6 +60,9 @@ class Router:
     def __init__(self, net: Network, max_snap_m: float | None = None):
         self.net = net
         self._scenario_cache: dict[tuple, np.ndarray] = {}
+        self._metrics: dict[tuple, Metric] = {}  # customised CCHs, least recently used first
+        self._cch: CCHTopology | bool | None = None  # the bundle's CCH topology, False when it has none
+        self._metrics_lock = threading.Lock()
         self._eid: np.ndarray | None = None
         self._reverse: dict[int, tuple] = {}
         self._rev_static: tuple | None = None
@@ -123,22 +135,23 @@ class Router:
         return self.snap_many([lon], [lat], max_snap_m=max_snap_m)[0]  # type: ignore[return-value]
 
     # ---------------------------------------------------------------- seeds
-    def _edge_times(self, snap: Snap, profile: str) -> tuple[int, int, float, float]:
-        w = self.net.times(profile)
+    def _edge_times(self, snap: Snap, profile: str, weights: np.ndarray | None = None) -> tuple[int, int, float, float]:
+        w = self.net.times(profile) if weights is None else weights
         ef = int(self.net.geom_fwd[snap.geom])
         eb = int(self.net.geom_bwd[snap.geom])
         tf = float(w[ef]) if ef >= 0 else np.inf
         tb = float(w[eb]) if eb >= 0 else np.inf
         return ef, eb, tf, tb
 
-    def seeds(self, snap: Snap, profile: str, direction: str) -> Seeds:
-        """Graph nodes next to a snapped point, with the time between node and point.
+    def seeds(self, snap: Snap, profile: str, direction: str, *, weights: np.ndarray | None = None) -> Seeds:
+        """Graph nodes next to a snapped point, with the time between node and point (part of the
+        edge's time in ``weights``, default the profile's free-flow times).
 
         direction "from": nodes reachable from the point (forward search starts there);
         direction "to": nodes from which the point is reached (reverse search starts there)."""
         net = self.net
         u, v = int(net.geom_u[snap.geom]), int(net.geom_v[snap.geom])
-        ef, eb, tf, tb = self._edge_times(snap, profile)
+        ef, eb, tf, tb = self._edge_times(snap, profile, weights)
         f = snap.frac
         glen = float(net.geom_len[snap.geom])
         nodes, costs, lens = [], [], []
@@ -162,45 +175,65 @@ class Router:
                 lens.append((1 - f) * glen)
         return Seeds(np.array(nodes, np.int64), np.array(costs, float), np.array(lens, float))
 
-    def along_same_edge(self, a: Snap, b: Snap, profile: str) -> float:
+    def along_same_edge(self, a: Snap, b: Snap, profile: str, *, weights: np.ndarray | None = None) -> float:
         """Time from ``a`` to ``b`` when both lie on one geometry, without leaving it."""
         if a.geom != b.geom:
             return np.inf
-        _, _, tf, tb = self._edge_times(a, profile)
+        _, _, tf, tb = self._edge_times(a, profile, weights)
+        if b.frac == a.frac:  # the same place, even on a one-way road (0 x inf would be nan)
+            return 0.0
         if b.frac >= a.frac:
             return (b.frac - a.frac) * tf
         return (a.frac - b.frac) * tb
 
     def weights(self, profile: str, scenario: str | dict | None = None) -> np.ndarray:
         """Edge times of ``profile`` under a time-band scenario (name in SCENARIOS or a
-        {road class: multiplier} table). Cached per scenario."""
-        from ..sources.speeds import CLASS_INDEX, SCENARIOS
-
+        {road class: multiplier} table). Cached per scenario (bounded)."""
         base = self.net.times(profile)
-        if scenario is None or scenario == "free_flow":
+        key = scenario_key(profile, scenario)
+        if key[1] == ():
             return base
-        if isinstance(scenario, str):
-            if scenario not in SCENARIOS:
-                raise GeoserviceError(
-                    "scenario", f"unknown scenario {scenario!r}; choose one of {sorted(SCENARIOS)} or give a table"
-                )
-            table = SCENARIOS[scenario]
-        else:
-            table = dict(scenario)
-        key = (profile, tuple(sorted(table.items())))
-        if key not in self._scenario_cache:
+        hit = self._scenario_cache.get(key)
+        if hit is None:
+            from ..sources.speeds import CLASS_INDEX
+
             factor = np.ones(len(CLASS_INDEX))
-            for cls, f in table.items():
-                if cls not in CLASS_INDEX or not (0 < float(f) < 100):
-                    raise GeoserviceError(
-                        "scenario", f"bad congestion entry {cls!r}: {f!r} (road class with a factor in (0, 100))"
-                    )
-                factor[CLASS_INDEX[cls]] = float(f)
+            for cls, f in key[1]:
+                factor[CLASS_INDEX[cls]] = f
             cls_of_edge = self.net.way_class[self.net.geom_way[self.net.edge_geom]]
             if len(self._scenario_cache) >= 16:  # custom tables: keep the cache bounded
                 self._scenario_cache.clear()
-            self._scenario_cache[key] = base * factor[cls_of_edge]
-        return self._scenario_cache[key]
+            hit = self._scenario_cache[key] = base * factor[cls_of_edge]
+        return hit
+
+    def metric(self, profile: str, scenario: str | dict | None = None) -> Metric | None:
+        """The network's customizable contraction hierarchy customised for ``profile`` under
+        ``scenario`` (an engine.cch.Metric), or None when the bundle carries no CCH. Customised
+        once per (profile, scenario), kept in a small cache bounded by count and bytes (least
+        recently used first out): one metric costs 32 bytes per arc."""
+        from ..bundle.cch import CCHTopology
+        from .cch import customise
+
+        if self._cch is None:
+            self._cch = CCHTopology.from_network(self.net) or False
+        if not isinstance(self._cch, CCHTopology):
+            return None
+        key = scenario_key(profile, scenario)
+        with self._metrics_lock:  # API requests run in threads
+            hit = self._metrics.pop(key, None)
+            if hit is not None:
+                self._metrics[key] = hit  # most recently used last
+                return hit
+        net = self.net
+        hit = customise(self._cch, net.edge_u, net.edge_v, self.weights(profile, scenario), net.edge_len)
+        with self._metrics_lock:
+            while self._metrics and (
+                len(self._metrics) >= METRIC_CACHE_ENTRIES
+                or sum(m.nbytes for m in self._metrics.values()) + hit.nbytes > METRIC_CACHE_BYTES
+            ):
+                self._metrics.pop(next(iter(self._metrics)))
+            self._metrics[key] = hit
+        return hit
 
     # ---------------------------------------------------------------- searches
     def adjacency(self, direction: str, w: np.ndarray) -> tuple:
@@ -270,14 +303,16 @@ class Router:
             *adj, seed_node, seed_cost, seed_label, float(limit), tn, ti, tc, int(nt), int(k_stop), sl, tl, track
         )
 
-    def targets_for(self, snaps: Sequence[Snap] | np.ndarray, profile: str, direction: str):
+    def targets_for(
+        self, snaps: Sequence[Snap] | np.ndarray, profile: str, direction: str, *, weights: np.ndarray | None = None
+    ):
         """Target entries so that a search in ``direction`` reaches each snapped point.
 
         A forward ("from") search arrives at points via their "to" seeds, and vice versa."""
         opposite = "to" if direction == "from" else "from"
         tn, ti, tc, tl = [], [], [], []
         for j, s in enumerate(snaps):
-            sd = self.seeds(s, profile, opposite)
+            sd = self.seeds(s, profile, opposite, weights=weights)
             tn.extend(sd.node.tolist())
             tc.extend(sd.cost.tolist())
             ti.extend([j] * len(sd.node))

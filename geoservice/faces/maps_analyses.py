@@ -47,15 +47,19 @@ def _features(fc) -> list:
 
 
 def base_map(region, *, title: str, note: str = ""):
-    """Offline map (inlined Leaflet, our own water/roads/outline/admin units) with a title box."""
+    """Offline map (inlined Leaflet, our own water/roads/outline/admin units and their names) with
+    a title box naming the region by its display name."""
     import folium
     from branca.element import Element
 
     from .maps.base import add_basemap, figure, offline_map
+    from .maps.i18n import display_name
 
-    m = offline_map(region, attribution=ATTRIBUTION)
+    m = offline_map(region, attribution=ATTRIBUTION, lang="en")
     figure(m).header.add_child(Element(f"<style>{MARKER_CSS}</style>"), name="gs_analysis_markers")
-    add_basemap(m, region)
+    add_basemap(m, region)  # names as mapped in OSM (Chinese in China)
+    title = f"{display_name(region.meta, 'en')}: {title}"
+    figure(m).title = title
     # top left beside the zoom buttons, the method folded: the map itself stays visible
     html = (
         f"<div class='gs-title' style='position:fixed;top:10px;left:54px;z-index:9999;background:rgba(255,255,255,.95);"
@@ -106,24 +110,45 @@ def save_map(m, path: str | Path) -> Path:
 
 
 def _facilities(m, engine, type_, name, color="red"):
+    """The facilities of ``type_`` as dots, each named beside it where the name does not collide
+    (a demo designation with its tag on a second line)."""
     import folium
+
+    from .maps.labels import MapLabel, label_layer
+    from .maps.legend import is_demo, label_name
 
     fac = engine.facilities[engine.facilities["type"] == type_] if type_ else engine.facilities
     g = folium.FeatureGroup(name=f"{name} ({len(fac)})")
+    points = []
     for _, r in fac.iterrows():
+        lat, lon = float(r.geometry.y), float(r.geometry.x)
         folium.CircleMarker(
-            [r.geometry.y, r.geometry.x],
+            [lat, lon],
             radius=6,
             color=color,
             fill=True,
             fill_opacity=0.9,
             tooltip=f"{r['name']} ({r.get('level') or ''})",
         ).add_to(g)
+        points.append(MapLabel(lat, lon, obstacle=(16, 16), group=g.get_name()))
+        demo = "[DEMO designation]" if is_demo(r) else None
+        points.append(
+            MapLabel(lat, lon, name=label_name(r), note=demo, side="right", dx=10, minzoom=12, group=g.get_name())
+        )
     g.add_to(m)
+    layer = label_layer(m)
+    if layer is not None:
+        layer.add_points(points)
 
 
-def _fmt_share(x) -> str:
-    return "–" if x is None else f"{100 * float(x):.1f}%"
+def _population_text(overall) -> str:
+    """The title's "population share 52.3% (1,234 of 2,360)", or "no population data" when the bundle has no
+    census (population None): never a share of nobody."""
+    share, total, covered = (_get(overall, k) for k in ("population_share", "population", "population_covered"))
+    if share is None or total is None:
+        return "no population data"
+    counts = f" ({float(covered):,.0f} of {float(total):,.0f})" if covered is not None else ""
+    return f"population share {100 * float(share):.1f}%{counts}"
 
 
 def coverage_map(engine, report, path, *, add_sites=None):
@@ -132,14 +157,14 @@ def coverage_map(engine, report, path, *, add_sites=None):
     type_, minutes, profile, scenario, method = (
         _get(report, k) for k in ("type", "minutes", "profile", "scenario", "method")
     )
-    share = _get(_get(report, "overall") or {}, "population_share")
+    overall = _get(report, "overall") or {}
     gaps = _features(_get(report, "gaps"))
     farthest = list(_get(report, "farthest") or [])
     scen = scenario if isinstance(scenario, str) else "custom"
 
     m = base_map(
         engine.region,
-        title=f"{type_} within {float(minutes):g} min ({profile}, {scen}): population share {_fmt_share(share)}",
+        title=f"{type_} within {float(minutes):g} min ({profile}, {scen}): {_population_text(overall)}",
         note=method or "",
     )
     if gaps:

@@ -50,6 +50,8 @@ class Facility(BaseModel):
     status: str | None = None
     opening_hours: str | None = None
     access: str | None = None
+    location: str | None = Field(None, description="where to find it on site (an AED: e.g. lobby, next to the desk)")
+    floor: str | None = Field(None, description="floor it is on (OSM level / addr:floor)")
     door_to_needle_min: float | None = None
     source: str | None = None
     demo: bool = False
@@ -137,6 +139,11 @@ class NearestResponse(BaseModel):
 
 class RegionInfo(BaseModel):
     name: str
+    display_name: dict[str, str] = Field(
+        default_factory=dict,
+        description='the region\'s name to show, per language (e.g. {"zh": "上海 · 中心城区", "en": "Shanghai · city '
+        'centre"}); the name itself when the bundle gives none',
+    )
     bbox: list[float]
     profiles: list[str]
     facility_counts: dict[str, int]
@@ -147,10 +154,15 @@ class RegionInfo(BaseModel):
 
 # ---------------------------------------------------------------------- coverage
 class CoverageOverall(BaseModel):
+    """Population figures are those inside the road extract; all null without population data."""
+
     model_config = ConfigDict(extra="allow")
-    population: float | None = None
+    population: float | None = Field(None, description="people inside the road extract (null: no population data)")
     population_covered: float | None = None
-    population_share: float | None = None
+    population_share: float | None = Field(None, description="share of `population` covered (null: no population data)")
+    population_outside_extract: float | None = Field(
+        None, description="people of the same admin units living outside the road extract"
+    )
     area_km2: float | None = None
     area_covered_km2: float | None = None
     area_share: float | None = None
@@ -163,10 +175,12 @@ class CoverageUnit(BaseModel):
     model_config = ConfigDict(extra="allow")
     admin_code: str | None = None
     name: str | None = None
-    population: float | None = None
+    population: float | None = Field(None, description="the unit's people inside the road extract")
     population_covered: float | None = None
     population_share: float | None = None
     road_share: float | None = None
+    census_population: float | None = Field(None, description="the whole unit's census count")
+    share_inside: float | None = Field(None, description="area share of the unit inside the road extract")
 
 
 class CoverageResponse(BaseModel):
@@ -177,6 +191,9 @@ class CoverageResponse(BaseModel):
     profile: str
     scenario: str
     method: str | None = None
+    population_data: bool = Field(
+        True, description="false: the region has no census, every population figure and share is null"
+    )
     overall: CoverageOverall
     by_unit: list[CoverageUnit] = Field(default_factory=list)
     gaps: dict[str, Any] | None = None

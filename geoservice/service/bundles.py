@@ -11,15 +11,44 @@ from ..bundle.demo import DEMO_REGIONS, build_demo
 from ..bundle.to_networkx import save_graph
 from ..errors import GeoserviceError
 from ..fileio import atomic_path
+from ..sources.admin_units import AdminCensusOptions, admin_census_spec, parse_folds
+from ..sources.population import PopulationSpec
 from .core import GeoService
 from .settings import Settings, get_settings
 
-__all__ = ["build", "build_demos", "export_graph", "DEMO_REGIONS"]
+__all__ = [
+    "build",
+    "build_demos",
+    "export_graph",
+    "display_name",
+    "population_spec",
+    "AdminCensusOptions",
+    "parse_folds",
+    "DEMO_REGIONS",
+]
 
 
-def build(osm: str | Path, out: str | Path, **options: Any) -> Path:
-    """A region bundle from a local OSM file (see ``bundle.build.build_region`` for the options)."""
-    return Path(build_region(osm, out, **options))
+def build(osm: str | Path, out: str | Path, *, census: AdminCensusOptions | None = None, **options: Any) -> Path:
+    """A region bundle from a local OSM file (see ``bundle.build.build_region`` for the options).
+    ``census``: the user's admin units and census, read and checked before the roads are."""
+    population = population_spec(census) if census is not None else None
+    return Path(build_region(osm, out, population=population, **options))
+
+
+def population_spec(census: AdminCensusOptions) -> PopulationSpec:
+    """The admin units joined to the census exactly as ``build`` reads them (errors name the flag)."""
+    return admin_census_spec(census)
+
+
+def display_name(meta: dict[str, Any], name: str) -> dict[str, str]:
+    """The name to show for a region, per language: the bundle's ``display_name`` (``build
+    --display-name``), else a demo's own (a bundle built before display names), else its name."""
+    given = meta.get("display_name")
+    if isinstance(given, dict) and given:
+        return {str(k): str(v) for k, v in given.items()}
+    if name in DEMO_REGIONS and DEMO_REGIONS[name].display_name:
+        return dict(DEMO_REGIONS[name].display_name)
+    return {"zh": name, "en": name}
 
 
 def build_demos(out: Path | None = None, *, quiet: bool = False, settings: Settings | None = None) -> list[Path]:

@@ -141,6 +141,7 @@ def isochrones(
     *,
     profile: str = "drive",
     direction: str = "to",
+    scenario: str = "free_flow",
     region: str | None = None,
     crs: str = "wgs84",
 ) -> FeatureCollection:
@@ -148,7 +149,7 @@ def isochrones(
     mins = parse_minutes(minutes)
     wlon, wlat = to_wgs84(lon, lat, crs)
     entry = svc.locate(wlon, wlat, profile, region)
-    feats = svc.engine(entry.name).isochrones(wlon, wlat, mins, profile=profile, direction=direction)
+    feats = svc.engine(entry.name).isochrones(wlon, wlat, mins, profile=profile, direction=direction, scenario=scenario)
     for f in feats:
         f["geometry"] = shift_geometry(f["geometry"], crs)
         f["properties"]["region"] = entry.name
@@ -167,15 +168,14 @@ def default_minutes(ftype: str | None, minutes: float | None) -> float:
 
 
 def _service_area_features(
-    entry: RegionEntry, eng: Engine, where: FacilityFilter, minutes: float, profile: str
+    entry: RegionEntry, eng: Engine, where: FacilityFilter, minutes: float, profile: str, scenario: str = "free_flow"
 ) -> list[dict[str, Any]]:
     fidx = eng.select(profile, where=where)
     feats = []
     for row in fidx.rows:
         rec = eng.facilities.iloc[int(row)]
-        poly = eng.isochrones(float(rec.geometry.x), float(rec.geometry.y), [minutes], profile=profile, direction="to")[
-            0
-        ]
+        x, y = float(rec.geometry.x), float(rec.geometry.y)
+        poly = eng.isochrones(x, y, [minutes], profile=profile, direction="to", scenario=scenario)[0]
         poly["properties"].update(
             {
                 "id": str(rec["id"]),
@@ -184,6 +184,7 @@ def _service_area_features(
                 "level": plain_value(rec.get("level")),
                 "capabilities": plain_value(rec.get("capabilities")),
                 "region": entry.name,
+                "scenario": scenario,
             }
         )
         feats.append(poly)
@@ -198,6 +199,7 @@ def service_areas(
     profile: str | None = None,
     level: str | None = None,
     capability: str | None = None,
+    scenario: str = "free_flow",
     region: str | None = None,
     crs: str = "wgs84",
 ) -> FeatureCollection:
@@ -210,9 +212,9 @@ def service_areas(
     feats: list[dict[str, Any]] = []
     for e in svc.entries(region):
         eng = svc.engine(e.name)
-        key = ("service_areas", where, mins, prof)
+        key = ("service_areas", where, mins, prof, scenario)
         areas: list[dict[str, Any]] = e.cache.get_or_compute(
-            key, partial(_service_area_features, e, eng, where, mins, prof)
+            key, partial(_service_area_features, e, eng, where, mins, prof, scenario)
         )
         feats.extend(dict(f, geometry=shift_geometry(f["geometry"], crs)) for f in areas)
     return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)

@@ -35,11 +35,14 @@ from .coords import CRS_CHOICES, to_wgs84
 from .opening_hours import opening_hours_error
 from .schema import CAPABILITIES, COLUMNS, FACILITY_TYPES, LEVELS, STATUSES
 
-__all__ = ["RowError", "LoadResult", "validate_records", "plain_value"]
+__all__ = ["RowError", "LoadResult", "validate_records", "plain_value", "TEXT_LIMITS"]
 
 _TEXT_COLUMNS: Final = tuple(c for c in COLUMNS if c not in ("door_to_needle_min", "demo", "lon", "lat"))
 LON_ALIASES: Final = ("lon", "lng", "long", "longitude", "x")
 LAT_ALIASES: Final = ("lat", "latitude", "y")
+# Longest accepted free text per column (the API's request limits say the same): a finder's note
+# must fit a phone popup, a floor is a short label ("B1", "3", "1;2").
+TEXT_LIMITS: Final = {"location": 300, "floor": 40}
 _TRUE: Final = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 _FALSE: Final = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
@@ -299,6 +302,12 @@ def _check_row(
     if demo is None:
         err("demo", f"not true/false: {cell_text(v.get('demo'))!r}")
 
+    texts = {c: cell_text(v.get(c)) for c in TEXT_LIMITS}
+    for c, limit in TEXT_LIMITS.items():
+        t = texts[c]
+        if t is not None and len(t) > limit:
+            err(c, f"at most {limit} characters, got {len(t)}")
+
     src = cell_text(v.get("source")) or source
     if src is None:
         err("source", "missing source (say where the row came from)")
@@ -318,6 +327,8 @@ def _check_row(
         "status": status,
         "opening_hours": hours,
         "access": access.lower() if access else None,
+        "location": texts["location"],
+        "floor": texts["floor"],
         "door_to_needle_min": dnt,
         "source": src,
         "demo": demo,

@@ -1,4 +1,8 @@
-"""Facilities taken from OpenStreetMap: AEDs and hospitals/clinics, validated like file rows."""
+"""Facilities taken from OpenStreetMap: AEDs and hospitals/clinics, validated like file rows.
+
+An AED also says where it is on site, which a bystander needs more than its coordinates:
+``location`` from ``defibrillator:location`` (else ``description``), ``floor`` from ``level``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import geopandas as gpd
 import shapely
 
 from .facility_files import FacilityFileError
-from .facility_rows import RowError, validate_records
+from .facility_rows import TEXT_LIMITS, RowError, validate_records
 from .opening_hours import opening_hours_error
 
 __all__ = ["OSM_SOURCE", "OSM_ATTRIBUTION", "osm_attribution", "read_osm_pois"]
@@ -34,6 +38,31 @@ def _osm_address(tags: Mapping[str, str]) -> str | None:
     street = " ".join(x for x in (tags.get("addr:housenumber"), tags.get("addr:street")) if x)
     parts = [x for x in (street, tags.get("addr:postcode"), tags.get("addr:city")) if x]
     return ", ".join(parts) or None
+
+
+# Where to find an AED on site, in the order OSM mappers are asked to use them.
+_LOCATION_TAGS: Final = (
+    "defibrillator:location",
+    "defibrillator:location:zh",
+    "defibrillator:location:en",
+    "description",
+    "description:zh",
+    "description:en",
+)
+_FLOOR_TAGS: Final = ("level", "addr:floor")
+
+
+def _osm_text(
+    tags: Mapping[str, str], keys: tuple[str, ...], column: str, osm_id: str, notes: list[RowError]
+) -> str | None:
+    """The first non-empty tag of ``keys``, cut to the column's limit (with a note) rather than
+    losing a real AED over a long description."""
+    value = next((tags[k].strip() for k in keys if tags.get(k, "").strip()), None)
+    limit = TEXT_LIMITS[column]
+    if value is not None and len(value) > limit:
+        notes.append(RowError(0, column, f"{osm_id}: {len(value)} characters, cut to {limit}"))
+        value = value[: limit - 1] + "…"
+    return value
 
 
 def _osm_records(tags: Mapping[str, str], osm_id: str, lon: float, lat: float, notes: list[RowError]) -> list[dict]:
@@ -64,7 +93,11 @@ def _osm_records(tags: Mapping[str, str], osm_id: str, lon: float, lat: float, n
         )
     if tags.get("emergency") == "defibrillator":
         name = tags.get("name") or tags.get("defibrillator:location") or tags.get("description") or "AED"
-        out.append(dict(base, id=osm_id + ("-aed" if out else ""), type="aed", name=name))
+        where = {
+            "location": _osm_text(tags, _LOCATION_TAGS, "location", osm_id, notes),
+            "floor": _osm_text(tags, _FLOOR_TAGS, "floor", osm_id, notes),
+        }
+        out.append(dict(base, **where, id=osm_id + ("-aed" if out else ""), type="aed", name=name))
     return out
 
 

@@ -1,5 +1,8 @@
 """Admin units with census counts: Hubei counties (2020 census) and the demo regions (OSM tags).
 
+A user's own boundaries and census (and Hubei's, and the Shanghai demo's) go through
+``sources.admin_units``; this module holds the spec they produce and the OSM-tag demos.
+
 Everything returned is a :class:`PopulationSpec`: admin-unit polygons (WGS-84) with a
 population per unit where one is published, plus, for units without their own count, a
 published total to be spread over them. Every number carries its source; nothing is invented.
@@ -37,6 +40,7 @@ __all__ = [
     "PopulationSpec",
     "PopulationError",
     "read_hubei_counties",
+    "hubei_options",
     "read_osm_admin_units",
     "demo_population",
     "HUBEI_TOTAL_2020",
@@ -75,6 +79,8 @@ class PopulationSpec:
     published), boundary_source, geometry (may be empty for the remainder unit).
     ``total``: published total to share among the units without a count (None: those units get 0).
     ``remainder_code``: unit that takes every point lying in no unit polygon (or None).
+    ``census_total``: the exact sum of the census counts read (None for the OSM demo totals).
+    ``inputs``: the files read and their options, for the bundle's ``meta["inputs"]``.
     """
 
     units: gpd.GeoDataFrame
@@ -82,12 +88,15 @@ class PopulationSpec:
     total: int | None = None
     remainder_code: str | None = None
     notes: list[str] = field(default_factory=list)
+    census_total: int | None = None
+    inputs: list[dict] = field(default_factory=list)
 
     def to_meta(self) -> dict:
         known = self.units["population"].dropna()
         return {
             "source": self.source,
             "total": self.total,
+            "census_total": self.census_total,
             "units": int(len(self.units)),
             "units_with_count": int(len(known)),
             "remainder_unit": self.remainder_code,
@@ -96,49 +105,41 @@ class PopulationSpec:
 
 
 # ------------------------------------------------------------------------------ Hubei
-def read_hubei_counties(data_dir: str | Path) -> PopulationSpec:
-    """The 103 Hubei counties with their 2020 census counts (total 57,752,557)."""
-    import geopandas as gpd
-    import pandas as pd
+def hubei_options(data_dir: str | Path):
+    """The shipped Hubei counties and census as the options ``geoservice build`` takes (the
+    README's province command): ``--admin-units hubei_districts… --admin-id district_adcode
+    --admin-name district_name --population hubei_county_population… --population-id CODE
+    --population-col POPU --population-fold 421071=421002 --population-fold 421171=421127``."""
+    from .admin_units import AdminCensusOptions
 
     data_dir = Path(data_dir)
-    poly_path = data_dir / HUBEI_COUNTIES
-    csv_path = data_dir / HUBEI_CENSUS
-    for p in (poly_path, csv_path):
+    return AdminCensusOptions(
+        admin_units=data_dir / HUBEI_COUNTIES,
+        admin_id="district_adcode",
+        admin_name="district_name",
+        population=data_dir / HUBEI_CENSUS,
+        population_id="CODE",
+        population_col="POPU",
+        folds={str(src): str(dst) for src, (dst, _) in HUBEI_FOLDED.items()},
+        source=HUBEI_CENSUS_SOURCE,
+        boundary_source=HUBEI_BOUNDARY_SOURCE,
+    )
+
+
+def read_hubei_counties(data_dir: str | Path) -> PopulationSpec:
+    """The 103 Hubei counties with their 2020 census counts (total 57,752,557), read through the
+    same admin-units / census path as ``geoservice build --admin-units … --population …``."""
+    from .admin_units import admin_census_spec
+
+    opts = hubei_options(data_dir)
+    for p in (opts.admin_units, opts.population):
         if not p.is_file():
             raise PopulationError(f"Hubei file not found: {p}")
-    g = gpd.read_file(poly_path)
-    census = pd.read_csv(csv_path, dtype={"CODE": "int64"})
-    if census["CODE"].duplicated().any():
-        raise PopulationError(f"{csv_path.name}: duplicate county codes")
-    counts = dict(zip(census["CODE"].astype(int), census["POPU"].round().astype("int64")))
-    notes = []
-    for src, (dst, why) in HUBEI_FOLDED.items():
-        if src in counts:
-            counts[dst] = counts.get(dst, 0) + counts.pop(src)
-            notes.append(f"{src} folded into {dst}: {why}")
-    codes = g["district_adcode"].astype(int)
-    missing = sorted(set(codes) - set(counts))
-    extra = sorted(set(counts) - set(codes))
-    if missing or extra:
-        raise PopulationError(
-            f"county polygons and census do not match: no count for {missing}, no polygon for {extra}"
-        )
-    units = gpd.GeoDataFrame(
-        {
-            "admin_code": codes.astype(str).to_numpy(),
-            "name": g["district_name"].to_numpy(),
-            "city": g["city_name"].to_numpy(),
-            "population": [float(counts[c]) for c in codes],
-            "boundary_source": HUBEI_BOUNDARY_SOURCE,
-        },
-        geometry=g.geometry.to_numpy(),
-        crs="EPSG:4326",
-    )
-    total = int(sum(counts.values()))
-    if total != HUBEI_TOTAL_2020:
-        raise PopulationError(f"Hubei census total is {total:,}, expected {HUBEI_TOTAL_2020:,}")
-    return PopulationSpec(units, HUBEI_CENSUS_SOURCE, total=None, notes=notes)
+    spec = admin_census_spec(opts)
+    spec.notes += [f"{src} folded into {dst}: {why}" for src, (dst, why) in HUBEI_FOLDED.items()]
+    if spec.census_total != HUBEI_TOTAL_2020:
+        raise PopulationError(f"Hubei census total is {spec.census_total:,}, expected {HUBEI_TOTAL_2020:,}")
+    return spec
 
 
 # ------------------------------------------------------------------------------ OSM

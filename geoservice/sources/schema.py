@@ -63,6 +63,8 @@ COLUMNS: Final = (
     "status",
     "opening_hours",
     "access",
+    "location",  # where to find it on site, e.g. "1F lobby, next to the information desk" (AEDs)
+    "floor",  # the floor it is on (OSM level=*; not ``level``, which is the facility's tier)
     "door_to_needle_min",
     "source",
     "demo",

@@ -21,6 +21,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from ..errors import GeoserviceError
+
 # Road classes, in a fixed order: the bundle stores a class index per edge.
 ROAD_CLASSES: tuple[str, ...] = (
     "motorway",
@@ -209,3 +211,166 @@ SCENARIOS: dict[str, dict[str, float]] = {
         "service": 1.1,
     },
 }
+
+
+def scenario_key(profile: str, scenario: str | dict | None) -> tuple[str, tuple]:
+    """(profile, sorted {road class: factor} items) naming a weight set; free flow has no items.
+    A scenario name must be in SCENARIOS; a table's classes must be road classes and its factors
+    numbers in (0, 100)."""
+    if scenario is None or scenario == "free_flow":
+        return profile, ()
+    if isinstance(scenario, str):
+        if scenario not in SCENARIOS:
+            raise GeoserviceError(
+                "scenario", f"unknown scenario {scenario!r}; choose one of {sorted(SCENARIOS)} or give a table"
+            )
+        table = SCENARIOS[scenario]
+    else:
+        table = dict(scenario)
+    items = []
+    for cls, f in table.items():
+        try:
+            factor = float(f)
+        except (TypeError, ValueError):
+            factor = float("nan")
+        if cls not in CLASS_INDEX or not (0 < factor < 100):
+            raise GeoserviceError(
+                "scenario", f"bad congestion entry {cls!r}: {f!r} (road class with a factor in (0, 100))"
+            )
+        if factor != 1.0:
+            items.append((cls, factor))
+    return profile, tuple(sorted(items))
+
+
+# ---------------------------------------------------------------- time of day
+# Hourly travel-time factors per road class, for a departure time (``scenario_for_depart``).
+#
+# Source of the shape: the annual and quarterly traffic reports of AMap (高德地图《中国主要城市交通
+# 分析报告》) and Baidu Maps (百度地图《中国城市交通报告》) measure congestion as a delay index, the
+# actual travel time over the free-flow travel time (so it is a travel-time factor, like ours).
+# Their weekday curves for large Chinese cities have the same shape every year: lowest at night
+# (index close to 1 between about 23:00 and 06:00), a morning peak at 07:00-09:00, a plateau
+# through the day, an evening peak at 17:00-19:00 that is usually the day's worst, and a decline
+# through the evening; the peak-hour index of the most congested cities lies at about 1.5-2.0.
+#
+# Assumption (not a measurement): each hour is placed on that curve as a mix of the tables above,
+# level 0 = free flow, 1 = ``off_peak``, 2 = ``peak``, fractions interpolating linearly between
+# neighbouring levels; the per-class factors are those of SCENARIOS. Calibrate with a city's own
+# data through ``read_hourly_profiles`` (CSV: ``road_class,h00,h01,...,h23``).
+HOUR_LEVELS: tuple[float, ...] = (
+    0.0,  # 00
+    0.0,  # 01
+    0.0,  # 02
+    0.0,  # 03
+    0.0,  # 04
+    0.0,  # 05
+    0.5,  # 06 traffic builds up
+    2.0,  # 07 morning peak
+    2.0,  # 08 morning peak
+    1.5,  # 09 peak fading
+    1.0,  # 10 daytime
+    1.0,  # 11
+    1.0,  # 12
+    1.0,  # 13
+    1.0,  # 14
+    1.0,  # 15
+    1.5,  # 16 building up
+    2.0,  # 17 evening peak
+    2.0,  # 18 evening peak
+    1.5,  # 19 peak fading
+    1.0,  # 20
+    1.0,  # 21
+    0.5,  # 22
+    0.0,  # 23
+)
+HOURLY_SOURCE = (
+    "shape of AMap / Baidu weekday congestion-delay curves (peaks 07-09 and 17-19); per-class factors "
+    "from geoservice.sources.speeds.SCENARIOS (an assumption, not a measurement)"
+)
+
+
+def _level_table(level: float) -> dict[str, float]:
+    """Factor per road class at a curve level (0 free flow, 1 off_peak, 2 peak)."""
+    lo = min(int(level), 1)
+    frac = level - lo
+    a = SCENARIOS[("free_flow", "off_peak")[lo]]
+    b = SCENARIOS[("off_peak", "peak")[lo]]
+    out = {}
+    for cls in ROAD_CLASSES:
+        f = a.get(cls, 1.0) + frac * (b.get(cls, 1.0) - a.get(cls, 1.0))
+        out[cls] = round(f, 6)
+    return out
+
+
+def default_hourly_profiles() -> dict[str, tuple[float, ...]]:
+    """{road class: 24 travel-time factors, hour 0 to 23} of the curve above."""
+    tables = [_level_table(level) for level in HOUR_LEVELS]
+    return {cls: tuple(t[cls] for t in tables) for cls in ROAD_CLASSES}
+
+
+def read_hourly_profiles(path) -> dict[str, tuple[float, ...]]:
+    """Hourly factors from a CSV file: a header ``road_class,h00,h01,...,h23`` and one row per
+    road class with 24 travel-time factors in (0, 100) (1 = free flow); classes not listed keep
+    1.0 at every hour. Errors name the file's row (``speed_profile`` field)."""
+    import csv
+
+    want = ["road_class"] + [f"h{h:02d}" for h in range(24)]
+    out: dict[str, tuple[float, ...]] = {cls: (1.0,) * 24 for cls in ROAD_CLASSES}
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    if not rows or [c.strip() for c in rows[0]] != want:
+        raise GeoserviceError("speed_profile", f"{path}: the header must be {','.join(want)}")
+    seen: set[str] = set()
+    for i, row in enumerate(rows[1:], start=2):
+        if not row or not "".join(row).strip():
+            continue
+        cls = row[0].strip()
+        if cls not in CLASS_INDEX:
+            raise GeoserviceError("speed_profile", f"{path} row {i}: unknown road class {cls!r}")
+        if cls in seen:
+            raise GeoserviceError("speed_profile", f"{path} row {i}: road class {cls!r} given twice")
+        if len(row) != 25:
+            raise GeoserviceError("speed_profile", f"{path} row {i}: 24 hourly factors needed, got {len(row) - 1}")
+        factors = []
+        for h, text in enumerate(row[1:]):
+            f = _factor(text)
+            if f is None:
+                raise GeoserviceError(
+                    "speed_profile", f"{path} row {i}, h{h:02d}: {text!r} is not a factor in (0, 100)"
+                )
+            factors.append(f)
+        seen.add(cls)
+        out[cls] = tuple(factors)
+    return out
+
+
+def _factor(text: str) -> float | None:
+    """A travel-time factor in (0, 100) from text, or None."""
+    if not re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", text):
+        return None
+    f = float(text)
+    return f if 0 < f < 100 else None
+
+
+def parse_depart(depart) -> int:
+    """The hour (0-23) of a departure time given as ``"HH:MM"``, a datetime / time or an hour."""
+    import datetime as dt
+
+    if isinstance(depart, (dt.datetime, dt.time)):
+        return depart.hour
+    if isinstance(depart, int) and not isinstance(depart, bool) and 0 <= depart <= 23:
+        return depart
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", depart) if isinstance(depart, str) else None
+    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise GeoserviceError("depart", f"departure time must be HH:MM (00:00 to 23:59), got {depart!r}")
+    return int(m.group(1))
+
+
+def scenario_for_depart(depart, profiles: dict[str, tuple[float, ...]] | None = None) -> dict[str, float]:
+    """The congestion table ({road class: factor}, for ``Router.weights`` / ``Engine.matrix``'s
+    ``scenario``) of the hour a trip departs in (``"HH:MM"``, a datetime / time or an hour),
+    from ``profiles`` (``read_hourly_profiles``) or the default curve. Classes at 1.0 are left
+    out, so hours with equal factors give equal tables (one cached hierarchy)."""
+    hour = parse_depart(depart)
+    table = profiles if profiles is not None else default_hourly_profiles()
+    return {cls: f[hour] for cls, f in table.items() if f[hour] != 1.0}

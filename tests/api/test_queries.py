@@ -205,7 +205,7 @@ def test_service_areas_one_per_facility(client):
 def test_basemap_offline_layer(client):
     fc = client.get("/regions/andorra/basemap").json()
     kinds = {f["properties"]["kind"] for f in fc["features"]}
-    assert kinds == {"road", "outline", "water"}
+    assert kinds == {"road", "outline", "water", "label"}
     assert "OpenStreetMap" in fc["attribution"]
 
 

@@ -92,7 +92,7 @@ def test_citizen_phone_emergency_layout(open_page):
 
 def test_citizen_page_no_aed_in_reach(open_page):
     page, watch = open_page("/", **PHONE)
-    page.select_option("#region", label="andorra")
+    page.select_option("#region", label="Andorra")
     page.evaluate("void map.setView([42.51, 1.529], 15)")
     page.wait_for_timeout(400)
     click_latlng(page, 1.529, 42.51)
@@ -212,7 +212,7 @@ def test_planner_region_switch_clears_whatif(open_page):
     page, watch = open_page("/planner", **DESKTOP)
     page.wait_for_selector("#coverage-table tbody tr", timeout=20000)
     assert page.locator("#region option").count() == 2
-    assert page.locator("#region option:checked").inner_text() == "andorra"
+    assert page.locator("#region option:checked").inner_text() == "Andorra"
     page.wait_for_selector("path.gs-service", timeout=20000)
     click_latlng(page, 1.70, 42.54)
     page.wait_for_selector("#whatif .after", timeout=20000)
@@ -222,7 +222,7 @@ def test_planner_region_switch_clears_whatif(open_page):
     page.screenshot(path=str(ARTIFACTS / "planner-whatif-andorra.png"))
 
     with page.expect_response(lambda r: "/coverage" in r.url and "region=monaco" in r.url, timeout=20000):
-        page.select_option("#region", label="monaco")
+        page.select_option("#region", label="Monaco")
     page.wait_for_function(
         "(rows) => { const t = Array.from(document.querySelectorAll('#coverage-table tbody tr'));"
         " return t.length && t.map((r) => r.innerText).join() !== rows.join(); }",
@@ -243,11 +243,11 @@ def test_planner_region_switch_clears_whatif(open_page):
     page.screenshot(path=str(ARTIFACTS / "planner-region-monaco.png"))
 
     # a what-if still in flight when the region changes must not land on the new region
-    page.select_option("#region", label="andorra")
+    page.select_option("#region", label="Andorra")
     page.wait_for_function("() => document.body.dataset.region === 'andorra'", timeout=20000)
     page.wait_for_selector("path.gs-service", timeout=20000)
     click_latlng(page, 1.70, 42.54)
-    page.select_option("#region", label="monaco")
+    page.select_option("#region", label="Monaco")
     page.wait_for_function("() => document.body.dataset.region === 'monaco'", timeout=20000)
     page.wait_for_timeout(2500)
     assert page.locator("#whatif .after").count() == 0

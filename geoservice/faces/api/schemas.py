@@ -30,6 +30,7 @@ from ...service.answers import (  # noqa: F401  (re-exported for the routers)
     RegionInfo,
     WhatIfResponse,
 )
+from ...sources.facility_rows import TEXT_LIMITS
 from ...sources.schema import FACILITY_TYPES
 
 FacilityType = Literal[FACILITY_TYPES]  # type: ignore[valid-type]
@@ -44,6 +45,14 @@ Word = Annotated[str, Field(max_length=40)]  # a level, status, access value, ca
 AdminCode = Annotated[str, Field(max_length=40)]
 OpeningHours = Annotated[str, Field(max_length=300, description="OSM opening_hours syntax")]
 Source = Annotated[str, Field(max_length=300)]
+Location = Annotated[
+    str,
+    Field(
+        max_length=TEXT_LIMITS["location"],
+        description="where to find it on site, e.g. '1F lobby, next to the information desk'",
+    ),
+]
+Floor = Annotated[str, Field(max_length=TEXT_LIMITS["floor"], description="the floor it is on, e.g. 1, B1")]
 RegionName = Annotated[str, Field(max_length=200)]
 Capabilities = (
     Annotated[str, Field(max_length=200, description="comma-separated, e.g. evt,ivt")]
@@ -67,6 +76,8 @@ class FacilityIn(BaseModel):
                 "lat": 43.7384,
                 "opening_hours": "Mo-Fr 08:00-18:00",
                 "access": "yes",
+                "location": "lobby, next to the information desk",
+                "floor": "1",
             }
         },
     )
@@ -80,6 +91,8 @@ class FacilityIn(BaseModel):
     status: Word | None = None
     opening_hours: OpeningHours | None = None
     access: Word | None = None
+    location: Location | None = None
+    floor: Floor | None = None
     door_to_needle_min: DoorToNeedle | None = None
     source: Source | None = None
     demo: bool = False
@@ -107,6 +120,8 @@ class FacilityPatch(BaseModel):
     status: Word | None = None
     opening_hours: OpeningHours | None = None
     access: Word | None = None
+    location: Location | None = None
+    floor: Floor | None = None
     door_to_needle_min: DoorToNeedle | None = None
     source: Source | None = None
     demo: bool | None = None

@@ -32,6 +32,7 @@ from .analysis_files import (
     write_layer,
 )
 from .common import add_db, add_filters, add_profile, add_region, add_type, command, open_service
+from .coverage_text import coverage_summary, unit_table
 
 __all__ = ["add_parsers"]
 
@@ -64,6 +65,8 @@ def cmd_coverage(args: argparse.Namespace) -> None:
         dict(
             admin_code="ALL",
             name="overall",
+            census_population=None,
+            share_inside=None,
             population=o.population,
             population_covered=o.population_covered,
             population_share=o.population_share,
@@ -71,7 +74,16 @@ def cmd_coverage(args: argparse.Namespace) -> None:
         )
     ]
     rows += [u.to_json() for u in rep.by_unit]
-    fields = ["admin_code", "name", "population", "population_covered", "population_share", "road_share"]
+    fields = [
+        "admin_code",
+        "name",
+        "census_population",
+        "share_inside",
+        "population",
+        "population_covered",
+        "population_share",
+        "road_share",
+    ]
     doc = rep.to_json()
     with atomic_dir(out) as stage:
         write_file(stage / "coverage.csv", csv_text(rows, fields))
@@ -83,13 +95,9 @@ def cmd_coverage(args: argparse.Namespace) -> None:
         write_file(stage / "report.json", json_text(dict(doc, region=entry.name)))
         # maps_analyses reads the JSON form (dicts)
         coverage_map(eng, doc, stage / "map.html", add_sites=add)
-    n_gaps = len(rep.gaps.get("features") or [])
-    print(
-        f"{rep.type} within {rep.minutes:g} min ({rep.profile}, {rep.scenario_name}) in {entry.name}: "
-        f"population share {o.population_share}, area share {o.area_share}, road share {o.road_share}; "
-        f"{n_gaps or 'no'} gap polygon{'' if n_gaps == 1 else 's'}; wrote {out}/",
-        file=sys.stderr,
-    )
+    print(coverage_summary(rep, region=entry.name, out=out), file=sys.stderr)
+    if rep.by_unit:
+        print(unit_table(rep), file=sys.stderr)
 
 
 # ------------------------------------------------------------------------------ site
@@ -147,17 +155,22 @@ def cmd_site(args: argparse.Namespace) -> None:
             eng,
             doc,
             stage / "map.html",
-            title=f"{rep.model.upper()}: {len(rep.added)} new {args.type} "
-            f"sites, {minutes:g} min share {rep.share_before} -> {rep.share_after}",
+            title=f"{rep.model.upper()}: {len(rep.added)} new {args.type} sites, "
+            + (
+                f"{minutes:g} min share {rep.share_before} -> {rep.share_after}"
+                if rep.share_before is not None
+                else "no population data"
+            ),
         )
     if rep.note:
         print(f"geoservice: note: {rep.note}", file=sys.stderr)
-    print(
-        f"{rep.model}: {len(rep.added)} new site(s); population within {minutes:g} min "
-        f"{rep.covered_before:,.0f} -> {rep.covered_after:,.0f} ({rep.share_before} -> "
-        f"{rep.share_after}); wrote {out}/",
-        file=sys.stderr,
+    people = (
+        f"population within {minutes:g} min {rep.covered_before:,.0f} -> {rep.covered_after:,.0f} "
+        f"({rep.share_before} -> {rep.share_after})"
+        if rep.population is not None and rep.covered_before is not None and rep.covered_after is not None
+        else "no population data (sites chosen on road-weighted demand)"
     )
+    print(f"{rep.model}: {len(rep.added)} new site(s); {people}; wrote {out}/", file=sys.stderr)
 
 
 # ------------------------------------------------------------------------------ grid531 / triage / timeline
@@ -287,7 +300,10 @@ def cmd_triage(args: argparse.Namespace) -> None:
             field="recommendation",
             colors={"direct_evt": "#2ca02c", "drip_and_ship": "#ff7f0e", "ivt_only": "#1f77b4", "unreachable": "#000"},
         )
-    print(f"population by recommendation: {rep['population_by_recommendation']}; wrote {out}/", file=sys.stderr)
+    by = rep["population_by_recommendation"]
+    print(
+        f"population by recommendation: {by if by is not None else 'no population data'}; wrote {out}/", file=sys.stderr
+    )
 
 
 @command("timeline", onset_to_call_min="--onset-to-call", dispatch_min="--dispatch", default_dtn_min="--dtn")
@@ -308,6 +324,9 @@ def cmd_timeline(args: argparse.Namespace) -> None:
             field="status",
             colors={"chain_met": "#2ca02c", "transport_met": "#ff7f0e", "not_met": "#d62728"},
         )
+    if rep["share_transport_met"] is None:
+        print(f"no population data: see the timeline layer per location; wrote {out}/", file=sys.stderr)
+        return
     print(
         f"transport target met for {rep['share_transport_met']}, whole chain for {rep['share_chain_met']} "
         f"of the population; wrote {out}/",

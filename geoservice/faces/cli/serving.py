@@ -65,7 +65,7 @@ def cmd_publish(args: argparse.Namespace) -> None:
     out = Path(args.out)
     for entry in svc.entries():
         target = out if len(svc.regions) == 1 else out / entry.name
-        for w in publish(svc, entry.name, target, png=not args.no_png):
+        for w in publish(svc, entry.name, target, png=not args.no_png, lang=args.lang):
             print(f"wrote {w}", file=sys.stderr)
 
 
@@ -139,6 +139,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add_db(p)
     p.add_argument("--out", default="maps", help="folder (one subfolder per region when there are several)")
     p.add_argument("--no-png", action="store_true", help="skip the print PNGs")
+    p.add_argument(
+        "--lang",
+        default="zh",
+        choices=("zh", "en"),
+        help="language of every string on the maps (title, legend, popups, notice, attribution, scale); "
+        "default zh, the language of the health commissions the maps are for; road and place names "
+        "use OSM's name:zh / name:en when present, else the name as mapped",
+    )
 
     p = sub.add_parser("apikey", help="API keys for editing the facility registry")
     ks = p.add_subparsers(dest="apikey_cmd", required=True)

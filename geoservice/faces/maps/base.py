@@ -1,15 +1,20 @@
-"""Offline folium maps: Leaflet inlined (no CDN, no tiles), our own water, roads, network outline
-and admin units from the region bundle, ODbL attribution. Shared by ``publish`` and the analysis
-maps so that every map we write opens without a network."""
+"""Offline folium maps: Leaflet inlined (no CDN, no tiles), our own water, roads, network outline,
+admin units and labels (road, place and district names appearing with zoom) from the region
+bundle, ODbL attribution. Shared by ``publish`` and the analysis maps so that every map we write
+opens without a network."""
 
 from __future__ import annotations
 
 import base64
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import folium
 from branca.element import Element, Figure, MacroElement, Template
+
+if TYPE_CHECKING:
+    from .labels import LabelLayer
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
@@ -21,13 +26,19 @@ JQUERY_SHIM = """window.$ = window.$ || function (x) {
 MAJOR = ("motorway", "trunk", "primary")
 
 
-def inline_leaflet() -> str:
+def inline_leaflet(*, lang: str | None = None) -> str:
+    """Leaflet, its CSS (images as data: URLs) and our label renderer, inlined; with ``lang="zh"``
+    the scale bar and zoom buttons speak Chinese."""
     css = (STATIC / "leaflet.css").read_text(encoding="utf-8")
     for img in ("layers.png", "layers-2x.png", "marker-icon.png"):
         data = base64.b64encode((STATIC / img).read_bytes()).decode()
         css = css.replace(f"url({img})", f"url(data:image/png;base64,{data})")
     js = (STATIC / "leaflet.js").read_text(encoding="utf-8")
-    return f"<style>{css}</style>\n<script>{js}</script>\n<script>{JQUERY_SHIM}</script>"
+    labels = (STATIC / "basemap_labels.js").read_text(encoding="utf-8")
+    local = f"<script>BasemapLabels.localizeControls({json.dumps(lang)});</script>" if lang else ""
+    return (
+        f"<style>{css}</style>\n<script>{js}</script>\n<script>{JQUERY_SHIM}</script>\n<script>{labels}</script>{local}"
+    )
 
 
 class Attribution(MacroElement):
@@ -48,24 +59,40 @@ def figure(m: folium.Map) -> Figure:
     return root
 
 
-def offline_map(region, *, zoom_start: int = 12, attribution: str = ATTRIBUTION) -> folium.Map:
-    """A folium map fitted to the region, with Leaflet inlined and no tile layer."""
+def offline_map(region, *, zoom_start: int = 12, attribution: str = ATTRIBUTION, lang: str | None = None) -> folium.Map:
+    """A folium map fitted to the region, with Leaflet inlined and no tile layer; ``lang`` (zh /
+    en) is the language of its controls and of the page."""
     x0, y0, x1, y1 = region.bbox
-    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=zoom_start, tiles=None, control_scale=True)
+    m = folium.Map(
+        location=[(y0 + y1) / 2, (x0 + x1) / 2],
+        zoom_start=zoom_start,
+        tiles=None,
+        control_scale=True,
+        zoom_snap=0.25,  # the region fills the page (and the print PNG) instead of a whole zoom step less
+    )
     m.default_js = []
     m.default_css = []
-    figure(m).header.add_child(Element(inline_leaflet()), name="gs_inline_leaflet")
-    m.fit_bounds([[y0, x0], [y1, x1]])
+    figure(m).header.add_child(Element(inline_leaflet(lang=lang)), name="gs_inline_leaflet")
+    if lang:
+        figure(m).header.add_child(
+            Element(
+                f"<script>document.documentElement.lang = {json.dumps('zh-CN' if lang == 'zh' else lang)};</script>"
+            ),
+            name="gs_lang",
+        )
+    m.fit_bounds([[y0, x0], [y1, x1]], padding=(20, 20))
     Attribution(attribution).add_to(m)
     return m
 
 
-def add_basemap(m: folium.Map, region, *, name: str = "Roads, water, admin units (OSM) 道路、水系与行政区") -> None:
-    """Water, network outline, major roads and admin units from the bundle, under one layer."""
-    bm = Path(region.path) / "basemap.geojson"
-    if not bm.is_file():
-        return
-    feats = json.loads(bm.read_text(encoding="utf-8"))["features"]
+def add_basemap(m: folium.Map, region, *, name: str = "Roads, water, admin units", lang: str = "local") -> LabelLayer:
+    """Water, network outline, major roads and admin units from the bundle under one layer, and
+    their labels (road, place and district names in ``lang``: zh / en, or "local" for OSM's
+    ``name``) drawn by basemap_labels.js. Returns the map's LabelLayer, to which callers add
+    names beside their markers."""
+    from .labels import LabelLayer, admin_label_features, network_outline
+
+    feats = basemap_features(region)
 
     def fc(kind: str) -> dict:
         return {"type": "FeatureCollection", "features": [f for f in feats if f["properties"].get("kind") == kind]}
@@ -105,3 +132,16 @@ def add_basemap(m: folium.Map, region, *, name: str = "Roads, water, admin units
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         ).add_to(group)
     group.add_to(m)
+    labels = [f for f in feats if f["properties"].get("kind") == "label"]
+    labels += admin_label_features(region, within=network_outline(feats))
+    layer = LabelLayer(labels, [], lang=lang, group=group.get_name())
+    layer.add_to(m)
+    return layer
+
+
+def basemap_features(region) -> list[dict]:
+    """The features of the bundle's basemap.geojson ([] for a bundle without one)."""
+    bm = Path(region.path) / "basemap.geojson"
+    if not bm.is_file():
+        return []
+    return json.loads(bm.read_text(encoding="utf-8"))["features"]

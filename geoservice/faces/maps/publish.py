@@ -1,8 +1,12 @@
-"""``geoservice publish``: chest pain center map and stroke emergency map of a region.
+"""``geoservice publish``: chest pain center map (胸痛中心分布图) and stroke emergency map (卒中急救地图)
+of a region, in Chinese or English (``lang``; every string of the page from ``maps.i18n``).
 
-Each map is one self-contained HTML file (Leaflet and its CSS inlined, no tiles, no CDN) with our
-own roads and network outline from the bundle, tier icons, popups, service areas (30-min chest
-pain / 60-min stroke), coverage gaps, legend, scale bar, ODbL attribution and a notice that the
+Each map is one self-contained HTML file (Leaflet, its CSS and our label renderer inlined, no
+tiles, no CDN) with our own roads, water, district outlines and their names from the bundle,
+tier icons with the facility names beside them (a demo designation keeps its
+``[DEMO designation]`` on the map face and gets a dashed outline), popups, service areas (30-min
+chest pain / 60-min stroke), coverage gaps, a legend listing only what the map shows, the
+population reached (or "no population data"), scale bar, ODbL attribution and a notice that the
 map is not officially reviewed; plus a print PNG of each (headless Chromium screenshot of the same
 HTML; skipped with a one-line warning saying how to install Chromium when it is absent).
 """
@@ -18,17 +22,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import folium
+import shapely
+import shapely.geometry
 from branca.element import Element
 
+from ...errors import GeoserviceError
 from ...fileio import atomic_path, atomic_write_text
 from ...service import queries
 from ...service.core import GeoService
-from .base import ATTRIBUTION, add_basemap, figure, offline_map
+from .base import add_basemap, figure, offline_map
+from .i18n import DEFAULT_LANG, LANGS, display_name, t
+from .labels import MapLabel
+from .legend import ICON_CSS, Legend, icon_html, is_demo, label_name, popup_html
 
 log = logging.getLogger(__name__)
-
-NOTICE_EN = "Not an officially reviewed map (no 审图号 approval number): boundaries and roads from OpenStreetMap, for planning only."
-NOTICE_ZH = "本图未经审图（无审图号），边界与道路来自 OpenStreetMap，仅供规划参考。"
 
 
 @dataclass(frozen=True)
@@ -36,9 +43,8 @@ class MapSpec:
     slug: str
     type: str
     minutes: float
-    title_en: str
-    title_zh: str
-    levels: tuple[tuple[str, str], ...]  # (level, label)
+    title: str  # key in i18n.TEXT
+    levels: tuple[tuple[str, str], ...]  # (level, i18n key), most important first
     color: str
 
 
@@ -47,79 +53,57 @@ SPECS = (
         "chest_pain_centers",
         "chest_pain_center",
         30,
-        "Chest pain centers",
-        "胸痛中心分布图",
-        (("standard", "Standard 标准版"), ("basic", "Basic 基层版")),
+        "title_chest_pain",
+        (("standard", "cpc_standard"), ("basic", "cpc_basic")),
         "#c62828",
     ),
     MapSpec(
         "stroke_emergency",
         "stroke_center",
         60,
-        "Stroke emergency map",
-        "卒中急救地图",
-        (
-            ("advanced", "Advanced stroke center 高级卒中中心"),
-            ("center", "Stroke center 卒中中心"),
-            ("station", "Stroke prevention station 卒中防治站"),
-        ),
+        "title_stroke",
+        (("advanced", "stroke_advanced"), ("center", "stroke_center"), ("station", "stroke_station")),
         "#6a1b9a",
     ),
 )
-
-GLYPH = {"chest_pain_center": "♥", "stroke_center": "S", "ems_station": "+", "grassroots_unit": "•", "aed": "⚡"}
-ICON_CSS = """
-.gs-ico{display:inline-flex;align-items:center;justify-content:center;width:22px;height:22px;border-radius:50%;color:#fff;font:700 13px/1 system-ui,sans-serif;border:2px solid #fff;box-shadow:0 1px 3px rgba(0,0,0,.45);position:relative}
-.gs-chest_pain_center-standard{background:#b71c1c;width:26px;height:26px;font-size:15px}
-.gs-chest_pain_center-basic{background:#ef6c00;width:20px;height:20px;font-size:12px}
-.gs-stroke_center{border-radius:5px}
-.gs-stroke_center-advanced{background:#4a148c;width:26px;height:26px}
-.gs-stroke_center-center{background:#7b1fa2}
-.gs-stroke_center-station{background:#ab47bc;width:18px;height:18px;font-size:10px;border-radius:50%}
-.gs-star{position:absolute;top:-9px;right:-10px;color:#f9a825;font-size:14px;text-shadow:0 0 2px #000}
-.gs-ems_station{background:#1565c0;width:18px;height:18px;border-radius:3px}
-.gs-grassroots_unit{background:#00897b;width:14px;height:14px;font-size:10px}
-.gs-legend,.gs-notice{position:absolute;z-index:1000;background:rgba(255,255,255,.94);border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.35 system-ui,"Noto Sans CJK SC",sans-serif;padding:8px 10px}
-.gs-legend{right:10px;bottom:30px;max-width:330px}
-.gs-legend h3{margin:0 0 4px;font-size:15px}
-.gs-legend .row{display:flex;align-items:center;gap:8px;margin:3px 0}
-.gs-legend .sw{display:inline-block;width:22px;height:14px;border:1px solid #555}
-.gs-notice{left:10px;top:10px;max-width:420px;font-size:11px;color:#444;margin-left:44px}
-.leaflet-container{background:#e8eef3}
-"""
+ICON_PX = {"standard": 26, "advanced": 26, "basic": 20, "center": 22, "station": 18}
+EMS_OFFSET = (-17, -17)  # EMS bases often share a hospital's point: their icon sits up-left of it
 
 
-# folium's popup and layer templates call jQuery's $(html)[0] and $(document).ready(f); this is all of it
-def _icon_html(ftype: str, level: str | None, caps: str | None) -> str:
-    c = set(filter(None, (caps or "").split(",")))
-    star = ("★" if "evt" in c else "☆" if "ivt" in c else "") if ftype == "stroke_center" else ""
-    cls = f"gs-ico gs-{ftype}" + (f" gs-{ftype}-{level}" if level else "")
-    return (
-        f'<span class="{cls}">{GLYPH.get(ftype, "•")}' + (f'<b class="gs-star">{star}</b>' if star else "") + "</span>"
-    )
-
-
-def build_map(svc: GeoService, region_name: str, spec: MapSpec) -> folium.Map:
+def build_map(svc: GeoService, region_name: str, spec: MapSpec, *, lang: str = DEFAULT_LANG) -> folium.Map:
     """The map of one region: its facilities (registry edits included), service areas and gaps,
-    from the same service answers the API gives."""
+    from the same service answers the API gives, every string in ``lang``."""
     engine = svc.engine(region_name)
     region = engine.region
-    m = offline_map(region)
+    region_title = display_name(region.meta, lang)
+    m = offline_map(region, attribution=t(lang, "attribution"), lang=lang)
     figure(m).header.add_child(Element(f"<style>{ICON_CSS}</style>"), name="gs_icons")
-    figure(m).title = f"{spec.title_en} · {spec.title_zh} — {region.name}"
-    add_basemap(m, region)
+    title = t(lang, spec.title)
+    figure(m).title = f"{title} · {region_title}"
+    labels = add_basemap(m, region, name=t(lang, "basemap_layer"), lang=lang)
+    legend = Legend(lang)
 
     fac = engine.facilities
     sel = fac[fac["type"] == spec.type]
     # service areas: where a patient reaches each facility within the target time
-    areas = folium.FeatureGroup(name=f"{spec.minutes:g}-min drive areas {spec.minutes:g} 分钟车程范围")
+    areas = folium.FeatureGroup(name=t(lang, "areas_layer", m=f"{spec.minutes:g}"))
     service_areas = queries.service_areas(
         svc, type=spec.type, minutes=spec.minutes, profile="drive", region=region_name
-    )  # facilities on the road network
+    )
+    # one light fill for the area covered (overlapping fills of a dense city would bury the streets),
+    # each facility's own area as an outline with its name
+    shapes = [shapely.geometry.shape(f.model_dump()["geometry"]) for f in service_areas.features]
+    if shapes:
+        covered = shapely.union_all([shapely.make_valid(g) for g in shapes])
+        folium.GeoJson(
+            shapely.geometry.mapping(covered),
+            interactive=False,
+            style_function=lambda f, c=spec.color: {"stroke": False, "fillColor": c, "fillOpacity": 0.16},
+        ).add_to(areas)
     for feat in service_areas.features:
         folium.GeoJson(
             feat.model_dump(),
-            style_function=lambda f, c=spec.color: {"color": c, "weight": 1.2, "fillColor": c, "fillOpacity": 0.10},
+            style_function=lambda f, c=spec.color: {"color": c, "weight": 1.3, "opacity": 0.8, "fill": False},
             tooltip=html.escape(str(feat.properties["name"])),
         ).add_to(areas)
     areas.add_to(m)
@@ -128,9 +112,8 @@ def build_map(svc: GeoService, region_name: str, spec: MapSpec) -> folium.Map:
         svc, type=spec.type, minutes=spec.minutes, profile="drive", by="none", gaps=True, region=region_name
     )
     gaps_fc = rep.gaps
-    share = rep.overall.population_share
     if gaps_fc["features"]:
-        g = folium.FeatureGroup(name=f"Gaps (> {spec.minutes:g} min) 空白区")
+        g = folium.FeatureGroup(name=t(lang, "gaps_layer"))
         folium.GeoJson(
             json.loads(json.dumps(gaps_fc, default=list)),
             style_function=lambda f: {"color": "#444", "weight": 0.6, "fillColor": "#555", "fillOpacity": 0.35},
@@ -138,64 +121,74 @@ def build_map(svc: GeoService, region_name: str, spec: MapSpec) -> folium.Map:
         ).add_to(g)
         g.add_to(m)
 
-    for level, label in spec.levels:
-        grp = folium.FeatureGroup(name=label)
-        for _, row in sel[sel["level"] == level].iterrows():
+    points: list[MapLabel] = []
+    for rank, (level, key) in enumerate(spec.levels):
+        rows = sel[sel["level"] == level]
+        if not len(rows):
+            continue  # the legend and the layer control list only the tiers present
+        grp = folium.FeatureGroup(name=t(lang, key))
+        for _, row in rows.iterrows():
             caps = str(row.get("capabilities") or "")
-            lines = [f"<b>{html.escape(str(row['name']))}</b>", html.escape(label)]
-            if caps:
-                lines.append("Capabilities 能力: " + html.escape(caps.upper().replace(",", ", ")))
-            if row.get("address"):
-                lines.append("Address 地址: " + html.escape(str(row["address"])))
-            if row.get("status"):
-                lines.append("Status: " + html.escape(str(row["status"])) + (" · DEMO" if row.get("demo") else ""))
+            demo = is_demo(row)
+            lat, lon = float(row.geometry.y), float(row.geometry.x)
             folium.Marker(
-                [float(row.geometry.y), float(row.geometry.x)],
-                icon=folium.DivIcon(html=_icon_html(spec.type, level, caps), icon_size=(26, 26), icon_anchor=(13, 13)),
-                popup=folium.Popup("<br>".join(lines), max_width=320),
+                [lat, lon],
+                icon=folium.DivIcon(
+                    html=icon_html(spec.type, level, caps, demo=demo), icon_size=(26, 26), icon_anchor=(13, 13)
+                ),
+                popup=folium.Popup(popup_html(row, t(lang, key), lang), max_width=320),
                 tooltip=html.escape(str(row["name"])),
             ).add_to(grp)
+            px = ICON_PX.get(level, 22)
+            points.append(MapLabel(lat, lon, obstacle=(px + 4, px + 4), group=grp.get_name()))
+            points.append(
+                MapLabel(
+                    lat,
+                    lon,
+                    name=label_name(row),
+                    note=t(lang, "demo_note") if demo else None,
+                    rank=rank,
+                    side="right",
+                    dx=px / 2 + 7,
+                    group=grp.get_name(),
+                )
+            )
+            legend.saw(level=(spec.type, level, key), caps=caps, demo=demo)
         grp.add_to(m)
 
     ems = fac[fac["type"] == "ems_station"]
     if len(ems):
-        grp = folium.FeatureGroup(name="EMS stations 急救站", show=True)
+        grp = folium.FeatureGroup(name=t(lang, "ems"), show=True)
         for _, row in ems.iterrows():
+            demo = is_demo(row)
+            lat, lon = float(row.geometry.y), float(row.geometry.x)
             folium.Marker(
-                [float(row.geometry.y), float(row.geometry.x)],
+                [lat, lon],
                 icon=folium.DivIcon(
-                    html=_icon_html("ems_station", None, None), icon_size=(18, 18), icon_anchor=(26, 26)
-                ),  # up-left: EMS bases share hospitals
-                popup=folium.Popup(f"<b>{html.escape(str(row['name']))}</b><br>EMS station 急救站", max_width=300),
+                    html=icon_html("ems_station", None, None, demo=demo), icon_size=(18, 18), icon_anchor=(26, 26)
+                ),
+                popup=folium.Popup(popup_html(row, t(lang, "ems"), lang), max_width=300),
+                tooltip=html.escape(str(row["name"])),
             ).add_to(grp)
+            points.append(
+                MapLabel(lat, lon, obstacle=(22, 22), dx=EMS_OFFSET[0], dy=EMS_OFFSET[1], group=grp.get_name())
+            )
+            legend.saw(ems=True, demo=demo)
         grp.add_to(m)
+    labels.add_points(points)
 
-    rows = "".join(
-        f'<div class="row">{_icon_html(spec.type, lv, "evt,ivt" if lv == "advanced" else "ivt" if lv == "center" else "")}'
-        f"<span>{html.escape(lb)}</span></div>"
-        for lv, lb in spec.levels
+    legend.saw(areas=bool(service_areas.features), gaps=bool(gaps_fc["features"]))
+    legend_html = legend.render(
+        title=title,
+        region=region_title,
+        osm_date=str(region.meta.get("osm_timestamp") or "")[:10],
+        spec_type=spec.type,
+        color=spec.color,
+        minutes=spec.minutes,
+        overall=rep.overall,
     )
-    if spec.type == "stroke_center":
-        rows += (
-            '<div class="row"><b style="color:#f9a825">★</b><span>EVT thrombectomy 取栓</span></div>'
-            '<div class="row"><b style="color:#f9a825">☆</b><span>IVT thrombolysis only 仅溶栓</span></div>'
-        )
-    rows += (
-        f'<div class="row"><span class="sw" style="background:{spec.color}22;border-color:{spec.color}"></span>'
-        f"<span>{spec.minutes:g}-min drive area {spec.minutes:g} 分钟车程</span></div>"
-        '<div class="row"><span class="sw" style="background:#5559"></span>'
-        f"<span>Gap: not reached in {spec.minutes:g} min 空白区</span></div>"
-        f'<div class="row">{_icon_html("ems_station", None, None)}<span>EMS station 急救站</span></div>'
-    )
-    if share is not None:
-        rows += f"<div class='row'><small>Population within {spec.minutes:g} min: {100 * share:.1f}%</small></div>"
-    legend = (
-        f'<div class="gs-legend"><h3>{html.escape(spec.title_en)} · {html.escape(spec.title_zh)}</h3>'
-        f"<div><small>{html.escape(region.name)} · OSM {html.escape(str(region.meta.get('osm_timestamp', ''))[:10])}</small></div>"
-        f"{rows}<div><small>{ATTRIBUTION}</small></div></div>"
-    )
-    notice = f'<div class="gs-notice">{html.escape(NOTICE_ZH)}<br>{html.escape(NOTICE_EN)}</div>'
-    figure(m).html.add_child(Element(legend + notice))
+    notice = f'<div class="gs-notice">{html.escape(t(lang, "notice"))}</div>'
+    figure(m).html.add_child(Element(legend_html + notice))
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
@@ -263,14 +256,17 @@ def _screenshot(chromium: str, html_path: Path, png_path: Path, size) -> None:
             b.close()
 
 
-def publish(svc: GeoService, region_name: str, out: Path, *, png: bool = True) -> list[Path]:
+def publish(svc: GeoService, region_name: str, out: Path, *, png: bool = True, lang: str = DEFAULT_LANG) -> list[Path]:
     """The chest pain and stroke maps of one region of the service (its facilities, registry
-    edits included) into ``out``; with ``png``, their print PNGs when Chromium is available."""
+    edits included) into ``out``, in ``lang`` (zh / en); with ``png``, their print PNGs when
+    Chromium is available."""
+    if lang not in LANGS:
+        raise GeoserviceError("lang", f"unknown language {lang!r}; choose from {', '.join(LANGS)}")
     region = svc.engine(region_name).region
     out = Path(out)
     written = []
     for spec in SPECS:
-        m = build_map(svc, region_name, spec)
+        m = build_map(svc, region_name, spec, lang=lang)
         text = m.get_root().render()
         check_self_contained(text)
         path = out / f"{region.name}_{spec.slug}.html"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from ....service import queries
+from ....service import downloads, queries
 from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
+from ..downloads import FormatQ, file_response, file_responses
 from ..errors import api_fields
 from ..schemas import CoverageResponse, ErrorResponse, FacilityType, Profile, WhatIfRequest, WhatIfResponse
 
@@ -17,7 +18,11 @@ ERR: dict[int | str, dict[str, Any]] = {422: {"model": ErrorResponse}, 404: {"mo
 Scenario = Annotated[str, Query(max_length=40, description="free_flow, off_peak or peak")]
 
 
-@router.get("/coverage", response_model=CoverageResponse, responses=ERR)
+@router.get(
+    "/coverage",
+    response_model=CoverageResponse,
+    responses={**ERR, **file_responses("the gap polygons (the CLI's gaps.geojson)")},
+)
 def coverage(
     svc: ServiceDep,
     type: Annotated[FacilityType, Query(description="facility type, e.g. chest_pain_center")],
@@ -29,8 +34,12 @@ def coverage(
     scenario: Scenario = "free_flow",
     gaps: Annotated[bool, Query(description="include gap polygons")] = True,
     crs: CrsQ = "wgs84",
-) -> CoverageResponse:
-    """Share of population, area and road length within `minutes` of the nearest facility, by admin unit."""
+    format: FormatQ = "json",
+) -> CoverageResponse | Response:
+    """Share of population, area and road length within `minutes` of the nearest facility, by admin unit.
+
+    As a file (`format`): csv = the table by admin unit (the CLI's coverage.csv figures), geojson =
+    the gap polygons, gpkg = both (layers `gaps` and `coverage`)."""
     entry, rep = queries.coverage(
         svc,
         type=type,
@@ -42,7 +51,10 @@ def coverage(
         gaps=gaps,
         region=region,
     )
-    return queries.coverage_answer(entry, rep, crs)
+    ans = queries.coverage_answer(entry, rep, crs)
+    if format == "json":
+        return ans
+    return file_response(downloads.coverage_file(ans, fmt=format))
 
 
 @router.post("/whatif", response_model=WhatIfResponse, responses=ERR)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
-from ....service import queries
+from ....service import downloads, queries
 from ....service.inputs import parse_at, parse_bbox
 from ....service.output_crs import to_wgs84
 from ....sources.schema import FacilityFilter
 from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
+from ..downloads import FormatQ, file_response, file_responses
 from ..schemas import ErrorResponse, FeatureCollection
 
 router = APIRouter(tags=["layers"])
@@ -19,7 +20,11 @@ router = APIRouter(tags=["layers"])
 @router.get(
     "/layers/{type}",
     response_model=FeatureCollection,
-    responses={422: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
+    responses={
+        422: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+        **file_responses("the facilities as points"),
+    },
 )
 def layer(
     type: Annotated[str, Path(max_length=40, description="facility type, or 'all'")],
@@ -40,7 +45,10 @@ def layer(
         ),
     ] = None,
     crs: CrsQ = "wgs84",
-) -> FeatureCollection:
+    format: FormatQ = "json",
+) -> FeatureCollection | Response:
+    """The facilities of a type (or all), as GeoJSON points; as a file with `format` (CSV: one row
+    per facility with lon/lat)."""
     where = FacilityFilter.parse(
         type=type, level=level, capability=capability, status=status, demo=demo, name_contains=q, allow_all=True
     )
@@ -49,4 +57,7 @@ def layer(
         x0, y0 = to_wgs84(box[0], box[1], crs)
         x1, y1 = to_wgs84(box[2], box[3], crs)
         box = (x0, y0, x1, y1)
-    return queries.facility_layer(svc, where, bbox=box, region=region, crs=crs, at=parse_at(at))
+    fc = queries.facility_layer(svc, where, bbox=box, region=region, crs=crs, at=parse_at(at))
+    if format == "json":
+        return fc
+    return file_response(downloads.layer_file(fc, fmt=format, layer="facilities", describe=(type, region)))

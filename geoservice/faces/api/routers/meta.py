@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi import Path as PathParam
 
 from ....service.answers import ATTRIBUTION
+from ....service.bundles import display_name
 from ....service.core import GeoService
 from ....service.output_crs import shift_geometry
 from ..deps import CrsQ, ServiceDep
@@ -34,6 +35,7 @@ def region_infos(svc: GeoService) -> list[RegionInfo]:
         out.append(
             RegionInfo(
                 name=e.name,
+                display_name=display_name(e.region.meta, e.name),
                 bbox=list(e.bbox),
                 profiles=e.region.profiles,
                 facility_counts=dict(counts),

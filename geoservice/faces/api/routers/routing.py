@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from ....service import queries
+from ....service import downloads, queries
 from ....service.inputs import parse_at
 from ..deps import CapabilityQ, CrsQ, Lat, LevelQ, Lon, RegionQ, ServiceDep
+from ..downloads import FormatQ, file_response, file_responses
 from ..schemas import Direction, ErrorResponse, FacilityType, FeatureCollection, NearestResponse, Profile
 
 router = APIRouter(tags=["routing"])
+Scenario = Annotated[str, Query(max_length=40, description="free_flow, off_peak or peak (road class time factors)")]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse, "description": "a parameter is wrong; `field` names it"},
@@ -70,14 +72,21 @@ def isochrones(
     ] = "5,10,15",
     profile: Annotated[Profile, Query()] = "drive",
     direction: Annotated[Direction, Query(description="to: reach the point; from: leave it")] = "to",
+    scenario: Scenario = "free_flow",
     region: RegionQ = None,
     crs: CrsQ = "wgs84",
 ) -> FeatureCollection:
     """Travel-time polygons around a point, one feature per distinct minutes value (smallest first)."""
-    return queries.isochrones(svc, lon, lat, minutes, profile=profile, direction=direction, region=region, crs=crs)
+    return queries.isochrones(
+        svc, lon, lat, minutes, profile=profile, direction=direction, scenario=scenario, region=region, crs=crs
+    )
 
 
-@router.get("/service-areas", response_model=FeatureCollection, responses=ERRORS)
+@router.get(
+    "/service-areas",
+    response_model=FeatureCollection,
+    responses={**ERRORS, **file_responses("one polygon per facility")},
+)
 def service_areas(
     svc: ServiceDep,
     type: Annotated[FacilityType, Query(description="facility type")],
@@ -85,10 +94,25 @@ def service_areas(
     profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
     level: LevelQ = None,
     capability: CapabilityQ = None,
+    scenario: Scenario = "free_flow",
     region: Annotated[str | None, Query(max_length=200, description="default: all regions")] = None,
     crs: CrsQ = "wgs84",
-) -> FeatureCollection:
-    """Per facility, the area from which it is reached within `minutes` (e.g. 30-min chest pain circles)."""
-    return queries.service_areas(
-        svc, type=type, minutes=minutes, profile=profile, level=level, capability=capability, region=region, crs=crs
+    format: FormatQ = "json",
+) -> FeatureCollection | Response:
+    """Per facility, the area from which it is reached within `minutes` (e.g. 30-min chest pain circles);
+    as a file with `format` (CSV: one row per facility with its area in km² and the polygon as WKT)."""
+    fc = queries.service_areas(
+        svc,
+        type=type,
+        minutes=minutes,
+        profile=profile,
+        level=level,
+        capability=capability,
+        scenario=scenario,
+        region=region,
+        crs=crs,
     )
+    if format == "json":
+        return fc
+    describe = (type, downloads.minutes_part(queries.default_minutes(type, minutes)), scenario, region)
+    return file_response(downloads.layer_file(fc, fmt=format, layer="service_areas", describe=describe))

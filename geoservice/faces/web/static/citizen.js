@@ -1,68 +1,142 @@
-/* Citizen page: nearest open AED (walking), chest pain center and stroke center (driving). */
+/* Citizen page for an emergency: where the patient is (a tap, GPS, or an offline place search), then
+   the nearest open AED on foot (highlighted, with where it is on site and its hours) and two
+   alternatives, and the nearest chest pain and stroke centers by car. */
 "use strict";
-GS.T = {
+GS.addT({
   en: {
+    doc_title: "Emergency finder · 急救地图",
     title: "Heart attack · stroke · AED", call: "Call 120 first", call_sub: "chest pain, collapse, face drooping",
     locate: "Locate me", hint: "or tap the map where the patient is",
+    search_ph: "Road, district or hospital", search_btn: "Find", search_none: "No place called “{q}” in our map data.",
     foot: "Travel times are estimates from OpenStreetMap roads; they do not replace the 120 dispatcher.",
-    aed: "Nearest open AED (walking)", cp: "Nearest chest pain center (driving)", st: "Nearest stroke center (driving)",
-    min: "min", walk: "walk", drive: "drive", nav: "Navigate",
-    aed_open: "Open now", aed_closed: "Closed now: do not go there", aed_unknown: "Opening hours unknown",
+    planner_link: "planner", api_link: "API",
+    aed: "Nearest AED (walking)", cp: "Nearest chest pain center (driving)", st: "Nearest stroke center (driving)",
+    aed_label: "Nearest AED", alts: "Other AEDs nearby", nav: "Navigate", amap: "AMap", baidu: "Baidu",
+    no_spot: "Exact spot not recorded: look around the marker.",
     aed_roundtrip: "Fetching it takes about {rt} min there and back. In cardiac arrest every minute counts (aim: shock within 4 min): if you are alone, call 120 and start CPR; send someone else to fetch it.",
     aed_ok: "About {rt} min there and back: send someone to fetch it now while you start CPR.",
     aed_none: "No open AED within {m} min walk. Call 120 and start hands-only CPR (push hard and fast in the centre of the chest); the dispatcher will guide you.",
+    aed_here: "The AED is right here: get it now and start CPR; someone calls 120.",
     none: "None reachable from here.", locating: "Finding your position…", geo_fail: "Could not get your position ({e}). Tap the map instead.",
-    searching: "Searching…", here: "You / patient", evt: "thrombectomy (EVT)", ivt: "thrombolysis (IVT)",
-    levels: "Level", snapped: "Nearest road {d} m away",
+    searching: "Searching…", here: "You / patient", from_place: "Patient at: {p}",
+    kept_prev: "The answers below are still for the previous point.",
   },
   zh: {
-    aed_open: "现在开放", aed_closed: "现在关闭：请勿前往", aed_unknown: "开放时间未知",
+    doc_title: "急救地图 · 胸痛 卒中 AED",
     title: "胸痛 · 卒中 · AED 急救地图", call: "先拨打 120", call_sub: "胸痛、倒地、口角歪斜",
     locate: "定位我", hint: "或点击地图上患者所在位置",
+    search_ph: "道路、行政区或医院名称", search_btn: "查找", search_none: "地图数据中没有名为“{q}”的地点。",
     foot: "时间为根据 OpenStreetMap 道路估算，不能代替 120 调度员的指导。",
-    aed: "最近的可用 AED（步行）", cp: "最近的胸痛中心（驾车）", st: "最近的卒中中心（驾车）",
-    min: "分钟", walk: "步行", drive: "驾车", nav: "导航",
+    planner_link: "规划页面", api_link: "接口文档",
+    aed: "最近的AED（步行）", cp: "最近的胸痛中心（驾车）", st: "最近的卒中中心（驾车）",
+    aed_label: "最近的AED", alts: "附近其他 AED", nav: "其他地图应用", amap: "高德地图", baidu: "百度地图",
+    no_spot: "具体位置未登记：请在标记附近寻找。",
     aed_roundtrip: "往返取 AED 约需 {rt} 分钟。心脏骤停每分钟都关键（目标：4 分钟内除颤）：如只有您一人，请先拨打 120 并开始心肺复苏，请他人去取 AED。",
     aed_ok: "往返约 {rt} 分钟：请立即让他人去取，您同时开始心肺复苏。",
     aed_none: "步行 {m} 分钟内没有可用的 AED。请拨打 120 并立即开始徒手心肺复苏（用力、快速按压胸部正中），调度员会指导您。",
+    aed_here: "AED 就在此处：立即取来并开始心肺复苏，同时请人拨打 120。",
     none: "从此处无法到达。", locating: "正在定位…", geo_fail: "无法获取您的位置（{e}）。请直接点击地图。",
-    searching: "查询中…", here: "您 / 患者位置", evt: "取栓（EVT）", ivt: "溶栓（IVT）",
-    levels: "级别", snapped: "最近道路 {d} 米",
+    searching: "查询中…", here: "您 / 患者位置", from_place: "患者位置：{p}",
+    kept_prev: "下方结果仍为上一个位置的结果。",
   },
-};
-const LEVEL_ZH = { standard: "标准版", basic: "基层版", advanced: "高级卒中中心", center: "卒中中心", station: "卒中防治站" };
+});
 const AED_MAX_MIN = 10;
+const AED_ALTERNATIVES = 2;
+const HERE_S = 30;   // closer than this on foot: "right here", not "0.0 min"
+const minText = (s) => (s < HERE_S ? "<1" : GS.fmtMin(s));
+const COLORS = { aed: "#00a63e", aed_alt: "#5f9e6e", chest_pain_center: "#c62828", stroke_center: "#6a1b9a" };
 
-let map, here, drawn, svg;
-const results = document.getElementById("results");
+let map, drawn, driveSvg, walkSvg;
+let here = null;        // [lon, lat] of the last search that found something
+let answers = null;     // its answers {aed, cp, st}, redrawn when the language changes
+let fromPlace = null;   // the place picked in the search box, if that is where the patient is
+let searchSeq = 0;
+const $ = (id) => document.getElementById(id);
+const results = $("results");
 
-function levelText(p) {
-  if (!p.level) return "";
-  return GS.lang === "zh" ? (LEVEL_ZH[p.level] || p.level) : p.level;
+/* ------------------------------------------------------------------ messages */
+function setMsg(text, kind) {
+  const el = $("msg");
+  el.hidden = !text;
+  el.className = `msg${kind ? " " + kind : ""}`;
+  el.textContent = text || "";
+}
+
+/* Why a query failed, in the page's language (the API's own text is English). */
+function failText(res, walk) {
+  if (!res || !res.error) return "";
+  if (res.status === 404) return GS.t("off_region");
+  const snap = res.body && res.body.snap_m;
+  if (snap != null) return GS.t(walk ? "off_road_walk" : "off_road", { d: Math.round(snap) });
+  return GS.t("query_failed");
+}
+
+/* ------------------------------------------------------------------ facility details */
+function openState(openAt) {
+  if (openAt === true) return `<div class="state open">${GS.esc(GS.t("aed_open"))}</div>`;
+  if (openAt === false) return `<div class="state closed">${GS.esc(GS.t("aed_closed"))}</div>`;
+  return "";
+}
+
+/* Where an AED is and when it can be used: what a bystander sent to fetch it needs. */
+function aedDetails(p, openAt) {
+  const colon = GS.lang === "zh" ? "：" : ": ";
+  const field = (key, html) => `<b>${GS.esc(GS.t(key))}${colon}</b>${html}`;
+  let h = p.location
+    ? `<div class="where">${field("where", `<span class="data">${GS.esc(p.location)}</span>`)}</div>`
+    : `<div class="muted">${GS.esc(GS.t("no_spot"))}</div>`;
+  const facts = [];
+  if (p.floor) facts.push(field("floor", `<span class="data">${GS.esc(p.floor)}</span>`));
+  if (p.access) facts.push(field("access", GS.esc(GS.tOr("access", p.access))));
+  if (facts.length) h += `<div>${facts.join(" · ")}</div>`;
+  if (p.opening_hours) h += `<div>${field("hours", `<span title="${GS.esc(p.opening_hours)}">${GS.esc(GS.hoursText(p.opening_hours))}</span>`)}</div>`;
+  h += openAt === null || openAt === undefined || !p.opening_hours
+    ? `<div class="state unknown">${GS.esc(GS.t("aed_unknown"))}</div>` : openState(openAt);
+  return h;
+}
+
+function facilityPopup(p, openAt) {
+  const what = [GS.tOr("type", p.type), GS.tOr("lvl", p.level)].filter((s) => s && s !== GS.baseName(p));
+  let h = `<div class="pop"><b>${GS.nameHtml(p)}</b>` + (what.length ? `<div class="muted">${GS.esc(what.join(" · "))}</div>` : "");
+  if (p.type === "aed") h += aedDetails(p, openAt);
+  else if (p.address) h += `<div class="data">${GS.esc(p.address)}</div>`;
+  return h + "</div>";
 }
 
 function navLinks(nav) {
-  return `<div class="nav"><a href="${GS.esc(nav.amap)}">高德 AMap</a><a href="${GS.esc(nav.baidu)}">百度 Baidu</a><a href="${GS.esc(nav.geo)}">${GS.esc(GS.t("nav"))} (geo)</a></div>`;
+  return `<div class="nav"><a href="${GS.esc(nav.amap)}">${GS.esc(GS.t("amap"))}</a><a href="${GS.esc(nav.baidu)}">${GS.esc(GS.t("baidu"))}</a><a href="${GS.esc(nav.geo)}">${GS.esc(GS.t("nav"))}</a></div>`;
 }
 
+/* ------------------------------------------------------------------ result cards */
 function card(kind, title, res, extra) {
   const el = document.createElement("div");
   el.className = `card ${kind}`;
   el.dataset.kind = kind;
   let html = `<h2>${GS.esc(title)}</h2>`;
   if (res.error) {
-    html += `<div class="err">${GS.esc(res.error)}</div>`;
+    html += `<div class="err">${GS.esc(failText(res, kind === "aed"))}</div>`;
   } else if (!res.results || !res.results.length) {
     html += `<div class="none">${GS.esc(extra && extra.none ? extra.none : GS.t("none"))}</div>`;
   } else {
     const r = res.results[0], p = r.facility;
     const caps = (p.capabilities || "").split(",").filter(Boolean).map((c) => GS.t(c)).join(", ");
-    html += `<div class="min" data-minutes="${r.minutes}">${GS.fmtMin(r.time_s)} <small>${GS.esc(GS.t("min"))} ${GS.esc(GS.t(res.profile === "walk" ? "walk" : "drive"))} · ${GS.fmtDist(r.distance_m)}</small></div>`;
-    html += `<div class="name">${GS.esc(p.name)}</div>`;
-    const meta = [levelText(p), caps, p.address].filter(Boolean).join(" · ");
-    if (meta) html += `<div class="muted">${GS.esc(meta)}</div>`;
+    html += `<div class="min" data-minutes="${r.minutes}">${minText(r.time_s)} <small>${GS.esc(GS.t("min"))} ${GS.esc(GS.t(res.profile === "walk" ? "walk" : "drive"))} · ${GS.fmtDist(r.distance_m)}</small></div>`;
+    html += `<div class="name">${GS.nameHtml(p)}</div>`;
+    if (kind === "aed") {
+      html += `<div class="details">${aedDetails(p, r.open_at)}</div>`;
+    } else {
+      const meta = [GS.tOr("lvl", p.level), caps].filter(Boolean).map(GS.esc);
+      if (p.address) meta.push(`<span class="data">${GS.esc(p.address)}</span>`);
+      if (meta.length) html += `<div class="muted">${meta.join(" · ")}</div>`;
+    }
     if (extra && extra.warn) html += `<div class="warn">${GS.esc(extra.warn)}</div>`;
     html += navLinks(r.nav);
+    if (kind === "aed" && res.results.length > 1) {
+      html += `<div class="alts"><div class="alts-h">${GS.esc(GS.t("alts"))}</div><ol>` + res.results.slice(1).map((a, i) =>
+        `<li data-minutes="${a.minutes}"><span class="alt-no">${i + 2}</span> ${GS.nameHtml(a.facility)} · <b>${GS.fmtMin(a.time_s)} ${GS.esc(GS.t("min"))}</b> · ${GS.fmtDist(a.distance_m)}` +
+        (a.facility.location ? ` · <span class="data">${GS.esc(a.facility.location)}</span>` : "") +
+        (a.open_at === true ? "" : ` · <span class="state-inline">${GS.esc(GS.t("aed_unknown"))}</span>`) + "</li>").join("") + "</ol></div>";
+    }
   }
   el.innerHTML = html;
   return el;
@@ -74,55 +148,141 @@ function localNow() {
   return new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
 }
 
-async function query(type) {
-  const params = { lon: here[0].toFixed(6), lat: here[1].toFixed(6), type };
-  if (type === "aed") Object.assign(params, { at: localNow(), max_minutes: AED_MAX_MIN });
-  try { return await GS.json(GS.url("/nearest", params)); } catch (e) { return { error: e.message, status: e.status }; }
+async function query(type, lon, lat) {
+  const params = { lon: lon.toFixed(6), lat: lat.toFixed(6), type };
+  if (type === "aed") Object.assign(params, { at: localNow(), max_minutes: AED_MAX_MIN, k: 1 + AED_ALTERNATIVES });
+  try { return await GS.json(GS.url("/nearest", params)); } catch (e) { return { error: e.message, status: e.status, body: e.body }; }
 }
 
-const COLORS = { aed: "#1b8a3a", chest_pain_center: "#c62828", stroke_center: "#6a1b9a" };
+/* ------------------------------------------------------------------ drawing */
+function resultMarker(p, icon, openAt, z, label) {
+  // a result is the answer already: a tap shows its details and does not move the patient
+  const m = L.marker([p.lat, p.lon], { icon, zIndexOffset: z, title: GS.baseName(p), riseOnHover: true })
+    .bindPopup(() => facilityPopup(p, openAt), { autoPan: false });
+  if (label) m.bindTooltip(GS.esc(label.text), label.opts);
+  return m.addTo(drawn);
+}
 
-let searchSeq = 0;
-
-async function search(lon, lat) {
-  const seq = ++searchSeq;   // a newer tap wins over an older answer still in flight
-  here = [lon, lat];
+function draw(fit) {
+  const { aed, cp, st } = answers;
   drawn.clearLayers();
-  L.marker([lat, lon], { icon: L.divIcon({ className: "", html: '<span class="gs-here"></span>', iconSize: [16, 16], iconAnchor: [8, 8] }), title: GS.t("here"), zIndexOffset: 500 }).addTo(drawn);
-  results.innerHTML = `<div class="muted">${GS.esc(GS.t("searching"))}</div>`;
-  const [aed, cp, st] = await Promise.all(["aed", "chest_pain_center", "stroke_center"].map(query));
-  if (seq !== searchSeq) return;
-  results.innerHTML = "";
+  const [lon, lat] = here;
+  L.marker([lat, lon], { icon: L.divIcon({ className: "", html: '<span class="gs-here"></span>', iconSize: [16, 16], iconAnchor: [8, 8] }), interactive: false, keyboard: false, zIndexOffset: 500 }).addTo(drawn);
+  // what the map will show (fitBounds centres it): labels go on the side of their marker facing the centre
   const bounds = L.latLngBounds([[lat, lon]]);
-  // car routes first, the walk to the AED last so that it is drawn on top (it is the one to act on)
-  for (const [type, res] of [["stroke_center", st], ["chest_pain_center", cp], ["aed", aed]]) {
+  for (const res of [aed, cp, st]) for (const r of res.results || []) bounds.extend(L.geoJSON(r.route).getBounds());
+  const midLng = bounds.getCenter().lng;
+  // car routes in their own pane, the walks to the AEDs in a pane above them (the one to act on)
+  for (const [type, res] of [["stroke_center", st], ["chest_pain_center", cp]]) {
     if (!res.results || !res.results.length) continue;
     const r = res.results[0];
-    const isAed = type === "aed";
-    if (isAed) L.geoJSON(r.route, { renderer: svg, interactive: false, style: { color: "#fff", weight: 11, opacity: 0.95, lineCap: "round", lineJoin: "round", className: "gs-route-casing" } }).addTo(drawn);
-    const line = L.geoJSON(r.route, { renderer: svg, style: { color: COLORS[type], weight: isAed ? 7 : 4, opacity: isAed ? 1 : 0.75, dashArray: isAed ? "1 11" : null, lineCap: "round", lineJoin: "round", className: `gs-route gs-route-${type}` } }).addTo(drawn);
-    const label = `${isAed ? "AED" : type === "chest_pain_center" ? "♥" : "S"} ${GS.fmtMin(r.time_s)} ${GS.t("min")}`;
-    L.marker([r.facility.lat, r.facility.lon], { icon: GS.facilityIcon(r.facility), zIndexOffset: isAed ? 1000 : 400, title: r.facility.name })
-      .bindPopup(GS.esc(r.facility.name))
-      .bindTooltip(GS.esc(label), { permanent: true, direction: isAed ? "top" : "auto", offset: isAed ? [0, -10] : [0, type === "chest_pain_center" ? -22 : 18], className: `gs-label gs-label-${type}` })
-      .addTo(drawn);
-    bounds.extend(line.getBounds());
+    L.geoJSON(r.route, { pane: "gsDrive", renderer: driveSvg, interactive: false, style: { color: COLORS[type], weight: 4, opacity: 0.75, lineCap: "round", lineJoin: "round", className: `gs-route gs-route-${type}` } }).addTo(drawn);
+    resultMarker(r.facility, GS.facilityIcon(r.facility), null, 400, { text: `${type === "chest_pain_center" ? "♥" : "S"} ${GS.fmtMin(r.time_s)} ${GS.t("min")}`, opts: type === "chest_pain_center"
+      ? { permanent: true, direction: r.facility.lon < midLng ? "right" : "left", offset: r.facility.lon < midLng ? [26, -8] : [-2, -8], className: `gs-label gs-label-${type}` }
+      : { permanent: true, direction: "bottom", offset: [0, 18], className: `gs-label gs-label-${type}` } });
   }
-  let aedExtra = { none: GS.t("aed_none", { m: AED_MAX_MIN }) };
-  if (aed.results && aed.results.length) {
-    const rt = (2 * aed.results[0].time_s / 60);
-    aedExtra.warn = GS.t(rt > 4 ? "aed_roundtrip" : "aed_ok", { rt: rt.toFixed(1) });
+  const aeds = (aed.results || []);
+  aeds.slice(1).forEach((r, i) => {   // alternatives first, so that the nearest is drawn over them
+    L.geoJSON(r.route, { pane: "gsWalk", renderer: walkSvg, interactive: false, style: { color: COLORS.aed_alt, weight: 4, opacity: 0.9, dashArray: "2 8", lineCap: "round", className: "gs-route gs-route-aed-alt" } }).addTo(drawn);
+    const icon = L.divIcon({ className: "", html: `<span class="gs-ico gs-aed gs-aed-alt">${i + 2}</span>`, iconSize: [24, 24], iconAnchor: [12, 12] });
+    resultMarker(r.facility, icon, r.open_at, 900);
+  });
+  if (aeds.length) {
+    const r = aeds[0];
+    L.geoJSON(r.route, { pane: "gsWalk", renderer: walkSvg, interactive: false, style: { color: "#fff", weight: 12, opacity: 0.95, lineCap: "round", lineJoin: "round", className: "gs-route-casing" } }).addTo(drawn);
+    L.geoJSON(r.route, { pane: "gsWalk", renderer: walkSvg, interactive: false, style: { color: COLORS.aed, weight: 7, opacity: 1, dashArray: "1 11", lineCap: "round", lineJoin: "round", className: "gs-route gs-route-aed" } }).addTo(drawn);
+    const icon = L.divIcon({ className: "", html: '<span class="gs-ico gs-aed gs-aed-nearest">⚡</span>', iconSize: [38, 38], iconAnchor: [19, 19] });
+    resultMarker(r.facility, icon, r.open_at, 1000, { text: `${GS.t("aed_label")} · ${minText(r.time_s)} ${GS.t("min")}`, opts: { permanent: true, direction: "top", offset: [0, -18], className: "gs-label gs-label-aed" } });
+  }
+  results.innerHTML = "";
+  if (fromPlace) {
+    const f = document.createElement("div");
+    f.className = "from";
+    f.innerHTML = GS.esc(GS.t("from_place", { p: "\u0000" })).replace("\u0000", `<span class="data">${GS.esc(fromPlace)}</span>`);
+    results.appendChild(f);
+  }
+  const aedExtra = { none: GS.t("aed_none", { m: AED_MAX_MIN }) };
+  if (aeds.length) {
+    const rt = 2 * aeds[0].time_s / 60;
+    aedExtra.warn = aeds[0].time_s < HERE_S ? GS.t("aed_here") : GS.t(rt > 4 ? "aed_roundtrip" : "aed_ok", { rt: rt.toFixed(1) });
   }
   results.appendChild(card("aed", GS.t("aed"), aed, aedExtra));
   results.appendChild(card("cp", GS.t("cp"), cp));
   results.appendChild(card("st", GS.t("st"), st));
   map.invalidateSize();
-  if (bounds.isValid()) map.fitBounds(bounds.pad(0.2), { maxZoom: 17, paddingTopLeft: [20, 30], paddingBottomRight: [20, 20] });
+  if (fit && bounds.isValid()) map.fitBounds(bounds.pad(0.2), { maxZoom: 17, paddingTopLeft: [20, 40], paddingBottomRight: [20, 20] });
 }
 
+/* Search from a point. A point no search can start from (the sea, outside every region) leaves the
+   page as it was, map view included, and says why in plain words. */
+async function search(lon, lat, opts) {
+  const seq = ++searchSeq;   // a newer tap wins over an older answer still in flight
+  setMsg(GS.t("searching"), "busy");
+  const [aed, cp, st] = await Promise.all(["aed", "chest_pain_center", "stroke_center"].map((t) => query(t, lon, lat)));
+  if (seq !== searchSeq) return;
+  if (aed.error && cp.error && st.error) {
+    setMsg(failText(cp, false) + (answers ? "\n" + GS.t("kept_prev") : ""), "warn");
+    return;
+  }
+  setMsg("");
+  here = [lon, lat];
+  fromPlace = (opts && opts.place) || null;
+  answers = { aed, cp, st };
+  draw(!(opts && opts.keepView));
+}
+
+/* ------------------------------------------------------------------ offline place search */
+let placeSeq = 0, placeTimer = null, placeAnswer = null;
+
+function showPlaces() {
+  const list = $("place-list");
+  if (!placeAnswer) { list.hidden = true; return; }
+  const { q, places } = placeAnswer;
+  const many = GS.config.regions.length > 1;
+  list.innerHTML = places.length ? places.map((p, i) => {
+    const what = p.kind === "facility" && p.roles.length
+      ? p.roles.map((r) => GS.tOr("type", r.type) + (r.demo ? " " + GS.t("demo_label") : "")).join(" · ")
+      : GS.t(`kind_${p.kind}`);
+    const [lp, rp] = GS.lang === "zh" ? ["（", "）"] : [" (", ")"];
+    const where = (p.district ? ` · <span class="data">${GS.esc(p.district)}</span>` : "") +
+      (many ? `${lp}<span class="data">${GS.esc(GS.regionName(p.region))}</span>${rp}` : "");
+    return `<button type="button" class="place" role="option" data-i="${i}"><b class="data">${GS.esc(p.name)}</b><small>${GS.esc(what)}${where}</small></button>`;
+  }).join("") : `<div class="place-none">${GS.esc(GS.t("search_none", { q }))}</div>`;
+  list.hidden = false;
+}
+
+async function findPlaces(q) {
+  const seq = ++placeSeq;
+  if (!q.trim()) { placeAnswer = null; showPlaces(); return; }
+  let ans;
+  try { ans = await GS.json(GS.url("/places", { q, limit: 8 })); } catch (e) { ans = { q, places: [] }; }
+  if (seq !== placeSeq) return;
+  placeAnswer = { q, places: ans.places || [] };
+  showPlaces();
+}
+
+function pickPlace(p) {
+  $("place-list").hidden = true;
+  $("place-q").value = p.name;
+  map.setView([p.lat, p.lon], 16, { animate: false });
+  search(p.lon, p.lat, { place: p.name });
+}
+
+function setupPlaceSearch() {
+  const input = $("place-q"), list = $("place-list");
+  input.addEventListener("input", () => { clearTimeout(placeTimer); placeTimer = setTimeout(() => findPlaces(input.value), 200); });
+  $("place-form").addEventListener("submit", (e) => { e.preventDefault(); clearTimeout(placeTimer); findPlaces(input.value); });
+  input.addEventListener("keydown", (e) => { if (e.key === "Escape") list.hidden = true; });
+  list.addEventListener("click", (e) => {
+    const b = e.target.closest("button.place");
+    if (b && placeAnswer) pickPlace(placeAnswer.places[+b.dataset.i]);
+  });
+}
+
+/* ------------------------------------------------------------------ GPS */
 function locate() {
-  if (!navigator.geolocation) { results.innerHTML = `<div class="err">${GS.esc(GS.t("geo_fail", { e: "unsupported" }))}</div>`; return; }
-  results.innerHTML = `<div class="muted">${GS.esc(GS.t("locating"))}</div>`;
+  if (!navigator.geolocation) { setMsg(GS.t("geo_fail", { e: "–" }), "warn"); return; }
+  setMsg(GS.t("locating"), "busy");
   navigator.geolocation.getCurrentPosition(
     (pos) => {
       let p = [pos.coords.longitude, pos.coords.latitude];
@@ -130,41 +290,53 @@ function locate() {
       map.setView([p[1], p[0]], 16);
       search(p[0], p[1]);
     },
-    (err) => { results.innerHTML = `<div class="err">${GS.esc(GS.t("geo_fail", { e: err.message }))}</div>`; },
+    (err) => setMsg(GS.t("geo_fail", { e: err.code }), "warn"),
     { enableHighAccuracy: true, timeout: 10000, maximumAge: 30000 });
 }
 
+/* Every public AED with whether it is open now: closed ones greyed so nobody runs to them. A tap on
+   one opens its details and searches from there (the patient may well be beside it). */
+function loadAeds() {
+  const layer = L.layerGroup().addTo(map);
+  GS.json(GS.url("/layers/aed", { at: localNow() })).then((fc) => {
+    for (const f of fc.features) {
+      const p = f.properties;
+      const icon = GS.facilityIcon(p, p.open_at === false ? "gs-closed" : "");
+      L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon, title: GS.baseName(p), zIndexOffset: p.open_at === false ? -100 : 0 })
+        .bindPopup(() => facilityPopup(p, p.open_at), { autoPan: false })
+        .on("click", (e) => search(e.latlng.lng, e.latlng.lat))
+        .addTo(layer);
+    }
+  }).catch(() => {});
+}
+
 (async function main() {
+  const setLangLabel = () => { $("lang").textContent = GS.lang === "zh" ? "EN" : "中文"; document.title = GS.t("doc_title"); };
   GS.applyLang();
-  const langBtn = document.getElementById("lang");
-  const setLangLabel = () => { langBtn.textContent = GS.lang === "zh" ? "EN" : "中文"; };
   setLangLabel();
-  langBtn.addEventListener("click", () => { GS.toggleLang(); setLangLabel(); if (here) search(here[0], here[1]); });
+  $("lang").addEventListener("click", () => {
+    GS.toggleLang(); setLangLabel();
+    if (answers) draw(false);
+    if (placeAnswer && !$("place-list").hidden) showPlaces();
+    if (!$("msg").hidden) setMsg("");
+  });
   map = await GS.makeMap("map");
+  map.createPane("gsDrive").style.zIndex = 410;
+  map.createPane("gsWalk").style.zIndex = 420;
+  driveSvg = L.svg({ pane: "gsDrive", padding: 0.5 });
+  walkSvg = L.svg({ pane: "gsWalk", padding: 0.5 });
   // start on the region with the most AEDs (that is what the page is mostly for)
   const regs = GS.config.regions;
   let start = 0;
   regs.forEach((r, i) => { if ((r.facility_counts.aed || 0) > (regs[start].facility_counts.aed || 0)) start = i; });
   map.fitBounds(map.gsBounds[start]);
-  const sel = document.getElementById("region");
+  const sel = $("region");
   GS.regionSelect(sel, map);
   sel.value = String(start);
   drawn = L.layerGroup().addTo(map);
-  svg = L.svg({ padding: 0.5 });
-  const aeds = L.layerGroup().addTo(map);
-  // every AED with whether it is open now: closed ones are greyed so nobody runs to them
-  GS.json(GS.url("/layers/aed", { at: localNow() })).then((fc) => {
-    for (const f of fc.features) {
-      const p = f.properties;
-      const icon = GS.facilityIcon(p);
-      if (p.open_at === false) icon.options.html = icon.options.html.replace('class="gs-ico', 'class="gs-ico gs-closed');
-      const state = p.open_at === true ? "aed_open" : p.open_at === false ? "aed_closed" : "aed_unknown";
-      L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon, title: p.name, zIndexOffset: p.open_at === false ? -100 : 0 })
-        .bindPopup(() => `<b>${GS.esc(p.name)}</b><br>${GS.esc(GS.t(state))}` + (p.opening_hours ? `<br><span class="muted">${GS.esc(p.opening_hours)}</span>` : ""))
-        .addTo(aeds);
-    }
-  }).catch(() => {});
-  map.on("click", (e) => search(e.latlng.lng, e.latlng.lat));
-  document.getElementById("locate").addEventListener("click", locate);
+  loadAeds();
+  map.on("click", (e) => { $("place-list").hidden = true; search(e.latlng.lng, e.latlng.lat); });
+  $("locate").addEventListener("click", locate);
+  setupPlaceSearch();
   document.body.dataset.ready = "1";
 })();

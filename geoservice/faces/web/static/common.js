@@ -1,7 +1,8 @@
-/* Shared by the citizen and planner pages: config, offline basemap, coordinates, i18n. */
+/* Shared by the citizen and planner pages: config, offline basemap (with its labels), coordinates, i18n. */
 "use strict";
 const GS = {};
 GS.config = null;
+GS.maps = [];
 
 GS.json = async function (url, opts) {
   const r = await fetch(url, opts);
@@ -42,17 +43,124 @@ GS.url = function (path, params) {
   return s ? `${path}?${s}` : path;
 };
 
+/* ------------------------------------------------------------------ i18n
+   Elements with data-i18n="key" get their text from GS.T[lang][key] (data-i18n-ph: placeholder,
+   data-i18n-title: title). GS.T holds the keys both pages use; each page adds its own with GS.addT. */
+GS.lang = localStorage.getItem("gs-lang") || ((navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en");
+GS.T = {
+  en: {
+    osm_attr: "© OpenStreetMap contributors, ODbL 1.0",
+    min: "min", walk: "walk", drive: "drive",
+    demo_label: "[DEMO designation]",
+    type_aed: "AED", type_chest_pain_center: "chest pain center", type_stroke_center: "stroke center",
+    type_grassroots_unit: "grassroots chest pain unit", type_ems_station: "EMS station", type_hospital: "hospital",
+    lvl_standard: "standard", lvl_basic: "basic", lvl_advanced: "advanced stroke center", lvl_center: "stroke center",
+    lvl_station: "stroke prevention station", lvl_hospital: "hospital", lvl_clinic: "clinic",
+    evt: "thrombectomy (EVT)", ivt: "thrombolysis (IVT)",
+    aed_open: "Open now", aed_closed: "Closed now: do not go there", aed_unknown: "Opening hours unknown",
+    hours: "Hours", where: "Where", floor: "Floor", access: "Access",
+    access_yes: "public", access_public: "public", access_permissive: "public", access_customers: "customers only",
+    access_private: "not public", access_no: "not public", access_permit: "with permission",
+    access_delivery: "staff only", access_unknown: "unknown",
+    kind_road: "road", kind_district: "district", kind_facility: "facility",
+    off_region: "No emergency data here: this spot is outside the areas we cover. Tap inside the map area or search a place.",
+    off_road: "No road near this spot (nearest road {d} m away). Tap on a street, or search a place.",
+    off_road_walk: "No footpath near this spot (nearest {d} m away).",
+    query_failed: "Could not get an answer just now. Call 120.",
+  },
+  zh: {
+    osm_attr: "© OpenStreetMap 贡献者，ODbL 1.0",
+    min: "分钟", walk: "步行", drive: "驾车",
+    demo_label: "[演示指定]",
+    type_aed: "AED", type_chest_pain_center: "胸痛中心", type_stroke_center: "卒中中心",
+    type_grassroots_unit: "基层胸痛救治单元", type_ems_station: "急救站", type_hospital: "医院",
+    lvl_standard: "标准版", lvl_basic: "基层版", lvl_advanced: "高级卒中中心", lvl_center: "卒中防治中心",
+    lvl_station: "基层卒中防治站", lvl_hospital: "医院", lvl_clinic: "诊所",
+    evt: "取栓（EVT）", ivt: "溶栓（IVT）",
+    aed_open: "现在开放", aed_closed: "现在关闭：请勿前往", aed_unknown: "开放时间未知",
+    hours: "开放时间", where: "位置", floor: "楼层", access: "使用",
+    access_yes: "公众可用", access_public: "公众可用", access_permissive: "公众可用", access_customers: "仅限顾客",
+    access_private: "不对外开放", access_no: "不对外开放", access_permit: "需许可",
+    access_delivery: "仅限工作人员", access_unknown: "未知",
+    kind_road: "道路", kind_district: "行政区", kind_facility: "机构",
+    off_region: "此处不在服务范围内，没有急救数据。请点击地图服务区域内，或搜索地点。",
+    off_road: "此处附近没有道路（最近道路 {d} 米）。请点击街道，或搜索地点。",
+    off_road_walk: "此处附近没有步行道（最近 {d} 米）。",
+    query_failed: "暂时无法查询。请拨打 120。",
+  },
+};
+const SHARED_T = GS.T;   // still found if a page replaces GS.T instead of calling GS.addT
+GS.addT = function (more) {
+  for (const lang of Object.keys(more)) GS.T[lang] = Object.assign(GS.T[lang] || {}, more[lang]);
+};
+/* The text of a key in the page's language, else in English, else the key itself. */
+GS.lookup = function (key) {
+  const L = GS.lang, page = GS.T || {};
+  return (page[L] && page[L][key]) || SHARED_T[L][key] || (page.en && page.en[key]) || SHARED_T.en[key];
+};
+GS.t = function (key, vars) {
+  let s = GS.lookup(key) || key;
+  for (const [k, v] of Object.entries(vars || {})) s = s.split(`{${k}}`).join(v);
+  return s;
+};
+/* A translated value when there is one ("type_aed", "access_yes"…), else the value itself (data). */
+GS.tOr = function (prefix, value) {
+  if (value == null || value === "") return "";
+  return GS.lookup(`${prefix}_${String(value).toLowerCase()}`) || String(value);
+};
+GS.applyLang = function () {
+  document.documentElement.lang = GS.lang === "zh" ? "zh-CN" : "en";
+  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = GS.t(el.dataset.i18n); });
+  document.querySelectorAll("[data-i18n-ph]").forEach((el) => { el.placeholder = GS.t(el.dataset.i18nPh); });
+  document.querySelectorAll("[data-i18n-title]").forEach((el) => { el.title = GS.t(el.dataset.i18nTitle); });
+  document.querySelectorAll("option[data-region]").forEach((el) => { el.textContent = GS.regionName(el.dataset.region); });
+  if (window.BasemapLabels) for (const m of GS.maps) BasemapLabels.setLang(m, GS.lang);
+};
+GS.toggleLang = function () { GS.lang = GS.lang === "zh" ? "en" : "zh"; localStorage.setItem("gs-lang", GS.lang); GS.applyLang(); };
+
+/* A region by its display name in the page's language ({"zh", "en"} from /config), else its name. */
+GS.regionName = function (regionOrName) {
+  const r = typeof regionOrName === "string"
+    ? ((GS.config && GS.config.regions.find((x) => x.name === regionOrName)) || { name: regionOrName })
+    : regionOrName;
+  const d = r.display_name;
+  return (d && (d[GS.lang] || d.zh || d.en)) || r.name;
+};
+
+/* Facility names carry "[DEMO designation]" in the data; the pages show the name without it and the
+   label in the page's language beside it. */
+const DEMO_RE = /\s*\[DEMO designation\]/i;
+GS.baseName = function (p) { return String((p && p.name) || "").replace(DEMO_RE, "").trim(); };
+GS.isDemo = function (p) { return Boolean(p && (p.demo === true || p.demo === "true" || DEMO_RE.test(p.name || ""))); };
+GS.nameHtml = function (p) {
+  return `<span class="data">${GS.esc(GS.baseName(p))}</span>` + (GS.isDemo(p) ? ` <span class="demo">${GS.esc(GS.t("demo_label"))}</span>` : "");
+};
+
+/* OSM opening_hours for people: "Mo-Fr 08:00-18:00" → "周一-周五 08:00-18:00" in Chinese. */
+const DAYS_ZH = { Mo: "周一", Tu: "周二", We: "周三", Th: "周四", Fr: "周五", Sa: "周六", Su: "周日", PH: "节假日" };
+GS.hoursText = function (oh) {
+  if (!oh) return "";
+  if (GS.lang !== "zh") return oh === "24/7" ? "24/7 (always open)" : oh;
+  if (oh.trim() === "24/7") return "全天 24 小时";
+  return oh.replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su|PH)\b/g, (d) => DAYS_ZH[d]).replace(/\boff\b/g, "关闭").replace(/;\s*/g, "；");
+};
+
+/* ------------------------------------------------------------------ map */
 const ROAD_STYLE = {
   motorway: [3.2, "#d98b5f"], trunk: [3, "#e0a070"], primary: [2.6, "#e8b87a"], secondary: [2, "#c9b99a"],
   tertiary: [1.5, "#bdb6a8"],
 };
 
-/* A Leaflet map with our own roads and region outline (offline), or tiles when configured. */
+/* A Leaflet map with our own roads, water, outline, admin units and their name labels (offline), or
+   tiles when configured. The labels come from basemap_labels.js when the page loads it. */
 GS.makeMap = async function (elId, opts) {
   GS.config = await GS.json("/config");
+  const labels = window.BasemapLabels;
+  if (labels) labels.localizeControls(GS.lang);
   const map = L.map(elId, Object.assign({ zoomControl: true, preferCanvas: true, attributionControl: true }, opts || {}));
+  GS.maps.push(map);
   map.attributionControl.setPrefix(false);
-  map.attributionControl.addAttribution(GS.config.attribution);
+  map.attributionControl.addAttribution(`<span data-i18n="osm_attr">${GS.esc(GS.t("osm_attr"))}</span>`);
   L.control.scale({ metric: true, imperial: false }).addTo(map);
   if (GS.config.basemap_tiles) {
     L.tileLayer(GS.config.basemap_tiles, { maxZoom: 19 }).addTo(map);
@@ -63,6 +171,7 @@ GS.makeMap = async function (elId, opts) {
     const [x0, y0, x1, y1] = reg.bbox;
     bounds.push([[y0, x0], [y1, x1]]);
     GS.json(GS.url(`/regions/${encodeURIComponent(reg.name)}/basemap`)).then((fc) => {
+      if (labels) labels.add(map, fc, { lang: GS.lang });   // takes the label points out of fc
       L.geoJSON(fc, {
         interactive: false,
         style: (f) => {
@@ -76,6 +185,7 @@ GS.makeMap = async function (elId, opts) {
     }).catch(() => {});
     GS.json(GS.url(`/regions/${encodeURIComponent(reg.name)}/admin-units`)).then((fc) => {
       L.geoJSON(fc, { interactive: false, style: { color: "#8e6c8a", weight: 1.2, dashArray: "8 3 2 3", fill: false } }).addTo(base);
+      if (labels) labels.addAreas(map, fc, { lang: GS.lang });
     }).catch(() => {});
   }
   map.gsBounds = bounds;
@@ -85,33 +195,25 @@ GS.makeMap = async function (elId, opts) {
 GS.regionSelect = function (sel, map, onChange) {
   sel.innerHTML = "";
   GS.config.regions.forEach((r, i) => {
-    const o = document.createElement("option"); o.value = i; o.textContent = r.name; sel.appendChild(o);
+    const o = document.createElement("option");
+    o.value = i; o.dataset.region = r.name; o.textContent = GS.regionName(r);
+    sel.appendChild(o);
   });
   sel.addEventListener("change", () => { map.fitBounds(map.gsBounds[+sel.value]); if (onChange) onChange(GS.config.regions[+sel.value]); });
 };
 
 GS.fmtMin = function (s) { return (s / 60).toFixed(s < 600 ? 1 : 0); };
-GS.fmtDist = function (m) { return m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toFixed(1)} km`; };
+GS.fmtDist = function (m) {
+  const zh = GS.lang === "zh";
+  return m < 1000 ? `${Math.round(m)} ${zh ? "米" : "m"}` : `${(m / 1000).toFixed(1)} ${zh ? "公里" : "km"}`;
+};
 GS.esc = function (s) { return String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c])); };
 
-/* i18n: elements with data-i18n="key" get their text from GS.T[lang][key]. */
-GS.lang = localStorage.getItem("gs-lang") || ((navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en");
-GS.t = function (key, vars) {
-  let s = (GS.T[GS.lang] && GS.T[GS.lang][key]) || GS.T.en[key] || key;
-  for (const [k, v] of Object.entries(vars || {})) s = s.split(`{${k}}`).join(v);
-  return s;
-};
-GS.applyLang = function () {
-  document.documentElement.lang = GS.lang === "zh" ? "zh-CN" : "en";
-  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = GS.t(el.dataset.i18n); });
-};
-GS.toggleLang = function () { GS.lang = GS.lang === "zh" ? "en" : "zh"; localStorage.setItem("gs-lang", GS.lang); GS.applyLang(); };
-
 /* Tier icons shared with the published maps (same classes in style.css). */
-GS.facilityIcon = function (p) {
+GS.facilityIcon = function (p, extraClass) {
   const caps = (p.capabilities || "").split(",");
   const star = p.type === "stroke_center" ? (caps.includes("evt") ? "★" : caps.includes("ivt") ? "☆" : "") : "";
-  const cls = `gs-ico gs-${p.type}${p.level ? " gs-" + p.type + "-" + p.level : ""}`;
+  const cls = `gs-ico gs-${p.type}${p.level ? " gs-" + p.type + "-" + p.level : ""}${extraClass ? " " + extraClass : ""}`;
   const glyph = { chest_pain_center: "♥", stroke_center: "S", aed: "⚡", ems_station: "+", grassroots_unit: "•", hospital: "H" }[p.type] || "•";
   // chest pain and stroke roles often share one hospital: draw them side by side, not on top of each other
   const anchor = p.type === "chest_pain_center" ? [0, 20] : p.type === "stroke_center" ? [24, 4] : [12, 12];

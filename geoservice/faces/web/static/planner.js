@@ -1,88 +1,82 @@
-/* Planner page: tiered facility layers, service areas, gaps, coverage by unit, click-to-add what-if. */
+/* Planner page: facility layers, service areas and gaps under a traffic scenario, coverage with
+   population counts, click-to-add what-if sites with their own service area, downloads of what is
+   shown. Strings are in planner-text.js (English and Chinese), the what-if in planner-whatif.js. */
 "use strict";
-GS.T = {
-  en: {
-    title: "Chest pain & stroke network planner", a_cp: "Chest pain centers", a_st: "Stroke centers", min: "min",
-    one_cp: "chest pain center", one_st: "stroke center", citizen_link: "citizen page",
-    legend: "Legend", coverage: "Coverage by admin unit", unit: "Unit", pop: "Population", roads: "Roads",
-    whatif: "What if? Click the map to add a site",
-    whatif_hint: "A click adds a hypothetical facility of the selected type; coverage is recomputed before/after (nothing is saved).",
-    cp_standard: "Chest pain center (standard)", cp_basic: "Chest pain center (basic)",
-    st_advanced: "Advanced stroke center", st_center: "Stroke center", st_station: "Stroke prevention station",
-    evt: "★ thrombectomy (EVT)", ivt: "☆ thrombolysis (IVT) only", grass: "Grassroots unit", ems: "EMS station", aed: "AED",
-    area: "{t}: {m}-min drive area", gap: "Not reached within {m} min (gap)", hypo: "Hypothetical site",
-    before: "Before", after: "After", change: "Change", pop_share: "Population", area_share: "Area", road_share: "Roads",
-    nearest_existing: "Nearest existing {t}: {m} min drive", none_existing: "No existing {t} reachable from here",
-    overall: "{t} within {m} min: population {p}, area {a}, roads {r}", working: "Computing…",
-    l_cp: "Chest pain centers", l_st: "Stroke centers", l_grass: "Grassroots units", l_ems: "EMS stations", l_aed: "AEDs",
-    l_area: "{m}-min {t} areas", l_gaps: "Gaps (> {m} min)", l_hypo: "What-if sites", reset: "Remove sites",
-    outside: "This point is outside {r}: choose its region above first.", areas_err: "Service areas: {e}",
-    bad_min: "Minutes must be between 1 and 240.", region: "Region", analysis: "Analysis",
-  },
-  zh: {
-    title: "胸痛 / 卒中救治网络规划", a_cp: "胸痛中心", a_st: "卒中中心", min: "分钟",
-    one_cp: "胸痛中心", one_st: "卒中中心", citizen_link: "公众急救页",
-    legend: "图例", coverage: "按行政区的覆盖率", unit: "行政区", pop: "人口", roads: "道路",
-    whatif: "假设分析：点击地图添加站点",
-    whatif_hint: "点击地图即添加所选类型的假设机构，重新计算前后覆盖率（不会保存）。",
-    cp_standard: "胸痛中心（标准版）", cp_basic: "胸痛中心（基层版）",
-    st_advanced: "高级卒中中心", st_center: "卒中中心", st_station: "卒中防治站",
-    evt: "★ 可取栓（EVT）", ivt: "☆ 仅可溶栓（IVT）", grass: "基层医疗机构", ems: "急救站", aed: "AED",
-    area: "{t} {m} 分钟车程范围", gap: "{m} 分钟内无法到达（空白区）", hypo: "假设站点",
-    before: "之前", after: "之后", change: "变化", pop_share: "人口", area_share: "面积", road_share: "道路",
-    nearest_existing: "最近的现有{t}：车程 {m} 分钟", none_existing: "从此处无法到达现有{t}",
-    overall: "{m} 分钟内可达{t}：人口 {p}，面积 {a}，道路 {r}", working: "计算中…",
-    l_cp: "胸痛中心", l_st: "卒中中心", l_grass: "基层医疗机构", l_ems: "急救站", l_aed: "AED",
-    l_area: "{t} {m} 分钟范围", l_gaps: "空白区（> {m} 分钟）", l_hypo: "假设站点", reset: "清除假设站点",
-    outside: "此点不在 {r} 范围内：请先在上方选择所在区域。", areas_err: "服务范围：{e}",
-    bad_min: "分钟数须在 1 到 240 之间。", region: "区域", analysis: "分析",
-  },
-};
-const TYPE_NAME = { chest_pain_center: "a_cp", stroke_center: "a_st" };
-const DEFAULT_MIN = { chest_pain_center: 30, stroke_center: 60 };
-const AREA_STYLE = { chest_pain_center: ["#c62828", "rgba(229,57,53,1)", 0.12], stroke_center: ["#6a1b9a", "rgba(106,27,154,1)", 0.10] };
+const DEFAULT_MIN = { chest_pain_center: 30, stroke_center: 60, aed: 4 };
+const WALK = new Set(["aed"]);  // travel mode per type, as the service decides it (sources/schema.py TRAVEL_PROFILE)
+// outline and fill of the service areas; they are drawn opaque in a pane of their own that is made
+// translucent as a whole, so that ten overlapping areas look like one, not like a red wall
+const AREA_STYLE = { chest_pain_center: ["#b71c1c", "#e57373"], stroke_center: ["#4a148c", "#ba68c8"], aed: ["#1b5e20", "#66bb6a"] };
 const FACILITY_LAYERS = [["chest_pain_center", "l_cp"], ["stroke_center", "l_st"], ["grassroots_unit", "l_grass"], ["ems_station", "l_ems"], ["aed", "l_aed"]];
 
-let map, region, svg, hypo;
+let map, region, svg, areaSvg, hypo, siteAreas;
 let layers = {};          // per-region layers (facilities, service areas, gaps): all dropped on a region change
-let sites = [];           // hypothetical sites {lon, lat, marker}
-let what = null;          // last what-if answer {near, res, type, minutes} (re-rendered on a language change)
+let sites = [];           // hypothetical sites {lon, lat, marker, near, ok, routed}
+let what = null;          // last what-if answer, re-rendered on a language change
+let rep = null;           // last coverage answer, re-rendered on a language change
+let present = null;      // what this region has ("type", "type:level", "cap:evt"); null until its facilities are loaded
 // every async load remembers these; an answer that comes back after the region / inputs changed is dropped
 let gen = 0, areaSeq = 0, covSeq = 0, whatSeq = 0;
-let shown = { type: null, minutes: null };   // what the drawn service areas / gaps are for
+let shown = { type: null, minutes: null };   // what the drawn service areas are for
 
 const $ = (id) => document.getElementById(id);
 const pct = (x) => (x == null ? "–" : `${(100 * x).toFixed(1)}%`);
-const dpct = (x) => (x == null ? "–" : `<span class="${x > 0 ? "delta-pos" : x < 0 ? "delta-neg" : ""}">${x > 0 ? "+" : ""}${(100 * x).toFixed(1)} pt</span>`);
-const tname = (type) => GS.t(TYPE_NAME[type]);
-const tone = (type) => GS.t(type === "stroke_center" ? "one_st" : "one_cp");
+const num = (x) => Math.round(x).toLocaleString("en-US");
+const mode = (type) => (WALK.has(type) ? "walk" : "drive");
+const tname = (type) => GS.t(`nm_${type}`);
+const tone = (type) => GS.t(`one_${type}`);
+const scName = (sc) => GS.t(`sc_${sc}`);
+const scPart = (type, sc, sep) => (WALK.has(type) ? "" : `${sep}${scName(sc)}`);  // walking: no traffic
+const SCALE_METRIC = L.Control.Scale.prototype._updateMetric;   // Leaflet's own, before any translation
 
-/* The selected analysis: facility type and minutes from the box (clamped to what the API accepts). */
+/* The selected plan: type, minutes (clamped to what the API accepts), scenario (walking: free flow). */
 function analysis() {
   const type = $("analysis").value;
   let minutes = +$("minutes").value;
   if (!(minutes >= 1 && minutes <= 240)) minutes = DEFAULT_MIN[type];
-  return { type, minutes };
+  const scenario = WALK.has(type) ? "free_flow" : $("scenario").value;
+  return { type, minutes, scenario, mode: mode(type), by: GS.t(`by_${mode(type)}`) };
+}
+
+/* "12,345 of 20,000 people (61.7%)", or "no population data" when the region has no census. */
+function peopleText(covered, total, share) {
+  if (covered == null || total == null) return GS.t("no_pop");
+  return GS.t("people_of", { c: num(covered), n: num(total), p: pct(share) });
+}
+
+function modeLabel() {
+  const m = mode($("analysis").value);
+  const el = $("mode");
+  el.textContent = GS.t(`mode_${m}`);
+  el.className = `mode mode-${m}`;
+  const walk = m === "walk";
+  $("scenario").hidden = walk;   // walking times do not depend on traffic: the note says so instead
+  $("scenario-note").hidden = !walk;
+  const { type, minutes } = analysis();
+  $("whatif-title").textContent = GS.t("whatif_title", { t: GS.t(`an_${type}`) });
+  if (!sites.length) $("whatif").innerHTML = `<span>${GS.esc(GS.t("whatif_hint", { t: GS.t(`an_${type}`), m: minutes }))}</span>`;
 }
 
 function legend() {
   const ico = (p) => GS.facilityIcon(p).options.html;
   const { type, minutes } = analysis();
-  const [color, fill, op] = AREA_STYLE[type];
+  const [color, fill] = AREA_STYLE[type];
   const m = shown.minutes || minutes;
   const rows = [
-    [ico({ type: "chest_pain_center", level: "standard" }), "cp_standard"],
-    [ico({ type: "chest_pain_center", level: "basic" }), "cp_basic"],
-    [ico({ type: "stroke_center", level: "advanced", capabilities: "evt,ivt" }), "st_advanced"],
-    [ico({ type: "stroke_center", level: "center", capabilities: "ivt" }), "st_center"],
-    [ico({ type: "stroke_center", level: "station" }), "st_station"],
-    ["<b class='gs-star' style='position:static'>★</b>", "evt"], ["<b class='gs-star' style='position:static'>☆</b>", "ivt"],
-    [ico({ type: "grassroots_unit" }), "grass"], [ico({ type: "ems_station" }), "ems"], [ico({ type: "aed" }), "aed"],
-    [`<span class='swatch' style='background:${fill.replace(",1)", `,${op * 2})`)};border-color:${color}'></span>`, "area", { m, t: tname(type) }],
-    ["<span class='swatch' style='background:rgba(102,102,102,.35);border-color:#444'></span>", "gap", { m }],
-    ["<span class='gs-ico gs-hypo' style='width:20px;height:20px;font-size:11px'>?</span>", "hypo"],
+    ["chest_pain_center:standard", ico({ type: "chest_pain_center", level: "standard" }), "cp_standard"],
+    ["chest_pain_center:basic", ico({ type: "chest_pain_center", level: "basic" }), "cp_basic"],
+    ["stroke_center:advanced", ico({ type: "stroke_center", level: "advanced", capabilities: "evt,ivt" }), "st_advanced"],
+    ["stroke_center:center", ico({ type: "stroke_center", level: "center", capabilities: "ivt" }), "st_center"],
+    ["stroke_center:station", ico({ type: "stroke_center", level: "station" }), "st_station"],
+    ["cap:evt", "<b class='gs-star' style='position:static'>★</b>", "lg_evt"], ["cap:ivt", "<b class='gs-star' style='position:static'>☆</b>", "lg_ivt"],
+    ["grassroots_unit", ico({ type: "grassroots_unit" }), "grass"], ["ems_station", ico({ type: "ems_station" }), "ems"], ["aed", ico({ type: "aed" }), "aed"],
+    [null, `<span class='swatch gs-areas-pane' style='background:${fill};border-color:${color}'></span>`, "area", { m, t: tname(type), mode: GS.t(`${mode(type)}_area`) }],
+    [null, "<span class='swatch' style='background:rgba(102,102,102,.35);border-color:#444'></span>", "gap", { m }],
+    [null, "<span class='gs-ico gs-hypo' style='width:20px;height:20px;font-size:11px'>?</span>", "hypo"],
+    [null, "<span class='swatch swatch-site'></span>", "l_site_areas"],
   ];
-  $("legend").innerHTML = rows.map(([h, k, v]) => `<div class="legend-row">${h}<span>${GS.esc(GS.t(k, v))}</span></div>`).join("");
+  $("legend").innerHTML = rows.filter(([k]) => k === null || (present && present.has(k)) || k === type)
+    .map(([, h, k, v]) => `<div class="legend-row">${h}<span>${GS.esc(GS.t(k, v))}</span></div>`).join("");
 }
 
 function layerControl() {
@@ -92,205 +86,214 @@ function layerControl() {
   if (layers.l_area) ctl[GS.t("l_area", { m: shown.minutes, t: tname(shown.type) })] = layers.l_area;
   if (layers.l_gaps) ctl[GS.t("l_gaps", { m: layers.l_gaps.gsMinutes })] = layers.l_gaps;
   ctl[GS.t("l_hypo")] = hypo;
+  ctl[GS.t("l_site_areas")] = siteAreas;
   map.gsLayerControl = L.control.layers(null, ctl, { collapsed: true }).addTo(map);
 }
 
+/* The tier of a facility, in the legend's words ("Chest pain center (standard)", "EMS station"). */
+function kindLabel(p) {
+  const tier = { chest_pain_center: "cp_", stroke_center: "st_" }[p.type];
+  if (tier && p.level) return GS.t(tier + p.level);
+  return GS.t({ grassroots_unit: "grass", ems_station: "ems", aed: "aed" }[p.type] || `ty_${p.type}`);
+}
+
 function popup(p) {
-  const caps = (p.capabilities || "").split(",").filter(Boolean);
-  return `<b>${GS.esc(p.name)}</b><br>${GS.esc(p.type.replace(/_/g, " "))}${p.level ? " · " + GS.esc(p.level) : ""}` +
-    (caps.length ? `<br>${GS.esc(caps.join(", ").toUpperCase())}` : "") + (p.address ? `<br>${GS.esc(p.address)}` : "") +
-    (p.status ? `<br><span class="muted">${GS.esc(p.status)}${p.demo ? " · DEMO" : ""}</span>` : "");
+  const caps = (p.capabilities || "").split(",").filter(Boolean).map((c) => GS.tOr("cap", c));
+  const status = GS.isDemo(p) ? `<span class="demo-badge">${GS.esc(GS.t("demo_badge"))}</span>` : GS.esc(GS.tOr("st", p.status));
+  return `<b>${GS.nameHtml(p)}</b><br>${GS.esc(kindLabel(p))}` + (caps.length ? `<br>${GS.esc(caps.join(" · "))}` : "") +
+    (p.address ? `<br><span class="data">${GS.esc(p.address)}</span>` : "") + (status ? `<br><span class="muted">${status}</span>` : "");
 }
 
 async function loadFacilities() {
   const g = gen, r = region;
   const fcs = await Promise.all(FACILITY_LAYERS.map(([type]) => GS.json(GS.url(`/layers/${type}`, { region: r.name }))));
   if (g !== gen) return;
+  present = new Set();
   FACILITY_LAYERS.forEach(([, key], i) => {
-    layers[key] = L.layerGroup(fcs[i].features.map((f) => L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]],
-      { icon: GS.facilityIcon(f.properties), title: f.properties.name }).bindPopup(popup(f.properties)))).addTo(map);
+    layers[key] = L.layerGroup(fcs[i].features.map((f) => {
+      const p = f.properties;
+      present.add(p.type); if (p.level) present.add(`${p.type}:${p.level}`);
+      for (const c of (p.capabilities || "").split(",").filter(Boolean)) present.add(`cap:${c}`);
+      return L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon: GS.facilityIcon(p), title: p.name }).bindPopup(() => popup(p));
+    })).addTo(map);
   });
+  legend();
+  renderCoverage();
   layerControl();
 }
 
-/* Service areas of the selected type at the box's minutes (one request per change; stale answers dropped). */
+/* Service areas of the selected type, minutes and scenario (one request per change; stale answers dropped). */
 async function loadAreas() {
   const g = gen, seq = ++areaSeq, r = region;
-  const { type, minutes } = analysis();
+  const { type, minutes, scenario } = analysis();
   $("area-status").textContent = "";
   let fc;
-  try { fc = await GS.json(GS.url("/service-areas", { type, minutes, region: r.name })); }
+  try { fc = await GS.json(GS.url("/service-areas", { type, minutes, scenario, region: r.name })); }
   catch (e) { if (g === gen && seq === areaSeq) $("area-status").textContent = GS.t("areas_err", { e: e.message }); return; }
   if (g !== gen || seq !== areaSeq) return;
   if (layers.l_area) map.removeLayer(layers.l_area);
-  const [color, fill, op] = AREA_STYLE[type];
-  layers.l_area = L.geoJSON(fc, { renderer: svg, style: { color, weight: 1.5, fillColor: fill, fillOpacity: op, className: `gs-service gs-service-${type}` },
-    onEachFeature: (f, l) => l.bindTooltip(`${GS.esc(f.properties.name)} · ${GS.esc(GS.t("area", { m: minutes, t: tname(type) }))}`, { sticky: true }) }).addTo(map);
+  const [color, fill] = AREA_STYLE[type];
+  const label = GS.t("area", { m: minutes, t: tname(type), mode: GS.t(`${mode(type)}_area`) });
+  layers.l_area = L.geoJSON(fc, { renderer: areaSvg, style: { color, weight: 1.5, fillColor: fill, fillOpacity: 1, className: `gs-service gs-service-${type}` },
+    onEachFeature: (f, l) => l.bindTooltip(`${GS.nameHtml(f.properties)} · ${GS.esc(label + scPart(type, scenario, " · "))}`, { sticky: true }) }).addTo(map);
   if (layers.l_gaps) layers.l_gaps.bringToFront();
+  siteAreas.eachLayer((l) => l.bringToFront && l.bringToFront());
   shown = { type, minutes };
   document.body.dataset.areasMinutes = String(minutes);
+  document.body.dataset.areasScenario = scenario;
   legend();
   layerControl();
 }
 
+function renderCoverage() {
+  const sum = $("coverage-summary");
+  if (!rep) return;
+  const o = rep.overall, { type, minutes, scenario } = rep.gsAsked;
+  const noPop = rep.population_data === false || o.population == null;
+  const outside = !noPop && o.population_outside_extract > 0 ? GS.t("outside_note", { n: num(o.population_outside_extract) }) : "";
+  Object.assign(sum.dataset, { type, minutes: String(minutes), scenario, share: o.population_share == null ? "" : String(o.population_share),
+    covered: o.population_covered == null ? "" : String(o.population_covered), population: o.population == null ? "" : String(o.population) });
+  const by = GS.t(`by_${mode(type)}`);
+  sum.innerHTML = `<div class="sum-head">${GS.esc(GS.t("sum_head", { t: tname(type), m: minutes, by }) + scPart(type, scenario, " · "))}</div>` +
+    `<div class="kpi${noPop ? " kpi-none" : ""}">${GS.esc(peopleText(o.population_covered, o.population, o.population_share))}</div>` +
+    `<div class="sum-more">${GS.esc(GS.t("area_roads", { a: pct(o.area_share), r: pct(o.road_share) }))}</div>` +
+    (noPop ? `<div class="muted">${GS.esc(GS.t("no_pop_note"))}</div>` : "") + (outside ? `<div class="muted">${GS.esc(outside)}</div>` : "") +
+    (present && !present.has(type) ? `<div class="none-here">${GS.esc(GS.t("none_here", { t: tname(type), a: GS.t(`an_${type}`) }))}</div>` : "");
+  $("coverage-table").classList.toggle("no-pop", noPop);
+  document.querySelector("#coverage-table tbody").innerHTML = rep.by_unit.map((u) => {
+    const cov = u.population_covered == null ? GS.t("no_pop") : u.population ? `${num(u.population_covered)} (${pct(u.population_share)})` : "–";
+    const part = u.census_population != null && u.share_inside != null && u.share_inside < 0.995
+      ? GS.t("unit_part", { c: num(u.census_population), s: pct(u.share_inside) }) : "";
+    return `<tr data-code="${GS.esc(u.admin_code)}"><td><span class="data">${GS.esc(u.name)}</span>${part ? ` <span class="part" title="${GS.esc(part)}">◐</span>` : ""}</td>` +
+      `<td class="pop-col">${u.population == null ? "–" : num(u.population)}</td>` +
+      `<td class="pop-col">${GS.esc(cov)}</td><td>${pct(u.road_share)}</td></tr>`;
+  }).join("");
+}
+
 async function loadCoverage() {
   const g = gen, seq = ++covSeq, r = region;
-  const { type, minutes } = analysis();
+  const asked = analysis();
   const sum = $("coverage-summary");
   sum.textContent = GS.t("working");
-  let rep;
-  try { rep = await GS.json(GS.url("/coverage", { type, minutes, region: r.name })); }
+  let ans;
+  try { ans = await GS.json(GS.url("/coverage", { type: asked.type, minutes: asked.minutes, scenario: asked.scenario, region: r.name })); }
   catch (e) { if (g === gen && seq === covSeq) sum.textContent = e.message; return; }
   if (g !== gen || seq !== covSeq) return;
-  const o = rep.overall;
-  sum.textContent = GS.t("overall", { t: tname(type), m: minutes, p: pct(o.population_share), a: pct(o.area_share), r: pct(o.road_share) });
-  document.querySelector("#coverage-table tbody").innerHTML = rep.by_unit.map((u) => `<tr><td>${GS.esc(u.name)}</td><td>${pct(u.population_share)}</td><td>${pct(u.road_share)}</td></tr>`).join("");
+  rep = ans;
+  rep.gsAsked = asked;
+  renderCoverage();
   if (layers.l_gaps) map.removeLayer(layers.l_gaps);
   layers.l_gaps = L.geoJSON(rep.gaps, { renderer: svg, interactive: false, style: { color: "#444", weight: 0.6, fillColor: "#666", fillOpacity: 0.35, className: "gs-gap" } }).addTo(map);
-  layers.l_gaps.gsMinutes = minutes;
+  layers.l_gaps.gsMinutes = asked.minutes;
+  siteAreas.eachLayer((l) => l.bringToFront && l.bringToFront());
   layerControl();
 }
 
-/* What-if: hypothetical sites of the selected type, coverage before/after at the box's minutes. */
-function resetWhatif() {
-  whatSeq++;
-  sites = []; what = null;
-  hypo.clearLayers();
-  const box = $("whatif");
-  box.innerHTML = `<span data-i18n="whatif_hint">${GS.esc(GS.t("whatif_hint"))}</span>`;
-  box.classList.add("muted");
-}
-
-function renderWhatif() {
-  const box = $("whatif");
-  if (!what) return;
-  const { near, res, type, minutes } = what;
-  let html = "";
-  if (near && near.results.length) {
-    const r = near.results[0];
-    html += `<div data-minutes="${r.minutes}">${GS.esc(GS.t("nearest_existing", { t: tone(type), m: GS.fmtMin(r.time_s) }))} (${GS.esc(r.facility.name)})</div>`;
-  } else if (near) {
-    html += `<div data-minutes="">${GS.esc(GS.t("none_existing", { t: tone(type) }))}</div>`;
-  }
-  const b = res.before.overall, a = res.after.overall, d = res.delta;
-  const label = { population_share: "pop_share", area_share: "area_share", road_share: "road_share" };
-  html += `<table class="after"><thead><tr><th>${sites.length} × ${GS.esc(GS.t("hypo"))}, ${minutes} ${GS.esc(GS.t("min"))}</th><th>${GS.esc(GS.t("before"))}</th><th>${GS.esc(GS.t("after"))}</th><th>${GS.esc(GS.t("change"))}</th></tr></thead><tbody>` +
-    Object.keys(label).map((k) => `<tr><td>${GS.esc(GS.t(label[k]))}</td><td>${pct(b[k])}</td><td>${pct(a[k])}</td><td>${dpct(d[k])}</td></tr>`).join("") +
-    `</tbody></table><button id="reset" type="button">${GS.esc(GS.t("reset"))}</button>`;
-  box.innerHTML = html;
-  box.classList.remove("muted");
-  $("reset").addEventListener("click", resetWhatif);
-}
-
-/* Recompute before/after for the current sites; the newest site's nearest existing facility is shown. */
-async function runWhatif() {
-  if (!sites.length) return;
-  const g = gen, seq = ++whatSeq, r = region;
-  const { type, minutes } = analysis();
-  const box = $("whatif");
-  box.textContent = GS.t("working");
-  const last = sites[sites.length - 1];
-  let near, res;
-  try {
-    [near, res] = await Promise.all([last.near,
-      GS.json("/whatif", { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ type, minutes, region: r.name, add: sites.map((s) => ({ lon: s.lon, lat: s.lat })), crs: GS.crs() }) })]);
-  } catch (e) {
-    if (g !== gen || seq !== whatSeq) return;
-    // sites never accepted by the server (off the network, ...) go again; the others stay
-    for (const s of sites.filter((x) => !x.ok)) hypo.removeLayer(s.marker);
-    sites = sites.filter((x) => x.ok);
-    box.innerHTML = `<div class="err">${GS.esc(e.message)}</div>`;
-    box.classList.remove("muted");
-    return;
-  }
-  if (g !== gen || seq !== whatSeq) return;
-  for (const s of sites) s.ok = true;
-  if (!last.routed && near && near.results.length) {
-    last.routed = true;
-    L.geoJSON(near.results[0].route, { renderer: svg, style: { color: "#1565c0", weight: 4, dashArray: "6 6", className: "gs-route" } }).addTo(hypo);
-  }
-  what = { near, res, type, minutes };
-  renderWhatif();
-  box.scrollIntoView({ block: "nearest", behavior: "smooth" });
-}
-
-function inRegion(lon, lat) {
-  const [x0, y0, x1, y1] = region.bbox;
-  return lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1;
-}
-
-function addSite(lon, lat) {
+/* Download links for what is shown: the current type, minutes, scenario and region, in WGS-84. */
+function downloads() {
   if (!region) return;
-  if (!inRegion(lon, lat)) {
-    $("whatif").innerHTML = `<div class="err">${GS.esc(GS.t("outside", { r: region.name }))}</div>`;
-    $("whatif").classList.remove("muted");
-    return;
-  }
-  const { type } = analysis();
-  const marker = L.marker([lat, lon], { icon: L.divIcon({ className: "", html: `<span class="gs-ico gs-hypo">?</span>`, iconSize: [24, 24], iconAnchor: [12, 12] }), title: GS.t("hypo") }).addTo(hypo);
-  const near = GS.json(GS.url("/nearest", { lon: lon.toFixed(6), lat: lat.toFixed(6), type, region: region.name })).catch(() => null);
-  sites.push({ lon, lat, marker, near, ok: false, routed: false });
-  runWhatif();
+  const { type, minutes, scenario, by } = analysis();
+  const q = (path, fmt, extra) => {
+    const p = new URLSearchParams(Object.assign({ region: region.name }, extra, { format: fmt }));
+    return `${path}?${p}`;
+  };
+  const cov = { type, minutes, scenario };
+  const rows = [
+    ["coverage", GS.t("dl_cov"), [["csv", "/coverage", cov]]],
+    ["gaps", GS.t("dl_gaps", { m: minutes }), [["geojson", "/coverage", cov], ["gpkg", "/coverage", cov]]],
+    ["areas", GS.t("dl_areas", { m: minutes }), [["geojson", "/service-areas", cov], ["gpkg", "/service-areas", cov], ["csv", "/service-areas", cov]]],
+    ["facilities", GS.t("dl_fac"), [["geojson", "/layers/all", {}], ["gpkg", "/layers/all", {}], ["csv", "/layers/all", {}]]],
+  ];
+  const label = { geojson: "GeoJSON", gpkg: "GeoPackage", csv: "CSV" };
+  $("downloads").innerHTML = rows.map(([id, text, links]) => `<div class="dl-row"><span>${GS.esc(text)}</span><span class="dl-links">` +
+    links.map(([fmt, path, extra]) => `<a class="dl" data-dl="${id}-${fmt}" href="${GS.esc(q(path, fmt, extra))}" download>${label[fmt]}</a>`).join("") +
+    "</span></div>").join("") +
+    `<div class="muted">${GS.esc(GS.t("dl_note", { t: tname(type), m: minutes, by, sc: scPart(type, scenario, GS.lang === "zh" ? "，" : ", "), r: GS.regionName(region) }))}</div>`;
 }
 
 /* A region change drops everything of the old region (layers, hypothetical sites, what-if) and loads the new one. */
 async function showRegion(r) {
   gen++; areaSeq++; covSeq++;
-  region = r;
+  region = r; rep = null;
   delete document.body.dataset.region;
   delete document.body.dataset.areasMinutes;
   for (const l of Object.values(layers)) map.removeLayer(l);
-  layers = {}; shown = { type: null, minutes: null };
+  layers = {}; shown = { type: null, minutes: null }; present = null;
   resetWhatif();
   document.querySelector("#coverage-table tbody").innerHTML = "";
   $("area-status").textContent = "";
   layerControl();
+  downloads();
   const g = gen;
   await Promise.all([loadFacilities().catch((e) => { $("area-status").textContent = e.message; }), loadAreas(), loadCoverage()]);
   if (g === gen) document.body.dataset.region = r.name;
 }
 
-function minutesChanged() {
+/* Minutes or scenario changed: redraw areas, gaps, figures, the what-if and the download links. */
+function planChanged() {
   const box = $("minutes");
   const m = +box.value;
   const bad = !(m >= 1 && m <= 240);
   if (bad) box.value = DEFAULT_MIN[$("analysis").value];
+  modeLabel();
+  downloads();
   loadAreas();   // clears the status line first
   loadCoverage();
   runWhatif();
   if (bad) $("area-status").textContent = GS.t("bad_min");
 }
 
+/* Scale bar and zoom button titles in the page's language (both ways: Chinese and back). */
+function localizeControls() {
+  const zh = GS.lang === "zh";
+  if (zh && window.BasemapLabels) BasemapLabels.localizeControls("zh");
+  else L.Control.Scale.prototype._updateMetric = SCALE_METRIC;
+  if (map.zoomControl) {
+    map.zoomControl._zoomInButton.title = zh ? "放大" : "Zoom in";
+    map.zoomControl._zoomOutButton.title = zh ? "缩小" : "Zoom out";
+  }
+  map.fire("move");
+}
+
+function relabel() {
+  GS.applyLang();
+  document.title = GS.t("title");
+  $("lang").textContent = GS.lang === "zh" ? "EN" : "中文";
+  $("notice").textContent = (GS.lang === "zh" && GS.config.notice_zh) || GS.config.notice;
+  modeLabel();
+  legend();
+  renderCoverage();
+  renderWhatif();
+  downloads();
+  if (map.gsLayerControl) layerControl();
+  localizeControls();
+}
+
 (async function main() {
   GS.applyLang();
-  const langBtn = $("lang");
-  const label = () => { langBtn.textContent = GS.lang === "zh" ? "EN" : "中文"; };
-  label();
   map = await GS.makeMap("map");
   svg = L.svg({ padding: 0.5 });
+  map.createPane("gsAreas").classList.add("gs-areas-pane");   // below the gaps and the what-if (overlayPane)
+  areaSvg = L.svg({ padding: 0.5, pane: "gsAreas" });
   hypo = L.layerGroup().addTo(map);
-  const notice = () => { $("notice").textContent = (GS.lang === "zh" && GS.config.notice_zh) || GS.config.notice; };
-  langBtn.addEventListener("click", () => { GS.toggleLang(); label(); notice(); legend(); renderWhatif(); layerControl(); loadCoverage(); });
-  notice();
+  siteAreas = L.layerGroup().addTo(map);
   const regs = GS.config.regions;
-  let start = 0;
-  regs.forEach((r, i) => { if ((r.facility_counts.chest_pain_center || 0) > (regs[start].facility_counts.chest_pain_center || 0)) start = i; });
   const sel = $("region");
-  GS.regionSelect(sel, map, (r) => showRegion(r));
-  sel.value = String(start);
-  $("region-ctl").hidden = regs.length < 2;
-  map.fitBounds(map.gsBounds[start]);
-  legend();
+  GS.regionSelect(sel, map, (r) => showRegion(r));   // display names, in the page's language
+  sel.value = "0";   // the first served region
+  $("region-ctl").hidden = sel.hidden = regs.length < 2;
+  map.fitBounds(map.gsBounds[0]);
+  relabel();
+  $("lang").addEventListener("click", () => { GS.toggleLang(); relabel(); loadAreas(); });
   $("analysis").addEventListener("change", (e) => {
     $("minutes").value = DEFAULT_MIN[e.target.value];
     resetWhatif();   // the hypothetical sites were of the other type
     if (layers.l_area) { map.removeLayer(layers.l_area); delete layers.l_area; }
-    loadAreas();
-    loadCoverage();
+    planChanged();
   });
-  $("minutes").addEventListener("change", minutesChanged);
+  $("minutes").addEventListener("change", planChanged);
+  $("scenario").addEventListener("change", planChanged);
   map.on("click", (e) => addSite(e.latlng.lng, e.latlng.lat));
-  await showRegion(regs[start]);
+  await showRegion(regs[0]);
   document.body.dataset.ready = "1";
 })();

@@ -1,0 +1,275 @@
+"""Label features of the offline basemap, computed once at build time: road names placed on the
+road with its angle, and place names from OSM ``place=*`` nodes.
+
+A label is a GeoJSON Point feature with properties ``kind="label"``, ``class`` (road / place),
+``sub`` (road class or place type), ``name`` (as in OSM: Chinese kept), ``name_zh`` / ``name_en``
+when OSM has them, ``minzoom`` (drawn only from that zoom on), ``rank`` (lower wins when labels
+collide on screen) and, for roads, ``angle`` (degrees, clockwise on screen, -90..90 so the text
+reads left to right). The renderer is ``faces/web/static/basemap_labels.js``.
+
+Road labels: the OSM ways of one name are merged into chains (a street is many ways), each chain
+gets one anchor per ``spacing`` metres (at least one), placed where the chain is straightest near
+the ideal spot, and anchors of the same name closer than half the spacing are dropped, so a street
+is named once per stretch and the two carriageways of a dual road are not both labelled.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from ..sources.osm_names import PLACE_TYPES, Place
+from ..sources.speeds import ROAD_CLASSES
+from .network import Network
+
+__all__ = [
+    "ROAD_MINZOOM",
+    "ROAD_SPACING_M",
+    "PLACE_MINZOOM",
+    "way_lines",
+    "road_labels",
+    "place_labels",
+    "RoadAnchor",
+]
+
+# zoom from which a road class is named (links take their parent's); rank orders collisions
+ROAD_MINZOOM = {"motorway": 12, "trunk": 12, "primary": 13, "secondary": 14, "tertiary": 15}
+ROAD_SPACING_M = {"motorway": 3000.0, "trunk": 3000.0, "primary": 1500.0, "secondary": 1200.0, "tertiary": 1000.0}
+LABELLED_CLASSES = (*ROAD_MINZOOM, *(f"{c}_link" for c in ROAD_MINZOOM))
+ROAD_RANK = {"motorway": 20, "trunk": 21, "primary": 22, "secondary": 23, "tertiary": 24}
+PLACE_RANK0 = 10  # ranks: facility names (set at draw time) < places 10.. (districts 12) < roads 20..
+SHORT_CHAIN_M = 150.0  # shorter chains are named only from zoom 16
+MIN_CHAIN_M = 40.0  # shorter pieces carry no label (a text would hide them)
+PLACE_MINZOOM = {
+    "city": 9,
+    "town": 11,
+    "borough": 12,
+    "suburb": 12,
+    "quarter": 13,
+    "village": 13,
+    "neighbourhood": 14,
+    "hamlet": 14,
+    "locality": 15,
+}
+
+
+@dataclass(frozen=True)
+class RoadAnchor:
+    """One road label: where (WGS-84), at which screen angle, for which name."""
+
+    name: str
+    name_zh: str | None
+    name_en: str | None
+    road_class: str
+    lon: float
+    lat: float
+    angle: float
+    minzoom: int
+    rank: int
+
+    def feature(self) -> dict:
+        props = {
+            "kind": "label",
+            "class": "road",
+            "sub": self.road_class,
+            "name": self.name,
+            "minzoom": self.minzoom,
+            "rank": self.rank,
+            "angle": round(self.angle, 1),
+        }
+        if self.name_zh:
+            props["name_zh"] = self.name_zh
+        if self.name_en:
+            props["name_en"] = self.name_en
+        return _point(self.lon, self.lat, props)
+
+
+def _point(lon: float, lat: float, props: dict) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+        "properties": props,
+    }
+
+
+def way_lines(net: Network, classes: Sequence[str], *, coords: str = "xy") -> tuple[np.ndarray, np.ndarray]:
+    """(way indices, one shapely LineString per way) for the ways of ``classes``, in metres
+    (``coords="xy"``) or WGS-84 (``"lonlat"``). The geometries of one way are contiguous in the
+    coordinate arrays, so a way is the run from its first piece's start to its last piece's end."""
+    idx = np.array([ROAD_CLASSES.index(c) for c in classes])
+    gway = net.geom_way
+    sel = np.flatnonzero(np.isin(net.way_class[gway], idx))
+    if len(sel) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, object)
+    ways, first = np.unique(gway[sel], return_index=True)
+    order = np.argsort(gway[sel], kind="stable")
+    g_sorted = sel[order]
+    last = np.r_[first[1:], len(sel)] - 1
+    a = net.geom_a[g_sorted[first]]
+    b = net.geom_b[g_sorted[last]]
+    counts = (b - a + 1).astype(np.int64)
+    pos = np.repeat(a, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    line_idx = np.repeat(np.arange(len(a)), counts)
+    xs, ys = (net.x, net.y) if coords == "xy" else (net.lon, net.lat)
+    return ways, shapely.linestrings(xs[pos], ys[pos], indices=line_idx)
+
+
+def _base_class(cls: str) -> str:
+    return cls.removesuffix("_link")
+
+
+def _mercator(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lat = np.clip(lat, -85.0, 85.0)
+    return np.radians(lon), np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
+
+
+def _chain_anchors(
+    chains: np.ndarray, spacing: np.ndarray, step: float = 40.0, half: float = 60.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(chain index, distance along it in metres) of the label spots of ``chains``: one per
+    ``spacing`` of each chain (at least one), each at the straightest candidate (every ``step``
+    metres; chord over path length across ``half`` metres either side) within a quarter spacing
+    of its ideal position. All chains in one pass of vectorised shapely calls."""
+    length = shapely.length(chains)
+    h = np.minimum(half, length / 2)
+    n = np.floor((length - 2 * h + 1e-9) / step).astype(np.int64) + 1
+    cid = np.repeat(np.arange(len(chains)), n)
+    first = np.cumsum(n) - n
+    cand = h[cid] + (np.arange(n.sum()) - np.repeat(first, n)) * step
+    lo, hi = np.maximum(cand - h[cid], 0), np.minimum(cand + h[cid], length[cid])
+    chord = shapely.distance(
+        shapely.line_interpolate_point(chains[cid], lo), shapely.line_interpolate_point(chains[cid], hi)
+    )
+    straight = np.round(chord / np.maximum(hi - lo, 1e-9), 2)
+    out_c, out_s = [], []
+    for c in range(len(chains)):
+        sl = slice(first[c], first[c] + n[c])
+        cs, st = cand[sl], straight[sl]
+        k = max(1, int(length[c] // spacing[c]))
+        for i in range(k):
+            off = np.abs(cs - (i + 0.5) * length[c] / k)
+            near = off <= max(spacing[c] / 4, step)
+            if not near.any():
+                near = off == off.min()
+            # straightest first; among equally straight spots (to 1%) the closest to the ideal
+            out_c.append(c)
+            out_s.append(float(cs[int(np.argmax(np.where(near, st * 1e6 - off, -np.inf)))]))
+    return np.asarray(out_c, np.int64), np.asarray(out_s)
+
+
+def road_labels(
+    net: Network,
+    *,
+    way_names: dict[int, tuple[str | None, str | None]] | None = None,
+    classes: Sequence[str] = LABELLED_CLASSES,
+    to_wgs=None,
+) -> list[RoadAnchor]:
+    """Label anchors of the named roads of ``classes`` (see the module docstring).
+    ``way_names``: per OSM way id its (name:zh, name:en); ``to_wgs``: a pyproj Transformer from
+    the network's metric CRS to WGS-84 (made here when not given)."""
+    from pyproj import Transformer
+
+    to_wgs = to_wgs or Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
+    way_names = way_names or {}
+    ways, lines = way_lines(net, [c for c in classes if c in ROAD_CLASSES])
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, w in enumerate(ways):
+        name = net.way_name[int(w)].strip()
+        if name:
+            groups[name].append(i)
+    if not groups:
+        return []
+    meta: list[tuple[str, str | None, str | None, str]] = []
+    members_all: list[int] = []
+    group_of: list[int] = []
+    for name, members in groups.items():
+        cls = min((_base_class(ROAD_CLASSES[int(net.way_class[ways[i]])]) for i in members), key=ROAD_CLASSES.index)
+        variants = [way_names.get(int(net.way_id[ways[i]])) for i in members]
+        zh = Counter(v[0] for v in variants if v and v[0]).most_common(1)
+        en = Counter(v[1] for v in variants if v and v[1]).most_common(1)
+        meta.append((name, zh[0][0] if zh else None, en[0][0] if en else None, cls))
+        members_all += members
+        group_of += [len(meta) - 1] * len(members)
+    # a street is many OSM ways: merge the ways of each name into chains
+    merged = shapely.line_merge(shapely.multilinestrings(lines[members_all], indices=group_of))
+    chains, gidx = shapely.get_parts(merged, return_index=True)
+    length = shapely.length(chains)
+    keep = length >= MIN_CHAIN_M
+    chains, gidx, length = chains[keep], gidx[keep], length[keep]
+    order = np.lexsort((-length, gidx))  # per name, longest chain first: it keeps its labels
+    chains, gidx, length = chains[order], gidx[order], length[order]
+    spacing = np.array([ROAD_SPACING_M.get(meta[g][3], 1000.0) for g in gidx])
+    cidx, s_arr = _chain_anchors(chains, spacing)
+    pts = shapely.get_coordinates(shapely.line_interpolate_point(chains[cidx], s_arr))
+    # anchors of one name closer than half its spacing are dropped (the other carriageway, a
+    # nearby piece): a grid of that cell size per name finds them in O(1)
+    kept: dict[tuple[int, int, int], list[tuple[float, float]]] = defaultdict(list)
+    ok = np.zeros(len(cidx), bool)
+    for k, c in enumerate(cidx):
+        g, cell = int(gidx[c]), spacing[c] / 2
+        x, y = pts[k]
+        gx, gy = int(x // cell), int(y // cell)
+        near = (q for dx in (-1, 0, 1) for dy in (-1, 0, 1) for q in kept.get((g, gx + dx, gy + dy), ()))
+        if any(math.hypot(x - qx, y - qy) < cell for qx, qy in near):
+            continue
+        kept[(g, gx, gy)].append((x, y))
+        ok[k] = True
+    cidx, s_arr = cidx[ok], s_arr[ok]
+    chain_arr, clen = chains[cidx], length[cidx]
+    h = np.minimum(30.0, clen / 2)
+    lonlat = []
+    for d in (np.maximum(s_arr - h, 0), s_arr, np.minimum(s_arr + h, clen)):
+        c = shapely.get_coordinates(shapely.line_interpolate_point(chain_arr, d))
+        lonlat.append(np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
+    mx0, my0 = _mercator(lonlat[0][:, 0], lonlat[0][:, 1])
+    mx1, my1 = _mercator(lonlat[2][:, 0], lonlat[2][:, 1])
+    angle = np.degrees(np.arctan2(-(my1 - my0), mx1 - mx0))  # screen y points down
+    angle = np.where(angle > 90, angle - 180, np.where(angle <= -90, angle + 180, angle))
+    anchors = []
+    for k, c in enumerate(cidx):
+        name, zh_name, en_name, cls = meta[int(gidx[c])]
+        anchors.append(
+            RoadAnchor(
+                name=name,
+                name_zh=zh_name,
+                name_en=en_name,
+                road_class=cls,
+                lon=float(lonlat[1][k, 0]),
+                lat=float(lonlat[1][k, 1]),
+                angle=float(angle[k]),
+                minzoom=ROAD_MINZOOM.get(cls, 15) if clen[k] >= SHORT_CHAIN_M else 16,
+                rank=ROAD_RANK.get(cls, 25),
+            )
+        )
+    return anchors
+
+
+def place_labels(places: Sequence[Place], *, within=None) -> list[dict]:
+    """Label features of OSM place nodes; ``within``: a shapely (multi)polygon in WGS-84 outside
+    of which places are left out (the French villages around Monaco's roads, say)."""
+    feats = []
+    for p in places:
+        if within is not None and not within.contains(shapely.Point(p.lon, p.lat)):
+            continue
+        minzoom = PLACE_MINZOOM.get(p.place, 15)
+        if p.population and p.population >= 100_000:
+            minzoom -= 1
+        props: dict = {
+            "kind": "label",
+            "class": "place",
+            "sub": p.place,
+            "name": p.name,
+            "minzoom": minzoom,
+            "rank": PLACE_RANK0 + (PLACE_TYPES.index(p.place) if p.place in PLACE_TYPES else len(PLACE_TYPES)),
+        }
+        if p.name_zh:
+            props["name_zh"] = p.name_zh
+        if p.name_en:
+            props["name_en"] = p.name_en
+        feats.append(_point(p.lon, p.lat, props))
+    return feats

@@ -1,4 +1,9 @@
-"""Contraction hierarchies (CH): preprocessing at build time, in numba (queries: engine.ch).
+"""Classic contraction hierarchies (CH) for one set of travel times, in numba (queries: engine.ch).
+
+The default build contracts with a customizable hierarchy instead (bundle.cch: one contraction
+for every profile and scenario); this witness-search CH stays as the reference it is measured
+against (``scripts/bench_ch.py --classic``: on the 12x12 Shanghai mosaic its free-flow 100x100
+matrix kernel is about 1.25x faster, but it takes 28 s to build for one weight set).
 
 Why: a matrix by one Dijkstra per origin explores most of a province for every row. On a CH
 each origin and destination only climbs the node order (a few hundred nodes), and the two

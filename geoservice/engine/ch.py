@@ -2,8 +2,8 @@
 
 Why: a matrix by one Dijkstra per origin explores most of a province for every row. On a CH
 each origin and destination only climbs the node order (a few hundred nodes), and the two
-half-searches meet in buckets, so a 100x100 matrix costs 200 tiny searches. The hierarchy itself
-is built with the bundle (bundle.contraction).
+half-searches meet in buckets, so a 100x100 matrix costs 200 tiny searches. The upward graphs
+come from a customised CCH (engine.cch, in rank space) or a classic CH (bundle.contraction).
 """
 
 from __future__ import annotations

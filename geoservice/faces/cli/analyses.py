@@ -16,6 +16,7 @@ from typing import Any
 
 from ...fileio import atomic_dir
 from ...service import planning, queries
+from ...service.downloads import COVERAGE_FIELDS, coverage_rows
 from ...sources.schema import DEFAULT_MINUTES
 from .analysis_files import (
     GAP_SCHEMA,
@@ -60,33 +61,11 @@ def cmd_coverage(args: argparse.Namespace) -> None:
         gaps=not args.no_gaps,
     )
     eng = svc.engine(entry.name)
-    o = rep.overall
-    rows = [
-        dict(
-            admin_code="ALL",
-            name="overall",
-            census_population=None,
-            share_inside=None,
-            population=o.population,
-            population_covered=o.population_covered,
-            population_share=o.population_share,
-            road_share=o.road_share,
-        )
-    ]
-    rows += [u.to_json() for u in rep.by_unit]
-    fields = [
-        "admin_code",
-        "name",
-        "census_population",
-        "share_inside",
-        "population",
-        "population_covered",
-        "population_share",
-        "road_share",
-    ]
+    # the same rows and columns as the API's coverage CSV download (without its context columns)
+    rows = coverage_rows(queries.coverage_answer(entry, rep))
     doc = rep.to_json()
     with atomic_dir(out) as stage:
-        write_file(stage / "coverage.csv", csv_text(rows, fields))
+        write_file(stage / "coverage.csv", csv_text(rows, COVERAGE_FIELDS))
         write_layer(stage, "gaps", rep.gaps | {"method": rep.method}, geometry_type="MultiPolygon", schema=GAP_SCHEMA)
         write_file(
             stage / "farthest.csv",

@@ -7,10 +7,9 @@ nearest selected facility. Then:
   ``bundle.population``) whose time is <= T;
 * road km covered = the reachable part of every road piece (partly reached pieces cut at the
   exact fraction: from its ends the piece is covered for (T - t_end) / piece time);
-* area = cells of a ``cell``-metre grid touched by a road (grown by one cell, as isochrones),
-  covered when a road in the cell is reached within T, except the cell of every junction *not*
-  reached within T (cut out, as isochrones do, so every uncovered node lies in a gap); gaps =
-  the rest, polygonised;
+* area = the road extent (within 150 m of a road, walk 22.5 m, contoured on a ``cell``-metre lattice, see
+  ``engine.contours``), covered where the isochrone's reach field of T covers it (every junction
+  *not* reached within T kept out, so every uncovered node lies in a gap); gaps = the rest;
 * farthest = populated nodes with the longest times (unreachable first), one per 1 km.
 
 Population figures are those of the part of each admin unit inside the road extract (see
@@ -333,7 +332,7 @@ def coverage_report(
             if people
             else "no population data in this bundle (population figures and shares are null); "
         )
-        + f"area: {cell:.0f} m cells touched by roads; roads © OpenStreetMap contributors (ODbL)"
+        + f"area: road extent and reach contoured on a {cell:.0f} m lattice; roads © OpenStreetMap contributors (ODbL)"
     )
     return CoverageReport(
         type=type,

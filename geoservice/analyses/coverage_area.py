@@ -1,149 +1,169 @@
-"""The area side of coverage: road-touched grid cells, those reached in time, and the gap polygons.
+"""The area side of coverage: the road extent, the part reached in time, and the gap polygons.
 
-Cells of ``cell`` metres touched by a road piece (grown by one cell, as isochrones) make the
-extent; a cell is covered when a road in it is reached within T (the isochrone's own compiled
-pass), with the cell of every junction not reached in time cut out; gaps are the rest, polygonised.
+All three are smooth contours on one lattice of ``cell`` metres in the network's metric CRS
+(``engine.contours``), like isochrones: the *extent* is every place within the off-road margin of
+a road (``margin`` = 1.5 cells); it is *covered* where a road point reached within T leaves room
+for the distance (the reach field of the pieces reached towards the facilities, the junctions not
+reached in time cut out, so every uncovered node lies in a gap); the *gaps* are the rest of the
+extent. Covered and gaps come from one pair of fields (gaps: max(extent, -covered) <= 0), so
+they tile the extent, and the areas reported are those of the polygons themselves.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..engine import contours, reach
+
 UNREACHED = 1e12
 
-__all__ = ["extent_grid", "cover_grid", "gap_features", "UNREACHED"]
+__all__ = ["extent_grid", "cover_grid", "gap_features", "Region", "Extent", "UNREACHED"]
 
 
-def extent_grid(router, cell):
-    """Cells touched by any road piece (cached per router)."""
-    from ..engine import kernels
+@dataclass(frozen=True)
+class Region:
+    """A region on the coverage lattice: its field (<= 0 inside), its polygons (rings in the
+    network's metres, outer ring first) and its area. ``sum()`` is that area counted in cells of
+    ``cell`` metres, the figure callers multiply by cell * cell."""
 
-    key = ("extent", cell)
-    cache = router.__dict__.setdefault("_analysis_cache", {})
-    if key not in cache:
-        net = router.net
-        gx0 = float(net.x.min()) - 3 * cell
-        gy0 = float(net.y.min()) - 3 * cell
-        nx = int((net.x.max() + 3 * cell - gx0) // cell) + 1
-        ny = int((net.y.max() + 3 * cell - gy0) // cell) + 1
-        g = np.arange(len(net.geom_a), dtype=np.int64)
-        z = np.zeros(len(g))
-        grid = kernels.rasterize_reach(
-            net.x,
-            net.y,
-            net.geom_a,
-            net.geom_b,
-            net.cumlen,
-            g,
-            z,
-            z,
-            z,
-            np.array([0.0]),
-            gx0,
-            gy0,
-            cell,
-            cell,
-            cell,
-            nx,
-            ny,
-            -1,
-            0.0,
-            0.0,
-            0.0,
-        )
-        from scipy.ndimage import minimum_filter
+    field: np.ndarray
+    parts: list[list[np.ndarray]]
+    area_m2: float
+    cell: float
 
-        ext = minimum_filter(grid, size=3, mode="constant", cval=255) == 0
-        cache[key] = (gx0, gy0, nx, ny, ext)
-    return cache[key]
+    def sum(self) -> float:
+        return self.area_m2 / (self.cell * self.cell)
 
 
-def cover_grid(router, dist, profile, weights, T, cell):
-    from scipy.ndimage import minimum_filter
+@dataclass(frozen=True)
+class Extent:
+    """The road extent as what tiles it: the covered region and the gaps."""
 
-    from ..engine import kernels
-    from ..engine.isochrone import reached_pieces
+    covered: Region
+    gaps: Region
 
-    net = router.net
-    gx0, gy0, nx, ny, ext = extent_grid(router, cell)
-    # the same reached pieces as an isochrone towards the facilities (travel "to" them)
-    sel, t0, t1, tau = reached_pieces(net, dist, weights, T, forward=False)
-    grid = kernels.rasterize_reach(
+    @property
+    def area_m2(self) -> float:
+        return self.covered.area_m2 + self.gaps.area_m2
+
+    def sum(self) -> float:
+        return self.covered.sum() + self.gaps.sum()
+
+
+def _lattice(net, cell: float) -> contours.Lattice:
+    return contours.Lattice.around(
+        float(net.x.min()), float(net.y.min()), float(net.x.max()), float(net.y.max()), dx=cell, dy=cell, h=cell
+    )
+
+
+def _field(net, lat: contours.Lattice, sel, t0, t1, tau, dist, T: float) -> np.ndarray:
+    """The reach field of pieces ``sel`` (times t0/t1 at their ends, tau end to end) within T."""
+    ranges = np.array([float(T)])
+    pts = reach.road_samples(
         net.x,
         net.y,
         net.geom_a,
         net.geom_b,
         net.cumlen,
-        sel,
+        net.geom_u,
+        net.geom_v,
+        dist,
+        np.asarray(sel, np.int64),
         t0,
         t1,
         tau,
-        np.array([float(T)]),
-        gx0,
-        gy0,
-        cell,
-        cell,
-        cell,
-        nx,
-        ny,
+        ranges,
+        lat.margin,
+        contours.STEP * lat.h,
+        lat.x0,
+        lat.y0,
+        lat.dx,
+        lat.dy,
         -1,
         0.0,
         0.0,
         0.0,
+        0.0,
+        0.0,
     )
-    cov = (minimum_filter(grid, size=3, mode="constant", cval=255) == 0) & ext
-    # the cell of every junction not reached within T is not covered (as in isochrones): else a
-    # populated node beside a reached road would be neither covered nor in a gap
-    late = ~(dist <= T)
-    cx = ((net.node_x[late] - gx0) // cell).astype(np.int64)
-    cy = ((net.node_y[late] - gy0) // cell).astype(np.int64)
-    ok = (cx >= 0) & (cy >= 0) & (cx < cov.shape[1]) & (cy < cov.shape[0])
-    cov[cy[ok], cx[ok]] = False
-    return gx0, gy0, ext, cov
+    return contours.reach_field([pts], ranges, lat)
 
 
-def gap_features(router, gx0, gy0, cell, ext, cov, pop, dist, T, max_features=500):
-    import shapely
-    from pyproj import Transformer
-    from rasterio.features import shapes
-    from rasterio.transform import Affine
-    from scipy.ndimage import label as cc_label
+def extent_grid(router, cell):
+    """(x0, y0, nx, ny, field) of the road extent: <= 0 within the margin of any road (cached
+    per router)."""
+    key = ("extent", cell)
+    cache = router.__dict__.setdefault("_analysis_cache", {})
+    if key not in cache:
+        net = router.net
+        lat = _lattice(net, cell)
+        g = np.arange(len(net.geom_a), dtype=np.int64)
+        z = np.zeros(len(g))
+        # every piece "reached" at time 0, crossed in no time: the whole margin everywhere (kept
+        # in single precision: a distance in metres, and half the memory held per router)
+        field = _field(net, lat, g, z, z, z, np.zeros(net.n_nodes), 1.0)[0].astype(np.float32)
+        cache[key] = (lat.x0, lat.y0, lat.nx, lat.ny, field)
+    return cache[key]
+
+
+def cover_grid(router, dist, profile, weights, T, cell) -> tuple[float, float, Extent, Region]:
+    """(x0, y0, extent, covered) for node times ``dist`` towards the facilities and threshold T:
+    the covered region and the extent (covered + gaps), each with its polygons and area."""
+    from ..engine.isochrone import reached_pieces
 
     net = router.net
-    gap = ext & ~cov
-    lab, n = cc_label(gap, structure=[[0, 1, 0], [1, 1, 1], [0, 1, 0]])
-    if n == 0:
+    x0, y0, nx, ny, ext_field = extent_grid(router, cell)
+    lat = contours.Lattice(x0, y0, float(cell), float(cell), float(cell), nx, ny)
+    # the same reached pieces as an isochrone towards the facilities (travel "to" them)
+    sel, t0, t1, tau = reached_pieces(net, dist, weights, T, forward=False)
+    cov = _field(net, lat, sel, t0, t1, tau, dist, T)
+    contours.cut_late_nodes(cov, net.node_x, net.node_y, dist, np.array([float(T)]), x0, y0, lat.dx, lat.dy, lat.h)
+    contours.settle(cov, 1e-3)
+    gap = np.maximum(ext_field, -cov[0]).astype(np.float64)[None]
+    contours.settle(gap, 1e-3)
+    covered = _region(cov[0], lat)
+    gaps = _region(gap[0], lat)
+    return x0, y0, Extent(covered, gaps), covered
+
+
+def _region(field: np.ndarray, lat: contours.Lattice) -> Region:
+    parts = contours.outline(field, lat)
+    return Region(field, parts, contours.polygons_area(parts), lat.h)
+
+
+def gap_features(router, gx0, gy0, cell, ext: Extent, cov: Region, pop, dist, T, max_features=500):
+    """GeoJSON features (WGS-84) of the gaps, one per polygon, with area, the population of the
+    uncovered nodes inside and the worst time among them (None if one is unreachable); most
+    populated first, at most ``max_features``."""
+    import shapely
+    from pyproj import Transformer
+
+    net = router.net
+    polys = [shapely.Polygon(rings[0], rings[1:]) for rings in ext.gaps.parts]
+    if not polys:
         return []
-    # population and worst time per gap component, from the uncovered nodes inside it
-    cx = ((net.node_x - gx0) // cell).astype(np.int64)
-    cy = ((net.node_y - gy0) // cell).astype(np.int64)
-    inside = (cx >= 0) & (cy >= 0) & (cx < lab.shape[1]) & (cy < lab.shape[0])
+    # population and worst time per gap, from the uncovered nodes inside it
+    unc = np.flatnonzero(~(dist <= T))
     comp = np.zeros(net.n_nodes, np.int64)
-    comp[inside] = lab[cy[inside], cx[inside]]
-    unc = ~(dist <= T)
-    comp = np.where(unc, comp, 0)
+    tree = shapely.STRtree(polys)
+    node_i, poly_i = tree.query(shapely.points(net.node_x[unc], net.node_y[unc]), predicate="within")
+    comp[unc[node_i]] = poly_i + 1
+    n = len(polys)
     gpop = np.bincount(comp, pop, minlength=n + 1)
     finite = np.where(np.isfinite(dist), dist, UNREACHED)
     worst = np.zeros(n + 1)
     np.maximum.at(worst, comp, finite)
-    area = np.bincount(lab.ravel(), minlength=n + 1) * cell * cell / 1e6
-    transform = Affine(cell, 0, gx0, 0, cell, gy0)
     to_wgs = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
-    feats = []
-    for geom, val in shapes(lab.astype(np.int32), mask=gap, transform=transform, connectivity=4):
-        k = int(val)
-        g = shapely.geometry.shape(geom)
-        g = shapely.transform(g, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
-        feats.append((k, g))
-    merged: dict[int, list] = {}
-    for k, g in feats:
-        merged.setdefault(k, []).append(g)
     out: list[dict[str, Any]] = []
-    for k, parts in merged.items():
-        g = shapely.union_all(parts) if len(parts) > 1 else parts[0]
+    for k, g in enumerate(polys, start=1):
+        area = g.area
+        g = shapely.transform(g, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
         g = shapely.set_precision(g, 1e-6)
+        if g.is_empty and not gpop[k]:
+            continue  # a sliver under the 1e-6 degree precision, with no one in it
         w = worst[k]
         out.append(
             {
@@ -151,7 +171,7 @@ def gap_features(router, gx0, gy0, cell, ext, cov, pop, dist, T, max_features=50
                 "geometry": shapely.geometry.mapping(g),
                 "properties": {
                     "gap_id": k,
-                    "area_km2": round(float(area[k]), 3),
+                    "area_km2": round(float(area) / 1e6, 3),
                     "population": round(float(gpop[k]), 1),
                     "max_time_s": None if w >= UNREACHED else round(float(w), 1),
                 },

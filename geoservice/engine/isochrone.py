@@ -1,29 +1,26 @@
-"""Isochrone polygons from a bounded Dijkstra, drawn from reached road pieces.
+"""Isochrone polygons from a bounded Dijkstra, drawn as smooth contours of the reached road pieces.
 
-Every road piece reached within the range (partly reached edges included, cut at the exact
-fraction) is sampled onto a grid of about ``cell`` metres; the grid is grown by one cell (the
-off-road margin), the cell of every road junction that is *not* reached in time is cut out, and
-the grid is polygonised. The grid is laid out in degrees (cell size in degrees set from the
-metres at the query's latitude), so polygon vertices are exact grid corners in WGS-84: no
-reprojection, and the ranges of one query share one grid, so a cell reached within 20 minutes
-is reached within 30 and the polygons nest exactly. No area is farther than one cell from a
-road reached in time, and no convex-hull artefacts arise.
+Every road piece reached within the largest range (partly reached pieces cut at the exact
+fraction) is sampled into one reach field per range (``contours.reach_field``): the distance to
+the nearest reached road point less the off-road room it has (the margin, shrinking to nothing
+where time runs out), on a lattice of about ``cell`` metres laid out in degrees (step in degrees
+set from the metres at the query's latitude, so no reprojection). Every road junction *not*
+reached in time is kept out (``contours.cut_late_nodes``); each field's zero contour is the
+polygon. The fields nest vertex by vertex, so the polygons do (20 minutes inside 30); outlines
+follow the roads and end where the time runs out, without the stair steps of whole grid cells.
 """
 
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from scipy.ndimage import minimum_filter
 
 from ..bundle.network import Network
-from . import kernels
+from . import contours, kernels, reach
 from .router import Router, Snap
 
 CELL_M = {"drive": 100.0, "walk": 15.0}
-_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="isochrone")
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_EQ = 111_320.0
 
@@ -78,11 +75,9 @@ def isochrone_geojson(
     reached = np.flatnonzero(np.isfinite(dist))
     sel, t0, t1, tau = reached_pieces(net, dist, w, ranges[-1], forward=direction == "from", reached=reached)
     # the origin's own geometry is always drawn (reachable along itself from the point)
-    _, _, tf, tb = router._edge_times(snap, profile)
-    if weights is not None:
-        ef, eb = int(net.geom_fwd[snap.geom]), int(net.geom_bwd[snap.geom])
-        tf = float(w[ef]) if ef >= 0 else np.inf
-        tb = float(w[eb]) if eb >= 0 else np.inf
+    ef, eb = int(net.geom_fwd[snap.geom]), int(net.geom_bwd[snap.geom])
+    tf = float(w[ef]) if ef >= 0 else np.inf
+    tb = float(w[eb]) if eb >= 0 else np.inf
     if direction == "to":
         tf, tb = tb, tf
     if not np.any(sel == snap.geom):
@@ -90,61 +85,49 @@ def isochrone_geojson(
         t0 = np.append(t0, np.inf)
         t1 = np.append(t1, np.inf)
         tau = np.append(tau, tf if np.isfinite(tf) else tb)
-    # grid in degrees over the reached nodes
-    lons = np.append(net.node_lon[reached], snap.lon)
-    lats = np.append(net.node_lat[reached], snap.lat)
-    cdy = cell / M_PER_DEG_LAT
-    cdx = cell / (M_PER_DEG_LON_EQ * math.cos(math.radians(float(snap.lat))))
-    gx0 = lons.min() - 3 * cdx
-    gy0 = lats.min() - 3 * cdy
-    nx = int((lons.max() + 3 * cdx - gx0) // cdx) + 1
-    ny = int((lats.max() + 3 * cdy - gy0) // cdy) + 1
-    # the late-junction grid needs only the search result: compute it alongside (nogil kernels)
-    late = _POOL.submit(kernels.late_node_grid, ny, nx, net.node_lon, net.node_lat, dist, ranges, gx0, gy0, cdx, cdy)
-    grid = kernels.rasterize_reach(
-        net.lon,
-        net.lat,
-        net.geom_a,
-        net.geom_b,
-        net.cumlen,
-        sel.astype(np.int64),
-        t0,
-        t1,
-        tau,
-        ranges,
-        gx0,
-        gy0,
-        cdx,
-        cdy,
-        cell,
-        nx,
-        ny,
-        snap.geom,
-        snap.frac,
-        tf,
-        tb,
-    )
-    grid = minimum_filter(grid, size=3, mode="constant", cval=255)
-    np.maximum(grid, late.result(), out=grid)
-    polys = _polygonize(grid, ranges, gx0, gy0, cdx, cdy)
+    # a lattice in degrees, ``cell`` metres apart at the query's latitude, fitted to the road points
+    dx = cell / (M_PER_DEG_LON_EQ * math.cos(math.radians(float(snap.lat))))
+    lat_ = contours.Lattice(float(snap.lon), float(snap.lat), dx, cell / M_PER_DEG_LAT, cell, 0, 0)
+
+    def points(part: slice) -> np.ndarray:
+        return reach.road_samples(
+            net.lon,
+            net.lat,
+            net.geom_a,
+            net.geom_b,
+            net.cumlen,
+            net.geom_u,
+            net.geom_v,
+            dist,
+            sel[part],
+            t0[part],
+            t1[part],
+            tau[part],
+            ranges,
+            lat_.margin,
+            contours.STEP * cell,
+            lat_.x0,
+            lat_.y0,
+            lat_.dx,
+            lat_.dy,
+            snap.geom,
+            snap.frac,
+            tf,
+            tb,
+            (snap.lon - lat_.x0) / lat_.dx,
+            (snap.lat - lat_.y0) / lat_.dy,
+        )
+
+    parts = contours.both_halves(points, len(sel))
+    lat_ = lat_.fit(parts)
+    field = contours.reach_field(parts, ranges, lat_)
+    contours.cut_late_nodes(field, net.node_lon, net.node_lat, dist, ranges, lat_.x0, lat_.y0, lat_.dx, lat_.dy, lat_.h)
+    contours.settle(field, 1e-3)
+    polys = [_geojson(contours.outline(field[k], lat_)) for k in range(len(ranges))]
     index = {r: i for i, r in enumerate(ranges)}
     return [polys[index[float(m) * 60.0]] for m in minutes]
 
 
-def _polygonize(grid: np.ndarray, ranges: np.ndarray, gx0: float, gy0: float, cdx: float, cdy: float) -> list[dict]:
-    """GeoJSON MultiPolygons of the cells reached within each range, straight from rasterio
-    (whose polygons of a raster are valid by construction, touching at corners at most)."""
-    from rasterio.features import shapes
-    from rasterio.transform import Affine
-
-    transform = Affine(cdx, 0, gx0, 0, cdy, gy0)  # row 0 is the southern edge
-    out = []
-    for k in range(len(ranges)):
-        mask = (grid <= k).astype(np.uint8)
-        parts = [
-            geom["coordinates"]
-            for geom, val in shapes(mask, mask=mask.astype(bool), transform=transform, connectivity=4)
-            if val == 1
-        ]
-        out.append({"type": "MultiPolygon", "coordinates": parts})
-    return out
+def _geojson(polys: list[list[np.ndarray]]) -> dict:
+    """GeoJSON MultiPolygon of contour polygons (rings as coordinate arrays)."""
+    return {"type": "MultiPolygon", "coordinates": [[ring.tolist() for ring in rings] for rings in polys]}

@@ -1,0 +1,344 @@
+"""Compiled reach fields (numba): the road points a search reached, with their times, and the field
+they spread over a lattice. ``contours`` explains the method, cuts and draws it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+STRAIGHT = 0.02
+"""How far (in lattice steps: 2 m driving) a road may stray from the straight line between two of
+its points kept (``_piece_points``)."""
+BIG = 1e30
+"""Field value of a vertex no road point reaches."""
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _radii(t, speed, ranges, margin, ks, rs):
+    """(range index, radius) pairs of a point reached at ``t`` on a road of ``speed`` m/s: the
+    margin from the first range with time to spare (larger ranges get it through the running
+    minimum), less in the ranges that run out within margin / speed. Returns how many."""
+    n = 0
+    for lv in range(len(ranges)):
+        if t > ranges[lv]:
+            continue
+        room = (ranges[lv] - t) * speed
+        ks[n] = lv
+        if not room < margin:  # (nan: no time left on a road crossed in no time)
+            rs[n] = margin
+            return n + 1
+        rs[n] = room
+        n += 1
+    return n
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _full_from(t, speed, ranges, margin):
+    """The first range in which a point reached at ``t`` has its whole margin, and whether it is
+    *only* that one from its first range on (no range where it is reached with less); K if none."""
+    first = True
+    for lv in range(len(ranges)):
+        if t > ranges[lv]:
+            continue
+        if not (ranges[lv] - t) * speed < margin:
+            return lv, first
+        first = False
+    return len(ranges), False
+
+
+@njit(cache=True, nogil=True)
+def _piece_points(x, y, cumlen, a, b, x0, y0, ix, iy, step, tol, buf):
+    """The points a piece (geometry points a..b) is drawn through, into buf rows (px, py, arc)
+    in lattice steps and metres from its start; returns how many (both ends included).
+
+    Its geometry points, segments longer than ``step`` metres split evenly, then thinned: a point
+    is dropped while the straight line from the last one kept to the next stays within ``tol``
+    lattice steps of every point in between and spans at most ``step`` metres. A piece left with
+    its two ends gets the point half-way (so that it is measured as a line, not only by the discs
+    of its two junctions)."""
+    n = 0
+    base = cumlen[a]
+    for s in range(a, b):
+        sl = cumlen[s + 1] - cumlen[s]
+        nsub = int(sl / step) + 1
+        sx = x[s]
+        sy = y[s]
+        ex = x[s + 1] - sx
+        ey = y[s + 1] - sy
+        arc = cumlen[s] - base
+        for k in range(nsub):
+            q = k / nsub
+            buf[n, 0] = (sx + q * ex - x0) * ix
+            buf[n, 1] = (sy + q * ey - y0) * iy
+            buf[n, 2] = arc + q * sl
+            n += 1
+    buf[n, 0] = (x[b] - x0) * ix
+    buf[n, 1] = (y[b] - y0) * iy
+    buf[n, 2] = cumlen[b] - base
+    n += 1
+    # thin in place: kept points move to the front (k of them; the last one kept came from row
+    # last, and the rows after it are still as filled)
+    k = 1
+    last = 0
+    for c in range(2, n):
+        lx = buf[k - 1, 0]
+        ly = buf[k - 1, 1]
+        ex = buf[c, 0] - lx
+        ey = buf[c, 1] - ly
+        ok = buf[c, 2] - buf[k - 1, 2] <= step
+        lim = tol * tol * (ex * ex + ey * ey)
+        v = last + 1
+        while ok and v < c:
+            cr = (buf[v, 0] - lx) * ey - (buf[v, 1] - ly) * ex
+            ok = cr * cr <= lim
+            v += 1
+        if not ok:
+            buf[k, 0] = buf[c - 1, 0]
+            buf[k, 1] = buf[c - 1, 1]
+            buf[k, 2] = buf[c - 1, 2]
+            k += 1
+            last = c - 1
+    buf[k, 0] = buf[n - 1, 0]
+    buf[k, 1] = buf[n - 1, 1]
+    buf[k, 2] = buf[n - 1, 2]
+    k += 1
+    if k == 2 and buf[1, 2] > 0:
+        for col in range(3):
+            buf[2, col] = buf[1, col]
+            buf[1, col] = 0.5 * (buf[0, col] + buf[2, col])
+        k = 3
+    return k
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _put(out, n, px, py, t, speed):
+    """Row n of the point table, doubling the table when full; returns the table."""
+    if n == out.shape[0]:
+        bigger = np.empty((2 * n, 8))
+        bigger[:n] = out
+        out = bigger
+    out[n, 0] = px
+    out[n, 1] = py
+    out[n, 2] = t
+    out[n, 3] = speed
+    out[n, 4:] = 0.0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def road_samples(
+    x,
+    y,
+    geom_a,
+    geom_b,
+    cumlen,
+    geom_u,
+    geom_v,
+    dist,
+    g_list,
+    g_t0,
+    g_t1,
+    g_tau,
+    ranges,
+    margin,
+    step,
+    x0,
+    y0,
+    dx,
+    dy,
+    origin_g,
+    origin_f,
+    origin_tf,
+    origin_tb,
+    origin_x,
+    origin_y,
+):
+    """Points of the road pieces ``g_list`` reached within the largest range, as an array of rows
+    (px, py, t, speed, ax, ay, bx, by): position in lattice steps from (x0, y0), time, speed
+    (m/s; inf for a piece crossed in no time), and the offsets (lattice steps) from its
+    neighbours along the piece whose half of the plane it leaves to them (0, 0: none).
+
+    Pieces are drawn through points at most ``step`` metres apart, where they bend
+    (``_piece_points``); the time at fraction f of a piece is min(t0 + f*tau, t1 + (1-f)*tau)
+    (t0/t1: times at its ends, inf where that way is not usable), on the origin's own piece also
+    |f - f0| * (origin_tf or origin_tb), and the origin itself (origin_x, origin_y) is reached at
+    0 when origin_g >= 0. A junction is one point, at its search time ``dist``, with the speed of
+    its fastest reached piece (its disc serves every road from it). A neighbour with the whole
+    margin from the same range on (or earlier) is at least as near as the point itself on the
+    far side of their bisector, so the point need not spread there: on a straight road each
+    point spreads over a strip one point wide instead of a disc."""
+    tmax = ranges[len(ranges) - 1]
+    out = np.empty((4 * len(g_list) + 16, 8))
+    n = 0
+    if origin_g >= 0:
+        tau0 = min(origin_tf, origin_tb)
+        L0 = cumlen[geom_b[origin_g]] - cumlen[geom_a[origin_g]]
+        out = _put(out, n, origin_x, origin_y, 0.0, L0 / tau0 if tau0 > 0 else np.inf)
+        n += 1
+    # reached junctions (slot + 1 by node; 0: not yet met): fastest piece, position, node;
+    # sampled after all pieces
+    slot = np.zeros(len(dist), np.int32)
+    jx = np.empty((2 * len(g_list), 4))
+    n_nodes = 0
+    ix = 1.0 / dx
+    iy = 1.0 / dy
+    buf = np.empty((64, 4))  # one piece's points, ends included: x, y, arc then t, speed
+    for ii in range(len(g_list)):
+        g = g_list[ii]
+        a = geom_a[g]
+        b = geom_b[g]
+        L = cumlen[b] - cumlen[a]
+        tau = g_tau[ii]
+        speed = L / tau if tau > 0 else np.inf
+        need = int(L / step) + b - a + 3
+        if need > buf.shape[0]:
+            buf = np.empty((2 * need, 4))
+        last = _piece_points(x, y, cumlen, a, b, x0, y0, ix, iy, step, STRAIGHT, buf) - 1
+        for m in range(last + 1):
+            if m == 0 or m == last:
+                node = geom_u[g] if m == 0 else geom_v[g]
+                t = dist[node]
+                if t <= tmax:
+                    k = slot[node] - 1
+                    if k < 0:
+                        jx[n_nodes, 0] = speed
+                        jx[n_nodes, 1] = buf[m, 0]
+                        jx[n_nodes, 2] = buf[m, 1]
+                        jx[n_nodes, 3] = node
+                        n_nodes += 1
+                        slot[node] = n_nodes
+                    elif speed > jx[k, 0]:
+                        jx[k, 0] = speed
+                # (its final speed is at least this piece's: a safe bound for the bisector test)
+                buf[m, 2] = t if t <= tmax else np.inf
+                buf[m, 3] = speed
+                continue
+            f = buf[m, 2] / L if L > 0 else 0.0
+            t = min(g_t0[ii] + f * tau, g_t1[ii] + (1.0 - f) * tau)
+            if g == origin_g:
+                if f >= origin_f:
+                    t = min(t, (f - origin_f) * origin_tf)
+                else:
+                    t = min(t, (origin_f - f) * origin_tb)
+            buf[m, 2] = t
+            buf[m, 3] = speed
+        for m in range(1, last):
+            t = buf[m, 2]
+            if not (t <= tmax):
+                continue
+            out = _put(out, n, buf[m, 0], buf[m, 1], t, speed)
+            kc, only = _full_from(t, speed, ranges, margin)
+            if only:
+                for side in range(2):
+                    o = m - 1 if side == 0 else m + 1
+                    tq = buf[o, 2]
+                    if tq <= tmax:
+                        kq, _ = _full_from(tq, buf[o, 3], ranges, margin)
+                        if kq <= kc:
+                            out[n, 4 + 2 * side] = buf[m, 0] - buf[o, 0]
+                            out[n, 5 + 2 * side] = buf[m, 1] - buf[o, 1]
+            n += 1
+    for k in range(n_nodes):
+        out = _put(out, n, jx[k, 1], jx[k, 2], dist[int(jx[k, 3])], jx[k, 0])
+        n += 1
+    return out[:n]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _half(lo, hi, ax, ay, inv_ax, na, cx, cy, j):
+    """Clip the row interval [lo, hi] to the points (i, j) at least as near (cx, cy) as
+    (cx - ax, cy - ay) (``inv_ax`` = 1 / ax or 0, ``na`` = |a|^2; a = 0: no clipping)."""
+    if na == 0.0:
+        return lo, hi
+    rhs = -0.5 * na - ay * (j - cy) - 1e-9
+    if ax > 0.0:
+        lo = max(lo, cx + rhs * inv_ax)
+    elif ax < 0.0:
+        hi = min(hi, cx + rhs * inv_ax)
+    elif rhs > 0.0:
+        hi = lo - 1.0
+    return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def reach_band(E, pts, ranges, margin, h, lo_row, hi_row):
+    """Fill rows lo_row <= j < hi_row of E[k, j, i] (preset to BIG): the reach field of
+    ``ranges[k]`` (ascending) at vertex (i, j), in metres, from road points (``road_samples``).
+
+    A point spreads dist - r over the vertices within margin + h of it: every vertex next to one
+    at or below zero along a lattice edge is computed, so both ends of every edge the zero contour
+    crosses are exact; the rest hold BIG. Where a point shares the whole margin with a neighbour
+    along its road, it spreads only over its side of their bisector, and there measures the
+    distance to the straight piece of road between them (so the outline runs straight along the
+    road, without scallops between points). Bands of rows are independent (``reach_field``); the
+    ranges are made to nest by ``running_min``."""
+    K, ny, nx = E.shape
+    rv = margin / h + 1.0001
+    rv2 = rv * rv
+    ks = np.empty(K, np.int64)
+    rs = np.empty(K)
+    for c in range(pts.shape[0]):
+        cx = pts[c, 0]
+        cy = pts[c, 1]
+        if cy + rv + 1.0 < lo_row or cy - rv - 1.0 >= hi_row:  # (points are at most a step apart)
+            continue
+        ax = pts[c, 4]
+        ay = pts[c, 5]
+        bx = pts[c, 6]
+        by = pts[c, 7]
+        na = ax * ax + ay * ay
+        nb = bx * bx + by * by
+        ia = 1.0 / na if na > 0 else 0.0
+        ib = 1.0 / nb if nb > 0 else 0.0
+        iax = 1.0 / ax if ax != 0 else 0.0
+        ibx = 1.0 / bx if bx != 0 else 0.0
+        n = _radii(pts[c, 2], pts[c, 3], ranges, margin, ks, rs)
+        # a vertex margin + h off the road beside the half-way point to a neighbour is that much
+        # farther from the point itself
+        rc2 = rv2 + 0.25 * max(na, nb)
+        rc = math.sqrt(rc2)
+        j0 = max(lo_row, int(math.ceil(cy - rc)))
+        j1 = min(hi_row - 1, int(math.floor(cy + rc)))
+        for j in range(j0, j1 + 1):
+            wy = j - cy
+            wy2 = wy * wy
+            half = math.sqrt(max(rc2 - wy2, 0.0))
+            lo, hi = _half(cx - half, cx + half, ax, ay, iax, na, cx, cy, j)
+            lo, hi = _half(lo, hi, bx, by, ibx, nb, cx, cy, j)
+            i0 = max(0, int(math.ceil(lo)))
+            i1 = min(nx - 1, int(math.floor(hi)))
+            if n == 1:
+                row = E[ks[0], j]
+                r = rs[0]
+                for i in range(i0, i1 + 1):
+                    wx = i - cx
+                    d2 = wx * wx + wy2
+                    # the road towards a neighbour is nearer than the point: drop the squared
+                    # projection (w.a)^2/|a|^2 where the vertex lies ahead of the point
+                    pa = max(-(wx * ax + wy * ay), 0.0)
+                    pb = max(-(wx * bx + wy * by), 0.0)
+                    d2 = max(d2 - max(pa * pa * ia, pb * pb * ib), 0.0)
+                    row[i] = min(row[i], h * math.sqrt(d2) - r)
+            else:
+                for i in range(i0, i1 + 1):
+                    wx = i - cx
+                    d2 = wx * wx + wy2
+                    pa = max(-(wx * ax + wy * ay), 0.0)
+                    pb = max(-(wx * bx + wy * by), 0.0)
+                    d = h * math.sqrt(max(d2 - max(pa * pa * ia, pb * pb * ib), 0.0))
+                    for m in range(n):
+                        E[ks[m], j, i] = min(E[ks[m], j, i], d - rs[m])
+
+
+@njit(cache=True, nogil=True)
+def running_min(E, lo_row, hi_row):
+    """What a smaller range reaches, every larger one does: E[k] = min(E[k], E[k-1]) on rows
+    lo_row <= j < hi_row (points spread into their first full range only)."""
+    K, ny, nx = E.shape
+    for lv in range(1, K):
+        for j in range(lo_row, hi_row):
+            for i in range(nx):
+                if E[lv - 1, j, i] < E[lv, j, i]:
+                    E[lv, j, i] = E[lv - 1, j, i]

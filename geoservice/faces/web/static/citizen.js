@@ -294,20 +294,34 @@ function locate() {
     { enableHighAccuracy: true, timeout: 10000, maximumAge: 30000 });
 }
 
-/* Every public AED with whether it is open now: closed ones greyed so nobody runs to them. A tap on
-   one opens its details and searches from there (the patient may well be beside it). */
+/* The public AEDs around what the map shows (a province has tens of thousands: only the view, padded,
+   is asked for, again when the map leaves it), with whether each is open now: closed ones greyed so
+   nobody runs to them. A tap on one opens its details and searches from there (the patient may well
+   be beside it). */
 function loadAeds() {
   const layer = L.layerGroup().addTo(map);
-  GS.json(GS.url("/layers/aed", { at: localNow() })).then((fc) => {
-    for (const f of fc.features) {
-      const p = f.properties;
-      const icon = GS.facilityIcon(p, p.open_at === false ? "gs-closed" : "");
-      L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon, title: GS.baseName(p), zIndexOffset: p.open_at === false ? -100 : 0 })
-        .bindPopup(() => facilityPopup(p, p.open_at), { autoPan: false })
-        .on("click", (e) => search(e.latlng.lng, e.latlng.lat))
-        .addTo(layer);
-    }
-  }).catch(() => {});
+  let asked = null; // the box of the last request
+  const refresh = () => {
+    const view = map.getBounds();
+    if (asked && asked.contains(view)) return;
+    const box = view.pad(0.5);
+    asked = box;
+    const bbox = [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map((v) => v.toFixed(5)).join(",");
+    GS.json(GS.url("/layers/aed", { at: localNow(), bbox })).then((fc) => {
+      if (asked !== box) return; // a newer view was asked for meanwhile
+      layer.clearLayers();
+      for (const f of fc.features) {
+        const p = f.properties;
+        const icon = GS.facilityIcon(p, p.open_at === false ? "gs-closed" : "");
+        L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon, title: GS.baseName(p), zIndexOffset: p.open_at === false ? -100 : 0 })
+          .bindPopup(() => facilityPopup(p, p.open_at), { autoPan: false })
+          .on("click", (e) => search(e.latlng.lng, e.latlng.lat))
+          .addTo(layer);
+      }
+    }).catch(() => { if (asked === box) asked = null; });
+  };
+  map.on("moveend", refresh);
+  refresh();
 }
 
 (async function main() {

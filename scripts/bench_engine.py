@@ -1,22 +1,36 @@
 """Engine benchmark: geoservice against networkx on the same graphs, and at province scale.
 
-    python scripts/bench_engine.py                       # demo, campo-grande, shanghai-center
-    python scripts/bench_engine.py --mosaic 12x12 17x17  # + mosaics made by ../shared/tools/make_mosaic_osm.py
+    python scripts/bench_engine.py                                   # demo, campo-grande, shanghai-center
+    python scripts/bench_engine.py --skip-small --mosaic 12x12 17x17  # mosaics of ../shared/tools/make_mosaic_osm.py
+    python scripts/bench_engine.py --skip-small --siting 17x17       # MCLP / p-median at province scale
 
-Prints, per graph: build time and peak memory (build runs in a child process, without the
-contraction hierarchy, which is timed on its own), bundle load time, resident memory of a loaded
-region, 30-min isochrone polygon time (median of 10 random origins), 100x100 matrix time by
-one Dijkstra per origin and over the CH (checked equal), all-node nearest facility time for 100
-facilities, and the
-networkx time for the same matrix / all-node work where networkx is run (small graphs), with
-the largest difference between the two.
+Prints, per graph: the default build (drive + walk networks, OSM POIs and the customizable
+contraction hierarchy of the drive network, as ``geoservice build`` makes it) timed in a child
+process with that process's peak memory, bundle load time, resident memory of a loaded region,
+30-min isochrone polygon time (median of 10 random origins: wall, CPU of all threads, and the
+outline's vertex count), the 100x100 matrix over the hierarchy under free flow and under
+``peak`` (each checked against one Dijkstra per origin under the same weights, which is timed
+too), the customisation for a new congestion table, all-node nearest facility time for 100
+facilities, and the networkx time for the same matrix / all-node work where networkx is run
+(small graphs), with the largest difference between the two. On mosaics also a 1,000 x 1,000
+matrix streamed to a CSV file (``engine.matrix_stream``) with the process's peak memory over it.
+OSRM is not installed on this machine, so no OSRM figure is printed.
+
+``--siting TILES``: on that mosaic, demand (every node with road weight: the mosaic has no census)
+aggregated to about 20,000 points, 500 candidate sites at random network nodes, the 20,000 x 500
+cost matrix over the hierarchy, MCLP (20 new sites, 15 min), and p-median on what spopt / PuLP /
+CBC solve here in minutes (demand aggregated further, to ``--pmedian-demand`` points), each with
+its time and this process's peak memory (CBC's own, a child process, is not counted).
+
+``--work DIR`` keeps the bundles (a bundle already built there from the same file is reused, and
+then its build is not timed).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -29,50 +43,93 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 GOALS = {
-    "12x12": {"build_s": 90, "build_gb": 2, "iso_ms": 50, "allnear_s": 0.5, "matrix_s": 1},
+    "12x12": {
+        "build_s": 90,
+        "build_gb": 2,
+        "iso_ms": 50,
+        "allnear_s": 0.5,
+        "matrix_s": 1,
+        "customise_s": 10,
+        "peak_over_free": 2,
+    },
     "17x17": {"build_s": 180, "build_gb": 4, "allnear_s": 1, "load_s": 3, "rss_gb": 2},
     "demo": {"iso_ms": 10, "matrix_s": 0.01},
 }
+TABLE = {"primary": 1.83, "secondary": 1.61, "tertiary": 1.37, "trunk": 1.52, "residential": 1.18}
+OSRM_NOTE = "OSRM is not installed on this machine: no OSRM table figure was measured"
 
 
-def rss_gb() -> float:
+def status_gb(key: str) -> float:
+    """VmRSS / VmHWM of this process (GB)."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024**2
     return float("nan")
 
 
-def build(osm: Path, out: Path, facilities: list[Path] | None = None) -> tuple[float, float]:
-    """Build in a child process; return (seconds, peak GB of that child)."""
+def reset_peak_rss() -> None:
+    """Make VmHWM restart from the current RSS (Linux), so the next peak is the step's own."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def build(osm: Path, out: Path) -> tuple[float, float] | None:
+    """The default build in a child process: (seconds, that child's peak GB); None when ``out``
+    already holds a current bundle of ``osm`` (reused, not timed)."""
+    from geoservice.bundle.store import is_current_bundle
+
+    osm = osm.resolve()
+    if is_current_bundle(out) and Path(json.loads((out / "meta.json").read_text())["inputs"][0]["path"]) == osm:
+        print(f"reusing {out} (delete it to time the build)", flush=True)
+        return None
     code = (
-        "import sys; from pathlib import Path; from geoservice.bundle.build import build_region; "
-        "build_region(sys.argv[1], sys.argv[2], quiet=True, ch_profiles=(), "
-        "facilities=[(Path(f), {}) for f in sys.argv[3:]])"
+        "import sys; from geoservice.bundle.build import build_region; "
+        "build_region(sys.argv[1], sys.argv[2], quiet=True); "
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
     )
     t0 = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-c", code, str(osm), str(out), *map(str, facilities or [])], check=True)
-    secs = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the max over all children so far: report it with that caveat
-    return secs, max(peak, before) / 1024**2
+    done = subprocess.run([sys.executable, "-c", code, str(osm), str(out)], check=True, capture_output=True, text=True)
+    return time.perf_counter() - t0, int(done.stdout.split()[-1]) / 1024**2
 
 
-def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.Generator) -> dict:
+CPU: dict[str, float] = {}  # CPU seconds of the last timed_matrix (wall time misleads on a shared machine)
+
+
+def timed_matrix(eng, origins, dests, **kw) -> tuple[np.ndarray, float]:
+    c0, t0 = time.process_time(), time.perf_counter()
+    rows = sorted(eng.matrix(origins, dests, **kw), key=lambda r: r[0])
+    CPU["last"] = time.process_time() - c0
+    return np.vstack([r[1] for r in rows]), time.perf_counter() - t0
+
+
+def dijkstra_matrix(eng, origins, dests, **kw) -> tuple[np.ndarray, float]:
+    """The same matrix by one Dijkstra per origin: the router is told it has no hierarchy."""
+    router = eng.router_for("drive")
+    router._cch = False
+    try:
+        return timed_matrix(eng, origins, dests, **kw)
+    finally:
+        router._cch = None
+
+
+def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.Generator, big: bool) -> dict:
     from geoservice.bundle.store import load_region
     from geoservice.engine.engine import Engine
     from geoservice.engine.isochrone import isochrone_geojson
+    from geoservice.engine.matrix_stream import write_matrix
 
-    out = work / label
+    out = work / label.replace(" ", "-")
     res: dict = {"graph": label}
-    res["build_s"], res["build_peak_gb"] = build(osm, out)
-    rss0 = rss_gb()
+    built = build(osm, out)
+    if built:
+        res["build_s"], res["build_peak_gb"] = built
+    rss0 = status_gb("VmRSS")
     t0 = time.perf_counter()
     region = load_region(out)
     res["load_s"] = time.perf_counter() - t0
     eng = Engine(region)
-    res["region_rss_gb"] = rss_gb() - rss0
+    res["region_rss_gb"] = status_gb("VmRSS") - rss0
     router = eng.router_for("drive")
     net = router.net
     res["nodes"], res["edges"] = net.n_nodes, net.n_edges
@@ -82,43 +139,61 @@ def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.
         idx = rng.choice(net.n_nodes, n, replace=False)
         return [(float(net.node_lon[i]), float(net.node_lat[i])) for i in idx]
 
-    # warm up compiled kernels (loaded from numba's on-disk cache on first call)
+    # warm up compiled kernels (loaded from numba's on-disk cache on first call) and customise
+    # the free-flow and peak hierarchies (cached per scenario, as a server keeps them)
     eng.isochrones(*points(1)[0], [5])
-    list(eng.matrix(points(2), points(2)))
-    eng.all_nearest(type="__none__")
-    iso = []
+    for sc in (None, "peak"):
+        list(eng.matrix(points(2), points(2), scenario=sc))
+    dijkstra_matrix(eng, points(2), points(2))
+    router.search([0], [0.0], profile="drive", direction="to", seed_label=[0])
+    # 30-min polygon: wall time, CPU time of all threads (the contour field runs in two), and the
+    # outline's vertices (smooth contours, no grid stair steps)
+    iso, iso_cpu, iso_pts = [], [], []
     for lon, lat in points(10):
         snap = router.snap(lon, lat)
-        t0 = time.perf_counter()
-        isochrone_geojson(router, snap, [30], profile="drive")
+        c0, t0 = time.process_time(), time.perf_counter()
+        poly = isochrone_geojson(router, snap, [30], profile="drive")[0]
         iso.append(time.perf_counter() - t0)
+        iso_cpu.append(time.process_time() - c0)
+        iso_pts.append(sum(len(ring) for part in poly["coordinates"] for ring in part))
     res["iso30_ms"] = statistics.median(iso) * 1000
+    res["iso30_cpu_ms"] = statistics.median(iso_cpu) * 1000
+    res["iso30_vertices"] = int(statistics.median(iso_pts))
 
+    # 100x100 over the hierarchy, free flow and peak, each against one Dijkstra per origin
     origins, dests = points(100), points(100)
+    for name, sc in (("free", None), ("peak", "peak")):
+        mat, res[f"matrix100_{name}_s"] = timed_matrix(eng, origins, dests, scenario=sc)
+        res[f"matrix100_{name}_cpu_s"] = CPU["last"]
+        ref, res[f"matrix100_{name}_dijkstra_s"] = dijkstra_matrix(eng, origins, dests, scenario=sc)
+        assert np.array_equal(np.isfinite(mat), np.isfinite(ref))
+        both = np.isfinite(ref)
+        res[f"matrix100_{name}_max_diff_s"] = float(np.abs(mat - ref)[both].max())
+    res["peak_over_free"] = res["matrix100_peak_s"] / res["matrix100_free_s"]
+    res["peak_over_free_cpu"] = res["matrix100_peak_cpu_s"] / res["matrix100_free_cpu_s"]
     t0 = time.perf_counter()
-    mat = np.vstack([row[1] for row in sorted(eng.matrix(origins, dests, profile="drive"), key=lambda r: r[0])])
-    res["matrix100_dijkstra_s"] = time.perf_counter() - t0
-    # the contraction hierarchy (built with the bundle by default; timed here on its own)
-    from geoservice.bundle.contraction import build_ch
-
-    rss1 = rss_gb()
-    t0 = time.perf_counter()
-    ch = build_ch(net.edge_u, net.edge_v, net.times("drive"), net.edge_len, net.n_nodes)
-    res["ch_build_s"] = time.perf_counter() - t0
-    res["ch_extra_gb"] = rss_gb() - rss1
-    net.arrays.update(ch.network_arrays("drive"))
-    list(eng.matrix(points(2), points(2)))  # warm up the CH kernels
-    t0 = time.perf_counter()
-    mat_ch = np.vstack([row[1] for row in sorted(eng.matrix(origins, dests, profile="drive"), key=lambda r: r[0])])
-    res["matrix100_s"] = time.perf_counter() - t0
-    both = np.isfinite(mat) & np.isfinite(mat_ch)
-    assert np.array_equal(np.isfinite(mat), np.isfinite(mat_ch))
-    res["ch_vs_dijkstra_max_diff_s"] = float(np.abs(mat - mat_ch)[both].max())
+    router.metric("drive", TABLE)  # a congestion table never seen before
+    res["customise_table_s"] = time.perf_counter() - t0
 
     fac_nodes = rng.choice(net.n_nodes, 100, replace=False)
     t0 = time.perf_counter()
     dist, *_ = router.search(fac_nodes, np.zeros(100), profile="drive", direction="to", seed_label=np.arange(100))
     res["allnear100_s"] = time.perf_counter() - t0
+
+    if big:  # 1,000 x 1,000 streamed to disk in blocks of 256 origins
+        o, d = points(1000), points(1000)
+        ids = [str(i) for i in range(1000)]
+        _, res["matrix1000_s"] = timed_matrix(eng, o, d)  # in memory, for comparison
+        res["matrix1000_cpu_s"] = CPU["last"]
+        reset_peak_rss()
+        rss1 = status_gb("VmRSS")
+        c0, t0 = time.process_time(), time.perf_counter()
+        f = write_matrix(eng, o, d, work / "m1000.csv", origin_ids=ids, destination_ids=ids)
+        res["matrix1000_stream_s"] = time.perf_counter() - t0
+        res["matrix1000_stream_cpu_s"] = time.process_time() - c0
+        res["matrix1000_peak_extra_gb"] = status_gb("VmHWM") - rss1
+        res["matrix1000_file_mb"] = f.path.stat().st_size / 1024**2
+        f.path.unlink()
 
     if reference:
         import networkx as nx
@@ -151,55 +226,124 @@ def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.
     return res
 
 
+def siting(label: str, osm: Path, work: Path, *, pmedian_demand: int) -> dict:
+    """MCLP and p-median at province scale (see the module docstring)."""
+    from geoservice.analyses.demand_grid import aggregate_demand
+    from geoservice.analyses.siting import solve_model
+    from geoservice.bundle.population import load_population
+    from geoservice.bundle.store import load_region
+    from geoservice.engine.engine import Engine
+
+    res: dict = {"graph": f"siting on {label}"}
+    out = work / label.replace(" ", "-")
+    built = build(osm, out)
+    if built:
+        res["build_s"], res["build_peak_gb"] = built
+    reset_peak_rss()
+    t_all = time.perf_counter()
+    eng = Engine(load_region(out))
+    net = eng.router_for("drive").net
+    res["nodes"] = net.n_nodes
+    rng = np.random.default_rng(7)
+    cand = rng.choice(net.n_nodes, 500, replace=False)
+    sites = [(float(net.node_lon[i]), float(net.node_lat[i])) for i in cand]
+    t0 = time.perf_counter()
+    layer = load_population(eng.region, "drive")
+    nodes = np.flatnonzero(layer.population > 0)
+    agg = aggregate_demand(nodes, layer.population[nodes], net.node_x, net.node_y, max_points=20_000)
+    res["demand_nodes"], res["demand_points"] = len(nodes), len(agg.nodes)
+    res["demand_cell_m"] = float(agg.cell_m or 0.0)
+    res["demand_s"] = time.perf_counter() - t0
+    c0, t0 = time.process_time(), time.perf_counter()
+    cost = eng.cost_matrix(agg.nodes, sites)
+    res["cost_matrix_s"] = time.perf_counter() - t0
+    res["cost_matrix_cpu_s"] = time.process_time() - c0
+    res["cost_finite_share"] = float(np.isfinite(cost).mean())
+    T = 15 * 60.0
+    res["pairs_within_15min"] = int((cost <= T).sum())
+    t0 = time.perf_counter()
+    chosen = solve_model("mclp", cost, agg.weights, T, add=20)
+    res["mclp_solve_s"] = time.perf_counter() - t0
+    res["mclp_sites"] = len(chosen)
+    res["mclp_covered_share"] = float(agg.weights[(cost[:, chosen] <= T).any(axis=1)].sum() / agg.weights.sum())
+    res["mclp_total_s"] = time.perf_counter() - t_all
+    res["mclp_peak_rss_gb"] = status_gb("VmHWM")
+    show(res, None)  # before p-median, which may take long
+    res = {"graph": f"p-median on {label}"}
+    # p-median: spopt makes one assignment variable and one linking row per (demand, site) pair, so
+    # the full 20,000 x 500 (10 M of each) is beyond PuLP / CBC here (1,000 x 500 ran over 18 min
+    # without an answer); it runs on demand aggregated further. The memory printed is this
+    # process's: CBC's own (a child process) is not counted
+    reset_peak_rss()
+    small = aggregate_demand(agg.nodes, agg.weights, net.node_x, net.node_y, max_points=pmedian_demand)
+    row_of = {int(n): i for i, n in enumerate(agg.nodes)}
+    pm_cost = cost[[row_of[int(n)] for n in small.nodes]]
+    res["pmedian_demand_points"] = len(small.nodes)
+    t0 = time.perf_counter()
+    chosen = solve_model("pmedian", pm_cost, small.weights, T, add=20)
+    res["pmedian_solve_s"] = time.perf_counter() - t0
+    res["pmedian_sites"] = len(chosen)
+    res["pmedian_peak_rss_gb"] = status_gb("VmHWM")
+    return res
+
+
 def show(res: dict, goals: dict | None) -> None:
-    keys = [
-        "nodes",
-        "edges",
-        "build_s",
-        "build_peak_gb",
-        "load_s",
-        "region_rss_gb",
-        "iso30_ms",
-        "matrix100_dijkstra_s",
-        "ch_build_s",
-        "ch_extra_gb",
-        "matrix100_s",
-        "ch_vs_dijkstra_max_diff_s",
-        "allnear100_s",
-        "nx_matrix100_s",
-        "nx_allnear100_s",
-        "matrix_max_diff_s",
-        "allnear_max_diff_s",
-    ]
     goal_key = {
         "build_s": "build_s",
         "build_peak_gb": "build_gb",
         "iso30_ms": "iso_ms",
-        "matrix100_s": "matrix_s",
+        "matrix100_free_s": "matrix_s",
         "allnear100_s": "allnear_s",
         "load_s": "load_s",
         "region_rss_gb": "rss_gb",
+        "customise_table_s": "customise_s",
+        "peak_over_free": "peak_over_free",
     }
     print(f"\n== {res['graph']}")
-    for k in keys:
-        if k not in res:
+    for k, v in res.items():
+        if k == "graph":
             continue
-        v = res[k]
         g = (goals or {}).get(goal_key.get(k, ""), None)
         mark = "" if g is None else (f"  (goal <= {g}: {'OK' if v <= g else 'MISSED'})")
-        print(f"  {k:22s} {v:12.4f}{mark}" if isinstance(v, float) else f"  {k:22s} {v:12d}{mark}")
+        print(f"  {k:28s} {v:12.4f}{mark}" if isinstance(v, float) else f"  {k:28s} {v:12d}{mark}")
+    if "matrix1000_stream_s" in res:
+        print(f"  {OSRM_NOTE}")
     sys.stdout.flush()
+
+
+def mosaic(tiles: str, mdir: Path) -> Path:
+    mdir.mkdir(parents=True, exist_ok=True)
+    osm = mdir / f"mosaic-{tiles}.osm.pbf"
+    if not osm.exists():
+        print(f"writing {osm} ...", flush=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(SHARED / "tools/make_mosaic_osm.py"),
+                str(SHARED / "data/osm/shanghai-center.osm"),
+                "--tiles",
+                tiles,
+                "-o",
+                str(osm),
+            ],
+            check=True,
+        )
+    return osm
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mosaic", nargs="*", default=[], help="tile counts such as 12x12 17x17")
+    ap.add_argument("--siting", nargs="*", default=[], help="mosaics to run the siting benchmark on, e.g. 17x17")
     ap.add_argument("--mosaic-dir", default=os.environ.get("GEOSERVICE_MOSAIC_DIR", "/tmp/geoservice-mosaics"))
+    ap.add_argument("--work", help="folder for the bundles, kept and reused (default: a temporary one)")
+    ap.add_argument("--pmedian-demand", type=int, default=300, help="demand points p-median runs on")
     ap.add_argument("--skip-small", action="store_true")
     args = ap.parse_args()
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+        work = Path(args.work or tmp)
+        work.mkdir(parents=True, exist_ok=True)
         if not args.skip_small:
             for label, osm in [
                 ("demo (andorra)", ROOT / "geoservice/data/andorra/andorra.osm.pbf"),
@@ -207,41 +351,27 @@ def main() -> None:
                 ("shanghai-center", SHARED / "data/osm/shanghai-center.osm"),
             ]:
                 show(
-                    bench(label.split()[0], osm, work, reference=True, rng=rng),
+                    bench(label.split()[0], osm, work, reference=True, rng=rng, big=False),
                     GOALS["demo"] if label.startswith("demo") else None,
                 )
+        # each mosaic in its own process, so peak memory figures do not mix
         for tiles in args.mosaic:
-            mdir = Path(args.mosaic_dir)
-            mdir.mkdir(parents=True, exist_ok=True)
-            osm = mdir / f"mosaic-{tiles}.osm.pbf"
-            if not osm.exists():
-                print(f"writing {osm} ...", flush=True)
-                subprocess.run(
-                    [
-                        sys.executable,
-                        str(SHARED / "tools/make_mosaic_osm.py"),
-                        str(SHARED / "data/osm/shanghai-center.osm"),
-                        "--tiles",
-                        tiles,
-                        "-o",
-                        str(osm),
-                    ],
-                    check=True,
-                )
-            # each mosaic in its own process, so peak memory figures do not mix
-            subprocess.run([sys.executable, __file__, "--one", str(osm), tiles], check=True)
-
-
-def one(osm: str, tiles: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        show(
-            bench(f"mosaic {tiles}", Path(osm), Path(tmp), reference=False, rng=np.random.default_rng(7)),
-            GOALS.get(tiles),
-        )
+            osm = mosaic(tiles, Path(args.mosaic_dir))
+            subprocess.run([sys.executable, __file__, "--one", str(osm), tiles, str(work)], check=True)
+        for tiles in args.siting:
+            osm = mosaic(tiles, Path(args.mosaic_dir))
+            cmd = [sys.executable, __file__, "--one-siting", str(osm), tiles, str(work), str(args.pmedian_demand)]
+            subprocess.run(cmd, check=True)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--one":
-        one(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 5 and sys.argv[1] == "--one":
+        _, _, osm_, tiles_, work_ = sys.argv
+        rng_ = np.random.default_rng(7)
+        res_ = bench(f"mosaic {tiles_}", Path(osm_), Path(work_), reference=False, rng=rng_, big=True)
+        show(res_, GOALS.get(tiles_))
+    elif len(sys.argv) == 6 and sys.argv[1] == "--one-siting":
+        _, _, osm_, tiles_, work_, pm_ = sys.argv
+        show(siting(f"mosaic {tiles_}", Path(osm_), Path(work_), pmedian_demand=int(pm_)), None)
     else:
         main()

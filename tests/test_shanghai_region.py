@@ -47,8 +47,10 @@ def _independent_inside(bundle: Path) -> dict[str, float]:
     """Census × (area of district ∩ hull of the drive nodes) / (district area), by hand: the
     extract declares no bounds, so its extent is the hull; areas in EPSG:6933 (equal-area
     cylindrical, not the projection geoservice uses)."""
-    with np.load(bundle / "net_drive.npz") as z:
-        lon, lat = z["node_lon"], z["node_lat"]
+    from geoservice.bundle.store import load_region
+
+    drive = load_region(bundle).networks["drive"]
+    lon, lat = np.asarray(drive.node_lon), np.asarray(drive.node_lat)
     hull = MultiPoint(np.column_stack([lon, lat])).convex_hull
     to_ea = Transformer.from_crs("EPSG:4326", "EPSG:6933", always_xy=True)
 

@@ -1,11 +1,14 @@
 """Facility siting on a network cost matrix: LSCP, MCLP, p-median (spopt + PuLP/CBC).
 
-* Demand: populated nodes of the profile's network (population layer of the bundle).
+* Demand: populated nodes of the profile's network (population layer of the bundle); beyond
+  ``max_demand`` of them (a province) aggregated to at most that many points
+  (``analyses.demand_grid``), which the method says.
 * Sites: existing facilities of the type (fixed, ``predefined_facilities_arr``) and candidates:
   grassroots units and hospitals of the registry (``facilities``), a grid of network nodes
   (``grid``: in each ``grid_km`` cell the node with most residential road), or given points.
-* Costs: network travel times from every demand node to every site (one reverse Dijkstra per
-  site, with the scenario's weights), never straight-line distances.
+* Costs: network travel times from every demand node to every site under the scenario
+  (``Engine.cost_matrix``: the customised contraction hierarchy, times equal to Dijkstra's),
+  never straight-line distances.
 * LSCP: fewest new sites so that every demand point is within T (infeasible -> SitingError naming
   the population no site can reach); MCLP: ``add`` new sites maximising the population within T;
   p-median: ``add`` new sites minimising population-weighted time.
@@ -26,6 +29,7 @@ import numpy as np
 
 from ..bundle.population import load_population, node_weights
 from ..errors import GeoserviceError
+from .demand_grid import aggregate_demand
 from .records import JsonRecord
 
 __all__ = [
@@ -42,6 +46,7 @@ __all__ = [
 
 MODELS = ("lscp", "mclp", "pmedian")
 BIG = 1e7
+MAX_DEMAND = 20_000  # demand points a model is given at most (more populated nodes are aggregated)
 
 
 class SitingError(GeoserviceError):
@@ -111,25 +116,9 @@ class SiteReport:
         return out
 
 
-def site_times(
-    engine, points: list[tuple[float, float]], *, profile: str = "drive", scenario="free_flow"
-) -> np.ndarray:
-    """(n_nodes, n_points) travel times from every node to each point."""
-    router = engine.router_for(profile)
-    w = router.weights(profile, scenario)
-    snaps = router.snap_many([p[0] for p in points], [p[1] for p in points], strict=False)
-    out = np.full((router.net.n_nodes, len(points)), np.inf)
-    for j, s in enumerate(snaps):
-        if s is None:
-            continue
-        sd = router.seeds(s, profile, "to")
-        dist, *_ = router.search(sd.node, sd.cost, profile=profile, direction="to", weights=w)
-        out[:, j] = dist
-    return out
-
-
 def cost_matrix(engine, demand_nodes: np.ndarray, points, *, profile="drive", scenario="free_flow") -> np.ndarray:
-    return site_times(engine, points, profile=profile, scenario=scenario)[demand_nodes]
+    """(demand nodes x points) travel times under ``scenario`` (inf: unreachable or off the network)."""
+    return engine.cost_matrix(demand_nodes, points, profile=profile, scenario=scenario)
 
 
 def candidate_sites(
@@ -276,6 +265,7 @@ def site_report(
     candidate_points=None,
     grid_km: float = 2.0,
     keep_existing: bool = True,
+    max_demand: int = MAX_DEMAND,
 ) -> SiteReport:
     """Choose new sites for ``type``; see the module docstring."""
     if model not in MODELS:
@@ -287,8 +277,9 @@ def site_report(
     net = router.net
     layer = load_population(engine.region, net.name)
     people = layer.has_census  # else the weights are road lengths: no population figure is reported
-    demand = np.flatnonzero(layer.population > 0)
-    weights = layer.population[demand]
+    populated = np.flatnonzero(layer.population > 0)
+    agg = aggregate_demand(populated, layer.population[populated], net.node_x, net.node_y, max_points=max_demand)
+    demand, weights = agg.nodes, agg.weights
     fac = engine.facilities
     ex = fac[fac["type"] == type]
     if level:
@@ -375,8 +366,9 @@ def site_report(
         mean_time_before_s=wmean(before),
         mean_time_after_s=wmean(best),
         method=(
-            f"{model.upper()} on a network travel-time matrix ({len(demand)} populated nodes x "
-            f"{len(pts)} sites, profile {profile}) solved by spopt with PuLP/CBC; existing sites fixed; "
+            f"{model.upper()} on a network travel-time matrix ({agg.describe()} x "
+            f"{len(pts)} sites, profile {profile}, scenario {scenario if isinstance(scenario, str) else 'custom'}) "
+            "solved by spopt with PuLP/CBC; existing sites fixed; "
             + (
                 f"population: {layer.method}; source: {layer.source}; "
                 if people

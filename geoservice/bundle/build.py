@@ -13,12 +13,13 @@ import numpy as np
 import shapely
 
 from ..errors import GeoserviceError
+from ..fileio import replace_dir
 from ..sources.osm_names import OsmNames, read_osm_names
 from ..sources.osm_roads import check_osm_path, read_osm_roads
 from ..sources.speeds import DEFAULT_PROFILES, DEFAULT_SPEED_KMH, MAJOR_CLASSES, ROAD_CLASSES, Profile
 from .cch import build_cch
 from .network import Network, build_network
-from .store import ATTRIBUTION, write_bundle
+from .store import ATTRIBUTION, stage_network, write_bundle_files
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,8 @@ def sha256_file(path: Path) -> str:
 
 
 class Progress:
-    """Step timing logged (logger ``geoservice.bundle.build``, INFO): long builds show where they are."""
+    """Step timing logged (logger ``geoservice.bundle.build``, INFO): long builds show where they
+    are, with the resident memory now and the peak so far (the process's high-water mark)."""
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
@@ -40,7 +42,28 @@ class Progress:
 
     def __call__(self, msg: str) -> None:
         if not self.quiet:
-            log.info("[%7.1fs %5.2f GB] %s", time.perf_counter() - self.t0, _rss_gb(), msg)
+            log.info("[%7.1fs %5.2f GB, peak %5.2f GB] %s", time.perf_counter() - self.t0, _rss_gb(), _peak_gb(), msg)
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system after a big step. numpy's temporaries of a few MB
+    to tens of MB come from the C heap, which glibc keeps for reuse: without this, a province
+    build holds ~0.4 GB it no longer uses while the next step (and the contraction hierarchy
+    in its thread) allocates more."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _peak_gb() -> float:
+    """The process's peak resident memory so far (``ru_maxrss``, KiB on Linux)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
 def _rss_gb() -> float:
@@ -56,42 +79,77 @@ def _rss_gb() -> float:
 
 def basemap_layers(
     drive: Network,
+    out: Path,
     *,
     water: list[dict] | None = None,
     names: OsmNames | None = None,
     simplify_m: float = 5.0,
     outline_cell_m: float = 500.0,
-) -> str:
-    """Offline basemap as GeoJSON text: water (drawn first), major roads (one line per OSM way,
-    simplified by ``simplify_m``), the network outline (cells of ``outline_cell_m`` holding road
-    nodes) and, last, labels (``kind="label"``, see ``bundle.labels``): road names placed on the
-    roads, and place names of ``names`` (from ``sources.osm_names``) within the outline."""
+) -> Path:
+    """Offline basemap written to ``out`` as GeoJSON: water (drawn first), major roads (one line
+    per OSM way, simplified by ``simplify_m``), the network outline (cells of ``outline_cell_m``
+    holding road nodes) and, last, labels (``kind="label"``, see ``bundle.labels``): road names
+    placed on the roads, and place names of ``names`` (from ``sources.osm_names``) within the
+    outline. Written feature by feature: a province's basemap is hundreds of MB of text."""
     import json
 
     from pyproj import Transformer
-    from rasterio.features import shapes
-    from rasterio.transform import Affine
-    from scipy.ndimage import binary_closing, binary_fill_holes
 
-    from .labels import place_labels, road_labels, way_lines
+    from .labels import LABELLED_CLASSES, place_labels, road_labels, way_lines
 
     to_wgs = Transformer.from_crs(drive.crs, "EPSG:4326", always_xy=True)
 
     def wgs(geom):
         return shapely.transform(geom, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
 
-    ways, lines = way_lines(drive, sorted(MAJOR_CLASSES, key=ROAD_CLASSES.index))
-    lines = shapely.set_precision(wgs(shapely.simplify(lines, simplify_m)), 1e-6)
-    geo = shapely.to_geojson(lines)
-    parts = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in water or []]
-    for gj, w in zip(geo, ways):
-        props = json.dumps(
-            {"kind": "road", "class": ROAD_CLASSES[int(drive.way_class[w])], "name": drive.way_name[int(w)]},
-            ensure_ascii=False,
+    def dumps(obj) -> str:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+    ways, lines_m = way_lines(drive, sorted(MAJOR_CLASSES, key=ROAD_CLASSES.index))
+    with open(out, "w", encoding="utf-8") as f:
+        f.write('{"type":"FeatureCollection","attribution":' + json.dumps(ATTRIBUTION, ensure_ascii=False))
+        f.write(',"features":[\n')
+        sep = ""
+        for feat in water or []:
+            f.write(sep + dumps(feat))
+            sep = ",\n"
+        for lo in range(0, len(ways), 50_000):  # in batches: one GeoJSON string per road at a time
+            lines = shapely.set_precision(wgs(shapely.simplify(lines_m[lo : lo + 50_000], simplify_m)), 1e-6)
+            for gj, w in zip(shapely.to_geojson(lines), ways[lo : lo + 50_000]):
+                props = {"kind": "road", "class": ROAD_CLASSES[int(drive.way_class[w])], "name": drive.way_name[int(w)]}
+                f.write(f'{sep}{{"type":"Feature","geometry":{gj},"properties":{dumps(props)}}}')
+                sep = ",\n"
+        outline_m = _outline(drive, outline_cell_m)
+        f.write(
+            sep
+            + '{"type":"Feature","geometry":'
+            + shapely.to_geojson(shapely.set_precision(wgs(outline_m), 1e-6))
+            + ',"properties":{"kind":"outline","class":"network","name":"road network extent"}}'
         )
-        parts.append(f'{{"type":"Feature","geometry":{gj},"properties":{props}}}')
-    # outline: cells with road nodes, closed and hole-filled, polygonised
-    cell = outline_cell_m
+        same = set(LABELLED_CLASSES) == set(MAJOR_CLASSES)
+        anchors = road_labels(
+            drive,
+            way_names=names.way_names if names else None,
+            to_wgs=to_wgs,
+            lines=(ways, lines_m) if same else None,
+        )
+        del lines_m
+        labels = [a.feature() for a in anchors]
+        if names is not None:
+            labels += place_labels(names.places, within=wgs(outline_m.buffer(outline_cell_m)))
+        for feat in labels:
+            f.write(",\n" + dumps(feat))
+        f.write("]}")
+    return out
+
+
+def _outline(drive: Network, cell: float):
+    """The network's extent in metres: cells of ``cell`` holding road nodes, closed and
+    hole-filled, polygonised."""
+    from rasterio.features import shapes
+    from rasterio.transform import Affine
+    from scipy.ndimage import binary_closing, binary_fill_holes
+
     x0, y0 = drive.node_x.min() - 2 * cell, drive.node_y.min() - 2 * cell
     nx = int((drive.node_x.max() - x0) // cell) + 3
     ny = int((drive.node_y.max() - y0) // cell) + 3
@@ -103,24 +161,7 @@ def basemap_layers(
         for g, v in shapes(grid, mask=grid.astype(bool), transform=Affine(cell, 0, x0, 0, cell, y0))
         if v == 1
     ]
-    outline_m = shapely.MultiPolygon(polys)
-    outline = shapely.set_precision(wgs(outline_m), 1e-6)
-    parts.append(
-        '{"type":"Feature","geometry":'
-        + shapely.to_geojson(outline)
-        + ',"properties":{"kind":"outline","class":"network","name":"road network extent"}}'
-    )
-    labels = [a.feature() for a in road_labels(drive, way_names=names.way_names if names else None, to_wgs=to_wgs)]
-    if names is not None:
-        labels += place_labels(names.places, within=wgs(outline_m.buffer(cell)))
-    parts += [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in labels]
-    return (
-        '{"type":"FeatureCollection","attribution":'
-        + json.dumps(ATTRIBUTION, ensure_ascii=False)
-        + ',"features":[\n'
-        + ",\n".join(parts)
-        + "]}"
-    )
+    return shapely.MultiPolygon(polys)
 
 
 def build_region(
@@ -165,151 +206,165 @@ def build_region(
         )
     inputs = [{"path": str(osm), "role": "osm", "sha256": sha256_file(osm), "bytes": osm.stat().st_size}]
 
-    progress(f"reading roads from {osm.name}")
-    raw = read_osm_roads(osm, progress=lambda n: progress(f"  {n:,} ways read"))
-    progress(f"{len(raw.way_id):,} road ways, {len(raw.ref):,} node references")
-    nets: dict[str, Network] = {}
-    crs = None
-    ch_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="contraction")
-    contractions: list = []
-    for kind in networks:
-        progress(f"building the {kind} network")
-        try:
-            net = build_network(raw, kind, profiles, crs=crs)
-        except GeoserviceError as exc:
-            if kind == "walk":
-                progress(f"  skipped: {exc}")
-                continue
-            raise
-        crs = net.crs
-        nets[kind] = net
-        if set(ch_profiles) & set(net.profiles):
-            # one metric-independent contraction serves every profile and scenario of the network;
-            # it runs without the GIL: overlap it with the rest of the build
-            progress(f"  customizable contraction hierarchy for the {kind} network (fast matrices) started")
-            cch = ch_pool.submit(build_cch, net.edge_u, net.edge_v, net.node_x, net.node_y, net.n_nodes, spill=True)
-            contractions.append((net, cch))
-        r = net.report
-        progress(
-            f"  {net.n_nodes:,} nodes, {net.n_edges:,} edges kept; dropped {r['nodes_dropped']:,} "
-            f"nodes / {r['edges_dropped']:,} edges outside the largest strongly connected component"
-        )
-    osm_stamp, osm_warnings = raw.osm_timestamp, list(raw.warnings)
-    del raw
-
-    layers = []
-    load_errors = []
-    facility_checks = []
-    if osm_pois:
-        progress("reading OSM hospitals, clinics and AEDs")
-        pois = read_osm_pois(osm)
-        if len(pois):
-            layers.append(pois)
-    roads = nets.get("drive") or next(iter(nets.values()))
-    distances = None
-    for path, opts in facilities or []:
-        path = Path(path)
-        progress(f"reading facilities {path.name}")
-        res = read_facilities(path, **opts)
-        for e in res.errors:
-            load_errors.append({"file": path.name, "row": e.row, "field": e.field, "reason": e.reason})
-            log.warning("%s row %s: %s: %s", path.name, e.row, e.field, e.reason)
-        if strict and res.errors:
-            ch_pool.shutdown(cancel_futures=True)
-            bad = len({e.row for e in res.errors})
-            raise GeoserviceError(
-                "facilities", f"{path.name}: {bad} bad row{'s' if bad > 1 else ''} (listed above); nothing built"
-            )
-        if len(res.layer):
-            if distances is None:
-                distances = network_distances(roads)
-            check = check_crs(
-                res.layer["lon"].to_numpy(),
-                res.layer["lat"].to_numpy(),
-                opts.get("crs", "wgs84"),
-                distances,
-                label=path.name,
-            )
-            if check is not None:
-                facility_checks.append({"file": path.name, "network": roads.name, **check.to_meta()})
-                if check.warning:
-                    log.warning("%s", check.warning)
-                    if strict:
-                        ch_pool.shutdown(cancel_futures=True)
-                        raise GeoserviceError("crs", f"{check.warning}; nothing built")
-        layers.append(res.layer)
-        inputs.append(
-            {
-                "path": str(path),
-                "role": "facilities",
-                "sha256": sha256_file(path),
-                "bytes": path.stat().st_size,
-                "rows_loaded": int(len(res.layer)),
-                "rows_rejected": len(res.errors),
-                "options": {k: str(v) for k, v in opts.items()},
-            }
-        )
-    if layers:
-        fac = gpd.GeoDataFrame(pd.concat(layers, ignore_index=True), crs="EPSG:4326")
-        dup = fac["id"].duplicated(keep="last")
-        if dup.any():  # a facility file may override an OSM POI of the same id (e.g. a designation)
-            fac = fac[~dup].reset_index(drop=True)
-    else:
-        fac = gpd.GeoDataFrame(
-            {c: [] for c in COLUMNS if c != "geometry"}, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326"
-        )
-    progress(f"{len(fac)} facilities: " + ", ".join(f"{k} {v}" for k, v in fac["type"].value_counts().items()))
-
-    drive = nets.get("drive") or next(iter(nets.values()))
-    bbox = [
-        float(drive.node_lon.min()),
-        float(drive.node_lat.min()),
-        float(drive.node_lon.max()),
-        float(drive.node_lat.max()),
-    ]
-    for inp in getattr(population, "inputs", None) or []:
-        src = Path(inp["path"])
-        inputs.append(dict(inp, sha256=sha256_file(src), bytes=src.stat().st_size))
-    meta = {
-        "name": name or osm.name.split(".")[0],
-        "display_name": dict(display_name) if display_name else None,
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "inputs": inputs,
-        "osm_timestamp": osm_stamp,
-        "osm_warnings": osm_warnings,
-        "bbox": bbox,
-        "speed_table_kmh": DEFAULT_SPEED_KMH,
-        "speed_source": "geoservice.sources.speeds (JTG B01-2014, CJJ 37-2012, 道路交通安全法实施条例 §45)",
-        "facility_errors": load_errors,
-        "facility_checks": facility_checks,
-        "attribution": ATTRIBUTION,
-    }
-    from ..sources.osm_water import read_osm_water
-
-    progress("reading water and names for the offline basemap")
-    basemap = basemap_layers(drive, water=read_osm_water(osm), names=read_osm_names(osm))
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmpdir:
-        extra = None
-        if population is not None:
-            from .population_files import population_extra_files
-
-            progress("spreading population onto the networks")
-            from .population_inside import declared_bounds
-
-            pop_files = population_extra_files(population, nets, Path(tmpdir), bounds=declared_bounds(osm))
-            extra = pop_files.files
-            meta["population"] = pop_files.meta
+    # the bundle is written into a sibling folder as it is made, and swapped in at the end (a
+    # failed build leaves the old one as it was)
+    with replace_dir(Path(out)) as stage:
+        progress(f"reading roads from {osm.name}")
+        raw = read_osm_roads(osm, progress=lambda n: progress(f"  {n:,} ways read"))
+        progress(f"{len(raw.way_id):,} road ways, {len(raw.ref):,} node references")
+        nets: dict[str, Network] = {}
+        crs = None
+        ch_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="contraction")
+        contractions: list = []
+        for kind in networks:
+            progress(f"building the {kind} network")
+            try:
+                net = build_network(raw, kind, profiles, crs=crs)
+            except GeoserviceError as exc:
+                if kind == "walk":
+                    progress(f"  skipped: {exc}")
+                    continue
+                raise
+            crs = net.crs
+            nets[kind] = net
+            stage_network(net, stage)  # on disk and mapped back: later steps hold only what they read
+            release_memory()
+            if set(ch_profiles) & set(net.profiles):
+                # one metric-independent contraction serves every profile and scenario of the network;
+                # it runs without the GIL: overlap it with the rest of the build
+                progress(f"  customizable contraction hierarchy for the {kind} network (fast matrices) started")
+                cch = ch_pool.submit(build_cch, net.edge_u, net.edge_v, net.node_x, net.node_y, net.n_nodes, spill=True)
+                contractions.append((net, cch))
+            r = net.report
             progress(
-                f"  {pop_files.meta['total_inside']:,} people inside the road extract, "
-                f"{pop_files.meta['total_outside']:,} outside"
+                f"  {net.n_nodes:,} nodes, {net.n_edges:,} edges kept; dropped {r['nodes_dropped']:,} "
+                f"nodes / {r['edges_dropped']:,} edges outside the largest strongly connected component"
             )
-        for net, fut in contractions:
-            net.arrays.update(fut.result().network_arrays())
-            progress(f"contraction hierarchy for the {net.name} network done")
-        ch_pool.shutdown()
-        progress("writing bundle")
-        path = write_bundle(Path(out), meta=meta, networks=nets, facilities=fac, basemap=basemap, extra_files=extra)
+        osm_stamp, osm_warnings = raw.osm_timestamp, list(raw.warnings)
+        del raw
+        release_memory()
+
+        layers = []
+        load_errors = []
+        facility_checks = []
+        if osm_pois:
+            progress("reading OSM hospitals, clinics and AEDs")
+            pois = read_osm_pois(osm)
+            if len(pois):
+                layers.append(pois)
+        roads = nets.get("drive") or next(iter(nets.values()))
+        distances = None
+        for path, opts in facilities or []:
+            path = Path(path)
+            progress(f"reading facilities {path.name}")
+            res = read_facilities(path, **opts)
+            for e in res.errors:
+                load_errors.append({"file": path.name, "row": e.row, "field": e.field, "reason": e.reason})
+                log.warning("%s row %s: %s: %s", path.name, e.row, e.field, e.reason)
+            if strict and res.errors:
+                ch_pool.shutdown(cancel_futures=True)
+                bad = len({e.row for e in res.errors})
+                raise GeoserviceError(
+                    "facilities", f"{path.name}: {bad} bad row{'s' if bad > 1 else ''} (listed above); nothing built"
+                )
+            if len(res.layer):
+                if distances is None:
+                    distances = network_distances(roads)
+                check = check_crs(
+                    res.layer["lon"].to_numpy(),
+                    res.layer["lat"].to_numpy(),
+                    opts.get("crs", "wgs84"),
+                    distances,
+                    label=path.name,
+                )
+                if check is not None:
+                    facility_checks.append({"file": path.name, "network": roads.name, **check.to_meta()})
+                    if check.warning:
+                        log.warning("%s", check.warning)
+                        if strict:
+                            ch_pool.shutdown(cancel_futures=True)
+                            raise GeoserviceError("crs", f"{check.warning}; nothing built")
+            layers.append(res.layer)
+            inputs.append(
+                {
+                    "path": str(path),
+                    "role": "facilities",
+                    "sha256": sha256_file(path),
+                    "bytes": path.stat().st_size,
+                    "rows_loaded": int(len(res.layer)),
+                    "rows_rejected": len(res.errors),
+                    "options": {k: str(v) for k, v in opts.items()},
+                }
+            )
+        if layers:
+            fac = gpd.GeoDataFrame(pd.concat(layers, ignore_index=True), crs="EPSG:4326")
+            dup = fac["id"].duplicated(keep="last")
+            if dup.any():  # a facility file may override an OSM POI of the same id (e.g. a designation)
+                fac = fac[~dup].reset_index(drop=True)
+        else:
+            fac = gpd.GeoDataFrame(
+                {c: [] for c in COLUMNS if c != "geometry"},
+                geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+                crs="EPSG:4326",
+            )
+        progress(f"{len(fac)} facilities: " + ", ".join(f"{k} {v}" for k, v in fac["type"].value_counts().items()))
+
+        drive = nets.get("drive") or next(iter(nets.values()))
+        bbox = [
+            float(drive.node_lon.min()),
+            float(drive.node_lat.min()),
+            float(drive.node_lon.max()),
+            float(drive.node_lat.max()),
+        ]
+        for inp in getattr(population, "inputs", None) or []:
+            src = Path(inp["path"])
+            inputs.append(dict(inp, sha256=sha256_file(src), bytes=src.stat().st_size))
+        meta = {
+            "name": name or osm.name.split(".")[0],
+            "display_name": dict(display_name) if display_name else None,
+            "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "inputs": inputs,
+            "osm_timestamp": osm_stamp,
+            "osm_warnings": osm_warnings,
+            "bbox": bbox,
+            "speed_table_kmh": DEFAULT_SPEED_KMH,
+            "speed_source": "geoservice.sources.speeds (JTG B01-2014, CJJ 37-2012, 道路交通安全法实施条例 §45)",
+            "facility_errors": load_errors,
+            "facility_checks": facility_checks,
+            "attribution": ATTRIBUTION,
+        }
+        import tempfile
+
+        from ..sources.osm_water import read_osm_water
+        from .labels import LABELLED_CLASSES
+
+        with tempfile.TemporaryDirectory() as tmpdir:
+            progress("reading water and names for the offline basemap")
+            water, names = read_osm_water(osm), read_osm_names(osm, highways=LABELLED_CLASSES)
+            progress(f"  {len(water):,} water features, {len(names.places):,} places; drawing the basemap")
+            basemap = basemap_layers(drive, stage / "basemap.geojson", water=water, names=names)
+            del water, names
+            release_memory()
+            extra = None
+            if population is not None:
+                from .population_files import population_extra_files
+
+                progress("spreading population onto the networks")
+                from .population_inside import declared_bounds
+
+                pop_files = population_extra_files(population, nets, Path(tmpdir), bounds=declared_bounds(osm))
+                extra = pop_files.files
+                meta["population"] = pop_files.meta
+                progress(
+                    f"  {pop_files.meta['total_inside']:,} people inside the road extract, "
+                    f"{pop_files.meta['total_outside']:,} outside"
+                )
+            for net, fut in contractions:
+                net.arrays.update(fut.result().network_arrays())
+                progress(f"contraction hierarchy for the {net.name} network done")
+            ch_pool.shutdown()
+            progress("writing bundle")
+            write_bundle_files(stage, meta=meta, networks=nets, facilities=fac, basemap=basemap, extra_files=extra)
+    path = Path(out)
     progress(f"bundle written to {path}")
     return path

@@ -98,25 +98,35 @@ def _point(lon: float, lat: float, props: dict) -> dict:
 
 
 def way_lines(net: Network, classes: Sequence[str], *, coords: str = "xy") -> tuple[np.ndarray, np.ndarray]:
-    """(way indices, one shapely LineString per way) for the ways of ``classes``, in metres
-    (``coords="xy"``) or WGS-84 (``"lonlat"``). The geometries of one way are contiguous in the
-    coordinate arrays, so a way is the run from its first piece's start to its last piece's end."""
+    """(way indices, shapely LineStrings) of the OSM ways of ``classes``, in metres
+    (``coords="xy"``) or WGS-84 (``"lonlat"``): one line per way, or several when stretches of
+    it are not in the network (the same way index repeated). Built from the network's parts (a
+    geometry runs through one or more ways, ``part_*``): each way's parts put back in its own
+    order and direction."""
     idx = np.array([ROAD_CLASSES.index(c) for c in classes])
-    gway = net.geom_way
-    sel = np.flatnonzero(np.isin(net.way_class[gway], idx))
+    pway = np.asarray(net.part_way)
+    sel = np.flatnonzero(np.isin(np.asarray(net.way_class)[pway], idx))
     if len(sel) == 0:
         return np.zeros(0, np.int64), np.zeros(0, object)
-    ways, first = np.unique(gway[sel], return_index=True)
-    order = np.argsort(gway[sel], kind="stable")
-    g_sorted = sel[order]
-    last = np.r_[first[1:], len(sel)] - 1
-    a = net.geom_a[g_sorted[first]]
-    b = net.geom_b[g_sorted[last]]
-    counts = (b - a + 1).astype(np.int64)
-    pos = np.repeat(a, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    line_idx = np.repeat(np.arange(len(a)), counts)
+    sel = sel[np.argsort(net.part_seq[sel], kind="stable")]  # grouped by way, along each way
+    end = np.asarray(net.part_end, np.int64)
+    start = np.empty_like(end)
+    start[1:] = end[:-1]
+    start[np.asarray(net.part_ptr[:-1], np.int64)] = net.geom_a  # a geometry's first part
+    rev = np.asarray(net.part_rev)[sel]
+    s = np.where(rev, end[sel], start[sel])  # first and last position in the way's direction
+    e = np.where(rev, start[sel], end[sel])
     xs, ys = (net.x, net.y) if coords == "xy" else (net.lon, net.lat)
-    return ways, shapely.linestrings(xs[pos], ys[pos], indices=line_idx)
+    way = pway[sel]
+    new = np.ones(len(sel), bool)  # a part starts a line unless it continues the previous one
+    new[1:] = (way[1:] != way[:-1]) | (xs[e[:-1]] != xs[s[1:]]) | (ys[e[:-1]] != ys[s[1:]])
+    count = np.abs(e - s) + new  # a continuing part shares its first point with the line
+    first = s + np.where(rev, -1, 1) * ~new
+    step = np.where(rev, -1, 1)
+    k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    pos = np.repeat(first, count) + np.repeat(step, count) * k
+    line = np.cumsum(new) - 1
+    return way[new].astype(np.int64), shapely.linestrings(xs[pos], ys[pos], indices=np.repeat(line, count))
 
 
 def _base_class(cls: str) -> str:
@@ -128,37 +138,62 @@ def _mercator(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return np.radians(lon), np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
 
 
+class _Along:
+    """Points at given distances along many lines at once: linear interpolation between
+    vertices, as ``shapely.line_interpolate_point``, on plain arrays (millions of candidate
+    spots would otherwise be as many shapely objects)."""
+
+    def __init__(self, lines: np.ndarray):
+        self.xy, idx = shapely.get_coordinates(lines, return_index=True)
+        step = np.hypot(*np.diff(self.xy, axis=0).T)
+        step[idx[1:] != idx[:-1]] = 0.0
+        self.cum = np.concatenate([[0.0], np.cumsum(step)])
+        self.first = np.searchsorted(idx, np.arange(len(lines)))
+        self.last = np.r_[self.first[1:], len(idx)] - 1
+        self.length = self.cum[self.last] - self.cum[self.first]
+
+    def points(self, line: np.ndarray, dist: np.ndarray) -> np.ndarray:
+        """(n, 2) coordinates at ``dist`` (clamped to the line) along ``line[i]``."""
+        key = self.cum[self.first[line]] + np.clip(dist, 0.0, self.length[line])
+        j = np.clip(np.searchsorted(self.cum, key, side="right") - 1, self.first[line], self.last[line] - 1)
+        seg = self.cum[j + 1] - self.cum[j]
+        t = np.divide(key - self.cum[j], seg, out=np.zeros(len(j)), where=seg > 0)
+        return self.xy[j] + t[:, None] * (self.xy[j + 1] - self.xy[j])
+
+
 def _chain_anchors(
-    chains: np.ndarray, spacing: np.ndarray, step: float = 40.0, half: float = 60.0
+    along: _Along, spacing: np.ndarray, step: float = 40.0, half: float = 60.0, batch: int = 20_000
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(chain index, distance along it in metres) of the label spots of ``chains``: one per
+    """(chain index, distance along it in metres) of the label spots of the chains of ``along``: one per
     ``spacing`` of each chain (at least one), each at the straightest candidate (every ``step``
     metres; chord over path length across ``half`` metres either side) within a quarter spacing
-    of its ideal position. All chains in one pass of vectorised shapely calls."""
-    length = shapely.length(chains)
-    h = np.minimum(half, length / 2)
-    n = np.floor((length - 2 * h + 1e-9) / step).astype(np.int64) + 1
-    cid = np.repeat(np.arange(len(chains)), n)
-    first = np.cumsum(n) - n
-    cand = h[cid] + (np.arange(n.sum()) - np.repeat(first, n)) * step
-    lo, hi = np.maximum(cand - h[cid], 0), np.minimum(cand + h[cid], length[cid])
-    chord = shapely.distance(
-        shapely.line_interpolate_point(chains[cid], lo), shapely.line_interpolate_point(chains[cid], hi)
-    )
-    straight = np.round(chord / np.maximum(hi - lo, 1e-9), 2)
-    out_c, out_s = [], []
-    for c in range(len(chains)):
-        sl = slice(first[c], first[c] + n[c])
-        cs, st = cand[sl], straight[sl]
-        k = max(1, int(length[c] // spacing[c]))
-        for i in range(k):
-            off = np.abs(cs - (i + 0.5) * length[c] / k)
-            near = off <= max(spacing[c] / 4, step)
-            if not near.any():
-                near = off == off.min()
-            # straightest first; among equally straight spots (to 1%) the closest to the ideal
-            out_c.append(c)
-            out_s.append(float(cs[int(np.argmax(np.where(near, st * 1e6 - off, -np.inf)))]))
+    of its ideal position. Candidates are made ``batch`` chains at a time (bounded memory)."""
+    out_c: list[int] = []
+    out_s: list[float] = []
+    for lo_c in range(0, len(along.length), batch):
+        ids = np.arange(lo_c, min(lo_c + batch, len(along.length)))
+        length = along.length[ids]
+        h = np.minimum(half, length / 2)
+        n = np.floor((length - 2 * h + 1e-9) / step).astype(np.int64) + 1
+        loc = np.repeat(np.arange(len(ids)), n)
+        first = np.cumsum(n) - n
+        cand = h[loc] + (np.arange(n.sum()) - np.repeat(first, n)) * step
+        lo, hi = np.maximum(cand - h[loc], 0), np.minimum(cand + h[loc], length[loc])
+        a, b = along.points(ids[loc], lo), along.points(ids[loc], hi)
+        straight = np.round(np.hypot(*(b - a).T) / np.maximum(hi - lo, 1e-9), 2)
+        del a, b, lo, hi, loc
+        for i, c in enumerate(ids):
+            sl = slice(first[i], first[i] + n[i])
+            cs, st = cand[sl], straight[sl]
+            k = max(1, int(length[i] // spacing[c]))
+            for m in range(k):
+                off = np.abs(cs - (m + 0.5) * length[i] / k)
+                near = off <= max(spacing[c] / 4, step)
+                if not near.any():
+                    near = off == off.min()
+                # straightest first; among equally straight spots (to 1%) the closest to the ideal
+                out_c.append(int(c))
+                out_s.append(float(cs[int(np.argmax(np.where(near, st * 1e6 - off, -np.inf)))]))
     return np.asarray(out_c, np.int64), np.asarray(out_s)
 
 
@@ -168,15 +203,17 @@ def road_labels(
     way_names: dict[int, tuple[str | None, str | None]] | None = None,
     classes: Sequence[str] = LABELLED_CLASSES,
     to_wgs=None,
+    lines: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[RoadAnchor]:
     """Label anchors of the named roads of ``classes`` (see the module docstring).
     ``way_names``: per OSM way id its (name:zh, name:en); ``to_wgs``: a pyproj Transformer from
-    the network's metric CRS to WGS-84 (made here when not given)."""
+    the network's metric CRS to WGS-84 (made here when not given); ``lines``: ``way_lines`` of
+    these classes in metres when the caller has them already."""
     from pyproj import Transformer
 
     to_wgs = to_wgs or Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
     way_names = way_names or {}
-    ways, lines = way_lines(net, [c for c in classes if c in ROAD_CLASSES])
+    ways, lines_m = lines if lines is not None else way_lines(net, [c for c in classes if c in ROAD_CLASSES])
     groups: dict[str, list[int]] = defaultdict(list)
     for i, w in enumerate(ways):
         name = net.way_name[int(w)].strip()
@@ -196,7 +233,8 @@ def road_labels(
         members_all += members
         group_of += [len(meta) - 1] * len(members)
     # a street is many OSM ways: merge the ways of each name into chains
-    merged = shapely.line_merge(shapely.multilinestrings(lines[members_all], indices=group_of))
+    merged = shapely.line_merge(shapely.multilinestrings(lines_m[members_all], indices=group_of))
+    del lines_m
     chains, gidx = shapely.get_parts(merged, return_index=True)
     length = shapely.length(chains)
     keep = length >= MIN_CHAIN_M
@@ -204,8 +242,9 @@ def road_labels(
     order = np.lexsort((-length, gidx))  # per name, longest chain first: it keeps its labels
     chains, gidx, length = chains[order], gidx[order], length[order]
     spacing = np.array([ROAD_SPACING_M.get(meta[g][3], 1000.0) for g in gidx])
-    cidx, s_arr = _chain_anchors(chains, spacing)
-    pts = shapely.get_coordinates(shapely.line_interpolate_point(chains[cidx], s_arr))
+    along = _Along(chains)
+    cidx, s_arr = _chain_anchors(along, spacing)
+    pts = along.points(cidx, s_arr)
     # anchors of one name closer than half its spacing are dropped (the other carriageway, a
     # nearby piece): a grid of that cell size per name finds them in O(1)
     kept: dict[tuple[int, int, int], list[tuple[float, float]]] = defaultdict(list)
@@ -220,11 +259,11 @@ def road_labels(
         kept[(g, gx, gy)].append((x, y))
         ok[k] = True
     cidx, s_arr = cidx[ok], s_arr[ok]
-    chain_arr, clen = chains[cidx], length[cidx]
+    clen = length[cidx]
     h = np.minimum(30.0, clen / 2)
     lonlat = []
     for d in (np.maximum(s_arr - h, 0), s_arr, np.minimum(s_arr + h, clen)):
-        c = shapely.get_coordinates(shapely.line_interpolate_point(chain_arr, d))
+        c = along.points(cidx, d)
         lonlat.append(np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
     mx0, my0 = _mercator(lonlat[0][:, 0], lonlat[0][:, 1])
     mx1, my1 = _mercator(lonlat[2][:, 0], lonlat[2][:, 1])

@@ -3,14 +3,18 @@
 Layout of a bundle directory::
 
     meta.json              inputs with sha256, OSM timestamp, profiles, speed table, reports
-    net_drive.npz          arrays of the drive network (see bundle.network)
-    net_walk.npz           arrays of the walk network
-    cch_drive/             the drive network's customizable contraction hierarchy (bundle.cch),
-                           one .npy per array, memory-mapped read-only when loaded
-    ways.json              way names (Chinese kept) per way index
+    net_drive/             arrays of the drive network (see bundle.network), one .npy each
+    net_walk/              arrays of the walk network
+    cch_drive/             the drive network's customizable contraction hierarchy (bundle.cch)
+    ways.json              the distinct way names (Chinese kept)
+    way_name.npy, way_id.npy, way_class.npy   per way index: its name in ways.json, OSM id, road class
     facilities.geojson     all facility layers in one schema (type column)
     basemap.geojson        major roads and the network outline, for offline maps
     extra/                 optional layers added by analyses (population, admin units)
+
+Every array is its own .npy, memory-mapped read-only when loaded: the worker processes of one
+machine share one copy of a region's pages (the kernel's page cache), and a query touches only
+the pages it reads.
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ import numpy as np
 from ..errors import GeoserviceError
 from ..fileio import replace_dir
 from ..sources.speeds import Profile
-from .network import Network
+from .network import Network, WayNames
 
-BUNDLE_VERSION = 5
+BUNDLE_VERSION = 6
 ATTRIBUTION = "Road and POI data © OpenStreetMap contributors, ODbL 1.0"
 
 
@@ -69,20 +73,35 @@ class Region:
 
 
 CCH_PREFIX = "cch_"
+NET_PREFIX = "net_"
 
 
-def save_network(net: Network, path: Path) -> None:
-    """The network's arrays in one .npz, except its CCH arrays (``cch_*``): large, and read only
-    in part by a query, each goes to its own .npy in ``cch_<network>/`` beside it, so that loading
-    maps them instead of reading them (and processes share their pages)."""
-    main = {k: v for k, v in net.arrays.items() if not k.startswith(CCH_PREFIX)}
-    np.savez(path, **main)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
-    cch = {k: v for k, v in net.arrays.items() if k.startswith(CCH_PREFIX)}
-    if cch:
-        folder = path.parent / f"{CCH_PREFIX}{net.name}"
-        folder.mkdir(exist_ok=True)
-        for k, v in cch.items():
-            np.save(folder / f"{k}.npy", v)
+def save_network(net: Network, folder: Path) -> None:
+    """The network's arrays, one .npy each, in ``folder`` (``net_<network>``); its CCH arrays
+    (``cch_*``) in ``cch_<network>`` beside it. An array already mapped from its own file there
+    is left as it is (a build saves each network as soon as it is made, see ``stage_network``)."""
+    for sub, keep in ((folder, False), (folder.parent / f"{CCH_PREFIX}{net.name}", True)):
+        arrays = {k: v for k, v in net.arrays.items() if k.startswith(CCH_PREFIX) == keep}
+        if arrays:
+            sub.mkdir(exist_ok=True)
+        for k, v in arrays.items():
+            f = sub / f"{k}.npy"
+            if isinstance(v, np.memmap) and v.filename is not None and f.exists() and os.path.samefile(v.filename, f):
+                continue  # mapped from this very file: rewriting it would pull the pages from under the map
+            np.save(f, np.ascontiguousarray(v), allow_pickle=False)
+
+
+def stage_network(net: Network, bundle_dir: Path) -> None:
+    """Save ``net`` into the bundle being written and map its arrays back read-only: a build
+    then holds in memory only the pages its later steps read, not every network it has made."""
+    folder = bundle_dir / f"{NET_PREFIX}{net.name}"
+    save_network(net, folder)
+    net.arrays = {**net.arrays, **map_arrays(folder)}
+
+
+def map_arrays(folder: Path) -> dict[str, np.ndarray]:
+    """Every .npy of ``folder``, memory-mapped read-only (writing to one raises)."""
+    return {f.stem: np.load(f, mmap_mode="r", allow_pickle=False) for f in sorted(folder.glob("*.npy"))}
 
 
 def write_bundle(
@@ -91,39 +110,61 @@ def write_bundle(
     meta: dict,
     networks: dict[str, Network],
     facilities,
-    basemap: str,
+    basemap: str | Path,
     extra_files: dict[str, Path] | None = None,
 ) -> Path:
-    """Write to a sibling temp dir, then swap it in, so a failed build leaves no half bundle."""
+    """Write to a sibling temp dir, then swap it in, so a failed build leaves no half bundle.
+    ``basemap``: GeoJSON text, or a file holding it (moved into the bundle)."""
     out = Path(out)
     with replace_dir(out) as tmp:
-        for name, net in networks.items():
-            save_network(net, tmp / f"net_{name}.npz")
-        any_net = next(iter(networks.values()))
-        (tmp / "ways.json").write_text(json.dumps(any_net.way_name, ensure_ascii=False), encoding="utf-8")
-        np.save(tmp / "way_id.npy", any_net.way_id)
-        np.save(tmp / "way_class.npy", any_net.way_class)
-        facilities.to_file(tmp / "facilities.geojson", driver="GeoJSON")
-        (tmp / "basemap.geojson").write_text(basemap, encoding="utf-8")
-        for name, src in (extra_files or {}).items():
-            (tmp / "extra").mkdir(exist_ok=True)
-            shutil.copy2(src, tmp / "extra" / name)
-        meta = dict(
-            meta,
-            bundle_version=BUNDLE_VERSION,
-            networks={
-                k: {
-                    "crs": n.crs,
-                    "profiles": {p: pr.to_dict() for p, pr in n.profiles.items()},
-                    "report": n.report,
-                    "nodes": n.n_nodes,
-                    "edges": n.n_edges,
-                }
-                for k, n in networks.items()
-            },
+        write_bundle_files(
+            tmp, meta=meta, networks=networks, facilities=facilities, basemap=basemap, extra_files=extra_files
         )
-        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     return out
+
+
+def write_bundle_files(
+    tmp: Path,
+    *,
+    meta: dict,
+    networks: dict[str, Network],
+    facilities,
+    basemap: str | Path,
+    extra_files: dict[str, Path] | None = None,
+) -> None:
+    """Every file of a bundle into the folder ``tmp`` (see ``write_bundle``)."""
+    for name, net in networks.items():
+        save_network(net, tmp / f"{NET_PREFIX}{name}")
+    any_net = next(iter(networks.values()))
+    names = any_net.way_name if isinstance(any_net.way_name, WayNames) else WayNames.of(any_net.way_name)
+    (tmp / "ways.json").write_text(json.dumps(names.names, ensure_ascii=False), encoding="utf-8")
+    np.save(tmp / "way_name.npy", names.ids, allow_pickle=False)
+    np.save(tmp / "way_id.npy", any_net.way_id, allow_pickle=False)
+    np.save(tmp / "way_class.npy", any_net.way_class, allow_pickle=False)
+    facilities.to_file(tmp / "facilities.geojson", driver="GeoJSON")
+    if isinstance(basemap, Path):
+        if basemap.resolve() != (tmp / "basemap.geojson").resolve():
+            shutil.move(basemap, tmp / "basemap.geojson")
+    else:
+        (tmp / "basemap.geojson").write_text(basemap, encoding="utf-8")
+    for name, src in (extra_files or {}).items():
+        (tmp / "extra").mkdir(exist_ok=True)
+        shutil.copy2(src, tmp / "extra" / name)
+    meta = dict(
+        meta,
+        bundle_version=BUNDLE_VERSION,
+        networks={
+            k: {
+                "crs": n.crs,
+                "profiles": {p: pr.to_dict() for p, pr in n.profiles.items()},
+                "report": n.report,
+                "nodes": n.n_nodes,
+                "edges": n.n_edges,
+            }
+            for k, n in networks.items()
+        },
+    )
+    (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def is_current_bundle(path: str | os.PathLike) -> bool:
@@ -151,18 +192,18 @@ def load_region(path: str | os.PathLike) -> Region:
             f"{p} was built by an incompatible geoservice (bundle version "
             f"{meta.get('bundle_version')}, need {BUNDLE_VERSION}); rebuild it"
         )
-    way_name = json.loads((p / "ways.json").read_text(encoding="utf-8"))
-    way_id = np.load(p / "way_id.npy")
-    way_class = np.load(p / "way_class.npy")
+    way_name = WayNames(
+        json.loads((p / "ways.json").read_text(encoding="utf-8")), np.load(p / "way_name.npy", mmap_mode="r")
+    )
+    way_id = np.load(p / "way_id.npy", mmap_mode="r")
+    way_class = np.load(p / "way_class.npy", mmap_mode="r")
     networks = {}
     for name, info in meta["networks"].items():
-        f = p / f"net_{name}.npz"
-        if not f.is_file():
-            raise BundleError(f"bundle {p} is incomplete: {f.name} missing; rebuild it")
-        with np.load(f) as z:
-            arrays = {k: z[k] for k in z.files}
-        for a in sorted((p / f"{CCH_PREFIX}{name}").glob(f"{CCH_PREFIX}*.npy")):
-            arrays[a.stem] = np.load(a, mmap_mode="r")
+        f = p / f"{NET_PREFIX}{name}"
+        if not (f / "edge_u.npy").is_file():
+            raise BundleError(f"bundle {p} is incomplete: {f.name}/ missing; rebuild it")
+        arrays = map_arrays(f)
+        arrays.update(map_arrays(p / f"{CCH_PREFIX}{name}"))
         profiles = {k: Profile.from_dict(v) for k, v in info["profiles"].items()}
         networks[name] = Network(
             name=name,

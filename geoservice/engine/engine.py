@@ -180,8 +180,10 @@ class Engine:
         at: datetime | None = None,
         max_minutes: float | None = None,
         where: FacilityFilter | None = None,
+        scenario: str | dict | None = None,
     ) -> NearestResult:
-        """k nearest facilities by travel time, with route geometry, from/to a point (see ``nearest.py``)."""
+        """k nearest facilities by travel time, with route geometry, from/to a point (see ``nearest.py``);
+        ``scenario`` as in ``Router.weights`` (free flow by default)."""
         from .nearest import nearest
 
         if direction not in DIRECTIONS:
@@ -191,7 +193,16 @@ class Engine:
         if where is None:  # a filter already validated by the caller is used as it is
             where = FacilityFilter.parse(type=type, level=level, capability=capability)
         return nearest(
-            self, lon, lat, where=where, k=k, profile=profile, direction=direction, at=at, max_minutes=max_minutes
+            self,
+            lon,
+            lat,
+            where=where,
+            k=k,
+            profile=profile,
+            direction=direction,
+            at=at,
+            max_minutes=max_minutes,
+            scenario=scenario,
         )
 
     def isochrones(
@@ -267,7 +278,7 @@ class Engine:
         kd = "to" if direction == "to" else "from"
         nodes, costs, labs = [], [], []
         for s, lab in zip(snaps, labels):
-            sd = router.seeds(s, profile, kd)
+            sd = router.seeds(s, profile, kd, weights=weights)  # partial edges under the scenario too
             nodes.extend(sd.node.tolist())
             costs.extend(sd.cost.tolist())
             labs.extend([lab] * len(sd.node))

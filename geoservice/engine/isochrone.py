@@ -70,7 +70,7 @@ def isochrone_geojson(
     ranges = np.array(sorted(set(float(m) * 60.0 for m in minutes)))
     cell = cell or CELL_M.get(net.name, 100.0)
     w = net.times(profile) if weights is None else weights
-    seeds = router.seeds(snap, profile, direction)
+    seeds = router.seeds(snap, profile, direction, weights=w)  # partial edges under the scenario too
     dist, *_ = router.search(seeds.node, seeds.cost, profile=profile, direction=direction, limit=ranges[-1], weights=w)
     reached = np.flatnonzero(np.isfinite(dist))
     sel, t0, t1, tau = reached_pieces(net, dist, w, ranges[-1], forward=direction == "from", reached=reached)

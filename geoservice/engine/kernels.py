@@ -175,7 +175,7 @@ def snap_points(px, py, x, y, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist
         bt = 0.0
         for r in range(max_ring + 1):
             # rings < r hold every sample within (r-1)*cell of the point, and the nearest point
-            # of a segment lies within cell/4 of one of its samples (see bundle.network._snap_grid)
+            # of a segment lies within cell/4 of one of its samples (see bundle.snap_grid.snap_grid)
             if bseg >= 0 and (r - 1) * cell > best + cell / 4:
                 break
             for gy in range(cy - r, cy + r + 1):

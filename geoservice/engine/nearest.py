@@ -4,6 +4,10 @@ The target set of a filter (type, levels, capabilities) is built once per facili
 kept (``Engine.selection``), so a query costs a search that stops at the k-th facility reached,
 not a pass over every facility. With a time (``at``), opening hours are read only for the
 facilities the search reaches first, widening the search while too many of them are closed.
+
+Under a scenario every cost comes from the scenario's edge times: the search, the partial edges
+between the point (or a facility) and its road's ends, and two points on one road piece. The
+target set of a scenario is built for the query (free flow keeps the cached one).
 """
 
 from __future__ import annotations
@@ -33,10 +37,13 @@ def nearest(
     direction: str,
     at: datetime | None,
     max_minutes: float | None,
+    scenario: str | dict | None = None,
 ) -> NearestResult:
     from ..sources.opening_hours import is_open
 
     router = engine.router_for(profile)
+    w = router.weights(profile, scenario)  # validates the scenario before snapping
+    free = w is router.net.times(profile)
     origin = router.snap(lon, lat)
     hits: list[NearestHit] = []
     result = NearestResult(lon, lat, round(origin.dist_m, 1), (origin.lon, origin.lat), profile, direction, hits)
@@ -45,8 +52,8 @@ def nearest(
     if n == 0:
         return result
     kd = "from" if direction == "to" else "to"  # travel to a facility = forward search from the point
-    seeds = router.seeds(origin, profile, kd)
-    targets = sel.targets(router, profile, kd)
+    seeds = router.seeds(origin, profile, kd, weights=w)
+    targets = sel.targets(router, profile, kd) if free else router.targets_for(sel.snaps, profile, kd, weights=w)
     limit = max_minutes * 60 if max_minutes else np.inf
     want = min(n, k if at is None else max(4 * k, k + 8))
     while True:
@@ -58,16 +65,17 @@ def nearest(
             targets=targets,
             k_stop=want,
             limit=limit,
-            targets_sorted=True,
+            weights=w,
+            targets_sorted=free,
         )
         best = best.copy()
         same = np.zeros(n, bool)
         for j in map(int, np.flatnonzero(sel.geom == origin.geom)):  # on the point's own road piece
             s = sel.snaps[j]
             t = (
-                router.along_same_edge(origin, s, profile)
+                router.along_same_edge(origin, s, profile, weights=w)
                 if direction == "to"
-                else router.along_same_edge(s, origin, profile)
+                else router.along_same_edge(s, origin, profile, weights=w)
             )
             if t <= best[j]:
                 best[j] = t

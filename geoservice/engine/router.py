@@ -188,11 +188,22 @@ class Router:
 
     def weights(self, profile: str, scenario: str | dict | None = None) -> np.ndarray:
         """Edge times of ``profile`` under a time-band scenario (name in SCENARIOS or a
-        {road class: multiplier} table). Cached per scenario (bounded)."""
+        {road class: multiplier} table). Cached per scenario (bounded).
+
+        Walking ignores traffic: a scenario that changes any time on the walk network is an
+        error naming ``scenario`` (free flow, or a table of 1.0 factors, is accepted), so no face
+        can answer a walk query "under peak traffic" as if traffic had been applied."""
         base = self.net.times(profile)
         key = scenario_key(profile, scenario)
         if key[1] == ():
             return base
+        if self.walks:
+            what = f"scenario {scenario!r}" if isinstance(scenario, str) else "a congestion table"
+            raise GeoserviceError(
+                "scenario",
+                f"walking ignores traffic: {what} applies to driving (drive, ambulance), not to the "
+                f"{profile!r} profile; leave the scenario out",
+            )
         hit = self._scenario_cache.get(key)
         if hit is None:
             from ..sources.speeds import CLASS_INDEX
@@ -205,6 +216,11 @@ class Router:
                 self._scenario_cache.clear()
             hit = self._scenario_cache[key] = base * factor[cls_of_edge]
         return hit
+
+    @property
+    def walks(self) -> bool:
+        """True for the walk network: one speed everywhere, no traffic."""
+        return self.net.name == "walk"
 
     def metric(self, profile: str, scenario: str | dict | None = None) -> Metric | None:
         """The network's customizable contraction hierarchy customised for ``profile`` under
@@ -252,9 +268,10 @@ class Router:
         hit = self._reverse.get(key)
         if hit is None or hit[0] is not w:
             ie = net.in_edge
-            if self._rev_static is None:
-                self._rev_static = (net.edge_u[ie], net.edge_len[ie])
-            hit = (w, w[ie])
+            if self._rev_static is None:  # gathered by the build: mapped, shared by processes
+                self._rev_static = (net.in_u, net.in_len)
+            stored = next((p for p in net.profiles if net.times(p) is w), None)
+            hit = (w, net.arrays[f"in_time_{stored}"] if stored else w[ie])
             if len(self._reverse) >= 8:  # transient weight arrays: keep the cache bounded
                 self._reverse.clear()
             self._reverse[key] = hit

@@ -17,7 +17,17 @@ from ..fileio import atomic_path
 ATTRIBUTION = "Roads and POIs © OpenStreetMap contributors, ODbL 1.0"
 MAP_NOTICE = "Boundaries are not an officially reviewed map (审图号); demo designations are not real certifications"
 
-__all__ = ["base_map", "save_map", "coverage_map", "links_map", "points_map", "sites_map", "MARKER_CSS"]
+__all__ = [
+    "base_map",
+    "save_map",
+    "coverage_map",
+    "links_map",
+    "points_map",
+    "sites_map",
+    "targets_map",
+    "change_map",
+    "MARKER_CSS",
+]
 
 MARKER_CSS = """
 .gs-am{display:inline-flex;align-items:center;justify-content:center;box-sizing:border-box;width:24px;height:24px;
@@ -278,4 +288,110 @@ def sites_map(engine, result, path, *, title: str):
             ("<span style='color:#555'>●</span>", f"existing {type_}"),
         ],
     )
+    return save_map(m, path)
+
+
+TARGET_COLORS = {0: "#c62828", 1: "#ef6c00", 2: "#f9a825", 3: "#2e7d32"}
+
+
+def targets_map(engine, report, path, *, tiers=None):
+    """Choropleth of the plan's targets per admin unit (targets met, of those that apply), with the
+    figures in each unit's tooltip; ``tiers`` (GeoJSON) adds the stroke quality tiers."""
+    import folium
+
+    feats = [f for f in _features(_get(report, "layer")) if f.get("geometry")]
+    m = base_map(engine.region, title="the plan's targets by admin unit", note=_get(report, "method") or "")
+
+    def style(f):
+        p = f["properties"]
+        missed = p["targets_applicable"] - p["targets_met"]
+        return {"color": "#333", "weight": 1, "fillOpacity": 0.45, "fillColor": TARGET_COLORS[max(0, 3 - missed)]}
+
+    fields = ["name", "targets_met", "targets_applicable", "stroke_centers", "cpc_share", "grassroots_share"]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": feats},
+        name=f"targets met ({len(feats)} units)",
+        style_function=style,
+        tooltip=folium.GeoJsonTooltip(fields) if feats else None,
+    ).add_to(m)
+    tier_rows = []
+    if tiers and _features(tiers):
+        demo = any(f["properties"].get("demo") for f in _features(tiers))
+        folium.GeoJson(
+            tiers,
+            name="stroke quality tiers (thrombolysis rate)" + (" [DEMO rates, invented]" if demo else ""),
+            style_function=lambda f: {
+                "color": f["properties"]["color"],
+                "weight": 4,
+                "dashArray": "8 6",
+                "fill": False,
+            },
+            tooltip=folium.GeoJsonTooltip(["name", "thrombolysis_rate_pct", "tier_label", "action", "demo"]),
+        ).add_to(m)
+        seen = {f["properties"]["tier_label"]: f["properties"] for f in _features(tiers)}
+        tag = " [DEMO]" if demo else ""
+        tier_rows = [
+            (f"<span style='color:{p['color']}'>┅</span>", f"thrombolysis {label}: {p['action']}{tag}")
+            for label, p in seen.items()
+        ]
+    _facilities(m, engine, "stroke_center", "stroke centers", color="#6a1b9a")
+    _facilities(m, engine, "chest_pain_center", "chest pain centers")
+    _legend(
+        m,
+        [
+            (f"<span style='display:inline-block;width:18px;height:12px;background:{c}'></span>", text)
+            for c, text in (
+                (TARGET_COLORS[3], "every target met"),
+                (TARGET_COLORS[2], "one target missed"),
+                (TARGET_COLORS[1], "two missed"),
+                (TARGET_COLORS[0], "three missed"),
+            )
+        ]
+        + tier_rows,
+    )
+    return save_map(m, path)
+
+
+def change_map(engine, comparison, path):
+    """Triage under two scenarios: the locations whose recommendation changes and the changed area."""
+    import folium
+
+    a, b = _get(comparison, "scenarios")
+    feats = _features(_get(comparison, "layer"))
+    area = _features(_get(comparison, "changed_area"))
+    m = base_map(
+        engine.region,
+        title=f"stroke triage {a} vs {b}: {_get(comparison, 'changed_locations')} locations change "
+        f"({_get(comparison, 'changed_area_km2')} km²)",
+        note=_get(comparison, "method") or "",
+    )
+    if area:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": area},
+            name="area where the recommendation changes",
+            style_function=lambda f: {"color": "#b71c1c", "weight": 2, "fillColor": "#ff5252", "fillOpacity": 0.3},
+        ).add_to(m)
+    colors = {"direct_evt": "#2ca02c", "drip_and_ship": "#ff7f0e", "ivt_only": "#1f77b4", "unreachable": "#000"}
+    same = folium.FeatureGroup(name="unchanged (colour: recommendation)", show=True)
+    moved = folium.FeatureGroup(name="changed", show=True)
+    for f in feats:
+        p = f["properties"]
+        lon, lat = f["geometry"]["coordinates"][:2]
+        if p["changed"]:
+            folium.CircleMarker(
+                [lat, lon], radius=4, color="#b71c1c", weight=2, fill=True, fill_color="#fff", tooltip=p["change"]
+            ).add_to(moved)
+        else:
+            rec = p[f"recommendation_{a}"]
+            folium.CircleMarker(
+                [lat, lon], radius=2, color=colors.get(rec, "#999"), weight=0, fill=True, fill_opacity=0.6, tooltip=rec
+            ).add_to(same)
+    same.add_to(m)
+    moved.add_to(m)
+    _legend(
+        m,
+        [("<span style='color:#b71c1c'>◯</span>", f"recommendation changes from {a} to {b}")]
+        + [(f"<span style='color:{c}'>●</span>", v) for v, c in colors.items()],
+    )
+    _facilities(m, engine, "stroke_center", "stroke centers")
     return save_map(m, path)

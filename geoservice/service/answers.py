@@ -129,6 +129,8 @@ class NearestResponse(BaseModel):
     type: str | None
     profile: str
     direction: str
+    scenario: str = Field("free_flow", description="traffic used: free_flow, off_peak, peak, custom, hour_HH (depart)")
+    depart: str | None = Field(None, description="the departure time asked (HH:MM); its hour's traffic was used")
     at: str | None = None
     max_minutes: float | None = None
     results: list[NearestResult]

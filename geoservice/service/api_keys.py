@@ -1,7 +1,9 @@
 """API keys of the registry: random tokens of which only the SHA-256 is stored (a token has 256
 bits of entropy, so no salt or slow hash is needed), with a role, an optional expiry and rotation.
 
-Roles: ``viewer`` (may read the audit), ``editor`` (may edit facilities), ``admin`` (both).
+Roles: ``viewer`` (may read the audit), ``editor`` (may edit facilities), ``admin`` (both, and
+dispatch), ``responder`` (a trained volunteer: may post their own live position, nothing else),
+``dispatcher`` (a 120 dispatcher: may see live responders and ask for a dispatch plan).
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from typing import Any
 from ..errors import GeoserviceError
 from .registry_db import Database, Session
 
-ROLES = ("viewer", "editor", "admin")
+ROLES = ("viewer", "editor", "admin", "responder", "dispatcher")
 EDIT_ROLES = ("editor", "admin")
+AUDIT_ROLES = ("viewer", "editor", "admin")
+DISPATCH_ROLES = ("dispatcher", "admin")
+RESPONDER_ROLES = ("responder",)
 KEY_PREFIX = "gsk_"
 KEY_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
@@ -34,7 +39,18 @@ KEYS_SCHEMA = (
 )""",
 )
 
-__all__ = ["ApiKey", "KeyStore", "RegistryError", "ROLES", "EDIT_ROLES", "hash_key", "now_utc"]
+__all__ = [
+    "ApiKey",
+    "KeyStore",
+    "RegistryError",
+    "ROLES",
+    "EDIT_ROLES",
+    "AUDIT_ROLES",
+    "DISPATCH_ROLES",
+    "RESPONDER_ROLES",
+    "hash_key",
+    "now_utc",
+]
 
 
 def now_utc() -> str:

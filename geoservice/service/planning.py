@@ -4,6 +4,7 @@ analyses directly, so every face plans on the same facilities with the same trav
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..analyses.grid531 import Grid531Report, grid531
@@ -12,7 +13,7 @@ from ..analyses.timeline import TimelineParams, timeline_report
 from ..analyses.triage import TriageRule, triage_report
 from ..sources.schema import travel_profile
 from .core import GeoService, RegionEntry
-from .queries import default_minutes
+from .queries import default_minutes, traffic_of
 
 __all__ = ["site", "grid_531", "triage", "timeline", "TriageRule", "TimelineParams"]
 
@@ -26,27 +27,34 @@ def site(
     add: int | None = 3,
     profile: str | None = None,
     level: str | None = None,
-    scenario: str | dict[str, float] = "free_flow",
+    scenario: str | dict[str, float] | None = None,
     candidates: str = "facilities",
     candidate_points: list[tuple[float, float]] | None = None,
     grid_km: float = 2.0,
     region: str | None = None,
+    depart: str | None = None,
 ) -> tuple[RegionEntry, SiteReport]:
-    """New sites for ``type`` (LSCP / MCLP / p-median); AEDs on foot, the rest by car."""
+    """New sites for ``type`` (LSCP / MCLP / p-median); AEDs on foot, the rest by car; under
+    ``scenario`` or the hour of ``depart`` (the report's ``scenario`` is then ``hour_HH``)."""
     entry = svc.pick(region)
+    eng = svc.engine(entry.name)
+    prof = travel_profile(type, profile)
+    tr = traffic_of(svc, eng, prof, scenario, depart)
     rep = site_report(
-        svc.engine(entry.name),
+        eng,
         type=type,
         minutes=default_minutes(type, minutes),
         model=model,
         add=add,
-        profile=travel_profile(type, profile),
+        profile=prof,
         level=level,
-        scenario=scenario,
+        scenario=tr.scenario,
         candidates=candidates if candidate_points is None else "points",
         candidate_points=candidate_points,
         grid_km=grid_km,
     )
+    if tr.depart is not None:  # the analysis saw a table ("custom"): say which hour it was
+        rep = replace(rep, scenario=tr.name, method=rep.method.replace("scenario custom)", f"{tr.label()})", 1))
     return entry, rep
 
 

@@ -2,20 +2,23 @@
 coverage and what-if. The API returns these answers and the CLI prints them, so the two agree.
 
 Travel mode comes from the facility type (``sources.schema.travel_profile``: AEDs on foot,
-everything else by car) unless a profile is given.
+everything else by car) unless a profile is given. Traffic is a ``scenario`` or the hour of a
+``depart`` time (``service.traffic``), and every answer says which it used.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..analyses.coverage import CoverageReport
 from ..bundle.store import ATTRIBUTION
 from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from ..sources.facility_rows import plain_value
 from ..sources.schema import DEFAULT_MINUTES, FacilityFilter, travel_profile
+from . import traffic as traffic_
 from .answers import (
     CoverageDelta,
     CoverageResponse,
@@ -26,11 +29,9 @@ from .answers import (
     WhatIfResponse,
 )
 from .core import GeoService, RegionEntry
+from .coverage_traffic import TrafficCoverage
 from .inputs import MAX_MINUTES, parse_minutes
 from .output_crs import nav_links, shift_geometry, shift_point, to_wgs84
-
-if TYPE_CHECKING:
-    from ..analyses.coverage import CoverageReport
 
 __all__ = [
     "nearest",
@@ -42,6 +43,7 @@ __all__ = [
     "coverage_answer",
     "whatif",
     "default_minutes",
+    "traffic_of",
 ]
 
 
@@ -51,6 +53,13 @@ def facility_props(rec: dict[str, Any], region: str, crs: str) -> dict[str, Any]
     out["lon"], out["lat"] = shift_point(float(rec["lon"]), float(rec["lat"]), crs)
     out["region"] = region
     return out
+
+
+def traffic_of(
+    svc: GeoService, eng: Engine, profile: str, scenario: str | dict[str, float] | None, depart: str | None
+) -> traffic_.Traffic:
+    """The traffic of a question on ``eng`` (``service.traffic.resolve``; walking knows no traffic)."""
+    return traffic_.resolve(svc.settings, walking=eng.router_for(profile).walks, scenario=scenario, depart=depart)
 
 
 def _attribution(entry: RegionEntry) -> str:
@@ -72,8 +81,11 @@ def nearest(
     max_minutes: float | None = None,
     region: str | None = None,
     crs: str = "wgs84",
+    scenario: str | dict[str, float] | None = None,
+    depart: str | None = None,
 ) -> NearestResponse:
-    """The k nearest facilities by travel time, with routes and navigation links."""
+    """The k nearest facilities by travel time, with routes and navigation links, under
+    ``scenario`` or the hour of ``depart`` (free flow when neither is given)."""
     where = FacilityFilter.parse(type=type, level=level, capability=capability)
     if not 1 <= k <= 100:
         raise GeoserviceError("k", f"must be 1 to 100, got {k}")
@@ -83,6 +95,7 @@ def nearest(
     wlon, wlat = to_wgs84(lon, lat, crs)
     entry = svc.locate(wlon, wlat, prof, region)
     eng = svc.engine(entry.name)
+    tr = traffic_of(svc, eng, prof, scenario, depart)
     res = eng.nearest(
         wlon,
         wlat,
@@ -92,6 +105,7 @@ def nearest(
         direction=direction,
         at=at,
         max_minutes=max_minutes,
+        scenario=tr.scenario,
     )
     results = []
     for h in res.hits:
@@ -124,6 +138,8 @@ def nearest(
         type=where.type,
         profile=prof,
         direction=direction,
+        scenario=tr.name,
+        depart=tr.depart,
         at=at.isoformat(timespec="minutes") if at else None,
         max_minutes=max_minutes,
         results=results,
@@ -141,18 +157,22 @@ def isochrones(
     *,
     profile: str = "drive",
     direction: str = "to",
-    scenario: str = "free_flow",
+    scenario: str | dict[str, float] | None = None,
+    depart: str | None = None,
     region: str | None = None,
     crs: str = "wgs84",
 ) -> FeatureCollection:
-    """Travel-time polygons around a point, one feature per distinct minutes value, smallest first."""
+    """Travel-time polygons around a point, one feature per distinct minutes value, smallest first;
+    each says its traffic (``scenario``, ``depart``)."""
     mins = parse_minutes(minutes)
     wlon, wlat = to_wgs84(lon, lat, crs)
     entry = svc.locate(wlon, wlat, profile, region)
-    feats = svc.engine(entry.name).isochrones(wlon, wlat, mins, profile=profile, direction=direction, scenario=scenario)
+    eng = svc.engine(entry.name)
+    tr = traffic_of(svc, eng, profile, scenario, depart)
+    feats = eng.isochrones(wlon, wlat, mins, profile=profile, direction=direction, scenario=tr.scenario)
     for f in feats:
         f["geometry"] = shift_geometry(f["geometry"], crs)
-        f["properties"]["region"] = entry.name
+        f["properties"].update(region=entry.name, scenario=tr.name, depart=tr.depart)
     return FeatureCollection(features=feats, crs_name=crs, attribution=_attribution(entry))
 
 
@@ -168,14 +188,14 @@ def default_minutes(ftype: str | None, minutes: float | None) -> float:
 
 
 def _service_area_features(
-    entry: RegionEntry, eng: Engine, where: FacilityFilter, minutes: float, profile: str, scenario: str = "free_flow"
+    entry: RegionEntry, eng: Engine, where: FacilityFilter, minutes: float, profile: str, tr: traffic_.Traffic
 ) -> list[dict[str, Any]]:
     fidx = eng.select(profile, where=where)
     feats = []
     for row in fidx.rows:
         rec = eng.facilities.iloc[int(row)]
         x, y = float(rec.geometry.x), float(rec.geometry.y)
-        poly = eng.isochrones(x, y, [minutes], profile=profile, direction="to", scenario=scenario)[0]
+        poly = eng.isochrones(x, y, [minutes], profile=profile, direction="to", scenario=tr.scenario)[0]
         poly["properties"].update(
             {
                 "id": str(rec["id"]),
@@ -184,7 +204,8 @@ def _service_area_features(
                 "level": plain_value(rec.get("level")),
                 "capabilities": plain_value(rec.get("capabilities")),
                 "region": entry.name,
-                "scenario": scenario,
+                "scenario": tr.name,
+                "depart": tr.depart,
             }
         )
         feats.append(poly)
@@ -199,11 +220,13 @@ def service_areas(
     profile: str | None = None,
     level: str | None = None,
     capability: str | None = None,
-    scenario: str = "free_flow",
+    scenario: str | dict[str, float] | None = None,
+    depart: str | None = None,
     region: str | None = None,
     crs: str = "wgs84",
 ) -> FeatureCollection:
-    """Per facility, where a patient reaches it within ``minutes`` (cached per region, bounded)."""
+    """Per facility, where a patient reaches it within ``minutes`` (cached per region, bounded),
+    under ``scenario`` or the hour of ``depart``."""
     where = FacilityFilter.parse(type=type, level=level, capability=capability)
     if where.type is None:
         raise GeoserviceError("type", "required")
@@ -212,9 +235,10 @@ def service_areas(
     feats: list[dict[str, Any]] = []
     for e in svc.entries(region):
         eng = svc.engine(e.name)
-        key = ("service_areas", where, mins, prof, scenario)
+        tr = traffic_of(svc, eng, prof, scenario, depart)
+        key = ("service_areas", where, mins, prof, tr.key(prof))
         areas: list[dict[str, Any]] = e.cache.get_or_compute(
-            key, partial(_service_area_features, e, eng, where, mins, prof, scenario)
+            key, partial(_service_area_features, e, eng, where, mins, prof, tr)
         )
         feats.extend(dict(f, geometry=shift_geometry(f["geometry"], crs)) for f in areas)
     return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)
@@ -262,14 +286,16 @@ def coverage(
     profile: str | None = None,
     level: str | None = None,
     capability: str | None = None,
-    scenario: str | dict[str, float] = "free_flow",
+    scenario: str | dict[str, float] | None = None,
     gaps: bool = True,
     region: str | None = None,
     add_sites: list[tuple[float, float]] | None = None,
     remove_ids: list[str] | None = None,
     by: str = "admin",
+    depart: str | None = None,
 ) -> tuple[RegionEntry, CoverageReport]:
-    """Coverage report of one region (``analyses.coverage``); answers without what-if are cached."""
+    """Coverage report of one region (``analyses.coverage``) under ``scenario`` or the hour of
+    ``depart`` (a :class:`TrafficCoverage`: it says which); answers without what-if are cached."""
     from ..analyses.coverage import coverage_report
 
     where = FacilityFilter.parse(type=type, level=level, capability=capability)
@@ -286,41 +312,41 @@ def coverage(
     else:
         entry = svc.pick(region)
     eng = svc.engine(entry.name)
+    tr = traffic_of(svc, eng, prof, scenario, depart)
     lv = ",".join(sorted(where.levels)) or None
     cap = ",".join(sorted(where.capabilities)) or None
 
     def run(sites: list[tuple[float, float]] | None = None, remove: list[str] | None = None) -> CoverageReport:
-        return coverage_report(
+        rep = coverage_report(
             eng,
             type=ftype,
             minutes=mins,
             profile=prof,
             level=lv,
             capability=cap,
-            scenario=scenario,
+            scenario=tr.scenario,
             add_sites=sites,
             remove_ids=remove,
             by=by,
             gaps=gaps,
         )
+        return TrafficCoverage.of(rep, tr)
 
     if add_sites or remove_ids:
         return entry, run(add_sites, remove_ids)
-    skey = scenario if isinstance(scenario, str) else tuple(sorted(scenario.items()))
-    key = ("coverage", where, mins, prof, skey, gaps, by)
+    key = ("coverage", where, mins, prof, tr.key(prof), gaps, by)
     return entry, entry.cache.get_or_compute(key, run)
 
 
 def coverage_answer(entry: RegionEntry, rep: CoverageReport, crs: str = "wgs84") -> CoverageResponse:
-    """A coverage report as the API's answer, gap polygons in ``crs``."""
-    out = dict(rep.to_json(), region=entry.name, crs_name=crs)
+    """A coverage report as the API's answer, gap polygons in ``crs``; ``scenario`` is the
+    traffic's name (free_flow, off_peak, peak, custom, hour_HH with ``depart``)."""
+    out = dict(rep.to_json(), region=entry.name, crs_name=crs, scenario=rep.scenario_name)
     gaps = out.get("gaps")
     if gaps is not None and crs != "wgs84":
         out["gaps"] = dict(
             gaps, features=[dict(f, geometry=shift_geometry(f.get("geometry"), crs)) for f in gaps.get("features", [])]
         )
-    if not isinstance(out.get("scenario"), str):
-        out["scenario"] = "custom"
     return CoverageResponse(**out)
 
 
@@ -332,16 +358,24 @@ def whatif(
     profile: str | None = None,
     level: str | None = None,
     capability: str | None = None,
-    scenario: str = "free_flow",
+    scenario: str | dict[str, float] | None = None,
     add_sites: list[tuple[float, float]] | None = None,
     remove_ids: list[str] | None = None,
     region: str | None = None,
     gaps: bool = False,
     crs: str = "wgs84",
+    depart: str | None = None,
 ) -> WhatIfResponse:
     """Coverage before and after adding hypothetical sites and/or closing facilities (nothing saved)."""
     common: dict[str, Any] = dict(
-        type=type, minutes=minutes, profile=profile, level=level, capability=capability, scenario=scenario, gaps=gaps
+        type=type,
+        minutes=minutes,
+        profile=profile,
+        level=level,
+        capability=capability,
+        scenario=scenario,
+        depart=depart,
+        gaps=gaps,
     )
     entry, after = coverage(svc, region=region, add_sites=add_sites, remove_ids=remove_ids, **common)
     _, before = coverage(svc, region=entry.name, **common)

@@ -10,6 +10,8 @@ once here against ``registry_db.Database``; the SQL that differs lives in ``regi
   a ``version`` (1 when created, +1 per edit): the API's ETag, checked against ``If-Match``.
 * ``region_versions``: +1 per edit of a region, so every process (uvicorn worker, CLI) reloads
   exactly the regions that changed since it last looked.
+* ``responder_positions``: live responder positions for dispatch, never audited, deleted once
+  past their TTL (``service.responders``).
 * A SQLite file is created readable by its owner only (0600).
 """
 
@@ -32,6 +34,7 @@ from ..sources.schema import COLUMNS
 from .api_keys import EDIT_ROLES, KEYS_SCHEMA, ROLES, ApiKey, KeyStore, RegistryError, hash_key, now_utc
 from .audit_log import AUDIT_SCHEMA, AuditCheck, AuditLog
 from .registry_db import Database, SqliteDatabase, is_database_url, load_json
+from .responders import RESPONDERS_SCHEMA
 
 __all__ = [
     "Registry",
@@ -155,7 +158,9 @@ class Registry(KeyStore, AuditLog):
             self._db = PostgresDatabase(str(target))
         else:
             self._db = SqliteDatabase(target)
-        self._db.setup((*_SCHEMA, *KEYS_SCHEMA, *AUDIT_SCHEMA, *self._db.append_only("audit")), _MIGRATIONS)
+        self._db.setup(
+            (*_SCHEMA, *KEYS_SCHEMA, *AUDIT_SCHEMA, *self._db.append_only("audit"), *RESPONDERS_SCHEMA), _MIGRATIONS
+        )
 
     @property
     def db(self) -> Database:

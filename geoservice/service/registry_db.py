@@ -74,7 +74,8 @@ class Database(ABC):
     path: Path | None = None
     """The SQLite file (None for PostgreSQL)."""
     types: Mapping[str, str]
-    """Schema words that differ: ``id`` (an identity primary key) and ``json`` (a record column)."""
+    """Schema words that differ: ``id`` (an identity primary key), ``json`` (a record column) and
+    ``unlogged`` (a table of short-lived rows kept out of the write-ahead log where possible)."""
     row_order: str
     """The column giving the facilities' insertion order."""
     integrity_error: type[Exception]
@@ -126,7 +127,7 @@ class SqliteDatabase(Database):
     """One embedded SQLite file (WAL, shared by processes), created owner-only (0600); one
     connection guarded by a lock in this process."""
 
-    types = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "json": "TEXT"}
+    types = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "json": "TEXT", "unlogged": ""}
     row_order = "rowid"
     integrity_error = sqlite3.IntegrityError
     append_only_error = sqlite3.DatabaseError

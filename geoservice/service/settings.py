@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -68,6 +69,105 @@ class Settings(BaseSettings):
     )
     failed_key_window_s: float = Field(60.0, gt=0, description="window (seconds) for failed_key_limit")
     writes_per_minute: int = Field(120, ge=1, description="edits per API key per minute; more get 429")
+    # emergency response planning (service/plans.py): the plan's targets and the models' assumptions
+    plan_stroke_centers_min: int = Field(
+        1, ge=0, description="plan target: stroke centers in every county (admin unit)"
+    )
+    plan_cpc_share: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="plan target: share of grade II+ general hospitals that are chest pain centers (the data has "
+        "no grades: hospitals of level 'hospital' stand in for them)",
+    )
+    plan_grassroots_share: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="plan target: share of township health centers and community health service centers "
+        "that are grassroots chest-pain units",
+    )
+    thrombolysis_high_pct: float = Field(
+        5.0, ge=0, le=100, description="stroke tiers: a thrombolysis rate above this (%) gets advanced training + QC"
+    )
+    thrombolysis_low_pct: float = Field(
+        3.0, ge=0, le=100, description="stroke tiers: below this (%) inspection tours; in between basic training"
+    )
+    ems_minutes: float = Field(
+        12.0, gt=0, le=240, description="EMS station models: ambulance drive time target (a planning assumption)"
+    )
+    ems_busy_fraction: float = Field(
+        0.3,
+        ge=0,
+        lt=1,
+        description="MEXCLP: share of time an ambulance is out on a call (a planning assumption; estimate it as "
+        "calls x mean task time / (ambulances x hours))",
+    )
+    hourly_profiles: Path | None = Field(
+        None,
+        description="CSV of hourly travel-time factors (road_class,h00,...,h23) that depart=HH:MM uses; "
+        "default: the built-in curve of Chinese cities (sources/speeds.py)",
+    )
+    # bystander and AED dispatch (service/dispatch.py, analyses/dispatch.py)
+    responder_ttl_s: float = Field(
+        120.0,
+        gt=0,
+        le=3600,
+        description="a responder's posted position is forgotten (deleted) this many seconds after it was posted",
+    )
+    responder_walk_speed_ms: float = Field(
+        1.8,
+        ge=0.5,
+        le=4.0,
+        description="walking speed of alerted responders (m/s; steps at half speed): lay responders walk at a "
+        "median 2.3 m/s, 1.8 m/s in dense areas (issue 11's published figures); 1.8 suits Chinese city centres",
+    )
+    dispatch_delay_s: float = Field(
+        60.0, ge=0, le=1800, description="from the 120 call to the ambulance leaving its station (seconds)"
+    )
+    aed_setup_s: float = Field(
+        60.0,
+        ge=0,
+        le=600,
+        description="from an AED reaching the patient to the first shock (pads on, rhythm analysed; seconds), "
+        "for responders and ambulance crews alike; an assumption: set it from local drills",
+    )
+    dispatch_max_walk_min: float = Field(
+        30.0, gt=0, le=120, description="responders and AEDs farther than this on foot are not considered (minutes)"
+    )
+    dispatch_unknown_hours: Literal["allow", "exclude"] = Field(
+        "allow",
+        description="AEDs without known opening hours in a dispatch plan: allow (flagged open_at null, with a "
+        "backup plan via an AED known to be open) or exclude",
+    )
+    local_timezone: str | None = Field(
+        None,
+        description="IANA time zone of the regions' wall clock (e.g. Asia/Shanghai) for 'now' when a request "
+        "gives no time (dispatch); default: the server's local time",
+    )
+
+    @field_validator("hourly_profiles")
+    @classmethod
+    def _check_hourly_profiles(cls, v: Path | None) -> Path | None:
+        """Read the file when the settings are made, so a bad one stops ``serve`` (and any
+        command) at start with an error naming ``hourly_profiles``, not at the first query."""
+        from .traffic import hourly_profiles
+
+        hourly_profiles(v)
+        return v
+
+    @field_validator("local_timezone")
+    @classmethod
+    def _check_timezone(cls, v: str | None) -> str | None:
+        """An unknown zone stops at start, naming ``local_timezone``."""
+        if v:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(v)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Asia/Shanghai") from None
+        return v or None
 
     @property
     def max_snap_m(self) -> dict[str, float]:

@@ -5,6 +5,7 @@ without tiles."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,10 +57,12 @@ def _population(v: str | None) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def read_osm_names(path: str | Path) -> OsmNames:
+def read_osm_names(path: str | Path, *, highways: Collection[str] | None = None) -> OsmNames:
     """Place nodes with a name (types in :data:`PLACE_TYPES`) and the Chinese / English name
-    variants of highway ways. Place areas without a node are not read: OSM maps a settlement's
-    label position as a node, and the extracts we use all have them."""
+    variants of highway ways (only of the ``highway`` values in ``highways`` when given: a map
+    labels a few classes, and a province has millions of ways). Place areas without a node are
+    not read: OSM maps a settlement's label position as a node, and the extracts we use all
+    have them."""
     import osmium
 
     out = OsmNames()
@@ -68,7 +71,8 @@ def read_osm_names(path: str | Path) -> OsmNames:
         tags = o.tags
         zh, en = tags.get("name:zh") or None, tags.get("name:en") or None
         if isinstance(o, osmium.osm.Way) and "highway" in tags and (zh or en):
-            out.way_names[o.id] = (zh, en)
+            if highways is None or tags.get("highway") in highways:
+                out.way_names[o.id] = (zh, en)
         elif isinstance(o, osmium.osm.Node) and tags.get("place") in PLACE_TYPES:
             name = tags.get("name") or zh or en
             if not name:

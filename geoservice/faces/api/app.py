@@ -16,7 +16,7 @@ from ...service.core import GeoService
 from . import errors
 from .limits import Limits
 from .middleware import BodyLimits, SecurityHeaders, TimeLimit, content_security_policy, inline_script_hashes
-from .routers import coverage, facilities, imports, layers, meta, pages, places, routing
+from .routers import coverage, dispatch, facilities, imports, layers, meta, pages, places, plans, routing
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,8 @@ def create_app(service: GeoService | None = None) -> FastAPI:
             {"name": "layers"},
             {"name": "coverage"},
             {"name": "facilities"},
+            {"name": "planning"},
+            {"name": "dispatch"},
             {"name": "service"},
         ],
     )
@@ -69,7 +71,7 @@ def create_app(service: GeoService | None = None) -> FastAPI:
     app.csp = content_security_policy(settings.basemap_tiles)
     errors.install(app)
     errors.document_errors(app)
-    for r in (meta, layers, places, routing, coverage, facilities, imports, pages):
+    for r in (meta, layers, places, routing, coverage, facilities, imports, dispatch, plans, pages):
         app.include_router(r.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 

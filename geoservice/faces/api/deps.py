@@ -12,8 +12,9 @@ from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from ...errors import GeoserviceError
+from ...service.api_keys import AUDIT_ROLES
 from ...service.core import GeoService
-from ...service.registry import EDIT_ROLES, ROLES, ApiKey
+from ...service.registry import EDIT_ROLES, ApiKey
 from .errors import LimitError
 from .limits import Limits
 from .schemas import Crs
@@ -104,7 +105,7 @@ def _editor_write(request: Request, key: Annotated[ApiKey, Depends(require_role(
 
 
 EditorKey = Annotated[ApiKey, Depends(_editor_write)]
-AnyKey = Annotated[ApiKey, Depends(require_role(*ROLES))]
+AnyKey = Annotated[ApiKey, Depends(require_role(*AUDIT_ROLES))]  # not responder / dispatcher keys
 
 Lon = Annotated[float, Query(ge=-180, le=180, description="longitude (in `crs`)")]
 Lat = Annotated[float, Query(ge=-90, le=90, description="latitude (in `crs`)")]

@@ -145,6 +145,7 @@ class WhatIfRequest(BaseModel):
     level: Annotated[str, Field(max_length=100)] | None = Field(None, description="comma-separated levels")
     capability: Annotated[str, Field(max_length=100)] | None = Field(None, description="required capabilities")
     scenario: Word = "free_flow"
+    depart: Annotated[str, Field(max_length=10, description="departure time HH:MM (not with scenario)")] | None = None
     add: list[Point] = Field(default_factory=list, max_length=50)
     remove: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=500)
     region: RegionName | None = None

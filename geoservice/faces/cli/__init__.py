@@ -13,12 +13,12 @@ import logging
 import sys
 
 from ...errors import GeoserviceError
-from . import analyses, build, certify, layers, places, routing, serving
+from . import analyses, build, certify, dispatch, layers, nation, places, plans, routing, serving
 from .common import COMMANDS, flag_for
 
 __all__ = ["main", "build_parser"]
 
-_MODULES = (build, routing, places, layers, analyses, serving, certify)
+_MODULES = (build, routing, places, layers, analyses, dispatch, plans, serving, certify, nation)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -14,10 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ...errors import GeoserviceError
 from ...fileio import atomic_dir
 from ...service import planning, queries
 from ...service.downloads import COVERAGE_FIELDS, coverage_rows
 from ...sources.schema import DEFAULT_MINUTES
+from . import plans
 from .analysis_files import (
     GAP_SCHEMA,
     LINK_SCHEMA,
@@ -32,7 +34,17 @@ from .analysis_files import (
     write_file,
     write_layer,
 )
-from .common import add_db, add_filters, add_profile, add_region, add_type, command, open_service
+from .common import (
+    add_db,
+    add_filters,
+    add_profile,
+    add_region,
+    add_traffic,
+    add_type,
+    command,
+    open_service,
+    traffic_args,
+)
 from .coverage_text import coverage_summary, unit_table
 
 __all__ = ["add_parsers"]
@@ -43,6 +55,12 @@ __all__ = ["add_parsers"]
 def cmd_coverage(args: argparse.Namespace) -> None:
     from ..maps_analyses import coverage_map
 
+    if args.week:  # AED coverage through the week: faces/cli/plans.py
+        from .plans import write_aed_week
+
+        if args.type != "aed":
+            raise GeoserviceError("week", "--week is for --type aed (AED opening hours through the week)")
+        return write_aed_week(args)
     out = output_dir(args)
     add = parse_points(args.add, "add_sites")
     remove = [s.strip() for s in (args.remove or "").split(",") if s.strip()]
@@ -54,7 +72,7 @@ def cmd_coverage(args: argparse.Namespace) -> None:
         profile=args.profile,
         level=args.level,
         capability=args.capability,
-        scenario=parse_scenario(args.scenario),
+        **traffic_args(args),
         add_sites=add or None,
         remove_ids=remove or None,
         by="none" if args.by == "none" else "admin",
@@ -99,7 +117,7 @@ def cmd_site(args: argparse.Namespace) -> None:
         add=args.add,
         profile=args.profile,
         level=args.level,
-        scenario=parse_scenario(args.scenario),
+        **traffic_args(args),
         candidates=cands,
         candidate_points=cand_points,
         grid_km=args.grid_km,
@@ -331,10 +349,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--by", default="county", choices=("county", "admin", "none"), help="report by admin unit (county) or not"
     )
-    p.add_argument("--scenario", help="free_flow | off_peak | peak | JSON {road class: factor} (text or file)")
+    add_traffic(p)
     p.add_argument("--add", help="what-if sites: 'lon,lat;lon,lat' or CSV with lon,lat")
     p.add_argument("--remove", help="what-if: comma-separated facility ids to close")
     p.add_argument("--no-gaps", action="store_true")
+    p.add_argument("--week", action="store_true", help="--type aed: coverage by AEDs open at each hour of the week")
+    plans.add_week_options(p)
 
     p = sub.add_parser("site", help="optimal new sites: LSCP / MCLP / p-median on network times (folder)")
     _common(p)
@@ -350,7 +370,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grid-km", type=float, default=2.0)
     add_profile(p)
     add_filters(p, capability=False)
-    p.add_argument("--scenario")
+    add_traffic(p)
 
     p = sub.add_parser("grid531", help="531 grid: grassroots->basic (5:1), basic->standard (3:1) links (folder)")
     _common(p)

@@ -14,7 +14,9 @@ from pydantic import BaseModel
 
 from ...fileio import atomic_write_text
 from ...service.core import GeoService
+from ...service.settings import Settings, get_settings
 from ...sources.schema import ALL_CAPABILITIES, ALL_LEVELS, FACILITY_TYPES
+from .analysis_files import parse_scenario
 
 Handler = Callable[[argparse.Namespace], None]
 COMMANDS: dict[str, Handler] = {}
@@ -68,8 +70,31 @@ def regions_of(args: argparse.Namespace) -> list[str] | None:
 
 def open_service(args: argparse.Namespace, *, create_registry: bool = False) -> GeoService:
     """The service over ``--region`` (else GEOSERVICE_REGIONS, else the demo) and ``--db``
-    (else the registry ``serve`` uses). Read-only commands do not create a registry."""
-    return GeoService.open(regions=regions_of(args), db=getattr(args, "db", None), create_registry=create_registry)
+    (else the registry ``serve`` uses), with ``--hourly-profiles`` where the command has it.
+    Read-only commands do not create a registry."""
+    return GeoService.open(
+        regions=regions_of(args),
+        db=getattr(args, "db", None),
+        create_registry=create_registry,
+        settings=_settings(args),
+    )
+
+
+def _settings(args: argparse.Namespace) -> Settings | None:
+    """The settings with ``--hourly-profiles`` in force (read and checked now), else None."""
+    path = getattr(args, "hourly_profiles", None)
+    if path is None:
+        return None
+    from ...service.traffic import hourly_profiles
+
+    hourly_profiles(path)  # a bad file: an error naming --hourly-profiles
+    return get_settings().model_copy(update={"hourly_profiles": Path(path)})
+
+
+def traffic_args(args: argparse.Namespace) -> dict[str, Any]:
+    """``scenario`` (None when not given: free flow unless ``--depart``) and ``depart`` for the service."""
+    given = getattr(args, "scenario", None)
+    return {"scenario": None if given is None else parse_scenario(given), "depart": getattr(args, "depart", None)}
 
 
 # ---------------------------------------------------------------------------- arguments
@@ -118,6 +143,27 @@ def add_filters(p: argparse.ArgumentParser, *, capability: bool = True) -> None:
     )
     if capability:
         p.add_argument("--capability", help=f"required capabilities: {', '.join(ALL_CAPABILITIES)}")
+
+
+def add_traffic(p: argparse.ArgumentParser, *, scenario: bool = True) -> None:
+    """``--scenario``, ``--depart HH:MM`` (the hour's traffic; not both) and ``--hourly-profiles``."""
+    if scenario:
+        p.add_argument(
+            "--scenario",
+            help="traffic: free_flow (default) | off_peak | peak | JSON {road class: factor} (text or file); "
+            "driving only",
+        )
+    p.add_argument(
+        "--depart",
+        metavar="HH:MM",
+        help="departure time: that hour's traffic (hourly factors per road class); not with --scenario; driving only",
+    )
+    p.add_argument(
+        "--hourly-profiles",
+        metavar="CSV",
+        help="hourly factors for --depart (road_class,h00,...,h23; default: GEOSERVICE_HOURLY_PROFILES, "
+        "else the built-in curve of Chinese cities)",
+    )
 
 
 def add_profile(p: argparse.ArgumentParser) -> None:

@@ -8,10 +8,21 @@ import sys
 from pathlib import Path
 
 from ...errors import InputFileError
-from ...fileio import atomic_path
 from ...service import queries
 from ...service.inputs import check_lonlat, parse_at
-from .common import add_db, add_filters, add_point, add_profile, add_region, add_type, command, emit_json, open_service
+from .common import (
+    add_db,
+    add_filters,
+    add_point,
+    add_profile,
+    add_region,
+    add_traffic,
+    add_type,
+    command,
+    emit_json,
+    open_service,
+    traffic_args,
+)
 
 
 @command("nearest")
@@ -30,6 +41,7 @@ def cmd_nearest(args: argparse.Namespace) -> None:
         direction=args.direction,
         at=parse_at(args.at),
         max_minutes=args.max_minutes,
+        **traffic_args(args),
     )
     emit_json(ans, args.output)
 
@@ -39,7 +51,13 @@ def cmd_isochrone(args: argparse.Namespace) -> None:
     check_lonlat(args.lon, args.lat)
     svc = open_service(args)
     fc = queries.isochrones(
-        svc, args.lon, args.lat, args.minutes, profile=args.profile or "drive", direction=args.direction
+        svc,
+        args.lon,
+        args.lat,
+        args.minutes,
+        profile=args.profile or "drive",
+        direction=args.direction,
+        **traffic_args(args),
     )
     emit_json(fc, args.output)
 
@@ -71,23 +89,27 @@ def read_points(path: str, field: str) -> tuple[list[str], list[tuple[float, flo
 
 @command("matrix")
 def cmd_matrix(args: argparse.Namespace) -> None:
+    from ...service.matrices import matrix_file
+
     oid, opts = read_points(args.origins, "origins")
     did, dpts = read_points(args.destinations, "destinations")
     svc = open_service(args)
-    profile = args.profile or "drive"
-    entry = svc.locate(opts[0][0], opts[0][1], profile, field_name="origins")
-    eng = svc.engine(entry.name)
-    out = Path(args.output)
-    with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["origin_id", "destination_id", "time_s", "distance_m"])
-        for i, times, dists in eng.matrix(opts, dpts, profile=profile):
-            for j in range(len(dpts)):
-                ok = times[j] < float("inf")
-                w.writerow([oid[i], did[j], f"{times[j]:.1f}" if ok else "", f"{dists[j]:.1f}" if ok else ""])
+    ans = matrix_file(
+        svc,
+        origin_ids=oid,
+        origins=opts,
+        destination_ids=did,
+        destinations=dpts,
+        output=args.output,
+        profile=args.profile,
+        cutoff_minutes=args.cutoff_minutes,
+        **traffic_args(args),
+    )
+    f = ans.file
+    within = f", {f.pairs} pairs within {args.cutoff_minutes:g} min" if f.cutoff_s is not None else ""
     print(
-        f"wrote {out} ({len(opts)} x {len(dpts)}, region {entry.name}, {profile}); "
-        f"roads © OpenStreetMap contributors, ODbL 1.0",
+        f"wrote {f.path} ({f.origins} x {f.destinations}{within}, region {ans.region}, {ans.profile}, "
+        f"{ans.traffic.label()}); roads © OpenStreetMap contributors, ODbL 1.0",
         file=sys.stderr,
     )
 
@@ -122,6 +144,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--at", help="ISO local date-time: leave out facilities closed then (AED opening hours)")
     p.add_argument("--max-minutes", type=float, help="search no farther")
+    add_traffic(p)
     p.add_argument("-o", "--output", help="JSON file (default: stdout)")
 
     p = sub.add_parser("isochrone", help="travel-time polygons (GeoJSON)")
@@ -130,14 +153,28 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", required=True, help="comma-separated, e.g. 10,30 (each in (0, 240])")
     add_profile(p)
     p.add_argument("--direction", choices=("to", "from"), default="to")
+    add_traffic(p)
     p.add_argument("-o", "--output", help="GeoJSON file (default: stdout)")
 
-    p = sub.add_parser("matrix", help="origin-destination travel times (CSV); the first origin picks the region")
+    p = sub.add_parser(
+        "matrix",
+        help="origin-destination travel times (CSV or Parquet, any size, written in blocks); "
+        "the first origin picks the region",
+    )
     add_region(p, several=True)
     p.add_argument("--origins", required=True, help="CSV with id,lon,lat")
     p.add_argument("--destinations", required=True, help="CSV with id,lon,lat")
     add_profile(p)
-    p.add_argument("-o", "--output", required=True)
+    add_traffic(p)
+    p.add_argument(
+        "--cutoff-minutes", type=float, help="write only the pairs within this many minutes (far pairs have no row)"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="out.csv or out.parquet (pyarrow): origin_id,destination_id,time_s,distance_m",
+    )
 
     p = sub.add_parser("export-graph", help="the exact graph the engine uses (.graphml or .gpkg)")
     add_region(p)

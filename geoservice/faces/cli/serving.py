@@ -59,13 +59,17 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 @command("publish")
 def cmd_publish(args: argparse.Namespace) -> None:
+    from ...service import plans
     from ..maps.publish import publish
 
+    rates = plans.read_rates(args.thrombolysis_rates) if args.thrombolysis_rates else None
     svc = open_service(args)
     out = Path(args.out)
+    if rates and not any(plans.thrombolysis_tiers(svc, rates, region=e.name, require=False)[1] for e in svc.entries()):
+        plans.thrombolysis_tiers(svc, rates)  # the error naming the first region's units
     for entry in svc.entries():
         target = out if len(svc.regions) == 1 else out / entry.name
-        for w in publish(svc, entry.name, target, png=not args.no_png, lang=args.lang):
+        for w in publish(svc, entry.name, target, png=not args.no_png, lang=args.lang, thrombolysis_rates=rates):
             print(f"wrote {w}", file=sys.stderr)
 
 
@@ -146,6 +150,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="language of every string on the maps (title, legend, popups, notice, attribution, scale); "
         "default zh, the language of the health commissions the maps are for; road and place names "
         "use OSM's name:zh / name:en when present, else the name as mapped",
+    )
+    p.add_argument(
+        "--thrombolysis-rates",
+        metavar="CSV",
+        help="stroke quality tiers on the stroke map: CSV name and/or admin_code, thrombolysis_rate_pct[, demo, note]",
     )
 
     p = sub.add_parser("apikey", help="API keys for editing the facility registry")

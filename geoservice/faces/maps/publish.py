@@ -70,9 +70,17 @@ ICON_PX = {"standard": 26, "advanced": 26, "basic": 20, "center": 22, "station":
 EMS_OFFSET = (-17, -17)  # EMS bases often share a hospital's point: their icon sits up-left of it
 
 
-def build_map(svc: GeoService, region_name: str, spec: MapSpec, *, lang: str = DEFAULT_LANG) -> folium.Map:
+def build_map(
+    svc: GeoService,
+    region_name: str,
+    spec: MapSpec,
+    *,
+    lang: str = DEFAULT_LANG,
+    thrombolysis_rates: list | None = None,
+) -> folium.Map:
     """The map of one region: its facilities (registry edits included), service areas and gaps,
-    from the same service answers the API gives, every string in ``lang``."""
+    from the same service answers the API gives, every string in ``lang``; the stroke map with
+    ``thrombolysis_rates`` (rows of ``analyses.stroke_tiers.read_rates``) adds the quality tiers."""
     engine = svc.engine(region_name)
     region = engine.region
     region_title = display_name(region.meta, lang)
@@ -176,6 +184,10 @@ def build_map(svc: GeoService, region_name: str, spec: MapSpec, *, lang: str = D
             legend.saw(ems=True, demo=demo)
         grp.add_to(m)
     labels.add_points(points)
+    if thrombolysis_rates and spec.type == "stroke_center":
+        from .tiers_layer import add_tiers_layer
+
+        add_tiers_layer(m, svc, region_name, thrombolysis_rates, lang)
 
     legend.saw(areas=bool(service_areas.features), gaps=bool(gaps_fc["features"]))
     legend_html = legend.render(
@@ -256,17 +268,25 @@ def _screenshot(chromium: str, html_path: Path, png_path: Path, size) -> None:
             b.close()
 
 
-def publish(svc: GeoService, region_name: str, out: Path, *, png: bool = True, lang: str = DEFAULT_LANG) -> list[Path]:
+def publish(
+    svc: GeoService,
+    region_name: str,
+    out: Path,
+    *,
+    png: bool = True,
+    lang: str = DEFAULT_LANG,
+    thrombolysis_rates: list | None = None,
+) -> list[Path]:
     """The chest pain and stroke maps of one region of the service (its facilities, registry
     edits included) into ``out``, in ``lang`` (zh / en); with ``png``, their print PNGs when
-    Chromium is available."""
+    Chromium is available; with ``thrombolysis_rates``, the stroke quality tiers on the stroke map."""
     if lang not in LANGS:
         raise GeoserviceError("lang", f"unknown language {lang!r}; choose from {', '.join(LANGS)}")
     region = svc.engine(region_name).region
     out = Path(out)
     written = []
     for spec in SPECS:
-        m = build_map(svc, region_name, spec, lang=lang)
+        m = build_map(svc, region_name, spec, lang=lang, thrombolysis_rates=thrombolysis_rates)
         text = m.get_root().render()
         check_self_contained(text)
         path = out / f"{region.name}_{spec.slug}.html"

@@ -15,7 +15,13 @@ from ..schemas import CoverageResponse, ErrorResponse, FacilityType, Profile, Wh
 router = APIRouter(tags=["coverage"])
 
 ERR: dict[int | str, dict[str, Any]] = {422: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
-Scenario = Annotated[str, Query(max_length=40, description="free_flow, off_peak or peak")]
+Scenario = Annotated[
+    str | None, Query(max_length=40, description="free_flow (default), off_peak or peak; driving only")
+]
+Depart = Annotated[
+    str | None,
+    Query(max_length=10, description="departure time HH:MM: that hour's traffic; not with scenario; driving only"),
+]
 
 
 @router.get(
@@ -31,7 +37,8 @@ def coverage(
     profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
     level: LevelQ = None,
     capability: CapabilityQ = None,
-    scenario: Scenario = "free_flow",
+    scenario: Scenario = None,
+    depart: Depart = None,
     gaps: Annotated[bool, Query(description="include gap polygons")] = True,
     crs: CrsQ = "wgs84",
     format: FormatQ = "json",
@@ -48,6 +55,7 @@ def coverage(
         level=level,
         capability=capability,
         scenario=scenario,
+        depart=depart,
         gaps=gaps,
         region=region,
     )
@@ -59,7 +67,8 @@ def coverage(
 
 @router.post("/whatif", response_model=WhatIfResponse, responses=ERR)
 def whatif(body: WhatIfRequest, svc: ServiceDep) -> WhatIfResponse:
-    """Coverage before and after adding hypothetical sites and/or removing facilities (nothing is saved)."""
+    """Coverage before and after adding hypothetical sites and/or removing facilities (nothing is saved),
+    under `scenario` or the hour of `depart` (not both)."""
     from ....service.output_crs import to_wgs84
 
     adds = [to_wgs84(p.lon, p.lat, body.crs) for p in body.add]
@@ -71,7 +80,8 @@ def whatif(body: WhatIfRequest, svc: ServiceDep) -> WhatIfResponse:
             profile=body.profile,
             level=body.level,
             capability=body.capability,
-            scenario=body.scenario,
+            scenario=body.scenario if "scenario" in body.model_fields_set else None,
+            depart=body.depart,
             add_sites=adds or None,
             remove_ids=body.remove or None,
             region=body.region,

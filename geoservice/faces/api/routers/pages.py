@@ -1,4 +1,5 @@
-"""The citizen page (/) and the planner page (/planner): static HTML, no CDN."""
+"""The citizen page (/), the planner page (/planner) and the dispatcher page (/dispatcher): static
+HTML, no CDN."""
 
 from __future__ import annotations
 
@@ -20,3 +21,8 @@ def citizen() -> FileResponse:
 @router.get("/planner")
 def planner() -> FileResponse:
     return FileResponse(STATIC / "planner.html", media_type="text/html; charset=utf-8")
+
+
+@router.get("/dispatcher")
+def dispatcher() -> FileResponse:
+    return FileResponse(STATIC / "dispatcher.html", media_type="text/html; charset=utf-8")

@@ -1,4 +1,5 @@
-"""Travel-time queries: nearest facilities with routes, isochrones, service areas."""
+"""Travel-time queries: nearest facilities with routes, isochrones, service areas, under a traffic
+scenario or the hour of a departure time (and the hours the planner offers)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from ....service import downloads, queries
+from ....service import downloads, queries, traffic
 from ....service.inputs import parse_at
 from ..deps import CapabilityQ, CrsQ, Lat, LevelQ, Lon, RegionQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses
 from ..schemas import Direction, ErrorResponse, FacilityType, FeatureCollection, NearestResponse, Profile
 
 router = APIRouter(tags=["routing"])
-Scenario = Annotated[str, Query(max_length=40, description="free_flow, off_peak or peak (road class time factors)")]
+Scenario = Annotated[
+    str | None,
+    Query(max_length=40, description="free_flow (default), off_peak or peak: road class time factors; driving only"),
+]
+Depart = Annotated[
+    str | None,
+    Query(
+        max_length=10,
+        description="departure time HH:MM: that hour's traffic (hourly factors per road class); "
+        "not with scenario; driving only",
+    ),
+]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse, "description": "a parameter is wrong; `field` names it"},
@@ -36,6 +48,8 @@ async def nearest(
         str | None, Query(max_length=40, description="ISO local date-time: only facilities not closed then")
     ] = None,
     max_minutes: Annotated[float | None, Query(gt=0, le=240, description="search no farther")] = None,
+    scenario: Scenario = None,
+    depart: Depart = None,
     region: RegionQ = None,
     crs: CrsQ = "wgs84",
 ) -> Response:
@@ -56,6 +70,8 @@ async def nearest(
         direction=direction,
         at=parse_at(at),
         max_minutes=max_minutes,
+        scenario=scenario,
+        depart=depart,
         region=region,
         crs=crs,
     )
@@ -72,13 +88,24 @@ def isochrones(
     ] = "5,10,15",
     profile: Annotated[Profile, Query()] = "drive",
     direction: Annotated[Direction, Query(description="to: reach the point; from: leave it")] = "to",
-    scenario: Scenario = "free_flow",
+    scenario: Scenario = None,
+    depart: Depart = None,
     region: RegionQ = None,
     crs: CrsQ = "wgs84",
 ) -> FeatureCollection:
-    """Travel-time polygons around a point, one feature per distinct minutes value (smallest first)."""
+    """Travel-time polygons around a point, one feature per distinct minutes value (smallest first);
+    each feature names its traffic (`scenario`, `depart`)."""
     return queries.isochrones(
-        svc, lon, lat, minutes, profile=profile, direction=direction, scenario=scenario, region=region, crs=crs
+        svc,
+        lon,
+        lat,
+        minutes,
+        profile=profile,
+        direction=direction,
+        scenario=scenario,
+        depart=depart,
+        region=region,
+        crs=crs,
     )
 
 
@@ -94,7 +121,8 @@ def service_areas(
     profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
     level: LevelQ = None,
     capability: CapabilityQ = None,
-    scenario: Scenario = "free_flow",
+    scenario: Scenario = None,
+    depart: Depart = None,
     region: Annotated[str | None, Query(max_length=200, description="default: all regions")] = None,
     crs: CrsQ = "wgs84",
     format: FormatQ = "json",
@@ -109,10 +137,19 @@ def service_areas(
         level=level,
         capability=capability,
         scenario=scenario,
+        depart=depart,
         region=region,
         crs=crs,
     )
     if format == "json":
         return fc
-    describe = (type, downloads.minutes_part(queries.default_minutes(type, minutes)), scenario, region)
+    traffic_part = scenario or (f"depart-{depart}" if depart else None)
+    describe = (type, downloads.minutes_part(queries.default_minutes(type, minutes)), traffic_part, region)
     return file_response(downloads.layer_file(fc, fmt=format, layer="service_areas", describe=describe))
+
+
+@router.get("/depart-hours", response_model=traffic.DepartHours)
+def depart_hours(svc: ServiceDep) -> traffic.DepartHours:
+    """The 24 departure hours `depart=` offers, each with the named scenario its factors equal
+    (`level`: free_flow, off_peak, peak, or mixed) and its largest factor: the planner's hours."""
+    return traffic.depart_hours(svc.settings)

@@ -74,10 +74,10 @@ async function runWhatif() {
   try {
     [near, res] = await Promise.all([last.near,
       GS.json("/whatif", { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ type: asked.type, minutes: asked.minutes, scenario: asked.scenario, region: r.name, add: sites.map((s) => ({ lon: s.lon, lat: s.lat })), crs: GS.crs() }) })]);
+        body: JSON.stringify({ type: asked.type, minutes: asked.minutes, ...trafficParams(asked.scenario), region: r.name, add: sites.map((s) => ({ lon: s.lon, lat: s.lat })), crs: GS.crs() }) })]);
     // the profile is the one the service used for this type (walk for AEDs)
     areas = await Promise.all(sites.map((s) => GS.json(GS.url("/isochrones", { lon: s.lon.toFixed(6), lat: s.lat.toFixed(6), minutes: asked.minutes,
-      profile: res.after.profile, scenario: asked.scenario, direction: "to", region: r.name })).catch(() => null)));
+      profile: res.after.profile, ...trafficParams(asked.scenario), direction: "to", region: r.name })).catch(() => null)));
   } catch (e) {
     if (g !== gen || seq !== whatSeq) return;
     // sites never accepted by the server (off the network, ...) go again; the others stay

@@ -18,6 +18,7 @@ let present = null;      // what this region has ("type", "type:level", "cap:evt
 // every async load remembers these; an answer that comes back after the region / inputs changed is dropped
 let gen = 0, areaSeq = 0, covSeq = 0, whatSeq = 0;
 let shown = { type: null, minutes: null };   // what the drawn service areas are for
+let hours = [];           // the 24 departure hours of GET /depart-hours (the scenario selector's "hNN" options)
 
 const $ = (id) => document.getElementById(id);
 const pct = (x) => (x == null ? "–" : `${(100 * x).toFixed(1)}%`);
@@ -25,7 +26,10 @@ const num = (x) => Math.round(x).toLocaleString("en-US");
 const mode = (type) => (WALK.has(type) ? "walk" : "drive");
 const tname = (type) => GS.t(`nm_${type}`);
 const tone = (type) => GS.t(`one_${type}`);
-const scName = (sc) => GS.t(`sc_${sc}`);
+/* A selector value as the API's traffic: "hNN" is a departure at NN:00 (that hour's traffic), else a scenario. */
+const trafficParams = (sc) => (/^h\d\d$/.test(sc) ? { depart: `${sc.slice(1)}:00` } : { scenario: sc });
+const hourName = (h) => GS.t(h.level === "mixed" ? "sc_hour_x" : "sc_hour", { h: h.depart, l: GS.t(`sc_${h.level}`), f: h.max_factor.toFixed(2) });
+const scName = (sc) => { const h = /^h\d\d$/.test(sc) && hours[+sc.slice(1)]; return h ? hourName(h) : GS.t(`sc_${sc}`); };
 const scPart = (type, sc, sep) => (WALK.has(type) ? "" : `${sep}${scName(sc)}`);  // walking: no traffic
 const SCALE_METRIC = L.Control.Scale.prototype._updateMetric;   // Leaflet's own, before any translation
 
@@ -128,7 +132,7 @@ async function loadAreas() {
   const { type, minutes, scenario } = analysis();
   $("area-status").textContent = "";
   let fc;
-  try { fc = await GS.json(GS.url("/service-areas", { type, minutes, scenario, region: r.name })); }
+  try { fc = await GS.json(GS.url("/service-areas", { type, minutes, ...trafficParams(scenario), region: r.name })); }
   catch (e) { if (g === gen && seq === areaSeq) $("area-status").textContent = GS.t("areas_err", { e: e.message }); return; }
   if (g !== gen || seq !== areaSeq) return;
   if (layers.l_area) map.removeLayer(layers.l_area);
@@ -176,7 +180,7 @@ async function loadCoverage() {
   const sum = $("coverage-summary");
   sum.textContent = GS.t("working");
   let ans;
-  try { ans = await GS.json(GS.url("/coverage", { type: asked.type, minutes: asked.minutes, scenario: asked.scenario, region: r.name })); }
+  try { ans = await GS.json(GS.url("/coverage", { type: asked.type, minutes: asked.minutes, ...trafficParams(asked.scenario), region: r.name })); }
   catch (e) { if (g === gen && seq === covSeq) sum.textContent = e.message; return; }
   if (g !== gen || seq !== covSeq) return;
   rep = ans;
@@ -197,7 +201,7 @@ function downloads() {
     const p = new URLSearchParams(Object.assign({ region: region.name }, extra, { format: fmt }));
     return `${path}?${p}`;
   };
-  const cov = { type, minutes, scenario };
+  const cov = { type, minutes, ...trafficParams(scenario) };
   const rows = [
     ["coverage", GS.t("dl_cov"), [["csv", "/coverage", cov]]],
     ["gaps", GS.t("dl_gaps", { m: minutes }), [["geojson", "/coverage", cov], ["gpkg", "/coverage", cov]]],
@@ -255,8 +259,20 @@ function localizeControls() {
   map.fire("move");
 }
 
+/* The departure hours (free flow / off-peak / peak stay first), labelled in the page's language. */
+function hourOptions() {
+  const group = $("scenario-hours");
+  group.label = GS.t("sc_hours");
+  group.hidden = !hours.length;
+  if (group.children.length !== hours.length) {
+    group.innerHTML = hours.map((h) => `<option value="h${String(h.hour).padStart(2, "0")}"></option>`).join("");
+  }
+  [...group.children].forEach((o, i) => { o.textContent = hourName(hours[i]); });
+}
+
 function relabel() {
   GS.applyLang();
+  hourOptions();
   document.title = GS.t("title");
   $("lang").textContent = GS.lang === "zh" ? "EN" : "中文";
   $("notice").textContent = (GS.lang === "zh" && GS.config.notice_zh) || GS.config.notice;
@@ -277,6 +293,7 @@ function relabel() {
   areaSvg = L.svg({ padding: 0.5, pane: "gsAreas" });
   hypo = L.layerGroup().addTo(map);
   siteAreas = L.layerGroup().addTo(map);
+  hours = await GS.json("/depart-hours").then((a) => a.hours).catch(() => []);   // none: scenarios only
   const regs = GS.config.regions;
   const sel = $("region");
   GS.regionSelect(sel, map, (r) => showRegion(r));   // display names, in the page's language

@@ -1,0 +1,378 @@
+"""Bystander and AED dispatch for one cardiac arrest: who goes straight to the patient, who fetches
+which AED, when the ambulance comes, and when the first shock can be given.
+
+Pure: an engine, the available responders and a time in; a :class:`DispatchPlan` out. Three
+searches on the walk network, at the responders' walking speed (the walk profile's edge times
+scaled by ``walk profile speed / responder speed``, so steps stay at half speed):
+
+* one backward search from the patient gives walk(x → patient) for every responder and AED;
+* one forward search seeded at every responder at once (cost 0 plus the partial edge) gives, per
+  AED a, min over r of walk(r → a) and the responder achieving it; so min over r, a of
+  walk(r → a) + walk(a → patient) is one pass over the AEDs;
+* when the best AED's hours are unknown, a second forward search without that responder gives a
+  backup plan through an AED known to be open, for another responder.
+
+The ambulance is the nearest EMS station driving toward the patient (``Engine.nearest``), after
+the dispatch delay, plus the crew walking from where the road is nearest to the patient.
+
+Times count from the alert: responders leave at once; the ambulance leaves after the dispatch
+delay. Each responder gets one task: the fetchers are not also listed as going straight to the
+patient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from ..bundle.network import haversine_m
+from ..engine.engine import Engine
+from ..engine.result import facility_dict, route_length_m
+from ..engine.router import Router, Snap, SnapError
+from ..sources.opening_hours import is_open
+from ..sources.schema import DEFAULT_MINUTES, FacilityFilter
+
+__all__ = [
+    "Responder",
+    "DispatchOptions",
+    "Leg",
+    "DirectResponder",
+    "AedFetch",
+    "Ambulance",
+    "DispatchPlan",
+    "plan_dispatch",
+    "responder_weights",
+]
+
+WALK = "walk"
+AED_FILTER = FacilityFilter.parse(type="aed")
+_WEIGHTS: dict[tuple[int, float], tuple[np.ndarray, np.ndarray]] = {}
+
+
+@dataclass(frozen=True)
+class Responder:
+    """An available responder at a WGS-84 position."""
+
+    id: str
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
+class DispatchOptions:
+    walk_speed_ms: float = 1.8
+    dispatch_delay_s: float = 60.0
+    aed_setup_s: float = 60.0
+    max_walk_s: float = 1800.0
+    k: int = 3
+    unknown_hours: str = "allow"  # or "exclude"
+    target_s: float = DEFAULT_MINUTES["aed"] * 60
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One walk or drive: seconds, metres along the route, the route (WGS-84 [lon, lat] pairs)."""
+
+    time_s: float
+    distance_m: float
+    coords: list[list[float]]
+
+
+@dataclass(frozen=True)
+class DirectResponder:
+    responder: Responder
+    snap_m: float
+    leg: Leg
+
+
+@dataclass(frozen=True)
+class AedFetch:
+    """A responder walks to an AED, then with it to the patient."""
+
+    responder: Responder
+    snap_m: float
+    aed: dict
+    aed_snap_m: float
+    open_at: bool | None  # True open at the time, None hours unknown
+    to_aed: Leg
+    to_patient: Leg
+
+    @property
+    def time_s(self) -> float:
+        return self.to_aed.time_s + self.to_patient.time_s
+
+
+@dataclass(frozen=True)
+class Ambulance:
+    station: dict
+    station_snap_m: float
+    delay_s: float
+    drive: Leg
+    access_s: float  # the crew on foot from the road's nearest point to the patient
+
+    @property
+    def eta_s(self) -> float:
+        return self.delay_s + self.drive.time_s + self.access_s
+
+
+@dataclass(frozen=True)
+class DispatchPlan:
+    lon: float
+    lat: float
+    snap_m: float
+    snapped: tuple[float, float]
+    at: datetime
+    options: DispatchOptions
+    considered: int  # responders within reach of the patient, on the walk network
+    off_network: list[str]  # responders too far from any path
+    direct: list[DirectResponder]
+    aed: AedFetch | None
+    aed_backup: AedFetch | None
+    ambulance: Ambulance | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def first_cpr_s(self) -> float | None:
+        """When the first person reaches the patient (a responder, a fetcher with the AED, the crew)."""
+        times = [d.leg.time_s for d in self.direct]
+        times += [p.time_s for p in (self.aed, self.aed_backup) if p is not None]
+        if self.ambulance is not None:
+            times.append(self.ambulance.eta_s)
+        return min(times) if times else None
+
+    @property
+    def first_shock(self) -> tuple[float | None, str | None]:
+        """(seconds to the first shock, "responder_aed" or "ambulance"), or (None, None)."""
+        cands = []
+        if self.aed is not None:
+            cands.append((self.aed.time_s + self.options.aed_setup_s, "responder_aed"))
+        if self.ambulance is not None:
+            cands.append((self.ambulance.eta_s + self.options.aed_setup_s, "ambulance"))
+        if not cands:
+            return None, None
+        t, by = min(cands)
+        return t, by
+
+
+def responder_weights(router: Router, speed_ms: float) -> np.ndarray:
+    """Walk edge times at ``speed_ms``: the walk profile's times scaled by its speed over
+    ``speed_ms`` (so steps keep their half speed). Kept per network and speed (bounded), so
+    searches reuse the router's reverse arcs."""
+    base = router.net.times(WALK)
+    key = (id(base), float(speed_ms))
+    hit = _WEIGHTS.get(key)
+    if hit is not None and hit[0] is base:
+        return hit[1]
+    prof = router.net.profiles[WALK]
+    if prof.fixed_kmh is None:  # not the shipped profile: per-class speeds, not one walking pace
+        raise ValueError(f"the walk profile of {router.net.name!r} has no fixed speed to scale")
+    w = base * ((prof.fixed_kmh / 3.6) / speed_ms)
+    if len(_WEIGHTS) >= 8:
+        _WEIGHTS.clear()
+    _WEIGHTS[key] = (base, w)
+    return w
+
+
+def _leg(time_s: float, coords: np.ndarray) -> Leg:
+    return Leg(round(float(time_s), 1), round(route_length_m(coords), 1), np.round(coords, 7).tolist())
+
+
+def _seeds(router: Router, snaps: list[Snap], direction: str, w: np.ndarray, labels: list[int]):
+    nodes, costs, labs = [], [], []
+    for s, lab in zip(snaps, labels):
+        sd = router.seeds(s, WALK, direction, weights=w)
+        nodes.extend(sd.node.tolist())
+        costs.extend(sd.cost.tolist())
+        labs.extend([lab] * len(sd.node))
+    return np.array(nodes, np.int64), np.array(costs, float), np.array(labs, np.int64)
+
+
+def _aeds(engine: Engine, lon: float, lat: float, radius_m: float, at: datetime, unknown: str):
+    """(rows, snaps, open state) of the AEDs within ``radius_m`` straight line, not closed at ``at``."""
+    sel = engine.selection(WALK, AED_FILTER)
+    if len(sel.rows) == 0:
+        return [], [], []
+    fac = engine.facilities.iloc[sel.rows]
+    d = haversine_m(lon, lat, fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
+    rows, snaps, state = [], [], []
+    for j in np.flatnonzero(d <= radius_m):
+        st = is_open(sel.hours[j], at)
+        if st is False or (st is None and unknown == "exclude"):
+            continue
+        rows.append(int(sel.rows[j]))
+        snaps.append(sel.snaps[j])
+        state.append(st)
+    return rows, snaps, state
+
+
+def _fetch_search(router: Router, w, rsnaps: list[Snap], use: list[int], asnaps: list[Snap], limit: float):
+    """Per AED: min over responders ``use`` of walk(r → a), that responder, and how to trace the route."""
+    nodes, costs, labs = _seeds(router, [rsnaps[i] for i in use], "from", w, use)
+    targets = router.targets_for(asnaps, WALK, "from", weights=w)
+    _, label, pred, best, via, _ = router.search(
+        nodes,
+        costs,
+        profile=WALK,
+        direction="from",
+        seed_label=labs,
+        limit=limit,
+        targets=targets,
+        k_stop=len(asnaps),
+        weights=w,
+    )
+    best = best.copy()
+    who = np.where(via >= 0, label[np.maximum(via, 0)], -1)
+    same = np.zeros(len(asnaps), bool)
+    by_geom: dict[int, list[int]] = {}
+    for i in use:
+        by_geom.setdefault(rsnaps[i].geom, []).append(i)
+    for a, s in enumerate(asnaps):
+        for i in by_geom.get(s.geom, ()):
+            t = router.along_same_edge(rsnaps[i], s, WALK, weights=w)
+            if t <= best[a]:
+                best[a], who[a], same[a] = t, i, True
+    return best, who, same, pred, via
+
+
+def plan_dispatch(
+    engine: Engine,
+    lon: float,
+    lat: float,
+    *,
+    responders: list[Responder],
+    at: datetime,
+    options: DispatchOptions,
+) -> DispatchPlan:
+    """The dispatch plan for an arrest at (lon, lat) at ``at`` (see the module docstring). A point
+    off the walk network raises ``SnapError`` naming its distance."""
+    router = engine.router_for(WALK)
+    w = responder_weights(router, options.walk_speed_ms)
+    p = router.snap(lon, lat)
+    limit = options.max_walk_s
+    # straight line <= both snaps + the route, and the route <= limit x speed (steps are slower)
+    radius = limit * options.walk_speed_ms + 2 * router.max_snap_m
+    notes: list[str] = []
+
+    near = [r for r in responders if haversine_m(lon, lat, r.lon, r.lat) <= radius]
+    snapped = router.snap_many([r.lon for r in near], [r.lat for r in near], strict=False) if near else []
+    off = [r.id for r, s in zip(near, snapped) if s is None]
+    resp = [r for r, s in zip(near, snapped) if s is not None]
+    rsnaps = [s for s in snapped if s is not None]
+    arows, asnaps, astate = _aeds(engine, lon, lat, radius, at, options.unknown_hours)
+    nr, na = len(resp), len(asnaps)
+
+    # walk(x → patient) for every responder and AED: one backward search from the patient
+    to_p = np.full(nr + na, np.inf)
+    same_p = np.zeros(nr + na, bool)
+    pred_b = via_b = np.zeros(0, np.int64)
+    if nr + na:
+        seeds = router.seeds(p, WALK, "to", weights=w)
+        targets = router.targets_for([*rsnaps, *asnaps], WALK, "to", weights=w)
+        _, _, pred_b, to_p, via_b, _ = router.search(
+            seeds.node,
+            seeds.cost,
+            profile=WALK,
+            direction="to",
+            limit=limit,
+            targets=targets,
+            k_stop=nr + na,
+            weights=w,
+        )
+        to_p = to_p.copy()
+        for j, s in enumerate([*rsnaps, *asnaps]):
+            if s.geom == p.geom:
+                t = router.along_same_edge(s, p, WALK, weights=w)
+                if t <= to_p[j]:
+                    to_p[j], same_p[j] = t, True
+        to_p[to_p > limit] = np.inf
+
+    def to_patient(j: int, s: Snap) -> Leg:
+        coords = router.route_coords(s, p, pred_b, int(via_b[j]), "to", bool(same_p[j]))
+        return _leg(to_p[j], coords)
+
+    reach = [i for i in range(nr) if np.isfinite(to_p[i])]  # responders within the limit of the patient
+    reach_a = [a for a in range(na) if np.isfinite(to_p[nr + a])]  # AEDs within the limit of the patient
+
+    def best_fetch(use: list[int], allowed: list[int]) -> tuple[AedFetch, int] | None:
+        if not use or not allowed:
+            return None
+        # walk(r → a) <= walk(r → p) + walk(p → a) <= 2 limits (footpaths run both ways): exact for these sets
+        best, who, same, pred, via = _fetch_search(router, w, rsnaps, use, asnaps, 2 * limit)
+        total = best[allowed] + to_p[nr + np.array(allowed)]
+        if not np.isfinite(total).any():
+            return None
+        a = allowed[int(np.argmin(total))]
+        i = int(who[a])
+        coords = router.route_coords(rsnaps[i], asnaps[a], pred, int(via[a]), "from", bool(same[a]))
+        fetch = AedFetch(
+            responder=resp[i],
+            snap_m=round(rsnaps[i].dist_m, 1),
+            aed=facility_dict(engine.facilities.iloc[arows[a]]),
+            aed_snap_m=round(asnaps[a].dist_m, 1),
+            open_at=astate[a],
+            to_aed=_leg(best[a], coords),
+            to_patient=to_patient(nr + a, asnaps[a]),
+        )
+        return fetch, i
+
+    first = best_fetch(reach, reach_a)
+    aed = first[0] if first else None
+    backup: AedFetch | None = None
+    fetchers = {first[1]} if first else set()
+    if first is not None and first[0].open_at is None:
+        known = [a for a in reach_a if astate[a] is True]
+        second = best_fetch([i for i in reach if i != first[1]], known)
+        if second is not None:
+            backup = second[0]
+            fetchers.add(second[1])
+        else:
+            notes.append(
+                "the AED of the plan has unknown opening hours and no other responder can reach one known to be open"
+                if known
+                else "the AED of the plan has unknown opening hours; no AED nearby is known to be open then"
+            )
+    elif first is None:
+        notes.append(
+            "no available responder within reach"
+            if not reach
+            else "no AED open then within reach"
+            + (" (AEDs of unknown hours excluded)" if options.unknown_hours == "exclude" else "")
+        )
+
+    order = sorted((i for i in reach if i not in fetchers), key=lambda i: (to_p[i], i))
+    direct = [
+        DirectResponder(resp[i], round(rsnaps[i].dist_m, 1), to_patient(i, rsnaps[i])) for i in order[: options.k]
+    ]
+
+    ambulance = None
+    try:
+        hit = engine.nearest(lon, lat, type="ems_station", k=1, profile="drive", direction="from")
+    except SnapError as exc:
+        notes.append(f"no ambulance route: {exc.message}")
+    else:
+        if hit.hits:
+            h = hit.hits[0]
+            drive = Leg(h.time_s, h.distance_m, h.route["coordinates"])
+            access = round(hit.snap_m / options.walk_speed_ms, 1)
+            ambulance = Ambulance(h.facility, h.facility_snap_m, options.dispatch_delay_s, drive, access)
+        else:
+            notes.append("no EMS station reachable by road in this region")
+    if off:
+        notes.append(f"{len(off)} responder(s) too far from any footpath to be routed")
+    return DispatchPlan(
+        lon=lon,
+        lat=lat,
+        snap_m=round(p.dist_m, 1),
+        snapped=(round(p.lon, 7), round(p.lat, 7)),
+        at=at,
+        options=options,
+        considered=len(reach),
+        off_network=off,
+        direct=direct,
+        aed=aed,
+        aed_backup=backup,
+        ambulance=ambulance,
+        notes=notes,
+    )

@@ -1,0 +1,180 @@
+"""Emergency response planning: AED coverage through the week, AED siting on foot, ambulance
+station models, the plan's county targets and stroke tiers, stroke triage by time of day.
+
+Read-only questions (nothing is saved); the answers are the CLI's report.json."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from ....service import plans
+from ....service.plan_answers import (
+    AedSitingAnswer,
+    AedWeekAnswer,
+    EmsSitingAnswer,
+    PlanTargetsAnswer,
+    StrokeTiersAnswer,
+    TriageCompareAnswer,
+)
+from ..deps import ServiceDep
+from ..errors import R404, R422
+from ..schemas import Name, OpeningHours, RegionName
+
+router = APIRouter(prefix="/plans", tags=["planning"])
+
+ERR: dict[int | str, dict[str, Any]] = {**R404, **R422}
+RegionQ = Annotated[str | None, Query(max_length=200, description="region name; default: the first region served")]
+WeekOfQ = Annotated[date | None, Query(description="any day of the week to evaluate (default: this week)")]
+
+
+@router.get("/aed-week", response_model=AedWeekAnswer, responses=ERR)
+def aed_week(
+    svc: ServiceDep,
+    minutes: Annotated[float | None, Query(gt=0, le=60, description="walking minutes (default 4)")] = None,
+    week_of: WeekOfQ = None,
+    region: RegionQ = None,
+) -> AedWeekAnswer:
+    """For each of the 168 hours of a week, the population within `minutes` on foot of an AED
+    open then (and open or of unknown hours), against all AEDs open 24/7; the worst hours and
+    the person-hours lost to opening hours."""
+    entry, rep = plans.aed_week_plan(svc, minutes=minutes, week_of=week_of, region=region)
+    return plans.aed_week_answer(entry, rep)
+
+
+class CandidateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    name: Name | None = None
+    opening_hours: OpeningHours | None = Field(None, description="its own hours; else `candidate_hours`")
+
+
+class AedSitingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    add: int = Field(3, ge=1, le=100, description="new AEDs")
+    minutes: float | None = Field(None, gt=0, le=60, description="walking minutes (default 4)")
+    candidates: Literal["osm", "facilities"] | Annotated[list[CandidateIn], Field(min_length=1, max_length=2000)] = (
+        Field("osm", description="osm (gathering places of the bundle's OSM extract), facilities, or a list of points")
+    )
+    objective: Annotated[str, Field(max_length=10)] = Field(
+        "week", description="week (population-hours over the week) or one hour, e.g. Su03"
+    )
+    unknown_hours: Literal["closed", "open"] = Field("closed", description="existing AEDs of unknown hours count as")
+    candidate_hours: OpeningHours = Field("24/7", description="hours of a candidate without its own")
+    week_of: date | None = None
+    region: RegionName | None = None
+
+
+@router.post("/aed-siting", response_model=AedSitingAnswer, responses=ERR)
+def aed_siting(body: AedSitingIn, svc: ServiceDep) -> AedSitingAnswer:
+    """New public AEDs on the walking network, opening hours respected hour by hour (maximal
+    covering over the week or at one hour), existing AEDs kept. Nothing is saved."""
+    cands: str | list[plans.AedCandidate] = (
+        body.candidates
+        if isinstance(body.candidates, str)
+        else [
+            plans.AedCandidate(f"point-{i}", c.name or f"given point {i}", c.lon, c.lat, "given", c.opening_hours)
+            for i, c in enumerate(body.candidates, 1)
+        ]
+    )
+    entry, rep = plans.aed_siting_plan(
+        svc,
+        add=body.add,
+        minutes=body.minutes,
+        candidates=cands,
+        objective=body.objective,
+        unknown_hours=body.unknown_hours,
+        candidate_hours=body.candidate_hours,
+        week_of=body.week_of,
+        region=body.region,
+    )
+    return plans.aed_siting_answer(entry, rep)
+
+
+@router.get("/ems-siting", response_model=EmsSitingAnswer, responses=ERR)
+def ems_siting(
+    svc: ServiceDep,
+    model: Annotated[Literal["mexclp", "backup"], Query(description="mexclp or backup coverage")] = "mexclp",
+    add: Annotated[int, Query(ge=1, le=50, description="new stations")] = 2,
+    minutes: Annotated[float | None, Query(gt=0, le=240, description="default: setting ems_minutes")] = None,
+    busy_fraction: Annotated[float | None, Query(ge=0, lt=1, description="default: setting ems_busy_fraction")] = None,
+    candidates: Annotated[Literal["facilities", "grid", "both"], Query()] = "facilities",
+    scenario: Annotated[str, Query(max_length=40, description="free_flow, off_peak or peak")] = "free_flow",
+    region: RegionQ = None,
+) -> EmsSitingAnswer:
+    """New EMS stations on ambulance drive times (station to patient): MEXCLP maximises the
+    expected coverage with busy ambulances, backup the population covered twice."""
+    entry, rep = plans.ems_plan(
+        svc,
+        model=model,
+        add=add,
+        minutes=minutes,
+        busy_fraction=busy_fraction,
+        candidates=candidates,
+        scenario=scenario,
+        region=region,
+    )
+    return plans.ems_answer(entry, rep)
+
+
+@router.get("/targets", response_model=PlanTargetsAnswer, responses=ERR)
+def targets(
+    svc: ServiceDep,
+    region: RegionQ = None,
+    layer: Annotated[bool, Query(description="include the admin units as GeoJSON (the choropleth)")] = False,
+) -> PlanTargetsAnswer:
+    """The plan's targets per admin unit: stroke centers (>= 1), share of hospitals that are chest
+    pain centers (70%; no grades in the data), share of township / community health service
+    centers that are grassroots units (70%); targets from the settings."""
+    entry, rep = plans.plan_targets(svc, region=region)
+    return plans.plan_targets_answer(entry, rep, layer=layer)
+
+
+class RateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name | None = None
+    admin_code: Annotated[str, Field(max_length=40)] | None = None
+    thrombolysis_rate_pct: float = Field(ge=0, le=100)
+    demo: bool = False
+    note: Annotated[str, Field(max_length=300)] | None = None
+
+
+class TiersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rates: list[RateIn] = Field(min_length=1, max_length=500)
+    region: RegionName | None = None
+
+
+@router.post("/stroke-tiers", response_model=StrokeTiersAnswer, responses=ERR)
+def stroke_tiers(body: TiersIn, svc: ServiceDep) -> StrokeTiersAnswer:
+    """Stroke quality tiers of the rates given, per admin unit (>5%: advanced training and QC
+    plan; 3-5%: basic training; <3%: inspection tours); rows matching no unit of the region are
+    listed in `unmatched`."""
+    rows = [
+        plans.RateRow(r.name, r.admin_code, r.thrombolysis_rate_pct, r.demo, r.note, i)
+        for i, r in enumerate(body.rates, 1)
+    ]
+    entry, tiers, unmatched, _ = plans.thrombolysis_tiers(svc, rows, region=body.region, require=False)
+    return plans.tiers_answer(svc, entry, tiers, unmatched)
+
+
+@router.get("/triage-compare", response_model=TriageCompareAnswer, responses=ERR)
+def triage_compare(
+    svc: ServiceDep,
+    scenarios: Annotated[str, Query(max_length=80, description="two scenarios")] = "free_flow,peak",
+    max_extra: Annotated[float, Query(ge=0, le=240, description="extra minutes acceptable to go direct")] = 15.0,
+    dido: Annotated[float, Query(ge=0, le=480, description="door-in-door-out minutes")] = 60.0,
+    dtn: Annotated[float, Query(ge=0, le=480, description="default door-to-needle minutes")] = 60.0,
+    layer: Annotated[bool, Query(description="include the per-location layer")] = False,
+    region: RegionQ = None,
+) -> TriageCompareAnswer:
+    """Drip-and-ship vs direct-to-EVT under two traffic scenarios, with the area where the
+    recommendation changes (polygons) and who is in it."""
+    entry, rep = plans.triage_by_time(
+        svc, scenarios=scenarios, rule=plans.TriageRule(max_extra, dido, dtn), region=region
+    )
+    return plans.triage_answer(entry, rep, layer=layer)

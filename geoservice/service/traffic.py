@@ -1,0 +1,146 @@
+"""The traffic a question is answered under: a named scenario, a congestion table, or the hour of a
+departure time, resolved once for every face so that each answer can say which one it used.
+
+Why one place: ``scenario`` and ``depart`` exclude each other, walking ignores traffic, and the
+hourly factors may come from the user's own file (``GEOSERVICE_HOURLY_PROFILES`` or the CLI's
+``--hourly-profiles``); the API, the CLI and the pages must agree on all three.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..errors import GeoserviceError
+from ..sources.speeds import (
+    HOURLY_SOURCE,
+    SCENARIOS,
+    default_hourly_profiles,
+    parse_depart,
+    read_hourly_profiles,
+    scenario_for_depart,
+    scenario_key,
+)
+from .settings import Settings
+
+__all__ = ["Traffic", "resolve", "hourly_profiles", "depart_hours", "DepartHours", "DepartHour"]
+
+Table = dict[str, tuple[float, ...]]
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """What the engine gets (``scenario``: a name or a {road class: factor} table) and what the
+    answer says: ``name`` (free_flow, off_peak, peak, custom, or ``hour_HH`` for a departure),
+    ``depart`` as asked (``HH:MM``) and the hour, and where hourly factors came from."""
+
+    scenario: str | dict[str, float]
+    name: str
+    depart: str | None = None
+    hour: int | None = None
+    source: str | None = None
+
+    def key(self, profile: str) -> tuple[Any, ...]:
+        """A hashable key for answer caches: the weights and the labels the answer carries."""
+        return (scenario_key(profile, self.scenario)[1], self.name, self.depart)
+
+    def label(self) -> str:
+        """One phrase for CLI lines and methods: ``peak``, ``depart 08:30 (hour 08 factors)``."""
+        if self.depart is None:
+            return self.name
+        return f"depart {self.depart} (hour {self.hour:02d} factors: {self.source})"
+
+
+def hourly_profiles(path: Path | str | None) -> Table | None:
+    """The hourly factors of a user's CSV file (``sources.speeds.read_hourly_profiles``), read
+    once per file version; None for the default curve. Errors name ``hourly_profiles``."""
+    if path is None or str(path) == "":
+        return None
+    p = Path(path)
+    if not p.is_file():
+        raise GeoserviceError("hourly_profiles", f"file not found: {p}")
+    return _read(str(p.resolve()), os.stat(p).st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _read(path: str, mtime_ns: int) -> Table:
+    try:
+        return read_hourly_profiles(path)
+    except GeoserviceError as exc:
+        raise exc.with_field("hourly_profiles") from None
+    except UnicodeDecodeError:
+        raise GeoserviceError("hourly_profiles", f"{path} is not UTF-8 text") from None
+
+
+def _source(settings: Settings) -> str:
+    return str(settings.hourly_profiles) if settings.hourly_profiles else "default curve"
+
+
+def resolve(
+    settings: Settings,
+    *,
+    walking: bool,
+    scenario: str | dict[str, float] | None = None,
+    depart: str | None = None,
+) -> Traffic:
+    """The traffic of a question. ``scenario`` None means not given (free flow unless ``depart``).
+
+    Both given: an error naming ``depart``. Walking (``walking``): a scenario other than free
+    flow is an error naming ``scenario`` (as ``Router.weights`` says), a departure time one naming
+    ``depart``; walking times do not depend on traffic."""
+    if depart is not None and scenario is not None:
+        raise GeoserviceError(
+            "depart", "give a departure time or a scenario, not both (depart picks the hour's traffic)"
+        )
+    if depart is not None:
+        hour = parse_depart(depart)  # a bad time names depart
+        if walking:
+            raise GeoserviceError(
+                "depart", "walking ignores traffic: depart applies to driving (drive, ambulance), not on foot"
+            )
+        table = scenario_for_depart(hour, hourly_profiles(settings.hourly_profiles))
+        text = depart.strip() if isinstance(depart, str) else f"{hour:02d}:00"
+        return Traffic(table, f"hour_{hour:02d}", text.zfill(5), hour, _source(settings))
+    if scenario is None or scenario == "free_flow":
+        return Traffic("free_flow", "free_flow")
+    scenario_key("drive", scenario)  # an unknown name or a bad table names scenario
+    if walking:
+        what = f"scenario {scenario!r}" if isinstance(scenario, str) else "a congestion table"
+        raise GeoserviceError(
+            "scenario", f"walking ignores traffic: {what} applies to driving (drive, ambulance), not on foot"
+        )
+    return Traffic(scenario, scenario if isinstance(scenario, str) else "custom")
+
+
+class DepartHour(BaseModel):
+    """One hour of the day as the planner's selector offers it: the named scenario its factors
+    equal (``level``: free_flow, off_peak, peak, else ``mixed``) and its largest factor."""
+
+    hour: int
+    depart: str = Field(description="HH:00, the value to send as depart")
+    level: str
+    max_factor: float = Field(description="largest travel-time factor of the hour (main roads)")
+
+
+class DepartHours(BaseModel):
+    source: str = Field(description="where the hourly factors come from")
+    hours: list[DepartHour]
+
+
+def depart_hours(settings: Settings) -> DepartHours:
+    """The 24 hours of the hourly factors in force (the user's file, else the default curve)."""
+    table = hourly_profiles(settings.hourly_profiles) or default_hourly_profiles()
+    named = {name: {c: f for c, f in t.items() if f != 1.0} for name, t in SCENARIOS.items()}
+    hours = []
+    for h in range(24):
+        sc = scenario_for_depart(h, table)
+        level = next((name for name, t in named.items() if t == sc), "mixed")
+        hours.append(
+            DepartHour(hour=h, depart=f"{h:02d}:00", level=level, max_factor=round(max(sc.values(), default=1.0), 3))
+        )
+    return DepartHours(source=str(settings.hourly_profiles) if settings.hourly_profiles else HOURLY_SOURCE, hours=hours)

@@ -35,10 +35,9 @@ from .analysis_files import (
     write_layer,
 )
 from .common import (
-    add_db,
+    add_analysis_output,
     add_filters,
     add_profile,
-    add_region,
     add_traffic,
     add_type,
     command,
@@ -332,16 +331,12 @@ def cmd_timeline(args: argparse.Namespace) -> None:
 
 
 # ------------------------------------------------------------------------------ parsers
-def _common(p: argparse.ArgumentParser) -> None:
-    add_region(p)
-    add_db(p)
-    p.add_argument("-o", "--output", required=True, help="output folder (written only when the run succeeds)")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     targets = ", ".join(f"{m:g} {t}" for t, m in DEFAULT_MINUTES.items())
     p = sub.add_parser("coverage", help="population share within T minutes, gaps, farthest (folder)")
-    _common(p)
+    add_analysis_output(p)
     add_type(p)
     p.add_argument("--minutes", type=float, help=f"threshold (default: {targets})")
     add_profile(p)
@@ -357,7 +352,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     plans.add_week_options(p)
 
     p = sub.add_parser("site", help="optimal new sites: LSCP / MCLP / p-median on network times (folder)")
-    _common(p)
+    add_analysis_output(p)
     add_type(p)
     p.add_argument("--minutes", type=float, help=f"threshold (default: {targets})")
     p.add_argument("--model", default="mclp", choices=("mclp", "lscp", "pmedian"))
@@ -373,14 +368,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add_traffic(p)
 
     p = sub.add_parser("grid531", help="531 grid: grassroots->basic (5:1), basic->standard (3:1) links (folder)")
-    _common(p)
+    add_analysis_output(p)
     p.add_argument("--threshold", type=float, default=60.0, help="max drive minutes for a link")
     p.add_argument("--scope", default="county", choices=("county", "region"))
     p.add_argument("--per-basic", type=int, default=5)
     p.add_argument("--per-standard", type=int, default=3)
 
     p = sub.add_parser("triage", help="stroke triage layer: drip-and-ship vs direct EVT (folder)")
-    _common(p)
+    add_analysis_output(p)
     p.add_argument("--max-extra", type=float, default=15.0, help="extra minutes acceptable to go direct to EVT")
     p.add_argument("--dido", type=float, default=60.0, help="door-in-door-out minutes at the IVT center")
     p.add_argument("--dtn", type=float, default=60.0, help="default door-to-needle minutes")
@@ -388,7 +383,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scenario")
 
     p = sub.add_parser("timeline", help="3 x 1 hour stroke timeline per location (folder)")
-    _common(p)
+    add_analysis_output(p)
     p.add_argument("--onset-to-call", type=float, default=30.0)
     p.add_argument("--dispatch", type=float, default=3.0)
     p.add_argument("--dtn", type=float, default=60.0, help="default door-to-needle minutes")

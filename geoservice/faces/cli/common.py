@@ -170,3 +170,10 @@ def add_profile(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--profile", choices=("drive", "ambulance", "walk"), help="travel mode (default: walk for aed, else drive)"
     )
+
+
+def add_analysis_output(p: argparse.ArgumentParser) -> None:
+    """What every analysis command takes: the regions, the registry and its output folder."""
+    add_region(p)
+    add_db(p)
+    p.add_argument("-o", "--output", required=True, help="output folder (written only when the run succeeds)")

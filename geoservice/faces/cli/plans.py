@@ -17,7 +17,7 @@ from ...fileio import atomic_dir
 from ...service import plans
 from ...service.plan_answers import HourCoverageOut, TierOut, UnitTargetsOut
 from .analysis_files import csv_text, json_text, output_dir, parse_points, parse_scenario, write_file, write_layer
-from .common import add_db, add_profile, add_region, command, open_service
+from .common import add_analysis_output, add_profile, command, open_service
 
 __all__ = ["add_parsers", "write_aed_week"]
 
@@ -319,10 +319,6 @@ def cmd_triage_compare(args: argparse.Namespace) -> None:
 
 
 # ------------------------------------------------------------------------------ parsers
-def _common(p: argparse.ArgumentParser) -> None:
-    add_region(p)
-    add_db(p)
-    p.add_argument("-o", "--output", required=True, help="output folder (written only when the run succeeds)")
 
 
 def add_week_options(p: argparse.ArgumentParser) -> None:
@@ -333,12 +329,12 @@ def add_week_options(p: argparse.ArgumentParser) -> None:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("aed-week", help="AED coverage on foot for each hour of the week (7x24 table, heat map)")
-    _common(p)
+    add_analysis_output(p)
     p.add_argument("--minutes", type=float, help="walking minutes (default 4)")
     add_week_options(p)
 
     p = sub.add_parser("aed-site", help="new public AEDs on foot, opening hours respected (MCLP over the week)")
-    _common(p)
+    add_analysis_output(p)
     p.add_argument("--add", type=int, default=3, help="new AEDs")
     p.add_argument("--minutes", type=float, help="walking minutes (default 4)")
     p.add_argument(
@@ -355,7 +351,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--week-of", help="a day of the week to evaluate, YYYY-MM-DD (default: this week)")
 
     p = sub.add_parser("ems-site", help="new EMS stations: MEXCLP (busy ambulances) or backup coverage")
-    _common(p)
+    add_analysis_output(p)
     p.add_argument("--model", default="mexclp", choices=("mexclp", "backup"))
     p.add_argument("--add", type=int, default=2, help="new stations")
     p.add_argument("--minutes", type=float, help="drive minutes, station to patient (default: setting ems_minutes)")
@@ -368,13 +364,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scenario", help="free_flow | off_peak | peak | JSON {road class: factor}")
 
     p = sub.add_parser("plan-targets", help="the plan's county targets per admin unit (table, choropleth)")
-    _common(p)
+    add_analysis_output(p)
     p.add_argument(
         "--thrombolysis-rates", help="CSV name/admin_code, thrombolysis_rate_pct: stroke quality tiers per unit"
     )
 
     p = sub.add_parser("triage-compare", help="stroke triage under two traffic scenarios, and where it changes")
-    _common(p)
+    add_analysis_output(p)
     p.add_argument("--scenarios", default="free_flow,peak", help="two scenarios, e.g. free_flow,peak")
     p.add_argument("--max-extra", type=float, default=15.0, help="extra minutes acceptable to go direct to EVT")
     p.add_argument("--dido", type=float, default=60.0, help="door-in-door-out minutes at the IVT center")

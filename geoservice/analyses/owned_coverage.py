@@ -8,24 +8,12 @@ depend only on the nodes the population layer assigns to that unit, so they are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from .coverage import CoverageReport
 
 __all__ = ["OwnedUnitRow", "owned_codes", "owned_rows", "ROW_FIELDS"]
-
-ROW_FIELDS = (
-    "region",
-    "admin_code",
-    "name",
-    "population",
-    "population_covered",
-    "population_share",
-    "road_share",
-    "census_population",
-    "share_inside",
-)
 
 
 @dataclass(frozen=True)
@@ -43,6 +31,10 @@ class OwnedUnitRow:
     share_inside: float | None
 
 
+ROW_FIELDS = tuple(f.name for f in fields(OwnedUnitRow))
+"""The columns of the national table, in order (a unit's coverage figures, with its region)."""
+
+
 def owned_codes(units: Any, owned_polygon: Any) -> set[str]:
     """Codes of the units (GeoDataFrame with admin_code, geometry) whose representative point is
     inside ``owned_polygon`` (a shapely geometry, WGS-84)."""
@@ -57,18 +49,4 @@ def owned_codes(units: Any, owned_polygon: Any) -> set[str]:
 
 def owned_rows(report: CoverageReport, *, region: str, owned: set[str]) -> list[OwnedUnitRow]:
     """The report's per-unit figures for the owned units, in the report's order."""
-    return [
-        OwnedUnitRow(
-            region=region,
-            admin_code=u.admin_code,
-            name=u.name,
-            population=u.population,
-            population_covered=u.population_covered,
-            population_share=u.population_share,
-            road_share=u.road_share,
-            census_population=u.census_population,
-            share_inside=u.share_inside,
-        )
-        for u in report.by_unit
-        if u.admin_code in owned
-    ]
+    return [OwnedUnitRow(region=region, **u.to_json()) for u in report.by_unit if u.admin_code in owned]

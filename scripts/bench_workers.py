@@ -14,9 +14,9 @@ so the sum over processes counts the region once: it is the honest figure for wh
 cost together. RSS counts shared pages in every process. Printed per extra worker:
 (total with N workers - total with 1) / (N - 1), for RSS, PSS and USS. Goal: <= 150 MB (PSS).
 
-Every server process is Python with its imports and compiled kernels, and glibc keeps the memory a
-query freed in per-thread arenas for reuse; ``--server-env MALLOC_ARENA_MAX=2 --server-env
-MALLOC_MMAP_THRESHOLD_=131072`` measures how much of a worker that is.
+``serve --workers N`` loads the region once and then forks its workers (gunicorn with uvicorn
+workers, ``faces/api/prefork.py``), so what loading builds is shared copy-on-write as well, and it
+caps glibc's malloc arenas (``--server-env MALLOC_ARENA_MAX=…`` still overrides that).
 
 Usage (default: the 12x12 mosaic of central Shanghai, built once into /tmp/geoservice-mosaics)::
 

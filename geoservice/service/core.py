@@ -225,6 +225,12 @@ class GeoService:
         if self.registry is not None:
             self.registry.close()
 
+    def after_fork(self) -> None:
+        """In a worker process forked from this loaded service: its own registry connection (a
+        database connection or pool never crosses a fork; the parent closed its own)."""
+        if self.registry is not None:
+            self.registry = self.registry.reopened()
+
     # ------------------------------------------------------------------ lookup
     def describe(self) -> str:
         return "; ".join(f"{e.name} [{', '.join(f'{v:.4f}' for v in e.bbox)}]" for e in self.regions.values())

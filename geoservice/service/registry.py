@@ -183,6 +183,10 @@ class Registry(KeyStore, AuditLog):
     def close(self) -> None:
         self._db.close()
 
+    def reopened(self) -> Registry:
+        """A new connection (pool) to this same registry, e.g. in a forked worker."""
+        return Registry(self._db.target)
+
     # ------------------------------------------------------------------ facilities
     def is_seeded(self, region: str) -> bool:
         with self._db.read() as q:

@@ -98,6 +98,8 @@ class Database(ABC):
     def append_only(self, table: str) -> list[str]:
         """Statements making ``table`` append-only (UPDATE and DELETE refused by triggers)."""
 
+    target: str  # what opens this same database again: the file path or the full URL
+
     @abstractmethod
     def env(self) -> dict[str, str]:
         """The GEOSERVICE_* variables that make another process open this same registry."""
@@ -134,7 +136,7 @@ class SqliteDatabase(Database):
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.location = str(path)
+        self.location = self.target = str(path)
         memory = str(path) == ":memory:"
         if not memory:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -86,7 +86,7 @@ class PostgresDatabase(Database):
     append_only_error = psycopg.errors.RaiseException
 
     def __init__(self, url: str, *, max_size: int = POOL_MAX):
-        self.url = url
+        self.url = self.target = url
         self.location = redact(url)
         self._pool = ConnectionPool(
             url,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -21,13 +20,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from ..api.app import create_app
+    from ..api.prefork import limit_malloc_arenas, serve_forked
 
     if not 0 < args.port < 65536:
         raise GeoserviceError("port", f"must be 1-65535, got {args.port}")
     if not 1 <= args.workers <= 64:
         raise GeoserviceError("workers", f"must be 1-64, got {args.workers}")
+    limit_malloc_arenas()  # before loading: what the workers fork from is already compact
     svc = open_service(args, create_registry=True)
-    paths = [e.path for e in svc.regions.values()]
     db = svc.registry.location if svc.registry else None
     for name in svc.regions:  # load and seed every region before answering
         svc.entry(name)
@@ -37,19 +37,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
         file=sys.stderr,
     )
     if args.workers > 1:
-        # each worker builds its own service from the environment; edits reach the other workers
-        # through the registry's version counter (checked on every request)
-        os.environ["GEOSERVICE_REGIONS"] = json.dumps([str(Path(p).resolve()) for p in paths])
-        os.environ.update(svc.registry.env() if svc.registry else {})
-        svc.close()
-        uvicorn.run(
-            "geoservice.faces.api.app:create_app",
-            factory=True,
+        serve_forked(
+            svc,
             host=args.host,
             port=args.port,
             workers=args.workers,
             log_level=args.log_level,
             access_log=not args.no_access_log,
+            worker_timeout_s=svc.settings.request_timeout_s,
         )
         return
     uvicorn.run(
@@ -136,7 +131,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     p.add_argument("--no-access-log", action="store_true")
-    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (edits reach all of them)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes forked after the regions are loaded, so they share them (edits reach all)",
+    )
 
     p = sub.add_parser("publish", help="self-contained HTML maps (chest pain, stroke) and print PNGs")
     add_region(p)

@@ -1,0 +1,90 @@
+"""``serve --workers N``: N uvicorn workers forked by gunicorn from a master that has already
+loaded every region.
+
+A region is memory-mapped arrays plus what loading builds from them (spatial indexes, the
+facility table, the customised hierarchy, compiled kernels). Workers that each loaded the region
+for themselves (uvicorn's own ``--workers`` spawns fresh interpreters) shared the mapped pages
+but held ~475 MB of private copies of the rest on the 12x12 mosaic; forked from a loaded master
+they share it all copy-on-write (``scripts/bench_workers.py`` measures it). A database
+connection never crosses a fork: the master closes the registry before forking and each worker
+opens its own (``GeoService.after_fork``). gunicorn also restarts a worker that dies and stops
+the workers gracefully on SIGTERM / SIGINT.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+from typing import Any
+
+from ...errors import GeoserviceError
+from ...service.core import GeoService
+from .app import create_app
+
+WORKER_CLASS = "uvicorn_worker.UvicornWorker"
+# glibc mallopt parameters: each thread's arena keeps what its queries freed; two arenas per
+# process bound that, and big numpy temporaries go straight back to the system
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
+
+
+def limit_malloc_arenas(arenas: int = 2, mmap_threshold: int = 128 * 1024) -> bool:
+    """Cap glibc's malloc arenas in this process (and the workers it forks); False off glibc."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    libc = ctypes.CDLL(name)
+    if not hasattr(libc, "mallopt"):
+        return False
+    return bool(libc.mallopt(M_ARENA_MAX, arenas)) and bool(libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold))
+
+
+def serve_forked(
+    svc: GeoService,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    access_log: bool,
+    worker_timeout_s: float,
+) -> None:
+    """Serve ``svc`` (regions loaded) from ``workers`` forked processes until SIGTERM / SIGINT."""
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:  # gunicorn needs fcntl: POSIX only
+        raise GeoserviceError(
+            "workers", "more than one worker needs gunicorn (POSIX systems); use --workers 1 here"
+        ) from None
+
+    app = create_app(svc)
+    if svc.registry is not None:
+        svc.registry.close()  # the master answers nothing; each worker opens its own connection
+
+    def post_fork(server: Any, worker: Any) -> None:
+        svc.after_fork()
+
+    options: dict[str, Any] = {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers,
+        "worker_class": WORKER_CLASS,
+        "preload_app": True,
+        "loglevel": log_level,
+        "accesslog": "-" if access_log else None,
+        "errorlog": "-",
+        "keepalive": 5,  # uvicorn's own default
+        # a worker whose event loop stops answering the master's heartbeat this long is replaced
+        "timeout": max(30, int(worker_timeout_s * 2)),
+        "graceful_timeout": 20,
+        "post_fork": post_fork,
+        "proc_name": "geoservice",
+    }
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app
+
+    _Server().run()

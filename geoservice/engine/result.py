@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..bundle.network import haversine_m
-from ..sources.facility_rows import plain_value
+from ..sources.cell_values import plain_value
 
 __all__ = ["NearestHit", "NearestResult", "route_length_m", "facility_dict"]
 

@@ -16,7 +16,7 @@ from ..analyses.coverage import CoverageReport
 from ..bundle.store import ATTRIBUTION
 from ..engine.engine import Engine
 from ..errors import GeoserviceError
-from ..sources.facility_rows import plain_value
+from ..sources.cell_values import plain_value
 from ..sources.schema import DEFAULT_MINUTES, FacilityFilter, travel_profile
 from . import traffic as traffic_
 from .answers import (

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConflictError, GeoserviceError, NotFoundError
-from ..sources.facility_rows import plain_value
+from ..sources.cell_values import plain_value
 from ..sources.schema import COLUMNS
 from .api_keys import EDIT_ROLES, KEYS_SCHEMA, ROLES, ApiKey, KeyStore, RegistryError, hash_key, now_utc
 from .audit_log import AUDIT_SCHEMA, AuditCheck, AuditLog

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from ..errors import GeoserviceError, InputFileError
+from .cell_values import cell_text
 from .facility_files import FacilityFileError, read_facilities
-from .facility_rows import RowError, cell_text
+from .facility_rows import RowError
 from .hospital_names import bracket_keys, clean_name, name_key
 
 __all__ = [

@@ -22,15 +22,14 @@ import pandas as pd
 
 from ..errors import InputFileError
 from ..fileio import atomic_path, atomic_write_text
+from .cell_values import cell_text, plain_value
 from .facility_rows import (
     LAT_ALIASES,
     LON_ALIASES,
     LoadResult,
     RawRow,
-    cell_text,
     check_args,
     pick_column,
-    plain_value,
     validate_rows,
 )
 from .schema import COLUMNS, FACILITY_TYPES

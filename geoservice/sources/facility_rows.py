@@ -21,7 +21,6 @@ AMap/Tencent, ``"bd09"`` for Baidu); layers are EPSG:4326 with exactly the schem
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -31,11 +30,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GeoserviceError
+from .cell_values import boolean, cell_text, coordinate, number, split_caps, swapped_pair
 from .coords import CRS_CHOICES, to_wgs84
 from .opening_hours import opening_hours_error
 from .schema import CAPABILITIES, COLUMNS, FACILITY_TYPES, LEVELS, STATUSES
 
-__all__ = ["RowError", "LoadResult", "validate_records", "plain_value", "TEXT_LIMITS"]
+__all__ = ["RowError", "LoadResult", "validate_records", "TEXT_LIMITS"]
 
 _TEXT_COLUMNS: Final = tuple(c for c in COLUMNS if c not in ("door_to_needle_min", "demo", "lon", "lat"))
 LON_ALIASES: Final = ("lon", "lng", "long", "longitude", "x")
@@ -43,8 +43,6 @@ LAT_ALIASES: Final = ("lat", "latitude", "y")
 # Longest accepted free text per column (the API's request limits say the same): a finder's note
 # must fit a phone popup, a floor is a short label ("B1", "3", "1;2").
 TEXT_LIMITS: Final = {"location": 300, "floor": 40}
-_TRUE: Final = frozenset({"true", "t", "yes", "y", "1", "1.0"})
-_FALSE: Final = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
 
 @dataclass(frozen=True)
@@ -90,105 +88,6 @@ class LoadResult:
         return gpd.GeoDataFrame(df, geometry=self.layer.geometry, crs=self.layer.crs)
 
 
-# --------------------------------------------------------------------------- cells
-
-
-def cell_text(value: Any) -> str | None:
-    """Cell → stripped string, or None for empty/NaN/None; 420102.0 → "420102"."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (float, np.floating)):
-        if math.isnan(value):
-            return None
-        if float(value).is_integer():
-            return str(int(value))
-        return repr(float(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    s = str(value).strip()
-    return s or None
-
-
-def _number(value: Any) -> float | str | None:
-    """Cell → float, None when empty, or an error reason string."""
-    if isinstance(value, (bool, np.bool_)):
-        return f"not a number: {value!r}"
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        f = float(value)
-        return None if math.isnan(f) else f
-    s = cell_text(value)
-    if s is None:
-        return None
-    try:
-        f = float(s)
-    except ValueError:
-        return f"not a number: {s!r}"
-    return None if math.isnan(f) else f
-
-
-def _bool(value: Any) -> bool | None:
-    """Cell → bool (empty → False), or None if it cannot be read as one."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    s = cell_text(value)
-    if s is None:
-        return False
-    s = s.lower()
-    if s in _TRUE:
-        return True
-    if s in _FALSE:
-        return False
-    return None
-
-
-def _split_caps(value: Any) -> list[str]:
-    if isinstance(value, (list, tuple, set, frozenset)):
-        parts = [cell_text(v) for v in value]
-        return sorted({p.lower() for p in parts if p})
-    s = cell_text(value)
-    if s is None:
-        return []
-    return sorted({p.lower() for p in re.split(r"[,;|\s]+", s) if p})
-
-
-def _coord(value: Any, what: str, lo: float, hi: float) -> float | str:
-    n = _number(value)
-    if n is None:
-        return f"missing {what}"
-    if isinstance(n, str):
-        return n
-    if not math.isfinite(n):
-        return f"{what} is not finite: {n}"
-    if not lo <= n <= hi:
-        return f"{what} {n} outside [{lo:g}, {hi:g}]"
-    return n
-
-
-def _swapped(lon_value: Any, lat_value: Any) -> str | None:
-    """The unambiguous swap: a latitude outside ±90 whose pair is valid read the other way
-    round (longitude within ±90, latitude within ±180). Returns "lon X, lat Y" as they were
-    probably meant, else None. Both-valid pairs are never called swapped: either could be real."""
-    x, y = _number(lon_value), _number(lat_value)
-    if not isinstance(x, float) or not isinstance(y, float) or not (math.isfinite(x) and math.isfinite(y)):
-        return None
-    if 90.0 < abs(y) <= 180.0 and abs(x) <= 90.0:
-        return f"meant as lon {y:g}, lat {x:g}"
-    return None
-
-
-def plain_value(v: Any) -> Any:
-    """A table cell as a plain JSON value: numpy scalars unwrapped, NaN/inf as None."""
-    if v is None:
-        return None
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
 # --------------------------------------------------------------------------- validation
 
 
@@ -226,9 +125,9 @@ def _check_row(
     if raw.coord_error:
         err("geometry", raw.coord_error)
     else:
-        lon_r = _coord(raw.lon, "longitude", -180.0, 180.0)
-        lat_r = _coord(raw.lat, "latitude", -90.0, 90.0)
-        swapped = _swapped(raw.lon, raw.lat)
+        lon_r = coordinate(raw.lon, "longitude", -180.0, 180.0)
+        lat_r = coordinate(raw.lat, "latitude", -90.0, 90.0)
+        swapped = swapped_pair(raw.lon, raw.lat)
         if isinstance(lon_r, str):
             err(raw.lon_field, lon_r)
         else:
@@ -273,7 +172,7 @@ def _check_row(
         elif level not in allowed:
             err("level", f"level {level!r} not allowed for {ftype}; allowed: {', '.join(allowed)}")
 
-    caps = _split_caps(v.get("capabilities"))
+    caps = split_caps(v.get("capabilities"))
     if caps and ftype is not None:
         allowed = CAPABILITIES[ftype]
         if not allowed:
@@ -292,13 +191,13 @@ def _check_row(
     if hours_error:
         err("opening_hours", hours_error)
 
-    dnt = _number(v.get("door_to_needle_min"))
+    dnt = number(v.get("door_to_needle_min"))
     if isinstance(dnt, str):
         err("door_to_needle_min", dnt)
     elif dnt is not None and not (math.isfinite(dnt) and dnt >= 0):
         err("door_to_needle_min", f"must be a finite number of minutes >= 0, got {dnt}")
 
-    demo = _bool(v.get("demo"))
+    demo = boolean(v.get("demo"))
     if demo is None:
         err("demo", f"not true/false: {cell_text(v.get('demo'))!r}")
 

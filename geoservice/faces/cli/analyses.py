@@ -31,6 +31,8 @@ from .analysis_files import (
     output_dir,
     parse_points,
     parse_scenario,
+    point_rows,
+    points_layer,
     write_file,
     write_layer,
 )
@@ -131,18 +133,7 @@ def cmd_site(args: argparse.Namespace) -> None:
         write_layer(
             stage,
             "sites",
-            {
-                "type": "FeatureCollection",
-                "method": rep.method,
-                "features": [
-                    {
-                        "type": "Feature",
-                        "geometry": {"type": "Point", "coordinates": [a.lon, a.lat]},
-                        "properties": {k: v for k, v in a.to_json().items() if k not in ("lon", "lat")},
-                    }
-                    for a in rep.added
-                ],
-            },
+            points_layer(rows, method=rep.method),
             geometry_type="Point",
             schema=SITE_SCHEMA,
         )
@@ -269,10 +260,7 @@ def _write_point_report(
         schema={k: "object" for k in props},
     )
     if table:
-        rows = [
-            dict(lon=f["geometry"]["coordinates"][0], lat=f["geometry"]["coordinates"][1], **f["properties"])
-            for f in rep["layer"]["features"]
-        ]
+        rows = point_rows(rep["layer"])
         write_file(stage / f"{stem}.csv", csv_text(rows, fields))
     write_file(stage / "report.json", json_text({k: v for k, v in rep.items() if k != "layer"}))
     points_map(eng, rep["layer"], stage / "map.html", title=title, note=rep["method"], field=field, colors=colors)

@@ -12,7 +12,7 @@ from pathlib import Path
 from ...errors import GeoserviceError, InputFileError
 
 GAP_SCHEMA = {"gap_id": "int64", "area_km2": "float64", "population": "float64", "max_time_s": "float64"}
-SITE_SCHEMA = {"id": "object", "name": "object", "source": "object", "population_gained": "float64"}
+SITE_SCHEMA = {"rank": "int64", "id": "object", "name": "object", "source": "object", "population_gained": "float64"}
 LINK_SCHEMA = {
     "tier": "object",
     "county": "object",
@@ -79,6 +79,31 @@ def write_layer(out: Path, stem: str, fc: dict, *, geometry_type: str, schema: d
         if col != "geometry" and gdf[col].map(lambda v: isinstance(v, (list, dict))).any():
             gdf[col] = gdf[col].map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
     gdf.to_file(out / f"{stem}.gpkg", layer=stem, driver="GPKG")
+
+
+def points_layer(rows: list[dict], *, method: str, fields: list[str] | None = None) -> dict:
+    """Rows with ``lon`` and ``lat`` as a point FeatureCollection whose properties are the other
+    ``fields`` (default: every key), so a command's CSV and its layer carry the same columns."""
+    return {
+        "type": "FeatureCollection",
+        "method": method,
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+                "properties": {k: r.get(k) for k in (fields or r) if k not in ("lon", "lat")},
+            }
+            for r in rows
+        ],
+    }
+
+
+def point_rows(fc: dict) -> list[dict]:
+    """Point features as rows: ``lon``, ``lat``, then the properties (the CSV of a layer)."""
+    return [
+        dict(lon=f["geometry"]["coordinates"][0], lat=f["geometry"]["coordinates"][1], **f["properties"])
+        for f in fc["features"]
+    ]
 
 
 def csv_text(rows: list[dict], fields: list[str]) -> str:

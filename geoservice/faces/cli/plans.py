@@ -16,7 +16,17 @@ from ...errors import GeoserviceError
 from ...fileio import atomic_dir
 from ...service import plans
 from ...service.plan_answers import HourCoverageOut, TierOut, UnitTargetsOut
-from .analysis_files import csv_text, json_text, output_dir, parse_points, parse_scenario, write_file, write_layer
+from .analysis_files import (
+    csv_text,
+    json_text,
+    output_dir,
+    parse_points,
+    parse_scenario,
+    point_rows,
+    points_layer,
+    write_file,
+    write_layer,
+)
 from .common import add_analysis_output, add_profile, command, open_service
 
 __all__ = ["add_parsers", "write_aed_week"]
@@ -118,18 +128,7 @@ def cmd_aed_site(args: argparse.Namespace) -> None:
         write_layer(
             stage,
             "sites",
-            {
-                "type": "FeatureCollection",
-                "method": rep.method,
-                "features": [
-                    {
-                        "type": "Feature",
-                        "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-                        "properties": {k: r[k] for k in fields if k not in ("lon", "lat")},
-                    }
-                    for r in rows
-                ],
-            },
+            points_layer(rows, method=rep.method, fields=fields),
             geometry_type="Point",
             schema={"rank": "int64", "id": "object", "name": "object", "source": "object", "gain": "float64"},
         )
@@ -284,10 +283,7 @@ def cmd_triage_compare(args: argparse.Namespace) -> None:
         f"t_ivt_min_{b}",
         f"t_evt_min_{b}",
     ]
-    rows = [
-        dict(lon=f["geometry"]["coordinates"][0], lat=f["geometry"]["coordinates"][1], **f["properties"])
-        for f in rep.layer["features"]
-    ]
+    rows = point_rows(rep.layer)
     with atomic_dir(out) as stage:
         write_file(stage / "compare.csv", csv_text(rows, fields))
         write_layer(

@@ -293,3 +293,23 @@ def test_point_picks_its_region(capsys, regions_dir, tmp_path):
     pts.write_text("id,lon,lat\na,7.4200,43.7370\nb,7.4246,43.7384\n")
     code, _, err = run(capsys, "matrix", *regions, "--origins", pts, "--destinations", pts, "-o", tmp_path / "m.csv")
     assert code == 0 and "region monaco" in err
+
+
+def test_serve_refuses_an_address_it_cannot_listen_on_before_loading(capsys, regions_dir, tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        for workers in ("1", "2"):
+            code, _, err = run(
+                capsys, "serve", "--region", regions_dir / "andorra", "--db", tmp_path / "r.sqlite",
+                "--port", port, "--workers", workers,
+            )  # fmt: skip
+            assert code == 2 and err.strip() == (
+                f"geoservice: error: --port: cannot listen on 127.0.0.1:{port}: Address already in use"
+            )
+    assert not (tmp_path / "r.sqlite").exists()  # refused before opening anything
+    code, _, err = run(capsys, "serve", "--region", regions_dir / "andorra", "--host", "no-such-host.invalid")
+    assert code == 2 and err.startswith("geoservice: error: --host: cannot resolve 'no-such-host.invalid'")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import socket
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         raise GeoserviceError("port", f"must be 1-65535, got {args.port}")
     if not 1 <= args.workers <= 64:
         raise GeoserviceError("workers", f"must be 1-64, got {args.workers}")
+    _check_bindable(args.host, args.port)  # before the region load, not after it
     limit_malloc_arenas()  # before loading: what the workers fork from is already compact
     svc = open_service(args, create_registry=True)
     db = svc.registry.location if svc.registry else None
@@ -50,6 +52,21 @@ def cmd_serve(args: argparse.Namespace) -> None:
     uvicorn.run(
         create_app(svc), host=args.host, port=args.port, log_level=args.log_level, access_log=not args.no_access_log
     )
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """The address can be listened on (as the server will: SO_REUSEADDR), else a one-line error."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise GeoserviceError("host", f"cannot resolve {host!r}: {e.strerror}") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError as e:
+            raise GeoserviceError("port", f"cannot listen on {host}:{port}: {e.strerror}") from None
 
 
 @command("publish")

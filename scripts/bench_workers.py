@@ -243,6 +243,24 @@ def serve_and_measure(
             proc.wait()
 
 
+def measure(bundle: Path, workers: int, server_env: dict[str, str] | None = None) -> dict:
+    """Serve ``bundle`` with 1 and with ``workers`` workers on a throwaway registry; the memory of
+    every server process and what each extra worker costs (MB)."""
+    with tempfile.TemporaryDirectory(prefix="geoservice-bench-workers-") as tmp:
+        db = Path(tmp) / "registry.sqlite"
+        drive_pts, walk_pts = seed_registry(bundle, db)
+        runs = [serve_and_measure(bundle, db, n, drive_pts, walk_pts, server_env or {}) for n in (1, workers)]
+    one, many = runs
+    extra = {k: round((many["total"][k] - one["total"][k]) / (workers - 1), 1) for k in ("rss", "pss", "uss")}
+    return {
+        "bundle": str(bundle),
+        "server_env": server_env or {},
+        "runs": runs,
+        "per_extra_worker_mb": extra,
+        "goal_mb": GOAL_MB,
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--region", help="an existing bundle (default: build the mosaic's)")
@@ -264,19 +282,8 @@ def main() -> int:
         ap.error("--server-env takes KEY=VALUE")
     server_env = dict(kv.split("=", 1) for kv in args.server_env)
     bundle = ensure_bundle(args.region, args.osm, args.tiles)
-    with tempfile.TemporaryDirectory(prefix="geoservice-bench-workers-") as tmp:
-        db = Path(tmp) / "registry.sqlite"
-        drive_pts, walk_pts = seed_registry(bundle, db)
-        runs = [serve_and_measure(bundle, db, n, drive_pts, walk_pts, server_env) for n in (1, args.workers)]
-    one, many = runs
-    extra = {k: round((many["total"][k] - one["total"][k]) / (args.workers - 1), 1) for k in ("rss", "pss", "uss")}
-    res = {
-        "bundle": str(bundle),
-        "server_env": server_env,
-        "runs": runs,
-        "per_extra_worker_mb": extra,
-        "goal_mb": GOAL_MB,
-    }
+    res = measure(bundle, args.workers, server_env)
+    runs, extra = res["runs"], res["per_extra_worker_mb"]
     print(f"bundle {bundle}" + (f"; server environment {server_env}" if server_env else ""))
     for r in runs:
         print(f"serve --workers {r['workers']}: {r['requests']} warm-up requests in {r['warm_s']} s")

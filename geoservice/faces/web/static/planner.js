@@ -8,6 +8,9 @@ const WALK = new Set(["aed"]);  // travel mode per type, as the service decides 
 // translucent as a whole, so that ten overlapping areas look like one, not like a red wall
 const AREA_STYLE = { chest_pain_center: ["#b71c1c", "#e57373"], stroke_center: ["#4a148c", "#ba68c8"], aed: ["#1b5e20", "#66bb6a"] };
 const FACILITY_LAYERS = [["chest_pain_center", "l_cp"], ["stroke_center", "l_st"], ["grassroots_unit", "l_grass"], ["ems_station", "l_ems"], ["aed", "l_aed"]];
+// AEDs are loaded for the view only (a province has tens of thousands; GET /layers has no cap): the
+// view padded by `pad` of its size each way, and no more than `max` markers (else the legend says zoom in)
+const AED_VIEW = { pad: 0.5, max: 2000 };
 
 let map, region, svg, areaSvg, hypo, siteAreas;
 let layers = {};          // per-region layers (facilities, service areas, gaps): all dropped on a region change
@@ -19,6 +22,9 @@ let present = null;      // what this region has ("type", "type:level", "cap:evt
 let gen = 0, areaSeq = 0, covSeq = 0, whatSeq = 0;
 let shown = { type: null, minutes: null };   // what the drawn service areas are for
 let hours = [];           // the 24 departure hours of GET /depart-hours (the scenario selector's "hNN" options)
+// the AEDs of the view: the region's count, the box drawn (null: none), the request sequence, the last
+// box found too dense to draw ({box, per: AEDs per square degree}), and the legend's note
+let aed = { n: 0, asked: null, seq: 0, dense: null, note: null };
 
 const $ = (id) => document.getElementById(id);
 const pct = (x) => (x == null ? "–" : `${(100 * x).toFixed(1)}%`);
@@ -79,8 +85,9 @@ function legend() {
     [null, "<span class='gs-ico gs-hypo' style='width:20px;height:20px;font-size:11px'>?</span>", "hypo"],
     [null, "<span class='swatch swatch-site'></span>", "l_site_areas"],
   ];
+  const note = (k) => (k === "aed" && aed.note ? ` <span class="muted aed-note">${GS.esc(GS.t(`aed_${aed.note.kind}`, { n: num(aed.note.n) }))}</span>` : "");
   $("legend").innerHTML = rows.filter(([k]) => k === null || (present && present.has(k)) || k === type)
-    .map(([, h, k, v]) => `<div class="legend-row">${h}<span>${GS.esc(GS.t(k, v))}</span></div>`).join("");
+    .map(([key, h, k, v]) => `<div class="legend-row"${key ? ` data-key="${key}"` : ""}>${h}<span>${GS.esc(GS.t(k, v))}${note(key)}</span></div>`).join("");
 }
 
 function layerControl() {
@@ -108,22 +115,83 @@ function popup(p) {
     (p.address ? `<br><span class="data">${GS.esc(p.address)}</span>` : "") + (status ? `<br><span class="muted">${status}</span>` : "");
 }
 
+const facilityMarker = (f) => L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon: GS.facilityIcon(f.properties), title: f.properties.name })
+  .bindPopup(() => popup(f.properties));
+
+/* Every layer in full (hundreds per province: the legend and coverage need them all) except the AEDs,
+   which follow the view (refreshAeds); whether the region has AEDs comes from its count in /regions. */
 async function loadFacilities() {
   const g = gen, r = region;
-  const fcs = await Promise.all(FACILITY_LAYERS.map(([type]) => GS.json(GS.url(`/layers/${type}`, { region: r.name }))));
+  const full = FACILITY_LAYERS.filter(([type]) => type !== "aed");
+  const [infos, ...fcs] = await Promise.all([GS.json("/regions"), ...full.map(([type]) => GS.json(GS.url(`/layers/${type}`, { region: r.name })))]);
   if (g !== gen) return;
-  present = new Set();
-  FACILITY_LAYERS.forEach(([, key], i) => {
+  const info = infos.find((x) => x.name === r.name);
+  aed.n = (info && info.facility_counts.aed) || 0;
+  present = new Set(aed.n ? ["aed"] : []);
+  full.forEach(([, key], i) => {
     layers[key] = L.layerGroup(fcs[i].features.map((f) => {
       const p = f.properties;
       present.add(p.type); if (p.level) present.add(`${p.type}:${p.level}`);
       for (const c of (p.capabilities || "").split(",").filter(Boolean)) present.add(`cap:${c}`);
-      return L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon: GS.facilityIcon(p), title: p.name }).bindPopup(() => popup(p));
+      return facilityMarker(f);
     })).addTo(map);
   });
+  layers.l_aed = L.layerGroup().addTo(map);
+  refreshAeds();
   legend();
   renderCoverage();
   layerControl();
+}
+
+const boxArea = (b) => Math.max(0, b.getEast() - b.getWest()) * Math.max(0, b.getNorth() - b.getSouth());
+const overlap = (a, b) => L.latLngBounds([Math.max(a.getSouth(), b.getSouth()), Math.max(a.getWest(), b.getWest())],
+  [Math.min(a.getNorth(), b.getNorth()), Math.min(a.getEast(), b.getEast())]);
+
+/* How many AEDs a box may hold, before asking: the region's spread evenly over its bbox, or the density
+   of the last box found too dense where they overlap (cities are denser than the average). */
+function aedGuess(box) {
+  const [x0, y0, x1, y1] = region.bbox;
+  const whole = L.latLngBounds([y0, x0], [y1, x1]);
+  let guess = (aed.n * boxArea(overlap(box, whole))) / Math.max(boxArea(whole), 1e-12);
+  if (aed.dense) guess = Math.max(guess, aed.dense.per * boxArea(overlap(box, aed.dense.box)));
+  return guess;
+}
+
+function aedNote(note) {
+  aed.note = note;
+  legend();
+}
+
+/* The AEDs of the padded view (GET /layers/aed?bbox=), asked again when the map leaves the box drawn;
+   each answer replaces what was drawn. A box expected to hold, or answered with, more than AED_VIEW.max
+   is not drawn: the legend says to zoom in. Skipped while the layer is switched off. */
+function refreshAeds() {
+  const layer = layers.l_aed;
+  if (!layer || !map.hasLayer(layer) || !aed.n) return;
+  const view = map.getBounds();
+  if (aed.asked && aed.asked.contains(view)) return;
+  const box = view.pad(AED_VIEW.pad), seq = ++aed.seq, g = gen, r = region;
+  aed.asked = null;
+  if (aed.n > AED_VIEW.max && aedGuess(box) > AED_VIEW.max) {
+    layer.clearLayers();
+    aedNote({ kind: "zoom", n: aed.n });
+    return;
+  }
+  const bbox = [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map((v) => v.toFixed(5)).join(",");
+  GS.json(GS.url("/layers/aed", { region: r.name, bbox })).then((fc) => {
+    if (g !== gen || seq !== aed.seq) return;   // another region or view was asked for meanwhile
+    layer.clearLayers();
+    const k = fc.features.length;
+    if (k > AED_VIEW.max) {
+      aed.dense = { box, per: k / Math.max(boxArea(box), 1e-12) };
+      aedNote({ kind: "many", n: k });
+    } else {
+      for (const f of fc.features) facilityMarker(f).addTo(layer);
+      aed.asked = box;
+      if (aed.note) aedNote(null);
+    }
+    document.body.dataset.aedBox = bbox;
+  }).catch((e) => { if (g === gen && seq === aed.seq) $("area-status").textContent = `${GS.t("l_aed")}: ${e.message}`; });
 }
 
 /* Service areas of the selected type, minutes and scenario (one request per change; stale answers dropped). */
@@ -223,6 +291,8 @@ async function showRegion(r) {
   delete document.body.dataset.areasMinutes;
   for (const l of Object.values(layers)) map.removeLayer(l);
   layers = {}; shown = { type: null, minutes: null }; present = null;
+  aed = { n: 0, asked: null, seq: aed.seq + 1, dense: null, note: null };
+  delete document.body.dataset.aedBox;
   resetWhatif();
   document.querySelector("#coverage-table tbody").innerHTML = "";
   $("area-status").textContent = "";
@@ -311,6 +381,8 @@ function relabel() {
   $("minutes").addEventListener("change", planChanged);
   $("scenario").addEventListener("change", planChanged);
   map.on("click", (e) => addSite(e.latlng.lng, e.latlng.lat));
+  map.on("moveend", refreshAeds);
+  map.on("overlayadd", (e) => { if (e.layer === layers.l_aed) refreshAeds(); });
   await showRegion(regs[0]);
   document.body.dataset.ready = "1";
 })();

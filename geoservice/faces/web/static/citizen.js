@@ -20,6 +20,7 @@ GS.addT({
     none: "None reachable from here.", locating: "Finding your position…", geo_fail: "Could not get your position ({e}). Tap the map instead.",
     searching: "Searching…", here: "You / patient", from_place: "Patient at: {p}",
     kept_prev: "The answers below are still for the previous point.",
+    aed_zoom: "Zoom in to see the AEDs", aed_many: "{n} AEDs here: zoom in to see them",
   },
   zh: {
     doc_title: "急救地图 · 胸痛 卒中 AED",
@@ -38,6 +39,7 @@ GS.addT({
     none: "从此处无法到达。", locating: "正在定位…", geo_fail: "无法获取您的位置（{e}）。请直接点击地图。",
     searching: "查询中…", here: "您 / 患者位置", from_place: "患者位置：{p}",
     kept_prev: "下方结果仍为上一个位置的结果。",
+    aed_zoom: "放大地图以显示 AED", aed_many: "此处有 {n} 个 AED：放大地图以显示",
   },
 });
 const AED_MAX_MIN = 10;
@@ -45,8 +47,12 @@ const AED_ALTERNATIVES = 2;
 const HERE_S = 30;   // closer than this on foot: "right here", not "0.0 min"
 const minText = (s) => (s < HERE_S ? "<1" : GS.fmtMin(s));
 const COLORS = { aed: "#00a63e", aed_alt: "#5f9e6e", chest_pain_center: "#c62828", stroke_center: "#6a1b9a" };
+// the public AEDs drawn are those of the view padded by `pad` of its size each way, and no more than
+// `max` (a province has tens of thousands; a phone cannot draw them): past it the map says zoom in
+const AED_VIEW = { pad: 0.5, max: 2000 };
 
-let map, drawn, driveSvg, walkSvg;
+let map, drawn, driveSvg, walkSvg, aedLayer, aedNoteEl;
+let aedNote = null;     // the AED view's "zoom in" note ({kind, n}), shown on the map
 let here = null;        // [lon, lat] of the last search that found something
 let answers = null;     // its answers {aed, cp, st}, redrawn when the language changes
 let fromPlace = null;   // the place picked in the search box, if that is where the patient is
@@ -294,34 +300,46 @@ function locate() {
     { enableHighAccuracy: true, timeout: 10000, maximumAge: 30000 });
 }
 
-/* The public AEDs around what the map shows (a province has tens of thousands: only the view, padded,
-   is asked for, again when the map leaves it), with whether each is open now: closed ones greyed so
-   nobody runs to them. A tap on one opens its details and searches from there (the patient may well
-   be beside it). */
+/* The public AEDs around what the map shows (aed_view.js: the padded view, capped), with whether each
+   is open now: closed ones greyed so nobody runs to them. A tap on one opens its details and searches
+   from there (the patient may well be beside it). The cap only thins the map: the nearest AED and the
+   alternatives of a search come from /nearest and are drawn whatever the view holds. */
+function aedMarker(f) {
+  const p = f.properties;
+  const icon = GS.facilityIcon(p, p.open_at === false ? "gs-closed" : "");
+  return L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon, title: GS.baseName(p), zIndexOffset: p.open_at === false ? -100 : 0 })
+    .bindPopup(() => facilityPopup(p, p.open_at), { autoPan: false })
+    .on("click", (e) => search(e.latlng.lng, e.latlng.lat));
+}
+
+/* The "zoom in" note over the map, in the page's language; taps go through it to the map. */
+function showAedNote() {
+  aedNoteEl.hidden = !aedNote;
+  aedNoteEl.textContent = aedNote ? GS.t(`aed_${aedNote.kind}`, { n: aedNote.n.toLocaleString(GS.lang === "zh" ? "zh-CN" : "en-US") }) : "";
+}
+
 function loadAeds() {
-  const layer = L.layerGroup().addTo(map);
-  let asked = null; // the box of the last request
-  const refresh = () => {
-    const view = map.getBounds();
-    if (asked && asked.contains(view)) return;
-    const box = view.pad(0.5);
-    asked = box;
-    const bbox = [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map((v) => v.toFixed(5)).join(",");
-    GS.json(GS.url("/layers/aed", { at: localNow(), bbox })).then((fc) => {
-      if (asked !== box) return; // a newer view was asked for meanwhile
-      layer.clearLayers();
-      for (const f of fc.features) {
-        const p = f.properties;
-        const icon = GS.facilityIcon(p, p.open_at === false ? "gs-closed" : "");
-        L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon, title: GS.baseName(p), zIndexOffset: p.open_at === false ? -100 : 0 })
-          .bindPopup(() => facilityPopup(p, p.open_at), { autoPan: false })
-          .on("click", (e) => search(e.latlng.lng, e.latlng.lat))
-          .addTo(layer);
-      }
-    }).catch(() => { if (asked === box) asked = null; });
+  aedLayer = L.layerGroup().addTo(map);
+  const ctl = L.control({ position: "topright" });
+  ctl.onAdd = () => {
+    const el = L.DomUtil.create("div", "leaflet-bar gs-aed-note");
+    Object.assign(el.style, { background: "#fff", padding: "5px 9px", fontSize: "14px", fontWeight: "600", color: "#1b5e20", pointerEvents: "none", maxWidth: "62vw" });
+    el.setAttribute("role", "status");
+    el.hidden = true;
+    return el;
   };
-  map.on("moveend", refresh);
-  refresh();
+  ctl.addTo(map);
+  aedNoteEl = ctl.getContainer();
+  const view = GS.aedView(map, {
+    view: AED_VIEW,
+    layer: () => aedLayer,
+    regions: () => GS.config.regions.map((r) => ({ bbox: r.bbox, n: r.facility_counts.aed || 0 })),
+    params: () => ({ at: localNow() }),
+    marker: aedMarker,
+    onNote: (note) => { aedNote = note; showAedNote(); },
+  });
+  map.on("moveend", view.refresh);
+  view.refresh();
 }
 
 (async function main() {
@@ -333,6 +351,7 @@ function loadAeds() {
     if (answers) draw(false);
     if (placeAnswer && !$("place-list").hidden) showPlaces();
     if (!$("msg").hidden) setMsg("");
+    showAedNote();
   });
   map = await GS.makeMap("map");
   map.createPane("gsDrive").style.zIndex = 410;

@@ -12,7 +12,7 @@ const FACILITY_LAYERS = [["chest_pain_center", "l_cp"], ["stroke_center", "l_st"
 // view padded by `pad` of its size each way, and no more than `max` markers (else the legend says zoom in)
 const AED_VIEW = { pad: 0.5, max: 2000 };
 
-let map, region, svg, areaSvg, hypo, siteAreas;
+let map, region, svg, areaSvg, hypo, siteAreas, aedView;
 let layers = {};          // per-region layers (facilities, service areas, gaps): all dropped on a region change
 let sites = [];           // hypothetical sites {lon, lat, marker, near, ok, routed}
 let what = null;          // last what-if answer, re-rendered on a language change
@@ -22,9 +22,8 @@ let present = null;      // what this region has ("type", "type:level", "cap:evt
 let gen = 0, areaSeq = 0, covSeq = 0, whatSeq = 0;
 let shown = { type: null, minutes: null };   // what the drawn service areas are for
 let hours = [];           // the 24 departure hours of GET /depart-hours (the scenario selector's "hNN" options)
-// the AEDs of the view: the region's count, the box drawn (null: none), the request sequence, the last
-// box found too dense to draw ({box, per: AEDs per square degree}), and the legend's note
-let aed = { n: 0, asked: null, seq: 0, dense: null, note: null };
+// the AEDs of the view (loaded by aed_view.js): the region's count and the legend's "zoom in" note
+let aed = { n: 0, note: null };
 
 const $ = (id) => document.getElementById(id);
 const pct = (x) => (x == null ? "–" : `${(100 * x).toFixed(1)}%`);
@@ -119,7 +118,7 @@ const facilityMarker = (f) => L.marker([f.geometry.coordinates[1], f.geometry.co
   .bindPopup(() => popup(f.properties));
 
 /* Every layer in full (hundreds per province: the legend and coverage need them all) except the AEDs,
-   which follow the view (refreshAeds); whether the region has AEDs comes from its count in /regions. */
+   which follow the view (aedView); whether the region has AEDs comes from its count in /regions. */
 async function loadFacilities() {
   const g = gen, r = region;
   const full = FACILITY_LAYERS.filter(([type]) => type !== "aed");
@@ -137,61 +136,24 @@ async function loadFacilities() {
     })).addTo(map);
   });
   layers.l_aed = L.layerGroup().addTo(map);
-  refreshAeds();
+  aedView.refresh();
   legend();
   renderCoverage();
   layerControl();
 }
 
-const boxArea = (b) => Math.max(0, b.getEast() - b.getWest()) * Math.max(0, b.getNorth() - b.getSouth());
-const overlap = (a, b) => L.latLngBounds([Math.max(a.getSouth(), b.getSouth()), Math.max(a.getWest(), b.getWest())],
-  [Math.min(a.getNorth(), b.getNorth()), Math.min(a.getEast(), b.getEast())]);
-
-/* How many AEDs a box may hold, before asking: the region's spread evenly over its bbox, or the density
-   of the last box found too dense where they overlap (cities are denser than the average). */
-function aedGuess(box) {
-  const [x0, y0, x1, y1] = region.bbox;
-  const whole = L.latLngBounds([y0, x0], [y1, x1]);
-  let guess = (aed.n * boxArea(overlap(box, whole))) / Math.max(boxArea(whole), 1e-12);
-  if (aed.dense) guess = Math.max(guess, aed.dense.per * boxArea(overlap(box, aed.dense.box)));
-  return guess;
-}
-
-function aedNote(note) {
-  aed.note = note;
-  legend();
-}
-
-/* The AEDs of the padded view (GET /layers/aed?bbox=), asked again when the map leaves the box drawn;
-   each answer replaces what was drawn. A box expected to hold, or answered with, more than AED_VIEW.max
-   is not drawn: the legend says to zoom in. Skipped while the layer is switched off. */
-function refreshAeds() {
-  const layer = layers.l_aed;
-  if (!layer || !map.hasLayer(layer) || !aed.n) return;
-  const view = map.getBounds();
-  if (aed.asked && aed.asked.contains(view)) return;
-  const box = view.pad(AED_VIEW.pad), seq = ++aed.seq, g = gen, r = region;
-  aed.asked = null;
-  if (aed.n > AED_VIEW.max && aedGuess(box) > AED_VIEW.max) {
-    layer.clearLayers();
-    aedNote({ kind: "zoom", n: aed.n });
-    return;
-  }
-  const bbox = [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map((v) => v.toFixed(5)).join(",");
-  GS.json(GS.url("/layers/aed", { region: r.name, bbox })).then((fc) => {
-    if (g !== gen || seq !== aed.seq) return;   // another region or view was asked for meanwhile
-    layer.clearLayers();
-    const k = fc.features.length;
-    if (k > AED_VIEW.max) {
-      aed.dense = { box, per: k / Math.max(boxArea(box), 1e-12) };
-      aedNote({ kind: "many", n: k });
-    } else {
-      for (const f of fc.features) facilityMarker(f).addTo(layer);
-      aed.asked = box;
-      if (aed.note) aedNote(null);
-    }
-    document.body.dataset.aedBox = bbox;
-  }).catch((e) => { if (g === gen && seq === aed.seq) $("area-status").textContent = `${GS.t("l_aed")}: ${e.message}`; });
+/* The AEDs of the padded view (aed_view.js, shared with the citizen page), estimated from the region's
+   count; past AED_VIEW.max the legend says to zoom in. Skipped while the layer is switched off. */
+function aedLoader() {
+  return GS.aedView(map, {
+    view: AED_VIEW,
+    layer: () => layers.l_aed,
+    regions: () => (region ? [{ bbox: region.bbox, n: aed.n }] : []),
+    params: () => ({ region: region.name }),
+    marker: facilityMarker,
+    onNote: (note) => { aed.note = note; legend(); },
+    onError: (e) => { $("area-status").textContent = `${GS.t("l_aed")}: ${e.message}`; },
+  });
 }
 
 /* Service areas of the selected type, minutes and scenario (one request per change; stale answers dropped). */
@@ -291,8 +253,8 @@ async function showRegion(r) {
   delete document.body.dataset.areasMinutes;
   for (const l of Object.values(layers)) map.removeLayer(l);
   layers = {}; shown = { type: null, minutes: null }; present = null;
-  aed = { n: 0, asked: null, seq: aed.seq + 1, dense: null, note: null };
-  delete document.body.dataset.aedBox;
+  aed = { n: 0, note: null };
+  aedView.reset();
   resetWhatif();
   document.querySelector("#coverage-table tbody").innerHTML = "";
   $("area-status").textContent = "";
@@ -362,6 +324,7 @@ function relabel() {
   map.createPane("gsAreas").classList.add("gs-areas-pane");   // below the gaps and the what-if (overlayPane)
   areaSvg = L.svg({ padding: 0.5, pane: "gsAreas" });
   hypo = L.layerGroup().addTo(map);
+  aedView = aedLoader();
   siteAreas = L.layerGroup().addTo(map);
   hours = await GS.json("/depart-hours").then((a) => a.hours).catch(() => []);   // none: scenarios only
   const regs = GS.config.regions;
@@ -381,8 +344,8 @@ function relabel() {
   $("minutes").addEventListener("change", planChanged);
   $("scenario").addEventListener("change", planChanged);
   map.on("click", (e) => addSite(e.latlng.lng, e.latlng.lat));
-  map.on("moveend", refreshAeds);
-  map.on("overlayadd", (e) => { if (e.layer === layers.l_aed) refreshAeds(); });
+  map.on("moveend", aedView.refresh);
+  map.on("overlayadd", (e) => { if (e.layer === layers.l_aed) aedView.refresh(); });
   await showRegion(regs[0]);
   document.body.dataset.ready = "1";
 })();

@@ -41,9 +41,13 @@ def test_citizen_page_phone(open_page):
     assert nav.startswith("amapuri://")
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "citizen-phone-en.png"))
+    scale = page.locator(".leaflet-control-scale-line")
+    assert scale.inner_text().endswith((" m", " km"))
     # Chinese
     page.click("#lang")
     page.wait_for_selector(".card.aed .min", timeout=15000)
+    assert scale.inner_text().endswith((" 米", " 公里"))  # the scale bar follows the page's language
+    assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "放大"
     assert "拨打 120" in page.locator("a.call").inner_text()
     assert "AED" in page.locator(".card.aed h2").inner_text() and "步行" in page.locator(".card.aed h2").inner_text()
     page.wait_for_timeout(300)

@@ -13,12 +13,18 @@
      BasemapLabels.addAreas(map, unitsFc, {})  admin unit names at a point inside each unit
      BasemapLabels.addPoints(map, items)       e.g. facility names beside their markers
      BasemapLabels.setLang(map, "zh"|"en")     switch language (name_zh / name_en, else name)
-     BasemapLabels.localizeControls("zh")      metric scale bar (米 / 公里 in zh), zoom button titles
+     BasemapLabels.localizeControls(lang, maps) metric scale bar (米 / 公里 in zh), zoom button titles, both ways
    Styles are inline (style="" attributes): the pages' CSP allows those, not <style> elements. */
 (function () {
   "use strict";
 
   var PANE = "gsLabels";
+  var METRIC_EN = L.Control.Scale.prototype._updateMetric; /* Leaflet's own, before any translation */
+  var METRIC_ZH = function (maxMeters) {
+    var meters = this._getRoundNum(maxMeters);
+    var label = meters < 1000 ? meters + " 米" : meters / 1000 + " 公里";
+    this._updateScale(this._mScale, label, meters / maxMeters);
+  };
   var HALO = "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,1px 1px 1px #fff,-1px -1px 1px #fff,1px -1px 1px #fff,-1px 1px 1px #fff;";
   var FAMILY = "system-ui,'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei','PingFang SC',sans-serif"; /* single quotes: it goes into style="" */
   /* font (size px, weight), colour and extra CSS per class/sub; the size also measures the box */
@@ -332,16 +338,19 @@
       m.lang = lang;
       m.draw();
     },
-    localizeControls: function (lang) {
+    localizeControls: function (lang, maps) {
+      var zh = lang === "zh";
       L.Control.Scale.prototype.options.imperial = false; /* metric only: the maps are for China */
-      if (lang !== "zh") return;
-      L.Control.Scale.prototype._updateMetric = function (maxMeters) {
-        var meters = this._getRoundNum(maxMeters);
-        var label = meters < 1000 ? meters + " 米" : meters / 1000 + " 公里";
-        this._updateScale(this._mScale, label, meters / maxMeters);
-      };
-      L.Control.Zoom.prototype.options.zoomInTitle = "放大";
-      L.Control.Zoom.prototype.options.zoomOutTitle = "缩小";
+      L.Control.Scale.prototype._updateMetric = zh ? METRIC_ZH : METRIC_EN;
+      L.Control.Zoom.prototype.options.zoomInTitle = zh ? "放大" : "Zoom in";
+      L.Control.Zoom.prototype.options.zoomOutTitle = zh ? "缩小" : "Zoom out";
+      (maps || []).forEach(function (m) { /* maps already drawn: relabel their controls now */
+        if (m.zoomControl) {
+          m.zoomControl._zoomInButton.title = L.Control.Zoom.prototype.options.zoomInTitle;
+          m.zoomControl._zoomOutButton.title = L.Control.Zoom.prototype.options.zoomOutTitle;
+        }
+        if (m._loaded) m.fire("move"); /* a map without a view yet has nothing to relabel */
+      });
     },
   };
 })();

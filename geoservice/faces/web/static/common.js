@@ -114,7 +114,10 @@ GS.applyLang = function () {
   document.querySelectorAll("[data-i18n-ph]").forEach((el) => { el.placeholder = GS.t(el.dataset.i18nPh); });
   document.querySelectorAll("[data-i18n-title]").forEach((el) => { el.title = GS.t(el.dataset.i18nTitle); });
   document.querySelectorAll("option[data-region]").forEach((el) => { el.textContent = GS.regionName(el.dataset.region); });
-  if (window.BasemapLabels) for (const m of GS.maps) BasemapLabels.setLang(m, GS.lang);
+  if (window.BasemapLabels) {
+    for (const m of GS.maps) BasemapLabels.setLang(m, GS.lang);
+    BasemapLabels.localizeControls(GS.lang, GS.maps);  // scale bar and zoom titles, both ways
+  }
 };
 GS.toggleLang = function () { GS.lang = GS.lang === "zh" ? "en" : "zh"; localStorage.setItem("gs-lang", GS.lang); GS.applyLang(); };
 

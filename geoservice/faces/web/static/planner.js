@@ -36,7 +36,6 @@ const trafficParams = (sc) => (/^h\d\d$/.test(sc) ? { depart: `${sc.slice(1)}:00
 const hourName = (h) => GS.t(h.level === "mixed" ? "sc_hour_x" : "sc_hour", { h: h.depart, l: GS.t(`sc_${h.level}`), f: h.max_factor.toFixed(2) });
 const scName = (sc) => { const h = /^h\d\d$/.test(sc) && hours[+sc.slice(1)]; return h ? hourName(h) : GS.t(`sc_${sc}`); };
 const scPart = (type, sc, sep) => (WALK.has(type) ? "" : `${sep}${scName(sc)}`);  // walking: no traffic
-const SCALE_METRIC = L.Control.Scale.prototype._updateMetric;   // Leaflet's own, before any translation
 
 /* The selected plan: type, minutes (clamped to what the API accepts), scenario (walking: free flow). */
 function analysis() {
@@ -279,18 +278,6 @@ function planChanged() {
   if (bad) $("area-status").textContent = GS.t("bad_min");
 }
 
-/* Scale bar and zoom button titles in the page's language (both ways: Chinese and back). */
-function localizeControls() {
-  const zh = GS.lang === "zh";
-  if (zh && window.BasemapLabels) BasemapLabels.localizeControls("zh");
-  else L.Control.Scale.prototype._updateMetric = SCALE_METRIC;
-  if (map.zoomControl) {
-    map.zoomControl._zoomInButton.title = zh ? "放大" : "Zoom in";
-    map.zoomControl._zoomOutButton.title = zh ? "缩小" : "Zoom out";
-  }
-  map.fire("move");
-}
-
 /* The departure hours (free flow / off-peak / peak stay first), labelled in the page's language. */
 function hourOptions() {
   const group = $("scenario-hours");
@@ -314,7 +301,6 @@ function relabel() {
   renderWhatif();
   downloads();
   if (map.gsLayerControl) layerControl();
-  localizeControls();
 }
 
 (async function main() {

@@ -75,6 +75,7 @@ def one_mode(args: argparse.Namespace) -> None:
         res[step] = {
             "wall_s": round(wall, 1),
             "task_s": [round(o.seconds, 1) for o in r.outcomes],
+            "task_cpu_s": [round(o.cpu_seconds, 1) for o in r.outcomes],
             "peak_mb": round(max(o.peak_rss_mb for o in r.outcomes)),
         }
         if step == "coverage":
@@ -109,7 +110,7 @@ def main() -> None:
         print(
             f"{step:9s} sequential {s['wall_s']:7.1f} s (peak {s['peak_mb']} MB) | "
             f"LocalCluster({args.workers}) {p['wall_s']:7.1f} s (peak per worker {p['peak_mb']} MB) | "
-            f"speed-up {s['wall_s'] / p['wall_s']:.2f}x | per-region task s: {s['task_s']}"
+            f"speed-up {s['wall_s'] / p['wall_s']:.2f}x | per-region task s: {s['task_s']}, CPU s: {s['task_cpu_s']}"
         )
     print("coverage output identical:", seq["national_csv"] == par["national_csv"])
 

@@ -75,6 +75,9 @@ class RegionOutcome:
     rows: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     skipped: bool = False
+    # CPU seconds of the task's process over the task, all its threads (a Dask worker runs one
+    # task at a time): what a national run costs whatever the cores were shared with
+    cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -99,6 +102,11 @@ def _region_doc(folder: Path) -> dict[str, Any]:
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def _facilities_inside(folder: Path, doc: dict[str, Any], opts: BuildOptions) -> list[tuple[Path, dict]]:
@@ -127,7 +135,7 @@ def build_task(folder: str, opts: BuildOptions) -> RegionOutcome:
     """Build ``<folder>/bundle`` from the split extract (one Dask task)."""
     from .bundles import build
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_s()
     d = Path(folder)
     doc = _region_doc(d)
     try:
@@ -144,7 +152,7 @@ def build_task(folder: str, opts: BuildOptions) -> RegionOutcome:
         err = None
     except Exception as exc:  # reported per region: the batch goes on
         err = _failure(exc)
-    return RegionOutcome(doc["unit_id"], time.perf_counter() - t0, _peak_mb(), error=err)
+    return RegionOutcome(doc["unit_id"], time.perf_counter() - t0, _peak_mb(), error=err, cpu_seconds=_cpu_s() - c0)
 
 
 def coverage_task(folder: str, opts: CoverageOptions) -> RegionOutcome:
@@ -155,7 +163,7 @@ def coverage_task(folder: str, opts: CoverageOptions) -> RegionOutcome:
     from . import queries
     from .core import GeoService
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_s()
     d = Path(folder)
     doc = _region_doc(d)
     try:
@@ -169,7 +177,8 @@ def coverage_task(folder: str, opts: CoverageOptions) -> RegionOutcome:
         err = None
     except Exception as exc:  # reported per region: the batch goes on
         rows, err = [], _failure(exc)
-    return RegionOutcome(doc["unit_id"], time.perf_counter() - t0, _peak_mb(), rows=rows, error=err)
+    seconds, cpu = time.perf_counter() - t0, _cpu_s() - c0
+    return RegionOutcome(doc["unit_id"], seconds, _peak_mb(), rows=rows, error=err, cpu_seconds=cpu)
 
 
 def _failure(exc: Exception) -> str:
@@ -242,7 +251,8 @@ def run_batch(
         else:
             atomic_write_text(res_dir / f"{o.region}.json", json.dumps(asdict(o), ensure_ascii=False) + "\n")
             n = f"[{len(outcomes)}/{len(ids)}]"
-            say(f"{o.region}: done, {len(o.rows)} unit rows, {o.seconds:.1f} s, peak {o.peak_rss_mb:.0f} MB {n}")
+            took = f"{o.seconds:.1f} s ({o.cpu_seconds:.0f} s CPU), peak {o.peak_rss_mb:.0f} MB"
+            say(f"{o.region}: done, {len(o.rows)} unit rows, {took} {n}")
 
     if scheduler is None or not todo:
         for _, f in todo:

@@ -100,11 +100,16 @@ class Lattice:
         return self.y0 + np.arange(self.ny) * self.dy
 
 
-def reach_field(parts: list[np.ndarray], ranges: np.ndarray, lattice: Lattice) -> np.ndarray:
+def reach_field(
+    parts: list[np.ndarray], ranges: np.ndarray, lattice: Lattice, *, out: np.ndarray | None = None
+) -> np.ndarray:
     """E[k, j, i]: the reach field of ``ranges[k]`` at each lattice vertex from tables of road
     points (``reach.road_samples``); a large lattice in two bands of rows at once (the kernel
-    releases the GIL, and each band writes only its own rows)."""
-    E = np.full((len(ranges), lattice.ny, lattice.nx), reach.BIG)
+    releases the GIL, and each band writes only its own rows). ``out``: room for the field (a
+    flat float array of that size, reused by the caller), else a new array."""
+    shape = (len(ranges), lattice.ny, lattice.nx)
+    E = np.empty(shape) if out is None else out.reshape(shape)
+    E.fill(reach.BIG)
     margin, h, ny = lattice.margin, lattice.h, lattice.ny
 
     def band(lo: int, hi: int) -> None:
@@ -121,9 +126,9 @@ def reach_field(parts: list[np.ndarray], ranges: np.ndarray, lattice: Lattice) -
     return E
 
 
-def both_halves(fn: Callable[[slice], np.ndarray], n: int) -> list[np.ndarray]:
-    """[fn(slice)] over 0:n, in two halves at once when n is large (fn releases the GIL)."""
-    if n < PARALLEL_PIECES:
+def both_halves(fn: Callable[[slice], np.ndarray], n: int, *, at: int = PARALLEL_PIECES) -> list[np.ndarray]:
+    """[fn(slice)] over 0:n, in two halves at once from n = ``at`` on (fn releases the GIL)."""
+    if n < at:
         return [fn(slice(0, n))]
     other = _POOL.submit(fn, slice(n // 2, n))
     first = fn(slice(0, n // 2))

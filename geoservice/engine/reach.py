@@ -169,8 +169,77 @@ def road_samples(
     margin from the same range on (or earlier) is at least as near as the point itself on the
     far side of their bisector, so the point need not spread there: on a straight road each
     point spreads over a strip one point wide instead of a disc."""
-    tmax = ranges[len(ranges) - 1]
     out = np.empty((4 * len(g_list) + 16, 8))
+    slot = np.zeros(len(dist), np.int32)
+    jx = np.empty((2 * len(g_list), 4))
+    out, n = road_samples_into(
+        out,
+        slot,
+        jx,
+        x,
+        y,
+        geom_a,
+        geom_b,
+        cumlen,
+        geom_u,
+        geom_v,
+        dist,
+        g_list,
+        g_t0,
+        g_t1,
+        g_tau,
+        ranges,
+        margin,
+        step,
+        x0,
+        y0,
+        dx,
+        dy,
+        origin_g,
+        origin_f,
+        origin_tf,
+        origin_tb,
+        origin_x,
+        origin_y,
+    )
+    return out[:n]
+
+
+@njit(cache=True, nogil=True)
+def road_samples_into(
+    out,
+    slot,
+    jx,
+    x,
+    y,
+    geom_a,
+    geom_b,
+    cumlen,
+    geom_u,
+    geom_v,
+    dist,
+    g_list,
+    g_t0,
+    g_t1,
+    g_tau,
+    ranges,
+    margin,
+    step,
+    x0,
+    y0,
+    dx,
+    dy,
+    origin_g,
+    origin_f,
+    origin_tf,
+    origin_tb,
+    origin_x,
+    origin_y,
+):
+    """``road_samples`` into the table ``out`` (grown when full): returns (table, rows). ``slot``:
+    int32 zeros over the nodes (left zero again), ``jx``: room for 2 * len(g_list) rows of 4, so
+    that a caller can keep them between calls instead of paging in fresh memory each time."""
+    tmax = ranges[len(ranges) - 1]
     n = 0
     if origin_g >= 0:
         tau0 = min(origin_tf, origin_tb)
@@ -179,8 +248,6 @@ def road_samples(
         n += 1
     # reached junctions (slot + 1 by node; 0: not yet met): fastest piece, position, node;
     # sampled after all pieces
-    slot = np.zeros(len(dist), np.int32)
-    jx = np.empty((2 * len(g_list), 4))
     n_nodes = 0
     ix = 1.0 / dx
     iy = 1.0 / dy
@@ -241,9 +308,11 @@ def road_samples(
                             out[n, 5 + 2 * side] = buf[m, 1] - buf[o, 1]
             n += 1
     for k in range(n_nodes):
-        out = _put(out, n, jx[k, 1], jx[k, 2], dist[int(jx[k, 3])], jx[k, 0])
+        node = int(jx[k, 3])
+        out = _put(out, n, jx[k, 1], jx[k, 2], dist[node], jx[k, 0])
+        slot[node] = 0
         n += 1
-    return out[:n]
+    return out, n
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -267,9 +336,12 @@ def reach_band(E, pts, ranges, margin, h, lo_row, hi_row):
     """Fill rows lo_row <= j < hi_row of E[k, j, i] (preset to BIG): the reach field of
     ``ranges[k]`` (ascending) at vertex (i, j), in metres, from road points (``road_samples``).
 
-    A point spreads dist - r over the vertices within margin + h of it: every vertex next to one
-    at or below zero along a lattice edge is computed, so both ends of every edge the zero contour
-    crosses are exact; the rest hold BIG. Where a point shares the whole margin with a neighbour
+    A point spreads dist - r over the vertices of the square reaching margin + h from it each way
+    (a square, not the disc: no square root a row, a fifth faster; a vertex beyond the disc gets
+    more than h from it, and one next to a vertex at or below zero has at most h, the field being
+    1-Lipschitz, so no contour changes): every vertex next to one at or below zero along a lattice edge is computed, so
+    both ends of every edge the zero contour crosses are exact; the rest hold BIG or more than h.
+    Where a point shares the whole margin with a neighbour
     along its road, it spreads only over its side of their bisector, and there measures the
     distance to the straight piece of road between them (so the outline runs straight along the
     road, without scallops between points). Bands of rows are independent (``reach_field``); the
@@ -304,8 +376,7 @@ def reach_band(E, pts, ranges, margin, h, lo_row, hi_row):
         for j in range(j0, j1 + 1):
             wy = j - cy
             wy2 = wy * wy
-            half = math.sqrt(max(rc2 - wy2, 0.0))
-            lo, hi = _half(cx - half, cx + half, ax, ay, iax, na, cx, cy, j)
+            lo, hi = _half(cx - rc, cx + rc, ax, ay, iax, na, cx, cy, j)
             lo, hi = _half(lo, hi, bx, by, ibx, nb, cx, cy, j)
             i0 = max(0, int(math.ceil(lo)))
             i1 = min(nx - 1, int(math.floor(hi)))

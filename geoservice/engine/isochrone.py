@@ -217,8 +217,9 @@ class _Buffers:
 
 _FREE: dict[int, list[_Buffers]] = {}
 _FREE_LOCK = threading.Lock()
-KEEP_BUFFERS = 2
-"""Idle buffer sets kept per network size (each about 30 MB for 30 minutes on the 12x12 mosaic)."""
+KEEP_BUFFERS = 1
+"""Idle buffer sets kept per network size (each about 30 MB for 30 minutes on the 12x12 mosaic): one,
+so that each server worker holds at most one per network; a concurrent second call pages in its own."""
 KEEP_BYTES = 64 << 20
 """A set grown beyond this (a search over a whole province) is dropped after use, not kept."""
 

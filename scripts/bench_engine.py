@@ -13,8 +13,12 @@ outline's vertex count), the 100x100 matrix over the hierarchy under free flow a
 too), the customisation for a new congestion table, all-node nearest facility time for 100
 facilities, and the networkx time for the same matrix / all-node work where networkx is run
 (small graphs), with the largest difference between the two. On mosaics also a 1,000 x 1,000
-matrix streamed to a CSV file (``engine.matrix_stream``) with the process's peak memory over it.
-OSRM is not installed on this machine, so no OSRM figure is printed.
+matrix streamed to a CSV file (``engine.matrix_stream``) with the process's peak memory over it,
+and OSRM's MLD table on the same 1,000 x 1,000 points (``scripts/bench_osrm.py``) when an OSRM
+build is found: ``--osrm-bin DIR``, else osrm-routed on PATH, else ``$OSRM_BIN``.
+
+On mosaics the bundle is then served by ``geoservice serve --workers 1`` and ``--workers 4``
+(``scripts/bench_workers.py``): total RSS and PSS of the server processes and PSS per extra worker.
 
 ``--siting TILES``: on that mosaic, demand (every node with road weight: the mosaic has no census)
 aggregated to about 20,000 points, 500 candidate sites at random network nodes, the 20,000 x 500
@@ -39,6 +43,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_osrm import HOW_TO, bench_osrm, describe, find_osrm
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -51,12 +56,14 @@ GOALS = {
         "matrix_s": 1,
         "customise_s": 10,
         "peak_over_free": 2,
+        "extra_worker_mb": 150,
     },
     "17x17": {"build_s": 180, "build_gb": 4, "allnear_s": 1, "load_s": 3, "rss_gb": 2},
     "demo": {"iso_ms": 10, "matrix_s": 0.01},
 }
 TABLE = {"primary": 1.83, "secondary": 1.61, "tertiary": 1.37, "trunk": 1.52, "residential": 1.18}
-OSRM_NOTE = "OSRM is not installed on this machine: no OSRM table figure was measured"
+OSRM_NOTE = f"no OSRM build found, so no OSRM table figure was measured: {HOW_TO}"
+OSRM: list[str] = []  # OSRM's lines for the 1,000 x 1,000 matrix, when it ran
 
 
 def status_gb(key: str) -> float:
@@ -113,7 +120,16 @@ def dijkstra_matrix(eng, origins, dests, **kw) -> tuple[np.ndarray, float]:
         router._cch = None
 
 
-def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.Generator, big: bool) -> dict:
+def bench(
+    label: str,
+    osm: Path,
+    work: Path,
+    *,
+    reference: bool,
+    rng: np.random.Generator,
+    big: bool,
+    osrm_bin: str | None = None,
+) -> dict:
     from geoservice.bundle.store import load_region
     from geoservice.engine.engine import Engine
     from geoservice.engine.isochrone import isochrone_geojson
@@ -183,7 +199,7 @@ def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.
     if big:  # 1,000 x 1,000 streamed to disk in blocks of 256 origins
         o, d = points(1000), points(1000)
         ids = [str(i) for i in range(1000)]
-        _, res["matrix1000_s"] = timed_matrix(eng, o, d)  # in memory, for comparison
+        m1000, res["matrix1000_s"] = timed_matrix(eng, o, d)  # in memory, for comparison
         res["matrix1000_cpu_s"] = CPU["last"]
         reset_peak_rss()
         rss1 = status_gb("VmRSS")
@@ -194,6 +210,12 @@ def bench(label: str, osm: Path, work: Path, *, reference: bool, rng: np.random.
         res["matrix1000_peak_extra_gb"] = status_gb("VmHWM") - rss1
         res["matrix1000_file_mb"] = f.path.stat().st_size / 1024**2
         f.path.unlink()
+        tools = find_osrm(osrm_bin)
+        if tools is not None:  # OSRM's table on the very same points (after the memory figure)
+            ob = bench_osrm(osm, o, d, tools=tools, work=work / f"osrm-{out.name}", ours=m1000)
+            res["osrm_table1000_s"] = ob.table.seconds
+            res["osrm_table1000_cpu_s"] = ob.table.cpu_seconds
+            OSRM[:] = [f"geoservice matrix on the 1,000 x 1,000 points: {res['matrix1000_s']:.3f} s", *describe(ob)]
 
     if reference:
         import networkx as nx
@@ -298,6 +320,7 @@ def show(res: dict, goals: dict | None) -> None:
         "region_rss_gb": "rss_gb",
         "customise_table_s": "customise_s",
         "peak_over_free": "peak_over_free",
+        "extra_worker_pss_mb": "extra_worker_mb",
     }
     print(f"\n== {res['graph']}")
     for k, v in res.items():
@@ -307,7 +330,7 @@ def show(res: dict, goals: dict | None) -> None:
         mark = "" if g is None else (f"  (goal <= {g}: {'OK' if v <= g else 'MISSED'})")
         print(f"  {k:28s} {v:12.4f}{mark}" if isinstance(v, float) else f"  {k:28s} {v:12d}{mark}")
     if "matrix1000_stream_s" in res:
-        print(f"  {OSRM_NOTE}")
+        print("\n".join(f"  {line}" for line in OSRM or [OSRM_NOTE]))
     sys.stdout.flush()
 
 
@@ -339,6 +362,7 @@ def main() -> None:
     ap.add_argument("--work", help="folder for the bundles, kept and reused (default: a temporary one)")
     ap.add_argument("--pmedian-demand", type=int, default=300, help="demand points p-median runs on")
     ap.add_argument("--skip-small", action="store_true")
+    ap.add_argument("--osrm-bin", help="OSRM build for the 1,000 x 1,000 comparison (default: PATH, else $OSRM_BIN)")
     args = ap.parse_args()
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as tmp:
@@ -357,7 +381,8 @@ def main() -> None:
         # each mosaic in its own process, so peak memory figures do not mix
         for tiles in args.mosaic:
             osm = mosaic(tiles, Path(args.mosaic_dir))
-            subprocess.run([sys.executable, __file__, "--one", str(osm), tiles, str(work)], check=True)
+            osrm = [args.osrm_bin] if args.osrm_bin else []
+            subprocess.run([sys.executable, __file__, "--one", str(osm), tiles, str(work), *osrm], check=True)
         for tiles in args.siting:
             osm = mosaic(tiles, Path(args.mosaic_dir))
             cmd = [sys.executable, __file__, "--one-siting", str(osm), tiles, str(work), str(args.pmedian_demand)]
@@ -365,10 +390,22 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--one":
-        _, _, osm_, tiles_, work_ = sys.argv
+    if len(sys.argv) in (5, 6) and sys.argv[1] == "--one":
+        _, _, osm_, tiles_, work_, *osrm_ = sys.argv
         rng_ = np.random.default_rng(7)
-        res_ = bench(f"mosaic {tiles_}", Path(osm_), Path(work_), reference=False, rng=rng_, big=True)
+        res_ = bench(
+            f"mosaic {tiles_}",
+            Path(osm_),
+            Path(work_),
+            reference=False,
+            rng=rng_,
+            big=True,
+            osrm_bin=next(iter(osrm_), None),
+        )
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from bench_workers import figures  # serve --workers 1 and 4 on the bundle just built
+
+        res_.update(figures(Path(work_) / f"mosaic-{tiles_}", 4))
         show(res_, GOALS.get(tiles_))
     elif len(sys.argv) == 6 and sys.argv[1] == "--one-siting":
         _, _, osm_, tiles_, work_, pm_ = sys.argv

@@ -261,6 +261,20 @@ def measure(bundle: Path, workers: int, server_env: dict[str, str] | None = None
     }
 
 
+def figures(bundle: Path, workers: int = 4) -> dict[str, float]:
+    """``measure`` as flat figures (MB) for another benchmark's table: total RSS and PSS of the
+    server with 1 and with ``workers`` workers, and PSS per extra worker."""
+    res = measure(bundle, workers)
+    one, many = res["runs"]
+    return {
+        "serve_1_worker_rss_mb": one["total"]["rss"],
+        "serve_1_worker_pss_mb": one["total"]["pss"],
+        f"serve_{workers}_workers_rss_mb": many["total"]["rss"],
+        f"serve_{workers}_workers_pss_mb": many["total"]["pss"],
+        "extra_worker_pss_mb": res["per_extra_worker_mb"]["pss"],
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--region", help="an existing bundle (default: build the mosaic's)")

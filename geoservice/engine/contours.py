@@ -24,6 +24,8 @@ reached node can go with it only when it lies within about a lattice step of suc
 from __future__ import annotations
 
 import math
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from . import reach
+from . import reach_grid
 
 MARGIN_STEPS = 1.5
 """Off-road margin, in lattice steps (150 m driving, 22.5 m walking): what the old one-cell growth
@@ -46,7 +48,20 @@ PARALLEL_VERTICES = 40_000
 """Lattices from this many vertices get their field in two threads."""
 PARALLEL_PIECES = 20_000
 """Searches reaching this many road pieces get their road points in two threads."""
-_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="contours")
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The second thread's executor, made in this process: threads do not survive a fork, so a
+    server worker forked from a process that already drew isochrones makes its own."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[0] != os.getpid():
+            _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="contours"))
+        return _POOL[1]
+
+
 SQRT2 = math.sqrt(2.0)
 
 
@@ -109,18 +124,18 @@ def reach_field(
     flat float array of that size, reused by the caller), else a new array."""
     shape = (len(ranges), lattice.ny, lattice.nx)
     E = np.empty(shape) if out is None else out.reshape(shape)
-    E.fill(reach.BIG)
+    E.fill(reach_grid.BIG)
     margin, h, ny = lattice.margin, lattice.h, lattice.ny
 
     def band(lo: int, hi: int) -> None:
         for pts in parts:
-            reach.reach_band(E, pts, ranges, margin, h, lo, hi)
-        reach.running_min(E, lo, hi)
+            reach_grid.reach_band(E, pts, ranges, margin, h, lo, hi)
+        reach_grid.running_min(E, lo, hi)
 
     if lattice.nx * ny < PARALLEL_VERTICES:
         band(0, ny)
     else:
-        other = _POOL.submit(band, ny // 2, ny)
+        other = _pool().submit(band, ny // 2, ny)
         band(0, ny // 2)
         other.result()
     return E
@@ -130,7 +145,7 @@ def both_halves(fn: Callable[[slice], np.ndarray], n: int, *, at: int = PARALLEL
     """[fn(slice)] over 0:n, in two halves at once from n = ``at`` on (fn releases the GIL)."""
     if n < at:
         return [fn(slice(0, n))]
-    other = _POOL.submit(fn, slice(n // 2, n))
+    other = _pool().submit(fn, slice(n // 2, n))
     first = fn(slice(0, n // 2))
     return [first, other.result()]
 

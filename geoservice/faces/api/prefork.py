@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import threading
+import time
 from typing import Any
 
 from ...errors import GeoserviceError
@@ -22,20 +24,39 @@ from ...service.core import GeoService
 from .app import create_app
 
 WORKER_CLASS = "uvicorn_worker.UvicornWorker"
-# glibc mallopt parameters: each thread's arena keeps what its queries freed; two arenas per
-# process bound that, and big numpy temporaries go straight back to the system
-M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
+M_ARENA_MAX = -8  # glibc mallopt: each thread's arena keeps what its queries freed; two bound that
+TRIM_EVERY_S = 2.0
 
 
-def limit_malloc_arenas(arenas: int = 2, mmap_threshold: int = 128 * 1024) -> bool:
-    """Cap glibc's malloc arenas in this process (and the workers it forks); False off glibc."""
+def _libc() -> Any | None:
     name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    libc = ctypes.CDLL(name)
-    if not hasattr(libc, "mallopt"):
-        return False
-    return bool(libc.mallopt(M_ARENA_MAX, arenas)) and bool(libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold))
+    libc = ctypes.CDLL(name) if name else None
+    return libc if libc is not None and hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Cap glibc's malloc arenas in this process (and the workers it forks); False off glibc."""
+    libc = _libc()
+    return bool(libc.mallopt(M_ARENA_MAX, arenas)) if libc else False
+
+
+def start_heap_trimmer(every_s: float = TRIM_EVERY_S) -> threading.Thread | None:
+    """A daemon thread handing the heap a worker's queries freed back to the system every
+    ``every_s`` (glibc's ``malloc_trim``): freed memory otherwise stays with the worker. Not done
+    per allocation (a lower mmap threshold made 50,000-facility edits ~1.5x slower) nor per
+    request (a trim walks the heap). None off glibc."""
+    libc = _libc()
+    if libc is None:
+        return None
+
+    def trim() -> None:
+        while True:
+            time.sleep(every_s)
+            libc.malloc_trim(0)
+
+    t = threading.Thread(target=trim, name="heap-trimmer", daemon=True)
+    t.start()
+    return t
 
 
 def serve_forked(
@@ -62,6 +83,7 @@ def serve_forked(
 
     def post_fork(server: Any, worker: Any) -> None:
         svc.after_fork()
+        start_heap_trimmer()  # threads are made after the fork, in the worker
 
     options: dict[str, Any] = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",

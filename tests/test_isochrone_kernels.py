@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from geoservice.engine import bounded, isochrone
-from geoservice.engine.isochrone import isochrone_geojson, reached_pieces
+from geoservice.engine.isochrone import isochrone_geojson, piece_topology, reached_pieces
 
 ANDORRA = [(1.5212, 42.5069), (1.5836, 42.5359), (1.4917, 42.4636)]
 SHANGHAI = [(121.4737, 31.2304), (121.4450, 31.2000)]
@@ -51,14 +51,7 @@ def test_owned_pieces_split_the_reached_pieces(shanghai_engine, direction):
             got.append(
                 bounded.owned_pieces(
                     part,
-                    net.out_ptr,
-                    net.in_ptr,
-                    net.in_edge,
-                    net.edge_geom,
-                    net.geom_u,
-                    net.geom_v,
-                    net.geom_fwd,
-                    net.geom_bwd,
+                    *piece_topology(net),
                     dist,
                     w,
                     900.0,

@@ -36,6 +36,12 @@ M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_EQ = 111_320.0
 
 
+def piece_topology(net: Network) -> tuple[np.ndarray, ...]:
+    """The arrays the road-piece kernels read, in their order: adjacency both ways, each edge's
+    road piece, each piece's end nodes and its edge each way."""
+    return (net.out_ptr, net.in_ptr, net.in_edge, net.edge_geom, net.geom_u, net.geom_v, net.geom_fwd, net.geom_bwd)
+
+
 def reached_pieces(
     net: Network,
     dist: np.ndarray,
@@ -51,14 +57,7 @@ def reached_pieces(
         reached = np.flatnonzero(np.isfinite(dist))
     return kernels.reached_geometries(
         reached,
-        net.out_ptr,
-        net.in_ptr,
-        net.in_edge,
-        net.edge_geom,
-        net.geom_u,
-        net.geom_v,
-        net.geom_fwd,
-        net.geom_bwd,
+        *piece_topology(net),
         dist,
         weights,
         float(limit),
@@ -111,14 +110,7 @@ def isochrone_geojson(
         k = int(part.start > 0)
         *pieces, m = bounded.owned_pieces(
             reached[part],
-            net.out_ptr,
-            net.in_ptr,
-            net.in_edge,
-            net.edge_geom,
-            net.geom_u,
-            net.geom_v,
-            net.geom_fwd,
-            net.geom_bwd,
+            *piece_topology(net),
             dist,
             w,
             float(ranges[-1]),

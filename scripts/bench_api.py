@@ -317,6 +317,28 @@ def mixed_plan(pts, drive_pts, rate: float, seconds: float, token: str, seed: in
     return plan
 
 
+def synthetic_facility(fid: str, ftype: str, name: str, net, node: int, level: str | None = None) -> dict:
+    """A registry record of a benchmark facility beside road node ``node`` of ``net``, labelled
+    synthetic (source and demo), so that it is never taken for a real one."""
+    return {
+        "id": fid,
+        "type": ftype,
+        "name": name,
+        "level": level,
+        "capabilities": "",
+        "address": None,
+        "admin_code": None,
+        "status": "unknown",
+        "opening_hours": None,
+        "access": None,
+        "door_to_needle_min": None,
+        "source": "benchmark (synthetic)",
+        "demo": True,
+        "lon": float(net.node_lon[node]) + 1e-5,
+        "lat": float(net.node_lat[node]) + 1e-5,
+    }
+
+
 def add_synthetic_aeds(region: Path, db: str, n: int) -> str:
     """Seed the benchmark's own registry with the region's facilities plus ``n`` synthetic AEDs
     (labelled so, never published); returns an editor key."""
@@ -333,23 +355,7 @@ def add_synthetic_aeds(region: Path, db: str, n: int) -> str:
         net = r.networks["walk"]
         nodes = np.random.default_rng(7).integers(0, net.n_nodes, n)
         recs = [
-            {
-                "id": f"bench-aed-{i}",
-                "type": "aed",
-                "name": f"benchmark AED {i} (synthetic)",
-                "level": None,
-                "capabilities": "",
-                "address": None,
-                "admin_code": None,
-                "status": "unknown",
-                "opening_hours": None,
-                "access": None,
-                "door_to_needle_min": None,
-                "source": "benchmark (synthetic)",
-                "demo": True,
-                "lon": float(net.node_lon[v]) + 1e-5,
-                "lat": float(net.node_lat[v]) + 1e-5,
-            }
+            synthetic_facility(f"bench-aed-{i}", "aed", f"benchmark AED {i} (synthetic)", net, v)
             for i, v in enumerate(nodes)
         ]
         reg.import_records(r.name, recs, actor=key)

@@ -88,6 +88,8 @@ def ensure_bundle(region: str | None, osm: str | None, tiles: str) -> Path:
 def seed_registry(bundle: Path, db: Path, n_centers: int = 100, n_aeds: int = 300) -> tuple[list, list]:
     """The bundle's facilities plus synthetic ones at random road nodes; returns sample query
     points (drive, walk): nodes of each network, so every request is answered."""
+    from bench_api import synthetic_facility  # this folder; the same synthetic records as bench_api
+
     from geoservice.bundle.store import load_region
     from geoservice.service.registry import Registry
 
@@ -101,26 +103,11 @@ def seed_registry(bundle: Path, db: Path, n_centers: int = 100, n_aeds: int = 30
         net = region.networks[kind]
         nodes = rng.integers(0, net.n_nodes, n + 200)
         pts[kind] = [(float(net.node_lon[v]), float(net.node_lat[v])) for v in nodes[n:]]
-        for i, v in enumerate(nodes[:n]):
-            recs.append(
-                {
-                    "id": f"bench-{ftype}-{i}",
-                    "type": ftype,
-                    "name": f"benchmark {ftype} {i} (synthetic)",
-                    "level": "standard" if ftype == "chest_pain_center" else None,
-                    "capabilities": "",
-                    "address": None,
-                    "admin_code": None,
-                    "status": "unknown",
-                    "opening_hours": None,
-                    "access": None,
-                    "door_to_needle_min": None,
-                    "source": "benchmark (synthetic)",
-                    "demo": True,
-                    "lon": float(net.node_lon[v]) + 1e-5,
-                    "lat": float(net.node_lat[v]) + 1e-5,
-                }
-            )
+        level = "standard" if ftype == "chest_pain_center" else None
+        recs += [
+            synthetic_facility(f"bench-{ftype}-{i}", ftype, f"benchmark {ftype} {i} (synthetic)", net, v, level)
+            for i, v in enumerate(nodes[:n])
+        ]
     reg.import_records(region.name, recs, actor=key)
     reg.close()
     return pts["drive"], pts["walk"]

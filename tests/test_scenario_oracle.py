@@ -13,6 +13,7 @@ from collections import defaultdict
 import networkx as nx
 import numpy as np
 import pytest
+from pyproj import Transformer
 
 from geoservice.analyses.coverage import coverage_report
 from geoservice.analyses.demand_grid import aggregate_demand
@@ -34,11 +35,27 @@ def peak_graph(andorra):
     return G
 
 
-def with_points(G: nx.MultiDiGraph, net, snaps: dict[str, object]) -> nx.MultiDiGraph:
+WALK_MS = 5.0 / 3.6  # the documented pace of a point's off-network leg
+
+
+def with_points(
+    G: nx.MultiDiGraph, net, snaps: dict[str, object], where: dict[str, tuple[float, float]] | None = None
+) -> nx.MultiDiGraph:
     """A copy of ``G`` with a node per named snapped point: each road piece that holds points is
     replaced by a chain u - points (by fraction) - v, each part weighted by its share of the
-    piece's peak time, in each direction the piece can be driven."""
+    piece's peak time, in each direction the piece can be driven. A point given in ``where``
+    (its own lon, lat) is joined to its place on the road by its off-network leg, walked both
+    ways (metres in the network's CRS / WALK_MS)."""
+    to_m = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
     H = G.copy()
+    for name, (lon, lat) in (where or {}).items():
+        s = snaps[name]
+        (x0, x1), (y0, y1) = to_m.transform([lon, s.lon], [lat, s.lat])
+        leg = float(np.hypot(x1 - x0, y1 - y0)) / WALK_MS
+        H.add_edge(name, f"{name}@road", peak=leg)
+        H.add_edge(f"{name}@road", name, peak=leg)
+    named = {f"{n}@road" if n in (where or {}) else n: s for n, s in snaps.items()}
+    snaps = named
     by_id = {d["edge_id"]: (u, v, k) for u, v, k, d in G.edges(keys=True, data=True)}
     on_piece = defaultdict(list)
     for name, s in snaps.items():
@@ -71,6 +88,12 @@ def facility_snaps(eng, ftype: str) -> dict[str, object]:
     return {str(eng.facilities.iloc[int(r)]["id"]): s for r, s in zip(idx.rows, idx.snaps)}
 
 
+def facility_places(eng, ftype: str) -> dict[str, tuple[float, float]]:
+    """Each facility's own position (not its snap): the far end of its off-network leg."""
+    fac = eng.facilities[eng.facilities["type"] == ftype]
+    return {str(i): (g.x, g.y) for i, g in zip(fac["id"], fac.geometry)}
+
+
 @pytest.mark.parametrize("direction", ["to", "from"])
 def test_nearest_under_peak_equals_networkx(andorra_engine, peak_graph, direction):
     eng = andorra_engine
@@ -84,7 +107,7 @@ def test_nearest_under_peak_equals_networkx(andorra_engine, peak_graph, directio
     for lon, lat in mid_piece_points(net, 8, rng):
         origin = router.snap(lon, lat)
         assert 0 < origin.frac < 1
-        H = with_points(peak_graph, net, {"P": origin, **fac})
+        H = with_points(peak_graph, net, {"P": origin, **fac}, facility_places(eng, ftype))
         graph = H if direction == "to" else H.reverse(copy=False)  # "from": facility -> point
         ref = nx.single_source_dijkstra_path_length(graph, "P", weight="peak")
         want = sorted((ref[f], f) for f in fac if f in ref)
@@ -103,7 +126,7 @@ def test_all_nearest_and_coverage_under_peak_equal_networkx(andorra_engine, peak
     eng = andorra_engine
     net = eng.router_for("drive").net
     fac = facility_snaps(eng, "chest_pain_center")
-    H = with_points(peak_graph, net, fac)
+    H = with_points(peak_graph, net, fac, facility_places(eng, "chest_pain_center"))
     ref = nx.multi_source_dijkstra_path_length(H.reverse(copy=False), set(fac), weight="peak")
     want = np.array([ref.get(i, np.inf) for i in range(net.n_nodes)])
     dist, _ = eng.all_nearest(type="chest_pain_center", scenario="peak")

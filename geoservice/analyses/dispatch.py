@@ -6,9 +6,12 @@ searches on the walk network, at the responders' walking speed (the walk profile
 scaled by ``walk profile speed / responder speed``, so steps stay at half speed):
 
 * one backward search from the patient gives walk(x → patient) for every responder and AED;
-* one forward search seeded at every responder at once (cost 0 plus the partial edge) gives, per
-  AED a, min over r of walk(r → a) and the responder achieving it; so min over r, a of
-  walk(r → a) + walk(a → patient) is one pass over the AEDs;
+* one forward search seeded at every responder at once (their off-network leg plus the partial
+  edge) gives, per AED a, min over r of walk(r → a) and the responder achieving it; so min over
+  r, a of walk(r → a) + walk(a → patient) is one pass over the AEDs;
+
+Every walk counts the off-network legs of both its ends (responder, AED, patient: the metres
+between each and its footpath) at the responders' pace.
 * when the best AED's hours are unknown, a second forward search without that responder gives a
   backup plan through an AED known to be open, for another responder.
 
@@ -179,10 +182,10 @@ def _leg(time_s: float, coords: np.ndarray) -> Leg:
     return Leg(round(float(time_s), 1), round(route_length_m(coords), 1), np.round(coords, 7).tolist())
 
 
-def _seeds(router: Router, snaps: list[Snap], direction: str, w: np.ndarray, labels: list[int]):
+def _seeds(router: Router, snaps: list[Snap], direction: str, w: np.ndarray, labels: list[int], speed: float):
     nodes, costs, labs = [], [], []
     for s, lab in zip(snaps, labels):
-        sd = router.seeds(s, WALK, direction, weights=w)
+        sd = router.seeds(s, WALK, direction, weights=w, access_ms=speed)
         nodes.extend(sd.node.tolist())
         costs.extend(sd.cost.tolist())
         labs.extend([lab] * len(sd.node))
@@ -207,10 +210,13 @@ def _aeds(engine: Engine, lon: float, lat: float, radius_m: float, at: datetime,
     return rows, snaps, state
 
 
-def _fetch_search(router: Router, w, rsnaps: list[Snap], use: list[int], asnaps: list[Snap], limit: float):
-    """Per AED: min over responders ``use`` of walk(r → a), that responder, and how to trace the route."""
-    nodes, costs, labs = _seeds(router, [rsnaps[i] for i in use], "from", w, use)
-    targets = router.targets_for(asnaps, WALK, "from", weights=w)
+def _fetch_search(
+    router: Router, w, rsnaps: list[Snap], use: list[int], asnaps: list[Snap], limit: float, speed: float
+):
+    """Per AED: min over responders ``use`` of walk(r → a), that responder, and how to trace the
+    route; every walk includes the off-network legs of both ends at ``speed``."""
+    nodes, costs, labs = _seeds(router, [rsnaps[i] for i in use], "from", w, use, speed)
+    targets = router.targets_for(asnaps, WALK, "from", weights=w, access_ms=speed)
     _, label, pred, best, via, _ = router.search(
         nodes,
         costs,
@@ -230,7 +236,7 @@ def _fetch_search(router: Router, w, rsnaps: list[Snap], use: list[int], asnaps:
         by_geom.setdefault(rsnaps[i].geom, []).append(i)
     for a, s in enumerate(asnaps):
         for i in by_geom.get(s.geom, ()):
-            t = router.along_same_edge(rsnaps[i], s, WALK, weights=w)
+            t = router.along_same_edge(rsnaps[i], s, WALK, weights=w, access_ms=speed)
             if t <= best[a]:
                 best[a], who[a], same[a] = t, i, True
     return best, who, same, pred, via
@@ -248,7 +254,8 @@ def plan_dispatch(
     """The dispatch plan for an arrest at (lon, lat) at ``at`` (see the module docstring). A point
     off the walk network raises ``SnapError`` naming its distance."""
     router = engine.router_for(WALK)
-    w = responder_weights(router, options.walk_speed_ms)
+    speed = options.walk_speed_ms
+    w = responder_weights(router, speed)
     p = router.snap(lon, lat)
     limit = options.max_walk_s
     # straight line <= both snaps + the route, and the route <= limit x speed (steps are slower)
@@ -268,8 +275,8 @@ def plan_dispatch(
     same_p = np.zeros(nr + na, bool)
     pred_b = via_b = np.zeros(0, np.int64)
     if nr + na:
-        seeds = router.seeds(p, WALK, "to", weights=w)
-        targets = router.targets_for([*rsnaps, *asnaps], WALK, "to", weights=w)
+        seeds = router.seeds(p, WALK, "to", weights=w, access_ms=speed)
+        targets = router.targets_for([*rsnaps, *asnaps], WALK, "to", weights=w, access_ms=speed)
         _, _, pred_b, to_p, via_b, _ = router.search(
             seeds.node,
             seeds.cost,
@@ -283,7 +290,7 @@ def plan_dispatch(
         to_p = to_p.copy()
         for j, s in enumerate([*rsnaps, *asnaps]):
             if s.geom == p.geom:
-                t = router.along_same_edge(s, p, WALK, weights=w)
+                t = router.along_same_edge(s, p, WALK, weights=w, access_ms=speed)
                 if t <= to_p[j]:
                     to_p[j], same_p[j] = t, True
         to_p[to_p > limit] = np.inf
@@ -299,7 +306,7 @@ def plan_dispatch(
         if not use or not allowed:
             return None
         # walk(r → a) <= walk(r → p) + walk(p → a) <= 2 limits (footpaths run both ways): exact for these sets
-        best, who, same, pred, via = _fetch_search(router, w, rsnaps, use, asnaps, 2 * limit)
+        best, who, same, pred, via = _fetch_search(router, w, rsnaps, use, asnaps, 2 * limit, speed)
         total = best[allowed] + to_p[nr + np.array(allowed)]
         if not np.isfinite(total).any():
             return None
@@ -354,8 +361,9 @@ def plan_dispatch(
     else:
         if hit.hits:
             h = hit.hits[0]
-            drive = Leg(h.time_s, h.distance_m, h.route["coordinates"])
-            access = round(hit.snap_m / options.walk_speed_ms, 1)
+            # the drive ends at the kerb: the patient's own leg is the crew's walk, at their pace
+            drive = Leg(round(h.time_s - h.access_s, 1), h.distance_m, h.route["coordinates"])
+            access = round(hit.snap_m / speed, 1)
             ambulance = Ambulance(h.facility, h.facility_snap_m, options.dispatch_delay_s, drive, access)
         else:
             notes.append("no EMS station reachable by road in this region")

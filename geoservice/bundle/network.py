@@ -25,7 +25,10 @@ Arrays (N nodes, E directed edges, G undirected geometries, K parts, P coordinat
   order (the reverse search reads them sequentially; stored, so that processes share them).
   Nodes are numbered along a Z-order curve for memory locality.
 * snapping grid: ``grid_ptr``/``grid_seg`` over segments (position of the segment's start),
-  with ``grid_meta`` = [x0, y0, cell, nx, ny]
+  with ``grid_meta`` = [x0, y0, cell, nx, ny]; ``seg_off_grade`` (per position, for the segment
+  starting there) is 1 where this network's traveller cannot join the road beside it (a bridge,
+  tunnel or other layer; by car also a motorway), see ``engine.router`` and
+  ``sources.osm_roads.join_flags``
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import GeoserviceError
-from ..sources.osm_roads import FLAG_DRIVE, FLAG_WALK, RawWays
+from ..sources.osm_roads import FLAG_DRIVE, FLAG_WALK, JOIN_FLAGS, RawWays
 from ..sources.speeds import ROAD_CLASSES, Profile
 from .chains import contract, incidence, relayout, removable_nodes
 from .snap_grid import ranges, snap_grid
@@ -254,6 +257,10 @@ def build_network(
     for pname in gspeed:
         arrays[f"in_time_{pname}"] = arrays[f"time_{pname}"][ie]
     arrays.update(snap_grid(arrays))
+    # the way of each segment (segment p..p+1 lies in the first part ending after p)
+    part_of = np.minimum(np.searchsorted(part_end, np.arange(len(lon)), side="right"), len(part_end) - 1)
+    arrays["seg_off_grade"] = ((raw.way_flags[part_way[part_of]] & JOIN_FLAGS[name]) > 0).astype(np.uint8)
+    del part_of
     report["geometries"] = int(ng)
     return Network(
         name=name,

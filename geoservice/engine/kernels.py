@@ -157,11 +157,14 @@ def trace_path(pred, other_end, node):
 
 
 @njit(cache=True, nogil=True)
-def snap_points(px, py, x, y, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist):
+def snap_points(px, py, x, y, off_grade, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist, prefer_m, on_road_m):
     """Nearest segment to each point: (segment start position, fraction along it, distance).
 
-    Ring search over the grid; stops once the ring is farther than the best hit. Points with
-    nothing within ``max_dist`` get position -1 and distance inf."""
+    A segment with ``off_grade[s]`` set (a bridge, tunnel or motorway its traveller cannot join
+    beside it) is taken only when no other segment lies within ``prefer_m`` of the point, or
+    when the point lies on it (within ``on_road_m``) and no other is as near (within 1 cm).
+    Ring search over the grid; stops once the ring is farther than the hits that can still
+    change. Points with nothing within ``max_dist`` get position -1 and distance inf."""
     m = len(px)
     out_seg = np.full(m, -1, np.int64)
     out_t = np.zeros(m)
@@ -170,13 +173,17 @@ def snap_points(px, py, x, y, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist
     for i in range(m):
         cx = int((px[i] - x0) // cell)
         cy = int((py[i] - y0) // cell)
-        best = INF
+        best = INF  # any segment
         bseg = -1
         bt = 0.0
+        gbest = INF  # at-grade segments only
+        gseg = -1
+        gt = 0.0
         for r in range(max_ring + 1):
             # rings < r hold every sample within (r-1)*cell of the point, and the nearest point
             # of a segment lies within cell/4 of one of its samples (see bundle.snap_grid.snap_grid)
-            if bseg >= 0 and (r - 1) * cell > best + cell / 4:
+            seen = (r - 1) * cell - cell / 4
+            if bseg >= 0 and seen > best and (gseg >= 0 and seen > gbest or seen > prefer_m or gseg == bseg):
                 break
             for gy in range(cy - r, cy + r + 1):
                 if gy < 0 or gy >= ny:
@@ -206,7 +213,15 @@ def snap_points(px, py, x, y, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist
                                 best = d
                                 bseg = s
                                 bt = t
+                            if off_grade[s] == 0 and (d < gbest or (d == gbest and s < gseg)):
+                                gbest = d
+                                gseg = s
+                                gt = t
                     gx += step
+        if gseg >= 0 and gbest <= prefer_m and gbest <= max_dist and (best > on_road_m or gbest <= best + 0.01):
+            bseg = gseg
+            bt = gt
+            best = gbest
         if bseg >= 0 and best <= max_dist:
             out_seg[i] = bseg
             out_t[i] = bt

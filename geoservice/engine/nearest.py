@@ -109,6 +109,8 @@ def nearest(
                 distance_m=round(route_length_m(coords), 1),
                 snap_m=round(origin.dist_m, 1),
                 facility_snap_m=round(fs.dist_m, 1),
+                access_s=round(router.access_s(origin), 1),
+                facility_access_s=round(router.access_s(fs), 1),
                 route={"type": "LineString", "coordinates": np.round(coords, 7).tolist()},
                 open_at=state,
             )

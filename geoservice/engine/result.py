@@ -18,11 +18,13 @@ class NearestHit:
     """One facility reached: its record, travel time and route (GeoJSON LineString, WGS-84)."""
 
     facility: dict[str, Any]
-    time_s: float
+    time_s: float  # the whole trip: both off-network legs and the network between them
     distance_m: float
     snap_m: float
     facility_snap_m: float
     route: dict[str, Any]
+    access_s: float = 0.0  # of time_s: the point's own off-network leg (on foot)
+    facility_access_s: float = 0.0  # of time_s: the facility's off-network leg (on foot)
     open_at: bool | None = None  # with ``at``: True open then, None hours unknown (never "open")
 
 

@@ -16,7 +16,7 @@ from pyproj import Transformer
 
 from ..bundle.network import Network
 from ..errors import GeoserviceError
-from ..sources.speeds import scenario_key
+from ..sources.speeds import WALK_SPEED_KMH, scenario_key
 from . import kernels
 
 if TYPE_CHECKING:
@@ -25,6 +25,15 @@ if TYPE_CHECKING:
 
 DIRECTIONS = ("to", "from")
 DEFAULT_MAX_SNAP_M = {"drive": 1000.0, "walk": 300.0}
+JOIN_TOLERANCE_M = {"drive": 150.0, "walk": 100.0}
+"""How much nearer a bridge, tunnel or motorway may be than an at-grade road before a point is
+put on it anyway (see ``Router.snap_many``)."""
+ACCESS_SPEED_MS = WALK_SPEED_KMH / 3.6
+"""The off-network leg between a point and its road is walked: 5 km/h (``Router.access_s``)."""
+AT_NODE_M = 0.5
+"""A snap this close to an end of its road piece is at that junction (``Router.seeds``)."""
+ON_ROAD_M = 1.0
+"""A point this close to a road is on it, whatever its grade (``Router.snap_many``)."""
 METRIC_CACHE_ENTRIES = 16
 METRIC_CACHE_BYTES = 1 << 30  # customised hierarchies kept per router: 1 GiB
 
@@ -47,6 +56,11 @@ class Snap:
     y: float
     lon: float
     lat: float
+    px: float = np.nan  # the point itself (metres, the network's CRS)
+    py: float = np.nan
+
+    def same_point(self, other: Snap) -> bool:
+        return self.px == other.px and self.py == other.py
 
 
 @dataclass
@@ -67,6 +81,11 @@ class Router:
         self._reverse: dict[int, tuple] = {}
         self._rev_static: tuple | None = None
         self.max_snap_m = max_snap_m if max_snap_m is not None else DEFAULT_MAX_SNAP_M.get(net.name, 1000.0)
+        self.join_tolerance_m = JOIN_TOLERANCE_M.get(net.name, 150.0)
+        self.access_speed_ms = ACCESS_SPEED_MS
+        self._off_grade = net.arrays.get("seg_off_grade")
+        if self._off_grade is None:  # a network built in memory without the flags: all at grade
+            self._off_grade = np.zeros(len(net.x), np.uint8)
         self._fwd = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
         self._inv = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
         x0, y0, cell, nx, ny = net.grid_meta
@@ -82,7 +101,16 @@ class Router:
         return [s for s in self.snap_many(lon, lat, max_snap_m=max_snap_m, strict=True) if s is not None]
 
     def snap_many(self, lon, lat, *, max_snap_m: float | None = None, strict: bool = True) -> list[Snap | None]:
-        """Snap points to the nearest road segment (not just node).
+        """Snap points to the road their traveller joins: the one rule of every face.
+
+        A point is put on the nearest point of the nearest road segment (not just a node) that
+        this network's traveller can join beside it. A bridge, viaduct, tunnel or road on another
+        ``layer`` is joined only at its ends, and by car a motorway (or ``motorroad=yes`` trunk)
+        only at its ramps (``seg_off_grade``, from ``sources.osm_roads.join_flags``); such a
+        road is taken only when no at-grade road lies within ``join_tolerance_m`` (150 m driving,
+        100 m walking) of the point, or when the point lies on it (within ``ON_ROAD_M``: a junction
+        of an elevated road is on that road) and no at-grade road is as near, like Valhalla's search
+        filters and OSRM's snapping to start-point roads. The walk network holds no road closed to pedestrians.
 
         With ``strict`` a point beyond ``max_snap_m`` raises :class:`SnapError` naming its distance;
         otherwise it yields None."""
@@ -90,14 +118,31 @@ class Router:
         px, py = self.to_xy(lon, lat)
         net = self.net
         x0, y0, cell, nx, ny = self._grid
-        seg, t, d = kernels.snap_points(px, py, net.x, net.y, net.grid_ptr, net.grid_seg, x0, y0, cell, nx, ny, limit)
+        og, tol = self._off_grade, self.join_tolerance_m
+        seg, t, d = kernels.snap_points(
+            px, py, net.x, net.y, og, net.grid_ptr, net.grid_seg, x0, y0, cell, nx, ny, limit, tol, ON_ROAD_M
+        )
         out: list[Snap | None] = []
         far = np.flatnonzero(seg < 0)
         if strict and len(far):
             i = int(far[0])
             # measure how far the point really is, for the message
             _, _, d2 = kernels.snap_points(
-                px[i : i + 1], py[i : i + 1], net.x, net.y, net.grid_ptr, net.grid_seg, x0, y0, cell, nx, ny, 1e7
+                px[i : i + 1],
+                py[i : i + 1],
+                net.x,
+                net.y,
+                og,
+                net.grid_ptr,
+                net.grid_seg,
+                x0,
+                y0,
+                cell,
+                nx,
+                ny,
+                1e7,
+                0.0,
+                0.0,
             )
             dist = float(d2[0]) if np.isfinite(d2[0]) else None
             where = "point "
@@ -126,7 +171,15 @@ class Router:
             frac = float(along / L) if L > 0 else 0.0
             out.append(
                 Snap(
-                    g, min(max(frac, 0.0), 1.0), float(d[i]), float(sx[i]), float(sy[i]), float(slon[i]), float(slat[i])
+                    g,
+                    min(max(frac, 0.0), 1.0),
+                    float(d[i]),
+                    float(sx[i]),
+                    float(sy[i]),
+                    float(slon[i]),
+                    float(slat[i]),
+                    float(px[i]),
+                    float(py[i]),
                 )
             )
         return out
@@ -143,48 +196,71 @@ class Router:
         tb = float(w[eb]) if eb >= 0 else np.inf
         return ef, eb, tf, tb
 
-    def seeds(self, snap: Snap, profile: str, direction: str, *, weights: np.ndarray | None = None) -> Seeds:
-        """Graph nodes next to a snapped point, with the time between node and point (part of the
-        edge's time in ``weights``, default the profile's free-flow times).
+    def access_s(self, snap: Snap, access_ms: float | None = None) -> float:
+        """Seconds of the off-network leg between a point and its snap, walked at ``access_ms``
+        (default 5 km/h): the patient to the kerb, the crew or a bystander from the road to the
+        door, a person from a hospital's gate to its entrance."""
+        return float(snap.dist_m) / (access_ms or self.access_speed_ms)
+
+    def seeds(
+        self,
+        snap: Snap,
+        profile: str,
+        direction: str,
+        *,
+        weights: np.ndarray | None = None,
+        access_ms: float | None = None,
+    ) -> Seeds:
+        """Graph nodes next to a snapped point, with the time between node and point: the
+        off-network leg (``access_s``) plus the part of the edge's time in ``weights`` (default
+        the profile's free-flow times) along the road.
 
         direction "from": nodes reachable from the point (forward search starts there);
-        direction "to": nodes from which the point is reached (reverse search starts there)."""
+        direction "to": nodes from which the point is reached (reverse search starts there).
+        A point at an end of its road piece (within ``AT_NODE_M``) is that junction: the end node
+        is a seed in both directions, whatever way the piece runs, so a point on a junction gets
+        the junction's own times even when it was put on a one-way road leaving or entering it."""
         net = self.net
         u, v = int(net.geom_u[snap.geom]), int(net.geom_v[snap.geom])
         ef, eb, tf, tb = self._edge_times(snap, profile, weights)
         f = snap.frac
         glen = float(net.geom_len[snap.geom])
+        leg = self.access_s(snap, access_ms)
+        forward = direction == "from"
+        # (node, fraction of the piece between the point and the node, usable in this direction)
+        ends = (
+            ((v, 1 - f, ef >= 0, tf), (u, f, eb >= 0, tb))
+            if forward
+            else ((u, f, ef >= 0, tf), (v, 1 - f, eb >= 0, tb))
+        )
         nodes, costs, lens = [], [], []
-        if direction == "from":
-            if ef >= 0:
-                nodes.append(v)
-                costs.append((1 - f) * tf)
-                lens.append((1 - f) * glen)
-            if eb >= 0:
-                nodes.append(u)
-                costs.append(f * tb)
-                lens.append(f * glen)
-        else:
-            if ef >= 0:
-                nodes.append(u)
-                costs.append(f * tf)
-                lens.append(f * glen)
-            if eb >= 0:
-                nodes.append(v)
-                costs.append((1 - f) * tb)
-                lens.append((1 - f) * glen)
+        for node, part, usable, t in ends:
+            if usable:
+                nodes.append(node)
+                costs.append(leg + part * t)
+                lens.append(part * glen)
+            elif part * glen <= AT_NODE_M:  # at the junction itself: no need to use the piece
+                nodes.append(node)
+                costs.append(leg + part * min(tf, tb))
+                lens.append(part * glen)
         return Seeds(np.array(nodes, np.int64), np.array(costs, float), np.array(lens, float))
 
-    def along_same_edge(self, a: Snap, b: Snap, profile: str, *, weights: np.ndarray | None = None) -> float:
-        """Time from ``a`` to ``b`` when both lie on one geometry, without leaving it."""
+    def along_same_edge(
+        self, a: Snap, b: Snap, profile: str, *, weights: np.ndarray | None = None, access_ms: float | None = None
+    ) -> float:
+        """Time from ``a`` to ``b`` when both lie on one geometry, without leaving it (with both
+        off-network legs, as ``seeds`` counts them)."""
         if a.geom != b.geom:
             return np.inf
         _, _, tf, tb = self._edge_times(a, profile, weights)
-        if b.frac == a.frac:  # the same place, even on a one-way road (0 x inf would be nan)
+        if a.same_point(b):
             return 0.0
+        legs = self.access_s(a, access_ms) + self.access_s(b, access_ms)
+        if b.frac == a.frac:  # the same place, even on a one-way road (0 x inf would be nan)
+            return legs
         if b.frac >= a.frac:
-            return (b.frac - a.frac) * tf
-        return (a.frac - b.frac) * tb
+            return legs + (b.frac - a.frac) * tf
+        return legs + (a.frac - b.frac) * tb
 
     def weights(self, profile: str, scenario: str | dict | None = None) -> np.ndarray:
         """Edge times of ``profile`` under a time-band scenario (name in SCENARIOS or a
@@ -321,7 +397,13 @@ class Router:
         )
 
     def targets_for(
-        self, snaps: Sequence[Snap] | np.ndarray, profile: str, direction: str, *, weights: np.ndarray | None = None
+        self,
+        snaps: Sequence[Snap] | np.ndarray,
+        profile: str,
+        direction: str,
+        *,
+        weights: np.ndarray | None = None,
+        access_ms: float | None = None,
     ):
         """Target entries so that a search in ``direction`` reaches each snapped point.
 
@@ -329,7 +411,7 @@ class Router:
         opposite = "to" if direction == "from" else "from"
         tn, ti, tc, tl = [], [], [], []
         for j, s in enumerate(snaps):
-            sd = self.seeds(s, profile, opposite, weights=weights)
+            sd = self.seeds(s, profile, opposite, weights=weights, access_ms=access_ms)
             tn.extend(sd.node.tolist())
             tc.extend(sd.cost.tolist())
             ti.extend([j] * len(sd.node))

@@ -110,11 +110,15 @@ class Origin(BaseModel):
 
 class NearestResult(BaseModel):
     facility: Facility
-    time_s: float
+    time_s: float = Field(description="the whole trip in seconds: both off-network legs and the road between")
     minutes: float
-    distance_m: float
-    snap_m: float
-    facility_snap_m: float
+    distance_m: float = Field(description="metres along the road route (the off-network legs are snap_m)")
+    snap_m: float = Field(description="metres between the point asked and the road it joins")
+    facility_snap_m: float = Field(description="metres between the facility and the road it joins")
+    access_s: float = Field(0.0, description="of time_s: the point's own off-network leg (snap_m), walked at 5 km/h")
+    facility_access_s: float = Field(
+        0.0, description="of time_s: the facility's off-network leg (facility_snap_m), walked at 5 km/h"
+    )
     route: LineString
     nav: NavLinks
     open_at: bool | None = Field(

@@ -18,6 +18,7 @@ from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from ..sources.cell_values import plain_value
 from ..sources.schema import DEFAULT_MINUTES, FacilityFilter, travel_profile
+from . import facility_filter
 from . import traffic as traffic_
 from .answers import (
     CoverageDelta,
@@ -118,6 +119,8 @@ def nearest(
                 distance_m=h.distance_m,
                 snap_m=h.snap_m,
                 facility_snap_m=h.facility_snap_m,
+                access_s=h.access_s,
+                facility_access_s=h.facility_access_s,
                 route=shift_geometry(h.route, crs),
                 nav=nav_links(float(fac["lon"]), float(fac["lat"]), str(fac.get("name") or ""), prof),
                 open_at=h.open_at if at is not None else None,
@@ -233,7 +236,16 @@ def service_areas(
     mins = default_minutes(where.type, minutes)
     prof = travel_profile(where.type, profile)
     feats: list[dict[str, Any]] = []
-    for e in svc.entries(region):
+    entries = svc.entries(region)
+    # an error when no region asked has any such facility (one without them among others: none)
+    missing = [facility_filter.no_facility_error(svc.engine(e.name), where, prof, e.name) for e in entries]
+    first = next((m for m in missing if m is not None), None)
+    if first is not None and all(m is not None for m in missing):
+        if len(entries) > 1:
+            others = ", ".join(e.name for e in entries if e.name not in first.message)
+            first.message = f"{first.message}; nor in {others}"
+        raise first
+    for e in entries:
         eng = svc.engine(e.name)
         tr = traffic_of(svc, eng, prof, scenario, depart)
         key = ("service_areas", where, mins, prof, tr.key(prof))
@@ -293,9 +305,15 @@ def coverage(
     remove_ids: list[str] | None = None,
     by: str = "admin",
     depart: str | None = None,
+    require_facilities: bool | None = None,
 ) -> tuple[RegionEntry, CoverageReport]:
     """Coverage report of one region (``analyses.coverage``) under ``scenario`` or the hour of
-    ``depart`` (a :class:`TrafficCoverage`: it says which); answers without what-if are cached."""
+    ``depart`` (a :class:`TrafficCoverage`: it says which); answers without what-if are cached.
+
+    A filter that selects no facility is a :class:`~.facility_filter.NoFacilityError` (naming
+    ``type``, ``level`` or ``capability``), not 0% everywhere; unless sites are added (they are
+    facilities) or ``require_facilities`` is False (what-if's "before" of added sites, a national
+    batch region without any)."""
     from ..analyses.coverage import coverage_report
 
     where = FacilityFilter.parse(type=type, level=level, capability=capability)
@@ -312,6 +330,8 @@ def coverage(
     else:
         entry = svc.pick(region)
     eng = svc.engine(entry.name)
+    if require_facilities if require_facilities is not None else not add_sites:
+        facility_filter.require_facilities(eng, where, prof, entry.name)
     tr = traffic_of(svc, eng, prof, scenario, depart)
     lv = ",".join(sorted(where.levels)) or None
     cap = ",".join(sorted(where.capabilities)) or None
@@ -378,7 +398,8 @@ def whatif(
         gaps=gaps,
     )
     entry, after = coverage(svc, region=region, add_sites=add_sites, remove_ids=remove_ids, **common)
-    _, before = coverage(svc, region=entry.name, **common)
+    # before added sites of a type nobody has: 0 covered, a true answer (after has facilities)
+    _, before = coverage(svc, region=entry.name, require_facilities=not add_sites, **common)
     b, a = coverage_answer(entry, before, crs), coverage_answer(entry, after, crs)
     delta = {}
     for k in ("population_share", "area_share", "road_share", "population_covered"):

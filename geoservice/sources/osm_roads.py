@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.gz", ".osm.bz2", ".osm.xml")
 FLAG_DRIVE = 1
 FLAG_WALK = 2
+FLAG_OFF_GRADE = 4  # bridge, tunnel, viaduct or a layer other than 0: joined only at its ends
+FLAG_LIMITED = 8  # motorway, motorway link, trunk with motorroad=yes: cars join only at ramps
+JOIN_FLAGS = {"drive": FLAG_OFF_GRADE | FLAG_LIMITED, "walk": FLAG_OFF_GRADE}
+"""The way flags that make a road a poor place to *join* the network for each network's
+traveller (``engine.router`` snaps to such a road only when no other is near)."""
 
 
 class OSMReadError(InputFileError):
@@ -40,7 +45,7 @@ class RawWays:
     way_class: np.ndarray  # uint8 index into ROAD_CLASSES
     way_oneway: np.ndarray  # int8: 0 both ways, 1 forward only, -1 backward only
     way_maxspeed: np.ndarray  # float32 km/h, NaN when absent or unusable
-    way_flags: np.ndarray  # uint8 bit set of FLAG_DRIVE / FLAG_WALK
+    way_flags: np.ndarray  # uint8 bit set of FLAG_DRIVE / FLAG_WALK / FLAG_OFF_GRADE / FLAG_LIMITED
     way_name: list[str]
     ptr: np.ndarray  # int64, len(ways) + 1
     ref: np.ndarray  # int64 node ids
@@ -82,6 +87,29 @@ def _walk_ok(tags) -> bool:
     if foot in ("no", "private"):
         return False
     return not (tags.get("access") in ("no", "private") and foot not in ("yes", "designated", "permissive"))
+
+
+def _layer(tags) -> float:
+    try:
+        return float((tags.get("layer") or "0").split(";")[0])
+    except ValueError:
+        return 0.0
+
+
+def join_flags(tags, hw: str) -> int:
+    """FLAG_OFF_GRADE and FLAG_LIMITED of a way: whether a point beside it can join it anywhere.
+
+    A bridge, viaduct, tunnel or a way on another layer is reached only at its ends (a building
+    passage is at grade); a motorway (and its links) or a trunk road marked ``motorroad=yes`` is
+    joined by car only at its ramps."""
+    flags = 0
+    bridge = (tags.get("bridge") or "no").lower()
+    tunnel = (tags.get("tunnel") or "no").lower()
+    if bridge not in ("no", "false", "0") or tunnel not in ("no", "false", "0", "building_passage") or _layer(tags):
+        flags |= FLAG_OFF_GRADE
+    if hw in ("motorway", "motorway_link") or (hw in ("trunk", "trunk_link") and tags.get("motorroad") == "yes"):
+        flags |= FLAG_LIMITED
+    return flags
 
 
 def _oneway(tags, hw: str) -> int:
@@ -144,6 +172,7 @@ def read_osm_roads(path: str | os.PathLike, *, progress=None) -> RawWays:
             )
             if not flags:
                 continue
+            flags |= join_flags(tags, hw)
             ts = w.timestamp
             if ts is not None and ts.year > 1970 and (newest is None or ts > newest):
                 newest = ts

@@ -202,13 +202,13 @@ def test_import_layer_with_region_warns_and_strict_leaves_the_output(huangpu, tm
     code = main(["import-layer", str(src), "--region", str(bundle), "--strict", "-o", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
-    assert err[0].startswith("geoservice: error: --crs: amap.csv against the roads of ")
+    assert err[0].startswith("geoservice: error: --crs: amap.csv: declared wgs84: median ")
     assert "probably GCJ-02; pass --crs gcj02" in err[0] and err[0].endswith("nothing written")
     assert out.read_bytes() == b"previous output\n"
 
     code = main(["import-layer", str(src), "--region", str(bundle), "-o", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 0 and err[0].startswith("geoservice: WARNING: amap.csv against the roads of ")
+    assert code == 0 and err[0].startswith("geoservice: WARNING: amap.csv: declared wgs84: median ")
     assert "pass --crs gcj02" in err[0] and err[-1].startswith("10 rows loaded")
 
     code = main(["import-layer", str(src), "--region", str(bundle), "--crs", "gcj02", "--strict", "-o", str(out)])
@@ -218,12 +218,14 @@ def test_import_layer_with_region_warns_and_strict_leaves_the_output(huangpu, tm
     assert np.allclose([f["geometry"]["coordinates"] for f in feats], np.c_[lon, lat], atol=1e-7)
 
 
-def test_import_layer_region_far_away_says_nothing(huangpu, real_data, capsys):
-    """Wuhan's BD-09 hospitals against the Shanghai roads: no point near them, no judgement."""
+def test_import_layer_region_far_away_is_an_error(huangpu, real_data, capsys):
+    """Wuhan's BD-09 hospitals against the Shanghai roads: no point near them in any reading is an
+    error (a file of another region), with or without --strict."""
     from geoservice.faces.cli import main
 
     bundle = huangpu[0]
     src = real_data / "facilities" / "wuhan_hospitals_2020_bd09.csv"
     code = main(["import-layer", str(src), "--type", "hospital", "--lon-col", "lng", "--region", str(bundle)])
-    err = capsys.readouterr().err
-    assert code == 0 and "WARNING" not in err
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1].startswith("geoservice: error: FILE: wuhan_hospitals_2020_bd09.csv: none of its ")
+    assert "within 2 km of the roads of region" in err[-1] and "another region" in err[-1]

@@ -185,13 +185,16 @@ def build_region(
     in ``meta["inputs"]`` and its totals inside / outside in ``meta["population"]``.
     ``display_name``: the region's name per language ({"zh": …, "en": …}), ``meta["display_name"]``.
 
-    Each facility file is checked against the drive roads for a likely wrong coordinate system
-    (``sources.crs_check``): a warning is logged and kept in ``meta["facility_checks"]``. With
-    ``strict`` a likely wrong system or any bad row fails the build before anything is written."""
+    Each facility file is read first, so a bad one fails before the roads are: a file of which no
+    row loads (lon/lat swapped in every row, say) always fails, with ``strict`` any bad row does.
+    Then its positions are checked (``sources.crs_check.check_positions``) against the OSM
+    hospitals, clinics and AEDs of the extract by name, else against the drive roads: a likely
+    wrong coordinate system is logged and kept in ``meta["facility_checks"]`` (with ``strict`` it
+    fails the build before anything is written); points nowhere near the roads fail it."""
     import geopandas as gpd
     import pandas as pd
 
-    from ..sources.crs_check import check_crs, network_distances
+    from ..sources.crs_check import Reference, check_positions, network_distances, nothing_loaded
     from ..sources.facility_files import read_facilities
     from ..sources.osm_pois import read_osm_pois
     from ..sources.schema import COLUMNS
@@ -205,6 +208,30 @@ def build_region(
             "ch", f"unknown profile(s) {', '.join(sorted(unknown))}; choose from {', '.join(profiles)}"
         )
     inputs = [{"path": str(osm), "role": "osm", "sha256": sha256_file(osm), "bytes": osm.stat().st_size}]
+    region_name = name or osm.name.split(".")[0]
+
+    # the facility files first: a file that cannot be used fails before minutes of road work
+    loaded = []
+    load_errors = []
+    for path, opts in facilities or []:
+        path = Path(path)
+        progress(f"reading facilities {path.name}")
+        res = read_facilities(path, **opts)
+        unusable = None
+        if res.errors and len(res.layer) == 0:
+            unusable = nothing_loaded(path.name, res.errors, field_name="facilities", nothing="nothing built")
+        if unusable is None or not unusable.extra.get("swapped"):  # one line says it for every row
+            for e in res.errors:
+                load_errors.append({"file": path.name, "row": e.row, "field": e.field, "reason": e.reason})
+                log.warning("%s row %s: %s: %s", path.name, e.row, e.field, e.reason)
+        if unusable is not None:
+            raise unusable
+        if strict and res.errors:
+            bad = len({e.row for e in res.errors})
+            raise GeoserviceError(
+                "facilities", f"{path.name}: {bad} bad row{'s' if bad > 1 else ''} (listed above); nothing built"
+            )
+        loaded.append((path, opts, res))
 
     # the bundle is written into a sibling folder as it is made, and swapped in at the end (a
     # failed build leaves the old one as it was)
@@ -245,45 +272,39 @@ def build_region(
         release_memory()
 
         layers = []
-        load_errors = []
         facility_checks = []
-        if osm_pois:
+        pois = None
+        if osm_pois or loaded:  # with --no-osm-pois they are still what a file's names are checked against
             progress("reading OSM hospitals, clinics and AEDs")
             pois = read_osm_pois(osm)
-            if len(pois):
+            if osm_pois and len(pois):
                 layers.append(pois)
         roads = nets.get("drive") or next(iter(nets.values()))
-        distances = None
-        for path, opts in facilities or []:
-            path = Path(path)
-            progress(f"reading facilities {path.name}")
-            res = read_facilities(path, **opts)
-            for e in res.errors:
-                load_errors.append({"file": path.name, "row": e.row, "field": e.field, "reason": e.reason})
-                log.warning("%s row %s: %s: %s", path.name, e.row, e.field, e.reason)
-            if strict and res.errors:
-                ch_pool.shutdown(cancel_futures=True)
-                bad = len({e.row for e in res.errors})
-                raise GeoserviceError(
-                    "facilities", f"{path.name}: {bad} bad row{'s' if bad > 1 else ''} (listed above); nothing built"
-                )
-            if len(res.layer):
-                if distances is None:
-                    distances = network_distances(roads)
-                check = check_crs(
-                    res.layer["lon"].to_numpy(),
-                    res.layer["lat"].to_numpy(),
-                    opts.get("crs", "wgs84"),
-                    distances,
-                    label=path.name,
-                )
+        reference = Reference.from_layer(pois, f"the OpenStreetMap facilities of {osm.name}") if loaded else None
+        distances = network_distances(roads) if loaded else None
+        for path, opts, res in loaded:
+            if len(res.layer) and distances is not None:
+                try:
+                    check = check_positions(
+                        res.layer["lon"].to_numpy(),
+                        res.layer["lat"].to_numpy(),
+                        opts.get("crs", "wgs84"),
+                        distances,
+                        region=region_name,
+                        names=res.layer["name"],
+                        types=res.layer["type"],
+                        reference=reference,
+                        label=path.name,
+                        strict=strict,
+                        nothing="nothing built",
+                    )
+                except GeoserviceError:
+                    ch_pool.shutdown(cancel_futures=True)
+                    raise
                 if check is not None:
                     facility_checks.append({"file": path.name, "network": roads.name, **check.to_meta()})
                     if check.warning:
                         log.warning("%s", check.warning)
-                        if strict:
-                            ch_pool.shutdown(cancel_futures=True)
-                            raise GeoserviceError("crs", f"{check.warning}; nothing built")
             layers.append(res.layer)
             inputs.append(
                 {
@@ -320,7 +341,7 @@ def build_region(
             src = Path(inp["path"])
             inputs.append(dict(inp, sha256=sha256_file(src), bytes=src.stat().st_size))
         meta = {
-            "name": name or osm.name.split(".")[0],
+            "name": region_name,
             "display_name": dict(display_name) if display_name else None,
             "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "inputs": inputs,

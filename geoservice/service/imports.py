@@ -7,14 +7,16 @@ each (``Registry.import_records``) and seen at once by every face.
 * Ids are generated when missing and must be new in the region (409 naming the row otherwise).
 * The region is the one named, else the one whose network holds the first good point; every point
   must lie in it.
-* ``strict`` (the default): any bad row, or a coordinate system that the roads say is likely
-  wrong, rejects the whole batch and nothing is written. Without it the good rows are written,
-  the bad ones listed in ``rejected``, and a likely wrong system is a warning.
+* The positions are checked as ``build`` and ``import-layer`` check a file, by the same function
+  (``sources.crs_check.check_positions``): by name against the region's OpenStreetMap
+  facilities, else against its roads. A batch of which no point is near the region is refused.
+* ``strict`` (the default): any bad row, or a likely wrong coordinate system, rejects the whole
+  batch and nothing is written. Without it the good rows are written, the bad ones listed in
+  ``rejected``, and a likely wrong system is a warning.
 """
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -22,7 +24,7 @@ from typing import Any, Final
 from pydantic import BaseModel, Field
 
 from ..errors import ConflictError, GeoserviceError
-from ..sources.crs_check import CHECK_RADIUS_M, NAMES, DistanceFn, check_crs, network_distances
+from ..sources.crs_check import NAMES, DistanceFn, Reference, check_positions, network_distances
 from ..sources.facility_rows import RowError, validate_records
 from ..sources.schema import travel_profile
 from .core import GeoService, RegionEntry
@@ -52,9 +54,18 @@ class AuditRange(BaseModel):
 
 class CrsFigures(BaseModel):
     declared: str
+    evidence: str = Field(
+        description="what decided: 'names' (the region's OpenStreetMap facilities of the same name) or 'roads'"
+    )
     points_checked: int
-    median_m: dict[str, float | None] = Field(description="median metres to a road per reading (null: over 2 km)")
-    likely: str | None = Field(None, description="another system that fits the roads much better, if any")
+    median_m: dict[str, float | None] = Field(
+        description="median metres per reading: to the namesake (names) or to a road (roads); null: over 2 km"
+    )
+    names_matched: int = Field(0, description="rows whose name matches an OpenStreetMap facility of the region")
+    votes: dict[str, int] = Field(
+        default_factory=dict, description="per reading, the matched rows it clearly puts on their namesake"
+    )
+    likely: str | None = Field(None, description="another system that fits much better, if any")
 
 
 class ImportResult(BaseModel):
@@ -65,7 +76,7 @@ class ImportResult(BaseModel):
     ids: list[str] = Field(description="ids of the facilities written, in row order")
     rejected: list[RejectedRow] = Field(default_factory=list, description="rows left out (strict: false only)")
     warnings: list[str] = Field(default_factory=list)
-    crs_check: CrsFigures | None = Field(None, description="the roads check; null when no point could tell")
+    crs_check: CrsFigures | None = Field(None, description="the coordinate-system check; null when no point could tell")
     audit: AuditRange | None = Field(None, description="the audit rows of this import")
     unsnapped: dict[str, list[str]] = Field(
         default_factory=dict, description="ids written that are too far from a network (by network)"
@@ -104,13 +115,9 @@ def _reject(errors: list[RowError], rows: int) -> GeoserviceError:
     return cls(row_field(first.row, first.field), message, errors=listed)
 
 
-def _fmt(m: float) -> str:
-    return f"over {CHECK_RADIUS_M:.0f} m" if not math.isfinite(m) else f"{m:.0f} m"
-
-
-def _lazy_distances(entry: RegionEntry) -> tuple[DistanceFn, str]:
-    """The distance to the region's drive roads (else its first network), measured only when a
-    point can tell (inside China): elsewhere the check costs nothing."""
+def _lazy_distances(entry: RegionEntry) -> DistanceFn:
+    """The distance to the region's drive roads (else its first network), measured only when
+    needed (the names decide without it)."""
     assert entry.region is not None
     nets = entry.region.networks
     net = nets.get("drive") or next(iter(nets.values()))
@@ -121,26 +128,41 @@ def _lazy_distances(entry: RegionEntry) -> tuple[DistanceFn, str]:
             built.append(network_distances(net))
         return built[0](lon, lat)
 
-    return distances, str(getattr(net, "name", "drive"))
+    return distances
 
 
-def _check_crs(entry: RegionEntry, records: list[dict[str, Any]], crs: str) -> tuple[CrsFigures | None, str | None]:
-    """The roads check of ``sources.crs_check`` (as ``build`` runs it), worded for an API batch."""
-    distances, net_name = _lazy_distances(entry)
-    check = check_crs([r["lon"] for r in records], [r["lat"] for r in records], crs, distances)
+def _check_positions(
+    entry: RegionEntry, records: list[tuple[int, dict[str, Any]]], crs: str, strict: bool
+) -> tuple[CrsFigures | None, str | None]:
+    """``check_positions`` (as ``build`` and ``import-layer`` run it), worded for an API batch."""
+    assert entry.region is not None
+    recs = [rec for _, rec in records]
+    check = check_positions(
+        [r["lon"] for r in recs],
+        [r["lat"] for r in recs],
+        crs,
+        _lazy_distances(entry),
+        region=entry.name,
+        names=[r.get("name") for r in recs],
+        types=[r.get("type") for r in recs],
+        reference=Reference.cached(entry.region.facilities, f"the OpenStreetMap facilities of region {entry.name}"),
+        strict=strict,
+        fix='send "crs": "{crs}"',
+        nothing='nothing written (or send "strict": false to write the rows as declared)',
+    )
     if check is None:
         return None, None
-    median = {k: (round(v, 1) if math.isfinite(v) else None) for k, v in check.median_m.items()}
-    figures = CrsFigures(declared=check.declared, points_checked=check.points, median_m=median, likely=check.likely)
-    if check.likely is None:
-        return figures, None
-    others = ", as ".join(f"{c}: {_fmt(m)}" for c, m in check.median_m.items() if c != check.declared)
-    warning = (
-        f"declared {check.declared}: median {_fmt(check.median_m[check.declared])} from a road; read as {others} "
-        f"({check.points} points checked against the {net_name} roads of {entry.name}) — the data are probably "
-        f'{NAMES[check.likely]}; send "crs": "{check.likely}"'
+    meta = check.to_meta()
+    figures = CrsFigures(
+        declared=check.declared,
+        evidence=check.evidence,
+        points_checked=check.points,
+        median_m=meta["median_m"],
+        names_matched=check.matched,
+        votes=check.votes,
+        likely=check.likely,
     )
-    return figures, warning
+    return figures, check.warning
 
 
 def _existing_ids(reg: Registry, region: str) -> set[str]:
@@ -221,6 +243,8 @@ def import_facilities(
         entry = svc.locate(
             rec0["lon"], rec0["lat"], travel_profile(rec0["type"]), field_name=row_field(row0, "lon,lat")
         )
+    if not any(entry.contains(rec["lon"], rec["lat"]) for _, rec in good):
+        _check_positions(entry, good, crs, strict)  # says the points are nowhere near the region
     existing = _existing_ids(reg, entry.name)
     keep: list[tuple[int, dict[str, Any]]] = []
     for i, rec in good:
@@ -235,11 +259,7 @@ def import_facilities(
     if errors and (strict or not keep):
         raise _reject(errors, n)
 
-    figures, warning = _check_crs(entry, [rec for _, rec in keep], crs)
-    if warning and strict:
-        raise GeoserviceError(
-            "crs", f'{warning}; nothing written (or send "strict": false to write the rows as declared)'
-        )
+    figures, warning = _check_positions(entry, keep, crs, strict)
 
     to_write = [rec for _, rec in keep]
     after_id = reg.last_change(entry.name)

@@ -1,57 +1,98 @@
-"""Which coordinate system a facility file is likely in, judged by how close its points lie to
-the roads.
+"""Which coordinate system a facility file is likely in, judged on real positions, and whether its
+points are anywhere near the region at all.
 
 A file in GCJ-02 (AMap, Tencent) or BD-09 (Baidu) declared as WGS-84 loads without a single bad
-row, yet inside China every point is a few hundred metres off, which changes which center is
-nearest. Facilities sit on or beside roads, so the reading of the file that puts its points
-closest to the road network is the likely one. ``check_crs`` compares the median distance to a
-road of the points as declared with the median when the same numbers are read as each other
-system, and says so when another reading fits much better.
+row, yet inside China every point is a few hundred metres off (482 m GCJ-02 and 1,144 m BD-09 in
+Shanghai; 167-616 m and 833-1,387 m over 90 % of China), which changes which center is nearest.
+``check_positions`` is the one check that ``build``, ``import-layer --region`` and
+``POST /facilities/import`` run, so ``strict`` means the same everywhere: a likely wrong system is
+refused with ``strict`` and a warning without; points nowhere near the region are always an error.
+The evidence, strongest first:
+
+1. **Names** (``Reference``). Real facilities are campus centres 50-60 m from a road, and a shifted
+   point is as close to *some* road in a dense city, so roads say little about hospitals. Their
+   names do: the file's facilities are matched by name (``hospital_names.name_key``, bracket
+   keys too) and type (AEDs with AEDs, every other type with hospitals/clinics) to the region's
+   facilities whose position comes from OpenStreetMap (the OSM POIs build reads; in a bundle its
+   rows with an OpenStreetMap source). Each matched point votes for the reading (declared,
+   GCJ-02, BD-09) that puts it on its namesake: within ``FIT_M``, and every other reading at
+   least twice as far (``CLEAR``) and ``SEPARATION_M`` away. A consistent offset decides: at
+   least ``MIN_MATCHES`` votes, ``CONSISTENT`` of them for one reading.
+2. **Roads** (``check_crs``), when names cannot decide: the median distance to a road of the
+   points as declared against the median read as each other system.
+3. **Nowhere near**: no point within ``CHECK_RADIUS_M`` of a road in any reading is an error (a
+   file of another region, or lon/lat swapped in a way no row can tell, which it then names).
 
 Only points inside China (``out_of_china``) can be shifted, and only points near the network
-(some reading within ``CHECK_RADIUS_M`` of a road) say anything, so a file that covers more than
-the region is judged by the part that the region holds.
+say anything about the roads, so a file that covers more than the region is judged by the part
+that the region holds.
 
-Thresholds (measured on the Shanghai/Huangpu extract, one of the densest road networks there is:
-ten road points shifted to GCJ-02 but declared WGS-84 lie a median 30-170 m from *some* road,
-median 85 m, because another street is never far; read correctly they lie on the road):
+Thresholds:
 
-* ``RATIO`` 3: another reading's median must be at least 3 times smaller. Correctly declared
-  points 0-60 m from their road never came within a ratio of 0.6 (200 random draws).
-* ``MIN_DECLARED_M`` 30 m: below that every reading is "on the road" within geocoding error,
-  and a ratio of small numbers means nothing.
-* ``MIN_POINTS`` 5: a median of one or two points can fit another street by chance.
+* ``FIT_M`` 300 m: one facility in two sources (an OSM campus outline's centroid, a registry's or
+  AMap's point at the main building or gate) lies within a campus radius of itself.
+* ``CLEAR`` 0.5 and ``SEPARATION_M`` 100 m: where the readings lie closer together than that
+  (the GCJ-02 offset falls to 44 m in the far west) the names cannot tell them apart.
+* ``MIN_MATCHES`` 5 and ``CONSISTENT`` 2/3: a few pairs can fit by chance; an offset that the
+  transform explains for two thirds of the matched facilities cannot.
+* ``MAX_NAMESAKES`` 3: a name shared by more facilities of the region (医务室, AED) tells nothing.
+* Roads (measured on the Shanghai/Huangpu extract, one of the densest road networks there is:
+  ten road points shifted to GCJ-02 but declared WGS-84 lie a median 30-170 m from *some* road,
+  median 85 m, because another street is never far; read correctly they lie on the road):
+  ``RATIO`` 3: another reading's median must be at least 3 times smaller (correctly declared
+  points 0-60 m from their road never came within a ratio of 0.6 in 200 random draws);
+  ``MIN_DECLARED_M`` 30 m: below that every reading is "on the road" within geocoding error;
+  ``MIN_POINTS`` 5: a median of one or two points can fit another street by chance.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..errors import GeoserviceError
 from .coords import CRS_CHOICES, out_of_china, to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
+from .hospital_names import bracket_keys, name_key
 
 __all__ = [
     "CHECK_RADIUS_M",
+    "CLEAR",
+    "CONSISTENT",
+    "FIT_M",
+    "MAX_NAMESAKES",
     "MIN_DECLARED_M",
+    "MIN_MATCHES",
     "MIN_POINTS",
     "RATIO",
+    "SEPARATION_M",
     "CrsCheck",
     "DistanceFn",
+    "Reference",
     "as_declared",
     "check_crs",
+    "check_positions",
     "network_distances",
+    "nothing_loaded",
 ]
 
 CHECK_RADIUS_M: Final = 2000.0
 RATIO: Final = 3.0
 MIN_DECLARED_M: Final = 30.0
 MIN_POINTS: Final = 5
+FIT_M: Final = 300.0
+CLEAR: Final = 0.5
+SEPARATION_M: Final = 100.0
+MIN_MATCHES: Final = 5
+CONSISTENT: Final = 2.0 / 3.0
+MAX_NAMESAKES: Final = 3
 NAMES: Final = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
+_M_PER_DEG: Final = 111_320.0  # metres per degree of latitude (and of longitude at the equator)
 
 DistanceFn = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]
 """WGS-84 lon, lat → metres from each point to the nearest road (inf beyond the search radius)."""
@@ -65,23 +106,38 @@ def _fmt(m: float) -> str:
     return f"over {CHECK_RADIUS_M:.0f} m" if not math.isfinite(m) else f"{m:.0f} m"
 
 
+def _fix(fix: str, crs: str) -> str:
+    return fix.format(crs=crs)
+
+
 @dataclass(frozen=True)
 class CrsCheck:
-    """The figures of one check: ``median_m`` per reading (the declared one first; inf: farther
-    than ``CHECK_RADIUS_M``), the points they come from, and ``likely``/``warning`` when another
-    system fits much better (else None)."""
+    """The figures of one check: what they come from (``evidence``: ``names`` or ``roads``),
+    ``median_m`` per reading (the declared one first: metres to the same-named OSM facility, or
+    to a road; inf: farther than ``CHECK_RADIUS_M``), the points they come from, and
+    ``likely``/``warning`` when another system fits much better (else None). ``matched`` is how
+    many points have a namesake in the region and ``votes`` which reading each of those that
+    could tell puts on it; ``offset_m`` the median (east, north) of the declared points from their
+    namesakes when the names named another system."""
 
     declared: str
     points: int
     median_m: dict[str, float]
     likely: str | None = None
     warning: str | None = None
+    evidence: str = "roads"
+    matched: int = 0
+    votes: dict[str, int] = field(default_factory=dict)
+    offset_m: tuple[float, float] | None = None
 
     def to_meta(self) -> dict[str, Any]:
         return {
             "declared": self.declared,
+            "evidence": self.evidence,
             "points_checked": self.points,
             "median_m": {k: (round(v, 1) if math.isfinite(v) else None) for k, v in self.median_m.items()},
+            "names_matched": self.matched,
+            "votes": dict(self.votes),
             "likely": self.likely,
             "warning": self.warning,
         }
@@ -95,41 +151,33 @@ def as_declared(lon: ArrayLike, lat: ArrayLike, declared: str) -> tuple[NDArray[
     return np.atleast_1d(np.asarray(x, np.float64)), np.atleast_1d(np.asarray(y, np.float64))
 
 
-def check_crs(
-    lon: ArrayLike,
-    lat: ArrayLike,
-    declared: str,
-    distances: DistanceFn,
-    *,
-    label: str | None = None,
-    flag: str = "--crs",
-) -> CrsCheck | None:
-    """Check that ``declared`` is the likely system of a file's points.
+def _readings(decl: str) -> list[str]:
+    return [decl, *(c for c in CRS_CHOICES if c != decl)]
 
-    ``lon``/``lat`` are the points as loaded (converted to WGS-84 from ``declared``);
-    ``distances`` measures WGS-84 points against the road network. Returns None when no point
-    can tell (none inside China, or none near the network); otherwise the figures, with a
-    one-line ``warning`` (prefixed by ``label``, e.g. the file name, and naming ``flag``) when
-    another reading puts the points much closer to the roads (see the module thresholds).
-    """
-    decl = _key(declared)
-    rx, ry = as_declared(lon, lat, decl)
-    ok = np.isfinite(rx) & np.isfinite(ry)
-    inside = ok & ~np.asarray(out_of_china(rx, ry), bool)
-    if not inside.any():
-        return None
-    rx, ry = rx[inside], ry[inside]
-    readings = [decl, *(c for c in CRS_CHOICES if c != decl)]
-    dist: dict[str, NDArray[np.float64]] = {}
-    for c in readings:
-        wx, wy = to_wgs84(rx, ry, c)
-        dist[c] = np.asarray(distances(np.atleast_1d(wx), np.atleast_1d(wy)), np.float64)
-    near = np.zeros(len(rx), bool)
+
+def _wgs(rx: NDArray[np.float64], ry: NDArray[np.float64], crs: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    wx, wy = to_wgs84(rx, ry, crs)
+    return np.atleast_1d(np.asarray(wx, np.float64)), np.atleast_1d(np.asarray(wy, np.float64))
+
+
+# --------------------------------------------------------------------------- roads
+
+
+def _road_distances(
+    rx: NDArray[np.float64], ry: NDArray[np.float64], readings: Sequence[str], distances: DistanceFn
+) -> dict[str, NDArray[np.float64]]:
+    """Metres to a road of the file's numbers ``rx``/``ry`` read as each system."""
+    return {c: np.asarray(distances(*_wgs(rx, ry, c)), np.float64) for c in readings}
+
+
+def _road_check(decl: str, dist: dict[str, NDArray[np.float64]], *, label: str | None, fix: str) -> CrsCheck | None:
+    near = np.zeros(len(next(iter(dist.values()))), bool)
     for d in dist.values():
         near |= np.isfinite(d)
     n = int(near.sum())
     if n == 0:
         return None
+    readings = list(dist)
     median = {c: float(np.median(d[near])) for c, d in dist.items()}
     check = CrsCheck(decl, n, median)
     best = min(readings[1:], key=lambda c: median[c])
@@ -138,9 +186,315 @@ def check_crs(
     others = ", as ".join(f"{c}: {_fmt(median[c])}" for c in readings[1:])
     warning = (
         f"{label + ': ' if label else ''}declared {decl}: median {_fmt(median[decl])} from a road; "
-        f"read as {others} ({n} points checked) — the file is probably {NAMES[best]}; pass {flag} {best}"
+        f"read as {others} ({n} points checked) — the file is probably {NAMES[best]}; {_fix(fix, best)}"
     )
     return CrsCheck(decl, n, median, best, warning)
+
+
+def check_crs(
+    lon: ArrayLike,
+    lat: ArrayLike,
+    declared: str,
+    distances: DistanceFn,
+    *,
+    label: str | None = None,
+    fix: str = "pass --crs {crs}",
+) -> CrsCheck | None:
+    """The roads evidence alone: is ``declared`` the likely system of a file's points?
+
+    ``lon``/``lat`` are the points as loaded (converted to WGS-84 from ``declared``);
+    ``distances`` measures WGS-84 points against the road network. Returns None when no point
+    can tell (none inside China, or none near the network); otherwise the figures, with a
+    one-line ``warning`` (prefixed by ``label``, e.g. the file name, and ending in ``fix`` for the
+    likely system) when another reading puts the points much closer to the roads (see the module
+    thresholds).
+    """
+    decl = _key(declared)
+    rx, ry = as_declared(lon, lat, decl)
+    inside = np.isfinite(rx) & np.isfinite(ry) & ~np.asarray(out_of_china(rx, ry), bool)
+    if not inside.any():
+        return None
+    return _road_check(decl, _road_distances(rx[inside], ry[inside], _readings(decl), distances), label=label, fix=fix)
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _group(ftype: Any) -> str:
+    """AEDs are matched with AEDs, every other facility with the hospitals and clinics."""
+    return "aed" if str(ftype or "").strip().lower() == "aed" else "care"
+
+
+def _name_keys(name: Any) -> tuple[str, ...]:
+    """The comparison key of a name and its bracket keys; none for a missing or placeholder name."""
+    if not isinstance(name, str) or not name.strip() or name.strip().lower().startswith("unnamed "):
+        return ()
+    keys = (name_key(name), *bracket_keys(name))
+    return tuple(dict.fromkeys(k for k in keys if len(k) >= 2))
+
+
+def _metres(
+    lon0: NDArray[np.float64], lat0: NDArray[np.float64], lon1: NDArray[np.float64], lat1: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(east, north) metres from point 0 to point 1 (local flat approximation; a few km at most)."""
+    east = (lon1 - lon0) * _M_PER_DEG * np.cos(np.radians((lat0 + lat1) / 2))
+    return east, (lat1 - lat0) * _M_PER_DEG
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Facilities of the region whose positions come from OpenStreetMap (WGS-84), indexed by
+    (type group, name key); ``what`` names them in messages."""
+
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    index: dict[tuple[str, str], tuple[int, ...]]
+    what: str
+
+    @classmethod
+    def from_layer(cls, layer: Any, what: str) -> Reference | None:
+        """The rows of a facility table (``lon``, ``lat``, ``name``, ``type``, ``source``) whose
+        source names OpenStreetMap; None when there are none."""
+        if layer is None or len(layer) == 0 or not {"lon", "lat", "name", "type"} <= set(layer.columns):
+            return None
+        rows = layer
+        if "source" in layer.columns:
+            rows = layer[layer["source"].astype(str).str.contains("openstreetmap", case=False, na=False)]
+        lon, lat = rows["lon"].to_numpy(np.float64), rows["lat"].to_numpy(np.float64)
+        index: dict[tuple[str, str], list[int]] = {}
+        for i, (name, ftype) in enumerate(zip(rows["name"], rows["type"], strict=True)):
+            if not (math.isfinite(lon[i]) and math.isfinite(lat[i])):
+                continue
+            g = _group(ftype)
+            for k in _name_keys(name):
+                index.setdefault((g, k), []).append(i)
+        if not index:
+            return None
+        return cls(lon, lat, {k: tuple(v) for k, v in index.items()}, what)
+
+    @classmethod
+    def cached(cls, layer: Any, what: str) -> Reference | None:
+        """``from_layer``, kept while ``layer`` lives: a served region's table is indexed once,
+        not on every import (about 15 µs a name)."""
+        key = id(layer)
+        hit = _REFERENCES.get(key)
+        if hit is not None and hit[0]() is layer and hit[1] == what:
+            return hit[2]
+        ref = cls.from_layer(layer, what)
+        try:
+            alive = weakref.ref(layer, lambda _, k=key: _REFERENCES.pop(k, None))  # type: ignore[misc]
+        except TypeError:  # not weakly referable: not kept
+            return ref
+        _REFERENCES[key] = (alive, what, ref)
+        return ref
+
+    def namesakes(self, name: Any, ftype: Any) -> tuple[int, ...]:
+        g = _group(ftype)
+        return tuple(dict.fromkeys(j for k in _name_keys(name) for j in self.index.get((g, k), ())))
+
+
+_REFERENCES: dict[int, tuple[weakref.ref[Any], str, Reference | None]] = {}
+
+
+@dataclass(frozen=True)
+class _NameVotes:
+    matched: int
+    votes: dict[str, int]
+    median_m: dict[str, float]
+    likely: str | None  # the reading the names decide for (None: they cannot decide)
+    offset_m: tuple[float, float] | None  # median (east, north) of declared points from their namesakes
+
+
+def _name_votes(
+    rx: NDArray[np.float64],
+    ry: NDArray[np.float64],
+    decl: str,
+    names: Sequence[Any],
+    types: Sequence[Any],
+    ref: Reference,
+) -> _NameVotes | None:
+    pi: list[int] = []
+    rj: list[int] = []
+    for i, (name, ftype) in enumerate(zip(names, types, strict=True)):
+        cands = ref.namesakes(name, ftype)
+        if 0 < len(cands) <= MAX_NAMESAKES:
+            pi += [i] * len(cands)
+            rj += cands
+    if not pi:
+        return None
+    p, j = np.asarray(pi, np.int64), np.asarray(rj, np.int64)
+    readings = _readings(decl)
+    pos = {c: _wgs(rx, ry, c) for c in readings}
+    pair_d = {}
+    for c in readings:
+        e, n = _metres(pos[c][0][p], pos[c][1][p], ref.lon[j], ref.lat[j])
+        pair_d[c] = np.hypot(e, n)
+    points = np.unique(p)
+    r = np.full((len(points), len(readings)), np.inf)
+    slot = np.searchsorted(points, p)
+    for k, c in enumerate(readings):
+        col = np.full(len(points), np.inf)
+        np.minimum.at(col, slot, pair_d[c])
+        r[:, k] = col
+    best = np.argmin(r, axis=1)
+    r_sorted = np.sort(r, axis=1)
+    r1, r2 = r_sorted[:, 0], r_sorted[:, 1]
+    tells = (r1 <= FIT_M) & (r2 >= np.maximum(r1 / CLEAR, SEPARATION_M))
+    votes = {c: int((tells & (best == k)).sum()) for k, c in enumerate(readings)}
+    total = sum(votes.values())
+    top = max(readings, key=lambda c: votes[c])  # the declared reading first on a tie
+    decided = votes[top] >= MIN_MATCHES and votes[top] >= CONSISTENT * total
+    use = tells & (best == readings.index(top)) if votes[top] else np.ones(len(points), bool)
+    median = {c: float(np.median(r[use, k])) for k, c in enumerate(readings)}
+    offset = None
+    if decided and top != decl:
+        # each point's namesake in the likely reading, and where the declared point lies from it
+        order = np.lexsort((pair_d[top], p))
+        first = order[np.unique(p[order], return_index=True)[1]]  # nearest namesake per point
+        keep = use[np.searchsorted(points, p[first])]
+        sel = first[keep]
+        e, n = _metres(ref.lon[j[sel]], ref.lat[j[sel]], pos[decl][0][p[sel]], pos[decl][1][p[sel]])
+        offset = (float(np.median(e)), float(np.median(n)))
+    return _NameVotes(len(points), votes, median, top if decided else None, offset)
+
+
+def _direction(offset: tuple[float, float]) -> str:
+    e, n = offset
+    return f"about {abs(e):.0f} m {'east' if e >= 0 else 'west'} and {abs(n):.0f} m {'north' if n >= 0 else 'south'}"
+
+
+def _names_check(decl: str, nv: _NameVotes, ref: Reference, *, label: str | None, fix: str) -> CrsCheck:
+    best = nv.likely if nv.likely != decl else None
+    warning = None
+    if best is not None and nv.offset_m is not None:
+        warning = (
+            f"{label + ': ' if label else ''}declared {decl}, but {nv.votes[best]} of the {nv.matched} facilities "
+            f"whose names match {ref.what} lie a median {_fmt(nv.median_m[decl])} from their namesakes "
+            f"({_direction(nv.offset_m)} of them), an offset that {NAMES[best]} explains (read as {best}: median "
+            f"{_fmt(nv.median_m[best])}) — the file is probably {NAMES[best]}; {_fix(fix, best)}"
+        )
+    points = sum(nv.votes.values())
+    return CrsCheck(decl, points, nv.median_m, best, warning, "names", nv.matched, nv.votes, nv.offset_m)
+
+
+# --------------------------------------------------------------------------- the one check
+
+
+def _nowhere_near(
+    rx: NDArray[np.float64],
+    ry: NDArray[np.float64],
+    decl: str,
+    distances: DistanceFn,
+    *,
+    region: str,
+    label: str | None,
+    field_name: str,
+) -> GeoserviceError:
+    """The error for points of which none lies near the region's roads in any reading; it names
+    a swap of lon and lat when the points read the other way round do lie there."""
+    n = len(rx)
+    what = f"{label}: none of its {n} points" if label else f"none of the {n} points"
+    near = f"lies within {CHECK_RADIUS_M / 1000:g} km of the roads of region {region!r}"
+    ok = np.abs(rx) <= 90.0
+    swapped = 0
+    if ok.any():
+        sx, sy = _wgs(ry[ok], rx[ok], decl)
+        swapped = int(np.isfinite(np.asarray(distances(sx, sy), np.float64)).sum())
+    if swapped:
+        return GeoserviceError(
+            field_name,
+            f"{what} {near}, but {swapped} do with lon and lat swapped: put longitudes in the lon column "
+            "and latitudes in the lat column",
+        )
+    return GeoserviceError(
+        field_name,
+        f"{what} {near}, in any coordinate system (the first at lon {rx[0]:.4f}, lat {ry[0]:.4f}): "
+        "a file of another region, or the wrong region?",
+    )
+
+
+def check_positions(
+    lon: ArrayLike,
+    lat: ArrayLike,
+    declared: str,
+    distances: DistanceFn,
+    *,
+    region: str,
+    names: Iterable[Any] | None = None,
+    types: Iterable[Any] | None = None,
+    reference: Reference | None = None,
+    label: str | None = None,
+    strict: bool = False,
+    fix: str = "pass --crs {crs}",
+    nothing: str = "nothing written",
+    field_name: str = "facilities",
+) -> CrsCheck | None:
+    """The check of a facility file's (or batch's) positions that every path runs.
+
+    ``lon``/``lat``: the points as loaded (WGS-84, converted from ``declared``); ``names`` and
+    ``types`` their facilities' names and types; ``reference`` the region's OSM facilities;
+    ``distances`` the region's roads. Returns the figures of the evidence that decided (None when
+    nothing could tell: outside China, no namesake and no road near), with a one-line ``warning``
+    (prefixed by ``label``, ending in ``fix`` for the likely system) when the file is likely in
+    another system. Raises ``GeoserviceError``: on field ``crs`` with that warning (and
+    ``nothing``) when ``strict``; on ``field_name`` when no point lies near the region's roads.
+    """
+    decl = _key(declared)
+    rx, ry = as_declared(lon, lat, decl)
+    fin = np.isfinite(rx) & np.isfinite(ry)
+    if not fin.any():
+        return None
+    inside = fin & ~np.asarray(out_of_china(rx, ry), bool)
+    check: CrsCheck | None = None
+    nv = None
+    if reference is not None and names is not None and types is not None and inside.any():
+        idx = np.flatnonzero(inside)
+        name_list, type_list = list(names), list(types)
+        nv = _name_votes(rx[idx], ry[idx], decl, [name_list[i] for i in idx], [type_list[i] for i in idx], reference)
+        if nv is not None and nv.likely is not None:
+            check = _names_check(decl, nv, reference, label=label, fix=fix)
+    if check is None:
+        # the roads: every reading of the points inside China, the declared one of the others
+        dist = _road_distances(rx[inside], ry[inside], _readings(decl), distances) if inside.any() else {}
+        outside = fin & ~inside
+        far_out = True
+        if outside.any():
+            far_out = not np.isfinite(np.asarray(distances(rx[outside], ry[outside]), np.float64)).any()
+        if far_out and not any(np.isfinite(d).any() for d in dist.values()):
+            raise _nowhere_near(rx[fin], ry[fin], decl, distances, region=region, label=label, field_name=field_name)
+        check = _road_check(decl, dist, label=label, fix=fix) if dist else None
+        if check is not None and nv is not None:
+            check = CrsCheck(
+                check.declared,
+                check.points,
+                check.median_m,
+                check.likely,
+                check.warning,
+                matched=nv.matched,
+                votes=nv.votes,
+            )
+    if check is not None and check.warning and strict:
+        raise GeoserviceError("crs", f"{check.warning}; {nothing}")
+    return check
+
+
+def nothing_loaded(label: str, errors: Sequence[Any], *, field_name: str | None, nothing: str) -> GeoserviceError:
+    """The error for a file of which no row could be loaded (``errors``: its ``RowError``s). When
+    every row has lon and lat swapped it says so, with the first row's problem (and carries
+    ``extra["swapped"]``: the rows need not be listed one by one)."""
+    bad = len({e.row for e in errors})
+    swapped = [e for e in errors if "look swapped" in e.reason]
+    if swapped and len({e.row for e in swapped}) == bad:
+        e = swapped[0]
+        return GeoserviceError(
+            field_name,
+            f"{label}: lon and lat are swapped in every row ({bad} rows; row {e.row}: {e.reason}); {nothing}",
+            swapped=True,
+        )
+    return GeoserviceError(
+        field_name,
+        f"no row of {label} could be loaded ({bad} bad row{'s' if bad > 1 else ''}, listed above); {nothing}",
+    )
 
 
 def network_distances(net: Any, radius_m: float = CHECK_RADIUS_M) -> DistanceFn:

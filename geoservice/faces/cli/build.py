@@ -129,7 +129,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("build", help="build a region bundle from a local OSM file")
     p.add_argument("--osm", required=True, help=".osm, .osm.pbf, .osm.gz or .osm.bz2 file")
     p.add_argument("--facilities", action="append", help="facility file (GeoJSON, CSV, GPKG); repeatable")
-    p.add_argument("--crs", choices=CRS_CHOICES, default="wgs84", help="coordinate system of the facility files")
+    p.add_argument(
+        "--crs",
+        choices=CRS_CHOICES,
+        default="wgs84",
+        help="coordinate system of the facility files (AMap/Tencent: gcj02, Baidu: bd09); checked, see --strict",
+    )
     p.add_argument("--out", required=True, help="bundle directory (replaced atomically)")
     p.add_argument("--name", help="region name (default: the folder name)")
     p.add_argument(
@@ -145,8 +150,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--strict",
         action="store_true",
-        help="fail (exit 2, the old bundle untouched) on any bad facility row or a likely wrong --crs; "
-        "without it both are warnings",
+        help="fail (exit 2, the old bundle untouched) on any bad facility row or a likely wrong --crs (judged "
+        "by the names of the extract's OSM hospitals/AEDs, else by the roads); without it both are warnings. "
+        "A file of which no row loads, or whose points are nowhere near the roads, always fails",
     )
     g = p.add_argument_group(
         "population",

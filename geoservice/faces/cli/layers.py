@@ -13,6 +13,7 @@ from .common import add_type, command
 
 @command("import-layer", file="FILE")
 def cmd_import_layer(args: argparse.Namespace) -> None:
+    from ...sources.crs_check import nothing_loaded
     from ...sources.facility_files import OUTPUT_SUFFIXES, layer_geojson, read_facilities, write_layer
     from ...sources.osm_pois import osm_attribution
 
@@ -26,14 +27,12 @@ def cmd_import_layer(args: argparse.Namespace) -> None:
     for e in res.errors:
         print(e, file=sys.stderr)  # "row N: field: reason", N counted from 1 after the header
     bad_rows = len({e.row for e in res.errors})
+    if bad_rows and len(res.layer) == 0:
+        raise nothing_loaded(args.file, res.errors, field_name=None, nothing="nothing written")
     if bad_rows and args.strict:
         raise GeoserviceError(None, f"{bad_rows} bad rows in {args.file} (listed above); nothing written")
-    if bad_rows and len(res.layer) == 0:
-        raise GeoserviceError(
-            None, f"no row of {args.file} could be loaded ({bad_rows} bad rows, listed above); nothing written"
-        )
     if args.region and len(res.layer):
-        _check_crs(args, res.layer)
+        _check_positions(args, res.layer)
     layer = res.with_extras()
     attribution = osm_attribution(layer["source"])
     if out is None:
@@ -43,47 +42,59 @@ def cmd_import_layer(args: argparse.Namespace) -> None:
     print(f"{len(layer)} rows loaded, {bad_rows} rejected" + (f"; wrote {out}" if out else ""), file=sys.stderr)
 
 
-def _check_crs(args: argparse.Namespace, layer) -> None:
-    """Compare the file's points, as declared and read as each other system, with the roads of
-    the ``--region`` bundle; print a warning line, or with ``--strict`` fail, when another system
-    fits much better (see ``sources.crs_check``)."""
+def _check_positions(args: argparse.Namespace, layer) -> None:
+    """Check the file's points against the ``--region`` bundle as ``build`` checks a facility
+    file (``sources.crs_check.check_positions``): by name against the bundle's OpenStreetMap
+    facilities, else against its roads. A likely wrong ``--crs`` is a warning line, with
+    ``--strict`` an error; points nowhere near the region are an error."""
     from ...service.core import GeoService, region_paths
-    from ...sources.crs_check import check_crs, network_distances
+    from ...sources.crs_check import Reference, check_positions, network_distances
 
-    # only the bundle's roads are needed: no registry is opened (nor seeded)
+    # only the bundle is needed: no registry is opened (nor seeded)
     region = GeoService(region_paths([args.region])).pick(None).region
     assert region is not None
     roads = region.networks.get("drive") or next(iter(region.networks.values()))
-    check = check_crs(
+    check = check_positions(
         layer["lon"].to_numpy(),
         layer["lat"].to_numpy(),
         args.crs,
         network_distances(roads),
-        label=f"{Path(args.file).name} against the roads of {region.name}",
+        region=region.name,
+        names=layer["name"],
+        types=layer["type"],
+        reference=Reference.from_layer(region.facilities, f"the OpenStreetMap facilities of region {region.name}"),
+        label=Path(args.file).name,
+        strict=args.strict,
+        nothing="nothing written",
+        field_name="file",
     )
-    if check is None or check.warning is None:
-        return
-    if args.strict:
-        raise GeoserviceError("crs", f"{check.warning}; nothing written")
-    print(f"geoservice: WARNING: {check.warning}", file=sys.stderr)  # the way build logs it
+    if check is not None and check.warning:
+        print(f"geoservice: WARNING: {check.warning}", file=sys.stderr)  # the way build logs it
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import-layer", help="validate a facility file and write it normalised (WGS-84)")
     p.add_argument("file", metavar="FILE", help="CSV, GeoJSON or GeoPackage")
     add_type(p, required=False)
-    p.add_argument("--crs", choices=CRS_CHOICES, default="wgs84", help="coordinate system of the file")
+    p.add_argument(
+        "--crs",
+        choices=CRS_CHOICES,
+        default="wgs84",
+        help="coordinate system of the file (AMap/Tencent: gcj02, Baidu: bd09); checked with --region",
+    )
     p.add_argument("--lon-col", default="lon", help="column holding longitudes (default: lon, lng, longitude or x)")
     p.add_argument("--lat-col", default="lat", help="column holding latitudes (default: lat, latitude or y)")
     p.add_argument(
         "--region",
         metavar="DIR",
-        help="region bundle whose roads the points should lie on: warn when the file's points fit "
-        "them much better read in another --crs",
+        help="region bundle the points should lie in: warn when they fit its OpenStreetMap facilities of the "
+        "same name (else its roads) much better read in another --crs (GCJ-02 / BD-09); points nowhere near "
+        "its roads are an error",
     )
     p.add_argument(
         "--strict",
         action="store_true",
-        help="exit 2 and write nothing when any row is bad or (with --region) --crs is likely wrong",
+        help="exit 2 and write nothing when any row is bad or (with --region) --crs is likely wrong; "
+        "the same rule as build --strict and the API's strict import",
     )
     p.add_argument("-o", "--output", help="output file (.geojson, .gpkg, .csv); default: GeoJSON on stdout")

@@ -26,15 +26,16 @@ bundle (built by the session fixtures, loaded from disk) is then compared with i
 
 Done for the drive networks of Andorra and central Shanghai and the walk networks of both.
 
-Findings (strict xfails, the rest passes). 1: a stretch of one way that leaves a node and comes
-back to it without meeting another road (a closed way attached at one node, a lasso) is dropped
-by ``bundle/network.py`` (``_pieces``: ``loop = u == v``) though it is in the component:
-``test_way_loops_are_in_the_network``. 2: ``highway=service`` is documented as drivable (README *Engine
-choices*: "service 15 km/h"; ``sources/osm_roads.py`` excludes only ``service=parking_aisle /
-driveway / private / emergency_access`` from driving) but the bundle never drives on a service
-road (``DRIVE_CLASSES`` in ``sources/speeds.py`` stops at ``road``). The structural comparison of
-the drive networks uses the as-built class set (``SERVICE_DRIVEN = False``) so that it checks
-everything else, and ``test_documented_service_roads_are_driven`` pins the bug.
+Findings, fixed and now pinned by passing tests. 1: a stretch of one way that leaves a node and
+comes back to it without meeting another road (a closed way attached at one node, a lasso) was
+dropped by ``bundle/network.py`` (``_pieces``: ``loop = u == v``) though it is in the component;
+such a stretch is now cut at its middle vertex, a graph node (``test_way_loops_are_in_the_network``).
+2: ``highway=service`` is documented as drivable (README *Engine choices*: "service 15 km/h";
+``sources/osm_roads.py`` excludes only ``service=parking_aisle / driveway / private /
+emergency_access`` from driving) but the bundle never drove on a service road (``DRIVE_CLASSES``
+in ``sources/speeds.py`` stopped at ``road``); it does now (``SERVICE_DRIVEN = True``, the drive
+networks are compared with the documented class set, and
+``test_documented_service_roads_are_driven`` checks the service roads on their own).
 """
 
 from __future__ import annotations
@@ -73,9 +74,9 @@ DOCUMENTED_DRIVE_CLASSES = frozenset(
         "service",
     }
 )
-# highway=service is documented as drivable but the bundle does not drive on it (see the module
-# docstring and test_documented_service_roads_are_driven). When that is fixed, set this to True.
-SERVICE_DRIVEN = False
+# highway=service is documented as drivable; the bundle did not drive on it until the fix pinned by
+# test_documented_service_roads_are_driven (see the module docstring).
+SERVICE_DRIVEN = True
 AS_BUILT_DRIVE_CLASSES = DOCUMENTED_DRIVE_CLASSES if SERVICE_DRIVEN else DOCUMENTED_DRIVE_CLASSES - {"service"}
 # A pedestrian walks on every road class except motorways, trunk roads (and their links) and
 # bridleways, and on the paths: pedestrian, footway, path, steps, cycleway, corridor, track
@@ -621,28 +622,16 @@ def test_every_allowed_direction_of_every_segment_is_one_edge(comparisons, regio
     assert r.directed_segments > 20_000
 
 
-LOOPS_DROPPED = (
-    "bundle/network.py _pieces drops every piece whose two ends are one node (`loop = u == v`), so a "
-    "stretch of a way that leaves a node and comes back to it without meeting another road (a closed "
-    "way attached at one node, a lasso-shaped way) is missing from the network although it lies in the "
-    "largest strongly connected component and is not reported in meta.json: Andorra drive loses the "
-    "982 m loop of secondary CS-420 (way 6620940, nodes 0-24) and 3 residential/unclassified loops (1.4 km "
-    "in all); central Shanghai the one-way residential ring way 307242822 (188 m); the walk networks 9 loops "
-    "on Andorra (1.1 km) and the same ring. Keep a node in the middle of such a piece instead"
-)
-
-
-@pytest.mark.parametrize(
-    "region,network",
-    [
-        pytest.param(*rn, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=LOOPS_DROPPED))
-        for rn in NETWORKS
-    ],
-)
+@pytest.mark.parametrize("region,network", NETWORKS)
 def test_way_loops_are_in_the_network(comparisons, region, network):
+    """A stretch of a way that leaves a node and comes back to it without meeting another road (a
+    closed way attached at one node, a lasso: Andorra drive, the 982 m loop of CS-420, way 6620940;
+    central Shanghai, the one-way ring way 307242822) is in the network, every allowed direction
+    of every segment once, like any other road (it was dropped: ``loop = u == v`` in
+    ``bundle/network.py`` ``_pieces``)."""
     o, r = comparisons(region, network)
-    if r.loop_segments == 0:  # not an AssertionError: the xfail must not swallow it
-        pytest.fail("the oracle finds no way loops in this network: update the xfail")
+    if r.loop_segments == 0:
+        pytest.fail("the oracle finds no way loops in this network: this test would check nothing")
     assert not r.problems["loops"], "\n".join(dropped_ways(o, [x for x in r.uncovered if o.loop[x[0]]]))
 
 
@@ -655,23 +644,15 @@ def test_edge_lengths_and_times_are_the_sums_over_osm_segments(comparisons, regi
     assert not r.problems["times"], _report(r.problems["times"])
 
 
-SERVICE_NOT_DRIVEN = (
-    "highway=service is documented as drivable (README Engine choices: 'service 15 km/h'; osm_roads._drive_ok "
-    "excludes only service=parking_aisle/driveway/private/emergency_access) but sources/speeds.py "
-    "DRIVE_CLASSES = ROAD_CLASSES[:14] stops at 'road', so no service road is ever driven: on Andorra 60 "
-    "service ways (5.6 km) of the component are missing from the drive network, e.g. way 220048420 (995 m), "
-    "200522661 (936 m), 181919634 (914 m). When fixed, drop this xfail and set SERVICE_DRIVEN = True"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=SERVICE_NOT_DRIVEN)
 def test_documented_service_roads_are_driven(osm_ways, andorra):
     """With the documented classes (service included), every allowed direction of every service
-    segment in the component is a bundle edge's."""
+    segment in the component is a bundle edge's (on Andorra 60 service ways, 5.6 km, were missing,
+    e.g. way 220048420 (995 m), 200522661 (936 m), 181919634 (914 m): ``DRIVE_CLASSES`` in
+    ``sources/speeds.py`` stopped at ``road``)."""
     net = andorra.networks["drive"]
     o = build_oracle(osm_ways["andorra"], "drive", DOCUMENTED_DRIVE_CLASSES)
     service = o.in_scc & (np.array(o.cls) == "service")
-    if service.sum() < 100:  # not an AssertionError: the xfail must not swallow it
+    if service.sum() < 100:
         pytest.fail(f"only {service.sum()} service segments in the component: update this test")
     r = compare(net, o)
     missing = [(s, d) for s, d in r.uncovered if service[s]]

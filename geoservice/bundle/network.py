@@ -3,6 +3,8 @@
 Graph nodes are OSM nodes where ways meet or end, except those that decide nothing (two
 neighbours, the same road class and speed on both sides, no change of one-way): chains through
 them are contracted into single edges (``bundle.chains``), as osmnx's ``simplify_graph`` does.
+The graph has no self-loops: a stretch of a way that comes back to its start node without meeting
+another road (a closed way hanging from one node, a lasso) keeps its middle vertex as a node.
 Lengths and per-profile travel times are computed per raw OSM segment and summed per edge, so
 merged edges keep exact times (adding speeds after simplification is up to 12% off).
 
@@ -276,7 +278,8 @@ def build_network(
 
 def _pieces(raw: RawWays, ways: np.ndarray, directed: bool) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """(pieces, pos, node ids): the stretches of ``ways`` between nodes where ways meet or end
-    (self-loops dropped), as arrays ``a``/``b`` (first / last index into ``pos``, the raw
+    (a stretch that returns to its start node is cut in two at its middle vertex; a node repeated
+    in a row makes no piece), as arrays ``a``/``b`` (first / last index into ``pos``, the raw
     positions of the ways laid end to end), ``u``/``v`` (index into the sorted OSM node ids),
     ``way`` (raw way index) and ``fwd``/``bwd`` (may be travelled u->v / v->u)."""
     wlen = (raw.ptr[ways + 1] - raw.ptr[ways]).astype(np.int64)
@@ -291,17 +294,30 @@ def _pieces(raw: RawWays, ways: np.ndarray, directed: bool) -> tuple[dict[str, n
     is_node |= is_end
     node_pos = np.flatnonzero(is_node)
     del is_node
-    a, b = node_pos[:-1], node_pos[1:]
-    same_way = ~is_end[a]
-    a, b = a[same_way], b[same_way]
-    del node_pos, same_way, is_end
+    a, b = _between(node_pos, is_end)
+    # a stretch that leaves a node and comes back to it without meeting another road (a closed
+    # way attached at one node, a lasso) is cut at its middle vertex, which becomes a node: the
+    # graph has no self-loops, and the stretch stays in the network. That vertex is used once
+    # (else it would be a node already), so neither half is a loop again.
+    split = (inv[a] == inv[b]) & (b - a >= 2)
+    if split.any():
+        node_pos = np.union1d(node_pos, (a[split] + b[split]) // 2)
+        a, b = _between(node_pos, is_end)
+    del node_pos, split, is_end
     u, v = inv[a], inv[b]
     del inv
-    loop = u == v
+    loop = u == v  # left: a node repeated in a row, a zero-length step
     a, b, u, v = a[~loop], b[~loop], u[~loop], v[~loop]
     way = ways[np.searchsorted(starts, a, side="right") - 1]
     oneway = raw.way_oneway[way] if directed else np.zeros(len(a), np.int8)
     return {"a": a, "b": b, "u": u, "v": v, "way": way, "fwd": oneway >= 0, "bwd": oneway <= 0}, pos, uniq
+
+
+def _between(node_pos: np.ndarray, is_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b): consecutive node positions that lie on one way (a piece runs from a to b)."""
+    a, b = node_pos[:-1], node_pos[1:]
+    same_way = ~is_end[a]
+    return a[same_way], b[same_way]
 
 
 def _largest_scc(pieces: dict[str, np.ndarray], n_all: int) -> tuple[np.ndarray, dict]:

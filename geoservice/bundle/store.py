@@ -33,7 +33,7 @@ from ..fileio import replace_dir
 from ..sources.speeds import Profile
 from .network import Network, WayNames
 
-BUNDLE_VERSION = 7
+BUNDLE_VERSION = 8
 ATTRIBUTION = "Road and POI data © OpenStreetMap contributors, ODbL 1.0"
 
 

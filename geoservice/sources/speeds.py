@@ -51,7 +51,9 @@ ROAD_CLASSES: tuple[str, ...] = (
 )
 CLASS_INDEX = {c: i for i, c in enumerate(ROAD_CLASSES)}
 
-DRIVE_CLASSES = frozenset(ROAD_CLASSES[:14])  # motorway .. road
+# motorway .. service: cars use service roads (15 km/h), except the parking aisles, driveways,
+# private and emergency-access ones (service=*, excluded in sources.osm_roads._drive_ok)
+DRIVE_CLASSES = frozenset(ROAD_CLASSES[: ROAD_CLASSES.index("service") + 1])
 WALK_CLASSES = frozenset(ROAD_CLASSES) - {"motorway", "motorway_link", "trunk", "trunk_link", "bridleway"}
 MAJOR_CLASSES = frozenset(ROAD_CLASSES[:10])  # drawn on the offline basemap
 

@@ -76,7 +76,8 @@ class DispatchOptions:
 
 @dataclass(frozen=True)
 class Leg:
-    """One walk or drive: seconds, metres along the route, the route (WGS-84 [lon, lat] pairs)."""
+    """One walk or drive: seconds, metres along the route, the route (WGS-84 [lon, lat] pairs). A
+    walk runs from the walker's real position to the patient's (its off-network legs included)."""
 
     time_s: float
     distance_m: float
@@ -178,8 +179,17 @@ def responder_weights(router: Router, speed_ms: float) -> np.ndarray:
     return w
 
 
-def _leg(time_s: float, coords: np.ndarray) -> Leg:
-    return Leg(round(float(time_s), 1), round(route_length_m(coords), 1), np.round(coords, 7).tolist())
+def _leg(time_s: float, coords: np.ndarray, start=None, end=None) -> Leg:
+    """A leg along ``coords``; a walk also runs from its real ``start`` to the path and from the
+    path to its real ``end`` (lon, lat): the off-network legs, drawn and counted in metres."""
+    parts = [np.asarray([start], float)] if start is not None else []
+    parts.append(np.asarray(coords, float).reshape(-1, 2))
+    if end is not None:
+        parts.append(np.asarray([end], float))
+    c = np.vstack(parts)
+    if len(c) > 1:
+        c = c[np.concatenate([[True], np.any(np.abs(np.diff(c, axis=0)) > 0, axis=1)])]
+    return Leg(round(float(time_s), 1), round(route_length_m(c), 1), np.round(c, 7).tolist())
 
 
 def _seeds(router: Router, snaps: list[Snap], direction: str, w: np.ndarray, labels: list[int], speed: float):
@@ -295,9 +305,9 @@ def plan_dispatch(
                     to_p[j], same_p[j] = t, True
         to_p[to_p > limit] = np.inf
 
-    def to_patient(j: int, s: Snap) -> Leg:
+    def to_patient(j: int, s: Snap, start: tuple[float, float]) -> Leg:
         coords = router.route_coords(s, p, pred_b, int(via_b[j]), "to", bool(same_p[j]))
-        return _leg(to_p[j], coords)
+        return _leg(to_p[j], coords, start, (lon, lat))
 
     reach = [i for i in range(nr) if np.isfinite(to_p[i])]  # responders within the limit of the patient
     reach_a = [a for a in range(na) if np.isfinite(to_p[nr + a])]  # AEDs within the limit of the patient
@@ -313,14 +323,16 @@ def plan_dispatch(
         a = allowed[int(np.argmin(total))]
         i = int(who[a])
         coords = router.route_coords(rsnaps[i], asnaps[a], pred, int(via[a]), "from", bool(same[a]))
+        aed_row = engine.facilities.iloc[arows[a]]
+        at_aed = (float(aed_row.geometry.x), float(aed_row.geometry.y))
         fetch = AedFetch(
             responder=resp[i],
             snap_m=round(rsnaps[i].dist_m, 1),
-            aed=facility_dict(engine.facilities.iloc[arows[a]]),
+            aed=facility_dict(aed_row),
             aed_snap_m=round(asnaps[a].dist_m, 1),
             open_at=astate[a],
-            to_aed=_leg(best[a], coords),
-            to_patient=to_patient(nr + a, asnaps[a]),
+            to_aed=_leg(best[a], coords, (resp[i].lon, resp[i].lat), at_aed),
+            to_patient=to_patient(nr + a, asnaps[a], at_aed),
         )
         return fetch, i
 
@@ -350,7 +362,8 @@ def plan_dispatch(
 
     order = sorted((i for i in reach if i not in fetchers), key=lambda i: (to_p[i], i))
     direct = [
-        DirectResponder(resp[i], round(rsnaps[i].dist_m, 1), to_patient(i, rsnaps[i])) for i in order[: options.k]
+        DirectResponder(resp[i], round(rsnaps[i].dist_m, 1), to_patient(i, rsnaps[i], (resp[i].lon, resp[i].lat)))
+        for i in order[: options.k]
     ]
 
     ambulance = None

@@ -52,7 +52,7 @@ class Engine:
         lon = self.facilities.geometry.x.to_numpy() if len(self.facilities) else np.zeros(0)
         lat = self.facilities.geometry.y.to_numpy() if len(self.facilities) else np.zeros(0)
         for name, router in self.routers.items():
-            snaps = router.snap_many(lon, lat, strict=False) if len(lon) else []
+            snaps = router.snap_many(lon, lat, strict=False, max_snap_m=router.facility_max_snap_m) if len(lon) else []
             ok = [i for i, s in enumerate(snaps) if s is not None]
             self._index[name] = FacilityIndex(np.array(ok, np.int64), objects([s for s in snaps if s is not None]))
             self.unsnapped[name] = [str(self.facilities.iloc[i]["id"]) for i, s in enumerate(snaps) if s is None]
@@ -90,7 +90,7 @@ class Engine:
         unsnapped: dict[str, list[str]] = {}
         adds: dict[str, tuple[np.ndarray, list[Snap]]] = {}
         for name, router in self.routers.items():
-            snaps = router.snap_many(lon, lat, strict=False) if len(lon) else []
+            snaps = router.snap_many(lon, lat, strict=False, max_snap_m=router.facility_max_snap_m) if len(lon) else []
             good = np.array([i for i, s in enumerate(snaps) if s is not None], np.int64)
             adds[name] = (good, [s for s in snaps if s is not None])
             index[name] = self._index[name].remapped(newpos, edit.rows[good], adds[name][1])
@@ -234,6 +234,7 @@ class Engine:
                     "profile": profile,
                     "direction": direction,
                     "snap_m": round(snap.dist_m, 1),
+                    "access_s": round(router.access_s(snap), 1),  # the point's walk to its road, in every time
                 },
             }
             for m, p in sorted(zip(minutes, polys), key=lambda t: t[0])

@@ -24,7 +24,12 @@ if TYPE_CHECKING:
     from .cch import Metric
 
 DIRECTIONS = ("to", "from")
-DEFAULT_MAX_SNAP_M = {"drive": 1000.0, "walk": 300.0}
+DEFAULT_MAX_SNAP_M = {"drive": 500.0, "walk": 300.0}
+"""Farthest a point asked about (a tap, an origin) may lie from its road; beyond it the answer is
+an error naming the distance (a tap in the sea is not '1 min by car')."""
+FACILITY_MAX_SNAP_M = {"drive": 1000.0, "walk": 300.0}
+"""Farthest a facility of the table may lie from its road and still be routed to (a campus at the
+edge of an extract); the build and imports say loudly which are farther than usual."""
 JOIN_TOLERANCE_M = {"drive": 150.0, "walk": 100.0}
 """How much nearer a bridge, tunnel or motorway may be than an at-grade road before a point is
 put on it anyway (see ``Router.snap_many``)."""
@@ -81,6 +86,7 @@ class Router:
         self._reverse: dict[int, tuple] = {}
         self._rev_static: tuple | None = None
         self.max_snap_m = max_snap_m if max_snap_m is not None else DEFAULT_MAX_SNAP_M.get(net.name, 1000.0)
+        self.facility_max_snap_m = max(self.max_snap_m, FACILITY_MAX_SNAP_M.get(net.name, 1000.0))
         self.join_tolerance_m = JOIN_TOLERANCE_M.get(net.name, 150.0)
         self.access_speed_ms = ACCESS_SPEED_MS
         self._off_grade = net.arrays.get("seg_off_grade")

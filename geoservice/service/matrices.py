@@ -13,9 +13,36 @@ from .core import GeoService
 from .queries import traffic_of
 from .traffic import Traffic
 
-__all__ = ["matrix_file", "MatrixAnswer", "MAX_CUTOFF_MINUTES"]
+__all__ = ["matrix_file", "MatrixAnswer", "MAX_CUTOFF_MINUTES", "SnapSummary"]
 
 MAX_CUTOFF_MINUTES = 24 * 60.0
+FAR_SNAP_M = 50.0  # points this far from their road are counted and said
+
+
+@dataclass(frozen=True)
+class SnapSummary:
+    """How far the points of one side lie from the roads they join: their walk to the road (at
+    5 km/h) is in every time of the matrix, so points far off the road are said."""
+
+    points: int
+    far: int  # more than FAR_SNAP_M from their road
+    max_m: float
+    first_far_row: int | None  # 1-based row of the first far point
+
+    def describe(self, side: str) -> str | None:
+        if not self.far:
+            return None
+        return (
+            f"{self.far} of {self.points} {side} lie more than {FAR_SNAP_M:g} m from their road (farthest "
+            f"{self.max_m:.0f} m, first at row {self.first_far_row}); the walk to the road is in every time"
+        )
+
+
+def snap_summary(router, points: list[tuple[float, float]]) -> SnapSummary:
+    snaps = router.snap_many([p[0] for p in points], [p[1] for p in points], strict=False)
+    d = [s.dist_m if s is not None else math.inf for s in snaps]
+    far = [i for i, x in enumerate(d) if x > FAR_SNAP_M]
+    return SnapSummary(len(points), len(far), round(max(d, default=0.0), 1), far[0] + 1 if far else None)
 
 
 @dataclass(frozen=True)
@@ -26,6 +53,13 @@ class MatrixAnswer:
     profile: str
     traffic: Traffic
     file: MatrixFile
+    origin_snaps: SnapSummary
+    destination_snaps: SnapSummary
+
+    def snap_notes(self) -> list[str]:
+        return [
+            n for n in (self.origin_snaps.describe("origins"), self.destination_snaps.describe("destinations")) if n
+        ]
 
 
 def matrix_file(
@@ -66,4 +100,5 @@ def matrix_file(
         cutoff_s=None if cutoff_minutes is None else cutoff_minutes * 60.0,
         block=block,
     )
-    return MatrixAnswer(entry.name, prof, tr, out)
+    router = eng.router_for(prof)
+    return MatrixAnswer(entry.name, prof, tr, out, snap_summary(router, origins), snap_summary(router, destinations))

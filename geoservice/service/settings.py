@@ -44,7 +44,7 @@ class Settings(BaseSettings):
         description="PostgreSQL + PostGIS registry for production (postgresql://user:pass@host/db); "
         "when set it is used instead of the SQLite db_path (an explicit --db still wins)",
     )
-    max_snap_drive_m: float = Field(1000.0, gt=0, description="farthest a point may lie from a road (drive)")
+    max_snap_drive_m: float = Field(500.0, gt=0, description="farthest a point may lie from a road (drive)")
     max_snap_walk_m: float = Field(300.0, gt=0, description="farthest a point may lie from a path (walk)")
     cache_entries: int = Field(
         32, ge=1, le=10_000, description="answers kept per region (coverage, service areas); least recent dropped"

@@ -112,6 +112,8 @@ def cmd_matrix(args: argparse.Namespace) -> None:
         f"{ans.traffic.label()}); roads © OpenStreetMap contributors, ODbL 1.0",
         file=sys.stderr,
     )
+    for note in ans.snap_notes():
+        print(f"geoservice: WARNING: {note}", file=sys.stderr)
 
 
 @command("export-graph")

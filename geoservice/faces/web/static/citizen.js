@@ -114,6 +114,15 @@ function navLinks(nav) {
 }
 
 /* ------------------------------------------------------------------ result cards */
+/* The off-network legs, when they are large enough to matter: the time above includes them. */
+const LEGS_SHOWN_M = 50;
+function legsNote(res, r) {
+  const here = (res.origin && res.origin.snap_m) || 0, there = r.facility_snap_m || 0;
+  if (here < LEGS_SHOWN_M && there < LEGS_SHOWN_M) return "";
+  const walk = GS.fmtMin((r.access_s || 0) + (r.facility_access_s || 0));
+  return `<div class="warn legs">${GS.esc(GS.t("legs", { t: walk, a: Math.round(here), b: Math.round(there) }))}</div>`;
+}
+
 function card(kind, title, res, extra) {
   const el = document.createElement("div");
   el.className = `card ${kind}`;
@@ -128,6 +137,7 @@ function card(kind, title, res, extra) {
     const caps = (p.capabilities || "").split(",").filter(Boolean).map((c) => GS.t(c)).join(", ");
     html += `<div class="min" data-minutes="${r.minutes}">${minText(r.time_s)} <small>${GS.esc(GS.t("min"))} ${GS.esc(GS.t(res.profile === "walk" ? "walk" : "drive"))} · ${GS.fmtDist(r.distance_m)}</small></div>`;
     html += `<div class="name">${GS.nameHtml(p)}</div>`;
+    html += legsNote(res, r);
     if (kind === "aed") {
       html += `<div class="details">${aedDetails(p, r.open_at)}</div>`;
     } else {

@@ -66,6 +66,7 @@ GS.T = {
     off_region: "No emergency data here: this spot is outside the areas we cover. Tap inside the map area or search a place.",
     off_road: "No road near this spot (nearest road {d} m away). Tap on a street, or search a place.",
     off_road_walk: "No footpath near this spot (nearest {d} m away).",
+    legs: "Includes {t} min on foot off the road: {a} m from this spot to the road, {b} m from the road to the door.",
     query_failed: "Could not get an answer just now. Call 120.",
   },
   zh: {
@@ -86,6 +87,7 @@ GS.T = {
     off_region: "此处不在服务范围内，没有急救数据。请点击地图服务区域内，或搜索地点。",
     off_road: "此处附近没有道路（最近道路 {d} 米）。请点击街道，或搜索地点。",
     off_road_walk: "此处附近没有步行道（最近 {d} 米）。",
+    legs: "已含步行 {t} 分钟（不在道路上）：此处到道路 {a} 米，道路到门口 {b} 米。",
     query_failed: "暂时无法查询。请拨打 120。",
   },
 };

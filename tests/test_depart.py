@@ -239,5 +239,8 @@ def test_cli_hourly_profiles_flag(regions_dir, tmp_path, capsys):
     code, out, err = cli(capsys, *base, "--depart", "06:30", "--hourly-profiles", f)
     assert code == 0, err
     code, free, err = cli(capsys, *base)
-    t6, t0 = json.loads(out)["results"][0]["time_s"], json.loads(free)["results"][0]["time_s"]
-    assert t6 == pytest.approx(3 * t0, abs=0.2)  # every drive road three times slower, nothing else
+    r6, r0 = json.loads(out)["results"][0], json.loads(free)["results"][0]
+    legs = r0["access_s"] + r0["facility_access_s"]  # walked off the road: no traffic there
+    assert r6["access_s"] + r6["facility_access_s"] == pytest.approx(legs)
+    # every drive road three times slower, nothing else
+    assert r6["time_s"] == pytest.approx(3 * (r0["time_s"] - legs) + legs, abs=0.3)

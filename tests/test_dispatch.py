@@ -387,11 +387,14 @@ def test_readme_dispatch_commands_run_and_say_what_the_readme_says(regions_dir, 
     finally:
         settings.get_settings.cache_clear()
     tuesday, sunday, live = answers
-    assert tuesday["first_shock"]["by"] == "responder_aed" and tuesday["first_shock"]["target_met"] is True
-    assert tuesday["first_shock"]["minutes"] == 3.8 and tuesday["aed_plan"]["responder"]["id"] == "synthetic-03"
+    assert tuesday["first_shock"]["target_met"] is False and tuesday["first_shock"]["minutes"] == 5.7
+    assert tuesday["aed_plan"]["responder"]["id"] == "synthetic-03" and tuesday["aed_plan"]["minutes"] == 4.7
+    assert tuesday["aed_plan"]["to_aed"]["distance_m"] == pytest.approx(386, abs=1)  # with both walks off the path
+    assert tuesday["aed_plan"]["to_patient"]["distance_m"] == pytest.approx(123, abs=1)
     assert "湖南街道社区卫生服务中心" in tuesday["aed_plan"]["aed"]["name"]
     assert [d["responder"]["id"] for d in tuesday["direct"]] == ["synthetic-10", "synthetic-12", "synthetic-08"]
-    assert tuesday["ambulance"]["minutes"] == 4.3
-    assert sunday["first_shock"]["by"] == "ambulance" and sunday["first_shock"]["minutes"] == 5.3
-    assert sunday["first_shock"]["target_met"] is False and sunday["aed_plan"]["minutes"] == 38.8
+    assert [d["to_patient"]["minutes"] for d in tuesday["direct"]] == [3.0, 3.1, 3.6]
+    assert tuesday["ambulance"]["minutes"] == 4.7
+    assert sunday["first_shock"]["by"] == "ambulance" and sunday["first_shock"]["minutes"] == 5.7
+    assert sunday["first_shock"]["target_met"] is False and sunday["aed_plan"]["minutes"] == 39.8
     assert live["responders_source"] == "registry" and live["responders_considered"] == 0

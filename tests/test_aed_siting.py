@@ -30,7 +30,8 @@ def _exhaustive(engine, cands, add, *, hours_weight, unknown_open=False, default
     fac = engine.facilities
     ex = fac[fac["type"] == "aed"]
     pts = [(g.x, g.y) for g in ex.geometry] + [(c.lon, c.lat) for c in cands]
-    reach = engine.cost_matrix(demand.nodes, pts, profile="walk")[np.searchsorted(demand.nodes, demand.seed_node)] <= T
+    # per demand item (the people off the walking network have no seed: never reached)
+    reach = demand.item_matrix(demand.nodes, engine.cost_matrix(demand.nodes, pts, profile="walk")) <= T
     cells = week_cells(WEEK)
     st_ex = open_states([h if isinstance(h, str) else None for h in ex["opening_hours"]], cells)
     st_c = open_states([c.opening_hours or default for c in cands], cells)

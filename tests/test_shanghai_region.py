@@ -176,14 +176,21 @@ def test_shanghai_is_served_first_with_display_names(regions_dir):
 
 
 def test_walk_network_stops_at_the_river(shanghai):
-    """The walk network has no footway across the Huangpu: 浦东新区's people inside are on the
-    drive network only, and the note says so (AED coverage on foot counts Puxi)."""
+    """The walk network has no footway across the Huangpu: 浦东新区's streets inside are a part the
+    walk build drops. Its people are still counted on foot, off the walk network (never covered),
+    so AED coverage on foot and coverage by car count the same people; the note says so."""
+    from geoservice.bundle.population import load_population
+
     pop = json.loads((Path(shanghai.path) / "extra" / "population.json").read_text())
     nets = pop["networks"]
     pudong = next(u for u in pop["by_unit"] if u["admin_code"] == "310115")
-    assert nets["drive"]["total"] == pop["total_inside"]
-    assert nets["walk"]["total"] == pop["total_inside"] - pudong["population_inside"]
-    assert any("walk network has no node in 浦东新区" in n for n in pop["notes"])
+    assert nets["drive"]["total"] == nets["walk"]["total"] == pop["total_inside"]
+    assert nets["drive"]["off_network"] == 0
+    assert nets["walk"]["off_network"] == nets["walk"]["people_on_dropped_parts"] >= pudong["population_inside"]
+    walk = load_population(shanghai, "walk")
+    k = int(np.flatnonzero(walk.units["admin_code"].to_numpy() == "310115")[0])
+    assert walk.off[k] == pudong["population_inside"] and not walk.population[walk.unit == k].any()
+    assert any(n.startswith("the walk network dropped") and "浦东新区 (310115) 68,758" in n for n in pop["notes"])
 
 
 def test_readme_figures_are_the_bundles(shanghai):
@@ -202,13 +209,15 @@ def test_readme_figures_are_the_bundles(shanghai):
     assert f"{pop['total_inside']:,} people inside" in (REPO / "README.md").read_text(encoding="utf-8")
 
 
-def test_round_quotas_keeps_whole_units_and_the_total():
-    from geoservice.bundle.population_inside import round_quotas
+def test_round_units_keeps_whole_units_and_adds_up_in_any_grouping():
+    from geoservice.bundle.population_inside import round_units
 
-    q = np.array([662_030.0, 177_466.78, 62_233.6, 0.0, 0.4])
-    out = round_quotas(q)
-    assert out.tolist()[0] == 662_030 and out[3] == 0  # entirely inside / outside: exact
-    assert out.sum() == round(q.sum()) and (np.abs(out - q) < 1).all()
+    q = np.array([662_030.0, 177_466.78, 62_233.6, 0.0, 0.4, 466_437.5])
+    out = round_units(q)
+    assert out.tolist() == [662_030, 177_467, 62_234, 0, 0, 466_438]  # entirely inside / outside: exact
+    # each unit on its own: any split of the units into pieces adds up to the whole
+    assert round_units(q[:3]).sum() + round_units(q[3:]).sum() == out.sum()
+    assert (np.abs(out - q) <= 0.5).all()
 
 
 def test_declared_bounds_are_the_extent(real_data, tmp_path):

@@ -16,6 +16,9 @@ Population figures are those of the part of each admin unit inside the road extr
 ``bundle.population_inside``): per unit ``census_population`` (the whole unit's count),
 ``share_inside`` (its area share inside the extract) and ``population`` (its people inside,
 which add up to the overall ``population``); ``population_outside_extract`` counts the rest.
+Every network counts the same people: on foot, those living along roads the walking network
+does not connect (central Shanghai's 浦东新区 across the Huangpu) are in ``population`` and never
+covered (``population_off_network``), so AED coverage on foot and coverage by car share a total.
 A bundle without census counts has **no population data**: ``population_data`` is false and
 every population figure and population share is null (gap and farthest populations too); area
 and road shares are still given. A share of road-weighted space is never reported as people.
@@ -71,6 +74,7 @@ class CoverageFigures(JsonRecord):
     road_km_covered: float
     road_share: float | None
     population_outside_extract: float | None = None
+    population_off_network: float | None = None  # of ``population``: off this network, never covered
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class UnitCoverage(JsonRecord):
     road_share: float | None
     census_population: float | None = None  # the whole unit's census count
     share_inside: float | None = None  # area share of the unit inside the road extract
+    population_off_network: float | None = None  # of ``population``: off this network, never covered
 
 
 @dataclass(frozen=True)
@@ -255,8 +260,9 @@ def coverage_report(
     )
     layer = load_population(engine.region, net.name)
     pop = layer.population
+    off = layer.off  # per unit: people off this network (walking: across a river it cannot cross)
     covered = dist <= T
-    total = float(pop.sum())
+    total = float(pop.sum() + off.sum())
     cov_pop = float(pop[covered].sum())
     road_total, road_cov, road_frac = _road_covered(net, dist, profile, weights, T)
     cell = CELL_M.get(net.name, 100.0)
@@ -283,6 +289,7 @@ def coverage_report(
         road_km_covered=round(road_cov, 3),
         road_share=share(road_cov, road_total),
         population_outside_extract=float(layer.total_outside) if people and layer.total_outside is not None else None,
+        population_off_network=round(float(off.sum()), 1) if people else None,
     )
     by_unit = []
     if by != "none":
@@ -290,7 +297,7 @@ def coverage_report(
         nu = len(units)
         u = layer.unit
         ok = u >= 0
-        upop = np.bincount(u[ok], pop[ok], minlength=nu)
+        upop = np.bincount(u[ok], pop[ok], minlength=nu) + off
         ucov = np.bincount(u[ok & covered], pop[ok & covered], minlength=nu)
         # road share per unit: each piece belongs to the unit of its u-end node
         gunit = u[net.geom_u]
@@ -310,6 +317,7 @@ def coverage_report(
                     road_share=share(float(rcov[k]), float(rlen[k])),
                     census_population=float(census[k]) if np.isfinite(census[k]) else None,
                     share_inside=float(inside[k]) if np.isfinite(inside[k]) else None,
+                    population_off_network=round(float(off[k]), 1) if people else None,
                 )
             )
     gap_fc: dict[str, Any] = {

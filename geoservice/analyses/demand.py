@@ -64,12 +64,19 @@ class Demand:
 
 def population_demand(engine, profile: str) -> Demand:
     """The bundle's population on the profile's network: one item per populated node (road
-    weights, ``people`` False, when the bundle has no census)."""
+    weights, ``people`` False, when the bundle has no census), then one item per admin unit with
+    people off this network (``PopulationLayer.off_network``: no seed, never covered, in every
+    total, at the unit's representative point)."""
     net = engine.router_for(profile).net
     layer = load_population(engine.region, net.name)
     nodes = np.flatnonzero(layer.population > 0)
+    off_units = np.flatnonzero(layer.off > 0) if layer.has_census else np.zeros(0, np.int64)
+    geoms = layer.units.geometry.to_numpy()
+    at = [
+        geoms[u].representative_point() if geoms[u] is not None and not geoms[u].is_empty else None for u in off_units
+    ]
     return Demand(
-        weights=layer.population[nodes].astype(float),
+        weights=np.concatenate([layer.population[nodes].astype(float), layer.off[off_units].astype(float)]),
         seed_item=np.arange(len(nodes)),
         seed_node=nodes.astype(np.int64),
         seed_cost=np.zeros(len(nodes)),
@@ -79,8 +86,8 @@ def population_demand(engine, profile: str) -> Demand:
             if layer.has_census
             else "no population data: demand weighted by residential road length (no people counted)"
         ),
-        lon=np.asarray(net.node_lon[nodes], float),
-        lat=np.asarray(net.node_lat[nodes], float),
+        lon=np.concatenate([np.asarray(net.node_lon[nodes], float), [p.x if p is not None else np.nan for p in at]]),
+        lat=np.concatenate([np.asarray(net.node_lat[nodes], float), [p.y if p is not None else np.nan for p in at]]),
     )
 
 

@@ -29,6 +29,7 @@ class OwnedUnitRow:
     road_share: float | None
     census_population: float | None
     share_inside: float | None
+    population_off_network: float | None = None  # of ``population``: off the network asked, never covered
 
 
 ROW_FIELDS = tuple(f.name for f in fields(OwnedUnitRow))

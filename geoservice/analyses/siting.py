@@ -328,7 +328,7 @@ def site_report(
         else np.full(len(demand), np.inf)
     )
     before = cost[:, :nf].min(axis=1) if nf else np.full(len(demand), np.inf)
-    total = float(weights.sum())
+    total = float(weights.sum()) + (float(layer.off.sum()) if people else 0.0)  # off the network: never covered
 
     def wmean(t):
         ok = np.isfinite(t)

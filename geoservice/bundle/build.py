@@ -18,7 +18,9 @@ from ..sources.osm_names import OsmNames, read_osm_names
 from ..sources.osm_roads import check_osm_path, read_osm_roads
 from ..sources.speeds import DEFAULT_PROFILES, DEFAULT_SPEED_KMH, MAJOR_CLASSES, ROAD_CLASSES, Profile
 from .cch import build_cch
+from .dropped_roads import DroppedRoads, dropped_roads
 from .network import Network, build_network
+from .population_inside import Extent
 from .store import ATTRIBUTION, stage_network, write_bundle_files
 
 log = logging.getLogger(__name__)
@@ -178,12 +180,17 @@ def build_region(
     ch_profiles: tuple[str, ...] = ("drive",),
     strict: bool = False,
     display_name: dict[str, str] | None = None,
+    extent: Extent | None = None,
 ) -> Path:
     """Build a bundle. ``facilities`` is a list of (file, read options) for read_facilities.
     ``population``: a sources.population.PopulationSpec; the part of each unit inside the road
     extract is spread onto the networks into extra/ (``bundle.population_files``), its files recorded
     in ``meta["inputs"]`` and its totals inside / outside in ``meta["population"]``.
     ``display_name``: the region's name per language ({"zh": …, "en": …}), ``meta["display_name"]``.
+    ``extent``: the area the extract covers, for the people inside (a piece of ``split`` passes the
+    whole file's, see ``bundle.population_inside``); default the box the file declares, else the
+    convex hull of the drive network's nodes. Parts of a network not connected to the rest are
+    dropped; the build warns with their nodes and the people along them (``bundle.dropped_roads``).
 
     Each facility file is read first, so a bad one fails before the roads are: a file of which no
     row loads (lon/lat swapped in every row, say) always fails, with ``strict`` any bad row does.
@@ -240,6 +247,7 @@ def build_region(
         raw = read_osm_roads(osm, progress=lambda n: progress(f"  {n:,} ways read"))
         progress(f"{len(raw.way_id):,} road ways, {len(raw.ref):,} node references")
         nets: dict[str, Network] = {}
+        dropped: dict[str, DroppedRoads] = {}
         crs = None
         ch_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="contraction")
         contractions: list = []
@@ -267,6 +275,15 @@ def build_region(
                 f"  {net.n_nodes:,} nodes, {net.n_edges:,} edges kept; dropped {r['nodes_dropped']:,} "
                 f"nodes / {r['edges_dropped']:,} edges outside the largest strongly connected component"
             )
+            if population is not None:  # where the dropped parts are: the people along them are counted
+                dropped[kind] = dropped_roads(raw, net)
+            elif r["nodes_dropped"]:
+                log.warning(
+                    "the %s network dropped %s nodes in parts not connected to the rest (no population data: "
+                    "the people along them are not known)",
+                    kind,
+                    f"{r['nodes_dropped']:,}",
+                )
         osm_stamp, osm_warnings = raw.osm_timestamp, list(raw.warnings)
         del raw
         release_memory()
@@ -373,7 +390,13 @@ def build_region(
                 progress("spreading population onto the networks")
                 from .population_inside import declared_bounds
 
-                pop_files = population_extra_files(population, nets, Path(tmpdir), bounds=declared_bounds(osm))
+                pop_files = population_extra_files(
+                    population, nets, Path(tmpdir), bounds=declared_bounds(osm), extent=extent, dropped=dropped
+                )
+                for warning in pop_files.warnings:
+                    log.warning("%s", warning)
+                for kind, counts in pop_files.meta["networks"].items():
+                    nets[kind].report["people_on_dropped_parts"] = counts["people_on_dropped_parts"]
                 extra = pop_files.files
                 meta["population"] = pop_files.meta
                 progress(

@@ -18,6 +18,9 @@ Method (stated in every output through :data:`NODE_METHOD` / :data:`GRID_METHOD`
   the people inside, and the totals inside / outside (extra/population.json, meta["population"]).
 * Counts are integers, rounded per unit by the largest-remainder method, so every unit total and
   the grand total are preserved exactly.
+* **The same people on every network** (``bundle.population_files``): the walking network counts
+  the drive network's people unit by unit; those along the parts of it the build dropped as
+  disconnected are off it (``PopulationLayer.off_network``): counted, never covered.
 * **No census** (a bundle built without ``--population``): the layer holds road-density weights
   only, ``has_census`` is False, and every answer says "no population data" (population fields
   null, population shares null) rather than a share of weights that would read as people.
@@ -119,9 +122,14 @@ def spread(
     return out
 
 
+def residential_classes(network: str) -> tuple[str, ...]:
+    """The road classes people are spread along on ``network`` (walk: footways and paths too)."""
+    return RESIDENTIAL + (WALK_EXTRA if network == "walk" else ())
+
+
 def node_weights(net, *, classes: tuple[str, ...] | None = None) -> np.ndarray:
     """Per node: half the length of incident road pieces of the given classes (metres)."""
-    classes = classes or (RESIDENTIAL + (WALK_EXTRA if net.name == "walk" else ()))
+    classes = classes or residential_classes(net.name)
     cls = net.way_class[net.geom_way]
     keep = np.isin(cls, [CLASS_INDEX[c] for c in classes if c in CLASS_INDEX])
     glen = np.where(keep, net.geom_len, 0.0)
@@ -175,16 +183,30 @@ def assign_units(
 class NodePopulation:
     population: np.ndarray  # int64 per node
     unit: np.ndarray  # unit index per node (-1 none)
+    off_network: np.ndarray | None = None  # int64 per extra point (people on roads off the network)
 
 
-def spread_on_network(spec, net, *, unit: np.ndarray | None = None) -> NodePopulation:
+def spread_on_network(
+    spec,
+    net,
+    *,
+    unit: np.ndarray | None = None,
+    extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> NodePopulation:
     """Spread a :class:`~geoservice.sources.population.PopulationSpec` onto ``net``'s nodes
-    (``unit``: the unit of every node when already assigned)."""
+    (``unit``: the unit of every node when already assigned). ``extra`` = (unit, weight, fallback
+    weight) per point of roads off the network (``bundle.dropped_roads``): they take their share
+    of their unit's people with the nodes, returned in ``off_network``."""
     units = spec.units
     if unit is None:
         unit = assign_units(units, net.node_lon, net.node_lat, crs=net.crs, remainder=remainder_index(spec))
+    n = len(unit)
     w = node_weights(net)
     fb = all_road_weights(net)
+    if extra is not None:
+        unit = np.concatenate([unit, np.asarray(extra[0], np.int64)])
+        w = np.concatenate([w, np.asarray(extra[1], float)])
+        fb = np.concatenate([fb, np.asarray(extra[2], float)])
     pop_known = units["population"].to_numpy(float)
     result = spread(pop_known, unit, w, fb)
     if spec.total is not None:
@@ -197,7 +219,7 @@ def spread_on_network(spec, net, *, unit: np.ndarray | None = None) -> NodePopul
             raise ValueError("no network node lies in the units that share the published total")
         ws = w[sel] if w[sel].sum() > 0 else fb[sel]
         result[sel] = largest_remainder(rest, ws)
-    return NodePopulation(result, unit)
+    return NodePopulation(result[:n], unit[:n], result[n:] if extra is not None else None)
 
 
 def remainder_index(spec) -> int | None:
@@ -264,6 +286,12 @@ class PopulationLayer:
     has_census: bool
     census_total: int | None = None  # census count of the units counted (None: no census / old bundle)
     total_outside: int | None = None  # of it, people living outside the road extract
+    off_network: np.ndarray | None = None  # per unit: people inside but off this network (never covered)
+
+    @property
+    def off(self) -> np.ndarray:
+        """People off this network per unit (zeros when none): counted in every total, never covered."""
+        return self.off_network if self.off_network is not None else np.zeros(len(self.units))
 
 
 def load_population(region, network: str = "drive") -> PopulationLayer:
@@ -280,12 +308,18 @@ def load_population(region, network: str = "drive") -> PopulationLayer:
     if f.is_file() and (d / "population.json").is_file():
         with np.load(f) as z:
             pop, unit = z["population"].astype(float), z["unit"].astype(np.int64)
+            off = z["off_network"].astype(float) if "off_network" in z.files else None
         meta = json.loads((d / "population.json").read_text(encoding="utf-8"))
         units = gpd.read_file(d / "admin_units.geojson")
         units["admin_code"] = units["admin_code"].astype(str)
         method = meta["method"] + ("; " + meta["inside_method"] if meta.get("inside_method") else "")
+        if off is not None and off.any():
+            method += (
+                f"; the {int(off.sum()):,} people along parts of the {network} network not connected to the rest "
+                f"(dropped by the build) are counted off it, never covered"
+            )
         layer = PopulationLayer(
-            pop, unit, units, method, meta["source"], True, meta.get("census_total"), meta.get("total_outside")
+            pop, unit, units, method, meta["source"], True, meta.get("census_total"), meta.get("total_outside"), off
         )
     else:
         w = node_weights(net)

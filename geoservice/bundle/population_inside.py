@@ -13,11 +13,16 @@ the few roads inside would crowd its people there, so each unit keeps only the s
   (Lambert azimuthal centred on the extent). Uniform density within a unit is assumed: it is the
   only assumption available without finer data (the dasymetric spread onto roads then places
   the people inside by residential road length).
-* **People inside** per unit: census × share, rounded to integers by the largest remainder so
-  that the units add up exactly to the rounded total inside; a unit entirely inside keeps its
-  whole census count, a unit entirely outside is not carried into the bundle (listed in
-  population.json). A unit with people inside but no drive-network node to carry them counts as
-  outside (noted).
+* **People inside** per unit: census × share rounded to the nearest integer, unit by unit, so a
+  unit's people inside do not depend on which other units the extract holds, and the total inside
+  is the sum of its units: the pieces of a ``split`` add up to the whole file. A unit entirely
+  inside keeps its whole census count, a unit entirely outside is not carried into the bundle
+  (listed in population.json). A unit with people inside but no drive-network node to carry them
+  counts as outside (noted).
+* **A piece of a split** (``geoservice split``, then ``batch build``) keeps the extent of the whole
+  file, clipped to the box of the piece's buffered polygon (:class:`Extent` ``clip``): a unit
+  within that box has exactly the share it has in the whole file (the same intersection in the
+  same projection), so every unit a piece owns counts the same people as in the whole.
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ import numpy as np
 
 __all__ = [
     "INSIDE_METHOD",
+    "Extent",
     "declared_bounds",
     "extract_extent",
+    "osm_extent",
     "share_inside",
-    "round_quotas",
+    "round_units",
     "InsideShares",
 ]
 
@@ -42,8 +49,49 @@ INSIDE_METHOD = (
     "units partly inside the road extract keep the share of their census count equal to the share of "
     "their area inside the extract (the extent the OSM file declares, else the convex hull of the drive "
     "network's nodes; areas in an equal-area projection); uniform density within a unit is assumed; "
-    "integer counts by the largest remainder"
+    "each unit's count rounded to the nearest integer"
 )
+
+
+@dataclass(frozen=True)
+class Extent:
+    """The area an extract covers (WGS-84): ``shape``, the whole file's, and for a piece of a split
+    ``clip``, the box of its buffered polygon (None: the whole file); ``how`` says where it comes
+    from."""
+
+    shape: Any
+    how: str
+    clip: tuple[float, float, float, float] | None = None
+
+    @property
+    def area(self) -> Any:
+        """The covered area itself (the whole file's, cut to ``clip``)."""
+        import shapely
+
+        return self.shape if self.clip is None else shapely.intersection(self.shape, shapely.box(*self.clip))
+
+    def clipped(self, box: tuple[float, float, float, float]) -> Extent:
+        """This extent for a piece whose buffered polygon has the bounding box ``box``."""
+        if self.clip is not None:
+            box = (
+                max(box[0], self.clip[0]),
+                max(box[1], self.clip[1]),
+                min(box[2], self.clip[2]),
+                min(box[3], self.clip[3]),
+            )
+        return Extent(self.shape, self.how, box)
+
+    def to_json(self) -> dict[str, Any]:
+        from shapely.geometry import mapping
+
+        return {"shape": mapping(self.shape), "how": self.how, "clip": list(self.clip) if self.clip else None}
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Extent:
+        from shapely.geometry import shape
+
+        clip = doc.get("clip")
+        return cls(shape(doc["shape"]), str(doc["how"]), tuple(float(v) for v in clip) if clip else None)  # type: ignore[arg-type]
 
 
 def declared_bounds(osm: str | Path) -> tuple[float, float, float, float] | None:
@@ -60,14 +108,32 @@ def declared_bounds(osm: str | Path) -> tuple[float, float, float, float] | None
     return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
 
 
-def extract_extent(net, bounds: tuple[float, float, float, float] | None) -> tuple[Any, str]:
-    """(WGS-84 polygon, how it was found): the declared box, else the hull of ``net``'s nodes."""
+def extract_extent(net, bounds: tuple[float, float, float, float] | None) -> Extent:
+    """The extent of an extract: the box it declares, else the convex hull of ``net``'s nodes
+    (the drive network's: the rule ``build`` and ``split`` share, see :func:`osm_extent`)."""
     import shapely
 
     if bounds is not None:
-        return shapely.box(*bounds), "the extract's declared bounds " + ", ".join(f"{v:.6f}" for v in bounds)
+        return Extent(shapely.box(*bounds), "the extract's declared bounds " + ", ".join(f"{v:.6f}" for v in bounds))
     hull = shapely.convex_hull(shapely.multipoints(np.column_stack([net.node_lon, net.node_lat])))
-    return hull, f"convex hull of the {net.name} network's {net.n_nodes:,} nodes (the extract declares no bounds)"
+    return Extent(
+        hull, f"convex hull of the {net.name} network's {net.n_nodes:,} nodes (the extract declares no bounds)"
+    )
+
+
+def osm_extent(osm: str | Path) -> Extent:
+    """The extent of an OSM file by the rule of ``build``: its declared box, else the convex hull of
+    its drive network's nodes (the file's roads are then read and the network built once: a
+    country file declares its box, a small Overpass extract may not)."""
+    bounds = declared_bounds(osm)
+    if bounds is not None:
+        return extract_extent(None, bounds)
+    from ..sources.osm_roads import read_osm_roads
+    from ..sources.speeds import DEFAULT_PROFILES
+    from .network import build_network
+
+    drive = build_network(read_osm_roads(osm), "drive", DEFAULT_PROFILES)
+    return extract_extent(drive, None)
 
 
 def equal_area_crs(extent) -> str:
@@ -75,43 +141,56 @@ def equal_area_crs(extent) -> str:
     return f"+proj=laea +lat_0={c.y:.4f} +lon_0={c.x:.4f} +datum=WGS84 +units=m"
 
 
-def share_inside(geoms, extent) -> np.ndarray:
-    """Area share of each WGS-84 polygon inside ``extent`` (exactly 1 when it lies within, 0 when
-    it does not meet it; 1 for a unit without a polygon, i.e. a remainder unit of the network)."""
+def share_inside(geoms, extent: Extent | Any) -> np.ndarray:
+    """Area share of each WGS-84 polygon inside ``extent`` (an :class:`Extent`, or a polygon:
+    exactly 1 when it lies within, 0 when it does not meet it; 1 for a unit without a polygon,
+    i.e. a remainder unit of the network). With a ``clip`` box, a polygon within the box is
+    measured against the whole file's extent exactly as in the whole file (same projection,
+    same intersection), the others against the extent cut to the box."""
     import geopandas as gpd
     import shapely
 
+    ext = extent if isinstance(extent, Extent) else Extent(extent, "")
     geoms = np.asarray(geoms, dtype=object)
     out = np.ones(len(geoms))
     has = np.array([g is not None and not g.is_empty for g in geoms], bool)
     if not has.any():
         return out
-    crs = equal_area_crs(extent)
+    crs = equal_area_crs(ext.shape)  # the whole file's: the same projection for every piece
     # edges are straight in lon/lat: densified (~100 m) so that the projected areas follow them
-    dense = shapely.segmentize(np.array([*geoms[has], extent], dtype=object), DENSIFY_DEG)
+    dense = shapely.segmentize(np.array([*geoms[has], ext.shape], dtype=object), DENSIFY_DEG)
     g = gpd.GeoSeries(list(dense[:-1]), crs="EPSG:4326").to_crs(crs).to_numpy()
     e = gpd.GeoSeries([dense[-1]], crs="EPSG:4326").to_crs(crs).to_numpy()[0]
+    within = np.ones(len(g), bool)
+    if ext.clip is not None:
+        box = shapely.box(*ext.clip)
+        within = shapely.covered_by(np.asarray(geoms[has]), box)
+        clip = gpd.GeoSeries([shapely.segmentize(box, DENSIFY_DEG)], crs="EPSG:4326").to_crs(crs).to_numpy()[0]
+        cut = shapely.intersection(e, clip)
+        shapely.prepare(cut)
     shapely.prepare(e)
     area = shapely.area(g)
     inter = shapely.area(shapely.intersection(g, e))
     share = np.where(area > 0, np.clip(inter / np.where(area > 0, area, 1.0), 0.0, 1.0), 0.0)
     share[shapely.covered_by(g, e)] = 1.0
     share[~shapely.intersects(g, e)] = 0.0
+    if not within.all():
+        gp = g[~within]
+        cut_inter = shapely.area(shapely.intersection(gp, cut))
+        part = np.where(
+            area[~within] > 0, np.clip(cut_inter / np.where(area[~within] > 0, area[~within], 1.0), 0, 1), 0
+        )
+        part[~shapely.intersects(gp, cut)] = 0.0
+        share[~within] = part
     out[has] = share
     return out
 
 
-def round_quotas(quotas: np.ndarray) -> np.ndarray:
-    """Integers summing to round(sum(quotas)), each floor or ceil of its quota (Hamilton): an
-    integral quota (a unit entirely inside) stays exactly as it is."""
-    q = np.asarray(quotas, float)
-    base = np.floor(q).astype(np.int64)
-    frac = q - base
-    left = int(round(float(q.sum()))) - int(base.sum())
-    if left > 0:
-        order = np.lexsort((np.arange(len(q)), -frac))  # largest remainder first, stable on ties
-        base[order[:left]] += 1
-    return base
+def round_units(quotas: np.ndarray) -> np.ndarray:
+    """Each quota (census × share) rounded to the nearest integer on its own (halves up): a unit's
+    people inside do not depend on the other units, so any grouping of the units adds up to the
+    same total; an integral quota (a unit entirely inside) stays exactly as it is."""
+    return np.floor(np.asarray(quotas, float) + 0.5).astype(np.int64)
 
 
 @dataclass
@@ -126,8 +205,8 @@ class InsideShares:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def compute(cls, units, extent, *, has_nodes: np.ndarray, remainder: int | None = None) -> InsideShares:
-        """``has_nodes``: per unit, whether every network has a node assigned to it."""
+    def compute(cls, units, extent: Extent, *, has_nodes: np.ndarray, remainder: int | None = None) -> InsideShares:
+        """``has_nodes``: per unit, whether the drive network has a node assigned to it."""
         census = units["population"].to_numpy(float)
         share = share_inside(units.geometry.to_numpy(), extent)
         if remainder is not None:
@@ -143,7 +222,7 @@ class InsideShares:
             )
             carried[u] = 0.0
         inside = np.full(len(census), -1, np.int64)
-        inside[known] = round_quotas(census[known] * carried[known])
+        inside[known] = round_units(census[known] * carried[known])
         keep = (share > 0) | has_nodes
         return cls(census, share, inside, keep, notes)
 

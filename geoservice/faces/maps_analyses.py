@@ -127,7 +127,9 @@ def _facilities(m, engine, type_, name, color="red"):
     from .maps.labels import MapLabel, label_layer
     from .maps.legend import is_demo, label_name
 
-    fac = engine.facilities[engine.facilities["type"] == type_] if type_ else engine.facilities
+    fac = engine.facilities
+    if type_:  # (a table without a type column has no facility: a region built without any)
+        fac = fac[fac["type"] == type_] if "type" in fac else fac.iloc[0:0]
     g = folium.FeatureGroup(name=f"{name} ({len(fac)})")
     points = []
     for _, r in fac.iterrows():

@@ -169,6 +169,11 @@ class CoverageOverall(BaseModel):
     population_outside_extract: float | None = Field(
         None, description="people of the same admin units living outside the road extract"
     )
+    population_off_network: float | None = Field(
+        None,
+        description="of `population`: people off this travel mode's network (on foot: along roads the walking "
+        "network does not connect, e.g. across a river without a footway), never covered",
+    )
     area_km2: float | None = None
     area_covered_km2: float | None = None
     area_share: float | None = None
@@ -187,6 +192,9 @@ class CoverageUnit(BaseModel):
     road_share: float | None = None
     census_population: float | None = Field(None, description="the whole unit's census count")
     share_inside: float | None = Field(None, description="area share of the unit inside the road extract")
+    population_off_network: float | None = Field(
+        None, description="of `population`: people off this travel mode's network, never covered"
+    )
 
 
 class CoverageResponse(BaseModel):

@@ -139,6 +139,11 @@ class GeoService:
     def _load(self, entry: RegionEntry) -> None:
         if entry.region is None:
             entry.region = load_region(entry.path)
+        fac: Any = entry.region.facilities
+        if not len(fac) and "type" not in fac:
+            # a bundle built without facilities stores an empty layer, read back without columns:
+            # the facility table keeps its schema (what-if sites, removals and maps read it)
+            entry.region.facilities = layer_from_records([])
         if self.registry is not None:
             self.registry.seed(entry.name, entry.region.facilities, entry.region.meta.get("created"))
         entry.engine_ = Engine(entry.region, max_snap_m=self.settings.max_snap_m)

@@ -11,7 +11,9 @@ polygons and its table by admin unit) as GeoJSON, GeoPackage or CSV, for a GIS o
   CSV starts with a UTF-8 BOM so that Excel shows Chinese names.
 * Every file says where its data comes from, as the other exports do (``ATTRIBUTION``): the
   GeoJSON ``attribution`` member, the GeoPackage layer description and dataset metadata, a CSV
-  ``attribution`` column. GeoPackage is written by pyogrio to a temporary file (it is an SQLite
+  ``attribution`` column. The coverage GeoJSON is a FeatureCollection (``type``) whose members
+  also say what it is of: ``facility_type``, ``region``, ``minutes``, ``profile``, ``scenario``,
+  ``method``. GeoPackage is written by pyogrio to a temporary file (it is an SQLite
   database: it cannot be streamed) and read back.
 * Coordinates are those of the answer: WGS-84 (EPSG:4326), or GCJ-02 when asked (no EPSG code:
   the GeoPackage then has no CRS and says ``crs: GCJ-02`` in its metadata).
@@ -235,7 +237,10 @@ def coverage_file(ans: CoverageResponse, *, fmt: str, attribution: str = ATTRIBU
     gaps.setdefault("attribution", attribution)
     context = {k: getattr(ans, k) for k in CONTEXT_FIELDS}
     if fmt == "geojson":
-        doc = dict(gaps, method=ans.method, crs_name=ans.crs_name, **context)
+        # a FeatureCollection a GIS reads: the facility type goes in ``facility_type``, never over
+        # the collection's own ``type``
+        about = {("facility_type" if k == "type" else k): v for k, v in context.items()}
+        doc = dict(gaps, method=ans.method, crs_name=ans.crs_name, **about, type="FeatureCollection")
         return Download(_json_bytes(doc), MEDIA_TYPES[fmt], name)
     frame, empty_type = _frame(gaps.get("features") or [], ans.crs_name, GAP_COLUMNS, "MultiPolygon")
     if ans.method:

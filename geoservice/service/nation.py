@@ -27,7 +27,7 @@ from ..analyses.owned_coverage import ROW_FIELDS, OwnedUnitRow, owned_codes, own
 from ..errors import GeoserviceError, InputFileError
 from ..fileio import atomic_path, atomic_write_text
 from ..sources.admin_units import AdminCensusOptions
-from ..sources.osm_split import EXTRACT_FILE, REGION_FILE
+from ..sources.osm_split import EXTRACT_FILE, REGION_FILE, SplitResult, split_osm
 
 __all__ = [
     "CoverageOptions",
@@ -39,6 +39,8 @@ __all__ = [
     "build_task",
     "coverage_task",
     "BUNDLE",
+    "require_facilities",
+    "split",
 ]
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,24 @@ class BatchResult:
         return [o for o in self.outcomes if o.error]
 
 
+def split(
+    osm: str | Path, units: Any, out: str | Path, *, buffer_km: float = 50.0, boundaries_source: str = ""
+) -> SplitResult:
+    """``sources.osm_split.split_osm`` with the input's extent by the rule of ``build``
+    (``bundle.population_inside.osm_extent``: the declared box, else the convex hull of its drive
+    network's nodes, for which a file without a box has its roads read once more): each piece's
+    units then count the people they have in the whole file."""
+    from ..bundle.population_inside import osm_extent
+
+    src = Path(osm)
+    if not src.is_file():
+        raise InputFileError("osm", f"file not found: {src}")
+    ext = osm_extent(src)
+    return split_osm(
+        src, units, out, buffer_km=buffer_km, boundaries_source=boundaries_source, extent=(ext.shape, ext.how)
+    )
+
+
 def _region_doc(folder: Path) -> dict[str, Any]:
     f = folder / REGION_FILE
     if not f.is_file():
@@ -139,9 +159,12 @@ def build_task(folder: str, opts: BuildOptions) -> RegionOutcome:
     d = Path(folder)
     doc = _region_doc(d)
     try:
+        from ..bundle.population_inside import Extent
+
         build(
             d / EXTRACT_FILE,
             d / BUNDLE,
+            extent=Extent.from_json(doc["extent"]) if doc.get("extent") else None,
             facilities=_facilities_inside(d, doc, opts),
             name=f"region-{doc['unit_id']}",
             census=opts.census,
@@ -168,7 +191,9 @@ def coverage_task(folder: str, opts: CoverageOptions) -> RegionOutcome:
     doc = _region_doc(d)
     try:
         svc = GeoService.open(regions=[d / BUNDLE], create_registry=False)
-        entry, rep = queries.coverage(svc, **asdict(opts), by="admin", gaps=False)
+        # a region without any such facility (none within its buffer): nobody covered, a true
+        # answer there; a filter no region has is refused before the batch (require_facilities)
+        entry, rep = queries.coverage(svc, **asdict(opts), by="admin", gaps=False, require_facilities=False)
         assert entry.region is not None
         layer = load_population(entry.region, rep.profile if rep.profile in entry.region.networks else "drive")
         # without a census the bundle has one pseudo-unit, the whole extract: the region's own
@@ -179,6 +204,33 @@ def coverage_task(folder: str, opts: CoverageOptions) -> RegionOutcome:
         rows, err = [], _failure(exc)
     seconds, cpu = time.perf_counter() - t0, _cpu_s() - c0
     return RegionOutcome(doc["unit_id"], seconds, _peak_mb(), rows=rows, error=err, cpu_seconds=cpu)
+
+
+def require_facilities(regions: Sequence[str | Path], opts: CoverageOptions) -> None:
+    """Refuse a batch coverage whose filter selects no facility of any built region (it would
+    report 0 everywhere): a :class:`~.facility_filter.NoFacilityError` naming the filter part."""
+    import pandas as pd
+    import pyogrio
+
+    from ..sources.schema import FacilityFilter
+    from .facility_filter import table_error
+
+    where = FacilityFilter.parse(type=opts.type, level=opts.level, capability=opts.capability)
+    tables = []
+    for r in regions:
+        f = Path(r) / BUNDLE / "facilities.geojson"
+        if not f.is_file():
+            continue  # not built: its task says so
+        cols = [c for c in ("type", "level", "capabilities") if c in pyogrio.read_info(f)["fields"]]
+        fac = pyogrio.read_dataframe(f, columns=cols, read_geometry=False) if cols else pd.DataFrame()
+        fac = fac.reindex(columns=["type", "level", "capabilities"])
+        if len(fac) and where.mask(fac).any():
+            return
+        tables.append(fac)
+    if tables:
+        err = table_error(pd.concat(tables, ignore_index=True), where, f"the {len(tables)} built region(s)")
+        if err is not None:
+            raise err
 
 
 def _failure(exc: Exception) -> str:

@@ -11,8 +11,9 @@ from ..analyses.grid531 import Grid531Report, grid531
 from ..analyses.siting import SiteReport, site_report
 from ..analyses.timeline import TimelineParams, timeline_report
 from ..analyses.triage import TriageRule, triage_report
-from ..sources.schema import travel_profile
+from ..sources.schema import FacilityFilter, travel_profile
 from .core import GeoService, RegionEntry
+from .facility_filter import require_facilities
 from .queries import default_minutes, traffic_of
 
 __all__ = ["site", "grid_531", "triage", "timeline", "TriageRule", "TimelineParams"]
@@ -36,9 +37,12 @@ def site(
 ) -> tuple[RegionEntry, SiteReport]:
     """New sites for ``type`` (LSCP / MCLP / p-median); AEDs on foot, the rest by car; under
     ``scenario`` or the hour of ``depart`` (the report's ``scenario`` is then ``hour_HH``)."""
+    where = FacilityFilter.parse(type=type, level=level)
     entry = svc.pick(region)
     eng = svc.engine(entry.name)
     prof = travel_profile(type, profile)
+    # siting around facilities that do not exist would report 0% before: the filter is wrong
+    require_facilities(eng, where, prof, entry.name)
     tr = traffic_of(svc, eng, prof, scenario, depart)
     rep = site_report(
         eng,

@@ -330,9 +330,9 @@ def coverage(
     else:
         entry = svc.pick(region)
     eng = svc.engine(entry.name)
+    tr = traffic_of(svc, eng, prof, scenario, depart)
     if require_facilities if require_facilities is not None else not add_sites:
         facility_filter.require_facilities(eng, where, prof, entry.name)
-    tr = traffic_of(svc, eng, prof, scenario, depart)
     lv = ",".join(sorted(where.levels)) or None
     cap = ",".join(sorted(where.capabilities)) or None
 

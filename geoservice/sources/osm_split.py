@@ -9,9 +9,15 @@ azimuthal equal-area projection centred on the unit). Streaming with pyosmium, t
 2. ways (batched likewise): a way is kept **whole** for a unit when any of its nodes is inside, and
    all its nodes are kept with it, so no kept way is cut at the buffer edge;
 3. one more read writes each unit's kept nodes and ways (relations are dropped: roads and POIs need
-   none) to ``DIR/<id>/extract.osm.pbf``, with a header box = the input's box ∩ the buffered
-   polygon's box, so the share of a census unit inside the extract is the same as in the whole file
-   for every unit the extract owns.
+   none) to ``DIR/<id>/extract.osm.pbf``, with a header box = the input's extent's box ∩ the
+   buffered polygon's box.
+
+**The people inside** follow the whole file's rule (``bundle.population_inside``): given the input's
+``extent`` (``service.nation.split`` passes the one ``build`` would use: the box the file declares,
+else the convex hull of its drive network's nodes), ``region.json`` records it with the piece's
+box (``extent``: ``shape``, ``how``, ``clip``) and ``batch build`` counts each unit's people inside
+that extent: every unit a piece owns keeps exactly the people it has in the whole file, so the
+pieces add up to the whole.
 
 Memory is 8 bytes per node and way kept (per unit that keeps it) plus one batch: never a Python
 object per node, and independent of the file's tags and geometry (China's ~150 M road-area
@@ -129,10 +135,17 @@ def _input_box(osm: Path) -> tuple[float, float, float, float] | None:
 
 
 def split_osm(
-    osm: str | Path, units: Any, out: str | Path, *, buffer_km: float = 50.0, boundaries_source: str = ""
+    osm: str | Path,
+    units: Any,
+    out: str | Path,
+    *,
+    buffer_km: float = 50.0,
+    boundaries_source: str = "",
+    extent: tuple[Any, str] | None = None,
 ) -> SplitResult:
     """Write ``out/<unit id>/extract.osm.pbf`` + ``region.json`` for every unit of ``units``
-    (``read_boundaries``); see the module docstring for how."""
+    (``read_boundaries``); ``extent``: (WGS-84 polygon, how it was found) of the whole input, for
+    the people inside each piece; see the module docstring for how."""
     import osmium
     import shapely
     from shapely.geometry import mapping
@@ -225,7 +238,7 @@ def split_osm(
 
     # pass 3: write
     declared = _input_box(src)
-    box_in = declared or (tuple(ext) if n_nodes else None)
+    box_in = tuple(extent[0].bounds) if extent is not None else declared or (tuple(ext) if n_nodes else None)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     results: list[SplitUnit] = []
@@ -278,6 +291,8 @@ def split_osm(
             "ways": int(counts[u, 1]),
             "licence": "OpenStreetMap contributors, ODbL 1.0",
         }
+        if extent is not None:  # the whole input's, cut to this piece's box (bundle.population_inside.Extent)
+            doc["extent"] = {"shape": mapping(extent[0]), "how": extent[1], "clip": list(buffered[u].bounds)}
         atomic_write_text(folder / REGION_FILE, json.dumps(doc, ensure_ascii=False) + "\n")
         results.append(SplitUnit(doc["unit_id"], doc["name"], folder, doc["nodes"], doc["ways"]))
         log.info("split %s: %d nodes, %d ways", doc["unit_id"], doc["nodes"], doc["ways"])

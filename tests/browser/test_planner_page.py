@@ -235,3 +235,28 @@ def test_planner_whatif_draws_the_site_area(open_page, live_server):
     assert page.locator("path.gs-site-area").count() == 0
     assert page.locator(".leaflet-marker-pane .gs-hypo").count() == 0
     assert watch.errors == [] and watch.external == []
+
+
+def test_planner_type_the_region_has_none_of(open_page):
+    """Andorra has no AED: the coverage of one is not 0% but "none here yet" (the API's 422 on
+    `type`), no service area is drawn, and a what-if AED clicked on the map is answered."""
+    page, watch = open_page("/planner", **DESKTOP_EN)
+    regions = page.evaluate("GS.config.regions")
+    i = next(i for i, r in enumerate(regions) if r["name"] == "andorra")
+    assert not regions[i]["facility_counts"].get("aed")
+    page.select_option("#region", str(i))
+    page.wait_for_function("() => document.body.dataset.region === 'andorra'", timeout=20000)
+    with page.expect_response(lambda r: "/coverage" in r.url and "type=aed" in r.url, timeout=20000) as resp:
+        page.select_option("#analysis", "aed")
+    assert resp.value.status == 422 and resp.value.json()["field"] == "type"
+    page.wait_for_selector("#coverage-summary .none-here", timeout=20000)
+    assert "No AEDs in this region yet" in page.locator("#coverage-summary").inner_text()
+    assert "%" not in page.locator("#coverage-summary").inner_text()  # no share of nothing
+    assert page.locator("path.gs-service-aed").count() == 0 and page.locator("#area-status").inner_text() == ""
+    page.evaluate("addSite(1.5212, 42.5069)")  # Andorra la Vella, on its streets (as a click on the map)
+    page.wait_for_selector("#whatif .after", timeout=20000)
+    row = page.locator("#whatif tr[data-row='pop'] td")
+    assert " ".join(row.nth(1).inner_text().split()).startswith("0 (0.0%)")
+    assert num(row.nth(2).inner_text().split()[0]) > 0
+    # the only console lines: the browser's own note of the two 422 answers (coverage, service areas)
+    assert all("status of 422" in e for e in watch.errors) and watch.external == []

@@ -1,6 +1,8 @@
 """The coverage command's text on stderr: one summary line, then a table by admin unit with the
 census count, the share of the unit inside the road extract, its people inside and the share
-covered; a region without census says "no population data" instead of any population figure."""
+covered; a region without census says "no population data" instead of any population figure.
+People off the network asked (on foot: across a river the footways do not cross) are among the
+people inside, never covered, and the summary says how many."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ def coverage_summary(rep: CoverageReport, *, region: str, out: Path) -> str:
         if rep.population_data and o.population is not None
         else "no population data"
     )
+    if rep.population_data and o.population_off_network:
+        people += f" ({o.population_off_network:,.0f} of them off the {rep.profile} network, not covered)"
     return (
         f"{rep.type} within {rep.minutes:g} min ({rep.profile}, {rep.scenario_name}) in {region}: "
         f"{people}, area share {_share(o.area_share)}, road share {_share(o.road_share)}; "

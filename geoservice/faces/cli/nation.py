@@ -16,10 +16,13 @@ from .common import add_filters, add_profile, add_traffic, add_type, command, tr
 
 @command("split", id_col="--id-col", name_col="--name-col", osm="--osm", boundaries="--boundaries")
 def cmd_split(args: argparse.Namespace) -> None:
-    from ...sources.osm_split import read_boundaries, split_osm
+    from ...service import nation
+    from ...sources.osm_split import read_boundaries
 
     units = read_boundaries(args.boundaries, id_col=args.id_col, name_col=args.name_col, crs=args.boundaries_crs)
-    res = split_osm(args.osm, units, args.out, buffer_km=args.buffer_km, boundaries_source=Path(args.boundaries).name)
+    res = nation.split(
+        args.osm, units, args.out, buffer_km=args.buffer_km, boundaries_source=Path(args.boundaries).name
+    )
     for u in res.units:
         print(f"{u.unit_id}\t{u.name}\t{u.nodes:,} nodes\t{u.ways:,} ways\t{u.folder}", file=sys.stderr)
     print(
@@ -72,6 +75,7 @@ def cmd_batch(args: argparse.Namespace) -> None:
             scenario=tr["scenario"],
             depart=tr["depart"],
         )
+        nation.require_facilities(args.regions, copts)  # a filter no region has: an error, not 0 everywhere
         res = nation.run_batch(nation.coverage_task, args.regions, copts, **common)
     ok = len(res.outcomes) - len(res.failed)
     print(f"{ok}/{len(res.outcomes)} regions done in {res.seconds:.1f} s; output in {args.out}", file=sys.stderr)

@@ -29,7 +29,10 @@ from branca.element import Element
 from ...errors import GeoserviceError
 from ...fileio import atomic_path, atomic_write_text
 from ...service import queries
+from ...service.answers import FeatureCollection
 from ...service.core import GeoService
+from ...service.facility_filter import no_facility_error
+from ...sources.schema import FacilityFilter
 from .base import add_basemap, figure, offline_map
 from .i18n import DEFAULT_LANG, LANGS, display_name, t
 from .labels import MapLabel
@@ -95,8 +98,13 @@ def build_map(
     sel = fac[fac["type"] == spec.type]
     # service areas: where a patient reaches each facility within the target time
     areas = folium.FeatureGroup(name=t(lang, "areas_layer", m=f"{spec.minutes:g}"))
-    service_areas = queries.service_areas(
-        svc, type=spec.type, minutes=spec.minutes, profile="drive", region=region_name
+    # a region without any facility of the map's type has no service area (asking for them is an
+    # error: service.facility_filter)
+    none_here = no_facility_error(engine, FacilityFilter(spec.type), "drive", region_name) is not None
+    service_areas = (
+        FeatureCollection(features=[])
+        if none_here
+        else queries.service_areas(svc, type=spec.type, minutes=spec.minutes, profile="drive", region=region_name)
     )
     # one light fill for the area covered (overlapping fills of a dense city would bury the streets),
     # each facility's own area as an outline with its name
@@ -116,8 +124,15 @@ def build_map(
         ).add_to(areas)
     areas.add_to(m)
 
-    _, rep = queries.coverage(
-        svc, type=spec.type, minutes=spec.minutes, profile="drive", by="none", gaps=True, region=region_name
+    _, rep = queries.coverage(  # none here: the map shows no marker and 0 covered, which is true of it
+        svc,
+        type=spec.type,
+        minutes=spec.minutes,
+        profile="drive",
+        by="none",
+        gaps=True,
+        region=region_name,
+        require_facilities=False,
     )
     gaps_fc = rep.gaps
     if gaps_fc["features"]:

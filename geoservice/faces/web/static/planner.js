@@ -17,6 +17,7 @@ let layers = {};          // per-region layers (facilities, service areas, gaps)
 let sites = [];           // hypothetical sites {lon, lat, marker, near, ok, routed}
 let what = null;          // last what-if answer, re-rendered on a language change
 let rep = null;           // last coverage answer, re-rendered on a language change
+let noneAsked = null;     // the analysis asked when the region has no facility of its type (the API's 422 on `type`)
 let present = null;      // what this region has ("type", "type:level", "cap:evt"); null until its facilities are loaded
 // every async load remembers these; an answer that comes back after the region / inputs changed is dropped
 let gen = 0, areaSeq = 0, covSeq = 0, whatSeq = 0;
@@ -162,7 +163,11 @@ async function loadAreas() {
   $("area-status").textContent = "";
   let fc;
   try { fc = await GS.json(GS.url("/service-areas", { type, minutes, ...trafficParams(scenario), region: r.name })); }
-  catch (e) { if (g === gen && seq === areaSeq) $("area-status").textContent = GS.t("areas_err", { e: e.message }); return; }
+  catch (e) {
+    if (g !== gen || seq !== areaSeq) return;
+    if (!noFacility(e)) { $("area-status").textContent = GS.t("areas_err", { e: e.message }); return; }
+    fc = { type: "FeatureCollection", features: [] };   // none of this type here: no service area
+  }
   if (g !== gen || seq !== areaSeq) return;
   if (layers.l_area) map.removeLayer(layers.l_area);
   const [color, fill] = AREA_STYLE[type];
@@ -178,9 +183,21 @@ async function loadAreas() {
   layerControl();
 }
 
+/* The region has no facility of the type (coverage of it is a 422 naming `type`, not 0%): say so and
+   offer the what-if, which adds hypothetical sites. */
+function renderNoneHere() {
+  const { type, minutes, scenario } = noneAsked;
+  Object.assign($("coverage-summary").dataset, { type, minutes: String(minutes), scenario, share: "", covered: "", population: "" });
+  $("coverage-summary").innerHTML = `<div class="sum-head">${GS.esc(GS.t("sum_head", { t: tname(type), m: minutes, by: GS.t(`by_${mode(type)}`) }) + scPart(type, scenario, " · "))}</div>` +
+    `<div class="none-here">${GS.esc(GS.t("none_here", { t: tname(type), a: GS.t(`an_${type}`) }))}</div>`;
+  document.querySelector("#coverage-table tbody").innerHTML = "";
+}
+
+const noFacility = (e) => e.status === 422 && e.body && e.body.field === "type";
+
 function renderCoverage() {
   const sum = $("coverage-summary");
-  if (!rep) return;
+  if (!rep) { if (noneAsked) renderNoneHere(); return; }
   const o = rep.overall, { type, minutes, scenario } = rep.gsAsked;
   const noPop = rep.population_data === false || o.population == null;
   const outside = !noPop && o.population_outside_extract > 0 ? GS.t("outside_note", { n: num(o.population_outside_extract) }) : "";
@@ -210,9 +227,17 @@ async function loadCoverage() {
   sum.textContent = GS.t("working");
   let ans;
   try { ans = await GS.json(GS.url("/coverage", { type: asked.type, minutes: asked.minutes, ...trafficParams(asked.scenario), region: r.name })); }
-  catch (e) { if (g === gen && seq === covSeq) sum.textContent = e.message; return; }
+  catch (e) {
+    if (g !== gen || seq !== covSeq) return;
+    if (!noFacility(e)) { sum.textContent = e.message; return; }
+    rep = null; noneAsked = asked;
+    if (layers.l_gaps) { map.removeLayer(layers.l_gaps); delete layers.l_gaps; }
+    renderCoverage();
+    layerControl();
+    return;
+  }
   if (g !== gen || seq !== covSeq) return;
-  rep = ans;
+  rep = ans; noneAsked = null;
   rep.gsAsked = asked;
   renderCoverage();
   if (layers.l_gaps) map.removeLayer(layers.l_gaps);
@@ -247,7 +272,7 @@ function downloads() {
 /* A region change drops everything of the old region (layers, hypothetical sites, what-if) and loads the new one. */
 async function showRegion(r) {
   gen++; areaSeq++; covSeq++;
-  region = r; rep = null;
+  region = r; rep = null; noneAsked = null;
   delete document.body.dataset.region;
   delete document.body.dataset.areasMinutes;
   for (const l of Object.values(layers)) map.removeLayer(l);

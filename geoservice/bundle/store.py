@@ -33,7 +33,7 @@ from ..fileio import replace_dir
 from ..sources.speeds import Profile
 from .network import Network, WayNames
 
-BUNDLE_VERSION = 8
+BUNDLE_VERSION = 9  # 9: off_network per unit in population_<network>.npz (people off a network)
 ATTRIBUTION = "Road and POI data © OpenStreetMap contributors, ODbL 1.0"
 
 

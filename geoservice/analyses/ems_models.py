@@ -199,7 +199,9 @@ def station_times(engine, points: list[tuple[float, float]], demand_nodes: np.nd
     network; one forward search per point."""
     router = engine.router_for(profile)
     w = router.weights(profile, scenario)
-    snaps = router.snap_many([p[0] for p in points], [p[1] for p in points], strict=False)
+    snaps = router.snap_many(
+        [p[0] for p in points], [p[1] for p in points], strict=False, max_snap_m=router.facility_max_snap_m
+    )
     out = np.full((len(demand_nodes), len(points)), np.inf)
     for j, s in enumerate(snaps):
         if s is None:

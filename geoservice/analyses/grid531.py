@@ -235,7 +235,7 @@ def grid531(
             opts = [(float(fac.geometry.iloc[i].x), float(fac.geometry.iloc[i].y)) for i in s]
             dpts = [(float(fac.geometry.iloc[j].x), float(fac.geometry.iloc[j].y)) for j in d]
             cost = np.full((len(s), len(d)), np.inf)
-            for i, times, _ in engine.matrix(opts, dpts, profile=profile):
+            for i, times, _ in engine.matrix(opts, dpts, profile=profile, facilities=True):
                 cost[i] = times
             asg = capacitated_assignment(cost, int(cap), T)
             for k, i in enumerate(s):

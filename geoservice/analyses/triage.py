@@ -79,7 +79,12 @@ def triage_report(
     ivt_rows = sorted({int(x) for x in l_ivt if x >= 0})
     if ivt_rows:
         t_from, _ = engine.all_nearest(profile=profile, type="stroke_center", capability="evt", scenario=scenario)
-        snaps = router.snap_many(fac.geometry.x.to_numpy()[ivt_rows], fac.geometry.y.to_numpy()[ivt_rows], strict=False)
+        snaps = router.snap_many(
+            fac.geometry.x.to_numpy()[ivt_rows],
+            fac.geometry.y.to_numpy()[ivt_rows],
+            strict=False,
+            max_snap_m=router.facility_max_snap_m,
+        )
         for r, s in zip(ivt_rows, snaps):
             if s is None:
                 transfer[r] = np.inf

@@ -214,16 +214,18 @@ class Engine:
         profile: str = "drive",
         direction: str = "to",
         scenario: str | dict | None = None,
+        facility: bool = False,
     ) -> list[dict]:
         """GeoJSON features, one per range (property ``minutes``), largest last; ``scenario`` as in
-        ``Router.weights`` (free flow by default)."""
+        ``Router.weights`` (free flow by default). A ``facility``'s position may lie as far from
+        its road as the facility table allows (``Router.facility_max_snap_m``)."""
         if direction not in DIRECTIONS:
             raise QueryError("direction", f"direction must be one of {DIRECTIONS}")
         if not minutes or any((not math.isfinite(m)) or m <= 0 or m > 240 for m in minutes):
             raise QueryError("minutes", "minutes must be a list of numbers in (0, 240]")
         router = self.router_for(profile)
         weights = None if scenario in (None, "free_flow") else router.weights(profile, scenario)
-        snap = router.snap(lon, lat)
+        snap = router.snap(lon, lat, max_snap_m=router.facility_max_snap_m if facility else None)
         polys = isochrone_geojson(router, snap, minutes, profile=profile, direction=direction, weights=weights)
         return [
             {
@@ -302,11 +304,13 @@ class Engine:
         profile: str = "drive",
         scenario: str | dict | None = None,
         block: int = 256,
+        facilities: bool = False,
     ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         """Yield (origin index, times_s, distances_m) per origin, computed in blocks of origins
         (so any size streams in bounded memory). Distances are along the fastest route.
         ``scenario`` as in ``Router.weights`` (free flow by default). A point off the network
-        raises :class:`SnapError` naming ``origins`` or ``destinations`` and its 1-based row.
+        raises :class:`SnapError` naming ``origins`` or ``destinations`` and its 1-based row; with
+        ``facilities`` the points are facility positions, allowed the facility table's snap limit.
 
         Over the bundle's customizable contraction hierarchy, customised for (profile, scenario)
         once and cached (``Router.metric``); a bundle without one uses its classic hierarchy for
@@ -314,8 +318,9 @@ class Engine:
         router = self.router_for(profile)
         net = router.net
         w = router.weights(profile, scenario)  # validates the scenario before any snapping
-        osnaps = _snap_rows(router, origins, "origins")
-        dsnaps = _snap_rows(router, destinations, "destinations")
+        limit = router.facility_max_snap_m if facilities else None  # facility positions: the table's limit
+        osnaps = _snap_rows(router, origins, "origins", limit)
+        dsnaps = _snap_rows(router, destinations, "destinations", limit)
         same_geom: dict[int, list[int]] = {}
         for j, ds in enumerate(dsnaps):
             same_geom.setdefault(ds.geom, []).append(j)
@@ -372,7 +377,9 @@ class Engine:
         router = self.router_for(profile)
         w = router.weights(profile, scenario)
         demand_nodes = np.asarray(demand_nodes, np.int64)
-        found = router.snap_many([p[0] for p in points], [p[1] for p in points], strict=False)
+        found = router.snap_many(
+            [p[0] for p in points], [p[1] for p in points], strict=False, max_snap_m=router.facility_max_snap_m
+        )
         ok = [j for j, s in enumerate(found) if s is not None]
         snaps = [s for s in found if s is not None]
         out = np.full((len(demand_nodes), len(points)), np.inf)
@@ -394,10 +401,12 @@ class Engine:
         return out
 
 
-def _snap_rows(router: Router, points: list[tuple[float, float]], field: str) -> list[Snap]:
+def _snap_rows(
+    router: Router, points: list[tuple[float, float]], field: str, max_snap_m: float | None = None
+) -> list[Snap]:
     """Snap a list of points; the first one off the network is named by ``field`` and its 1-based row."""
     try:
-        return router.snap_all([p[0] for p in points], [p[1] for p in points])
+        return router.snap_all([p[0] for p in points], [p[1] for p in points], max_snap_m=max_snap_m)
     except SnapError as exc:
         row = (exc.index or 0) + 1
         raise SnapError(f"row {row}: {exc.message}", exc.distance_m, exc.index, field=field) from None

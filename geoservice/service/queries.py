@@ -198,7 +198,7 @@ def _service_area_features(
     for row in fidx.rows:
         rec = eng.facilities.iloc[int(row)]
         x, y = float(rec.geometry.x), float(rec.geometry.y)
-        poly = eng.isochrones(x, y, [minutes], profile=profile, direction="to", scenario=tr.scenario)[0]
+        poly = eng.isochrones(x, y, [minutes], profile=profile, direction="to", scenario=tr.scenario, facility=True)[0]
         poly["properties"].update(
             {
                 "id": str(rec["id"]),

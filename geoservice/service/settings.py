@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ..errors import GeoserviceError
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -62,13 +64,59 @@ class Settings(BaseSettings):
         1_048_576, ge=1, description="largest request body accepted by the API (bytes); larger ones get 413"
     )
     request_timeout_s: float = Field(
-        30.0, gt=0, description="an API request running longer is answered 503 (sync work finishes in the background)"
+        30.0,
+        gt=0,
+        description="an API request running longer is answered 503; a heavy request's child process is "
+        "stopped then, other sync work finishes in the background",
     )
     failed_key_limit: int = Field(
-        10, ge=1, description="wrong API keys per client IP within failed_key_window_s before it gets 429"
+        10,
+        ge=1,
+        description="wrong API keys sharing their first characters, from one client address, within "
+        "failed_key_window_s before such keys get 429 (a valid key is never refused)",
     )
     failed_key_window_s: float = Field(60.0, gt=0, description="window (seconds) for failed_key_limit")
     writes_per_minute: int = Field(120, ge=1, description="edits per API key per minute; more get 429")
+    failed_keys_per_address: int = Field(
+        100,
+        ge=1,
+        description="wrong API keys from one client address (any keys) within failed_key_window_s before its wrong "
+        "keys get 429; a valid key is never refused for them",
+    )
+    trusted_proxies: list[str] = Field(
+        [],
+        description='addresses or networks (JSON list, e.g. ["10.0.0.5", "10.1.0.0/16"]) of the reverse proxies '
+        "whose X-Forwarded-For names the client; empty: the header is ignored, the peer is the client",
+    )
+    public_rate_per_s: float = Field(
+        20.0,
+        gt=0,
+        description="budget of requests without a valid API key, per client address (an IPv6 /64): cost units "
+        "refilled per second (/nearest, pages 1; other reads 2; coverage, service areas, plans 30)",
+    )
+    public_burst: float = Field(600.0, gt=0, description="most cost units a client may spend at once (429 beyond)")
+    citizen_slots: int = Field(
+        64, ge=1, le=10_000, description="per worker: /nearest, pages and static files answered at once"
+    )
+    read_slots: int = Field(4, ge=1, le=1000, description="per worker: other reads (isochrones, layers...) at once")
+    edit_slots: int = Field(8, ge=1, le=1000, description="per worker: edits, dispatch and keyed reads at once")
+    heavy_slots: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="per worker: coverage, what-if, service areas and /plans at once, each in a child process "
+        "stopped at request_timeout_s",
+    )
+    queue_wait_s: float = Field(
+        0.5,
+        gt=0,
+        le=60,
+        description="longest a request should wait for a slot of its class: one that would wait longer "
+        "(predicted from recent requests) gets 503 at once",
+    )
+    heavy_nice: int = Field(
+        10, ge=0, le=19, description="CPU priority given up by heavy requests' child processes (nice increment)"
+    )
     # emergency response planning (service/plans.py): the plan's targets and the models' assumptions
     plan_stroke_centers_min: int = Field(
         1, ge=0, description="plan target: stroke centers in every county (admin unit)"
@@ -146,6 +194,19 @@ class Settings(BaseSettings):
         "gives no time (dispatch); default: the server's local time",
     )
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, v: list[str]) -> list[str]:
+        """Each an IP address or network, checked at start (naming ``trusted_proxies``)."""
+        import ipaddress
+
+        for item in v:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.5, 10.1.0.0/16)") from None
+        return [item.strip() for item in v]
+
     @field_validator("hourly_profiles")
     @classmethod
     def _check_hourly_profiles(cls, v: Path | None) -> Path | None:
@@ -176,5 +237,23 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    """The settings of this process (read once)."""
-    return Settings()
+    """The settings of this process (read once). A value the environment gets wrong is an error
+    naming the variable, not a traceback."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        errors = exc.errors()
+        name = f"GEOSERVICE_{str(errors[0]['loc'][0]).upper()}" if errors and errors[0]["loc"] else "settings"
+        bad = "; ".join(
+            (f"GEOSERVICE_{str(e['loc'][0]).upper()}: " if e["loc"] and i else "") + str(e["msg"])
+            for i, e in enumerate(errors)
+        )
+        raise GeoserviceError(name, bad) from None
+    except SettingsError as exc:  # a value that is not even parsable (e.g. a list that is not JSON)
+        field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else ""
+        hint = ' (a JSON list, e.g. ["regions/a", "regions/b"])' if field in ("regions",) else ""
+        name = f"GEOSERVICE_{field.upper()}" if field else "settings"
+        raise GeoserviceError(name, f"cannot be read{hint}") from None

@@ -44,6 +44,8 @@ def flag_for(command_name: str, field: str | None) -> str | None:
         return named
     if field == "lon,lat":
         return "--lon/--lat"
+    if field.startswith("GEOSERVICE_"):  # a setting read from the environment
+        return field
     return "--" + field.replace("_", "-")
 
 

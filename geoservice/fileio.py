@@ -13,7 +13,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_dir", "replace_dir"]
+__all__ = ["atomic_path", "atomic_write_text", "atomic_dir", "replace_dir", "OutputBusy", "output_lock"]
+
+
+class OutputBusy(Exception):
+    """Another process holds the lock of an output folder (``output_lock``)."""
+
+
+@contextmanager
+def output_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive lock on output ``path`` (a lock file beside it) for a whole run, so two
+    runs writing the same folder cannot both "succeed": the second raises :class:`OutputBusy` at
+    once. The lock is the kernel's (``flock``): it goes with the process, even one killed."""
+    import fcntl
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = target.parent / f".{target.name}.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputBusy(str(target)) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 
 from ..errors import GeoserviceError
-from ..fileio import replace_dir
+from ..fileio import OutputBusy, output_lock, replace_dir
 from ..sources.osm_names import OsmNames, read_osm_names
 from ..sources.osm_roads import check_osm_path, read_osm_roads
 from ..sources.speeds import DEFAULT_PROFILES, DEFAULT_SPEED_KMH, MAJOR_CLASSES, ROAD_CLASSES, Profile
@@ -166,7 +166,19 @@ def _outline(drive: Network, cell: float):
     return shapely.MultiPolygon(polys)
 
 
-def build_region(
+def build_region(osm: str | Path, out: str | Path, **options) -> Path:
+    """Build the bundle of ``osm`` into ``out`` (options: ``_build_region``) while holding the lock
+    of ``out``: a second build to the same folder refuses at once instead of racing the first."""
+    try:
+        with output_lock(out):
+            return _build_region(osm, out, **options)
+    except OutputBusy:
+        raise GeoserviceError(
+            "out", f"another build is writing {out} now; wait for it to finish or choose another --out"
+        ) from None
+
+
+def _build_region(
     osm: str | Path,
     out: str | Path,
     *,
@@ -215,7 +227,7 @@ def build_region(
             "ch", f"unknown profile(s) {', '.join(sorted(unknown))}; choose from {', '.join(profiles)}"
         )
     inputs = [{"path": str(osm), "role": "osm", "sha256": sha256_file(osm), "bytes": osm.stat().st_size}]
-    region_name = name or osm.name.split(".")[0]
+    region_name = name or Path(out).name or osm.name.split(".")[0]
 
     # the facility files first: a file that cannot be used fails before minutes of road work
     loaded = []

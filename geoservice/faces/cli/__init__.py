@@ -1,7 +1,8 @@
 """Command line: ``geoservice build | nearest | isochrone | matrix | coverage | site | serve | publish ...``.
 
 Every command goes through the service layer (regions, registry, engines), so it answers as the
-API does. A user error prints one line ``geoservice: error: --flag: …`` and exits with status 2;
+API does. A user error prints one line ``geoservice: error: --flag: …`` and exits with status 2
+(a database that cannot answer now: one line, status 75, EX_TEMPFAIL);
 outputs are written atomically, so a failed run leaves no half file and no changed folder.
 Anything else is a bug and shows its traceback.
 """
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
-from ...errors import GeoserviceError
+from ...errors import GeoserviceError, UnavailableError
 from . import analyses, build, certify, dispatch, layers, nation, places, plans, routing, serving
 from .common import COMMANDS, flag_for
 
@@ -56,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("geoservice: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `geoservice nearest … | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail again
+        return 141  # 128 + SIGPIPE, as a shell tool killed by it
+    except UnavailableError as exc:  # not the input: the database, for now (503 in the API)
+        print(f"geoservice: error: {_one_line(exc.message)}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
     except GeoserviceError as exc:
         flag = flag_for(args.command, exc.field)
         print(f"geoservice: error: {flag + ': ' if flag else ''}{_one_line(exc.message)}", file=sys.stderr)

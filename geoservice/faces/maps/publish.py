@@ -234,11 +234,33 @@ class PngUnavailable(RuntimeError):
 
 
 def find_chromium() -> str | None:
-    return (
+    """The system's Chromium (Debian: ``apt-get install chromium``), else the one Playwright
+    installed (``python -m playwright install chromium``, where that can download), else None."""
+    found = (
         shutil.which("chromium")
         or shutil.which("chromium-browser")
         or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
     )
+    return found or _playwright_chromium()
+
+
+def _playwright_chromium() -> str | None:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    def look() -> str | None:
+        with sync_playwright() as p:
+            path = p.chromium.executable_path
+        return path if path and Path(path).exists() else None
+
+    try:
+        with ThreadPoolExecutor(1) as pool:  # Playwright's sync API refuses to run inside an event loop
+            return pool.submit(look).result()
+    except Exception:  # a Playwright without its driver: no browser from it
+        return None
 
 
 def render_png(html_path: Path, png_path: Path, size: tuple[int, int] = (1600, 1100)) -> None:
@@ -247,7 +269,8 @@ def render_png(html_path: Path, png_path: Path, size: tuple[int, int] = (1600, 1
     chromium = find_chromium()
     if chromium is None:
         raise PngUnavailable(
-            "print PNG skipped: no Chromium found; install it (Debian: apt-get install chromium) or pass --no-png"
+            "print PNG skipped: no Chromium found; install it (Debian: apt-get install chromium "
+            "fonts-noto-cjk; or python -m playwright install chromium) or pass --no-png"
         )
     # in a thread of its own: Playwright's sync API refuses to run where an event loop runs
     from concurrent.futures import ThreadPoolExecutor

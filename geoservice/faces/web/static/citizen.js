@@ -179,6 +179,17 @@ function resultMarker(p, icon, openAt, z, label) {
   return m.addTo(drawn);
 }
 
+/* The walks off the road at both ends (in every time shown): thin dotted grey lines from the spot
+   to where its road is joined, and from the road to the facility. */
+function offRoadLegs(r, here) {
+  const c = r.route.coordinates;
+  if (!c.length) return;
+  const legs = [[[here[1], here[0]], [c[0][1], c[0][0]]], [[c[c.length - 1][1], c[c.length - 1][0]], [r.facility.lat, r.facility.lon]]];
+  for (const leg of legs) {
+    L.polyline(leg, { pane: "gsWalk", interactive: false, color: "#333", weight: 3, opacity: 0.9, dashArray: "3 5", className: "gs-offroad" }).addTo(drawn);
+  }
+}
+
 function draw(fit) {
   const { aed, cp, st } = answers;
   drawn.clearLayers();
@@ -193,6 +204,7 @@ function draw(fit) {
     if (!res.results || !res.results.length) continue;
     const r = res.results[0];
     L.geoJSON(r.route, { pane: "gsDrive", renderer: driveSvg, interactive: false, style: { color: COLORS[type], weight: 4, opacity: 0.75, lineCap: "round", lineJoin: "round", className: `gs-route gs-route-${type}` } }).addTo(drawn);
+    offRoadLegs(r, here);
     resultMarker(r.facility, GS.facilityIcon(r.facility), null, 400, { text: `${type === "chest_pain_center" ? "♥" : "S"} ${GS.fmtMin(r.time_s)} ${GS.t("min")}`, opts: type === "chest_pain_center"
       ? { permanent: true, direction: r.facility.lon < midLng ? "right" : "left", offset: r.facility.lon < midLng ? [26, -8] : [-2, -8], className: `gs-label gs-label-${type}` }
       : { permanent: true, direction: "bottom", offset: [0, 18], className: `gs-label gs-label-${type}` } });
@@ -206,6 +218,7 @@ function draw(fit) {
   if (aeds.length) {
     const r = aeds[0];
     L.geoJSON(r.route, { pane: "gsWalk", renderer: walkSvg, interactive: false, style: { color: "#fff", weight: 12, opacity: 0.95, lineCap: "round", lineJoin: "round", className: "gs-route-casing" } }).addTo(drawn);
+    offRoadLegs(r, here);
     L.geoJSON(r.route, { pane: "gsWalk", renderer: walkSvg, interactive: false, style: { color: COLORS.aed, weight: 7, opacity: 1, dashArray: "1 11", lineCap: "round", lineJoin: "round", className: "gs-route gs-route-aed" } }).addTo(drawn);
     const icon = L.divIcon({ className: "", html: '<span class="gs-ico gs-aed gs-aed-nearest">⚡</span>', iconSize: [38, 38], iconAnchor: [19, 19] });
     resultMarker(r.facility, icon, r.open_at, 1000, { text: `${GS.t("aed_label")} · ${minText(r.time_s)} ${GS.t("min")}`, opts: { permanent: true, direction: "top", offset: [0, -18], className: "gs-label gs-label-aed" } });

@@ -19,6 +19,8 @@ echo "scripts/test.sh: ruff check, ruff format --check, mypy" >&2
 .venv/bin/ruff check geoservice tests scripts
 .venv/bin/ruff format --check geoservice tests scripts
 .venv/bin/mypy
+echo "scripts/test.sh: the manual (mkdocs build --strict, zh + en) into geoservice/faces/web/guide, served at /guide/" >&2
+.venv/bin/python -m geoservice.faces.guide build --strict
 
 # ---------------------------------------------------------------- throwaway PostgreSQL + PostGIS
 PG_DIR=""

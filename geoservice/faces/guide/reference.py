@@ -824,8 +824,8 @@ OUTPUTS: dict[str, list[tuple[str, Columns, str, str]]] = {
         (
             "coverage.csv",
             _coverage_fields,
-            "每个行政单元一行：普查人口、在路网范围内的份额与人口、被覆盖人口及份额、道路份额",
-            "one row per admin unit: census count, share and people inside the road extract, people covered and their share, road share",
+            "总体一行（`admin_code` 为 `ALL`）与每个行政单元一行：普查人口、在路网范围内的份额与人口、被覆盖人口及份额（0–1）、道路份额",
+            "one overall row (`admin_code` `ALL`) and one per admin unit: census count, share and people inside the road extract, people covered and their share (0–1), road share",
         ),
         (
             "gaps.geojson",

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import GeoserviceError
-from .registry_db import Database, Session
+from .registry_db import Database, Session, now_utc
 
 ROLES = ("viewer", "editor", "admin", "responder", "dispatcher")
 EDIT_ROLES = ("editor", "admin")
@@ -51,10 +51,6 @@ __all__ = [
     "hash_key",
     "now_utc",
 ]
-
-
-def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def hash_key(token: str) -> str:
@@ -107,19 +103,23 @@ class KeyStore:
             expires = (datetime.now(UTC) + timedelta(days=expires_days)).isoformat(timespec="seconds")
             expires = expires.replace("+00:00", "Z")
         token = KEY_PREFIX + secrets.token_urlsafe(32)
+
+        def write(q: Session) -> ApiKey:  # run again as a whole after a deadlock
+            new_role = role
+            if new_role is None:
+                old = q.one("SELECT * FROM api_keys WHERE name=? AND revoked_at IS NULL", (name,))
+                if old is None:
+                    raise RegistryError("name", f"no active key named {name!r}")
+                new_role = str(old["role"])
+                q.run("DELETE FROM api_keys WHERE id=?", (old["id"],))
+            kid = q.insert(
+                "INSERT INTO api_keys (name, role, key_hash, created_at, expires_at) VALUES (?,?,?,?,?)",
+                (name, new_role, hash_key(token), now_utc(), expires),
+            )
+            return self._key_by_id(q, kid)
+
         try:
-            with self._db.write() as q:
-                if role is None:
-                    old = q.one("SELECT * FROM api_keys WHERE name=? AND revoked_at IS NULL", (name,))
-                    if old is None:
-                        raise RegistryError("name", f"no active key named {name!r}")
-                    role = str(old["role"])
-                    q.run("DELETE FROM api_keys WHERE id=?", (old["id"],))
-                kid = q.insert(
-                    "INSERT INTO api_keys (name, role, key_hash, created_at, expires_at) VALUES (?,?,?,?,?)",
-                    (name, role, hash_key(token), now_utc(), expires),
-                )
-                key = self._key_by_id(q, kid)
+            key = self._db.transact(write)
         except self._db.integrity_error:
             raise RegistryError(
                 "name", f"a key named {name!r} already exists; revoke or rotate it, or pick another name"
@@ -136,17 +136,18 @@ class KeyStore:
         """The active, unexpired key with this token, or None."""
         if not token:
             return None
-        with self._db.read() as q:
-            r = q.one("SELECT * FROM api_keys WHERE key_hash=? AND revoked_at IS NULL", (hash_key(token),))
+        digest = hash_key(token)
+        r = self._db.query(lambda q: q.one("SELECT * FROM api_keys WHERE key_hash=? AND revoked_at IS NULL", (digest,)))
         if r is None or (r["expires_at"] and r["expires_at"] <= now_utc()):
             return None
         return _key(r)
 
     def list_keys(self) -> list[ApiKey]:
-        with self._db.read() as q:
-            return [_key(r) for r in q.all("SELECT * FROM api_keys ORDER BY id")]
+        return [_key(r) for r in self._db.query(lambda q: q.all("SELECT * FROM api_keys ORDER BY id"))]
 
     def revoke_key(self, name: str) -> bool:
-        with self._db.write() as q:
-            n = q.run("UPDATE api_keys SET revoked_at=? WHERE name=? AND revoked_at IS NULL", (now_utc(), name))
+        at = now_utc()
+        n = self._db.transact(
+            lambda q: q.run("UPDATE api_keys SET revoked_at=? WHERE name=? AND revoked_at IS NULL", (at, name))
+        )
         return n > 0

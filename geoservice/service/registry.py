@@ -13,6 +13,11 @@ once here against ``registry_db.Database``; the SQL that differs lives in ``regi
 * ``responder_positions``: live responder positions for dispatch, never audited, deleted once
   past their TTL (``service.responders``).
 * A SQLite file is created readable by its owner only (0600).
+* The schema is versioned (``registry_schema``): opening a registry runs no schema statement
+  unless it is told to migrate (``serve``'s master, ``geoservice db migrate``) or the database
+  has no registry yet; a worker or a read-only command only checks the version.
+* Every unit of work is retried after a transient database error (``Database.query`` /
+  ``Database.transact``); an edit is replayed from its read of the current record.
 """
 
 from __future__ import annotations
@@ -31,10 +36,10 @@ import pandas as pd
 from ..errors import ConflictError, GeoserviceError, NotFoundError
 from ..sources.cell_values import plain_value
 from ..sources.schema import COLUMNS
-from .api_keys import EDIT_ROLES, KEYS_SCHEMA, ROLES, ApiKey, KeyStore, RegistryError, hash_key, now_utc
-from .audit_log import AUDIT_SCHEMA, AuditCheck, AuditLog
-from .registry_db import Database, SqliteDatabase, is_database_url, load_json
-from .responders import RESPONDERS_SCHEMA
+from .api_keys import EDIT_ROLES, ROLES, ApiKey, KeyStore, RegistryError, hash_key, now_utc
+from .audit_log import AuditCheck, AuditLog, append_seed
+from .registry_db import Database, Session, SqliteDatabase, is_database_url, load_json
+from .registry_schema import current_version, ensure_schema, migrate, pending
 
 __all__ = [
     "Registry",
@@ -48,22 +53,10 @@ __all__ = [
     "AuditCheck",
     "hash_key",
     "PreconditionFailed",
+    "migrate_registry",
+    "schema_status",
 ]
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS regions (name TEXT PRIMARY KEY, bundle_created TEXT, seeded_at TEXT NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS facilities (
-    region TEXT NOT NULL,
-    id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    record {json} NOT NULL,
-    updated_at TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1,
-    PRIMARY KEY (region, id)
-)""",
-    "CREATE INDEX IF NOT EXISTS facilities_id ON facilities (id)",
-    "CREATE TABLE IF NOT EXISTS region_versions (region TEXT PRIMARY KEY, version INTEGER NOT NULL)",
-)
 # one statement for create and replace, in both databases; an edited facility keeps its place
 _UPSERT = (
     "INSERT INTO facilities (region, id, type, record, updated_at, version) VALUES (?,?,?,?,?,?) "
@@ -73,12 +66,6 @@ _UPSERT = (
 _BUMP = (
     "INSERT INTO region_versions (region, version) VALUES (?, 1) "
     "ON CONFLICT (region) DO UPDATE SET version = region_versions.version + 1"
-)
-_MIGRATIONS = (
-    ("facilities", "version", "INTEGER NOT NULL DEFAULT 1"),
-    ("audit", "prev_hash", "TEXT"),
-    ("audit", "hash", "TEXT"),
-    ("api_keys", "expires_at", "TEXT"),
 )
 
 
@@ -127,40 +114,75 @@ def layer_from_records(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
 
 
-def open_registry(target: str | Path, *, create: bool = True) -> Registry | None:
-    """The registry at ``target``: a ``postgresql://`` URL, else a SQLite file path. With
-    ``create=False`` (read-only commands) a registry that does not exist yet is not created: None."""
+def _sqlite_path(target: str | Path) -> Path:
+    text = str(target)
+    return Path(text[len("sqlite://") :] if text.startswith("sqlite:///") else target)
+
+
+def _database(target: str | Path) -> Database:
     if is_database_url(str(target)):
         from .registry_pg import PostgresDatabase
 
-        pg = PostgresDatabase(str(target))
-        if not create and not pg.has_registry():
-            pg.close()
-            return None
-        return Registry(pg)
-    text = str(target)
-    path = Path(text[len("sqlite://") :] if text.startswith("sqlite:///") else target)
-    if not create and not path.is_file():
+        return PostgresDatabase(str(target))
+    return SqliteDatabase(_sqlite_path(target))
+
+
+def open_registry(target: str | Path, *, create: bool = True, schema: str | None = None) -> Registry | None:
+    """The registry at ``target``: a ``postgresql://`` URL, else a SQLite file path. With
+    ``create=False`` (read-only commands) a registry that does not exist yet is not created (None)
+    and the schema is only checked. ``schema`` overrides what is done with the schema
+    (``migrate`` / ``create`` / ``check``, see ``registry_schema``)."""
+    if not create and not is_database_url(str(target)) and not _sqlite_path(target).is_file():
         return None
-    return Registry(path)
+    db = _database(target)
+    try:
+        if not create and db.schema_version() is None:
+            db.close()
+            return None
+    except BaseException:
+        db.close()
+        raise
+    return Registry(db, schema=schema or ("create" if create else "check"))
+
+
+def schema_status(target: str | Path) -> tuple[str, int | None, int, list[str]]:
+    """(location, the registry's schema version (None: no registry), this code's version, the
+    migrations pending). Nothing is created (a SQLite file that is not there is no registry)."""
+    if not is_database_url(str(target)) and not _sqlite_path(target).is_file():
+        return str(target), None, 0, []
+    db = _database(target)
+    try:
+        todo = [f"{m.version} {m.name}" for m in pending(db)]
+        return db.location, db.schema_version(), current_version(db), todo
+    finally:
+        db.close()
+
+
+def migrate_registry(target: str | Path) -> tuple[str, int | None, list[str], int]:
+    """Apply the pending migrations to the registry at ``target`` (creating it when there is none):
+    (its location, the version before (None: no registry), the migrations applied, the version now)."""
+    db = _database(target)
+    try:
+        before, applied = migrate(db)
+        return db.location, before, [f"{m.version} {m.name}" for m in applied], int(db.schema_version() or 0)
+    finally:
+        db.close()
 
 
 class Registry(KeyStore, AuditLog):
     """The one registry interface over either database; thread-safe (SQLite: one connection
     under a lock, WAL on disk shared by processes; PostgreSQL: a connection pool)."""
 
-    def __init__(self, target: str | Path | Database):
-        if isinstance(target, Database):
-            self._db = target
-        elif is_database_url(str(target)):
-            from .registry_pg import PostgresDatabase
-
-            self._db = PostgresDatabase(str(target))
-        else:
-            self._db = SqliteDatabase(target)
-        self._db.setup(
-            (*_SCHEMA, *KEYS_SCHEMA, *AUDIT_SCHEMA, *self._db.append_only("audit"), *RESPONDERS_SCHEMA), _MIGRATIONS
-        )
+    def __init__(self, target: str | Path | Database, *, schema: str = "create"):
+        """``schema``: ``create`` (the default) creates the registry where the database has none
+        and otherwise checks its version; ``migrate`` applies pending migrations; ``check`` only
+        checks (a forked worker, a read-only command). See ``registry_schema``."""
+        self._db = target if isinstance(target, Database) else _database(target)
+        try:
+            ensure_schema(self._db, schema)
+        except BaseException:
+            self._db.close()
+            raise
 
     @property
     def db(self) -> Database:
@@ -184,26 +206,31 @@ class Registry(KeyStore, AuditLog):
         self._db.close()
 
     def reopened(self) -> Registry:
-        """A new connection (pool) to this same registry, e.g. in a forked worker."""
-        return Registry(self._db.target)
+        """A new connection (pool) to this same registry, e.g. in a forked worker: the schema is
+        only checked (the process that opened this one created or migrated it)."""
+        return Registry(self._db.target, schema="check")
 
     # ------------------------------------------------------------------ facilities
     def is_seeded(self, region: str) -> bool:
-        with self._db.read() as q:
-            return q.one("SELECT 1 AS one FROM regions WHERE name=?", (region,)) is not None
+        return self._db.query(lambda q: q.one("SELECT 1 AS one FROM regions WHERE name=?", (region,))) is not None
 
     def seed(self, region: str, gdf: gpd.GeoDataFrame, bundle_created: str | None = None) -> int:
-        """Copy a bundle's facilities into the registry once; returns rows added (0 when seeded)."""
+        """Copy a bundle's facilities into the registry once, with a seed chained into the audit
+        (their digests: ``audit verify`` checks them); returns rows added (0 when seeded)."""
         if self.is_seeded(region):
             return 0
         rows = [self.record_from_row(r) for _, r in gdf.iterrows()]
         now = now_utc()
-        with self._db.write() as q:  # another server process may be seeding too
+
+        def write(q: Session) -> int:  # another server process may be seeding too
             if q.one("SELECT 1 AS one FROM regions WHERE name=?", (region,)):
                 return 0
             q.many(_UPSERT, [(region, r["id"], r["type"], json.dumps(r, ensure_ascii=False), now, 1) for r in rows])
             q.run("INSERT INTO regions (name, bundle_created, seeded_at) VALUES (?,?,?)", (region, bundle_created, now))
-        return len(rows)
+            append_seed(q, region, f"bundle {bundle_created or 'of unknown date'}", rows)
+            return len(rows)
+
+        return self._db.transact(write)
 
     @staticmethod
     def record_from_row(row: Any) -> dict[str, Any]:
@@ -215,26 +242,27 @@ class Registry(KeyStore, AuditLog):
         return rec
 
     def records(self, region: str) -> list[dict[str, Any]]:
-        with self._db.read() as q:
-            rows = q.all(f"SELECT record FROM facilities WHERE region=? ORDER BY {self._db.row_order}", (region,))
+        sql = f"SELECT record FROM facilities WHERE region=? ORDER BY {self._db.row_order}"
+        rows = self._db.query(lambda q: q.all(sql, (region,)))
         return [load_json(r["record"]) for r in rows]
 
     def get(self, region: str, fid: str) -> tuple[dict[str, Any], int] | None:
         """(record, version) of one facility, or None."""
-        with self._db.read() as q:
-            r = q.one("SELECT record, version FROM facilities WHERE region=? AND id=?", (region, fid))
+        r = self._db.query(
+            lambda q: q.one("SELECT record, version FROM facilities WHERE region=? AND id=?", (region, fid))
+        )
         return (load_json(r["record"]), int(r["version"])) if r else None
 
     def find(self, fid: str) -> list[tuple[str, dict[str, Any]]]:
         """(region, record) for every region holding facility ``fid``."""
-        with self._db.read() as q:
-            rows = q.all("SELECT region, record FROM facilities WHERE id=? ORDER BY region", (fid,))
+        sql = "SELECT region, record FROM facilities WHERE id=? ORDER BY region"
+        rows = self._db.query(lambda q: q.all(sql, (fid,)))
         return [(r["region"], load_json(r["record"])) for r in rows]
 
     def region_versions(self) -> dict[str, int]:
         """Edits so far per region (one small read: every request of every worker makes it)."""
-        with self._db.read() as q:
-            return {r["region"]: int(r["version"]) for r in q.all("SELECT region, version FROM region_versions")}
+        rows = self._db.query(lambda q: q.all("SELECT region, version FROM region_versions"))
+        return {r["region"]: int(r["version"]) for r in rows}
 
     def edit(
         self,
@@ -250,8 +278,11 @@ class Registry(KeyStore, AuditLog):
         its audit row, so concurrent editors never lose each other's changes.
 
         ``action`` is create (the id must be new), update / patch / delete (it must exist);
-        ``if_version`` (from If-Match) must be the current version or nothing changes (412)."""
-        with self._db.write() as q:
+        ``if_version`` (from If-Match) must be the current version or nothing changes (412).
+        After a transient database error the whole unit runs again: ``change`` must be a function
+        of the record before only."""
+
+        def write(q: Session) -> Edit:
             row = q.one("SELECT record, version FROM facilities WHERE region=? AND id=?", (region, fid))
             before = load_json(row["record"]) if row else None
             version = int(row["version"]) if row else 0
@@ -275,12 +306,15 @@ class Registry(KeyStore, AuditLog):
                 )
             aid = self._append(q, actor=actor, action=action, region=region, fid=fid, before=before, after=after)
             q.run(_BUMP, (region,))
-        return Edit(region, before, after, aid, new_version)
+            return Edit(region, before, after, aid, new_version)
+
+        return self._db.transact(write)
 
     def import_records(self, region: str, records: list[dict[str, Any]], *, actor: ApiKey) -> int:
         """Add many validated records to a region in one transaction, one audit row each (a bulk
         import: all land or none). Ids must be new."""
-        with self._db.write() as q:
+
+        def write(q: Session) -> int:
             for rec in records:
                 fid = rec["id"]
                 if q.one("SELECT 1 AS one FROM facilities WHERE region=? AND id=?", (region, fid)):
@@ -288,22 +322,24 @@ class Registry(KeyStore, AuditLog):
                 q.run(_UPSERT, (region, fid, rec["type"], json.dumps(rec, ensure_ascii=False), now_utc(), 1))
                 self._append(q, actor=actor, action="create", region=region, fid=fid, before=None, after=rec)
             q.run(_BUMP, (region,))
-        return len(records)
+            return len(records)
+
+        return self._db.transact(write)
 
     def last_change(self, region: str) -> int:
         """Id of the region's latest audit row (0 when never edited): where ``changes_since`` starts."""
-        with self._db.read() as q:
-            r = q.one("SELECT MAX(id) AS last FROM audit WHERE region=?", (region,))
+        r = self._db.query(lambda q: q.one("SELECT MAX(id) AS last FROM audit WHERE region=?", (region,)))
         return int((r and r["last"]) or 0)
 
     def changes_since(self, region: str, after_id: int, limit: int = 1000) -> tuple[list[tuple[str, Any]], int]:
         """The region's edits after audit row ``after_id``, oldest first, as (facility id, record
         after the edit or None when deleted), and the last row id read. At most ``limit`` rows:
         a caller that gets ``limit`` of them should reload the whole region instead."""
-        with self._db.read() as q:
-            rows = q.all(
+        rows = self._db.query(
+            lambda q: q.all(
                 "SELECT id, facility_id, after FROM audit WHERE region=? AND id>? ORDER BY id LIMIT ?",
                 (region, after_id, limit),
             )
+        )
         changes = [(r["facility_id"], load_json(r["after"])) for r in rows]
         return changes, (int(rows[-1]["id"]) if rows else after_id)

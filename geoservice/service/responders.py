@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import GeoserviceError
-from .registry_db import Database
+from .registry_db import Database, Session
 
 __all__ = ["RESPONDERS_SCHEMA", "ResponderPosition", "ResponderStore", "wall_clock"]
 
@@ -105,16 +105,23 @@ class ResponderStore:
             raise GeoserviceError("lat", f"must be within [-90, 90], got {lat}")
         now = self.clock()
         pos = ResponderPosition(responder, float(lon), float(lat), bool(available), now, now + self.ttl_s)
-        with self._db.read() as q:  # autocommit statements: no registry write lock, no audit
+
+        def write(q: Session) -> None:  # autocommit statements: no registry write lock, no audit; idempotent
             q.run(_PURGE, (now,))
             q.run(_UPSERT, (pos.responder, pos.lon, pos.lat, int(pos.available), pos.posted_at, pos.expires_at))
+
+        self._db.query(write)
         return pos
 
     def remove(self, responder: str) -> bool:
         """Forget ``responder``'s position now (going off duty); True when there was one."""
-        with self._db.read() as q:
-            q.run(_PURGE, (self.clock(),))
+        now = self.clock()
+
+        def remove(q: Session) -> bool:
+            q.run(_PURGE, (now,))
             return q.run("DELETE FROM responder_positions WHERE responder=?", (responder,)) > 0
+
+        return self._db.query(remove)
 
     def current(self, *, available_only: bool = False) -> tuple[list[ResponderPosition], float]:
         """The positions not yet expired (after deleting those that are), by responder name, and
@@ -123,12 +130,14 @@ class ResponderStore:
         sql = "SELECT * FROM responder_positions WHERE expires_at > ?"
         if available_only:
             sql += " AND available = 1"
-        with self._db.read() as q:
+
+        def read(q: Session) -> list[Any]:
             q.run(_PURGE, (now,))
-            rows = q.all(sql + " ORDER BY responder", (now,))
-        return [_position(r) for r in rows], now
+            return q.all(sql + " ORDER BY responder", (now,))
+
+        return [_position(r) for r in self._db.query(read)], now
 
     def purge(self) -> int:
         """Delete the expired positions; how many there were."""
-        with self._db.read() as q:
-            return q.run(_PURGE, (self.clock(),))
+        now = self.clock()
+        return self._db.query(lambda q: q.run(_PURGE, (now,)))

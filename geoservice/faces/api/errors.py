@@ -51,7 +51,8 @@ R429: Responses = {
 R503: Responses = {
     503: {
         "model": ErrorResponse,
-        "description": "the request ran longer than `request_timeout_s`; see `Retry-After`",
+        "description": "the request ran longer than `request_timeout_s`, or the registry database cannot "
+        "answer now (unreachable, or deadlocked after retries); see `Retry-After`",
         "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
     }
 }

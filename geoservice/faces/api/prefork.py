@@ -9,12 +9,19 @@ they share it all copy-on-write (``scripts/bench_workers.py`` measures it). A da
 connection never crosses a fork: the master closes the registry before forking and each worker
 opens its own (``GeoService.after_fork``). gunicorn also restarts a worker that dies and stops
 the workers gracefully on SIGTERM / SIGINT.
+
+A worker never changes the registry's schema (``serve`` migrated it before forking): it only
+checks the version. A worker that cannot open its registry (the database down, or behind this
+code) logs one line and exits with status 1 after a pause, so the master, still up, forks another;
+it never fails as a *boot error* (status 3), on which gunicorn's master shuts the whole service down.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import random
+import sys
 import threading
 import time
 from typing import Any
@@ -26,6 +33,7 @@ from .app import create_app
 WORKER_CLASS = "uvicorn_worker.UvicornWorker"
 M_ARENA_MAX = -8  # glibc mallopt: each thread's arena keeps what its queries freed; two bound that
 TRIM_EVERY_S = 2.0
+RESTART_PAUSE_S = 1.0  # a worker that cannot open its registry waits this (plus jitter) before exiting
 
 
 def _libc() -> Any | None:
@@ -82,7 +90,13 @@ def serve_forked(
         svc.registry.close()  # the master answers nothing; each worker opens its own connection
 
     def post_fork(server: Any, worker: Any) -> None:
-        svc.after_fork()
+        try:
+            svc.after_fork()
+        except Exception as e:  # never a boot error (exit 3): the master would stop the service
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            server.log.error("worker %s cannot open the registry, exiting to be replaced: %s", worker.pid, first)
+            time.sleep(RESTART_PAUSE_S * (1 + random.random()))  # the master forks the next one at once
+            sys.exit(1)
         start_heap_trimmer()  # threads are made after the fork, in the worker
 
     options: dict[str, Any] = {

@@ -1,4 +1,5 @@
-"""``serve``, ``publish``, ``apikey``, ``settings``: the web face, the published maps and their keys."""
+"""``serve``, ``publish``, ``apikey``, ``audit``, ``db``, ``settings``: the web face, the published
+maps, their keys, the registry's audit and schema."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from ...errors import GeoserviceError
 from ...service.core import default_db_path, region_paths
-from ...service.registry import ROLES, open_registry
+from ...service.registry import ROLES, migrate_registry, open_registry, schema_status
 from ...service.settings import get_settings
 from .common import add_db, add_region, command, open_service, regions_of
 
@@ -29,6 +30,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         raise GeoserviceError("workers", f"must be 1-64, got {args.workers}")
     _check_bindable(args.host, args.port)  # before the region load, not after it
     limit_malloc_arenas()  # before loading: what the workers fork from is already compact
+    _migrate(_registry_target(args), quiet=True)  # here, once: workers only check the version
     svc = open_service(args, create_registry=True)
     db = svc.registry.location if svc.registry else None
     for name in svc.regions:  # load and seed every region before answering
@@ -85,9 +87,49 @@ def cmd_publish(args: argparse.Namespace) -> None:
             print(f"wrote {w}", file=sys.stderr)
 
 
+def _registry_target(args: argparse.Namespace) -> str | Path:
+    """The registry a command works on: ``--db``, else GEOSERVICE_DATABASE_URL, else the one
+    ``serve`` uses (GEOSERVICE_DB_PATH, else beside the first bundle)."""
+    s = get_settings()
+    return args.db or s.database_url or default_db_path(region_paths(regions_of(args), s), s)
+
+
+def _shown(target: str | Path) -> str:
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", str(target))  # never print a password
+
+
+def _migrate(target: str | Path, *, quiet: bool = False) -> None:
+    location, before, applied, now = migrate_registry(target)
+    if applied:
+        was = "no registry" if before is None else f"schema version {before}"
+        print(f"geoservice: registry {location}: {was} -> {now} (applied: {'; '.join(applied)})", file=sys.stderr)
+    elif not quiet:
+        print(f"geoservice: registry {location}: schema version {now}, nothing to migrate", file=sys.stderr)
+
+
+@command("db")
+def cmd_db(args: argparse.Namespace) -> None:
+    """``db migrate``: apply the registry's pending schema migrations; ``db status``: its version."""
+    target = _registry_target(args)
+    if args.db_cmd == "migrate":
+        _migrate(target)
+        return
+    location, version, current, todo = schema_status(target)
+    if version is None:
+        raise GeoserviceError("db", f"no registry at {_shown(location)}")
+    print(f"{version}\t{current}")
+    if todo:
+        raise GeoserviceError(
+            "db",
+            f"the registry {location} is at schema version {version}, this geoservice needs {current} "
+            f"(pending: {'; '.join(todo)}): run 'geoservice db migrate'",
+        )
+    print(f"geoservice: registry {location}: schema version {version}, current", file=sys.stderr)
+
+
 @command("apikey")
 def cmd_apikey(args: argparse.Namespace) -> None:
-    reg = open_registry(args.db or get_settings().database_url or default_db_path(region_paths(regions_of(args))))
+    reg = open_registry(_registry_target(args))
     assert reg is not None
     db = reg.location
     try:
@@ -116,20 +158,37 @@ def cmd_apikey(args: argparse.Namespace) -> None:
 
 @command("audit")
 def cmd_audit(args: argparse.Namespace) -> None:
-    """``audit verify``: recompute the audit log's hash chain."""
-    db = args.db or get_settings().database_url or default_db_path(region_paths(regions_of(args)))
+    """``audit verify``: recompute the audit log's hash chain and check the facilities against it;
+    ``audit head``: print the chain's last hash."""
+    db = _registry_target(args)
     reg = open_registry(db, create=False)
     if reg is None:
-        shown = re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", str(db))  # never print a password
-        raise GeoserviceError("db", f"no registry at {shown}")
-    db = reg.location
+        raise GeoserviceError("db", f"no registry at {_shown(db)}")
+    location = reg.location
     try:
-        check = reg.verify_audit()
+        if args.audit_cmd == "head":
+            print(reg.audit_head())
+            return
+        expect = args.expect
+        if expect is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", expect.strip()):
+            raise GeoserviceError(
+                "expect", f"must be a hash printed by 'geoservice audit head' (64 hex digits); got {expect[:70]!r}"
+            )
+        check = reg.verify_audit(expect=expect)
     finally:
         reg.close()
-    if not check.ok:
-        raise GeoserviceError(None, f"audit log of {db} is broken at row {check.first_bad_id}: {check.reason}")
-    print(f"audit log of {db}: {check.rows} rows, hash chain intact; last hash {check.last_hash}", file=sys.stderr)
+    problem = check.problem(location)
+    if problem is not None:
+        raise GeoserviceError(None, problem)
+    held = ""
+    if check.expected_at is not None:
+        held = f"; holds the expected hash, {check.after_expected} rows and seeds after it"
+    print(
+        f"audit log of {location}: {check.rows} rows, hash chain intact ({check.seeds} region seeds){held}; "
+        f"every facility ({check.facilities}) equals the after of its last audit row or its seed; "
+        f"last hash {check.last_hash}",
+        file=sys.stderr,
+    )
 
 
 @command("settings")
@@ -188,7 +247,43 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("audit", help="check the registry's audit log")
     au = p.add_subparsers(dest="audit_cmd", required=True)
-    q = au.add_parser("verify", help="recompute the audit log's hash chain (exit 2 if broken)")
+    q = au.add_parser(
+        "verify",
+        help="recompute the audit log's hash chain and check every facility against it (exit 2 if not)",
+        description="Recompute the hash chain of the audit log and the region seeds, then check that every "
+        "facility record equals the after of its last audit row (or, never edited, its seeded record): "
+        "a row changed or removed, or a facility edited, added or deleted behind the registry's back, is "
+        "named and the exit status is 2. Rows cut off the end are found only with --expect.",
+    )
+    add_db(q)
+    add_region(q)
+    q.add_argument(
+        "--expect",
+        metavar="HASH",
+        help="a hash printed earlier by 'geoservice audit head' (keep one with each backup): fail unless the "
+        "chain still holds it, i.e. no row recorded up to then was cut off or rewritten",
+    )
+    q = au.add_parser("head", help="print the audit chain's last hash (record it; check with verify --expect)")
+    add_db(q)
+    add_region(q)
+
+    p = sub.add_parser(
+        "db",
+        help="the registry's schema: migrate it to this version of geoservice, or show its version",
+        description="The registry's schema is versioned. 'db migrate' applies the pending migrations, one "
+        "process at a time (a PostgreSQL advisory lock, SQLite's write lock; an edit in flight is waited "
+        "for); 'serve' runs it before it forks its workers. Workers and read-only commands never change "
+        "the schema: on a registry behind this version of geoservice they stop with an error naming "
+        "'geoservice db migrate'. A registry created before versions is adopted as it is.",
+    )
+    dbs = p.add_subparsers(dest="db_cmd", required=True)
+    q = dbs.add_parser("migrate", help="apply the pending schema migrations (creates the registry when there is none)")
+    add_db(q)
+    add_region(q)
+    q = dbs.add_parser(
+        "status",
+        help="print the registry's schema version and this geoservice's (tab-separated); exit 2 when behind",
+    )
     add_db(q)
     add_region(q)
 

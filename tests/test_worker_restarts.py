@@ -57,7 +57,12 @@ def _env() -> dict[str, str]:
 
 def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "geoservice", *args], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "geoservice", *args],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

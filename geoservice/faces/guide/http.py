@@ -4,6 +4,7 @@ its own inline scripts by hash (Material's theme has two small ones) and nothing
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +20,17 @@ __all__ = ["guide_response"]
 def _csp(path: str, mtime_ns: int) -> str:
     text = Path(path).read_text(encoding="utf-8", errors="replace")
     return content_security_policy(None, inline_script_hashes(text))
+
+
+def _not_found(root: Path) -> Response:
+    """The site's 404 page, whose links MkDocs writes from the site's root: put under /guide/."""
+    page = root / "404.html"
+    if not page.is_file():
+        return HTMLResponse("<h1>404</h1>", status_code=404)
+    text = page.read_text(encoding="utf-8", errors="replace")
+    text = re.sub(r'((?:href|src)=")/(?!/)', r"\1/guide/", text).replace('"base": "/"', '"base": "/guide/"')
+    csp = content_security_policy(None, inline_script_hashes(text))
+    return HTMLResponse(text, status_code=404, headers={"Content-Security-Policy": csp, "Cache-Control": "no-cache"})
 
 
 def _file(path: Path, status: int = 200) -> Response:
@@ -80,11 +92,11 @@ def guide_response(path: str) -> Response:
     root = site.site.resolve()
     target = (root / path).resolve()
     if not target.is_relative_to(root):
-        return _file(root / "404.html", 404)
+        return _not_found(root)
     if target.is_dir():
         if path and not path.endswith("/"):  # relative links in the pages need the trailing slash
             return RedirectResponse(path.rsplit("/", 1)[-1] + "/", status_code=308)
         target = target / "index.html"
     if not target.is_file() or target.name.startswith("."):
-        return _file(root / "404.html", 404)
+        return _not_found(root)
     return _file(target)

@@ -233,7 +233,9 @@ def cli_page(lang: str) -> str:
     sub = _subparsers(parser)
     assert sub is not None
     helps = {ca.dest: ca.help or "" for ca in sub._choices_actions}
-    lines = [f"# {t['title']}", "", generated_note(lang, "`geoservice.faces.cli.build_parser()`"), t["intro"], ""]
+    # the options' own page comes first when an option is searched for (`--admin-units`)
+    lines = ["---", "search:", "  boost: 3", "---", ""]
+    lines += [f"# {t['title']}", "", generated_note(lang, "`geoservice.faces.cli.build_parser()`"), t["intro"], ""]
     lines += [f"## {t['commands']}", "", f"| {t['command']} | {t['what']} |", "|---|---|"]
     for name in sub.choices:
         lines.append(f"| [`{name}`](#{_anchor(name)}) | {cell(helps.get(name, ''))} |")

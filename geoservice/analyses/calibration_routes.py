@@ -30,7 +30,7 @@ from ..engine.router import Router
 from ..engine.trip_paths import PairRouter, PointSeeds, RouteParts, point_seeds
 from ..errors import GeoserviceError
 from ..sources.crs_check import check_positions, network_distances
-from ..sources.speeds import CLASS_INDEX, ROAD_CLASSES, scenario_key
+from ..sources.speeds import ROAD_CLASSES, scenario_key
 from ..sources.trips import Rejection, Trips
 
 __all__ = ["MIN_TRIP_M", "TripNetwork", "prepare"]
@@ -177,8 +177,3 @@ def prepare(engine: Engine, trips: Trips, profile: str, *, region: str) -> tuple
         None if check is None else check.to_meta(),
     )
     return tn, rejected
-
-
-def class_columns() -> np.ndarray:
-    """Column of each road class in ``RouteParts.group_s`` (classes are the groups)."""
-    return np.array([CLASS_INDEX[c] for c in ROAD_CLASSES], np.int64)

@@ -37,8 +37,9 @@ __all__ = ["MIN_TRIP_M", "TripNetwork", "prepare"]
 
 MIN_TRIP_M = 200.0
 """Trips whose ends lie closer than this (straight line) say nothing about road speeds."""
-CRS_SAMPLE = 4000
-"""At most this many trip ends are checked for the coordinate system (spread over the file)."""
+CRS_SAMPLE = 1000
+"""At most this many trip ends (the nearest the middle of the file's) are checked for the
+coordinate system."""
 
 Table = dict[str, float]
 
@@ -100,10 +101,13 @@ def prepare(engine: Engine, trips: Trips, profile: str, *, region: str) -> tuple
     n = len(trips)
     if n == 0:
         raise GeoserviceError("trips", f"no row of {trips.path} is a readable trip ({len(trips.rejected)} rejected)")
-    # the coordinate system, on the file's own positions (a sample spread over the file)
-    step = max(1, n // (CRS_SAMPLE // 2))
-    lon = np.concatenate([trips.o_lon[::step], trips.d_lon[::step]])
-    lat = np.concatenate([trips.o_lat[::step], trips.d_lat[::step]])
+    # the coordinate system, on the file's own positions: a system is the file's, not a row's,
+    # so the trip ends nearest the middle of them all tell, and keep the road index small
+    lon = np.concatenate([trips.o_lon, trips.d_lon])
+    lat = np.concatenate([trips.o_lat, trips.d_lat])
+    mid_lon, mid_lat = np.median(lon), np.median(lat)
+    near = np.argsort(np.hypot((lon - mid_lon) * np.cos(np.radians(mid_lat)), lat - mid_lat))[:CRS_SAMPLE]
+    lon, lat = lon[near], lat[near]
     check = check_positions(
         lon,
         lat,

@@ -215,10 +215,12 @@ class Engine:
         direction: str = "to",
         scenario: str | dict | None = None,
         facility: bool = False,
+        shapes: bool = False,
     ) -> list[dict]:
         """GeoJSON features, one per range (property ``minutes``), largest last; ``scenario`` as in
         ``Router.weights`` (free flow by default). A ``facility``'s position may lie as far from
-        its road as the facility table allows (``Router.facility_max_snap_m``)."""
+        its road as the facility table allows (``Router.facility_max_snap_m``). With ``shapes``
+        each feature's geometry is a shapely MultiPolygon, not GeoJSON."""
         if direction not in DIRECTIONS:
             raise QueryError("direction", f"direction must be one of {DIRECTIONS}")
         if not minutes or any((not math.isfinite(m)) or m <= 0 or m > 240 for m in minutes):
@@ -226,7 +228,9 @@ class Engine:
         router = self.router_for(profile)
         weights = None if scenario in (None, "free_flow") else router.weights(profile, scenario)
         snap = router.snap(lon, lat, max_snap_m=router.facility_max_snap_m if facility else None)
-        polys = isochrone_geojson(router, snap, minutes, profile=profile, direction=direction, weights=weights)
+        polys = isochrone_geojson(
+            router, snap, minutes, profile=profile, direction=direction, weights=weights, shapes=shapes
+        )
         return [
             {
                 "type": "Feature",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -75,9 +76,11 @@ def isochrone_geojson(
     cell: float | None = None,
     weights: np.ndarray | None = None,
     timings: dict[str, float] | None = None,
-) -> list[dict]:
-    """One GeoJSON MultiPolygon (WGS-84) per entry of ``minutes`` (same order); ``timings``, when
-    given, gets the seconds of each stage (``scripts/bench_isochrone.py``)."""
+    shapes: bool = False,
+) -> list[Any]:
+    """One GeoJSON MultiPolygon (WGS-84) per entry of ``minutes`` (same order), or with ``shapes``
+    the same as shapely MultiPolygons; ``timings``, when given, gets the seconds of each stage
+    (``scripts/bench_isochrone.py``)."""
     clock = _Clock(timings)
     net = router.net
     ranges = np.array(sorted(set(float(m) * 60.0 for m in minutes)))
@@ -167,7 +170,7 @@ def isochrone_geojson(
     clock.lap("contour")
     dist[reached] = np.inf
     _give(buf)  # (not on an error: its times and slots may not be clear)
-    polys = [_geojson(r) for r in rings]
+    polys = [_shape(r) if shapes else _geojson(r) for r in rings]
     clock.lap("geojson")
     index = {r: i for i, r in enumerate(ranges)}
     return [polys[index[float(m) * 60.0]] for m in minutes]
@@ -256,3 +259,17 @@ def _geojson(polys: list[list[np.ndarray]]) -> dict:
         "type": "MultiPolygon",
         "coordinates": [[list(zip(ring[:, 0].tolist(), ring[:, 1].tolist())) for ring in rings] for rings in polys],
     }
+
+
+def _shape(polys: list[list[np.ndarray]]) -> Any:
+    """The contour polygons as one shapely MultiPolygon (the same rings as :func:`_geojson`)."""
+    import shapely
+
+    rings = [ring for rings in polys for ring in rings]
+    if not rings:
+        return shapely.MultiPolygon()
+    coords = np.concatenate(rings)
+    ring_ends = np.cumsum([0] + [len(r) for r in rings])
+    poly_ends = np.cumsum([0] + [len(rings) for rings in polys])
+    offsets = (ring_ends.astype(np.int64), poly_ends.astype(np.int64), np.array([0, len(polys)], np.int64))
+    return shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords, offsets)[0]

@@ -21,7 +21,7 @@ from typing import Any
 from ..bundle.store import Region, is_current_bundle, load_region
 from ..engine.engine import Engine
 from ..errors import GeoserviceError, NotFoundError
-from .caches import BoundedCache
+from .caches import BoundedCache, CacheBudget
 from .registry import Registry, layer_from_records, open_registry
 from .settings import Settings, get_settings
 
@@ -96,6 +96,7 @@ class GeoService:
             raise GeoserviceError("region", "no region to serve")
         self.settings = settings or get_settings()
         self.registry = registry
+        self.cache_budget = CacheBudget(self.settings.cache_bytes)  # every region's answer cache together
         self.regions: dict[str, RegionEntry] = {}
         self._lock = threading.RLock()
         for r in regions:
@@ -127,7 +128,8 @@ class GeoService:
         return cls(paths, registry=registry, settings=s)
 
     def _entry_for(self, r: Path | Region) -> RegionEntry:
-        cache: BoundedCache[Any] = BoundedCache(self.settings.cache_entries)
+        s = self.settings
+        cache: BoundedCache[Any] = BoundedCache(s.cache_entries, s.cache_region_bytes, budget=self.cache_budget)
         if isinstance(r, Region):
             entry = RegionEntry(r.name, r.path, r.bbox, cache, region=r)
             self._load(entry)
@@ -168,7 +170,7 @@ class GeoService:
             entry.engine_ = eng
             entry.version = seen
             entry.last_change = last
-            entry.cache.clear()
+            entry.cache.clear(keep_stable=True)  # each facility's service area is keyed by its position
 
     def _catch_up(self, entry: RegionEntry, seen: int) -> None:
         """Apply the region's edits since the engine's table was read (from the audit, oldest
@@ -190,7 +192,7 @@ class GeoService:
             entry.engine_ = eng
             entry.version = seen
             entry.last_change = last
-            entry.cache.clear()
+            entry.cache.clear(keep_stable=True)  # each facility's service area is keyed by its position
 
     def entry(self, name: str, field_name: str = "region") -> RegionEntry:
         """A region by name, loaded."""

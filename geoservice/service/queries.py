@@ -9,7 +9,6 @@ everything else by car) unless a profile is given. Traffic is a ``scenario`` or 
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from ..analyses.coverage import CoverageReport
@@ -18,7 +17,7 @@ from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from ..sources.cell_values import plain_value
 from ..sources.schema import DEFAULT_MINUTES, FacilityFilter, travel_profile
-from . import facility_filter
+from . import areas, facility_filter
 from . import traffic as traffic_
 from .answers import (
     CoverageDelta,
@@ -166,11 +165,12 @@ def isochrones(
     crs: str = "wgs84",
 ) -> FeatureCollection:
     """Travel-time polygons around a point, one feature per distinct minutes value, smallest first;
-    each says its traffic (``scenario``, ``depart``)."""
+    each says its traffic (``scenario``, ``depart``). Walking at most ``max_walk_minutes``."""
     mins = parse_minutes(minutes)
     wlon, wlat = to_wgs84(lon, lat, crs)
     entry = svc.locate(wlon, wlat, profile, region)
     eng = svc.engine(entry.name)
+    areas.check_walk_minutes(svc, eng, profile, mins)
     tr = traffic_of(svc, eng, profile, scenario, depart)
     feats = eng.isochrones(wlon, wlat, mins, profile=profile, direction=direction, scenario=tr.scenario)
     for f in feats:
@@ -190,31 +190,6 @@ def default_minutes(ftype: str | None, minutes: float | None) -> float:
     raise GeoserviceError("minutes", f"required for type {ftype!r} (no default target)")
 
 
-def _service_area_features(
-    entry: RegionEntry, eng: Engine, where: FacilityFilter, minutes: float, profile: str, tr: traffic_.Traffic
-) -> list[dict[str, Any]]:
-    fidx = eng.select(profile, where=where)
-    feats = []
-    for row in fidx.rows:
-        rec = eng.facilities.iloc[int(row)]
-        x, y = float(rec.geometry.x), float(rec.geometry.y)
-        poly = eng.isochrones(x, y, [minutes], profile=profile, direction="to", scenario=tr.scenario, facility=True)[0]
-        poly["properties"].update(
-            {
-                "id": str(rec["id"]),
-                "name": str(rec["name"]),
-                "type": rec["type"],
-                "level": plain_value(rec.get("level")),
-                "capabilities": plain_value(rec.get("capabilities")),
-                "region": entry.name,
-                "scenario": tr.name,
-                "depart": tr.depart,
-            }
-        )
-        feats.append(poly)
-    return feats
-
-
 def service_areas(
     svc: GeoService,
     *,
@@ -228,8 +203,9 @@ def service_areas(
     region: str | None = None,
     crs: str = "wgs84",
 ) -> FeatureCollection:
-    """Per facility, where a patient reaches it within ``minutes`` (cached per region, bounded),
-    under ``scenario`` or the hour of ``depart``."""
+    """Per facility, where a patient reaches it within ``minutes`` under ``scenario`` or the hour
+    of ``depart``: each facility's polygon cached on its own and simplified, walking at most
+    ``max_walk_minutes``, the whole at most ``max_answer_bytes`` (``service.areas``)."""
     where = FacilityFilter.parse(type=type, level=level, capability=capability)
     if where.type is None:
         raise GeoserviceError("type", "required")
@@ -245,14 +221,14 @@ def service_areas(
             others = ", ".join(e.name for e in entries if e.name not in first.message)
             first.message = f"{first.message}; nor in {others}"
         raise first
-    for e in entries:
-        eng = svc.engine(e.name)
+    engines = [(e, svc.engine(e.name)) for e in entries]
+    areas.check_walk_minutes(svc, engines[0][1], prof, mins)
+    n = sum(len(eng.select(prof, where=where).rows) for _, eng in engines)
+    what = f"{n} service areas of {where.type} within {mins:g} min by {prof}"
+    limit = areas.AnswerLimit(svc.settings.max_answer_bytes, n, what)
+    for e, eng in engines:
         tr = traffic_of(svc, eng, prof, scenario, depart)
-        key = ("service_areas", where, mins, prof, tr.key(prof))
-        areas: list[dict[str, Any]] = e.cache.get_or_compute(
-            key, partial(_service_area_features, e, eng, where, mins, prof, tr)
-        )
-        feats.extend(dict(f, geometry=shift_geometry(f["geometry"], crs)) for f in areas)
+        feats.extend(areas.region_features(svc, e, eng, where, mins, prof, tr, limit, crs))
     return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)
 
 

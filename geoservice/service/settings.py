@@ -49,7 +49,39 @@ class Settings(BaseSettings):
     max_snap_drive_m: float = Field(500.0, gt=0, description="farthest a point may lie from a road (drive)")
     max_snap_walk_m: float = Field(300.0, gt=0, description="farthest a point may lie from a path (walk)")
     cache_entries: int = Field(
-        32, ge=1, le=10_000, description="answers kept per region (coverage, service areas); least recent dropped"
+        4096,
+        ge=1,
+        le=1_000_000,
+        description="answers kept per region (coverage, each facility's service area); least recent dropped",
+    )
+    cache_bytes: int = Field(
+        256 << 20,
+        ge=1 << 20,
+        description="bytes (estimated) all regions' answer caches may hold together; least recently used "
+        "dropped first, whichever region holds it",
+    )
+    cache_region_bytes: int = Field(
+        128 << 20, ge=1 << 20, description="bytes (estimated) one region's answer cache may hold (within cache_bytes)"
+    )
+    max_answer_bytes: int = Field(
+        32 << 20,
+        ge=1 << 16,
+        description="largest service-areas answer (estimated JSON bytes); a larger one is refused (422) naming "
+        "this limit and how to narrow the question",
+    )
+    max_walk_minutes: float = Field(
+        60.0,
+        gt=0,
+        le=240,
+        description="longest walk of isochrones and service areas (minutes; driving: 240); more is refused "
+        "naming minutes",
+    )
+    area_simplify_cells: float = Field(
+        0.25,
+        ge=0,
+        le=2,
+        description="service-area outlines are simplified to this share of the isochrone lattice step "
+        "(0.25: 3.75 m on foot, 25 m by car) and rounded to 1e-6 degrees; 0 keeps them exact",
     )
     basemap_tiles: str | None = Field(
         None, description="optional XYZ tile URL for the web pages; None keeps them fully offline"

@@ -15,6 +15,7 @@ from ... import __version__
 from ...service.core import GeoService
 from . import errors
 from .limits import Limits
+from .memory import ensure_heap_trimmer
 from .middleware import BodyLimits, SecurityHeaders, TimeLimit, content_security_policy, inline_script_hashes
 from .routers import coverage, dispatch, facilities, imports, layers, meta, pages, places, plans, routing
 
@@ -67,6 +68,7 @@ def create_app(service: GeoService | None = None) -> FastAPI:
     svc = service if service is not None else GeoService.open()
     settings = svc.settings
     app.state.geo = svc
+    ensure_heap_trimmer()  # freed memory goes back to the system every 2 s (serve with one worker too)
     app.state.limits = Limits(settings)
     app.csp = content_security_policy(settings.basemap_tiles)
     errors.install(app)

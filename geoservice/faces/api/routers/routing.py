@@ -141,8 +141,8 @@ def service_areas(
         region=region,
         crs=crs,
     )
-    if format == "json":
-        return fc
+    if format == "json":  # JSON straight from the answer: no second copy of every position
+        return Response(fc.model_dump_json(), media_type="application/json")
     traffic_part = scenario or (f"depart-{depart}" if depart else None)
     describe = (type, downloads.minutes_part(queries.default_minutes(type, minutes)), traffic_part, region)
     return file_response(downloads.layer_file(fc, fmt=format, layer="service_areas", describe=describe))

@@ -4,6 +4,7 @@
 "use strict";
 const DEFAULT_MIN = { chest_pain_center: 30, stroke_center: 60, aed: 4 };
 const WALK = new Set(["aed"]);  // travel mode per type, as the service decides it (sources/schema.py TRAVEL_PROFILE)
+const MAX_MIN = { walk: 60, drive: 240 };  // the API's longest walk (setting max_walk_minutes) and drive
 // outline and fill of the service areas; they are drawn opaque in a pane of their own that is made
 // translucent as a whole, so that ten overlapping areas look like one, not like a red wall
 const AREA_STYLE = { chest_pain_center: ["#b71c1c", "#e57373"], stroke_center: ["#4a148c", "#ba68c8"], aed: ["#1b5e20", "#66bb6a"] };
@@ -43,6 +44,7 @@ function analysis() {
   const type = $("analysis").value;
   let minutes = +$("minutes").value;
   if (!(minutes >= 1 && minutes <= 240)) minutes = DEFAULT_MIN[type];
+  minutes = Math.min(minutes, MAX_MIN[mode(type)]);
   const scenario = WALK.has(type) ? "free_flow" : $("scenario").value;
   return { type, minutes, scenario, mode: mode(type), by: GS.t(`by_${mode(type)}`) };
 }
@@ -61,6 +63,7 @@ function modeLabel() {
   const walk = m === "walk";
   $("scenario").hidden = walk;   // walking times do not depend on traffic: the note says so instead
   $("scenario-note").hidden = !walk;
+  $("minutes").max = String(MAX_MIN[m]);
   const { type, minutes } = analysis();
   $("whatif-title").textContent = GS.t("whatif_title", { t: GS.t(`an_${type}`) });
   if (!sites.length) $("whatif").innerHTML = `<span>${GS.esc(GS.t("whatif_hint", { t: GS.t(`an_${type}`), m: minutes }))}</span>`;

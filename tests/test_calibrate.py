@@ -275,6 +275,8 @@ def test_help_example_runs(regions_dir, tmp_path, capsys):
         ev["after"]["median_abs_error_s"] < ev["before"]["median_abs_error_s"] < ev["free_flow"]["median_abs_error_s"]
     )
     assert {"bias_by_hour", "bias_by_distance", "bias_by_road_class"} <= set(rep["evaluation"])
+    mult = rep["evaluation"]["time_multipliers"]
+    assert mult["p10"] < 1 < mult["p90"] < mult["p95"] and abs(mult["p50"] - 1) < 0.05
     assert rep["overhead_s"]["lo95"] < rep["overhead_s"]["estimate"] < rep["overhead_s"]["hi95"]
     prof = read_hourly_profiles(out / "profile.csv")
     assert prof["primary"][8] > 1.5 and prof["primary"][3] < 1.2

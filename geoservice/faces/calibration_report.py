@@ -76,7 +76,15 @@ def evaluation(cal: Calibration) -> dict[str, Any]:
         "bias_by_distance": [r.model_dump() for r in bias_table(band, band_labels, preds, obs)],
         "bias_by_road_class": [r.model_dump() for r in bias_table(cal.main_class[s], list(FIT_CLASSES), preds, obs)],
         "in_sample_after": summary(cal.after_fit[s], obs).model_dump(),
+        "time_multipliers": _multipliers(obs / preds["after"]),
     }
+
+
+def _multipliers(ratio: np.ndarray) -> dict[str, float | None]:
+    """Quantiles of observed / predicted among the held-out trips: a prediction times the p90
+    multiplier is the time 90% of such trips take at most (the model predicts medians)."""
+    ok = ratio[np.isfinite(ratio)]
+    return {f"p{q}": (round(float(np.percentile(ok, q)), 3) if len(ok) else None) for q in (10, 25, 50, 75, 90, 95)}
 
 
 def report_json(cal: Calibration, *, region: str, outputs: dict[str, str]) -> dict[str, Any]:

@@ -216,7 +216,7 @@ def _calibrate(
         rejected.append(
             Rejection(int(trips.row[k]), trips.trip_id[k], "no_route", "no road route joins origin and destination")
         )
-    _enough(int(reach.sum()), len(trips) + len(trips.rejected), rejected, opt, trips.path)
+    _enough(int(reach.sum()), trips.rows_read, rejected, opt, trips.path)
     free_flow = routes.time_s.copy()
     n_prio = int(prio[reach].sum())
     fit_prio = MIN_PRIORITY_TRIPS <= n_prio <= int(reach.sum()) - MIN_PRIORITY_TRIPS

@@ -140,7 +140,7 @@ class Settings(BaseSettings):
         "stopped at request_timeout_s",
     )
     queue_wait_s: float = Field(
-        0.5,
+        0.1,
         gt=0,
         le=60,
         description="longest a request should wait for a slot of its class: one that would wait longer "

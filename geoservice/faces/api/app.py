@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp
 from ... import __version__
 from ...service.core import GeoService
 from . import errors
+from .admission import Admission, ClientAddress
 from .limits import Limits
 from .memory import ensure_heap_trimmer
 from .middleware import BodyLimits, SecurityHeaders, TimeLimit, content_security_policy, inline_script_hashes
@@ -31,8 +33,10 @@ centers (driving), isochrones, coverage and gaps, and an audited facility regist
   sent as `X-API-Key`; every edit is audited (`GET /audit`).
 * Errors are 4xx JSON `{"detail": "<field>: <problem>", "field": "<field>"}` (422s from request
   checking also list every problem in `errors`). Bodies are JSON only (415 otherwise) and at most
-  `max_body_bytes` (413); too many wrong keys from one address, or too many edits with one key, get
-  429 and a request running over `request_timeout_s` gets 503, both with `Retry-After`.
+  `max_body_bytes` (413); too many wrong keys from one address, too many edits with one key, or
+  requests without a key beyond the client's budget (`public_rate_per_s`, weighted by cost) get 429;
+  a request running over `request_timeout_s`, or arriving when its class of requests is full, gets
+  503; both with `Retry-After`.
 
 Road and POI data © OpenStreetMap contributors, ODbL 1.0.
 """
@@ -47,8 +51,18 @@ class _App(FastAPI):
         return SecurityHeaders(super().build_middleware_stack(), csp=self.csp)
 
 
-def create_app(service: GeoService | None = None) -> FastAPI:
-    """The app over ``service``, else over the configured (or demo) regions and registry."""
+def _key_checker(svc: GeoService):
+    """Whether a token is a valid key now (the request budget exempts requests carrying one)."""
+
+    def check(token: str) -> bool:
+        return svc.registry is not None and svc.registry.check_key(token) is not None
+
+    return check
+
+
+def create_app(service: GeoService | None = None, *, counters: Path | str | None = None) -> FastAPI:
+    """The app over ``service``, else over the configured (or demo) regions and registry; its rate
+    limits counted in ``counters`` (a file the forked workers share), else in memory."""
     app = _App(
         title="geoservice",
         version=__version__,
@@ -69,7 +83,7 @@ def create_app(service: GeoService | None = None) -> FastAPI:
     settings = svc.settings
     app.state.geo = svc
     ensure_heap_trimmer()  # freed memory goes back to the system every 2 s (serve with one worker too)
-    app.state.limits = Limits(settings)
+    app.state.limits = limits = Limits(settings, counters)
     app.csp = content_security_policy(settings.basemap_tiles)
     errors.install(app)
     errors.document_errors(app)
@@ -77,8 +91,10 @@ def create_app(service: GeoService | None = None) -> FastAPI:
         app.include_router(r.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 
-    # added innermost first: CORS (when configured) → time limit → body limits → routes
+    # added innermost first: client address → CORS (when configured) → time limit → admission
+    # (budget, slots per class) → body limits → routes
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Admission, settings=settings, limits=limits, check_key=_key_checker(svc))
     app.add_middleware(TimeLimit, seconds=settings.request_timeout_s)
     if settings.cors_origins:
         app.add_middleware(
@@ -89,6 +105,7 @@ def create_app(service: GeoService | None = None) -> FastAPI:
             expose_headers=["ETag", "Retry-After"],
             max_age=600,
         )
+    app.add_middleware(ClientAddress, trusted=settings.trusted_proxies)
 
     docs_page = get_swagger_ui_html(
         openapi_url=app.openapi_url or "/openapi.json",

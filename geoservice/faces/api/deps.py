@@ -1,8 +1,12 @@
 """Shared dependencies: the service, auth by API key (with its limits), common query parameters.
 
-Key checks are limited per client address: after ``failed_key_limit`` wrong keys within
-``failed_key_window_s`` the address gets 429 (``Retry-After``) for any key, right or wrong, until
-the window has passed. Edits are limited per key to ``writes_per_minute`` (429 beyond)."""
+A valid key is always accepted. Wrong keys are counted per client address and key prefix
+(``failed_key_limit`` within ``failed_key_window_s``) and per address (``failed_keys_per_address``):
+beyond either, a wrong key gets 429 (``Retry-After``) instead of 401 until the window has passed,
+so that guessing is slowed while an editor behind the same NAT or proxy keeps working. The
+address is the one :class:`.admission.ClientAddress` found (``trusted_proxies``). Edits are
+limited per key to ``writes_per_minute`` (429 beyond); every worker counts against the same
+limits (:mod:`.limits`)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from ...errors import GeoserviceError
 from ...service.api_keys import AUDIT_ROLES
 from ...service.core import GeoService
 from ...service.registry import EDIT_ROLES, ApiKey
+from .admission import client_id, key_prefix
 from .errors import LimitError
 from .limits import Limits
 from .schemas import Crs
@@ -44,7 +49,7 @@ def _limits(request: Request) -> Limits:
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_id(request.client.host) if request.client else "unknown"
 
 
 def _current_key(
@@ -53,16 +58,6 @@ def _current_key(
     header: Annotated[str | None, Security(_api_key_header)] = None,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
 ) -> ApiKey:
-    failed = _limits(request).failed_keys
-    client = _client(request)
-    wait = failed.retry_after(client)
-    if wait:
-        raise LimitError(
-            "X-API-Key",
-            f"too many wrong API keys from {client} ({failed.limit} within {failed.window_s:g} s); "
-            f"try again in {max(1, round(wait))} s",
-            retry_after=wait,
-        )
     token = header or (bearer.credentials if bearer else None)
     if not token:
         raise GeoserviceError(
@@ -72,10 +67,25 @@ def _current_key(
             status=401,
         )
     key = svc.registry.check_key(token) if svc.registry is not None else None
-    if key is None:
-        failed.record(client)
-        raise GeoserviceError("X-API-Key", "unknown or revoked API key", status=401)
-    return key
+    if key is not None:
+        return key  # never refused for other people's wrong keys
+    limits = _limits(request)
+    client = _client(request)
+    this_key, address = f"{client}|{key_prefix(token)}", client
+    wait_key = limits.failed_keys.retry_after(this_key)
+    wait = max(wait_key, limits.failed_addresses.retry_after(address))
+    if wait:
+        over = limits.failed_keys if wait_key else limits.failed_addresses
+        what = "this key" if wait_key else "keys"
+        raise LimitError(
+            "X-API-Key",
+            f"too many wrong API keys from {client} ({over.limit} wrong {what} within {over.window_s:g} s); "
+            f"a valid key is still accepted; try again in {max(1, round(wait))} s",
+            retry_after=wait,
+        )
+    limits.failed_keys.record(this_key)
+    limits.failed_addresses.record(address)
+    raise GeoserviceError("X-API-Key", "unknown or revoked API key", status=401)
 
 
 def require_role(*roles: str):

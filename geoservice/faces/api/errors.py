@@ -5,7 +5,7 @@ names every method the path accepts in ``Allow``; a body that cannot be read as 
 Also the error answers every route may give, for the OpenAPI document: constants the routers can
 use in ``responses=`` (``R404``, ``R422``, ``WRITE_ERRORS``…), and :func:`document_errors`, which
 adds to the generated document what the middleware and the key checks send on every route
-(413/415 on routes with a body, 429 on routes with a key, 503 everywhere) and describes 422 as
+(413/415 on routes with a body, 429 and 503 everywhere) and describes 422 as
 our :class:`ErrorResponse` (with its ``errors`` list) instead of FastAPI's default shape.
 """
 
@@ -44,15 +44,17 @@ R422: Responses = {
 R429: Responses = {
     429: {
         "model": ErrorResponse,
-        "description": "too many wrong API keys from this address, or too many edits with this key; see `Retry-After`",
+        "description": "too many wrong API keys from this address, too many edits with this key, or requests "
+        "without a valid key beyond this client's budget (`public_rate_per_s`); see `Retry-After`",
         "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
     }
 }
 R503: Responses = {
     503: {
         "model": ErrorResponse,
-        "description": "the request ran longer than `request_timeout_s`, or the registry database cannot "
-        "answer now (unreachable, or deadlocked after retries); see `Retry-After`",
+        "description": "the request ran longer than `request_timeout_s`, its class of requests is full "
+        "(`*_slots`, `queue_wait_s`), or the registry database cannot answer now (unreachable, or "
+        "deadlocked after retries); see `Retry-After`",
         "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
     }
 }
@@ -213,8 +215,7 @@ def document_errors(app: FastAPI) -> None:
                 if "requestBody" in op or method in ("post", "put", "patch"):
                     res.setdefault("413", _response(R413, 413))
                     res.setdefault("415", _response(R415, 415))
-                if op.get("security"):
-                    res.setdefault("429", _response(R429, 429))
+                res.setdefault("429", _response(R429, 429))  # keys, edits, and the anonymous budget
                 res.setdefault("503", _response(R503, 503))
         comps = schema.setdefault("components", {}).setdefault("schemas", {})
         if "ErrorResponse" not in comps:

@@ -1,8 +1,9 @@
 """Pure ASGI middleware of the HTTP API: security headers, body limits, a per-request time limit.
 
 Order (outermost first): :class:`SecurityHeaders` (wraps the whole app, so even a 500 from
-Starlette's error middleware gets the headers) → CORS (only when ``cors_origins`` is set) →
-:class:`TimeLimit` → :class:`BodyLimits` → the routes. Every error they send has our JSON shape
+Starlette's error middleware gets the headers) → :class:`.admission.ClientAddress` → CORS (only
+when ``cors_origins`` is set) → :class:`TimeLimit` → :class:`.admission.Admission` (budget and
+slots) → :class:`BodyLimits` → the routes. Every error they send has our JSON shape
 (``{"detail": "<field>: <message>", "field": ...}``).
 """
 
@@ -14,12 +15,14 @@ import hashlib
 import logging
 import math
 import re
+import time
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .cancellable import DEADLINE
 from .errors import error_response
 
 log = logging.getLogger(__name__)
@@ -220,7 +223,9 @@ class TimeLimit:
     The route runs in its own task; at the deadline the answer is sent and the task cancelled.
     Async work stops at its next ``await``. Sync routes run in the thread pool, and a thread
     cannot be interrupted: that work finishes in the background and its late answer is dropped
-    (the client already has its 503). An answer that has started streaming is let finish."""
+    (the client already has its 503), except heavy routes, whose child process is killed at the
+    same deadline (:data:`.cancellable.DEADLINE`, set here). An answer that has started
+    streaming is let finish."""
 
     def __init__(self, app: ASGIApp, *, seconds: float) -> None:
         self.app = app
@@ -241,7 +246,11 @@ class TimeLimit:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        token = DEADLINE.set(time.monotonic() + self.seconds)
+        try:  # the task (and the threads it starts) sees the deadline
+            task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        finally:
+            DEADLINE.reset(token)
         try:
             done, _ = await asyncio.wait({task}, timeout=self.seconds)
         except asyncio.CancelledError:

@@ -14,26 +14,46 @@ A worker never changes the registry's schema (``serve`` migrated it before forki
 checks the version. A worker that cannot open its registry (the database down, or behind this
 code) logs one line and exits with status 1 after a pause, so the master, still up, forks another;
 it never fails as a *boot error* (status 3), on which gunicorn's master shuts the whole service down.
+
+The workers count their rate limits in one SQLite file the master makes in a private temporary
+directory before forking (removed when it stops), so a limit holds for the whole server, not per
+worker. uvicorn's proxy-header handling is off: the client address comes from
+``X-Forwarded-For`` only when the peer is one of ``trusted_proxies`` (``admission.ClientAddress``).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import random
+import shutil
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from ...errors import GeoserviceError
 from ...service.core import GeoService
 from .app import create_app
+from .limits import COUNTERS_FILE
 
-WORKER_CLASS = "uvicorn_worker.UvicornWorker"
+WORKER_CLASS = "uvicorn_worker.UvicornWorker"  # subclassed by worker_class()
 M_ARENA_MAX = -8  # glibc mallopt: each thread's arena keeps what its queries freed; two bound that
 TRIM_EVERY_S = 2.0
 RESTART_PAUSE_S = 1.0  # a worker that cannot open its registry waits this (plus jitter) before exiting
+
+
+def worker_class() -> type:
+    """uvicorn's gunicorn worker without its proxy-header handling (which trusts loopback)."""
+    from uvicorn_worker import UvicornWorker
+
+    class Worker(UvicornWorker):
+        CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "proxy_headers": False}
+
+    return Worker
 
 
 def _libc() -> Any | None:
@@ -85,7 +105,8 @@ def serve_forked(
             "workers", "more than one worker needs gunicorn (POSIX systems); use --workers 1 here"
         ) from None
 
-    app = create_app(svc)
+    run_dir = Path(tempfile.mkdtemp(prefix="geoservice-serve-"))  # 0700: the workers' shared counters
+    app = create_app(svc, counters=run_dir / COUNTERS_FILE)
     if svc.registry is not None:
         svc.registry.close()  # the master answers nothing; each worker opens its own connection
 
@@ -102,7 +123,7 @@ def serve_forked(
     options: dict[str, Any] = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
-        "worker_class": WORKER_CLASS,
+        "worker_class": worker_class(),
         "preload_app": True,
         "loglevel": log_level,
         "accesslog": "-" if access_log else None,
@@ -113,6 +134,7 @@ def serve_forked(
         "graceful_timeout": 20,
         "post_fork": post_fork,
         "proc_name": "geoservice",
+        "forwarded_allow_ips": "",  # our own ClientAddress decides (trusted_proxies)
     }
 
     class _Server(BaseApplication):
@@ -123,4 +145,9 @@ def serve_forked(
         def load(self) -> Any:
             return app
 
-    _Server().run()
+    master = os.getpid()
+    try:
+        _Server().run()
+    finally:
+        if os.getpid() == master:  # a worker leaves through here too (gunicorn's sys.exit)
+            shutil.rmtree(run_dir, ignore_errors=True)

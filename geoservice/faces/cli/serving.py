@@ -52,7 +52,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
         )
         return
     uvicorn.run(
-        create_app(svc), host=args.host, port=args.port, log_level=args.log_level, access_log=not args.no_access_log
+        create_app(svc),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=not args.no_access_log,
+        proxy_headers=False,  # X-Forwarded-For only from trusted_proxies (admission.ClientAddress)
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from ....service import downloads, queries
+from ..cancellable import cancellable
 from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses
 from ..errors import api_fields
@@ -29,6 +30,7 @@ Depart = Annotated[
     response_model=CoverageResponse,
     responses={**ERR, **file_responses("the gap polygons (the CLI's gaps.geojson)")},
 )
+@cancellable
 def coverage(
     svc: ServiceDep,
     type: Annotated[FacilityType, Query(description="facility type, e.g. chest_pain_center")],
@@ -66,6 +68,7 @@ def coverage(
 
 
 @router.post("/whatif", response_model=WhatIfResponse, responses=ERR)
+@cancellable
 def whatif(body: WhatIfRequest, svc: ServiceDep) -> WhatIfResponse:
     """Coverage before and after adding hypothetical sites and/or removing facilities (nothing is saved),
     under `scenario` or the hour of `depart` (not both)."""

@@ -20,6 +20,7 @@ from ....service.plan_answers import (
     StrokeTiersAnswer,
     TriageCompareAnswer,
 )
+from ..cancellable import cancellable
 from ..deps import ServiceDep
 from ..errors import R404, R422
 from ..schemas import Name, OpeningHours, RegionName
@@ -32,6 +33,7 @@ WeekOfQ = Annotated[date | None, Query(description="any day of the week to evalu
 
 
 @router.get("/aed-week", response_model=AedWeekAnswer, responses=ERR)
+@cancellable
 def aed_week(
     svc: ServiceDep,
     minutes: Annotated[float | None, Query(gt=0, le=60, description="walking minutes (default 4)")] = None,
@@ -70,6 +72,7 @@ class AedSitingIn(BaseModel):
 
 
 @router.post("/aed-siting", response_model=AedSitingAnswer, responses=ERR)
+@cancellable
 def aed_siting(body: AedSitingIn, svc: ServiceDep) -> AedSitingAnswer:
     """New public AEDs on the walking network, opening hours respected hour by hour (maximal
     covering over the week or at one hour), existing AEDs kept. Nothing is saved."""
@@ -96,6 +99,7 @@ def aed_siting(body: AedSitingIn, svc: ServiceDep) -> AedSitingAnswer:
 
 
 @router.get("/ems-siting", response_model=EmsSitingAnswer, responses=ERR)
+@cancellable
 def ems_siting(
     svc: ServiceDep,
     model: Annotated[Literal["mexclp", "backup"], Query(description="mexclp or backup coverage")] = "mexclp",
@@ -122,6 +126,7 @@ def ems_siting(
 
 
 @router.get("/targets", response_model=PlanTargetsAnswer, responses=ERR)
+@cancellable
 def targets(
     svc: ServiceDep,
     region: RegionQ = None,
@@ -150,6 +155,7 @@ class TiersIn(BaseModel):
 
 
 @router.post("/stroke-tiers", response_model=StrokeTiersAnswer, responses=ERR)
+@cancellable
 def stroke_tiers(body: TiersIn, svc: ServiceDep) -> StrokeTiersAnswer:
     """Stroke quality tiers of the rates given, per admin unit (>5%: advanced training and QC
     plan; 3-5%: basic training; <3%: inspection tours); rows matching no unit of the region are
@@ -163,6 +169,7 @@ def stroke_tiers(body: TiersIn, svc: ServiceDep) -> StrokeTiersAnswer:
 
 
 @router.get("/triage-compare", response_model=TriageCompareAnswer, responses=ERR)
+@cancellable
 def triage_compare(
     svc: ServiceDep,
     scenarios: Annotated[str, Query(max_length=80, description="two scenarios")] = "free_flow,peak",

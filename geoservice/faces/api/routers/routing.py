@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from ....service import downloads, queries, traffic
 from ....service.inputs import parse_at
+from ..cancellable import cancellable
 from ..deps import CapabilityQ, CrsQ, Lat, LevelQ, Lon, RegionQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses
 from ..schemas import Direction, ErrorResponse, FacilityType, FeatureCollection, NearestResponse, Profile
@@ -114,6 +115,7 @@ def isochrones(
     response_model=FeatureCollection,
     responses={**ERRORS, **file_responses("one polygon per facility")},
 )
+@cancellable
 def service_areas(
     svc: ServiceDep,
     type: Annotated[FacilityType, Query(description="facility type")],

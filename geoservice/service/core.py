@@ -20,7 +20,7 @@ from typing import Any
 
 from ..bundle.store import Region, is_current_bundle, load_region
 from ..engine.engine import Engine
-from ..errors import GeoserviceError, NotFoundError
+from ..errors import GeoserviceError, NotFoundError, UnavailableError
 from .caches import BoundedCache, CacheBudget
 from .registry import Registry, layer_from_records, open_registry
 from .settings import Settings, get_settings
@@ -52,6 +52,16 @@ def region_paths(given: Sequence[str | Path] | None = None, settings: Settings |
                 "region", f"{p} is not a current region bundle; build it with 'geoservice build --osm FILE --out {p}'"
             )
     return paths
+
+
+def planned_region_paths(given: Sequence[str | Path] | None = None, settings: Settings | None = None) -> list[Path]:
+    """Where the bundles of ``region_paths`` are, without building a missing demo region."""
+    from ..bundle.demo import DEMO_REGIONS
+
+    s = settings or get_settings()
+    if given or s.regions:
+        return [Path(r) for r in (given or s.regions)]
+    return [Path(s.regions_dir) / n for n in DEMO_REGIONS]
 
 
 def default_db_path(paths: Sequence[Path], settings: Settings | None = None) -> Path:
@@ -90,12 +100,18 @@ class GeoService:
     """Regions + registry + engines; see the module docstring."""
 
     def __init__(
-        self, regions: Sequence[Path | Region], *, registry: Registry | None = None, settings: Settings | None = None
+        self,
+        regions: Sequence[Path | Region],
+        *,
+        registry: Registry | None = None,
+        settings: Settings | None = None,
+        preparing: str | None = None,
     ) -> None:
-        if not regions:
+        if not regions and preparing is None:
             raise GeoserviceError("region", "no region to serve")
         self.settings = settings or get_settings()
         self.registry = registry
+        self.preparing = preparing  # what is being done before the (other) regions are served
         self.cache_budget = CacheBudget(self.settings.cache_bytes)  # every region's answer cache together
         self.regions: dict[str, RegionEntry] = {}
         self._lock = threading.RLock()
@@ -194,9 +210,33 @@ class GeoService:
             entry.last_change = last
             entry.cache.clear(keep_stable=True)  # each facility's service area is keyed by its position
 
+    def add_region(self, path: Path, before_serving=None) -> RegionEntry:
+        """Load the bundle at ``path`` and serve it from now on (``serve`` adds the demo regions one
+        by one while they are built). ``before_serving(entry)`` runs once it is loaded, before any
+        request can reach it (e.g. compiling the query kernels). The region table is replaced, not
+        changed in place, so requests iterating over it meanwhile are not disturbed."""
+        entry = self._entry_for(path)
+        if entry.name in self.regions:
+            raise GeoserviceError(
+                "region", f"region {entry.name!r} is served already ({self.regions[entry.name].path})"
+            )
+        with self._lock:
+            self._load(entry)
+        if before_serving is not None:
+            before_serving(entry)
+        self.regions = {**self.regions, entry.name: entry}
+        return entry
+
+    def _not_ready(self, field_name: str) -> UnavailableError:
+        return UnavailableError(
+            field_name, f"the regions are being prepared ({self.preparing}); try again in a few seconds", retry_after=5
+        )
+
     def entry(self, name: str, field_name: str = "region") -> RegionEntry:
         """A region by name, loaded."""
         e = self.regions.get(name)
+        if e is None and self.preparing is not None:
+            raise self._not_ready(field_name)
         if e is None:
             raise NotFoundError(field_name, f"unknown region {name!r}; served: {', '.join(self.regions)}")
         if not e.loaded:
@@ -249,8 +289,10 @@ class GeoService:
         if region is not None:
             return self.entry(region)
         cands = [e for e in self.regions.values() if e.contains(lon, lat)]
-        if not cands and len(self.regions) == 1:
+        if not cands and len(self.regions) == 1 and self.preparing is None:
             cands = list(self.regions.values())  # its engine says how far the point is from a road
+        if not cands and self.preparing is not None:
+            raise self._not_ready(field_name)
         if not cands:
             raise NotFoundError(
                 field_name,
@@ -271,6 +313,8 @@ class GeoService:
     def pick(self, region: str | None) -> RegionEntry:
         """The region of a question that has no point: the one named, else the first one served
         (every answer names its region)."""
+        if region is None and not self.regions:
+            raise self._not_ready("region")
         return self.entry(region if region is not None else next(iter(self.regions)))
 
     def entries(self, region: str | None = None) -> list[RegionEntry]:

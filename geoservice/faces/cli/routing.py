@@ -146,7 +146,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--at", help="ISO local date-time: leave out facilities closed then (AED opening hours)")
     p.add_argument("--max-minutes", type=float, help="search no farther")
-    add_traffic(p)
+    add_traffic(p, percentile=True)
     p.add_argument("-o", "--output", help="JSON file (default: stdout)")
 
     p = sub.add_parser("isochrone", help="travel-time polygons (GeoJSON)")
@@ -155,7 +155,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", required=True, help="comma-separated, e.g. 10,30 (each in (0, 240])")
     add_profile(p)
     p.add_argument("--direction", choices=("to", "from"), default="to")
-    add_traffic(p)
+    add_traffic(p, percentile=True)
     p.add_argument("-o", "--output", help="GeoJSON file (default: stdout)")
 
     p = sub.add_parser(

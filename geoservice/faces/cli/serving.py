@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 from ...errors import GeoserviceError
-from ...service.core import default_db_path, region_paths
+from ...service.core import default_db_path, planned_region_paths
 from ...service.registry import ROLES, migrate_registry, open_registry, schema_status
 from ...service.settings import get_settings
+from ...service.startup import demos_in_background, demos_ready
 from .common import add_db, add_region, command, open_service, regions_of
 
 
@@ -31,15 +32,23 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _check_bindable(args.host, args.port)  # before the region load, not after it
     limit_malloc_arenas()  # before loading: what the workers fork from is already compact
     _migrate(_registry_target(args), quiet=True)  # here, once: workers only check the version
-    svc = open_service(args, create_registry=True)
-    db = svc.registry.location if svc.registry else None
-    for name in svc.regions:  # load and seed every region before answering
-        svc.entry(name)
-    print(
-        f"geoservice: regions {', '.join(svc.regions)}; registry {db}; "
-        f"http://{args.host}:{args.port}/ (citizen), /planner, /docs",
-        file=sys.stderr,
-    )
+    s = get_settings()
+    url = f"http://{args.host}:{args.port}/"
+    pages = f"{url} (citizen), {url}planner, {url}dispatcher, {url}docs (API), {url}guide/ (manual)"
+    if args.workers == 1 and not (regions_of(args) or s.regions) and not demos_ready(s):
+        # a first run: answer at once, build and serve the demo regions one by one meanwhile
+        registry = open_registry(args.db or s.database_url or default_db_path(planned_region_paths(None, s), s))
+        svc, prepare = demos_in_background(s, registry, lambda msg: print(f"geoservice: {msg}", file=sys.stderr))
+        print(f"geoservice: listening on {url} while the demo regions are prepared: {pages}", file=sys.stderr)
+        prepare.start()
+    else:
+        if not (regions_of(args) or s.regions) and not demos_ready(s):
+            print("geoservice: building the demo regions (first run only, about a minute)", file=sys.stderr)
+        svc = open_service(args, create_registry=True)
+        for name in svc.regions:  # load and seed every region before answering
+            svc.entry(name)
+        db = svc.registry.location if svc.registry else None
+        print(f"geoservice: regions {', '.join(svc.regions)}; registry {db}; ready: {pages}", file=sys.stderr)
     if args.workers > 1:
         serve_forked(
             svc,
@@ -96,7 +105,7 @@ def _registry_target(args: argparse.Namespace) -> str | Path:
     """The registry a command works on: ``--db``, else GEOSERVICE_DATABASE_URL, else the one
     ``serve`` uses (GEOSERVICE_DB_PATH, else beside the first bundle)."""
     s = get_settings()
-    return args.db or s.database_url or default_db_path(region_paths(regions_of(args), s), s)
+    return args.db or s.database_url or default_db_path(planned_region_paths(regions_of(args), s), s)
 
 
 def _shown(target: str | Path) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -41,6 +41,10 @@ def coverage(
     capability: CapabilityQ = None,
     scenario: Scenario = None,
     depart: Depart = None,
+    percentile: Annotated[
+        Literal[50, 80, 90] | None,
+        Query(description="driving times at this percentile of the spread (the region's calibrated, else a default)"),
+    ] = None,
     gaps: Annotated[bool, Query(description="include gap polygons")] = True,
     crs: CrsQ = "wgs84",
     format: FormatQ = "json",
@@ -60,6 +64,7 @@ def coverage(
         depart=depart,
         gaps=gaps,
         region=region,
+        percentile=percentile,
     )
     ans = queries.coverage_answer(entry, rep, crs)
     if format == "json":

@@ -49,7 +49,7 @@ def region_infos(svc: GeoService) -> list[RegionInfo]:
 
 @router.get("/health", response_model=Health)
 def health(svc: ServiceDep) -> Health:
-    return Health(regions=list(svc.regions))
+    return Health(regions=list(svc.regions), preparing=svc.preparing)
 
 
 @router.get("/regions", response_model=list[RegionInfo])
@@ -69,6 +69,7 @@ def config(svc: ServiceDep) -> ServiceConfig:
         attribution="© OpenStreetMap contributors, ODbL 1.0",
         notice=NOTICE,
         notice_zh=NOTICE_ZH,
+        preparing=svc.preparing,
     )
 
 

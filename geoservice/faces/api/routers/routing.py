@@ -3,7 +3,7 @@ scenario or the hour of a departure time (and the hours the planner offers)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -51,6 +51,10 @@ async def nearest(
     max_minutes: Annotated[float | None, Query(gt=0, le=240, description="search no farther")] = None,
     scenario: Scenario = None,
     depart: Depart = None,
+    percentile: Annotated[
+        Literal[50, 80, 90] | None,
+        Query(description="driving times at this percentile of the spread (the region's calibrated, else a default)"),
+    ] = None,
     region: RegionQ = None,
     crs: CrsQ = "wgs84",
 ) -> Response:
@@ -75,6 +79,7 @@ async def nearest(
         depart=depart,
         region=region,
         crs=crs,
+        percentile=percentile,
     )
     return Response(ans.model_dump_json(), media_type="application/json")
 
@@ -91,6 +96,10 @@ def isochrones(
     direction: Annotated[Direction, Query(description="to: reach the point; from: leave it")] = "to",
     scenario: Scenario = None,
     depart: Depart = None,
+    percentile: Annotated[
+        Literal[50, 80, 90] | None,
+        Query(description="driving times at this percentile of the spread (the region's calibrated, else a default)"),
+    ] = None,
     region: RegionQ = None,
     crs: CrsQ = "wgs84",
 ) -> FeatureCollection:
@@ -107,6 +116,7 @@ def isochrones(
         depart=depart,
         region=region,
         crs=crs,
+        percentile=percentile,
     )
 
 

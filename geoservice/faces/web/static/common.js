@@ -67,6 +67,7 @@ GS.T = {
     off_road: "No road near this spot (nearest road {d} m away). Tap on a street, or search a place.",
     off_road_walk: "No footpath near this spot (nearest {d} m away).",
     legs: "Includes {t} min on foot off the road: {a} m from this spot to the road, {b} m from the road to the door.",
+    preparing: "Preparing the map data ({what}). This page continues by itself in a moment. In an emergency call 120 now.",
     query_failed: "Could not get an answer just now. Call 120.",
   },
   zh: {
@@ -88,6 +89,7 @@ GS.T = {
     off_road: "此处附近没有道路（最近道路 {d} 米）。请点击街道，或搜索地点。",
     off_road_walk: "此处附近没有步行道（最近 {d} 米）。",
     legs: "已含步行 {t} 分钟（不在道路上）：此处到道路 {a} 米，道路到门口 {b} 米。",
+    preparing: "正在准备地图数据（首次运行约需一分钟）。页面稍后自动继续。如遇紧急情况，请立即拨打 120。",
     query_failed: "暂时无法查询。请拨打 120。",
   },
 };
@@ -160,6 +162,21 @@ const ROAD_STYLE = {
    tiles when configured. The labels come from basemap_labels.js when the page loads it. */
 GS.makeMap = async function (elId, opts) {
   GS.config = await GS.json("/config");
+  // a first run: the server answers while it builds the demo regions; wait for the first one
+  for (let note = null; !GS.config.regions.length && GS.config.preparing; ) {
+    if (!note) {
+      note = document.createElement("div");
+      note.className = "gs-preparing";
+      note.setAttribute("role", "status");
+      note.style.cssText = "position:fixed;left:12px;right:12px;top:40%;z-index:5000;padding:16px;border-radius:12px;"
+        + "background:#fff8e1;border:2px solid #f0b400;font-size:17px;font-weight:600;text-align:center;box-shadow:0 4px 16px rgba(0,0,0,.25)";
+      document.body.appendChild(note);
+    }
+    note.textContent = GS.t("preparing", { what: GS.config.preparing });
+    await new Promise((ok) => setTimeout(ok, 2000));
+    GS.config = await GS.json("/config");
+    if (GS.config.regions.length) note.remove();
+  }
   const labels = window.BasemapLabels;
   if (labels) labels.localizeControls(GS.lang);
   const map = L.map(elId, Object.assign({ zoomControl: true, preferCanvas: true, attributionControl: true }, opts || {}));

@@ -161,11 +161,15 @@ class ServiceConfig(BaseModel):
     attribution: str
     notice: str
     notice_zh: str = ""
+    preparing: str | None = Field(
+        None, description="what the server is doing before it serves (more) regions: a first run builds the demos"
+    )
 
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     regions: list[str]
+    preparing: str | None = None
 
 
 class FieldError(BaseModel):

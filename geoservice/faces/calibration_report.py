@@ -23,9 +23,10 @@ from ..analyses.calibration_model import (
     TAU_PARENT,
     TAU_PRIORITY,
 )
+from ..analyses.travel_spread import HOUR_BANDS
 from ..sources.trips import REASONS
 
-__all__ = ["MODELS", "predictions_csv", "profile_csv", "report_json"]
+__all__ = ["MODELS", "predictions_csv", "profile_csv", "report_json", "trips_provenance"]
 
 MODELS = ("free_flow", "before", "after")
 """The models every evaluation table compares: free flow, the hourly profile in force before
@@ -77,6 +78,7 @@ def evaluation(cal: Calibration) -> dict[str, Any]:
         "bias_by_road_class": [r.model_dump() for r in bias_table(cal.main_class[s], list(FIT_CLASSES), preds, obs)],
         "in_sample_after": summary(cal.after_fit[s], obs).model_dump(),
         "time_multipliers": _multipliers(obs / preds["after"]),
+        "time_multipliers_by_hour_band": _band_multipliers(cal.hour[s], obs / preds["after"]),
     }
 
 
@@ -84,7 +86,37 @@ def _multipliers(ratio: np.ndarray) -> dict[str, float | None]:
     """Quantiles of observed / predicted among the held-out trips: a prediction times the p90
     multiplier is the time 90% of such trips take at most (the model predicts medians)."""
     ok = ratio[np.isfinite(ratio)]
-    return {f"p{q}": (round(float(np.percentile(ok, q)), 3) if len(ok) else None) for q in (10, 25, 50, 75, 90, 95)}
+    return {f"p{q}": (round(float(np.percentile(ok, q)), 3) if len(ok) else None) for q in (10, 25, 50, 75, 80, 90, 95)}
+
+
+def _band_multipliers(hour: np.ndarray, ratio: np.ndarray) -> dict[str, dict[str, Any]]:
+    """``_multipliers`` per departure-hour band (``analyses.travel_spread.HOUR_BANDS``), with the
+    number of held-out trips of each: answers at a percentile use the band of their hour."""
+    out: dict[str, dict[str, Any]] = {}
+    for band, hours in HOUR_BANDS.items():
+        r = ratio[np.isin(hour, hours)]
+        out[band] = {"trips": int(np.isfinite(r).sum()), **_multipliers(r)}
+    return out
+
+
+def trips_provenance(path: str) -> dict[str, Any]:
+    """The trip file's sha256 and the range of its departure dates (None when unreadable)."""
+    import hashlib
+
+    try:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        dates = []
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            for row in csv.DictReader(line for line in f if not line.startswith("#")):
+                d = (row.get("depart") or "").strip()[:10]
+                if len(d) == 10 and d[4] == "-" and d[7] == "-":
+                    dates.append(d)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {"sha256": None, "date_range": None}
+    return {"sha256": h.hexdigest(), "date_range": [min(dates), max(dates)] if dates else None}
 
 
 def report_json(cal: Calibration, *, region: str, outputs: dict[str, str]) -> dict[str, Any]:
@@ -121,6 +153,8 @@ def report_json(cal: Calibration, *, region: str, outputs: dict[str, str]) -> di
         "region": region,
         "profile": opt.profile,
         "trips_file": cal.trips.path,
+        "trips_file_sha256": (prov := trips_provenance(cal.trips.path))["sha256"],
+        "date_range": prov["date_range"],
         "crs": cal.trips.crs,
         "crs_check": cal.crs_check,
         "days": opt.days,

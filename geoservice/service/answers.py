@@ -135,6 +135,14 @@ class NearestResponse(BaseModel):
     direction: str
     scenario: str = Field("free_flow", description="traffic used: free_flow, off_peak, peak, custom, hour_HH (depart)")
     depart: str | None = Field(None, description="the departure time asked (HH:MM); its hour's traffic was used")
+    traffic: str | None = Field(
+        None, description="the traffic in words: its hourly factors' source (calibrated, a file, or the assumption)"
+    )
+    percentile: int | None = Field(None, description="times at this percentile of the spread (50, 80, 90)")
+    time_multiplier: float | None = Field(None, description="with percentile: network times x this")
+    spread: str | None = Field(
+        None, description="with percentile: the spread used (calibrated from N trips, or default)"
+    )
     at: str | None = None
     max_minutes: float | None = None
     results: list[NearestResult]
@@ -213,6 +221,17 @@ class CoverageResponse(BaseModel):
     gaps: dict[str, Any] | None = None
     farthest: list[Any] = Field(default_factory=list)
     crs_name: Crs = "wgs84"
+    traffic: str | None = Field(None, description="the traffic in words (hourly factors' source, percentile)")
+    percentile: int | None = None
+    time_multiplier: float | None = None
+    spread: str | None = Field(
+        None, description="with percentile: the spread used (calibrated from N trips, or default)"
+    )
+    band: dict[str, Any] | None = Field(
+        None,
+        description="with percentile: people covered at P50 and P90 and the expected share covered, overall "
+        "and per unit (analyses.coverage_band)",
+    )
 
 
 class CoverageDelta(BaseModel):

@@ -22,13 +22,14 @@ class TrafficCoverage(CoverageReport):
     ``hour`` and ``hourly_profiles`` (where the hour's factors came from)."""
 
     traffic: Traffic = Traffic("free_flow", "free_flow")
+    band: dict[str, Any] | None = None  # with a percentile: analyses.coverage_band
 
     @classmethod
-    def of(cls, rep: CoverageReport, tr: Traffic) -> TrafficCoverage:
+    def of(cls, rep: CoverageReport, tr: Traffic, band: dict[str, Any] | None = None) -> TrafficCoverage:
         plain = {f.name: getattr(rep, f.name) for f in fields(CoverageReport)}
-        if tr.depart is not None:  # the analysis names a table "custom"; say which hour it is
+        if tr.depart is not None or tr.percentile is not None:  # the analysis names a table "custom"
             plain["method"] = rep.method.replace("scenario custom;", f"traffic {tr.label()};", 1)
-        return cls(**plain, traffic=tr)
+        return cls(**plain, traffic=tr, band=band)
 
     @property
     def scenario_name(self) -> str:
@@ -38,4 +39,9 @@ class TrafficCoverage(CoverageReport):
         out = super().to_json()
         if self.traffic.depart is not None:
             out.update(depart=self.traffic.depart, hour=self.traffic.hour, hourly_profiles=self.traffic.source)
+        if self.traffic.percentile is not None:
+            out["scenario"] = self.traffic.name
+        out.update(self.traffic.to_json())
+        if self.band is not None:
+            out["band"] = self.band
         return out

@@ -56,10 +56,23 @@ def facility_props(rec: dict[str, Any], region: str, crs: str) -> dict[str, Any]
 
 
 def traffic_of(
-    svc: GeoService, eng: Engine, profile: str, scenario: str | dict[str, float] | None, depart: str | None
+    svc: GeoService,
+    eng: Engine,
+    profile: str,
+    scenario: str | dict[str, float] | None,
+    depart: str | None,
+    percentile: int | None = None,
 ) -> traffic_.Traffic:
-    """The traffic of a question on ``eng`` (``service.traffic.resolve``; walking knows no traffic)."""
-    return traffic_.resolve(svc.settings, walking=eng.router_for(profile).walks, scenario=scenario, depart=depart)
+    """The traffic of a question on ``eng`` (``service.traffic.resolve``; walking knows no traffic):
+    ``depart`` uses the profile stored in the region's bundle unless a file is given."""
+    return traffic_.resolve(
+        svc.settings,
+        walking=eng.router_for(profile).walks,
+        scenario=scenario,
+        depart=depart,
+        region_path=getattr(eng.region, "path", None),
+        percentile=percentile,
+    )
 
 
 def _attribution(entry: RegionEntry) -> str:
@@ -83,6 +96,7 @@ def nearest(
     crs: str = "wgs84",
     scenario: str | dict[str, float] | None = None,
     depart: str | None = None,
+    percentile: int | None = None,
 ) -> NearestResponse:
     """The k nearest facilities by travel time, with routes and navigation links, under
     ``scenario`` or the hour of ``depart`` (free flow when neither is given)."""
@@ -95,7 +109,7 @@ def nearest(
     wlon, wlat = to_wgs84(lon, lat, crs)
     entry = svc.locate(wlon, wlat, prof, region)
     eng = svc.engine(entry.name)
-    tr = traffic_of(svc, eng, prof, scenario, depart)
+    tr = traffic_of(svc, eng, prof, scenario, depart, percentile)
     res = eng.nearest(
         wlon,
         wlat,
@@ -142,6 +156,7 @@ def nearest(
         direction=direction,
         scenario=tr.name,
         depart=tr.depart,
+        **tr.to_json(),
         at=at.isoformat(timespec="minutes") if at else None,
         max_minutes=max_minutes,
         results=results,
@@ -163,6 +178,7 @@ def isochrones(
     depart: str | None = None,
     region: str | None = None,
     crs: str = "wgs84",
+    percentile: int | None = None,
 ) -> FeatureCollection:
     """Travel-time polygons around a point, one feature per distinct minutes value, smallest first;
     each says its traffic (``scenario``, ``depart``). Walking at most ``max_walk_minutes``."""
@@ -171,11 +187,11 @@ def isochrones(
     entry = svc.locate(wlon, wlat, profile, region)
     eng = svc.engine(entry.name)
     areas.check_walk_minutes(svc, eng, profile, mins)
-    tr = traffic_of(svc, eng, profile, scenario, depart)
+    tr = traffic_of(svc, eng, profile, scenario, depart, percentile)
     feats = eng.isochrones(wlon, wlat, mins, profile=profile, direction=direction, scenario=tr.scenario)
     for f in feats:
         f["geometry"] = shift_geometry(f["geometry"], crs)
-        f["properties"].update(region=entry.name, scenario=tr.name, depart=tr.depart)
+        f["properties"].update(region=entry.name, scenario=tr.name, depart=tr.depart, **tr.to_json())
     return FeatureCollection(features=feats, crs_name=crs, attribution=_attribution(entry))
 
 
@@ -202,6 +218,7 @@ def service_areas(
     depart: str | None = None,
     region: str | None = None,
     crs: str = "wgs84",
+    percentile: int | None = None,
 ) -> FeatureCollection:
     """Per facility, where a patient reaches it within ``minutes`` under ``scenario`` or the hour
     of ``depart``: each facility's polygon cached on its own and simplified, walking at most
@@ -282,6 +299,7 @@ def coverage(
     by: str = "admin",
     depart: str | None = None,
     require_facilities: bool | None = None,
+    percentile: int | None = None,
 ) -> tuple[RegionEntry, CoverageReport]:
     """Coverage report of one region (``analyses.coverage``) under ``scenario`` or the hour of
     ``depart`` (a :class:`TrafficCoverage`: it says which); answers without what-if are cached.
@@ -306,7 +324,7 @@ def coverage(
     else:
         entry = svc.pick(region)
     eng = svc.engine(entry.name)
-    tr = traffic_of(svc, eng, prof, scenario, depart)
+    tr = traffic_of(svc, eng, prof, scenario, depart, percentile)
     if require_facilities if require_facilities is not None else not add_sites:
         facility_filter.require_facilities(eng, where, prof, entry.name)
     lv = ",".join(sorted(where.levels)) or None
@@ -326,7 +344,25 @@ def coverage(
             by=by,
             gaps=gaps,
         )
-        return TrafficCoverage.of(rep, tr)
+        band = None
+        if tr.percentile is not None and tr.spread is not None:
+            from ..analyses.coverage import node_times
+            from ..analyses.coverage_band import coverage_band
+
+            dist, _ = node_times(
+                eng,
+                type=ftype,
+                profile=prof,
+                level=lv,
+                capability=cap,
+                scenario=tr.median or "free_flow",
+                add_sites=sites,
+                remove_ids=remove,
+            )
+            band = coverage_band(
+                eng, dist, profile=prof, minutes=mins, spread=tr.spread, hour=tr.hour, by_unit=by != "none"
+            )
+        return TrafficCoverage.of(rep, tr, band)
 
     if add_sites or remove_ids:
         return entry, run(add_sites, remove_ids)

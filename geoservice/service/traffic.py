@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..analyses.travel_spread import PERCENTILES, Spread, default_spread
+from ..bundle.traffic_profile import stored_profile
 from ..errors import GeoserviceError
 from ..sources.speeds import (
     HOURLY_SOURCE,
@@ -28,9 +30,11 @@ from ..sources.speeds import (
 )
 from .settings import Settings
 
-__all__ = ["Traffic", "resolve", "hourly_profiles", "depart_hours", "DepartHours", "DepartHour"]
+__all__ = ["BUILT_IN", "Traffic", "in_force", "resolve", "hourly_profiles", "depart_hours", "DepartHours", "DepartHour"]
 
 Table = dict[str, tuple[float, ...]]
+BUILT_IN = "assumption (built-in curve)"
+"""What answers say when the built-in hourly curve is in force (no file, no calibrated profile)."""
 
 
 @dataclass(frozen=True)
@@ -44,16 +48,36 @@ class Traffic:
     depart: str | None = None
     hour: int | None = None
     source: str | None = None
+    percentile: int | None = None
+    multiplier: float | None = None
+    spread: Spread | None = None
+    median: str | dict[str, float] | None = None  # the scenario before the percentile's multiplier
 
     def key(self, profile: str) -> tuple[Any, ...]:
         """A hashable key for answer caches: the weights and the labels the answer carries."""
-        return (scenario_key(profile, self.scenario)[1], self.name, self.depart)
+        return (scenario_key(profile, self.scenario)[1], self.name, self.depart, self.source, self.percentile)
 
     def label(self) -> str:
-        """One phrase for CLI lines and methods: ``peak``, ``depart 08:30 (hour 08 factors)``."""
-        if self.depart is None:
-            return self.name
-        return f"depart {self.depart} (hour {self.hour:02d} factors: {self.source})"
+        """One phrase for CLI lines and methods: ``peak``, ``depart 08:30 (hour 08 factors:
+        calibrated 2026-03 (1,499 trips))``, then ``; P90: network times x1.30 (spread: …)``."""
+        text = (
+            self.name if self.depart is None else f"depart {self.depart} (hour {self.hour:02d} factors: {self.source})"
+        )
+        return text + self.percentile_label()
+
+    def percentile_label(self) -> str:
+        if self.percentile is None or self.spread is None:
+            return ""
+        return f"; P{self.percentile}: network times x{self.multiplier:.2f} (spread: {self.spread.label})"
+
+    def to_json(self) -> dict[str, Any]:
+        """What answers add: ``traffic`` (the label), ``percentile``, ``time_multiplier``, ``spread``."""
+        out: dict[str, Any] = {"traffic": self.label()}
+        if self.percentile is not None and self.spread is not None:
+            out.update(
+                percentile=self.percentile, time_multiplier=round(self.multiplier or 1.0, 4), spread=self.spread.label
+            )
+        return out
 
 
 def hourly_profiles(path: Path | str | None) -> Table | None:
@@ -77,8 +101,24 @@ def _read(path: str, mtime_ns: int) -> Table:
         raise GeoserviceError("hourly_profiles", f"{path} is not UTF-8 text") from None
 
 
-def _source(settings: Settings) -> str:
-    return str(settings.hourly_profiles) if settings.hourly_profiles else "default curve"
+def in_force(settings: Settings, region_path: Path | str | None = None) -> tuple[Table | None, str, Spread]:
+    """(hourly factors, what answers call them, spread of times) for a region: the user's file
+    (``--hourly-profiles`` / ``hourly_profiles``) wins, else the profile stored in the region's
+    bundle (``geoservice attach-profile``), else the built-in curve (None: an assumption)."""
+    stored = stored_profile(region_path)
+    if settings.hourly_profiles:
+        spread = stored.spread if stored is not None else default_spread()
+        return hourly_profiles(settings.hourly_profiles), str(settings.hourly_profiles), spread
+    if stored is not None:
+        return stored.table, stored.label, stored.spread
+    return None, BUILT_IN, default_spread()
+
+
+def _scaled(scenario: str | dict[str, float], m: float) -> dict[str, float]:
+    from ..sources.speeds import ROAD_CLASSES
+
+    base = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
+    return {c: round(float(base.get(c, 1.0)) * m, 6) for c in ROAD_CLASSES}
 
 
 def resolve(
@@ -87,12 +127,43 @@ def resolve(
     walking: bool,
     scenario: str | dict[str, float] | None = None,
     depart: str | None = None,
+    region_path: Path | str | None = None,
+    percentile: int | None = None,
 ) -> Traffic:
     """The traffic of a question. ``scenario`` None means not given (free flow unless ``depart``).
+    ``region_path``: the bundle whose stored profile ``depart`` uses (``in_force``).
+    ``percentile`` (50, 80, 90): every road's factor times the spread's multiplier of that
+    percentile (the hour band's with ``depart``); walking is an error naming ``percentile``.
 
     Both given: an error naming ``depart``. Walking (``walking``): a scenario other than free
     flow is an error naming ``scenario`` (as ``Router.weights`` says), a departure time one naming
     ``depart``; walking times do not depend on traffic."""
+    tr = _resolve(settings, walking=walking, scenario=scenario, depart=depart, region_path=region_path)
+    if percentile is None:
+        return tr
+    if percentile not in PERCENTILES:
+        raise GeoserviceError(
+            "percentile", f"percentile must be one of {', '.join(map(str, PERCENTILES))}, got {percentile}"
+        )
+    if walking:
+        raise GeoserviceError(
+            "percentile", "walking times have no traffic spread: percentile applies to driving (drive, ambulance)"
+        )
+    spread = in_force(settings, region_path)[2]
+    m = spread.multiplier(percentile, tr.hour)
+    return Traffic(
+        _scaled(tr.scenario, m), tr.name, tr.depart, tr.hour, tr.source, percentile, m, spread, median=tr.scenario
+    )
+
+
+def _resolve(
+    settings: Settings,
+    *,
+    walking: bool,
+    scenario: str | dict[str, float] | None,
+    depart: str | None,
+    region_path: Path | str | None,
+) -> Traffic:
     if depart is not None and scenario is not None:
         raise GeoserviceError(
             "depart", "give a departure time or a scenario, not both (depart picks the hour's traffic)"
@@ -103,9 +174,10 @@ def resolve(
             raise GeoserviceError(
                 "depart", "walking ignores traffic: depart applies to driving (drive, ambulance), not on foot"
             )
-        table = scenario_for_depart(hour, hourly_profiles(settings.hourly_profiles))
+        factors, source, _ = in_force(settings, region_path)
+        table = scenario_for_depart(hour, factors)
         text = depart.strip() if isinstance(depart, str) else f"{hour:02d}:00"
-        return Traffic(table, f"hour_{hour:02d}", text.zfill(5), hour, _source(settings))
+        return Traffic(table, f"hour_{hour:02d}", text.zfill(5), hour, source)
     if scenario is None or scenario == "free_flow":
         return Traffic("free_flow", "free_flow")
     scenario_key("drive", scenario)  # an unknown name or a bad table names scenario
@@ -132,9 +204,11 @@ class DepartHours(BaseModel):
     hours: list[DepartHour]
 
 
-def depart_hours(settings: Settings) -> DepartHours:
-    """The 24 hours of the hourly factors in force (the user's file, else the default curve)."""
-    table = hourly_profiles(settings.hourly_profiles) or default_hourly_profiles()
+def depart_hours(settings: Settings, region_path: Path | str | None = None) -> DepartHours:
+    """The 24 hours of the hourly factors in force (the user's file, else the region's stored
+    profile, else the default curve)."""
+    factors, source, _ = in_force(settings, region_path)
+    table = factors or default_hourly_profiles()
     named = {name: {c: f for c, f in t.items() if f != 1.0} for name, t in SCENARIOS.items()}
     hours = []
     for h in range(24):
@@ -143,4 +217,4 @@ def depart_hours(settings: Settings) -> DepartHours:
         hours.append(
             DepartHour(hour=h, depart=f"{h:02d}:00", level=level, max_factor=round(max(sc.values(), default=1.0), 3))
         )
-    return DepartHours(source=str(settings.hourly_profiles) if settings.hourly_profiles else HOURLY_SOURCE, hours=hours)
+    return DepartHours(source=f"{BUILT_IN}: {HOURLY_SOURCE}" if factors is None else source, hours=hours)

@@ -332,7 +332,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--by", default="county", choices=("county", "admin", "none"), help="report by admin unit (county) or not"
     )
-    add_traffic(p)
+    add_traffic(p, percentile=True)
     p.add_argument("--add", help="what-if sites: 'lon,lat;lon,lat' or CSV with lon,lat")
     p.add_argument("--remove", help="what-if: comma-separated facility ids to close")
     p.add_argument("--no-gaps", action="store_true")

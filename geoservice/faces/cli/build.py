@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import sys
 from pathlib import Path
 
 from ...errors import GeoserviceError, InputFileError
@@ -88,9 +89,24 @@ def display_names(values: list[str] | None) -> dict[str, str] | None:
     return out
 
 
-@command("build", type="--facilities", lon_col="--facilities", lat_col="--facilities", file="--facilities")
+@command(
+    "build",
+    type="--facilities",
+    lon_col="--facilities",
+    lat_col="--facilities",
+    file="--facilities",
+    profile="--hourly-profiles",
+    hourly_profiles="--hourly-profiles",
+    report="--calibration-report",
+)
 def cmd_build(args: argparse.Namespace) -> None:
     from ...service.bundles import build
+    from .calibrate import check_profile_files
+
+    if args.calibration_report and not args.hourly_profiles:
+        raise GeoserviceError("report", "--calibration-report goes with --hourly-profiles (the profile it describes)")
+    if args.hourly_profiles:
+        check_profile_files(args.hourly_profiles, args.calibration_report)  # before hours of building
 
     census = census_options(args)
     names = display_names(args.display_name)
@@ -114,6 +130,11 @@ def cmd_build(args: argparse.Namespace) -> None:
         census=census,
         display_name=names,
     )
+    if args.hourly_profiles:
+        from ...bundle.traffic_profile import attach_profile
+
+        data = attach_profile(args.out, args.hourly_profiles, args.calibration_report)
+        print(f"traffic: {data['label']} stored in {args.out}", file=sys.stderr)
 
 
 @command("build-demo")
@@ -137,6 +158,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, help="bundle directory (replaced atomically)")
     p.add_argument("--name", help="region name (default: the folder name)")
+    p.add_argument(
+        "--hourly-profiles",
+        metavar="CSV",
+        help="a calibrated hourly profile (geoservice calibrate's profile.csv) stored in the bundle: every face "
+        "uses it for --depart / depart= in this region (see attach-profile)",
+    )
+    p.add_argument(
+        "--calibration-report",
+        metavar="JSON",
+        help="calibrate's report.json for --hourly-profiles (provenance, spread)",
+    )
     p.add_argument(
         "--display-name",
         action="append",

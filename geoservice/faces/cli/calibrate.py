@@ -19,7 +19,7 @@ from ..calibration_report import predictions_csv, profile_csv, report_json
 from .analysis_files import json_text, write_file
 from .common import add_region, command, open_service
 
-__all__ = ["EXAMPLE", "add_parsers"]
+__all__ = ["EXAMPLE", "add_parsers", "check_profile_files"]
 
 EXAMPLE = "geoservice calibrate --trips examples/shanghai_trips_SYNTHETIC.csv --out calibration-shanghai/"
 
@@ -64,7 +64,45 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
         f"wrote {args.out} (region {region}, {cal.options.profile}): {t['used']} of {t['read']} trips fitted"
         f"{f' ({why} left out: report.json)' if why else ''}; held-out median error: "
         f"{line('free_flow')}, {line('before')}, {line('after')}; "
-        f"use it: --depart HH:MM --hourly-profiles {args.out.rstrip('/')}/profile.csv",
+        f"keep it in the region: geoservice attach-profile --region DIR --profile {args.out.rstrip('/')}/profile.csv "
+        f"--report {args.out.rstrip('/')}/report.json",
+        file=sys.stderr,
+    )
+
+
+def check_profile_files(profile: str, report: str | None) -> None:
+    """Read ``profile`` (and ``report``) as attach-profile will: a bad file is an error now."""
+    import json
+    from pathlib import Path
+
+    from ...errors import GeoserviceError
+    from ...service.traffic import hourly_profiles
+
+    try:
+        hourly_profiles(profile)
+    except GeoserviceError as exc:
+        raise exc.with_field("profile") from None
+    if report is not None:
+        try:
+            rep = json.loads(Path(report).read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise GeoserviceError("report", f"cannot read {report} as calibrate's report.json: {exc}") from None
+        if not isinstance(rep, dict) or "evaluation" not in rep:
+            raise GeoserviceError("report", f"{report} is not a report.json of geoservice calibrate (no evaluation)")
+
+
+@command("attach-profile", profile="--profile", report="--report")
+def cmd_attach_profile(args: argparse.Namespace) -> None:
+    from ...bundle.traffic_profile import attach_profile
+
+    region = args.region
+    data = attach_profile(region, args.profile, args.report)
+    prov = data["provenance"]
+    if prov.get("region_matches") is False:
+        log.warning("the report was calibrated on region %r, attached to %s", prov.get("calibrated_region"), region)
+    print(
+        f"stored in {region}: traffic {data['label']}; spread {data['spread']['label']}; "
+        f"--depart in this region now uses it (a --hourly-profiles file still overrides it)",
         file=sys.stderr,
     )
 
@@ -102,3 +140,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "built-in curve of Chinese cities)",
     )
     p.add_argument("--max-iterations", type=int, default=8, help="most rounds of routing and fitting (default 8)")
+
+    p = sub.add_parser(
+        "attach-profile",
+        help="store a calibrated hourly profile in a region bundle: every face then uses it for --depart",
+        description=(
+            "Store profile.csv (and what report.json says of it: trip file checksum, date range, trips, held-out "
+            "errors, the spread of observed / predicted times for --percentile) in the region's bundle "
+            "(traffic.json, written atomically). Answers with --depart / depart= in that region then use it and "
+            "name it (traffic: calibrated 2026-03 (1,499 trips)); a --hourly-profiles file or the hourly_profiles "
+            "setting still overrides it. Attaching again replaces it."
+        ),
+    )
+    p.add_argument("--region", required=True, metavar="DIR", help="the region bundle folder to store it in")
+    p.add_argument("--profile", required=True, metavar="CSV", help="profile.csv of geoservice calibrate")
+    p.add_argument("--report", metavar="JSON", help="report.json of the same run (provenance and spread)")

@@ -96,7 +96,10 @@ def _settings(args: argparse.Namespace) -> Settings | None:
 def traffic_args(args: argparse.Namespace) -> dict[str, Any]:
     """``scenario`` (None when not given: free flow unless ``--depart``) and ``depart`` for the service."""
     given = getattr(args, "scenario", None)
-    return {"scenario": None if given is None else parse_scenario(given), "depart": getattr(args, "depart", None)}
+    out = {"scenario": None if given is None else parse_scenario(given), "depart": getattr(args, "depart", None)}
+    if getattr(args, "percentile", None) is not None:
+        out["percentile"] = args.percentile
+    return out
 
 
 # ---------------------------------------------------------------------------- arguments
@@ -147,8 +150,17 @@ def add_filters(p: argparse.ArgumentParser, *, capability: bool = True) -> None:
         p.add_argument("--capability", help=f"required capabilities: {', '.join(ALL_CAPABILITIES)}")
 
 
-def add_traffic(p: argparse.ArgumentParser, *, scenario: bool = True) -> None:
-    """``--scenario``, ``--depart HH:MM`` (the hour's traffic; not both) and ``--hourly-profiles``."""
+def add_traffic(p: argparse.ArgumentParser, *, scenario: bool = True, percentile: bool = False) -> None:
+    """``--scenario``, ``--depart HH:MM`` (the hour's traffic; not both) and ``--hourly-profiles``;
+    with ``percentile`` also ``--percentile 50|80|90`` (times at that percentile of the spread)."""
+    if percentile:
+        p.add_argument(
+            "--percentile",
+            type=int,
+            choices=(50, 80, 90),
+            help="driving times at this percentile of the spread of real trips around the model (50: a typical "
+            "day, 90: a bad one): the region's calibrated spread, else a default (an assumption); answers say which",
+        )
     if scenario:
         p.add_argument(
             "--scenario",
@@ -164,7 +176,7 @@ def add_traffic(p: argparse.ArgumentParser, *, scenario: bool = True) -> None:
         "--hourly-profiles",
         metavar="CSV",
         help="hourly factors for --depart (road_class,h00,...,h23; default: GEOSERVICE_HOURLY_PROFILES, "
-        "else the built-in curve of Chinese cities)",
+        "else the region's calibrated profile (attach-profile), else the built-in curve of Chinese cities)",
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -42,8 +42,8 @@ def coverage(
     scenario: Scenario = None,
     depart: Depart = None,
     percentile: Annotated[
-        Literal[50, 80, 90] | None,
-        Query(description="driving times at this percentile of the spread (the region's calibrated, else a default)"),
+        int | None,
+        Query(description="50, 80 or 90: driving times at this percentile of the spread (calibrated, else default)"),
     ] = None,
     gaps: Annotated[bool, Query(description="include gap polygons")] = True,
     crs: CrsQ = "wgs84",

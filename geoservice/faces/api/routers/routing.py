@@ -3,7 +3,7 @@ scenario or the hour of a departure time (and the hours the planner offers)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -52,8 +52,8 @@ async def nearest(
     scenario: Scenario = None,
     depart: Depart = None,
     percentile: Annotated[
-        Literal[50, 80, 90] | None,
-        Query(description="driving times at this percentile of the spread (the region's calibrated, else a default)"),
+        int | None,
+        Query(description="50, 80 or 90: driving times at this percentile of the spread (calibrated, else default)"),
     ] = None,
     region: RegionQ = None,
     crs: CrsQ = "wgs84",
@@ -97,8 +97,8 @@ def isochrones(
     scenario: Scenario = None,
     depart: Depart = None,
     percentile: Annotated[
-        Literal[50, 80, 90] | None,
-        Query(description="driving times at this percentile of the spread (the region's calibrated, else a default)"),
+        int | None,
+        Query(description="50, 80 or 90: driving times at this percentile of the spread (calibrated, else default)"),
     ] = None,
     region: RegionQ = None,
     crs: CrsQ = "wgs84",

@@ -146,6 +146,13 @@ class Settings(BaseSettings):
         description="longest a request should wait for a slot of its class: one that would wait longer "
         "(predicted from recent requests) gets 503 at once",
     )
+    heavy_queue_wait_s: float = Field(
+        20.0,
+        gt=0,
+        le=120,
+        description="longest a heavy request (coverage, service areas, what-if, plans) should wait for its slot: a "
+        "planner page asks two at once; one predicted to wait longer gets 503 at once",
+    )
     heavy_nice: int = Field(
         10, ge=0, le=19, description="CPU priority given up by heavy requests' child processes (nice increment)"
     )

@@ -215,7 +215,7 @@ class Admission:
             "citizen": Gate("citizen", settings.citizen_slots, settings.queue_wait_s, TYPICAL_S["citizen"]),
             "edit": Gate("edit", settings.edit_slots, settings.queue_wait_s, TYPICAL_S["edit"]),
             "read": Gate("read", settings.read_slots, settings.queue_wait_s, TYPICAL_S["read"]),
-            "heavy": Gate("heavy", settings.heavy_slots, settings.queue_wait_s, TYPICAL_S["heavy"]),
+            "heavy": Gate("heavy", settings.heavy_slots, settings.heavy_queue_wait_s, TYPICAL_S["heavy"]),
         }
         self._keys: OrderedDict[str, tuple[bool, float]] = OrderedDict()
 

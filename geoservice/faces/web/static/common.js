@@ -4,8 +4,16 @@ const GS = {};
 GS.config = null;
 GS.maps = [];
 
+/* A JSON request. A busy server (503 or 429 with Retry-After, e.g. while a page asks several
+   things at once) is asked again after the time it names, at most 3 times within ~10 s: the
+   server sheds load early, the page waits its turn instead of showing an error. */
 GS.json = async function (url, opts) {
-  const r = await fetch(url, opts);
+  let r = await fetch(url, opts);
+  for (let tries = 0; (r.status === 503 || r.status === 429) && tries < 3; tries++) {
+    const wait = Math.min(5, Math.max(0.5, parseFloat(r.headers.get("Retry-After")) || 1));
+    await new Promise((ok) => setTimeout(ok, wait * 1000));
+    r = await fetch(url, opts);
+  }
   let body = null;
   try { body = await r.json(); } catch (e) { body = { detail: r.statusText }; }
   if (!r.ok) { const err = new Error(body.detail || r.statusText); err.status = r.status; err.body = body; throw err; }

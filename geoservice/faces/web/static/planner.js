@@ -198,6 +198,15 @@ function renderNoneHere() {
 
 const noFacility = (e) => e.status === 422 && e.body && e.body.field === "type";
 
+/* How sure the figure is: covered on a typical day (P50) and on a bad one (P90), and which spread
+   of travel times says so (calibrated from trips, or the default assumption). */
+function bandText(band, noPop) {
+  if (!band || noPop || !band.overall || band.overall.share_p50 == null) return "";
+  const o = band.overall;
+  return `<div class="band" data-p50="${o.share_p50}" data-p90="${o.share_p90}">${GS.esc(GS.t("band", { p50: pct(o.share_p50), p90: pct(o.share_p90) }))}` +
+    `<div class="muted">${GS.esc(GS.t(band.calibrated ? "band_calibrated" : "band_default"))}</div></div>`;
+}
+
 function renderCoverage() {
   const sum = $("coverage-summary");
   if (!rep) { if (noneAsked) renderNoneHere(); return; }
@@ -210,6 +219,7 @@ function renderCoverage() {
   sum.innerHTML = `<div class="sum-head">${GS.esc(GS.t("sum_head", { t: tname(type), m: minutes, by }) + scPart(type, scenario, " · "))}</div>` +
     `<div class="kpi${noPop ? " kpi-none" : ""}">${GS.esc(peopleText(o.population_covered, o.population, o.population_share))}</div>` +
     `<div class="sum-more">${GS.esc(GS.t("area_roads", { a: pct(o.area_share), r: pct(o.road_share) }))}</div>` +
+    bandText(rep.band, noPop) +
     (noPop ? `<div class="muted">${GS.esc(GS.t("no_pop_note"))}</div>` : "") + (outside ? `<div class="muted">${GS.esc(outside)}</div>` : "") +
     (present && !present.has(type) ? `<div class="none-here">${GS.esc(GS.t("none_here", { t: tname(type), a: GS.t(`an_${type}`) }))}</div>` : "");
   $("coverage-table").classList.toggle("no-pop", noPop);
@@ -229,7 +239,9 @@ async function loadCoverage() {
   const sum = $("coverage-summary");
   sum.textContent = GS.t("working");
   let ans;
-  try { ans = await GS.json(GS.url("/coverage", { type: asked.type, minutes: asked.minutes, ...trafficParams(asked.scenario), region: r.name })); }
+  // driving: ask at the median, so that the answer carries the band (typical day P50, bad day P90)
+  const band = mode(asked.type) === "walk" ? {} : { percentile: 50 };
+  try { ans = await GS.json(GS.url("/coverage", { type: asked.type, minutes: asked.minutes, ...trafficParams(asked.scenario), ...band, region: r.name })); }
   catch (e) {
     if (g !== gen || seq !== covSeq) return;
     if (!noFacility(e)) { sum.textContent = e.message; return; }

@@ -29,8 +29,9 @@ SH_CENSUS = SHANGHAI / "shanghai_census2020_districts.csv"
 
 
 def readme_province_command() -> list[str]:
-    """The build command of the README's "Your own province" section, as argv."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+    """The build command of the "Your own province" section (docs/explanation/regions.en.md, moved
+    there from the README), as argv."""
+    text = (REPO / "docs" / "explanation" / "regions.en.md").read_text(encoding="utf-8")
     section = text[text.index("## Your own province") :]
     block = re.search(r"```bash\n(.*?)```", section, re.S)
     assert block, "no bash block under '## Your own province'"

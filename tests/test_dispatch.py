@@ -342,7 +342,7 @@ def test_cli_with_a_responders_file(capsys, regions_dir, shanghai_engine, tmp_pa
     [
         ("id,lon\nx,7.42\n", "--responders: "),
         ("id,lon,lat\nx,abc,43.7\n", "row 1"),
-        ("id,lon,lat\nx,7.4236,43.7384\nx,7.4237,43.7385\n", "repeated: x"),
+        ("id,lon,lat\nx,7.4236,43.7384\nx,7.4237,43.7385\n", "row 2: duplicate id 'x' (first at row 1)"),
     ],
 )
 def test_cli_bad_responders_file(capsys, regions_dir, tmp_path, rows, expect):
@@ -359,10 +359,12 @@ def test_cli_bad_responders_file(capsys, regions_dir, tmp_path, rows, expect):
 def dispatch_readme_commands() -> list[str]:
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("### Dispatch") :]
+    # the README's Dispatch section now lives in the manual
+    page = Path(__file__).resolve().parents[1] / "docs" / "explanation" / "dispatch.en.md"
+    text = page.read_text(encoding="utf-8")
+    section = text[text.index("## Dispatch") :]
     block = re.search(r"```bash\n(.*?)```", section, re.S)
-    assert block, "README has no bash block under '### Dispatch'"
+    assert block, "docs/explanation/dispatch.en.md has no bash block under '## Dispatch'"
     return [ln.strip() for ln in block.group(1).splitlines() if ln.strip().startswith("geoservice ")]
 
 

@@ -1,5 +1,6 @@
-"""Every command of the README's "Emergency response planning" block runs as written on the demo,
-and the figures the README quotes are the ones they print."""
+"""Every command of the "Emergency response planning" block of the manual
+(docs/explanation/planning.en.md, moved there from the README) runs as written on the demo, and the
+figures that page quotes are the ones they print."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ import pytest
 from geoservice.faces.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
+PAGE = REPO / "docs" / "explanation" / "planning.en.md"
 SECTION = "## Emergency response planning"
 
 
 def section_text() -> str:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+    text = PAGE.read_text(encoding="utf-8")
     start = text.index(SECTION)
     end = text.index("\n## ", start + len(SECTION))
     return text[start:end]
@@ -27,7 +29,7 @@ def section_text() -> str:
 
 def section_commands() -> list[str]:
     block = re.search(r"```bash\n(.*?)```", section_text(), re.S)
-    assert block, "no bash block under the README's planning section"
+    assert block, "no bash block under the planning page's section"
     return [ln.strip() for ln in block.group(1).splitlines() if ln.strip().startswith("geoservice ")]
 
 

@@ -1,4 +1,5 @@
-"""Every command in the README's "Command line" block runs as written on the demo."""
+"""Every command of the README's tour and of the manual's "Command line" page
+(docs/howto/command-line.en.md) runs as written on the demo."""
 
 from __future__ import annotations
 
@@ -20,12 +21,31 @@ from geoservice.faces.cli import main
 REPO = Path(__file__).resolve().parents[1]
 
 
-def readme_commands() -> list[str]:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Command line") :]
+COMMAND_PAGE = REPO / "docs" / "howto" / "command-line.en.md"
+
+
+def _block_commands(path: Path, heading: str) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    section = text[text.index(heading) :]
     block = re.search(r"```bash\n(.*?)```", section, re.S)
-    assert block, "README has no bash block under '## Command line'"
+    assert block, f"{path.name} has no bash block under {heading!r}"
     return [ln.strip() for ln in block.group(1).splitlines() if ln.strip().startswith("geoservice ")]
+
+
+def tour_commands() -> list[str]:
+    """The README's 10-line tour."""
+    return _block_commands(REPO / "README.md", "## A 10-line tour")
+
+
+def readme_commands() -> list[str]:
+    """The tour, then the manual's command list (each command once, in order)."""
+    return list(dict.fromkeys(tour_commands() + _block_commands(COMMAND_PAGE, "## Command line")))
+
+
+def test_readme_tour_is_ten_lines_of_the_command_list():
+    tour = tour_commands()
+    assert len(tour) == 10
+    assert set(tour) <= set(_block_commands(COMMAND_PAGE, "## Command line"))
 
 
 @pytest.fixture(scope="module")

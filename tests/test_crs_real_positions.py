@@ -215,13 +215,13 @@ def test_build_passes_files_declared_right_and_warns_without_strict(osm_with_hos
 
 
 def test_build_with_wuhan_hospitals_on_the_shanghai_extract_fails(osm_with_hospitals, wuhan, tmp_path, capsys):
-    out = tmp_path / "b"
+    out = tmp_path / "shanghai-h"  # the region is named after its folder
     code, err = _cli(
         capsys, "build", "--osm", osm_with_hospitals, "--facilities", wuhan, "--out", out, "--ch", "none", "--quiet"
     )
     assert code == 2 and not out.exists()
     assert err[-1].startswith("geoservice: error: --facilities: wuhan_hospitals.csv: none of its 79 points lies ")
-    assert "within 2 km of the roads of region 'shanghai-center-hospitals'" in err[-1]
+    assert "within 2 km of the roads of region 'shanghai-h'" in err[-1]
 
 
 def test_build_with_lon_lat_swapped_in_every_row_exits_2(demo_data, files, tmp_path, capsys):

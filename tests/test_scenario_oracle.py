@@ -165,7 +165,8 @@ def dijkstra_cost_matrix(eng, demand, pts, scenario):
     router = eng.router_for("drive")
     w = router.weights("drive", scenario)
     out = np.full((len(demand), len(pts)), np.inf)
-    for j, s in enumerate(router.snap_many([p[0] for p in pts], [p[1] for p in pts], strict=False)):
+    lon, lat = [p[0] for p in pts], [p[1] for p in pts]
+    for j, s in enumerate(router.snap_many(lon, lat, strict=False, max_snap_m=router.facility_max_snap_m)):
         if s is not None:
             sd = router.seeds(s, "drive", "to", weights=w)
             dist, *_ = router.search(sd.node, sd.cost, profile="drive", direction="to", weights=w)

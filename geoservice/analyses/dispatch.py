@@ -72,6 +72,7 @@ class DispatchOptions:
     k: int = 3
     unknown_hours: str = "allow"  # or "exclude"
     target_s: float = DEFAULT_MINUTES["aed"] * 60
+    drive_scenario: str | dict | None = None  # the ambulance's traffic (e.g. a percentile's factors); free flow
 
 
 @dataclass(frozen=True)
@@ -368,7 +369,9 @@ def plan_dispatch(
 
     ambulance = None
     try:
-        hit = engine.nearest(lon, lat, type="ems_station", k=1, profile="drive", direction="from")
+        hit = engine.nearest(
+            lon, lat, type="ems_station", k=1, profile="drive", direction="from", scenario=options.drive_scenario
+        )
     except SnapError as exc:
         notes.append(f"no ambulance route: {exc.message}")
     else:

@@ -65,8 +65,14 @@ def _store(svc: GeoService) -> ResponderStore:
 def post_position(
     svc: GeoService, responder: str, lon: float, lat: float, *, available: bool, crs: str = "wgs84"
 ) -> ResponderPositionOut:
-    """Record a responder's live position (WGS-84 inside); it expires after ``responder_ttl_s``."""
+    """Record a responder's live position (WGS-84 inside); it expires after ``responder_ttl_s``.
+    A position in no served region is refused: no dispatch could ever use it."""
     wlon, wlat = to_wgs84(lon, lat, crs)
+    if not any(e.contains(wlon, wlat) for e in svc.regions.values()):
+        raise GeoserviceError(
+            "lon,lat",
+            f"point ({lon:.6f}, {lat:.6f}) is in no served region; served (lon/lat bbox): {svc.describe()}",
+        )
     pos = _store(svc).post(responder, wlon, wlat, available=available)
     return _position_out(pos, pos.posted_at, crs)
 
@@ -111,9 +117,12 @@ def dispatch(
     responders: list[Responder] | None = None,
     region: str | None = None,
     crs: str = "wgs84",
+    percentile: int | None = None,
 ) -> DispatchResponse:
     """The dispatch plan for an arrest at (lon, lat): ``responders`` given (a planning file), else
-    the available ones of the registry; ``at`` default now (``local_timezone``)."""
+    the available ones of the registry; ``at`` default now (``local_timezone``). With
+    ``percentile`` the ambulance drives at that percentile of the spread of real trips, in the
+    traffic of the hour of ``at`` (the walks of the responders know no traffic)."""
     if not 1 <= k <= MAX_K:
         raise GeoserviceError("k", f"must be 1 to {MAX_K}, got {k}")
     wlon, wlat = to_wgs84(lon, lat, crs)
@@ -144,7 +153,17 @@ def dispatch(
         k=k,
         unknown_hours=s.dispatch_unknown_hours,
     )
+    drive = None
+    if percentile is not None:
+        from dataclasses import replace
+
+        from .queries import traffic_of
+
+        drive = traffic_of(svc, svc.engine(entry.name), "drive", None, when.strftime("%H:%M"), percentile)
+        options = replace(options, drive_scenario=drive.scenario)
     plan = plan_dispatch(svc.engine(entry.name), wlon, wlat, responders=people, at=when, options=options)
+    if drive is not None:
+        plan.notes.append(f"ambulance drive at P{percentile}: {drive.label()}")
     if source == "registry" and svc.registry is None:
         plan.notes.append("no registry: no live responders (give a responders file to plan with one)")
     return _answer(plan, entry.name, source, ages, crs, lon, lat, _attribution(svc, entry.name))

@@ -34,6 +34,7 @@ def site(
     grid_km: float = 2.0,
     region: str | None = None,
     depart: str | None = None,
+    percentile: int | None = None,
 ) -> tuple[RegionEntry, SiteReport]:
     """New sites for ``type`` (LSCP / MCLP / p-median); AEDs on foot, the rest by car; under
     ``scenario`` or the hour of ``depart`` (the report's ``scenario`` is then ``hour_HH``)."""
@@ -43,7 +44,7 @@ def site(
     prof = travel_profile(type, profile)
     # siting around facilities that do not exist would report 0% before: the filter is wrong
     require_facilities(eng, where, prof, entry.name)
-    tr = traffic_of(svc, eng, prof, scenario, depart)
+    tr = traffic_of(svc, eng, prof, scenario, depart, percentile)
     rep = site_report(
         eng,
         type=type,
@@ -57,7 +58,7 @@ def site(
         candidate_points=candidate_points,
         grid_km=grid_km,
     )
-    if tr.depart is not None:  # the analysis saw a table ("custom"): say which hour it was
+    if tr.depart is not None or percentile is not None:  # the analysis saw a table ("custom"): say which
         rep = replace(rep, scenario=tr.name, method=rep.method.replace("scenario custom)", f"{tr.label()})", 1))
     return entry, rep
 

@@ -353,7 +353,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grid-km", type=float, default=2.0)
     add_profile(p)
     add_filters(p, capability=False)
-    add_traffic(p)
+    add_traffic(p, percentile=True)
 
     p = sub.add_parser("grid531", help="531 grid: grassroots->basic (5:1), basic->standard (3:1) links (folder)")
     add_analysis_output(p)

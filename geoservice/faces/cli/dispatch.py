@@ -21,7 +21,7 @@ def cmd_dispatch(args: argparse.Namespace) -> None:
         people = [Responder(i, lon, lat) for i, (lon, lat) in zip(ids, pts)]
     svc = open_service(args)
     try:
-        ans = service.dispatch(svc, args.lon, args.lat, at=at, k=args.k, responders=people)
+        ans = service.dispatch(svc, args.lon, args.lat, at=at, k=args.k, responders=people, percentile=args.percentile)
     finally:
         svc.close()
     emit_json(ans, args.output)
@@ -43,4 +43,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="available responders (id,lon,lat) for planning or what-if; default: the live positions in the registry",
     )
     p.add_argument("--k", type=int, default=3, help="responders sent straight to the patient (1-10)")
+    p.add_argument(
+        "--percentile",
+        type=int,
+        choices=(50, 80, 90),
+        help="the ambulance drives at this percentile of the spread of real trips, in the traffic of the hour of "
+        "--at (the region's calibrated spread, else a default assumption; the plan's notes say which)",
+    )
     p.add_argument("-o", "--output", help="write the JSON here (default: stdout)")

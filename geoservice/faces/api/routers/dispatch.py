@@ -3,7 +3,7 @@ dispatcher sees them and asks for the plan for one arrest (dispatcher key)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,6 +59,10 @@ class DispatchIn(BaseModel):
     k: int = Field(3, ge=1, le=10, description="responders to send straight to the patient")
     region: RegionName | None = Field(None, description="default: the region holding the point")
     crs: Crs = "wgs84"
+    percentile: Literal[50, 80, 90] | None = Field(
+        None,
+        description="the ambulance drives at this percentile of the spread of real trips (calibrated, else default)",
+    )
 
 
 @router.post("/responders/position", response_model=ResponderPositionOut, responses=ERR)
@@ -86,4 +90,13 @@ def dispatch(body: DispatchIn, svc: ServiceDep, key: DispatcherKey) -> DispatchR
     (CPR), the best responder → AED → patient fetch among AEDs open at `at` (unknown hours allowed
     and flagged, with a backup through an AED known to be open), the nearest ambulance's ETA, and
     the predicted time to the first shock against the 4-minute target."""
-    return service.dispatch(svc, body.lon, body.lat, at=parse_at(body.at), k=body.k, region=body.region, crs=body.crs)
+    return service.dispatch(
+        svc,
+        body.lon,
+        body.lat,
+        at=parse_at(body.at),
+        k=body.k,
+        region=body.region,
+        crs=body.crs,
+        percentile=body.percentile,
+    )

@@ -1,7 +1,8 @@
 """Atomic output: a file or a folder of files appears whole or not at all.
 
 Every writer in geoservice goes through these, so a failed run (bad input found late, a full
-disk, Ctrl-C) never leaves a half-written file and never changes an existing output folder.
+disk, Ctrl-C) never leaves a half-written file and never changes an existing output folder; nor
+does it leave the missing folders it created for its output behind (empty, they are removed).
 """
 
 from __future__ import annotations
@@ -43,11 +44,32 @@ def output_lock(path: str | os.PathLike[str]) -> Iterator[None]:
         os.close(fd)
 
 
+def _make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; the ones created, deepest first."""
+    missing = []
+    p = folder
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _remove_empty(created: list[Path]) -> None:
+    """Remove the folders ``_make_parents`` created, deepest first, while they are empty."""
+    for p in created:
+        try:
+            p.rmdir()
+        except OSError:  # not empty (another writer's file): keep it and what holds it
+            return
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` (same suffix); on success it replaces ``path``."""
+    """Yield a temporary path beside ``path`` (same suffix); on success it replaces ``path``.
+    On failure nothing is left: neither the temporary file nor the folders made for it."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    created = _make_parents(target.parent)
     fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
     os.close(fd)
     tmp = Path(name)
@@ -60,6 +82,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
+        _remove_empty(created)
         raise
 
 
@@ -77,13 +100,17 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(20, "exists and is not a folder", str(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    created = _make_parents(target.parent)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield stage
         target.mkdir(exist_ok=True)
         for f in sorted(stage.iterdir()):
             os.replace(f, target / f.name)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        _remove_empty(created)
+        raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

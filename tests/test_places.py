@@ -228,7 +228,12 @@ def test_osm_location_tags_are_read_and_long_ones_cut():
         {"emergency": "defibrillator", "description": "x" * 400, "addr:floor": "B1"}, "osm-node-2", 7.42, 43.73, notes
     )
     assert len(rec["location"]) == TEXT_LIMITS["location"] and rec["floor"] == "B1"
-    assert [(n.field, "cut to 300" in n.reason) for n in notes] == [("location", True)]
+    # the name falls back on the description: cut to the name's limit (the API's), said too
+    assert len(rec["name"]) == TEXT_LIMITS["name"]
+    assert [(n.field, n.reason.endswith(f"cut to {TEXT_LIMITS[n.field]}")) for n in notes] == [
+        ("name", True),
+        ("location", True),
+    ]
 
 
 def test_location_fields_validated_like_other_fields():

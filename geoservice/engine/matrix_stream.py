@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import GeoserviceError
 from ..fileio import atomic_path
+from ..sources.cell_values import spreadsheet_safe
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -127,7 +128,9 @@ def _tenths(x: np.ndarray, ok: np.ndarray) -> list[str]:
 
 
 def _field(text: str) -> str:
-    """A CSV field, quoted only where needed (csv.QUOTE_MINIMAL with a comma delimiter)."""
+    """A CSV field, quoted only where needed (csv.QUOTE_MINIMAL with a comma delimiter), that a
+    spreadsheet opens as text (an id such as ``=1+1`` gets a leading ')."""
+    text = spreadsheet_safe(text)
     if any(c in text for c in ',"\r\n'):
         return '"' + text.replace('"', '""') + '"'
     return text

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..sources.cell_values import check_text
 from .api_keys import ApiKey
 from .registry_db import Database, Session, load_json, now_utc
 
@@ -222,10 +223,11 @@ class AuditLog:
         limit: int = 100,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """Audit rows, newest first, filtered."""
+        """Audit rows, newest first, filtered (a filter holding a control character is refused)."""
         q = "SELECT * FROM audit WHERE 1=1"
         args: list[Any] = []
         for col, val in (("region", region), ("facility_id", facility_id), ("actor", actor)):
+            check_text(col, val)
             if val is not None:
                 q += f" AND {col}=?"
                 args.append(val)

@@ -22,6 +22,7 @@ import geopandas as gpd
 
 from ..errors import GeoserviceError
 from ..fileio import atomic_write_text
+from ..sources.cell_values import spreadsheet_safe
 from ..sources.certification import (
     ALIASES_FILE,
     DEFAULT_NAME_COL,
@@ -224,11 +225,12 @@ def save(
     result: CertifyResult, *, out: str | os.PathLike[str], unresolved: str | os.PathLike[str] | None = None
 ) -> None:
     """Write the certified layer (CSV/GeoJSON/GPKG, with the OSM attribution when it applies)
-    and the unresolved names (CSV, UTF-8 with BOM for Excel), each atomically."""
+    and the unresolved names (CSV, UTF-8 with BOM for Excel, every cell opened as text: a
+    published name such as ``=HYPERLINK(…)`` is never run as a formula), each atomically."""
     if unresolved is not None:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=UNRESOLVED_FIELDS, lineterminator="\n")
         w.writeheader()
-        w.writerows(unresolved_rows(result.report))
+        w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in unresolved_rows(result.report))
         atomic_write_text(unresolved, "\ufeff" + buf.getvalue())
     write_layer(result.layer, out, attribution=result.attribution)

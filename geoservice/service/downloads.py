@@ -32,6 +32,7 @@ from typing import Any, Final
 
 from ..bundle.store import ATTRIBUTION
 from ..errors import GeoserviceError
+from ..sources.cell_values import spreadsheet_safe
 from .answers import CoverageResponse, FeatureCollection
 
 __all__ = [
@@ -106,13 +107,14 @@ def _csv_bytes(rows: list[dict[str, Any]], fields: list[str]) -> bytes:
 
 
 def _cell(v: Any) -> Any:
+    """A value as a CSV cell; text a spreadsheet would run as a formula is kept as text."""
     if v is None:
         return ""
     if isinstance(v, (list, dict)):
         return json.dumps(v, ensure_ascii=False)
     if isinstance(v, bool):
         return "true" if v else "false"
-    return v
+    return spreadsheet_safe(v)
 
 
 def _geo_area_km2(geom: Any) -> float:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConflictError, GeoserviceError, NotFoundError
+from ..sources.cell_values import check_text
 from ..sources.facility_rows import validate_records
 from ..sources.schema import COLUMNS, travel_profile
 from .answers import EditResult, Facility
@@ -49,6 +50,8 @@ def _validated(fields: dict[str, Any], *, fid: str, crs: str, source: str) -> di
 def find_facility(svc: GeoService, fid: str, region: str | None = None) -> tuple[str, dict[str, Any]]:
     """(region, record) of a facility id; ``region`` is needed only when two regions use the id."""
     reg = _registry(svc)
+    check_text("id", fid)  # a NUL cannot even be looked up in PostgreSQL
+    check_text("region", region)
     if region is not None:
         svc.entry(region)
         got = reg.get(region, fid)
@@ -88,7 +91,7 @@ def _apply(
     *,
     actor: ApiKey,
     action: str,
-    if_version: int | None = None,
+    if_version: int | frozenset[int] | None = None,
 ) -> EditResult:
     """Write one edit with its audit row, reload what changed, and answer with the result."""
     edit = _registry(svc).edit(region, fid, change, actor=actor, action=action, if_version=if_version)
@@ -131,7 +134,7 @@ def replace_facility(
     actor: ApiKey,
     crs: str = "wgs84",
     region: str | None = None,
-    if_version: int | None = None,
+    if_version: int | frozenset[int] | None = None,
 ) -> EditResult:
     """Replace a facility's record; the audit keeps the record before and after."""
     _same_id(fields, fid)
@@ -152,7 +155,7 @@ def patch_facility(
     actor: ApiKey,
     crs: str = "wgs84",
     region: str | None = None,
-    if_version: int | None = None,
+    if_version: int | frozenset[int] | None = None,
 ) -> EditResult:
     """Change only the fields given, on the record as stored at that moment (inside the write
     transaction: two editors changing different fields both keep their change)."""
@@ -174,7 +177,12 @@ def patch_facility(
 
 
 def delete_facility(
-    svc: GeoService, fid: str, *, actor: ApiKey, region: str | None = None, if_version: int | None = None
+    svc: GeoService,
+    fid: str,
+    *,
+    actor: ApiKey,
+    region: str | None = None,
+    if_version: int | frozenset[int] | None = None,
 ) -> EditResult:
     region_name, _ = find_facility(svc, fid, region)
     return _apply(svc, region_name, fid, lambda _: None, actor=actor, action="delete", if_version=if_version)

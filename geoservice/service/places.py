@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from ..errors import GeoserviceError
+from ..sources.cell_values import check_text
 from .answers import Crs
 from .caches import BoundedCache
 from .core import GeoService, RegionEntry
@@ -156,6 +157,7 @@ def check_query(q: str | None) -> str:
         raise GeoserviceError("q", "empty; type part of a road, district or hospital name")
     if len(q) > MAX_QUERY:
         raise GeoserviceError("q", f"at most {MAX_QUERY} characters, got {len(q)}")
+    check_text("q", q)
     norm = normalise(q)
     if not norm:
         raise GeoserviceError("q", f"{q.strip()[:40]!r} has no letters or digits to search for")

@@ -272,13 +272,14 @@ class Registry(KeyStore, AuditLog):
         *,
         actor: ApiKey,
         action: str,
-        if_version: int | None = None,
+        if_version: int | frozenset[int] | None = None,
     ) -> Edit:
         """Apply ``change`` (record before → record after, None to delete) in one transaction with
         its audit row, so concurrent editors never lose each other's changes.
 
         ``action`` is create (the id must be new), update / patch / delete (it must exist);
-        ``if_version`` (from If-Match) must be the current version or nothing changes (412).
+        ``if_version`` (from If-Match: one version, or those of a list of ETags) must be (hold) the
+        current version or nothing changes (412).
         After a transient database error the whole unit runs again: ``change`` must be a function
         of the record before only."""
 
@@ -290,10 +291,12 @@ class Registry(KeyStore, AuditLog):
                 raise ConflictError("id", f"facility {fid!r} already exists in region {region!r}")
             if action != "create" and row is None:
                 raise NotFoundError("id", f"no facility {fid!r} in region {region!r}")
-            if if_version is not None and if_version != version:
+            wanted = {if_version} if isinstance(if_version, int) else if_version
+            if wanted is not None and version not in wanted:
+                asked = ", ".join(map(str, sorted(wanted)))
                 raise PreconditionFailed(
                     "If-Match",
-                    f"facility {fid!r} is at version {version}, not {if_version}; read it again and redo the change",
+                    f"facility {fid!r} is at version {version}, not {asked}; read it again and redo the change",
                 )
             after = change(before)
             if after is None:

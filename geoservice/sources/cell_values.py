@@ -1,7 +1,12 @@
-"""Table cells read as values: text, numbers, booleans, capability lists, coordinates.
+"""Table cells read as values: text, numbers, booleans, capability lists, coordinates; and text
+written back to a CSV cell that a spreadsheet opens.
 
 Cells come from CSV (strings), GeoPackage / GeoJSON (typed) and API records (JSON); each reader
 accepts all three and says what is wrong with a cell instead of raising.
+
+Text is one rule for every face (``text_problem``): no control character (NUL, escape …: a
+PostgreSQL text value cannot hold NUL at all) and no lone surrogate (not UTF-8); tab and line
+breaks only in free text (names, addresses, notes). Ids follow ``id_problem``.
 """
 
 from __future__ import annotations
@@ -13,8 +18,18 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from ..errors import GeoserviceError
+
 _TRUE: Final = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 _FALSE: Final = frozenset({"false", "f", "no", "n", "0", "0.0"})
+# C0 controls and DEL, and lone surrogates (JSON can carry "\ud800"; it is not UTF-8)
+_BAD_CHARS: Final = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_BAD_IN_FREE_TEXT: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")  # tab, LF, CR allowed
+_CHAR_NAMES: Final = {"\x00": "NUL", "\t": "tab", "\n": "line feed", "\r": "carriage return", "\x1b": "escape"}
+RESERVED_IDS: Final = (".", "..")  # a URL path cannot name them: /facilities/.. is /
+# a cell a spreadsheet would run as a formula (OWASP "CSV injection"): kept as text behind a '
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER: Final = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def cell_text(value: Any) -> str | None:
@@ -33,6 +48,59 @@ def cell_text(value: Any) -> str | None:
         return str(int(value))
     s = str(value).strip()
     return s or None
+
+
+def text_problem(text: str, *, free_text: bool = False) -> str | None:
+    """Why ``text`` cannot be stored or searched for, else None: a control character (tab and
+    line breaks are allowed in ``free_text``) or a lone surrogate, named with its position."""
+    m = (_BAD_IN_FREE_TEXT if free_text else _BAD_CHARS).search(text)
+    if m is None:
+        return None
+    c = m.group()
+    what = "a lone surrogate" if "\ud800" <= c <= "\udfff" else "a control character"
+    name = _CHAR_NAMES.get(c, f"U+{ord(c):04X}")
+    if name[0] != "U":
+        name = f"U+{ord(c):04X} {name}"
+    return f"contains {what} ({name}) at character {m.start() + 1}; remove it"
+
+
+def id_problem(text: str) -> str | None:
+    """Why ``text`` cannot be an id (of a facility, a point of a matrix, a responder), else None:
+    empty, ``.`` or ``..``, or a character ``text_problem`` refuses (tab and line breaks too)."""
+    if not text.strip():
+        return "empty id"
+    if text.strip() in RESERVED_IDS:
+        return f"{text.strip()!r} cannot be an id (a URL path cannot name it); use letters or digits"
+    return text_problem(text)
+
+
+def check_text(field: str, value: str | None, *, free_text: bool = False) -> str | None:
+    """``value`` unchanged, or a ``GeoserviceError`` naming ``field`` (see ``text_problem``)."""
+    if value is not None:
+        problem = text_problem(value, free_text=free_text)
+        if problem:
+            raise GeoserviceError(field, f"{problem} (got {value[:60]!r})")
+    return value
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that Excel, LibreOffice or WPS open as text, never as a formula: text starting
+    with = + - @, a tab or a carriage return gets a leading ' (numbers such as -12.5 are left
+    as they are). ``spreadsheet_text`` reads it back."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith("'") and value.lstrip("'").startswith(_FORMULA_START):
+        return "'" + value  # a ' of its own survives the round trip
+    if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A cell written by ``spreadsheet_safe`` as it was: the guarding ' taken off again."""
+    if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(_FORMULA_START):
+        return value[1:]
+    return value
 
 
 def number(value: Any) -> float | str | None:

@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -68,7 +69,7 @@ class ListEntry:
     row: int
     published_name: str
     batch: str | None = None
-    decision_date: str | None = None  # YYYY-MM-DD when the list's date could be read, else as published
+    decision_date: str | None = None  # YYYY-MM-DD (read from the list's 2016-7-24 or 2016 年 7 月 24 日)
 
     def describe(self) -> str:
         parts = [f"batch {self.batch}"] if self.batch else []
@@ -168,11 +169,20 @@ def _column(header: list[str], wanted: str, *, field: str, path: Path, required:
 
 
 def _date(text: str | None) -> str | None:
-    """``2016 年 7 月 24 日`` and ``2016-7-24`` as ``2016-07-24``; anything else as published."""
+    """``2016 年 7 月 24 日``, ``2016-7-24`` (or with / or .) as ``2016-07-24``; None when empty.
+    Raises ``ValueError`` saying why for anything else (a day that does not exist, a word)."""
     if text is None:
         return None
     m = _CN_DATE.match(text) or _ISO_DATE.match(text)
-    return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}" if m else text
+    if m is None:
+        raise ValueError("not a date (give YYYY-MM-DD or YYYY 年 M 月 D 日)")
+    try:
+        day = date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError as exc:
+        raise ValueError(f"no such day ({exc})") from None
+    if day.year < 1900:
+        raise ValueError("not a decision date (before 1900)")
+    return day.isoformat()
 
 
 def read_list(
@@ -203,7 +213,12 @@ def read_list(
         name = cell(row, ni)
         if name is None:
             raise GeoserviceError("list", f"{p}: row {n}: empty {header[ni or 0].strip()!r}; fill it or delete the row")
-        entries.append(ListEntry(n, name, cell(row, bi), _date(cell(row, di))))
+        try:
+            decided = _date(cell(row, di))
+        except ValueError as exc:
+            col = header[di or 0].strip()
+            raise GeoserviceError("list", f"{p}: row {n}: {col} {cell(row, di)!r}: {exc}; fix it or empty it") from None
+        entries.append(ListEntry(n, name, cell(row, bi), decided))
     if not entries:
         raise GeoserviceError("list", f"{p}: no names below the header; nothing to match")
     return entries

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..errors import InputFileError
 from ..fileio import atomic_path, atomic_write_text
-from .cell_values import cell_text, plain_value
+from .cell_values import cell_text, plain_value, spreadsheet_safe, spreadsheet_text
 from .facility_rows import (
     LAT_ALIASES,
     LON_ALIASES,
@@ -76,7 +76,8 @@ def _csv_text(path: Path) -> str:
 def _csv_raws(path: Path, lon_col: str, lat_col: str, type_arg: str | None) -> tuple[list[RawRow], list[str]]:
     text = _csv_text(path)
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        # a cell written spreadsheet-safe ('=…, see write_layer) is read as it was
+        rows = [[spreadsheet_text(c) for c in r] for r in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
         raise FacilityFileError(f"{path}: not a readable CSV ({exc}); check its quoting") from exc
     if not rows or not any(c.strip() for c in rows[0]):
@@ -233,10 +234,12 @@ def layer_geojson(gdf: gpd.GeoDataFrame, attribution: str | None = None) -> str:
 def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, attribution: str | None = None) -> Path:
     """Write ``gdf`` as GeoJSON (.geojson/.json), GeoPackage (.gpkg) or CSV (.csv), atomically.
 
-    A failure never leaves a half-written file. CSV gets lon/lat columns (no geometry) and a
-    UTF-8 BOM so that Excel shows Chinese names correctly. ``attribution`` (e.g. the
-    OpenStreetMap licence of OSM-derived rows) goes into the GeoJSON ``attribution`` member and
-    the GeoPackage layer description and metadata; CSV rows keep it in their ``source`` column.
+    A failure never leaves a half-written file. CSV gets lon/lat columns (no geometry), a UTF-8
+    BOM so that Excel shows Chinese names correctly, and text cells a spreadsheet opens as text
+    (``cell_values.spreadsheet_safe``: a leading ' before = + - @, which ``read_facilities``
+    takes off again). ``attribution`` (e.g. the OpenStreetMap licence of OSM-derived rows) goes
+    into the GeoJSON ``attribution`` member and the GeoPackage layer description and metadata;
+    CSV rows keep it in their ``source`` column.
     """
     p = _check_path(path, _DRIVERS, "output")
     driver = _DRIVERS[p.suffix.lower()]
@@ -248,6 +251,10 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, attribut
             if "lon" not in df.columns or "lat" not in df.columns:
                 pts = gdf.geometry.to_crs("EPSG:4326") if gdf.crs else gdf.geometry
                 df["lon"], df["lat"] = pts.x.to_numpy(), pts.y.to_numpy()
+            for c in df.columns:
+                if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype):
+                    df[c] = df[c].map(spreadsheet_safe)
+            df = df.rename(columns=spreadsheet_safe)
             df.to_csv(tmp, index=False, encoding="utf-8-sig")
         else:
             meta: dict[str, Any] = {}

@@ -11,6 +11,11 @@ Row numbers are 1-based data rows, the way a person counts them:
 * GeoJSON / GeoPackage: the N-th feature;
 * ``validate_records``: the N-th record of the list.
 
+Text follows one rule (``cell_values.text_problem``): no control character (NUL, escape …; tab
+and line breaks only in the free text of FREE_TEXT_COLUMNS) and no lone surrogate; an id is not
+empty, ``.`` or ``..`` (``cell_values.id_problem``); names and the notes of TEXT_LIMITS are capped
+as the API caps them.
+
 Coordinates must be in range; (0, 0) (a missing position exported as zeros) is an error, and a
 latitude outside ±90 whose pair reads validly the other way round is reported as "lon/lat look
 swapped". A pair valid both ways is taken as given (``crs_check`` judges whole files against a
@@ -30,19 +35,22 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GeoserviceError
-from .cell_values import boolean, cell_text, coordinate, number, split_caps, swapped_pair
+from .cell_values import boolean, cell_text, coordinate, id_problem, number, split_caps, swapped_pair, text_problem
 from .coords import CRS_CHOICES, to_wgs84
 from .opening_hours import opening_hours_error
 from .schema import CAPABILITIES, COLUMNS, FACILITY_TYPES, LEVELS, STATUSES
 
-__all__ = ["RowError", "LoadResult", "validate_records", "TEXT_LIMITS"]
+__all__ = ["RowError", "LoadResult", "validate_records", "TEXT_LIMITS", "FREE_TEXT_COLUMNS"]
 
 _TEXT_COLUMNS: Final = tuple(c for c in COLUMNS if c not in ("door_to_needle_min", "demo", "lon", "lat"))
 LON_ALIASES: Final = ("lon", "lng", "long", "longitude", "x")
 LAT_ALIASES: Final = ("lat", "latitude", "y")
-# Longest accepted free text per column (the API's request limits say the same): a finder's note
-# must fit a phone popup, a floor is a short label ("B1", "3", "1;2").
-TEXT_LIMITS: Final = {"location": 300, "floor": 40}
+# Longest accepted free text per column (the API's request limits say the same): a name fits a
+# map label, a finder's note must fit a phone popup, a floor is a short label ("B1", "3", "1;2").
+TEXT_LIMITS: Final = {"name": 200, "location": 300, "floor": 40}
+# Text that may hold tabs and line breaks (a spreadsheet cell of several lines); the other text
+# columns are one-line words and codes (id, type, level, status …).
+FREE_TEXT_COLUMNS: Final = frozenset({"name", "address", "opening_hours", "location", "source"})
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class LoadResult:
 
     records: list[dict[str, Any]]  # the good rows as plain dicts with exactly the COLUMNS keys
     errors: list[RowError] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)  # the input row number of each record
     extras: pd.DataFrame = field(default_factory=pd.DataFrame)
     _layer: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
@@ -112,15 +121,25 @@ def _check_row(
     """Validate one row; append its errors and return the normalised record (None if bad)."""
     v = raw.values
     bad: list[RowError] = []
+    unreadable: set[str] = set()  # fields whose text is refused: said once, not checked further
 
     def err(field_name: str, reason: str) -> None:
-        bad.append(RowError(raw.row, field_name, reason))
+        if field_name not in unreadable:
+            bad.append(RowError(raw.row, field_name, reason))
 
     if raw.row_error:
         err("row", raw.row_error)
         if not v:  # nothing else to check (e.g. an API record that is not an object)
             errors.extend(bad)
             return None
+    for c in _TEXT_COLUMNS:
+        t = cell_text(v.get(c))
+        if t is None:
+            continue
+        problem = id_problem(t) if c == "id" else text_problem(t, free_text=c in FREE_TEXT_COLUMNS)
+        if problem:
+            err(c, problem)
+            unreadable.add(c)
     lon = lat = None
     if raw.coord_error:
         err("geometry", raw.coord_error)
@@ -259,6 +278,7 @@ def validate_rows(
     errors: list[RowError] = []
     good: list[dict[str, Any]] = []
     extras: list[Mapping[str, Any]] = []
+    rows: list[int] = []
     first_seen: dict[str, int] = {}
     for raw in raws:
         rec = _check_row(raw, type_arg=type_arg, source=source, errors=errors)
@@ -276,6 +296,7 @@ def validate_rows(
             rec["id"] = rid
             good.append(rec)
             extras.append(raw.extras)
+            rows.append(raw.row)
     if good:
         lon, lat = to_wgs84(np.array([r["lon"] for r in good]), np.array([r["lat"] for r in good]), crs)
         for r, x, y in zip(good, np.atleast_1d(lon), np.atleast_1d(lat), strict=True):
@@ -283,7 +304,7 @@ def validate_rows(
     errors.sort(key=lambda e: e.row)  # stable: keeps field order within a row
     names = list(extra_columns)
     extra_df = pd.DataFrame([[e.get(c) for c in names] for e in extras], columns=names, dtype=object).infer_objects()
-    return LoadResult(good, errors, extra_df)
+    return LoadResult(good, errors, rows=rows, extras=extra_df)
 
 
 def check_args(type_arg: str | None, crs: str) -> str | None:

@@ -58,6 +58,11 @@ def _osm_text(
     """The first non-empty tag of ``keys``, cut to the column's limit (with a note) rather than
     losing a real AED over a long description."""
     value = next((tags[k].strip() for k in keys if tags.get(k, "").strip()), None)
+    return _cut(value, column, osm_id, notes)
+
+
+def _cut(value: str | None, column: str, osm_id: str, notes: list[RowError]) -> str | None:
+    """``value`` cut to the column's limit, with a note (the API caps the column there too)."""
     limit = TEXT_LIMITS[column]
     if value is not None and len(value) > limit:
         notes.append(RowError(0, column, f"{osm_id}: {len(value)} characters, cut to {limit}"))
@@ -88,11 +93,12 @@ def _osm_records(tags: Mapping[str, str], osm_id: str, lon: float, lat: float, n
                 id=osm_id,
                 type="hospital",
                 level=amenity,
-                name=tags.get("name") or tags.get("name:zh") or f"unnamed {amenity}",
+                name=_cut(tags.get("name") or tags.get("name:zh") or f"unnamed {amenity}", "name", osm_id, notes),
             )
         )
     if tags.get("emergency") == "defibrillator":
         name = tags.get("name") or tags.get("defibrillator:location") or tags.get("description") or "AED"
+        name = _cut(name, "name", osm_id, notes) or name
         where = {
             "location": _osm_text(tags, _LOCATION_TAGS, "location", osm_id, notes),
             "floor": _osm_text(tags, _FLOOR_TAGS, "floor", osm_id, notes),

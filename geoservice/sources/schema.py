@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import GeoserviceError
+from .cell_values import check_text
 
 __all__ = [
     "FACILITY_TYPES",
@@ -124,7 +125,12 @@ class FacilityFilter:
         name_contains: str | None = None,
         allow_all: bool = False,
     ) -> FacilityFilter:
-        """Validate user input (comma-separated text or lists); errors name the field and the valid values."""
+        """Validate user input (comma-separated text or lists); errors name the field and the valid values
+        (a control character, e.g. NUL, is refused in every one: ``cell_values.text_problem``)."""
+        given = {"type": type, "level": level, "capability": capability, "status": status}
+        for field, value in {**given, "name_contains": name_contains}.items():
+            for text in [value] if value is None or isinstance(value, str) else list(value):
+                check_text(field, text)
         ftype = None
         if type is not None and type.strip():
             t = type.strip().lower()

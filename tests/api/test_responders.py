@@ -154,15 +154,17 @@ def test_dispatch_plan_over_http(client, tokens):
     assert far.status_code == 404 and far.json()["field"] == "lon,lat"
 
 
-def test_gcj02_positions_are_stored_as_wgs84(client, state, tokens):
+def test_gcj02_positions_are_stored_as_wgs84(shanghai, monaco, open_reg):
     from geoservice.sources.coords import wgs84_to_gcj02
 
-    lon, lat = 121.4540, 31.2185  # in China, where GCJ-02 differs
+    # in China, where GCJ-02 differs: a region there is served (a position in none is refused)
+    state = GeoService([shanghai, monaco], registry=open_reg())
+    token = state.registry.create_key("resp-b", "responder")[1]
+    lon, lat = 121.4540, 31.2185
     glon, glat = (float(v) for v in wgs84_to_gcj02(lon, lat))
-    r = client.post(
-        "/responders/position", json={"lon": glon, "lat": glat, "crs": "gcj02"}, headers=h(tokens["resp-b"])
-    )
-    assert r.status_code == 200
+    with TestClient(create_app(state)) as client:
+        r = client.post("/responders/position", json={"lon": glon, "lat": glat, "crs": "gcj02"}, headers=h(token))
+    assert r.status_code == 200, r.text
     with state.registry.db.read() as q:
         row = q.one("SELECT lon, lat FROM responder_positions WHERE responder=?", ("resp-b",))
     assert row["lon"] == pytest.approx(lon, abs=1e-6) and row["lat"] == pytest.approx(lat, abs=1e-6)

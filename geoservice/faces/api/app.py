@@ -93,7 +93,11 @@ def create_app(service: GeoService | None = None, *, counters: Path | str | None
 
     # added innermost first: client address → CORS (when configured) → time limit → admission
     # (budget, slots per class) → body limits → routes
-    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimits,
+        max_bytes=settings.max_body_bytes,
+        larger={"/facilities/import": (settings.max_import_body_bytes, "max_import_body_bytes")},
+    )
     app.add_middleware(Admission, settings=settings, limits=limits, check_key=_key_checker(svc))
     app.add_middleware(TimeLimit, seconds=settings.request_timeout_s)
     if settings.cors_origins:

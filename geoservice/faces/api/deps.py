@@ -22,7 +22,7 @@ from ...service.registry import EDIT_ROLES, ApiKey
 from .admission import client_id, key_prefix
 from .errors import LimitError
 from .limits import Limits
-from .schemas import Crs
+from .schemas import Crs, LevelList
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -123,5 +123,5 @@ CrsQ = Annotated[
     Crs, Query(description="coordinate system of lon/lat in and of every coordinate out; gcj02 for AMap basemaps")
 ]
 RegionQ = Annotated[str | None, Query(max_length=200, description="region name; default: the one holding the point")]
-LevelQ = Annotated[str | None, Query(max_length=100, description="comma-separated levels, e.g. standard,basic")]
+LevelQ = Annotated[LevelList | None, Query(description="comma-separated levels, e.g. standard,basic")]
 CapabilityQ = Annotated[str | None, Query(max_length=100, description="required capabilities, e.g. evt")]

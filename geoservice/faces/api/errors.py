@@ -118,7 +118,12 @@ def allowed_methods(request: Request) -> list[str]:
     """Every method some route of this path accepts (Starlette's 405 names only the first route's).
 
     Asks each top-level route (FastAPI's included routers too) whether it would take the request
-    with each method; mounts (static files) answer for every method, so they are left out."""
+    with each method; mounts (static files) answer for every method, so they are left out. A
+    path that is a route of its own in the OpenAPI document (``/facilities/import``) names that
+    route's methods only, not those of a route it also fits as a parameter (``/facilities/{id}``)."""
+    own = request.app.openapi().get("paths", {}).get(request.url.path)
+    if own is not None and "{" not in request.url.path:
+        return [m for m in _METHODS if m.lower() in own]
     routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
     return [m for m in _METHODS if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)]
 

@@ -149,19 +149,22 @@ class BodyLimits:
     """413 for a body over ``max_bytes`` (by ``Content-Length`` at once, else by counting the
     streamed chunks: the body is never held beyond what the route itself reads), 415 for a
     POST/PUT/PATCH whose body is not JSON (a ``Content-Type`` that is not ``application/json`` or
-    ``application/*+json``, or none with a body)."""
+    ``application/*+json``, or none with a body). ``larger`` gives paths a limit of their own:
+    path → (bytes, the setting that sets it), e.g. the bulk import's 5,000 facilities."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, larger: dict[str, tuple[int, str]] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
-    def _too_large(self) -> Any:
-        return error_response("body", f"request body is larger than {self.max_bytes} bytes (max_body_bytes)", 413)
+    def _too_large(self, limit: int, setting: str) -> Any:
+        return error_response("body", f"request body is larger than {limit} bytes ({setting})", 413)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, setting = self.larger.get(scope.get("path", ""), (self.max_bytes, "max_body_bytes"))
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         length_raw = headers.get(b"content-length")
         length: int | None = None
@@ -171,8 +174,8 @@ class BodyLimits:
             except ValueError:
                 await error_response("Content-Length", "not a whole number of bytes", 400)(scope, receive, send)
                 return
-            if length > self.max_bytes:
-                await self._too_large()(scope, receive, send)
+            if length > limit:
+                await self._too_large(limit, setting)(scope, receive, send)
                 return
         if scope["method"] in BODY_METHODS:
             ctype = headers.get(b"content-type", b"").decode("latin-1")
@@ -195,7 +198,7 @@ class BodyLimits:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     over = True
                     raise _TooLarge
             return message
@@ -213,7 +216,7 @@ class BodyLimits:
             if not over:
                 raise
         if over and not started:
-            await self._too_large()(scope, receive, send)
+            await self._too_large(limit, setting)(scope, receive, send)
 
 
 # --------------------------------------------------------------------------- time limit

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from datetime import date
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from ...service.answers import (  # noqa: F401  (re-exported for the routers)
     AuditEntry,
@@ -30,34 +33,109 @@ from ...service.answers import (  # noqa: F401  (re-exported for the routers)
     RegionInfo,
     WhatIfResponse,
 )
+from ...sources.cell_values import id_problem, text_problem
 from ...sources.facility_rows import TEXT_LIMITS
-from ...sources.schema import FACILITY_TYPES
+from ...sources.schema import ALL_LEVELS, FACILITY_TYPES
+from ...sources.speeds import SCENARIOS
 
 FacilityType = Literal[FACILITY_TYPES]  # type: ignore[valid-type]
+FacilityTypeOrAll = Literal[(*FACILITY_TYPES, "all")]  # type: ignore[valid-type]
+ScenarioName = Literal["free_flow", "off_peak", "peak"]  # the names of speeds.SCENARIOS
+if set(get_args(ScenarioName)) != set(SCENARIOS):
+    raise RuntimeError(f"ScenarioName {get_args(ScenarioName)} is not speeds.SCENARIOS {tuple(SCENARIOS)}")
 InputCrs = Literal["wgs84", "gcj02", "bd09"]
+
+
+# Text follows the rule of every face (``cell_values.text_problem``): no control character, no
+# lone surrogate; tab and line breaks only in free text (names, addresses, notes).
+def _refuse(problem: str | None, value: Any) -> Any:
+    if problem:
+        raise PydanticCustomError("text", problem)  # the problem alone (no "Value error, ")
+    return value
+
+
+def _one_line(value: Any) -> Any:
+    return _refuse(text_problem(value), value) if isinstance(value, str) else value
+
+
+def _free_text(value: Any) -> Any:
+    return _refuse(text_problem(value, free_text=True), value) if isinstance(value, str) else value
+
+
+def _an_id(value: Any) -> Any:
+    return _refuse(id_problem(value), value) if isinstance(value, str) else value
+
+
+OneLine = AfterValidator(_one_line)
+FreeText = AfterValidator(_free_text)
 
 # Bounds of every request field (the service checks meaning; these keep sizes sane).
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
-FacilityId = Annotated[str, Field(pattern=ID_PATTERN, description="letters, digits and _ . : - (at most 64)")]
-Name = Annotated[str, Field(max_length=200)]
-Address = Annotated[str, Field(max_length=200)]
-Word = Annotated[str, Field(max_length=40)]  # a level, status, access value, capability, scenario
-AdminCode = Annotated[str, Field(max_length=40)]
-OpeningHours = Annotated[str, Field(max_length=300, description="OSM opening_hours syntax")]
-Source = Annotated[str, Field(max_length=300)]
+FacilityId = Annotated[
+    str,
+    Field(pattern=ID_PATTERN, description="letters, digits and _ . : - (at most 64; not . or ..)"),
+    AfterValidator(_an_id),
+]
+Name = Annotated[str, Field(max_length=TEXT_LIMITS["name"]), FreeText]
+Address = Annotated[str, Field(max_length=200), FreeText]
+Word = Annotated[str, Field(max_length=40), OneLine]  # a status, access value, capability
+AdminCode = Annotated[str, Field(max_length=40), OneLine]
+OpeningHours = Annotated[str, Field(max_length=300, description="OSM opening_hours syntax"), FreeText]
+Source = Annotated[str, Field(max_length=300), FreeText]
 Location = Annotated[
     str,
     Field(
         max_length=TEXT_LIMITS["location"],
         description="where to find it on site, e.g. '1F lobby, next to the information desk'",
     ),
+    FreeText,
 ]
-Floor = Annotated[str, Field(max_length=TEXT_LIMITS["floor"], description="the floor it is on, e.g. 1, B1")]
-RegionName = Annotated[str, Field(max_length=200)]
+Floor = Annotated[str, Field(max_length=TEXT_LIMITS["floor"], description="the floor it is on, e.g. 1, B1"), OneLine]
+RegionName = Annotated[str, Field(max_length=200), OneLine]
 Capabilities = (
-    Annotated[str, Field(max_length=200, description="comma-separated, e.g. evt,ivt")]
+    Annotated[str, Field(max_length=200, description="comma-separated, e.g. evt,ivt"), OneLine]
     | Annotated[list[Word], Field(max_length=10)]
 )
+# A facility's level, one of ALL_LEVELS (which ones a type has is checked with the record, and
+# said naming the type's levels): an enum in the OpenAPI document, checked by the service.
+Level = Annotated[
+    str,
+    Field(max_length=40),
+    OneLine,
+    WithJsonSchema({"type": "string", "enum": list(ALL_LEVELS), "description": "the facility's level"}),
+]
+_LEVEL = "|".join(map(re.escape, ALL_LEVELS))
+# Levels as a filter: one, or several comma-separated (standard,basic); checked by FacilityFilter.
+LevelList = Annotated[
+    str,
+    Field(max_length=100),
+    OneLine,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "enum": list(ALL_LEVELS)},
+                {"type": "string", "pattern": f"^({_LEVEL})(,({_LEVEL}))*$", "maxLength": 100},
+            ],
+            "description": "a level, or several comma-separated (e.g. standard,basic)",
+        }
+    ),
+]
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """A calendar day written YYYY-MM-DD (not a number: pydantic would read 0 as 1970-01-01)."""
+    if isinstance(value, date):
+        return value
+    if not (isinstance(value, str) and _ISO_DAY.fullmatch(value.strip())):
+        raise PydanticCustomError("date", "a day written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise PydanticCustomError("date", "no such day ({why})", {"why": str(exc)}) from None
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day), WithJsonSchema({"type": "string", "format": "date"})]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 DoorToNeedle = Annotated[float, Field(ge=0, le=600, description="median door-to-needle time, minutes")]
@@ -84,7 +162,7 @@ class FacilityIn(BaseModel):
     id: FacilityId | None = Field(None, description="default: generated")
     type: FacilityType
     name: Name | None = None
-    level: Word | None = None
+    level: Level | None = None
     capabilities: Capabilities | None = None
     address: Address | None = None
     admin_code: AdminCode | None = None
@@ -113,7 +191,7 @@ class FacilityPatch(BaseModel):
     id: FacilityId | None = None
     type: FacilityType | None = None
     name: Name | None = None
-    level: Word | None = None
+    level: Level | None = None
     capabilities: Capabilities | None = None
     address: Address | None = None
     admin_code: AdminCode | None = None
@@ -142,12 +220,12 @@ class WhatIfRequest(BaseModel):
     type: FacilityType
     minutes: float | None = Field(None, gt=0, le=240, description="default: the type's target (30/60/4)")
     profile: Profile | None = Field(None, description="default: walk for aed, else drive")
-    level: Annotated[str, Field(max_length=100)] | None = Field(None, description="comma-separated levels")
-    capability: Annotated[str, Field(max_length=100)] | None = Field(None, description="required capabilities")
-    scenario: Word = "free_flow"
+    level: LevelList | None = Field(None, description="comma-separated levels")
+    capability: Annotated[str, Field(max_length=100), OneLine] | None = Field(None, description="required capabilities")
+    scenario: ScenarioName = "free_flow"
     depart: Annotated[str, Field(max_length=10, description="departure time HH:MM (not with scenario)")] | None = None
     add: list[Point] = Field(default_factory=list, max_length=50)
-    remove: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=500)
+    remove: list[Annotated[str, Field(max_length=200), OneLine]] = Field(default_factory=list, max_length=500)
     region: RegionName | None = None
     crs: Crs = "wgs84"
     gaps: bool = False

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from ...errors import GeoserviceError, InputFileError
+from ...sources.cell_values import spreadsheet_safe
 
 GAP_SCHEMA = {"gap_id": "int64", "area_km2": "float64", "population": "float64", "max_time_s": "float64"}
 SITE_SCHEMA = {"rank": "int64", "id": "object", "name": "object", "source": "object", "population_gained": "float64"}
@@ -107,12 +108,13 @@ def point_rows(fc: dict) -> list[dict]:
 
 
 def csv_text(rows: list[dict], fields: list[str]) -> str:
-    """A plain CSV (header + rows, nothing else: the method is in report.json)."""
+    """A plain CSV (header + rows, nothing else: the method is in report.json); text a
+    spreadsheet would run as a formula (a name such as ``=1+1``) is kept as text behind a '."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in fields})
+        w.writerow({k: ("" if r.get(k) is None else spreadsheet_safe(r.get(k))) for k in fields})
     return buf.getvalue()
 
 

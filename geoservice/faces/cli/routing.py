@@ -10,6 +10,7 @@ from pathlib import Path
 from ...errors import InputFileError
 from ...service import queries
 from ...service.inputs import check_lonlat, parse_at
+from ...sources.cell_values import id_problem
 from .common import (
     add_db,
     add_filters,
@@ -63,11 +64,15 @@ def cmd_isochrone(args: argparse.Namespace) -> None:
 
 
 def read_points(path: str, field: str) -> tuple[list[str], list[tuple[float, float]]]:
-    """id,lon,lat rows of a CSV file; errors name the flag's field and the 1-based data row."""
+    """id,lon,lat rows of a CSV file; errors name the flag's field and the 1-based data row.
+    Each id names one point (matrix rows, dispatch responders): it must be there, unique, and an
+    id by ``cell_values.id_problem``."""
     p = Path(path)
     if not p.is_file():
         raise InputFileError(field, f"file not found: {path}")
-    ids, pts = [], []
+    ids: list[str] = []
+    pts: list[tuple[float, float]] = []
+    first: dict[str, int] = {}
     with open(p, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         missing = {"id", "lon", "lat"} - set(reader.fieldnames or [])
@@ -80,7 +85,16 @@ def read_points(path: str, field: str) -> tuple[list[str], list[tuple[float, flo
                 raise InputFileError(field, f"{path} row {n}: lon/lat are not numbers") from None
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise InputFileError(field, f"{path} row {n}: ({lon}, {lat}) is not a lon/lat")
-            ids.append(row["id"])
+            pid = (row["id"] or "").strip()
+            problem = id_problem(pid)
+            if problem:
+                raise InputFileError(field, f"{path} row {n}: id: {problem}")
+            if pid in first:
+                raise InputFileError(
+                    field, f"{path} row {n}: duplicate id {pid!r} (first at row {first[pid]}); give each point its own"
+                )
+            first[pid] = n
+            ids.append(pid)
             pts.append((lon, lat))
     if not pts:
         raise InputFileError(field, f"{path} has no rows")

@@ -11,14 +11,20 @@ from ..cancellable import cancellable
 from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses
 from ..errors import api_fields
-from ..schemas import CoverageResponse, ErrorResponse, FacilityType, Profile, WhatIfRequest, WhatIfResponse
+from ..schemas import (
+    CoverageResponse,
+    ErrorResponse,
+    FacilityType,
+    Profile,
+    ScenarioName,
+    WhatIfRequest,
+    WhatIfResponse,
+)
 
 router = APIRouter(tags=["coverage"])
 
 ERR: dict[int | str, dict[str, Any]] = {422: {"model": ErrorResponse}, 404: {"model": ErrorResponse}}
-Scenario = Annotated[
-    str | None, Query(max_length=40, description="free_flow (default), off_peak or peak; driving only")
-]
+Scenario = Annotated[ScenarioName | None, Query(description="free_flow (default), off_peak or peak; driving only")]
 Depart = Annotated[
     str | None,
     Query(max_length=10, description="departure time HH:MM: that hour's traffic; not with scenario; driving only"),

@@ -1,19 +1,33 @@
 """Facility registry: list (public), create / replace / patch / delete (editor key, audited), audit log.
 
 Each facility has a version, served as its ``ETag``; an edit with ``If-Match`` naming another
-version gets 412 and changes nothing (optimistic concurrency)."""
+version gets 412 and changes nothing (optimistic concurrency). ``If-Match`` is read as RFC 9110
+says: ``*``, or a list of ETags compared strongly (a weak ``W/"3"`` never matches); a field that
+is no list of ETags cannot match either, so it is 412 too."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from ....errors import GeoserviceError
 from ....service import edits, queries
+from ....service.registry import PreconditionFailed
 from ....sources.schema import FacilityFilter
 from ..deps import AnyKey, EditorKey, ServiceDep
-from ..schemas import AuditList, EditResult, ErrorResponse, Facility, FacilityIn, FacilityList, FacilityPatch
+from ..schemas import (
+    AuditList,
+    EditResult,
+    ErrorResponse,
+    Facility,
+    FacilityIn,
+    FacilityList,
+    FacilityPatch,
+    FacilityTypeOrAll,
+    OneLine,
+)
 
 router = APIRouter(tags=["facilities"])
 
@@ -22,7 +36,10 @@ ERR: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorResponse, "description": "the key's role may not edit"},
     404: {"model": ErrorResponse},
     409: {"model": ErrorResponse},
-    412: {"model": ErrorResponse, "description": "If-Match names a version that is no longer current"},
+    412: {
+        "model": ErrorResponse,
+        "description": "If-Match names no current version (a stale or weak ETag, or no ETag at all)",
+    },
     422: {"model": ErrorResponse},
 }
 IfMatch = Annotated[
@@ -30,10 +47,11 @@ IfMatch = Annotated[
     Header(max_length=80, description='the ETag of the version you edit (e.g. "3"); 412 if it is not current'),
 ]
 
-FacId = Annotated[str, Path(max_length=200, description="facility id")]
+FacId = Annotated[str, Path(max_length=200, description="facility id"), OneLine]
 RegionParam = Annotated[
     str | None,
     Query(max_length=200, description="region holding the facility; needed only when several regions use the same id"),
+    OneLine,
 ]
 MAX_OFFSET = 2**62  # SQLite integers are 64-bit
 
@@ -42,14 +60,35 @@ def _fields(body: FacilityIn) -> dict:
     return body.model_dump(exclude={"crs", "region"})
 
 
-def _if_version(if_match: str | None) -> int | None:
-    """``"3"``, ``W/"3"`` or ``3`` → 3; ``*`` or none → no check."""
+_ETAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')  # RFC 9110 entity-tag
+
+
+def _if_version(if_match: str | None) -> frozenset[int] | None:
+    """The versions ``If-Match`` allows: none or ``*`` → no check; ``"3"`` or ``"3", "4"`` → those.
+    A weak ETag never matches (strong comparison), and a field that is not a list of ETags
+    matches nothing: both are 412 at once, before anything is read or changed."""
     if if_match is None or if_match.strip() == "*":
         return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise GeoserviceError("If-Match", f'must be an ETag from this API, such as "3"; got {if_match[:40]!r}')
-    return int(tag)
+    versions: set[int] = set()
+    weak = False
+    for part in if_match.split(","):
+        m = _ETAG.fullmatch(part)
+        if m is None:
+            raise PreconditionFailed(
+                "If-Match",
+                f'not a list of ETags, so it matches no version; send the ETag as sent, such as "3"; '
+                f"got {if_match[:40]!r}; nothing changed",
+            )
+        if m[1]:
+            weak = True
+        elif m[2].isdigit():
+            versions.add(int(m[2]))
+    if not versions:
+        why = "a weak ETag never matches (If-Match compares strongly)" if weak else "no ETag of this API"
+        raise PreconditionFailed(
+            "If-Match", f'{why}; send the ETag as sent, such as "3"; got {if_match[:40]!r}; nothing changed'
+        )
+    return frozenset(versions)
 
 
 def _etag(response: Response, version: int) -> None:
@@ -60,8 +99,8 @@ def _etag(response: Response, version: int) -> None:
 @router.get("/facilities", response_model=FacilityList, responses=ERR)
 def list_facilities(
     svc: ServiceDep,
-    type: Annotated[str | None, Query(max_length=40)] = None,
-    region: Annotated[str | None, Query(max_length=200)] = None,
+    type: Annotated[FacilityTypeOrAll | None, Query(description="facility type, or all (the default)")] = None,
+    region: Annotated[str | None, Query(max_length=200), OneLine] = None,
 ) -> FacilityList:
     fc = queries.facility_layer(svc, FacilityFilter.parse(type=type, allow_all=True), region=region)
     return FacilityList(count=len(fc.features), facilities=[Facility(**f.properties) for f in fc.features])
@@ -139,9 +178,9 @@ def delete_facility(
 def audit(
     svc: ServiceDep,
     key: AnyKey,
-    facility_id: Annotated[str | None, Query(max_length=200)] = None,
-    region: Annotated[str | None, Query(max_length=200)] = None,
-    actor: Annotated[str | None, Query(max_length=200, description="key name")] = None,
+    facility_id: Annotated[str | None, Query(max_length=200), OneLine] = None,
+    region: Annotated[str | None, Query(max_length=200), OneLine] = None,
+    actor: Annotated[str | None, Query(max_length=200, description="key name"), OneLine] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditList:

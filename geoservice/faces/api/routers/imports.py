@@ -60,7 +60,7 @@ class FacilityImport(BaseModel):
         "false: write the good rows, list the bad ones, warn about the system",
     )
     facilities: list[FacilityRow] = Field(
-        min_length=1, max_length=MAX_ROWS, description=f"at most {MAX_ROWS:,} (and `max_body_bytes`)"
+        min_length=1, max_length=MAX_ROWS, description=f"at most {MAX_ROWS:,} (and `max_import_body_bytes`)"
     )
 
 

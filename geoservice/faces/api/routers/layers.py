@@ -12,7 +12,8 @@ from ....service.output_crs import to_wgs84
 from ....sources.schema import FacilityFilter
 from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses
-from ..schemas import ErrorResponse, FeatureCollection
+from ..errors import api_fields
+from ..schemas import ErrorResponse, FacilityTypeOrAll, FeatureCollection, OneLine
 
 router = APIRouter(tags=["layers"])
 
@@ -27,15 +28,15 @@ router = APIRouter(tags=["layers"])
     },
 )
 def layer(
-    type: Annotated[str, Path(max_length=40, description="facility type, or 'all'")],
+    type: Annotated[FacilityTypeOrAll, Path(description="facility type, or 'all'")],
     svc: ServiceDep,
     bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat (in crs)")] = None,
     level: LevelQ = None,
     capability: CapabilityQ = None,
     status: Annotated[str | None, Query(max_length=100, description="comma-separated statuses")] = None,
     demo: Annotated[bool | None, Query(description="only demo (true) or only real (false) rows")] = None,
-    q: Annotated[str | None, Query(max_length=100, description="name contains (case-insensitive)")] = None,
-    region: Annotated[str | None, Query(max_length=200, description="one region; default all")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="name contains (case-insensitive)"), OneLine] = None,
+    region: Annotated[str | None, Query(max_length=200, description="one region; default all"), OneLine] = None,
     at: Annotated[
         str | None,
         Query(
@@ -49,9 +50,10 @@ def layer(
 ) -> FeatureCollection | Response:
     """The facilities of a type (or all), as GeoJSON points; as a file with `format` (CSV: one row
     per facility with lon/lat)."""
-    where = FacilityFilter.parse(
-        type=type, level=level, capability=capability, status=status, demo=demo, name_contains=q, allow_all=True
-    )
+    with api_fields(name_contains="q"):
+        where = FacilityFilter.parse(
+            type=type, level=level, capability=capability, status=status, demo=demo, name_contains=q, allow_all=True
+        )
     box = parse_bbox(bbox)
     if box is not None and crs != "wgs84":
         x0, y0 = to_wgs84(box[0], box[1], crs)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from ....service.places import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, PlaceList, search_places
 from ..deps import CrsQ, ServiceDep
 from ..errors import READ_ERRORS
+from ..schemas import OneLine
 
 router = APIRouter(tags=["layers"])
 
@@ -17,7 +18,9 @@ router = APIRouter(tags=["layers"])
 def places(
     svc: ServiceDep,
     q: Annotated[
-        str, Query(min_length=1, max_length=MAX_QUERY, description="part of a road, district or facility name")
+        str,
+        Query(min_length=1, max_length=MAX_QUERY, description="part of a road, district or facility name"),
+        OneLine,
     ],
     region: Annotated[str | None, Query(max_length=200, description="one region; default all")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="at most this many places")] = DEFAULT_LIMIT,

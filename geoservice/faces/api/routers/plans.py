@@ -5,7 +5,6 @@ Read-only questions (nothing is saved); the answers are the CLI's report.json.""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -23,13 +22,15 @@ from ....service.plan_answers import (
 from ..cancellable import cancellable
 from ..deps import ServiceDep
 from ..errors import R404, R422
-from ..schemas import Name, OpeningHours, RegionName
+from ..schemas import IsoDay, Name, OpeningHours, RegionName, ScenarioName
 
 router = APIRouter(prefix="/plans", tags=["planning"])
 
 ERR: dict[int | str, dict[str, Any]] = {**R404, **R422}
 RegionQ = Annotated[str | None, Query(max_length=200, description="region name; default: the first region served")]
-WeekOfQ = Annotated[date | None, Query(description="any day of the week to evaluate (default: this week)")]
+WeekOfQ = Annotated[
+    IsoDay | None, Query(description="any day of the week to evaluate, YYYY-MM-DD (default: this week)")
+]
 
 
 @router.get("/aed-week", response_model=AedWeekAnswer, responses=ERR)
@@ -67,7 +68,7 @@ class AedSitingIn(BaseModel):
     )
     unknown_hours: Literal["closed", "open"] = Field("closed", description="existing AEDs of unknown hours count as")
     candidate_hours: OpeningHours = Field("24/7", description="hours of a candidate without its own")
-    week_of: date | None = None
+    week_of: IsoDay | None = None
     region: RegionName | None = None
 
 
@@ -107,7 +108,7 @@ def ems_siting(
     minutes: Annotated[float | None, Query(gt=0, le=240, description="default: setting ems_minutes")] = None,
     busy_fraction: Annotated[float | None, Query(ge=0, lt=1, description="default: setting ems_busy_fraction")] = None,
     candidates: Annotated[Literal["facilities", "grid", "both"], Query()] = "facilities",
-    scenario: Annotated[str, Query(max_length=40, description="free_flow, off_peak or peak")] = "free_flow",
+    scenario: Annotated[ScenarioName, Query(description="free_flow, off_peak or peak")] = "free_flow",
     region: RegionQ = None,
 ) -> EmsSitingAnswer:
     """New EMS stations on ambulance drive times (station to patient): MEXCLP maximises the

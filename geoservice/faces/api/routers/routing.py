@@ -12,12 +12,20 @@ from ....service.inputs import parse_at
 from ..cancellable import cancellable
 from ..deps import CapabilityQ, CrsQ, Lat, LevelQ, Lon, RegionQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses
-from ..schemas import Direction, ErrorResponse, FacilityType, FeatureCollection, NearestResponse, Profile
+from ..schemas import (
+    Direction,
+    ErrorResponse,
+    FacilityType,
+    FeatureCollection,
+    NearestResponse,
+    Profile,
+    ScenarioName,
+)
 
 router = APIRouter(tags=["routing"])
 Scenario = Annotated[
-    str | None,
-    Query(max_length=40, description="free_flow (default), off_peak or peak: road class time factors; driving only"),
+    ScenarioName | None,
+    Query(description="free_flow (default), off_peak or peak: road class time factors; driving only"),
 ]
 Depart = Annotated[
     str | None,

@@ -13,7 +13,7 @@ NOWHERE = (1.0, 42.5)  # in no region
 
 
 def test_health_regions_config_docs(client):
-    assert client.get("/health").json() == {"status": "ok", "regions": ["andorra", "monaco"]}
+    assert client.get("/health").json() == {"status": "ok", "regions": ["andorra", "monaco"], "preparing": None}
     regions = {r["name"]: r for r in client.get("/regions").json()}
     assert regions["monaco"]["facility_counts"]["aed"] == 5
     assert set(regions["andorra"]["profiles"]) == {"drive", "ambulance", "walk"}

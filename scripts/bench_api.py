@@ -530,6 +530,10 @@ def overload_phases(port: int, pid: int, pts, args) -> dict:
         x, y = pts[rng.randrange(len(pts))]
         return "GET", f"/nearest?lon={x:.6f}&lat={y:.6f}&type=aed", None, {"X-Forwarded-For": client_address(i)}
 
+    # warm-up in every worker (compiled kernels, caches), not measured
+    asyncio.run(closed_loop_requests(port, iso, 16, 3.0))
+    asyncio.run(closed_loop_requests(port, nearest, 16, 2.0))
+
     # 1. reads at 3x capacity: capacity = closed-loop throughput of /isochrones (16 clients)
     wait_idle(pid)
     res, wall = asyncio.run(closed_loop_requests(port, iso, 16, args.capacity_seconds))
@@ -868,6 +872,9 @@ def main() -> int:
     ap.add_argument("--request-timeout", type=float, default=10.0, help="the server's request_timeout_s")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (one per core)")
     ap.add_argument("--server-src", help="serve from this source tree (another checkout: before/after figures)")
+    ap.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", help="a setting of the measured server (GEOSERVICE_NAME)"
+    )
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument(
         "--facilities",
@@ -922,6 +929,9 @@ def main() -> int:
         "GEOSERVICE_TRUSTED_PROXIES": '["127.0.0.1"]',
         "GEOSERVICE_REQUEST_TIMEOUT_S": str(args.request_timeout),
     }
+    for item in args.set or []:
+        name, _, value = item.partition("=")
+        env[f"GEOSERVICE_{name.strip().upper()}"] = value
     res: dict = {
         "cpus": os.cpu_count(),
         "region": str(region),

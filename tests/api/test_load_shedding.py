@@ -127,6 +127,43 @@ def test_child_answers_and_errors_come_back():
         run_in_child(lambda: 1 / 0, deadline=time.monotonic() + 30)
 
 
+def test_child_gives_way_to_the_workers():
+    """Lower priority, and one CPU left free of heavy work (Linux)."""
+    from geoservice.faces.api.cancellable import run_in_child
+
+    def where() -> tuple:
+        return os.getpriority(os.PRIO_PROCESS, 0), sorted(os.sched_getaffinity(0))
+
+    nice, cpus = run_in_child(where, deadline=time.monotonic() + 30, nice=7)
+    assert nice == min(os.getpriority(os.PRIO_PROCESS, 0) + 7, 19)
+    mine = sorted(os.sched_getaffinity(0))
+    assert cpus == (mine[1:] if len(mine) > 1 else mine)
+
+
+def test_bulk_reads_run_below_the_event_loop(make_app):
+    import threading as th
+
+    from geoservice.faces.api.priority import READ_NICE, low_priority
+
+    app = make_app()
+    seen: dict = {}
+
+    @app.get("/_probe", include_in_schema=False)
+    @low_priority
+    def probe(x: int = 0):
+        seen.update(x=x, nice=os.getpriority(os.PRIO_PROCESS, th.get_native_id()), thread=th.current_thread().name)
+        return {"ok": True}
+
+    with TestClient(app) as c:
+        assert c.get("/_probe", params={"x": 3}).json() == {"ok": True}
+        lon, lat = NEAREST["lon"], NEAREST["lat"]
+        assert (
+            c.get("/isochrones", params={"lon": lon, "lat": lat, "minutes": "5", "profile": "walk"}).status_code == 200
+        )
+    assert seen["x"] == 3 and seen["thread"].startswith("bulk-read")
+    assert seen["nice"] == min(os.getpriority(os.PRIO_PROCESS, 0) + READ_NICE, 19)
+
+
 def test_heavy_answers_keep_their_cache(make_app):
     app = make_app()
     with TestClient(app) as c:
@@ -224,7 +261,7 @@ def test_timed_out_planning_request_stops_using_cpu(regions_dir, tmp_path):
 
 # --------------------------------------------------------------------------- classes and budgets
 def test_a_full_class_is_refused_at_once_and_others_keep_their_share(make_app):
-    app = make_app(heavy_slots=1, queue_wait_s=2)
+    app = make_app(heavy_slots=1, heavy_queue_wait_s=2)
     holding, release = threading.Event(), threading.Event()
 
     @app.get("/plans/_hold", include_in_schema=False)
@@ -241,8 +278,8 @@ def test_a_full_class_is_refused_at_once_and_others_keep_their_share(make_app):
         try:
             assert holding.wait(30)
             # heavy requests are taken to last ~5 s until one has been timed: the wait for the slot
-            # is predicted at 5 s, beyond queue_wait_s (2): no queueing, 503 now (a request that
-            # had queued would have waited the whole 2 s)
+            # is predicted at 5 s, beyond heavy_queue_wait_s (2): no queueing, 503 now (a request
+            # that had queued would have waited the whole 2 s)
             t0 = time.monotonic()
             r = c.get("/coverage", params={"type": "aed", "region": "monaco"})
             assert time.monotonic() - t0 < 2

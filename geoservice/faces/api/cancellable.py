@@ -9,8 +9,9 @@ for it until the deadline (:data:`DEADLINE`, set by :class:`.middleware.TimeLimi
 deadline the child's whole process group (a solver it started included) is killed with
 SIGKILL and the request gets 503.
 
-The child runs at a lower CPU priority (``heavy_nice``), so the workers' own requests (the
-citizens' ``/nearest``) come first on a busy machine; it dies with its worker (Linux
+The child runs at a lower CPU priority (``heavy_nice``) and on every CPU the worker may use but
+the first, so the workers' own requests (the citizens' ``/nearest``, edits) come first and always
+find a CPU free of heavy work (on 2 cores, planning gets one); it dies with its worker (Linux
 ``PR_SET_PDEATHSIG``); it never answers HTTP, touches no socket of the worker (they are
 pointed at ``/dev/null``), takes no lock another thread of the worker held at the fork (the
 service's and engine's locks are made anew) and opens its own registry connection if it needs
@@ -152,6 +153,14 @@ def _child_setup(svc: GeoService | None, nice: int, tmp: str, pipe_w: int, paren
     if nice:
         with contextlib.suppress(OSError):
             os.nice(nice)
+    with contextlib.suppress(OSError, AttributeError):  # one CPU stays free of heavy work (Linux)
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) > 1:
+            os.sched_setaffinity(0, cpus[1:])
+            numba = sys.modules.get("numba")
+            if numba is not None:  # its parallel kernels: one thread per CPU left to the child
+                with contextlib.suppress(Exception):
+                    numba.set_num_threads(len(cpus) - 1)
     os.environ["TMPDIR"] = tmp
     tempfile.tempdir = tmp
     if svc is not None:

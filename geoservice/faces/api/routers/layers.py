@@ -13,6 +13,7 @@ from ....sources.schema import FacilityFilter
 from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses
 from ..errors import api_fields
+from ..priority import low_priority
 from ..schemas import ErrorResponse, FacilityTypeOrAll, FeatureCollection, OneLine
 
 router = APIRouter(tags=["layers"])
@@ -27,6 +28,7 @@ router = APIRouter(tags=["layers"])
         **file_responses("the facilities as points"),
     },
 )
+@low_priority
 def layer(
     type: Annotated[FacilityTypeOrAll, Path(description="facility type, or 'all'")],
     svc: ServiceDep,

@@ -12,6 +12,7 @@ from ....service.inputs import parse_at
 from ..cancellable import cancellable
 from ..deps import CapabilityQ, CrsQ, Lat, LevelQ, Lon, RegionQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses
+from ..priority import low_priority
 from ..schemas import (
     Direction,
     ErrorResponse,
@@ -93,6 +94,7 @@ async def nearest(
 
 
 @router.get("/isochrones", response_model=FeatureCollection, responses=ERRORS)
+@low_priority
 def isochrones(
     svc: ServiceDep,
     lon: Lon,

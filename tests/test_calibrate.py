@@ -254,7 +254,7 @@ def test_help_example_runs(regions_dir, tmp_path, capsys):
     argv[argv.index("--out") + 1] = str(tmp_path / "calib")
     assert main([*argv, "--region", str(regions_dir / "shanghai")]) == 0
     err = capsys.readouterr().err
-    assert "held-out median error" in err and "--hourly-profiles" in err
+    assert "held-out median error" in err and "geoservice attach-profile --region" in err
     out = tmp_path / "calib"
     for f in ("profile.csv", "report.json", "report.html", "predictions.csv", "observed_vs_predicted.png"):
         assert (out / f).is_file(), f

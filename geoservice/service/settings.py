@@ -127,12 +127,12 @@ class Settings(BaseSettings):
         "whose X-Forwarded-For names the client; empty: the header is ignored, the peer is the client",
     )
     public_rate_per_s: float = Field(
-        20.0,
+        50.0,
         gt=0,
         description="budget of requests without a valid API key, per client address (an IPv6 /64): cost units "
         "refilled per second (/nearest, pages 1; other reads 2; coverage, service areas, plans 30)",
     )
-    public_burst: float = Field(600.0, gt=0, description="most cost units a client may spend at once (429 beyond)")
+    public_burst: float = Field(3000.0, gt=0, description="most cost units a client may spend at once (429 beyond)")
     citizen_slots: int = Field(
         64, ge=1, le=10_000, description="per worker: /nearest, pages and static files answered at once"
     )

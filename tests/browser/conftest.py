@@ -34,8 +34,12 @@ def live_service(andorra, monaco, tmp_path_factory):
     """The service behind the live server (tests may edit its registry)."""
     from geoservice.service.core import GeoService
     from geoservice.service.registry import Registry
+    from geoservice.service.settings import get_settings
 
-    return GeoService([andorra, monaco], registry=Registry(tmp_path_factory.mktemp("web") / "registry.sqlite"))
+    # one browser session is many planners at once from one address: not a client to throttle
+    settings = get_settings().model_copy(update={"public_rate_per_s": 1e9, "public_burst": 1e9})
+    registry = Registry(tmp_path_factory.mktemp("web") / "registry.sqlite")
+    return GeoService([andorra, monaco], registry=registry, settings=settings)
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_TRACKED = 10_000  # names one window remembers at most; the least recently seen are forgotten
 PRUNE_EVERY = 500  # bucket operations between two sweeps of refilled buckets
+BUCKET_WAIT_S = 0.005  # the budget is taken on the event loop: never wait longer for the counters
 COUNTERS_FILE = "counters.sqlite"
 
 _SCHEMA = (
@@ -43,6 +44,12 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS buckets (ns TEXT NOT NULL, name TEXT NOT NULL, tat REAL NOT NULL, "
     "PRIMARY KEY (ns, name)) WITHOUT ROWID",
 )
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Another connection holds the database (SQLITE_BUSY / SQLITE_LOCKED)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc)
 
 
 class CounterStore:
@@ -69,29 +76,45 @@ class CounterStore:
             conn.execute("PRAGMA synchronous=OFF")
             for stmt in _SCHEMA:
                 conn.execute(stmt)
+            # SQLite's own busy handler sleeps 1, 2, 5, 10... ms: run() waits for the lock itself
+            conn.execute("PRAGMA busy_timeout=0")
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 
-    def run(self, step: Callable[[sqlite3.Connection], float], default: float = 0.0) -> float:
+    def run(self, step: Callable[[sqlite3.Connection], float], default: float = 0.0, wait_s: float = 1.0) -> float:
         """``step(connection)`` in one write transaction; ``default`` (let the request through)
-        if the database fails, logged at most once a minute."""
-        try:
-            with self._lock:
-                conn = self._db()
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    out = step(conn)
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-                return out
-        except sqlite3.Error as exc:
-            now = time.monotonic()
-            if now - self._failed_at > 60:
-                self._failed_at = now
-                log.error("rate-limit counters unavailable (%s); requests are let through", exc)
-            return default
+        if the database fails, or another process holds it for more than ``wait_s`` (a step
+        takes tens of microseconds: the wait is polled every 0.1-2 ms), logged at most once a
+        minute."""
+        deadline = time.monotonic() + wait_s
+        pause = 0.0001
+        while True:
+            try:
+                with self._lock:
+                    conn = self._db()
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        out = step(conn)
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+                    return out
+            except sqlite3.OperationalError as exc:
+                if _busy(exc) and time.monotonic() < deadline:
+                    time.sleep(pause)
+                    pause = min(2 * pause, 0.002)
+                    continue
+                return self._unavailable(exc, default)
+            except sqlite3.Error as exc:
+                return self._unavailable(exc, default)
+
+    def _unavailable(self, exc: Exception, default: float) -> float:
+        now = time.monotonic()
+        if now - self._failed_at > 60:
+            self._failed_at = now
+            log.error("rate-limit counters unavailable (%s); requests are let through", exc)
+        return default
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read (tests, diagnostics)."""
@@ -228,7 +251,7 @@ class TokenBucket:
             q.execute("INSERT OR REPLACE INTO buckets (ns, name, tat) VALUES (?,?,?)", (self.ns, name, new))
             return 0.0
 
-        return self.store.run(step)
+        return self.store.run(step, wait_s=BUCKET_WAIT_S)
 
     def left(self, name: str) -> float:
         """Units ``name`` may spend now."""

@@ -416,14 +416,16 @@ def rejected(status: int | str) -> bool:
     return status in (429, 503)
 
 
-def outcome(results: list[tuple[int | str, float]]) -> dict:
+def outcome(results: list[tuple]) -> dict:
     """Counts and latencies (ms) of answers: accepted (2xx), refused (429/503), other (errors,
-    client time-outs)."""
-    ok = [ms for st, ms in results if isinstance(st, int) and 200 <= st < 300]
-    refused = [ms for st, ms in results if rejected(st)]
+    client time-outs); with open-loop results, how late the client was in sending (its own lag
+    on a shared machine, included in every latency)."""
+    ok = [r[1] for r in results if isinstance(r[0], int) and 200 <= r[0] < 300]
+    refused = [r[1] for r in results if rejected(r[0])]
+    lags = [r[2] for r in results if len(r) > 2]
     statuses: dict[str, int] = {}
-    for st, _ in results:
-        statuses[str(st)] = statuses.get(str(st), 0) + 1
+    for r in results:
+        statuses[str(r[0])] = statuses.get(str(r[0]), 0) + 1
 
     def pct(v: list[float], q: float) -> float | None:
         return round(float(np.percentile(v, q)), 1) if v else None
@@ -441,6 +443,7 @@ def outcome(results: list[tuple[int | str, float]]) -> dict:
         "refused_p99_ms": pct(refused, 99),
         "refused_max_ms": round(max(refused), 1) if refused else None,
         "statuses": statuses,
+        "client_lag_p99_ms": pct(lags, 99),
     }
 
 
@@ -476,7 +479,8 @@ async def closed_loop_requests(port: int, make, clients: int, seconds: float, ca
 
 
 async def open_loop_requests(port: int, make, rate: float, seconds: float, cap_s: float, conns: int = 256) -> list:
-    """``rate * seconds`` requests at fixed times, latency from the scheduled time."""
+    """``rate * seconds`` requests at fixed times, latency from the scheduled time; each result is
+    (status, ms, lag ms: how late this client itself was in sending it)."""
     n = int(rate * seconds)
     client = Pool(port, conns)
     t0 = time.perf_counter() + 0.2
@@ -486,7 +490,8 @@ async def open_loop_requests(port: int, make, rate: float, seconds: float, cap_s
         delay = sched - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        return await timed(client, make(i), cap_s, sched)
+        lag = (time.perf_counter() - sched) * 1000
+        return (*await timed(client, make(i), cap_s, sched), lag)
 
     results = await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout=seconds + cap_s + 10)
     await client.close()
@@ -798,7 +803,8 @@ def print_overload(res: dict) -> None:
         f"p50 {r['accepted_p50_ms']} ms, "
         f"p99 {r['accepted_p99_ms']} ms, max {r['accepted_max_ms']} ms; refused {r['refused']} "
         f"({100 * r['refused_share']:.1f}%, statuses {r['statuses']}) p50 {r['refused_p50_ms']} ms, "
-        f"p99 {r['refused_p99_ms']} ms, max {r['refused_max_ms']} ms; other {r['other']}"
+        f"p99 {r['refused_p99_ms']} ms, max {r['refused_max_ms']} ms; other {r['other']}; "
+        f"client's own sending lag p99 {r['client_lag_p99_ms']} ms"
     )
     r = res["nearest_while_planning"]
     h = r["planning"]

@@ -146,11 +146,11 @@ class Settings(BaseSettings):
         "stopped at request_timeout_s",
     )
     queue_wait_s: float = Field(
-        0.1,
+        0.05,
         gt=0,
         le=60,
         description="longest a request should wait for a slot of its class: one that would wait longer "
-        "(predicted from recent requests) gets 503 at once",
+        "(predicted from recent requests) gets 503 at once, one still waiting then gets 503 then",
     )
     heavy_queue_wait_s: float = Field(
         20.0,

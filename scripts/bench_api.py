@@ -76,7 +76,8 @@ def sample_points(region_dir: Path, n: int, seed: int = 1, profile: str = "walk"
 
 
 def server_cpu_s(root: int) -> float:
-    """CPU seconds (user+system) used so far by the server process and its workers (Linux /proc)."""
+    """CPU seconds (user+system) used so far by the server process and its workers (Linux /proc),
+    with what their children that have ended used (heavy requests' child processes)."""
     tick = os.sysconf("SC_CLK_TCK")
     kids: dict[int, list[int]] = {}
     stats: dict[int, list[str]] = {}
@@ -93,7 +94,7 @@ def server_cpu_s(root: int) -> float:
     while todo:
         pid = todo.pop()
         if pid in stats:
-            total += (int(stats[pid][11]) + int(stats[pid][12])) / tick
+            total += sum(int(v) for v in stats[pid][11:15]) / tick  # utime stime cutime cstime
         todo += kids.get(pid, [])
     return total
 
@@ -541,13 +542,18 @@ def overload_phases(port: int, pid: int, pts, args) -> dict:
 
     # 1. reads at 3x capacity: capacity = closed-loop throughput of /isochrones (16 clients)
     wait_idle(pid)
-    res, wall = asyncio.run(closed_loop_requests(port, iso, 16, args.capacity_seconds))
-    cap = sum(1 for st, _ in res if st == 200) / wall
+    cap = 0.0
+    for _ in range(2):  # the better of two: other jobs on the machine only ever lower it
+        res, wall = asyncio.run(closed_loop_requests(port, iso, 16, args.capacity_seconds))
+        cap = max(cap, sum(1 for st, _ in res if st == 200) / wall)
     rate = min(3 * cap, 1500.0)
     c0 = server_cpu_s(pid)
+    t0 = time.perf_counter()
     res = asyncio.run(open_loop_requests(port, iso, rate, args.overload_seconds, cap_s=30))
+    wall = time.perf_counter() - t0  # until the last answer
     out["reads_3x"] = dict(
         outcome(res),
+        accepted_rps=round(sum(1 for r in res if r[0] == 200) / wall, 1),
         capacity_rps=round(cap, 1),
         minutes=args.overload_minutes,
         rate_rps=round(rate, 1),
@@ -799,7 +805,8 @@ def print_overload(res: dict) -> None:
     r = res["reads_3x"]
     print(
         f"{'reads at 3x capacity':22s} /isochrones walk {r['minutes']} min, capacity {r['capacity_rps']} req/s "
-        f"(16 closed-loop clients), sent {r['rate_rps']} req/s: {r['accepted']}/{r['sent']} accepted, "
+        f"(16 closed-loop clients), sent {r['rate_rps']} req/s: {r['accepted']}/{r['sent']} accepted "
+        f"({r['accepted_rps']} req/s until the last answer), "
         f"p50 {r['accepted_p50_ms']} ms, "
         f"p99 {r['accepted_p99_ms']} ms, max {r['accepted_max_ms']} ms; refused {r['refused']} "
         f"({100 * r['refused_share']:.1f}%, statuses {r['statuses']}) p50 {r['refused_p50_ms']} ms, "

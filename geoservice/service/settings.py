@@ -149,8 +149,9 @@ class Settings(BaseSettings):
         0.05,
         gt=0,
         le=60,
-        description="longest a request should wait for a slot of its class: one that would wait longer "
-        "(predicted from recent requests) gets 503 at once, one still waiting then gets 503 then",
+        description="longest a request should wait for a slot of its class once its queue is longer than its "
+        "slots (a page's own burst always queues): one that would wait longer (predicted from recent "
+        "requests) gets 503 at once",
     )
     heavy_queue_wait_s: float = Field(
         20.0,

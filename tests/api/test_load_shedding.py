@@ -325,6 +325,31 @@ def test_gate_waits_only_when_the_predicted_wait_is_short():
     assert asyncio.run(scenario()) == [True, True, True, False, True, False, (1, 0, 1)]
 
 
+def test_a_page_burst_queues_behind_one_slow_request():
+    """CI regression: on one slow core a citizen page's parallel reads were refused (503) because one
+    basemap ahead of them took longer than queue_wait_s. A queue as long as the slots always waits,
+    and a queued request waits out one slow request ahead; only a longer queue is shed."""
+    from geoservice.faces.api.admission import STALL_S, Gate
+
+    async def scenario() -> list:
+        gate = Gate("read", slots=2, max_wait_s=0.05, typical_s=0.3, free_queue=2)
+        out = [await gate.enter(), await gate.enter()]  # two slow reads hold both slots
+        waiters = [asyncio.ensure_future(gate.enter()) for _ in range(2)]  # predicted 0.15, 0.3 s > 0.05
+        await asyncio.sleep(0.01)
+        t0 = time.monotonic()
+        out.append(await gate.enter())  # a third waiter: beyond the free queue, refused at once
+        out.append(time.monotonic() - t0 < 0.05)
+        await asyncio.sleep(0.4)  # the slow reads take longer than max_wait_s + 2 x predicted ...
+        assert 0.4 < 0.05 + 2 * 0.15 + STALL_S
+        out.append([w.done() for w in waiters])  # ... and the queued ones still wait
+        gate.leave(0.4)
+        gate.leave(0.4)
+        out.append([await w for w in waiters])
+        return out
+
+    assert asyncio.run(scenario()) == [True, True, False, True, [False, False], [True, True]]
+
+
 def test_anonymous_budget_is_weighted_by_cost(make_app):
     app = make_app(public_rate_per_s=1, public_burst=60)
     now = [5000.0]

@@ -85,6 +85,11 @@ class PageWatch:
         self.external: list[str] = []
         page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        # which request failed (the console only says that one did)
+        page.on(
+            "response",
+            lambda r: self.errors.append(f"HTTP {r.status}: {r.url} {r.headers}") if r.status >= 500 else None,
+        )
 
         def route(r):
             if r.request.url.startswith(base) or r.request.url.startswith("data:"):

@@ -11,9 +11,10 @@ classes with their own share of each worker, and the budget of anonymous request
   planning requests cannot take the room of citizens and editors.
 * :class:`Admission`: a request without a valid API key first spends its class's cost from its
   client's budget (``public_rate_per_s``, ``public_burst``; 429 with ``Retry-After`` when it is
-  spent), then takes a slot of its class. When the class is full it waits only if the wait
-  predicted from the class's recent service times is within ``queue_wait_s``; otherwise, or if
-  the wait runs over, it gets 503 with ``Retry-After`` at once. Overload is answered quickly
+  spent), then takes a slot of its class. When the class is full it may join a queue as long as
+  the class's slots; beyond that it waits only if the wait predicted from the class's recent
+  service times is within ``queue_wait_s``; otherwise, or if the wait runs over, it gets 503
+  with ``Retry-After`` at once. Overload is answered quickly
   instead of queueing in the thread pool or the kernel's accept queue.
 """
 
@@ -45,6 +46,8 @@ COSTS = {"citizen": 1.0, "edit": 0.0, "read": 2.0, "heavy": 30.0}
 """Units of the anonymous budget a request of each class spends (edits need a key anyway)."""
 TYPICAL_S = {"citizen": 0.005, "edit": 0.02, "read": 0.02, "heavy": 5.0}
 """Service time each class is assumed to take until requests of it have been timed."""
+STALL_S = 1.0
+"""Extra seconds a queued request waits for one slow request ahead of it (see :class:`Gate`)."""
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CITIZEN_PATHS = frozenset({"/", "/nearest", "/health", "/config", "/regions", "/depart-hours", "/docs"})
@@ -133,14 +136,22 @@ class ClientAddress:
 # --------------------------------------------------------------------------- slots per class
 @dataclass
 class Gate:
-    """``slots`` requests of one class at a time in this worker; the rest wait in order, but only
-    as long as the wait predicted from recent service times stays within ``max_wait_s`` (else they
-    are refused at once) and never longer than ``max_wait_s``. Used from one event loop."""
+    """``slots`` requests of one class at a time in this worker; the rest wait in order.
+
+    A queue of ``free_queue`` requests is always allowed (``slots`` for the light classes): one
+    page's own burst of parallel requests (a browser opens six connections) is never refused by an
+    idle server. Beyond that a request waits only when the wait predicted from recent service
+    times is within ``max_wait_s`` (else it is refused at once). A waiting request gives up after
+    ``max_wait_s`` plus twice its predicted wait plus ``STALL_S``: requests of one class differ in
+    length (a whole basemap beside a small layer), and one slow request ahead on a slow machine is
+    no overload; under overload the queue's length, not this limit, keeps waits short. Used from
+    one event loop."""
 
     name: str
     slots: int
     max_wait_s: float
     typical_s: float
+    free_queue: int = 0
     active: int = 0
     waiting: deque[asyncio.Future[bool]] = field(default_factory=deque)
     admitted: int = 0
@@ -158,13 +169,14 @@ class Gate:
             self.active += 1
             self.admitted += 1
             return True
-        if self.predicted_wait() > self.max_wait_s:
+        predicted = self.predicted_wait()
+        if len(self.waiting) >= self.free_queue and predicted > self.max_wait_s:
             self.refused += 1
             return False
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.waiting.append(fut)
         try:
-            await asyncio.wait({fut}, timeout=self.max_wait_s)
+            await asyncio.wait({fut}, timeout=self.max_wait_s + 2 * predicted + STALL_S)
         except asyncio.CancelledError:
             if fut.done() and not fut.cancelled():
                 self.leave(None)  # handed a slot as we were cancelled: give it on
@@ -212,9 +224,13 @@ class Admission:
         self.limits = limits
         self.check_key = check_key
         self.gates = {
-            "citizen": Gate("citizen", settings.citizen_slots, settings.queue_wait_s, TYPICAL_S["citizen"]),
-            "edit": Gate("edit", settings.edit_slots, settings.queue_wait_s, TYPICAL_S["edit"]),
-            "read": Gate("read", settings.read_slots, settings.queue_wait_s, TYPICAL_S["read"]),
+            kind: Gate(kind, slots, settings.queue_wait_s, TYPICAL_S[kind], free_queue=slots)
+            for kind, slots in (
+                ("citizen", settings.citizen_slots),
+                ("edit", settings.edit_slots),
+                ("read", settings.read_slots),
+            )
+        } | {
             "heavy": Gate("heavy", settings.heavy_slots, settings.heavy_queue_wait_s, TYPICAL_S["heavy"]),
         }
         self._keys: OrderedDict[str, tuple[bool, float]] = OrderedDict()

@@ -5,16 +5,13 @@ out a valid key, X-Forwarded-For counts only from trusted proxies, and every wor
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
+
+from benchmarks.servers import RawConn, children, serve
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"  # loopback only
@@ -182,100 +179,6 @@ def test_counters_are_shared_by_processes(tmp_path):
     assert [w.acquire("key:1") == 0 for _ in range(3)] == [True, False, False]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def _serve(regions: list[Path], db: Path, workers: int, log: Path, **env_settings: str):
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GEOSERVICE_")}
-    env.update({f"GEOSERVICE_{k.upper()}": v for k, v in env_settings.items()})
-    cmd = [sys.executable, "-m", "geoservice", "serve", "--db", str(db), "--host", HOST, "--port", str(port)]
-    cmd += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    for r in regions:
-        cmd += ["--region", str(r)]
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-    base = f"http://{HOST}:{port}"
-    deadline = time.time() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"serve exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                return proc, port
-        except httpx.HTTPError:
-            pass
-        if time.time() > deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
-            pytest.fail("serve did not start in 120 s")
-        time.sleep(0.3)
-
-
-class _Conn:
-    """One kept-alive HTTP/1.1 connection, whose server-side worker we can find."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection((HOST, port), timeout=30)
-        self.buf = b""
-
-    def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> int:
-        head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: {len(body)}\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        self.sock.sendall(head.encode() + b"\r\n" + body)
-        while b"\r\n\r\n" not in self.buf:
-            self.buf += self._recv()
-        head_b, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = head_b.split(b"\r\n")
-        length = next(int(v) for k, _, v in (h.partition(b":") for h in lines[1:]) if k.lower() == b"content-length")
-        while len(self.buf) < length:
-            self.buf += self._recv()
-        self.buf = self.buf[length:]
-        return int(lines[0].split()[1])
-
-    def _recv(self) -> bytes:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed")
-        return chunk
-
-    def worker(self, server_port: int, pids: list[int]) -> int | None:
-        """The worker process holding the server side of this connection (Linux /proc)."""
-        mine = self.sock.getsockname()[1]
-        inode = None
-        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-            f = line.split()
-            if int(f[1].split(":")[1], 16) == server_port and int(f[2].split(":")[1], 16) == mine:
-                inode = f[9]
-        for pid in pids:
-            try:
-                fds = os.listdir(f"/proc/{pid}/fd")
-            except OSError:
-                continue
-            for fd in fds:
-                try:
-                    if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
-                        return pid
-                except OSError:
-                    continue
-        return None
-
-
-def _workers(master: int) -> list[int]:
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                if int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1]) == master:
-                    out.append(int(d))
-            except (OSError, IndexError, ValueError):
-                continue
-    return out
-
-
 @pytest.mark.slow
 def test_limits_hold_across_two_workers(monaco, tmp_path):
     """WRITES_PER_MINUTE=5 with 2 workers: 5 edits accepted in a minute, not 5 per worker (16 of
@@ -287,22 +190,29 @@ def test_limits_hold_across_two_workers(monaco, tmp_path):
     reg = Registry(db)
     token = reg.create_key("two-workers", "editor")[1]
     reg.close()
-    proc, port = _serve([monaco.path], db, 2, tmp_path / "serve.log", writes_per_minute="5", failed_key_limit="3")
-    conns: list[_Conn] = []
+    server = serve(
+        [monaco.path],
+        db,
+        workers=2,
+        log=tmp_path / "serve.log",
+        settings={"writes_per_minute": "5", "failed_key_limit": "3"},
+    )
+    proc, port = server.proc, server.port
+    conns: list[RawConn] = []
     try:
         deadline = time.time() + 60
         while True:  # workers start answering one by one
-            workers = _workers(proc.pid)
+            workers = children(proc.pid)
             if len(workers) == 2:
                 break
             assert time.time() < deadline, "serve --workers 2 has not 2 workers"
             time.sleep(0.2)
-        by_worker: dict[int, list[_Conn]] = {}
+        by_worker: dict[int, list[RawConn]] = {}
         for _ in range(200):  # connections until each worker holds some
-            c = _Conn(port)
+            c = RawConn(port)
             assert c.request("GET", "/health") == 200
             conns.append(c)
-            w = c.worker(port, workers)
+            w = c.worker(workers)
             if w is not None:
                 by_worker.setdefault(w, []).append(c)
             if len(by_worker) == 2 and min(len(v) for v in by_worker.values()) >= 2:
@@ -332,9 +242,5 @@ def test_limits_hold_across_two_workers(monaco, tmp_path):
         assert codes == [401, 401, 401, 429, 429]
     finally:
         for c in conns:
-            c.sock.close()
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            c.close()
+        server.stop()

@@ -53,7 +53,19 @@ def test_search_finds_admin_units_in_the_reference(guide_page, prefix):
     page, watch, base = guide_page
     _open(page, f"{base}/guide/{prefix}")
     _search(page, "--admin-units")
-    # the first entry of the first page found (a page's own link comes before its entries)
+    # the first entry of the first page found (a page's own link comes before its entries); on a
+    # slow machine the list first shows the answer to a part of the query ("--adm"): wait for the
+    # answer to the whole one
+    want = f"/guide/{prefix}reference/cli/"
+    page.wait_for_function(
+        """([want]) => {
+          const a = document.querySelector(".md-search-result__item a[href*='#']");
+          const h = a ? a.getAttribute("href") || "" : "";
+          return h.includes(want) && h.endsWith("#build--admin-units");
+        }""",
+        arg=[want],
+        timeout=10000,
+    )
     first = page.locator(".md-search-result__item a[href*='#']").first
     href = first.get_attribute("href") or ""
     assert f"/guide/{prefix}reference/cli/" in href and href.endswith("#build--admin-units"), href

@@ -4,69 +4,14 @@ over every worker) that all agree and all contain every acknowledged edit."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"  # loopback only
+from benchmarks.servers import Served, serve
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def _serve(regions: list[Path], db: Path, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GEOSERVICE_")}
-    env["GEOSERVICE_WRITES_PER_MINUTE"] = "100000"
-    cmd = [
-        sys.executable,
-        "-m",
-        "geoservice",
-        "serve",
-        "--db",
-        str(db),
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    for r in regions:
-        cmd += ["--region", str(r)]
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-    base = f"http://{HOST}:{port}"
-    deadline = time.time() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"serve exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        if time.time() > deadline:
-            pytest.fail("serve did not start in 120 s")
-        time.sleep(0.3)
 
 
 def test_workers_and_processes_agree_after_concurrent_edits(regions_dir, tmp_path):
@@ -77,12 +22,12 @@ def test_workers_and_processes_agree_after_concurrent_edits(regions_dir, tmp_pat
     reg = Registry(db)
     token = reg.create_key("workers-test", "editor")[1]
     reg.close()
-    procs = []
+    procs: list[Served] = []
     try:
-        p1, two_workers = _serve(regions, db, 2, tmp_path / "serve2.log")
-        procs.append(p1)
-        p2, one_worker = _serve(regions, db, 1, tmp_path / "serve1.log")
-        procs.append(p2)
+        many_writes = {"writes_per_minute": "100000"}
+        procs.append(serve(regions, db, workers=2, log=tmp_path / "serve2.log", settings=many_writes))
+        procs.append(serve(regions, db, workers=1, log=tmp_path / "serve1.log", settings=many_writes))
+        two_workers, one_worker = procs[0].base, procs[1].base
         bases = [two_workers, one_worker]
         for b in bases:  # every worker loads both regions before the edits
             for _ in range(6):
@@ -143,8 +88,4 @@ def test_workers_and_processes_agree_after_concurrent_edits(regions_dir, tmp_pat
         assert nearest_id.startswith("w-aed-")
     finally:
         for p in procs:
-            os.killpg(p.pid, signal.SIGTERM)
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+            p.stop()

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,8 +18,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-REPO = Path(__file__).resolve().parents[2]
-HOST = "127.0.0.1"  # loopback only
+from benchmarks.servers import serve
+
 NEW_AED = {"type": "aed", "name": "Shedding AED", "lon": 7.4201, "lat": 43.7349, "access": "yes"}
 NEAREST = {"lon": 7.4201, "lat": 43.7349, "type": "aed"}
 
@@ -174,48 +172,6 @@ def test_heavy_answers_keep_their_cache(make_app):
 
 
 # --------------------------------------------------------------------------- a timed-out request, served
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def _serve(regions: list[Path], db: Path, workers: int, log: Path, **env_settings: str):
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GEOSERVICE_")}
-    env.update({f"GEOSERVICE_{k.upper()}": v for k, v in env_settings.items()})
-    cmd = [sys.executable, "-m", "geoservice", "serve", "--db", str(db), "--host", HOST, "--port", str(port)]
-    cmd += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    for r in regions:
-        cmd += ["--region", str(r)]
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-    base = f"http://{HOST}:{port}"
-    deadline = time.time() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"serve exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        if time.time() > deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
-            pytest.fail("serve did not start in 120 s")
-        time.sleep(0.3)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
 @pytest.mark.slow
 def test_timed_out_planning_request_stops_using_cpu(regions_dir, tmp_path):
     """2,000 candidate AEDs take ~10 s of CPU on Monaco; with a 2 s limit the request gets 503
@@ -226,7 +182,10 @@ def test_timed_out_planning_request_stops_using_cpu(regions_dir, tmp_path):
     x0, y0, x1, y1 = load_region(monaco).bbox
     rng = random.Random(18)
     cands = [{"lon": round(rng.uniform(x0, x1), 6), "lat": round(rng.uniform(y0, y1), 6)} for _ in range(2000)]
-    proc, base = _serve([monaco], tmp_path / "registry.sqlite", 1, tmp_path / "serve.log", request_timeout_s="2")
+    server = serve(
+        [monaco], tmp_path / "registry.sqlite", log=tmp_path / "serve.log", settings={"request_timeout_s": "2"}
+    )
+    proc, base = server.proc, server.base
     try:
         before = set(_tree(proc.pid))  # the server's own processes, before any heavy request
         seen: dict[int, float] = {}
@@ -258,7 +217,7 @@ def test_timed_out_planning_request_stops_using_cpu(regions_dir, tmp_path):
         # and it still answers
         assert httpx.get(base + "/nearest", params=NEAREST, timeout=10).status_code == 200
     finally:
-        _stop(proc)
+        server.stop()
 
 
 # --------------------------------------------------------------------------- classes and budgets

@@ -139,7 +139,17 @@ def brute_plan(engine, lon, lat, responders, at, speed=SPEED, k=3, limit_s=1800.
         backup = best([r.id for r, _ in reach if r.id != first[1]], [a for a, _, st in reach_a if st is True])
     fetchers = {f[1] for f in (first, backup) if f is not None}
     direct = sorted(to_p[r.id] for r, _ in reach if r.id not in fetchers)[:k]
-    return {"first": first, "backup": backup, "direct": direct, "pairs": pairs, "a_to_p": a_to_p, "to_p": to_p}
+    # someone at the patient: min over AEDs within the limit both ways of walk(p -> a) + walk(a -> p)
+    trips = [(bw.time(p, s) + a_to_p[aid], aid, bw.time(p, s)) for aid, s, _ in reach_a if bw.time(p, s) <= limit_s]
+    return {
+        "first": first,
+        "backup": backup,
+        "direct": direct,
+        "pairs": pairs,
+        "a_to_p": a_to_p,
+        "to_p": to_p,
+        "bystander": min(trips) if trips else None,
+    }
 
 
 def _check_against_brute(engine, lon, lat, responders, at, **kw):
@@ -157,6 +167,12 @@ def _check_against_brute(engine, lon, lat, responders, at, **kw):
         pair = (plan_fetch.responder.id, plan_fetch.aed["id"])
         assert plan_fetch.to_aed.time_s == pytest.approx(ref["pairs"][pair], abs=0.06)
         assert plan_fetch.to_patient.time_s == pytest.approx(ref["a_to_p"][pair[1]], abs=0.06)
+    # the bystander's AED: the round trip from the patient, each way against networkx
+    assert (plan.bystander is None) == (ref["bystander"] is None)
+    if plan.bystander is not None:
+        assert plan.bystander.time_s == pytest.approx(ref["bystander"][0], abs=0.11)
+        aid = plan.bystander.aed["id"]
+        assert plan.bystander.back.time_s == pytest.approx(ref["a_to_p"][aid], abs=0.06)
     return plan, ref
 
 
@@ -292,15 +308,60 @@ def test_ambulance_eta_and_first_shock(shanghai_engine):
     assert amb.access_s == pytest.approx(p.dist_m / SPEED, abs=0.06)
     assert amb.eta_s == pytest.approx(60 + ref + p.dist_m / SPEED, abs=0.15)
     t, by = plan.first_shock
-    assert t == pytest.approx(min(plan.aed.time_s, amb.eta_s) + 60, abs=1e-9)
-    assert by == ("responder_aed" if plan.aed.time_s < amb.eta_s else "ambulance")
+    assert t == pytest.approx(min(plan.aed.time_s, plan.bystander.time_s, amb.eta_s) + 60, abs=1e-9)
     assert plan.first_cpr_s == pytest.approx(plan.direct[0].leg.time_s)
 
 
 def test_no_responders_still_gives_the_ambulance(monaco_engine):
     plan = plan_dispatch(monaco_engine, *MONACO_ARREST, responders=[], at=SUNDAY_03, options=DispatchOptions())
     assert plan.direct == [] and plan.aed is None and plan.ambulance is not None
-    assert plan.first_shock[1] == "ambulance" and "no available responder within reach" in plan.notes
+    assert "no available responder within reach" in plan.notes
+    # Place du Casino: the nearest AED there and back is slower than the ambulance, which shocks first
+    assert plan.bystander is not None and plan.bystander.time_s > plan.ambulance.eta_s
+    assert plan.first_shock[1] == "ambulance"
+
+
+# issue 21: an AED 37 m from the patient, no live volunteer, and the plan said nothing about it
+ISSUE21_AED = (7.42736, 43.739985)  # osm-node-3760302961, a real OSM AED (hours unknown)
+ISSUE21_ARREST = (7.42782, 43.739985)  # 37 m east of it
+
+
+def test_no_volunteer_still_advises_the_nearest_aed(monaco_engine):
+    """No responder at all: the plan names the AED a bystander fetches (there and back on foot,
+    against networkx), and its shock (round trip + set-up) comes before the ambulance's."""
+    from geoservice.bundle.network import haversine_m
+
+    lon, lat = ISSUE21_ARREST
+    assert haversine_m(lon, lat, *ISSUE21_AED) == pytest.approx(37, abs=0.5)
+    plan, ref = _check_against_brute(monaco_engine, lon, lat, [], SUNDAY_03)
+    b = plan.bystander
+    assert plan.aed is None and plan.direct == []
+    assert b is not None and b.aed["id"] == "osm-node-3760302961" == ref["bystander"][1] and b.open_at is None
+    bw = BruteWalk(monaco_engine.router_for("walk"), SPEED)
+    router = monaco_engine.router_for("walk")
+    p, a = router.snap(lon, lat), router.snap(*ISSUE21_AED)
+    assert b.to_aed.time_s == pytest.approx(bw.time(p, a), abs=0.06)
+    assert b.back.time_s == pytest.approx(bw.time(a, p), abs=0.06)
+    # the walk runs from the patient's real position to the AED's and back
+    assert b.to_aed.coords[0] == pytest.approx([lon, lat]) and b.to_aed.coords[-1] == pytest.approx(list(ISSUE21_AED))
+    assert b.back.coords[0] == pytest.approx(list(ISSUE21_AED)) and b.back.coords[-1] == pytest.approx([lon, lat])
+    # a short walk: at least the straight line there and back, at most a few times it
+    assert 2 * 37 <= b.to_aed.distance_m + b.back.distance_m <= 4 * 37
+    t, by = plan.first_shock
+    assert by == "bystander_aed" and t == pytest.approx(b.time_s + 60) and t < plan.ambulance.eta_s + 60
+    assert t <= 240  # the 4-minute target is met by the caller's bystander
+
+
+def test_bystander_aed_beside_responders(shanghai_engine):
+    """With responders too the bystander's AED is given; the first shock is the earliest of the three."""
+    lon, lat = SHANGHAI_ARREST
+    people = synthetic_responders(lon, lat, 12, seed=11)
+    plan, ref = _check_against_brute(shanghai_engine, lon, lat, people, TUESDAY_10)
+    b = plan.bystander
+    assert b.open_at is True and b.aed["opening_hours"] == "Mo-Fr 08:00-17:00; Sa 08:00-12:00"
+    t, by = plan.first_shock
+    assert t == pytest.approx(min(plan.aed.time_s, b.time_s, plan.ambulance.eta_s) + 60)
+    assert by == "bystander_aed"
 
 
 def test_arrest_off_the_footpaths_names_the_distance(monaco_engine):
@@ -389,7 +450,9 @@ def test_readme_dispatch_commands_run_and_say_what_the_readme_says(regions_dir, 
     finally:
         settings.get_settings.cache_clear()
     tuesday, sunday, live = answers
-    assert tuesday["first_shock"]["target_met"] is False and tuesday["first_shock"]["minutes"] == 5.7
+    # the caller's bystander fetches the AED 123 m away: there and back 2.3 min, the shock at 3.3 min
+    assert tuesday["first_shock"]["by"] == "bystander_aed" and tuesday["first_shock"]["minutes"] == 3.3
+    assert tuesday["first_shock"]["target_met"] is True and tuesday["bystander_aed"]["minutes"] == 2.3
     assert tuesday["aed_plan"]["responder"]["id"] == "synthetic-03" and tuesday["aed_plan"]["minutes"] == 4.7
     assert tuesday["aed_plan"]["to_aed"]["distance_m"] == pytest.approx(386, abs=1)  # with both walks off the path
     assert tuesday["aed_plan"]["to_patient"]["distance_m"] == pytest.approx(123, abs=1)
@@ -399,4 +462,5 @@ def test_readme_dispatch_commands_run_and_say_what_the_readme_says(regions_dir, 
     assert tuesday["ambulance"]["minutes"] == 4.7
     assert sunday["first_shock"]["by"] == "ambulance" and sunday["first_shock"]["minutes"] == 5.7
     assert sunday["first_shock"]["target_met"] is False and sunday["aed_plan"]["minutes"] == 39.8
+    assert sunday["bystander_aed"]["minutes"] == 44.1 and sunday["bystander_aed"]["open_at"] is True
     assert live["responders_source"] == "registry" and live["responders_considered"] == 0

@@ -25,7 +25,6 @@ patient.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -35,7 +34,17 @@ from ..engine.engine import Engine
 from ..engine.result import facility_dict, route_length_m
 from ..engine.router import Router, Snap, SnapError
 from ..sources.opening_hours import is_open
-from ..sources.schema import DEFAULT_MINUTES, FacilityFilter
+from ..sources.schema import FacilityFilter
+from .dispatch_plan import (
+    AedFetch,
+    Ambulance,
+    BystanderFetch,
+    DirectResponder,
+    DispatchOptions,
+    DispatchPlan,
+    Leg,
+    Responder,
+)
 
 __all__ = [
     "Responder",
@@ -43,6 +52,7 @@ __all__ = [
     "Leg",
     "DirectResponder",
     "AedFetch",
+    "BystanderFetch",
     "Ambulance",
     "DispatchPlan",
     "plan_dispatch",
@@ -52,113 +62,6 @@ __all__ = [
 WALK = "walk"
 AED_FILTER = FacilityFilter.parse(type="aed")
 _WEIGHTS: dict[tuple[int, float], tuple[np.ndarray, np.ndarray]] = {}
-
-
-@dataclass(frozen=True)
-class Responder:
-    """An available responder at a WGS-84 position."""
-
-    id: str
-    lon: float
-    lat: float
-
-
-@dataclass(frozen=True)
-class DispatchOptions:
-    walk_speed_ms: float = 1.8
-    dispatch_delay_s: float = 60.0
-    aed_setup_s: float = 60.0
-    max_walk_s: float = 1800.0
-    k: int = 3
-    unknown_hours: str = "allow"  # or "exclude"
-    target_s: float = DEFAULT_MINUTES["aed"] * 60
-    drive_scenario: str | dict | None = None  # the ambulance's traffic (e.g. a percentile's factors); free flow
-
-
-@dataclass(frozen=True)
-class Leg:
-    """One walk or drive: seconds, metres along the route, the route (WGS-84 [lon, lat] pairs). A
-    walk runs from the walker's real position to the patient's (its off-network legs included)."""
-
-    time_s: float
-    distance_m: float
-    coords: list[list[float]]
-
-
-@dataclass(frozen=True)
-class DirectResponder:
-    responder: Responder
-    snap_m: float
-    leg: Leg
-
-
-@dataclass(frozen=True)
-class AedFetch:
-    """A responder walks to an AED, then with it to the patient."""
-
-    responder: Responder
-    snap_m: float
-    aed: dict
-    aed_snap_m: float
-    open_at: bool | None  # True open at the time, None hours unknown
-    to_aed: Leg
-    to_patient: Leg
-
-    @property
-    def time_s(self) -> float:
-        return self.to_aed.time_s + self.to_patient.time_s
-
-
-@dataclass(frozen=True)
-class Ambulance:
-    station: dict
-    station_snap_m: float
-    delay_s: float
-    drive: Leg
-    access_s: float  # the crew on foot from the road's nearest point to the patient
-
-    @property
-    def eta_s(self) -> float:
-        return self.delay_s + self.drive.time_s + self.access_s
-
-
-@dataclass(frozen=True)
-class DispatchPlan:
-    lon: float
-    lat: float
-    snap_m: float
-    snapped: tuple[float, float]
-    at: datetime
-    options: DispatchOptions
-    considered: int  # responders within reach of the patient, on the walk network
-    off_network: list[str]  # responders too far from any path
-    direct: list[DirectResponder]
-    aed: AedFetch | None
-    aed_backup: AedFetch | None
-    ambulance: Ambulance | None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def first_cpr_s(self) -> float | None:
-        """When the first person reaches the patient (a responder, a fetcher with the AED, the crew)."""
-        times = [d.leg.time_s for d in self.direct]
-        times += [p.time_s for p in (self.aed, self.aed_backup) if p is not None]
-        if self.ambulance is not None:
-            times.append(self.ambulance.eta_s)
-        return min(times) if times else None
-
-    @property
-    def first_shock(self) -> tuple[float | None, str | None]:
-        """(seconds to the first shock, "responder_aed" or "ambulance"), or (None, None)."""
-        cands = []
-        if self.aed is not None:
-            cands.append((self.aed.time_s + self.options.aed_setup_s, "responder_aed"))
-        if self.ambulance is not None:
-            cands.append((self.ambulance.eta_s + self.options.aed_setup_s, "ambulance"))
-        if not cands:
-            return None, None
-        t, by = min(cands)
-        return t, by
 
 
 def responder_weights(router: Router, speed_ms: float) -> np.ndarray:
@@ -253,6 +156,28 @@ def _fetch_search(
     return best, who, same, pred, via
 
 
+def _bystander(engine, router, w, p: Snap, at_p, asnaps, reach_a, arows, astate, limit, speed, nr, to_patient):
+    """The AED someone at the patient fetches: min over the AEDs within ``limit`` of the patient
+    (both ways) of walk(patient → a) + walk(a → patient); None when there is none."""
+    if not reach_a:
+        return None
+    there, _, same, pred, via = _fetch_search(router, w, [p], [0], asnaps, limit, speed)
+    total = np.array([there[a] if there[a] <= limit else np.inf for a in reach_a])
+    if not np.isfinite(total).any():
+        return None
+    a = reach_a[int(np.argmin(total))]
+    row = engine.facilities.iloc[arows[a]]
+    at_aed = (float(row.geometry.x), float(row.geometry.y))
+    coords = router.route_coords(p, asnaps[a], pred, int(via[a]), "from", bool(same[a]))
+    return BystanderFetch(
+        aed=facility_dict(row),
+        aed_snap_m=round(asnaps[a].dist_m, 1),
+        open_at=astate[a],
+        to_aed=_leg(there[a], coords, at_p, at_aed),
+        back=to_patient(nr + a, asnaps[a], at_aed),
+    )
+
+
 def plan_dispatch(
     engine: Engine,
     lon: float,
@@ -337,6 +262,9 @@ def plan_dispatch(
         )
         return fetch, i
 
+    bystander = _bystander(
+        engine, router, w, p, (lon, lat), asnaps, reach_a, arows, astate, limit, speed, nr, to_patient
+    )
     first = best_fetch(reach, reach_a)
     aed = first[0] if first else None
     backup: AedFetch | None = None
@@ -398,5 +326,6 @@ def plan_dispatch(
         aed=aed,
         aed_backup=backup,
         ambulance=ambulance,
+        bystander=bystander,
         notes=notes,
     )

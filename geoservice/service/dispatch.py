@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..analyses.dispatch import AedFetch, DispatchOptions, DispatchPlan, Leg, Responder, plan_dispatch
+from ..analyses.dispatch import AedFetch, BystanderFetch, DispatchOptions, DispatchPlan, Leg, Responder, plan_dispatch
 from ..bundle.store import ATTRIBUTION
 from ..errors import GeoserviceError
 from .answers import Facility, LineString, Origin
@@ -19,6 +19,7 @@ from .core import GeoService
 from .dispatch_answers import (
     AedPlan,
     AmbulancePlan,
+    BystanderAed,
     DirectResponder,
     DispatchAssumptions,
     DispatchLeg,
@@ -211,6 +212,27 @@ def _aed(f: AedFetch | None, setup_s: float, region: str, ages: dict[str, float]
     )
 
 
+def _bystander(f: BystanderFetch | None, setup_s: float, region: str, crs: str) -> BystanderAed | None:
+    if f is None:
+        return None
+    t = round(f.time_s, 1)
+    return BystanderAed(
+        aed=_facility(f.aed, region, crs),
+        aed_snap_m=f.aed_snap_m,
+        open_at=f.open_at,
+        to_aed=_leg(f.to_aed, crs),
+        back=_leg(f.back, crs),
+        time_s=t,
+        minutes=round(t / 60, 1),
+        shock_s=round(t + setup_s, 1),
+    )
+
+
+def _shock_aed_unknown(plan: DispatchPlan, by: str | None) -> bool:
+    f = {"responder_aed": plan.aed, "bystander_aed": plan.bystander}.get(by or "")
+    return f is not None and f.open_at is None
+
+
 def _answer(
     plan: DispatchPlan,
     region: str,
@@ -252,6 +274,7 @@ def _answer(
         ],
         aed_plan=_aed(plan.aed, o.aed_setup_s, region, ages, crs),
         aed_backup=_aed(plan.aed_backup, o.aed_setup_s, region, ages, crs),
+        bystander_aed=_bystander(plan.bystander, o.aed_setup_s, region, crs),
         ambulance=amb,
         first_cpr_s=None if cpr is None else round(cpr, 1),
         first_shock=FirstShock(
@@ -260,7 +283,7 @@ def _answer(
             by=by,
             target_s=o.target_s,
             target_met=shock is not None and shock <= o.target_s,
-            aed_hours_unknown=by == "responder_aed" and plan.aed is not None and plan.aed.open_at is None,
+            aed_hours_unknown=_shock_aed_unknown(plan, by),
         ),
         assumptions=DispatchAssumptions(
             walk_speed_ms=o.walk_speed_ms,

@@ -13,6 +13,7 @@ __all__ = [
     "ResponderRef",
     "DirectResponder",
     "AedPlan",
+    "BystanderAed",
     "AmbulancePlan",
     "FirstShock",
     "DispatchAssumptions",
@@ -59,6 +60,20 @@ class AedPlan(BaseModel):
     shock_s: float = Field(description="first shock by this responder: time_s + aed_setup_s")
 
 
+class BystanderAed(BaseModel):
+    """What the dispatcher tells the caller, live responders or not: someone at the patient (a second
+    bystander, so that CPR goes on) fetches the nearest AED not closed at `at` and brings it back."""
+
+    aed: Facility
+    aed_snap_m: float
+    open_at: bool | None = Field(description="true: open at `at`; null: its hours are unknown")
+    to_aed: DispatchLeg = Field(description="on foot from the patient to the AED")
+    back: DispatchLeg = Field(description="on foot from the AED back to the patient")
+    time_s: float = Field(description="the AED at the patient: to_aed + back")
+    minutes: float
+    shock_s: float = Field(description="first shock by the bystander: time_s + aed_setup_s")
+
+
 class AmbulancePlan(BaseModel):
     """The nearest EMS station's ambulance, driving toward the patient."""
 
@@ -75,10 +90,12 @@ class AmbulancePlan(BaseModel):
 class FirstShock(BaseModel):
     time_s: float | None = Field(description="the earlier of the AED plan's and the ambulance's shock; null: neither")
     minutes: float | None
-    by: Literal["responder_aed", "ambulance"] | None
+    by: Literal["responder_aed", "bystander_aed", "ambulance"] | None
     target_s: float = Field(description="the plan's target: a shock within 4 minutes")
     target_met: bool
-    aed_hours_unknown: bool = Field(False, description="the responder's AED has unknown opening hours (see aed_backup)")
+    aed_hours_unknown: bool = Field(
+        False, description="the AED of the first shock (responder's or bystander's) has unknown opening hours"
+    )
 
 
 class DispatchAssumptions(BaseModel):
@@ -106,6 +123,11 @@ class DispatchResponse(BaseModel):
         None,
         description="when aed_plan's AED has unknown hours: the best plan through an AED known to be open, "
         "for another responder",
+    )
+    bystander_aed: BystanderAed | None = Field(
+        None,
+        description="the AED a bystander at the patient can fetch (there and back on foot), live responders or not; "
+        "null: none within max_walk_min",
     )
     ambulance: AmbulancePlan | None
     first_cpr_s: float | None = Field(description="when the first person reaches the patient")

@@ -30,8 +30,9 @@ def cmd_dispatch(args: argparse.Namespace) -> None:
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "dispatch",
-        help="bystander and AED dispatch for a cardiac arrest: responders for CPR, the AED fetch, "
-        "the ambulance ETA, time to first shock (JSON, as POST /dispatch)",
+        help="bystander and AED dispatch for a cardiac arrest: responders for CPR, the AED fetch, the AED a "
+        "bystander at the patient can fetch (there and back), the ambulance ETA, time to first shock "
+        "(JSON, as POST /dispatch)",
     )
     add_region(p, several=True)
     add_db(p)

@@ -88,8 +88,9 @@ def responders(svc: ServiceDep, key: DispatcherKey, crs: CrsQ = "wgs84") -> Resp
 def dispatch(body: DispatchIn, svc: ServiceDep, key: DispatcherKey) -> DispatchResponse:
     """The plan for a cardiac arrest (dispatcher key): the nearest available responders on foot
     (CPR), the best responder → AED → patient fetch among AEDs open at `at` (unknown hours allowed
-    and flagged, with a backup through an AED known to be open), the nearest ambulance's ETA, and
-    the predicted time to the first shock against the 4-minute target."""
+    and flagged, with a backup through an AED known to be open), the AED a bystander at the patient
+    can fetch (there and back on foot: what to tell the caller, live responders or not), the nearest
+    ambulance's ETA, and the predicted time to the first shock against the 4-minute target."""
     return service.dispatch(
         svc,
         body.lon,

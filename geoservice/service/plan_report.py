@@ -1,0 +1,320 @@
+"""The plan report of one region (``geoservice report``, ``GET /plans/report``): every figure the
+individual planning questions give, per admin unit and for the region, against the targets
+(``analyses.plan_report.DEFAULT_TARGETS``, overridable), the equity of access across units, the
+AED week, what changed since a previous report, and what to build next (``service.plan_build``).
+
+The figures come from the same service calls as the commands (``coverage --by admin``,
+``grid531``, ``plan-targets``, ``aed-week``), so a report's coverage shares, 531 counts and AED
+density are the commands' own."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..analyses.coverage import node_times
+from ..analyses.plan_report import (
+    DEFAULT_TARGETS,
+    Equity,
+    Figure,
+    PlanReport,
+    Target,
+    UnitPage,
+    changes,
+    gini,
+    lorenz,
+    theil,
+    unit_mean_minutes,
+)
+from ..analyses.plan_targets import _unit_of
+from ..bundle.population import load_population
+from ..errors import GeoserviceError
+from . import planning, plans, queries
+from .core import GeoService, RegionEntry
+from .facility_filter import NoFacilityError
+
+__all__ = ["plan_report", "resolve_targets", "BY_CHOICES", "SOURCES"]
+
+BY_CHOICES = ("admin",)
+SOURCES = {
+    "cpc_30min_share": "geoservice coverage --type chest_pain_center --minutes 30 --by admin",
+    "stroke_60min_share": "geoservice coverage --type stroke_center --minutes 60 --by admin",
+    "aed_4min_share": "geoservice coverage --type aed --minutes 4 --by admin (on foot)",
+    "ems_minutes_share": "geoservice coverage --type ems_station --minutes <ems_minutes> --profile ambulance",
+    "aed_per_100k": "AEDs of the facility layers in the unit (point in polygon) per 100,000 people inside the extract",
+    "stroke_centers": "geoservice plan-targets (stroke_centers)",
+    "cpc_hospital_share": "geoservice plan-targets (hospitals_with_cpc / hospitals)",
+    "grassroots_share": "geoservice plan-targets (institutions_with_unit / grassroots_institutions)",
+    "grid531_linked_share": "geoservice grid531 (grassroots->basic: linked / units)",
+    "cpc_mean_minutes": "mean drive minutes to the nearest chest pain center, population-weighted (node times)",
+    "aed_week": "geoservice aed-week (AEDs open then, 4 min on foot)",
+}
+
+
+def resolve_targets(overrides: dict[str, float] | None) -> list[Target]:
+    """The default targets with ``overrides`` ({key: value}) applied; an unknown key or a value
+    out of range is an error naming ``target``."""
+    out = list(DEFAULT_TARGETS)
+    keys = [t.key for t in out]
+    for k, v in (overrides or {}).items():
+        if k not in keys:
+            raise GeoserviceError("target", f"unknown target {k!r}; choose from {', '.join(keys)}")
+        t = out[keys.index(k)]
+        ok = isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 and (t.kind != "share" or v <= 1)
+        if not ok:
+            raise GeoserviceError(
+                "target", f"{k} must be {'a share in [0, 1]' if t.kind == 'share' else '>= 0'}, got {v!r}"
+            )
+        out[keys.index(k)] = Target(k, float(v), t.kind, f"given: {k}={v:g} (default {t.value:g}: {t.source})")
+    return out
+
+
+def _met(value: float | None, target: Target | None) -> bool | None:
+    if value is None or target is None:
+        return None
+    return bool(value >= target.value - 1e-12)
+
+
+def _fig(key: str, value, targets: dict[str, Target], kind: str, **kw: Any) -> Figure:
+    t = targets.get(key)
+    return Figure(
+        key, None if value is None else float(value), t.value if t else None, _met(value, t), kind, SOURCES[key], **kw
+    )
+
+
+def _coverage(svc: GeoService, entry: RegionEntry, type: str, minutes: float, profile: str | None = None):
+    try:
+        return queries.coverage(svc, type=type, minutes=minutes, profile=profile, gaps=False, region=entry.name)[1]
+    except NoFacilityError:
+        return None
+
+
+def _shares(rep) -> dict[str, tuple[float | None, float | None]]:
+    """admin_code -> (population share, population) of a coverage report's units."""
+    return {} if rep is None else {u.admin_code: (u.population_share, u.population) for u in rep.by_unit}
+
+
+def plan_report(
+    svc: GeoService,
+    *,
+    region: str | None = None,
+    by: str = "admin",
+    targets: dict[str, float] | None = None,
+    previous: dict[str, Any] | None = None,
+    previous_name: str | None = None,
+    build: bool = True,
+) -> tuple[RegionEntry, PlanReport]:
+    """The report's figures (see the module docstring); ``previous`` is an earlier report.json."""
+    if by not in BY_CHOICES:
+        raise GeoserviceError("by", f"must be one of {', '.join(BY_CHOICES)} (one page per admin unit), got {by!r}")
+    tg = {t.key: t for t in resolve_targets(targets)}
+    if previous is not None and not (isinstance(previous, dict) and isinstance(previous.get("units"), list)):
+        raise GeoserviceError("previous", "is not a report.json of geoservice report (no 'units' list)")
+    entry = svc.pick(region)
+    eng = svc.engine(entry.name)
+    s = svc.settings
+    cpc = _coverage(svc, entry, "chest_pain_center", 30)
+    stroke = _coverage(svc, entry, "stroke_center", 60)
+    aed = _coverage(svc, entry, "aed", 4)
+    ems = _coverage(svc, entry, "ems_station", s.ems_minutes, "ambulance")
+    _, pt = plans.plan_targets(svc, region=entry.name)
+    _, g531 = planning.grid_531(svc, region=entry.name)
+    _, week = plans.aed_week_plan(svc, region=entry.name)
+    layer = load_population(eng.region, "drive")
+    units = layer.units.reset_index(drop=True)
+    codes = [str(c) for c in units["admin_code"]]
+    fac = eng.facilities.reset_index(drop=True)
+    aeds = fac[fac["type"] == "aed"].reset_index(drop=True)
+    aed_unit = _unit_of(aeds, units) if len(aeds) else np.zeros(0, np.int64)
+    try:
+        dist, _ = node_times(eng, type="chest_pain_center", profile="drive")
+        mean_min = unit_mean_minutes(layer.population, layer.unit, len(units), dist)
+    except Exception:  # no chest pain center: no mean time
+        mean_min = np.full(len(units), np.nan)
+    sh = {k: _shares(r) for k, r in (("cpc", cpc), ("stroke", stroke), ("aed", aed), ("ems", ems))}
+    pt_by = {u.admin_code: u for u in pt.units if u.admin_code is not None}
+    g_by: dict[str, list[int]] = {}
+    for row in g531.summary:
+        if row.tier == "grassroots->basic":
+            acc = g_by.setdefault(row.county_code, [0, 0])
+            acc[0] += row.linked
+            acc[1] += row.units
+    pop_inside = {c: sh["cpc"].get(c, (None, None))[1] for c in codes}
+    if all(v is None for v in pop_inside.values()):
+        pop_inside = {c: sh["aed"].get(c, (None, None))[1] for c in codes}
+    ems_key = f"ems {s.ems_minutes:g} min"
+    pages: list[UnitPage] = []
+    for k, code in enumerate(codes):
+        p = pt_by.get(code)
+        n_aed = int((aed_unit == k).sum())
+        people = pop_inside.get(code)
+        per100k = n_aed / people * 1e5 if people else None
+        linked, n_gu = g_by.get(code, [0, 0])
+        figs = [
+            _fig("cpc_30min_share", sh["cpc"].get(code, (None,))[0], tg, "share", confidence="free-flow drive times"),
+            _fig(
+                "stroke_60min_share",
+                sh["stroke"].get(code, (None,))[0],
+                tg,
+                "share",
+                confidence="free-flow drive times",
+            ),
+            _fig("aed_per_100k", per100k, tg, "per_100k", detail=f"{n_aed} AEDs"),
+            _fig("aed_4min_share", sh["aed"].get(code, (None,))[0], tg, "share", confidence="walking 5 km/h"),
+            _fig("ems_minutes_share", sh["ems"].get(code, (None,))[0], tg, "share", detail=ems_key),
+            _fig("cpc_mean_minutes", None if np.isnan(mean_min[k]) else round(float(mean_min[k]), 2), tg, "minutes"),
+        ]
+        if p is not None:
+            figs += [
+                _fig("stroke_centers", p.stroke_centers, tg, "count"),
+                _fig(
+                    "cpc_hospital_share",
+                    p.cpc_share,
+                    tg,
+                    "share",
+                    confidence="proxy: no hospital grades in the data",
+                    detail=f"{p.hospitals_with_cpc}/{p.hospitals}",
+                ),
+                _fig(
+                    "grassroots_share",
+                    p.grassroots_share,
+                    tg,
+                    "share",
+                    confidence="institutions found by name",
+                    detail=f"{p.institutions_with_unit}/{p.grassroots_institutions}",
+                ),
+            ]
+        figs.append(
+            _fig("grid531_linked_share", linked / n_gu if n_gu else None, tg, "share", detail=f"{linked}/{n_gu}")
+        )
+        pages.append(UnitPage(code, str(units.iloc[k]["name"]), people, figs))
+    province = _province(pages, cpc, stroke, aed, ems, pt, tg, n_aed=len(aeds), ems_key=ems_key)
+    equity = _equity(pages)
+    notes = list(pt.notes)
+    for name, rep in (("chest_pain_center", cpc), ("stroke_center", stroke), ("aed", aed), ("ems_station", ems)):
+        if rep is None:
+            notes.append(f"no {name} in the facility layers: its coverage figures are empty")
+    if previous is not None:
+        old = {u.get("admin_code") or u.get("name"): u for u in previous["units"]}
+        pages = [
+            UnitPage(
+                u.admin_code,
+                u.name,
+                u.population,
+                u.figures,
+                changes(old.get(u.admin_code or u.name, {}).get("figures", []), u.figures),
+            )
+            for u in pages
+        ]
+        province = UnitPage(
+            None,
+            province.name,
+            province.population,
+            province.figures,
+            changes((previous.get("province") or {}).get("figures", []), province.figures),
+        )
+    if build:
+        from .plan_build import build_next
+
+        pages = build_next(svc, entry, pages, tg, notes)
+    report = PlanReport(
+        region=entry.name,
+        region_label=eng.region.meta.get("display_name") or {"zh": entry.name, "en": entry.name},
+        by=by,
+        targets=list(tg.values()),
+        province=province,
+        units=pages,
+        equity=equity,
+        aed_week={
+            "matrix": week.matrix("share_open"),
+            "minutes": week.minutes,
+            "week_of": str(week.week_of),
+            "aeds": week.aeds,
+            "lost_share_open": week.lost_share_open,
+            "source": SOURCES["aed_week"],
+        },
+        notes=notes,
+        sources=dict(SOURCES, population=layer.source, method_cpc=cpc.method if cpc else ""),
+        previous=previous_name,
+    )
+    return entry, report
+
+
+def _province(pages, cpc, stroke, aed, ems, pt, tg, *, n_aed: int, ems_key: str) -> UnitPage:
+    pop = cpc.overall.population if cpc else (aed.overall.population if aed else None)
+    hosp = sum(u.hospitals for u in pt.units if u.admin_code is not None)
+    with_cpc = sum(u.hospitals_with_cpc for u in pt.units if u.admin_code is not None)
+    inst = sum(u.grassroots_institutions for u in pt.units if u.admin_code is not None)
+    with_u = sum(u.institutions_with_unit for u in pt.units if u.admin_code is not None)
+
+    def units_meeting(key: str) -> str:
+        got = [f.met for p in pages for f in p.figures if f.key == key and f.met is not None]
+        return f"{sum(got)}/{len(got)} units"
+
+    g = [f for p in pages for f in p.figures if f.key == "grid531_linked_share" and f.detail]
+    linked = sum(int(f.detail.split("/")[0]) for f in g if f.detail)
+    n_gu = sum(int(f.detail.split("/")[1]) for f in g if f.detail)
+    figs = [
+        _fig(
+            "cpc_30min_share",
+            cpc.overall.population_share if cpc else None,
+            tg,
+            "share",
+            detail=units_meeting("cpc_30min_share"),
+        ),
+        _fig(
+            "stroke_60min_share",
+            stroke.overall.population_share if stroke else None,
+            tg,
+            "share",
+            detail=units_meeting("stroke_60min_share"),
+        ),
+        _fig("aed_per_100k", n_aed / pop * 1e5 if pop else None, tg, "per_100k", detail=f"{n_aed} AEDs"),
+        _fig("aed_4min_share", aed.overall.population_share if aed else None, tg, "share"),
+        _fig("ems_minutes_share", ems.overall.population_share if ems else None, tg, "share", detail=ems_key),
+        _fig(
+            "stroke_centers",
+            sum(u.stroke_centers for u in pt.units),
+            {},
+            "count",
+            detail=units_meeting("stroke_centers"),
+        ),
+        _fig("cpc_hospital_share", with_cpc / hosp if hosp else None, tg, "share", detail=f"{with_cpc}/{hosp}"),
+        _fig("grassroots_share", with_u / inst if inst else None, tg, "share", detail=f"{with_u}/{inst}"),
+        _fig("grid531_linked_share", linked / n_gu if n_gu else None, tg, "share", detail=f"{linked}/{n_gu}"),
+    ]
+    return UnitPage(None, "province", pop, figs)
+
+
+def _equity(pages: list[UnitPage]) -> list[Equity]:
+    """Gini / Theil / Lorenz across units of the mean drive time to a chest pain center and of
+    AED coverage on foot (population-weighted).  TODO(issue 23 item 2): analyses/equity.py."""
+    out = []
+    w = np.array([p.population or 0.0 for p in pages], float)
+    for key in ("cpc_mean_minutes", "aed_4min_share"):
+        x = np.array([next((f.value for f in p.figures if f.key == key), None) or np.nan for p in pages], float)
+        if key == "aed_4min_share":
+            x = np.nan_to_num(x, nan=0.0)
+        ok = np.isfinite(x) & (w > 0)
+        worst = None
+        if ok.any():
+            i = int(
+                np.nanargmax(np.where(ok, x, -np.inf))
+                if key == "cpc_mean_minutes"
+                else np.nanargmin(np.where(ok, x, np.inf))
+            )
+            worst = pages[i].name
+        g, t = gini(x, w), theil(x, w)
+        out.append(
+            Equity(
+                key,
+                None if g is None else round(g, 6),
+                None if t is None else round(t, 6),
+                lorenz(x, w),
+                worst,
+                f"computed by the report from {SOURCES.get(key, key)}, weights: people per unit",
+            )
+        )
+    return out

@@ -7,9 +7,8 @@ this module holds their types and the arithmetic the report adds itself:
 
 * coverage per unit from one ``node_times`` array (the same sums as ``analyses.coverage``), so
   that "what if these sites were added" costs one network search per site, not one coverage run;
-* population-weighted mean travel time per unit (unreached nodes count at ``UNREACHED_MIN``);
-* the equity of access across units, population-weighted: Gini (mean absolute difference over
-  twice the mean) and Theil T (sum of w_i (x_i / mean) ln(x_i / mean)), with the Lorenz curve;
+* the equity of access across units is ``analyses.equity`` (Gini, Theil T, Lorenz, worst-off
+  decile), of E2SFCA access (``analyses.access``) and of travel times;
 * the greedy choice of sites in a unit: each step takes the candidate that saves the most
   person-minutes (people x minutes closer to the nearest facility), reporting the people it
   brings within the target time and the people it brings closer;
@@ -37,10 +36,6 @@ __all__ = [
     "PlanReport",
     "DEFAULT_TARGETS",
     "unit_shares",
-    "unit_mean_minutes",
-    "gini",
-    "theil",
-    "lorenz",
     "greedy_sites",
     "changes",
 ]
@@ -181,13 +176,16 @@ class UnitPage:
 
 @dataclass(frozen=True)
 class Equity(JsonRecord):
-    """Equity of one measure across units, population-weighted."""
+    """Equity of one measure across units, population-weighted (from ``analyses.equity``)."""
 
     measure: str
+    higher_is_better: bool
     gini: float | None
     theil: float | None
     lorenz: list[list[float]]  # [cumulative population share, cumulative share of the measure]
-    worst_unit: str | None
+    worst_unit: str | None  # the unit where most of the worst-off decile of people live
+    worst_decile_people: float
+    worst_decile_units: list[dict[str, Any]]  # admin_code, name, people, share_of_unit
     source: str
 
 
@@ -230,54 +228,6 @@ def unit_shares(pop: np.ndarray, unit: np.ndarray, off: np.ndarray, dist: np.nda
     upop = np.bincount(unit[ok], pop[ok], minlength=nu) + off
     ucov = np.bincount(unit[ok & covered], pop[ok & covered], minlength=nu)
     return upop, ucov
-
-
-def unit_mean_minutes(pop: np.ndarray, unit: np.ndarray, nu: int, dist: np.ndarray) -> np.ndarray:
-    """Population-weighted mean minutes to the nearest facility per unit (nan: no people on the network)."""
-    t = np.where(np.isfinite(dist), dist / 60.0, UNREACHED_MIN)
-    t = np.minimum(t, UNREACHED_MIN)
-    ok = unit >= 0
-    w = np.bincount(unit[ok], pop[ok], minlength=nu)
-    s = np.bincount(unit[ok], (pop * t)[ok], minlength=nu)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(w > 0, s / w, np.nan)
-
-
-def _clean(x, w):
-    x, w = np.asarray(x, float), np.asarray(w, float)
-    keep = np.isfinite(x) & np.isfinite(w) & (w > 0)
-    return x[keep], w[keep]
-
-
-def gini(x, w) -> float | None:
-    """Population-weighted Gini: sum_ij w_i w_j |x_i - x_j| / (2 W^2 mean); None without a mean."""
-    x, w = _clean(x, w)
-    if not len(x) or (m := float(np.average(x, weights=w))) <= 0:
-        return None
-    diff = np.abs(x[:, None] - x[None, :])
-    return float((w[:, None] * w[None, :] * diff).sum() / (2 * w.sum() ** 2 * m))
-
-
-def theil(x, w) -> float | None:
-    """Population-weighted Theil T: sum_i (w_i / W) (x_i / mean) ln(x_i / mean) (0 ln 0 = 0)."""
-    x, w = _clean(x, w)
-    if not len(x) or (m := float(np.average(x, weights=w))) <= 0:
-        return None
-    r = x / m
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(r > 0, r * np.log(np.where(r > 0, r, 1.0)), 0.0)
-    return float((w / w.sum() * terms).sum())
-
-
-def lorenz(x, w) -> list[list[float]]:
-    """Lorenz curve: units sorted by x ascending, [cumulative population share, cumulative share of x·w]."""
-    x, w = _clean(x, w)
-    if not len(x) or (x * w).sum() <= 0:
-        return [[0.0, 0.0], [1.0, 1.0]]
-    o = np.argsort(x, kind="stable")
-    cw = np.concatenate([[0.0], np.cumsum(w[o]) / w.sum()])
-    cx = np.concatenate([[0.0], np.cumsum((x * w)[o]) / (x * w).sum()])
-    return [[round(float(a), 6), round(float(b), 6)] for a, b in zip(cw, cx)]
 
 
 def greedy_sites(base: np.ndarray, cands: list[np.ndarray], pop: np.ndarray, mask: np.ndarray, seconds: float, k: int):

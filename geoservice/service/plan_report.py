@@ -14,20 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from ..analyses.access import access_report
 from ..analyses.coverage import node_times
-from ..analyses.plan_report import (
-    DEFAULT_TARGETS,
-    Equity,
-    Figure,
-    PlanReport,
-    Target,
-    UnitPage,
-    changes,
-    gini,
-    lorenz,
-    theil,
-    unit_mean_minutes,
-)
+from ..analyses.equity import EquityResult, access_equity, equity
+from ..analyses.plan_report import DEFAULT_TARGETS, Equity, Figure, PlanReport, Target, UnitPage, changes
 from ..analyses.plan_targets import _unit_of
 from ..bundle.population import load_population
 from ..errors import GeoserviceError
@@ -35,7 +25,7 @@ from . import planning, plans, queries
 from .core import GeoService, RegionEntry
 from .facility_filter import NoFacilityError
 
-__all__ = ["plan_report", "resolve_targets", "BY_CHOICES", "SOURCES"]
+__all__ = ["plan_report", "resolve_targets", "parse_targets", "BY_CHOICES", "SOURCES"]
 
 BY_CHOICES = ("admin",)
 SOURCES = {
@@ -48,7 +38,9 @@ SOURCES = {
     "cpc_hospital_share": "geoservice plan-targets (hospitals_with_cpc / hospitals)",
     "grassroots_share": "geoservice plan-targets (institutions_with_unit / grassroots_institutions)",
     "grid531_linked_share": "geoservice grid531 (grassroots->basic: linked / units)",
-    "cpc_mean_minutes": "mean drive minutes to the nearest chest pain center, population-weighted (node times)",
+    "cpc_mean_minutes": "geoservice access --type chest_pain_center (mean_nearest_min, population-weighted)",
+    "cpc_access_per_100k": "geoservice access --type chest_pain_center --minutes 30 (E2SFCA, Gaussian decay)",
+    "aed_walk_minutes": "walking minutes to the nearest AED (node times, walk network)",
     "aed_week": "geoservice aed-week (AEDs open then, 4 min on foot)",
 }
 
@@ -68,6 +60,21 @@ def resolve_targets(overrides: dict[str, float] | None) -> list[Target]:
                 "target", f"{k} must be {'a share in [0, 1]' if t.kind == 'share' else '>= 0'}, got {v!r}"
             )
         out[keys.index(k)] = Target(k, float(v), t.kind, f"given: {k}={v:g} (default {t.value:g}: {t.source})")
+    return out
+
+
+def parse_targets(items: list[str] | None) -> dict[str, float]:
+    """``["aed_per_100k=45", …]`` -> {key: value}; a malformed item is an error naming --target."""
+    out: dict[str, float] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise GeoserviceError("target", f"must be NAME=NUMBER, got {item!r}") from None
+        if not sep:
+            raise GeoserviceError("target", f"must be NAME=NUMBER, got {item!r}")
+    resolve_targets(out)  # unknown names and values out of range, before any work
     return out
 
 
@@ -129,22 +136,23 @@ def plan_report(
     aeds = fac[fac["type"] == "aed"].reset_index(drop=True)
     aed_unit = _unit_of(aeds, units) if len(aeds) else np.zeros(0, np.int64)
     try:
-        dist, _ = node_times(eng, type="chest_pain_center", profile="drive")
-        mean_min = unit_mean_minutes(layer.population, layer.unit, len(units), dist)
-    except Exception:  # no chest pain center: no mean time
-        mean_min = np.full(len(units), np.nan)
+        acc = access_report(eng, type="chest_pain_center", minutes=30)
+    except GeoserviceError:  # no chest pain center
+        acc = None
+    acc_by = {u.admin_code: u for u in acc.units} if acc is not None else {}
     sh = {k: _shares(r) for k, r in (("cpc", cpc), ("stroke", stroke), ("aed", aed), ("ems", ems))}
     pt_by = {u.admin_code: u for u in pt.units if u.admin_code is not None}
     g_by: dict[str, list[int]] = {}
     for row in g531.summary:
         if row.tier == "grassroots->basic":
-            acc = g_by.setdefault(row.county_code, [0, 0])
-            acc[0] += row.linked
-            acc[1] += row.units
+            tally = g_by.setdefault(row.county_code, [0, 0])
+            tally[0] += row.linked
+            tally[1] += row.units
     pop_inside = {c: sh["cpc"].get(c, (None, None))[1] for c in codes}
     if all(v is None for v in pop_inside.values()):
         pop_inside = {c: sh["aed"].get(c, (None, None))[1] for c in codes}
     ems_key = f"ems {s.ems_minutes:g} min"
+    cap_note = "capacities given" if acc is not None and acc.capacity_used else "no capacities: every center counts 1"
     pages: list[UnitPage] = []
     for k, code in enumerate(codes):
         p = pt_by.get(code)
@@ -164,7 +172,8 @@ def plan_report(
             _fig("aed_per_100k", per100k, tg, "per_100k", detail=f"{n_aed} AEDs"),
             _fig("aed_4min_share", sh["aed"].get(code, (None,))[0], tg, "share", confidence="walking 5 km/h"),
             _fig("ems_minutes_share", sh["ems"].get(code, (None,))[0], tg, "share", detail=ems_key),
-            _fig("cpc_mean_minutes", None if np.isnan(mean_min[k]) else round(float(mean_min[k]), 2), tg, "minutes"),
+            _fig("cpc_access_per_100k", _acc(acc_by, code, "score_per_100k"), tg, "per_100k", confidence=cap_note),
+            _fig("cpc_mean_minutes", _acc(acc_by, code, "mean_nearest_min"), tg, "minutes"),
         ]
         if p is not None:
             figs += [
@@ -191,7 +200,7 @@ def plan_report(
         )
         pages.append(UnitPage(code, str(units.iloc[k]["name"]), people, figs))
     province = _province(pages, cpc, stroke, aed, ems, pt, tg, n_aed=len(aeds), ems_key=ems_key)
-    equity = _equity(pages)
+    equity = _equity(eng, acc)
     notes = list(pt.notes)
     for name, rep in (("chest_pain_center", cpc), ("stroke_center", stroke), ("aed", aed), ("ems_station", ems)):
         if rep is None:
@@ -288,33 +297,49 @@ def _province(pages, cpc, stroke, aed, ems, pt, tg, *, n_aed: int, ems_key: str)
     return UnitPage(None, "province", pop, figs)
 
 
-def _equity(pages: list[UnitPage]) -> list[Equity]:
-    """Gini / Theil / Lorenz across units of the mean drive time to a chest pain center and of
-    AED coverage on foot (population-weighted).  TODO(issue 23 item 2): analyses/equity.py."""
+def _acc(acc_by: dict, code: str, key: str) -> float | None:
+    u = acc_by.get(code)
+    v = getattr(u, key, None) if u is not None else None
+    return None if v is None else float(v)
+
+
+def _eq(res: EquityResult, key: str) -> Equity:
+    units = [u.to_json() for u in res.worst_decile_units]
+    return Equity(
+        key,
+        res.higher_is_better,
+        res.gini,
+        res.theil_t,
+        [[p.population_share, p.value_share] for p in res.lorenz],
+        units[0]["name"] if units else None,
+        res.worst_decile_people,
+        [{k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in u.items()} for u in units],
+        f"analyses.equity over {SOURCES.get(key, key)}: {res.method}",
+    )
+
+
+def _equity(eng, acc) -> list[Equity]:
+    """Equity across units (``analyses.equity``) of E2SFCA access to chest pain centers, of the
+    drive time to the nearest one and of the walk to the nearest AED."""
     out = []
-    w = np.array([p.population or 0.0 for p in pages], float)
-    for key in ("cpc_mean_minutes", "aed_4min_share"):
-        x = np.array([next((f.value for f in p.figures if f.key == key), None) or np.nan for p in pages], float)
-        if key == "aed_4min_share":
-            x = np.nan_to_num(x, nan=0.0)
-        ok = np.isfinite(x) & (w > 0)
-        worst = None
-        if ok.any():
-            i = int(
-                np.nanargmax(np.where(ok, x, -np.inf))
-                if key == "cpc_mean_minutes"
-                else np.nanargmin(np.where(ok, x, np.inf))
-            )
-            worst = pages[i].name
-        g, t = gini(x, w), theil(x, w)
-        out.append(
-            Equity(
-                key,
-                None if g is None else round(g, 6),
-                None if t is None else round(t, 6),
-                lorenz(x, w),
-                worst,
-                f"computed by the report from {SOURCES.get(key, key)}, weights: people per unit",
-            )
-        )
+    if acc is not None:
+        a, tt = access_equity(acc)
+        out += [_eq(a, "cpc_access_per_100k"), _eq(tt, "cpc_mean_minutes")]
+    walk = load_population(eng.region, "walk")
+    try:
+        dist, _ = node_times(eng, type="aed", profile="walk")
+    except GeoserviceError:
+        return out
+    units = walk.units.reset_index(drop=True)
+    res = equity(
+        dist / 60.0,
+        walk.population,
+        walk.unit,
+        codes=[str(c) for c in units["admin_code"]],
+        names=[str(n) for n in units["name"]],
+        measure="travel_time",
+        value_unit="minutes on foot to the nearest AED",
+        higher_is_better=False,
+    )
+    out.append(_eq(res, "aed_walk_minutes"))
     return out

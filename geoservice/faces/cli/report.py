@@ -9,27 +9,12 @@ from pathlib import Path
 
 from ...errors import GeoserviceError
 from ...fileio import atomic_dir
-from ...service.plan_report import BY_CHOICES, plan_report, resolve_targets
+from ...service.plan_report import BY_CHOICES, parse_targets, plan_report
 from ..report import LANGS, write_report
 from .analysis_files import output_dir
 from .common import add_analysis_output, command, open_service
 
-__all__ = ["add_parsers", "parse_targets"]
-
-
-def parse_targets(items: list[str] | None) -> dict[str, float]:
-    """``["aed_per_100k=45", …]`` -> {key: value}; a malformed item is an error naming --target."""
-    out: dict[str, float] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            raise GeoserviceError("target", f"must be NAME=NUMBER, got {item!r}") from None
-        if not sep:
-            raise GeoserviceError("target", f"must be NAME=NUMBER, got {item!r}")
-    resolve_targets(out)  # unknown names and values out of range, before any work
-    return out
+__all__ = ["add_parsers"]
 
 
 def _previous(path: str | None) -> dict | None:

@@ -166,7 +166,8 @@ def report_html(doc: dict[str, Any], lang: str, src: Callable[[str], str], *, ge
     prov = doc["province"]
     eq_rows = "".join(
         f"<tr><td>{_e(figure_label(e['measure'], lang))}</td><td class='num'>{_num(e['gini'])}</td>"
-        f"<td class='num'>{_num(e['theil'])}</td><td>{_e(e['worst_unit'] or '—')}</td></tr>"
+        f"<td class='num'>{_num(e['theil'])}</td><td class='num'>{value_text(e['worst_decile_people'], 'people')}</td>"
+        f"<td>{_e(e['worst_unit'] or '—')}</td></tr>"
         for e in doc["equity"]
     )
     week = doc["aed_week"]
@@ -185,7 +186,8 @@ def report_html(doc: dict[str, Any], lang: str, src: Callable[[str], str], *, ge
         _img(src("targets.png"), "max-height:68mm", t("units_meeting", lang)),
         "<div class='row'>" + _img(src("lorenz.png"), "max-height:70mm;flex:0 0 46%", t("lorenz", lang)),
         f"<div><h3>{t('equity', lang)}</h3><table><tr><th>{t('figure', lang)}</th><th>{t('gini', lang)}</th>"
-        f"<th>{t('theil', lang)}</th><th>{t('worst', lang)}</th></tr>{eq_rows}</table></div></div>",
+        f"<th>{t('theil', lang)}</th><th>{t('worst_decile', lang)}</th><th>{t('worst', lang)}</th></tr>{eq_rows}"
+        "</table></div></div>",
         _img(src("aed_week.png"), "max-height:52mm", t("aed_week", lang)),
         "<p class='src'>"
         + t("aed_week_caption", lang, minutes=week["minutes"], week_of=week["week_of"], lost=lost)

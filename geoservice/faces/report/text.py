@@ -33,7 +33,8 @@ T: dict[str, dict[str, str]] = {
     "equity": {"zh": "公平性（各区县间，按人口加权）", "en": "Equity across counties (population-weighted)"},
     "gini": {"zh": "基尼系数", "en": "Gini"},
     "theil": {"zh": "泰尔指数", "en": "Theil"},
-    "worst": {"zh": "最差区县", "en": "Worst-off county"},
+    "worst": {"zh": "其中最多者所在区县", "en": "Most of them live in"},
+    "worst_decile": {"zh": "最差 10% 人口", "en": "Worst-off 10% (people)"},
     "aed_week": {"zh": "AED 一周覆盖热力图", "en": "AED coverage through the week"},
     "aed_week_caption": {
         "zh": "步行 {minutes:g} 分钟内有开放 AED 的人口占比（%），{week_of} 所在周；开放时间限制损失 {lost} 的人·小时",
@@ -98,6 +99,11 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "到最近胸痛中心平均车程（分钟）",
         "en": "Mean drive to the nearest chest pain center (min)",
     },
+    "cpc_access_per_100k": {
+        "zh": "胸痛中心可达性（E2SFCA，每 10 万人）",
+        "en": "Chest pain center access (E2SFCA, per 100,000)",
+    },
+    "aed_walk_minutes": {"zh": "到最近 AED 步行时间（分钟）", "en": "Walk to the nearest AED (min)"},
     "stroke_centers": {"zh": "卒中中心数", "en": "Stroke centers"},
     "cpc_hospital_share": {"zh": "医院中胸痛中心比例", "en": "Hospitals that are chest pain centers"},
     "grassroots_share": {
@@ -118,6 +124,11 @@ CONFIDENCE: dict[str, dict[str, str]] = {
         "en": "proxy: no hospital grades in the data",
     },
     "institutions found by name": {"zh": "按名称识别机构", "en": "institutions found by name"},
+    "no capacities: every center counts 1": {
+        "zh": "未提供容量：每个中心计 1",
+        "en": "no capacities: every center counts 1",
+    },
+    "capacities given": {"zh": "按设施容量", "en": "capacities given"},
 }
 
 SOURCE_ZH: dict[str, str] = {
@@ -130,7 +141,8 @@ SOURCE_ZH: dict[str, str] = {
     "cpc_hospital_share": "规划目标分析",
     "grassroots_share": "规划目标分析",
     "grid531_linked_share": "531 网络分析（基层单元→基层版）",
-    "cpc_mean_minutes": "节点车程按人口加权",
+    "cpc_mean_minutes": "可达性分析（到最近胸痛中心时间，按人口加权）",
+    "cpc_access_per_100k": "可达性分析（E2SFCA，高斯衰减，30 分钟）",
 }
 
 NOTES_ZH: list[tuple[str, str]] = [

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ....service import plans
@@ -186,3 +186,64 @@ def triage_compare(
         svc, scenarios=scenarios, rule=plans.TriageRule(max_extra, dido, dtn), region=region
     )
     return plans.triage_answer(entry, rep, layer=layer)
+
+
+# ------------------------------------------------------------------------------ the plan report
+REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+@cancellable
+def _report(
+    svc: ServiceDep, *, region: str | None, lang: str, format: str, targets: dict[str, float], by: str
+) -> tuple[str, str]:
+    from ....service.plan_report import plan_report
+    from ...report import inline_html
+
+    entry, rep = plan_report(svc, region=region, targets=targets, by=by)
+    doc = rep.to_json()
+    if format == "json":
+        import json
+
+        return json.dumps(dict(doc, lang=lang), ensure_ascii=False), "application/json"
+    return inline_html(doc, svc.engine(entry.name), lang=lang), "text/html; charset=utf-8"
+
+
+@router.get(
+    "/report",
+    responses={
+        **ERR,
+        200: {
+            "content": {"text/html": {}, "application/json": {}},
+            "description": "the report as one offline HTML page (images inlined) or its report.json",
+        },
+    },
+    response_class=Response,
+)
+def report(
+    svc: ServiceDep,
+    region: RegionQ = None,
+    lang: Annotated[Literal["zh", "en"], Query(description="language of the page: zh (default) or en")] = "zh",
+    format: Annotated[
+        Literal["html", "json"],
+        Query(description="html: the printable page, charts inlined as data: URLs; json: report.json (every figure)"),
+    ] = "html",
+    target: Annotated[
+        list[str] | None,
+        Query(
+            max_length=20,
+            description="target overrides NAME=VALUE (repeatable), e.g. aed_per_100k=45; names as `geoservice report "
+            "--target`",
+        ),
+    ] = None,
+    by: Annotated[Literal["admin"], Query(description="one page per admin unit (the only choice)")] = "admin",
+) -> Response:
+    """The plan report of a region, as `geoservice report` writes it (without the PDF; print the
+    page, or run the command for report.pdf): a summary (targets met per county, the Lorenz
+    curves of access across counties, the AED week heat map), one page per admin unit (map from
+    our roads, figures against every target with their source, what to build next with the people
+    each site gains). Heavy: some 15-40 s on central Shanghai."""
+    from ....service.plan_report import parse_targets
+
+    body, media = _report(svc=svc, region=region, lang=lang, format=format, targets=parse_targets(target), by=by)
+    headers = {"content-security-policy": REPORT_CSP} if format == "html" else {}
+    return Response(content=body, media_type=media, headers=headers)

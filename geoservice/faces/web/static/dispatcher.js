@@ -1,7 +1,9 @@
 /* 120 dispatcher page: the live responders on the map; a click where the patient is asks POST
    /dispatch (dispatcher key) and shows who goes straight to the patient for CPR, who fetches which
-   AED (responder → AED → patient), the ambulance with its ETA, and the time to the first shock
-   against the 4-minute target. */
+   AED (responder → AED → patient), what to tell the caller (the AED a bystander at the patient can
+   fetch, there and back on foot: given with or without live responders), the ambulance with its ETA,
+   and the time to the first shock against the 4-minute target. The steps are numbered from 1 in the
+   order shown; the public AEDs of the view are drawn open / closed / hours unknown at the call time. */
 "use strict";
 GS.addT({
   en: {
@@ -16,11 +18,16 @@ GS.addT({
     planning: "Planning…",
     shock: "First shock in {m} min", shock_none: "No defibrillation possible from here",
     met: "✓ within the 4-minute target", missed: "✗ misses the 4-minute target by {d} min",
-    by_aed: "by responder {r} with the AED", by_amb: "by the ambulance crew",
+    by_aed: "by responder {r} with the AED", by_amb: "by the ambulance crew", by_bys: "by a bystander with the nearby AED",
     hours_risk: "The AED's opening hours are unknown: it may be locked. Send the backup too.",
-    tl_cpr: "First on scene", tl_aed: "AED shock (responder)", tl_amb: "Ambulance shock", tl_target: "4 min",
-    t_aed: "① Fetch the AED, bring it to the patient", t_backup: "Backup: AED known to be open",
-    t_cpr: "② Straight to the patient: start CPR", t_amb: "③ Ambulance",
+    hours_risk_bys: "The AED's opening hours are unknown: it may be locked. If it is, the caller keeps doing CPR until the ambulance comes.",
+    tl_cpr: "First on scene", tl_aed: "AED shock (responder)", tl_bys: "AED shock (bystander)", tl_amb: "Ambulance shock", tl_target: "4 min",
+    t_aed: "Fetch the AED, bring it to the patient", t_backup: "Backup: AED known to be open",
+    t_bys: "Tell the caller: fetch the AED nearby", t_cpr: "Straight to the patient: start CPR", t_amb: "Ambulance",
+    bys_say: "Say: “Start CPR now. If someone else is with you, send them to the AED {d} away ({m} there) and back with it.”",
+    bys_late: "The AED nearest on foot is {m} away and back: the ambulance comes first. Keep the caller doing CPR.",
+    bys_there: "Patient → AED", bys_back: "AED → patient", bys_setup: "AED set-up (pads, analysis)", bys_none: "No AED within {m} min on foot of the patient.",
+    lbl_bys: "AED {m} there and back",
     go_to: "{r} → AED", bring: "AED → patient", with_aed: "AED at the patient", shock_at: "first shock at {m} min",
     lbl_aed: "AED at patient {m}", lbl_amb: "Ambulance {m}", lbl_patient: "Patient",
     age: "position {s} s old", none_cpr: "No other responder within reach.",
@@ -31,7 +38,8 @@ GS.addT({
     off_region: "This point is in no served region.", off_path: "No footpath near this point (nearest {d} m). Click on a street.",
     failed: "Could not plan: {e}",
     lg_patient: "patient", lg_resp: "responder (grey: not available)", lg_cpr: "walk to the patient (CPR)",
-    lg_fetch: "responder → AED", lg_bring: "AED → patient", lg_amb: "ambulance route", lg_aed: "AED", lg_ems: "EMS station",
+    lg_fetch: "responder → AED", lg_bring: "AED → patient", lg_bys: "bystander to the AED and back", lg_amb: "ambulance route",
+    lg_aed: "AED open at the call time", lg_aed_unknown: "AED, opening hours unknown", lg_aed_closed: "AED closed at the call time", lg_ems: "EMS station",
     n_unknown_nobackup: "The AED of the plan has unknown hours and no AED nearby is known to be open then.",
     n_unknown_noother: "The AED of the plan has unknown hours; no other responder can reach one known to be open.",
     n_no_resp: "No available responder within reach.", n_no_aed: "No AED open then within reach.",
@@ -51,11 +59,16 @@ GS.addT({
     planning: "正在计算派遣方案…",
     shock: "预计 {m} 分钟内首次除颤", shock_none: "无法实施除颤",
     met: "✓ 达到 4 分钟目标", missed: "✗ 超出 4 分钟目标 {d} 分钟",
-    by_aed: "由志愿者 {r} 携 AED 实施", by_amb: "由救护车组实施",
+    by_aed: "由志愿者 {r} 携 AED 实施", by_amb: "由救护车组实施", by_bys: "由现场旁观者取附近 AED 实施",
     hours_risk: "该 AED 开放时间未知，可能无法取用。请同时派出备选志愿者。",
-    tl_cpr: "首人到场", tl_aed: "AED 除颤（志愿者）", tl_amb: "救护车除颤", tl_target: "4 分钟",
-    t_aed: "① 取 AED 并送到患者身边", t_backup: "备选：确定开放的 AED",
-    t_cpr: "② 直接前往患者：开始心肺复苏", t_amb: "③ 救护车",
+    hours_risk_bys: "该 AED 开放时间未知，可能无法取用。如无法取用，请呼救者持续心肺复苏直至救护车到达。",
+    tl_cpr: "首人到场", tl_aed: "AED 除颤（志愿者）", tl_bys: "AED 除颤（旁观者）", tl_amb: "救护车除颤", tl_target: "4 分钟",
+    t_aed: "取 AED 并送到患者身边", t_backup: "备选：确定开放的 AED",
+    t_bys: "告诉呼救者：取附近的 AED", t_cpr: "直接前往患者：开始心肺复苏", t_amb: "救护车",
+    bys_say: "请告诉呼救者：“立即开始心肺复苏。如身边还有人，请他去 {d} 外的 AED（单程 {m}）取来。”",
+    bys_late: "步行最近的 AED 往返需 {m}，救护车会先到。请指导呼救者持续心肺复苏。",
+    bys_there: "患者 → AED", bys_back: "AED → 患者", bys_setup: "AED 准备（贴电极、分析心律）", bys_none: "患者步行 {m} 分钟内没有 AED。",
+    lbl_bys: "AED 往返 {m}",
     go_to: "{r} → AED", bring: "AED → 患者", with_aed: "AED 送达患者", shock_at: "{m} 分钟时首次除颤",
     lbl_aed: "AED 送达 {m}", lbl_amb: "救护车 {m}", lbl_patient: "患者",
     age: "位置 {s} 秒前", none_cpr: "没有其他可到达的志愿者。",
@@ -66,7 +79,8 @@ GS.addT({
     off_region: "此处不在服务区域内。", off_path: "此处附近没有步行道（最近 {d} 米）。请点击街道。",
     failed: "无法计算：{e}",
     lg_patient: "患者", lg_resp: "志愿者（灰色：不可派）", lg_cpr: "步行至患者（心肺复苏）",
-    lg_fetch: "志愿者 → AED", lg_bring: "AED → 患者", lg_amb: "救护车路线", lg_aed: "AED", lg_ems: "急救站",
+    lg_fetch: "志愿者 → AED", lg_bring: "AED → 患者", lg_bys: "旁观者往返取 AED", lg_amb: "救护车路线",
+    lg_aed: "AED（呼救时开放）", lg_aed_unknown: "AED（开放时间未知）", lg_aed_closed: "AED（呼救时关闭）", lg_ems: "急救站",
     n_unknown_nobackup: "方案中 AED 的开放时间未知，附近没有确定开放的 AED。",
     n_unknown_noother: "方案中 AED 的开放时间未知，没有其他志愿者能到达确定开放的 AED。",
     n_no_resp: "可到达范围内没有可派的志愿者。", n_no_aed: "可到达范围内此时没有开放的 AED。",
@@ -75,10 +89,11 @@ GS.addT({
     sec: "秒",
   },
 });
-const COL = { cpr: "#1976d2", fetch: "#00a63e", bring: "#00a63e", backup: "#7cb342", amb: "#37474f" };
+const COL = { cpr: "#1976d2", fetch: "#00a63e", bring: "#00a63e", backup: "#7cb342", bys: "#e65100", amb: "#37474f" };
+const AED_VIEW = { pad: 0.5, max: 2000 };   // the public AEDs of the view (aed_view.js, as on the other pages)
 const KEY_STORE = "gs-dispatch-key";
 const $ = (id) => document.getElementById(id);
-let map, drawn, live, routeSvg, answer = null, liveAnswer = null, seq = 0;
+let map, drawn, live, aeds, aedView, routeSvg, answer = null, liveAnswer = null, seq = 0;
 
 function key() { return sessionStorage.getItem(KEY_STORE) || ""; }
 function setMsg(text, kind) {
@@ -183,8 +198,23 @@ function who(r) {
   return `<span class="data rid">${GS.esc(r.id)}</span>${age}`;
 }
 
+/* What the dispatcher tells the caller: someone at the patient fetches the AED nearest on foot and
+   brings it back, while CPR goes on; when the ambulance shocks first, keep the caller doing CPR. */
+function bystanderCard(a, head) {
+  const b = a.bystander_aed;
+  if (!b) return `<div class="task t-bys" data-task="t-bys">${head("t_bys")}<div class="muted">${GS.esc(GS.t("bys_none", { m: Math.round(a.assumptions.max_walk_min) }))}</div></div>`;
+  const late = a.ambulance && a.ambulance.shock_s <= b.shock_s;
+  const say = late ? GS.t("bys_late", { m: minTxt(b.time_s) }) : GS.t("bys_say", { d: GS.fmtDist(b.to_aed.distance_m), m: minTxt(b.to_aed.time_s) });
+  return `<div class="task t-bys" data-task="t-bys" data-late="${late ? 1 : 0}">${head("t_bys")}<p class="say">${GS.esc(say)}</p>` +
+    `<div class="who">${GS.nameHtml(b.aed)}</div>${aedFacts(b.aed, b.open_at)}` +
+    `<div class="leg"><span>${GS.esc(GS.t("bys_there"))}</span><b>${minTxt(b.to_aed.time_s)} · ${GS.fmtDist(b.to_aed.distance_m)}</b></div>` +
+    `<div class="leg"><span>${GS.esc(GS.t("bys_back"))}</span><b>${minTxt(b.back.time_s)} · ${GS.fmtDist(b.back.distance_m)}</b></div>` +
+    `<div class="leg"><span>${GS.esc(GS.t("bys_setup"))}</span><b>${Math.round(a.assumptions.aed_setup_s)} ${GS.esc(GS.t("sec"))}</b></div>` +
+    `<div class="leg total"><span>${GS.esc(GS.t("shock_at", { m: min(b.shock_s) }))}</span><b>${minTxt(b.shock_s)}</b></div></div>`;
+}
+
 function fetchCard(p, cls, title) {
-  return `<div class="task ${cls}" data-task="${cls}"><h3>${GS.esc(GS.t(title))}</h3>` +
+  return `<div class="task ${cls}" data-task="${cls}">${title}` +
     `<div class="who">${GS.nameHtml(p.aed)}</div>${aedFacts(p.aed, p.open_at)}` +
     `<div class="leg"><span>${GS.esc(GS.t("go_to", { r: "\u0000" })).replace("\u0000", who(p.responder))}</span><b>${minTxt(p.to_aed.time_s)} · ${GS.fmtDist(p.to_aed.distance_m)}</b></div>` +
     `<div class="leg"><span>${GS.esc(GS.t("bring"))}</span><b>${minTxt(p.to_patient.time_s)} · ${GS.fmtDist(p.to_patient.distance_m)}</b></div>` +
@@ -196,6 +226,7 @@ function timeline(a) {
   const rows = [];
   if (a.first_cpr_s != null) rows.push(["cpr", GS.t("tl_cpr"), a.first_cpr_s]);
   if (a.aed_plan) rows.push(["aed", GS.t("tl_aed"), a.aed_plan.shock_s]);
+  if (a.bystander_aed) rows.push(["bys", GS.t("tl_bys"), a.bystander_aed.shock_s]);
   if (a.ambulance) rows.push(["amb", GS.t("tl_amb"), a.ambulance.shock_s]);
   if (!rows.length) return "";
   const target = a.first_shock.target_s;
@@ -212,20 +243,23 @@ function panel(a) {
   if (s.time_s == null) {
     h += `<div class="kpi-shock none" id="kpi" data-met="false"><div class="big">${GS.esc(GS.t("shock_none"))}</div></div>`;
   } else {
-    const by = s.by === "ambulance" ? GS.t("by_amb") : GS.t("by_aed", { r: a.aed_plan.responder.id });
+    const by = s.by === "ambulance" ? GS.t("by_amb") : s.by === "bystander_aed" ? GS.t("by_bys") : GS.t("by_aed", { r: a.aed_plan.responder.id });
     const verdict = s.target_met ? GS.t("met") : GS.t("missed", { d: ((s.time_s - s.target_s) / 60).toFixed(1) });
     h += `<div class="kpi-shock ${s.target_met ? "met" : "missed"}" id="kpi" data-met="${s.target_met}" data-minutes="${s.minutes}">` +
       `<div class="big">${GS.esc(GS.t("shock", { m: min(s.time_s) }))}</div><div class="sub">${GS.esc(verdict)} · ${GS.esc(by)}</div></div>`;
-    if (s.aed_hours_unknown) h += `<div class="d-note">${GS.esc(GS.t("hours_risk"))}</div>`;
+    if (s.aed_hours_unknown) h += `<div class="d-note">${GS.esc(GS.t(s.by === "bystander_aed" ? "hours_risk_bys" : "hours_risk"))}</div>`;
   }
   h += timeline(a);
-  if (a.aed_plan) h += fetchCard(a.aed_plan, "t-aed", "t_aed");
-  if (a.aed_backup) h += fetchCard(a.aed_backup, "t-backup", "t_backup");
-  h += `<div class="task t-cpr" data-task="t-cpr"><h3>${GS.esc(GS.t("t_cpr"))}</h3>` + (a.direct.length
+  let step = 0;
+  const head = (key) => `<h3><span class="step" data-step="${++step}">${step}</span> ${GS.esc(GS.t(key))}</h3>`;
+  h += bystanderCard(a, head);
+  if (a.aed_plan) h += fetchCard(a.aed_plan, "t-aed", head("t_aed"));
+  if (a.aed_backup) h += fetchCard(a.aed_backup, "t-backup", head("t_backup"));
+  h += `<div class="task t-cpr" data-task="t-cpr">${head("t_cpr")}` + (a.direct.length
     ? "<ol>" + a.direct.map((d) => `<li class="leg"><span>${who(d.responder)}</span><b>${minTxt(d.to_patient.time_s)} · ${GS.fmtDist(d.to_patient.distance_m)}</b></li>`).join("") + "</ol>"
     : `<div class="muted">${GS.esc(GS.t("none_cpr"))}</div>`) + "</div>";
   const m = a.ambulance;
-  h += `<div class="task t-amb" data-task="t-amb"><h3>${GS.esc(GS.t("t_amb"))}</h3>` + (m
+  h += `<div class="task t-amb" data-task="t-amb">${head("t_amb")}` + (m
     ? `<div class="who">${GS.nameHtml(m.station)}</div>` +
       `<div class="leg"><span>${GS.esc(GS.t("delay"))}</span><b>${minTxt(m.dispatch_delay_s)}</b></div>` +
       `<div class="leg"><span>${GS.esc(GS.t("drive"))}</span><b>${minTxt(m.drive.time_s)} · ${GS.fmtDist(m.drive.distance_m)}</b></div>` +
@@ -266,6 +300,15 @@ function drawPlan(fit) {
     label(start(d.to_patient.route), `${d.responder.id} · ${minTxt(d.to_patient.time_s)}`, "gs-label-cpr", "left");
     bounds.extend(L.geoJSON(d.to_patient.route).getBounds());
   }
+  if (a.bystander_aed) {
+    const b = a.bystander_aed;
+    line(b.to_aed.route, "#fff", { weight: 9, opacity: 0.9 });
+    line(b.to_aed.route, COL.bys, { weight: 5, dashArray: "8 6", className: "d-route d-route-bys" });
+    const icon = L.divIcon({ className: "", html: '<span class="gs-ico gs-aed d-aed-bys">⚡</span>', iconSize: [30, 30], iconAnchor: [15, 15] });
+    L.marker(end(b.to_aed.route), { icon, title: GS.baseName(b.aed), zIndexOffset: 850 }).bindPopup(() => aedPopup(b.aed, b.open_at)).addTo(drawn);
+    label(end(b.to_aed.route), GS.t("lbl_bys", { m: minTxt(b.time_s) }), "gs-label-bys", "right");
+    bounds.extend(L.geoJSON(b.to_aed.route).getBounds());
+  }
   for (const [p, col, cls] of [[a.aed_backup, COL.backup, "backup"], [a.aed_plan, COL.fetch, "aed"]]) {
     if (!p) continue;
     line(p.to_aed.route, "#fff", { weight: 11, opacity: 0.9 });
@@ -291,6 +334,31 @@ function render(fit) {
   drawLive();
 }
 
+/* ------------------------------------------------------------------ the public AEDs of the view */
+const aedClass = (openAt) => (openAt === true ? "d-aed-open" : openAt === false ? "gs-closed d-aed-closed" : "d-aed-unknown");
+const aedSym = (openAt) => `<span class="gs-ico gs-aed ${aedClass(openAt)}">⚡</span>`;
+function aedPopup(p, openAt) {
+  const st = openAt === false ? `<span class="state closed">${GS.esc(GS.t("lg_aed_closed"))}</span>` : "";
+  return `<div class="who">${GS.nameHtml(p)}</div>${openAt === false ? "" : aedFacts(p, openAt)}${st}`;
+}
+function aedMarker(f) {
+  const p = f.properties;
+  const icon = L.divIcon({ className: "", html: aedSym(p.open_at), iconSize: [20, 20], iconAnchor: [10, 10] });
+  return L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon, title: GS.baseName(p), keyboard: false, zIndexOffset: p.open_at === false ? -100 : 0 })
+    .bindPopup(() => aedPopup(p, p.open_at), { autoPan: false });
+}
+function aedLoader() {
+  return GS.aedView(map, {
+    view: AED_VIEW,
+    layer: () => aeds,
+    regions: () => GS.config.regions.map((r) => ({ bbox: r.bbox, n: r.facility_counts.aed || 0 })),
+    params: () => ($("at").value ? { at: $("at").value } : {}),
+    marker: aedMarker,
+    onNote: () => {},
+  });
+}
+function reloadAeds() { aeds.clearLayers(); aedView.reset(); aedView.refresh(); }
+
 function legend() {
   const row = (sym, key) => `<div class="legend-row">${sym}<span>${GS.esc(GS.t(key))}</span></div>`;
   $("legend").innerHTML =
@@ -298,8 +366,10 @@ function legend() {
     row(`<span class="legend-line dashed" style="border-color:${COL.cpr}"></span>`, "lg_cpr") +
     row(`<span class="legend-line dashed" style="border-color:${COL.fetch}"></span>`, "lg_fetch") +
     row(`<span class="legend-line" style="border-color:${COL.bring}"></span>`, "lg_bring") +
+    row(`<span class="legend-line dashed" style="border-color:${COL.bys}"></span>`, "lg_bys") +
     row(`<span class="legend-line" style="border-color:${COL.amb}"></span>`, "lg_amb") +
-    row('<span class="gs-ico gs-aed">⚡</span>', "lg_aed") + row('<span class="gs-ico gs-ems_station">+</span>', "lg_ems");
+    row(aedSym(true), "lg_aed") + row(aedSym(null), "lg_aed_unknown") + row(aedSym(false), "lg_aed_closed") +
+    row('<span class="gs-ico gs-ems_station">+</span>', "lg_ems");
 }
 
 (async function main() {
@@ -312,7 +382,7 @@ function legend() {
     if (liveAnswer) drawLive();
   });
   $("at").value = localNow();
-  $("at-now").addEventListener("click", () => { $("at").value = localNow(); });
+  $("at-now").addEventListener("click", () => { $("at").value = localNow(); if (aedView) reloadAeds(); });
   $("key").value = key();
   $("key-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -328,8 +398,13 @@ function legend() {
   map.fitBounds(map.gsBounds[first]);
   GS.regionSelect($("region"), map);
   $("region").value = String(first);
+  aeds = L.layerGroup().addTo(map);
   live = L.layerGroup().addTo(map);
   drawn = L.layerGroup().addTo(map);
+  aedView = aedLoader();
+  map.on("moveend", aedView.refresh);
+  $("at").addEventListener("change", reloadAeds);
+  aedView.refresh();
   map.on("click", (e) => plan(e.latlng.lng, e.latlng.lat));
   loadLive();
   setInterval(loadLive, 15000);

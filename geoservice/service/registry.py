@@ -103,7 +103,7 @@ def layer_from_records(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     cols: dict[str, Any] = {}
     for c in COLUMNS:
         values = [r.get(c) for r in records]
-        if c in ("door_to_needle_min", "lon", "lat"):
+        if c in ("door_to_needle_min", "capacity", "lon", "lat"):
             cols[c] = np.array([_number(v) for v in values], dtype="float64")
         elif c == "demo":
             cols[c] = np.array([bool(v) if v is not None and v == v else False for v in values], dtype=bool)

@@ -42,7 +42,8 @@ from .schema import CAPABILITIES, COLUMNS, FACILITY_TYPES, LEVELS, STATUSES
 
 __all__ = ["RowError", "LoadResult", "validate_records", "TEXT_LIMITS", "FREE_TEXT_COLUMNS"]
 
-_TEXT_COLUMNS: Final = tuple(c for c in COLUMNS if c not in ("door_to_needle_min", "demo", "lon", "lat"))
+NUMBER_COLUMNS: Final = ("door_to_needle_min", "capacity")
+_TEXT_COLUMNS: Final = tuple(c for c in COLUMNS if c not in (*NUMBER_COLUMNS, "demo", "lon", "lat"))
 LON_ALIASES: Final = ("lon", "lng", "long", "longitude", "x")
 LAT_ALIASES: Final = ("lat", "latitude", "y")
 # Longest accepted free text per column (the API's request limits say the same): a name fits a
@@ -216,6 +217,12 @@ def _check_row(
     elif dnt is not None and not (math.isfinite(dnt) and dnt >= 0):
         err("door_to_needle_min", f"must be a finite number of minutes >= 0, got {dnt}")
 
+    capacity = number(v.get("capacity"))
+    if isinstance(capacity, str):
+        err("capacity", capacity)
+    elif capacity is not None and not (math.isfinite(capacity) and capacity > 0):
+        err("capacity", f"must be a positive number (beds, cath labs ...; leave empty for 1), got {capacity:g}")
+
     demo = boolean(v.get("demo"))
     if demo is None:
         err("demo", f"not true/false: {cell_text(v.get('demo'))!r}")
@@ -248,6 +255,7 @@ def _check_row(
         "location": texts["location"],
         "floor": texts["floor"],
         "door_to_needle_min": dnt,
+        "capacity": capacity,
         "source": src,
         "demo": demo,
         "lon": lon,
@@ -259,9 +267,8 @@ def _build_layer(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     cols: dict[str, Any] = {}
     for c in _TEXT_COLUMNS:
         cols[c] = pd.Series([r[c] for r in records], dtype=object)
-    cols["door_to_needle_min"] = pd.Series(
-        [np.nan if r["door_to_needle_min"] is None else r["door_to_needle_min"] for r in records], dtype="float64"
-    )
+    for c in NUMBER_COLUMNS:
+        cols[c] = pd.Series([np.nan if r[c] is None else r[c] for r in records], dtype="float64")
     cols["demo"] = pd.Series([bool(r["demo"]) for r in records], dtype=bool)
     cols["lon"] = pd.Series([r["lon"] for r in records], dtype="float64")
     cols["lat"] = pd.Series([r["lat"] for r in records], dtype="float64")

@@ -67,6 +67,7 @@ COLUMNS: Final = (
     "location",  # where to find it on site, e.g. "1F lobby, next to the information desk" (AEDs)
     "floor",  # the floor it is on (OSM level=*; not ``level``, which is the facility's tier)
     "door_to_needle_min",
+    "capacity",  # beds, cath labs, stroke unit beds ...: the supply of capacity-aware access (E2SFCA); none = 1
     "source",
     "demo",
     "lon",

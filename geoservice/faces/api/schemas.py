@@ -139,6 +139,10 @@ IsoDay = Annotated[date, BeforeValidator(_iso_day), WithJsonSchema({"type": "str
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 DoorToNeedle = Annotated[float, Field(ge=0, le=600, description="median door-to-needle time, minutes")]
+Capacity = Annotated[
+    float,
+    Field(gt=0, le=1_000_000, description="beds, cath labs, stroke unit beds ... (capacity-aware access); none = 1"),
+]
 
 
 class FacilityIn(BaseModel):
@@ -172,6 +176,7 @@ class FacilityIn(BaseModel):
     location: Location | None = None
     floor: Floor | None = None
     door_to_needle_min: DoorToNeedle | None = None
+    capacity: Capacity | None = None
     source: Source | None = None
     demo: bool = False
     lon: Longitude
@@ -201,6 +206,7 @@ class FacilityPatch(BaseModel):
     location: Location | None = None
     floor: Floor | None = None
     door_to_needle_min: DoorToNeedle | None = None
+    capacity: Capacity | None = None
     source: Source | None = None
     demo: bool | None = None
     lon: Longitude | None = None

@@ -301,6 +301,13 @@ COLUMN_MEANINGS: dict[str, dict[str, str]] = {
         "en": "Door-to-needle time in minutes, used by stroke triage and the 3 × 1 hour timeline; the "
         "settings' default when empty.",
     },
+    "capacity": {
+        "zh": "服务能力（正数）：床位、导管室、卒中单元床位等，单位由规划者统一；容量感知可达性（E2SFCA，`geoservice access`）"
+        "以它为供给。空值计为 1（答案会注明“未给容量：每个设施计为 1”）；0、负数或非数字是错误，指明 `capacity` 字段。",
+        "en": "Capacity (a positive number): beds, cath labs, stroke unit beds …, in one unit the planner chooses; the "
+        "supply of capacity-aware access (E2SFCA, `geoservice access`). Empty counts 1 (the answer then says "
+        '"no capacities given: every facility counts 1"); 0, a negative number or text is an error naming `capacity`.',
+    },
     "source": {
         "zh": "数据来源（文件名、OSM 对象、认证名单批次与日期等）。",
         "en": "Where the row comes from (a file, an OSM object, a certification list with batch and date).",

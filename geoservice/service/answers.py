@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..bundle.store import ATTRIBUTION  # noqa: F401  (re-exported for the faces)
+from .emergency import EmergencyNumber
 
 Crs = Literal["wgs84", "gcj02"]
 Profile = Literal["drive", "ambulance", "walk"]
@@ -164,6 +165,9 @@ class RegionInfo(BaseModel):
     osm_timestamp: str | None = None
     attribution: str | None = None
     unsnapped: dict[str, list[str]] = Field(default_factory=dict)
+    emergency: EmergencyNumber | None = Field(
+        None, description="the number a citizen calls for an ambulance here (120 in China, 112 in Monaco), and why"
+    )
 
 
 # ---------------------------------------------------------------------- coverage

@@ -13,6 +13,7 @@ from fastapi import Path as PathParam
 from ....service.answers import ATTRIBUTION
 from ....service.bundles import display_name
 from ....service.core import GeoService
+from ....service.emergency import emergency_number
 from ....service.output_crs import shift_geometry
 from ..deps import CrsQ, ServiceDep
 from ..schemas import ErrorResponse, FeatureCollection, Health, RegionInfo, ServiceConfig
@@ -24,6 +25,13 @@ NOTICE = (
     "Boundaries and roads are drawn from OpenStreetMap and are not an officially reviewed map "
     "(no 审图号 map approval number); for planning and orientation only."
 )
+
+
+def _centre(facilities) -> tuple[float, float] | None:
+    """Where a region's people are: the median of its facilities (None without any)."""
+    if not len(facilities):
+        return None
+    return float(facilities["lon"].median()), float(facilities["lat"].median())
 
 
 def region_infos(svc: GeoService) -> list[RegionInfo]:
@@ -42,6 +50,7 @@ def region_infos(svc: GeoService) -> list[RegionInfo]:
                 osm_timestamp=e.region.meta.get("osm_timestamp"),
                 attribution=e.region.meta.get("attribution", ATTRIBUTION),
                 unsnapped={k: v for k, v in eng.unsnapped.items() if v},
+                emergency=emergency_number(e.region.meta, e.bbox, _centre(eng.facilities)),
             )
         )
     return out
@@ -59,7 +68,8 @@ def regions(svc: ServiceDep) -> list[RegionInfo]:
 
 @router.get("/config", response_model=ServiceConfig)
 def config(svc: ServiceDep) -> ServiceConfig:
-    """What the pages need: regions, optional tile basemap, and the coordinate system to use."""
+    """What the pages need: regions (each with its emergency number, `emergency`), optional tile basemap,
+    and the coordinate system to use."""
     s = svc.settings
     return ServiceConfig(
         regions=region_infos(svc),

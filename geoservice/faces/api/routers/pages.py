@@ -1,5 +1,5 @@
-"""The citizen page (/), the planner page (/planner), the dispatcher page (/dispatcher) and the
-manual (/guide/, see ``faces/guide``): static HTML, no CDN."""
+"""The citizen page (/, with its service worker /sw.js and manifest), the planner page (/planner), the
+dispatcher page (/dispatcher) and the manual (/guide/, see ``faces/guide``): static HTML, no CDN."""
 
 from __future__ import annotations
 
@@ -16,6 +16,20 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def citizen() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+
+@router.get("/sw.js")
+def service_worker() -> FileResponse:
+    """The citizen page's service worker (static/sw.js), at the root so that its scope is the whole
+    site: the page opens from its cache, offline too."""
+    headers = {"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"}
+    return FileResponse(STATIC / "sw.js", media_type="text/javascript; charset=utf-8", headers=headers)
+
+
+@router.get("/manifest.webmanifest")
+def manifest() -> FileResponse:
+    """The web app manifest: the citizen page installs on a phone's home screen as 急救地图."""
+    return FileResponse(STATIC / "manifest.webmanifest", media_type="application/manifest+json")
 
 
 @router.get("/planner")

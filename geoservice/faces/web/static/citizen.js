@@ -5,44 +5,45 @@
 GS.addT({
   en: {
     doc_title: "Emergency finder · 急救地图",
-    title: "Heart attack · stroke · AED", call: "Call 120 first", call_sub: "chest pain, collapse, face drooping",
+    title: "Heart attack · stroke · AED", call_sub: "chest pain, collapse, face drooping",
     locate: "Locate me", hint: "or tap the map where the patient is",
     search_ph: "Road, district or hospital", search_btn: "Find", search_none: "No place called “{q}” in our map data.",
-    foot: "Travel times are estimates from OpenStreetMap roads; they do not replace the 120 dispatcher.",
     planner_link: "planner", api_link: "API",
     aed: "Nearest AED (walking)", cp: "Nearest chest pain center (driving)", st: "Nearest stroke center (driving)",
     aed_label: "Nearest AED", alts: "Other AEDs nearby", nav: "Navigate", amap: "AMap", baidu: "Baidu",
     no_spot: "Exact spot not recorded: look around the marker.",
-    aed_roundtrip: "Fetching it takes about {rt} min there and back. In cardiac arrest every minute counts (aim: shock within 4 min): if you are alone, call 120 and start CPR; send someone else to fetch it.",
+    aed_roundtrip: "Fetching it takes about {rt} min there and back. In cardiac arrest every minute counts (aim: shock within 4 min): if you are alone, call {n} and start CPR; send someone else to fetch it.",
     aed_ok: "About {rt} min there and back: send someone to fetch it now while you start CPR.",
-    aed_none: "No open AED within {m} min walk. Call 120 and start hands-only CPR (push hard and fast in the centre of the chest); the dispatcher will guide you.",
-    aed_here: "The AED is right here: get it now and start CPR; someone calls 120.",
-    none: "None reachable from here.", locating: "Finding your position…", geo_fail: "Could not get your position ({e}). Tap the map instead.",
+    aed_none: "No open AED within {m} min walk. Call {n} and start hands-only CPR (push hard and fast in the centre of the chest); the dispatcher will guide you.",
+    aed_here: "The AED is right here: get it now and start CPR; someone calls {n}.",
+    aed_beyond: "No open AED within {m} min walk. The nearest beyond it is {t} min away on foot (below, and on the map).",
+    none: "None reachable from here.", locating: "Finding your position…",
     searching: "Searching…", here: "You / patient", from_place: "Patient at: {p}",
     kept_prev: "The answers below are still for the previous point.",
     aed_zoom: "Zoom in to see the AEDs", aed_many: "{n} AEDs here: zoom in to see them",
   },
   zh: {
     doc_title: "急救地图 · 胸痛 卒中 AED",
-    title: "胸痛 · 卒中 · AED 急救地图", call: "先拨打 120", call_sub: "胸痛、倒地、口角歪斜",
+    title: "胸痛 · 卒中 · AED 急救地图", call_sub: "胸痛、倒地、口角歪斜",
     locate: "定位我", hint: "或点击地图上患者所在位置",
     search_ph: "道路、行政区或医院名称", search_btn: "查找", search_none: "地图数据中没有名为“{q}”的地点。",
-    foot: "时间为根据 OpenStreetMap 道路估算，不能代替 120 调度员的指导。",
     planner_link: "规划页面", api_link: "接口文档",
     aed: "最近的AED（步行）", cp: "最近的胸痛中心（驾车）", st: "最近的卒中中心（驾车）",
     aed_label: "最近的AED", alts: "附近其他 AED", nav: "其他地图应用", amap: "高德地图", baidu: "百度地图",
     no_spot: "具体位置未登记：请在标记附近寻找。",
-    aed_roundtrip: "往返取 AED 约需 {rt} 分钟。心脏骤停每分钟都关键（目标：4 分钟内除颤）：如只有您一人，请先拨打 120 并开始心肺复苏，请他人去取 AED。",
+    aed_roundtrip: "往返取 AED 约需 {rt} 分钟。心脏骤停每分钟都关键（目标：4 分钟内除颤）：如只有您一人，请先拨打 {n} 并开始心肺复苏，请他人去取 AED。",
     aed_ok: "往返约 {rt} 分钟：请立即让他人去取，您同时开始心肺复苏。",
-    aed_none: "步行 {m} 分钟内没有可用的 AED。请拨打 120 并立即开始徒手心肺复苏（用力、快速按压胸部正中），调度员会指导您。",
-    aed_here: "AED 就在此处：立即取来并开始心肺复苏，同时请人拨打 120。",
-    none: "从此处无法到达。", locating: "正在定位…", geo_fail: "无法获取您的位置（{e}）。请直接点击地图。",
+    aed_none: "步行 {m} 分钟内没有可用的 AED。请拨打 {n} 并立即开始徒手心肺复苏（用力、快速按压胸部正中），调度员会指导您。",
+    aed_here: "AED 就在此处：立即取来并开始心肺复苏，同时请人拨打 {n}。",
+    aed_beyond: "步行 {m} 分钟内没有可用的 AED。更远处最近的一台需步行 {t} 分钟（见下方和地图）。",
+    none: "从此处无法到达。", locating: "正在定位…",
     searching: "查询中…", here: "您 / 患者位置", from_place: "患者位置：{p}",
     kept_prev: "下方结果仍为上一个位置的结果。",
     aed_zoom: "放大地图以显示 AED", aed_many: "此处有 {n} 个 AED：放大地图以显示",
   },
 });
 const AED_MAX_MIN = 10;
+const AED_FAR_MIN = 60;   // none open within AED_MAX_MIN: the nearest beyond, up to this far, is named and drawn
 const AED_ALTERNATIVES = 2;
 const HERE_S = 30;   // closer than this on foot: "right here", not "0.0 min"
 const minText = (s) => (s < HERE_S ? "<1" : GS.fmtMin(s));
@@ -135,6 +136,7 @@ function card(kind, title, res, extra) {
   } else {
     const r = res.results[0], p = r.facility;
     const caps = (p.capabilities || "").split(",").filter(Boolean).map((c) => GS.t(c)).join(", ");
+    if (extra && extra.beyond) html += `<div class="none beyond">${GS.esc(extra.beyond)}</div>`;
     html += `<div class="min" data-minutes="${r.minutes}">${minText(r.time_s)} <small>${GS.esc(GS.t("min"))} ${GS.esc(GS.t(res.profile === "walk" ? "walk" : "drive"))} · ${GS.fmtDist(r.distance_m)}</small></div>`;
     html += `<div class="name">${GS.nameHtml(p)}</div>`;
     html += legsNote(res, r);
@@ -164,9 +166,9 @@ function localNow() {
   return new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
 }
 
-async function query(type, lon, lat) {
+async function query(type, lon, lat, far) {
   const params = { lon: lon.toFixed(6), lat: lat.toFixed(6), type };
-  if (type === "aed") Object.assign(params, { at: localNow(), max_minutes: AED_MAX_MIN, k: 1 + AED_ALTERNATIVES });
+  if (type === "aed") Object.assign(params, { at: localNow(), max_minutes: far ? AED_FAR_MIN : AED_MAX_MIN, k: far ? 1 : 1 + AED_ALTERNATIVES });
   try { return await GS.json(GS.url("/nearest", params)); } catch (e) { return { error: e.message, status: e.status, body: e.body }; }
 }
 
@@ -194,10 +196,10 @@ function draw(fit) {
   const { aed, cp, st } = answers;
   drawn.clearLayers();
   const [lon, lat] = here;
-  L.marker([lat, lon], { icon: L.divIcon({ className: "", html: '<span class="gs-here"></span>', iconSize: [16, 16], iconAnchor: [8, 8] }), interactive: false, keyboard: false, zIndexOffset: 500 }).addTo(drawn);
+  L.marker([lat, lon], { pane: "gsPatient", icon: L.divIcon({ className: "", html: '<span class="gs-here"></span>', iconSize: [16, 16], iconAnchor: [8, 8] }), interactive: false, keyboard: false }).addTo(drawn);
   // what the map will show (fitBounds centres it): labels go on the side of their marker facing the centre
   const bounds = L.latLngBounds([[lat, lon]]);
-  for (const res of [aed, cp, st]) for (const r of res.results || []) bounds.extend(L.geoJSON(r.route).getBounds());
+  for (const res of [aed, cp, st]) for (const r of res.results || []) bounds.extend(L.geoJSON(r.route).getBounds()).extend([r.facility.lat, r.facility.lon]);
   const midLng = bounds.getCenter().lng;
   // car routes in their own pane, the walks to the AEDs in a pane above them (the one to act on)
   for (const [type, res] of [["stroke_center", st], ["chest_pain_center", cp]]) {
@@ -230,7 +232,8 @@ function draw(fit) {
     f.innerHTML = GS.esc(GS.t("from_place", { p: "\u0000" })).replace("\u0000", `<span class="data">${GS.esc(fromPlace)}</span>`);
     results.appendChild(f);
   }
-  const aedExtra = { none: GS.t("aed_none", { m: AED_MAX_MIN }) };
+  const aedExtra = { none: GS.t("aed_none", { m: aed.far ? AED_FAR_MIN : AED_MAX_MIN }) };
+  if (aed.beyond && aeds.length) aedExtra.beyond = GS.t("aed_beyond", { m: AED_MAX_MIN, t: minText(aeds[0].time_s) });
   if (aeds.length) {
     const rt = 2 * aeds[0].time_s / 60;
     aedExtra.warn = aeds[0].time_s < HERE_S ? GS.t("aed_here") : GS.t(rt > 4 ? "aed_roundtrip" : "aed_ok", { rt: rt.toFixed(1) });
@@ -239,7 +242,8 @@ function draw(fit) {
   results.appendChild(card("cp", GS.t("cp"), cp));
   results.appendChild(card("st", GS.t("st"), st));
   map.invalidateSize();
-  if (fit && bounds.isValid()) map.fitBounds(bounds.pad(0.2), { maxZoom: 17, paddingTopLeft: [20, 40], paddingBottomRight: [20, 20] });
+  if (fit && bounds.isValid()) map.fitBounds(bounds.pad(0.1), GS.app.fitOptions());
+  GS.app.declutter();
 }
 
 /* Search from a point. A point no search can start from (the sea, outside every region) leaves the
@@ -247,7 +251,12 @@ function draw(fit) {
 async function search(lon, lat, opts) {
   const seq = ++searchSeq;   // a newer tap wins over an older answer still in flight
   setMsg(GS.t("searching"), "busy");
-  const [aed, cp, st] = await Promise.all(["aed", "chest_pain_center", "stroke_center"].map((t) => query(t, lon, lat)));
+  let [aed, cp, st] = await Promise.all(["aed", "chest_pain_center", "stroke_center"].map((t) => query(t, lon, lat)));
+  if (!aed.error && !(aed.results || []).length) {
+    // none open within the limit: the nearest beyond it is named and drawn (the map shows it anyway)
+    const far = await query("aed", lon, lat, true);
+    aed = far.error ? aed : Object.assign(far, { beyond: (far.results || []).length > 0, far: true });
+  }
   if (seq !== searchSeq) return;
   if (aed.error && cp.error && st.error) {
     setMsg(failText(cp, false) + (answers ? "\n" + GS.t("kept_prev") : ""), "warn");
@@ -255,6 +264,7 @@ async function search(lon, lat, opts) {
   }
   setMsg("");
   here = [lon, lat];
+  GS.app.setPatient(lon, lat);
   fromPlace = (opts && opts.place) || null;
   answers = { aed, cp, st };
   draw(!(opts && opts.keepView));
@@ -306,21 +316,6 @@ function setupPlaceSearch() {
     const b = e.target.closest("button.place");
     if (b && placeAnswer) pickPlace(placeAnswer.places[+b.dataset.i]);
   });
-}
-
-/* ------------------------------------------------------------------ GPS */
-function locate() {
-  if (!navigator.geolocation) { setMsg(GS.t("geo_fail", { e: "–" }), "warn"); return; }
-  setMsg(GS.t("locating"), "busy");
-  navigator.geolocation.getCurrentPosition(
-    (pos) => {
-      let p = [pos.coords.longitude, pos.coords.latitude];
-      if (GS.crs() === "gcj02") p = GS.wgs2gcj(p[0], p[1]);   // GPS is WGS-84; the map is GCJ-02
-      map.setView([p[1], p[0]], 16);
-      search(p[0], p[1]);
-    },
-    (err) => setMsg(GS.t("geo_fail", { e: err.code }), "warn"),
-    { enableHighAccuracy: true, timeout: 10000, maximumAge: 30000 });
 }
 
 /* The public AEDs around what the map shows (aed_view.js: the padded view, capped), with whether each
@@ -379,20 +374,22 @@ function loadAeds() {
   map = await GS.makeMap("map");
   map.createPane("gsDrive").style.zIndex = 410;
   map.createPane("gsWalk").style.zIndex = 420;
+  const sel = $("region");
   driveSvg = L.svg({ pane: "gsDrive", padding: 0.5 });
   walkSvg = L.svg({ pane: "gsWalk", padding: 0.5 });
   // start on the region with the most AEDs (that is what the page is mostly for)
   const regs = GS.config.regions;
   let start = 0;
   regs.forEach((r, i) => { if ((r.facility_counts.aed || 0) > (regs[start].facility_counts.aed || 0)) start = i; });
-  map.fitBounds(map.gsBounds[start]);
-  const sel = $("region");
+  start = GS.app.startIndex(start);   // the last region viewed (kept offline), else the one with most AEDs
+  map.fitBounds(map.gsBounds[start], GS.app.fitOptions());
   GS.regionSelect(sel, map);
   sel.value = String(start);
+  GS.app.start(map, sel);
   drawn = L.layerGroup().addTo(map);
   loadAeds();
   map.on("click", (e) => { $("place-list").hidden = true; search(e.latlng.lng, e.latlng.lat); });
-  $("locate").addEventListener("click", locate);
+  $("locate").addEventListener("click", () => GS.app.locate(setMsg, (lon, lat) => search(lon, lat)));
   setupPlaceSearch();
   document.body.dataset.ready = "1";
 })();

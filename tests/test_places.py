@@ -70,8 +70,12 @@ def test_normalise_folds_case_width_accents_and_punctuation():
 
 def test_road_point_lies_on_the_osm_road(svc, demo_data):
     ans = search_places(svc, "princesse grace")
-    assert [(p.name, p.kind, p.region) for p in ans.places] == [("Avenue Princesse Grace", "road", "monaco")]
-    p = ans.places[0]
+    # the theatre (a landmark) first, then the road
+    assert [(p.name, p.kind, p.region) for p in ans.places] == [
+        ("Théatre Princesse Grace", "landmark", "monaco"),
+        ("Avenue Princesse Grace", "road", "monaco"),
+    ]
+    p = ans.places[1]
     lines = osm_way_lines(demo_data / "monaco" / "monaco.osm.pbf", "Avenue Princesse Grace")
     assert lines, "the OSM file has this road"
     assert distance_to_lines_m(p.lon, p.lat, lines) < 1.0  # a vertex of the road itself
@@ -105,19 +109,25 @@ def test_district_point_is_inside_the_unit_and_on_a_road(svc, monaco):
     assert ans.places[0].kind == "district"  # exact district name first, roads "…Beausoleil…" after
 
 
-def test_ranking_exact_then_prefix_then_substring_facilities_and_districts_before_roads(svc):
+def test_ranking_exact_then_prefix_then_substring_facilities_landmarks_districts_then_bus_stops_then_roads(svc):
     ans = search_places(svc, "Monaco", limit=50)
     names = [(p.name, p.kind) for p in ans.places]
     assert names[0] == ("Monaco", "district")  # the only exact match
     n = normalise("Monaco")
 
     def rank(p):
-        m = normalise(p.name)
-        return 0 if m == n else 1 if m.startswith(n) else 2
+        return min(
+            0 if m == n else 1 if m.startswith(n) else 2
+            for m in (normalise(x) for x in (p.name, p.name_en) if x)
+            if n in m
+        )
 
-    keys = [(rank(p), 0 if p.kind in ("facility", "district") else 1, len(p.name)) for p in ans.places]
+    def kind(p):
+        return 2 if p.kind == "road" else 1 if p.category == "bus_stop" else 0
+
+    keys = [(rank(p), kind(p), len(p.name)) for p in ans.places]
     assert keys == sorted(keys)
-    assert all(n in normalise(p.name) for p in ans.places)
+    assert {p.kind for p in ans.places} >= {"district", "landmark", "road"}
 
 
 def test_roles_of_one_hospital_are_one_place(svc):
@@ -136,11 +146,15 @@ def test_edits_are_found_at_once(svc):
     made = edits.create_facility(svc, rec, actor=key)
     try:
         hit = search_places(svc, "musee oceano")
-        assert [(p.name, p.kind) for p in hit.places] == [("Musée océanographique AED", "facility")]
-        assert (hit.places[0].lon, hit.places[0].lat) == (7.4253, 43.7307)
+        # the museum itself (an OSM landmark, exact prefix of its name) and the new AED in it
+        assert [(p.name, p.kind) for p in hit.places] == [
+            ("Musée Océanographique", "landmark"),
+            ("Musée océanographique AED", "facility"),
+        ]
+        assert (hit.places[1].lon, hit.places[1].lat) == (7.4253, 43.7307)
     finally:
         edits.delete_facility(svc, made.facility.id, actor=key)
-    assert search_places(svc, "musee oceano").places == []
+    assert [p.kind for p in search_places(svc, "musee oceano").places] == ["landmark"]
 
 
 @pytest.mark.parametrize("q, field", [("", "q"), ("   ", "q"), ("·-·", "q"), ("a" * (MAX_QUERY + 1), "q")])
@@ -165,7 +179,7 @@ def test_api_answers_and_errors(svc):
     with TestClient(create_app(svc)) as client:
         r = client.get("/places", params={"q": "ＰＲＩＮＣＥＳＳＥ ＧＲＡＣＥ"})
         assert r.status_code == 200
-        assert [p["name"] for p in r.json()["places"]] == ["Avenue Princesse Grace"]
+        assert [p["name"] for p in r.json()["places"]] == ["Théatre Princesse Grace", "Avenue Princesse Grace"]
         gcj = client.get("/places", params={"q": "princesse grace", "crs": "gcj02"}).json()
         assert gcj["crs_name"] == "gcj02" and gcj["places"][0]["lon"] == r.json()["places"][0]["lon"]  # no shift abroad
         for params in ({}, {"q": ""}, {"q": "  "}, {"q": "x" * (MAX_QUERY + 1)}):
@@ -327,7 +341,7 @@ def test_shanghai_district_road_and_hospital_by_chinese_name(shanghai_svc, demo_
     assert xuhui.contains(shapely.Point(d.lon, d.lat))
     assert queries.nearest(shanghai_svc, d.lon, d.lat, type="chest_pain_center").origin.snap_m < 1.0
 
-    road = search_places(shanghai_svc, "淮海中路").places
+    road = [p for p in search_places(shanghai_svc, "淮海中路", limit=50).places if p.kind == "road"]
     assert [(p.name, p.kind, p.district) for p in road] == [("淮海中路", "road", "徐汇区")]
     lines = osm_way_lines(demo_data / "shanghai" / "shanghai-center.osm.gz", "淮海中路")
     assert distance_to_lines_m(road[0].lon, road[0].lat, lines) < 1.0

@@ -358,6 +358,11 @@ def _build_region(
                 crs="EPSG:4326",
             )
         progress(f"{len(fac)} facilities: " + ", ".join(f"{k} {v}" for k, v in fac["type"].value_counts().items()))
+        from .facility_names import name_unnamed_facilities
+
+        places = lambda: read_osm_names(osm, highways=()).places  # read only when needed
+        if renamed := name_unnamed_facilities(fac, nets.get("walk") or roads, places):
+            progress(f"  {renamed} facilities without a name in OSM named by their street")
 
         drive = nets.get("drive") or next(iter(nets.values()))
         bbox = [
@@ -415,6 +420,11 @@ def _build_region(
                     f"  {pop_files.meta['total_inside']:,} people inside the road extract, "
                     f"{pop_files.meta['total_outside']:,} outside"
                 )
+            from .landmarks import write_landmarks
+
+            progress("reading landmarks for the place search")
+            road_names = {str(n) for n in getattr(drive.way_name, "names", drive.way_name) if n}
+            extra = {**(extra or {}), **write_landmarks(osm, Path(tmpdir), road_names)}
             for net, fut in contractions:
                 net.arrays.update(fut.result().network_arrays())
                 progress(f"contraction hierarchy for the {net.name} network done")

@@ -28,6 +28,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..bundle.network import Network
 from ..bundle.store import Region
+from ..sources.name_keys import pinyin_keys
 
 __all__ = [
     "NamedPoints",
@@ -37,6 +38,10 @@ __all__ = [
     "static_points",
     "facility_points",
     "normalise",
+    "pinyin_alt_keys",
+    "district_of",
+    "ALT_EN",
+    "ALT_PINYIN",
     "MERGE_M",
 ]
 
@@ -76,6 +81,31 @@ class NamedPoints:
     districts: list[str | None] = field(default_factory=list)
     roles: list[tuple[Role, ...]] = field(default_factory=list)  # facilities: what the place is
     keys: list[str] = field(default_factory=list)  # the names normalised, as they are matched
+    names_en: list[str | None] = field(default_factory=list)  # OSM name:en, when mapped
+    categories: list[str | None] = field(default_factory=list)  # landmarks: station, square, mall…
+    ids: list[str | None] = field(default_factory=list)  # landmarks: the OSM id (a data field)
+    # more keys a row is found by: (normalised key, source) with source ALT_EN (its English name) or
+    # ALT_PINYIN (the pinyin and initials of its Chinese name)
+    alt_keys: list[tuple[tuple[str, int], ...]] = field(default_factory=list)
+
+    def fill(self) -> NamedPoints:
+        """The optional columns, where not given, as None / empty (one per row)."""
+        n = len(self.names)
+        for col in ("names_en", "categories", "ids"):
+            if len(getattr(self, col)) != n:
+                setattr(self, col, [None] * n)
+        if len(self.alt_keys) != n:
+            self.alt_keys = [pinyin_alt_keys(name) for name in self.names]
+        return self
+
+
+ALT_EN, ALT_PINYIN = 1, 2
+
+
+def pinyin_alt_keys(name: str, stored: dict[str, list[str]] | None = None) -> tuple[tuple[str, int], ...]:
+    """The pinyin keys of a Chinese name (``stored`` at build time, else computed)."""
+    keys = (stored or {}).get(name) or pinyin_keys(name)
+    return tuple((k, ALT_PINYIN) for k in dict.fromkeys(keys or ()) if k)
 
 
 # --------------------------------------------------------------------------- admin units
@@ -104,7 +134,7 @@ def admin_units(region: Region) -> list[AdminUnit]:
     return units
 
 
-def _district_of(units: list[AdminUnit], lon: np.ndarray, lat: np.ndarray) -> list[str | None]:
+def district_of(units: list[AdminUnit], lon: np.ndarray, lat: np.ndarray) -> list[str | None]:
     """The name of the first admin unit holding each point (None outside all of them)."""
     out: list[str | None] = [None] * len(lon)
     left = np.ones(len(lon), bool)
@@ -210,22 +240,32 @@ def _road_points(region: Region) -> tuple[list[str], list[float], list[float]]:
 
 
 # --------------------------------------------------------------------------- the indexes
-def static_points(region: Region, units: list[AdminUnit]) -> NamedPoints:
-    """Admin units and roads of a bundle (they change only with the bundle)."""
+def static_points(
+    region: Region, units: list[AdminUnit], road_names_en: dict[str, str], pinyin: dict[str, list[str]]
+) -> NamedPoints:
+    """Admin units and roads of a bundle (they change only with the bundle), roads with their
+    English name (``road_names_en``) and the pinyin keys stored at build time (``pinyin``)."""
     unames, ulon, ulat = _unit_points(region, units)
     rnames, rlon, rlat = _road_points(region)
     lon = np.array(ulon + rlon, dtype=float)
     lat = np.array(ulat + rlat, dtype=float)
-    districts = [None] * len(unames) + _district_of(units, np.array(rlon, float), np.array(rlat, float))
+    districts = [None] * len(unames) + district_of(units, np.array(rlon, float), np.array(rlat, float))
+    names = unames + rnames
+    names_en = [None] * len(unames) + [road_names_en.get(n) for n in rnames]
     return NamedPoints(
-        names=unames + rnames,
+        names=names,
         kinds=["district"] * len(unames) + ["road"] * len(rnames),
         lon=lon,
         lat=lat,
         districts=districts,
         roles=[()] * len(lon),
-        keys=[normalise(n) for n in unames + rnames],
-    )
+        keys=[normalise(n) for n in names],
+        names_en=names_en,
+        alt_keys=[
+            pinyin_alt_keys(n, pinyin) + (((normalise(en), ALT_EN),) if en else ())
+            for n, en in zip(names, names_en, strict=True)
+        ],
+    ).fill()
 
 
 def _base_name(name: str) -> str:
@@ -242,7 +282,7 @@ def facility_points(
     from) and the placeholder names of unnamed OSM features."""
     out = NamedPoints()
     if len(table) == 0:
-        return out
+        return out.fill()
     lon = table["lon"].to_numpy(dtype=float)
     lat = table["lat"].to_numpy(dtype=float)
     cell_x = np.floor(lon / FACILITY_CELL_DEG).astype(np.int64)
@@ -280,6 +320,6 @@ def facility_points(
         elif role not in roles[g]:
             roles[g].append(role)
     out.lon, out.lat = np.array(glon), np.array(glat)
-    out.districts = _district_of(units, out.lon, out.lat)
+    out.districts = district_of(units, out.lon, out.lat)
     out.roles = [tuple(r) for r in roles]
-    return out
+    return out.fill()

@@ -11,15 +11,26 @@ from .common import add_db, add_region, command, emit_json, open_service
 @command("places")
 def cmd_places(args: argparse.Namespace) -> None:
     svc = open_service(args)
-    emit_json(search_places(svc, args.q, limit=args.limit), args.output)
+    emit_json(search_places(svc, args.q, limit=args.limit, near=args.near), args.output)
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "places",
-        help="find roads, districts and facilities by name (offline), each with a point to search from (JSON)",
+        help="find landmarks, stations, roads, districts and facilities by name, English name or pinyin "
+        "(offline), each with a point to search from (JSON)",
     )
-    p.add_argument("--q", required=True, help="part of a name, e.g. 'Princesse' or 徐汇区 (case and width ignored)")
+    p.add_argument(
+        "--q",
+        required=True,
+        help="part of a name, e.g. 'Princesse', 徐汇区, 人民广场, its pinyin 'renminguangchang' or initials 'rmgc' "
+        "(case and width ignored)",
+    )
+    p.add_argument(
+        "--near",
+        metavar="LON,LAT",
+        help="rank places of one match and kind by distance from this WGS-84 point, e.g. 121.4737,31.2304",
+    )
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"at most this many places (1-{MAX_LIMIT})")
     add_region(p)
     add_db(p)

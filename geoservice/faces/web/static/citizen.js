@@ -7,7 +7,7 @@ GS.addT({
     doc_title: "Emergency finder · 急救地图",
     title: "Heart attack · stroke · AED", call_sub: "chest pain, collapse, face drooping",
     locate: "Locate me", hint: "or tap the map where the patient is",
-    search_ph: "Road, district or hospital", search_btn: "Find", search_none: "No place called “{q}” in our map data.",
+    search_ph: "Place, station, road or hospital", search_btn: "Find", search_none: "No place called “{q}” in our map data.",
     planner_link: "planner", api_link: "API",
     aed: "Nearest AED (walking)", cp: "Nearest chest pain center (driving)", st: "Nearest stroke center (driving)",
     aed_label: "Nearest AED", alts: "Other AEDs nearby", nav: "Navigate", amap: "AMap", baidu: "Baidu",
@@ -26,7 +26,7 @@ GS.addT({
     doc_title: "急救地图 · 胸痛 卒中 AED",
     title: "胸痛 · 卒中 · AED 急救地图", call_sub: "胸痛、倒地、口角歪斜",
     locate: "定位我", hint: "或点击地图上患者所在位置",
-    search_ph: "道路、行政区或医院名称", search_btn: "查找", search_none: "地图数据中没有名为“{q}”的地点。",
+    search_ph: "地名、车站、道路或医院（可输入拼音）", search_btn: "查找", search_none: "地图数据中没有名为“{q}”的地点。",
     planner_link: "规划页面", api_link: "接口文档",
     aed: "最近的AED（步行）", cp: "最近的胸痛中心（驾车）", st: "最近的卒中中心（驾车）",
     aed_label: "最近的AED", alts: "附近其他 AED", nav: "其他地图应用", amap: "高德地图", baidu: "百度地图",
@@ -273,6 +273,16 @@ async function search(lon, lat, opts) {
 /* ------------------------------------------------------------------ offline place search */
 let placeSeq = 0, placeTimer = null, placeAnswer = null;
 
+/* What a landmark is, in the page's language (the API's `category`). */
+const LANDMARK_KIND = {
+  zh: { square: "广场", station: "车站", bus_stop: "公交站", mall: "商场", school: "学校", university: "大学",
+    park: "公园", hospital: "医院", attraction: "景点", building: "建筑" },
+  en: { square: "square", station: "station", bus_stop: "bus stop", mall: "mall", school: "school",
+    university: "university", park: "park", hospital: "hospital", attraction: "attraction", building: "building" },
+};
+/* A place as the page shows it: its English name on English pages when OSM has one. */
+const placeName = (p) => (GS.lang === "en" && p.name_en) || p.name;
+
 function showPlaces() {
   const list = $("place-list");
   if (!placeAnswer) { list.hidden = true; return; }
@@ -281,20 +291,23 @@ function showPlaces() {
   list.innerHTML = places.length ? places.map((p, i) => {
     const what = p.kind === "facility" && p.roles.length
       ? p.roles.map((r) => GS.tOr("type", r.type) + (r.demo ? " " + GS.t("demo_label") : "")).join(" · ")
-      : GS.t(`kind_${p.kind}`);
+      : p.kind === "landmark" ? ((LANDMARK_KIND[GS.lang] || LANDMARK_KIND.en)[p.category] || p.category) : GS.t(`kind_${p.kind}`);
     const [lp, rp] = GS.lang === "zh" ? ["（", "）"] : [" (", ")"];
     const where = (p.district ? ` · <span class="data">${GS.esc(p.district)}</span>` : "") +
+      (p.distance_m != null ? ` · ${GS.esc(GS.fmtDist(p.distance_m))}` : "") +
       (many ? `${lp}<span class="data">${GS.esc(GS.regionName(p.region))}</span>${rp}` : "");
-    return `<button type="button" class="place" role="option" data-i="${i}"><b class="data">${GS.esc(p.name)}</b><small>${GS.esc(what)}${where}</small></button>`;
+    return `<button type="button" class="place" role="option" data-i="${i}"><b class="data">${GS.esc(placeName(p))}</b><small>${GS.esc(what)}${where}</small></button>`;
   }).join("") : `<div class="place-none">${GS.esc(GS.t("search_none", { q }))}</div>`;
   list.hidden = false;
 }
 
+/* Names, English names and pinyin ("rmgc"), places of one match ranked by distance from the map's centre. */
 async function findPlaces(q) {
   const seq = ++placeSeq;
   if (!q.trim()) { placeAnswer = null; showPlaces(); return; }
+  const c = map.getCenter();
   let ans;
-  try { ans = await GS.json(GS.url("/places", { q, limit: 8 })); } catch (e) { ans = { q, places: [] }; }
+  try { ans = await GS.json(GS.url("/places", { q, limit: 8, near: `${c.lng.toFixed(6)},${c.lat.toFixed(6)}` })); } catch (e) { ans = { q, places: [] }; }
   if (seq !== placeSeq) return;
   placeAnswer = { q, places: ans.places || [] };
   showPlaces();
@@ -302,9 +315,9 @@ async function findPlaces(q) {
 
 function pickPlace(p) {
   $("place-list").hidden = true;
-  $("place-q").value = p.name;
+  $("place-q").value = placeName(p);
   map.setView([p.lat, p.lon], 16, { animate: false });
-  search(p.lon, p.lat, { place: p.name });
+  search(p.lon, p.lat, { place: placeName(p) });
 }
 
 function setupPlaceSearch() {

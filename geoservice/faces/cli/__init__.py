@@ -15,12 +15,40 @@ import os
 import sys
 
 from ...errors import GeoserviceError, UnavailableError
-from . import analyses, build, calibrate, certify, dispatch, layers, nation, places, plans, report, routing, serving
+from . import (
+    access,
+    analyses,
+    build,
+    calibrate,
+    certify,
+    dispatch,
+    layers,
+    nation,
+    places,
+    plans,
+    report,
+    routing,
+    serving,
+)
 from .common import COMMANDS, flag_for
 
 __all__ = ["main", "build_parser"]
 
-_MODULES = (build, routing, places, layers, analyses, dispatch, plans, report, serving, certify, nation, calibrate)
+_MODULES = (
+    build,
+    routing,
+    places,
+    layers,
+    analyses,
+    access,
+    dispatch,
+    plans,
+    report,
+    serving,
+    certify,
+    nation,
+    calibrate,
+)
 
 
 class _Parser(argparse.ArgumentParser):

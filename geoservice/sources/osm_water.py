@@ -29,35 +29,50 @@ def read_osm_water(path: str | Path, *, simplify_deg: float = 2e-5) -> list[dict
     feats: list[dict] = []
     fp = osmium.FileProcessor(str(path)).with_locations().with_areas().with_filter(osmium.filter.TagFilter(*WATER_TAGS))
     for o in fp:
-        name = o.tags.get("name", "")
         try:
-            if o.is_area():
-                polys = []
-                for outer in o.outer_rings():
-                    shell = [(n.lon, n.lat) for n in outer]
-                    holes = [[(n.lon, n.lat) for n in inner] for inner in o.inner_rings(outer)]
-                    polys.append(shapely.Polygon(shell, holes))
-                geom: shapely.geometry.base.BaseGeometry | None = (
-                    shapely.MultiPolygon(polys) if len(polys) > 1 else (polys[0] if polys else None)
-                )
-                cls = "area"
-            elif o.is_way() and o.tags.get("waterway") in WATERWAYS:
-                coords = [(n.lon, n.lat) for n in o.nodes if n.location.valid()]
-                geom = shapely.LineString(coords) if len(coords) >= 2 else None
-                cls = str(o.tags.get("waterway"))
-            else:
-                continue
+            feat = water_feature(o, simplify_deg=simplify_deg)
         except (osmium.InvalidLocationError, ValueError, shapely.errors.GEOSException) as exc:
             log.info("water feature %s skipped: %s", o.id, exc)
             continue
-        if geom is None or geom.is_empty:
-            continue
-        geom = shapely.simplify(geom, simplify_deg, preserve_topology=True)
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": shapely.geometry.mapping(geom),
-                "properties": {"kind": "water", "class": cls, "name": name},
-            }
-        )
+        if feat is not None:
+            feats.append(feat)
     return feats
+
+
+def water_feature(o, *, simplify_deg: float = 2e-5) -> dict | None:
+    """The GeoJSON feature of the osmium object ``o`` (an area, or a way of ``WATERWAYS``) when
+    it is water (see ``read_osm_water``), else None. Raises osmium's and shapely's errors of a
+    broken geometry."""
+    tags = o.tags
+    if not any(tags.get(k) == v for k, v in WATER_TAGS):
+        return None
+    name = tags.get("name", "")
+    geom: shapely.geometry.base.BaseGeometry | None
+    if o.is_area():
+        geom, cls = area_geometry(o), "area"
+    elif o.is_way() and tags.get("waterway") in WATERWAYS:
+        coords = [(n.lon, n.lat) for n in o.nodes if n.location.valid()]
+        geom = shapely.LineString(coords) if len(coords) >= 2 else None
+        cls = str(tags.get("waterway"))
+    else:
+        return None
+    if geom is None or geom.is_empty:
+        return None
+    geom = shapely.simplify(geom, simplify_deg, preserve_topology=True)
+    return {
+        "type": "Feature",
+        "geometry": shapely.geometry.mapping(geom),
+        "properties": {"kind": "water", "class": cls, "name": name},
+    }
+
+
+def area_geometry(o) -> shapely.geometry.base.BaseGeometry | None:
+    """The (multi)polygon of the osmium area ``o`` (WGS-84), None without rings."""
+    polys = []
+    for outer in o.outer_rings():
+        shell = [(n.lon, n.lat) for n in outer]
+        holes = [[(n.lon, n.lat) for n in inner] for inner in o.inner_rings(outer)]
+        polys.append(shapely.Polygon(shell, holes))
+    if not polys:
+        return None
+    return shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]

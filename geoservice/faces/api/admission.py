@@ -4,7 +4,7 @@ classes with their own share of each worker, and the budget of anonymous request
 * :class:`ClientAddress` sets the request's client to the address ``X-Forwarded-For`` names, but
   only when the peer is one of ``trusted_proxies`` (default none: the header is ignored). uvicorn's
   own proxy-header handling, which trusts loopback, is turned off by ``serve``.
-* :func:`request_class`: ``citizen`` (``/nearest``, pages, static files), ``edit`` (edits,
+* :func:`request_class`: ``citizen`` (``/nearest``, pages, static files, vector tiles), ``edit`` (edits,
   dispatch, responders, the audit: everything that needs a key), ``heavy`` (coverage, what-if,
   service areas, ``/plans/*``: run in a child process, see :mod:`.cancellable`) and ``read``
   (every other read). Each class has its own slots per worker (``*_slots``), so a flood of
@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ...service.settings import Settings
 from .errors import error_response
 from .limits import Limits
+from .version import unversioned
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ STALL_S = 1.0
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CITIZEN_PATHS = frozenset({"/", "/nearest", "/health", "/config", "/regions", "/depart-hours", "/docs"})
 PAGE_PATHS = frozenset({"/planner", "/dispatcher", "/openapi.json"})
-HEAVY_PATHS = frozenset({"/coverage", "/whatif", "/service-areas"})
+HEAVY_PATHS = frozenset({"/coverage", "/whatif", "/service-areas", "/access"})
 KEYED_PREFIXES = ("/facilities", "/responders", "/dispatch", "/audit")
 FREE_PATHS = frozenset({"/health"})  # load balancers' checks spend no budget
 KEY_CACHE_S = 10.0
@@ -60,16 +61,22 @@ KEY_CACHE_SIZE = 1024
 
 
 def request_class(method: str, path: str) -> str:
-    """The class of a request: ``citizen``, ``edit``, ``read`` or ``heavy``."""
+    """The class of a request: ``citizen``, ``edit``, ``read`` or ``heavy`` (``/v1/x`` as ``/x``)."""
+    path = unversioned(path)
     if path in HEAVY_PATHS or path.startswith("/plans/"):
         return "heavy"
     if path.startswith(KEYED_PREFIXES) and (method not in READ_METHODS or path in ("/audit", "/responders")):
         return "edit"
     if path.startswith("/dispatch"):
         return "edit"
-    if path in CITIZEN_PATHS or path in PAGE_PATHS or path.startswith("/static/"):
+    if path in CITIZEN_PATHS or path in PAGE_PATHS or path.startswith("/static/") or _is_tile(path):
         return "citizen"
     return "read"
+
+
+def _is_tile(path: str) -> bool:
+    """A vector tile or tile set description of a region (cheap reads the pages make by the dozen)."""
+    return path.startswith("/regions/") and (path.endswith(".mvt") or path.endswith("/tiles.json"))
 
 
 def client_id(host: str) -> str:
@@ -272,7 +279,7 @@ class Admission:
             return
         path = scope.get("path", "")
         kind = request_class(scope["method"], path)
-        cost = 0.0 if path in FREE_PATHS or path.startswith("/static/") else COSTS[kind]
+        cost = 0.0 if unversioned(path) in FREE_PATHS or path.startswith("/static/") else COSTS[kind]
         if cost and not self._has_valid_key(scope):
             host = scope["client"][0] if scope.get("client") else "unknown"
             who = client_id(host)

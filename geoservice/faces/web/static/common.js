@@ -126,6 +126,7 @@ GS.applyLang = function () {
   document.querySelectorAll("[data-i18n-ph]").forEach((el) => { el.placeholder = GS.t(el.dataset.i18nPh); });
   document.querySelectorAll("[data-i18n-title]").forEach((el) => { el.title = GS.t(el.dataset.i18nTitle); });
   document.querySelectorAll("option[data-region]").forEach((el) => { el.textContent = GS.regionName(el.dataset.region); });
+  if (window.BasemapTiles) for (const m of GS.maps) BasemapTiles.setLang(m, GS.lang);
   if (window.BasemapLabels) {
     for (const m of GS.maps) BasemapLabels.setLang(m, GS.lang);
     BasemapLabels.localizeControls(GS.lang, GS.maps);  // scale bar and zoom titles, both ways
@@ -166,8 +167,10 @@ const ROAD_STYLE = {
   tertiary: [1.5, "#bdb6a8"],
 };
 
-/* A Leaflet map with our own roads, water, outline, admin units and their name labels (offline), or
-   tiles when configured. The labels come from basemap_labels.js when the page loads it. */
+/* A Leaflet map with the region's vector tiles (basemap_tiles.js: water, green, buildings, roads,
+   labels), else our own GeoJSON roads, water and outline (a region built without tiles), or raster
+   tiles when configured; admin units and their name labels (offline) on top. The labels come from
+   basemap_labels.js when the page loads it. */
 GS.makeMap = async function (elId, opts) {
   GS.config = await GS.json("/config");
   // a first run: the server answers while it builds the demo regions; wait for the first one
@@ -197,10 +200,13 @@ GS.makeMap = async function (elId, opts) {
   }
   const base = L.layerGroup().addTo(map);
   const bounds = [];
+  // vector tiles (basemap_tiles.js) unless raster tiles are configured; the whole-region GeoJSON
+  // basemap only for a region built without tiles (its tiles.json answers 404)
+  const tiles = !GS.config.basemap_tiles && window.BasemapTiles && window.protomapsL;
   for (const reg of GS.config.regions) {
     const [x0, y0, x1, y1] = reg.bbox;
     bounds.push([[y0, x0], [y1, x1]]);
-    GS.json(GS.url(`/regions/${encodeURIComponent(reg.name)}/basemap`)).then((fc) => {
+    const geojson = () => GS.json(GS.url(`/regions/${encodeURIComponent(reg.name)}/basemap`)).then((fc) => {
       if (labels) labels.add(map, fc, { lang: GS.lang });   // takes the label points out of fc
       L.geoJSON(fc, {
         interactive: false,
@@ -213,6 +219,11 @@ GS.makeMap = async function (elId, opts) {
         },
       }).addTo(base).bringToBack();
     }).catch(() => {});
+    if (tiles) {
+      GS.json(`/regions/${encodeURIComponent(reg.name)}/tiles.json`)
+        .then((tj) => BasemapTiles.add(map, reg.name, tj, GS.lang))
+        .catch(geojson);
+    } else geojson();
     GS.json(GS.url(`/regions/${encodeURIComponent(reg.name)}/admin-units`)).then((fc) => {
       L.geoJSON(fc, { interactive: false, style: { color: "#8e6c8a", weight: 1.2, dashArray: "8 3 2 3", fill: false } }).addTo(base);
       if (labels) labels.addAreas(map, fc, { lang: GS.lang });

@@ -1,0 +1,246 @@
+"""A vector tile set (PMTiles of Mapbox Vector Tiles) made at build time: the region's basemap,
+served one tile at a time (``GET /regions/{name}/tiles/{z}/{x}/{y}.mvt``) instead of one GeoJSON.
+
+A :class:`TileLayer` holds its features in Web Mercator metres, each with the first zoom it is
+drawn at and its properties. :func:`write_tileset` cuts every layer into the tiles of every zoom
+from ``maxzoom`` down to 0: at each zoom the geometries are simplified to a quarter of a screen
+pixel of a 512-px tile (the pages draw one data tile over 2×2 screen tiles) and what is smaller
+than a pixel is dropped; the geometries left are clipped to each tile (with a buffer, so lines
+and outlines join across tiles), and the pieces of one tile with the same properties become one
+multi-geometry feature. Tiles are gzipped MVT (extent 4096, encoded on arrays by
+``bundle.mvt_encode``) in one PMTiles archive (``pmtiles``): memory holds one zoom's geometries of
+one layer and the encoded tiles of that zoom, never the archive (the writer spools tiles to disk).
+The layers' ``geoms`` are replaced by their simplified versions as the zooms go down.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from .mvt_encode import LINESTRING, POINT, POLYGON, encode_geometries, encode_layer
+
+log = logging.getLogger(__name__)
+
+__all__ = ["TILESET_FILE", "EXTENT", "HALF", "TileLayer", "write_tileset", "tile_bounds_m", "to_mercator"]
+
+TILESET_FILE = "tiles.pmtiles"
+EXTENT = 4096
+HALF = 20037508.342789244  # half the Web Mercator world, metres
+BUFFER = 64  # tile units of geometry kept beyond a tile's edge
+PIXEL = EXTENT / 512  # tile units per screen pixel (a data tile is drawn 512 px wide)
+CHUNK = 50_000  # (feature, tile) pairs clipped and encoded at once (bounded memory)
+
+
+@dataclass
+class TileLayer:
+    """One layer of the tile set: ``kind`` point, line or polygon; ``geoms`` in EPSG:3857
+    metres; ``minzoom`` per feature (the first zoom it is in); ``props`` per feature (a dict,
+    shared dicts are fine); features whose props are equal are merged per tile."""
+
+    name: str
+    kind: str
+    geoms: np.ndarray
+    minzoom: np.ndarray
+    props: list[dict]
+    fields: dict[str, str] = field(default_factory=dict)  # TileJSON vector_layers fields
+
+    def __post_init__(self) -> None:
+        self.geoms = np.asarray(self.geoms, dtype=object)
+        self.minzoom = np.asarray(self.minzoom, dtype=np.int16)
+        if not (len(self.geoms) == len(self.minzoom) == len(self.props)):
+            raise ValueError(f"layer {self.name}: geoms, minzoom and props differ in length")
+        # features with equal props get one signature (merged per tile): by object, then by value
+        by_text: dict[str, int] = {}
+        by_obj: dict[int, int] = {}
+        self.sig_props: list[dict] = []
+        sig = np.empty(len(self.props), np.int64)
+        for i, p in enumerate(self.props):
+            s = by_obj.get(id(p))
+            if s is None:
+                text = json.dumps(p, sort_keys=True, ensure_ascii=False)
+                s = by_text.setdefault(text, len(self.sig_props))
+                if s == len(self.sig_props):
+                    self.sig_props.append(p)
+                by_obj[id(p)] = s
+            sig[i] = s
+        self.sig = sig
+
+
+def to_mercator(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 degrees to Web Mercator metres (EPSG:3857)."""
+    lat = np.clip(lat, -85.05112878, 85.05112878)
+    x = np.radians(lon) * 6378137.0
+    y = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) * 6378137.0
+    return x, y
+
+
+def tile_bounds_m(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """(xmin, ymin, xmax, ymax) of tile z/x/y in Web Mercator metres (y of tiles counts down)."""
+    size = 2 * HALF / (1 << z)
+    return -HALF + x * size, HALF - (y + 1) * size, -HALF + (x + 1) * size, HALF - y * size
+
+
+def _pairs(geoms: np.ndarray, z: int, buffer_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(feature index, tile x, tile y) of every tile each geometry's box (grown by ``buffer_m``) touches."""
+    size = 2 * HALF / (1 << z)
+    n = (1 << z) - 1
+    b = shapely.bounds(geoms)
+    tx0 = np.clip(np.floor((b[:, 0] - buffer_m + HALF) / size), 0, n).astype(np.int64)
+    tx1 = np.clip(np.floor((b[:, 2] + buffer_m + HALF) / size), 0, n).astype(np.int64)
+    ty0 = np.clip(np.floor((HALF - b[:, 3] - buffer_m) / size), 0, n).astype(np.int64)
+    ty1 = np.clip(np.floor((HALF - b[:, 1] + buffer_m) / size), 0, n).astype(np.int64)
+    nx, ny = tx1 - tx0 + 1, ty1 - ty0 + 1
+    count = nx * ny
+    fi = np.repeat(np.arange(len(geoms)), count)
+    k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    return fi, tx0[fi] + k % nx[fi], ty0[fi] + k // nx[fi]
+
+
+def _simplified(layer: TileLayer, geoms: np.ndarray, unit: float, z: int) -> np.ndarray:
+    """The geometries of ``geoms`` drawn at zoom ``z`` simplified to a quarter pixel; the others,
+    and pieces under a pixel (lines shorter, areas smaller than a pixel square), None."""
+    out = np.full(len(geoms), None, dtype=object)
+    sel = np.flatnonzero((layer.minzoom <= z) & ~shapely.is_missing(geoms))
+    if layer.kind == "point":
+        out[sel] = geoms[sel]
+        return out
+    g = shapely.simplify(geoms[sel], unit * PIXEL / 4, preserve_topology=layer.kind == "polygon")
+    if layer.kind == "line":
+        small = shapely.length(g) < unit * PIXEL / 2
+    else:
+        small = shapely.area(g) < (unit * PIXEL) ** 2
+    keep = ~(small | shapely.is_empty(g))
+    out[sel[keep]] = g[keep]
+    return out
+
+
+def _tile_pieces(layer: TileLayer, geoms: np.ndarray, z: int) -> dict[tuple[int, int], list]:
+    """Per tile (x, y): the features of ``layer`` in it as (props, geometry type, encoded
+    geometry): the pieces of one tile with equal props are one feature."""
+    unit = 2 * HALF / (1 << z) / EXTENT
+    live = np.flatnonzero(~shapely.is_missing(geoms))
+    if len(live) == 0:
+        return {}
+    fi, tx, ty = _pairs(geoms[live], z, 0.0 if layer.kind == "point" else BUFFER * unit)
+    order = np.argsort(ty * (1 << z) + tx, kind="stable")  # the pairs of a tile together
+    fi, tx, ty = live[fi[order]], tx[order], ty[order]
+    part_type = {"point": 0, "line": 1, "polygon": 3}[layer.kind]
+    gtype = {"point": POINT, "line": LINESTRING, "polygon": POLYGON}[layer.kind]
+    out: dict[tuple[int, int], list] = {}
+    for lo in range(0, len(fi), CHUNK):
+        f, x, y = fi[lo : lo + CHUNK], tx[lo : lo + CHUNK], ty[lo : lo + CHUNK]
+        size = EXTENT * unit
+        x0, y1 = -HALF + x * size, HALF - y * size
+        g = geoms[f]
+        if layer.kind != "point":
+            pad = BUFFER * unit
+            g = g.copy()
+            cut = np.flatnonzero(np.diff(y * (1 << z) + x)) + 1
+            for a, b in zip(np.r_[0, cut], np.r_[cut, len(g)]):
+                g[a:b] = shapely.clip_by_rect(g[a:b], x0[a] - pad, y1[a] - size - pad, x0[a] + size + pad, y1[a] + pad)
+        parts, piece = shapely.get_parts(g, return_index=True)
+        ok = shapely.get_type_id(parts) == part_type
+        parts, piece = parts[ok], piece[ok]
+        if len(parts) == 0:
+            continue
+        coords, idx = shapely.get_coordinates(parts, return_index=True)
+        px0, py1 = x0[piece][idx], y1[piece][idx]
+        local = np.round(np.column_stack(((coords[:, 0] - px0) / unit, (py1 - coords[:, 1]) / unit)))
+        parts = shapely.set_coordinates(parts.copy(), local)
+        # one feature per (tile, props): group the parts by both
+        key = (y[piece] * (1 << z) + x[piece]) * (len(layer.sig_props) + 1) + layer.sig[f[piece]]
+        groups, inv = np.unique(key, return_inverse=True)
+        order = np.argsort(inv, kind="stable")
+        geoms_b = encode_geometries(parts[order], inv[order], len(groups), gtype)
+        for gkey, gb in zip(groups.tolist(), geoms_b):
+            tile_lin, sig = divmod(gkey, len(layer.sig_props) + 1)
+            ty_, tx_ = divmod(tile_lin, 1 << z)
+            out.setdefault((tx_, ty_), []).append((layer.sig_props[sig], gtype, gb))
+    return out
+
+
+def write_tileset(
+    layers: Sequence[TileLayer],
+    out: Path,
+    *,
+    maxzoom: int = 14,
+    bounds: Sequence[float],
+    attribution: str,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Cut ``layers`` into tiles of zooms 0..``maxzoom`` and write them to the PMTiles file
+    ``out``; ``bounds`` (lon0, lat0, lon1, lat1) and ``attribution`` go into its metadata.
+    Returns a summary: tiles, bytes, features per layer at ``maxzoom``."""
+    from pmtiles.tile import Compression, TileType, zxy_to_tileid
+    from pmtiles.writer import Writer
+
+    summary: dict = {"tiles": 0, "bytes": 0, "maxzoom": maxzoom, "features_at_maxzoom": {}}
+    current = [lay.geoms for lay in layers]
+    with open(out, "wb") as f:
+        writer = Writer(f)
+        for z in range(maxzoom, -1, -1):
+            unit = 2 * HALF / (1 << z) / EXTENT
+            tiles: dict[tuple[int, int], list] = {}
+            for i, lay in enumerate(layers):
+                lay.geoms = current[i] = _simplified(lay, current[i], unit, z)
+                for key, feats in _tile_pieces(lay, current[i], z).items():
+                    tiles.setdefault(key, []).append(encode_layer(lay.name, feats, EXTENT))
+                    if z == maxzoom:
+                        summary["features_at_maxzoom"][lay.name] = summary["features_at_maxzoom"].get(
+                            lay.name, 0
+                        ) + len(feats)
+            ids = sorted((zxy_to_tileid(z, x, y), x, y) for x, y in tiles)
+            for tid, x, y in ids:
+                data = b"".join(tiles[(x, y)])
+                blob = gzip.compress(data, compresslevel=6, mtime=0)
+                writer.write_tile(tid, blob)
+                summary["tiles"] += 1
+                summary["bytes"] += len(blob)
+            if progress:
+                progress(f"  zoom {z}: {len(ids):,} tiles")
+            del tiles
+        lon0, lat0, lon1, lat1 = bounds
+        header = {
+            "tile_type": TileType.MVT,
+            "tile_compression": Compression.GZIP,
+            "min_lon_e7": int(lon0 * 1e7),
+            "min_lat_e7": int(lat0 * 1e7),
+            "max_lon_e7": int(lon1 * 1e7),
+            "max_lat_e7": int(lat1 * 1e7),
+            "center_zoom": max(0, min(maxzoom, 12)),
+            "center_lon_e7": int((lon0 + lon1) / 2 * 1e7),
+            "center_lat_e7": int((lat0 + lat1) / 2 * 1e7),
+        }
+        metadata = {
+            "name": out.parent.name,
+            "attribution": attribution,
+            "vector_layers": [
+                {
+                    "id": lay.name,
+                    "fields": lay.fields,
+                    "minzoom": int(lay.minzoom.min()) if len(lay.minzoom) else maxzoom,
+                    "maxzoom": maxzoom,
+                }
+                for lay in layers
+            ],
+        }
+        if summary["tiles"] == 0:  # an archive needs one tile: an empty one at zoom 0
+            writer.write_tile(zxy_to_tileid(0, 0, 0), gzip.compress(b"", mtime=0))
+        writer.finalize(header, metadata)
+    summary["bytes"] = out.stat().st_size
+    log.debug("tile set %s: %s", out, summary)
+    return summary
+
+
+def zoom_of_pixel(metres: float, lat: float = 0.0) -> int:
+    """The zoom at which ``metres`` on the ground is about one pixel of a 512-px tile."""
+    return max(0, round(math.log2(2 * HALF * math.cos(math.radians(lat)) / 512 / max(metres, 1e-9))))

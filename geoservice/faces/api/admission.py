@@ -36,7 +36,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ...service.settings import Settings
 from .errors import error_response
 from .limits import Limits
-from .version import unversioned
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ STALL_S = 1.0
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CITIZEN_PATHS = frozenset({"/", "/nearest", "/health", "/config", "/regions", "/depart-hours", "/docs"})
 PAGE_PATHS = frozenset({"/planner", "/dispatcher", "/openapi.json"})
-HEAVY_PATHS = frozenset({"/coverage", "/whatif", "/service-areas", "/access"})
+HEAVY_PATHS = frozenset({"/coverage", "/whatif", "/service-areas"})
 KEYED_PREFIXES = ("/facilities", "/responders", "/dispatch", "/audit")
 FREE_PATHS = frozenset({"/health"})  # load balancers' checks spend no budget
 KEY_CACHE_S = 10.0
@@ -61,8 +60,7 @@ KEY_CACHE_SIZE = 1024
 
 
 def request_class(method: str, path: str) -> str:
-    """The class of a request: ``citizen``, ``edit``, ``read`` or ``heavy`` (``/v1/x`` as ``/x``)."""
-    path = unversioned(path)
+    """The class of a request: ``citizen``, ``edit``, ``read`` or ``heavy``."""
     if path in HEAVY_PATHS or path.startswith("/plans/"):
         return "heavy"
     if path.startswith(KEYED_PREFIXES) and (method not in READ_METHODS or path in ("/audit", "/responders")):
@@ -279,7 +277,7 @@ class Admission:
             return
         path = scope.get("path", "")
         kind = request_class(scope["method"], path)
-        cost = 0.0 if unversioned(path) in FREE_PATHS or path.startswith("/static/") else COSTS[kind]
+        cost = 0.0 if path in FREE_PATHS or path.startswith("/static/") else COSTS[kind]
         if cost and not self._has_valid_key(scope):
             host = scope["client"][0] if scope.get("client") else "unknown"
             who = client_id(host)

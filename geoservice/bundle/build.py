@@ -193,12 +193,14 @@ def _build_region(
     strict: bool = False,
     display_name: dict[str, str] | None = None,
     extent: Extent | None = None,
+    tiles: bool = True,
 ) -> Path:
     """Build a bundle. ``facilities`` is a list of (file, read options) for read_facilities.
     ``population``: a sources.population.PopulationSpec; the part of each unit inside the road
     extract is spread onto the networks into extra/ (``bundle.population_files``), its files recorded
     in ``meta["inputs"]`` and its totals inside / outside in ``meta["population"]``.
     ``display_name``: the region's name per language ({"zh": …, "en": …}), ``meta["display_name"]``.
+    ``tiles``: write the vector tile set (``bundle.vector_tiles``, its summary in ``meta["tiles"]``).
     ``extent``: the area the extract covers, for the people inside (a piece of ``split`` passes the
     whole file's, see ``bundle.population_inside``); default the box the file declares, else the
     convex hull of the drive network's nodes. Parts of a network not connected to the rest are
@@ -390,15 +392,21 @@ def _build_region(
         }
         import tempfile
 
-        from ..sources.osm_water import read_osm_water
-        from .labels import LABELLED_CLASSES
+        from ..sources.osm_areas import read_osm_areas
+        from .tile_layers import region_tiles
 
         with tempfile.TemporaryDirectory() as tmpdir:
-            progress("reading water and names for the offline basemap")
-            water, names = read_osm_water(osm), read_osm_names(osm, highways=LABELLED_CLASSES)
-            progress(f"  {len(water):,} water features, {len(names.places):,} places; drawing the basemap")
-            basemap = basemap_layers(drive, stage / "basemap.geojson", water=water, names=names)
-            del water, names
+            progress("reading water, green areas, buildings, landmarks and names for the offline basemap")
+            areas, names = read_osm_areas(osm), read_osm_names(osm)
+            progress(
+                f"  {len(areas.water):,} water features, {len(areas.green):,} green areas, "
+                f"{len(areas.buildings):,} buildings, {len(areas.landmarks):,} landmarks, "
+                f"{len(names.places):,} places; drawing the basemap"
+            )
+            basemap = basemap_layers(drive, stage / "basemap.geojson", water=areas.water, names=names)
+            if tiles:
+                meta["tiles"] = region_tiles(drive, names, areas, stage, bbox, progress)
+            del areas, names
             release_memory()
             extra = None
             if population is not None:

@@ -19,7 +19,7 @@ from .admission import Admission, ClientAddress
 from .limits import Limits
 from .memory import ensure_heap_trimmer
 from .middleware import BodyLimits, SecurityHeaders, TimeLimit, content_security_policy, inline_script_hashes
-from .routers import coverage, dispatch, facilities, imports, layers, meta, pages, places, plans, routing, tiles
+from .routers import access, coverage, dispatch, facilities, imports, layers, meta, pages, places, plans, routing, tiles
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def create_app(service: GeoService | None = None, *, counters: Path | str | None
     app.csp = content_security_policy(settings.basemap_tiles)
     errors.install(app)
     errors.document_errors(app)
-    for r in (meta, tiles, layers, places, routing, coverage, facilities, imports, dispatch, plans, pages):
+    for r in (meta, tiles, layers, places, routing, coverage, access, facilities, imports, dispatch, plans, pages):
         app.include_router(r.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 

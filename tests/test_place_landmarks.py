@@ -203,3 +203,34 @@ def test_no_citizen_visible_name_holds_a_raw_osm_id(shanghai_svc):
             names = [r.facility.name for r in ans.results]
             assert not any(RAW_ID.search(n) for n in names), names
             assert "unnamed" not in text
+
+
+# --------------------------------------------------------------------------- the manual's example
+
+
+def test_manual_page_examples_run(regions_dir, capsys):
+    """The commands of docs/howto/find-a-place (the same in zh and en) answer as the page says."""
+    import shlex
+    from pathlib import Path
+
+    from geoservice.faces.cli import main
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "howto"
+    blocks = {
+        lang: re.findall(r"```sh\n(.*?)```", (docs / f"find-a-place.{lang}.md").read_text(encoding="utf-8"), re.S)
+        for lang in ("zh", "en")
+    }
+    assert blocks["zh"] == blocks["en"] and blocks["en"]
+    lines = [ln for ln in blocks["en"][0].splitlines() if ln.strip()]
+    firsts = []
+    for line in lines:
+        argv = shlex.split(line)
+        assert argv[:2] == ["geoservice", "places"]
+        code = main([*argv[1:], "--region", str(regions_dir / "shanghai")])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        firsts.append(json.loads(out)["places"][0])
+    assert [p["name"] for p in firsts] == ["人民广场", "人民广场", "江苏路"]
+    assert firsts[1]["distance_m"] < 50 and firsts[2]["name_en"] == "Jiangsu Road"
+    assert main(["places", "--q", "rmgc", "--near", "x,y", "--region", str(regions_dir / "shanghai")]) == 2
+    assert "geoservice: error: --near:" in capsys.readouterr().err

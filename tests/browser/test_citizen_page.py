@@ -128,7 +128,7 @@ def test_shanghai_zh_place_search_nearest_aed_and_no_english(open_page, shanghai
     page, watch = open_page("/", **PHONE_ZH)
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     assert page.locator("#region option:checked").inner_text() == "上海 · 中心城区"  # display name, not 'shanghai'
-    assert page.get_attribute("#place-q", "placeholder") == "道路、行政区或医院名称"
+    assert page.get_attribute("#place-q", "placeholder") == "地名、车站、道路或医院（可输入拼音）"
     page.wait_for_timeout(800)
     page.screenshot(path=str(ARTIFACTS / "citizen-zh-phone-start.png"))
 

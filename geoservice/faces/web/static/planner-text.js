@@ -47,6 +47,10 @@ GS.addT({ en: {
   cap_evt: "thrombectomy (EVT)", cap_ivt: "thrombolysis (IVT)",
   st_certified: "certified", st_in_construction: "under construction", st_planned: "planned", st_unknown: "status unknown",
   demo_badge: "DEMO designation: a role given to a real place for the demo, not a real certification",
+  l_access: "Access with capacity (E2SFCA) by admin unit", acc_head: "Access with capacity (E2SFCA, {m} min catchment)",
+  acc_overall: "{a} per 100,000 people", acc_gini: "Gini across units {g}", acc_unit: "{a} per 100,000 people · nearest {t} min",
+  acc_cap: "capacity given for {n} of {m} facilities (the rest count 1)", acc_nocap: "no capacities given: every facility counts 1",
+  acc_low: "lowest access ({a})", acc_high: "highest access ({a})", acc_none: "no facility within the catchment", acc_err: "Access: {e}",
 }, zh: {
   title: "急救网络规划（胸痛 / 卒中 / AED）", region: "区域", analysis: "规划对象", minutes_lbl: "时间",
   a_cp: "胸痛中心", a_st: "卒中中心", a_aed: "AED（步行）",
@@ -93,4 +97,8 @@ GS.addT({ en: {
   cap_evt: "可取栓（EVT）", cap_ivt: "可溶栓（IVT）",
   st_certified: "已认证", st_in_construction: "建设中", st_planned: "规划中", st_unknown: "状态未知",
   demo_badge: "演示指定：为演示给真实地点设定的角色，并非真实认证",
+  l_access: "按行政区的容量可达性", acc_head: "容量可达性（增强两步移动搜索法，{m} 分钟服务范围）",
+  acc_overall: "每 10 万人 {a}", acc_gini: "行政区间基尼系数 {g}", acc_unit: "每 10 万人 {a} · 最近 {t} 分钟",
+  acc_cap: "{m} 个机构中 {n} 个给出容量（其余计为 1）", acc_nocap: "未给容量：每个机构计为 1",
+  acc_low: "可达性最低（{a}）", acc_high: "可达性最高（{a}）", acc_none: "服务范围内没有机构", acc_err: "可达性：{e}",
 } });

@@ -13,7 +13,7 @@ const FACILITY_LAYERS = [["chest_pain_center", "l_cp"], ["stroke_center", "l_st"
 // view padded by `pad` of its size each way, and no more than `max` markers (else the legend says zoom in)
 const AED_VIEW = { pad: 0.5, max: 2000 };
 
-let map, region, svg, areaSvg, hypo, siteAreas, aedView;
+let map, region, svg, areaSvg, hypo, siteAreas, aedView, accessView;
 let layers = {};          // per-region layers (facilities, service areas, gaps): all dropped on a region change
 let sites = [];           // hypothetical sites {lon, lat, marker, near, ok, routed}
 let what = null;          // last what-if answer, re-rendered on a language change
@@ -100,6 +100,7 @@ function layerControl() {
   if (layers.l_gaps) ctl[GS.t("l_gaps", { m: layers.l_gaps.gsMinutes })] = layers.l_gaps;
   ctl[GS.t("l_hypo")] = hypo;
   ctl[GS.t("l_site_areas")] = siteAreas;
+  ctl[GS.t("l_access")] = accessView.group;   // planner-access.js: off until switched on
   map.gsLayerControl = L.control.layers(null, ctl, { collapsed: true }).addTo(map);
 }
 
@@ -294,13 +295,14 @@ async function showRegion(r) {
   layers = {}; shown = { type: null, minutes: null }; present = null;
   aed = { n: 0, note: null };
   aedView.reset();
+  accessView.reset();
   resetWhatif();
   document.querySelector("#coverage-table tbody").innerHTML = "";
   $("area-status").textContent = "";
   layerControl();
   downloads();
   const g = gen;
-  await Promise.all([loadFacilities().catch((e) => { $("area-status").textContent = e.message; }), loadAreas(), loadCoverage()]);
+  await Promise.all([loadFacilities().catch((e) => { $("area-status").textContent = e.message; }), loadAreas(), loadCoverage(), accessView.refresh()]);
   if (g === gen) document.body.dataset.region = r.name;
 }
 
@@ -314,6 +316,7 @@ function planChanged() {
   downloads();
   loadAreas();   // clears the status line first
   loadCoverage();
+  accessView.refresh();
   runWhatif();
   if (bad) $("area-status").textContent = GS.t("bad_min");
 }
@@ -339,6 +342,7 @@ function relabel() {
   legend();
   renderCoverage();
   renderWhatif();
+  if (accessView.shown) GS.accessSummary($("access-summary"), accessView.shown);
   downloads();
   if (map.gsLayerControl) layerControl();
 }
@@ -351,6 +355,10 @@ function relabel() {
   areaSvg = L.svg({ padding: 0.5, pane: "gsAreas" });
   hypo = L.layerGroup().addTo(map);
   aedView = aedLoader();
+  accessView = GS.accessLayer(map, {
+    params: () => region && { ...(({ type, minutes, scenario }) => ({ type, minutes, ...trafficParams(scenario) }))(analysis()), region: region.name },
+    onSummary: (s) => { accessView.shown = s; GS.accessSummary($("access-summary"), s); },
+  });
   siteAreas = L.layerGroup().addTo(map);
   hours = await GS.json("/depart-hours").then((a) => a.hours).catch(() => []);   // none: scenarios only
   const regs = GS.config.regions;

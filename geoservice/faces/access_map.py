@@ -49,7 +49,7 @@ def units_layer(engine, res: AccessResult) -> dict[str, Any]:
         u = by_code.get(code)
         if u is None or g is None:
             continue
-        props = {**u.to_json(), "unit_type": res.unit_types.get(code)}
+        props = {"admin_code": code, "name": u.name, "unit_type": res.unit_types.get(code), **u.to_json()}
         feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": props})
     return {"type": "FeatureCollection", "method": res.method, "features": feats}
 

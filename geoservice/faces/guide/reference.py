@@ -824,6 +824,16 @@ _COMPARE_LAYER = _fixed(
     "t_ivt_min_<A>", "t_evt_min_<A>", "t_ivt_min_<B>", "t_evt_min_<B>",
 )  # fmt: skip
 
+
+def _access_fields(name: str) -> Callable[[], list[str]]:
+    def get() -> list[str]:
+        from ..cli import access
+
+        return list(getattr(access, name))
+
+    return get
+
+
 # command -> [(file, columns or None, zh, en)]; the column lists are the writers' own constants where
 # the code has one (coverage, gaps, triage, timeline, hours, targets, tiers), else what the writer
 # spells out. tests/test_docs.py runs every command on the demo and compares files and columns.
@@ -980,6 +990,56 @@ OUTPUTS: dict[str, list[tuple[str, Columns, str, str]]] = {
         ),
         ("changed_area.gpkg", _fixed("cells", "cell_m", "area_km2"), "同上，GeoPackage", "the same as GeoPackage"),
         ("report.json", None, "与 `GET /plans/triage-compare` 相同的回答", "the answer of `GET /plans/triage-compare`"),
+        ("map.html", None, "离线地图", "an offline map"),
+    ],
+    "access": [
+        (
+            "units.csv",
+            _access_fields("UNIT_FIELDS"),
+            "每个行政单元：人口加权平均的容量可达性（每 10 万人）、服务范围内无机构的人口、到最近机构的平均分钟数",
+            "per admin unit: population-weighted E2SFCA access per 100,000 people, people with no facility within the catchment, mean minutes to the nearest",
+        ),
+        ("units.geojson", _access_fields("UNIT_FIELDS"), "同上，行政区多边形", "the same as admin unit polygons"),
+        ("units.gpkg", _access_fields("UNIT_FIELDS"), "同上，GeoPackage", "the same as GeoPackage"),
+        (
+            "points.csv",
+            _access_fields("POINT_FIELDS"),
+            "每个需求点（有人口的路网节点）的可达性与到最近机构的分钟数",
+            "per demand point (populated network node): access and minutes to the nearest facility",
+        ),
+        ("points.geojson", _no_xy(_access_fields("POINT_FIELDS")), "同上，点图层", "the same as points"),
+        ("points.gpkg", _no_xy(_access_fields("POINT_FIELDS")), "同上，GeoPackage", "the same as GeoPackage"),
+        (
+            "facilities.csv",
+            _access_fields("FACILITY_FIELDS"),
+            "每个机构的容量（未给为 1）、服务范围内按距离衰减加权的人口与供需比",
+            "per facility: capacity (1 when none given), decay-weighted people within its catchment, supply ratio",
+        ),
+        (
+            "equity.csv",
+            _access_fields("EQUITY_FIELDS"),
+            "（`--equity`）可达性与行车时间的基尼系数、泰尔指数、最差 10% 人口",
+            "(`--equity`) Gini and Theil of access and travel time, the worst-off decile",
+        ),
+        (
+            "lorenz.csv",
+            _fixed("measure", "population_share", "value_share"),
+            "（`--equity`）洛伦兹曲线",
+            "(`--equity`) the Lorenz curves",
+        ),
+        (
+            "worst_decile.csv",
+            _fixed("measure", "admin_code", "name", "people", "share_of_unit"),
+            "（`--equity`）最差 10% 人口住在哪些行政单元",
+            "(`--equity`) where the worst-off 10% of people live",
+        ),
+        (
+            "standards.csv",
+            _access_fields("STANDARD_FIELDS"),
+            "（`--standards`）每个行政单元与全区域的各项标准：数值、目标、是否达标、来源",
+            "(`--standards`) every standard per admin unit and for the region: value, target, met, source",
+        ),
+        ("report.json", None, "与 `GET /access` 相同的回答", "the answer of `GET /access`"),
         ("map.html", None, "离线地图", "an offline map"),
     ],
     "matrix": [

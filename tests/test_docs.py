@@ -168,6 +168,7 @@ OUTPUT_RUNS = {
     "ems-site": "ems-site --model mexclp --add 2 --minutes 4",
     "plan-targets": "plan-targets --thrombolysis-rates geoservice/data/shanghai/thrombolysis_rates_DEMO.csv",
     "triage-compare": "triage-compare --scenarios free_flow,peak --max-extra 5",
+    "access": "access --region {r}/shanghai --type chest_pain_center --equity --standards",
 }
 
 

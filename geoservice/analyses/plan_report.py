@@ -72,8 +72,8 @@ DEFAULT_TARGETS: tuple[Target, ...] = (
         "aed_per_100k",
         50.0,
         "per_100k",
-        "Shanghai public AED plan: more than 50 AEDs per 100,000 people by the end of 2025 (Zhejiang 45, Shenzhen's "
-        "long-range plan 300); --target aed_per_100k=…",
+        "the province's figure (analyses.standards: Shanghai more than 50 by the end of 2025, Zhejiang 45, "
+        "Shenzhen's long-range plan 300), else none; --target aed_per_100k=…",
     ),
     Target(
         "stroke_centers",

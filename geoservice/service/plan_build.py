@@ -1,7 +1,8 @@
 """The plan report's last section: per admin unit, the smallest set of new sites that meets its
 unmet targets, with the people each gains.
 
-* Coverage targets (chest pain 30 min, stroke 60 min): the region's maximal covering model
+* Coverage targets (chest pain 30 min, stroke 60 min, EMS stations by ambulance time): the
+  region's maximal covering model
   (``planning.site``, MCLP, up to ``MAX_NEW`` sites) gives sites in greedy order; a unit needs
   the shortest prefix of that order after which its share meets the target (measured with one
   network search per prefix, the coverage sums of ``analyses.coverage``).
@@ -108,16 +109,22 @@ def _designate(ctx: _Ctx, k: int, table, rows, type: str, minutes: float, code: 
     ]
 
 
-def _covering(ctx: _Ctx, pages: list[UnitPage], key: str, type: str, minutes: float, t: Target) -> dict[str, BuildStep]:
+def _covering(
+    ctx: _Ctx, pages: list[UnitPage], key: str, type: str, minutes: float, t: Target, profile: str = "drive"
+) -> dict[str, BuildStep]:
     """Per failing unit: the shortest prefix of the region's MCLP sites that meets ``t``."""
     failing = [p for p in pages if (f := _fig(p, key)) is not None and f.met is False]
     if not failing:
         return {}
-    _, rep = planning.site(ctx.svc, type=type, minutes=minutes, model="mclp", add=MAX_NEW, region=ctx.entry.name)
+    _, rep = planning.site(
+        ctx.svc, type=type, minutes=minutes, model="mclp", add=MAX_NEW, profile=profile, region=ctx.entry.name
+    )
     sites = [(a.lon, a.lat) for a in rep.added]
     shares = []
     for k in range(len(sites) + 1):
-        upop, ucov = unit_shares(ctx.pop, ctx.node_unit, ctx.layer.off, ctx.times(type, sites[:k]), minutes * 60)
+        upop, ucov = unit_shares(
+            ctx.pop, ctx.node_unit, ctx.layer.off, ctx.times(type, sites[:k], profile=profile), minutes * 60
+        )
         shares.append(np.where(upop > 0, ucov / np.maximum(upop, 1e-12), np.nan))
     out = {}
     for p in failing:
@@ -186,7 +193,11 @@ def build_next(
 
     add(_covering(ctx, pages, "cpc_30min_share", "chest_pain_center", 30, tg["cpc_30min_share"]))
     add(_covering(ctx, pages, "stroke_60min_share", "stroke_center", 60, tg["stroke_60min_share"]))
-    add(_aeds(ctx, pages, tg["aed_per_100k"]))
+    if "ems_time" in tg:
+        ems_min = ctx.svc.settings.ems_minutes
+        add(_covering(ctx, pages, "ems_time", "ems_station", ems_min, tg["ems_time"], profile="ambulance"))
+    if "aed_per_100k" in tg:
+        add(_aeds(ctx, pages, tg["aed_per_100k"]))
     for p in pages:
         code = str(p.admin_code)
         if code not in ctx.code_idx:

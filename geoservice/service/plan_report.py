@@ -18,7 +18,7 @@ from ..analyses.access import access_report
 from ..analyses.coverage import node_times
 from ..analyses.equity import EquityResult, access_equity, equity
 from ..analyses.plan_report import DEFAULT_TARGETS, Equity, Figure, PlanReport, Target, UnitPage, changes
-from ..analyses.plan_targets import _unit_of
+from ..analyses.standards import StandardTargets, standards_report
 from ..bundle.population import load_population
 from ..errors import GeoserviceError
 from . import planning, plans, queries
@@ -32,8 +32,10 @@ SOURCES = {
     "cpc_30min_share": "geoservice coverage --type chest_pain_center --minutes 30 --by admin",
     "stroke_60min_share": "geoservice coverage --type stroke_center --minutes 60 --by admin",
     "aed_4min_share": "geoservice coverage --type aed --minutes 4 --by admin (on foot)",
-    "ems_minutes_share": "geoservice coverage --type ems_station --minutes <ems_minutes> --profile ambulance",
-    "aed_per_100k": "AEDs of the facility layers in the unit (point in polygon) per 100,000 people inside the extract",
+    "aed_per_100k": "standards (GET /access, analyses.standards): AEDs in the unit per 100,000 people inside",
+    "aed_fetch_return": "standards (GET /access, analyses.standards): AED fetched and brought back on foot in 4 min",
+    "ems_radius": "standards (GET /access, analyses.standards): within the EMS station radius (5 km urban, 20 rural)",
+    "ems_time": "standards (GET /access, analyses.standards): ambulance from an EMS station within <ems_minutes>",
     "stroke_centers": "geoservice plan-targets (stroke_centers)",
     "cpc_hospital_share": "geoservice plan-targets (hospitals_with_cpc / hospitals)",
     "grassroots_share": "geoservice plan-targets (institutions_with_unit / grassroots_institutions)",
@@ -125,22 +127,23 @@ def plan_report(
     cpc = _coverage(svc, entry, "chest_pain_center", 30)
     stroke = _coverage(svc, entry, "stroke_center", 60)
     aed = _coverage(svc, entry, "aed", 4)
-    ems = _coverage(svc, entry, "ems_station", s.ems_minutes, "ambulance")
+    std = standards_report(
+        eng, targets=StandardTargets(aed_per_100k=(targets or {}).get("aed_per_100k"), ems_minutes=s.ems_minutes)
+    )
+    std_by = {(r.admin_code, r.measure): r for r in std.rows}
+    tg = _standard_targets(tg, std_by)
     _, pt = plans.plan_targets(svc, region=entry.name)
     _, g531 = planning.grid_531(svc, region=entry.name)
     _, week = plans.aed_week_plan(svc, region=entry.name)
     layer = load_population(eng.region, "drive")
     units = layer.units.reset_index(drop=True)
     codes = [str(c) for c in units["admin_code"]]
-    fac = eng.facilities.reset_index(drop=True)
-    aeds = fac[fac["type"] == "aed"].reset_index(drop=True)
-    aed_unit = _unit_of(aeds, units) if len(aeds) else np.zeros(0, np.int64)
     try:
         acc = access_report(eng, type="chest_pain_center", minutes=30)
     except GeoserviceError:  # no chest pain center
         acc = None
     acc_by = {u.admin_code: u for u in acc.units} if acc is not None else {}
-    sh = {k: _shares(r) for k, r in (("cpc", cpc), ("stroke", stroke), ("aed", aed), ("ems", ems))}
+    sh = {k: _shares(r) for k, r in (("cpc", cpc), ("stroke", stroke), ("aed", aed))}
     pt_by = {u.admin_code: u for u in pt.units if u.admin_code is not None}
     g_by: dict[str, list[int]] = {}
     for row in g531.summary:
@@ -151,14 +154,11 @@ def plan_report(
     pop_inside = {c: sh["cpc"].get(c, (None, None))[1] for c in codes}
     if all(v is None for v in pop_inside.values()):
         pop_inside = {c: sh["aed"].get(c, (None, None))[1] for c in codes}
-    ems_key = f"ems {s.ems_minutes:g} min"
     cap_note = "capacities given" if acc is not None and acc.capacity_used else "no capacities: every center counts 1"
     pages: list[UnitPage] = []
     for k, code in enumerate(codes):
         p = pt_by.get(code)
-        n_aed = int((aed_unit == k).sum())
         people = pop_inside.get(code)
-        per100k = n_aed / people * 1e5 if people else None
         linked, n_gu = g_by.get(code, [0, 0])
         figs = [
             _fig("cpc_30min_share", sh["cpc"].get(code, (None,))[0], tg, "share", confidence="free-flow drive times"),
@@ -169,9 +169,11 @@ def plan_report(
                 "share",
                 confidence="free-flow drive times",
             ),
-            _fig("aed_per_100k", per100k, tg, "per_100k", detail=f"{n_aed} AEDs"),
+            _std(std_by, code, "aed_per_100k", "per_100k"),
+            _std(std_by, code, "aed_fetch_return", "share"),
             _fig("aed_4min_share", sh["aed"].get(code, (None,))[0], tg, "share", confidence="walking 5 km/h"),
-            _fig("ems_minutes_share", sh["ems"].get(code, (None,))[0], tg, "share", detail=ems_key),
+            _std(std_by, code, "ems_radius", "share"),
+            _std(std_by, code, "ems_time", "share"),
             _fig("cpc_access_per_100k", _acc(acc_by, code, "score_per_100k"), tg, "per_100k", confidence=cap_note),
             _fig("cpc_mean_minutes", _acc(acc_by, code, "mean_nearest_min"), tg, "minutes"),
         ]
@@ -199,10 +201,11 @@ def plan_report(
             _fig("grid531_linked_share", linked / n_gu if n_gu else None, tg, "share", detail=f"{linked}/{n_gu}")
         )
         pages.append(UnitPage(code, str(units.iloc[k]["name"]), people, figs))
-    province = _province(pages, cpc, stroke, aed, ems, pt, tg, n_aed=len(aeds), ems_key=ems_key)
+    province = _province(pages, cpc, stroke, aed, pt, tg, std_by)
     equity = _equity(eng, acc)
     notes = list(pt.notes)
-    for name, rep in (("chest_pain_center", cpc), ("stroke_center", stroke), ("aed", aed), ("ems_station", ems)):
+    notes += std.notes
+    for name, rep in (("chest_pain_center", cpc), ("stroke_center", stroke), ("aed", aed)):
         if rep is None:
             notes.append(f"no {name} in the facility layers: its coverage figures are empty")
     if previous is not None:
@@ -251,7 +254,7 @@ def plan_report(
     return entry, report
 
 
-def _province(pages, cpc, stroke, aed, ems, pt, tg, *, n_aed: int, ems_key: str) -> UnitPage:
+def _province(pages, cpc, stroke, aed, pt, tg, std_by) -> UnitPage:
     pop = cpc.overall.population if cpc else (aed.overall.population if aed else None)
     hosp = sum(u.hospitals for u in pt.units if u.admin_code is not None)
     with_cpc = sum(u.hospitals_with_cpc for u in pt.units if u.admin_code is not None)
@@ -280,9 +283,11 @@ def _province(pages, cpc, stroke, aed, ems, pt, tg, *, n_aed: int, ems_key: str)
             "share",
             detail=units_meeting("stroke_60min_share"),
         ),
-        _fig("aed_per_100k", n_aed / pop * 1e5 if pop else None, tg, "per_100k", detail=f"{n_aed} AEDs"),
+        _std(std_by, None, "aed_per_100k", "per_100k"),
+        _std(std_by, None, "aed_fetch_return", "share"),
         _fig("aed_4min_share", aed.overall.population_share if aed else None, tg, "share"),
-        _fig("ems_minutes_share", ems.overall.population_share if ems else None, tg, "share", detail=ems_key),
+        _std(std_by, None, "ems_radius", "share"),
+        _std(std_by, None, "ems_time", "share"),
         _fig(
             "stroke_centers",
             sum(u.stroke_centers for u in pt.units),
@@ -295,6 +300,37 @@ def _province(pages, cpc, stroke, aed, ems, pt, tg, *, n_aed: int, ems_key: str)
         _fig("grid531_linked_share", linked / n_gu if n_gu else None, tg, "share", detail=f"{linked}/{n_gu}"),
     ]
     return UnitPage(None, "province", pop, figs)
+
+
+def _standard_targets(tg: dict[str, Target], std_by: dict) -> dict[str, Target]:
+    """The targets with those of ``analyses.standards`` (its figures, targets and sources): the
+    AED density of the province (or the one given), fetch-and-return, EMS radius and time."""
+    out = dict(tg)
+    for measure, kind in (
+        ("aed_per_100k", "per_100k"),
+        ("aed_fetch_return", "share"),
+        ("ems_radius", "share"),
+        ("ems_time", "share"),
+    ):
+        row = std_by.get((None, measure))
+        if row is None or row.target is None:
+            out.pop(measure, None)
+            continue
+        given = tg.get(measure)
+        src = given.source if given is not None and given.source.startswith("given:") else row.source
+        out[measure] = Target(measure, float(row.target), kind, src)
+    return out
+
+
+def _std(std_by: dict, code: str | None, measure: str, kind: str) -> Figure:
+    """A figure of ``analyses.standards`` (its value, target and verdict)."""
+    row = std_by.get((code, measure))
+    if row is None:
+        return Figure(measure, None, None, None, kind, SOURCES[measure])
+    detail = None
+    if measure == "aed_per_100k" and row.detail:
+        detail = row.detail.split(" for ")[0]  # "4 AEDs"
+    return Figure(measure, row.value, row.target, row.met, kind, SOURCES[measure], None, detail)
 
 
 def _acc(acc_by: dict, code: str, key: str) -> float | None:

@@ -20,15 +20,15 @@ body { font: 10pt/1.35 "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans", sans
 h1 { font-size: 17pt; margin: 0 0 2mm; } h2 { font-size: 14pt; margin: 0 0 2mm; }
 h3 { font-size: 11pt; margin: 3mm 0 1mm; }
 .sub { color: #555; font-size: 8.5pt; margin: 0 0 2mm; }
-table { border-collapse: collapse; width: 100%; font-size: 8pt; margin: 1mm 0 2mm; }
+table { border-collapse: collapse; width: 100%; font-size: 7.8pt; margin: 1mm 0 2mm; }
 th, td { border-bottom: 1px solid #ddd; padding: 1px 4px; text-align: left; vertical-align: top; }
 td.num { text-align: right; white-space: nowrap; }
 .ok { color: #2e7d32; font-weight: bold; } .bad { color: #c62828; font-weight: bold; }
 img { display: block; max-width: 100%; }
 .row { display: flex; gap: 4mm; align-items: flex-start; } .row > * { flex: 1 1 0; }
-.src { color: #666; font-size: 7pt; }
+.src { color: #666; font-size: 6.5pt; line-height: 1.2; }
 .attr { color: #555; font-size: 7pt; margin-top: 1mm; }
-code { font-size: 7pt; }
+code { font-size: 6.3pt; }
 """
 
 
@@ -87,7 +87,7 @@ def _figures_table(figs: list[dict], lang: str, *, with_source: bool = True) -> 
             _e(figure_label(f["key"], lang)),
             f"<td class='num'>{value_text(f['value'], f['kind'])}{detail}</td>",
             f"<td class='num'>{_target(f)}</td>",
-            f"<td>{_verdict(f['met'], lang)}</td>",
+            f"<td class='num'>{_verdict(f['met'], lang)}</td>",
         ]
         if with_source:
             conf = CONFIDENCE.get(f.get("confidence") or "", {}).get(lang, "") if f.get("confidence") else ""
@@ -200,9 +200,9 @@ def report_html(doc: dict[str, Any], lang: str, src: Callable[[str], str], *, ge
             f"<section class='page'><h2>{_e(u['name'])}</h2>",
             f"<p class='sub'>{t('population', lang)}: {value_text(u['population'], 'people')} · "
             f"{t('targets_met', lang)}: {u.get('met', 0)}/{applicable}</p>",
-            _img(src(f"unit_{i:02d}_map.png"), "max-height:92mm", t("map", lang)),
+            _img(src(f"unit_{i:02d}_map.png"), "max-height:76mm", t("map", lang)),
             f"<h3>{t('figures_vs_targets', lang)}</h3>",
-            _img(src(f"unit_{i:02d}_targets.png"), "max-height:48mm", t("figures_vs_targets", lang)),
+            _img(src(f"unit_{i:02d}_targets.png"), "max-height:40mm", t("figures_vs_targets", lang)),
             _figures_table(u["figures"], lang),
             f"<h3>{t('changes', lang)}</h3>{_changes(u, lang, has_prev)}",
             f"<p class='attr'>{t('attribution', lang)}</p></section>",

@@ -263,6 +263,17 @@ def _playwright_chromium() -> str | None:
         return None
 
 
+CHROMIUM_ARGS = [  # headless, offline: no sandbox (containers), no GPU, no background requests
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
 def render_png(html_path: Path, png_path: Path, size: tuple[int, int] = (1600, 1100)) -> None:
     """Screenshot the HTML in headless Chromium into ``png_path`` (atomically: an earlier PNG is
     replaced only by a new rendering, never by a placeholder)."""
@@ -283,19 +294,7 @@ def _screenshot(chromium: str, html_path: Path, png_path: Path, size) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=chromium,
-            headless=True,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        b = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
             page = b.new_page(viewport={"width": size[0], "height": size[1]})
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())

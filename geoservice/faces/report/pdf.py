@@ -8,19 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ...errors import GeoserviceError
-from ..maps.publish import find_chromium
+from ..maps.publish import CHROMIUM_ARGS, find_chromium
 
 __all__ = ["render_pdf"]
-
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def render_pdf(html_path: Path, pdf_path: Path) -> None:
@@ -40,7 +30,7 @@ def _print(chromium: str, html_path: Path, pdf_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
+        b = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
             page = b.new_page()
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())

@@ -87,7 +87,9 @@ def open_page(browser, live_server):
     contexts = []
 
     def _open(path: str, **ctx):
-        c = browser.new_context(**ctx)
+        # the citizen page's service worker would answer the page's requests, which Playwright then
+        # neither routes nor reports on the page: blocked unless a test asks for it (service_workers="allow")
+        c = browser.new_context(**{"service_workers": "block", **ctx})
         contexts.append(c)
         page = c.new_page()
         watch = PageWatch(page, live_server)

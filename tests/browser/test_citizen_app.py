@@ -112,7 +112,7 @@ def test_manifest_is_valid_and_its_icons_exist(live_server):
 
 
 def test_works_offline_after_one_visit(open_page, live_server):
-    page, watch = open_page("/", **PHONE_EN)
+    page, watch = open_page("/", **PHONE_EN, service_workers="allow")
     pick_region(page, "monaco")
     assert page.locator("link[rel=manifest]").get_attribute("href") == "/manifest.webmanifest"
     # the worker is registered, controls the page, and has kept Monaco's answers (its AEDs included)

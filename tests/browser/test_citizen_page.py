@@ -15,7 +15,9 @@ import time
 import httpx
 import pytest
 
-from .conftest import ARTIFACTS, _free_port
+from benchmarks.servers import free_port as _free_port
+
+from .conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,10 @@
 "use strict";
 (function () {
   const area = (b) => Math.max(0, b.getEast() - b.getWest()) * Math.max(0, b.getNorth() - b.getSouth());
-  const overlap = (a, b) => L.latLngBounds([Math.max(a.getSouth(), b.getSouth()), Math.max(a.getWest(), b.getWest())],
-    [Math.min(a.getNorth(), b.getNorth()), Math.min(a.getEast(), b.getEast())]);
+  // the area two boxes share: 0 when they do not meet (a LatLngBounds of the two inner corners would
+  // swap them, and count the gap between the boxes as shared)
+  const shared = (a, b) => Math.max(0, Math.min(a.getEast(), b.getEast()) - Math.max(a.getWest(), b.getWest()))
+    * Math.max(0, Math.min(a.getNorth(), b.getNorth()) - Math.max(a.getSouth(), b.getSouth()));
   const boxOf = ([x0, y0, x1, y1]) => L.latLngBounds([y0, x0], [y1, x1]);
 
   /* What the page decides:
@@ -42,9 +44,9 @@
         const whole = boxOf(r.bbox);
         if (!whole.intersects(box)) continue;
         n += r.n;
-        guess += (r.n * area(overlap(box, whole))) / Math.max(area(whole), 1e-12);
+        guess += (r.n * shared(box, whole)) / Math.max(area(whole), 1e-12);
       }
-      if (dense) guess = Math.max(guess, dense.per * area(overlap(box, dense.box)));
+      if (dense) guess = Math.max(guess, dense.per * shared(box, dense.box));
       return { n, guess };
     }
 

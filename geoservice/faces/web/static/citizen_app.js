@@ -83,10 +83,12 @@ GS.app = (function () {
     showNumber();
     keepOffline();
   }
-  /* The patient's region when there is one, else the one in the middle of the map. */
+  /* The patient's region when there is one, else the one in the middle of the map's part in view
+     (above the sheet), else the one picked. */
   function follow() {
-    const p = patient || [map.getCenter().lng, map.getCenter().lat];
-    setRegion(app.regionAt(p[0], p[1]));
+    const size = map.getSize(), mid = map.containerPointToLatLng([size.x / 2, (size.y - app.sheetCover()) / 2]);
+    const p = patient || [mid.lng, mid.lat];
+    setRegion(app.regionAt(p[0], p[1]) || GS.config.regions[+sel.value]);
   }
   app.setPatient = function (lon, lat) { patient = [lon, lat]; follow(); };
 

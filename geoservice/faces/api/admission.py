@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ...service.settings import Settings
 from .errors import error_response
 from .limits import Limits
+from .version import unversioned
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ KEY_CACHE_SIZE = 1024
 
 
 def request_class(method: str, path: str) -> str:
-    """The class of a request: ``citizen``, ``edit``, ``read`` or ``heavy``."""
+    """The class of a request: ``citizen``, ``edit``, ``read`` or ``heavy`` (``/v1/x`` as ``/x``)."""
+    path = unversioned(path)
     if path in HEAVY_PATHS or path.startswith("/plans/"):
         return "heavy"
     if path.startswith(KEYED_PREFIXES) and (method not in READ_METHODS or path in ("/audit", "/responders")):
@@ -277,7 +279,7 @@ class Admission:
             return
         path = scope.get("path", "")
         kind = request_class(scope["method"], path)
-        cost = 0.0 if path in FREE_PATHS or path.startswith("/static/") else COSTS[kind]
+        cost = 0.0 if unversioned(path) in FREE_PATHS or path.startswith("/static/") else COSTS[kind]
         if cost and not self._has_valid_key(scope):
             host = scope["client"][0] if scope.get("client") else "unknown"
             who = client_id(host)

@@ -20,12 +20,17 @@ from .limits import Limits
 from .memory import ensure_heap_trimmer
 from .middleware import BodyLimits, SecurityHeaders, TimeLimit, content_security_policy, inline_script_hashes
 from .routers import access, coverage, dispatch, facilities, imports, layers, meta, pages, places, plans, routing, tiles
+from .version import API_PREFIX, DeprecatedAliases
 
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """
 Travel-time answers for emergency cardiovascular care: nearest AED (walking), chest pain and stroke
 centers (driving), isochrones, coverage and gaps, and an audited facility registry.
+
+* Version 1 of the API is served under `/v1` (`/v1/nearest`, `/v1/facilities`, …). The same paths
+  without the prefix still answer alike for one release: they are marked deprecated here and
+  answered with `Deprecation: true` and a `Link` to their `/v1` successor.
 
 * Coordinates are WGS-84 unless `crs=gcj02` is given (AMap basemaps): then input lon/lat are read
   as GCJ-02 and every coordinate in the answer is GCJ-02, so overlays line up with AMap tiles.
@@ -87,16 +92,24 @@ def create_app(service: GeoService | None = None, *, counters: Path | str | None
     app.csp = content_security_policy(settings.basemap_tiles)
     errors.install(app)
     errors.document_errors(app)
-    for r in (meta, tiles, layers, places, routing, coverage, access, facilities, imports, dispatch, plans, pages):
-        app.include_router(r.router)
+    api = (meta, tiles, layers, places, routing, coverage, access, facilities, imports, dispatch, plans)
+    for r in api:
+        app.include_router(r.router, prefix=API_PREFIX)
+    for r in api:  # the unprefixed paths: aliases for one release, deprecated in the OpenAPI document
+        app.include_router(r.router, deprecated=True)
+    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 
     # added innermost first: client address → CORS (when configured) → time limit → admission
-    # (budget, slots per class) → body limits → routes
+    # (budget, slots per class) → body limits → deprecation headers of unprefixed aliases → routes
+    app.add_middleware(DeprecatedAliases)
     app.add_middleware(
         BodyLimits,
         max_bytes=settings.max_body_bytes,
-        larger={"/facilities/import": (settings.max_import_body_bytes, "max_import_body_bytes")},
+        larger={
+            path: (settings.max_import_body_bytes, "max_import_body_bytes")
+            for path in ("/facilities/import", API_PREFIX + "/facilities/import")
+        },
     )
     app.add_middleware(Admission, settings=settings, limits=limits, check_key=_key_checker(svc))
     app.add_middleware(TimeLimit, seconds=settings.request_timeout_s)

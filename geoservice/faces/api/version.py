@@ -19,9 +19,10 @@ def unversioned(path: str) -> str:
 
 
 class DeprecatedAliases:
-    """ASGI middleware: an answer from a route marked deprecated (an unprefixed alias) carries
+    """ASGI middleware: an answer from an unprefixed alias of an API route carries
     ``Deprecation: true`` and ``Link: </v1/...>; rel="successor-version"``. Reads the route the
-    router put in the request's scope once the answer starts."""
+    router put in the request's scope once the answer starts: an API route is one in the OpenAPI
+    document (the pages and ``/docs`` are not), answering a path outside ``/v1``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -32,8 +33,8 @@ class DeprecatedAliases:
             return
 
         async def send_marked(message: Message) -> None:
-            if message["type"] == "http.response.start" and getattr(scope.get("route"), "deprecated", False):
-                path = scope.get("path", "")
+            path = scope.get("path", "")
+            if message["type"] == "http.response.start" and _is_alias(scope.get("route"), path):
                 headers = list(message.get("headers", []))
                 headers.append((b"deprecation", b"true"))
                 headers.append((b"link", f'<{API_PREFIX}{path}>; rel="successor-version"'.encode("latin-1", "replace")))
@@ -41,3 +42,7 @@ class DeprecatedAliases:
             await send(message)
 
         await self.app(scope, receive, send_marked)
+
+
+def _is_alias(route: object, path: str) -> bool:
+    return getattr(route, "include_in_schema", False) and unversioned(path) == path

@@ -186,6 +186,16 @@ def add_profile(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_map_lang(p: argparse.ArgumentParser) -> None:
+    """The language of an analysis's map.html (every title, layer name, legend and tooltip)."""
+    p.add_argument(
+        "--lang",
+        default="zh",
+        choices=("zh", "en"),
+        help="language of map.html (titles, layer names, legends, tooltips, controls): zh (default) or en",
+    )
+
+
 def add_analysis_output(p: argparse.ArgumentParser) -> None:
     """What every analysis command takes: the regions, the registry and its output folder."""
     add_region(p)

@@ -89,6 +89,16 @@ def test_monaco_landmarks_of_several_kinds(demo_data):
     assert {"station", "school", "park", "attraction", "hospital", "bus_stop"} <= kinds
     museum = next(lm for lm in found.landmarks if lm.name == "Musée Océanographique")
     assert museum.name_en == "Oceanographic Museum" and museum.kind == "attraction"
+    # the station's subway entrances: "Monaco-Monte Carlo", 180 m from the station node, is part of it;
+    # the two "Monaco - Monte Carlo" 560 m south (the station runs underground) are one more point of it
+    osm = demo_data / "monaco" / "monaco.osm.pbf"
+    (station,) = [n for n in osm_nodes(osm, railway="station") if n[3]["name"] == "Monaco - Monte Carlo"]
+    entrances = {n[0]: n for n in osm_nodes(osm, railway="subway_entrance")}
+    assert metres(*entrances[1281068038][1:3], *station[1:3]) < GROUP_M
+    assert "Monaco-Monte Carlo" not in {lm.name for lm in found.landmarks}
+    south = [lm for lm in found.landmarks if lm.id == "osm-node-4029620773"]
+    assert [(lm.kind, lm.name, lm.count) for lm in south] == [("station", "Monaco - Monte Carlo", 2)]
+    assert metres(south[0].lon, south[0].lat, *station[1:3]) > GROUP_M
 
 
 # --------------------------------------------------------------------------- search

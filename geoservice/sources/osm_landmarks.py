@@ -58,6 +58,7 @@ KINDS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
 }
 MAJOR_LEVELS: Final = 20  # a named building this tall (building:levels) is a landmark ("building")
 GROUP_M: Final = 500.0
+_PUNCT = re.compile(r"[\W_]+")
 # an exit's suffix: "1号口", "A口", "2号出入口", "(Exit 3)", "entrance B"
 _EXIT = re.compile(r"\s*(([A-Za-z]|\d+)\s*号?\s*(出入)?口|出入口|\(?\s*exit\s*\w*\)?|entrance\s*\w*)\s*$", re.I)
 
@@ -163,12 +164,17 @@ def _group(found: list[Landmark]) -> list[Landmark]:
     return out
 
 
+def _bare(name: str) -> str:
+    """A station name as entrances are compared with it: no 站 suffix, case, spaces or punctuation."""
+    return _PUNCT.sub("", name.casefold()).removesuffix("站")
+
+
 def _station_of(entrance: Landmark, stations: list[Landmark]) -> bool:
-    """True when a subway entrance is named after a station within GROUP_M of it."""
-    base = _EXIT.sub("", entrance.name).strip()
-    bare = base.removesuffix("站")
+    """True when a subway entrance is named after a station within GROUP_M of it ("Monaco-Monte Carlo"
+    beside "Monaco - Monte Carlo", "人民广场站1号口" beside 人民广场)."""
+    bare = _bare(_EXIT.sub("", entrance.name))
     at = (entrance.lon, entrance.lat)
-    return any(s.name.removesuffix("站") in (base, bare) and _metres((s.lon, s.lat), at) < GROUP_M for s in stations)
+    return any(_bare(s.name) == bare and _metres((s.lon, s.lat), at) < GROUP_M for s in stations)
 
 
 def read_osm_landmarks(path: str | os.PathLike[str], *, field: str = "osm") -> Landmarks:

@@ -294,22 +294,23 @@ function showPlaces() {
       : p.kind === "landmark" ? ((LANDMARK_KIND[GS.lang] || LANDMARK_KIND.en)[p.category] || p.category) : GS.t(`kind_${p.kind}`);
     const [lp, rp] = GS.lang === "zh" ? ["（", "）"] : [" (", ")"];
     const where = (p.district ? ` · <span class="data">${GS.esc(p.district)}</span>` : "") +
-      (p.distance_m != null ? ` · ${GS.esc(GS.fmtDist(p.distance_m))}` : "") +
+      (placeAnswer.fromHere && p.distance_m != null ? ` · ${GS.esc(GS.fmtDist(p.distance_m))}` : "") +
       (many ? `${lp}<span class="data">${GS.esc(GS.regionName(p.region))}</span>${rp}` : "");
     return `<button type="button" class="place" role="option" data-i="${i}"><b class="data">${GS.esc(placeName(p))}</b><small>${GS.esc(what)}${where}</small></button>`;
   }).join("") : `<div class="place-none">${GS.esc(GS.t("search_none", { q }))}</div>`;
   list.hidden = false;
 }
 
-/* Names, English names and pinyin ("rmgc"), places of one match ranked by distance from the map's centre. */
+/* Names, English names and pinyin ("rmgc"); places of one match nearest first: to the patient's last
+   point when there is one (its distance shown), else to the map's centre. */
 async function findPlaces(q) {
   const seq = ++placeSeq;
   if (!q.trim()) { placeAnswer = null; showPlaces(); return; }
-  const c = map.getCenter();
+  const c = map.getCenter(), [lon, lat] = here || [c.lng, c.lat];
   let ans;
-  try { ans = await GS.json(GS.url("/places", { q, limit: 8, near: `${c.lng.toFixed(6)},${c.lat.toFixed(6)}` })); } catch (e) { ans = { q, places: [] }; }
+  try { ans = await GS.json(GS.url("/places", { q, limit: 8, near: `${lon.toFixed(6)},${lat.toFixed(6)}` })); } catch (e) { ans = { q, places: [] }; }
   if (seq !== placeSeq) return;
-  placeAnswer = { q, places: ans.places || [] };
+  placeAnswer = { q, places: ans.places || [], fromHere: Boolean(here) };
   showPlaces();
 }
 

@@ -208,19 +208,45 @@ GS.app = (function () {
 
   /* ------------------------------------------------------------------ labels that collide */
   const RANK = ["gs-label-aed", "gs-label-chest_pain_center", "gs-label-stroke_center"];
-  const rank = (el) => { const i = RANK.findIndex((c) => el.classList.contains(c)); return i < 0 ? RANK.length : i; };
-  const meets = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
-  /* Every label of the drawn answers is shown unless it would cover the patient, the nearest AED or
-     a label ranked before it; body[data-labels-hidden] says how many are not. */
+  const rank = (t) => { const i = RANK.findIndex((c) => t.getElement().classList.contains(c)); return i < 0 ? RANK.length : i; };
+  const meets = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  // where a label may go around its marker when its own place is taken: [direction, offset]
+  const AROUND = [["top", [0, -20]], ["bottom", [0, 20]], ["right", [22, 0]], ["left", [-22, 0]]];
+  /* Each label of the drawn answers (the nearest AED's first, then chest pain, then stroke) goes
+     where it covers no marker and no label placed before it: its own place, else above, below,
+     right or left of its marker; where every place covers one of the public AEDs around, the first
+     place clear of the answers' own markers; with no such place it is hidden.
+     body[data-labels-hidden] says how many are. Run after every draw and zoom. */
   app.declutter = function () {
     if (!map) return;
-    const labels = [...map.getPane("tooltipPane").querySelectorAll(".gs-label")].sort((a, b) => rank(a) - rank(b));
-    const taken = [...map.getContainer().querySelectorAll(".gs-here, .gs-aed-nearest")].map((el) => el.getBoundingClientRect());
+    const tips = [];
+    map.eachLayer((l) => { const t = l.getTooltip && l.getTooltip(); if (t && t.options.permanent && t.getElement() && t.getElement().classList.contains("gs-label")) tips.push(t); });
+    tips.sort((a, b) => rank(a) - rank(b));
+    const view = map.getContainer().getBoundingClientRect();
+    const boxes = (sel) => [...map.getContainer().querySelectorAll(sel)].map((el) => el.getBoundingClientRect()).filter((r) => meets(r, view));
+    const taken = boxes(".gs-here, .leaflet-marker-pane .gs-ico:not(.gs-aed), .gs-aed-alt, .gs-aed-nearest");   // the answers' own
+    const around = boxes(".leaflet-marker-pane .gs-aed:not(.gs-aed-alt):not(.gs-aed-nearest)");   // the public AEDs in view
     let hidden = 0;
-    for (const el of labels) {
+    for (const t of tips) {
+      const el = t.getElement();
+      if (!t.gsHome) t.gsHome = [t.options.direction, t.options.offset];
       el.classList.remove("gs-label-hidden");
-      const r = el.getBoundingClientRect();
-      if (taken.some((t) => meets(t, r))) { el.classList.add("gs-label-hidden"); hidden++; } else taken.push(r);
+      let placed = null;
+      const places = [t.gsHome, ...AROUND.filter(([d]) => d !== t.gsHome[0])];
+      for (const avoid of [taken.concat(around), taken]) {
+        for (const [dir, off] of places) {
+          t.options.direction = dir; t.options.offset = L.point(off);
+          t.update();
+          const r = el.getBoundingClientRect();
+          if (!avoid.some((o) => meets(o, r))) { placed = r; break; }
+        }
+        if (placed) break;
+      }
+      if (placed) { taken.push(placed); continue; }
+      [t.options.direction, t.options.offset] = t.gsHome;
+      t.update();
+      el.classList.add("gs-label-hidden");
+      hidden++;
     }
     document.body.dataset.labelsHidden = String(hidden);
   };

@@ -55,6 +55,11 @@ def fig(unit: dict, key: str) -> dict:
     return next(f for f in unit["figures"] if f["key"] == key)
 
 
+def values(doc: dict) -> list[dict[str, float | None]]:
+    """Per unit {key: value}, without the thrombolysis rates (given to the first report only)."""
+    return [{f["key"]: f["value"] for f in u["figures"] if f["key"] != "thrombolysis_rate"} for u in doc["units"]]
+
+
 def test_manual_pages_hold_the_same_commands():
     assert doc_commands("zh") == doc_commands("en")
     assert doc_commands("en")[0].startswith("geoservice report --region") and "--by admin" in doc_commands("en")[0]
@@ -125,6 +130,11 @@ def test_figures_equal_the_commands(reports, regions_dir, tmp_path, capsys):
         assert math.isclose(fig(u, "aed_per_100k")["value"], want, abs_tol=5e-5), code
         assert fig(u, "aed_per_100k")["met"] is (want >= 50)
     assert math.isclose(fig(units["310101"], "aed_per_100k")["value"], 4 / 662_030 * 1e5, abs_tol=5e-5)  # 黄浦区
+    # the stroke tiers of the rates given (plan-targets --thrombolysis-rates; the demo file's rates)
+    hp = fig(units["310101"], "thrombolysis_rate")
+    assert (hp["value"], hp["target"], hp["met"], hp["detail"]) == (0.062, 0.03, True, "tier high")
+    assert hp["confidence"] == "demo value, not a real figure"
+    assert fig(units["310115"], "thrombolysis_rate")["met"] is False  # 浦东新区: the low tier, inspection tours
     # every figure names its source; a county's unmet AED target has its build step with the count missing
     assert all(f["source"] for u in zh["units"] for f in u["figures"])
     hp = next(s for s in units["310101"]["build"] if s["target"] == "aed_per_100k")
@@ -141,8 +151,8 @@ def test_en_report_changes_and_targets(reports):
     assert g["value"] == 0.5 and g["source"].startswith("given: grassroots_share=0.5")
     # the figures are the same; the grassroots verdicts of 黄浦区 (3/5) and 虹口区 (1/2) turn to met
     changed = {}
-    for a, b in zip(zh["units"], en["units"]):
-        assert [f["value"] for f in a["figures"]] == [f["value"] for f in b["figures"]]
+    assert values(zh) == values(en)
+    for b in en["units"]:
         assert len(b["changes"]) <= 1
         if b["changes"]:
             changed[b["name"]] = b["changes"][0]
@@ -228,9 +238,7 @@ def test_api_route(reports, regions_dir):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["lang"] == "en"
-    assert [[f["value"] for f in u["figures"]] for u in body["units"]] == [
-        [f["value"] for f in u["figures"]] for u in zh["units"]
-    ]
+    assert values(body) == values(zh)
     r = client.get("/plans/report", params={"lang": "zh"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "急救医疗规划报告" in r.text and r.text.count("src='data:image/png;base64,") == 3 + 2 * 8

@@ -44,6 +44,7 @@ SOURCES = {
     "cpc_access_per_100k": "geoservice access --type chest_pain_center --minutes 30 (E2SFCA, Gaussian decay)",
     "aed_walk_minutes": "walking minutes to the nearest AED (node times, walk network)",
     "aed_week": "geoservice aed-week (AEDs open then, 4 min on foot)",
+    "thrombolysis_rate": "geoservice plan-targets --thrombolysis-rates (the rates given; stroke quality tiers)",
 }
 
 
@@ -114,6 +115,7 @@ def plan_report(
     previous: dict[str, Any] | None = None,
     previous_name: str | None = None,
     build: bool = True,
+    thrombolysis_rates: list | None = None,
 ) -> tuple[RegionEntry, PlanReport]:
     """The report's figures (see the module docstring); ``previous`` is an earlier report.json."""
     if by not in BY_CHOICES:
@@ -155,6 +157,10 @@ def plan_report(
     if all(v is None for v in pop_inside.values()):
         pop_inside = {c: sh["aed"].get(c, (None, None))[1] for c in codes}
     cap_note = "capacities given" if acc is not None and acc.capacity_used else "no capacities: every center counts 1"
+    tiers = {}
+    if thrombolysis_rates:
+        _, rows, _, _ = plans.thrombolysis_tiers(svc, thrombolysis_rates, region=entry.name)
+        tiers = {r.admin_code: r for r in rows}
     pages: list[UnitPage] = []
     for k, code in enumerate(codes):
         p = pt_by.get(code)
@@ -197,6 +203,20 @@ def plan_report(
                     detail=f"{p.institutions_with_unit}/{p.grassroots_institutions}",
                 ),
             ]
+        tier = tiers.get(code)
+        if tier is not None:
+            figs.append(
+                Figure(
+                    "thrombolysis_rate",
+                    tier.thrombolysis_rate_pct / 100,
+                    s.thrombolysis_low_pct / 100,
+                    tier.tier != "low",
+                    "share",
+                    SOURCES["thrombolysis_rate"],
+                    "demo value, not a real figure" if tier.demo else None,
+                    f"tier {tier.tier}",
+                )
+            )
         figs.append(
             _fig("grid531_linked_share", linked / n_gu if n_gu else None, tg, "share", detail=f"{linked}/{n_gu}")
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ...errors import GeoserviceError
 from ...fileio import atomic_dir
+from ...service import plans
 from ...service.plan_report import BY_CHOICES, parse_targets, plan_report
 from ..report import LANGS, write_report
 from .analysis_files import output_dir
@@ -31,13 +32,16 @@ def _previous(path: str | None) -> dict | None:
     return doc
 
 
-@command("report", targets="--target")
+@command("report", pdf="--no-pdf")
 def cmd_report(args: argparse.Namespace) -> None:
     out = output_dir(args)
     targets = parse_targets(args.target)
     previous = _previous(args.previous)
     svc = open_service(args)
-    entry, rep = plan_report(svc, by=args.by, targets=targets, previous=previous, previous_name=args.previous)
+    rates = plans.read_rates(args.thrombolysis_rates) if args.thrombolysis_rates else None
+    entry, rep = plan_report(
+        svc, by=args.by, targets=targets, previous=previous, previous_name=args.previous, thrombolysis_rates=rates
+    )
     doc = rep.to_json()
     with atomic_dir(out) as stage:
         names = write_report(stage, doc, svc.engine(entry.name), lang=args.lang, pdf=not args.no_pdf)
@@ -76,5 +80,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="override a target (repeatable): cpc_30min_share, stroke_60min_share (shares 0-1), aed_per_100k, "
         "stroke_centers, cpc_hospital_share, grassroots_share, grid531_linked_share",
+    )
+    p.add_argument(
+        "--thrombolysis-rates",
+        metavar="CSV",
+        help="thrombolysis rates per admin unit (name,admin_code,thrombolysis_rate_pct[,demo,note], as plan-targets): "
+        "each county page gives its rate and stroke quality tier",
     )
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF (no Chromium needed)")

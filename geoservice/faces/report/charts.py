@@ -85,7 +85,7 @@ def targets_chart(path: Path, units: list[dict], targets: list[dict], lang: str)
     met = [sum(1 for u in units for f in u["figures"] if f["key"] == k and f["met"] is True) for k in keys]
     miss = [sum(1 for u in units for f in u["figures"] if f["key"] == k and f["met"] is False) for k in keys]
     labels = [figure_label(k, lang) for k in keys]
-    fig, ax = plt.subplots(figsize=(9, 0.42 * len(keys) + 1.2))
+    fig, ax = plt.subplots(figsize=(10, 0.34 * len(keys) + 1.0))
     y = range(len(keys))
     ax.barh(y, met, color=MET, label=t("units_met_n", lang))
     ax.barh(y, miss, left=met, color=NOT_MET, label=t("units_not_met_n", lang))
@@ -140,16 +140,17 @@ def unit_chart(path: Path, unit: dict, lang: str) -> None:
     """Each figure with a target as a share of its target (100% = met), capped at 150%."""
     plt = _plt()
     figs = [f for f in unit["figures"] if f["target"] is not None and f["value"] is not None]
-    fig, ax = plt.subplots(figsize=(7.6, 0.36 * max(1, len(figs)) + 0.9))
+    fig, ax = plt.subplots(figsize=(7.3, 0.17 * max(1, len(figs)) + 0.65))
     vals = [min(150.0, 100 * f["value"] / f["target"]) if f["target"] else 150.0 for f in figs]
     ax.barh(range(len(figs)), vals, color=[MET if f["met"] else NOT_MET for f in figs])
     ax.axvline(100, color="black", lw=1)
     for i, v in enumerate(vals):
-        ax.text(min(v, 150) + 2, i, f"{v:.0f}%", va="center", fontsize=8)
-    ax.set_yticks(range(len(figs)), [figure_label(f["key"], lang) for f in figs], fontsize=8.5)
+        ax.text(min(v, 150) + 2, i, f"{v:.0f}%", va="center", fontsize=7)
+    ax.set_yticks(range(len(figs)), [figure_label(f["key"], lang) for f in figs], fontsize=7)
+    ax.tick_params(axis="x", labelsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, 165)
-    ax.set_xlabel(t("pct_of_target", lang))
+    ax.set_xlabel(t("pct_of_target", lang), fontsize=7)
     ax.spines[["top", "right"]].set_visible(False)
     _save(fig, path)
 

@@ -8,7 +8,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from .text import CONFIDENCE, SOURCE_ZH, figure_label, local_name, note_text, t, target_source, value_text
+from .text import CONFIDENCE, SOURCE_EN, SOURCE_ZH, figure_label, local_name, note_text, t, target_source, value_text
 
 __all__ = ["report_html", "CSS"]
 
@@ -44,6 +44,9 @@ def _detail(detail: str | None, lang: str) -> str | None:
         return detail[: -len(" units")] + " " + t("units_word", lang)
     if detail.endswith(" AEDs"):
         return detail[: -len(" AEDs")] + (" 台 AED" if lang == "zh" else " AEDs")
+    if detail.startswith("tier "):
+        tier = detail[5:]
+        return {"high": "高", "middle": "中", "low": "低"}.get(tier, tier) + "档" if lang == "zh" else detail
     if detail.startswith("ems "):
         return detail[4:].replace("min", "分钟") if lang == "zh" else detail[4:]
     return detail
@@ -66,7 +69,7 @@ def _verdict(met: bool | None, lang: str) -> str:
 def _source(f: dict, lang: str) -> str:
     if lang == "zh":
         return _e(SOURCE_ZH.get(f["key"], ""))
-    return f"<code>{_e(f['source'])}</code>"
+    return f"<code>{_e(SOURCE_EN.get(f['key'], f['source']))}</code>"
 
 
 def _target(f: dict) -> str:
@@ -183,12 +186,12 @@ def report_html(doc: dict[str, Any], lang: str, src: Callable[[str], str], *, ge
         + f" · {t('population', lang)}: {value_text(prov['population'], 'people')}</p>",
         f"<h3>{t('summary', lang)}</h3>",
         _figures_table(prov["figures"], lang, with_source=False),
-        _img(src("targets.png"), "max-height:68mm", t("units_meeting", lang)),
-        "<div class='row'>" + _img(src("lorenz.png"), "max-height:70mm;flex:0 0 46%", t("lorenz", lang)),
+        _img(src("targets.png"), "max-height:58mm", t("units_meeting", lang)),
+        "<div class='row'>" + _img(src("lorenz.png"), "max-height:62mm;flex:0 0 40%", t("lorenz", lang)),
         f"<div><h3>{t('equity', lang)}</h3><table><tr><th>{t('figure', lang)}</th><th>{t('gini', lang)}</th>"
         f"<th>{t('theil', lang)}</th><th>{t('worst_decile', lang)}</th><th>{t('worst', lang)}</th></tr>{eq_rows}"
         "</table></div></div>",
-        _img(src("aed_week.png"), "max-height:52mm", t("aed_week", lang)),
+        _img(src("aed_week.png"), "max-height:46mm", t("aed_week", lang)),
         "<p class='src'>"
         + t("aed_week_caption", lang, minutes=week["minutes"], week_of=week["week_of"], lost=lost)
         + "</p>",
@@ -200,9 +203,9 @@ def report_html(doc: dict[str, Any], lang: str, src: Callable[[str], str], *, ge
             f"<section class='page'><h2>{_e(u['name'])}</h2>",
             f"<p class='sub'>{t('population', lang)}: {value_text(u['population'], 'people')} · "
             f"{t('targets_met', lang)}: {u.get('met', 0)}/{applicable}</p>",
-            _img(src(f"unit_{i:02d}_map.png"), "max-height:76mm", t("map", lang)),
+            _img(src(f"unit_{i:02d}_map.png"), "max-height:66mm", t("map", lang)),
             f"<h3>{t('figures_vs_targets', lang)}</h3>",
-            _img(src(f"unit_{i:02d}_targets.png"), "max-height:40mm", t("figures_vs_targets", lang)),
+            _img(src(f"unit_{i:02d}_targets.png"), "max-height:60mm", t("figures_vs_targets", lang)),
             _figures_table(u["figures"], lang),
             f"<h3>{t('changes', lang)}</h3>{_changes(u, lang, has_prev)}",
             f"<p class='attr'>{t('attribution', lang)}</p></section>",
@@ -214,8 +217,15 @@ def report_html(doc: dict[str, Any], lang: str, src: Callable[[str], str], *, ge
         + "</tr>"
         for tg in doc["targets"]
     )
+    fig_rows = "".join(
+        f"<tr><td>{_e(figure_label(f['key'], lang))}</td><td class='src'>{_source(f, lang)}</td>"
+        + (f"<td class='src'>{_e(f['source'])}</td>" if lang == "en" else "")
+        + "</tr>"
+        for f in (doc["units"][0]["figures"] if doc["units"] else [])
+    )
     parts += [
-        f"<section class='page'><h2>{t('sources', lang)}</h2><table>{src_rows}</table>",
+        f"<section class='page'><h2>{t('sources', lang)}</h2><h3>{t('target', lang)}</h3><table>{src_rows}</table>",
+        f"<h3>{t('figure', lang)}</h3><table>{fig_rows}</table>",
         (f"<h3>{t('notes', lang)}</h3><ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>") if notes else "",
         f"<p class='attr'>{t('attribution', lang)}</p></section></body></html>",
     ]

@@ -110,6 +110,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "aed_walk_minutes": {"zh": "到最近 AED 步行时间（分钟）", "en": "Walk to the nearest AED (min)"},
     "stroke_centers": {"zh": "卒中中心数", "en": "Stroke centers"},
+    "thrombolysis_rate": {"zh": "静脉溶栓率", "en": "Thrombolysis rate"},
     "cpc_hospital_share": {"zh": "医院中胸痛中心比例", "en": "Hospitals that are chest pain centers"},
     "grassroots_share": {
         "zh": "社区/乡镇卫生机构中基层胸痛救治单元比例",
@@ -133,6 +134,7 @@ CONFIDENCE: dict[str, dict[str, str]] = {
         "zh": "未提供容量：每个中心计 1",
         "en": "no capacities: every center counts 1",
     },
+    "demo value, not a real figure": {"zh": "演示数据，非真实数值", "en": "demo value, not a real figure"},
     "capacities given": {"zh": "按设施容量", "en": "capacities given"},
 }
 
@@ -148,8 +150,26 @@ SOURCE_ZH: dict[str, str] = {
     "cpc_hospital_share": "规划目标分析",
     "grassroots_share": "规划目标分析",
     "grid531_linked_share": "531 网络分析（基层单元→基层版）",
+    "thrombolysis_rate": "规划目标分析 --thrombolysis-rates（所给溶栓率；卒中质量分级）",
     "cpc_mean_minutes": "可达性分析（到最近胸痛中心时间，按人口加权）",
     "cpc_access_per_100k": "可达性分析（E2SFCA，高斯衰减，30 分钟）",
+}
+
+SOURCE_EN: dict[str, str] = {  # the command each figure comes from (the full text: report.json, last page)
+    "cpc_30min_share": "coverage --by admin",
+    "stroke_60min_share": "coverage --by admin",
+    "aed_4min_share": "coverage --by admin (walk)",
+    "aed_per_100k": "access --standards",
+    "aed_fetch_return": "access --standards",
+    "ems_radius": "access --standards",
+    "ems_time": "access --standards",
+    "cpc_access_per_100k": "access (E2SFCA)",
+    "cpc_mean_minutes": "access",
+    "stroke_centers": "plan-targets",
+    "cpc_hospital_share": "plan-targets",
+    "grassroots_share": "plan-targets",
+    "thrombolysis_rate": "plan-targets --thrombolysis-rates",
+    "grid531_linked_share": "grid531",
 }
 
 NOTES_ZH: list[tuple[str, str]] = [

@@ -56,7 +56,12 @@ KINDS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     ),
     "bus_stop": (("highway", "bus_stop"), ("public_transport", "stop_position"), ("public_transport", "platform")),
 }
-MAJOR_LEVELS: Final = 20  # a named building this tall (building:levels) is a landmark ("building")
+# a named building of these kinds, or this tall (building:levels), is a landmark ("building")
+MAJOR_BUILDINGS: Final = ("office", "commercial", "government", "public", "civic", "train_station", "cathedral")
+MAJOR_LEVELS: Final = 20
+_BUILDING_TAGS: Final = tuple(("building", b) for b in MAJOR_BUILDINGS) + tuple(
+    ("building:levels", str(n)) for n in range(MAJOR_LEVELS, 100)
+)
 GROUP_M: Final = 500.0
 _PUNCT = re.compile(r"[\W_]+")
 # an exit's suffix: "1号口", "A口", "2号出入口", "(Exit 3)", "entrance B"
@@ -99,7 +104,9 @@ def _kind(tags: dict[str, str]) -> str | None:
                 continue  # a tram or ferry stop position
             return kind
     levels = tags.get("building:levels", "")
-    if "building" in tags and levels.isdigit() and int(levels) >= MAJOR_LEVELS:
+    if tags.get("building") in MAJOR_BUILDINGS or (
+        "building" in tags and levels.isdigit() and int(levels) >= MAJOR_LEVELS
+    ):
         return "building"
     return None
 
@@ -184,7 +191,8 @@ def read_osm_landmarks(path: str | os.PathLike[str], *, field: str = "osm") -> L
     p = Path(path)
     if not p.is_file():
         raise InputFileError(field, f"{p}: file not found")
-    wanted = tuple(pair for pairs in KINDS.values() for pair in pairs)
+    # the tags of a landmark, filtered in C++ (a province has millions of named roads and buildings)
+    wanted = tuple(pair for pairs in KINDS.values() for pair in pairs) + _BUILDING_TAGS
     found: list[Landmark] = []
     entrances: list[Landmark] = []
     road_en: dict[str, Counter[str]] = {}
@@ -193,17 +201,13 @@ def read_osm_landmarks(path: str | os.PathLike[str], *, field: str = "osm") -> L
             osmium.FileProcessor(p)
             .with_locations()
             .with_areas(osmium.filter.TagFilter(*wanted))
-            .with_filter(osmium.filter.KeyFilter("name", "name:zh", "name:en"))
+            .with_filter(osmium.filter.TagFilter(*wanted))
         )
         obj: Any  # pyosmium's Node | Way | Relation | Area, told apart by is_node() / is_way() / is_area()
         for obj in fp:
             tags = {t.k: t.v for t in obj.tags}
             name = (tags.get("name") or tags.get("name:zh") or tags.get("name:en") or "").strip()
-            if not name:
-                continue
-            if obj.is_way() and "highway" in tags and tags.get("name:en") and tags.get("name"):
-                road_en.setdefault(tags["name"], Counter())[tags["name:en"].strip()] += 1
-            kind = _kind(tags)
+            kind = _kind(tags) if name else None
             if kind is None or (obj.is_way() and "highway" in tags):
                 continue
             at = _point(obj)
@@ -211,6 +215,11 @@ def read_osm_landmarks(path: str | os.PathLike[str], *, field: str = "osm") -> L
                 continue
             lm = Landmark(at[0], kind, name, tags.get("name:zh") or None, tags.get("name:en") or None, at[1], at[2])
             (entrances if tags.get("railway") == "subway_entrance" else found).append(lm)
+        # the English names of roads: ways only, no locations (a second, cheap pass)
+        for obj in osmium.FileProcessor(p, osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("name:en")):
+            name, en = obj.tags.get("name"), obj.tags.get("name:en", "").strip()
+            if name and en and "highway" in obj.tags:
+                road_en.setdefault(name, Counter())[en] += 1
     except RuntimeError as exc:
         raise InputFileError(field, f"{p}: cannot be read as an OSM file ({exc})") from exc
     stations = [f for f in found if f.kind == "station"]

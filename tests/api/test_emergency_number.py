@@ -65,3 +65,16 @@ def test_config_says_each_regions_number(client, state):
         del meta["emergency_number"]
     schema = client.get("/openapi.json").json()["components"]["schemas"]
     assert "ambulance" in schema["RegionInfo"]["properties"]["emergency"]["description"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_manuals_example_prints_what_it_shows(lang, capsys):
+    """docs/howto/citizen-app.{en,zh}.md: its python block prints its text block."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "howto" / f"citizen-app.{lang}.md").read_text("utf-8")
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    shown = re.search(r"```text\n(.*?)```", page, re.S).group(1)
+    exec(compile(code, f"citizen-app.{lang}.md", "exec"), {})
+    assert capsys.readouterr().out == shown

@@ -244,3 +244,11 @@ def test_manual_page_examples_run(regions_dir, capsys):
     assert firsts[1]["distance_m"] < 50 and firsts[2]["name_en"] == "Jiangsu Road"
     assert main(["places", "--q", "rmgc", "--near", "x,y", "--region", str(regions_dir / "shanghai")]) == 2
     assert "geoservice: error: --near:" in capsys.readouterr().err
+
+
+def test_openapi_documents_near_and_the_new_fields(shanghai_svc):
+    schema = create_app(shanghai_svc).openapi()
+    params = {p["name"]: p for p in schema["paths"]["/places"]["get"]["parameters"]}
+    assert "map's centre" in params["near"]["description"] and "rmgc" in params["q"]["description"]
+    place = schema["components"]["schemas"]["Place"]["properties"]
+    assert {"name_en", "category", "id", "distance_m"} <= set(place)

@@ -112,12 +112,12 @@
       bounds: [[b[1], b[0]], [b[3], b[2]]],
       paintRules: paintRules(P),
       labelRules: labelRules(P, lang),
-      backgroundColor: LAND,
       attribution: "",   /* the map's own attribution says © OpenStreetMap contributors, ODbL */
     });
   }
 
   function add(map, region, tj, lang) {
+    map.getContainer().style.background = LAND;   /* land colour under and around the tiles */
     var layer = make(region, tj, lang).addTo(map);
     map.gsTiles = map.gsTiles || [];
     map.gsTiles.push({ layer: layer, region: region, tj: tj, lang: lang });

@@ -197,7 +197,7 @@ def test_no_english_ui_words_on_zh(reports, regions_dir):
     from geoservice.bundle.store import load_region
 
     names = " ".join(gpd.read_file(Path(load_region(regions_dir / "shanghai").path) / "facilities.geojson")["name"])
-    allowed = {"AED", "OpenStreetMap", "ODbL", "UTC", "E2SFCA", "target", "OSM", "way", "node", "relation"}
+    allowed = {"AED", "OpenStreetMap", "ODbL", "UTC", "SFCA", "target", "OSM", "way", "node", "relation"}  # E2SFCA
     allowed |= set(re.findall(r"[A-Za-z]{2,}", names))
     words = set(re.findall(r"[A-Za-z]{2,}", body)) - allowed
     assert not words, sorted(words)
@@ -264,3 +264,7 @@ def test_greedy_sites_and_changes_by_hand():
     now = [Figure("x", 0.5, 0.6, False, "share", "s"), Figure("y", 2.0, 1.0, True, "count", "s")]
     ch = changes([{"key": "x", "value": 0.4, "met": False}, {"key": "y", "value": 2.0, "met": True}], now)
     assert [(c.key, c.before, c.after) for c in ch] == [("x", 0.4, 0.5)]
+    from geoservice.faces.report.text import local_name
+
+    assert local_name("长海医院 [DEMO designation]", "zh") == "长海医院 [演示指定]"
+    assert local_name("长海医院 [DEMO designation]", "en") == "长海医院 [DEMO designation]"

@@ -150,7 +150,7 @@ SOURCE_ZH: dict[str, str] = {
     "cpc_hospital_share": "规划目标分析",
     "grassroots_share": "规划目标分析",
     "grid531_linked_share": "531 网络分析（基层单元→基层版）",
-    "thrombolysis_rate": "规划目标分析 --thrombolysis-rates（所给溶栓率；卒中质量分级）",
+    "thrombolysis_rate": "规划目标分析（所给溶栓率；卒中质量分级）",
     "cpc_mean_minutes": "可达性分析（到最近胸痛中心时间，按人口加权）",
     "cpc_access_per_100k": "可达性分析（E2SFCA，高斯衰减，30 分钟）",
 }

@@ -57,6 +57,7 @@ DEFAULT_ZONES: tuple[tuple[float, float], ...] = ((10.0, 1.0), (20.0, 0.68), (30
 NO_CAPACITY_NOTE = "no capacities given: every facility counts 1"
 PER = 100_000.0
 BLOCK = 4096  # demand nodes per cost-matrix block
+MAX_CELLS = 4_000_000  # at most this many times in one block (32 MB)
 
 
 class AccessError(GeoserviceError):
@@ -284,6 +285,7 @@ def access_report(
     rows_j: list[np.ndarray] = []
     rows_w: list[np.ndarray] = []
     catch = float(minutes)
+    block = max(16, min(block, MAX_CELLS // max(m, 1)))  # a province's AEDs: bounded memory per block
     for start in range(0, len(nodes), block):
         part = nodes[start : start + block]
         t = engine.cost_matrix(part, pts, profile=profile, scenario=scenario) / 60.0

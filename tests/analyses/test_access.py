@@ -117,3 +117,14 @@ def test_bad_decay_names_the_field(kind, zones, field):
     with pytest.raises(AccessError) as e:
         Decay.parse(kind, zones)
     assert e.value.field == field
+
+
+def test_blocks_do_not_change_the_figures(shanghai_engine):
+    whole = access_report(shanghai_engine, type="aed", minutes=4, profile="walk")
+    small = access_report(shanghai_engine, type="aed", minutes=4, profile="walk", block=100)
+    assert np.allclose(whole.point_score, small.point_score, rtol=1e-12, atol=0)
+    assert [f.weighted_demand for f in whole.facilities] == [f.weighted_demand for f in small.facilities]
+    # off the walking network (浦东新区 across the Huangpu): counted, no access, no time
+    assert "off the walk network" in " ".join(whole.notes)
+    pudong = next(u for u in whole.units if u.name == "浦东新区")
+    assert pudong.score_per_100k == 0 and pudong.unreachable == pudong.population

@@ -4,7 +4,7 @@ the whole-region GeoJSON basemap, nothing leaves the server, and the tile canvas
 colours of basemap_tiles.js; the labels follow the page's language (the English page asks for
 nothing more: the same tiles carry name and name_en). The planner and the dispatcher pages draw
 tiles too. Screenshots: test-artifacts/tiles-citizen-{zh,en}-{phone,desktop}.png,
-tiles-planner.png, tiles-dispatcher.png."""
+tiles-planner.png, tiles-dispatcher.png, tiles-citizen-monaco.png (buildings, parks, water)."""
 
 from __future__ import annotations
 
@@ -98,3 +98,17 @@ def test_planner_and_dispatcher_draw_tiles(open_page, shanghai, path):
     page, watch, seen = _open_watching(open_page, path, **DESKTOP_ZH)
     _check(page, watch, seen, shanghai)
     page.screenshot(path=str(ARTIFACTS / f"tiles-{path.strip('/')}.png"))
+
+
+def test_monaco_draws_buildings_green_and_water(open_page):
+    """Where OSM has them (Monaco), buildings, parks and water (a garden pond) are drawn in their colours."""
+    page, watch, seen = _open_watching(open_page, "/", **DESKTOP_ZH)
+    page.evaluate("() => map.setView([43.74235, 7.4310], 18)")  # the Japanese Garden's pond, Monte-Carlo
+    _settle(page, seen, "monaco")
+    page.screenshot(path=str(ARTIFACTS / "tiles-citizen-monaco.png"))
+    # fill colours of basemap_tiles.js: buildings, parks (or grass), water
+    hits = page.evaluate(PIXELS, [(222, 218, 210), (197, 227, 176), (211, 235, 194), (169, 203, 232)])
+    assert hits.get("222,218,210", 0) > 1000, hits
+    assert hits.get("197,227,176", 0) + hits.get("211,235,194", 0) > 200, hits
+    assert hits.get("169,203,232", 0) > 200, hits
+    assert watch.external == [] and watch.errors == []

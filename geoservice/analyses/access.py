@@ -28,7 +28,7 @@ are population-weighted means over the unit's demand points.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ import pandas as pd
 from ..bundle.population import load_population
 from ..errors import GeoserviceError
 from ..sources.schema import FacilityFilter
+from .equity import unit_types
 from .records import JsonRecord
 
 __all__ = [
@@ -359,7 +360,7 @@ def access_report(
         population=round(total, 1),
         score_per_100k=float((p_pop * p_score).sum() / total * PER) if people and total > 0 else None,
         facilities=facilities,
-        units=units if people else [_no_people(u) for u in units],
+        units=units if people else [replace(u, score_per_100k=None) for u in units],
         point_lon=p_lon,
         point_lat=p_lat,
         point_population=p_pop,
@@ -399,27 +400,4 @@ def _units(units: pd.DataFrame, p_unit, p_pop, p_score, p_near) -> list[UnitAcce
                 unreachable=round(tot - rp, 1),
             )
         )
-    return out
-
-
-def _no_people(u: UnitAccess) -> UnitAccess:
-    from dataclasses import replace
-
-    return replace(u, score_per_100k=None)
-
-
-def unit_types(units: pd.DataFrame) -> dict[str, str]:
-    """admin_code -> ``urban`` / ``rural`` from a ``unit_type`` column if the admin units carry
-    one, else from the Chinese name: 区 (a city district) is urban; 县, 自治县, 旗, 林区 and
-    county-level 市 are rural. Units whose name says neither are left out."""
-    out: dict[str, str] = {}
-    col = units["unit_type"] if "unit_type" in units.columns else None
-    for i, (code, name) in enumerate(zip(units["admin_code"].astype(str), units["name"].astype(str))):
-        given = str(col.iloc[i]).strip().lower() if col is not None and col.iloc[i] is not None else ""
-        if given in ("urban", "rural"):
-            out[code] = given
-        elif name.endswith("林区") or name.endswith(("县", "旗", "市")):
-            out[code] = "rural"
-        elif name.endswith("区"):
-            out[code] = "urban"
     return out

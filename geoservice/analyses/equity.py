@@ -13,7 +13,7 @@ For values ``x_k`` held by groups of ``w_k`` people (admin units, or demand poin
   cumulative value share) from (0, 0) to (1, 1);
 * **worst-off decile**: the 10% of people with the lowest access (the longest travel time), the
   demand point on the boundary counted in part, and how many of them live in each admin unit;
-* **urban / rural**: the admin units' type (``access.unit_types``: a ``unit_type`` column, else
+* **urban / rural**: the admin units' type (``equity.unit_types``: a ``unit_type`` column, else
   the name: 区 urban; 县, 旗, 林区, county-level 市 rural), each group's mean and indices.
 
 Travel time: people who reach no facility have no time; they are left out of the indices (said in
@@ -40,6 +40,7 @@ __all__ = [
     "gini",
     "lorenz",
     "theil_t",
+    "unit_types",
 ]
 
 WORST_SHARE = 0.1
@@ -300,3 +301,20 @@ def access_equity(res) -> tuple[EquityResult, EquityResult]:
         **common,
     )
     return acc, tt
+
+
+def unit_types(units: Any) -> dict[str, str]:
+    """admin_code -> ``urban`` / ``rural`` from a ``unit_type`` column if the admin units carry
+    one, else from the Chinese name: 区 (a city district) is urban; 县, 自治县, 旗, 林区 and
+    county-level 市 are rural. Units whose name says neither are left out."""
+    out: dict[str, str] = {}
+    col = units["unit_type"] if "unit_type" in units.columns else None
+    for i, (code, name) in enumerate(zip(units["admin_code"].astype(str), units["name"].astype(str))):
+        given = str(col.iloc[i]).strip().lower() if col is not None and col.iloc[i] is not None else ""
+        if given in ("urban", "rural"):
+            out[code] = given
+        elif name.endswith("林区") or name.endswith(("县", "旗", "市")):
+            out[code] = "rural"
+        elif name.endswith("区"):
+            out[code] = "urban"
+    return out

@@ -12,7 +12,7 @@ Measures (:class:`StandardTargets` holds every target; each is overridable):
   network are never within it.
 * ``ems_radius``: share of people within the EMS station service radius of the national
   pre-hospital guidance: 5 km in urban units, 20 km (the upper end of 10-20 km) in rural ones
-  (``access.unit_types``; a unit of unknown type is held to the urban radius), straight-line
+  (``equity.unit_types``; a unit of unknown type is held to the urban radius), straight-line
   distance to the nearest ``ems_station``.
 * ``ems_time``: share of people an ambulance reaches from an EMS station within T minutes
   (ambulance profile, station to patient; default 12, a local choice: no national figure).
@@ -32,7 +32,7 @@ import numpy as np
 
 from ..bundle.population import load_population
 from ..errors import GeoserviceError
-from .access import unit_types
+from .equity import unit_types
 from .plan_targets import _unit_of
 from .records import JsonRecord
 

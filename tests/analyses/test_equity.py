@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geoservice.analyses.access import access_report, unit_types
-from geoservice.analyses.equity import access_equity, equity, gini, lorenz, theil_t
+from geoservice.analyses.access import access_report
+from geoservice.analyses.equity import access_equity, equity, gini, lorenz, theil_t, unit_types
 
 
 def test_two_people_by_hand():

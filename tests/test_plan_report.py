@@ -10,6 +10,8 @@ import json
 import math
 import re
 import shlex
+import shutil
+import subprocess
 import unicodedata
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from geoservice.bundle.population import load_population
 from geoservice.faces.cli import main
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "howto"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"  # as tests/browser
 BASH = re.compile(r"^```bash[^\n]*\n(.*?)^```", re.S | re.M)
 
 
@@ -185,6 +188,12 @@ def test_pdf_pages_and_languages(reports):
             assert all(other not in pages[1 + i].splitlines()[0] for other in names if other != name)
         pngs = {p.name for p in folder.glob("*.png")}
         assert {"targets.png", "lorenz.png", "aed_week.png", "unit_00_map.png", "unit_07_targets.png"} <= pngs
+        if shutil.which("pdftoppm"):  # the summary and the first county page, to look at
+            ARTIFACTS.mkdir(exist_ok=True)
+            stem = ARTIFACTS / f"plan_report_{doc['lang']}"
+            subprocess.run(
+                ["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "2", folder / "report.pdf", stem], check=True
+            )
     html = (cwd / "report" / "report.html").read_text(encoding="utf-8")
     assert "<script" not in html and "http://" not in html and "https://" not in html
     assert "OpenStreetMap" in html and "ODbL" in html

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import GeoserviceError
 from .records import JsonRecord
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "unit_shares",
     "greedy_sites",
     "changes",
+    "resolve_targets",
+    "parse_targets",
 ]
 
 UNREACHED_MIN = 120.0  # an unreached node counts as this many minutes in mean times
@@ -271,4 +274,37 @@ def changes(before: list[dict[str, Any]], now: list[Figure]) -> list[Change]:
         )
         if not same or o.get("met") != f.met:
             out.append(Change(f.key, b, a, o.get("met"), f.met))
+    return out
+
+
+def resolve_targets(overrides: dict[str, float] | None) -> list[Target]:
+    """The default targets with ``overrides`` ({key: value}) applied; an unknown key or a value
+    out of range is an error naming ``target``."""
+    out = list(DEFAULT_TARGETS)
+    keys = [t.key for t in out]
+    for k, v in (overrides or {}).items():
+        if k not in keys:
+            raise GeoserviceError("target", f"unknown target {k!r}; choose from {', '.join(keys)}")
+        t = out[keys.index(k)]
+        ok = isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 and (t.kind != "share" or v <= 1)
+        if not ok:
+            raise GeoserviceError(
+                "target", f"{k} must be {'a share in [0, 1]' if t.kind == 'share' else '>= 0'}, got {v!r}"
+            )
+        out[keys.index(k)] = Target(k, float(v), t.kind, f"given: {k}={v:g} (default {t.value:g}: {t.source})")
+    return out
+
+
+def parse_targets(items: list[str] | None) -> dict[str, float]:
+    """``["aed_per_100k=45", …]`` -> {key: value}; a malformed item is an error naming --target."""
+    out: dict[str, float] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise GeoserviceError("target", f"must be NAME=NUMBER, got {item!r}") from None
+        if not sep:
+            raise GeoserviceError("target", f"must be NAME=NUMBER, got {item!r}")
+    resolve_targets(out)  # unknown names and values out of range, before any work
     return out

@@ -9,7 +9,6 @@ density are the commands' own."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ import numpy as np
 from ..analyses.access import access_report
 from ..analyses.coverage import node_times
 from ..analyses.equity import EquityResult, access_equity, equity
-from ..analyses.plan_report import DEFAULT_TARGETS, Equity, Figure, PlanReport, Target, UnitPage, changes
+from ..analyses.plan_report import Equity, Figure, PlanReport, Target, UnitPage, changes, parse_targets, resolve_targets
 from ..analyses.standards import StandardTargets, standards_report
 from ..bundle.population import load_population
 from ..errors import GeoserviceError
@@ -46,39 +45,6 @@ SOURCES = {
     "aed_week": "geoservice aed-week (AEDs open then, 4 min on foot)",
     "thrombolysis_rate": "geoservice plan-targets --thrombolysis-rates (the rates given; stroke quality tiers)",
 }
-
-
-def resolve_targets(overrides: dict[str, float] | None) -> list[Target]:
-    """The default targets with ``overrides`` ({key: value}) applied; an unknown key or a value
-    out of range is an error naming ``target``."""
-    out = list(DEFAULT_TARGETS)
-    keys = [t.key for t in out]
-    for k, v in (overrides or {}).items():
-        if k not in keys:
-            raise GeoserviceError("target", f"unknown target {k!r}; choose from {', '.join(keys)}")
-        t = out[keys.index(k)]
-        ok = isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 and (t.kind != "share" or v <= 1)
-        if not ok:
-            raise GeoserviceError(
-                "target", f"{k} must be {'a share in [0, 1]' if t.kind == 'share' else '>= 0'}, got {v!r}"
-            )
-        out[keys.index(k)] = Target(k, float(v), t.kind, f"given: {k}={v:g} (default {t.value:g}: {t.source})")
-    return out
-
-
-def parse_targets(items: list[str] | None) -> dict[str, float]:
-    """``["aed_per_100k=45", …]`` -> {key: value}; a malformed item is an error naming --target."""
-    out: dict[str, float] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            raise GeoserviceError("target", f"must be NAME=NUMBER, got {item!r}") from None
-        if not sep:
-            raise GeoserviceError("target", f"must be NAME=NUMBER, got {item!r}")
-    resolve_targets(out)  # unknown names and values out of range, before any work
-    return out
 
 
 def _met(value: float | None, target: Target | None) -> bool | None:

@@ -27,10 +27,10 @@ FONT_FILES = (
 DPI = 150
 MET, NOT_MET = "#2e7d32", "#c62828"
 TYPE_STYLE = {  # facility type -> (colour, marker, size, legend key)
-    "chest_pain_center": ("#c62828", "o", 40, "legend_cpc"),
-    "stroke_center": ("#6a1b9a", "s", 34, "legend_stroke"),
-    "ems_station": ("#1565c0", "^", 34, "legend_ems"),
-    "aed": ("#2e7d32", "P", 26, "legend_aed"),
+    "chest_pain_center": ("#c62828", "o", 70, "legend_cpc"),
+    "stroke_center": ("#6a1b9a", "s", 60, "legend_stroke"),
+    "ems_station": ("#1565c0", "^", 60, "legend_ems"),
+    "aed": ("#2e7d32", "P", 50, "legend_aed"),
 }
 _FONT: list[str] = []
 
@@ -237,7 +237,7 @@ def unit_map(path: Path, base: list, units_gdf, facilities, code: str, sites: li
     ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False, markerscale=0.8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     ax.text(
         0.995,
         0.005,

@@ -243,3 +243,57 @@ def test_fully_covered_has_no_gaps(andorra_engine):
     rep = coverage_report(andorra_engine, type="chest_pain_center", minutes=30)
     assert rep.gaps["features"] == [] and rep.overall.population_share == 1.0 and rep.overall.area_share == 1.0
     assert rep.to_json()["gaps"]["features"] == []
+
+
+def brute_road_share_by_unit(engine, times, minutes, profile="drive", samples=400):
+    """(covered km, total km) per admin unit, by SAMPLING each road piece at ``samples`` points:
+    a point at fraction f of a piece from u to v reaches the facility leaving by v (forward, if
+    the piece can be driven u → v) in times[v] + (1 - f) x its forward time, or by u (backward)
+    in times[u] + f x its backward time (the exported graph's travel times); a piece counts for
+    the unit of its u end, as the report says."""
+    net = engine.router_for(profile).net
+    G = network_to_networkx(net, geometry=False)
+    edge_time = {int(d["edge_id"]): float(d[f"travel_time_{profile}"]) for _, _, d in G.edges(data=True)}
+    unit = load_population(engine.region, net.name).unit
+    f = (np.arange(samples) + 0.5) / samples
+    T = minutes * 60.0
+    cov: dict[int, float] = {}
+    tot: dict[int, float] = {}
+    for g in range(len(net.geom_len)):
+        u, v, length, k = int(net.geom_u[g]), int(net.geom_v[g]), float(net.geom_len[g]), int(unit[net.geom_u[g]])
+        if k < 0:
+            continue
+        ef, eb = int(net.geom_fwd[g]), int(net.geom_bwd[g])
+        t = np.full(samples, np.inf)
+        if ef >= 0:
+            t = np.minimum(t, times[v] + (1 - f) * edge_time[ef])
+        if eb >= 0:
+            t = np.minimum(t, times[u] + f * edge_time[eb])
+        tot[k] = tot.get(k, 0.0) + length
+        cov[k] = cov.get(k, 0.0) + length * float(np.mean(t <= T))
+    return cov, tot
+
+
+@pytest.mark.parametrize("region,type,minutes,profile", [("andorra", "chest_pain_center", 10, "drive")])
+def test_road_share_by_unit_counts_a_partly_covered_road_in_part(request, region, type, minutes, profile):
+    """Per admin unit, the share of road length within reach: each road piece counted by how much
+    of it is in reach, checked by sampling every piece against networkx times (a piece counted
+    whole as soon as one end is in reach would overstate every unit with a road leaving reach)."""
+    eng = request.getfixturevalue(f"{region}_engine")
+    rep = coverage_report(eng, type=type, minutes=minutes, profile=profile)
+    times = brute_force_times(eng, type=type, profile=profile)
+    cov, tot = brute_road_share_by_unit(eng, times, minutes, profile)
+    shares = {u.admin_code: u.road_share for u in rep.by_unit}
+    units = load_population(eng.region, eng.router_for(profile).net.name).units
+    partly = 0
+    for k in range(len(units)):
+        code = str(units.iloc[k]["admin_code"])
+        if tot.get(k, 0) == 0:
+            assert shares[code] is None
+            continue
+        assert shares[code] == pytest.approx(cov[k] / tot[k], abs=0.003), code
+        partly += 0.02 < cov[k] / tot[k] < 0.98
+    assert partly >= 2  # units where the threshold splits the roads: the case this test is about
+    overall = sum(cov.values()) / sum(tot.values())
+    assert rep.overall.road_share == pytest.approx(overall, abs=0.003)
+    assert rep.overall.road_km_covered == pytest.approx(sum(cov.values()) / 1000, rel=0.003)

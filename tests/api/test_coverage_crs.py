@@ -8,12 +8,29 @@ import pytest
 
 
 def test_coverage_report(client):
-    r = client.get("/coverage", params={"type": "chest_pain_center", "minutes": 10, "region": "andorra"})
+    """The API's coverage figures are the brute-force ones: people at road junctions within 10
+    min by networkx times, and each road piece in the part of it in reach (sampled)."""
+    from analyses.test_coverage import brute_force_times, brute_road_share_by_unit
+
+    from geoservice.bundle.population import load_population
+
+    r = client.get("/v1/coverage", params={"type": "chest_pain_center", "minutes": 10, "region": "andorra"})
     assert r.status_code == 200, r.text
     body = r.json()
     ov = body["overall"]
     for k in ("area_share", "road_share", "population_share"):
         assert 0 < ov[k] < 1, (k, ov)
+    eng = client.app.state.geo.engine("andorra")
+    t = brute_force_times(eng, type="chest_pain_center")
+    layer = load_population(eng.region, "drive")
+    covered = float(layer.population[t <= 600 + 1e-6].sum())
+    assert ov["population_covered"] == pytest.approx(covered, abs=0.5)
+    assert ov["population_share"] == pytest.approx(covered / (layer.population.sum() + layer.off.sum()), abs=1e-5)
+    cov, tot = brute_road_share_by_unit(eng, t, 10)
+    by_code = {u["admin_code"]: u for u in body["by_unit"]}
+    for k, code in enumerate(layer.units["admin_code"].astype(str)):
+        if tot.get(k):
+            assert by_code[code]["road_share"] == pytest.approx(cov[k] / tot[k], abs=0.003), code
     assert body["by_unit"] and body["gaps"]["type"] == "FeatureCollection" and body["gaps"]["features"]
     longer = client.get("/coverage", params={"type": "chest_pain_center", "minutes": 20, "region": "andorra"}).json()
     assert longer["overall"]["road_share"] > ov["road_share"]

@@ -196,10 +196,33 @@ def test_layers_filters(client):
 
 
 def test_service_areas_one_per_facility(client):
-    r = client.get("/service-areas", params={"type": "chest_pain_center", "minutes": 30, "region": "andorra"})
+    """One area per chest pain center, each where a patient reaches THAT center within 10 min:
+    checked against networkx times to it alone (road junctions well inside its reach lie in its
+    area, junctions well beyond it lie outside)."""
+    import numpy as np
+    import shapely
+    from analyses.test_coverage import brute_force_times
+    from shapely.geometry import shape
+
+    r = client.get("/v1/service-areas", params={"type": "chest_pain_center", "minutes": 10, "region": "andorra"})
     assert r.status_code == 200, r.text
     feats = r.json()["features"]
-    assert len(feats) == 3 and all(f["properties"]["minutes"] == 30 for f in feats)
+    eng = client.app.state.geo.engine("andorra")
+    ids = [f["properties"]["id"] for f in feats]
+    assert sorted(ids) == [f"demo-chest_pain_center-{i}" for i in (1, 2, 3)]
+    assert all(f["properties"]["minutes"] == 10 for f in feats)
+    net = eng.router_for("drive").net
+    for f in feats:
+        t = brute_force_times(eng, type="chest_pain_center", exclude=set(ids) - {f["properties"]["id"]})
+        area = shape(f["geometry"]).buffer(0.0005)  # ~50 m: the outline is drawn around the roads
+        inside = shapely.contains_xy(area, net.node_lon, net.node_lat)
+        well_in, well_out = t <= 0.8 * 600, t > 1.25 * 600
+        assert well_in.sum() >= 5 and well_out.sum() >= 50, f["properties"]["id"]
+        assert inside[well_in].mean() >= 0.99, (f["properties"]["id"], inside[well_in].mean())
+        assert inside[well_out].mean() <= 0.02, (f["properties"]["id"], inside[well_out].mean())
+        others = [g for g in feats if g is not f]
+        assert not all(shape(g["geometry"]).equals(shape(f["geometry"])) for g in others)
+        assert np.isfinite(t).any()
 
 
 def test_basemap_offline_layer(client):

@@ -26,6 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..api.version import API_PREFIX
+
 LANGS = ("zh", "en")
 
 __all__ = ["pages", "generated_files", "LANGS", "PAGES", "OUTPUTS", "COLUMN_MEANINGS", "VALUE_MEANINGS"]
@@ -606,7 +608,14 @@ API_TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "title": "HTTP API 参考",
         "intro": "由 `geoservice serve` 提供的每个接口，取自应用本身的 OpenAPI 文档（服务运行时也在 `/openapi.json`，"
-        "交互式文档在 `/docs`）。坐标默认 WGS-84；读取公开，编辑需要 `X-API-Key`。",
+        "交互式文档在 `/docs`）。坐标默认 WGS-84；读取公开，编辑需要 `X-API-Key`。接口第 1 版都在 `/v1` 之下"
+        "（`/v1/nearest`）；不带前缀的旧路径在本版本中仍照常应答，但已弃用，见[弃用的旧路径](#deprecated-aliases)。",
+        "aliases": "弃用的旧路径",
+        "aliases_intro": "以下不带 `/v1` 前缀的路径是上一版的地址，本版本中与 `/v1` 下的同名接口应答完全相同，"
+        "在 OpenAPI 文档中标为 `deprecated`，应答带 `Deprecation: true` 头和指向新地址的 `Link` 头；下一版将删除。"
+        "请改用 `/v1` 路径（网页目前仍用旧路径）。",
+        "alias": "旧路径（弃用）",
+        "successor": "改用",
         "params": "参数",
         "name": "名称",
         "in": "位置",
@@ -633,7 +642,15 @@ API_TEXT: dict[str, dict[str, Any]] = {
         "title": "HTTP API reference",
         "intro": "Every endpoint of `geoservice serve`, from the app's own OpenAPI document (also served at "
         "`/openapi.json`, interactive at `/docs`). Coordinates are WGS-84 by default; reads are public, edits "
-        "need `X-API-Key`.",
+        "need `X-API-Key`. Version 1 of the API lives under `/v1` (`/v1/nearest`); the unprefixed paths still "
+        "answer alike in this release but are deprecated, see [deprecated aliases](#deprecated-aliases).",
+        "aliases": "Deprecated aliases",
+        "aliases_intro": "These paths without the `/v1` prefix are the previous release's addresses. In this "
+        "release they answer exactly as their `/v1` twins, are marked `deprecated` in the OpenAPI document and "
+        "answer with a `Deprecation: true` header and a `Link` to the new address; the next release drops them. "
+        "Call the `/v1` paths (the web pages still use the old ones for now).",
+        "alias": "old path (deprecated)",
+        "successor": "use instead",
         "params": "Parameters",
         "name": "name",
         "in": "in",
@@ -692,9 +709,13 @@ def api_page(lang: str) -> str:
     doc = openapi_document()
     lines = [f"# {t['title']}", "", generated_note(lang, "`create_app().openapi()`"), t["intro"], ""]
     by_tag: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    aliases: list[tuple[str, str]] = []  # the unprefixed paths, deprecated: listed once, at the end
     for path, item in doc["paths"].items():
         for method, op in item.items():
             if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            if op.get("deprecated"):
+                aliases.append((path, method))
                 continue
             by_tag.setdefault((op.get("tags") or ["other"])[0], []).append((path, method, op))
     tags = [tg["name"] for tg in doc.get("tags", [])] + [
@@ -747,6 +768,12 @@ def api_page(lang: str) -> str:
                     desc = cell(r.get("description", ""))
                     lines.append(f"| {status} | {desc}{' — ' + '; '.join(types) if types else ''} |")
                 lines.append("")
+    if aliases:
+        lines += [f"## {t['aliases']} {{ #deprecated-aliases }}", "", t["aliases_intro"], ""]
+        lines += [f"| {t['alias']} | {t['successor']} |", "|---|---|"]
+        for path, method in aliases:
+            lines.append(f"| `{method.upper()} {path}` | `{method.upper()} {API_PREFIX}{path}` |")
+        lines.append("")
     schemas = doc.get("components", {}).get("schemas", {})
     if schemas:
         lines += [f"## {t['schemas']} {{ #schemas }}", ""]

@@ -18,6 +18,7 @@ unmet targets, with the people each gains.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -47,6 +48,7 @@ class _Ctx:
 
     def __init__(self, svc: GeoService, entry: RegionEntry):
         self.svc, self.entry = svc, entry
+        self.notes: list[str] = []
         self.eng = eng = svc.engine(entry.name)
         self.layer = load_population(eng.region, "drive")
         self.units = self.layer.units.reset_index(drop=True)
@@ -109,6 +111,23 @@ def _designate(ctx: _Ctx, k: int, table, rows, type: str, minutes: float, code: 
     ]
 
 
+def _site(ctx: _Ctx, *, type: str, minutes: float | None, add: int, profile: str | None):
+    """The region's MCLP for ``type`` with up to ``add`` new sites (fewer when there are fewer
+    candidates); None without any candidate or facility to site around."""
+    for _ in range(2):
+        try:
+            return planning.site(
+                ctx.svc, type=type, minutes=minutes, model="mclp", add=add, profile=profile, region=ctx.entry.name
+            )[1]
+        except GeoserviceError as exc:
+            fewer = re.search(r"exceeds the (\d+) candidate", exc.message) if exc.field == "add" else None
+            if fewer is None or int(fewer.group(1)) < 1:
+                ctx.notes.append(f"siting: no {type} sites proposed: {exc.message}")
+                return None
+            add = int(fewer.group(1))
+    return None
+
+
 def _covering(
     ctx: _Ctx, pages: list[UnitPage], key: str, type: str, minutes: float, t: Target, profile: str = "drive"
 ) -> dict[str, BuildStep]:
@@ -116,9 +135,9 @@ def _covering(
     failing = [p for p in pages if (f := _fig(p, key)) is not None and f.met is False]
     if not failing:
         return {}
-    _, rep = planning.site(
-        ctx.svc, type=type, minutes=minutes, model="mclp", add=MAX_NEW, profile=profile, region=ctx.entry.name
-    )
+    rep = _site(ctx, type=type, minutes=minutes, add=MAX_NEW, profile=profile)
+    if rep is None:
+        return {}
     sites = [(a.lon, a.lat) for a in rep.added]
     shares = []
     for k in range(len(sites) + 1):
@@ -157,9 +176,9 @@ def _aeds(ctx: _Ctx, pages: list[UnitPage], t: Target) -> dict[str, BuildStep]:
         need[str(p.admin_code)] = max(0, math.ceil(t.value * p.population / 1e5 - 1e-9) - n)
     if not need:
         return {}
-    _, rep = planning.site(
-        ctx.svc, type="aed", model="mclp", add=min(sum(need.values()), MAX_AED), region=ctx.entry.name
-    )
+    rep = _site(ctx, type="aed", minutes=None, add=min(sum(need.values()), MAX_AED), profile=None)
+    if rep is None:
+        return {}
     by_unit: dict[str | None, list[BuildSite]] = {}
     for a in rep.added:
         code = ctx.unit_of_point(a.lon, a.lat)
@@ -185,6 +204,7 @@ def build_next(
 ) -> list[UnitPage]:
     """``pages`` with their ``build`` steps (see the module docstring)."""
     ctx = _Ctx(svc, entry)
+    ctx.notes = notes
     steps: dict[str, list[BuildStep]] = {}
 
     def add(found: dict[str, BuildStep]) -> None:

@@ -173,6 +173,7 @@ SOURCE_EN: dict[str, str] = {  # the command each figure comes from (the full te
 }
 
 NOTES_ZH: list[tuple[str, str]] = [
+    ("siting: no", "部分设施类型无候选点，未能给出建议点位（详见英文版说明）。"),
     ("no hospital grades", "数据中没有医院等级：胸痛中心目标以所有“医院”类设施为分母，近似二级及以上综合医院。"),
     ("some units' targets are not met", "部分区县按所列点位建设后仍不能达标（候选点或点位不足），见“建成后达标”。"),
     ("some chest pain centers match no hospital", "部分胸痛中心未能与医院图层中的医院对应。"),

@@ -277,3 +277,19 @@ def test_greedy_sites_and_changes_by_hand():
 
     assert local_name("长海医院 [DEMO designation]", "zh") == "长海医院 [演示指定]"
     assert local_name("长海医院 [DEMO designation]", "en") == "长海医院 [DEMO designation]"
+
+
+def test_a_small_region_without_a_pdf(regions_dir, tmp_path, capsys):
+    """Monaco: 4 admin units, fewer candidate sites (4) than the EMS station model asks for (5:
+    it takes them all), no AED density target for its province (reported, not judged);
+    --no-pdf writes everything but the PDF."""
+    out = tmp_path / "mc"
+    capsys.readouterr()
+    assert main(["report", "--region", str(regions_dir / "monaco"), "--lang", "en", "--no-pdf", "-o", str(out)]) == 0
+    assert "plan report of monaco: 4 admin units" in capsys.readouterr().err
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert not (out / "report.pdf").exists() and (out / "report.html").is_file()
+    assert all(fig(u, "aed_per_100k")["target"] is None and fig(u, "aed_per_100k")["met"] is None for u in doc["units"])
+    assert "aed_per_100k" not in {t["key"] for t in doc["targets"]}
+    ems = [st for u in doc["units"] for st in u["build"] if st["target"] == "ems_time"]
+    assert ems and all(1 <= len(st["sites"]) <= 4 for st in ems)

@@ -87,7 +87,7 @@ def test_coverage_map_real_reports_without_gaps(andorra_engine, monaco_engine, t
     off = coverage_report(monaco_engine, type="chest_pain_center", minutes=30, gaps=False)
     for eng, rep in ((andorra_engine, full), (monaco_engine, off)):
         assert F(rep, "gaps")["features"] == []
-        text = _html(coverage_map(eng, rep, tmp_path / f"{eng.region.name}.html"))
+        text = _html(coverage_map(eng, rep, tmp_path / f"{eng.region.name}.html", lang="en"))
         assert "coverage gaps" not in text
 
 
@@ -96,7 +96,7 @@ def test_maps_with_real_results(andorra_engine, andorra_reports, tmp_path):
 
     cov, site, grid = andorra_reports
     assert F(cov, "gaps")["features"] and F(site, "added")
-    text = _html(coverage_map(andorra_engine, cov, tmp_path / "coverage.html", add_sites=[(1.70, 42.54)]))
+    text = _html(coverage_map(andorra_engine, cov, tmp_path / "coverage.html", add_sites=[(1.70, 42.54)], lang="en"))
     assert "coverage gaps" in text and "gs-am-added" in text
     text = _html(sites_map(andorra_engine, site, tmp_path / "sites.html", title="MCLP"))
     assert text.count("gs-am gs-am-new") == len(F(site, "added")) + 1  # the markers and the legend swatch
@@ -188,9 +188,9 @@ def test_siting_and_coverage_maps_render_offline(andorra_engine, monaco_engine, 
 
     cov, site, grid = andorra_reports
     files = [
-        sites_map(andorra_engine, site, tmp_path / "sites.html", title="MCLP: new chest pain centers"),
-        coverage_map(andorra_engine, cov, tmp_path / "coverage.html", add_sites=[(1.70, 42.54)]),
-        coverage_map(monaco_engine, _empty_coverage(), tmp_path / "coverage_empty.html"),
+        sites_map(andorra_engine, site, tmp_path / "sites.html", title="MCLP: new chest pain centers", lang="en"),
+        coverage_map(andorra_engine, cov, tmp_path / "coverage.html", add_sites=[(1.70, 42.54)], lang="en"),
+        coverage_map(monaco_engine, _empty_coverage(), tmp_path / "coverage_empty.html", lang="en"),
         links_map(
             andorra_engine,
             F(grid, "links"),
@@ -198,6 +198,7 @@ def test_siting_and_coverage_maps_render_offline(andorra_engine, monaco_engine, 
             tmp_path / "links.html",
             title="531 grid",
             note=F(grid, "method"),
+            lang="en",
         ),
     ]
     shots = Path(__file__).resolve().parents[1] / "test-artifacts"

@@ -148,7 +148,7 @@ def test_cli_api_publish(regions_dir, tmp_path, capsys, shanghai_engine):
     assert table["310101"]["hospitals"] == "15" and table["310101"]["cpc_share"] == "0.1333"
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["thrombolysis_tiers"]["tiers"][0]["demo"] is True
-    assert "DEMO rates, invented" in (out / "map.html").read_text(encoding="utf-8")
+    assert "[演示]" in (out / "map.html").read_text(encoding="utf-8")  # the invented rates tagged, in Chinese
     # the API, with the targets from the settings
     svc = GeoService([regions_dir / "shanghai"], settings=Settings(plan_cpc_share=0.1))
     client = TestClient(create_app(svc))

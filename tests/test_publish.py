@@ -198,7 +198,7 @@ def test_chinese_map_carries_no_english_ui_string(published, stem):
 
 def test_visible_chinese_page_text(published):
     """What a reader sees besides the names from the data (legend, notice, layer list, scale,
-    attribution, popups): Chinese, apart from OpenStreetMap, ODbL, OSM and the demo tag."""
+    attribution, popups): Chinese, apart from OpenStreetMap, ODbL and OSM (the demo tag: [演示指定])."""
     if not _chromium():
         pytest.skip("Debian chromium is not installed")
     from concurrent.futures import ThreadPoolExecutor
@@ -207,7 +207,7 @@ def test_visible_chinese_page_text(published):
     with ThreadPoolExecutor(1) as pool:
         texts = pool.submit(_visible_ui_text, out / "andorra_stroke_emergency.html").result()
     words = set(re.findall(r"[A-Za-z]{2,}", " ".join(texts)))
-    assert words <= {"OpenStreetMap", "ODbL", "OSM", "DEMO", "designation"}, words
+    assert words <= {"OpenStreetMap", "ODbL", "OSM"}, words
 
 
 def _chromium():
@@ -267,7 +267,7 @@ def test_legend_lists_only_the_tiers_present(regions_dir, demo_data, tmp_path, r
         caps = {c for r in mine for c in r["capabilities"].split(",") if c}
         assert ("★" in legend) == ("evt" in caps) and ("☆" in legend) == ("ivt" in caps)
         assert ("急救站" in legend) == any(r["type"] == "ems_station" for r in rows)
-        assert "[DEMO designation]" in legend  # every role here is a demo designation
+        assert "[演示指定]" in legend and "[DEMO designation]" not in legend  # every role here is a demo designation
     if region == "monaco":
         assert "基层版胸痛中心" not in (tmp_path / "monaco_chest_pain_centers.html").read_text(encoding="utf-8")
 
@@ -291,7 +291,7 @@ def test_names_and_demo_tag_on_the_map_face(published, demo_data):
     assert sorted(lab["name"] for lab in labels) == sorted(
         r["name"].replace(" [DEMO designation]", "") for r in centers
     )
-    assert all(lab["note"] == "[DEMO designation] 演示指定" for lab in labels)
+    assert all(lab["note"] == "[演示指定]" for lab in labels)
     assert text.count("gs-demo") >= len(centers)
     if not _chromium():
         return
@@ -299,7 +299,7 @@ def test_names_and_demo_tag_on_the_map_face(published, demo_data):
 
     with ThreadPoolExecutor(1) as pool:
         shown, demo_markers = pool.submit(_facility_labels, out / "andorra_chest_pain_centers.html").result()
-    assert sorted(shown) == sorted(lab["name"] + "\n[DEMO designation] 演示指定" for lab in labels)
+    assert sorted(shown) == sorted(lab["name"] + "\n[演示指定]" for lab in labels)
     assert demo_markers == len(centers) + 3  # and the three EMS bases, demo designations too
 
 
@@ -373,12 +373,14 @@ def test_analysis_map_title_names_the_region_and_its_missing_population(no_censu
 
     eng = Engine(load_region(no_census))
     rep = coverage_report(eng, type="chest_pain_center", minutes=30)
-    text = coverage_map(eng, rep, tmp_path / "coverage.html").read_text(encoding="utf-8")
-    assert "<title>monaco: chest_pain_center within 30 min (drive, free_flow): no population data</title>" in text
+    text = coverage_map(eng, rep, tmp_path / "coverage.html", lang="en").read_text(encoding="utf-8")
+    assert "<title>monaco: chest pain center within 30 min (drive, free_flow): no population data</title>" in text
+    text = coverage_map(eng, rep, tmp_path / "coverage-zh.html").read_text(encoding="utf-8")  # Chinese by default
+    assert "<title>monaco：30 分钟车程可达胸痛中心（畅通）：无人口数据</title>" in text
     rep = coverage_report(monaco_engine, type="chest_pain_center", minutes=30)
-    text = coverage_map(monaco_engine, rep, tmp_path / "coverage-demo.html").read_text(encoding="utf-8")
+    text = coverage_map(monaco_engine, rep, tmp_path / "coverage-demo.html", lang="en").read_text(encoding="utf-8")
     title = re.search(r"<title>(.*?)</title>", text).group(1)
-    assert title.startswith("Monaco: chest_pain_center within 30 min") and "population share" in title
+    assert title.startswith("Monaco: chest pain center within 30 min") and "population share" in title
 
 
 def test_cli_publish_language(capsys, regions_dir, tmp_path):

@@ -91,6 +91,7 @@ def access_map(engine, res: AccessResult, path: str | Path) -> Path:
         engine.region,
         title=f"E2SFCA access to {res.type.replace('_', ' ')}s ({res.minutes:g} min, {res.decay}): {overall}",
         note=res.method,
+        lang="en",  # its legend and layers are English (not yet in maps.analysis_text)
     )
     layer = units_layer(engine, res)
     scores = [f["properties"]["score_per_100k"] for f in layer["features"] if f["properties"]["score_per_100k"]]

@@ -39,6 +39,7 @@ from .analysis_files import (
 from .common import (
     add_analysis_output,
     add_filters,
+    add_map_lang,
     add_profile,
     add_traffic,
     add_type,
@@ -92,7 +93,7 @@ def cmd_coverage(args: argparse.Namespace) -> None:
         )
         write_file(stage / "report.json", json_text(dict(doc, region=entry.name)))
         # maps_analyses reads the JSON form (dicts)
-        coverage_map(eng, doc, stage / "map.html", add_sites=add)
+        coverage_map(eng, doc, stage / "map.html", add_sites=add, lang=args.lang)
     print(coverage_summary(rep, region=entry.name, out=out), file=sys.stderr)
     if rep.by_unit:
         print(unit_table(rep), file=sys.stderr)
@@ -101,6 +102,7 @@ def cmd_coverage(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ site
 @command("site")
 def cmd_site(args: argparse.Namespace) -> None:
+    from ..maps.analysis_text import mt, value
     from ..maps_analyses import sites_map
 
     minutes = queries.default_minutes(args.type, args.minutes)
@@ -142,12 +144,17 @@ def cmd_site(args: argparse.Namespace) -> None:
             eng,
             doc,
             stage / "map.html",
-            title=f"{rep.model.upper()}: {len(rep.added)} new {args.type} sites, "
-            + (
-                f"{minutes:g} min share {rep.share_before} -> {rep.share_after}"
-                if rep.share_before is not None
-                else "no population data"
+            title=mt(
+                args.lang,
+                "site_title" if rep.share_before is not None else "site_title_nopop",
+                model=value(args.lang, rep.model),
+                n=len(rep.added),
+                type=value(args.lang, args.type),
+                m=f"{minutes:g}",
+                before=rep.share_before,
+                after=rep.share_after,
             ),
+            lang=args.lang,
         )
     if rep.note:
         print(f"geoservice: note: {rep.note}", file=sys.stderr)
@@ -163,6 +170,7 @@ def cmd_site(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ grid531 / triage / timeline
 @command("grid531", capacities="--per-basic/--per-standard", threshold_min="--threshold")
 def cmd_grid531(args: argparse.Namespace) -> None:
+    from ..maps.analysis_text import mt
     from ..maps_analyses import links_map
 
     out = output_dir(args)
@@ -228,8 +236,9 @@ def cmd_grid531(args: argparse.Namespace) -> None:
             doc["links"],
             doc["unlinked"],
             stage / "map.html",
-            title="531 grid: links by drive time",
+            title=mt(args.lang, "grid_title"),
             note=(rep.note + ". " if rep.note else "") + rep.method,
+            lang=args.lang,
         )
     if rep.note:
         print(f"geoservice: note: {rep.note}", file=sys.stderr)
@@ -247,8 +256,10 @@ def _write_point_report(
     field: str,
     colors: dict[str, str],
     table: bool,
+    lang: str,
 ) -> None:
     """A per-location stroke layer: GeoPackage + GeoJSON, optional CSV, report.json and its map."""
+    from ..maps.analysis_text import mt
     from ..maps_analyses import points_map
 
     props = [k for k in fields if k not in ("lon", "lat")]
@@ -263,7 +274,10 @@ def _write_point_report(
         rows = point_rows(rep["layer"])
         write_file(stage / f"{stem}.csv", csv_text(rows, fields))
     write_file(stage / "report.json", json_text({k: v for k, v in rep.items() if k != "layer"}))
-    points_map(eng, rep["layer"], stage / "map.html", title=title, note=rep["method"], field=field, colors=colors)
+    points_map(
+        eng, rep["layer"], stage / "map.html", title=mt(lang, title), note=rep["method"], field=field, colors=colors,
+        lang=lang,
+    )  # fmt: skip
 
 
 @command("triage", max_extra_min="--max-extra", door_in_door_out_min="--dido", default_dtn_min="--dtn")
@@ -280,7 +294,8 @@ def cmd_triage(args: argparse.Namespace) -> None:
             stem="triage",
             fields=TRIAGE_FIELDS,
             table=True,
-            title="Stroke triage: drip-and-ship vs direct EVT",
+            title="triage_title",
+            lang=args.lang,
             field="recommendation",
             colors={"direct_evt": "#2ca02c", "drip_and_ship": "#ff7f0e", "ivt_only": "#1f77b4", "unreachable": "#000"},
         )
@@ -304,7 +319,8 @@ def cmd_timeline(args: argparse.Namespace) -> None:
             stem="timeline",
             fields=TIMELINE_FIELDS,
             table=False,
-            title="3 x 1 hour stroke timeline",
+            title="timeline_title",
+            lang=args.lang,
             field="status",
             colors={"chain_met": "#2ca02c", "transport_met": "#ff7f0e", "not_met": "#d62728"},
         )
@@ -325,6 +341,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     targets = ", ".join(f"{m:g} {t}" for t, m in DEFAULT_MINUTES.items())
     p = sub.add_parser("coverage", help="population share within T minutes, gaps, farthest (folder)")
     add_analysis_output(p)
+    add_map_lang(p)
     add_type(p)
     p.add_argument("--minutes", type=float, help=f"threshold (default: {targets})")
     add_profile(p)
@@ -341,6 +358,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("site", help="optimal new sites: LSCP / MCLP / p-median on network times (folder)")
     add_analysis_output(p)
+    add_map_lang(p)
     add_type(p)
     p.add_argument("--minutes", type=float, help=f"threshold (default: {targets})")
     p.add_argument("--model", default="mclp", choices=("mclp", "lscp", "pmedian"))
@@ -357,6 +375,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("grid531", help="531 grid: grassroots->basic (5:1), basic->standard (3:1) links (folder)")
     add_analysis_output(p)
+    add_map_lang(p)
     p.add_argument("--threshold", type=float, default=60.0, help="max drive minutes for a link")
     p.add_argument("--scope", default="county", choices=("county", "region"))
     p.add_argument("--per-basic", type=int, default=5)
@@ -364,6 +383,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("triage", help="stroke triage layer: drip-and-ship vs direct EVT (folder)")
     add_analysis_output(p)
+    add_map_lang(p)
     p.add_argument("--max-extra", type=float, default=15.0, help="extra minutes acceptable to go direct to EVT")
     p.add_argument("--dido", type=float, default=60.0, help="door-in-door-out minutes at the IVT center")
     p.add_argument("--dtn", type=float, default=60.0, help="default door-to-needle minutes")
@@ -372,6 +392,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("timeline", help="3 x 1 hour stroke timeline per location (folder)")
     add_analysis_output(p)
+    add_map_lang(p)
     p.add_argument("--onset-to-call", type=float, default=30.0)
     p.add_argument("--dispatch", type=float, default=3.0)
     p.add_argument("--dtn", type=float, default=60.0, help="default door-to-needle minutes")

@@ -27,7 +27,7 @@ from .analysis_files import (
     write_file,
     write_layer,
 )
-from .common import add_analysis_output, add_profile, command, open_service
+from .common import add_analysis_output, add_map_lang, add_profile, command, open_service
 
 __all__ = ["add_parsers", "write_aed_week"]
 
@@ -64,13 +64,16 @@ def write_aed_week(args: argparse.Namespace) -> None:
         demand_points=demand,
         demand_label=f"demand points of {args.demand} (their weights)" if demand else None,
     )
+    from ..maps.analysis_text import mt
+
     doc = plans.aed_week_answer(entry, rep).model_dump(mode="json")
     cols = ["day"] + [f"{h:02d}" for h in range(24)]
+    lang = args.lang
     panels = [
-        ("AEDs open then", rep.matrix("share_open")),
-        ("AEDs open or of unknown hours then", rep.matrix("share_open_or_unknown")),
+        (mt(lang, "week_open"), rep.matrix("share_open")),
+        (mt(lang, "week_open_unknown"), rep.matrix("share_open_or_unknown")),
     ]
-    title = f"{entry.name}: demand within {rep.minutes:g} min on foot of an AED, week of {rep.week_of}"
+    title = mt(lang, "week_title", region=entry.name, m=f"{rep.minutes:g}", week=rep.week_of)
     with atomic_dir(out) as stage:
         write_file(stage / "week.csv", csv_text(_matrix_rows(rep.matrix("share_open")), cols))
         write_file(
@@ -78,8 +81,8 @@ def write_aed_week(args: argparse.Namespace) -> None:
         )
         write_file(stage / "hours.csv", csv_text([h.to_json() for h in rep.hours], HOUR_FIELDS))
         write_file(stage / "report.json", json_text(doc))
-        week_png(stage / "week.png", panels, title=title)
-        week_html(stage / "week.html", panels, title=title, note=rep.method)
+        week_png(stage / "week.png", panels, title=title, lang=lang)
+        week_html(stage / "week.html", panels, title=title, note=rep.method, lang=lang)
     tue, sun = rep.hour("Tu", 10), rep.hour("Su", 3)
 
     def fig(h) -> str:
@@ -106,6 +109,7 @@ def cmd_aed_week(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ AED siting
 @command("aed-site", unknown_hours="--unknown-hours", candidate_hours="--candidate-hours", week_of="--week-of")
 def cmd_aed_site(args: argparse.Namespace) -> None:
+    from ..maps.analysis_text import mt, objective
     from ..maps_analyses import sites_map
 
     out = output_dir(args)
@@ -141,8 +145,16 @@ def cmd_aed_site(args: argparse.Namespace) -> None:
                 "added": [dict(a.to_json(), population_gained=a.gain) for a in rep.added],
             },
             stage / "map.html",
-            title=f"{len(rep.added)} new AEDs ({rep.objective}): {rep.objective_unit} "
-            f"{rep.share_before:.2%} -> {rep.share_after:.2%}",
+            title=mt(
+                args.lang,
+                "aed_site_title",
+                n=len(rep.added),
+                objective=objective(args.lang, rep.objective),
+                unit=rep.objective_unit,
+                before=f"{rep.share_before:.2%}",
+                after=f"{rep.share_after:.2%}",
+            ),
+            lang=args.lang,
         )
     if rep.note:
         print(f"geoservice: note: {rep.note}", file=sys.stderr)
@@ -157,6 +169,7 @@ def cmd_aed_site(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ EMS stations
 @command("ems-site", busy_fraction="--busy-fraction", candidate_points="--candidates")
 def cmd_ems_site(args: argparse.Namespace) -> None:
+    from ..maps.analysis_text import mt, value
     from ..maps_analyses import sites_map
 
     out = output_dir(args)
@@ -183,7 +196,10 @@ def cmd_ems_site(args: argparse.Namespace) -> None:
             svc.engine(entry.name),
             {"type": "ems_station", "method": rep.method, "added": [a.to_json() for a in rep.added]},
             stage / "map.html",
-            title=f"{rep.model}: {len(rep.added)} new EMS stations within {rep.minutes:g} min",
+            title=mt(
+                args.lang, "ems_site_title", model=value(args.lang, rep.model), n=len(rep.added), m=f"{rep.minutes:g}"
+            ),
+            lang=args.lang,
         )
     if rep.note:
         print(f"geoservice: note: {rep.note}", file=sys.stderr)
@@ -208,7 +224,7 @@ TIER_FIELDS = [k for k in TierOut.model_fields if k != "color"]
 def cmd_plan_targets(args: argparse.Namespace) -> None:
     import shapely.geometry
 
-    from ..maps_analyses import targets_map
+    from ..maps_plans import targets_map
 
     out = output_dir(args)
     rates = plans.read_rates(args.thrombolysis_rates) if args.thrombolysis_rates else None
@@ -244,7 +260,7 @@ def cmd_plan_targets(args: argparse.Namespace) -> None:
         write_file(stage / "report.json", json_text(dict(doc, thrombolysis_tiers=tier_doc)))
         if tier_doc is not None:
             write_file(stage / "tiers.csv", csv_text([t for t in tier_doc["tiers"]], TIER_FIELDS))
-        targets_map(svc.engine(entry.name), doc, stage / "map.html", tiers=tiers_fc)
+        targets_map(svc.engine(entry.name), doc, stage / "map.html", tiers=tiers_fc, lang=args.lang)
     for note in rep.notes:
         print(f"geoservice: note: {note}", file=sys.stderr)
     units = [u for u in rep.units if u.targets_applicable]  # not the row of facilities outside every unit
@@ -263,7 +279,7 @@ def cmd_plan_targets(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ triage by time of day
 @command("triage-compare", max_extra_min="--max-extra", door_in_door_out_min="--dido", default_dtn_min="--dtn")
 def cmd_triage_compare(args: argparse.Namespace) -> None:
-    from ..maps_analyses import change_map
+    from ..maps_plans import change_map
 
     out = output_dir(args)
     rule = plans.TriageRule(args.max_extra, args.dido, args.dtn)
@@ -301,7 +317,7 @@ def cmd_triage_compare(args: argparse.Namespace) -> None:
             schema={"cells": "int64", "cell_m": "float64", "area_km2": "float64"},
         )
         write_file(stage / "report.json", json_text({k: v for k, v in doc.items() if k != "layer"}))
-        change_map(svc.engine(entry.name), doc, stage / "map.html")
+        change_map(svc.engine(entry.name), doc, stage / "map.html", lang=args.lang)
     who = (
         f"{rep.population_changed:,.0f} people ({100 * (rep.share_changed or 0):.1f}%)"
         if rep.population_changed is not None
@@ -326,11 +342,13 @@ def add_week_options(p: argparse.ArgumentParser) -> None:
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("aed-week", help="AED coverage on foot for each hour of the week (7x24 table, heat map)")
     add_analysis_output(p)
+    add_map_lang(p)
     p.add_argument("--minutes", type=float, help="walking minutes (default 4)")
     add_week_options(p)
 
     p = sub.add_parser("aed-site", help="new public AEDs on foot, opening hours respected (MCLP over the week)")
     add_analysis_output(p)
+    add_map_lang(p)
     p.add_argument("--add", type=int, default=3, help="new AEDs")
     p.add_argument("--minutes", type=float, help="walking minutes (default 4)")
     p.add_argument(
@@ -348,6 +366,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("ems-site", help="new EMS stations: MEXCLP (busy ambulances) or backup coverage")
     add_analysis_output(p)
+    add_map_lang(p)
     p.add_argument("--model", default="mexclp", choices=("mexclp", "backup"))
     p.add_argument("--add", type=int, default=2, help="new stations")
     p.add_argument("--minutes", type=float, help="drive minutes, station to patient (default: setting ems_minutes)")
@@ -361,12 +380,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("plan-targets", help="the plan's county targets per admin unit (table, choropleth)")
     add_analysis_output(p)
+    add_map_lang(p)
     p.add_argument(
         "--thrombolysis-rates", help="CSV name/admin_code, thrombolysis_rate_pct: stroke quality tiers per unit"
     )
 
     p = sub.add_parser("triage-compare", help="stroke triage under two traffic scenarios, and where it changes")
     add_analysis_output(p)
+    add_map_lang(p)
     p.add_argument("--scenarios", default="free_flow,peak", help="two scenarios, e.g. free_flow,peak")
     p.add_argument("--max-extra", type=float, default=15.0, help="extra minutes acceptable to go direct to EVT")
     p.add_argument("--dido", type=float, default=60.0, help="door-in-door-out minutes at the IVT center")

@@ -39,7 +39,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "zh": "演示指定：为演示而赋予真实地点的角色，并非真实认证",
         "en": "role given to a real place for the demo, not a real certification",
     },
-    "demo_note": {"zh": "[DEMO designation] 演示指定", "en": "[DEMO designation]"},
+    "demo_note": {"zh": "[演示指定]", "en": "[DEMO designation]"},
     "population": {
         "zh": "{m} 分钟车程内人口：{covered}，占总人口 {total} 的 {share}",
         "en": "Population within {m} min: {covered} of {total} ({share})",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass, field
 
 from .i18n import people, t
@@ -59,6 +60,21 @@ def label_name(row) -> str:
     return " ".join(str(row.get("name") or "").replace(DEMO_TAG, " ").split())
 
 
+def shown_name(row, lang: str) -> str:
+    """The facility's name as a tooltip or popup shows it: its demo tag in ``lang``."""
+    return str(row.get("name") or "").replace(DEMO_TAG, t(lang, "demo_note"))
+
+
+def source_text(source: str, lang: str) -> str:
+    """A facility's source as the map's reader reads it: "demo designation of OpenStreetMap node 123
+    (ODbL)" is said in Chinese on a Chinese map; any other source is the data's own words."""
+    m = re.match(r"^demo designation of OpenStreetMap (node|way|relation) (\d+) \(ODbL\)$", source)
+    if lang != "zh" or not m:
+        return source
+    kind = {"node": "节点", "way": "路径", "relation": "关系"}[m.group(1)]
+    return f"OpenStreetMap {kind} {m.group(2)} 的演示指定（ODbL）"
+
+
 def _text(row, key: str) -> str | None:
     v = row.get(key)
     if v is None or (isinstance(v, float) and math.isnan(v)) or not str(v).strip():
@@ -68,12 +84,13 @@ def _text(row, key: str) -> str | None:
 
 def popup_html(row, role: str, lang: str) -> str:
     """Name, role, capabilities, address, status and source of a facility, in ``lang``."""
-    lines = [f"<b>{html.escape(str(row['name']))}</b>", html.escape(role)]
+    lines = [f"<b>{html.escape(shown_name(row, lang))}</b>", html.escape(role)]
     if is_demo(row) and DEMO_TAG not in str(row["name"]):
         lines.append(f'<b style="color:{DEMO_NOTE_COLOR}">{html.escape(t(lang, "demo_note"))}</b>')
     caps = [c for c in (_text(row, "capabilities") or "").split(",") if c in ("evt", "ivt")]
     if caps:
-        lines.append(html.escape(t(lang, "capabilities", v="、".join(t(lang, f"cap_{c}") for c in caps))))
+        sep = "、" if lang == "zh" else ", "
+        lines.append(html.escape(t(lang, "capabilities", v=sep.join(t(lang, f"cap_{c}") for c in caps))))
     for key in ("address",):
         v = _text(row, key)
         if v:
@@ -84,7 +101,7 @@ def popup_html(row, role: str, lang: str) -> str:
         lines.append(html.escape(t(lang, "status", v=shown)))
     source = _text(row, "source")
     if source:
-        lines.append(f"<small>{html.escape(t(lang, 'source', v=source))}</small>")
+        lines.append(f"<small>{html.escape(t(lang, 'source', v=source_text(source, lang)))}</small>")
     return "<br>".join(lines)
 
 
@@ -141,7 +158,7 @@ class Legend:
             demo_level = self.levels[0][1] if self.levels else None
             sample = icon_html(spec_type if demo_level else "ems_station", demo_level, None, demo=True)
             rows.append(
-                f'<div class="row"><span>{sample}</span><span><b style="color:{DEMO_NOTE_COLOR}">{DEMO_TAG}</b> '
+                f'<div class="row"><span>{sample}</span><span><b style="color:{DEMO_NOTE_COLOR}">{t(lang, "demo_note")}</b> '
                 f"= {html.escape(t(lang, 'demo'))}</span></div>"
             )
         if self.areas:

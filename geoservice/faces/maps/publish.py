@@ -36,7 +36,7 @@ from ...sources.schema import FacilityFilter
 from .base import add_basemap, figure, offline_map
 from .i18n import DEFAULT_LANG, LANGS, display_name, t
 from .labels import MapLabel
-from .legend import ICON_CSS, Legend, icon_html, is_demo, label_name, popup_html
+from .legend import ICON_CSS, Legend, icon_html, is_demo, label_name, popup_html, shown_name
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def build_map(
         folium.GeoJson(
             feat.model_dump(),
             style_function=lambda f, c=spec.color: {"color": c, "weight": 1.3, "opacity": 0.8, "fill": False},
-            tooltip=html.escape(str(feat.properties["name"])),
+            tooltip=html.escape(shown_name(feat.properties, lang)),
         ).add_to(areas)
     areas.add_to(m)
 
@@ -160,7 +160,7 @@ def build_map(
                     html=icon_html(spec.type, level, caps, demo=demo), icon_size=(26, 26), icon_anchor=(13, 13)
                 ),
                 popup=folium.Popup(popup_html(row, t(lang, key), lang), max_width=320),
-                tooltip=html.escape(str(row["name"])),
+                tooltip=html.escape(shown_name(row, lang)),
             ).add_to(grp)
             px = ICON_PX.get(level, 22)
             points.append(MapLabel(lat, lon, obstacle=(px + 4, px + 4), group=grp.get_name()))
@@ -191,7 +191,7 @@ def build_map(
                     html=icon_html("ems_station", None, None, demo=demo), icon_size=(18, 18), icon_anchor=(26, 26)
                 ),
                 popup=folium.Popup(popup_html(row, t(lang, "ems"), lang), max_width=300),
-                tooltip=html.escape(str(row["name"])),
+                tooltip=html.escape(shown_name(row, lang)),
             ).add_to(grp)
             points.append(
                 MapLabel(lat, lon, obstacle=(22, 22), dx=EMS_OFFSET[0], dy=EMS_OFFSET[1], group=grp.get_name())

@@ -74,7 +74,14 @@ def search_at(page, lon: float, lat: float) -> None:
     page.evaluate(f"() => {{ map.setView([{lat}, {lon}], 16, {{animate: false}}); }}")
     click_latlng(page, lon, lat)
     page.wait_for_selector(".card.aed h2", timeout=20000)
-    page.wait_for_timeout(400)
+    settle(page)
+
+
+def settle(page) -> None:
+    """Until the map has zoomed to the answer (labels are placed again when a zoom ends)."""
+    page.wait_for_timeout(100)
+    page.wait_for_function("() => !map._animatingZoom", timeout=10000)
+    page.wait_for_timeout(300)
 
 
 def api_nearest_aed(base: str, lon: float, lat: float, **params) -> dict:
@@ -129,6 +136,8 @@ def test_works_offline_after_one_visit(open_page, live_server):
     assert online_aeds == 5
     assert page.locator("#stale").is_hidden()
 
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
     page.context.set_offline(True)
     page.reload()
     page.wait_for_selector("body[data-ready='1']", timeout=20000)
@@ -141,6 +150,14 @@ def test_works_offline_after_one_visit(open_page, live_server):
     note = page.locator("#stale").inner_text()
     assert note.startswith("May be out of date (offline since ") and note[-7:-5].isdigit(), note
     assert page.evaluate("document.querySelector('#call').href") == "tel:112"
+    # Monaco's basemap came from the kept copy: its vector tiles (tiles.json and every tile asked),
+    # or the GeoJSON basemap of a page without them
+    page.wait_for_timeout(1000)
+    assert [u for u in failed if "/regions/monaco/" in u] == []
+    if page.evaluate("!!window.BasemapTiles"):
+        assert page.evaluate("(map.gsTiles || []).map((t) => t.region)") == ["monaco"]
+        tiles = f"""async () => (await (await caches.open("{DATA_CACHE.replace("data", "tiles")}")).keys()).length"""
+        assert page.evaluate(tiles) > 0
     page.screenshot(path=str(ARTIFACTS / "citizen-app-offline-phone-en.png"))
     page.context.set_offline(False)
     assert watch.external == []
@@ -197,7 +214,7 @@ def test_locate_me_frames_the_patient_and_every_route(open_page, live_server, ct
     page.evaluate("() => { map.setView([43.73, 7.42], 18, {animate: false}); }")  # zoomed in far from the patient
     page.click("#locate")
     page.wait_for_selector(".card.cp .min", timeout=20000)
-    page.wait_for_timeout(800)
+    settle(page)
     assert page.locator("dialog.geo-why").count() == 0  # already allowed: nothing to explain
     here = page.evaluate("here")
     assert math.dist(here, MONTE_CARLO) < 1e-6
@@ -218,7 +235,8 @@ def test_location_is_explained_first_and_a_refusal_says_what_to_do(open_page):
     page.screenshot(path=str(ARTIFACTS / "citizen-app-location-ask-phone-zh.png"))
     page.click("dialog.geo-why button[value=no]")
     msg = page.locator("#msg")
-    assert "搜索框" in msg.inner_text()
+    page.wait_for_function("() => document.getElementById('msg').textContent.includes('搜索框')", timeout=5000)
+    assert msg.is_visible()
     assert page.evaluate("document.activeElement.id") == "place-q"
     # allowed in the dialog, refused by the browser: the same way on
     page.click("#locate")
@@ -283,9 +301,10 @@ OVERLAPS = """() => {
   const view = map.getContainer().getBoundingClientRect();
   // the answers' own markers (a label may cover one of the public AEDs around when no place is free)
   const own = '.gs-here, .leaflet-marker-pane .gs-ico:not(.gs-aed), .gs-aed-alt, .gs-aed-nearest';
-  const markers = [...document.querySelectorAll(own)].map(r).filter((m) => meets(m, view));
+  const markers = [...document.querySelectorAll(own)].filter((m) => meets(r(m), view));
   const out = [];
-  labels.forEach((a, i) => { if (markers.some((m) => meets(r(a), m))) out.push('marker/' + a.className);
+  labels.forEach((a, i) => {
+    markers.filter((m) => meets(r(a), r(m))).forEach((m) => out.push(m.className + ' / ' + a.className));
     labels.slice(i + 1).forEach((b) => { if (meets(r(a), r(b))) out.push(a.className + ' / ' + b.className); }); });
   return {out, shown: labels.length};
 }"""

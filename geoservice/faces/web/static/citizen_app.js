@@ -103,8 +103,9 @@ GS.app = (function () {
     clearTimeout(keepTimer);
     keepTimer = setTimeout(async () => {
       const reg = await navigator.serviceWorker.ready;
-      const urls = performance.getEntriesByType("resource").map((e) => e.name).filter((u) => ours(u) && !sent.has(u));
-      urls.forEach((u) => sent.add(u));
+      // each URL once per region (the worker keeps only the region's own)
+      const urls = performance.getEntriesByType("resource").map((e) => e.name).filter((u) => ours(u) && !sent.has(`${region.name} ${u}`));
+      urls.forEach((u) => sent.add(`${region.name} ${u}`));
       if (reg.active) reg.active.postMessage({ type: "keep", region: region.name, bbox: region.bbox, urls });
     }, 600);
   }
@@ -222,6 +223,9 @@ GS.app = (function () {
     const tips = [];
     map.eachLayer((l) => { const t = l.getTooltip && l.getTooltip(); if (t && t.options.permanent && t.getElement() && t.getElement().classList.contains("gs-label")) tips.push(t); });
     tips.sort((a, b) => rank(a) - rank(b));
+    // the labels of the answer before, still fading out (Leaflet removes them 200 ms later): gone now
+    const live = new Set(tips.map((t) => t.getElement()));
+    map.getPane("tooltipPane").querySelectorAll(".gs-label").forEach((el) => { if (!live.has(el)) el.remove(); });
     const view = map.getContainer().getBoundingClientRect();
     const boxes = (sel) => [...map.getContainer().querySelectorAll(sel)].map((el) => el.getBoundingClientRect()).filter((r) => meets(r, view));
     const taken = boxes(".gs-here, .leaflet-marker-pane .gs-ico:not(.gs-aed), .gs-aed-alt, .gs-aed-nearest");   // the answers' own

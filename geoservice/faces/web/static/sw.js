@@ -2,8 +2,8 @@
 
    - The page and its static files (every /static/ file the page names, read from "/" itself at
      install) open from the cache at once and are refreshed behind the scenes.
-   - Answers (/config, the region's AEDs and facility layers, its basemap and admin units, nearest
-     searches) are asked of the network first; without an answer within NET_WAIT_MS, the copy kept
+   - Answers (/config, the region's AEDs and facility layers, its basemap or tiles.json and admin
+     units, nearest searches) are asked of the network first; without an answer within NET_WAIT_MS, the copy kept
      is served and the page is told ({type: "stale", since}: when the network last answered), so it
      says "may be out of date (offline since HH:MM)".
    - Vector tiles (/regions/{name}/tiles/{z}/{x}/{y}.mvt) come from the cache when kept there.
@@ -34,7 +34,7 @@ async function setMeta(changes) {
 
 /* ------------------------------------------------------------------ what a URL is */
 const TILE_RE = /^\/regions\/([^/]+)\/tiles\/\d+\/\d+\/\d+\.(mvt|pbf)$/;
-const REGION_RE = /^\/regions\/([^/]+)\/(basemap|admin-units|tiles\/)/;
+const REGION_RE = /^\/regions\/([^/]+)\/(basemap|admin-units|tiles\.json|tiles\/)/;
 function kind(url) {
   if (url.origin !== self.location.origin) return null;
   const p = url.pathname;
@@ -122,9 +122,11 @@ async function shellFirst(event, url) {
 /* The network first, within NET_WAIT_MS; else the kept answer, and the page is told it may be stale. */
 async function networkFirst(event, url, cacheName) {
   const key = keyOf(url);
+  const m0 = await getMeta(), box0 = bboxOf(url);
+  const ours = !box0 || !m0.bbox || meets(box0, m0.bbox);   // a box of another region is not kept
   const net = fetch(event.request).then(async (r) => {
     if (r.ok) {
-      event.waitUntil(keep(cacheName, key, r.clone()));
+      if (ours) event.waitUntil(keep(cacheName, key, r.clone()));
       event.waitUntil(setMeta({ online: Date.now() }));
     }
     return r;
@@ -136,10 +138,14 @@ async function networkFirst(event, url, cacheName) {
   if (res && res.status < 500) return res;
   const cache = await caches.open(cacheName);
   let cached = await cache.match(key);
-  if (!cached && url.pathname.startsWith("/layers/")) {
-    // another box of the same layer (the view moved a little): the newest kept
-    const same = (await cache.keys()).filter((r) => new URL(r.url).pathname === url.pathname);
-    if (same.length) cached = await cache.match(same[same.length - 1]);
+  const box = bboxOf(url);
+  if (!cached && box) {
+    // another box of the same layer (the view moved a little): the newest kept that holds this
+    // one's middle, else the newest that meets it
+    const mid = [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2];
+    const same = (await cache.keys()).filter((r) => { const u = new URL(r.url), b = bboxOf(u); return u.pathname === url.pathname && b && meets(b, box); });
+    const best = same.filter((r) => meets(bboxOf(new URL(r.url)), mid)).pop() || same.pop();
+    if (best) cached = await cache.match(best);
   }
   if (!cached) return res || net;   // nothing kept: the network's answer or its error
   const m = await getMeta();

@@ -16,8 +16,8 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     || echo "scripts/test.sh: could not install chromium; browser tests will be skipped" >&2
 fi
 echo "scripts/test.sh: ruff check, ruff format --check, mypy" >&2
-.venv/bin/ruff check geoservice tests scripts
-.venv/bin/ruff format --check geoservice tests scripts
+.venv/bin/ruff check geoservice tests scripts benchmarks
+.venv/bin/ruff format --check geoservice tests scripts benchmarks
 .venv/bin/mypy
 echo "scripts/test.sh: the manual (mkdocs build --strict, zh + en) into geoservice/faces/web/guide, served at /guide/" >&2
 .venv/bin/python -m geoservice.faces.guide build --strict
@@ -81,6 +81,27 @@ else
   unset GEOSERVICE_TEST_DATABASE_URL
 fi
 
+# ---------------------------------------------------------------- the suite, with coverage
+# In parallel (pytest-xdist, one worker per core; GEOSERVICE_TEST_WORKERS=0 runs it in one process),
+# the browser tests on one worker; then the tests marked serial (timing, CPU, memory: see SERIAL in
+# tests/conftest.py) alone. Coverage of geoservice from both parts, its floor in pyproject.toml
+# ([tool.coverage.report] fail_under), and the line share per package (scripts/coverage_packages.py).
+WORKERS=${GEOSERVICE_TEST_WORKERS:-auto}
+XDIST=()
+[ "$WORKERS" != 0 ] && XDIST=(-n "$WORKERS" --dist loadgroup)
+rm -f .coverage .coverage.*
 status=0
-.venv/bin/python -m pytest "$@" || status=$?
+start=$(date +%s)
+.venv/bin/python -m pytest "${XDIST[@]}" -m "not serial" --cov --cov-report= "$@" || status=$?
+[ "$status" = 5 ] && status=0  # nothing selected (a path given that holds no such test)
+serial=0
+.venv/bin/python -m pytest -m serial --cov --cov-append --cov-report= "$@" || serial=$?
+[ "$serial" = 5 ] && serial=0
+[ "$status" = 0 ] && status=$serial
+echo "scripts/test.sh: tests took $(( $(date +%s) - start )) s" >&2
+if [ -f .coverage ]; then
+  .venv/bin/python scripts/coverage_packages.py --below 85 >&2 || true
+  .venv/bin/python -m coverage report --format=total >/dev/null 2>&1 \
+    || { echo "scripts/test.sh: line coverage $(.venv/bin/python -m coverage report --format=total)% is below the floor (pyproject.toml fail_under)" >&2; [ "$status" = 0 ] && status=1; }
+fi
 exit "$status"

@@ -110,3 +110,29 @@ def pg_schema():
     finally:
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# ---------------------------------------------------------------------------- parallel runs
+SERIAL = (
+    # timing, CPU or memory measured on the machine: run alone, after the parallel part
+    "tests/api/test_load_shedding.py",
+    "tests/api/test_memory_bounds.py",
+    "tests/api/test_contract.py",  # 10 s per request
+    "tests/test_durability.py",
+    "tests/test_worker_restarts.py",
+    "tests/test_workers.py",
+    "tests/test_fork_safety.py",
+)
+"""Test files marked ``serial``: ``scripts/test.sh`` runs the rest in parallel (pytest-xdist,
+``-m "not serial"``), then these in one process."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """``serial`` on the files above; the browser tests as one xdist group (one worker runs them
+    all, over one live server and one Chromium at a time)."""
+    for item in items:
+        rel = Path(str(item.fspath)).resolve().relative_to(REPO).as_posix()
+        if rel in SERIAL:
+            item.add_marker(pytest.mark.serial)
+        elif rel.startswith("tests/browser/"):
+            item.add_marker(pytest.mark.xdist_group("browser"))

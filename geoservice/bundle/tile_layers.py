@@ -61,8 +61,12 @@ def _road_minzoom(cls: str) -> int:
 
 
 def _merc(geoms: np.ndarray) -> np.ndarray:
-    """WGS-84 geometries to Web Mercator."""
-    return shapely.transform(geoms, lambda c: np.column_stack(to_mercator(c[:, 0], c[:, 1])))
+    """WGS-84 geometries to Web Mercator, in place (in chunks: never two copies of them all)."""
+    geoms = np.asarray(geoms, dtype=object)
+    for lo in range(0, len(geoms), 100_000):
+        part = geoms[lo : lo + 100_000]
+        geoms[lo : lo + 100_000] = shapely.transform(part, lambda c: np.column_stack(to_mercator(c[:, 0], c[:, 1])))
+    return geoms
 
 
 def road_layer(net: Network, names: OsmNames | None, classes: Sequence[str] | None = None) -> TileLayer:
@@ -92,11 +96,9 @@ def road_layer(net: Network, names: OsmNames | None, classes: Sequence[str] | No
             if e >= 0:
                 p["name_en"] = en_names[e]
         uniq.append(p)
-    props = [uniq[i] for i in inv.ravel().tolist()]
     minzoom = np.array([_road_minzoom(c) for c in ROAD_CLASSES], np.int16)[cls]
-    return TileLayer(
-        "roads", "line", _merc(lines), minzoom, props, {"class": "String", "name": "String", "name_en": "String"}
-    )
+    fields = {"class": "String", "name": "String", "name_en": "String"}
+    return TileLayer("roads", "line", _merc(lines), minzoom, None, fields, sig=inv.ravel(), sig_props=uniq)
 
 
 def _water_layer(water: list[dict]) -> TileLayer:
@@ -123,7 +125,9 @@ def tile_layers(net: Network, names: OsmNames | None, areas: OsmAreas | None, *,
     water_lines = [f for f in areas.water if f["properties"].get("class") != "area"]
     layers.append(_water_layer(water_polys))
     lines = _water_layer(water_lines)
-    layers.append(TileLayer("waterway", "line", lines.geoms, lines.minzoom, lines.props, lines.fields))
+    layers.append(
+        TileLayer("waterway", "line", lines.geoms, lines.minzoom, None, lines.fields, lines.sig, lines.sig_props)
+    )
     green = np.array([g for g, _, _ in areas.green], dtype=object)
     layers.append(
         TileLayer(

@@ -10,7 +10,7 @@ and outlines join across tiles), and the pieces of one tile with the same proper
 multi-geometry feature. Tiles are gzipped MVT (extent 4096, encoded on arrays by
 ``bundle.mvt_encode``) in one PMTiles archive (``pmtiles``): memory holds one zoom's geometries of
 one layer and the encoded tiles of that zoom, never the archive (the writer spools tiles to disk).
-The layers' ``geoms`` are replaced by their simplified versions as the zooms go down.
+The layers' ``geoms`` are simplified in place as the zooms go down.
 """
 
 from __future__ import annotations
@@ -44,35 +44,50 @@ CHUNK = 50_000  # (feature, tile) pairs clipped and encoded at once (bounded mem
 class TileLayer:
     """One layer of the tile set: ``kind`` point, line or polygon; ``geoms`` in EPSG:3857
     metres; ``minzoom`` per feature (the first zoom it is in); ``props`` per feature (a dict,
-    shared dicts are fine); features whose props are equal are merged per tile."""
+    shared dicts are fine) or ``sig`` and ``sig_props``; features whose props are equal are
+    merged per tile."""
 
     name: str
     kind: str
     geoms: np.ndarray
     minzoom: np.ndarray
-    props: list[dict]
+    props: list[dict] | None
     fields: dict[str, str] = field(default_factory=dict)  # TileJSON vector_layers fields
+    sig: np.ndarray | None = None
+    sig_props: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        """``props`` per feature, or (``props=None``) ``sig`` per feature, an index into
+        ``sig_props`` (equal props once). Features are kept in the order of their props: the
+        pieces of one tile with equal props are then neighbours (merged without a sort)."""
         self.geoms = np.asarray(self.geoms, dtype=object)
         self.minzoom = np.asarray(self.minzoom, dtype=np.int16)
-        if not (len(self.geoms) == len(self.minzoom) == len(self.props)):
+        if self.props is not None:
+            self.sig, self.sig_props = _signatures(self.props)
+            self.props = None
+        assert self.sig is not None
+        if not (len(self.geoms) == len(self.minzoom) == len(self.sig)):
             raise ValueError(f"layer {self.name}: geoms, minzoom and props differ in length")
-        # features with equal props get one signature (merged per tile): by object, then by value
-        by_text: dict[str, int] = {}
-        by_obj: dict[int, int] = {}
-        self.sig_props: list[dict] = []
-        sig = np.empty(len(self.props), np.int64)
-        for i, p in enumerate(self.props):
-            s = by_obj.get(id(p))
-            if s is None:
-                text = json.dumps(p, sort_keys=True, ensure_ascii=False)
-                s = by_text.setdefault(text, len(self.sig_props))
-                if s == len(self.sig_props):
-                    self.sig_props.append(p)
-                by_obj[id(p)] = s
-            sig[i] = s
-        self.sig = sig
+        order = np.argsort(self.sig, kind="stable")
+        self.geoms, self.minzoom, self.sig = self.geoms[order], self.minzoom[order], np.asarray(self.sig)[order]
+
+
+def _signatures(props: list[dict]) -> tuple[np.ndarray, list[dict]]:
+    """(index per feature, distinct props): equal props by object, then by value."""
+    by_text: dict[str, int] = {}
+    by_obj: dict[int, int] = {}
+    distinct: list[dict] = []
+    sig = np.empty(len(props), np.int64)
+    for i, p in enumerate(props):
+        s = by_obj.get(id(p))
+        if s is None:
+            text = json.dumps(p, sort_keys=True, ensure_ascii=False)
+            s = by_text.setdefault(text, len(distinct))
+            if s == len(distinct):
+                distinct.append(p)
+            by_obj[id(p)] = s
+        sig[i] = s
+    return sig, distinct
 
 
 def to_mercator(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,27 +121,31 @@ def _pairs(geoms: np.ndarray, z: int, buffer_m: float) -> tuple[np.ndarray, np.n
 
 
 def _simplified(layer: TileLayer, geoms: np.ndarray, unit: float, z: int) -> np.ndarray:
-    """The geometries of ``geoms`` drawn at zoom ``z`` simplified to a quarter pixel; the others,
-    and pieces under a pixel (lines shorter, areas smaller than a pixel square), None."""
-    out = np.full(len(geoms), None, dtype=object)
-    sel = np.flatnonzero((layer.minzoom <= z) & ~shapely.is_missing(geoms))
+    """``geoms`` in place: those drawn at zoom ``z`` simplified to a quarter pixel; the others, and
+    pieces under a pixel (lines shorter, areas smaller than a pixel square), None. In place and
+    in chunks: a province's roads are never held twice."""
+    geoms[layer.minzoom > z] = None
     if layer.kind == "point":
-        out[sel] = geoms[sel]
-        return out
-    g = shapely.simplify(geoms[sel], unit * PIXEL / 4, preserve_topology=layer.kind == "polygon")
-    if layer.kind == "line":
-        small = shapely.length(g) < unit * PIXEL / 2
-    else:
-        small = shapely.area(g) < (unit * PIXEL) ** 2
-    keep = ~(small | shapely.is_empty(g))
-    out[sel[keep]] = g[keep]
-    return out
+        return geoms
+    sel = np.flatnonzero(~shapely.is_missing(geoms))
+    for lo in range(0, len(sel), CHUNK):
+        idx = sel[lo : lo + CHUNK]
+        g = shapely.simplify(geoms[idx], unit * PIXEL / 4, preserve_topology=layer.kind == "polygon")
+        if layer.kind == "line":
+            small = shapely.length(g) < unit * PIXEL / 2
+        else:
+            small = shapely.area(g) < (unit * PIXEL) ** 2
+        g[small | shapely.is_empty(g)] = None
+        geoms[idx] = g
+    return geoms
 
 
 def _tile_pieces(layer: TileLayer, geoms: np.ndarray, z: int) -> dict[tuple[int, int], list]:
     """Per tile (x, y): the features of ``layer`` in it as (props, geometry type, encoded
     geometry): the pieces of one tile with equal props are one feature."""
     unit = 2 * HALF / (1 << z) / EXTENT
+    sigs = layer.sig
+    assert sigs is not None
     live = np.flatnonzero(~shapely.is_missing(geoms))
     if len(live) == 0:
         return {}
@@ -156,13 +175,13 @@ def _tile_pieces(layer: TileLayer, geoms: np.ndarray, z: int) -> dict[tuple[int,
         px0, py1 = x0[piece][idx], y1[piece][idx]
         local = np.round(np.column_stack(((coords[:, 0] - px0) / unit, (py1 - coords[:, 1]) / unit)))
         parts = shapely.set_coordinates(parts.copy(), local)
-        # one feature per (tile, props): group the parts by both
-        key = (y[piece] * (1 << z) + x[piece]) * (len(layer.sig_props) + 1) + layer.sig[f[piece]]
-        groups, inv = np.unique(key, return_inverse=True)
-        order = np.argsort(inv, kind="stable")
-        geoms_b = encode_geometries(parts[order], inv[order], len(groups), gtype)
-        for gkey, gb in zip(groups.tolist(), geoms_b):
-            tile_lin, sig = divmod(gkey, len(layer.sig_props) + 1)
+        # one feature per (tile, props): pairs are by tile, and by props within a tile (the
+        # features' order), so a group is a run of equal (tile, props)
+        tk, sg = y[piece] * (1 << z) + x[piece], sigs[f[piece]]
+        new = np.r_[True, (tk[1:] != tk[:-1]) | (sg[1:] != sg[:-1])]
+        group = np.cumsum(new) - 1
+        geoms_b = encode_geometries(parts, group, int(group[-1]) + 1, gtype)
+        for tile_lin, sig, gb in zip(tk[new].tolist(), sg[new].tolist(), geoms_b):
             ty_, tx_ = divmod(tile_lin, 1 << z)
             out.setdefault((tx_, ty_), []).append((layer.sig_props[sig], gtype, gb))
     return out
@@ -184,15 +203,14 @@ def write_tileset(
     from pmtiles.writer import Writer
 
     summary: dict = {"tiles": 0, "bytes": 0, "maxzoom": maxzoom, "features_at_maxzoom": {}}
-    current = [lay.geoms for lay in layers]
     with open(out, "wb") as f:
         writer = Writer(f)
         for z in range(maxzoom, -1, -1):
             unit = 2 * HALF / (1 << z) / EXTENT
             tiles: dict[tuple[int, int], list] = {}
-            for i, lay in enumerate(layers):
-                lay.geoms = current[i] = _simplified(lay, current[i], unit, z)
-                for key, feats in _tile_pieces(lay, current[i], z).items():
+            for lay in layers:
+                _simplified(lay, lay.geoms, unit, z)
+                for key, feats in _tile_pieces(lay, lay.geoms, z).items():
                     tiles.setdefault(key, []).append(encode_layer(lay.name, feats, EXTENT))
                     if z == maxzoom:
                         summary["features_at_maxzoom"][lay.name] = summary["features_at_maxzoom"].get(

@@ -83,13 +83,26 @@ def plan_report(
     build: bool = True,
     thrombolysis_rates: list | None = None,
 ) -> tuple[RegionEntry, PlanReport]:
-    """The report's figures (see the module docstring); ``previous`` is an earlier report.json."""
+    """The report's figures (see the module docstring); ``previous`` is an earlier report.json.
+    Without ``previous`` and rates, the report is kept in the region's answer cache (until its
+    facilities change)."""
     if by not in BY_CHOICES:
         raise GeoserviceError("by", f"must be one of {', '.join(BY_CHOICES)} (one page per admin unit), got {by!r}")
-    tg = {t.key: t for t in resolve_targets(targets)}
+    resolve_targets(targets)
     if previous is not None and not (isinstance(previous, dict) and isinstance(previous.get("units"), list)):
         raise GeoserviceError("previous", "is not a report.json of geoservice report (no 'units' list)")
     entry = svc.pick(region)
+
+    def run() -> PlanReport:
+        return _report(svc, entry, by, targets, previous, previous_name, build, thrombolysis_rates)
+
+    if previous is not None or thrombolysis_rates:
+        return entry, run()
+    return entry, entry.cache.get_or_compute(("plan_report", by, tuple(sorted((targets or {}).items())), build), run)
+
+
+def _report(svc, entry, by, targets, previous, previous_name, build, thrombolysis_rates) -> PlanReport:
+    tg = {t.key: t for t in resolve_targets(targets)}
     eng = svc.engine(entry.name)
     s = svc.settings
     cpc = _coverage(svc, entry, "chest_pain_center", 30)
@@ -217,7 +230,7 @@ def plan_report(
         from .plan_build import build_next
 
         pages = build_next(svc, entry, pages, tg, notes)
-    report = PlanReport(
+    return PlanReport(
         region=entry.name,
         region_label=eng.region.meta.get("display_name") or {"zh": entry.name, "en": entry.name},
         by=by,
@@ -237,7 +250,6 @@ def plan_report(
         sources=dict(SOURCES, population=layer.source, method_cpc=cpc.method if cpc else ""),
         previous=previous_name,
     )
-    return entry, report
 
 
 def _province(pages, cpc, stroke, aed, pt, tg, std_by) -> UnitPage:

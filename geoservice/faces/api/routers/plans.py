@@ -196,16 +196,22 @@ REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; fram
 def _report(
     svc: ServiceDep, *, region: str | None, lang: str, format: str, targets: dict[str, float], by: str
 ) -> tuple[str, str]:
+    """(body, media type); the page is kept in the region's answer cache as the report is."""
+    import json
+
     from ....service.plan_report import plan_report
     from ...report import inline_html
 
-    entry, rep = plan_report(svc, region=region, targets=targets, by=by)
-    doc = rep.to_json()
-    if format == "json":
-        import json
+    entry = svc.pick(region)
 
-        return json.dumps(dict(doc, lang=lang), ensure_ascii=False), "application/json"
-    return inline_html(doc, svc.engine(entry.name), lang=lang), "text/html; charset=utf-8"
+    def page() -> tuple[str, str]:
+        _, rep = plan_report(svc, region=entry.name, targets=targets, by=by)
+        doc = rep.to_json()
+        if format == "json":
+            return json.dumps(dict(doc, lang=lang), ensure_ascii=False), "application/json"
+        return inline_html(doc, svc.engine(entry.name), lang=lang), "text/html; charset=utf-8"
+
+    return entry.cache.get_or_compute(("plan_report_page", by, tuple(sorted(targets.items())), lang, format), page)
 
 
 @router.get(

@@ -11,7 +11,7 @@ Goals (issue 20): first page <= 15 s, first /nearest after ready <= 1 s, first C
 `--fresh-venv DIR` first makes a new venv there and installs this checkout into it (not timed);
 by default the current interpreter's install is used, with the numba cache emptied.
 
-    python scripts/bench_first_run.py [--fresh-venv /tmp/gs-venv] [--port 8797]
+    python -m benchmarks first_run [--fresh-venv /tmp/gs-venv] [--port 8797]
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Time ``geoservice calibrate`` on 100,000 SYNTHETIC trips over the 12x12 mosaic (goal: 5 minutes).
 
-    python scripts/bench_calibrate.py                       # builds what is missing in --work
-    python scripts/bench_calibrate.py --region DIR --trips 100000 --work /tmp/bench-calibrate
+    python -m benchmarks calibrate                       # builds what is missing in --work
+    python -m benchmarks calibrate --region DIR --trips 100000 --work /tmp/bench-calibrate
 
-The mosaic is the one of ``scripts/bench_engine.py`` (``../shared/tools/make_mosaic_osm.py``: 12x12
+The mosaic is the one of ``benchmarks/engine.py`` (``../shared/tools/make_mosaic_osm.py``: 12x12
 tiles of real central Shanghai, about 164 x 134 km); without ``--region`` it is written and built
 (drive network and its hierarchy) into ``--work``. Trips are drawn from the stated hidden truth of
 ``geoservice.analyses.calibration_synthetic`` (1-15 km apart, a departure spread over the day),
@@ -64,7 +64,7 @@ def trip_file(region: Path, n: int, work: Path, seed: int) -> tuple[Path, Path]:
     t0 = time.perf_counter()
     rows = synthetic_trips(Engine(load_region(region)), n, seed=seed, min_km=1.0, max_km=15.0)
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        fh.write("# SYNTHETIC trips on the 12x12 mosaic of central Shanghai (scripts/bench_calibrate.py)\n")
+        fh.write("# SYNTHETIC trips on the 12x12 mosaic of central Shanghai (benchmarks/calibrate.py)\n")
         w = csv.DictWriter(fh, fieldnames=list(REQUIRED), extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         w.writerows(rows)

@@ -2,7 +2,7 @@
 central Shanghai (``../shared/tools/make_mosaic_osm.py``), built and covered sequentially and on a
 Dask LocalCluster; prints wall time, peak memory per worker and the speed-up.
 
-    .venv/bin/python scripts/bench_batch.py --provinces 4 --tiles 6x6 --workers 2 --work /tmp/nation
+    .venv/bin/python -m benchmarks batch --provinces 4 --tiles 6x6 --workers 2 --work /tmp/nation
 
 Each province is one mosaic file = one region folder (``region.json`` owns its whole box); bundles
 carry the central Shanghai facility layer (its chest pain centers lie in the mosaic's first tile)
@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+SELF = [sys.executable, "-m", __spec__.name if __spec__ else "benchmarks.batch"]  # child runs
 REPO = Path(__file__).resolve().parents[1]
 MOSAIC = REPO.parent / "shared" / "tools" / "make_mosaic_osm.py"
 SOURCE = REPO.parent / "shared" / "data" / "osm" / "shanghai-center.osm"
@@ -99,7 +100,7 @@ def main() -> None:
     regions = make_provinces(work, args.provinces, args.tiles)
     results = {}
     for w in (0, args.workers):
-        cmd = [sys.executable, __file__, "--one-mode", "--workers", str(w), "--ch", args.ch, "--work", str(work)]
+        cmd = [*SELF, "--one-mode", "--workers", str(w), "--ch", args.ch, "--work", str(work)]
         p = subprocess.run([*cmd, "--regions", *map(str, regions)], capture_output=True, text=True, check=True)
         line = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")][-1]
         results[w] = json.loads(line[7:])

@@ -1,7 +1,7 @@
 """Isochrone benchmark on one bundle: the polygon as the API asks for it, and where its time goes.
 
-    python scripts/bench_isochrone.py /tmp/geoservice-mosaics/bundle-mosaic-12x12
-    python scripts/bench_isochrone.py BUNDLE --minutes 30 --n 50 --profile drive --seed 1 --repeat 2
+    python -m benchmarks isochrone /tmp/geoservice-mosaics/bundle-mosaic-12x12
+    python -m benchmarks isochrone BUNDLE --minutes 30 --n 50 --profile drive --seed 1 --repeat 2
 
 For ``--n`` random origins (points at random network nodes, fixed ``--seed``) it times
 ``Engine.isochrones(lon, lat, minutes)`` (snap included, as ``GET /isochrones`` calls it): median

@@ -1,7 +1,7 @@
 """Contraction hierarchy benchmark: the default build with its customizable hierarchy (CCH), the
 customisation for a new congestion table, and 100x100 matrices under free flow and peak.
 
-    python scripts/bench_ch.py /tmp/mosaic-12x12.osm.pbf --bundle /tmp/r12 [--classic]
+    python -m benchmarks ch /tmp/mosaic-12x12.osm.pbf --bundle /tmp/r12 [--classic]
 
 Builds the bundle with the default options (drive + walk networks, OSM POIs, the CCH of the drive
 network) in a child process when ``--bundle`` does not hold one built from the OSM file (in a
@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 GOALS = {"build_s": 90, "build_peak_rss_gb": 2.0, "customise_new_table_s": 10, "peak_over_free": 2.0}
 TABLE = {"primary": 1.83, "secondary": 1.61, "tertiary": 1.37, "trunk": 1.52, "residential": 1.18}

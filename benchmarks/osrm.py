@@ -1,6 +1,6 @@
 """OSRM's table on the same points as geoservice's matrix, for the engine benchmark (issue 10).
 
-    python scripts/bench_osrm.py --osrm-bin /tmp/osrm-build --pbf /tmp/geoservice-mosaics/mosaic-12x12.osm.pbf \\
+    python -m benchmarks osrm --osrm-bin /tmp/osrm-build --pbf /tmp/geoservice-mosaics/mosaic-12x12.osm.pbf \\
         --bundle /tmp/geoservice-mosaics/bundle-mosaic-12x12 --random 1000
 
 OSRM is not a dependency of geoservice and is never downloaded: the user builds it (see the
@@ -27,7 +27,6 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -154,7 +153,7 @@ def find_osrm(osrm_bin: str | None = None, *, profile: str | None = None) -> Osr
         return None
     car = Path(profile).resolve() if profile else find_profile(bin_dir)
     if car is None or not car.exists():
-        raise SystemExit(f"bench_osrm: no car.lua found for {bin_dir}: give --osrm-profile FILE")
+        raise SystemExit(f"benchmarks osrm: no car.lua found for {bin_dir}: give --osrm-profile FILE")
     done = subprocess.run([str(bin_dir / "osrm-routed"), "--version"], capture_output=True, text=True, check=True)
     return OsrmTools(bin_dir=bin_dir, profile=car, version=f"OSRM {done.stdout.strip().splitlines()[-1]}")
 
@@ -349,12 +348,12 @@ def read_points(path: Path) -> list[Point]:
     with path.open(newline="") as f:
         rows = list(csv.DictReader(f))
     if not rows:
-        raise SystemExit(f"bench_osrm: {path}: no rows")
+        raise SystemExit(f"benchmarks osrm: {path}: no rows")
     keys = {k.lower(): k for k in rows[0]}
     lon = next((keys[k] for k in ("lon", "lng", "x") if k in keys), None)
     lat = next((keys[k] for k in ("lat", "y") if k in keys), None)
     if lon is None or lat is None:
-        raise SystemExit(f"bench_osrm: {path}: needs lon and lat columns")
+        raise SystemExit(f"benchmarks osrm: {path}: needs lon and lat columns")
     return [(float(r[lon]), float(r[lat])) for r in rows]
 
 
@@ -375,17 +374,16 @@ def main() -> None:
     args = ap.parse_args()
     tools = find_osrm(args.osrm_bin, profile=args.osrm_profile)
     if tools is None:
-        raise SystemExit(f"bench_osrm: no OSRM found: {HOW_TO}")
+        raise SystemExit(f"benchmarks osrm: no OSRM found: {HOW_TO}")
     eng = None
     if args.bundle:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from geoservice.bundle.store import load_region
         from geoservice.engine.engine import Engine
 
         eng = Engine(load_region(args.bundle))
     if args.random:
         if eng is None:
-            raise SystemExit("bench_osrm: --random needs --bundle")
+            raise SystemExit("benchmarks osrm: --random needs --bundle")
         net = eng.router_for("drive").net
         rng = np.random.default_rng(args.seed)
         pick = [rng.choice(net.n_nodes, args.random, replace=False) for _ in range(2)]
@@ -394,7 +392,7 @@ def main() -> None:
         src = read_points(args.sources)
         dst = read_points(args.destinations) if args.destinations else src
     else:
-        raise SystemExit("bench_osrm: give --sources CSV or --bundle with --random N")
+        raise SystemExit("benchmarks osrm: give --sources CSV or --bundle with --random N")
     ours = None
     if eng is not None:
         list(eng.matrix(src[:2], dst[:2]))  # warm up: compiled kernels, customised hierarchy

@@ -1,8 +1,8 @@
 """Engine benchmark: geoservice against networkx on the same graphs, and at province scale.
 
-    python scripts/bench_engine.py                                   # demo, campo-grande, shanghai-center
-    python scripts/bench_engine.py --skip-small --mosaic 12x12 17x17  # mosaics of ../shared/tools/make_mosaic_osm.py
-    python scripts/bench_engine.py --skip-small --siting 17x17       # MCLP / p-median at province scale
+    python -m benchmarks engine                                   # demo, campo-grande, shanghai-center
+    python -m benchmarks engine --skip-small --mosaic 12x12 17x17  # mosaics of ../shared/tools/make_mosaic_osm.py
+    python -m benchmarks engine --skip-small --siting 17x17       # MCLP / p-median at province scale
 
 Prints, per graph: the default build (drive + walk networks, OSM POIs and the customizable
 contraction hierarchy of the drive network, as ``geoservice build`` makes it) timed in a child
@@ -14,11 +14,11 @@ too), the customisation for a new congestion table, all-node nearest facility ti
 facilities, and the networkx time for the same matrix / all-node work where networkx is run
 (small graphs), with the largest difference between the two. On mosaics also a 1,000 x 1,000
 matrix streamed to a CSV file (``engine.matrix_stream``) with the process's peak memory over it,
-and OSRM's MLD table on the same 1,000 x 1,000 points (``scripts/bench_osrm.py``) when an OSRM
+and OSRM's MLD table on the same 1,000 x 1,000 points (``benchmarks/osrm.py``) when an OSRM
 build is found: ``--osrm-bin DIR``, else osrm-routed on PATH, else ``$OSRM_BIN``.
 
 On mosaics the bundle is then served by ``geoservice serve --workers 1`` and ``--workers 4``
-(``scripts/bench_workers.py``): total RSS and PSS of the server processes and PSS per extra worker.
+(``benchmarks/workers.py``): total RSS and PSS of the server processes and PSS per extra worker.
 
 ``--siting TILES``: on that mosaic, demand (every node with road weight: the mosaic has no census)
 aggregated to about 20,000 points, 500 candidate sites at random network nodes, the 20,000 x 500
@@ -43,8 +43,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_osrm import HOW_TO, bench_osrm, describe, find_osrm
 
+from benchmarks.osrm import HOW_TO, bench_osrm, describe, find_osrm
+
+SELF = [sys.executable, "-m", __spec__.name if __spec__ else "benchmarks.engine"]  # child runs
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 GOALS = {
@@ -382,10 +384,10 @@ def main() -> None:
         for tiles in args.mosaic:
             osm = mosaic(tiles, Path(args.mosaic_dir))
             osrm = [args.osrm_bin] if args.osrm_bin else []
-            subprocess.run([sys.executable, __file__, "--one", str(osm), tiles, str(work), *osrm], check=True)
+            subprocess.run([*SELF, "--one", str(osm), tiles, str(work), *osrm], check=True)
         for tiles in args.siting:
             osm = mosaic(tiles, Path(args.mosaic_dir))
-            cmd = [sys.executable, __file__, "--one-siting", str(osm), tiles, str(work), str(args.pmedian_demand)]
+            cmd = [*SELF, "--one-siting", str(osm), tiles, str(work), str(args.pmedian_demand)]
             subprocess.run(cmd, check=True)
 
 
@@ -402,8 +404,7 @@ if __name__ == "__main__":
             big=True,
             osrm_bin=next(iter(osrm_), None),
         )
-        sys.path.insert(0, str(ROOT / "scripts"))
-        from bench_workers import figures  # serve --workers 1 and 4 on the bundle just built
+        from benchmarks.workers import figures  # serve --workers 1 and 4 on the bundle just built
 
         res_.update(figures(Path(work_) / f"mosaic-{tiles_}", 4))
         show(res_, GOALS.get(tiles_))

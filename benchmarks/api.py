@@ -27,7 +27,7 @@ and limits (a second server, default proxy trust, WRITES_PER_MINUTE=5, FAILED_KE
 
 Every phase has a fixed request count and a time cap; the servers are stopped at the end.
 ``--server-src DIR`` serves from another checkout (``git archive``) for before/after figures.
-Usage: .venv/bin/python scripts/bench_api.py [--phases base,overload,limits] [--rate 200] [--json out.json]
+Usage: .venv/bin/python -m benchmarks api [--phases base,overload,limits] [--rate 200] [--json out.json]
 """
 
 from __future__ import annotations
@@ -37,8 +37,6 @@ import asyncio
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,14 +46,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from benchmarks.servers import HOST, RawConn, children, serve, worker_of
+from benchmarks.servers import stop as stop_server
+
 REPO = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"  # loopback only, never anything else
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def sample_points(region_dir: Path, n: int, seed: int = 1, profile: str = "walk") -> list[tuple[float, float]]:
@@ -631,73 +625,6 @@ def overload_phases(port: int, pid: int, pts, args) -> dict:
 
 
 # --------------------------------------------------------------------------- limits (issue 18)
-def _proc_children(pid: int) -> list[int]:
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                if int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    out.append(int(d))
-            except (OSError, IndexError, ValueError):
-                continue
-    return out
-
-
-def _worker_of(sock: socket.socket, server_port: int, workers: list[int]) -> int | None:
-    """The worker holding the server side of a loopback connection (Linux /proc)."""
-    mine = sock.getsockname()[1]
-    inode = None
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        f = line.split()
-        if int(f[1].split(":")[1], 16) == server_port and int(f[2].split(":")[1], 16) == mine:
-            inode = f[9]
-    for w in workers:
-        try:
-            for fd in os.listdir(f"/proc/{w}/fd"):
-                try:
-                    if os.readlink(f"/proc/{w}/fd/{fd}") == f"socket:[{inode}]":
-                        return w
-                except OSError:
-                    continue
-        except OSError:
-            continue
-    return None
-
-
-class RawConn:
-    """One kept-alive HTTP/1.1 connection (blocking), whose server-side worker can be found."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection((HOST, port), timeout=30)
-        self.buf = b""
-
-    def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> int:
-        data = json.dumps(body).encode() if body is not None else b""
-        head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: {len(data)}\r\n"
-        if body is not None:
-            head += "Content-Type: application/json\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        self.sock.sendall(head.encode() + b"\r\n" + data)
-        while b"\r\n\r\n" not in self.buf:
-            self.buf += self._recv()
-        top, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = top.split(b"\r\n")
-        length = next(int(v) for k, _, v in (h.partition(b":") for h in lines[1:]) if k.lower() == b"content-length")
-        while len(self.buf) < length:
-            self.buf += self._recv()
-        self.buf = self.buf[length:]
-        return int(lines[0].split()[1])
-
-    def _recv(self) -> bytes:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed by the server")
-        return chunk
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def limits_phase(region: Path, tmp: str, args) -> dict:
     """A second server with the default proxy trust, WRITES_PER_MINUTE=5 and FAILED_KEY_LIMIT=10
     over 2 workers: edits accepted in a minute when both workers take them, a valid key after 10
@@ -715,15 +642,15 @@ def limits_phase(region: Path, tmp: str, args) -> dict:
     conns: list[RawConn] = []
     try:
         deadline = time.time() + 60
-        while len(_proc_children(proc.pid)) < 2 and time.time() < deadline:
+        while len(children(proc.pid)) < 2 and time.time() < deadline:
             time.sleep(0.2)
-        workers = _proc_children(proc.pid)
+        workers = children(proc.pid)
         by_worker: dict[int, list[RawConn]] = {}
         for _ in range(200):  # kept-alive connections until each worker holds 8
             c = RawConn(port)
             c.request("GET", "/health")
             conns.append(c)
-            w = _worker_of(c.sock, port, workers)
+            w = worker_of(c.sock, port, workers)
             if w is not None and len(by_worker.setdefault(w, [])) < 8:
                 by_worker[w].append(c)
             if len(by_worker) == 2 and all(len(v) == 8 for v in by_worker.values()):
@@ -765,40 +692,9 @@ LIMITS_AED = {"type": "aed", "name": "limits AED (synthetic)", "lon": 7.4201, "l
 # --------------------------------------------------------------------------- server
 def start_server(region: Path, db: str, workers: int, env_extra: dict, src: str | None) -> tuple[subprocess.Popen, int]:
     """``geoservice serve`` on a free loopback port (from ``src`` if given: another checkout)."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "geoservice", "serve", "--region", str(region), "--host", HOST, "--port", str(port)]
-    cmd += ["--db", db, "--log-level", "warning", "--no-access-log", "--workers", str(workers)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GEOSERVICE_")}
-    env.update(env_extra)
-    cwd = REPO
-    if src:
-        cwd = Path(src)
-        env["PYTHONPATH"] = str(cwd)
-    proc = subprocess.Popen(
-        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
-    deadline = time.time() + 120
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode()[-2000:] if proc.stderr else "serve exited")
-        try:
-            if httpx.get(f"http://{HOST}:{port}/health", timeout=1).status_code == 200:
-                return proc, port
-        except httpx.HTTPError:
-            pass
-        if time.time() > deadline:
-            stop_server(proc)
-            raise RuntimeError("server did not start in 120 s")
-        time.sleep(0.2)
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+    settings = {k.removeprefix("GEOSERVICE_").lower(): v for k, v in env_extra.items()}
+    served = serve([region], db, workers=workers, settings=settings, src=src)
+    return served.proc, served.port
 
 
 def print_overload(res: dict) -> None:
@@ -918,7 +814,6 @@ def main() -> int:
             "at most 60 s per phase, planners <= 16, request-timeout <= 120 s"
         )
 
-    sys.path.insert(0, str(REPO))
     from geoservice.bundle.demo import ensure_demo
     from geoservice.service.settings import get_settings
 

@@ -11,7 +11,7 @@ line per request and a summary (``--json F`` writes it); the anonymous request b
 
 Usage::
 
-    .venv/bin/python scripts/bench_memory.py --region ~/.cache/geoservice/regions/shanghai \
+    .venv/bin/python -m benchmarks memory --region ~/.cache/geoservice/regions/shanghai \
         --type hospital --profile walk --minutes 60 --step 0.1 --requests 150 [--server-env K=V]
 """
 

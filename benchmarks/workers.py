@@ -20,7 +20,7 @@ caps glibc's malloc arenas (``--server-env MALLOC_ARENA_MAX=…`` still override
 
 Usage (default: the 12x12 mosaic of central Shanghai, built once into /tmp/geoservice-mosaics)::
 
-    .venv/bin/python scripts/bench_workers.py [--region DIR | --osm FILE] [--workers 4] [--server-env K=V] [--json F]
+    .venv/bin/python -m benchmarks workers [--region DIR | --osm FILE] [--workers 4] [--server-env K=V] [--json F]
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ def free_port() -> int:
 def ensure_bundle(region: str | None, osm: str | None, tiles: str) -> Path:
     """The bundle to serve: ``region`` as given, else built from ``osm`` (default: the mosaic,
     made first when missing) unless a current bundle of it is already there."""
-    sys.path.insert(0, str(REPO))
     from geoservice.bundle.store import is_current_bundle
 
     if region:
@@ -88,8 +87,7 @@ def ensure_bundle(region: str | None, osm: str | None, tiles: str) -> Path:
 def seed_registry(bundle: Path, db: Path, n_centers: int = 100, n_aeds: int = 300) -> tuple[list, list]:
     """The bundle's facilities plus synthetic ones at random road nodes; returns sample query
     points (drive, walk): nodes of each network, so every request is answered."""
-    from bench_api import synthetic_facility  # this folder; the same synthetic records as bench_api
-
+    from benchmarks.api import synthetic_facility  # the same synthetic records as the API benchmark
     from geoservice.bundle.store import load_region
     from geoservice.service.registry import Registry
 

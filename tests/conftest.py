@@ -29,8 +29,15 @@ def demo_data() -> Path:
 @pytest.fixture(scope="session")
 def regions_dir(tmp_path_factory) -> Path:
     """Demo bundles built once per test session from geoservice/data (never the developer's cache)."""
-    from geoservice.bundle.demo import DEMO_REGIONS, build_demo
+    import os
 
+    from geoservice.bundle.demo import DEMO_REGIONS, build_demo, ensure_demo
+
+    kept = os.environ.get("GEOSERVICE_TEST_REGIONS_DIR")  # scripts/mutation.sh: built once, reused by every run
+    if kept:
+        for name in DEMO_REGIONS:
+            ensure_demo(name, DEMO_DATA, Path(kept), quiet=True)
+        return Path(kept)
     out = tmp_path_factory.mktemp("regions")
     for name in DEMO_REGIONS:
         build_demo(name, DEMO_DATA, out, quiet=True)

@@ -198,6 +198,10 @@ GS.app = (function () {
     h.addEventListener("pointerup", end);
     h.addEventListener("pointercancel", end);
     setSheet(false);
+    // the map's scale, attribution and messages stay above the closed sheet, however tall it is
+    new ResizeObserver(() => {
+      if (!s.classList.contains("open") && !s.classList.contains("dragging")) document.documentElement.style.setProperty("--sheet-h", `${Math.round(s.getBoundingClientRect().height)}px`);
+    }).observe(s);
   }
   /* How much of the map the sheet covers (px): what a fit leaves free at the bottom. */
   app.sheetCover = function () {

@@ -15,8 +15,8 @@ context it prints:
 
 * **first view**: bytes transferred (Chrome's encoded data length of every response, via CDP)
   from navigation until the network has been idle for 0.5 s;
-* **ready / interactive**: seconds until the page says it is ready (``body[data-ready='1']``) and
-  until that first view is complete (its basemap drawn or downloaded);
+* **ready / interactive**: seconds until the page says it is ready (``body[data-ready='1']``), and
+  until it is ready and its first view is complete (the last of its requests answered);
 * **longest long task** (``PerformanceObserver('longtask')``) while panning and zooming the map
   (8 pans of 300 px and 4 zoom steps, 0.6 s apart) after the first view;
 * **server RSS** (``VmRSS``) before the pages and after all three, and its peak (``VmHWM``);
@@ -124,8 +124,7 @@ def measure_page(browser, base: str, path: str, timeout_s: float) -> dict:
     page.wait_for_selector("body[data-ready='1']", timeout=timeout_s * 1000)
     ready = time.perf_counter() - t0
     page.wait_for_load_state("networkidle", timeout=timeout_s * 1000)
-    page.wait_for_timeout(300)
-    interactive = time.perf_counter() - t0 - 0.8  # networkidle waits 0.5 s of quiet; the 0.3 s pause above
+    interactive = max(ready, time.perf_counter() - t0 - 0.5)  # networkidle waits 0.5 s of quiet
     first_bytes = sum(sizes.values())
     first_long = page.evaluate("() => Math.max(0, ...window.__longtasks)")
     longest = page.evaluate(PAN_ZOOM)

@@ -93,9 +93,13 @@
           fontFamily: FAMILY, fontWeight: 500,
           fontSize: function (z, f) { return ["motorway", "trunk", "primary"].indexOf(cls(f)) >= 0 ? 12 : 11; },
         }),
+        /* road names from zoom 12 (major roads) to 16 (all): at lower zooms they would only crowd
+           the map and cost layout time on every pan */
+        minzoom: 12,
         filter: function (z, f) {
           var c = cls(f);
-          return z >= 16 || ["motorway", "trunk", "primary", "secondary"].indexOf(c) >= 0 || (z >= 14 && c === "tertiary");
+          return z >= 16 || ["motorway", "trunk", "primary"].indexOf(c) >= 0 || (z >= 13 && c === "secondary") ||
+            (z >= 14 && c === "tertiary");
         },
         sort: function (a, b) { return Object.keys(ROADS).indexOf(a["class"]) - Object.keys(ROADS).indexOf(b["class"]); },
       },

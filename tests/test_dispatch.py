@@ -395,6 +395,9 @@ def test_cli_with_a_responders_file(capsys, regions_dir, shanghai_engine, tmp_pa
     assert ans["aed_plan"]["aed"]["id"] == plan.aed.aed["id"] and ans["aed_plan"]["aed"]["demo"] is True
     assert ans["first_shock"]["time_s"] == pytest.approx(plan.first_shock[0], abs=0.1)
     assert ans["first_shock"]["target_s"] == 240 and ans["assumptions"]["walk_speed_ms"] == 1.8
+    b = ans["bystander_aed"]  # what to tell the caller, as the plan has it
+    assert b["aed"]["id"] == plan.bystander.aed["id"] and b["time_s"] == pytest.approx(plan.bystander.time_s, abs=0.1)
+    assert b["shock_s"] == pytest.approx(plan.bystander.time_s + 60, abs=0.1) and b["back"]["route"]["coordinates"]
     assert not (tmp_path / "none.sqlite").exists()  # a read-only command creates no registry
 
 

@@ -233,11 +233,21 @@ def unit_shares(pop: np.ndarray, unit: np.ndarray, off: np.ndarray, dist: np.nda
     return upop, ucov
 
 
-def greedy_sites(base: np.ndarray, cands: list[np.ndarray], pop: np.ndarray, mask: np.ndarray, seconds: float, k: int):
+def greedy_sites(
+    base: np.ndarray,
+    cands: list[np.ndarray],
+    pop: np.ndarray,
+    mask: np.ndarray,
+    seconds: float,
+    k: int,
+    *,
+    objective: str = "minutes",
+):
     """Up to ``k`` candidates chosen one by one for the people of ``mask``: each step the one that
-    saves the most person-minutes over the nearest facility so far (``cands[i]`` is the time
-    from every node with candidate i added, i.e. min(base, from i)). [(index, people brought
-    within ``seconds``, people brought closer)] in the order chosen; stops when none helps."""
+    saves the most person-minutes over the nearest facility so far (``objective="minutes"``) or
+    brings the most people within ``seconds`` (``"within"``, ties by person-minutes); ``cands[i]``
+    is the time from every node with candidate i added, i.e. min(base, from i). [(index, people
+    brought within ``seconds``, people brought closer)] in the order chosen; stops when none helps."""
     cur = np.where(np.isfinite(base), base, UNREACHED_MIN * 60)
     w = np.where(mask, pop, 0.0)
     out: list[tuple[int, float, float]] = []
@@ -246,7 +256,8 @@ def greedy_sites(base: np.ndarray, cands: list[np.ndarray], pop: np.ndarray, mas
         best, best_gain = -1, 0.0
         for i in left:
             t = np.minimum(cur, np.where(np.isfinite(cands[i]), cands[i], UNREACHED_MIN * 60))
-            gain = float((w * (cur - t)).sum())
+            saved = float((w * (cur - t)).sum())
+            gain = saved if objective == "minutes" else float(w[(t <= seconds) & (cur > seconds)].sum()) + saved * 1e-12
             if gain > best_gain + 1e-9:
                 best, best_gain = i, gain
         if best < 0:

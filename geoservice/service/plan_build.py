@@ -1,24 +1,22 @@
 """The plan report's last section: per admin unit, the smallest set of new sites that meets its
-unmet targets, with the people each gains.
+unmet targets, with the people each gains. Candidates are the siting model's
+(``analyses.siting.candidate_sites``: registry hospitals and grassroots units); each candidate
+costs one network search (``node_times`` with it added), the choice is greedy
+(``analyses.plan_report.greedy_sites``), so the section takes seconds, not a solver run per target.
 
 * Coverage targets (chest pain 30 min, stroke 60 min, EMS stations by ambulance time): the
-  region's maximal covering model
-  (``planning.site``, MCLP, up to ``MAX_NEW`` sites) gives sites in greedy order; a unit needs
-  the shortest prefix of that order after which its share meets the target (measured with one
-  network search per prefix, the coverage sums of ``analyses.coverage``).
+  fewest candidates, most people brought within the time first, after which the unit's share
+  meets the target (the sums of ``analyses.coverage``), up to ``MAX_NEW``.
 * Designation targets (stroke centers >= n, chest pain centers in a share of hospitals,
   grassroots units in a share of township / community health centers, 531 links): the number
-  missing is exact; which hospitals (institutions) of the unit to designate is the greedy choice
-  of ``analyses.plan_report.greedy_sites`` (most person-minutes saved first).
-* AED density: the AEDs missing to reach the target per 100,000; the sites are the region's AED
-  maximal covering model on foot (``planning.site --type aed``, up to ``MAX_AED``), those inside
-  the unit listed with the people each brings within 4 minutes.
+  missing is exact; which hospitals (institutions) of the unit: most person-minutes saved first.
+* AED density: the AEDs missing to reach the target per 100,000, and up to ``MAX_AED``
+  candidates inside the unit, most people brought within 4 minutes on foot first.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import replace
 
 import numpy as np
@@ -26,15 +24,15 @@ import numpy as np
 from ..analyses.coverage import node_times
 from ..analyses.plan_report import BuildSite, BuildStep, Figure, Target, UnitPage, greedy_sites, unit_shares
 from ..analyses.plan_targets import _GRASSROOTS_INSTITUTION, _SUB_STATION, _links, _unit_of
+from ..analyses.siting import candidate_sites
 from ..bundle.population import load_population
 from ..errors import GeoserviceError
-from . import planning
 from .core import GeoService, RegionEntry
 
 __all__ = ["build_next", "MAX_NEW", "MAX_AED", "GRASSROOTS_MIN"]
 
-MAX_NEW = 5  # new chest pain / stroke centers the region's covering model may add
-MAX_AED = 12  # AED sites the region's AED covering model proposes (the rest is a count)
+MAX_NEW = 5  # new chest pain / stroke centers / EMS stations proposed per unit at most
+MAX_AED = 12  # AED sites listed per unit at most (the count missing is always given)
 GRASSROOTS_MIN = 15.0  # people brought within this many minutes of a grassroots unit (report assumption)
 MAX_DESIGNATIONS = 20  # listed per target and unit (the count needed is always given)
 
@@ -48,7 +46,6 @@ class _Ctx:
 
     def __init__(self, svc: GeoService, entry: RegionEntry):
         self.svc, self.entry = svc, entry
-        self.notes: list[str] = []
         self.eng = eng = svc.engine(entry.name)
         self.layer = load_population(eng.region, "drive")
         self.units = self.layer.units.reset_index(drop=True)
@@ -71,19 +68,32 @@ class _Ctx:
         self.node_unit = self.layer.unit
         self.pop = self.layer.population
 
+    def network(self, profile: str) -> tuple[np.ndarray, np.ndarray]:
+        """(people per node, unit per node) of the profile's network."""
+        layer = load_population(self.eng.region, self.eng.router_for(profile).net.name)
+        return layer.population, layer.unit
+
+    def layer_off(self, profile: str) -> np.ndarray:
+        return load_population(self.eng.region, self.eng.router_for(profile).net.name).off
+
     def times(self, type: str, sites=None, level: str | None = None, profile: str = "drive") -> np.ndarray:
+        """Time from every node of the profile's network to the nearest ``type`` (with ``sites``
+        added); a site that cannot be placed on the network adds nothing; no facility: inf."""
         try:
             d, _ = node_times(self.eng, type=type, profile=profile, level=level, add_sites=sites or None)
         except GeoserviceError:
-            d = np.full(len(self.pop), np.inf)
+            if sites:
+                return self.times(type, None, level, profile)
+            d = np.full(len(self.network(profile)[0]), np.inf)
         return d
 
     def unit_of_point(self, lon: float, lat: float) -> str | None:
-        import geopandas as gpd
         import shapely
 
-        u = _unit_of(gpd.GeoDataFrame(geometry=[shapely.Point(lon, lat)], crs=4326), self.units)[0]
-        return str(self.units.iloc[u]["admin_code"]) if u >= 0 else None
+        for u, g in enumerate(self.units.geometry):
+            if g is not None and shapely.contains_xy(g, lon, lat):
+                return str(self.units.iloc[u]["admin_code"])
+        return None
 
 
 def _designate(ctx: _Ctx, k: int, table, rows, type: str, minutes: float, code: str, level=None) -> list[BuildSite]:
@@ -111,92 +121,89 @@ def _designate(ctx: _Ctx, k: int, table, rows, type: str, minutes: float, code: 
     ]
 
 
-def _site(ctx: _Ctx, *, type: str, minutes: float | None, add: int, profile: str | None):
-    """The region's MCLP for ``type`` with up to ``add`` new sites (fewer when there are fewer
-    candidates); None without any candidate or facility to site around."""
-    for _ in range(2):
-        try:
-            return planning.site(
-                ctx.svc, type=type, minutes=minutes, model="mclp", add=add, profile=profile, region=ctx.entry.name
-            )[1]
-        except GeoserviceError as exc:
-            fewer = re.search(r"exceeds the (\d+) candidate", exc.message) if exc.field == "add" else None
-            if fewer is None or int(fewer.group(1)) < 1:
-                ctx.notes.append(f"siting: no {type} sites proposed: {exc.message}")
-                return None
-            add = int(fewer.group(1))
-    return None
+def _candidates(ctx: _Ctx, type: str, profile: str) -> list[dict]:
+    """The siting model's candidates for ``type`` (``analyses.siting.candidate_sites``: registry
+    hospitals and grassroots units not already a facility of the type)."""
+    return candidate_sites(ctx.eng, "facilities", type=type, profile=profile)
+
+
+def _new_sites(
+    ctx: _Ctx, cands: list[dict], code: str, type: str, minutes: float, profile: str, k: int
+) -> list[tuple[dict, float, float]]:
+    """Up to ``k`` of ``cands`` for the people of unit ``code``, most people brought within
+    ``minutes`` first: [(candidate, people within, people closer)]."""
+    pop, node_unit = ctx.network(profile)
+    base = ctx.times(type, profile=profile)
+    dists = [ctx.times(type, [(c["lon"], c["lat"])], profile=profile) for c in cands]
+    mask = node_unit == ctx.code_idx[code]
+    got = greedy_sites(base, dists, pop, mask, minutes * 60, k, objective="within")
+    return [(cands[i], within, closer) for i, within, closer in got]
+
+
+def _site_row(c: dict, code: str | None, within: float, closer: float) -> BuildSite:
+    return BuildSite(
+        c["name"], round(c["lon"], 6), round(c["lat"], 6), code, round(within, 1), round(closer, 1), c["source"]
+    )
 
 
 def _covering(
     ctx: _Ctx, pages: list[UnitPage], key: str, type: str, minutes: float, t: Target, profile: str = "drive"
 ) -> dict[str, BuildStep]:
-    """Per failing unit: the shortest prefix of the region's MCLP sites that meets ``t``."""
+    """Per failing unit: the fewest candidates (greedy, most people brought within ``minutes``
+    first, anywhere in the region) after which its share meets ``t``."""
     failing = [p for p in pages if (f := _fig(p, key)) is not None and f.met is False]
     if not failing:
         return {}
-    rep = _site(ctx, type=type, minutes=minutes, add=MAX_NEW, profile=profile)
-    if rep is None:
-        return {}
-    sites = [(a.lon, a.lat) for a in rep.added]
-    shares = []
-    for k in range(len(sites) + 1):
-        upop, ucov = unit_shares(
-            ctx.pop, ctx.node_unit, ctx.layer.off, ctx.times(type, sites[:k], profile=profile), minutes * 60
-        )
-        shares.append(np.where(upop > 0, ucov / np.maximum(upop, 1e-12), np.nan))
+    cands = _candidates(ctx, type, profile)
+    pop, node_unit = ctx.network(profile)
+    upop, ucov = unit_shares(pop, node_unit, ctx.layer_off(profile), ctx.times(type, profile=profile), minutes * 60)
     out = {}
     for p in failing:
-        u = ctx.code_idx[str(p.admin_code)]
-        first = next((j for j in range(len(shares)) if shares[j][u] >= t.value - 1e-12), None)
-        use = rep.added[: (first if first is not None else len(sites))]
-        out[str(p.admin_code)] = BuildStep(
+        code = str(p.admin_code)
+        u = ctx.code_idx[code]
+        got = _new_sites(ctx, cands, code, type, minutes, profile, MAX_NEW)
+        reach = ucov[u] + np.cumsum([w for _, w, _ in got]) if got else np.zeros(0)
+        first = next((j + 1 for j, r in enumerate(reach) if r >= t.value * upop[u] - 1e-9), None)
+        use = got[: first or len(got)]
+        out[code] = BuildStep(
             key,
             type,
             "new",
             len(use),
-            [
-                BuildSite(a.name, a.lon, a.lat, ctx.unit_of_point(a.lon, a.lat), a.population_gained, None, a.source)
-                for a in use
-            ],
+            [_site_row(c, ctx.unit_of_point(c["lon"], c["lat"]), w, cl) for c, w, cl in use],
             first is not None,
-            f"MCLP over the region ({rep.model}, {minutes:g} min, up to {MAX_NEW} sites), shortest prefix of its "
-            "greedy order meeting the unit's target; people: each site's gain in the region, in that order",
+            f"greedy maximal covering ({minutes:g} min, {profile}) over the siting model's candidates "
+            f"({len(cands)}: registry hospitals and grassroots units), up to {MAX_NEW}: the fewest whose people "
+            "brought within the time meet the unit's target",
         )
     return out
 
 
 def _aeds(ctx: _Ctx, pages: list[UnitPage], t: Target) -> dict[str, BuildStep]:
-    need = {}
+    """Per unit under the AED density target: the AEDs missing, and up to ``MAX_AED`` sites in
+    the unit (greedy, most people brought within 4 min on foot first)."""
+    cands = _candidates(ctx, "aed", "walk")
+    out = {}
     for p in pages:
         f = _fig(p, "aed_per_100k")
         if f is None or f.met is not False or not p.population:
             continue
-        n = int(f.detail.split()[0]) if f.detail else 0
-        need[str(p.admin_code)] = max(0, math.ceil(t.value * p.population / 1e5 - 1e-9) - n)
-    if not need:
-        return {}
-    rep = _site(ctx, type="aed", minutes=None, add=min(sum(need.values()), MAX_AED), profile=None)
-    if rep is None:
-        return {}
-    by_unit: dict[str | None, list[BuildSite]] = {}
-    for a in rep.added:
-        code = ctx.unit_of_point(a.lon, a.lat)
-        by_unit.setdefault(code, []).append(BuildSite(a.name, a.lon, a.lat, code, a.population_gained, None, a.source))
-    return {
-        code: BuildStep(
+        code = str(p.admin_code)
+        n = max(0, math.ceil(t.value * p.population / 1e5 - 1e-9) - (int(f.detail.split()[0]) if f.detail else 0))
+        inside = [c for c in cands if ctx.unit_of_point(c["lon"], c["lat"]) == code]
+        got = _new_sites(ctx, inside, code, "aed", 4.0, "walk", min(n, MAX_AED))
+        out[code] = BuildStep(
             "aed_per_100k",
             "aed",
             "new",
             n,
-            by_unit.get(code, []),
-            len(by_unit.get(code, [])) >= n,
-            f"{n} AEDs missing for {t.value:g} per 100,000; sites: the region's AED MCLP on foot "
-            f"({rep.minutes:g} min, {len(rep.added)} sites, candidates: {rep.candidate_source}), those inside "
-            "the unit; people: each one's gain",
+            [_site_row(c, code, w, cl) for c, w, cl in got],
+            len(got) >= n,
+            f"{n} AEDs missing for {t.value:g} per 100,000; sites: the siting model's candidates inside the unit "
+            f"(registry hospitals and grassroots units without an AED), greedy, most people brought within 4 min on "
+            f"foot first, up to {MAX_AED}",
         )
-        for code, n in need.items()
-    }
+    return out
 
 
 def build_next(
@@ -204,7 +211,6 @@ def build_next(
 ) -> list[UnitPage]:
     """``pages`` with their ``build`` steps (see the module docstring)."""
     ctx = _Ctx(svc, entry)
-    ctx.notes = notes
     steps: dict[str, list[BuildStep]] = {}
 
     def add(found: dict[str, BuildStep]) -> None:

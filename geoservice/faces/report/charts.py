@@ -24,7 +24,7 @@ FONT_FILES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
 )
-DPI = 150
+DPI = 130
 MET, NOT_MET = "#2e7d32", "#c62828"
 TYPE_STYLE = {  # facility type -> (colour, marker, size, legend key)
     "chest_pain_center": ("#c62828", "o", 70, "legend_cpc"),
@@ -72,7 +72,8 @@ def _plt() -> Any:
 
 
 def _save(fig, path: Path) -> None:
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    fig.tight_layout(pad=0.4)  # laid out from text extents: one rendering, not two as bbox_inches="tight"
+    fig.savefig(path, dpi=DPI)
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -247,7 +247,7 @@ def report(
     page, or run the command for report.pdf): a summary (targets met per county, the Lorenz
     curves of access across counties, the AED week heat map), one page per admin unit (map from
     our roads, figures against every target with their source, what to build next with the people
-    each site gains). Heavy: some 15-40 s on central Shanghai."""
+    each site gains). Heavy: some 5-30 s on central Shanghai, then kept until the facilities change."""
     from ....service.plan_report import parse_targets
 
     body, media = _report(svc=svc, region=region, lang=lang, format=format, targets=parse_targets(target), by=by)

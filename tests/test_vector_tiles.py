@@ -8,6 +8,7 @@ roads are, buildings at z14 only, few and major roads at low zoom; the array MVT
 from __future__ import annotations
 
 import gzip
+import json
 import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -87,6 +88,8 @@ def test_shanghai_roads_carry_osm_names_in_both_languages(shanghai, demo_data):
     pairs = {(p["name"], p["name_en"]) for p in props if "name_en" in p}
     assert ("延安东路", "East Yan'an Road") in pairs or ("西藏南路", "South Xizang Road") in pairs, pairs
     assert pairs and all(en in english.get(zh, set()) for zh, en in pairs)  # every English name is OSM's
+    # one feature per road (name, English name, class) in a tile: its ways are merged
+    assert len(props) == len({json.dumps(p, sort_keys=True) for p in props})
     unnamed_class = {p["class"] for p in props if "name" not in p}
     assert unnamed_class  # roads without a name are drawn too
 
@@ -159,3 +162,14 @@ def test_array_encoder_matches_mapbox_vector_tile_decoding():
     c = d["c"]["features"][0]
     assert c["properties"] == {"rank": -2, "ok": True}
     assert shape(c["geometry"]).equals(shapely.MultiPoint(points))
+
+
+def test_build_writes_the_tile_set_unless_no_tiles(monaco, demo_data, tmp_path):
+    from geoservice.faces.cli import main
+
+    assert (monaco.path / "tiles.pmtiles").is_file() and monaco.meta["tiles"]["tiles"] > 0
+    out = tmp_path / "monaco"
+    osm = demo_data / "monaco" / "monaco.osm.pbf"
+    assert main(["build", "--osm", str(osm), "--out", str(out), "--no-tiles", "--ch", "none", "--quiet"]) == 0
+    assert (out / "basemap.geojson").is_file() and not (out / "tiles.pmtiles").exists()
+    assert "tiles" not in json.loads((out / "meta.json").read_text(encoding="utf-8"))

@@ -77,13 +77,13 @@ def road_layer(net: Network, names: OsmNames | None, classes: Sequence[str] | No
     wid = np.asarray(net.way_id)[ways]
     # the English names OSM has (few ways): an index into ``en_names`` per way, -1 without
     way_names = names.way_names if names else {}
-    en_names: list[str] = []
+    en_of: dict[str, int] = {}
     en_idx = np.full(len(ways), -1, np.int64)
     for i in np.flatnonzero(np.isin(wid, np.fromiter(way_names, np.int64, len(way_names)))):
         en = way_names[int(wid[i])][1]
         if en:
-            en_idx[i] = len(en_names)
-            en_names.append(en)
+            en_idx[i] = en_of.setdefault(en, len(en_of))
+    en_names = list(en_of)
     cls = np.asarray(net.way_class)[ways].astype(np.int64)
     name_id = np.asarray(wn.ids)[ways].astype(np.int64)
     combos, inv = np.unique(np.column_stack((cls, name_id, en_idx)), axis=0, return_inverse=True)

@@ -124,6 +124,7 @@ def cmd_build(args: argparse.Namespace) -> None:
         facilities=fac,
         name=args.name,
         osm_pois=not args.no_osm_pois,
+        tiles=not args.no_tiles,
         quiet=args.quiet,
         ch_profiles=ch,
         strict=args.strict,
@@ -176,6 +177,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="the region's name as shown (e.g. 湖北省; LANG=TEXT for one language, e.g. en=Hubei; repeatable)",
     )
     p.add_argument("--no-osm-pois", action="store_true", help="do not take hospitals/AEDs from the OSM file")
+    p.add_argument(
+        "--no-tiles",
+        action="store_true",
+        help="do not write the vector tile set (tiles.pmtiles, drawn by the pages; without it they draw "
+        "the slower whole-region GeoJSON basemap)",
+    )
     p.add_argument(
         "--ch", default="drive", help="profiles to contract for fast matrices (comma list, or 'none'); default drive"
     )

@@ -2,7 +2,7 @@
 
 The default build contracts with a customizable hierarchy instead (bundle.cch: one contraction
 for every profile and scenario); this witness-search CH stays as the reference it is measured
-against (``scripts/bench_ch.py --classic``: on the 12x12 Shanghai mosaic its free-flow 100x100
+against (``benchmarks/ch.py --classic``: on the 12x12 Shanghai mosaic its free-flow 100x100
 matrix kernel is about 1.25x faster, but it takes 28 s to build for one weight set).
 
 Why: a matrix by one Dijkstra per origin explores most of a province for every row. On a CH

@@ -80,7 +80,7 @@ def isochrone_geojson(
 ) -> list[Any]:
     """One GeoJSON MultiPolygon (WGS-84) per entry of ``minutes`` (same order), or with ``shapes``
     the same as shapely MultiPolygons; ``timings``, when given, gets the seconds of each stage
-    (``scripts/bench_isochrone.py``)."""
+    (``benchmarks/isochrone.py``)."""
     clock = _Clock(timings)
     net = router.net
     ranges = np.array(sorted(set(float(m) * 60.0 for m in minutes)))

@@ -5,7 +5,7 @@ A region is memory-mapped arrays plus what loading builds from them (spatial ind
 facility table, the customised hierarchy, compiled kernels). Workers that each loaded the region
 for themselves (uvicorn's own ``--workers`` spawns fresh interpreters) shared the mapped pages
 but held ~475 MB of private copies of the rest on the 12x12 mosaic; forked from a loaded master
-they share it all copy-on-write (``scripts/bench_workers.py`` measures it). A database
+they share it all copy-on-write (``benchmarks/workers.py`` measures it). A database
 connection never crosses a fork: the master closes the registry before forking and each worker
 opens its own (``GeoService.after_fork``). gunicorn also restarts a worker that dies and stops
 the workers gracefully on SIGTERM / SIGINT.

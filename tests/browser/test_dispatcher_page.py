@@ -196,6 +196,14 @@ def test_no_volunteer_still_gets_the_aed_advice(open_page, live_server, desk_tok
     page.wait_for_function("() => document.body.dataset.aedBox", timeout=20000)
     assert page.locator(".leaflet-marker-pane .d-aed-unknown").count() >= 1
     assert page.locator(".leaflet-marker-pane .d-aed-closed").count() == 0
+    # the three states drawn apart, as the legend says (Monaco's AEDs are all of unknown hours)
+    syms = page.evaluate("[true, null, false].map((o) => aedSym(o))")
+    assert "d-aed-open" in syms[0] and "d-aed-unknown" in syms[1] and "gs-closed d-aed-closed" in syms[2]
+    legend = page.inner_text("#legend")
+    for word in (
+        ("呼救时开放", "开放时间未知", "呼救时关闭") if lang == "zh" else ("open at the call", "unknown", "closed")
+    ):
+        assert word in legend
     page.wait_for_timeout(600)
     page.screenshot(path=str(ARTIFACTS / f"dispatcher_no_volunteer_{lang}.png"))
     assert not watch.errors and not watch.external

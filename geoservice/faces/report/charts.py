@@ -188,7 +188,8 @@ def unit_map(path: Path, base: list, units_gdf, facilities, code: str, sites: li
     x0, y0, x1, y1 = geom.bounds
     pad = 0.08 * max(x1 - x0, y1 - y0)
     box = shapely.geometry.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-    fig, ax = plt.subplots(figsize=(7.4, 5.6))
+    aspect = (x1 - x0 + 2 * pad) * math.cos(math.radians((y0 + y1) / 2)) / (y1 - y0 + 2 * pad)
+    fig, ax = plt.subplots(figsize=(min(9.0, max(3.0, 5.6 * aspect)) + 1.5, 5.6))  # the county's shape + legend
     lines: dict[bool, list] = {True: [], False: []}
     for kind, major, shp in base:
         if not shp.intersects(box):

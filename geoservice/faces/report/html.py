@@ -203,7 +203,7 @@ def report_html(doc: dict[str, Any], lang: str, src: Callable[[str], str], *, ge
             f"<section class='page'><h2>{_e(u['name'])}</h2>",
             f"<p class='sub'>{t('population', lang)}: {value_text(u['population'], 'people')} · "
             f"{t('targets_met', lang)}: {u.get('met', 0)}/{applicable}</p>",
-            _img(src(f"unit_{i:02d}_map.png"), "max-height:66mm", t("map", lang)),
+            _img(src(f"unit_{i:02d}_map.png"), "max-height:76mm", t("map", lang)),
             f"<h3>{t('figures_vs_targets', lang)}</h3>",
             _img(src(f"unit_{i:02d}_targets.png"), "max-height:60mm", t("figures_vs_targets", lang)),
             _figures_table(u["figures"], lang),

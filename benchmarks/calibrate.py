@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import write_json
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
@@ -81,6 +83,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--work", default="/tmp/bench-calibrate")
+    ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -118,6 +121,8 @@ def main() -> None:
             f"  held-out {name:9s}: median |error| {m['median_abs_error_s']} s ({m['median_abs_error_pct']}%), "
             f"within 1/2/5 min {m['within_1min']}/{m['within_2min']}/{m['within_5min']}, bias {m['median_error_pct']}%"
         )
+    doc = {"region": str(region), "trips": t, "wall_s": wall, "cpu_s": cpu, "peak_rss_gb": r1.ru_maxrss / 1024**2}
+    doc.update(stages_s=rep["timings_s"], converged=rep["model"]["converged"], held_out=rep["evaluation"]["models"])
     true = np.load(truth_file)
     with open(out / "predictions.csv", newline="") as fh:
         pred = [r for r in csv.DictReader(fh) if r["status"] == "scored"]
@@ -128,9 +133,11 @@ def main() -> None:
             f"  {col[:-2]:9s} vs the noise-free truth: median |rel| {100 * np.median(np.abs(rel)):.2f}%, "
             f"median {100 * np.median(rel):+.2f}%"
         )
+        doc[f"{col[:-2]}_vs_truth_median_abs_rel"] = float(np.median(np.abs(rel)))
     ov = rep["overhead_s"]
     if ov:
         print(f"  overhead {ov['estimate']} s (95% {ov['lo95']}-{ov['hi95']}; truth 45 s)")
+    write_json(args.json, {**doc, "overhead_s": ov})
 
 
 if __name__ == "__main__":

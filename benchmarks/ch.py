@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import write_json
+
 ROOT = Path(__file__).resolve().parents[1]
 
 GOALS = {"build_s": 90, "build_peak_rss_gb": 2.0, "customise_new_table_s": 10, "peak_over_free": 2.0}
@@ -95,6 +97,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100, help="origins and destinations (default 100)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--classic", action="store_true", help="also build and time the classic witness CH")
+    ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
 
     from geoservice.bundle.cch import CCHTopology, build_cch
@@ -185,6 +188,7 @@ def main() -> None:
         goal = GOALS.get(k)
         mark = "" if goal is None else f"  (goal <= {goal}: {'OK' if v <= goal else 'MISSED'})"
         print(f"  {k:28s} {v:14.4f}{mark}" if isinstance(v, float) else f"  {k:28s} {v:14d}{mark}")
+    write_json(args.json, {"osm": str(args.osm), **res})
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import write_json
 from benchmarks.osrm import HOW_TO, bench_osrm, describe, find_osrm
 
 SELF = [sys.executable, "-m", __spec__.name if __spec__ else "benchmarks.engine"]  # child runs
@@ -365,21 +366,25 @@ def main() -> None:
     ap.add_argument("--pmedian-demand", type=int, default=300, help="demand points p-median runs on")
     ap.add_argument("--skip-small", action="store_true")
     ap.add_argument("--osrm-bin", help="OSRM build for the 1,000 x 1,000 comparison (default: PATH, else $OSRM_BIN)")
+    ap.add_argument("--osm", nargs="+", type=Path, help="bench these OSM files instead of the small set")
+    ap.add_argument("--json", help="also write the small set's figures here")
     args = ap.parse_args()
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work or tmp)
         work.mkdir(parents=True, exist_ok=True)
-        if not args.skip_small:
-            for label, osm in [
-                ("demo (andorra)", ROOT / "geoservice/data/andorra/andorra.osm.pbf"),
-                ("campo-grande", ROOT / "tests/data/osm/campo-grande.osm.gz"),
-                ("shanghai-center", SHARED / "data/osm/shanghai-center.osm"),
-            ]:
-                show(
-                    bench(label.split()[0], osm, work, reference=True, rng=rng, big=False),
-                    GOALS["demo"] if label.startswith("demo") else None,
-                )
+        small = [
+            ("demo (andorra)", ROOT / "geoservice/data/andorra/andorra.osm.pbf"),
+            ("campo-grande", ROOT / "tests/data/osm/campo-grande.osm.gz"),
+            ("shanghai-center", SHARED / "data/osm/shanghai-center.osm"),
+        ]
+        if args.osm:
+            small = [(p.name.split(".")[0], p) for p in args.osm]
+        figures = {}
+        for label, osm in [] if args.skip_small else small:
+            figures[label] = res = bench(label.split()[0], osm, work, reference=True, rng=rng, big=False)
+            show(res, GOALS["demo"] if label.startswith("demo") else None)
+        write_json(args.json, figures)
         # each mosaic in its own process, so peak memory figures do not mix
         for tiles in args.mosaic:
             osm = mosaic(tiles, Path(args.mosaic_dir))

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import write_json
+
 STAGES = ("search", "samples", "field", "cut", "contour", "geojson")
 
 
@@ -39,6 +41,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--profile", default="drive")
     ap.add_argument("--repeat", type=int, default=1, help="runs per origin (the fastest counts)")
+    ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
 
     from geoservice.bundle.store import load_region
@@ -92,6 +95,19 @@ def main() -> None:
     print("stages (median / p90 ms): " + ", ".join(f"{s} {med(v):.1f}/{p90(v):.1f}" for s, v in stages.items()))
     print(f"sum of stage medians {sum(med(v) for v in stages.values()):.1f} ms")
     print(f"load average {os.getloadavg()[0]:.2f} (1 min) at the end")
+    write_json(
+        args.json,
+        {
+            "bundle": str(args.bundle),
+            "profile": args.profile,
+            "minutes": args.minutes,
+            "origins": args.n,
+            "wall_ms": {"median": med(wall), "p90": p90(wall)},
+            "cpu_ms": {"median": med(cpu), "p90": p90(cpu)},
+            "outline_vertices_median": int(med(verts)),
+            "stages_ms": {s: {"median": med(v), "p90": p90(v)} for s, v in stages.items()},
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import write_json
+
 Point = tuple[float, float]
 HOW_TO = (
     "point to an OSRM build with --osrm-bin DIR (the folder holding osrm-extract, osrm-partition, "
@@ -371,6 +373,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--work", type=Path, help="folder for OSRM's files (default: a temporary one)")
     ap.add_argument("--no-ch", action="store_true", help="time MLD only, even when osrm-contract is there")
+    ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
     tools = find_osrm(args.osrm_bin, profile=args.osrm_profile)
     if tools is None:
@@ -405,6 +408,7 @@ def main() -> None:
             args.pbf, src, dst, tools=tools, work=args.work or Path(tmp), ours=ours, ch=False if args.no_ch else None
         )
     print("\n".join(describe(res)))
+    write_json(args.json, dict(res))
 
 
 if __name__ == "__main__":

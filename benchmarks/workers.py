@@ -152,7 +152,12 @@ async def _burst(base: str, urls: list[str]) -> list[int]:
 
     async def one(u: str) -> int:
         async with httpx.AsyncClient(timeout=300) as c:
-            return (await c.get(base + u)).status_code
+            for _ in range(20):  # a class of requests full (load shedding): wait as the answer says
+                r = await c.get(base + u)
+                if r.status_code != 503:
+                    break
+                await asyncio.sleep(min(float(r.headers.get("retry-after", 1)), 2.0))
+            return r.status_code
 
     return await asyncio.gather(*(one(u) for u in urls))
 

@@ -36,6 +36,17 @@ PAGE_TEXT = """() => {
 }"""
 
 
+def map_still(page) -> None:
+    """Wait until the map neither zooms nor pans (Leaflet's animation classes and its pan
+    animation gone) and every image of it has loaded: what a screenshot should show."""
+    page.wait_for_function(
+        """() => !document.querySelector('.leaflet-zoom-anim, .leaflet-pan-anim')
+            && !(map._panAnim && map._panAnim._inProgress)
+            && [...document.querySelectorAll('#map img')].every((i) => i.complete)""",
+        timeout=10000,
+    )
+
+
 def click_latlng(page, lon: float, lat: float):
     box = page.locator("#map").bounding_box()
     pt = page.evaluate(f"(() => {{ const p = map.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()")
@@ -135,7 +146,8 @@ def test_planner_in_chinese_scenario_and_downloads(open_page, live_server, tmp_p
     page.evaluate("(() => { const m = layers.l_cp && layers.l_cp.getLayers()[0]; if (m) m.openPopup(); })()")
     assert untranslated(page) == set()
     page.mouse.move(10, 450)
-    page.wait_for_timeout(300)
+    page.wait_for_selector(".leaflet-control-layers-expanded", state="detached")  # the layer list folded away
+    map_still(page)
     page.screenshot(path=str(ARTIFACTS / "planner-zh-peak.png"))
     assert watch.errors == [] and watch.external == []
 
@@ -169,7 +181,7 @@ def test_planner_aed_on_foot(open_page):
     page.wait_for_selector("path.gs-site-area", timeout=20000)
     assert "步行" in page.locator("#whatif .sites-head").inner_text()
     assert untranslated(page) == set()
-    page.wait_for_timeout(300)
+    map_still(page)
     page.screenshot(path=str(ARTIFACTS / "planner-zh-aed.png"))
     assert watch.errors == [] and watch.external == []
 
@@ -219,7 +231,7 @@ def test_planner_whatif_draws_the_site_area(open_page, live_server):
     coords = [c for poly in iso["features"][0]["geometry"]["coordinates"] for ring in poly for c in ring]
     want = [min(c[0] for c in coords), min(c[1] for c in coords), max(c[0] for c in coords), max(c[1] for c in coords)]
     assert drawn == pytest.approx(want, abs=1e-6)
-    page.wait_for_timeout(300)
+    map_still(page)
     page.screenshot(path=str(ARTIFACTS / "planner-whatif-site-area.png"))
     # peak hours: the site's own area is redrawn smaller, the before/after figures follow
     before_d = page.evaluate("document.querySelector('path.gs-site-area').getAttribute('d')")

@@ -186,10 +186,16 @@ def unit_map(path: Path, base: list, units_gdf, facilities, code: str, sites: li
     if geom is None:
         geom = shapely.geometry.box(*units_gdf.total_bounds)
     x0, y0, x1, y1 = geom.bounds
+    roads = [shp.bounds for kind, _, shp in base if kind == "road"]
+    if roads:  # only the part of the county inside the road extract (浦东新区: 1.2% of it)
+        rx0, ry0 = min(b[0] for b in roads), min(b[1] for b in roads)
+        rx1, ry1 = max(b[2] for b in roads), max(b[3] for b in roads)
+        if rx0 < x1 and ry0 < y1 and rx1 > x0 and ry1 > y0:
+            x0, y0, x1, y1 = max(x0, rx0), max(y0, ry0), min(x1, rx1), min(y1, ry1)
     pad = 0.08 * max(x1 - x0, y1 - y0)
     box = shapely.geometry.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad)
     aspect = (x1 - x0 + 2 * pad) * math.cos(math.radians((y0 + y1) / 2)) / (y1 - y0 + 2 * pad)
-    fig, ax = plt.subplots(figsize=(min(9.0, max(3.0, 5.6 * aspect)) + 1.5, 5.6))  # the county's shape + legend
+    fig, ax = plt.subplots(figsize=(min(9.0, max(4.0, 5.6 * aspect)), 5.6))  # the county's shape
     lines: dict[bool, list] = {True: [], False: []}
     for kind, major, shp in base:
         if not shp.intersects(box):
@@ -239,7 +245,7 @@ def unit_map(path: Path, base: list, units_gdf, facilities, code: str, sites: li
     ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+    ax.legend(loc="upper left", fontsize=9, framealpha=0.85)
     ax.text(
         0.995,
         0.005,

@@ -32,7 +32,7 @@ from ..sources.osm_names import PLACE_TYPES, OsmNames
 from ..sources.speeds import ROAD_CLASSES
 from .labels import PLACE_MINZOOM, way_lines
 from .network import Network, WayNames
-from .vector_tiles import TILESET_FILE, TileLayer, to_mercator, write_tileset
+from .vector_tiles import TILESET_FILE, TileLayer, signatures, to_mercator, write_tileset
 
 __all__ = ["ROAD_TILE_MINZOOM", "tile_layers", "region_tiles"]
 
@@ -98,7 +98,9 @@ def road_layer(net: Network, names: OsmNames | None, classes: Sequence[str] | No
         uniq.append(p)
     minzoom = np.array([_road_minzoom(c) for c in ROAD_CLASSES], np.int16)[cls]
     fields = {"class": "String", "name": "String", "name_en": "String"}
-    return TileLayer("roads", "line", _merc(lines), minzoom, None, fields, sig=inv.ravel(), sig_props=uniq)
+    # combinations that read the same (a name with spaces around it, an English name without a name) are one
+    same, distinct = signatures(uniq)
+    return TileLayer("roads", "line", _merc(lines), minzoom, None, fields, sig=same[inv.ravel()], sig_props=distinct)
 
 
 def _water_layer(water: list[dict]) -> TileLayer:

@@ -30,7 +30,7 @@ from .mvt_encode import LINESTRING, POINT, POLYGON, encode_geometries, encode_la
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TILESET_FILE", "EXTENT", "HALF", "TileLayer", "write_tileset", "tile_bounds_m", "to_mercator"]
+__all__ = ["TILESET_FILE", "EXTENT", "HALF", "TileLayer", "signatures", "write_tileset", "tile_bounds_m", "to_mercator"]
 
 TILESET_FILE = "tiles.pmtiles"
 EXTENT = 4096
@@ -63,7 +63,7 @@ class TileLayer:
         self.geoms = np.asarray(self.geoms, dtype=object)
         self.minzoom = np.asarray(self.minzoom, dtype=np.int16)
         if self.props is not None:
-            self.sig, self.sig_props = _signatures(self.props)
+            self.sig, self.sig_props = signatures(self.props)
             self.props = None
         assert self.sig is not None
         if not (len(self.geoms) == len(self.minzoom) == len(self.sig)):
@@ -72,7 +72,7 @@ class TileLayer:
         self.geoms, self.minzoom, self.sig = self.geoms[order], self.minzoom[order], np.asarray(self.sig)[order]
 
 
-def _signatures(props: list[dict]) -> tuple[np.ndarray, list[dict]]:
+def signatures(props: list[dict]) -> tuple[np.ndarray, list[dict]]:
     """(index per feature, distinct props): equal props by object, then by value."""
     by_text: dict[str, int] = {}
     by_obj: dict[int, int] = {}

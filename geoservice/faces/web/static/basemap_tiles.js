@@ -33,8 +33,9 @@
   function labelProps(lang) { return lang === "en" ? ["name_en", "name"] : ["name"]; }
 
   function paintRules(P) {
-    var roadCasing = {
+    var roadCasing = {   /* from zoom 12: below it the roads are thin and a second pass only costs paint time */
       dataLayer: "roads",
+      minzoom: 12,
       symbolizer: new P.LineSymbolizer({
         color: function (z, f) { return road(f)[1]; },
         width: function (z, f) { return width(road(f)[2], z) + (z >= 13 ? 1.5 : 0.6); },

@@ -90,6 +90,12 @@ def country_at(lon: float, lat: float) -> str | None:
     return str(code).upper() if code else None
 
 
+def load_places() -> None:
+    """Load the GeoNames place list now (~1.5 s, once per process): ``serve`` calls it before the
+    workers fork, so no citizen's first ``/config`` waits for it."""
+    country_at(0.0, 0.0)
+
+
 @lru_cache(maxsize=256)
 def _resolve(number: str | None, country: str | None, lon: float, lat: float) -> EmergencyNumber:
     if number:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ...errors import GeoserviceError
 from ...service.core import default_db_path, planned_region_paths
+from ...service.emergency import load_places
 from ...service.registry import ROLES, migrate_registry, open_registry, schema_status
 from ...service.settings import get_settings
 from ...service.startup import demos_in_background, demos_ready
@@ -47,6 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         svc = open_service(args, create_registry=True)
         for name in svc.regions:  # load and seed every region before answering
             svc.entry(name)
+        load_places()  # the emergency numbers' place list, shared by the workers forked from here
         db = svc.registry.location if svc.registry else None
         print(f"geoservice: regions {', '.join(svc.regions)}; registry {db}; ready: {pages}", file=sys.stderr)
     if args.workers > 1:

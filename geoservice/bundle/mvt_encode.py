@@ -40,29 +40,39 @@ def _zigzag(d: np.ndarray) -> np.ndarray:
     return ((d << 1) ^ (d >> 63)).astype(np.uint64)
 
 
-def encode_geometries(parts: np.ndarray, group: np.ndarray, n_groups: int, kind: int) -> list[bytes]:
+def encode_geometries(
+    parts: np.ndarray | None,
+    group: np.ndarray,
+    n_groups: int,
+    kind: int,
+    coords: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[bytes]:
     """Packed geometry field (the varints, without tag and length) of each of ``n_groups``
     features; ``parts``: simple shapely geometries (Point, LineString or Polygon per ``kind``) in
-    integer tile units, ``group``: the feature of each part, non-decreasing. A feature whose parts
-    all collapse (a line to one point, a ring to under three) gets b""."""
+    integer tile units, ``group``: the feature of each part, non-decreasing. Points and lines may
+    come as ``coords`` instead: (vertices, the part of each vertex), as ``shapely.get_coordinates``
+    with ``return_index`` gives them. A feature whose parts all collapse (a line to one point, a
+    ring to under three) gets b""."""
+    units: np.ndarray | None
     if kind == POLYGON:  # outer rings positive area in tile units (clockwise on screen), holes negative
         rings, ridx = shapely.get_rings(shapely.orient_polygons(parts, exterior_cw=False), return_index=True)
         units, ugroup, is_outer = rings, group[ridx], np.r_[True, ridx[1:] != ridx[:-1]]
+        n_units = len(rings)
     else:
-        units, ugroup, is_outer = parts, group, np.ones(len(parts), bool)
-    xy, vi = shapely.get_coordinates(units, return_index=True)
-    xy = xy.astype(np.int64)
+        units, ugroup, n_units = parts, group, len(group)
+    xy, vi = coords if coords is not None and kind != POLYGON else shapely.get_coordinates(units, return_index=True)
+    xy = np.asarray(xy).astype(np.int64)
     if kind == POLYGON:  # drop each ring's closing vertex
         last = np.r_[vi[1:] != vi[:-1], True]
         xy, vi = xy[~last], vi[~last]
     if kind != POINT:  # consecutive equal vertices (after rounding) say nothing
         dup = np.r_[False, (vi[1:] == vi[:-1]) & np.all(xy[1:] == xy[:-1], axis=1)]
         xy, vi = xy[~dup], vi[~dup]
-    count = np.bincount(vi, minlength=len(units))
+    count = np.bincount(vi, minlength=n_units)
     need = {POINT: 1, LINESTRING: 2, POLYGON: 3}[kind]
     ok_unit = count >= need
     if kind == POLYGON:  # a polygon whose outer ring collapsed goes, holes and all
-        poly_ok = np.zeros(len(parts), bool)
+        poly_ok = np.zeros(len(group), bool)
         poly_ok[ridx[is_outer]] = ok_unit[is_outer]
         ok_unit &= poly_ok[ridx]
     keep = ok_unit[vi]

@@ -160,27 +160,46 @@ def _tile_pieces(layer: TileLayer, geoms: np.ndarray, z: int) -> dict[tuple[int,
         size = EXTENT * unit
         x0, y1 = -HALF + x * size, HALF - y * size
         g = geoms[f]
-        if layer.kind != "point":
+        if layer.kind != "point":  # clipped to the tile and its buffer, unless inside it already
             pad = BUFFER * unit
-            g = g.copy()
-            cut = np.flatnonzero(np.diff(y * (1 << z) + x)) + 1
-            for a, b in zip(np.r_[0, cut], np.r_[cut, len(g)]):
-                g[a:b] = shapely.clip_by_rect(g[a:b], x0[a] - pad, y1[a] - size - pad, x0[a] + size + pad, y1[a] + pad)
-        parts, piece = shapely.get_parts(g, return_index=True)
-        ok = shapely.get_type_id(parts) == part_type
-        parts, piece = parts[ok], piece[ok]
+            b = shapely.bounds(g)
+            out_of = np.flatnonzero(
+                (b[:, 0] < x0 - pad) | (b[:, 2] > x0 + size + pad) | (b[:, 1] < y1 - size - pad) | (b[:, 3] > y1 + pad)
+            )
+            if len(out_of):
+                g = g.copy()
+                tile = (y * (1 << z) + x)[out_of]
+                cut = np.flatnonzero(np.diff(tile)) + 1
+                for a, e in zip(np.r_[0, cut], np.r_[cut, len(out_of)]):
+                    rows, r0 = out_of[a:e], out_of[a]
+                    g[rows] = shapely.clip_by_rect(
+                        g[rows], x0[r0] - pad, y1[r0] - size - pad, x0[r0] + size + pad, y1[r0] + pad
+                    )
+        tid = shapely.get_type_id(g)
+        single = np.flatnonzero(tid == part_type)
+        multi = np.flatnonzero(tid != part_type)  # multi-part (or collections) after clipping
+        mparts, mpiece = shapely.get_parts(g[multi], return_index=True)
+        ok = shapely.get_type_id(mparts) == part_type
+        parts = np.concatenate([g[single], mparts[ok]])
+        piece = np.concatenate([single, multi[mpiece[ok]]])
+        order = np.argsort(piece, kind="stable")  # back in pair order (by tile, then props)
+        parts, piece = parts[order], piece[order]
         if len(parts) == 0:
             continue
         coords, idx = shapely.get_coordinates(parts, return_index=True)
         px0, py1 = x0[piece][idx], y1[piece][idx]
         local = np.round(np.column_stack(((coords[:, 0] - px0) / unit, (py1 - coords[:, 1]) / unit)))
-        parts = shapely.set_coordinates(parts.copy(), local)
+        if layer.kind == "polygon":
+            parts = shapely.set_coordinates(parts.copy(), local)
         # one feature per (tile, props): pairs are by tile, and by props within a tile (the
         # features' order), so a group is a run of equal (tile, props)
         tk, sg = y[piece] * (1 << z) + x[piece], sigs[f[piece]]
         new = np.r_[True, (tk[1:] != tk[:-1]) | (sg[1:] != sg[:-1])]
         group = np.cumsum(new) - 1
-        geoms_b = encode_geometries(parts, group, int(group[-1]) + 1, gtype)
+        if layer.kind == "polygon":
+            geoms_b = encode_geometries(parts, group, int(group[-1]) + 1, gtype)
+        else:  # lines and points from their coordinates: no shapely objects rebuilt
+            geoms_b = encode_geometries(None, group, int(group[-1]) + 1, gtype, coords=(local, idx))
         for tile_lin, sig, gb in zip(tk[new].tolist(), sg[new].tolist(), geoms_b):
             ty_, tx_ = divmod(tile_lin, 1 << z)
             out.setdefault((tx_, ty_), []).append((layer.sig_props[sig], gtype, gb))

@@ -120,17 +120,20 @@ def _pairs(geoms: np.ndarray, z: int, buffer_m: float) -> tuple[np.ndarray, np.n
     return fi, tx0[fi] + k % nx[fi], ty0[fi] + k // nx[fi]
 
 
-def _simplified(layer: TileLayer, geoms: np.ndarray, unit: float, z: int) -> np.ndarray:
-    """``geoms`` in place: those drawn at zoom ``z`` simplified to a quarter pixel; the others, and
-    pieces under a pixel (lines shorter, areas smaller than a pixel square), None. In place and
-    in chunks: a province's roads are never held twice."""
+def _simplified(layer: TileLayer, geoms: np.ndarray, unit: float, z: int, simplify: bool = True) -> np.ndarray:
+    """``geoms`` in place: those drawn at zoom ``z`` simplified to a quarter pixel (unless not
+    ``simplify``: at the last zoom, where a tile unit is finer than OSM's own drawing, rounding to
+    it is enough); the others, and pieces under a pixel (lines shorter, areas smaller than a pixel
+    square), None. In place and in chunks: a province's roads are never held twice."""
     geoms[layer.minzoom > z] = None
     if layer.kind == "point":
         return geoms
     sel = np.flatnonzero(~shapely.is_missing(geoms))
     for lo in range(0, len(sel), CHUNK):
         idx = sel[lo : lo + CHUNK]
-        g = shapely.simplify(geoms[idx], unit * PIXEL / 4, preserve_topology=layer.kind == "polygon")
+        g = geoms[idx]
+        if simplify:
+            g = shapely.simplify(g, unit * PIXEL / 4, preserve_topology=layer.kind == "polygon")
         if layer.kind == "line":
             small = shapely.length(g) < unit * PIXEL / 2
         else:
@@ -228,7 +231,7 @@ def write_tileset(
             unit = 2 * HALF / (1 << z) / EXTENT
             tiles: dict[tuple[int, int], list] = {}
             for lay in layers:
-                _simplified(lay, lay.geoms, unit, z)
+                _simplified(lay, lay.geoms, unit, z, simplify=z < maxzoom)
                 for key, feats in _tile_pieces(lay, lay.geoms, z).items():
                     tiles.setdefault(key, []).append(encode_layer(lay.name, feats, EXTENT))
                     if z == maxzoom:

@@ -24,16 +24,16 @@ TESTS=(
 )
 .venv/bin/python -m pip install -q "mutmut>=3.3,<4"
 rm -rf "$WORK" && mkdir -p "$WORK"
-git ls-files -z geoservice tests benchmarks pyproject.toml | tar --null -T - -cf - | tar -xf - -C "$WORK"
+git ls-files -z geoservice tests benchmarks docs examples README.md mkdocs.yml pyproject.toml | tar --null -T - -cf - | tar -xf - -C "$WORK"
 {
   echo "[mutmut]"
   echo "source_paths = geoservice"
   echo "only_mutate = geoservice/engine/*"
   echo "    geoservice/analyses/dispatch.py"
-  echo "tests_dir ="
+  echo "pytest_add_cli_args_test_selection ="
   for t in "${TESTS[@]}"; do echo "    $t"; done
   echo "also_copy = benchmarks"
-  echo "    pyproject.toml"
+  for p in docs examples README.md mkdocs.yml pyproject.toml; do echo "    $p"; done
   printf 'pytest_add_cli_args =\n    -p\n    no:cacheprovider\n    -x\n    -q\n'  # one argument a line
 } >"$WORK/setup.cfg"
 # mutmut reads [tool.mutmut] of pyproject.toml before setup.cfg: the copy has none
@@ -45,7 +45,7 @@ from geoservice.bundle.demo import DEMO_REGIONS, ensure_demo
 for n in DEMO_REGIONS:
     ensure_demo(n, Path('geoservice/data'), Path('regions'), quiet=True)"
 start=$(date +%s)
-timeout --signal=INT "$SECONDS_BOX" "$REPO/.venv/bin/mutmut" run --max-children "$CHILDREN" >"$WORK/run.log" 2>&1 || true
+timeout --kill-after=60 "$SECONDS_BOX" "$REPO/.venv/bin/mutmut" run --max-children "$CHILDREN" >"$WORK/run.log" 2>&1 || true
 echo "scripts/mutation.sh: mutmut ran $(( $(date +%s) - start )) s (box ${SECONDS_BOX} s); log in $WORK/run.log" >&2
 "$REPO/.venv/bin/mutmut" results --all true >"$WORK/results.txt" 2>&1 || true
 echo "survived (no test failed on the mutant):"

@@ -175,14 +175,17 @@ def encode_layer(name: str, features: list[tuple[dict, int, bytes]], extent: int
     body = bytearray(_field(15, 0) + _uvarint(2) + _bytes_field(1, name.encode("utf-8")))
     type_field = {t: _field(3, 0) + _uvarint(t) for t in (POINT, LINESTRING, POLYGON)}
     geom_tag, feat_tag, tags_tag = _field(4, 2), _field(2, 2), _field(2, 2)
+    tags_of: dict[int, bytes] = {}  # the same props object, the same tags (within this layer)
     for props, gtype, geom in features:
         if not geom:
             continue
-        tags = b"".join(
-            _SMALL[keys.setdefault(k, len(keys))] + _uvarint(values.setdefault((type(v), v), len(values)))
-            for k, v in props.items()
-            if v is not None
-        )
+        tags = tags_of.get(id(props))
+        if tags is None:
+            tags = tags_of[id(props)] = b"".join(
+                _SMALL[keys.setdefault(k, len(keys))] + _uvarint(values.setdefault((type(v), v), len(values)))
+                for k, v in props.items()
+                if v is not None
+            )
         feat = (tags_tag + _uvarint(len(tags)) + tags if tags else b"") + type_field[gtype]
         feat += geom_tag + _uvarint(len(geom)) + geom
         body += feat_tag + _uvarint(len(feat)) + feat

@@ -3,11 +3,11 @@ served one tile at a time (``GET /regions/{name}/tiles/{z}/{x}/{y}.mvt``) instea
 
 A :class:`TileLayer` holds its features in Web Mercator metres, each with the first zoom it is
 drawn at and its properties. :func:`write_tileset` cuts every layer into the tiles of every zoom
-from ``maxzoom`` down to 0: at each zoom the geometries are simplified to a quarter of a screen
-pixel of a 512-px tile (the pages draw one data tile over 2×2 screen tiles) and what is smaller
-than a pixel is dropped; the geometries left are clipped to each tile (with a buffer, so lines
-and outlines join across tiles), and the pieces of one tile with the same properties become one
-multi-geometry feature. Tiles are gzipped MVT (extent 4096, encoded on arrays by
+from ``maxzoom`` down to 0: every other zoom the geometries are simplified to a quarter of a
+screen pixel of the next zoom down (512-px tiles: the pages draw one data tile over 2×2 screen
+tiles) and what is smaller than a pixel is dropped; the geometries left are clipped to each
+tile (with a buffer, so lines and outlines join across tiles), and the pieces of one tile with
+the same properties become one multi-geometry feature. Tiles are gzipped MVT (extent 4096, encoded on arrays by
 ``bundle.mvt_encode``) in one PMTiles archive (``pmtiles``): memory holds one zoom's geometries of
 one layer and the encoded tiles of that zoom, never the archive (the writer spools tiles to disk).
 The layers' ``geoms`` are simplified in place as the zooms go down.
@@ -121,10 +121,11 @@ def _pairs(geoms: np.ndarray, z: int, buffer_m: float) -> tuple[np.ndarray, np.n
 
 
 def _simplified(layer: TileLayer, geoms: np.ndarray, unit: float, z: int, simplify: bool = True) -> np.ndarray:
-    """``geoms`` in place: those drawn at zoom ``z`` simplified to a quarter pixel (unless not
-    ``simplify``: at the last zoom, where a tile unit is finer than OSM's own drawing, rounding to
-    it is enough); the others, and pieces under a pixel (lines shorter, areas smaller than a pixel
-    square), None. In place and in chunks: a province's roads are never held twice."""
+    """``geoms`` in place: those drawn at zoom ``z`` simplified to half a pixel of ``z``, a quarter
+    of the zoom below, which then uses them as they are (when not ``simplify``; also at the last
+    zoom, where a tile unit is finer than OSM's own drawing and rounding to it is enough); the
+    others, and pieces under a pixel (lines shorter, areas smaller than a pixel square), None.
+    In place and in chunks: a province's roads are never held twice."""
     geoms[layer.minzoom > z] = None
     if layer.kind == "point":
         return geoms
@@ -133,7 +134,7 @@ def _simplified(layer: TileLayer, geoms: np.ndarray, unit: float, z: int, simpli
         idx = sel[lo : lo + CHUNK]
         g = geoms[idx]
         if simplify:
-            g = shapely.simplify(g, unit * PIXEL / 4, preserve_topology=layer.kind == "polygon")
+            g = shapely.simplify(g, unit * PIXEL / 2, preserve_topology=layer.kind == "polygon")
         if layer.kind == "line":
             small = shapely.length(g) < unit * PIXEL / 2
         else:
@@ -231,7 +232,8 @@ def write_tileset(
             unit = 2 * HALF / (1 << z) / EXTENT
             tiles: dict[tuple[int, int], list] = {}
             for lay in layers:
-                _simplified(lay, lay.geoms, unit, z, simplify=z < maxzoom)
+                # simplified every other zoom, to a quarter pixel of the zoom below: the two share it
+                _simplified(lay, lay.geoms, unit, z, simplify=z < maxzoom and (maxzoom - z) % 2 == 1)
                 for key, feats in _tile_pieces(lay, lay.geoms, z).items():
                     tiles.setdefault(key, []).append(encode_layer(lay.name, feats, EXTENT))
                     if z == maxzoom:
@@ -241,7 +243,7 @@ def write_tileset(
             ids = sorted((zxy_to_tileid(z, x, y), x, y) for x, y in tiles)
             for tid, x, y in ids:
                 data = b"".join(tiles[(x, y)])
-                blob = gzip.compress(data, compresslevel=6, mtime=0)
+                blob = gzip.compress(data, compresslevel=4, mtime=0)
                 writer.write_tile(tid, blob)
                 summary["tiles"] += 1
                 summary["bytes"] += len(blob)

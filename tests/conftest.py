@@ -129,9 +129,14 @@ SERIAL = (
     "tests/test_worker_restarts.py",
     "tests/test_workers.py",
     "tests/test_fork_safety.py",
+    "tests/test_nation.py",  # a Dask LocalCluster of its own
+    "tests/api/test_hardening.py::test_slow_requests_get_503",
 )
-"""Test files marked ``serial``: ``scripts/test.sh`` runs the rest in parallel (pytest-xdist,
-``-m "not serial"``), then these in one process."""
+"""Test files (or one test: ``file::name``) marked ``serial``: ``scripts/test.sh`` runs the rest in
+parallel (pytest-xdist, ``-m "not serial"``), then these in one process."""
+IN_ORDER = ("tests/test_readme_commands.py",)
+"""Files whose tests build on each other (the README's commands, one after another): one worker
+runs each of them, in order."""
 
 
 def pytest_collection_modifyitems(config, items):
@@ -139,7 +144,9 @@ def pytest_collection_modifyitems(config, items):
     all, over one live server and one Chromium at a time)."""
     for item in items:
         rel = Path(str(item.fspath)).resolve().relative_to(REPO).as_posix()
-        if rel in SERIAL:
+        if rel in SERIAL or f"{rel}::{item.originalname}" in SERIAL:
             item.add_marker(pytest.mark.serial)
         elif rel.startswith("tests/browser/"):
             item.add_marker(pytest.mark.xdist_group("browser"))
+        elif rel in IN_ORDER:
+            item.add_marker(pytest.mark.xdist_group(rel))

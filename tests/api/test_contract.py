@@ -113,6 +113,12 @@ def _anchor(case: Any, i: int, ids: list[str]) -> Any:
             pp["type"] = [*FACILITY_TYPES, "all"][i % (len(FACILITY_TYPES) + 1)]
         if "id" in pp:
             pp["id"] = ids[i % len(ids)]
+        if {"z", "x", "y"} <= set(pp):  # the vector tile holding the point, at a zoom the set has
+            import math
+
+            z = 12 + i % 3
+            pp["z"], pp["x"] = z, int((lon + 180) / 360 * 2**z)
+            pp["y"] = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
     q = case.query if isinstance(case.query, dict) else None
     if q is not None:
         if "lon" in q:

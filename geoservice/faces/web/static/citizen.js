@@ -397,9 +397,7 @@ function loadAeds() {
   regs.forEach((r, i) => { if ((r.facility_counts.aed || 0) > (regs[start].facility_counts.aed || 0)) start = i; });
   start = GS.app.startIndex(start);   // the last region viewed (kept offline), else the one with most AEDs
   map.fitBounds(map.gsBounds[start], GS.app.fitOptions());
-  GS.regionSelect(sel, map);
-  sel.value = String(start);
-  GS.app.start(map, sel);
+  GS.app.start(map, sel, start);
   drawn = L.layerGroup().addTo(map);
   loadAeds();
   map.on("click", (e) => { $("place-list").hidden = true; search(e.latlng.lng, e.latlng.lat); });

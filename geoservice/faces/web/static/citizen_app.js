@@ -260,15 +260,13 @@ GS.app = (function () {
   };
 
   /* ------------------------------------------------------------------ start */
-  app.start = function (theMap, theSel) {
+  /* The page's map and region picker, starting on region number `first`. */
+  app.start = function (theMap, theSel, first) {
     map = theMap; sel = theSel;
     map.createPane("gsPatient").style.zIndex = 690;   // over markers (600) and labels (650), under popups (700)
     setupSheet();
-    sel.addEventListener("change", () => {
-      patient = null;
-      map.fitBounds(map.gsBounds[+sel.value], app.fitOptions());   // the region clear of the sheet
-      setRegion(GS.config.regions[+sel.value]);
-    });
+    GS.regionSelect(sel, map, (r) => { patient = null; setRegion(r); }, app.fitOptions);   // the region clear of the sheet
+    sel.value = String(first);
     map.on("moveend", () => { follow(); keepOffline(); });
     map.on("zoomend", app.declutter);
     map.on("click", () => { if (phone()) setSheet(false); });

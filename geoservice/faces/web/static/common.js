@@ -233,14 +233,27 @@ GS.makeMap = async function (elId, opts) {
   return map;
 };
 
-GS.regionSelect = function (sel, map, onChange) {
+/* Show bounds at once, without animation. Leaflet ignores a new view asked for while a zoom
+   animation runs, and puts the animation's target back when it ends (a region picked during the
+   zoom of the one before would stay on the one before): the fit waits for that end. */
+GS.fitNow = function (map, bounds, opts) {
+  const fit = () => map.fitBounds(bounds, Object.assign({}, opts, { animate: false }));
+  if (map._animatingZoom) map.once("zoomend", fit); else fit();
+};
+
+/* The region picker: picking a region fits the map on it (fitOptions(): the fit's options, asked
+   at each pick) and then calls onChange(region). */
+GS.regionSelect = function (sel, map, onChange, fitOptions) {
   sel.innerHTML = "";
   GS.config.regions.forEach((r, i) => {
     const o = document.createElement("option");
     o.value = i; o.dataset.region = r.name; o.textContent = GS.regionName(r);
     sel.appendChild(o);
   });
-  sel.addEventListener("change", () => { map.fitBounds(map.gsBounds[+sel.value]); if (onChange) onChange(GS.config.regions[+sel.value]); });
+  sel.addEventListener("change", () => {
+    GS.fitNow(map, map.gsBounds[+sel.value], fitOptions ? fitOptions() : {});
+    if (onChange) onChange(GS.config.regions[+sel.value]);
+  });
 };
 
 GS.fmtMin = function (s) { return (s / 60).toFixed(s < 600 ? 1 : 0); };

@@ -10,10 +10,11 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra as sp_dijkstra
 
 from geoservice.bundle.cch import CCHTopology, build_cch
-from geoservice.bundle.dissection import _local, _min_separator, nested_dissection_order, undirected_csr
+from geoservice.bundle.dissection import Local, Marks, _local, _min_separator, nested_dissection_order, undirected_csr
 from geoservice.engine import kernels
 from geoservice.engine.cch import cch_many_to_many, customise, unpack_arc
-from geoservice.engine.ch import seed_arrays
+from geoservice.engine.arrays import SeedBlocks, Targets
+from geoservice.engine.hierarchy_matrix import seed_arrays
 from geoservice.engine.router import Router
 from geoservice.errors import GeoserviceError
 from geoservice.sources.speeds import SCENARIOS
@@ -79,9 +80,8 @@ def test_flow_separator_is_a_minimum_vertex_cut():
             term[ladj[lptr[a] : lptr[a + 1]][term[ladj[lptr[a] : lptr[a + 1]]] == 2]] = 0
         side = np.empty(s, np.int8)
         work = [np.zeros(2 * s, np.int64), np.empty(2 * s, np.int64), np.empty(2 * s, np.int64)]
-        f, _ = _min_separator(
-            lptr, ladj, rev, term, s + 1, work[0], 0, work[1], work[2], np.empty(2 * s + 2, np.int64), side
-        )
+        marks = Marks(work[0], work[1], work[2], np.empty(2 * s + 2, np.int64))
+        f, _ = _min_separator(Local(lptr, ladj, rev), term, s + 1, marks, 0, side)
         if not (term == 2).any():
             assert f == s + 1  # no sink: no separator
             continue
@@ -164,7 +164,9 @@ def test_random_graphs_equal_all_pairs_dijkstra():
         ref = sp_dijkstra(csr_matrix((np.array(list(best.values())) + 1e-300, (rows, cols)), shape=(n, n)))
         one = np.arange(n + 1)
         t, _ = cch_many_to_many(
-            met, np.arange(n), np.zeros(n), np.zeros(n), one, np.arange(n), np.zeros(n), np.zeros(n), one
+            met,
+            SeedBlocks(np.arange(n), np.zeros(n), np.zeros(n), one),
+            SeedBlocks(np.arange(n), np.zeros(n), np.zeros(n), one),
         )
         assert np.array_equal(np.isinf(t), np.isinf(ref))
         fin = np.isfinite(ref)
@@ -186,9 +188,10 @@ def dijkstra_matrix(router: Router, osnaps, dsnaps, profile: str, w: np.ndarray)
     """One plain Dijkstra per origin (kernels.many_to_many) under weights ``w``, same seeds."""
     tn, ti, tc, tl, nt = router.targets_for(dsnaps, profile, "from", weights=w)
     order = np.argsort(tn, kind="stable")
-    nodes, costs, lens, ptr = seed_arrays(router, osnaps, profile, "from", weights=w)
     return kernels.many_to_many(
-        *router.adjacency("from", w), ptr, nodes, costs, lens, tn[order], ti[order], tc[order], tl[order], nt
+        router.adjacency("from", w),
+        seed_arrays(router, osnaps, profile, "from", weights=w),
+        Targets(tn[order], ti[order], tc[order], tl[order], nt),
     )
 
 
@@ -201,8 +204,8 @@ def check_matrices(net, n: int = 80, seed: int = 0) -> None:
         metric = router.metric(profile, scenario)
         t, m = cch_many_to_many(
             metric,
-            *seed_arrays(router, osnaps, profile, "from", weights=w),
-            *seed_arrays(router, dsnaps, profile, "to", weights=w),
+            seed_arrays(router, osnaps, profile, "from", weights=w),
+            seed_arrays(router, dsnaps, profile, "to", weights=w),
         )
         t_ref, m_ref = dijkstra_matrix(router, osnaps, dsnaps, profile, w)
         assert np.array_equal(np.isinf(t), np.isinf(t_ref))
@@ -286,7 +289,7 @@ def test_peak_equals_networkx_on_the_exported_graph(andorra):
     nodes = np.random.default_rng(7).choice(net.n_nodes, 25, replace=False)
     one = np.arange(len(nodes) + 1)
     zero = np.zeros(len(nodes))
-    t, _ = cch_many_to_many(metric, nodes, zero, zero, one, nodes, zero, zero, one)
+    t, _ = cch_many_to_many(metric, SeedBlocks(nodes, zero, zero, one), SeedBlocks(nodes, zero, zero, one))
     checked = 0
     for i, a in enumerate(nodes):
         ref = nx.single_source_dijkstra_path_length(

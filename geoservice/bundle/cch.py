@@ -18,11 +18,15 @@ rank r are ``head[ptr[r]:ptr[r+1]]`` (higher ranks, sorted), the arc ids are pos
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
 
 from .dissection import nested_dissection_order, undirected_csr
+from .jit import Int32s, Int64s, njit
+
+if TYPE_CHECKING:
+    from .network import Network
 
 
 @dataclass
@@ -62,7 +66,7 @@ class CCHTopology:
         return {self.PREFIX + f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_network(cls, net) -> CCHTopology | None:
+    def from_network(cls, net: Network) -> CCHTopology | None:
         """The CCH a network carries (see network_arrays), or None."""
         keys = {f.name: cls.PREFIX + f.name for f in fields(cls)}
         if not all(k in net.arrays for k in keys.values()):
@@ -83,7 +87,7 @@ class CCHTopology:
 
 
 @njit(cache=True, nogil=True)
-def _chordal(n, rptr, radj):
+def _chordal(n: int, rptr: Int64s, radj: Int32s) -> tuple[Int64s, Int32s]:
     """Upward adjacency of the chordal supergraph, in rank space: ``rptr``/``radj`` list each
     rank's neighbours (ranks). Eliminating rank r makes its upper neighbours a clique: they all
     lie above r's parent p (its lowest upper neighbour), so merging them into p's list is enough
@@ -142,7 +146,7 @@ def _chordal(n, rptr, radj):
 
 
 @njit(cache=True, nogil=True)
-def sorted_index(head, a, b, x):
+def sorted_index(head: Int32s, a: int, b: int, x: int) -> int:
     """Position of ``x`` in the sorted ``head[a:b]``, or -1."""
     while a < b:
         m = (a + b) >> 1
@@ -156,7 +160,7 @@ def sorted_index(head, a, b, x):
 
 
 @njit(cache=True, nogil=True)
-def _triangles(ptr, head):
+def _triangles(ptr: Int64s, head: Int32s) -> tuple[Int64s, Int32s]:
     """Lower triangles per arc: for every rank v and every pair u < w of its upper neighbours,
     arc {u, w} gets the pair (arc {v, u}, arc {v, w})."""
     n = len(ptr) - 1
@@ -184,7 +188,7 @@ def _triangles(ptr, head):
 
 
 @njit(cache=True, nogil=True)
-def _edge_arcs(rank, ptr, head, edge_u, edge_v):
+def _edge_arcs(rank: Int32s, ptr: Int64s, head: Int32s, edge_u: Int64s, edge_v: Int64s) -> Int32s:
     out = np.full(len(edge_u), -1, np.int32)
     for e in range(len(edge_u)):
         a = rank[edge_u[e]]

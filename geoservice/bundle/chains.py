@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+
+from .jit import Bools, Int64s, njit
 
 __all__ = ["Chains", "removable_nodes", "contract", "relayout"]
 
@@ -82,7 +83,9 @@ def removable_nodes(
 
 
 @njit(cache=True, nogil=True)
-def _walk(pu, pv, inc_ptr, inc, keep, node_order):  # pragma: no cover - compiled
+def _walk(  # pragma: no cover - compiled
+    pu: np.ndarray, pv: np.ndarray, inc_ptr: Int64s, inc: Int64s, keep: Bools, node_order: np.ndarray
+) -> tuple[Int64s, Bools, Int64s, Bools]:
     """Chains from every kept node (in ``node_order``) along its unvisited pieces, through
     nodes not kept, to the next kept node. Pieces left unvisited lie on rings without a kept node."""
     m = len(pu)

@@ -20,11 +20,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import get_num_threads, prange
 
 from .heap import _grow, _pop, _push
+from .jit import Bools, Floats, Int32s, Int64s, njit
+
+if TYPE_CHECKING:
+    from .network import Network
 
 INF = np.inf
 # Witness searches stop after this many settled nodes: smaller is faster to build, larger
@@ -75,7 +80,7 @@ class CH:
         return {f"ch_{profile}_{k}": v for k, v in self.arrays().items()}
 
     @classmethod
-    def from_network(cls, net, profile: str) -> CH | None:
+    def from_network(cls, net: Network, profile: str) -> CH | None:
         """The CH a network carries for ``profile`` (see network_arrays), or None."""
         keys = {f.name: f"ch_{profile}_{f.name}" for f in fields(cls)}
         if not all(k in net.arrays for k in keys.values()):
@@ -88,16 +93,57 @@ class CH:
 # A full list moves to the end of the pool with double capacity.
 
 
+class Lists(NamedTuple):
+    """The dynamic graph: list ``lst`` holds ``cnt[lst]`` arcs (room for ``cap[lst]``) from
+    ``start[lst]`` on in the pool of arc heads, seconds and metres (``head``/``wt``/``ln``),
+    which is replaced by a larger one when full."""
+
+    start: Int64s
+    cnt: Int64s
+    cap: Int64s
+    head: Int32s
+    wt: Floats
+    ln: Floats
+
+
+class Scratch(NamedTuple):
+    """The working arrays of one thread's witness searches: tentative costs (``INF`` between
+    searches), target flags, the nodes touched, the heap (``hc``/``hn``) and the shortcut rows
+    (u, w, seconds, metres) of ``sc``; the last three are replaced by larger ones when full."""
+
+    dist: Floats
+    is_target: Bools
+    touched: Int64s
+    hc: Floats
+    hn: Int64s
+    sc: Floats
+
+
 @njit(cache=True, nogil=True)
-def _add_arc(start, cnt, cap, head, wt, ln, top, lst, y, w, l):
-    """Insert arc (y, w, l) into list ``lst``, or lower an existing arc to y; return the pool."""
+def _scratch(n: int) -> Scratch:
+    return Scratch(
+        np.full(n, INF),
+        np.zeros(n, np.bool_),
+        np.empty(n, np.int64),
+        np.empty(1024, np.float64),
+        np.empty(1024, np.int64),
+        np.empty((64, 4)),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _add_arc(g: Lists, top: int, lst: int, y: int, w: float, l: float) -> tuple[Lists, int]:
+    """Insert arc (y, w, l) into list ``lst``, or lower an existing arc to y; return the lists
+    (with a new pool when it grew) and the pool's new top."""
+    start, cnt, cap = g.start, g.cnt, g.cap
+    head, wt, ln = g.head, g.wt, g.ln
     s = start[lst]
     for k in range(s, s + cnt[lst]):
         if head[k] == y:
             if w < wt[k]:
                 wt[k] = w
                 ln[k] = l
-            return head, wt, ln, top
+            return g, top
     if cnt[lst] == cap[lst]:
         nc = max(4, 2 * cap[lst])
         if top + nc > len(head):
@@ -109,6 +155,7 @@ def _add_arc(start, cnt, cap, head, wt, ln, top, lst, y, w, l):
             w2[:top] = wt[:top]
             l2[:top] = ln[:top]
             head, wt, ln = h2, w2, l2
+            g = Lists(start, cnt, cap, head, wt, ln)
         for k in range(cnt[lst]):
             head[top + k] = head[s + k]
             wt[top + k] = wt[s + k]
@@ -121,11 +168,12 @@ def _add_arc(start, cnt, cap, head, wt, ln, top, lst, y, w, l):
     wt[k] = w
     ln[k] = l
     cnt[lst] += 1
-    return head, wt, ln, top
+    return g, top
 
 
 @njit(cache=True, nogil=True)
-def _remove_arc(start, cnt, head, wt, ln, lst, y):
+def _remove_arc(g: Lists, lst: int, y: int) -> None:
+    start, cnt, head, wt, ln = g.start, g.cnt, g.head, g.wt, g.ln
     s = start[lst]
     last = s + cnt[lst] - 1
     for k in range(s, last + 1):
@@ -138,10 +186,14 @@ def _remove_arc(start, cnt, head, wt, ln, lst, y):
 
 
 @njit(cache=True, nogil=True)
-def _witness(src, skip, limit, max_settled, n_targets, is_target, start, cnt, head, wt, dist, touched, hc, hn):
+def _witness(
+    src: int, skip: int, limit: float, max_settled: int, n_targets: int, g: Lists, w: Scratch
+) -> tuple[int, Scratch]:
     """Bounded Dijkstra from ``src`` avoiding ``skip`` over out-lists; stops early once the
-    ``n_targets`` nodes flagged in ``is_target`` are settled. Leaves tentative costs (each one a
-    real path avoiding ``skip``) in ``dist``; returns (touched count, heap)."""
+    ``n_targets`` nodes flagged in ``w.is_target`` are settled. Leaves tentative costs (each one a
+    real path avoiding ``skip``) in ``w.dist``; returns (touched count, scratch with its heap)."""
+    start, cnt, head, wt = g.start, g.cnt, g.head, g.wt
+    dist, is_target, touched, hc, hn = w.dist, w.is_target, w.touched, w.hc, w.hn
     dist[src] = 0.0
     touched[0] = src
     nt = 1
@@ -172,13 +224,15 @@ def _witness(src, skip, limit, max_settled, n_targets, is_target, start, cnt, he
                 if size == len(hc):
                     hc, hn = _grow(hc, hn)
                 size = _push(hc, hn, size, nc, y)
-    return nt, hc, hn
+    return nt, Scratch(dist, is_target, touched, hc, hn, w.sc)
 
 
 @njit(cache=True, nogil=True)
-def _shortcuts(v, max_settled, start, cnt, head, wt, ln, dist, is_target, touched, hc, hn, sc):
-    """Shortcuts (u, w, time, metres) needed to contract ``v``, written to the rows of ``sc``
-    (grown as needed). Returns (count, sc, heap arrays)."""
+def _shortcuts(v: int, max_settled: int, g: Lists, w: Scratch) -> tuple[int, Scratch]:
+    """Shortcuts (u, w, time, metres) needed to contract ``v``, written to the rows of ``w.sc``
+    (grown as needed). Returns (count, scratch with its grown arrays)."""
+    start, cnt, head, wt, ln = g.start, g.cnt, g.head, g.wt, g.ln
+    is_target = w.is_target
     n_sc = 0
     il = 2 * v + 1
     ol = 2 * v
@@ -197,9 +251,8 @@ def _shortcuts(v, max_settled, start, cnt, head, wt, ln, dist, is_target, touche
             continue
         # u itself is settled first: count it as a target when it is one
         n_tgt += is_target[u]
-        nt, hc, hn = _witness(
-            u, v, wt[ka] + max_out, max_settled, n_tgt, is_target, start, cnt, head, wt, dist, touched, hc, hn
-        )
+        nt, w = _witness(u, v, wt[ka] + max_out, max_settled, n_tgt, g, w)
+        dist, sc = w.dist, w.sc
         for kb in range(start[ol], start[ol] + n_out):
             x = head[kb]
             via = wt[ka] + wt[kb]
@@ -209,45 +262,43 @@ def _shortcuts(v, max_settled, start, cnt, head, wt, ln, dist, is_target, touche
                 sc2 = np.empty((2 * n_sc, 4))
                 sc2[:n_sc] = sc
                 sc = sc2
+                w = Scratch(w.dist, w.is_target, w.touched, w.hc, w.hn, sc)
             sc[n_sc, 0] = u
             sc[n_sc, 1] = x
             sc[n_sc, 2] = via
             sc[n_sc, 3] = ln[ka] + ln[kb]
             n_sc += 1
         for i in range(nt):
-            dist[touched[i]] = INF
+            dist[w.touched[i]] = INF
     for b in range(n_out):
         is_target[head[start[ol] + b]] = False
-    return n_sc, sc, hc, hn
+    return n_sc, w
 
 
 @njit(cache=True, nogil=True)
-def _priority(v, n_sc, deleted, cnt):
+def _priority(v: int, n_sc: int, deleted: Int64s, cnt: Int64s) -> float:
     """2 x edge difference (shortcuts minus removed arcs) + deleted neighbours: contract
     first what adds few arcs, spread evenly over the graph."""
-    return 2.0 * (n_sc - cnt[2 * v] - cnt[2 * v + 1]) + deleted[v]
+    return float(2.0 * (n_sc - cnt[2 * v] - cnt[2 * v + 1]) + deleted[v])
 
 
 @njit(cache=True, parallel=True)
-def _initial_priorities(n, settle, n_thr, start, cnt, head, wt, ln):
+def _initial_priorities(n: int, settle: int, n_thr: int, g: Lists) -> Floats:
     """Priorities of all nodes of the uncontracted graph, nodes spread over the threads."""
     prio = np.empty(n)
     deleted = np.zeros(n, np.int64)
     for t in prange(n_thr):
-        dist = np.full(n, INF)
-        is_target = np.zeros(n, np.bool_)
-        touched = np.empty(n, np.int64)
-        hc = np.empty(1024, np.float64)
-        hn = np.empty(1024, np.int64)
-        sc = np.empty((64, 4))
+        w = _scratch(n)
         for v in range(t, n, n_thr):
-            n_sc, sc, hc, hn = _shortcuts(v, settle, start, cnt, head, wt, ln, dist, is_target, touched, hc, hn, sc)
-            prio[v] = _priority(v, n_sc, deleted, cnt)
+            n_sc, w = _shortcuts(v, settle, g, w)
+            prio[v] = _priority(v, n_sc, deleted, g.cnt)
     return prio
 
 
 @njit(cache=True, nogil=True)
-def _contract(n, edge_u, edge_v, w, length, settle, n_thr):
+def _contract(
+    n: int, edge_u: Int32s, edge_v: Int32s, w: Floats, length: Floats, settle: int, n_thr: int
+) -> tuple[Int32s, Int32s, Int32s, Floats, Floats, Bools]:
     """Order all nodes and return (rank, up-arc tail, head, time, metres, is-backward), the up
     arcs of each node grouped together in contraction order."""
     deg = np.zeros(2 * n, np.int64)
@@ -261,24 +312,18 @@ def _contract(n, edge_u, edge_v, w, length, settle, n_thr):
         start[i] = top
         top += cap[i]
     cnt = np.zeros(2 * n, np.int64)
-    head = np.empty(top + top // 2, np.int32)
-    wt = np.empty(top + top // 2, np.float64)
-    ln = np.empty(top + top // 2, np.float64)
+    size = top + top // 2
+    g = Lists(start, cnt, cap, np.empty(size, np.int32), np.empty(size, np.float64), np.empty(size, np.float64))
     for e in range(len(edge_u)):
         u = edge_u[e]
         x = edge_v[e]
         if u == x:
             continue
-        head, wt, ln, top = _add_arc(start, cnt, cap, head, wt, ln, top, 2 * u, x, w[e], length[e])
-        head, wt, ln, top = _add_arc(start, cnt, cap, head, wt, ln, top, 2 * x + 1, u, w[e], length[e])
+        g, top = _add_arc(g, top, 2 * u, x, w[e], length[e])
+        g, top = _add_arc(g, top, 2 * x + 1, u, w[e], length[e])
 
-    prio = _initial_priorities(n, settle, n_thr, start, cnt, head, wt, ln)
-    dist = np.full(n, INF)
-    is_target = np.zeros(n, np.bool_)
-    touched = np.empty(n, np.int64)
-    hc = np.empty(1024, np.float64)
-    hn = np.empty(1024, np.int64)
-    sc = np.empty((64, 4))
+    prio = _initial_priorities(n, settle, n_thr, g)
+    work = _scratch(n)
     deleted = np.zeros(n, np.int64)
     qc = np.empty(2 * n + 16, np.float64)
     qn = np.empty(2 * n + 16, np.int64)
@@ -302,7 +347,7 @@ def _contract(n, edge_u, edge_v, w, length, settle, n_thr):
         if rank[v] >= 0 or p != prio[v]:
             continue
         # lazy update: priorities go stale as neighbours are contracted; refresh before use
-        n_sc, sc, hc, hn = _shortcuts(v, settle, start, cnt, head, wt, ln, dist, is_target, touched, hc, hn, sc)
+        n_sc, work = _shortcuts(v, settle, g, work)
         newp = _priority(v, n_sc, deleted, cnt)
         if qs > 0 and newp > qc[0]:
             prio[v] = newp
@@ -310,11 +355,12 @@ def _contract(n, edge_u, edge_v, w, length, settle, n_thr):
                 qc, qn = _grow(qc, qn)
             qs = _push(qc, qn, qs, newp, v)
             continue
+        sc = work.sc
         for i in range(n_sc):
-            u = np.int64(sc[i, 0])
-            x = np.int64(sc[i, 1])
-            head, wt, ln, top = _add_arc(start, cnt, cap, head, wt, ln, top, 2 * u, x, sc[i, 2], sc[i, 3])
-            head, wt, ln, top = _add_arc(start, cnt, cap, head, wt, ln, top, 2 * x + 1, u, sc[i, 2], sc[i, 3])
+            u = int(sc[i, 0])
+            x = int(sc[i, 1])
+            g, top = _add_arc(g, top, 2 * u, x, sc[i, 2], sc[i, 3])
+            g, top = _add_arc(g, top, 2 * x + 1, u, sc[i, 2], sc[i, 3])
         rank[v] = r
         r += 1
         # v's remaining arcs all lead to uncontracted (higher) nodes: they become its up arcs
@@ -339,14 +385,14 @@ def _contract(n, edge_u, edge_v, w, length, settle, n_thr):
         for d in range(2):
             lst = 2 * v + d
             for k in range(start[lst], start[lst] + cnt[lst]):
-                y = head[k]
+                y = g.head[k]
                 up_tail[n_up] = v
                 up_head[n_up] = y
-                up_w[n_up] = wt[k]
-                up_len[n_up] = ln[k]
+                up_w[n_up] = g.wt[k]
+                up_len[n_up] = g.ln[k]
                 up_dir[n_up] = d == 1
                 n_up += 1
-                _remove_arc(start, cnt, head, wt, ln, 2 * y + 1 - d, v)
+                _remove_arc(g, 2 * y + 1 - d, v)
                 # the neighbour's priority is refreshed lazily when it is popped
                 deleted[y] += 1
         cnt[2 * v] = 0
@@ -354,7 +400,7 @@ def _contract(n, edge_u, edge_v, w, length, settle, n_thr):
     return rank, up_tail[:n_up], up_head[:n_up], up_w[:n_up], up_len[:n_up], up_dir[:n_up]
 
 
-def _csr(n: int, tail: np.ndarray, head: np.ndarray, w: np.ndarray, length: np.ndarray):
+def _csr(n: int, tail: Int32s, head: Int32s, w: Floats, length: Floats) -> tuple[Int64s, Int32s, Floats, Floats]:
     order = np.argsort(tail, kind="stable")
     ptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(tail, minlength=n), out=ptr[1:])

@@ -16,8 +16,11 @@ Pieces of at most ``LEAF`` nodes are ordered by minimum degree (fill-in counted)
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
-from numba import njit
+
+from .jit import Floats, Int8s, Int32s, Int64s, njit
 
 # Share of a piece's nodes taken as source, and as sink, along each direction. On the 12x12
 # Shanghai mosaic (638k nodes) 0.33 orders in 14 s of CPU against 25 s at 0.25 and 0.2, with
@@ -31,7 +34,7 @@ _DIRS = np.array(
 
 
 @njit(cache=True, nogil=True)
-def _undirected(n, u, v):
+def _undirected(n: int, u: Int64s, v: Int64s) -> tuple[Int64s, Int32s]:
     deg = np.zeros(n + 1, np.int64)
     for e in range(len(u)):
         if u[e] != v[e]:
@@ -59,14 +62,33 @@ def _undirected(n, u, v):
     return ptr, nb[:m].copy()
 
 
-def undirected_csr(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def undirected_csr(n: int, u: Int64s | Int32s, v: Int64s | Int32s) -> tuple[Int64s, Int32s]:
     """(ptr, neighbours) of the simple undirected graph of the edges u-v: loops dropped,
     parallel and opposite edges merged, neighbours sorted."""
     return _undirected(int(n), np.asarray(u, np.int64), np.asarray(v, np.int64))
 
 
+class Local(NamedTuple):
+    """A piece's subgraph in CSR (``lptr``/``ladj``, local node numbers) with the index of each
+    arc's reverse (``rev``)."""
+
+    lptr: Int64s
+    ladj: Int32s
+    rev: Int64s
+
+
+class Marks(NamedTuple):
+    """The flow searches' working arrays, per state (2v: v in, 2v+1: v out): reached in search
+    number ``seen``, predecessor state and arc, and the queue."""
+
+    seen: Int64s
+    pred: Int64s
+    pred_arc: Int64s
+    queue: Int64s
+
+
 @njit(cache=True, nogil=True)
-def _local(nodes, loc, xadj, adj):
+def _local(nodes: Int32s, loc: Int64s, xadj: Int64s, adj: Int32s) -> Local:
     """CSR of the subgraph induced by ``nodes`` (``loc`` maps them to 0..s-1, -1 elsewhere),
     with the index of each arc's reverse."""
     s = len(nodes)
@@ -95,11 +117,11 @@ def _local(nodes, loc, xadj, adj):
                 if ladj[r] == i:
                     rev[k] = r
                     break
-    return lptr, ladj, rev
+    return Local(lptr, ladj, rev)
 
 
 @njit(cache=True, nogil=True)
-def _components(lptr, ladj, comp, queue):
+def _components(lptr: Int64s, ladj: Int32s, comp: Int64s, queue: Int64s) -> int:
     """Connected components of a local graph into ``comp``; returns their number."""
     s = len(lptr) - 1
     comp[:s] = -1
@@ -124,13 +146,15 @@ def _components(lptr, ladj, comp, queue):
 
 
 @njit(cache=True, nogil=True)
-def _augment(lptr, ladj, rev, nflow, eflow, term, front, seen, stamp, pred, pred_arc, queue):
+def _augment(g: Local, nflow: Int8s, eflow: Int8s, term: Int8s, front: Int64s, m: Marks, stamp: int) -> bool:
     """One breadth-first search for an augmenting path in the residual graph of the node-split
     flow network: states 2v (v in) and 2v+1 (v out) of the free nodes (``term`` 0); source
     nodes (``term`` 1) and sink nodes (2) are the two terminals, of unlimited capacity. The
     search starts at the free neighbours of the sources (``front``: the arcs leaving them).
     Returns True and pushes one unit along the path when a sink is reached; every state reached
-    is marked ``seen == stamp``."""
+    is marked ``m.seen == stamp``."""
+    lptr, ladj, rev = g
+    seen, pred, pred_arc, queue = m
     qh, qt = 0, 0
     for i in range(len(front)):
         k = front[i]
@@ -207,11 +231,13 @@ def _augment(lptr, ladj, rev, nflow, eflow, term, front, seen, stamp, pred, pred
 
 
 @njit(cache=True, nogil=True)
-def _min_separator(lptr, ladj, rev, term, bound, seen, stamp, pred, pred_arc, queue, side):
+def _min_separator(g: Local, term: Int8s, bound: int, m: Marks, stamp: int, side: Int8s) -> tuple[int, int]:
     """Minimum vertex separator between the source and sink nodes (free nodes capacity 1), by
     augmenting paths. Stops once the flow reaches ``bound`` (no better than a separator already
     found): returns (size, stamp) and, below the bound, ``side`` = 0 source side, 1 separator,
     2 sink side."""
+    lptr, ladj = g.lptr, g.ladj
+    seen = m.seen
     s = len(lptr) - 1
     nflow = np.zeros(s, np.int8)
     eflow = np.zeros(len(ladj), np.int8)
@@ -235,7 +261,7 @@ def _min_separator(lptr, ladj, rev, term, bound, seen, stamp, pred, pred_arc, qu
     flow = 0
     while flow < bound:
         stamp += 1
-        if not _augment(lptr, ladj, rev, nflow, eflow, term, front, seen, stamp, pred, pred_arc, queue):
+        if not _augment(g, nflow, eflow, term, front, m, stamp):
             break
         flow += 1
     if flow >= bound:
@@ -254,7 +280,7 @@ def _min_separator(lptr, ladj, rev, term, bound, seen, stamp, pred, pred_arc, qu
 
 
 @njit(cache=True, nogil=True)
-def _min_degree(lptr, ladj, out):
+def _min_degree(lptr: Int64s, ladj: Int32s, out: Int64s) -> None:
     """Minimum-degree elimination order of a small local graph (fill edges counted)."""
     s = len(lptr) - 1
     adj = np.zeros((s, s), np.bool_)
@@ -282,15 +308,15 @@ def _min_degree(lptr, ladj, out):
 
 
 @njit(cache=True, nogil=True)
-def _dissect(n, xadj, adj, x, y, dirs, balance, leaf):
+def _dissect(
+    n: int, xadj: Int64s, adj: Int32s, x: Floats, y: Floats, dirs: Floats, balance: float, leaf: int
+) -> Int32s:
     """Nested dissection order: returns rank[node] (0 = contracted first)."""
     perm = np.arange(n).astype(np.int32)
     loc = np.full(n, -1, np.int64)
     comp = np.empty(n, np.int64)
     queue = np.empty(2 * n + 2, np.int64)
-    seen = np.zeros(2 * n, np.int64)
-    pred = np.empty(2 * n, np.int64)
-    pred_arc = np.empty(2 * n, np.int64)
+    marks = Marks(np.zeros(2 * n, np.int64), np.empty(2 * n, np.int64), np.empty(2 * n, np.int64), queue)
     term = np.zeros(n, np.int8)
     side = np.empty(n, np.int8)
     best_side = np.empty(n, np.int8)
@@ -309,7 +335,8 @@ def _dissect(n, xadj, adj, x, y, dirs, balance, leaf):
         nodes = perm[lo:hi]
         for i in range(s):
             loc[nodes[i]] = i
-        lptr, ladj, rev = _local(nodes, loc, xadj, adj)
+        piece = _local(nodes, loc, xadj, adj)
+        lptr, ladj = piece.lptr, piece.ladj
         for i in range(s):
             loc[nodes[i]] = -1
         nc = _components(lptr, ladj, comp, queue)
@@ -352,7 +379,7 @@ def _dissect(n, xadj, adj, x, y, dirs, balance, leaf):
                 for e in range(lptr[v], lptr[v + 1]):
                     if term[ladj[e]] == 2:
                         term[ladj[e]] = 0
-            f, stamp = _min_separator(lptr, ladj, rev, term, best + 1, seen, stamp, pred, pred_arc, queue, side)
+            f, stamp = _min_separator(piece, term, best + 1, marks, stamp, side)
             if f > best:
                 continue
             na = 0
@@ -386,8 +413,8 @@ def _dissect(n, xadj, adj, x, y, dirs, balance, leaf):
 
 
 def nested_dissection_order(
-    n: int, edge_u: np.ndarray, edge_v: np.ndarray, x: np.ndarray, y: np.ndarray, *, balance: float = BALANCE
-) -> np.ndarray:
+    n: int, edge_u: Int64s, edge_v: Int64s, x: Floats, y: Floats, *, balance: float = BALANCE
+) -> Int32s:
     """rank[node] (0 first) of a nested dissection of the undirected graph of the edges, with
     node coordinates ``x``/``y`` in metres."""
     if not (0.0 < balance <= 0.5):

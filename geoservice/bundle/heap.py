@@ -5,11 +5,12 @@ Shared by the build-time contraction and the engine's searches."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .jit import Floats, Int64s, njit
 
 
 @njit(cache=True, nogil=True)
-def _push(hc, hn, size, c, n):
+def _push(hc: Floats, hn: Int64s, size: int, c: float, n: int) -> int:
     i = size
     hc[i] = c
     hn[i] = n
@@ -24,7 +25,7 @@ def _push(hc, hn, size, c, n):
 
 
 @njit(cache=True, nogil=True)
-def _pop(hc, hn, size):
+def _pop(hc: Floats, hn: Int64s, size: int) -> tuple[float, int, int]:
     c = hc[0]
     n = hn[0]
     size -= 1
@@ -49,7 +50,7 @@ def _pop(hc, hn, size):
 
 
 @njit(cache=True, nogil=True)
-def _grow(hc, hn):
+def _grow(hc: Floats, hn: Int64s) -> tuple[Floats, Int64s]:
     nc = np.empty(len(hc) * 2, hc.dtype)
     nn = np.empty(len(hn) * 2, hn.dtype)
     nc[: len(hc)] = hc

@@ -29,6 +29,7 @@ import shapely
 
 from ..sources.osm_areas import LANDMARK_KINDS, OsmAreas
 from ..sources.osm_names import PLACE_TYPES, OsmNames
+from ..sources.osm_water import WaterFeature
 from ..sources.speeds import ROAD_CLASSES
 from .labels import PLACE_MINZOOM, way_lines
 from .network import Network, WayNames
@@ -103,7 +104,7 @@ def road_layer(net: Network, names: OsmNames | None, classes: Sequence[str] | No
     return TileLayer("roads", "line", _merc(lines), minzoom, None, fields, sig=same[inv.ravel()], sig_props=distinct)
 
 
-def _water_layer(water: list[dict]) -> TileLayer:
+def _water_layer(water: list[WaterFeature]) -> TileLayer:
     geoms = np.array([shapely.geometry.shape(f["geometry"]) for f in water], dtype=object)
     props, zooms = [], []
     for f in water:

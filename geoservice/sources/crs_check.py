@@ -413,6 +413,29 @@ def _nowhere_near(
     )
 
 
+@dataclass(frozen=True)
+class Namesakes:
+    """The checked points' facility names and types, and the region's OSM facilities they are
+    looked up in by name (``reference``; None: there are none)."""
+
+    names: Iterable[object]
+    types: Iterable[object]
+    reference: Reference | None
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a check speaks and fails: its warning is prefixed by ``label`` and ends in ``fix``
+    (``{crs}``: the likely system); with ``strict`` that warning is raised on field ``crs``
+    ending in ``nothing``; points nowhere near the roads raise on ``field_name``."""
+
+    label: str | None = None
+    strict: bool = False
+    fix: str = "pass --crs {crs}"
+    nothing: str = "nothing written"
+    field_name: str = "facilities"
+
+
 def check_positions(
     lon: ArrayLike,
     lat: ArrayLike,
@@ -420,25 +443,19 @@ def check_positions(
     distances: DistanceFn,
     *,
     region: str,
-    names: Iterable[Any] | None = None,
-    types: Iterable[Any] | None = None,
-    reference: Reference | None = None,
-    label: str | None = None,
-    strict: bool = False,
-    fix: str = "pass --crs {crs}",
-    nothing: str = "nothing written",
-    field_name: str = "facilities",
+    namesakes: Namesakes | None = None,
+    wording: Wording = Wording(),
 ) -> CrsCheck | None:
     """The check of a facility file's (or batch's) positions that every path runs.
 
-    ``lon``/``lat``: the points as loaded (WGS-84, converted from ``declared``); ``names`` and
-    ``types`` their facilities' names and types; ``reference`` the region's OSM facilities;
-    ``distances`` the region's roads. Returns the figures of the evidence that decided (None when
-    nothing could tell: outside China, no namesake and no road near), with a one-line ``warning``
-    (prefixed by ``label``, ending in ``fix`` for the likely system) when the file is likely in
-    another system. Raises ``GeoserviceError``: on field ``crs`` with that warning (and
-    ``nothing``) when ``strict``; on ``field_name`` when no point lies near the region's roads.
+    ``lon``/``lat``: the points as loaded (WGS-84, converted from ``declared``); ``namesakes``
+    their facilities' names and types and the region's OSM facilities; ``distances`` the region's
+    roads. Returns the figures of the evidence that decided (None when nothing could tell: outside
+    China, no namesake and no road near), with a one-line ``warning`` (see ``Wording``) when the
+    file is likely in another system. Raises ``GeoserviceError``: on field ``crs`` with that
+    warning when ``wording.strict``; on ``wording.field_name`` when no point lies near the roads.
     """
+    label, fix = wording.label, wording.fix
     decl = _key(declared)
     rx, ry = as_declared(lon, lat, decl)
     fin = np.isfinite(rx) & np.isfinite(ry)
@@ -447,9 +464,10 @@ def check_positions(
     inside = fin & ~np.asarray(out_of_china(rx, ry), bool)
     check: CrsCheck | None = None
     nv = None
-    if reference is not None and names is not None and types is not None and inside.any():
+    reference = namesakes.reference if namesakes is not None else None
+    if namesakes is not None and reference is not None and inside.any():
         idx = np.flatnonzero(inside)
-        name_list, type_list = list(names), list(types)
+        name_list, type_list = list(namesakes.names), list(namesakes.types)
         nv = _name_votes(rx[idx], ry[idx], decl, [name_list[i] for i in idx], [type_list[i] for i in idx], reference)
         if nv is not None and nv.likely is not None:
             check = _names_check(decl, nv, reference, label=label, fix=fix)
@@ -461,7 +479,9 @@ def check_positions(
         if outside.any():
             far_out = not np.isfinite(np.asarray(distances(rx[outside], ry[outside]), np.float64)).any()
         if far_out and not any(np.isfinite(d).any() for d in dist.values()):
-            raise _nowhere_near(rx[fin], ry[fin], decl, distances, region=region, label=label, field_name=field_name)
+            raise _nowhere_near(
+                rx[fin], ry[fin], decl, distances, region=region, label=label, field_name=wording.field_name
+            )
         check = _road_check(decl, dist, label=label, fix=fix) if dist else None
         if check is not None and nv is not None:
             check = CrsCheck(
@@ -473,8 +493,8 @@ def check_positions(
                 matched=nv.matched,
                 votes=nv.votes,
             )
-    if check is not None and check.warning and strict:
-        raise GeoserviceError("crs", f"{check.warning}; {nothing}")
+    if check is not None and check.warning and wording.strict:
+        raise GeoserviceError("crs", f"{check.warning}; {wording.nothing}")
     return check
 
 

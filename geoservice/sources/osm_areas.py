@@ -13,7 +13,7 @@ from typing import Any
 import shapely
 import shapely.geometry.base
 
-from .osm_water import WATER_TAGS, area_geometry, water_feature
+from .osm_water import WATER_TAGS, WaterFeature, area_geometry, water_feature
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class OsmAreas:
     ``green``: (polygon, class, name); ``buildings``: polygons; ``admin``: (boundary line,
     admin_level, name); ``landmarks``: :class:`Landmark`."""
 
-    water: list[dict] = field(default_factory=list)
+    water: list[WaterFeature] = field(default_factory=list)
     green: list[tuple[shapely.geometry.base.BaseGeometry, str, str]] = field(default_factory=list)
     buildings: list[shapely.geometry.base.BaseGeometry] = field(default_factory=list)
     admin: list[tuple[shapely.geometry.base.BaseGeometry, int, str]] = field(default_factory=list)

@@ -70,7 +70,9 @@ def _cut(value: str | None, column: str, osm_id: str, notes: list[RowError]) -> 
     return value
 
 
-def _osm_records(tags: Mapping[str, str], osm_id: str, lon: float, lat: float, notes: list[RowError]) -> list[dict]:
+def _osm_records(
+    tags: Mapping[str, str], osm_id: str, lon: float, lat: float, notes: list[RowError]
+) -> list[dict[str, Any]]:
     hours = tags.get("opening_hours")
     problem = opening_hours_error(hours) if hours else None
     if problem:  # a real AED with garbled hours is kept, its hours unknown

@@ -10,13 +10,18 @@ from __future__ import annotations
 import logging
 import os
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputFileError
 from .speeds import CLASS_INDEX, DRIVE_CLASSES, WALK_CLASSES, parse_maxspeed
+
+if TYPE_CHECKING:
+    from osmium.osm import TagList
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +62,7 @@ class RawWays:
     missing_refs: int = 0
 
 
-def check_osm_path(path: str | os.PathLike) -> Path:
+def check_osm_path(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if not p.is_file():
         raise OSMReadError(f"OSM file not found: {p} (give a local .osm, .osm.pbf, .osm.gz or .osm.bz2 file)")
@@ -66,7 +71,7 @@ def check_osm_path(path: str | os.PathLike) -> Path:
     return p
 
 
-def _drive_ok(tags) -> bool:
+def _drive_ok(tags: TagList) -> bool:
     if tags.get("area") == "yes":
         return False
     if tags.get("motor_vehicle") == "no" or tags.get("motorcar") == "no":
@@ -80,7 +85,7 @@ def _drive_ok(tags) -> bool:
     return tags.get("service") not in ("parking_aisle", "driveway", "private", "emergency_access")
 
 
-def _walk_ok(tags) -> bool:
+def _walk_ok(tags: TagList) -> bool:
     if tags.get("area") == "yes":
         return False
     foot = tags.get("foot")
@@ -89,14 +94,14 @@ def _walk_ok(tags) -> bool:
     return not (tags.get("access") in ("no", "private") and foot not in ("yes", "designated", "permissive"))
 
 
-def _layer(tags) -> float:
+def _layer(tags: TagList) -> float:
     try:
         return float((tags.get("layer") or "0").split(";")[0])
     except ValueError:
         return 0.0
 
 
-def join_flags(tags, hw: str) -> int:
+def join_flags(tags: TagList, hw: str) -> int:
     """FLAG_OFF_GRADE and FLAG_LIMITED of a way: whether a point beside it can join it anywhere.
 
     A bridge, viaduct, tunnel or a way on another layer is reached only at its ends (a building
@@ -112,7 +117,7 @@ def join_flags(tags, hw: str) -> int:
     return flags
 
 
-def _oneway(tags, hw: str) -> int:
+def _oneway(tags: TagList, hw: str) -> int:
     v = (tags.get("oneway") or "").lower()
     if v in ("yes", "true", "1"):
         return 1
@@ -125,7 +130,7 @@ def _oneway(tags, hw: str) -> int:
     return 0
 
 
-def read_osm_roads(path: str | os.PathLike, *, progress=None) -> RawWays:
+def read_osm_roads(path: str | os.PathLike[str], *, progress: Callable[[int], None] | None = None) -> RawWays:
     """Stream highway ways of ``path`` into :class:`RawWays`.
 
     ``progress`` is an optional callable taking the number of ways read so far.
@@ -136,16 +141,7 @@ def read_osm_roads(path: str | os.PathLike, *, progress=None) -> RawWays:
         raise ImportError("reading OSM files needs pyosmium: pip install osmium") from exc
     p = check_osm_path(path)
 
-    way_id = array("q")
-    way_class = array("B")
-    way_oneway = array("b")
-    way_max = array("f")
-    way_flags = array("B")
-    names: list[str] = []
-    ptr = array("q", [0])
-    refs = array("q")
-    lons = array("d")
-    lats = array("d")
+    buf = _Ways()
     missing = 0
     split_ways = 0
     newest = None
@@ -199,41 +195,11 @@ def read_osm_roads(path: str | os.PathLike, *, progress=None) -> RawWays:
                 missing += 1
                 if len(run_r) >= 2:
                     pieces += 1
-                    _emit(
-                        attrs,
-                        run_r,
-                        run_x,
-                        run_y,
-                        way_id,
-                        way_class,
-                        way_oneway,
-                        way_max,
-                        way_flags,
-                        names,
-                        ptr,
-                        refs,
-                        lons,
-                        lats,
-                    )
+                    buf.emit(attrs, run_r, run_x, run_y)
                 run_r, run_x, run_y = [], [], []
             if len(run_r) >= 2:
                 pieces += 1
-                _emit(
-                    attrs,
-                    run_r,
-                    run_x,
-                    run_y,
-                    way_id,
-                    way_class,
-                    way_oneway,
-                    way_max,
-                    way_flags,
-                    names,
-                    ptr,
-                    refs,
-                    lons,
-                    lats,
-                )
+                buf.emit(attrs, run_r, run_x, run_y)
             if pieces != 1:
                 split_ways += 1
             count += 1
@@ -252,19 +218,19 @@ def read_osm_roads(path: str | os.PathLike, *, progress=None) -> RawWays:
             log.warning(w_)
     if newest is not None and not stamp:
         stamp = newest.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if len(way_id) == 0:
+    if len(buf.way_id) == 0:
         raise OSMReadError(f"no usable highway ways in {p.name}: is it a road extract?")
     return RawWays(
-        way_id=np.frombuffer(way_id, dtype=np.int64).copy(),
-        way_class=np.frombuffer(way_class, dtype=np.uint8).copy(),
-        way_oneway=np.frombuffer(way_oneway, dtype=np.int8).copy(),
-        way_maxspeed=np.frombuffer(way_max, dtype=np.float32).copy(),
-        way_flags=np.frombuffer(way_flags, dtype=np.uint8).copy(),
-        way_name=names,
-        ptr=np.frombuffer(ptr, dtype=np.int64).copy(),
-        ref=np.frombuffer(refs, dtype=np.int64).copy(),
-        lon=np.frombuffer(lons, dtype=np.float64).copy(),
-        lat=np.frombuffer(lats, dtype=np.float64).copy(),
+        way_id=np.frombuffer(buf.way_id, dtype=np.int64).copy(),
+        way_class=np.frombuffer(buf.way_class, dtype=np.uint8).copy(),
+        way_oneway=np.frombuffer(buf.way_oneway, dtype=np.int8).copy(),
+        way_maxspeed=np.frombuffer(buf.way_max, dtype=np.float32).copy(),
+        way_flags=np.frombuffer(buf.way_flags, dtype=np.uint8).copy(),
+        way_name=buf.names,
+        ptr=np.frombuffer(buf.ptr, dtype=np.int64).copy(),
+        ref=np.frombuffer(buf.refs, dtype=np.int64).copy(),
+        lon=np.frombuffer(buf.lons, dtype=np.float64).copy(),
+        lat=np.frombuffer(buf.lats, dtype=np.float64).copy(),
         osm_timestamp=stamp,
         bbox=bbox,
         warnings=warnings,
@@ -272,15 +238,35 @@ def read_osm_roads(path: str | os.PathLike, *, progress=None) -> RawWays:
     )
 
 
-def _emit(attrs, rr, xx, yy, way_id, way_class, way_oneway, way_max, way_flags, names, ptr, refs, lons, lats) -> None:
-    wid, cls, ow, ms, flags, name = attrs
-    way_id.append(wid)
-    way_class.append(cls)
-    way_oneway.append(ow)
-    way_max.append(ms)
-    way_flags.append(flags)
-    names.append(name)
-    refs.extend(rr)
-    lons.extend(xx)
-    lats.extend(yy)
-    ptr.append(len(refs))
+WayAttrs = tuple[int, int, int, float, int, str]
+"""A way's id, class index, one-way (0, 1, -1), maxspeed (km/h, NaN), flags and name."""
+
+
+class _Ways:
+    """The ways read so far, in growing C arrays (see ``RawWays``)."""
+
+    def __init__(self) -> None:
+        self.way_id = array("q")
+        self.way_class = array("B")
+        self.way_oneway = array("b")
+        self.way_max = array("f")
+        self.way_flags = array("B")
+        self.names: list[str] = []
+        self.ptr = array("q", [0])
+        self.refs = array("q")
+        self.lons = array("d")
+        self.lats = array("d")
+
+    def emit(self, attrs: WayAttrs, rr: list[int], xx: list[float], yy: list[float]) -> None:
+        """One run of a way's nodes (refs ``rr`` at ``xx``/``yy``) as a way of ``attrs``."""
+        wid, cls, ow, ms, flags, name = attrs
+        self.way_id.append(wid)
+        self.way_class.append(cls)
+        self.way_oneway.append(ow)
+        self.way_max.append(ms)
+        self.way_flags.append(flags)
+        self.names.append(name)
+        self.refs.extend(rr)
+        self.lons.extend(xx)
+        self.lats.extend(yy)
+        self.ptr.append(len(self.refs))

@@ -311,7 +311,8 @@ def _member(sorted_ids: np.ndarray, x: np.ndarray) -> np.ndarray:
     if not len(sorted_ids):
         return np.zeros(len(x), bool)
     i = np.minimum(np.searchsorted(sorted_ids, x), len(sorted_ids) - 1)
-    return sorted_ids[i] == x
+    found: np.ndarray = sorted_ids[i] == x
+    return found
 
 
 def _pairs(per_unit: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -328,7 +329,8 @@ def _units_of(pairs: tuple[np.ndarray, np.ndarray], oid: int) -> list[int]:
     hi = lo
     while hi < len(ids) and ids[hi] == oid:
         hi += 1
-    return unit[lo:hi].tolist()
+    units: list[int] = unit[lo:hi].tolist()
+    return units
 
 
 def _safe(name: str) -> str:

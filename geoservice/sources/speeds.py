@@ -17,9 +17,13 @@ their parent class. Walking uses 5 km/h (1.39 m/s), the usual pedestrian plannin
 
 from __future__ import annotations
 
+import datetime
 import math
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from ..errors import GeoserviceError
 
@@ -131,6 +135,17 @@ def parse_maxspeed(value: str | None) -> float | None:
     return sum(speeds) / len(speeds)
 
 
+class ProfileDict(TypedDict):
+    """A ``Profile`` as its bundle stores it (JSON)."""
+
+    name: str
+    network: str
+    factors: dict[str, float]
+    max_kmh: float
+    fixed_kmh: float | None
+    use_maxspeed: bool
+
+
 @dataclass(frozen=True)
 class Profile:
     """How one kind of traveller moves on a network.
@@ -153,7 +168,7 @@ class Profile:
         base = maxspeed_kmh if (self.use_maxspeed and maxspeed_kmh) else DEFAULT_SPEED_KMH.get(road_class, 20.0)
         return min(base * self.factors.get(road_class, 1.0), self.max_kmh)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> ProfileDict:
         return {
             "name": self.name,
             "network": self.network,
@@ -164,7 +179,7 @@ class Profile:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Profile:
+    def from_dict(cls, d: ProfileDict) -> Profile:
         return cls(**d)
 
 
@@ -215,7 +230,11 @@ SCENARIOS: dict[str, dict[str, float]] = {
 }
 
 
-def scenario_key(profile: str, scenario: str | dict | None) -> tuple[str, tuple]:
+WeightKey = tuple[str, tuple[tuple[str, float], ...]]
+"""A weight set's name: (profile, sorted (road class, factor) pairs other than 1)."""
+
+
+def scenario_key(profile: str, scenario: str | Mapping[str, float] | None) -> WeightKey:
     """(profile, sorted {road class: factor} items) naming a weight set; free flow has no items.
     A scenario name must be in SCENARIOS; a table's classes must be road classes and its factors
     numbers in (0, 100)."""
@@ -229,7 +248,7 @@ def scenario_key(profile: str, scenario: str | dict | None) -> tuple[str, tuple]
         table = SCENARIOS[scenario]
     else:
         table = dict(scenario)
-    items = []
+    items: list[tuple[str, float]] = []
     for cls, f in table.items():
         try:
             factor = float(f)
@@ -310,7 +329,7 @@ def default_hourly_profiles() -> dict[str, tuple[float, ...]]:
     return {cls: tuple(t[cls] for t in tables) for cls in ROAD_CLASSES}
 
 
-def read_hourly_profiles(path) -> dict[str, tuple[float, ...]]:
+def read_hourly_profiles(path: str | os.PathLike[str]) -> dict[str, tuple[float, ...]]:
     """Hourly factors from a CSV file: a header ``road_class,h00,h01,...,h23`` and one row per
     road class with 24 travel-time factors in (0, 100) (1 = free flow); classes not listed keep
     1.0 at every hour. Errors name the file's row (``speed_profile`` field)."""
@@ -354,11 +373,9 @@ def _factor(text: str) -> float | None:
     return f if 0 < f < 100 else None
 
 
-def parse_depart(depart) -> int:
+def parse_depart(depart: object) -> int:
     """The hour (0-23) of a departure time given as ``"HH:MM"``, a datetime / time or an hour."""
-    import datetime as dt
-
-    if isinstance(depart, (dt.datetime, dt.time)):
+    if isinstance(depart, (datetime.datetime, datetime.time)):
         return depart.hour
     if isinstance(depart, int) and not isinstance(depart, bool) and 0 <= depart <= 23:
         return depart
@@ -368,7 +385,7 @@ def parse_depart(depart) -> int:
     return int(m.group(1))
 
 
-def scenario_for_depart(depart, profiles: dict[str, tuple[float, ...]] | None = None) -> dict[str, float]:
+def scenario_for_depart(depart: object, profiles: dict[str, tuple[float, ...]] | None = None) -> dict[str, float]:
     """The congestion table ({road class: factor}, for ``Router.weights`` / ``Engine.matrix``'s
     ``scenario``) of the hour a trip departs in (``"HH:MM"``, a datetime / time or an hour),
     from ``profiles`` (``read_hourly_profiles``) or the default curve. Classes at 1.0 are left

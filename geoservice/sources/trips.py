@@ -161,7 +161,7 @@ def read_trips(path: str | Path, crs: str = "wgs84") -> Trips:
     has_prio, has_weekday = "priority" in header, "weekday" in header
     rejected: list[Rejection] = []
     first_row: dict[str, int] = {}
-    keep: list[tuple] = []
+    keep: list[tuple[int, str, float, float, float, float, int, bool, float, bool]] = []
     n = 0
     for n, row in enumerate(reader, 1):
         tid = (row.get("trip_id") or "").strip()

@@ -101,7 +101,7 @@ def _check_positions(args: argparse.Namespace, entry: Any, layer: Any) -> None:
     file (``sources.crs_check.check_positions``): by name against the bundle's OpenStreetMap
     facilities, else against its roads. A likely wrong ``--crs`` is a warning line, with
     ``--strict`` an error; points nowhere near the region are an error."""
-    from ...sources.crs_check import Reference, check_positions, network_distances
+    from ...sources.crs_check import Namesakes, Reference, Wording, check_positions, network_distances
 
     region = entry.region
     assert region is not None
@@ -112,13 +112,12 @@ def _check_positions(args: argparse.Namespace, entry: Any, layer: Any) -> None:
         args.crs,
         network_distances(roads),
         region=region.name,
-        names=layer["name"],
-        types=layer["type"],
-        reference=Reference.from_layer(region.facilities, f"the OpenStreetMap facilities of region {region.name}"),
-        label=Path(args.file).name,
-        strict=args.strict,
-        nothing="nothing written",
-        field_name="file",
+        namesakes=Namesakes(
+            layer["name"],
+            layer["type"],
+            Reference.from_layer(region.facilities, f"the OpenStreetMap facilities of region {region.name}"),
+        ),
+        wording=Wording(label=Path(args.file).name, strict=args.strict, nothing="nothing written", field_name="file"),
     )
     if check is not None and check.warning:
         print(f"geoservice: WARNING: {check.warning}", file=sys.stderr)  # the way build logs it

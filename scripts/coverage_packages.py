@@ -1,7 +1,8 @@
 """Line coverage per package of geoservice from the ``.coverage`` file a test run left (scripts/test.sh
-writes it), with the packages below a threshold named; ``--json FILE`` writes the table.
+writes it), with the packages below a threshold named; ``--json FILE`` writes the table; with
+``--fail`` it exits 1 when a package is below the threshold (scripts/test.sh fails then).
 
-    .venv/bin/python scripts/coverage_packages.py [--data .coverage] [--below 85] [--json coverage.json]
+    .venv/bin/python scripts/coverage_packages.py [--data .coverage] [--below 85] [--fail] [--json coverage.json]
 
 A package is a folder of geoservice (``engine``, ``faces/api``, ...; the modules at the top count as
 ``geoservice``); files no test imported count with every line missed."""
@@ -47,6 +48,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=REPO / ".coverage", help="coverage data file")
     ap.add_argument("--below", type=float, default=85.0, help="name the packages under this share of lines")
     ap.add_argument("--json", type=Path, help="also write the table here")
+    ap.add_argument("--fail", action="store_true", help="exit 1 when a package is below --below")
     args = ap.parse_args()
     if not args.data.exists():
         ap.error(f"--data: no coverage data at {args.data} (run scripts/test.sh first)")
@@ -66,7 +68,7 @@ def main() -> int:
     if args.json:
         doc = {k: {"lines": s, "run": r, "share": round(r / s, 4)} for k, (s, r) in rows.items()}
         args.json.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    return 0
+    return 1 if args.fail and low else 0
 
 
 if __name__ == "__main__":

@@ -28,19 +28,27 @@ def demo_data() -> Path:
 
 @pytest.fixture(scope="session")
 def regions_dir(tmp_path_factory) -> Path:
-    """Demo bundles built once per test session from geoservice/data (never the developer's cache)."""
+    """Demo bundles built from geoservice/data (never the developer's cache) once per run: under
+    pytest-xdist the first worker to ask builds them into the run's shared temporary folder while
+    the others wait on a lock, and ``GEOSERVICE_TEST_REGIONS_DIR`` (set by scripts/test.sh for its
+    parallel and serial parts, and by scripts/mutation.sh) names a folder built once and reused."""
+    import fcntl
     import os
 
-    from geoservice.bundle.demo import DEMO_REGIONS, build_demo, ensure_demo
+    from geoservice.bundle.demo import DEMO_REGIONS, ensure_demo
 
-    kept = os.environ.get("GEOSERVICE_TEST_REGIONS_DIR")  # scripts/mutation.sh: built once, reused by every run
+    kept = os.environ.get("GEOSERVICE_TEST_REGIONS_DIR")
     if kept:
+        out = Path(kept)
+    elif os.environ.get("PYTEST_XDIST_WORKER"):  # the workers' base folders share a parent
+        out = tmp_path_factory.getbasetemp().parent / "regions"
+    else:
+        out = tmp_path_factory.mktemp("regions")
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".build-lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         for name in DEMO_REGIONS:
-            ensure_demo(name, DEMO_DATA, Path(kept), quiet=True)
-        return Path(kept)
-    out = tmp_path_factory.mktemp("regions")
-    for name in DEMO_REGIONS:
-        build_demo(name, DEMO_DATA, out, quiet=True)
+            ensure_demo(name, DEMO_DATA, out, quiet=True)
     return out
 
 

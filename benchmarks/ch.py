@@ -103,8 +103,8 @@ def main() -> None:
     from geoservice.bundle.cch import CCHTopology, build_cch
     from geoservice.bundle.contraction import build_ch
     from geoservice.engine.cch import cch_many_to_many
-    from geoservice.engine.ch import ch_matrix, seed_arrays
     from geoservice.engine.engine import Engine
+    from geoservice.engine.hierarchy_matrix import ch_matrix, seed_arrays
 
     res: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -176,7 +176,7 @@ def main() -> None:
             def customised() -> tuple[np.ndarray, float]:
                 t0 = time.perf_counter()
                 src, dst = seed_arrays(router, osn, "drive", "from"), seed_arrays(router, dsn, "drive", "to")
-                times, _ = cch_many_to_many(metric, *src, *dst)
+                times, _ = cch_many_to_many(metric, src, dst)
                 return times, time.perf_counter() - t0
 
             classic()

@@ -12,8 +12,8 @@ from scipy.sparse.csgraph import dijkstra as sp_dijkstra
 from geoservice.bundle.cch import CCHTopology, build_cch
 from geoservice.bundle.dissection import Local, Marks, _local, _min_separator, nested_dissection_order, undirected_csr
 from geoservice.engine import kernels
-from geoservice.engine.cch import cch_many_to_many, customise, unpack_arc
 from geoservice.engine.arrays import SeedBlocks, Targets
+from geoservice.engine.cch import cch_many_to_many, customise, unpack_arc
 from geoservice.engine.hierarchy_matrix import seed_arrays
 from geoservice.engine.router import Router
 from geoservice.errors import GeoserviceError

@@ -11,7 +11,9 @@ from scipy.sparse.csgraph import dijkstra as sp_dijkstra
 
 from geoservice.bundle.contraction import CH, build_ch
 from geoservice.engine import kernels
-from geoservice.engine.ch import ch_many_to_many, ch_matrix
+from geoservice.engine.arrays import SeedBlocks, Targets
+from geoservice.engine.ch import ch_many_to_many
+from geoservice.engine.hierarchy_matrix import ch_matrix
 from geoservice.engine.router import Router
 
 
@@ -36,7 +38,9 @@ def node_matrix(ch: CH, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, n
     one = np.arange(len(src) + 1)
     two = np.arange(len(dst) + 1)
     return ch_many_to_many(
-        ch, src, np.zeros(len(src)), np.zeros(len(src)), one, dst, np.zeros(len(dst)), np.zeros(len(dst)), two
+        ch,
+        SeedBlocks(src, np.zeros(len(src)), np.zeros(len(src)), one),
+        SeedBlocks(dst, np.zeros(len(dst)), np.zeros(len(dst)), two),
     )
 
 
@@ -96,7 +100,7 @@ def test_random_graphs_equal_all_pairs_dijkstra():
         dp = np.concatenate([[0], np.cumsum(rng.integers(1, 3, k))])
         sn, dn = rng.integers(0, n, sp[-1]), rng.integers(0, n, dp[-1])
         sc, dc = rng.uniform(0, 20, sp[-1]), rng.uniform(0, 20, dp[-1])
-        t, _ = ch_many_to_many(ch, sn, sc, np.zeros(sp[-1]), sp, dn, dc, np.zeros(dp[-1]), dp)
+        t, _ = ch_many_to_many(ch, SeedBlocks(sn, sc, np.zeros(sp[-1]), sp), SeedBlocks(dn, dc, np.zeros(dp[-1]), dp))
         want = np.full((k, k), np.inf)
         for i in range(k):
             for j in range(k):
@@ -144,16 +148,14 @@ def dijkstra_matrix(router: Router, osnaps, dsnaps, profile: str) -> tuple[np.nd
     seeds = [router.seeds(o, profile, "from") for o in osnaps]
     ptr = np.concatenate([[0], np.cumsum([len(s.node) for s in seeds])]).astype(np.int64)
     return kernels.many_to_many(
-        *router.adjacency("from", w),
-        ptr,
-        np.concatenate([s.node for s in seeds]),
-        np.concatenate([s.cost for s in seeds]),
-        np.concatenate([s.length for s in seeds]),
-        tn[order],
-        ti[order],
-        tc[order],
-        tl[order],
-        nt,
+        router.adjacency("from", w),
+        SeedBlocks(
+            np.concatenate([s.node for s in seeds]),
+            np.concatenate([s.cost for s in seeds]),
+            np.concatenate([s.length for s in seeds]),
+            ptr,
+        ),
+        Targets(tn[order], ti[order], tc[order], tl[order], nt),
     )
 
 
@@ -180,20 +182,13 @@ def check_network(net, profile: str, n: int = 60, seed: int = 0) -> None:
     sn, dn = rng.integers(0, net.n_nodes, sp[-1]), rng.integers(0, net.n_nodes, dp[-1])
     sc, dc = rng.uniform(0, 300, sp[-1]), rng.uniform(0, 300, dp[-1])
     sl, dl = rng.uniform(0, 100, sp[-1]), rng.uniform(0, 100, dp[-1])
-    t, m = ch_many_to_many(ch, sn, sc, sl, sp, dn, dc, dl, dp)
+    t, m = ch_many_to_many(ch, SeedBlocks(sn, sc, sl, sp), SeedBlocks(dn, dc, dl, dp))
     ti = np.repeat(np.arange(k), np.diff(dp))
     order = np.argsort(dn, kind="stable")
     t_ref, m_ref = kernels.many_to_many(
-        *router.adjacency("from", net.times(profile)),
-        sp.astype(np.int64),
-        sn.astype(np.int64),
-        sc,
-        sl,
-        dn[order].astype(np.int64),
-        ti[order].astype(np.int64),
-        dc[order],
-        dl[order],
-        k,
+        router.adjacency("from", net.times(profile)),
+        SeedBlocks(sn.astype(np.int64), sc, sl, sp.astype(np.int64)),
+        Targets(dn[order].astype(np.int64), ti[order].astype(np.int64), dc[order], dl[order], k),
     )
     assert np.array_equal(np.isinf(t), np.isinf(t_ref))
     fin = np.isfinite(t_ref)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from geoservice.engine import bounded, isochrone
+from geoservice.engine.arrays import Pieces, PieceTimes
 from geoservice.engine.isochrone import isochrone_geojson, piece_topology, reached_pieces
 
 ANDORRA = [(1.5212, 42.5069), (1.5836, 42.5359), (1.4917, 42.4636)]
@@ -51,17 +52,14 @@ def test_owned_pieces_split_the_reached_pieces(shanghai_engine, direction):
             got.append(
                 bounded.owned_pieces(
                     part,
-                    *piece_topology(net),
-                    dist,
-                    w,
-                    900.0,
-                    direction == "from",
+                    piece_topology(net),
+                    PieceTimes(dist, w, 900.0, direction == "from"),
                     -1,
                     0.0,
-                    *(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0)),
+                    Pieces(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0)),
                 )
             )
-        got = [[a[: g[4]] for a in g[:4]] for g in got]
+        got = [[a[: g[1]] for a in g[0]] for g in got]
         ids = np.concatenate([g[0] for g in got])
         assert len(ids) == len(np.unique(ids)) == len(want[0]) > 1000
         order, ref = np.argsort(ids), np.argsort(want[0])

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from geoservice.bundle.to_networkx import network_to_networkx
-from geoservice.engine.ch import CH, ch_matrix
+from geoservice.engine.ch import CH
+from geoservice.engine.hierarchy_matrix import ch_matrix
 
 TOL_S = 0.5
 

@@ -12,11 +12,16 @@ they tile the extent, and the areas reported are those of the polygons themselve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..bundle.network import Network
 from ..engine import contours, reach
+from ..engine.arrays import Pieces
+
+if TYPE_CHECKING:
+    from ..engine.router import Router
 
 UNREACHED = 1e12
 
@@ -53,46 +58,35 @@ class Extent:
         return self.covered.sum() + self.gaps.sum()
 
 
-def _lattice(net, cell: float) -> contours.Lattice:
+def _lattice(net: Network, cell: float) -> contours.Lattice:
     return contours.Lattice.around(
         float(net.x.min()), float(net.y.min()), float(net.x.max()), float(net.y.max()), dx=cell, dy=cell, h=cell
     )
 
 
-def _field(net, lat: contours.Lattice, sel, t0, t1, tau, dist, T: float) -> np.ndarray:
+def _field(
+    net: Network,
+    lat: contours.Lattice,
+    sel: np.ndarray,
+    t0: np.ndarray,
+    t1: np.ndarray,
+    tau: np.ndarray,
+    dist: np.ndarray,
+    T: float,
+) -> np.ndarray:
     """The reach field of pieces ``sel`` (times t0/t1 at their ends, tau end to end) within T."""
     ranges = np.array([float(T)])
     pts = reach.road_samples(
-        net.x,
-        net.y,
-        net.geom_a,
-        net.geom_b,
-        net.cumlen,
-        net.geom_u,
-        net.geom_v,
+        reach.piece_geometry(net, metres=True),
         dist,
-        np.asarray(sel, np.int64),
-        t0,
-        t1,
-        tau,
-        ranges,
-        lat.margin,
-        contours.STEP * lat.h,
-        lat.x0,
-        lat.y0,
-        lat.dx,
-        lat.dy,
-        -1,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0.0,
+        Pieces(np.asarray(sel, np.int64), t0, t1, tau),
+        reach.SampleGrid(ranges, lat.margin, contours.STEP * lat.h, lat.x0, lat.y0, lat.dx, lat.dy),
+        reach.NO_ORIGIN,
     )
     return contours.reach_field([pts], ranges, lat)
 
 
-def extent_grid(router, cell):
+def extent_grid(router: Router, cell: float) -> tuple[float, float, int, int, np.ndarray]:
     """(x0, y0, nx, ny, field) of the road extent: <= 0 within the margin of any road (cached
     per router)."""
     key = ("extent", cell)
@@ -106,10 +100,13 @@ def extent_grid(router, cell):
         # in single precision: a distance in metres, and half the memory held per router)
         field = _field(net, lat, g, z, z, z, np.zeros(net.n_nodes), 1.0)[0].astype(np.float32)
         cache[key] = (lat.x0, lat.y0, lat.nx, lat.ny, field)
-    return cache[key]
+    hit: tuple[float, float, int, int, np.ndarray] = cache[key]
+    return hit
 
 
-def cover_grid(router, dist, profile, weights, T, cell) -> tuple[float, float, Extent, Region]:
+def cover_grid(
+    router: Router, dist: np.ndarray, profile: str, weights: np.ndarray, T: float, cell: float
+) -> tuple[float, float, Extent, Region]:
     """(x0, y0, extent, covered) for node times ``dist`` towards the facilities and threshold T:
     the covered region and the extent (covered + gaps), each with its polygons and area."""
     from ..engine.isochrone import reached_pieces
@@ -120,7 +117,7 @@ def cover_grid(router, dist, profile, weights, T, cell) -> tuple[float, float, E
     # the same reached pieces as an isochrone towards the facilities (travel "to" them)
     sel, t0, t1, tau = reached_pieces(net, dist, weights, T, forward=False)
     cov = _field(net, lat, sel, t0, t1, tau, dist, T)
-    contours.cut_late_nodes(cov, net.node_x, net.node_y, dist, np.array([float(T)]), x0, y0, lat.dx, lat.dy, lat.h)
+    contours.cut_late_nodes(cov, net.node_x, net.node_y, dist, np.array([float(T)]), lat.frame)
     contours.settle(cov, 1e-3)
     gap = np.maximum(ext_field, -cov[0]).astype(np.float64)[None]
     contours.settle(gap, 1e-3)
@@ -134,7 +131,18 @@ def _region(field: np.ndarray, lat: contours.Lattice) -> Region:
     return Region(field, parts, contours.polygons_area(parts), lat.h)
 
 
-def gap_features(router, gx0, gy0, cell, ext: Extent, cov: Region, pop, dist, T, max_features=500):
+def gap_features(
+    router: Router,
+    gx0: float,
+    gy0: float,
+    cell: float,
+    ext: Extent,
+    cov: Region,
+    pop: np.ndarray,
+    dist: np.ndarray,
+    T: float,
+    max_features: int = 500,
+) -> list[dict[str, Any]]:
     """GeoJSON features (WGS-84) of the gaps, one per polygon, with area, the population of the
     uncovered nodes inside and the worst time among them (None if one is unreachable); most
     populated first, at most ``max_features``."""

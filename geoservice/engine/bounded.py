@@ -11,13 +11,14 @@ halves can be done at once."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from ..bundle.heap import _grow
+from .arrays import F64, I64, Ints, Pieces, PieceTimes, PieceTopology
+from .jit import jit
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _push4(hc, hn, size, c, n):
+@jit(cache=True, nogil=True, inline="always")
+def _push4(hc: F64, hn: I64, size: int, c: float, n: int) -> int:
     """Push (c, n) onto a 4-ary min-heap (children of i: 4i+1..4i+4); returns the new size. Half
     the levels of a binary heap, and the entry is moved once, into the hole sifted up for it:
     the search runs a third faster on the mosaic than with ``bundle.heap``."""
@@ -34,8 +35,8 @@ def _push4(hc, hn, size, c, n):
     return size + 1
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _pop4(hc, hn, size):
+@jit(cache=True, nogil=True, inline="always")
+def _pop4(hc: F64, hn: I64, size: int) -> tuple[float, int, int]:
     """(cost, node, new size) of the least entry of the 4-ary heap, removed."""
     c0 = hc[0]
     n0 = hn[0]
@@ -64,8 +65,8 @@ def _pop4(hc, hn, size):
     return c0, n0, size
 
 
-@njit(cache=True, nogil=True)
-def bounded_times(ptr, adj_node, adj_w, seed_node, seed_cost, limit, dist):
+@jit(cache=True, nogil=True)
+def bounded_times(ptr: I64, adj_node: Ints, adj_w: F64, seed_node: I64, seed_cost: F64, limit: float, dist: F64) -> I64:
     """Fill ``dist`` (all inf on entry, one per node) with the time of every node within
     ``limit`` from the seeds over the CSR adjacency (inf beyond it, exactly as
     ``kernels.dijkstra`` gives them); returns the nodes reached (the only ones not left inf), in
@@ -111,36 +112,21 @@ def bounded_times(ptr, adj_node, adj_w, seed_node, seed_cost, limit, dist):
     return settled[:ns]
 
 
-@njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def owned_pieces(
-    nodes,
-    out_ptr,
-    in_ptr,
-    in_edge,
-    edge_geom,
-    geom_u,
-    geom_v,
-    geom_fwd,
-    geom_bwd,
-    dist,
-    w,
-    tmax,
-    leaving,
-    extra,
-    extra_tau,
-    ids,
-    t0,
-    t1,
-    tau,
-):
+    nodes: Ints, topo: PieceTopology, times: PieceTimes, extra: int, extra_tau: float, out: Pieces
+) -> tuple[Pieces, int]:
     """``kernels.reached_geometries`` for the pieces *owned* by ``nodes`` (some of the nodes a
     search reached): a piece belongs to its u end when that one was reached, else to its v end,
     and is met there through one edge only, so disjoint sets of nodes give disjoint pieces with
     no table over all pieces to tell which were seen, and halves of the reached nodes can be
     done at once. ``extra`` >= 0: a piece added at the end with no time at either end and
-    ``extra_tau`` to run (the origin's own, when not reached otherwise). Returns (ids, t0, t1,
-    tau, k): the first k entries of each are what ``reached_geometries`` returns; the arrays are
-    the ones passed in (kept by the caller between calls) or new ones when those were too short."""
+    ``extra_tau`` to run (the origin's own, when not reached otherwise). Returns (pieces, k): the
+    first k entries of each array are what ``reached_geometries`` returns; the arrays are those of
+    ``out`` (kept by the caller between calls) or new ones when those were too short."""
+    out_ptr, in_ptr, in_edge, edge_geom, geom_u, geom_v, geom_fwd, geom_bwd = topo
+    dist, w, tmax, leaving = times
+    ids, t0, t1, tau = out
     cap = 1
     for u in nodes:
         cap += out_ptr[u + 1] - out_ptr[u] + in_ptr[u + 1] - in_ptr[u]
@@ -187,4 +173,4 @@ def owned_pieces(
         t1[k] = np.inf
         tau[k] = extra_tau
         k += 1
-    return ids, t0, t1, tau, k
+    return Pieces(ids, t0, t1, tau), k

@@ -16,20 +16,24 @@ Metres follow the chosen path (summed alongside the times); paths unpack through
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from ..bundle.cch import CCHTopology, sorted_index
 from ..bundle.contraction import CH
-from .ch import ch_many_to_many
+from .arrays import F64, I32, I64, Ints, SeedBlocks
+from .ch import UpGraph, ch_many_to_many, upward_graphs
+from .jit import jit
 
 INF = np.inf
 
 
-@njit(cache=True, nogil=True)
-def _customise(rank, edge_u, edge_v, edge_arc, w, length, tri_ptr, tri):
+@jit(cache=True, nogil=True)
+def _customise(
+    rank: Ints, edge_u: Ints, edge_v: Ints, edge_arc: Ints, w: F64, length: F64, tri_ptr: I64, tri: Ints
+) -> tuple[F64, F64, F64, F64]:
     """(up, down, up metres, down metres) per arc: ``up[a]`` is the time from the lower end of
     arc a to its upper end, ``down[a]`` the way back; inf where there is no path."""
     m = len(tri_ptr) - 1
@@ -63,8 +67,8 @@ def _customise(rank, edge_u, edge_v, edge_arc, w, length, tri_ptr, tri):
     return up, down, up_len, down_len
 
 
-@njit(cache=True, nogil=True)
-def _prune(ptr, head, up0, down0):
+@jit(cache=True, nogil=True)
+def _prune(ptr: I64, head: I32, up0: F64, down0: F64) -> tuple[np.ndarray, np.ndarray]:
     """Which arcs, per direction, the queries need (perfect customisation, Dibbelt et al.):
     nodes x from the top down, for every pair u < w of x's upper neighbours, lower arc {x, u}
     through the upper triangle x-w-u and arc {x, w} through the intermediate one x-u-w, using
@@ -99,7 +103,7 @@ def _prune(ptr, head, up0, down0):
     return keep_up, keep_down
 
 
-def _kept(ptr: np.ndarray, head: np.ndarray, w: np.ndarray, length: np.ndarray, keep: np.ndarray):
+def _kept(ptr: I64, head: Ints, w: F64, length: F64, keep: np.ndarray) -> tuple[I64, Ints, F64, F64]:
     """(ptr, head, w, length) of the arcs flagged in ``keep``, still grouped by lower end."""
     k = np.flatnonzero(keep)
     tail = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(ptr))[k]
@@ -115,17 +119,22 @@ class Metric:
 
     topology: CCHTopology
     ch: CH
-    up: np.ndarray
-    down: np.ndarray
+    up: F64
+    down: F64
+    graphs: tuple[UpGraph, UpGraph] = field(init=False, repr=False, compare=False)
+    """``ch``'s (forward, backward) upward graphs, as the query kernels take them."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "graphs", upward_graphs(self.ch))
 
     @property
     def nbytes(self) -> int:
         arrays = [self.up, self.down, *(getattr(self.ch, f) for f in ("fwd_ptr", "fwd_head", "fwd_w", "fwd_len"))]
         arrays += [getattr(self.ch, f) for f in ("bwd_ptr", "bwd_head", "bwd_w", "bwd_len")]
-        return sum(a.nbytes for a in arrays)
+        return sum(int(a.nbytes) for a in arrays)
 
 
-def customise(top: CCHTopology, edge_u: np.ndarray, edge_v: np.ndarray, w: np.ndarray, length: np.ndarray) -> Metric:
+def customise(top: CCHTopology, edge_u: Ints, edge_v: Ints, w: F64, length: F64) -> Metric:
     """The hierarchy for edge times ``w`` (seconds) and lengths (metres) of the network's edges."""
     if len(w) != len(top.edge_arc) or len(length) != len(w):
         raise ValueError("one time and one length per network edge are needed")
@@ -145,40 +154,47 @@ def customise(top: CCHTopology, edge_u: np.ndarray, edge_v: np.ndarray, w: np.nd
     return Metric(top, ch, up, down)
 
 
-def customise_times(
-    top: CCHTopology, edge_u: np.ndarray, edge_v: np.ndarray, w: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def customise_times(top: CCHTopology, edge_u: Ints, edge_v: Ints, w: F64) -> tuple[F64, F64]:
     """The basic customisation alone: (up, down) time of every arc for edge times ``w``, without
     the pruning ``customise`` adds for bucket queries (a third of its cost). Exact for queries that
     climb the elimination tree (engine.trip_paths) and for ``unpack_arc``-style unpacking."""
     w = np.asarray(w, np.float64)
-    up, down, _, _ = _customise(top.rank, edge_u, edge_v, top.edge_arc, w, np.zeros(len(w)), top.tri_ptr, top.tri)
-    return up, down
+    times: tuple[F64, F64, F64, F64] = _customise(
+        top.rank, edge_u, edge_v, top.edge_arc, w, np.zeros(len(w)), top.tri_ptr, top.tri
+    )
+    return times[0], times[1]
 
 
-def cch_many_to_many(
-    metric: Metric, src_nodes, src_costs, src_lens, src_ptr, dst_nodes, dst_costs, dst_lens, dst_ptr
-) -> tuple[np.ndarray, np.ndarray]:
+def cch_many_to_many(metric: Metric, src: SeedBlocks, dst: SeedBlocks) -> tuple[F64, F64]:
     """engine.ch.ch_many_to_many over a customised CCH: the same seeds, given as network nodes."""
     rank = metric.topology.rank
     return ch_many_to_many(
-        metric.ch,
-        rank[np.asarray(src_nodes, np.int64)],
-        src_costs,
-        src_lens,
-        src_ptr,
-        rank[np.asarray(dst_nodes, np.int64)],
-        dst_costs,
-        dst_lens,
-        dst_ptr,
+        metric.graphs,
+        src._replace(node=rank[np.asarray(src.node, np.int64)]),
+        dst._replace(node=rank[np.asarray(dst.node, np.int64)]),
     )
 
 
-@njit(cache=True, nogil=True)
-def _unpack(arc, upward, ptr, head, tail, tri_ptr, tri, up, down, out):
+class _ArcTree(NamedTuple):
+    """The topology's arcs as ``_unpack`` reads them: CSR by lower end (``ptr``, ``head``,
+    ``tail``) and each arc's lower triangles (``tri_ptr``, ``tri`` pairs)."""
+
+    ptr: I64
+    head: Ints
+    tail: Ints
+    tri_ptr: I64
+    tri: Ints
+
+
+@jit(cache=True, nogil=True)
+def _unpack(arc: int, upward: bool, tree: _ArcTree, up: F64, down: F64, out: I64) -> int:
     """Ranks of the path an arc stands for, lower end first for an upward arc (upper end first
     for a downward one), appended to ``out``; returns the count. The path goes through the first
     lower triangle whose two arcs add up to the arc's time; an arc with none is an input edge."""
+    tail = tree.tail
+    head = tree.head
+    tri_ptr = tree.tri_ptr
+    tri = tree.tri
     stack_a = np.empty(256, np.int64)
     stack_d = np.empty(256, np.bool_)
     stack_a[0] = arc
@@ -221,11 +237,13 @@ def _unpack(arc, upward, ptr, head, tail, tri_ptr, tri, up, down, out):
     return n
 
 
-def unpack_arc(metric: Metric, arc: int, upward: bool) -> np.ndarray:
+def unpack_arc(metric: Metric, arc: int, upward: bool) -> Ints:
     """Network nodes of the path arc ``arc`` stands for in its direction, both ends included."""
     top = metric.topology
     tail = top.arc_tail()
     out = np.empty(top.n_nodes, np.int64)
-    n = _unpack(arc, upward, top.ptr, top.head, tail, top.tri_ptr, top.tri, metric.up, metric.down, out)
+    tree = _ArcTree(top.ptr, top.head, tail, top.tri_ptr, top.tri)
+    n = _unpack(arc, upward, tree, metric.up, metric.down, out)
     last = top.head[arc] if upward else tail[arc]
-    return top.node[np.append(out[:n], last)]
+    nodes: Ints = top.node[np.append(out[:n], last)]
+    return nodes

@@ -4,49 +4,100 @@ Why: a matrix by one Dijkstra per origin explores most of a province for every r
 each origin and destination only climbs the node order (a few hundred nodes), and the two
 half-searches meet in buckets, so a 100x100 matrix costs 200 tiny searches. The upward graphs
 come from a customised CCH (engine.cch, in rank space) or a classic CH (bundle.contraction).
+Seeds of snapped points are made by ``engine.hierarchy_matrix``.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import get_num_threads, prange
 
 from ..bundle.contraction import CH
 from ..bundle.heap import _grow, _pop, _push
-from .router import Router, Snap
+from .arrays import F64, I32, I64, Ints, SeedBlocks
+from .jit import jit
+
+__all__ = ["CH", "UpGraph", "upward_graphs", "ch_many_to_many"]
 
 INF = np.inf
+
+
+class UpGraph(NamedTuple):
+    """One half of a hierarchy: CSR by node of its upward arcs, to ``head`` in ``weight``
+    seconds over ``length`` metres (``CH.fwd_*`` or ``CH.bwd_*``)."""
+
+    ptr: I64
+    head: Ints
+    weight: F64
+    length: F64
+
+
+class _Scratch(NamedTuple):
+    """One thread's node arrays for upward searches, left clear after each search."""
+
+    dist: F64
+    meters: F64
+    touched: I64
+
+
+class _Found(NamedTuple):
+    """An upward search's heap and the nodes it settled, grown as needed."""
+
+    hc: F64
+    hn: I64
+    node: I32
+    cost: F64
+    length: F64
+
+
+class _Buckets(NamedTuple):
+    """The backward searches' settled nodes grouped by node: ``ptr`` over nodes, then the
+    destination, the cost to it and the metres to it of each entry."""
+
+    ptr: I64
+    dst: I32
+    cost: F64
+    length: F64
+
+
+def upward_graphs(ch: CH) -> tuple[UpGraph, UpGraph]:
+    """The (forward, backward) upward graphs of a hierarchy."""
+    return UpGraph(ch.fwd_ptr, ch.fwd_head, ch.fwd_w, ch.fwd_len), UpGraph(
+        ch.bwd_ptr, ch.bwd_head, ch.bwd_w, ch.bwd_len
+    )
+
 
 # ---------------------------------------------------------------- queries
 
 
-@njit(cache=True, nogil=True)
-def _upward(
-    ptr,
-    head,
-    wt,
-    ln,
-    sptr,
-    shead,
-    swt,
-    seed_node,
-    seed_cost,
-    seed_len,
-    dist,
-    meters,
-    touched,
-    hc,
-    hn,
-    out_node,
-    out_cost,
-    out_len,
-):
-    """Complete upward Dijkstra from the seeds over (ptr, head, wt, ln), with stall-on-demand
-    over the opposite upward arcs (sptr, shead, swt): a node reached more cheaply from a higher
-    one is not on any shortest up-path, so it is neither relaxed nor reported.
+@jit(cache=True, nogil=True)
+def _scratch(n: int) -> _Scratch:
+    return _Scratch(np.full(n, INF), np.zeros(n), np.empty(n, np.int64))
 
-    Settled, unstalled nodes go to out_* (grown as needed); ``dist`` is reset before returning.
-    Returns (count, out_node, out_cost, out_len, hc, hn)."""
+
+@jit(cache=True, nogil=True)
+def _found() -> _Found:
+    return _Found(
+        np.empty(256, np.float64), np.empty(256, np.int64), np.empty(256, np.int32), np.empty(256), np.empty(256)
+    )
+
+
+@jit(cache=True, nogil=True)
+def _upward(
+    graph: UpGraph, stall: UpGraph, seed_node: I64, seed_cost: F64, seed_len: F64, work: _Scratch, found: _Found
+) -> tuple[int, _Found]:
+    """Complete upward Dijkstra from the seeds over ``graph``, with stall-on-demand over the
+    opposite upward arcs ``stall``: a node reached more cheaply from a higher one is not on any
+    shortest up-path, so it is neither relaxed nor reported.
+
+    Settled, unstalled nodes go to ``found`` (grown as needed); ``work.dist`` is reset before
+    returning. Returns (count, found)."""
+    ptr, head, wt, ln = graph
+    sptr, shead, swt, _ = stall
+    dist, meters, touched = work
+    hc, hn, out_node, out_cost, out_len = found
     nt = 0
     size = 0
     for i in range(len(seed_node)):
@@ -100,50 +151,25 @@ def _upward(
                 size = _push(hc, hn, size, nc, y)
     for i in range(nt):
         dist[touched[i]] = INF
-    return n_out, out_node, out_cost, out_len, hc, hn
+    return n_out, _Found(hc, hn, out_node, out_cost, out_len)
 
 
-@njit(cache=True, nogil=True)
-def _buckets(fptr, fhead, fw, bptr, bhead, bw, blen, dst_nodes, dst_costs, dst_lens, dst_ptr):
+@jit(cache=True, nogil=True)
+def _buckets(fwd: UpGraph, bwd: UpGraph, dst: SeedBlocks) -> _Buckets:
     """Backward upward search from every destination; returns its settled nodes as buckets
-    grouped by node: (bucket_ptr over nodes, destination, cost to it, metres to it)."""
-    n = len(fptr) - 1
-    dist = np.full(n, INF)
-    meters = np.zeros(n)
-    touched = np.empty(n, np.int64)
-    hc = np.empty(256, np.float64)
-    hn = np.empty(256, np.int64)
-    on = np.empty(256, np.int32)
-    oc = np.empty(256, np.float64)
-    ol = np.empty(256, np.float64)
+    grouped by node."""
+    n = len(fwd.ptr) - 1
+    work = _scratch(n)
+    found = _found()
     e_node = np.empty(1024, np.int32)
     e_dst = np.empty(1024, np.int32)
     e_cost = np.empty(1024)
     e_len = np.empty(1024)
     m = 0
-    for j in range(len(dst_ptr) - 1):
-        a = dst_ptr[j]
-        b = dst_ptr[j + 1]
-        cnt, on, oc, ol, hc, hn = _upward(
-            bptr,
-            bhead,
-            bw,
-            blen,
-            fptr,
-            fhead,
-            fw,
-            dst_nodes[a:b],
-            dst_costs[a:b],
-            dst_lens[a:b],
-            dist,
-            meters,
-            touched,
-            hc,
-            hn,
-            on,
-            oc,
-            ol,
-        )
+    for j in range(len(dst.ptr) - 1):
+        a = dst.ptr[j]
+        b = dst.ptr[j + 1]
+        cnt, found = _upward(bwd, fwd, dst.node[a:b], dst.cost[a:b], dst.length[a:b], work, found)
         if m + cnt > len(e_node):
             size = 2 * (m + cnt)
             t1 = np.empty(size, np.int32)
@@ -158,10 +184,10 @@ def _buckets(fptr, fhead, fw, bptr, bhead, bw, blen, dst_nodes, dst_costs, dst_l
             t4 = np.empty(size)
             t4[:m] = e_len[:m]
             e_len = t4
-        e_node[m : m + cnt] = on[:cnt]
+        e_node[m : m + cnt] = found.node[:cnt]
         e_dst[m : m + cnt] = j
-        e_cost[m : m + cnt] = oc[:cnt]
-        e_len[m : m + cnt] = ol[:cnt]
+        e_cost[m : m + cnt] = found.cost[:cnt]
+        e_len[m : m + cnt] = found.length[:cnt]
         m += cnt
     bucket_ptr = np.zeros(n + 1, np.int64)
     for i in range(m):
@@ -178,67 +204,28 @@ def _buckets(fptr, fhead, fw, bptr, bhead, bw, blen, dst_nodes, dst_costs, dst_l
         bk_dst[k] = e_dst[i]
         bk_cost[k] = e_cost[i]
         bk_len[k] = e_len[i]
-    return bucket_ptr, bk_dst, bk_cost, bk_len
+    return _Buckets(bucket_ptr, bk_dst, bk_cost, bk_len)
 
 
-@njit(cache=True, parallel=True)
-def _scan(
-    fptr,
-    fhead,
-    fw,
-    flen,
-    bptr,
-    bhead,
-    bw,
-    src_nodes,
-    src_costs,
-    src_lens,
-    src_ptr,
-    n_dst,
-    n_thr,
-    bucket_ptr,
-    bk_dst,
-    bk_cost,
-    bk_len,
-):
+@jit(cache=True, parallel=True)
+def _scan(fwd: UpGraph, bwd: UpGraph, src: SeedBlocks, n_dst: int, n_thr: int, buckets: _Buckets) -> tuple[F64, F64]:
     """Forward upward search from every origin (origins spread over the threads), scanning the
     buckets of each settled node."""
-    n = len(fptr) - 1
-    n_s = len(src_ptr) - 1
+    n = len(fwd.ptr) - 1
+    n_s = len(src.ptr) - 1
+    bucket_ptr, bk_dst, bk_cost, bk_len = buckets
     times = np.full((n_s, n_dst), INF)
     metres = np.full((n_s, n_dst), INF)
     for t in prange(n_thr):
-        dist = np.full(n, INF)
-        meters = np.zeros(n)
-        touched = np.empty(n, np.int64)
-        hc = np.empty(256, np.float64)
-        hn = np.empty(256, np.int64)
-        on = np.empty(256, np.int32)
-        oc = np.empty(256, np.float64)
-        ol = np.empty(256, np.float64)
+        work = _scratch(n)
+        found = _found()
         for i in range(t, n_s, n_thr):
-            a = src_ptr[i]
-            b = src_ptr[i + 1]
-            cnt, on, oc, ol, hc, hn = _upward(
-                fptr,
-                fhead,
-                fw,
-                flen,
-                bptr,
-                bhead,
-                bw,
-                src_nodes[a:b],
-                src_costs[a:b],
-                src_lens[a:b],
-                dist,
-                meters,
-                touched,
-                hc,
-                hn,
-                on,
-                oc,
-                ol,
-            )
+            a = src.ptr[i]
+            b = src.ptr[i + 1]
+            cnt, found = _upward(fwd, bwd, src.node[a:b], src.cost[a:b], src.length[a:b], work, found)
+            on = found.node
+            oc = found.cost
+            ol = found.length
             for q in range(cnt):
                 x = on[q]
                 for k in range(bucket_ptr[x], bucket_ptr[x + 1]):
@@ -250,70 +237,25 @@ def _scan(
     return times, metres
 
 
-def ch_many_to_many(
-    ch: CH, src_nodes, src_costs, src_lens, src_ptr, dst_nodes, dst_costs, dst_lens, dst_ptr
-) -> tuple[np.ndarray, np.ndarray]:
+def _typed(seeds: SeedBlocks) -> SeedBlocks:
+    return SeedBlocks(
+        np.asarray(seeds.node, np.int64),
+        np.asarray(seeds.cost, np.float64),
+        np.asarray(seeds.length, np.float64),
+        np.asarray(seeds.ptr, np.int64),
+    )
+
+
+def ch_many_to_many(ch: CH | tuple[UpGraph, UpGraph], src: SeedBlocks, dst: SeedBlocks) -> tuple[F64, F64]:
     """Times (s) and metres of the fastest route from every origin to every destination.
 
-    Origin i starts at ``src_nodes[src_ptr[i]:src_ptr[i+1]]`` having already spent
-    ``src_costs`` seconds and ``src_lens`` metres; destination j is reached from
-    ``dst_nodes[dst_ptr[j]:dst_ptr[j+1]]`` with ``dst_costs``/``dst_lens`` still to go
-    (Router.seeds with "from" and "to"). Unreachable pairs are inf."""
-    buckets = _buckets(
-        ch.fwd_ptr,
-        ch.fwd_head,
-        ch.fwd_w,
-        ch.bwd_ptr,
-        ch.bwd_head,
-        ch.bwd_w,
-        ch.bwd_len,
-        np.asarray(dst_nodes, np.int64),
-        np.asarray(dst_costs, np.float64),
-        np.asarray(dst_lens, np.float64),
-        np.asarray(dst_ptr, np.int64),
-    )
-    return _scan(
-        ch.fwd_ptr,
-        ch.fwd_head,
-        ch.fwd_w,
-        ch.fwd_len,
-        ch.bwd_ptr,
-        ch.bwd_head,
-        ch.bwd_w,
-        np.asarray(src_nodes, np.int64),
-        np.asarray(src_costs, np.float64),
-        np.asarray(src_lens, np.float64),
-        np.asarray(src_ptr, np.int64),
-        len(dst_ptr) - 1,
-        max(1, min(get_num_threads(), len(src_ptr) - 1)),
-        *buckets,
-    )
-
-
-def seed_arrays(
-    router: Router, snaps: list[Snap], profile: str, direction: str, *, weights: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(nodes, costs, metres, ptr) of the seeds of every snapped point, point i owning
-    ``ptr[i]:ptr[i+1]``: direction "from" for origins, "to" for destinations; costs in
-    ``weights`` (default the profile's free-flow times)."""
-    seeds = [router.seeds(s, profile, direction, weights=weights) for s in snaps]
-    ptr = np.zeros(len(seeds) + 1, np.int64)
-    np.cumsum([len(s.node) for s in seeds], out=ptr[1:])
-    cat = lambda a: np.concatenate(a) if a else np.zeros(0)
-    return (
-        cat([s.node for s in seeds]).astype(np.int64),
-        cat([s.cost for s in seeds]),
-        cat([s.length for s in seeds]),
-        ptr,
-    )
-
-
-def ch_matrix(
-    ch: CH, router: Router, origins: list[Snap], destinations: list[Snap], profile: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Engine.matrix's (times, metres) between snapped points over the network's CH for
-    ``profile``, except for pairs on one geometry, which the engine settles itself
-    (``Router.along_same_edge``)."""
-    src = seed_arrays(router, origins, profile, "from")
-    dst = seed_arrays(router, destinations, profile, "to")
-    return ch_many_to_many(ch, *src, *dst)
+    Origin i starts at ``src.node[src.ptr[i]:src.ptr[i+1]]`` having already spent ``src.cost``
+    seconds and ``src.length`` metres; destination j is reached from its nodes in ``dst`` with
+    ``dst.cost``/``dst.length`` still to go (``Router.seeds`` with "from" and "to"). ``ch``: the
+    hierarchy, or its two upward graphs (``upward_graphs``). Unreachable pairs are inf."""
+    fwd, bwd = upward_graphs(ch) if isinstance(ch, CH) else ch
+    src, dst = _typed(src), _typed(dst)
+    buckets = _buckets(fwd, bwd, dst)
+    n_thr = max(1, min(get_num_threads(), len(src.ptr) - 1))
+    out: tuple[F64, F64] = _scan(fwd, bwd, src, len(dst.ptr) - 1, n_thr, buckets)
+    return out

@@ -29,11 +29,14 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
+import contourpy
 import numpy as np
-from numba import njit
 
 from . import reach_grid
+from .arrays import F64
+from .jit import jit
 
 MARGIN_STEPS = 1.5
 """Off-road margin, in lattice steps (150 m driving, 22.5 m walking): what the old one-cell growth
@@ -65,6 +68,17 @@ def _pool() -> ThreadPoolExecutor:
 SQRT2 = math.sqrt(2.0)
 
 
+class Frame(NamedTuple):
+    """Where a lattice lies, as kernels take it: vertex (i, j) at (x0 + i*dx, y0 + j*dy), ``h``
+    metres apart (``Lattice.frame``)."""
+
+    x0: float
+    y0: float
+    dx: float
+    dy: float
+    h: float
+
+
 @dataclass(frozen=True)
 class Lattice:
     """Vertices (x0 + i*dx, y0 + j*dy), i < nx, j < ny, ``h`` metres apart in both directions
@@ -90,6 +104,10 @@ class Lattice:
     @property
     def margin(self) -> float:
         return MARGIN_STEPS * self.h
+
+    @property
+    def frame(self) -> Frame:
+        return Frame(self.x0, self.y0, self.dx, self.dy, self.h)
 
     def fit(self, parts: list[np.ndarray]) -> Lattice:
         """The lattice moved and sized (by whole steps) to hold the road points of ``parts``
@@ -150,13 +168,14 @@ def both_halves(fn: Callable[[slice], np.ndarray], n: int, *, at: int = PARALLEL
     return [first, other.result()]
 
 
-@njit(cache=True, nogil=True)
-def cut_late_nodes(E, node_x, node_y, dist, ranges, x0, y0, dx, dy, h):
+@jit(cache=True, nogil=True)
+def cut_late_nodes(E: F64, node_x: F64, node_y: F64, dist: F64, ranges: F64, frame: Frame) -> int:
     """Keep every node out of the ranges it is not reached in. Where a corner of its lattice
     square is at or below zero in such a range, lift E to max(E, CUT_SLOPE * (rho - |p - node|))
     there and in all smaller ranges (so they stay nested), rho just past the square's farthest
     corner: the four corners end above zero, so the whole square, node included, is outside; the
     hole is about that square, rounded. Returns the number of nodes cut."""
+    x0, y0, dx, dy, h = frame
     K, ny, nx = E.shape
     ix = 1.0 / dx
     iy = 1.0 / dy
@@ -203,8 +222,8 @@ def cut_late_nodes(E, node_x, node_y, dist, ranges, x0, y0, dx, dy, h):
     return cut
 
 
-@njit(cache=True, nogil=True)
-def settle(E, eps):
+@jit(cache=True, nogil=True)
+def settle(E: F64, eps: float) -> None:
     """Ready the fields for contouring. Range k of K is raised by eps * (K - 1 - k) / K: the fields
     nest vertex by vertex, and now by a margin far above rounding, so the outline of a smaller
     range never strays across a larger one's where they run together. Then values within ``eps``
@@ -224,8 +243,6 @@ def outline(field: np.ndarray, lattice: Lattice) -> list[list[np.ndarray]]:
     """The region field <= 0 as polygons, each a list of rings (outer first, then holes), in the
     lattice's coordinates: contourpy's filled contours of the field's zero level, as they come
     (thinning the points would move outlines of nested ranges across each other by rounding)."""
-    import contourpy
-
     gen = contourpy.contour_generator(
         lattice.xs(), lattice.ys(), field, name="serial", fill_type=contourpy.FillType.OuterOffset
     )

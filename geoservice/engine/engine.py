@@ -7,20 +7,26 @@ request.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 
 from ..bundle.contraction import CH
 from ..bundle.store import Region
 from ..errors import GeoserviceError
+from ..sources.opening_hours import is_open
 from ..sources.schema import FacilityFilter
-from .ch import ch_matrix, seed_arrays
+from . import kernels
+from .arrays import F64, SeedBlocks, Targets
+from .cch import cch_many_to_many
+from .hierarchy_matrix import ch_matrix, seed_arrays
 from .isochrone import isochrone_geojson
+from .nearest import nearest
 from .result import NearestHit, NearestResult
-from .router import DIRECTIONS, Router, Snap, SnapError
+from .router import DIRECTIONS, Router, Scenario, Snap, SnapError
 from .selection import FacilityIndex, Selection, objects
 from .table_edit import edit_table, id_positions
 
@@ -43,7 +49,7 @@ class Engine:
         self.set_facilities(region.facilities)
 
     # ------------------------------------------------------------------ facilities
-    def set_facilities(self, facilities) -> None:
+    def set_facilities(self, facilities: gpd.GeoDataFrame) -> None:
         """Replace the facility table (e.g. after a registry edit) and re-snap it."""
         self.facilities = facilities.reset_index(drop=True)
         self._id_pos: dict[str, int] | None = None  # id -> row, built on the first edit
@@ -154,8 +160,6 @@ class Engine:
             keep &= sub["id"].astype(str).isin(set(ids)).to_numpy()
         state: list[bool | None] | None = None
         if at is not None:
-            from ..sources.opening_hours import is_open
-
             hours = sub["opening_hours"].to_numpy() if "opening_hours" in sub else [None] * len(sub)
             state = [is_open(h if isinstance(h, str) else None, at) for h in hours]
             keep &= np.array([s is not False for s in state], bool)
@@ -180,12 +184,10 @@ class Engine:
         at: datetime | None = None,
         max_minutes: float | None = None,
         where: FacilityFilter | None = None,
-        scenario: str | dict | None = None,
+        scenario: Scenario = None,
     ) -> NearestResult:
         """k nearest facilities by travel time, with route geometry, from/to a point (see ``nearest.py``);
         ``scenario`` as in ``Router.weights`` (free flow by default)."""
-        from .nearest import nearest
-
         if direction not in DIRECTIONS:
             raise QueryError("direction", f"direction must be one of {DIRECTIONS}")
         if k < 1:
@@ -213,10 +215,10 @@ class Engine:
         *,
         profile: str = "drive",
         direction: str = "to",
-        scenario: str | dict | None = None,
+        scenario: Scenario = None,
         facility: bool = False,
         shapes: bool = False,
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:  # GeoJSON features (geometry a shapely MultiPolygon with shapes)
         """GeoJSON features, one per range (property ``minutes``), largest last; ``scenario`` as in
         ``Router.weights`` (free flow by default). A ``facility``'s position may lie as far from
         its road as the facility table allows (``Router.facility_max_snap_m``). With ``shapes``
@@ -257,7 +259,7 @@ class Engine:
         ids: list[str] | None = None,
         extra_points: list[tuple[float, float]] | None = None,
         exclude_ids: list[str] | None = None,
-        scenario: str | dict | None = None,
+        scenario: Scenario = None,
         limit: float = np.inf,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per graph node: time to (``to``) or from (``from``) the nearest selected facility,
@@ -302,11 +304,11 @@ class Engine:
 
     def matrix(
         self,
-        origins: list[tuple[float, float]],
-        destinations: list[tuple[float, float]],
+        origins: Sequence[tuple[float, float]],
+        destinations: Sequence[tuple[float, float]],
         *,
         profile: str = "drive",
-        scenario: str | dict | None = None,
+        scenario: Scenario = None,
         block: int = 256,
         facilities: bool = False,
     ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
@@ -340,26 +342,27 @@ class Engine:
                         meters[k, j] = abs(dsnaps[j].frac - o.frac) * float(net.geom_len[o.geom])
                 yield start + k, times[k], meters[k]
 
-    def _matrix_kernel(self, router: Router, dsnaps: list[Snap], profile: str, scenario, w: np.ndarray):
+    def _matrix_kernel(
+        self, router: Router, dsnaps: list[Snap], profile: str, scenario: Scenario, w: F64
+    ) -> Callable[[list[Snap]], tuple[F64, F64]]:
         """A function from a block of origin snaps to its (times, metres) rows towards ``dsnaps``:
         the fastest method the bundle allows (see ``matrix``)."""
-        from . import kernels
-        from .cch import cch_many_to_many
-
         metric = router.metric(profile, scenario)
         if metric is not None:
             dst = seed_arrays(router, dsnaps, profile, "to", weights=w)
-            return lambda part: cch_many_to_many(metric, *seed_arrays(router, part, profile, "from", weights=w), *dst)
+            return lambda part: cch_many_to_many(metric, seed_arrays(router, part, profile, "from", weights=w), dst)
         ch = CH.from_network(router.net, profile) if w is router.net.times(profile) else None
         if ch is not None:
             return lambda part: ch_matrix(ch, router, part, dsnaps, profile)
         tn, ti, tc, tl, nt = router.targets_for(dsnaps, profile, "from", weights=w)
         order = np.argsort(tn, kind="stable")
-        tn, ti, tc, tl = tn[order], ti[order], tc[order], tl[order]
+        targets = Targets(tn[order], ti[order], tc[order], tl[order], nt)
 
-        def dijkstra(part: list[Snap]) -> tuple[np.ndarray, np.ndarray]:
-            nodes, costs, lens, ptr = seed_arrays(router, part, profile, "from", weights=w)
-            return kernels.many_to_many(*router.adjacency("from", w), ptr, nodes, costs, lens, tn, ti, tc, tl, nt)
+        def dijkstra(part: list[Snap]) -> tuple[F64, F64]:
+            rows: tuple[F64, F64] = kernels.many_to_many(
+                router.adjacency("from", w), seed_arrays(router, part, profile, "from", weights=w), targets
+            )
+            return rows
 
         return dijkstra
 
@@ -369,15 +372,13 @@ class Engine:
         points: list[tuple[float, float]],
         *,
         profile: str = "drive",
-        scenario: str | dict | None = None,
+        scenario: Scenario = None,
         block: int = 8192,
     ) -> np.ndarray:
         """(len(demand_nodes), len(points)) travel times from network nodes to points (siting's
         demand x candidate costs), inf where unreachable or for a point off the network, under
         ``scenario``. Over the customised hierarchy when the bundle has one (thousands x
         hundreds in seconds), else one reverse search per point."""
-        from .cch import cch_many_to_many
-
         router = self.router_for(profile)
         w = router.weights(profile, scenario)
         demand_nodes = np.asarray(demand_nodes, np.int64)
@@ -401,12 +402,12 @@ class Engine:
             part = demand_nodes[start : start + block]
             zero = np.zeros(len(part))
             one = np.arange(len(part) + 1, dtype=np.int64)
-            out[start : start + len(part), ok] = cch_many_to_many(metric, part, zero, zero, one, *dst)[0]
+            out[start : start + len(part), ok] = cch_many_to_many(metric, SeedBlocks(part, zero, zero, one), dst)[0]
         return out
 
 
 def _snap_rows(
-    router: Router, points: list[tuple[float, float]], field: str, max_snap_m: float | None = None
+    router: Router, points: Sequence[tuple[float, float]], field: str, max_snap_m: float | None = None
 ) -> list[Snap]:
     """Snap a list of points; the first one off the network is named by ``field`` and its 1-based row."""
     try:

@@ -21,14 +21,17 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Any
 
 import numpy as np
+import shapely
 
 from ..bundle.network import Network
 from . import bounded, contours, kernels, reach
+from .arrays import F64, Ints, Pieces, PieceTimes, PieceTopology
 from .router import Router, Snap
 
+Outline = dict[str, object] | shapely.MultiPolygon
+"""An isochrone polygon: GeoJSON (a MultiPolygon's dict), or with ``shapes`` a shapely MultiPolygon."""
 CELL_M = {"drive": 100.0, "walk": 15.0}
 PARALLEL_NODES = 12_000
 """Searches reaching this many nodes (about 20,000 road pieces) get their road points in two
@@ -37,33 +40,30 @@ M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_EQ = 111_320.0
 
 
-def piece_topology(net: Network) -> tuple[np.ndarray, ...]:
-    """The arrays the road-piece kernels read, in their order: adjacency both ways, each edge's
-    road piece, each piece's end nodes and its edge each way."""
-    return (net.out_ptr, net.in_ptr, net.in_edge, net.edge_geom, net.geom_u, net.geom_v, net.geom_fwd, net.geom_bwd)
+def piece_topology(net: Network) -> PieceTopology:
+    """The arrays the road-piece kernels read (a ``Router`` holds them as ``pieces``)."""
+    return PieceTopology(
+        net.out_ptr, net.in_ptr, net.in_edge, net.edge_geom, net.geom_u, net.geom_v, net.geom_fwd, net.geom_bwd
+    )
 
 
 def reached_pieces(
-    net: Network,
-    dist: np.ndarray,
-    weights: np.ndarray,
+    net: Network | PieceTopology,
+    dist: F64,
+    weights: F64,
     limit: float,
     *,
     forward: bool,
-    reached: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    reached: Ints | None = None,
+) -> Pieces:
     """The road pieces a search reached within ``limit`` (partly reached ones with their times at
-    both ends): what isochrones and coverage draw. ``forward``: the search left its seeds."""
+    both ends): what isochrones and coverage draw. ``forward``: the search left its seeds.
+    ``net``: the network, or its ``piece_topology`` (``Router.pieces``)."""
     if reached is None:
         reached = np.flatnonzero(np.isfinite(dist))
-    return kernels.reached_geometries(
-        reached,
-        *piece_topology(net),
-        dist,
-        weights,
-        float(limit),
-        forward,
-    )
+    topo = net if isinstance(net, PieceTopology) else piece_topology(net)
+    pieces: Pieces = kernels.reached_geometries(reached, topo, PieceTimes(dist, weights, float(limit), forward))
+    return pieces
 
 
 def isochrone_geojson(
@@ -73,18 +73,17 @@ def isochrone_geojson(
     *,
     profile: str,
     direction: str = "to",
-    cell: float | None = None,
     weights: np.ndarray | None = None,
     timings: dict[str, float] | None = None,
     shapes: bool = False,
-) -> list[Any]:
+) -> list[Outline]:
     """One GeoJSON MultiPolygon (WGS-84) per entry of ``minutes`` (same order), or with ``shapes``
     the same as shapely MultiPolygons; ``timings``, when given, gets the seconds of each stage
     (``benchmarks/isochrone.py``)."""
     clock = _Clock(timings)
     net = router.net
     ranges = np.array(sorted(set(float(m) * 60.0 for m in minutes)))
-    cell = cell or CELL_M.get(net.name, 100.0)
+    cell = CELL_M.get(net.name, 100.0)  # lattice spacing, metres
     w = net.times(profile) if weights is None else weights
     seeds = router.seeds(snap, profile, direction, weights=w)  # partial edges under the scenario too
     ptr, adj_node, adj_w, _, _ = router.adjacency(direction, w)
@@ -108,53 +107,22 @@ def isochrone_geojson(
     dx = cell / (M_PER_DEG_LON_EQ * math.cos(math.radians(float(snap.lat))))
     lat_ = contours.Lattice(float(snap.lon), float(snap.lat), dx, cell / M_PER_DEG_LAT, cell, 0, 0)
 
-    def points(part: slice) -> np.ndarray:
+    times = PieceTimes(dist, w, float(ranges[-1]), forward)
+    grid = reach.SampleGrid(ranges, lat_.margin, contours.STEP * cell, lat_.x0, lat_.y0, lat_.dx, lat_.dy)
+    origin = reach.Origin(snap.geom, snap.frac, tf, tb, (snap.lon - lat_.x0) / lat_.dx, (snap.lat - lat_.y0) / lat_.dy)
+
+    def points(part: slice) -> F64:
         """The road points of the pieces owned by the nodes ``reached[part]``."""
         k = int(part.start > 0)
-        *pieces, m = bounded.owned_pieces(
-            reached[part],
-            *piece_topology(net),
-            dist,
-            w,
-            float(ranges[-1]),
-            forward,
-            extra if k == 0 else -1,
-            tf if np.isfinite(tf) else tb,
-            *buf.pieces[k],
+        extra_tau = tf if np.isfinite(tf) else tb
+        found: tuple[Pieces, int] = bounded.owned_pieces(
+            reached[part], router.pieces, times, extra if k == 0 else -1, extra_tau, buf.pieces[k]
         )
-        buf.pieces[k] = tuple(pieces)  # (grown when they were too short)
-        sel, t0, t1, tau = (a[:m] for a in pieces)
-        table, slot, jx = buf.half(k, m)
-        table, n = reach.road_samples_into(
-            table,
-            slot,
-            jx,
-            net.lon,
-            net.lat,
-            net.geom_a,
-            net.geom_b,
-            net.cumlen,
-            net.geom_u,
-            net.geom_v,
-            dist,
-            sel,
-            t0,
-            t1,
-            tau,
-            ranges,
-            lat_.margin,
-            contours.STEP * cell,
-            lat_.x0,
-            lat_.y0,
-            lat_.dx,
-            lat_.dy,
-            snap.geom,
-            snap.frac,
-            tf,
-            tb,
-            (snap.lon - lat_.x0) / lat_.dx,
-            (snap.lat - lat_.y0) / lat_.dy,
-        )
+        pieces, m = found
+        buf.pieces[k] = pieces  # (grown when they were too short)
+        sel = Pieces(pieces.ids[:m], pieces.t0[:m], pieces.t1[:m], pieces.tau[:m])
+        filled: tuple[F64, int] = reach.road_samples_into(buf.half(k, m), router.geometry_deg, dist, sel, grid, origin)
+        table, n = filled
         buf.table[k] = table  # (grown when it was too small)
         return table[:n]
 
@@ -163,14 +131,14 @@ def isochrone_geojson(
     clock.lap("samples")
     field = contours.reach_field(parts, ranges, lat_, out=buf.field_for(len(ranges) * lat_.ny * lat_.nx))
     clock.lap("field")
-    contours.cut_late_nodes(field, net.node_lon, net.node_lat, dist, ranges, lat_.x0, lat_.y0, lat_.dx, lat_.dy, lat_.h)
+    contours.cut_late_nodes(field, net.node_lon, net.node_lat, dist, ranges, lat_.frame)
     clock.lap("cut")
     contours.settle(field, 1e-3)
     rings = [contours.outline(field[k], lat_) for k in range(len(ranges))]
     clock.lap("contour")
     dist[reached] = np.inf
     _give(buf)  # (not on an error: its times and slots may not be clear)
-    polys = [_shape(r) if shapes else _geojson(r) for r in rings]
+    polys: list[Outline] = [_shape(r) if shapes else _geojson(r) for r in rings]
     clock.lap("geojson")
     index = {r: i for i, r in enumerate(ranges)}
     return [polys[index[float(m) * 60.0]] for m in minutes]
@@ -188,15 +156,15 @@ class _Buffers:
         self.slot = [np.zeros(n_nodes, np.int32) for _ in range(2)]
         self.table = [np.empty((0, 8)) for _ in range(2)]
         self.jx = [np.empty((0, 4)) for _ in range(2)]
-        self.pieces = [(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0)) for _ in range(2)]
+        self.pieces = [Pieces(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0)) for _ in range(2)]
 
-    def half(self, k: int, n_pieces: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def half(self, k: int, n_pieces: int) -> reach.SampleBuffers:
         """Half k's (table, slot, jx) for ``n_pieces`` pieces (``reach.road_samples_into``)."""
         if len(self.table[k]) < 3 * n_pieces + 16:  # (about 2.6 a piece; the kernel doubles it if full)
             self.table[k] = np.empty((4 * n_pieces + 16, 8))
         if len(self.jx[k]) < 2 * n_pieces:
             self.jx[k] = np.empty((2 * n_pieces + 1024, 4))
-        return self.table[k], self.slot[k], self.jx[k]
+        return reach.SampleBuffers(self.table[k], self.slot[k], self.jx[k])
 
     def field_for(self, size: int) -> np.ndarray:
         """Room for a field of ``size`` values."""
@@ -250,7 +218,7 @@ class _Clock:
             self.t = now
 
 
-def _geojson(polys: list[list[np.ndarray]]) -> dict:
+def _geojson(polys: list[list[F64]]) -> dict[str, object]:
     """GeoJSON MultiPolygon of contour polygons (rings as coordinate arrays). Positions are
     (lon, lat) tuples, not lists: the garbage collector stops tracking a tuple of floats the first
     time it meets one, so the outline's tens of thousands of positions never count towards (and
@@ -261,10 +229,8 @@ def _geojson(polys: list[list[np.ndarray]]) -> dict:
     }
 
 
-def _shape(polys: list[list[np.ndarray]]) -> Any:
+def _shape(polys: list[list[F64]]) -> shapely.MultiPolygon:
     """The contour polygons as one shapely MultiPolygon (the same rings as :func:`_geojson`)."""
-    import shapely
-
     rings = [ring for rings in polys for ring in rings]
     if not rings:
         return shapely.MultiPolygon()
@@ -272,4 +238,5 @@ def _shape(polys: list[list[np.ndarray]]) -> Any:
     ring_ends = np.cumsum([0] + [len(r) for r in rings])
     poly_ends = np.cumsum([0] + [len(rings) for rings in polys])
     offsets = (ring_ends.astype(np.int64), poly_ends.astype(np.int64), np.array([0, len(polys)], np.int64))
-    return shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords, offsets)[0]
+    shape: shapely.MultiPolygon = shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords, offsets)[0]
+    return shape

@@ -9,42 +9,32 @@ matrix rows). Binary heap with lazy deletion.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from ..bundle.heap import _grow, _pop, _push
+from .arrays import F64, I64, Adjacency, Ints, Pieces, PieceTimes, PieceTopology, SeedBlocks, SeedSet, SnapGrid, Targets
+from .jit import jit
 
 INF = np.inf
+NO_TARGETS = Targets(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), 0)
+"""The target set of a search that looks for none (it runs to its limit)."""
 
 
-@njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def dijkstra(
-    ptr,
-    adj_node,
-    adj_w,
-    adj_len,
-    adj_eid,
-    seed_node,
-    seed_cost,
-    seed_label,
-    limit,
-    tgt_node,
-    tgt_id,
-    tgt_cost,
-    n_tgt,
-    k_stop,
-    seed_len,
-    tgt_len,
-    track,
-):
+    adj: Adjacency, seeds: SeedSet, targets: Targets, limit: float, k_stop: int, track: bool
+) -> tuple[F64, I64, I64, F64, I64, F64]:
     """Return (dist, label, pred_edge, tgt_best, tgt_via, tgt_dist).
 
-    The adjacency is CSR-ordered: the k-th arc of node u (``ptr[u] <= k < ptr[u+1]``) leads to
-    ``adj_node[k]`` in ``adj_w[k]`` seconds over ``adj_len[k]`` metres along edge ``adj_eid[k]``.
-    ``tgt_best[j]`` is min over target entries of id j of dist[node] + cost, ``tgt_via[j]`` the
-    node it was reached through and ``tgt_dist[j]`` the metres of that route (when ``track``).
-    Stops when the next node costs more than ``limit`` or, if ``k_stop`` > 0, when ``k_stop``
-    targets are final.
+    Over the CSR arcs ``adj`` from ``seeds`` (the metres in ``seeds.length`` and
+    ``targets.length`` are read only when ``track``). ``tgt_best[j]`` is min over target entries
+    of id j of dist[node] + cost, ``tgt_via[j]`` the node it was reached through and
+    ``tgt_dist[j]`` the metres of that route (when ``track``). Stops when the next node costs
+    more than ``limit`` or, if ``k_stop`` > 0, when ``k_stop`` targets are final.
     """
+    ptr, adj_node, adj_w, adj_len, adj_eid = adj
+    seed_node, seed_cost, seed_label, seed_len = seeds
+    tgt_node, tgt_id, tgt_cost, tgt_len, n_tgt = targets
     n = len(ptr) - 1
     dist = np.full(n, INF)
     label = np.full(n, -1, np.int64)
@@ -135,8 +125,8 @@ def dijkstra(
     return dist, label, pred, tgt_best, tgt_via, tgt_dist
 
 
-@njit(cache=True, nogil=True)
-def trace_path(pred, other_end, node):
+@jit(cache=True, nogil=True)
+def trace_path(pred: I64, other_end: Ints, node: int) -> I64:
     """Edge ids on the search tree from ``node`` back to its seed (``other_end[e]`` is the node
     one step closer to the seed)."""
     out = np.empty(64, np.int64)
@@ -156,8 +146,10 @@ def trace_path(pred, other_end, node):
     return out[:k].copy()
 
 
-@njit(cache=True, nogil=True)
-def snap_points(px, py, x, y, off_grade, grid_ptr, grid_seg, x0, y0, cell, nx, ny, max_dist, prefer_m, on_road_m):
+@jit(cache=True, nogil=True)
+def snap_points(
+    px: F64, py: F64, grid: SnapGrid, max_dist: float, prefer_m: float, on_road_m: float
+) -> tuple[I64, F64, F64]:
     """Nearest segment to each point: (segment start position, fraction along it, distance).
 
     A segment with ``off_grade[s]`` set (a bridge, tunnel or motorway its traveller cannot join
@@ -165,6 +157,7 @@ def snap_points(px, py, x, y, off_grade, grid_ptr, grid_seg, x0, y0, cell, nx, n
     when the point lies on it (within ``on_road_m``) and no other is as near (within 1 cm).
     Ring search over the grid; stops once the ring is farther than the hits that can still
     change. Points with nothing within ``max_dist`` get position -1 and distance inf."""
+    x, y, off_grade, grid_ptr, grid_seg, x0, y0, cell, nx, ny = grid
     m = len(px)
     out_seg = np.full(m, -1, np.int64)
     out_t = np.zeros(m)
@@ -229,16 +222,14 @@ def snap_points(px, py, x, y, off_grade, grid_ptr, grid_seg, x0, y0, cell, nx, n
     return out_seg, out_t, out_d
 
 
-@njit(cache=True, nogil=True)
-def reached_geometries(
-    reached, out_ptr, in_ptr, in_edge, edge_geom, geom_u, geom_v, geom_fwd, geom_bwd, dist, w, tmax, leaving
-):
-    """Geometries touched within ``tmax``: (ids, t0, t1, tau), found from the ``reached`` nodes'
-    incident edges (edges are sorted by tail, so node u's out-edges are out_ptr[u]:out_ptr[u+1]).
-
-    t0/t1 are the times at the u/v end through which the geometry is entered ("leaving" the
-    point: u going forward, v going backward) or left (arriving at the point: v forward, u
-    backward); inf where that direction is not allowed. tau is the time to run it end to end."""
+@jit(cache=True, nogil=True)
+def reached_geometries(reached: Ints, topo: PieceTopology, times: PieceTimes) -> Pieces:
+    """Geometries touched within ``times.tmax``, found from the ``reached`` nodes' incident
+    edges (see ``Pieces``: t0/t1 are the times at the u/v end through which the geometry is
+    entered ("leaving" the point: u going forward, v going backward) or left (arriving at the
+    point: v forward, u backward); inf where that direction is not allowed)."""
+    out_ptr, in_ptr, in_edge, edge_geom, geom_u, geom_v, geom_fwd, geom_bwd = topo
+    dist, w, tmax, leaving = times
     seen = np.zeros(len(geom_u), np.bool_)
     cap = 16
     for u in reached:
@@ -275,53 +266,23 @@ def reached_geometries(
                 t1[k] = b
                 tau[k] = w[ef] if ef >= 0 else w[eb]
                 k += 1
-    return ids[:k], t0[:k], t1[:k], tau[:k]
+    return Pieces(ids[:k], t0[:k], t1[:k], tau[:k])
 
 
-@njit(cache=True, parallel=True)
-def many_to_many(
-    ptr,
-    adj_node,
-    adj_w,
-    adj_len,
-    adj_eid,
-    seed_ptr,
-    seed_node,
-    seed_cost,
-    seed_len,
-    tgt_node,
-    tgt_id,
-    tgt_cost,
-    tgt_len,
-    n_tgt,
-):
-    """Times and route lengths from every origin (seeds ``seed_ptr[i]:seed_ptr[i+1]``) to every
-    target id, one early-stopping Dijkstra per origin, origins spread over the CPU cores."""
+@jit(cache=True, parallel=True)
+def many_to_many(adj: Adjacency, origins: SeedBlocks, targets: Targets) -> tuple[F64, F64]:
+    """Times and route lengths from every origin (seeds ``origins.ptr[i]:origins.ptr[i+1]``) to
+    every target id, one early-stopping Dijkstra per origin, origins spread over the CPU cores."""
+    seed_ptr = origins.ptr
+    n_tgt = targets.n
     n_o = len(seed_ptr) - 1
     times = np.full((n_o, n_tgt), INF)
     meters = np.full((n_o, n_tgt), INF)
     for i in prange(n_o):
         a = seed_ptr[i]
         b = seed_ptr[i + 1]
-        _, _, _, best, _, dist_m = dijkstra(
-            ptr,
-            adj_node,
-            adj_w,
-            adj_len,
-            adj_eid,
-            seed_node[a:b],
-            seed_cost[a:b],
-            np.zeros(b - a, np.int64),
-            INF,
-            tgt_node,
-            tgt_id,
-            tgt_cost,
-            n_tgt,
-            n_tgt,
-            seed_len[a:b],
-            tgt_len,
-            True,
-        )
+        seeds = SeedSet(origins.node[a:b], origins.cost[a:b], np.zeros(b - a, np.int64), origins.length[a:b])
+        _, _, _, best, _, dist_m = dijkstra(adj, seeds, targets, INF, n_tgt, True)
         times[i, :] = best
         meters[i, :] = dist_m
     return times, meters

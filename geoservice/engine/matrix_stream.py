@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import GeoserviceError
 from ..fileio import atomic_path
 from ..sources.cell_values import spreadsheet_safe
+from .router import Scenario
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -60,7 +61,13 @@ def matrix_format(path: str | Path) -> str:
 
 
 def _blocks(
-    engine: Engine, origins, destinations, *, profile: str, scenario, block: int
+    engine: Engine,
+    origins: Sequence[tuple[float, float]],
+    destinations: Sequence[tuple[float, float]],
+    *,
+    profile: str,
+    scenario: Scenario,
+    block: int,
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """(first origin index, times, metres) per block of ``block`` origins, in origin order."""
     times: list[np.ndarray] = []
@@ -86,7 +93,7 @@ def write_matrix(
     origin_ids: Sequence[str],
     destination_ids: Sequence[str],
     profile: str = "drive",
-    scenario: str | dict | None = None,
+    scenario: Scenario = None,
     cutoff_s: float | None = None,
     block: int = 256,
 ) -> MatrixFile:
@@ -156,7 +163,7 @@ class _Writer:
             self._fh = open(self.path, "w", newline="", encoding="utf-8")
             self._csv = True
             self._fh.write(",".join(COLUMNS) + "\n")
-        else:
+        else:  # lazy: pyarrow is optional and heavy, needed only for Parquet (``matrix_format``)
             import pyarrow as pa
             import pyarrow.parquet as pq
 
@@ -175,7 +182,7 @@ class _Writer:
             o, d = self.fields[0][oi].tolist(), self.fields[1][dj].tolist()
             self._fh.write("".join(map("{},{},{},{}\n".format, o, d, _tenths(t, ok), _tenths(m, ok))))
             return
-        import pyarrow as pa
+        import pyarrow as pa  # lazy: optional, Parquet only (see __enter__)
 
         cols = [
             pa.array(self.ids[0][oi].tolist(), pa.string()),
@@ -185,7 +192,7 @@ class _Writer:
         ]
         self._pq.write_table(pa.Table.from_arrays(cols, schema=self._schema))
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._fh is not None:
             self._fh.close()
         if self._pq is not None:

@@ -13,21 +13,33 @@ target set of a scenario is built for the query (free flow keeps the cached one)
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+import geopandas as gpd
 import numpy as np
 
+from ..sources.opening_hours import is_open
 from ..sources.schema import FacilityFilter
 from .result import NearestHit, NearestResult, facility_dict, route_length_m
+from .router import Router, Scenario
+from .selection import Selection
 
-if TYPE_CHECKING:
-    from .engine import Engine
+__all__ = ["nearest", "FacilitySource"]
 
-__all__ = ["nearest"]
+
+class FacilitySource(Protocol):
+    """What a nearest-facility search reads of the engine (``engine.Engine`` is one)."""
+
+    @property
+    def facilities(self) -> gpd.GeoDataFrame: ...
+
+    def router_for(self, profile: str) -> Router: ...
+
+    def selection(self, profile: str, where: FacilityFilter) -> Selection: ...
 
 
 def nearest(
-    engine: Engine,
+    engine: FacilitySource,
     lon: float,
     lat: float,
     *,
@@ -37,10 +49,8 @@ def nearest(
     direction: str,
     at: datetime | None,
     max_minutes: float | None,
-    scenario: str | dict | None = None,
+    scenario: Scenario = None,
 ) -> NearestResult:
-    from ..sources.opening_hours import is_open
-
     router = engine.router_for(profile)
     w = router.weights(profile, scenario)  # validates the scenario before snapping
     free = w is router.net.times(profile)

@@ -3,16 +3,81 @@ they spread over a lattice (``reach_grid``). ``contours`` explains the method, c
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
-from numba import njit
+
+from ..bundle.network import Network
+from .arrays import F64, I32, I64, Ints, Pieces
+from .jit import jit
 
 STRAIGHT = 0.02
 """How far (in lattice steps: 2 m driving) a road may stray from the straight line between two of
 its points kept (``_piece_points``)."""
 
 
-@njit(cache=True, nogil=True, inline="always")
-def radii(t, speed, ranges, margin, ks, rs):
+class Geometry(NamedTuple):
+    """A network's road pieces as drawn: piece g runs through positions ``geom_a[g]..geom_b[g]``
+    of ``x``/``y`` (degrees or metres) with ``cumlen`` metres along it, from node ``geom_u[g]``
+    to node ``geom_v[g]`` (``piece_geometry``)."""
+
+    x: F64
+    y: F64
+    geom_a: Ints
+    geom_b: Ints
+    cumlen: F64
+    geom_u: Ints
+    geom_v: Ints
+
+
+class SampleGrid(NamedTuple):
+    """The ranges (seconds, ascending) road points are sampled for, the off-road ``margin`` and
+    longest spacing ``step`` (metres), and the lattice they are placed on: positions in lattice
+    steps from (x0, y0), dx by dy apart (in the geometry's unit)."""
+
+    ranges: F64
+    margin: float
+    step: float
+    x0: float
+    y0: float
+    dx: float
+    dy: float
+
+
+class Origin(NamedTuple):
+    """The point a search started from, on piece ``geom`` at fraction ``frac``, with the time to
+    run that piece forward (``tf``) and backward (``tb``), at lattice position (x, y); ``geom``
+    -1: none (``NO_ORIGIN``)."""
+
+    geom: int
+    frac: float
+    tf: float
+    tb: float
+    x: float
+    y: float
+
+
+NO_ORIGIN = Origin(-1, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+class SampleBuffers(NamedTuple):
+    """What ``road_samples_into`` fills and may keep between calls: the point table (rows of 8,
+    grown when full), ``slot`` (int32 zeros over the nodes, left zero again) and ``jx`` (room for
+    2 rows of 4 per piece)."""
+
+    table: F64
+    slot: I32
+    jx: F64
+
+
+def piece_geometry(net: Network, *, metres: bool) -> Geometry:
+    """The network's pieces in metres (``x``/``y``) or degrees (``lon``/``lat``)."""
+    x, y = (net.x, net.y) if metres else (net.lon, net.lat)
+    return Geometry(x, y, net.geom_a, net.geom_b, net.cumlen, net.geom_u, net.geom_v)
+
+
+@jit(cache=True, nogil=True, inline="always")
+def radii(t: float, speed: float, ranges: F64, margin: float, ks: I64, rs: F64) -> int:
     """(range index, radius) pairs of a point reached at ``t`` on a road of ``speed`` m/s: the
     margin from the first range with time to spare (larger ranges get it through the running
     minimum), less in the ranges that run out within margin / speed. Returns how many."""
@@ -30,8 +95,8 @@ def radii(t, speed, ranges, margin, ks, rs):
     return n
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _full_from(t, speed, ranges, margin):
+@jit(cache=True, nogil=True, inline="always")
+def _full_from(t: float, speed: float, ranges: F64, margin: float) -> tuple[int, bool]:
     """The first range in which a point reached at ``t`` has its whole margin, and whether it is
     *only* that one from its first range on (no range where it is reached with less); K if none."""
     first = True
@@ -44,8 +109,8 @@ def _full_from(t, speed, ranges, margin):
     return len(ranges), False
 
 
-@njit(cache=True, nogil=True)
-def _piece_points(x, y, cumlen, a, b, x0, y0, ix, iy, step, tol, buf):
+@jit(cache=True, nogil=True)
+def _piece_points(geo: Geometry, a: int, b: int, grid: SampleGrid, ix: float, iy: float, tol: float, buf: F64) -> int:
     """The points a piece (geometry points a..b) is drawn through, into buf rows (px, py, arc)
     in lattice steps and metres from its start; returns how many (both ends included).
 
@@ -54,6 +119,12 @@ def _piece_points(x, y, cumlen, a, b, x0, y0, ix, iy, step, tol, buf):
     lattice steps of every point in between and spans at most ``step`` metres. A piece left with
     its two ends gets the point half-way (so that it is measured as a line, not only by the discs
     of its two junctions)."""
+    x = geo.x
+    y = geo.y
+    cumlen = geo.cumlen
+    x0 = grid.x0
+    y0 = grid.y0
+    step = grid.step
     n = 0
     base = cumlen[a]
     for s in range(a, b):
@@ -108,8 +179,8 @@ def _piece_points(x, y, cumlen, a, b, x0, y0, ix, iy, step, tol, buf):
     return k
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _put(out, n, px, py, t, speed):
+@jit(cache=True, nogil=True, inline="always")
+def _put(out: F64, n: int, px: float, py: float, t: float, speed: float) -> F64:
     """Row n of the point table, doubling the table when full; returns the table."""
     if n == out.shape[0]:
         bigger = np.empty((2 * n, 8))
@@ -123,35 +194,9 @@ def _put(out, n, px, py, t, speed):
     return out
 
 
-@njit(cache=True, nogil=True)
-def road_samples(
-    x,
-    y,
-    geom_a,
-    geom_b,
-    cumlen,
-    geom_u,
-    geom_v,
-    dist,
-    g_list,
-    g_t0,
-    g_t1,
-    g_tau,
-    ranges,
-    margin,
-    step,
-    x0,
-    y0,
-    dx,
-    dy,
-    origin_g,
-    origin_f,
-    origin_tf,
-    origin_tb,
-    origin_x,
-    origin_y,
-):
-    """Points of the road pieces ``g_list`` reached within the largest range, as an array of rows
+@jit(cache=True, nogil=True)
+def road_samples(geo: Geometry, dist: F64, pieces: Pieces, grid: SampleGrid, origin: Origin) -> F64:
+    """Points of the road pieces ``pieces`` reached within the largest range, as an array of rows
     (px, py, t, speed, ax, ay, bx, by): position in lattice steps from (x0, y0), time, speed
     (m/s; inf for a piece crossed in no time), and the offsets (lattice steps) from its
     neighbours along the piece whose half of the plane it leaves to them (0, 0: none).
@@ -165,76 +210,24 @@ def road_samples(
     margin from the same range on (or earlier) is at least as near as the point itself on the
     far side of their bisector, so the point need not spread there: on a straight road each
     point spreads over a strip one point wide instead of a disc."""
-    out = np.empty((4 * len(g_list) + 16, 8))
-    slot = np.zeros(len(dist), np.int32)
-    jx = np.empty((2 * len(g_list), 4))
-    out, n = road_samples_into(
-        out,
-        slot,
-        jx,
-        x,
-        y,
-        geom_a,
-        geom_b,
-        cumlen,
-        geom_u,
-        geom_v,
-        dist,
-        g_list,
-        g_t0,
-        g_t1,
-        g_tau,
-        ranges,
-        margin,
-        step,
-        x0,
-        y0,
-        dx,
-        dy,
-        origin_g,
-        origin_f,
-        origin_tf,
-        origin_tb,
-        origin_x,
-        origin_y,
-    )
+    n_g = len(pieces.ids)
+    buffers = SampleBuffers(np.empty((4 * n_g + 16, 8)), np.zeros(len(dist), np.int32), np.empty((2 * n_g, 4)))
+    out, n = road_samples_into(buffers, geo, dist, pieces, grid, origin)
     return out[:n]
 
 
-@njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def road_samples_into(
-    out,
-    slot,
-    jx,
-    x,
-    y,
-    geom_a,
-    geom_b,
-    cumlen,
-    geom_u,
-    geom_v,
-    dist,
-    g_list,
-    g_t0,
-    g_t1,
-    g_tau,
-    ranges,
-    margin,
-    step,
-    x0,
-    y0,
-    dx,
-    dy,
-    origin_g,
-    origin_f,
-    origin_tf,
-    origin_tb,
-    origin_x,
-    origin_y,
-):
-    """``road_samples`` into the table ``out`` (grown when full): returns (table, rows). ``slot``:
-    int32 zeros over the nodes (left zero again), ``jx``: room for 2 * len(g_list) rows of 4, so
-    that a caller can keep them between calls instead of paging in fresh memory each time."""
+    buffers: SampleBuffers, geo: Geometry, dist: F64, pieces: Pieces, grid: SampleGrid, origin: Origin
+) -> tuple[F64, int]:
+    """``road_samples`` into ``buffers.table`` (grown when full): returns (table, rows). The
+    buffers (``SampleBuffers``) can be kept between calls instead of paging in fresh memory each
+    time."""
+    out, slot, jx = buffers
+    x, y, geom_a, geom_b, cumlen, geom_u, geom_v = geo
+    g_list, g_t0, g_t1, g_tau = pieces
+    ranges, margin, step, x0, y0, dx, dy = grid
+    origin_g, origin_f, origin_tf, origin_tb, origin_x, origin_y = origin
     tmax = ranges[len(ranges) - 1]
     n = 0
     if origin_g >= 0:
@@ -258,7 +251,7 @@ def road_samples_into(
         need = int(L / step) + b - a + 3
         if need > buf.shape[0]:
             buf = np.empty((2 * need, 4))
-        last = _piece_points(x, y, cumlen, a, b, x0, y0, ix, iy, step, STRAIGHT, buf) - 1
+        last = _piece_points(geo, a, b, grid, ix, iy, STRAIGHT, buf) - 1
         for m in range(last + 1):
             if m == 0 or m == last:
                 node = geom_u[g] if m == 0 else geom_v[g]

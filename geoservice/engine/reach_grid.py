@@ -6,18 +6,22 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from .arrays import F64
+from .jit import jit
 from .reach import radii
 
 BIG = 1e30
 """Field value of a vertex no road point reaches."""
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _half(lo, hi, ax, ay, inv_ax, na, cx, cy, j):
+@jit(cache=True, nogil=True, inline="always")
+def _half(
+    lo: float, hi: float, a: tuple[float, float, float, float], cx: float, cy: float, j: int
+) -> tuple[float, float]:
     """Clip the row interval [lo, hi] to the points (i, j) at least as near (cx, cy) as
-    (cx - ax, cy - ay) (``inv_ax`` = 1 / ax or 0, ``na`` = |a|^2; a = 0: no clipping)."""
+    (cx - ax, cy - ay); ``a`` = (ax, ay, 1 / ax or 0, |a|^2) (a = 0: no clipping)."""
+    ax, ay, inv_ax, na = a
     if na == 0.0:
         return lo, hi
     rhs = -0.5 * na - ay * (j - cy) - 1e-9
@@ -30,8 +34,8 @@ def _half(lo, hi, ax, ay, inv_ax, na, cx, cy, j):
     return lo, hi
 
 
-@njit(cache=True, nogil=True)
-def reach_band(E, pts, ranges, margin, h, lo_row, hi_row):
+@jit(cache=True, nogil=True)
+def reach_band(E: F64, pts: F64, ranges: F64, margin: float, h: float, lo_row: int, hi_row: int) -> None:
     """Fill rows lo_row <= j < hi_row of E[k, j, i] (preset to BIG): the reach field of
     ``ranges[k]`` (ascending) at vertex (i, j), in metres, from road points (``road_samples``).
 
@@ -75,8 +79,8 @@ def reach_band(E, pts, ranges, margin, h, lo_row, hi_row):
         for j in range(j0, j1 + 1):
             wy = j - cy
             wy2 = wy * wy
-            lo, hi = _half(cx - rc, cx + rc, ax, ay, iax, na, cx, cy, j)
-            lo, hi = _half(lo, hi, bx, by, ibx, nb, cx, cy, j)
+            lo, hi = _half(cx - rc, cx + rc, (ax, ay, iax, na), cx, cy, j)
+            lo, hi = _half(lo, hi, (bx, by, ibx, nb), cx, cy, j)
             i0 = max(0, int(math.ceil(lo)))
             i1 = min(nx - 1, int(math.floor(hi)))
             if n == 1:
@@ -102,8 +106,8 @@ def reach_band(E, pts, ranges, margin, h, lo_row, hi_row):
                         E[ks[m], j, i] = min(E[ks[m], j, i], d - rs[m])
 
 
-@njit(cache=True, nogil=True)
-def running_min(E, lo_row, hi_row):
+@jit(cache=True, nogil=True)
+def running_min(E: F64, lo_row: int, hi_row: int) -> None:
     """What a smaller range reaches, every larger one does: E[k] = min(E[k], E[k-1]) on rows
     lo_row <= j < hi_row (points spread into their first full range only)."""
     K, ny, nx = E.shape

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..bundle.network import haversine_m
 from ..sources.cell_values import plain_value
@@ -41,7 +42,7 @@ class NearestResult:
     hits: list[NearestHit]
 
 
-def route_length_m(coords) -> float:
+def route_length_m(coords: ArrayLike) -> float:
     c = np.asarray(coords, float)
     if len(c) < 2:
         return 0.0

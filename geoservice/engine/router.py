@@ -9,19 +9,25 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
+from ..bundle.cch import CCHTopology
 from ..bundle.network import Network
 from ..errors import GeoserviceError
-from ..sources.speeds import WALK_SPEED_KMH, scenario_key
+from ..sources.speeds import CLASS_INDEX, WALK_SPEED_KMH, scenario_key
 from . import kernels
+from .arrays import F64, I64, Adjacency, PieceTopology, SeedSet, SnapGrid, Targets
+from .cch import Metric, customise
+from .reach import piece_geometry
 
-if TYPE_CHECKING:
-    from ..bundle.cch import CCHTopology
-    from .cch import Metric
+Scenario = str | dict[str, float] | None
+"""A time-band scenario: a name in ``sources.speeds.SCENARIOS``, a {road class: multiplier}
+table, or None (free flow); see ``Router.weights``."""
+ScenarioKey = tuple[str, tuple[tuple[str, float], ...]]
+"""(profile, sorted table items): names one weight set (``sources.speeds.scenario_key``)."""
 
 DIRECTIONS = ("to", "from")
 DEFAULT_MAX_SNAP_M = {"drive": 500.0, "walk": 300.0}
@@ -70,21 +76,20 @@ class Snap:
 
 @dataclass
 class Seeds:
-    node: np.ndarray
-    cost: np.ndarray
-    length: np.ndarray  # metres between the point and the node
+    node: I64
+    cost: F64
+    length: F64  # metres between the point and the node
 
 
 class Router:
     def __init__(self, net: Network, max_snap_m: float | None = None):
         self.net = net
-        self._scenario_cache: dict[tuple, np.ndarray] = {}
-        self._metrics: dict[tuple, Metric] = {}  # customised CCHs, least recently used first
+        self._scenario_cache: dict[ScenarioKey, F64] = {}
+        self._metrics: dict[ScenarioKey, Metric] = {}  # customised CCHs, least recently used first
         self._cch: CCHTopology | bool | None = None  # the bundle's CCH topology, False when it has none
         self._metrics_lock = threading.Lock()
-        self._eid: np.ndarray | None = None
-        self._reverse: dict[int, tuple] = {}
-        self._rev_static: tuple | None = None
+        self._eid: NDArray[np.int32] | None = None
+        self._reverse: dict[int, tuple[F64, Adjacency]] = {}
         self.max_snap_m = max_snap_m if max_snap_m is not None else DEFAULT_MAX_SNAP_M.get(net.name, 1000.0)
         self.facility_max_snap_m = max(self.max_snap_m, FACILITY_MAX_SNAP_M.get(net.name, 1000.0))
         self.join_tolerance_m = JOIN_TOLERANCE_M.get(net.name, 150.0)
@@ -95,18 +100,38 @@ class Router:
         self._fwd = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
         self._inv = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
         x0, y0, cell, nx, ny = net.grid_meta
-        self._grid = (float(x0), float(y0), float(cell), int(nx), int(ny))
+        self.grid = SnapGrid(
+            net.x,
+            net.y,
+            self._off_grade,
+            net.grid_ptr,
+            net.grid_seg,
+            float(x0),
+            float(y0),
+            float(cell),
+            int(nx),
+            int(ny),
+        )
+        """The segments and grid snapping searches (``kernels.snap_points``)."""
+        self.pieces = PieceTopology(
+            net.out_ptr, net.in_ptr, net.in_edge, net.edge_geom, net.geom_u, net.geom_v, net.geom_fwd, net.geom_bwd
+        )
+        """The arrays the road-piece kernels read (``isochrone.reached_pieces``)."""
+        self.geometry_deg = piece_geometry(net, metres=False)
+        """The road pieces in degrees, as isochrones draw them (``reach.road_samples``)."""
 
     # ---------------------------------------------------------------- snapping
-    def to_xy(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    def to_xy(self, lon: ArrayLike, lat: ArrayLike) -> tuple[F64, F64]:
         x, y = self._fwd.transform(np.asarray(lon, float), np.asarray(lat, float))
         return np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
 
-    def snap_all(self, lon, lat, *, max_snap_m: float | None = None) -> list[Snap]:
+    def snap_all(self, lon: ArrayLike, lat: ArrayLike, *, max_snap_m: float | None = None) -> list[Snap]:
         """Snap every point; the first one beyond ``max_snap_m`` raises :class:`SnapError`."""
         return [s for s in self.snap_many(lon, lat, max_snap_m=max_snap_m, strict=True) if s is not None]
 
-    def snap_many(self, lon, lat, *, max_snap_m: float | None = None, strict: bool = True) -> list[Snap | None]:
+    def snap_many(
+        self, lon: ArrayLike, lat: ArrayLike, *, max_snap_m: float | None = None, strict: bool = True
+    ) -> list[Snap | None]:
         """Snap points to the road their traveller joins: the one rule of every face.
 
         A point is put on the nearest point of the nearest road segment (not just a node) that
@@ -123,33 +148,13 @@ class Router:
         limit = self.max_snap_m if max_snap_m is None else max_snap_m
         px, py = self.to_xy(lon, lat)
         net = self.net
-        x0, y0, cell, nx, ny = self._grid
-        og, tol = self._off_grade, self.join_tolerance_m
-        seg, t, d = kernels.snap_points(
-            px, py, net.x, net.y, og, net.grid_ptr, net.grid_seg, x0, y0, cell, nx, ny, limit, tol, ON_ROAD_M
-        )
+        seg, t, d = kernels.snap_points(px, py, self.grid, limit, self.join_tolerance_m, ON_ROAD_M)
         out: list[Snap | None] = []
         far = np.flatnonzero(seg < 0)
         if strict and len(far):
             i = int(far[0])
             # measure how far the point really is, for the message
-            _, _, d2 = kernels.snap_points(
-                px[i : i + 1],
-                py[i : i + 1],
-                net.x,
-                net.y,
-                og,
-                net.grid_ptr,
-                net.grid_seg,
-                x0,
-                y0,
-                cell,
-                nx,
-                ny,
-                1e7,
-                0.0,
-                0.0,
-            )
+            _, _, d2 = kernels.snap_points(px[i : i + 1], py[i : i + 1], self.grid, 1e7, 0.0, 0.0)
             dist = float(d2[0]) if np.isfinite(d2[0]) else None
             where = "point "
             raise SnapError(
@@ -194,7 +199,7 @@ class Router:
         return self.snap_many([lon], [lat], max_snap_m=max_snap_m)[0]  # type: ignore[return-value]
 
     # ---------------------------------------------------------------- seeds
-    def _edge_times(self, snap: Snap, profile: str, weights: np.ndarray | None = None) -> tuple[int, int, float, float]:
+    def _edge_times(self, snap: Snap, profile: str, weights: F64 | None = None) -> tuple[int, int, float, float]:
         w = self.net.times(profile) if weights is None else weights
         ef = int(self.net.geom_fwd[snap.geom])
         eb = int(self.net.geom_bwd[snap.geom])
@@ -214,7 +219,7 @@ class Router:
         profile: str,
         direction: str,
         *,
-        weights: np.ndarray | None = None,
+        weights: F64 | None = None,
         access_ms: float | None = None,
     ) -> Seeds:
         """Graph nodes next to a snapped point, with the time between node and point: the
@@ -252,12 +257,12 @@ class Router:
         return Seeds(np.array(nodes, np.int64), np.array(costs, float), np.array(lens, float))
 
     def along_same_edge(
-        self, a: Snap, b: Snap, profile: str, *, weights: np.ndarray | None = None, access_ms: float | None = None
+        self, a: Snap, b: Snap, profile: str, *, weights: F64 | None = None, access_ms: float | None = None
     ) -> float:
         """Time from ``a`` to ``b`` when both lie on one geometry, without leaving it (with both
         off-network legs, as ``seeds`` counts them)."""
         if a.geom != b.geom:
-            return np.inf
+            return float(np.inf)
         _, _, tf, tb = self._edge_times(a, profile, weights)
         if a.same_point(b):
             return 0.0
@@ -268,7 +273,7 @@ class Router:
             return legs + (b.frac - a.frac) * tf
         return legs + (a.frac - b.frac) * tb
 
-    def weights(self, profile: str, scenario: str | dict | None = None) -> np.ndarray:
+    def weights(self, profile: str, scenario: Scenario = None) -> F64:
         """Edge times of ``profile`` under a time-band scenario (name in SCENARIOS or a
         {road class: multiplier} table). Cached per scenario (bounded).
 
@@ -288,8 +293,6 @@ class Router:
             )
         hit = self._scenario_cache.get(key)
         if hit is None:
-            from ..sources.speeds import CLASS_INDEX
-
             factor = np.ones(len(CLASS_INDEX))
             for cls, f in key[1]:
                 factor[CLASS_INDEX[cls]] = f
@@ -304,14 +307,11 @@ class Router:
         """True for the walk network: one speed everywhere, no traffic."""
         return self.net.name == "walk"
 
-    def metric(self, profile: str, scenario: str | dict | None = None) -> Metric | None:
+    def metric(self, profile: str, scenario: Scenario = None) -> Metric | None:
         """The network's customizable contraction hierarchy customised for ``profile`` under
         ``scenario`` (an engine.cch.Metric), or None when the bundle carries no CCH. Customised
         once per (profile, scenario), kept in a small cache bounded by count and bytes (least
         recently used first out): one metric costs 32 bytes per arc."""
-        from ..bundle.cch import CCHTopology
-        from .cch import customise
-
         if self._cch is None:
             self._cch = CCHTopology.from_network(self.net) or False
         if not isinstance(self._cch, CCHTopology):
@@ -334,8 +334,8 @@ class Router:
         return hit
 
     # ---------------------------------------------------------------- searches
-    def adjacency(self, direction: str, w: np.ndarray) -> tuple:
-        """CSR-ordered (ptr, node, weight, length, edge id) for a search in ``direction``.
+    def adjacency(self, direction: str, w: F64) -> Adjacency:
+        """CSR-ordered arcs for a search in ``direction`` under edge times ``w``.
 
         Forward arcs are the edges themselves (sorted by tail); reverse arcs are gathered once
         per weight array and cached, so searches read memory sequentially."""
@@ -343,64 +343,55 @@ class Router:
         if direction == "from":
             if self._eid is None:
                 self._eid = np.arange(net.n_edges, dtype=np.int32)
-            return net.out_ptr, net.edge_v, w, net.edge_len, self._eid
+            return Adjacency(net.out_ptr, net.edge_v, w, net.edge_len, self._eid)
         if direction != "to":
             raise GeoserviceError("direction", f"direction must be one of {DIRECTIONS}, got {direction!r}")
         key = id(w)
         hit = self._reverse.get(key)
         if hit is None or hit[0] is not w:
-            ie = net.in_edge
-            if self._rev_static is None:  # gathered by the build: mapped, shared by processes
-                self._rev_static = (net.in_u, net.in_len)
+            # in_u, in_len and in_time_<profile> were gathered by the build: mapped, shared by processes
             stored = next((p for p in net.profiles if net.times(p) is w), None)
-            hit = (w, net.arrays[f"in_time_{stored}"] if stored else w[ie])
+            rev_w = net.arrays[f"in_time_{stored}"] if stored else w[net.in_edge]
+            hit = (w, Adjacency(net.in_ptr, net.in_u, rev_w, net.in_len, net.in_edge))
             if len(self._reverse) >= 8:  # transient weight arrays: keep the cache bounded
                 self._reverse.clear()
             self._reverse[key] = hit
-        rev_u, rev_len = (
-            self._rev_static if self._rev_static is not None else (net.edge_u[net.in_edge], net.edge_len[net.in_edge])
-        )
-        return net.in_ptr, rev_u, hit[1], rev_len, net.in_edge
+        return hit[1]
 
     def search(
         self,
-        seed_node,
-        seed_cost,
+        seed_node: ArrayLike,
+        seed_cost: ArrayLike,
         *,
         profile: str,
         direction: str,
-        seed_label=None,
+        seed_label: ArrayLike | None = None,
         limit: float = np.inf,
-        targets: tuple | None = None,
+        targets: Targets | None = None,
         k_stop: int = 0,
-        weights: np.ndarray | None = None,
-        seed_len=None,
+        weights: F64 | None = None,
         targets_sorted: bool = False,
-    ):
+    ) -> tuple[F64, I64, I64, F64, I64, F64]:
         """Run the kernel. ``direction`` "from" follows edges forward from the seeds; "to" runs
         backwards, so dist[n] is the time from n to the nearest seed. ``targets`` must be sorted by
         node for the kernel: they are sorted here unless ``targets_sorted``."""
         w = self.net.times(profile) if weights is None else weights
         adj = self.adjacency(direction, w)
-        seed_node = np.asarray(seed_node, np.int64)
-        seed_cost = np.asarray(seed_cost, float)
-        seed_label = np.zeros(len(seed_node), np.int64) if seed_label is None else np.asarray(seed_label, np.int64)
+        nodes = np.asarray(seed_node, np.int64)
+        labels = np.zeros(len(nodes), np.int64) if seed_label is None else np.asarray(seed_label, np.int64)
+        seeds = SeedSet(nodes, np.asarray(seed_cost, float), labels, np.zeros(len(nodes)))  # (metres: not tracked)
         if targets is None:
-            tn = np.zeros(0, np.int64)
-            ti = np.zeros(0, np.int64)
-            tc = np.zeros(0)
-            tl = np.zeros(0)
-            nt = 0
+            targets = kernels.NO_TARGETS
         else:
             tn, ti, tc, tl, nt = targets
             if not targets_sorted:
                 order = np.argsort(tn, kind="stable")
                 tn, ti, tc, tl = tn[order], ti[order], tc[order], tl[order]
-        track = seed_len is not None
-        sl = np.asarray(seed_len, float) if track else np.zeros(len(seed_node))
-        return kernels.dijkstra(
-            *adj, seed_node, seed_cost, seed_label, float(limit), tn, ti, tc, int(nt), int(k_stop), sl, tl, track
+            targets = Targets(tn, ti, tc, tl, int(nt))
+        out: tuple[F64, I64, I64, F64, I64, F64] = kernels.dijkstra(
+            adj, seeds, targets, float(limit), int(k_stop), False
         )
+        return out
 
     def targets_for(
         self,
@@ -408,28 +399,33 @@ class Router:
         profile: str,
         direction: str,
         *,
-        weights: np.ndarray | None = None,
+        weights: F64 | None = None,
         access_ms: float | None = None,
-    ):
+    ) -> Targets:
         """Target entries so that a search in ``direction`` reaches each snapped point.
 
         A forward ("from") search arrives at points via their "to" seeds, and vice versa."""
         opposite = "to" if direction == "from" else "from"
-        tn, ti, tc, tl = [], [], [], []
+        tn: list[int] = []
+        ti: list[int] = []
+        tc: list[float] = []
+        tl: list[float] = []
         for j, s in enumerate(snaps):
             sd = self.seeds(s, profile, opposite, weights=weights, access_ms=access_ms)
             tn.extend(sd.node.tolist())
             tc.extend(sd.cost.tolist())
             ti.extend([j] * len(sd.node))
             tl.extend(sd.length.tolist())
-        return (np.array(tn, np.int64), np.array(ti, np.int64), np.array(tc, float), np.array(tl, float), len(snaps))
+        return Targets(
+            np.array(tn, np.int64), np.array(ti, np.int64), np.array(tc, float), np.array(tl, float), len(snaps)
+        )
 
     # ---------------------------------------------------------------- routes
-    def path_edges(self, pred: np.ndarray, node: int, direction: str) -> np.ndarray:
+    def path_edges(self, pred: I64, node: int, direction: str) -> I64:
         """Edges from the search seed to ``node``, in travel order."""
         net = self.net
         other = net.edge_u if direction == "from" else net.edge_v
-        edges = kernels.trace_path(pred, other, int(node))
+        edges: I64 = kernels.trace_path(pred, other, int(node))
         return edges[::-1] if direction == "from" else edges
 
     def edges_coords(self, edges: np.ndarray) -> np.ndarray:

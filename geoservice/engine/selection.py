@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .arrays import Targets
 from .router import Router, Snap
 
 __all__ = ["FacilityIndex", "Selection"]
@@ -57,16 +58,16 @@ class Selection:
         rows: np.ndarray,
         snaps: Sequence[Snap] | np.ndarray,
         hours: Sequence[str | None] | np.ndarray,
-        targets: dict[tuple[str, str], tuple] | None = None,
+        targets: dict[tuple[str, str], Targets] | None = None,
         geom: np.ndarray | None = None,
     ):
         self.rows = rows
         self.snaps = snaps if isinstance(snaps, np.ndarray) else objects(snaps)
         self.geom = geom if geom is not None else np.array([s.geom for s in self.snaps], np.int64)
         self.hours = hours if isinstance(hours, np.ndarray) else objects(hours)
-        self._targets: dict[tuple[str, str], tuple] = targets or {}
+        self._targets: dict[tuple[str, str], Targets] = targets or {}
 
-    def targets(self, router: Router, profile: str, direction: str) -> tuple:
+    def targets(self, router: Router, profile: str, direction: str) -> Targets:
         """Target arrays sorted by node, built once per profile and direction."""
         key = (profile, direction)
         if key not in self._targets:
@@ -86,15 +87,15 @@ class Selection:
         keep = newpos[self.rows] >= 0 if len(self.rows) else np.zeros(0, bool)
         n_kept = int(keep.sum())
         label = np.cumsum(keep) - 1  # old label -> new label (for kept ones)
-        targets = {}
+        targets: dict[tuple[str, str], Targets] = {}
         for (profile, direction), (tn, ti, tc, tl, _) in self._targets.items():
             ok = keep[ti]
             parts = [(tn[ok], label[ti[ok]], tc[ok], tl[ok])]
             if add_snaps:
                 an, ai, ac, al, _ = router.targets_for(add_snaps, profile, direction)
                 parts.append((an, ai + n_kept, ac, al))
-            merged = tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
-            targets[(profile, direction)] = _sorted((*merged, n_kept + len(add_snaps)))
+            mn, mi, mc, ml = (np.concatenate([p[i] for p in parts]) for i in range(4))
+            targets[(profile, direction)] = _sorted(Targets(mn, mi, mc, ml, n_kept + len(add_snaps)))
         return Selection(
             np.concatenate([newpos[self.rows[keep]], add_rows]).astype(np.int64),
             np.concatenate([self.snaps[keep], objects(add_snaps)]),
@@ -104,10 +105,10 @@ class Selection:
         )
 
 
-def _sorted(targets: tuple) -> tuple:
+def _sorted(targets: Targets) -> Targets:
     tn, ti, tc, tl, nt = targets
     order = np.argsort(tn, kind="stable")
-    return (
+    return Targets(
         np.asarray(tn)[order].astype(np.int64),
         np.asarray(ti)[order].astype(np.int64),
         np.asarray(tc, float)[order],

@@ -19,13 +19,17 @@ holds them vectorised, with the edge each seed runs on, so the part's seconds go
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import get_num_threads, prange
 
 from ..bundle.cch import CCHTopology
+from ..bundle.network import Network
 from ..errors import GeoserviceError
+from .arrays import F64, I64, Ints
 from .cch import customise_times
+from .jit import jit
 from .router import Router
 from .trip_seeds import PointSeeds, point_seeds
 
@@ -41,15 +45,60 @@ class RouteParts:
     ``access_s`` the two walked legs, ``length_m`` along the roads, ``signature`` a hash of the
     route's edges (equal routes, equal signatures)."""
 
-    time_s: np.ndarray
-    group_s: np.ndarray
-    access_s: np.ndarray
-    length_m: np.ndarray
-    signature: np.ndarray
+    time_s: F64
+    group_s: F64
+    access_s: F64
+    length_m: F64
+    signature: I64
 
 
-@njit(cache=True, nogil=True)
-def _arc_edges(rank, edge_u, edge_v, edge_arc, w, n_arcs):
+class Tree(NamedTuple):
+    """The CCH as the pair queries read it: each rank's parent in the elimination tree (-1 at a
+    root), the arcs in CSR by lower end (``ptr``, ``head``, ``tail``, all in ranks) and each
+    arc's lower triangles (``tri_ptr``, ``tri`` pairs)."""
+
+    parent: I64
+    ptr: I64
+    head: I64
+    tail: I64
+    tri_ptr: I64
+    tri: I64
+
+
+class ArcTimes(NamedTuple):
+    """One customisation: each arc's time up and down, and the network edge behind its input
+    time each way (-1: none, the arc is a shortcut only)."""
+
+    up: F64
+    down: F64
+    arc_up: I64
+    arc_down: I64
+
+
+class EdgeParts(NamedTuple):
+    """Per network edge, what a route adds up: free-flow seconds, metres and road-class group
+    (of ``n_groups``)."""
+
+    base: F64
+    length: F64
+    group: I64
+    n_groups: int
+
+
+class Ends(NamedTuple):
+    """One end of every pair, up to two seeds each ((n, 2) arrays, rank -1: none): the seed's
+    rank, its cost under the customised times, and the part of the road piece it runs on
+    (free-flow seconds, group, metres)."""
+
+    rank: I64
+    cost: F64
+    base: F64
+    group: I64
+    length: F64
+
+
+@jit(cache=True, nogil=True)
+def _arc_edges(rank: Ints, edge_u: Ints, edge_v: Ints, edge_arc: Ints, w: F64, n_arcs: int) -> tuple[I64, I64]:
     """The network edge behind each arc's input time, per direction (as engine.cch._customise
     picks it: the first cheapest), -1 where none."""
     up = np.full(n_arcs, -1, np.int64)
@@ -70,8 +119,8 @@ def _arc_edges(rank, edge_u, edge_v, edge_arc, w, n_arcs):
     return up, down
 
 
-@njit(cache=True, nogil=True)
-def _tree_height(parent):
+@jit(cache=True, nogil=True)
+def _tree_height(parent: I64) -> int:
     n = len(parent)
     depth = np.zeros(n, np.int64)
     best = 0
@@ -84,8 +133,8 @@ def _tree_height(parent):
     return best
 
 
-@njit(cache=True, nogil=True)
-def _climb(seed_rank, parent, mark, flag, lst, m):
+@jit(cache=True, nogil=True)
+def _climb(seed_rank: int, parent: I64, mark: np.ndarray, flag: int, lst: I64, m: int) -> int:
     """Append the ancestors of ``seed_rank`` (itself included) not yet flagged with ``flag``."""
     x = seed_rank
     while x >= 0 and (mark[x] & flag) == 0:
@@ -96,10 +145,15 @@ def _climb(seed_rank, parent, mark, flag, lst, m):
     return m
 
 
-@njit(cache=True, nogil=True)
-def _emit(a, upward, tri_ptr, tri, up, down, arc_up, arc_down, stack_a, stack_d, out, n_out):
+@jit(cache=True, nogil=True)
+def _emit(
+    a: int, upward: bool, tree: Tree, arcs: ArcTimes, stack_a: I64, stack_d: np.ndarray, out: I64, n_out: int
+) -> tuple[I64, int]:
     """Network edges of arc ``a`` in its travel direction, appended to ``out`` (grown as needed);
     returns (out, count)."""
+    tri_ptr = tree.tri_ptr
+    tri = tree.tri
+    up, down, arc_up, arc_down = arcs
     stack_a[0] = a
     stack_d[0] = upward
     top = 1
@@ -140,35 +194,16 @@ def _emit(a, upward, tri_ptr, tri, up, down, arc_up, arc_down, stack_a, stack_d,
     return out, n_out
 
 
-@njit(cache=True, parallel=True)
+@jit(cache=True, parallel=True)
 def _route(
-    parent,
-    ptr,
-    head,
-    tail,
-    up,
-    down,
-    tri_ptr,
-    tri,
-    arc_up,
-    arc_down,
-    base,
-    elen,
-    egroup,
-    n_groups,
-    s_rank,
-    s_cost,
-    s_base,
-    s_group,
-    s_len,
-    t_rank,
-    t_cost,
-    t_base,
-    t_group,
-    t_len,
-    stack_size,
-    n_thr,
-):
+    tree: Tree, arcs: ArcTimes, edges_: EdgeParts, src: Ends, dst: Ends, stack_size: int, n_thr: int
+) -> tuple[F64, F64, F64, I64]:
+    """(time, seconds per group, metres, signature) of the fastest route of every pair."""
+    parent, ptr, head, tail, _, _ = tree
+    up, down, _, _ = arcs
+    base, elen, egroup, n_groups = edges_
+    s_rank, s_cost, s_base, s_group, s_len = src
+    t_rank, t_cost, t_base, t_group, t_len = dst
     n = len(parent)
     n_p = s_rank.shape[0]
     time = np.full(n_p, INF)
@@ -184,7 +219,7 @@ def _route(
         lst = np.empty(4 * stack_size + 8, np.int64)
         stack_a = np.empty(2 * stack_size + 8, np.int64)
         stack_d = np.empty(2 * stack_size + 8, np.bool_)
-        arcs = np.empty(2 * stack_size + 8, np.int64)
+        arc_list = np.empty(2 * stack_size + 8, np.int64)
         dirs = np.empty(2 * stack_size + 8, np.bool_)
         edges = np.empty(1024, np.int64)
         for i in range(th, n_p, n_thr):
@@ -237,28 +272,26 @@ def _route(
                 na = 0
                 x = meet
                 while pf[x] >= 0:
-                    arcs[na] = pf[x]
+                    arc_list[na] = pf[x]
                     dirs[na] = True
                     na += 1
                     x = tail[pf[x]]
                 start = x
                 lo_, hi_ = 0, na - 1
                 while lo_ < hi_:
-                    arcs[lo_], arcs[hi_] = arcs[hi_], arcs[lo_]
+                    arc_list[lo_], arc_list[hi_] = arc_list[hi_], arc_list[lo_]
                     lo_ += 1
                     hi_ -= 1
                 x = meet
                 while pb[x] >= 0:
-                    arcs[na] = pb[x]
+                    arc_list[na] = pb[x]
                     dirs[na] = False
                     na += 1
                     x = tail[pb[x]]
                 end = x
                 ne = 0
                 for q in range(na):
-                    edges, ne = _emit(
-                        arcs[q], dirs[q], tri_ptr, tri, up, down, arc_up, arc_down, stack_a, stack_d, edges, ne
-                    )
+                    edges, ne = _emit(arc_list[q], dirs[q], tree, arcs, stack_a, stack_d, edges, ne)
                 h = np.int64(1469598103934665603)
                 for q in range(ne):
                     e = edges[q]
@@ -292,18 +325,23 @@ class Customised:
     """The network's CCH customised (basic customisation) for one set of edge times."""
 
     topology: CCHTopology
-    weights: np.ndarray
-    up: np.ndarray
-    down: np.ndarray
-    arc_up: np.ndarray
-    arc_down: np.ndarray
+    weights: F64
+    up: F64
+    down: F64
+    arc_up: I64
+    arc_down: I64
+
+    @property
+    def arcs(self) -> ArcTimes:
+        """The arrays the pair queries read."""
+        return ArcTimes(self.up, self.down, self.arc_up, self.arc_down)
 
 
 class PairRouter:
     """Routes pairs of snapped points on one network under any edge times (``customise``):
     the CCH arrays, the elimination tree and its height are prepared once."""
 
-    def __init__(self, router: Router, profile: str, edge_group: np.ndarray, n_groups: int):
+    def __init__(self, router: Router, profile: str, edge_group: Ints, n_groups: int):
         top = CCHTopology.from_network(router.net)
         if top is None:
             raise GeoserviceError(
@@ -314,22 +352,26 @@ class PairRouter:
         self.edge_group = np.asarray(edge_group, np.int64)
         self.n_groups = int(n_groups)
         self.base = np.asarray(net.times(profile), np.float64)
-        self.parent = top.elimination_parent().astype(np.int64)
-        self.height = int(_tree_height(self.parent)) + 1
+        parent = top.elimination_parent().astype(np.int64)
+        self.height = int(_tree_height(parent)) + 1
         self.rank = np.asarray(top.rank, np.int64)
-        self.ptr = np.asarray(top.ptr, np.int64)
-        self.head = np.asarray(top.head, np.int64)
-        self.tail = top.arc_tail().astype(np.int64)
-        self.tri_ptr = np.asarray(top.tri_ptr, np.int64)
-        self.tri = np.asarray(top.tri, np.int64)
-        self.edge_len = np.asarray(net.edge_len, np.float64)
+        self.tree = Tree(
+            parent,
+            np.asarray(top.ptr, np.int64),
+            np.asarray(top.head, np.int64),
+            top.arc_tail().astype(np.int64),
+            np.asarray(top.tri_ptr, np.int64),
+            np.asarray(top.tri, np.int64),
+        )
+        self.edges = EdgeParts(self.base, np.asarray(net.edge_len, np.float64), self.edge_group, self.n_groups)
 
-    def customise(self, weights: np.ndarray) -> Customised:
+    def customise(self, weights: F64) -> Customised:
         """The hierarchy for edge times ``weights`` (e.g. ``Router.weights`` under a table)."""
         net, top = self.router.net, self.top
         w = np.asarray(weights, np.float64)
         up, down = customise_times(top, net.edge_u, net.edge_v, w)
-        arc_up, arc_down = _arc_edges(top.rank, net.edge_u, net.edge_v, top.edge_arc, w, top.n_arcs)
+        arc_edges: tuple[I64, I64] = _arc_edges(top.rank, net.edge_u, net.edge_v, top.edge_arc, w, top.n_arcs)
+        arc_up, arc_down = arc_edges
         return Customised(top, w, up, down, arc_up, arc_down)
 
     def route(self, c: Customised, src: PointSeeds, dst: PointSeeds) -> RouteParts:
@@ -338,49 +380,25 @@ class PairRouter:
         piece takes the piece itself when that is faster (``Router.along_same_edge``)."""
         w, base, rank, grp = c.weights, self.base, self.rank, self.edge_group
 
-        def ends(s: PointSeeds):
+        def ends(s: PointSeeds) -> Ends:
             e = np.maximum(s.edge, 0)
             r = np.where(s.node >= 0, rank[np.maximum(s.node, 0)], -1)
-            return r, s.access_s[:, None] + s.part * w[e], s.part * base[e], grp[e], s.length_m
+            return Ends(r, s.access_s[:, None] + s.part * w[e], s.part * base[e], grp[e], s.length_m)
 
-        sr, sc, sb, sg, sl = ends(src)
-        tr, tc, tb, tg, tl = ends(dst)
-        n_thr = max(1, min(get_num_threads(), len(sr)))
-        time, gsec, metres, sig = _route(
-            self.parent,
-            self.ptr,
-            self.head,
-            self.tail,
-            c.up,
-            c.down,
-            self.tri_ptr,
-            self.tri,
-            c.arc_up,
-            c.arc_down,
-            base,
-            self.edge_len,
-            grp,
-            self.n_groups,
-            sr,
-            sc,
-            sb,
-            sg,
-            sl,
-            tr,
-            tc,
-            tb,
-            tg,
-            tl,
-            self.height,
-            n_thr,
+        src_ends, dst_ends = ends(src), ends(dst)
+        n_thr = max(1, min(get_num_threads(), len(src_ends.rank)))
+        routed: tuple[F64, F64, F64, I64] = _route(
+            self.tree, c.arcs, self.edges, src_ends, dst_ends, self.height, n_thr
         )
-        access = src.access_s + dst.access_s
-        _same_piece(self.router.net, src, dst, w, base, grp, access, time, gsec, metres, sig)
-        return RouteParts(time, gsec, access, metres, sig)
+        parts = RouteParts(routed[0], routed[1], src.access_s + dst.access_s, routed[2], routed[3])
+        _same_piece(self.router.net, src, dst, w, self.edges, parts)
+        return parts
 
 
-def _same_piece(net, src, dst, w, base, edge_group, access, time, gsec, metres, sig) -> None:
-    """Pairs on one road piece: along the piece when that is no slower (in place)."""
+def _same_piece(net: Network, src: PointSeeds, dst: PointSeeds, w: F64, edges: EdgeParts, parts: RouteParts) -> None:
+    """Pairs on one road piece: along the piece when that is no slower (``parts``, in place)."""
+    base, edge_group = edges.base, edges.group
+    access, time, gsec, metres, sig = parts.access_s, parts.time_s, parts.group_s, parts.length_m, parts.signature
     same = np.flatnonzero(src.geom == dst.geom)
     for i in same:
         g = int(src.geom[i])

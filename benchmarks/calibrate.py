@@ -53,7 +53,7 @@ def mosaic_region(tiles: str, work: Path) -> Path:
 
 def trip_file(region: Path, n: int, work: Path, seed: int) -> tuple[Path, Path]:
     """(trip CSV, the noise-free times .npy), drawn when missing."""
-    from geoservice.analyses.calibration_synthetic import synthetic_trips
+    from geoservice.analyses.calibration_synthetic import TripShape, synthetic_trips
     from geoservice.bundle.store import load_region
     from geoservice.engine.engine import Engine
     from geoservice.sources.trips import REQUIRED
@@ -64,7 +64,7 @@ def trip_file(region: Path, n: int, work: Path, seed: int) -> tuple[Path, Path]:
         return path, truth
     print(f"drawing {n:,} synthetic trips ...", flush=True)
     t0 = time.perf_counter()
-    rows = synthetic_trips(Engine(load_region(region)), n, seed=seed, min_km=1.0, max_km=15.0)
+    rows = synthetic_trips(Engine(load_region(region)), n, seed=seed, shape=TripShape(min_km=1.0, max_km=15.0))
     with open(path, "w", newline="", encoding="utf-8") as fh:
         fh.write("# SYNTHETIC trips on the 12x12 mosaic of central Shanghai (benchmarks/calibrate.py)\n")
         w = csv.DictWriter(fh, fieldnames=list(REQUIRED), extrasaction="ignore", lineterminator="\n")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from geoservice.analyses.aed_candidates import facility_candidates, osm_candidates
-from geoservice.analyses.aed_siting import AedCandidate, aed_siting, parse_objective
+from geoservice.analyses.aed_siting import AedCandidate, AedHours, aed_siting, parse_objective
 from geoservice.analyses.aed_week import open_states, week_cells
 from geoservice.analyses.demand import population_demand
 from geoservice.errors import GeoserviceError
@@ -66,7 +66,7 @@ def test_equals_exhaustive_search(shanghai_engine, shanghai_candidates, objectiv
     target = parse_objective(objective)
     weight = np.ones(168) if target is None else np.eye(168)[target]
     best, before, best_sets = _exhaustive(shanghai_engine, shanghai_candidates, add, hours_weight=weight)
-    rep = aed_siting(shanghai_engine, shanghai_candidates, add=add, objective=objective, week_of=WEEK)
+    rep = aed_siting(shanghai_engine, shanghai_candidates, add=add, hours=AedHours(objective, WEEK))
     ids = [c.id for c in shanghai_candidates]
     chosen = tuple(sorted(ids.index(a.id) for a in rep.added))
     assert rep.covered_after == pytest.approx(best, abs=0.5) and rep.covered_before == pytest.approx(before, abs=0.5)
@@ -77,7 +77,7 @@ def test_equals_exhaustive_search(shanghai_engine, shanghai_candidates, objectiv
 
 def test_hours_matter(shanghai_engine, shanghai_candidates):
     """At 03:00 on Sunday an office-hours candidate covers no one: it is never chosen then."""
-    rep = aed_siting(shanghai_engine, shanghai_candidates, add=3, objective="Su03", week_of=WEEK)
+    rep = aed_siting(shanghai_engine, shanghai_candidates, add=3, hours=AedHours("Su03", WEEK))
     assert all(a.opening_hours == "24/7" for a in rep.added)
     assert rep.unknown_hours == "closed" and "24/7" in rep.method
 
@@ -90,7 +90,7 @@ def test_osm_gathering_places_on_monaco(monaco_engine):
     kinds = {c.source for c in cands}
     assert len(cands) >= 30 and {"OSM school (ODbL)", "OSM station (ODbL)", "OSM sports (ODbL)"} <= kinds
     for unknown in ("closed", "open"):
-        rep = aed_siting(monaco_engine, cands, add=2, week_of=WEEK, unknown_hours=unknown)
+        rep = aed_siting(monaco_engine, cands, add=2, hours=AedHours(week_of=WEEK, unknown_hours=unknown))
         best, before, best_sets = _exhaustive(
             monaco_engine, cands, 2, hours_weight=np.ones(168), unknown_open=unknown == "open"
         )
@@ -104,13 +104,13 @@ def test_osm_gathering_places_on_monaco(monaco_engine):
 
 def test_user_errors(shanghai_engine, shanghai_candidates, tmp_path):
     with pytest.raises(GeoserviceError) as e:
-        aed_siting(shanghai_engine, shanghai_candidates, add=13, week_of=WEEK)
+        aed_siting(shanghai_engine, shanghai_candidates, add=13, hours=AedHours(week_of=WEEK))
     assert e.value.field == "add" and "only 12 candidate" in e.value.message
     with pytest.raises(GeoserviceError) as e:
         parse_objective("Xx99")
     assert e.value.field == "objective"
     with pytest.raises(GeoserviceError) as e:
-        aed_siting(shanghai_engine, shanghai_candidates, add=1, candidate_hours="whenever")
+        aed_siting(shanghai_engine, shanghai_candidates, add=1, hours=AedHours(candidate_hours="whenever"))
     assert e.value.field == "candidate_hours"
     gone = SimpleNamespace(
         name="x", meta={"inputs": [{"role": "osm", "path": str(tmp_path / "no.pbf"), "sha256": "0"}]}

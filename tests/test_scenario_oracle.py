@@ -17,7 +17,7 @@ from pyproj import Transformer
 
 from geoservice.analyses.coverage import coverage_report
 from geoservice.analyses.demand_grid import aggregate_demand
-from geoservice.analyses.siting import candidate_sites, site_report, solve_model
+from geoservice.analyses.siting import SitingOptions, candidate_sites, site_report, solve_model
 from geoservice.bundle.population import load_population
 from geoservice.bundle.to_networkx import network_to_networkx
 from geoservice.sources.speeds import SCENARIOS
@@ -221,5 +221,7 @@ def test_demand_aggregation_keeps_the_people_and_bounds_the_points(shanghai_engi
     assert sorted(int(n) for n in agg.nodes) == sorted(n for _, n in heaviest.values())
     same = aggregate_demand(nodes, w, net.node_x, net.node_y, max_points=len(nodes))
     assert same.cell_m is None and np.array_equal(same.nodes, nodes)
-    rep = site_report(eng, type="chest_pain_center", minutes=8, model="mclp", add=2, max_demand=300)
+    rep = site_report(
+        eng, type="chest_pain_center", minutes=8, model="mclp", add=2, options=SitingOptions(max_demand=300)
+    )
     assert "aggregated to" in rep.method and rep.population == pytest.approx(float(w.sum()))

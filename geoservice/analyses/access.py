@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..bundle.population import load_population
+from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from ..sources.schema import FacilityFilter
 from .equity import unit_types
@@ -252,7 +253,7 @@ def _capacities(sel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def access_report(
-    engine,
+    engine: Engine,
     *,
     type: str,
     minutes: float = 30.0,
@@ -379,7 +380,9 @@ def access_report(
     )
 
 
-def _units(units: pd.DataFrame, p_unit, p_pop, p_score, p_near) -> list[UnitAccess]:
+def _units(
+    units: pd.DataFrame, p_unit: np.ndarray, p_pop: np.ndarray, p_score: np.ndarray, p_near: np.ndarray
+) -> list[UnitAccess]:
     out = []
     codes = units["admin_code"].astype(str).tolist()
     names = units["name"].astype(str).tolist()

@@ -15,7 +15,10 @@ from __future__ import annotations
 import csv
 import hashlib
 from pathlib import Path
+from typing import Any
 
+from ..bundle.store import Region
+from ..engine.engine import Engine
 from ..errors import GeoserviceError, InputFileError
 from ..sources.gathering_places import KINDS, read_gathering_places
 from ..sources.opening_hours import opening_hours_error
@@ -32,7 +35,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _osm_input(osm: dict, look_in: list[Path]) -> Path:
+def _osm_input(osm: dict[str, Any], look_in: list[Path]) -> Path:
     """The recorded OSM input, else a file of the same name and checksum under ``look_in`` (the
     package's demo data: a bundle built on another machine)."""
     path = Path(osm["path"])
@@ -45,7 +48,9 @@ def _osm_input(osm: dict, look_in: list[Path]) -> Path:
     return path
 
 
-def osm_candidates(region, *, field: str = "candidates", look_in: list[Path] | None = None) -> list[AedCandidate]:
+def osm_candidates(
+    region: Region, *, field: str = "candidates", look_in: list[Path] | None = None
+) -> list[AedCandidate]:
     """Gathering places of the OSM extract the bundle was built from (found again by name and
     checksum under ``look_in`` when it has moved)."""
     osm = next((i for i in region.meta.get("inputs", []) if i.get("role") == "osm"), None)
@@ -106,7 +111,7 @@ def csv_candidates(path: str | Path, *, field: str = "candidates") -> list[AedCa
     return out
 
 
-def facility_candidates(engine) -> list[AedCandidate]:
+def facility_candidates(engine: Engine) -> list[AedCandidate]:
     """Hospitals, clinics and grassroots units of the registry that have no AED at the same point."""
     fac = engine.facilities
     aeds = {(round(g.x, 5), round(g.y, 5)) for g in fac[fac["type"] == "aed"].geometry}
@@ -126,7 +131,7 @@ def facility_candidates(engine) -> list[AedCandidate]:
 
 
 def aed_candidates(
-    engine, source: str, *, field: str = "candidates", look_in: list[Path] | None = None
+    engine: Engine, source: str, *, field: str = "candidates", look_in: list[Path] | None = None
 ) -> tuple[list[AedCandidate], str]:
     """(candidates, description) for ``source``: ``osm``, ``facilities`` or a CSV path."""
     if source == "osm":

@@ -24,12 +24,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 
+from ..engine.engine import Engine
 from ..errors import GeoserviceError
+from ..sources.opening_hours import opening_hours_error
 from .aed_week import DAYS, HOURS, open_states, week_cells
 from .cover_rows import cbc, check_add, merge_rows
 from .demand import Demand, population_demand
@@ -40,6 +42,7 @@ __all__ = [
     "hour_classes",
     "parse_objective",
     "aed_siting",
+    "AedHours",
     "AedSitingReport",
     "AedCandidate",
     "ChosenAed",
@@ -61,7 +64,9 @@ def parse_objective(text: str | None) -> int | None:
     return DAYS.index(day) * HOURS + int(hour)
 
 
-def hour_classes(fixed_open: np.ndarray, cand_open: np.ndarray, hour_weight: np.ndarray):
+def hour_classes(
+    fixed_open: np.ndarray, cand_open: np.ndarray, hour_weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hours (columns) with the same open existing AEDs and open candidates, merged:
     (fixed_open per class, cand_open per class, weight per class) with zero-weight hours dropped."""
     keep = np.flatnonzero(hour_weight > 0)
@@ -80,7 +85,16 @@ class HourlyMCLP:
     (bool); ``class_weight``: hours per class. ``solve()`` sets ``chosen`` (candidate indices,
     from 0) and ``covered`` (weighted demand-hours with the existing and chosen AEDs)."""
 
-    def __init__(self, cost, weights, service_s, add, site_open, class_weight, n_fixed):
+    def __init__(
+        self,
+        cost: np.ndarray,
+        weights: np.ndarray,
+        service_s: float,
+        add: int,
+        site_open: np.ndarray,
+        class_weight: np.ndarray,
+        n_fixed: int,
+    ) -> None:
         self.cost = np.asarray(cost, float)
         self.weights = np.asarray(weights, float)
         self.service_s = float(service_s)
@@ -114,19 +128,22 @@ class HourlyMCLP:
         return float((self.weights[:, None] * cov * self.class_weight[None, :]).sum())
 
     def solve(self) -> HourlyMCLP:
-        from spopt.locate import MCLP
+        from spopt.locate import MCLP  # lazy: spopt is heavy, loaded only when a model is solved
 
         nf = self.n_fixed
         reach = self.cost <= self.service_s
         fixed_cov = (reach[:, :nf].astype(np.int32) @ self.site_open[:nf].astype(np.int32)) > 0  # demand x classes
-        pats, ws = [], []
+        pats: list[np.ndarray] = []
+        ws: list[np.ndarray] = []
         for c in range(self.site_open.shape[1]):
             pat = reach[:, nf:] & self.site_open[nf:, c][None, :]
             live = ~fixed_cov[:, c] & pat.any(axis=1)
             pats.append(pat[live])
             ws.append(self.weights[live] * self.class_weight[c])
         n_c = self.cost.shape[1] - nf
-        pat, w, _ = merge_rows(np.concatenate(pats) if pats else np.zeros((0, n_c), bool), np.concatenate(ws or [[]]))
+        pat, w, _ = merge_rows(
+            np.concatenate(pats) if pats else np.zeros((0, n_c), bool), np.concatenate(ws) if ws else np.zeros(0)
+        )
         if len(w) == 0 or not w.sum() > 0:
             self.chosen = []  # no candidate reaches anyone not already covered: every choice adds nothing
         else:
@@ -193,32 +210,41 @@ class AedSitingReport:
         return out
 
 
-def _states(hours: Sequence[str | None], cells, *, unknown_open: bool) -> np.ndarray:
+@dataclass(frozen=True)
+class AedHours:
+    """The hours of an AED siting run: the ``objective`` (``week`` or an hour like ``Su03``), the
+    week (``week_of``; None: this week), how existing AEDs of unknown hours count (``closed`` /
+    ``open``) and the hours assumed for a candidate that has none."""
+
+    objective: str = "week"
+    week_of: date | None = None
+    unknown_hours: str = "closed"
+    candidate_hours: str = "24/7"
+
+
+def _states(hours: Sequence[str | None], cells: list[datetime], *, unknown_open: bool) -> np.ndarray:
     s = open_states(hours, cells)
-    return (s == 1) | ((s == -1) & unknown_open)
+    out: np.ndarray = (s == 1) | ((s == -1) & unknown_open)
+    return out
 
 
 def aed_siting(
-    engine,
+    engine: Engine,
     candidates: list[AedCandidate],
     *,
     add: int = 3,
     minutes: float = 4.0,
-    objective: str = "week",
     profile: str = "walk",
-    week_of: date | None = None,
-    unknown_hours: str = "closed",
-    candidate_hours: str = "24/7",
+    hours: AedHours = AedHours(),
     candidate_source: str = "file",
     demand: Demand | None = None,
 ) -> AedSitingReport:
     """``add`` new public AEDs among ``candidates``; see the module docstring."""
+    objective, unknown_hours, candidate_hours = hours.objective, hours.unknown_hours, hours.candidate_hours
     if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and 0 < minutes <= 60):
         raise GeoserviceError("minutes", f"minutes must be in (0, 60] on foot, got {minutes!r}")
     if unknown_hours not in ("closed", "open"):
         raise GeoserviceError("unknown_hours", f"unknown_hours must be 'closed' or 'open', got {unknown_hours!r}")
-    from ..sources.opening_hours import opening_hours_error
-
     problem = opening_hours_error(candidate_hours)
     if problem:
         raise GeoserviceError("candidate_hours", problem)
@@ -230,7 +256,7 @@ def aed_siting(
         )
     check_add(add, len(candidates))
     target = parse_objective(objective)
-    week_of = week_of or date.today()
+    week_of = hours.week_of or date.today()
     cells = week_cells(week_of)
     hour_weight = np.ones(len(cells)) if target is None else np.eye(len(cells))[target]
     demand = demand or population_demand(engine, profile)

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from ..sources.opening_hours import is_open
 from .demand import Demand, population_demand
@@ -165,7 +166,9 @@ class AedWeekReport:
         return out
 
 
-def _covered_mask(engine, demand: Demand, profile: str, ids: frozenset[str], T: float, cache: dict) -> np.ndarray:
+def _covered_mask(
+    engine: Engine, demand: Demand, profile: str, ids: frozenset[str], T: float, cache: dict[frozenset[str], np.ndarray]
+) -> np.ndarray:
     """Demand items within T of any AED of ``ids`` (one multi-source search per distinct set)."""
     hit = cache.get(ids)
     if hit is None:
@@ -179,7 +182,7 @@ def _covered_mask(engine, demand: Demand, profile: str, ids: frozenset[str], T: 
 
 
 def aed_week(
-    engine,
+    engine: Engine,
     *,
     minutes: float = 4.0,
     profile: str = "walk",

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..engine.engine import Engine
 from ..engine.trip_paths import RouteParts
@@ -117,7 +118,7 @@ class Calibration:
     fold: np.ndarray
     priority_fitted: bool
     factors_describe: str
-    crs_check: dict | None
+    crs_check: dict[str, Any] | None  # CrsCheck.to_meta(): the JSON figures of the check
     top_speed_kmh: float
     before_label: str
     timings: dict[str, float] = field(default_factory=dict)
@@ -168,14 +169,19 @@ def _fit_flagging(
 def calibrate(
     engine: Engine,
     trips: Trips,
-    **kw: Any,
+    *,
+    region: str,
+    before: Hourly,
+    before_label: str,
+    options: CalibrationOptions | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Calibration:
     """``_calibrate`` with the BLAS library on one thread: its threads spin while the routing
     kernels' threads run, which made a run three times slower on two cores."""
-    from threadpoolctl import threadpool_limits
-
     with threadpool_limits(limits=1, user_api="blas"):
-        return _calibrate(engine, trips, **kw)
+        return _calibrate(
+            engine, trips, region=region, before=before, before_label=before_label, options=options, progress=progress
+        )
 
 
 def _calibrate(

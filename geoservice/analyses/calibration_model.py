@@ -168,7 +168,8 @@ def predict(layout: Layout, x: np.ndarray, d: ModelData, factors: np.ndarray | N
     if layout.priority:
         road = np.where(d.priority, x[layout.i_priority] * road, road)
     ov = x[layout.i_overhead] if layout.overhead else 0.0
-    return ov + road + d.fixed
+    out: np.ndarray = ov + road + d.fixed
+    return out
 
 
 def _penalties(layout: Layout) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, int]:
@@ -231,7 +232,8 @@ class Fit:
 
     def residuals(self, d: ModelData) -> np.ndarray:
         """log(observed / predicted) of trips ``d``."""
-        return np.log(d.observed) - np.log(predict(self.layout, self.x, d))
+        res: np.ndarray = np.log(d.observed) - np.log(predict(self.layout, self.x, d))
+        return res
 
 
 class _Problem:

@@ -21,6 +21,7 @@ once per distinct table (``engine.trip_paths.PairRouter``), each trip routed as 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from ..engine.engine import Engine
 from ..engine.router import Router
 from ..engine.trip_paths import PairRouter, PointSeeds, RouteParts, point_seeds
 from ..errors import GeoserviceError
-from ..sources.crs_check import check_positions, network_distances
+from ..sources.crs_check import Wording, check_positions, network_distances
 from ..sources.speeds import ROAD_CLASSES, scenario_key
 from ..sources.trips import Rejection, Trips
 
@@ -57,7 +58,7 @@ class TripNetwork:
     dst: PointSeeds
     crow_m: np.ndarray
     top_speed_kmh: float
-    crs_check: dict | None
+    crs_check: dict[str, Any] | None  # CrsCheck.to_meta(): the JSON figures of the check
 
     def route(self, tables: list[Table], hour: np.ndarray, idx: np.ndarray | None = None) -> RouteParts:
         """Routes of the kept trips ``idx`` (positions in ``keep``; all by default) departing in
@@ -68,7 +69,7 @@ class TripNetwork:
         out_t, out_a, out_l = np.full(n, np.inf), np.zeros(n), np.zeros(n)
         out_g = np.zeros((n, len(ROAD_CLASSES)))
         out_s = np.zeros(n, np.int64)
-        groups: dict[tuple, list[int]] = {}
+        groups: dict[tuple[str, tuple[tuple[str, float], ...]], list[int]] = {}
         for h in np.unique(hour):
             groups.setdefault(scenario_key(self.profile, tables[int(h)]), []).append(int(h))
         for key, hours in groups.items():
@@ -114,10 +115,7 @@ def prepare(engine: Engine, trips: Trips, profile: str, *, region: str) -> tuple
         trips.crs,
         network_distances(net),
         region=region,
-        label=trips.path,
-        strict=True,
-        nothing="nothing fitted",
-        field_name="trips",
+        wording=Wording(label=trips.path, strict=True, nothing="nothing fitted", field_name="trips"),
     )
     rejected: list[Rejection] = []
     so = router.snap_many(trips.o_lon, trips.o_lat, strict=False)

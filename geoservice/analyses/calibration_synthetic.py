@@ -22,7 +22,7 @@ import numpy as np
 from ..engine.engine import Engine
 from .calibration_model import FIT_CLASSES, PARENT
 
-__all__ = ["BANDS", "DEFAULT_TRUTH", "Truth", "synthetic_trips"]
+__all__ = ["BANDS", "DEFAULT_TRUTH", "Truth", "TripShape", "synthetic_trips"]
 
 BANDS: dict[str, tuple[int, ...]] = {
     "night": (23, 0, 1, 2, 3, 4, 5),
@@ -81,6 +81,16 @@ class Truth:
 DEFAULT_TRUTH = Truth()
 
 
+@dataclass(frozen=True)
+class TripShape:
+    """The trips drawn: straight-line length from ``min_km`` to ``max_km``, each end moved up to
+    ``jitter_m`` off its road vertex."""
+
+    min_km: float = 1.0
+    max_km: float = 8.0
+    jitter_m: float = 15.0
+
+
 def _road_points(engine: Engine, n: int, rng: np.random.Generator, jitter_m: float) -> np.ndarray:
     """``n`` random vertices of the drive roads, each moved up to ``jitter_m`` in a random direction."""
     net = engine.router_for("drive").net
@@ -98,15 +108,14 @@ def synthetic_trips(
     *,
     truth: Truth = DEFAULT_TRUTH,
     seed: int = 0,
-    min_km: float = 1.0,
-    max_km: float = 8.0,
-    jitter_m: float = 15.0,
+    shape: TripShape = TripShape(),
     profile: str = "drive",
     start: dt.date = dt.date(2026, 3, 2),
 ) -> list[dict[str, object]]:
     """``n`` synthetic trips as rows of the trip-file format (see the module), with the hidden
     noise-free time in ``true_s`` (leave it out of a file meant for calibration)."""
     rng = np.random.default_rng(seed)
+    min_km, max_km, jitter_m = shape.min_km, shape.max_km, shape.jitter_m
     origins = _road_points(engine, n, rng, jitter_m)
     dests = np.empty_like(origins)
     todo = np.arange(n)

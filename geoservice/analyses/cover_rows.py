@@ -7,14 +7,21 @@ often ten times smaller on a city network.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..errors import GeoserviceError
 
+if TYPE_CHECKING:
+    import pulp
+
 __all__ = ["merge_rows", "cbc", "check_add"]
 
 
-def merge_rows(pattern: np.ndarray, weights: np.ndarray, key: np.ndarray | None = None):
+def merge_rows(
+    pattern: np.ndarray, weights: np.ndarray, key: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(unique patterns, summed weights, unique keys) of the rows of a boolean ``pattern`` matrix
     with an optional integer ``key`` per row that must also agree (e.g. the existing coverage)."""
     pattern = np.asarray(pattern, bool)
@@ -30,9 +37,9 @@ def merge_rows(pattern: np.ndarray, weights: np.ndarray, key: np.ndarray | None 
     return pattern[first], summed, key[first]
 
 
-def cbc():
+def cbc() -> pulp.LpSolver:
     """The CBC solver shipped with PuLP, quiet."""
-    import pulp
+    import pulp  # lazy: PuLP is loaded only when a model is solved
 
     return pulp.PULP_CBC_CMD(msg=False)
 

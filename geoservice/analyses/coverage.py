@@ -34,7 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from ..bundle.network import Network
 from ..bundle.population import load_population
+from ..engine.engine import Engine
 from ..engine.isochrone import CELL_M
 from ..engine.router import SnapError
 from ..errors import GeoserviceError
@@ -139,17 +141,17 @@ class CoverageReport:
 
 
 def node_times(
-    engine,
+    engine: Engine,
     *,
     type: str,
     profile: str = "drive",
-    level=None,
-    capability=None,
-    scenario="free_flow",
-    add_sites=None,
-    remove_ids=None,
+    level: str | None = None,
+    capability: str | None = None,
+    scenario: str | dict[str, float] | None = "free_flow",
+    add_sites: list[tuple[float, float]] | None = None,
+    remove_ids: list[str] | None = None,
     limit: float = np.inf,
-):
+) -> tuple[np.ndarray, np.ndarray]:
     """Time (s) from every node of the profile's network to the nearest selected facility."""
     try:
         dist, label = engine.all_nearest(
@@ -168,7 +170,9 @@ def node_times(
     return dist, label
 
 
-def _road_covered(net, dist, profile, weights, T):
+def _road_covered(
+    net: Network, dist: np.ndarray, profile: str, weights: np.ndarray, T: float
+) -> tuple[float, float, np.ndarray]:
     """(total road km, covered road km) with partial pieces."""
     ef, eb = net.geom_fwd, net.geom_bwd
     du, dv = dist[net.geom_u], dist[net.geom_v]
@@ -183,7 +187,15 @@ def _road_covered(net, dist, profile, weights, T):
     return float(net.geom_len.sum() / 1000), float((frac * net.geom_len).sum() / 1000), frac
 
 
-def _farthest(net, dist, pop, n=10, spacing_m=1000.0, *, has_census: bool = True):
+def _farthest(
+    net: Network,
+    dist: np.ndarray,
+    pop: np.ndarray,
+    n: int = 10,
+    spacing_m: float = 1000.0,
+    *,
+    has_census: bool = True,
+) -> list[FarthestPoint]:
     cand = np.flatnonzero(pop > 0)
     if not len(cand):
         return []
@@ -208,7 +220,7 @@ def _farthest(net, dist, pop, n=10, spacing_m=1000.0, *, has_census: bool = True
 
 
 def coverage_report(
-    engine,
+    engine: Engine,
     *,
     type: str,
     minutes: float,
@@ -270,12 +282,12 @@ def coverage_report(
     area_total = float(ext.sum()) * cell * cell / 1e6
     area_cov = float(cov.sum()) * cell * cell / 1e6
 
-    def share(a, b):
+    def share(a: float, b: float) -> float | None:
         return round(a / b, 6) if b > 0 else None
 
     people = layer.has_census  # without census counts: no population figure at all (module docstring)
 
-    def pop_share(a, b):
+    def pop_share(a: float, b: float) -> float | None:
         return share(a, b) if people else None
 
     overall = CoverageFigures(
@@ -291,7 +303,7 @@ def coverage_report(
         population_outside_extract=float(layer.total_outside) if people and layer.total_outside is not None else None,
         population_off_network=round(float(off.sum()), 1) if people else None,
     )
-    by_unit = []
+    by_unit: list[UnitCoverage] = []
     if by != "none":
         units = layer.units
         nu = len(units)

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 
 from ..bundle.population import load_population
+from ..engine.engine import Engine
 from .travel_spread import Spread
 
 __all__ = ["coverage_band"]
 
 
 def coverage_band(
-    engine,
+    engine: Engine,
     dist: np.ndarray,
     *,
     profile: str,
@@ -45,7 +46,10 @@ def coverage_band(
     def fig(p50: float, p90: float, exp: float, tot: float) -> dict[str, Any]:
         if not people:
             return {"population": None, "covered_p50": None, "covered_p90": None, "expected_covered": None}
-        sh = lambda a: round(a / tot, 6) if tot > 0 else None
+
+        def sh(a: float) -> float | None:
+            return round(a / tot, 6) if tot > 0 else None
+
         return {
             "population": round(tot, 1),
             "covered_p50": round(p50, 1),

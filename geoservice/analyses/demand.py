@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..bundle.population import load_population
+from ..engine.engine import Engine
 from ..errors import GeoserviceError, InputFileError
 
 __all__ = ["Demand", "population_demand", "point_demand", "read_demand_csv"]
@@ -62,7 +63,7 @@ class Demand:
         return out
 
 
-def population_demand(engine, profile: str) -> Demand:
+def population_demand(engine: Engine, profile: str) -> Demand:
     """The bundle's population on the profile's network: one item per populated node (road
     weights, ``people`` False, when the bundle has no census), then one item per admin unit with
     people off this network (``PopulationLayer.off_network``: no seed, never covered, in every
@@ -92,7 +93,12 @@ def population_demand(engine, profile: str) -> Demand:
 
 
 def point_demand(
-    engine, profile: str, points: list[tuple[float, float, float]], *, label: str, scenario=None
+    engine: Engine,
+    profile: str,
+    points: list[tuple[float, float, float]],
+    *,
+    label: str,
+    scenario: str | dict[str, float] | None = None,
 ) -> Demand:
     """Demand points (lon, lat, weight) snapped to the profile's network; points beyond the
     network's snapping limit are left out and counted in ``off_network``."""

@@ -40,7 +40,8 @@ def _cells(x: np.ndarray, y: np.ndarray, cell: float) -> np.ndarray:
     """A cell key per point for square cells of ``cell`` metres."""
     ix = np.floor((x - x.min()) / cell).astype(np.int64)
     iy = np.floor((y - y.min()) / cell).astype(np.int64)
-    return ix * (int(iy.max()) + 1) + iy
+    key: np.ndarray = ix * (int(iy.max()) + 1) + iy
+    return key
 
 
 def aggregate_demand(

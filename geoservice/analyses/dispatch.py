@@ -25,6 +25,8 @@ patient.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -83,7 +85,12 @@ def responder_weights(router: Router, speed_ms: float) -> np.ndarray:
     return w
 
 
-def _leg(time_s: float, coords: np.ndarray, start=None, end=None) -> Leg:
+def _leg(
+    time_s: float,
+    coords: np.ndarray,
+    start: tuple[float, float] | None = None,
+    end: tuple[float, float] | None = None,
+) -> Leg:
     """A leg along ``coords``; a walk also runs from its real ``start`` to the path and from the
     path to its real ``end`` (lon, lat): the off-network legs, drawn and counted in metres."""
     parts = [np.asarray([start], float)] if start is not None else []
@@ -96,8 +103,12 @@ def _leg(time_s: float, coords: np.ndarray, start=None, end=None) -> Leg:
     return Leg(round(float(time_s), 1), round(route_length_m(c), 1), np.round(c, 7).tolist())
 
 
-def _seeds(router: Router, snaps: list[Snap], direction: str, w: np.ndarray, labels: list[int], speed: float):
-    nodes, costs, labs = [], [], []
+def _seeds(
+    router: Router, snaps: list[Snap], direction: str, w: np.ndarray, labels: list[int], speed: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    nodes: list[int] = []
+    costs: list[float] = []
+    labs: list[int] = []
     for s, lab in zip(snaps, labels):
         sd = router.seeds(s, WALK, direction, weights=w, access_ms=speed)
         nodes.extend(sd.node.tolist())
@@ -106,14 +117,36 @@ def _seeds(router: Router, snaps: list[Snap], direction: str, w: np.ndarray, lab
     return np.array(nodes, np.int64), np.array(costs, float), np.array(labs, np.int64)
 
 
-def _aeds(engine: Engine, lon: float, lat: float, radius_m: float, at: datetime, unknown: str):
-    """(rows, snaps, open state) of the AEDs within ``radius_m`` straight line, not closed at ``at``."""
+@dataclass(frozen=True)
+class _Walk:
+    """The walk searches of one plan: the walk network's router, the responders' edge times
+    (``responder_weights``) and pace, and the time limit of a walk."""
+
+    router: Router
+    w: np.ndarray
+    speed: float
+    limit: float
+
+
+@dataclass(frozen=True)
+class _AedSet:
+    """The AEDs a plan considers: facility rows, snaps, open state at the time (None: unknown)."""
+
+    rows: list[int]
+    snaps: list[Snap]
+    state: list[bool | None]
+
+
+def _aeds(engine: Engine, lon: float, lat: float, radius_m: float, at: datetime, unknown: str) -> _AedSet:
+    """The AEDs within ``radius_m`` straight line, not closed at ``at``."""
     sel = engine.selection(WALK, AED_FILTER)
     if len(sel.rows) == 0:
-        return [], [], []
+        return _AedSet([], [], [])
     fac = engine.facilities.iloc[sel.rows]
     d = haversine_m(lon, lat, fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
-    rows, snaps, state = [], [], []
+    rows: list[int] = []
+    snaps: list[Snap] = []
+    state: list[bool | None] = []
     for j in np.flatnonzero(d <= radius_m):
         st = is_open(sel.hours[j], at)
         if st is False or (st is None and unknown == "exclude"):
@@ -121,12 +154,12 @@ def _aeds(engine: Engine, lon: float, lat: float, radius_m: float, at: datetime,
         rows.append(int(sel.rows[j]))
         snaps.append(sel.snaps[j])
         state.append(st)
-    return rows, snaps, state
+    return _AedSet(rows, snaps, state)
 
 
 def _fetch_search(
-    router: Router, w, rsnaps: list[Snap], use: list[int], asnaps: list[Snap], limit: float, speed: float
-):
+    router: Router, w: np.ndarray, rsnaps: list[Snap], use: list[int], asnaps: list[Snap], limit: float, speed: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per AED: min over responders ``use`` of walk(r → a), that responder, and how to trace the
     route; every walk includes the off-network legs of both ends at ``speed``."""
     nodes, costs, labs = _seeds(router, [rsnaps[i] for i in use], "from", w, use, speed)
@@ -156,12 +189,22 @@ def _fetch_search(
     return best, who, same, pred, via
 
 
-def _bystander(engine, router, w, p: Snap, at_p, asnaps, reach_a, arows, astate, limit, speed, nr, to_patient):
+def _bystander(
+    engine: Engine,
+    walk: _Walk,
+    p: Snap,
+    at_p: tuple[float, float],
+    aeds: _AedSet,
+    reach_a: list[int],
+    nr: int,
+    to_patient: Callable[[int, Snap, tuple[float, float]], Leg],
+) -> BystanderFetch | None:
     """The AED someone at the patient fetches: min over the AEDs within ``limit`` of the patient
     (both ways) of walk(patient → a) + walk(a → patient); None when there is none."""
     if not reach_a:
         return None
-    there, _, same, pred, via = _fetch_search(router, w, [p], [0], asnaps, limit, speed)
+    router, limit, arows, asnaps, astate = walk.router, walk.limit, aeds.rows, aeds.snaps, aeds.state
+    there, _, same, pred, via = _fetch_search(router, walk.w, [p], [0], asnaps, limit, walk.speed)
     total = np.array([there[a] if there[a] <= limit else np.inf for a in reach_a])
     if not np.isfinite(total).any():
         return None
@@ -203,7 +246,8 @@ def plan_dispatch(
     off = [r.id for r, s in zip(near, snapped) if s is None]
     resp = [r for r, s in zip(near, snapped) if s is not None]
     rsnaps = [s for s in snapped if s is not None]
-    arows, asnaps, astate = _aeds(engine, lon, lat, radius, at, options.unknown_hours)
+    aeds = _aeds(engine, lon, lat, radius, at, options.unknown_hours)
+    arows, asnaps, astate = aeds.rows, aeds.snaps, aeds.state
     nr, na = len(resp), len(asnaps)
 
     # walk(x → patient) for every responder and AED: one backward search from the patient
@@ -262,9 +306,7 @@ def plan_dispatch(
         )
         return fetch, i
 
-    bystander = _bystander(
-        engine, router, w, p, (lon, lat), asnaps, reach_a, arows, astate, limit, speed, nr, to_patient
-    )
+    bystander = _bystander(engine, _Walk(router, w, speed, limit), p, (lon, lat), aeds, reach_a, nr, to_patient)
     first = best_fetch(reach, reach_a)
     aed = first[0] if first else None
     backup: AedFetch | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ..sources.schema import DEFAULT_MINUTES
 
@@ -37,7 +38,8 @@ class DispatchOptions:
     k: int = 3
     unknown_hours: str = "allow"  # or "exclude"
     target_s: float = DEFAULT_MINUTES["aed"] * 60
-    drive_scenario: str | dict | None = None  # the ambulance's traffic (e.g. a percentile's factors); free flow
+    # the ambulance's traffic (e.g. a percentile's factors); None: free flow
+    drive_scenario: str | dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class AedFetch:
 
     responder: Responder
     snap_m: float
-    aed: dict
+    aed: dict[str, Any]  # the facility (engine.result.facility_dict)
     aed_snap_m: float
     open_at: bool | None  # True open at the time, None hours unknown
     to_aed: Leg
@@ -79,7 +81,7 @@ class BystanderFetch:
     """What the dispatcher tells the caller: someone at the patient (a second bystander, so that CPR
     goes on) walks to the nearest AED not closed and back with it, whether or not a responder is live."""
 
-    aed: dict
+    aed: dict[str, Any]  # the facility (engine.result.facility_dict)
     aed_snap_m: float
     open_at: bool | None  # True open at the time, None hours unknown
     to_aed: Leg  # from the patient to the AED
@@ -92,7 +94,7 @@ class BystanderFetch:
 
 @dataclass(frozen=True)
 class Ambulance:
-    station: dict
+    station: dict[str, Any]  # the facility (engine.result.facility_dict)
     station_snap_m: float
     delay_s: float
     drive: Leg

@@ -21,16 +21,21 @@ whole. Each model is a class with ``from_cost_matrix(...)`` and ``solve()``, whi
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from .cover_rows import cbc, check_add, merge_rows
 from .demand import population_demand
 from .records import JsonRecord
-from .siting import candidate_sites
+from .siting import CandidateSpec, candidate_sites
+
+if TYPE_CHECKING:
+    import pulp
 
 __all__ = [
     "MEXCLP",
@@ -47,22 +52,23 @@ __all__ = [
 EMS_MODELS = ("mexclp", "backup")
 
 
-def coverage_counts(cost: np.ndarray, service_s: float, cols) -> np.ndarray:
+def coverage_counts(cost: np.ndarray, service_s: float, cols: Iterable[int]) -> np.ndarray:
     """Per demand row: how many of the columns ``cols`` reach it within ``service_s``."""
-    cols = list(cols)
-    if not cols:
+    use = list(cols)
+    if not use:
         return np.zeros(cost.shape[0], np.int64)
-    return (cost[:, cols] <= service_s).sum(axis=1)
+    counts: np.ndarray = (cost[:, use] <= service_s).sum(axis=1)
+    return counts
 
 
-def expected_coverage(cost: np.ndarray, weights: np.ndarray, service_s: float, cols, q: float) -> float:
+def expected_coverage(cost: np.ndarray, weights: np.ndarray, service_s: float, cols: Iterable[int], q: float) -> float:
     """sum_i w_i (1 - q^k_i), k_i = the stations of ``cols`` within ``service_s`` of i."""
     k = coverage_counts(cost, service_s, cols)
     return float((weights * (1.0 - q**k)).sum())
 
 
-def _status_error(model: str, problem) -> GeoserviceError:
-    import pulp
+def _status_error(model: str, problem: pulp.LpProblem) -> GeoserviceError:
+    import pulp  # lazy: PuLP is loaded only when a model is solved
 
     status = pulp.LpStatus.get(problem.status, str(problem.status)).lower()
     return GeoserviceError(
@@ -88,7 +94,7 @@ class _StationModel:
         self.fixed_k = reach[:, :n_fixed].sum(axis=1).astype(np.int64)
         self.cand = reach[:, n_fixed:]
 
-    def _chosen_from(self, x: list) -> list[int]:
+    def _chosen_from(self, x: list[pulp.LpVariable]) -> list[int]:
         return [self.n_fixed + j for j, v in enumerate(x) if (v.value() or 0) > 0.5]
 
 
@@ -98,7 +104,9 @@ class MEXCLP(_StationModel):
 
     name = "MEXCLP"
 
-    def __init__(self, cost, weights, service_s, add, n_fixed, q):
+    def __init__(
+        self, cost: np.ndarray, weights: np.ndarray, service_s: float, add: int, n_fixed: int, q: float
+    ) -> None:
         super().__init__(cost, weights, service_s, add, n_fixed)
         if not (isinstance(q, (int, float)) and math.isfinite(q) and 0 <= q < 1):
             raise GeoserviceError("busy_fraction", f"the busy fraction must be in [0, 1), got {q!r}")
@@ -112,17 +120,17 @@ class MEXCLP(_StationModel):
         return cls(cost, weights, service_s, add, n_fixed, q)
 
     def solve(self) -> MEXCLP:
-        import pulp
+        import pulp  # lazy: PuLP is loaded only when a model is solved
 
         live = self.cand.any(axis=1)  # the others' coverage cannot change
         pat, w, fixed = merge_rows(self.cand[live], self.weights[live], self.fixed_k[live])
         n_c = self.cand.shape[1]
         prob = pulp.LpProblem("mexclp", pulp.LpMaximize)
         x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(n_c)]
-        terms = []
+        terms: list[pulp.LpAffineExpression] = []
         for r in range(len(w)):
             cover = [x[j] for j in np.flatnonzero(pat[r])]
-            ys = []
+            ys: list[pulp.LpVariable] = []
             # at most ``add`` of the chosen stations can cover the row: no more levels needed
             for k in range(int(fixed[r]) + 1, int(fixed[r]) + min(len(cover), self.add) + 1):
                 y = pulp.LpVariable(f"y{r}_{k}", 0, 1)
@@ -146,7 +154,7 @@ class BackupCoverage(_StationModel):
 
     name = "backup coverage"
 
-    def __init__(self, cost, weights, service_s, add, n_fixed):
+    def __init__(self, cost: np.ndarray, weights: np.ndarray, service_s: float, add: int, n_fixed: int) -> None:
         super().__init__(cost, weights, service_s, add, n_fixed)
         self.twice: float | None = None
         self.once: float | None = None
@@ -158,7 +166,7 @@ class BackupCoverage(_StationModel):
         return cls(cost, weights, service_s, add, n_fixed)
 
     def solve(self) -> BackupCoverage:
-        import pulp
+        import pulp  # lazy: PuLP is loaded only when a model is solved
 
         live = self.cand.any(axis=1) & (self.fixed_k < 2)  # the others cannot change
         pat, w, fixed = merge_rows(self.cand[live], self.weights[live], self.fixed_k[live])
@@ -193,7 +201,14 @@ class BackupCoverage(_StationModel):
         return self
 
 
-def station_times(engine, points: list[tuple[float, float]], demand_nodes: np.ndarray, *, profile: str, scenario):
+def station_times(
+    engine: Engine,
+    points: list[tuple[float, float]],
+    demand_nodes: np.ndarray,
+    *,
+    profile: str,
+    scenario: str | dict[str, float] | None,
+) -> np.ndarray:
     """(len(demand_nodes) x len(points)) drive times **from** each point (a station) to each
     demand node (the ambulance's direction: one-way streets matter), inf for a point off the
     network; one forward search per point."""
@@ -253,7 +268,7 @@ class EmsReport:
 
 
 def ems_report(
-    engine,
+    engine: Engine,
     *,
     model: str = "mexclp",
     add: int = 2,
@@ -261,9 +276,7 @@ def ems_report(
     busy_fraction: float = 0.3,
     profile: str = "ambulance",
     scenario: str | dict[str, float] = "free_flow",
-    candidates: str = "facilities",
-    candidate_points: list[tuple[float, float]] | None = None,
-    grid_km: float = 2.0,
+    candidates: CandidateSpec = CandidateSpec(),
 ) -> EmsReport:
     """New EMS stations by MEXCLP or backup coverage; see the module docstring."""
     if model not in EMS_MODELS:
@@ -282,11 +295,11 @@ def ems_report(
     ]
     cands = candidate_sites(
         engine,
-        "points" if candidate_points else candidates,
+        "points" if candidates.points else candidates.kind,
         type="ems_station",
         profile=profile,
-        grid_km=grid_km,
-        points=candidate_points,
+        grid_km=candidates.grid_km,
+        points=candidates.points,
     )
     if not cands:
         raise GeoserviceError("candidates", "no candidate sites")

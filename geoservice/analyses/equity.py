@@ -24,14 +24,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
 
 from .records import JsonRecord
 
+if TYPE_CHECKING:  # access imports this module (unit_types): the type only
+    from .access import AccessResult
+
 __all__ = [
     "EquityResult",
+    "EquityUnits",
     "GroupFigures",
     "LorenzPoint",
     "UnitShare",
@@ -44,6 +50,16 @@ __all__ = [
 ]
 
 WORST_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class EquityUnits:
+    """The admin units demand points fall in: codes and names (by unit index) and each code's
+    type (``unit_types``: urban / rural; None: no urban / rural split)."""
+
+    codes: list[str]
+    names: list[str]
+    types: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +142,7 @@ class EquityResult:
         return out
 
 
-def _clean(values, weights) -> tuple[np.ndarray, np.ndarray]:
+def _clean(values: ArrayLike, weights: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(values, float)
     w = np.asarray(weights, float)
     ok = np.isfinite(x) & (w > 0)
@@ -135,7 +151,7 @@ def _clean(values, weights) -> tuple[np.ndarray, np.ndarray]:
     return x[ok], w[ok]
 
 
-def lorenz(values, weights) -> tuple[np.ndarray, np.ndarray]:
+def lorenz(values: ArrayLike, weights: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """(cumulative population share, cumulative value share), ascending values, from (0, 0)."""
     x, w = _clean(values, weights)
     order = np.argsort(x, kind="stable")
@@ -146,7 +162,7 @@ def lorenz(values, weights) -> tuple[np.ndarray, np.ndarray]:
     return p, v
 
 
-def gini(values, weights) -> float | None:
+def gini(values: ArrayLike, weights: ArrayLike) -> float | None:
     """Population-weighted Gini (None: no one, or every value 0)."""
     x, w = _clean(values, weights)
     if not len(x) or float((w * x).sum()) <= 0:
@@ -156,7 +172,7 @@ def gini(values, weights) -> float | None:
     return max(0.0, 1.0 - 2.0 * area)
 
 
-def theil_t(values, weights) -> float | None:
+def theil_t(values: ArrayLike, weights: ArrayLike) -> float | None:
     """Population-weighted Theil T (None: no one, or every value 0)."""
     x, w = _clean(values, weights)
     if not len(x) or float((w * x).sum()) <= 0:
@@ -182,15 +198,14 @@ def equity(
     people: np.ndarray,
     unit: np.ndarray,
     *,
-    codes: list[str],
-    names: list[str],
-    unit_types: dict[str, str] | None = None,
+    units: EquityUnits,
     measure: str = "access",
     value_unit: str = "",
     higher_is_better: bool = True,
 ) -> EquityResult:
     """Equity of ``values`` held by demand points of ``people`` in admin unit ``unit`` (index
-    into ``codes`` / ``names``, -1 none); a value of inf or nan has no value (unreachable)."""
+    into ``units``, -1 none); a value of inf or nan has no value (unreachable)."""
+    codes, names = units.codes, units.names
     x = np.asarray(values, float)
     w = np.asarray(people, float)
     u = np.asarray(unit, np.int64)
@@ -224,7 +239,7 @@ def equity(
         if by_unit[k] > 0
     ]
     groups = []
-    types = unit_types or {}
+    types = units.types or {}
     for g in ("urban", "rural"):
         ks = [k for k in range(n_units) if types.get(codes[k]) == g]
         if not ks:
@@ -277,19 +292,17 @@ def equity(
     )
 
 
-def access_equity(res) -> tuple[EquityResult, EquityResult]:
+def access_equity(res: AccessResult) -> tuple[EquityResult, EquityResult]:
     """Equity of an ``access.AccessResult``: (access per 100,000 people, minutes to the nearest facility)."""
-    codes = [u.admin_code for u in res.units]
-    names = [u.name for u in res.units]
-    common = {"codes": codes, "names": names, "unit_types": res.unit_types}
+    units = EquityUnits([u.admin_code for u in res.units], [u.name for u in res.units], res.unit_types)
     acc = equity(
         res.point_score * 1e5,
         res.point_population,
         res.point_unit,
         measure="access",
         value_unit="E2SFCA score per 100,000 people",
+        units=units,
         higher_is_better=True,
-        **common,
     )
     tt = equity(
         res.point_nearest_s / 60.0,
@@ -297,13 +310,13 @@ def access_equity(res) -> tuple[EquityResult, EquityResult]:
         res.point_unit,
         measure="travel_time",
         value_unit="minutes to the nearest facility",
+        units=units,
         higher_is_better=False,
-        **common,
     )
     return acc, tt
 
 
-def unit_types(units: Any) -> dict[str, str]:
+def unit_types(units: pd.DataFrame) -> dict[str, str]:
     """admin_code -> ``urban`` / ``rural`` from a ``unit_type`` column if the admin units carry
     one, else from the Chinese name: 区 (a city district) is urban; 县, 自治县, 旗, 林区 and
     county-level 市 are rural. Units whose name says neither are left out."""

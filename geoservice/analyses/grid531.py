@@ -13,13 +13,19 @@ The result is a :class:`Grid531Report`; ``to_json()`` gives report.json.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import linear_sum_assignment
 
 from ..bundle.population import assign_units, load_population
+from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from .records import JsonRecord
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = [
     "capacitated_assignment",
@@ -113,13 +119,11 @@ class Grid531Report:
         }
 
 
-def capacitated_assignment(cost: np.ndarray, capacity, threshold: float) -> np.ndarray:
+def capacitated_assignment(cost: np.ndarray, capacity: ArrayLike, threshold: float) -> np.ndarray:
     """Center index per unit (-1 = not linked) for a units x centers cost matrix.
 
     Maximises the number of links with cost <= threshold, then minimises their total cost,
     with at most ``capacity[j]`` units per center j."""
-    from scipy.optimize import linear_sum_assignment
-
     cost = np.asarray(cost, float)
     n, m = cost.shape
     cap = np.broadcast_to(np.asarray(capacity, int), (m,))
@@ -141,7 +145,7 @@ def capacitated_assignment(cost: np.ndarray, capacity, threshold: float) -> np.n
     return out
 
 
-def _unit_names(engine) -> dict[str, str]:
+def _unit_names(engine: Engine) -> dict[str, str]:
     """admin_code -> name of the bundle's admin units."""
     units = load_population(engine.region, "drive").units
     if "admin_code" not in units or "name" not in units:
@@ -149,9 +153,10 @@ def _unit_names(engine) -> dict[str, str]:
     return {str(c): str(n) for c, n in zip(units["admin_code"], units["name"]) if n is not None and str(n) != ""}
 
 
-def _county_of(engine, fac) -> np.ndarray:
+def _county_of(engine: Engine, fac: gpd.GeoDataFrame) -> np.ndarray:
     if "admin_code" in fac and fac["admin_code"].notna().all() and (fac["admin_code"].astype(str) != "").all():
-        return fac["admin_code"].astype(str).to_numpy()
+        given: np.ndarray = fac["admin_code"].astype(str).to_numpy()
+        return given
     layer = load_population(engine.region, "drive")
     units = layer.units
     if units.geometry.isna().all():
@@ -164,11 +169,12 @@ def _county_of(engine, fac) -> np.ndarray:
     out = np.where(idx >= 0, codes[np.maximum(idx, 0)], "")
     # facilities in no unit polygon: the remainder unit if the bundle has one
     missing_geom = [c for c, g in zip(rem, units.geometry) if g is None or g.is_empty]
-    return np.where(out == "", missing_geom[0] if missing_geom else "unknown", out)
+    county: np.ndarray = np.where(out == "", missing_geom[0] if missing_geom else "unknown", out)
+    return county
 
 
 def grid531(
-    engine,
+    engine: Engine,
     *,
     threshold_min: float = 60.0,
     scope: str = "county",
@@ -187,14 +193,14 @@ def grid531(
     county = _county_of(engine, fac) if scope == "county" else np.array(["region"] * len(fac))
     names = _unit_names(engine) if scope == "county" else {"region": region}
 
-    def name_of(code) -> str:
+    def name_of(code: object) -> str:
         return names.get(str(code), str(code))
 
     T = threshold_min * 60.0
     links: list[Link] = []
     unlinked: list[UnlinkedUnit] = []
     summary: list[TierSummary] = []
-    empty_tiers = []
+    empty_tiers: list[str] = []
     for (tier, ft, fl, tt, tl, _), cap in zip(TIERS, capacities):
         src = np.flatnonzero(((fac["type"] == ft) & ((fac["level"] == fl) if fl else True)).to_numpy())
         dst = np.flatnonzero(((fac["type"] == tt) & (fac["level"] == tl)).to_numpy())

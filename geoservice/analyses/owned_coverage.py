@@ -9,9 +9,14 @@ depend only on the nodes the population layer assigns to that unit, so they are 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING
+
+import shapely
 
 from .coverage import CoverageReport
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["OwnedUnitRow", "owned_codes", "owned_rows", "ROW_FIELDS"]
 
@@ -36,11 +41,9 @@ ROW_FIELDS = tuple(f.name for f in fields(OwnedUnitRow))
 """The columns of the national table, in order (a unit's coverage figures, with its region)."""
 
 
-def owned_codes(units: Any, owned_polygon: Any) -> set[str]:
+def owned_codes(units: gpd.GeoDataFrame, owned_polygon: shapely.Geometry) -> set[str]:
     """Codes of the units (GeoDataFrame with admin_code, geometry) whose representative point is
     inside ``owned_polygon`` (a shapely geometry, WGS-84)."""
-    import shapely
-
     geoms = units.geometry.to_numpy()
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     pts = shapely.point_on_surface(geoms[ok])

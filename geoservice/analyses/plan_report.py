@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -118,6 +118,14 @@ class Figure(JsonRecord):
     source: str  # the command / analysis the value comes from
     confidence: str | None = None  # what the analysis says of its certainty (a proxy, an assumption)
     detail: str | None = None  # e.g. "2 of 15 hospitals"
+
+
+class PriorFigure(TypedDict, total=False):
+    """A figure of a previous report as its JSON holds it (``Figure.to_json``)."""
+
+    key: str
+    value: float | None
+    met: bool | None
 
 
 @dataclass(frozen=True)
@@ -223,7 +231,9 @@ class PlanReport:
 
 
 # --------------------------------------------------------------------------- arithmetic
-def unit_shares(pop: np.ndarray, unit: np.ndarray, off: np.ndarray, dist: np.ndarray, seconds: float):
+def unit_shares(
+    pop: np.ndarray, unit: np.ndarray, off: np.ndarray, dist: np.ndarray, seconds: float
+) -> tuple[np.ndarray, np.ndarray]:
     """(people per unit, people covered per unit) as ``analyses.coverage`` sums them."""
     nu = len(off)
     ok = unit >= 0
@@ -242,7 +252,7 @@ def greedy_sites(
     k: int,
     *,
     objective: str = "minutes",
-):
+) -> list[tuple[int, float, float]]:
     """Up to ``k`` candidates chosen one by one for the people of ``mask``: each step the one that
     saves the most person-minutes over the nearest facility so far (``objective="minutes"``) or
     brings the most people within ``seconds`` (``"within"``, ties by person-minutes); ``cands[i]``
@@ -271,7 +281,7 @@ def greedy_sites(
     return out
 
 
-def changes(before: list[dict[str, Any]], now: list[Figure]) -> list[Change]:
+def changes(before: list[PriorFigure], now: list[Figure]) -> list[Change]:
     """The figures whose value or verdict differ from the previous report's (same key)."""
     old = {f["key"]: f for f in before}
     out = []

@@ -28,16 +28,31 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+import shapely
+import shapely.geometry
 
 from ..bundle.population import load_population
 from ..errors import GeoserviceError
 from ..sources.hospital_names import name_key
 from .records import JsonRecord
 
-__all__ = ["PlanTargets", "UnitTargets", "plan_targets", "plan_targets_report", "osm_refs", "same_site_key"]
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from ..bundle.store import Region
+
+__all__ = [
+    "PlanTargets",
+    "UnitTargets",
+    "TargetsEngine",
+    "plan_targets",
+    "plan_targets_report",
+    "osm_refs",
+    "same_site_key",
+]
 
 SAME_SITE_M = 1000.0
 _OSM_REF = re.compile(r"(node|way|relation)[ /-](\d+)", re.I)
@@ -105,7 +120,7 @@ class PlanTargetsReport:
         return out
 
 
-def osm_refs(*texts: Any) -> set[str]:
+def osm_refs(*texts: object) -> set[str]:
     """The OpenStreetMap objects named in ``texts`` (``way/123``, ``node 4``, ``osm-way-5``)."""
     out: set[str] = set()
     for t in texts:
@@ -119,13 +134,13 @@ def same_site_key(name: str) -> str:
     return name_key(_OSM_SUFFIX.sub("", _DEMO.sub("", str(name or ""))))
 
 
-def _metres(lon1, lat1, lon2, lat2) -> float:
+def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     dy = (lat1 - lat2) * 111_320.0
     dx = (lon1 - lon2) * 111_320.0 * math.cos(math.radians((lat1 + lat2) / 2))
     return math.hypot(dx, dy)
 
 
-def _links(roles, places) -> dict[int, int]:
+def _links(roles: gpd.GeoDataFrame, places: gpd.GeoDataFrame) -> dict[int, int]:
     """role row -> place row it is (see the module docstring), by position in the two tables."""
     out: dict[int, int] = {}
     p_refs = [osm_refs(r["id"], r.get("source")) for _, r in places.iterrows()]
@@ -147,10 +162,8 @@ def _links(roles, places) -> dict[int, int]:
     return out
 
 
-def _unit_of(points, units) -> np.ndarray:
+def _unit_of(points: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> np.ndarray:
     """Index into ``units`` of the polygon containing each point, -1 for none."""
-    import shapely
-
     out = np.full(len(points), -1, np.int64)
     geoms = list(units.geometry)
     if not len(points) or all(g is None for g in geoms):
@@ -164,7 +177,17 @@ def _unit_of(points, units) -> np.ndarray:
     return out
 
 
-def plan_targets_report(engine, *, targets: PlanTargets = PlanTargets()) -> PlanTargetsReport:
+class TargetsEngine(Protocol):
+    """What ``plan_targets_report`` reads of an engine (an ``Engine``; tests pass a stub)."""
+
+    @property
+    def facilities(self) -> gpd.GeoDataFrame: ...
+
+    @property
+    def region(self) -> Region: ...
+
+
+def plan_targets_report(engine: TargetsEngine, *, targets: PlanTargets = PlanTargets()) -> PlanTargetsReport:
     """The plan's targets per admin unit of the engine's region (see the module docstring)."""
     fac = engine.facilities.reset_index(drop=True)
     units = load_population(engine.region, "drive").units.reset_index(drop=True)
@@ -225,8 +248,6 @@ def plan_targets_report(engine, *, targets: PlanTargets = PlanTargets()) -> Plan
                 targets_applicable=len(checks),
             )
         )
-    import shapely.geometry
-
     feats = [
         {
             "type": "Feature",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["JsonRecord"]
 
@@ -12,4 +12,5 @@ class JsonRecord:
     """Mixin for dataclass results whose JSON is their fields as they are (``asdict``)."""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        # a mixin: mypy cannot see that ``self`` is a dataclass instance
+        return cast(dict[str, Any], asdict(self))  # type: ignore[call-overload]

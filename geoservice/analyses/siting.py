@@ -22,18 +22,26 @@ The result is a :class:`SiteReport`; ``to_json()`` gives report.json.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
 from ..bundle.population import load_population, node_weights
+from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from .demand_grid import aggregate_demand
 from .records import JsonRecord
 
+if TYPE_CHECKING:
+    import pulp
+
 __all__ = [
     "site_report",
+    "SitingOptions",
+    "CandidateSpec",
+    "CandidateSite",
     "SitingError",
     "cost_matrix",
     "candidate_sites",
@@ -51,6 +59,37 @@ MAX_DEMAND = 20_000  # demand points a model is given at most (more populated no
 
 class SitingError(GeoserviceError):
     """Bad input to this analysis; ``field`` names it."""
+
+
+class CandidateSite(TypedDict):
+    """A candidate site (``candidate_sites``)."""
+
+    id: str
+    name: str
+    lon: float
+    lat: float
+    source: str
+
+
+@dataclass(frozen=True)
+class CandidateSpec:
+    """Where a run's candidate sites come from: ``kind`` facilities, grid, both or points; the
+    given ``points`` (lon, lat; when there are any, they are the candidates); the grid's cell."""
+
+    kind: str = "facilities"
+    points: Sequence[tuple[float, float]] | None = None
+    grid_km: float = 2.0
+
+
+@dataclass(frozen=True)
+class SitingOptions:
+    """The options of a siting run beyond its question: the existing sites' levels (comma
+    separated; None: all) and whether they are kept, the candidates, the demand points' bound."""
+
+    level: str | None = None
+    candidates: CandidateSpec = field(default_factory=CandidateSpec)
+    keep_existing: bool = True
+    max_demand: int = MAX_DEMAND
 
 
 @dataclass(frozen=True)
@@ -116,17 +155,30 @@ class SiteReport:
         return out
 
 
-def cost_matrix(engine, demand_nodes: np.ndarray, points, *, profile="drive", scenario="free_flow") -> np.ndarray:
+def cost_matrix(
+    engine: Engine,
+    demand_nodes: np.ndarray,
+    points: list[tuple[float, float]],
+    *,
+    profile: str = "drive",
+    scenario: str | dict[str, float] = "free_flow",
+) -> np.ndarray:
     """(demand nodes x points) travel times under ``scenario`` (inf: unreachable or off the network)."""
     return engine.cost_matrix(demand_nodes, points, profile=profile, scenario=scenario)
 
 
 def candidate_sites(
-    engine, kind: str = "facilities", *, type: str, profile: str = "drive", grid_km: float = 2.0, points=None
-) -> list[dict]:
+    engine: Engine,
+    kind: str = "facilities",
+    *,
+    type: str,
+    profile: str = "drive",
+    grid_km: float = 2.0,
+    points: Sequence[tuple[float, float]] | None = None,
+) -> list[CandidateSite]:
     """Candidate sites as dicts (id, name, lon, lat, source)."""
     fac = engine.facilities
-    out = []
+    out: list[CandidateSite] = []
     if kind in ("facilities", "both"):
         sel = fac[fac["type"].isin(["grassroots_unit", "hospital"])]
         existing = fac[fac["type"] == type]
@@ -149,10 +201,10 @@ def candidate_sites(
         net = engine.router_for(profile).net
         w = node_weights(net)
         cell = grid_km * 1000.0
-        key = np.floor(net.node_x / cell).astype(np.int64) * 1_000_003 + np.floor(net.node_y / cell).astype(np.int64)
-        order = np.lexsort((-w, key))
+        cells = np.floor(net.node_x / cell).astype(np.int64) * 1_000_003 + np.floor(net.node_y / cell).astype(np.int64)
+        order = np.lexsort((-w, cells))
         first = np.ones(len(order), bool)
-        first[1:] = key[order][1:] != key[order][:-1]
+        first[1:] = cells[order][1:] != cells[order][:-1]
         for n in order[first]:
             if w[n] <= 0:
                 continue
@@ -175,8 +227,8 @@ def candidate_sites(
     return out
 
 
-def _solver():
-    import pulp
+def _solver() -> pulp.LpSolver:
+    import pulp  # lazy: the solvers load only when a model is solved (spopt and PuLP are heavy)
 
     return pulp.PULP_CBC_CMD(msg=False)
 
@@ -185,7 +237,7 @@ def solve_model(
     model: str, cost: np.ndarray, weights: np.ndarray, T: float, *, n_fixed: int = 0, add: int | None = None
 ) -> list[int]:
     """Chosen new columns (indices >= n_fixed) of ``cost`` (demand x sites; first n_fixed fixed)."""
-    import pulp
+    import pulp  # lazy: heavy solver packages, loaded only when a model is solved
     from spopt.locate import LSCP, MCLP, PMedian
 
     n_sites = cost.shape[1]
@@ -237,10 +289,14 @@ def solve_model(
     return [j for j in chosen if j >= n_fixed]
 
 
-def _greedy_order(cost, weights, T, fixed_cols, new_cols):
+def _greedy_order(
+    cost: np.ndarray, weights: np.ndarray, T: float, fixed_cols: list[int], new_cols: list[int]
+) -> tuple[float, list[int], list[float]]:
     covered = (cost[:, fixed_cols] <= T).any(axis=1) if fixed_cols else np.zeros(cost.shape[0], bool)
     base = float(weights[covered].sum())
-    order, gains, left = [], [], list(new_cols)
+    order: list[int] = []
+    gains: list[float] = []
+    left = list(new_cols)
     while left:
         best = max(left, key=lambda j: (float(weights[~covered & (cost[:, j] <= T)].sum()), -j))
         g = float(weights[~covered & (cost[:, best] <= T)].sum())
@@ -252,22 +308,18 @@ def _greedy_order(cost, weights, T, fixed_cols, new_cols):
 
 
 def site_report(
-    engine,
+    engine: Engine,
     *,
     type: str,
     minutes: float,
     model: str = "mclp",
     add: int | None = 3,
     profile: str = "drive",
-    level: str | None = None,
-    scenario="free_flow",
-    candidates: str = "facilities",
-    candidate_points=None,
-    grid_km: float = 2.0,
-    keep_existing: bool = True,
-    max_demand: int = MAX_DEMAND,
+    scenario: str | dict[str, float] = "free_flow",
+    options: SitingOptions = SitingOptions(),
 ) -> SiteReport:
     """Choose new sites for ``type``; see the module docstring."""
+    level, spec = options.level, options.candidates
     if model not in MODELS:
         raise SitingError("model", f"model must be one of {MODELS}, got {model!r}")
     if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and 0 < minutes <= 240):
@@ -278,7 +330,9 @@ def site_report(
     layer = load_population(engine.region, net.name)
     people = layer.has_census  # else the weights are road lengths: no population figure is reported
     populated = np.flatnonzero(layer.population > 0)
-    agg = aggregate_demand(populated, layer.population[populated], net.node_x, net.node_y, max_points=max_demand)
+    agg = aggregate_demand(
+        populated, layer.population[populated], net.node_x, net.node_y, max_points=options.max_demand
+    )
     demand, weights = agg.nodes, agg.weights
     fac = engine.facilities
     ex = fac[fac["type"] == type]
@@ -289,16 +343,16 @@ def site_report(
             ExistingSite(id=str(r["id"]), name=str(r["name"]), lon=float(r.geometry.x), lat=float(r.geometry.y))
             for _, r in ex.iterrows()
         ]
-        if keep_existing
+        if options.keep_existing
         else []
     )
     cands = candidate_sites(
         engine,
-        "points" if candidate_points else candidates,
+        "points" if spec.points else spec.kind,
         type=type,
         profile=profile,
-        grid_km=grid_km,
-        points=candidate_points,
+        grid_km=spec.grid_km,
+        points=spec.points,
     )
     if not cands:
         raise SitingError("candidates", "no candidate sites")
@@ -308,7 +362,7 @@ def site_report(
     nf = len(existing)
     new = solve_model(model, cost, weights, T, n_fixed=nf, add=add)
     base, order, gains = _greedy_order(cost, weights, T, list(range(nf)), new)
-    added = []
+    added: list[NewSite] = []
     for j, g in zip(order, gains):
         c = cands[j - nf]
         added.append(
@@ -330,7 +384,7 @@ def site_report(
     before = cost[:, :nf].min(axis=1) if nf else np.full(len(demand), np.inf)
     total = float(weights.sum()) + (float(layer.off.sum()) if people else 0.0)  # off the network: never covered
 
-    def wmean(t):
+    def wmean(t: np.ndarray) -> float | None:
         ok = np.isfinite(t)
         return round(float((weights[ok] * t[ok]).sum() / weights[ok].sum()), 1) if ok.any() else None
 
@@ -356,7 +410,7 @@ def site_report(
         scenario=scenario if isinstance(scenario, str) else dict(scenario),
         existing=existing,
         candidates=len(cands),
-        candidate_source=candidate_points and "given" or candidates,
+        candidate_source="given" if spec.points else spec.kind,
         added=added,
         population=round(total, 1) if people else None,
         covered_before=round(base, 1) if people else None,

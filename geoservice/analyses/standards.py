@@ -26,15 +26,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pyproj import Transformer
+from scipy.spatial import cKDTree
 
-from ..bundle.population import load_population
+from ..bundle.network import Network
+from ..bundle.population import PopulationLayer, load_population
+from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from .equity import unit_types
 from .plan_targets import _unit_of
 from .records import JsonRecord
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = [
     "AED_DENSITY",
@@ -139,8 +146,18 @@ def aed_density_default(codes: list[str]) -> tuple[float, str] | None:
     return None
 
 
-def _share_rows(measure, unit_of_node, pop, off, ok, units, types, target, source, detail) -> list[StandardRow]:
-    """Per unit and overall: the share of people (nodes + off the network) for whom ``ok``."""
+def _share_rows(
+    measure: str,
+    layer: PopulationLayer,
+    ok: np.ndarray,
+    units: gpd.GeoDataFrame,
+    types: dict[str, str],
+    target: float,
+    detail: str,
+) -> list[StandardRow]:
+    """Per unit and overall: the share of people (the ``layer``'s nodes + off its network) for whom
+    ``ok``, against ``target``, with the measure's source (``SOURCES``)."""
+    unit_of_node, pop, off, source = layer.unit, layer.population, layer.off, SOURCES[measure]
     rows = []
     n = len(units)
     codes = units["admin_code"].astype(str).tolist()
@@ -168,21 +185,27 @@ def _share_rows(measure, unit_of_node, pop, off, ok, units, types, target, sourc
     return rows
 
 
-def _radius_ok(net, unit_of_node, codes, types, stations, targets) -> np.ndarray:
+def _radius_ok(
+    net: Network,
+    unit_of_node: np.ndarray,
+    codes: list[str],
+    types: dict[str, str],
+    stations: gpd.GeoDataFrame,
+    targets: StandardTargets,
+) -> np.ndarray:
     """Per node: within the urban or rural radius (by its unit's type) of the nearest station."""
     if not len(stations):
         return np.zeros(net.n_nodes, bool)
-    from pyproj import Transformer
-    from scipy.spatial import cKDTree
 
     tr = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
     sx, sy = tr.transform(np.array([g.x for g in stations.geometry]), np.array([g.y for g in stations.geometry]))
     d, _ = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([net.node_x, net.node_y]))
     rural = np.array([types.get(codes[u]) == "rural" if u >= 0 else False for u in unit_of_node])
-    return d <= np.where(rural, targets.ems_rural_km, targets.ems_urban_km) * 1000.0
+    within: np.ndarray = d <= np.where(rural, targets.ems_rural_km, targets.ems_urban_km) * 1000.0
+    return within
 
 
-def standards_report(engine, *, targets: StandardTargets = StandardTargets()) -> StandardsResult:
+def standards_report(engine: Engine, *, targets: StandardTargets = StandardTargets()) -> StandardsResult:
     """Every standard per admin unit of the engine's region (see the module docstring)."""
     fac = engine.facilities
     profiles = engine.profiles
@@ -232,14 +255,11 @@ def standards_report(engine, *, targets: StandardTargets = StandardTargets()) ->
         ok = 2 * t <= targets.fetch_minutes * 60.0
         rows += _share_rows(
             "aed_fetch_return",
-            walk.unit,
-            walk.population,
-            walk.off,
+            walk,
             ok,
             units,
             types,
             targets.share_target,
-            SOURCES["aed_fetch_return"],
             f"can fetch an AED and bring it back on foot within {targets.fetch_minutes:g} min",
         )
     # EMS: radius and ambulance time
@@ -248,28 +268,22 @@ def standards_report(engine, *, targets: StandardTargets = StandardTargets()) ->
     ok = _radius_ok(net, drive.unit, codes, types, stations, targets)
     rows += _share_rows(
         "ems_radius",
-        drive.unit,
-        drive.population,
-        drive.off,
+        drive,
         ok,
         units,
         types,
         targets.share_target,
-        SOURCES["ems_radius"],
         f"within {targets.ems_urban_km:g} km (urban) / {targets.ems_rural_km:g} km (rural) of an EMS station",
     )
     amb = "ambulance" if "ambulance" in profiles else "drive"
     t, _ = engine.all_nearest(profile=amb, direction="from", type="ems_station")
     rows += _share_rows(
         "ems_time",
-        drive.unit,
-        drive.population,
-        drive.off,
+        drive,
         t <= targets.ems_minutes * 60.0,
         units,
         types,
         targets.share_target,
-        SOURCES["ems_time"],
         f"reached by an ambulance ({amb} profile) from an EMS station within {targets.ems_minutes:g} min",
     )
     for measure, ftype, minutes in (
@@ -279,14 +293,11 @@ def standards_report(engine, *, targets: StandardTargets = StandardTargets()) ->
         t, _ = engine.all_nearest(profile="drive", direction="to", type=ftype)
         rows += _share_rows(
             measure,
-            drive.unit,
-            drive.population,
-            drive.off,
+            drive,
             t <= minutes * 60.0,
             units,
             types,
             targets.share_target,
-            SOURCES[measure],
             f"within {minutes:g} min by car of a {ftype.replace('_', ' ')}",
         )
     if not people:

@@ -17,10 +17,14 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import GeoserviceError, InputFileError
 from .records import JsonRecord
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import shapely
 
 __all__ = ["RateRow", "TierRow", "TIERS", "read_rates", "tier_of", "stroke_tiers"]
 
@@ -101,14 +105,14 @@ def read_rates(path: str | Path, *, field: str = "thrombolysis_rates") -> list[R
 
 
 def stroke_tiers(
-    units: Any,
+    units: gpd.GeoDataFrame,
     rows: list[RateRow],
     *,
     high: float = 5.0,
     low: float = 3.0,
     field: str = "thrombolysis_rates",
     require: bool = True,
-) -> tuple[list[TierRow], list[RateRow], list[Any]]:
+) -> tuple[list[TierRow], list[RateRow], list[shapely.Geometry]]:
     """(tiers, rows matching no unit, the matched units' geometries) for the admin ``units``
     (a table with admin_code, name, geometry). With ``require``, no row matching any unit is an
     error (a file for another region)."""
@@ -118,7 +122,7 @@ def stroke_tiers(
     names = [str(n) for n in units["name"]]
     short = [_SUFFIX.sub("", n.strip()) for n in names]
     tiers: list[TierRow] = []
-    geoms: list[Any] = []
+    geoms: list[shapely.Geometry] = []
     unmatched: list[RateRow] = []
     for r in rows:
         u = codes.index(r.admin_code) if r.admin_code in codes else None

@@ -13,14 +13,16 @@ door-to-needle <= 60. Status: ``chain_met``, ``transport_met`` (transport only),
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
 from ..bundle.population import load_population
+from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from .triage import _dtn
 
-__all__ = ["TimelineParams", "timeline_report"]
+__all__ = ["TimelineParams", "TimelineReport", "timeline_report"]
 
 
 @dataclass(frozen=True)
@@ -31,20 +33,37 @@ class TimelineParams:
     transport_target_min: float = 60.0
     hour_min: float = 60.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for k, v in asdict(self).items():
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
                 raise GeoserviceError(k, f"timeline parameter {k} must be a non-negative number, got {v!r}")
 
 
+@dataclass(frozen=True)
+class TimelineReport:
+    """The 3 x 1-hour chain per populated location; ``to_json()`` gives report.json (with the layer)."""
+
+    params: dict[str, float]
+    profile: str
+    ems_stations: bool
+    population_by_status: dict[str, float] | None  # None: no population data (and no shares)
+    share_transport_met: float | None
+    share_chain_met: float | None
+    layer: dict[str, Any]  # GeoJSON points: status and times per location
+    method: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
 def timeline_report(
-    engine,
+    engine: Engine,
     *,
     params: TimelineParams = TimelineParams(),
     profile: str = "ambulance",
-    scenario="free_flow",
+    scenario: str | dict[str, float] = "free_flow",
     capability: str = "ivt",
-) -> dict:
+) -> TimelineReport:
     router = engine.router_for(profile)
     net = router.net
     fac = engine.facilities
@@ -66,7 +85,7 @@ def timeline_report(
     people = layer.has_census  # else pop holds road weights: points kept, no population reported
     idx = np.flatnonzero(pop > 0)
 
-    def m(x):
+    def m(x: float) -> float | None:
         return round(float(x) / 60, 1) if np.isfinite(x) else None
 
     feats = [
@@ -95,18 +114,18 @@ def timeline_report(
         if people
         else None
     )
-    return {
-        "params": asdict(params),
-        "profile": profile,
-        "ems_stations": has_ems,
-        "population_by_status": summary,
-        "share_transport_met": round(float(pop[t_ok].sum()) / tot, 6) if tot else None,
-        "share_chain_met": round(float(pop[c_ok].sum()) / tot, 6) if tot else None,
-        "layer": {"type": "FeatureCollection", "features": feats},
-        "method": (
-            __doc__.strip().split("\n\n", 1)[1].replace("\n", " ")
+    return TimelineReport(
+        params=asdict(params),
+        profile=profile,
+        ems_stations=has_ems,
+        population_by_status=summary,
+        share_transport_met=round(float(pop[t_ok].sum()) / tot, 6) if tot else None,
+        share_chain_met=round(float(pop[c_ok].sum()) / tot, 6) if tot else None,
+        layer={"type": "FeatureCollection", "features": feats},
+        method=(
+            (__doc__ or "").strip().split("\n\n", 1)[1].replace("\n", " ")
             + ("" if has_ems else " No EMS stations in this region: ambulance response not included.")
             + f" Network times ({profile}); population: {layer.source if people else 'no population data'};"
             " roads © OpenStreetMap contributors (ODbL)"
         ),
-    }
+    )

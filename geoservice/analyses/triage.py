@@ -15,13 +15,16 @@ Decision rule (thresholds configurable, :class:`TriageRule`), per location, with
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..bundle.population import load_population
+from ..engine.engine import Engine
 from ..errors import GeoserviceError
 
-__all__ = ["TriageRule", "triage_rule", "triage_report"]
+__all__ = ["TriageRule", "TriageReport", "triage_rule", "triage_report"]
 
 
 @dataclass(frozen=True)
@@ -30,13 +33,28 @@ class TriageRule:
     door_in_door_out_min: float = 60.0  # stay at the IVT center before transfer (DIDO)
     default_dtn_min: float = 60.0  # door-to-needle when the center has none recorded
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for k, v in asdict(self).items():
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v >= 0):
                 raise GeoserviceError(k, f"triage threshold {k} must be a non-negative number, got {v!r}")
 
 
-def triage_rule(t_ivt_s, t_evt_s, rule: TriageRule = TriageRule()) -> np.ndarray:
+@dataclass(frozen=True)
+class TriageReport:
+    """The triage per populated location; ``to_json()`` gives report.json (with the layer)."""
+
+    rule: dict[str, float]
+    profile: str
+    scenario: str | dict[str, float]
+    population_by_recommendation: dict[str, float] | None  # None: no population data
+    layer: dict[str, Any]  # GeoJSON points: the recommendation and both chains per location
+    method: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def triage_rule(t_ivt_s: ArrayLike, t_evt_s: ArrayLike, rule: TriageRule = TriageRule()) -> np.ndarray:
     """Recommendation per location (vectorised) from times in seconds."""
     ti = np.asarray(t_ivt_s, float)
     te = np.asarray(t_evt_s, float)
@@ -50,7 +68,7 @@ def triage_rule(t_ivt_s, t_evt_s, rule: TriageRule = TriageRule()) -> np.ndarray
     return out
 
 
-def _dtn(engine, labels, default):
+def _dtn(engine: Engine, labels: np.ndarray, default: float) -> np.ndarray:
     col = engine.facilities.get("door_to_needle_min")
     vals = np.full(len(labels), float(default))
     if col is not None:
@@ -62,20 +80,20 @@ def _dtn(engine, labels, default):
 
 
 def triage_report(
-    engine,
+    engine: Engine,
     *,
     rule: TriageRule = TriageRule(),
     profile: str = "ambulance",
-    scenario="free_flow",
+    scenario: str | dict[str, float] = "free_flow",
     max_points: int = 20000,
-) -> dict:
+) -> TriageReport:
     router = engine.router_for(profile)
     net = router.net
     t_ivt, l_ivt = engine.all_nearest(profile=profile, type="stroke_center", capability="ivt", scenario=scenario)
     t_evt, l_evt = engine.all_nearest(profile=profile, type="stroke_center", capability="evt", scenario=scenario)
     # transfer from each IVT center to its nearest EVT center: time at the IVT center's node
     fac = engine.facilities
-    transfer = {}
+    transfer: dict[int, float] = {}
     ivt_rows = sorted({int(x) for x in l_ivt if x >= 0})
     if ivt_rows:
         t_from, _ = engine.all_nearest(profile=profile, type="stroke_center", capability="evt", scenario=scenario)
@@ -105,7 +123,7 @@ def triage_report(
     if len(idx) > max_points:
         idx = idx[np.argsort(-pop[idx])[:max_points]]
 
-    def r1(x):
+    def r1(x: float) -> float | None:
         return round(float(x) / 60, 1) if np.isfinite(x) else None
 
     feats = []
@@ -138,13 +156,13 @@ def triage_report(
         if people
         else None  # no population data
     )
-    return {
-        "rule": asdict(rule),
-        "profile": profile,
-        "scenario": scenario if isinstance(scenario, str) else dict(scenario),
-        "population_by_recommendation": summary,
-        "layer": {"type": "FeatureCollection", "features": feats},
-        "method": (
+    return TriageReport(
+        rule=asdict(rule),
+        profile=profile,
+        scenario=scenario if isinstance(scenario, str) else dict(scenario),
+        population_by_recommendation=summary,
+        layer={"type": "FeatureCollection", "features": feats},
+        method=(
             f"per populated network node: extra = t_evt - t_ivt; direct_evt if extra <= "
             f"{rule.max_extra_min:g} min (or no IVT center reachable), ivt_only if no EVT center is "
             f"reachable, else drip_and_ship; drip-and-ship EVT arrival = t_ivt + {rule.door_in_door_out_min:g} "
@@ -153,4 +171,4 @@ def triage_report(
             f"population: {layer.source if people else 'no population data'}; "
             "roads © OpenStreetMap contributors (ODbL)"
         ),
-    }
+    )

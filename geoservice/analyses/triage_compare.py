@@ -14,6 +14,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import shapely
+import shapely.geometry
+
+from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from .triage import TriageRule, triage_report
 
@@ -56,9 +60,6 @@ class TriageComparison:
 
 def _cells_polygons(points: list[tuple[float, float]], cell_m: float) -> tuple[dict[str, Any], float]:
     """Union of the grid cells (``cell_m`` at the points' mean latitude) that hold a point, and their area."""
-    import shapely
-    import shapely.geometry
-
     if not points:
         return {"type": "FeatureCollection", "features": []}, 0.0
     lat0 = sum(p[1] for p in points) / len(points)
@@ -77,7 +78,7 @@ def _cells_polygons(points: list[tuple[float, float]], cell_m: float) -> tuple[d
 
 
 def triage_compare(
-    engine,
+    engine: Engine,
     *,
     scenarios: tuple[str, str] = ("free_flow", "peak"),
     rule: TriageRule = TriageRule(),
@@ -88,10 +89,10 @@ def triage_compare(
     a_name, b_name = scenarios
     a = triage_report(engine, rule=rule, profile=profile, scenario=a_name)
     b = triage_report(engine, rule=rule, profile=profile, scenario=b_name)
-    fa, fb = a["layer"]["features"], b["layer"]["features"]
+    fa, fb = a.layer["features"], b.layer["features"]
     if len(fa) != len(fb):  # the same populated nodes in both runs: a bug otherwise
         raise RuntimeError(f"triage layers differ in size: {len(fa)} vs {len(fb)}")
-    people = a["population_by_recommendation"] is not None
+    people = a.population_by_recommendation is not None
     feats, changed_pts = [], []
     trans: dict[str, float] = {}
     pop_changed: float = 0.0
@@ -128,7 +129,7 @@ def triage_compare(
     area_fc, area_km2 = _cells_polygons(changed_pts, cell_m)
     return TriageComparison(
         scenarios=(a_name, b_name),
-        rule=a["rule"],
+        rule=a.rule,
         profile=profile,
         population_data=people,
         locations=len(feats),
@@ -137,8 +138,8 @@ def triage_compare(
         share_changed=round(pop_changed / pop_total, 6) if people and pop_total > 0 else None,
         transitions={k: round(v, 1) for k, v in sorted(trans.items())},
         population_by_recommendation={
-            a_name: a["population_by_recommendation"],
-            b_name: b["population_by_recommendation"],
+            a_name: a.population_by_recommendation,
+            b_name: b.population_by_recommendation,
         },
         changed_area_km2=round(area_km2, 3),
         layer={"type": "FeatureCollection", "features": feats},
@@ -146,6 +147,6 @@ def triage_compare(
         method=(
             f"today's triage rule under {a_name} and under {b_name} ({profile} times), per populated node; "
             f"changed area = the {cell_m:g} m cells holding a node whose recommendation changes; "
-            f"triage: {a['method']}"
+            f"triage: {a.method}"
         ),
     )

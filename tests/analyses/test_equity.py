@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from geoservice.analyses.access import access_report
-from geoservice.analyses.equity import access_equity, equity, gini, lorenz, theil_t, unit_types
+from geoservice.analyses.equity import EquityUnits, access_equity, equity, gini, lorenz, theil_t, unit_types
 
 
 def test_two_people_by_hand():
@@ -52,7 +52,10 @@ def test_equal_values_and_one_holder(n):
 def test_worst_decile_and_units_by_hand():
     # 100 people: 5 at value 0 and 10 at value 5 (unit A), 85 at value 10 (unit B)
     res = equity(
-        np.array([0.0, 5.0, 10.0]), np.array([5.0, 10.0, 85.0]), np.array([0, 0, 1]), codes=["A", "B"], names=["a", "b"]
+        np.array([0.0, 5.0, 10.0]),
+        np.array([5.0, 10.0, 85.0]),
+        np.array([0, 0, 1]),
+        units=EquityUnits(["A", "B"], ["a", "b"]),
     )
     assert res.worst_decile_people == 10.0
     assert res.worst_decile_threshold == 5.0
@@ -68,8 +71,7 @@ def test_travel_time_unreachable_are_worst():
         np.array([np.inf, 3.0, 10.0]),
         np.array([4.0, 10.0, 86.0]),
         np.array([0, 0, 1]),
-        codes=["A", "B"],
-        names=["a", "b"],
+        units=EquityUnits(["A", "B"], ["a", "b"]),
         measure="travel_time",
         higher_is_better=False,
     )
@@ -91,9 +93,9 @@ def test_urban_rural_from_names():
         np.array([4.0, 1.0, 1.0, 2.0]),
         np.array([1.0, 1.0, 1.0, 1.0]),
         np.array([0, 1, 2, 3]),
-        codes=["420102", "420222", "420281", "429021"],
-        names=["江岸区", "阳新县", "大冶市", "神农架林区"],
-        unit_types=unit_types(units),
+        units=EquityUnits(
+            ["420102", "420222", "420281", "429021"], ["江岸区", "阳新县", "大冶市", "神农架林区"], unit_types(units)
+        ),
     )
     urban, rural = res.urban_rural
     assert (urban.group, urban.units, urban.mean) == ("urban", 1, 4.0)

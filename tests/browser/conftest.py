@@ -57,6 +57,52 @@ def browser():
         b.close()
 
 
+# Counts the page's requests in flight (fetch and XMLHttpRequest) and when anything last started or
+# ended, for settle(): added to every page open_page makes, before the page's own scripts run.
+ACTIVITY_JS = """(() => {
+  window.__gsPending = 0;
+  window.__gsLast = performance.now();
+  const mark = (d) => { window.__gsPending += d; window.__gsLast = performance.now(); };
+  const fetch0 = window.fetch;
+  window.fetch = function (...args) {
+    mark(1);
+    return fetch0.apply(this, args).finally(() => mark(-1));
+  };
+  const send0 = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    mark(1);
+    this.addEventListener("loadend", () => mark(-1), { once: true });
+    return send0.apply(this, args);
+  };
+})();"""
+
+# Settled: no request in flight, every image loaded, the Leaflet map (a page's global `map`) not
+# zooming, panning or flying, no CSS transition running, and nothing started or ended for `quiet` ms (a page's debounced
+# request after a move has been sent by then, and its answer drawn).
+SETTLED_JS = """(quiet) => {
+  const m = typeof map === "object" && map !== null ? map : null;
+  const moving = m !== null && !!(m._animatingZoom || (m._panAnim && m._panAnim._inProgress) || m._flyToFrame);
+  // CSS transitions and finite animations running (Leaflet's zoom, a sheet sliding open); endless ones are decoration
+  const animating = document.getAnimations().some(
+    (a) => a.playState === "running" && a.effect && a.effect.getTiming().iterations !== Infinity
+  );
+  if (moving || animating || (window.__gsPending || 0) > 0 || ![...document.images].every((i) => i.complete)) {
+    window.__gsLast = performance.now();
+    return false;
+  }
+  return performance.now() - (window.__gsLast || 0) >= quiet;
+}"""
+
+
+def settle(page, quiet_ms: int = 300, timeout_ms: int = 20000) -> None:
+    """Wait until the page has settled (SETTLED_JS): its requests answered, its map still, and
+    ``quiet_ms`` without anything new; fails after ``timeout_ms``. For what a fixed wait stood for
+    ("until the map has moved, asked and drawn"); a test waiting for one thing waits for that."""
+    page.wait_for_function(SETTLED_JS, arg=quiet_ms, timeout=timeout_ms, polling=50)
+    # and two frames, so that what the last answer changed has been painted (screenshots)
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
+
+
 class PageWatch:
     """Console errors, page errors and any request leaving the server (which is blocked)."""
 
@@ -90,6 +136,7 @@ def open_page(browser, live_server):
         # the citizen page's service worker would answer the page's requests, which Playwright then
         # neither routes nor reports on the page: blocked unless a test asks for it (service_workers="allow")
         c = browser.new_context(**{"service_workers": "block", **ctx})
+        c.add_init_script(ACTIVITY_JS)  # for settle()
         contexts.append(c)
         page = c.new_page()
         watch = PageWatch(page, live_server)

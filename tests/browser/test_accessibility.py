@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, settle
 from .test_dispatcher_page import AT, NO_VOLUNTEER, click_latlng
 
 pytestmark = pytest.mark.browser
@@ -61,7 +61,7 @@ def check(page, where: str) -> list[str]:
 
 def answer_citizen(page, live_server):
     page.evaluate(f"void map.setView([{MONTE_CARLO[1]}, {MONTE_CARLO[0]}], 16)")
-    page.wait_for_timeout(400)
+    settle(page)
     click_latlng(page, *MONTE_CARLO)
     page.wait_for_selector(".card.aed .min", timeout=20000)
     page.wait_for_selector(".card.cp .min, .card.cp .err", timeout=20000)
@@ -105,7 +105,7 @@ def test_no_serious_accessibility_violation(open_page, live_server, desk_key, pa
         answer_planner(page, live_server)
     else:
         answer_dispatcher(page, live_server, desk_key)
-    page.wait_for_timeout(300)
+    settle(page)
     problems += check(page, f"{name} {lang} {device}, with an answer")
     page.screenshot(path=str(ARTIFACTS / f"axe-{name}-{lang}-{device}.png"))
     assert not problems, "\n".join(problems)

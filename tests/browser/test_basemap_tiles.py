@@ -13,7 +13,7 @@ import re
 import pytest
 
 from . import test_citizen_page as citizen_page
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, settle
 from .test_citizen_page import DESKTOP_ZH, PHONE_ZH
 
 citizen_service = citizen_page.citizen_service
@@ -50,7 +50,9 @@ def _open_watching(open_page, path: str, **ctx):
 def _settle(page, seen, region: str) -> list[tuple[str, int]]:
     """Wait until tiles of ``region`` have come and the canvases are painted; the tile answers."""
     page.wait_for_function("() => document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile').length > 0")
-    page.wait_for_timeout(2500)  # tiles come one by one; protomaps paints after a short delay
+    settle(page, quiet_ms=500)  # tiles come one by one
+    # protomaps paints a tile's canvas a little after its answer: until some road is painted
+    page.wait_for_function(f"(rgbs) => Object.values(({PIXELS})(rgbs)).reduce((a, b) => a + b, 0) > 200", arg=ROAD_RGB)
     tiles = [(u, s) for u, s in seen if (m := TILE.search(u.split("?")[0])) and m.group(1) == region]
     return tiles
 
@@ -86,7 +88,7 @@ def test_english_labels_come_from_the_same_tiles(open_page, shanghai):
     _settle(page, seen, shanghai)
     before = len(seen)
     page.evaluate("() => GS.toggleLang()")
-    page.wait_for_timeout(1500)
+    settle(page, quiet_ms=500)  # any request the switch makes has been made
     later = [u for u, _ in seen[before:]]
     assert not [u for u in later if "/basemap" in u or "tiles.json" in u], later
     assert page.evaluate("() => map.gsTiles[0].lang") == "en"

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, settle
 from .test_citizen_page import PHONE_ZH, click_latlng, latin_words
 from .test_planner_aed_view import (
     BEAUSOLEIL,
@@ -60,23 +60,23 @@ def test_citizen_loads_the_aeds_of_the_view(open_page, live_server):
     box = drawn_box(page)
     assert drawn(page) == inside(aeds, box) and len(drawn(page)) == len(aeds)
     assert note(page) is None
-    page.wait_for_timeout(500)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "citizen-aed-view-monaco.png"))
 
     # zooming in within the box loaded asks nothing
     urls = aed_requests(page)
     page.evaluate(set_view(MONTE_CARLO, 17))
-    page.wait_for_timeout(400)
+    settle(page)
     assert urls == [] and len(drawn(page)) == len(aeds)
 
     # Beausoleil close up and Andorra (no AED) then Monaco again: inside the box loaded or without
     # AEDs, nothing is asked; the 5 stay drawn
     page.evaluate(set_view(BEAUSOLEIL, 18))
-    page.wait_for_timeout(300)
+    settle(page)
     page.select_option("#region", label="Andorra")
-    page.wait_for_timeout(500)
+    settle(page)
     page.select_option("#region", label="Monaco")
-    page.wait_for_timeout(500)
+    settle(page)
     assert urls == [] and len(drawn(page)) == len(aeds)
     assert watch.errors == [] and watch.external == []
 
@@ -95,7 +95,7 @@ def test_citizen_caps_the_aeds_but_still_finds_the_nearest(open_page, live_serve
     # nothing drawn (as a province's first view is with 2,000)
     page.evaluate("void map.setZoom(map.getZoom() - 2, {animate: false})")
     page.wait_for_selector(f"{NOTE}:not([hidden])", timeout=10000)
-    page.wait_for_timeout(400)
+    settle(page)
     assert note(page) == "放大地图以显示 AED"
     assert urls == [] and drawn(page) == set()
     assert latin_words(page) == set()
@@ -107,14 +107,14 @@ def test_citizen_caps_the_aeds_but_still_finds_the_nearest(open_page, live_serve
     assert note(page) == "此处有 3 个 AED：放大地图以显示"
     page.click("#lang")
     assert note(page) == "3 AEDs here: zoom in to see them"
-    page.wait_for_timeout(300)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "citizen-aed-view-capped-en.png"))
 
     # the patient on the spot of a Monte-Carlo AED not drawn: a tap there still finds it as the
     # nearest, < 1 min away, marked apart, with two alternatives
     lon, lat = next(f["geometry"]["coordinates"] for f in _features(live_server) if f["properties"]["id"] == BESIDE)
     page.evaluate(set_view((lon, lat), 17))
-    page.wait_for_timeout(400)
+    settle(page)
     assert drawn(page) == set()
     click_latlng(page, lon, lat)
     page.wait_for_selector(".card.aed .min", timeout=15000)
@@ -131,7 +131,7 @@ def test_citizen_caps_the_aeds_but_still_finds_the_nearest(open_page, live_serve
         and page.locator(".leaflet-marker-pane .gs-aed-alt").count() == 2
     )
     assert page.locator("path.gs-route-aed").count() == 1
-    page.wait_for_timeout(800)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "citizen-aed-view-capped-nearest.png"))
 
     # Beausoleil, away from the crowded box: its one AED is drawn and the note goes

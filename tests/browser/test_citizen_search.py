@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from . import test_citizen_page as citizen_page
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, settle
 from .test_citizen_page import DESKTOP_ZH, OPEN_POPUP, PHONE_ZH
 
 # the fixtures of the citizen page's tests: the demo regions served, Shanghai first
@@ -43,7 +43,7 @@ def place_list(page, q: str) -> list[str]:
     assert resp.value.status == 200
     assert "near" in parse_qs(urlparse(resp.value.url).query)  # ranked from the map's centre
     page.wait_for_selector("#place-list .place", timeout=5000)
-    page.wait_for_timeout(200)
+    settle(page)
     return page.locator("#place-list .place").all_inner_texts()
 
 
@@ -63,7 +63,7 @@ def test_zh_renmin_guangchang_by_name_and_initials(open_page, shanghai, q):
     assert "患者位置：人民广场" in page.locator(".results .from").inner_text()
     assert page.locator(".card.aed h2").inner_text() == "最近的AED（步行）"
     assert page.locator(".card.cp .min").count() == 1 and page.locator(".card.st .min").count() == 1
-    page.wait_for_timeout(600)
+    settle(page)
     if q == "rmgc":
         page.screenshot(path=str(ARTIFACTS / "citizen-search-zh-phone-result.png"), full_page=True)
     assert watch.errors == [] and watch.external == []
@@ -84,7 +84,7 @@ def test_en_station_by_english_name_shown_in_english(open_page, shanghai):
     assert items[0].split("\n")[0] == "人民广场" and "bus stop" in items[0]
     pick_first(page)
     assert page.locator(".card.st .min").count() == 1
-    page.wait_for_timeout(600)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "citizen-search-en-desktop-result.png"))
     assert watch.errors == [] and watch.external == []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, settle
 
 pytestmark = pytest.mark.browser
 
@@ -24,9 +24,9 @@ def test_citizen_page_phone(open_page):
     page, watch = open_page("/", **PHONE)
     assert page.locator("a.call").get_attribute("href") == "tel:112"  # Monaco's emergency number, not China's 120
     # the page starts on Monaco (the demo region with AEDs); click a street in Monte-Carlo
-    page.wait_for_timeout(500)
+    settle(page)
     page.evaluate("void map.setView([43.738, 7.424], 16)")
-    page.wait_for_timeout(400)
+    settle(page)
     click_latlng(page, 7.424, 43.738)
     page.wait_for_selector(".card.aed .min", timeout=15000)
     page.wait_for_selector(".card.cp .min", timeout=15000)
@@ -39,7 +39,7 @@ def test_citizen_page_phone(open_page):
     assert "there and back" in page.locator(".card.aed .warn").inner_text()
     nav = page.locator(".card.aed .nav a").first.get_attribute("href")
     assert nav.startswith("amapuri://")
-    page.wait_for_timeout(300)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "citizen-phone-en.png"))
     scale = page.locator(".leaflet-control-scale-line")
     assert scale.inner_text().endswith((" m", " km"))
@@ -50,7 +50,7 @@ def test_citizen_page_phone(open_page):
     assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "放大"
     assert "拨打 112" in page.locator("a.call").inner_text()
     assert "AED" in page.locator(".card.aed h2").inner_text() and "步行" in page.locator(".card.aed h2").inner_text()
-    page.wait_for_timeout(300)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "citizen-phone-zh.png"))
     assert watch.errors == []
     assert watch.external == []
@@ -60,9 +60,9 @@ def test_citizen_phone_emergency_layout(open_page):
     """What a bystander needs at a glance on a phone: the emergency number always on screen, the walk to the AED
     drawn on top and labelled with its minutes, readable text, nothing wider than the screen."""
     page, watch = open_page("/", **PHONE)
-    page.wait_for_timeout(300)
+    settle(page)
     page.evaluate("void map.setView([43.738, 7.424], 16)")
-    page.wait_for_timeout(400)
+    settle(page)
     click_latlng(page, 7.424, 43.738)
     page.wait_for_selector(".card.st .min", timeout=15000)
     call = page.locator("a.call").bounding_box()
@@ -80,13 +80,13 @@ def test_citizen_phone_emergency_layout(open_page):
       '.call, .call *, .results *, .actions *')).filter((e) => e.textContent.trim() && e.offsetParent)
       .map((e) => parseFloat(getComputedStyle(e).fontSize)))""")
     assert smallest >= 13
-    page.wait_for_timeout(800)  # let fitBounds finish its zoom animation
+    settle(page)  # let fitBounds finish its zoom animation
     page.screenshot(path=str(ARTIFACTS / "citizen-phone-results.png"))
     # reading the last card in the opened bottom sheet: the call bar is still on screen
     page.click("#sheet-handle")
-    page.wait_for_timeout(400)
+    settle(page)
     page.evaluate("() => { const r = document.getElementById('results'); r.scrollTop = r.scrollHeight; }")
-    page.wait_for_timeout(300)
+    settle(page)
     assert page.evaluate("document.getElementById('results').scrollTop") > 0
     call = page.locator("a.call").bounding_box()
     assert 0 <= call["y"] <= 150 and call["y"] + call["height"] <= page.locator("#sheet").bounding_box()["y"]
@@ -100,7 +100,7 @@ def test_citizen_page_no_aed_in_reach(open_page):
     page, watch = open_page("/", **PHONE)
     page.select_option("#region", label="Andorra")
     page.evaluate("void map.setView([42.51, 1.529], 15)")
-    page.wait_for_timeout(400)
+    settle(page)
     click_latlng(page, 1.529, 42.51)
     page.wait_for_selector(".card.cp .min", timeout=15000)
     assert "No open AED" in page.locator(".card.aed .none").inner_text()
@@ -122,7 +122,7 @@ def test_planner_page_desktop(open_page):
     assert page.locator("path.gs-route").count() >= 1
     txt = page.locator("#whatif").inner_text()
     assert "min" in txt
-    page.wait_for_timeout(400)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "planner-desktop.png"))
     assert watch.errors == [] and watch.external == []
 
@@ -181,7 +181,7 @@ def test_planner_minutes_redraw_service_areas(open_page):
     page.hover(".leaflet-control-layers")
     assert "8-min" in page.locator(".leaflet-control-layers-overlays").inner_text()
     page.mouse.move(10, 450)
-    page.wait_for_timeout(300)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "planner-minutes-8.png"))
     # the analysis switch resets to the stroke default (60 min) and draws stroke areas only
     with page.expect_response(lambda r: "/service-areas" in r.url and "minutes=60" in r.url, timeout=20000):
@@ -199,7 +199,7 @@ def test_planner_minutes_redraw_service_areas(open_page):
     )
     assert "60 分钟" in page.locator("#legend").inner_text()
     assert "点击地图" in page.locator("#whatif").inner_text()
-    page.wait_for_timeout(300)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "planner-stroke-zh.png"))
     assert watch.errors == [] and watch.external == []
 
@@ -236,7 +236,7 @@ def test_planner_region_switch_clears_whatif(open_page):
         timeout=20000,
     )
     page.wait_for_selector("path.gs-service", timeout=20000)
-    page.wait_for_timeout(300)
+    settle(page)
     assert page.locator("#whatif .after").count() == 0
     assert page.locator("#reset").count() == 0
     assert "click adds" in page.locator("#whatif").inner_text().lower()
@@ -245,7 +245,7 @@ def test_planner_region_switch_clears_whatif(open_page):
     assert inside >= 3 and outside == 0  # Monaco's facilities (and AEDs), none of Andorra's
     assert page.locator(".leaflet-marker-pane .gs-chest_pain_center").count() == 1
     assert page.locator("#coverage-table tbody tr").all_inner_texts() != andorra_rows
-    page.wait_for_timeout(300)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "planner-region-monaco.png"))
 
     # a what-if still in flight when the region changes must not land on the new region
@@ -255,7 +255,7 @@ def test_planner_region_switch_clears_whatif(open_page):
     click_latlng(page, 1.70, 42.54)
     page.select_option("#region", label="Monaco")
     page.wait_for_function("() => document.body.dataset.region === 'monaco'", timeout=20000)
-    page.wait_for_timeout(2500)
+    settle(page)
     assert page.locator("#whatif .after").count() == 0
     assert page.locator(".leaflet-marker-pane .gs-hypo").count() == 0 and page.locator("path.gs-route").count() == 0
     assert page.evaluate(MARKERS_IN_REGION, "monaco")[1] == 0
@@ -284,20 +284,20 @@ def test_citizen_map_greys_closed_aeds(open_page, live_service, live_server):
         assert page.locator(".leaflet-marker-pane .gs-closed").count() == 1
         assert page.locator(".leaflet-marker-pane .gs-ico.gs-aed").count() >= 6
         page.evaluate("void map.setView([43.7384, 7.4246], 16, {animate: false})")
-        page.wait_for_timeout(300)
+        settle(page)
         page.evaluate(
             "document.querySelector('.leaflet-marker-pane .gs-closed')"
             ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
         )
         page.wait_for_selector(".leaflet-popup-content", timeout=5000)
         assert "Closed now" in page.locator(".leaflet-popup-content").inner_text()
-        page.wait_for_timeout(400)
+        settle(page)
         page.screenshot(path=str(ARTIFACTS / "citizen-closed-aed.png"))
         page.evaluate("void (map.closePopup(), map.setView([43.738, 7.424], 16, {animate: false}))")  # popup panned
-        page.wait_for_timeout(300)
+        settle(page)
         click_latlng(page, 7.424, 43.738)  # 60 m away, where the nearest open AED is farther
         page.wait_for_selector(".card.aed", timeout=15000)
-        page.wait_for_timeout(500)
+        settle(page)
         assert "Locked office AED" not in page.locator(".card.aed").inner_text()
         assert watch.errors == [] and watch.external == []
     finally:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, settle
 from .test_planner_page import DESKTOP_EN, DESKTOP_ZH, untranslated
 
 pytestmark = pytest.mark.browser
@@ -45,7 +45,7 @@ def last_drawn(page, urls: list[str], n: int = 0) -> tuple[dict[str, list[str]],
             q = parse_qs(urlparse(urls[-1]).query)
             if page.evaluate("document.body.dataset.aedBox") == q["bbox"][0]:
                 return q, [float(v) for v in q["bbox"][0].split(",")]
-        page.wait_for_timeout(100)
+        page.wait_for_timeout(100)  # polled, with a deadline
     raise AssertionError(f"no AED answer drawn: requests {urls[n:]}")
 
 
@@ -83,7 +83,7 @@ def test_planner_loads_the_aeds_of_the_view(open_page, live_server):
 
     page.select_option("#region", str(i))
     page.wait_for_function("() => document.body.dataset.region === 'monaco'", timeout=20000)
-    page.wait_for_timeout(500)  # the fit to Monaco may still have been moving: its last request is the one drawn
+    settle(page)  # the fit to Monaco may still have been moving: its last request is the one drawn
     q, box = last_drawn(page, urls)
     assert q["region"] == ["monaco"]
     assert drawn(page) == inside(aeds, box) and len(drawn(page)) == len(aeds)  # the whole region in view
@@ -92,7 +92,7 @@ def test_planner_loads_the_aeds_of_the_view(open_page, live_server):
     # zooming in within the box loaded asks nothing (what is drawn is already there)
     n = len(urls)
     page.evaluate(set_view(MONTE_CARLO, 18))
-    page.wait_for_timeout(300)
+    settle(page)
     assert len(urls) == n and len(drawn(page)) == len(aeds)
 
     # a region with more AEDs than the cap (as a province has): AED_VIEW.max set below Monaco's 5, the
@@ -102,7 +102,7 @@ def test_planner_loads_the_aeds_of_the_view(open_page, live_server):
     page.wait_for_function("() => document.body.dataset.region === 'andorra'", timeout=20000)
     page.select_option("#region", label="Monaco")
     page.wait_for_function("() => document.body.dataset.region === 'monaco'", timeout=20000)
-    page.wait_for_timeout(500)
+    settle(page)
     assert len(urls) == n and drawn(page) == set()
     assert "zoom in" in page.locator("#legend [data-key='aed'] .aed-note").inner_text()
 
@@ -118,13 +118,13 @@ def test_planner_loads_the_aeds_of_the_view(open_page, live_server):
     assert box == pytest.approx([view[0] - w / 2, view[1] - h / 2, view[2] + w / 2, view[3] + h / 2], abs=2e-5)
     here = drawn(page)
     assert here == inside(aeds, box) and 1 <= len(here) < len(aeds)
-    page.wait_for_timeout(300)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "planner-aeds-in-view.png"))
 
     # a small move inside the box asks nothing; panning to Beausoleil loads its AED and drops the others
     n = len(urls)
     page.evaluate("void map.panBy([40, 30], {animate: false})")
-    page.wait_for_timeout(300)
+    settle(page)
     assert len(urls) == n
     q, box = drawn_after(page, urls, set_view(BEAUSOLEIL, 18))
     there = drawn(page)
@@ -141,7 +141,7 @@ def test_planner_loads_the_aeds_of_the_view(open_page, live_server):
     assert page.locator(".leaflet-marker-pane .gs-aed").count() == 0
     n = len(urls)
     page.evaluate(set_view(MONTE_CARLO, 18))
-    page.wait_for_timeout(400)
+    settle(page)
     assert len(urls) == n
     drawn_after(page, urls, toggle.check)
     assert drawn(page) == here
@@ -172,7 +172,7 @@ def test_planner_caps_the_aeds_drawn(open_page, live_server):
     # the same dense place again is not asked for again (its density is remembered)
     n = len(urls)
     page.evaluate("void map.panBy([300, 0], {animate: false})")
-    page.wait_for_timeout(400)
+    settle(page)
     assert len(urls) == n and drawn(page) == set()
 
     # Beausoleil, away from the dense box: its one AED is drawn and the note goes

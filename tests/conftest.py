@@ -132,7 +132,6 @@ SERIAL = (
     # timing, CPU or memory measured on the machine: run alone, after the parallel part
     "tests/api/test_load_shedding.py",
     "tests/api/test_memory_bounds.py",
-    "tests/api/test_contract.py",  # 10 s per request
     "tests/test_durability.py",
     "tests/test_worker_restarts.py",
     "tests/test_workers.py",
@@ -142,9 +141,12 @@ SERIAL = (
 )
 """Test files (or one test: ``file::name``) marked ``serial``: ``scripts/test.sh`` runs the rest in
 parallel (pytest-xdist, ``-m "not serial"``), then these in one process."""
-IN_ORDER = ("tests/test_readme_commands.py",)
-"""Files whose tests build on each other (the README's commands, one after another): one worker
-runs each of them, in order."""
+IN_ORDER = (
+    "tests/test_readme_commands.py",
+    "tests/api/test_contract.py",  # ~2,500 requests over one app: one worker, beside the others
+)
+"""Files whose tests build on each other (the README's commands, one after another) or share one
+long run: one worker runs each of them, in order."""
 
 
 def pytest_collection_modifyitems(config, items):

@@ -41,6 +41,7 @@ from schemathesis.specs.openapi.checks import (
 # per operation and kind (positive, anchored, negative): ~2,500 requests, ~30 s on 2 cores
 EXAMPLES = int(os.environ.get("GEOSERVICE_CONTRACT_EXAMPLES", "50"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CALL_TIMEOUT_S = 120  # schemathesis's default 10 s is too short beside the parallel part's other tests
 
 REGIONS = ("monaco", "andorra")
 POINTS = {  # on the road network of each demo region
@@ -77,11 +78,13 @@ def served(andorra, monaco, tmp_path):
     from geoservice.service.settings import Settings
     from geoservice.sources.schema import FacilityFilter
 
-    # hundreds of edits in seconds: lift the per-key write limit so that edits are really exercised
+    # hundreds of edits in seconds: lift the per-key write limit so that edits are really exercised;
+    # the test runs beside others (its own xdist group): a request may take longer than the 30 s
+    # after which the service answers 503, which the contract does not ask about
     svc = GeoService(
         [andorra, monaco],
         registry=Registry(tmp_path / "registry.sqlite"),
-        settings=Settings(writes_per_minute=1_000_000),
+        settings=Settings(writes_per_minute=1_000_000, request_timeout_s=120.0),
     )
     roles = ("editor", "responder", "dispatcher")
     token = {role: svc.registry.create_key(f"contract-{role}", role)[1] for role in roles}
@@ -154,7 +157,7 @@ def _runner(strategy, where: str, headers: dict, failures: dict[str, list[str]],
     )
     def run(case):
         try:
-            response = case.call_and_validate(headers=headers, checks=CHECKS)
+            response = case.call_and_validate(headers=headers, checks=CHECKS, timeout=CALL_TIMEOUT_S)
         except (AssertionError, FailureGroup) as exc:
             found = failures.setdefault(where, [])
             text = str(exc)

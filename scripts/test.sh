@@ -105,11 +105,12 @@ XDIST=()
 rm -f .coverage .coverage.*
 status=0
 start=$(date +%s)
-.venv/bin/python -m pytest "${XDIST[@]}" -m "not serial" --cov --cov-report= "$@" || status=$?
+# --durations: each part names its slowest tests, where the suite's time goes
+.venv/bin/python -m pytest "${XDIST[@]}" -m "not serial" --cov --cov-report= --durations=15 "$@" || status=$?
 [ "$status" = 5 ] && status=0  # nothing selected (a path given that holds no such test)
 mid=$(date +%s)
 serial=0
-.venv/bin/python -m pytest -m serial --cov --cov-append --cov-report= "$@" || serial=$?
+.venv/bin/python -m pytest -m serial --cov --cov-append --cov-report= --durations=10 "$@" || serial=$?
 [ "$serial" = 5 ] && serial=0
 [ "$status" = 0 ] && status=$serial
 end=$(date +%s)

@@ -356,7 +356,7 @@ def add_synthetic_aeds(region: Path, db: str, n: int) -> str:
     import numpy as np
 
     from geoservice.bundle.store import load_region
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
 
     reg = Registry(db)
     r = load_region(region)
@@ -631,7 +631,7 @@ def limits_phase(region: Path, tmp: str, args) -> dict:
     wrong ones from its address, wrong keys with a spoofed X-Forwarded-For from loopback."""
     db = os.path.join(tmp, "limits.sqlite")
     token = add_synthetic_aeds(region, db, 0)
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
 
     reg = Registry(db)
     other = reg.create_key("bench-editor-2", "editor")[1]  # its budget of edits untouched by the first part

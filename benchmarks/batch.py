@@ -56,7 +56,7 @@ def make_provinces(work: Path, n: int, tiles: str) -> list[Path]:
 
 def one_mode(args: argparse.Namespace) -> None:
     """Run in a child process: build then coverage in one mode; print a JSON line."""
-    from geoservice.service import nation
+    from geoservice.service.usecases import nation
 
     regions = [Path(p) for p in args.regions]
     sched = None if args.workers == 0 else "local"

@@ -89,7 +89,7 @@ def seed_registry(bundle: Path, db: Path, n_centers: int = 100, n_aeds: int = 30
     points (drive, walk): nodes of each network, so every request is answered."""
     from benchmarks.api import synthetic_facility  # the same synthetic records as the API benchmark
     from geoservice.bundle.store import load_region
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
 
     region = load_region(bundle)
     reg = Registry(str(db))

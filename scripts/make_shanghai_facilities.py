@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geoservice.service.certify import certified_records
+from geoservice.service.usecases.certify import certified_records
 from geoservice.sources.certification import Positioned, match_names, read_aliases, read_list
 from geoservice.sources.facility_files import read_facilities
 from geoservice.sources.hospital_names import clean_name, name_key

@@ -15,7 +15,7 @@ import pytest
 
 from geoservice.faces.cli import build_parser, main
 from geoservice.faces.cli.build import census_options, display_names
-from geoservice.service.bundles import population_spec
+from geoservice.service.usecases.bundles import population_spec
 from geoservice.sources.admin_units import read_admin_units, read_census
 from geoservice.sources.population import HUBEI_TOTAL_2020, PopulationError
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from geoservice.faces.maps_analyses import coverage_map, links_map, points_map, sites_map
+from geoservice.faces.maps.analyses import coverage_map, links_map, points_map, sites_map
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 EMPTY_FC = {"type": "FeatureCollection", "features": []}

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from geoservice.errors import GeoserviceError
 from geoservice.faces.api.app import create_app
 from geoservice.faces.cli import main
-from geoservice.service import queries
 from geoservice.service.core import GeoService
 from geoservice.service.settings import Settings
 from geoservice.service.traffic import resolve
+from geoservice.service.usecases import queries
 from geoservice.sources.speeds import ROAD_CLASSES, SCENARIOS
 
 CENTRE = {"lon": 1.5836, "lat": 42.5359}  # Andorra: Encamp road

@@ -236,7 +236,7 @@ def _served_as(got: dict, want: dict) -> bool:
 
 
 def test_acknowledged_edits_survive_sigkill(regions_dir, tmp_path, target):
-    from geoservice.service.registry import open_registry
+    from geoservice.service.registry.store import open_registry
 
     region, db, log = regions_dir / REGION, target.db, tmp_path / "server.log"
     reg = open_registry(db)

@@ -446,7 +446,7 @@ def test_api_answers_422_for_unreadable_opening_hours(andorra, monaco, tmp_path)
 
     from geoservice.faces.api.app import create_app
     from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
 
     svc = GeoService([andorra, monaco], registry=Registry(tmp_path / "registry.sqlite"))
     headers = {"X-API-Key": svc.registry.create_key("test-editor", "editor")[1]}

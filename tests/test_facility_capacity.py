@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from geoservice.service.registry import layer_from_records
+from geoservice.service.registry.store import layer_from_records
 from geoservice.sources.facility_files import read_facilities
 from geoservice.sources.facility_rows import validate_records
 from geoservice.sources.schema import COLUMNS

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from geoservice.engine.engine import Engine
-from geoservice.service.registry import layer_from_records
+from geoservice.service.registry.store import layer_from_records
 
 QUERIES = [
     ("aed", "walk", None),

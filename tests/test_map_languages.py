@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from geoservice.faces.maps.analyses import coverage_map, links_map, points_map, sites_map
 from geoservice.faces.maps.analysis_text import mt
-from geoservice.faces.maps_analyses import coverage_map, links_map, points_map, sites_map
-from geoservice.faces.maps_plans import change_map
+from geoservice.faces.maps.plans import change_map
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

@@ -14,7 +14,7 @@ from geoservice.engine.matrix_stream import write_matrix
 from geoservice.errors import GeoserviceError
 from geoservice.faces.cli import main
 from geoservice.service.core import GeoService
-from geoservice.service.matrices import matrix_file
+from geoservice.service.usecases.matrices import matrix_file
 
 
 def points(eng, n: int, seed: int) -> list[tuple[float, float]]:

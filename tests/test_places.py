@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from geoservice.errors import GeoserviceError
 from geoservice.faces.api.app import create_app
 from geoservice.faces.cli import main
-from geoservice.service import edits, queries
 from geoservice.service.core import GeoService
-from geoservice.service.places import MAX_QUERY, normalise, search_places
-from geoservice.service.registry import Registry
+from geoservice.service.registry.store import Registry
+from geoservice.service.usecases import edits, queries
+from geoservice.service.usecases.places import MAX_QUERY, normalise, search_places
 from geoservice.sources.facility_rows import TEXT_LIMITS, validate_records
 from geoservice.sources.osm_pois import _osm_records, read_osm_pois
 

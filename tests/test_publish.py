@@ -369,7 +369,7 @@ def test_analysis_map_title_names_the_region_and_its_missing_population(no_censu
     from geoservice.analyses.coverage import coverage_report
     from geoservice.bundle.store import load_region
     from geoservice.engine.engine import Engine
-    from geoservice.faces.maps_analyses import coverage_map
+    from geoservice.faces.maps.analyses import coverage_map
 
     eng = Engine(load_region(no_census))
     rep = coverage_report(eng, type="chest_pain_center", minutes=30)

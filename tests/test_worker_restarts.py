@@ -137,7 +137,7 @@ def _registry_from_before_versions(db: str) -> str:
     which only check the version. The key's token."""
     import psycopg
 
-    from geoservice.service.registry import open_registry
+    from geoservice.service.registry.store import open_registry
 
     reg = open_registry(db)
     assert reg is not None

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_workers_and_processes_agree_after_concurrent_edits(regions_dir, tmp_path):
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
 
     db = tmp_path / "registry.sqlite"
     regions = [regions_dir / "andorra", regions_dir / "monaco"]

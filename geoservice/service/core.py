@@ -22,7 +22,7 @@ from ..bundle.store import Region, is_current_bundle, load_region
 from ..engine.engine import Engine
 from ..errors import GeoserviceError, NotFoundError, UnavailableError
 from .caches import BoundedCache, CacheBudget
-from .registry import Registry, layer_from_records, open_registry
+from .registry.store import Registry, layer_from_records, open_registry
 from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

@@ -163,7 +163,7 @@ class Settings(BaseSettings):
     heavy_nice: int = Field(
         10, ge=0, le=19, description="CPU priority given up by heavy requests' child processes (nice increment)"
     )
-    # emergency response planning (service/plans.py): the plan's targets and the models' assumptions
+    # emergency response planning (service/usecases/plans.py): the plan's targets and the models' assumptions
     plan_stroke_centers_min: int = Field(
         1, ge=0, description="plan target: stroke centers in every county (admin unit)"
     )
@@ -202,7 +202,7 @@ class Settings(BaseSettings):
         description="CSV of hourly travel-time factors (road_class,h00,...,h23) that depart=HH:MM uses; "
         "default: the built-in curve of Chinese cities (sources/speeds.py)",
     )
-    # bystander and AED dispatch (service/dispatch.py, analyses/dispatch.py)
+    # bystander and AED dispatch (service/usecases/dispatch.py, analyses/dispatch.py)
     responder_ttl_s: float = Field(
         120.0,
         gt=0,

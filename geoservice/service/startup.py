@@ -19,7 +19,7 @@ from ..bundle.demo import DEMO_REGIONS, ensure_demo
 from ..bundle.store import is_current_bundle
 from ..engine.warmup import warm_kernels
 from .core import GeoService, RegionEntry
-from .registry import Registry
+from .registry.store import Registry
 from .settings import Settings
 
 log = logging.getLogger(__name__)

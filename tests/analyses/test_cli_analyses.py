@@ -157,7 +157,7 @@ def test_failed_run_leaves_folder_unchanged(regions_dir, tmp_path, capsys, monke
         rc, err = _run(capsys, *argv, "--remove", "demo-chest_pain_center-1,nope")
         assert rc == 2 and err.strip() == "geoservice: error: --remove: unknown facility id(s): nope"
     else:  # fails after the CSVs, layers and report.json are staged
-        import geoservice.faces.maps_analyses as maps
+        import geoservice.faces.maps.analyses as maps
 
         def boom(*a, **k):
             raise RuntimeError("map failed")

@@ -111,7 +111,7 @@ def test_bad_inputs(andorra_engine, kw, field):
 
 
 def test_to_json_has_the_api_shape(andorra_engine):
-    from geoservice.service.answers import CoverageResponse
+    from geoservice.service.answers.queries import CoverageResponse
 
     rep = coverage_report(andorra_engine, type="chest_pain_center", minutes=10)
     assert isinstance(rep, CoverageReport)

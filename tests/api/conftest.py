@@ -31,7 +31,7 @@ def registry_target(request, tmp_path):
 @pytest.fixture
 def open_reg(registry_target):
     """Open (more) registries on this test's target; all closed after the test."""
-    from geoservice.service.registry import open_registry
+    from geoservice.service.registry.store import open_registry
 
     opened = []
 

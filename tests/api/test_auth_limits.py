@@ -23,7 +23,7 @@ def make_app(andorra, monaco, tmp_path):
     """An app over the demo regions with these settings (fresh registry)."""
     from geoservice.faces.api.app import create_app
     from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
     from geoservice.service.settings import Settings
 
     made: list = []
@@ -184,7 +184,7 @@ def test_limits_hold_across_two_workers(monaco, tmp_path):
     """WRITES_PER_MINUTE=5 with 2 workers: 5 edits accepted in a minute, not 5 per worker (16 of
     16 sent were accepted before); wrong keys with spoofed X-Forwarded-For from loopback are
     counted for loopback, by both workers together."""
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
 
     db = tmp_path / "registry.sqlite"
     reg = Registry(db)

@@ -198,7 +198,7 @@ def hp_client(huangpu, tmp_path):
 
     from geoservice.faces.api.app import create_app
     from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
 
     registry = Registry(tmp_path / "registry.sqlite")
     svc = GeoService([huangpu[0]], registry=registry)

@@ -72,10 +72,10 @@ NOISE = (
 def served(andorra, monaco, tmp_path):
     """(OpenAPI schema over the ASGI app, editor key, Monaco facility ids), over a fresh registry."""
     from geoservice.faces.api.app import create_app
-    from geoservice.service import queries
     from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
     from geoservice.service.settings import Settings
+    from geoservice.service.usecases import queries
     from geoservice.sources.schema import FacilityFilter
 
     # hundreds of edits in seconds: lift the per-key write limit so that edits are really exercised;

@@ -18,8 +18,8 @@ from pyproj import Transformer
 from geoservice.faces.api.app import create_app
 from geoservice.faces.cli import main
 from geoservice.service.core import GeoService
-from geoservice.service.downloads import COVERAGE_FIELDS
-from geoservice.service.registry import Registry
+from geoservice.service.registry.store import Registry
+from geoservice.service.usecases.downloads import COVERAGE_FIELDS
 
 CPC = {"type": "chest_pain_center", "minutes": 30, "region": "andorra"}
 

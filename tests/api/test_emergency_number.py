@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from geoservice.service.emergency import emergency_number
+from geoservice.service.usecases.emergency import emergency_number
 
 BOX = [0.0, 0.0, 1.0, 1.0]  # a box whose centre is never used below (a centre is given)
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from geoservice.service.registry import open_registry
+from geoservice.service.registry.store import open_registry
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")

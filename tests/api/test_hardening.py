@@ -18,7 +18,7 @@ def make_app(andorra, monaco, tmp_path):
     """An app over the demo regions with these settings (fresh registry)."""
     from geoservice.faces.api.app import create_app
     from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
     from geoservice.service.settings import Settings
 
     made: list = []

@@ -75,7 +75,7 @@ def test_nul_byte_is_422_naming_the_field_and_nothing_is_stored(
 def test_nul_byte_is_refused_by_the_service_too(state):
     """The same rule below the API (CLI, scripts): the service names the field before any query."""
     from geoservice.errors import GeoserviceError
-    from geoservice.service import edits
+    from geoservice.service.usecases import edits
     from geoservice.sources.facility_rows import validate_records
     from geoservice.sources.schema import FacilityFilter
 

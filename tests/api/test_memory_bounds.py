@@ -16,11 +16,11 @@ import gc
 
 import pytest
 
-from geoservice.service import areas, queries
 from geoservice.service.caches import BoundedCache, CacheBudget, StableKey, estimate_bytes
 from geoservice.service.core import GeoService
-from geoservice.service.registry import open_registry
+from geoservice.service.registry.store import open_registry
 from geoservice.service.settings import Settings
+from geoservice.service.usecases import areas, queries
 
 MB = 1 << 20
 CACHE_BYTES = 3 * MB
@@ -175,7 +175,7 @@ def test_an_edit_recomputes_only_the_facility_it_moved(andorra, monaco, tmp_path
     computed = areas.COMPUTED.n
     queries.service_areas(svc, type="grassroots_unit", minutes=12, region="andorra")
     assert areas.COMPUTED.n - computed == n
-    from geoservice.service import edits
+    from geoservice.service.usecases import edits
 
     fid = first[4]["properties"]["id"]
     rec = svc.registry.get("andorra", fid)[0]

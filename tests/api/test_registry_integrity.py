@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from geoservice.faces.api.app import create_app
 from geoservice.faces.cli import main
 from geoservice.service.core import GeoService
-from geoservice.service.registry import Registry, open_registry
+from geoservice.service.registry.store import Registry, open_registry
 
 AED = {"id": "etag-aed", "type": "aed", "name": "Station AED", "lon": 7.4236, "lat": 43.7386, "source": "test"}
 

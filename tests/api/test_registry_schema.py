@@ -27,8 +27,8 @@ from geoservice.errors import GeoserviceError, UnavailableError
 from geoservice.faces.api.app import create_app
 from geoservice.faces.cli import main
 from geoservice.service.core import GeoService
-from geoservice.service.registry import Registry, migrate_registry, open_registry, schema_status
-from geoservice.service.registry_db import RETRIES, TransientError
+from geoservice.service.registry.db import RETRIES, TransientError
+from geoservice.service.registry.store import Registry, migrate_registry, open_registry, schema_status
 
 AED = {"type": "aed", "name": "Schema test AED", "lon": 7.4236, "lat": 43.7386, "source": "test"}
 CURRENT = 2
@@ -47,9 +47,9 @@ def _legacy_registry(target: str, monaco) -> None:
     """A registry as the code before versions left it: its tables (migration 1 is exactly what that
     code created), no ``schema_version``, Monaco seeded without a chained seed, and four edits
     chained from the genesis hash: two creates, a patch and the delete of a seeded facility."""
-    from geoservice.service.audit_log import GENESIS, row_hash
-    from geoservice.service.registry import _BUMP, _UPSERT, _database
-    from geoservice.service.registry_schema import MIGRATIONS
+    from geoservice.service.registry.audit_log import GENESIS, row_hash
+    from geoservice.service.registry.schema import MIGRATIONS
+    from geoservice.service.registry.store import _BUMP, _UPSERT, _database
 
     db = _database(target)
     try:
@@ -243,7 +243,7 @@ def test_a_deadlock_is_retried_then_a_503(open_reg, registry_target, monkeypatch
             _deadlock(q)
         return q.one("SELECT COUNT(*) AS n FROM api_keys")["n"]
 
-    monkeypatch.setattr("geoservice.service.registry_db.BACKOFF_S", 0.001)
+    monkeypatch.setattr("geoservice.service.registry.db.BACKOFF_S", 0.001)
     if pg:  # retried: a deadlock rolled the transaction back
         assert reg.db.transact(flaky) == 0 and len(tries) == 3
     tries.clear()
@@ -260,9 +260,9 @@ def test_a_deadlock_is_retried_then_a_503(open_reg, registry_target, monkeypatch
 
 
 def test_api_answers_503_with_retry_after_and_writes_nothing(client, state, editor, monkeypatch):
-    from geoservice.service import audit_log
+    from geoservice.service.registry import audit_log
 
-    monkeypatch.setattr("geoservice.service.registry_db.BACKOFF_S", 0.001)
+    monkeypatch.setattr("geoservice.service.registry.db.BACKOFF_S", 0.001)
     real = audit_log.AuditLog._append
     fail = [10**6]
 
@@ -291,7 +291,7 @@ def test_cli_prints_one_line_and_exits_75_when_the_database_cannot_answer(regist
     def unavailable(self, fn):
         raise TransientError("the registry database reported: deadlock detected", retry=False)
 
-    monkeypatch.setattr("geoservice.service.registry_db.Database.transact", unavailable)
+    monkeypatch.setattr("geoservice.service.registry.db.Database.transact", unavailable)
     assert main(["apikey", "create", "--name", "ops", "--db", registry_target]) == 75
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("geoservice: error: ") and "deadlock" in err

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from geoservice.faces.api.app import create_app
 from geoservice.faces.cli import main
-from geoservice.service import responders as responders_mod
 from geoservice.service.core import GeoService
+from geoservice.service.registry import responders as responders_mod
 
 ARREST = {"lon": 7.4236, "lat": 43.7384, "at": "2026-11-29T03:00"}
 SYNTHETIC = {  # responder name -> synthetic position near the arrest

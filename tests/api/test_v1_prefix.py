@@ -30,7 +30,7 @@ QUERIES = {
 def app(andorra, monaco, tmp_path_factory):
     from geoservice.faces.api.app import create_app
     from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
 
     svc = GeoService([andorra, monaco], registry=Registry(tmp_path_factory.mktemp("v1") / "registry.sqlite"))
     yield create_app(svc)

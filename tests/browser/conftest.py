@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
 def live_service(andorra, monaco, tmp_path_factory):
     """The service behind the live server (tests may edit its registry)."""
     from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
     from geoservice.service.settings import get_settings
 
     # one browser session is many planners at once from one address: not a client to throttle

@@ -37,7 +37,7 @@ DATA_CACHE = "gs-citizen-1-data"
 def citizen_service(regions_dir, tmp_path_factory):
     """The three demo regions: Shanghai (120), Andorra and Monaco (112)."""
     from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
 
     svc = GeoService(
         [regions_dir / n for n in ("shanghai", "andorra", "monaco")],

@@ -73,7 +73,7 @@ def failed_loads_only(errors: list[str]) -> bool:
 def citizen_service(regions_dir, tmp_path_factory):
     """The demo regions as served: Shanghai first when it is built, then Andorra and Monaco."""
     from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
 
     names = [n for n in ("shanghai", "andorra", "monaco") if (regions_dir / n / "meta.json").is_file()]
     svc = GeoService(

@@ -133,7 +133,7 @@ PHONE = dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_m
 
 @pytest.fixture
 def desk_token(live_service, request):
-    from geoservice.service.dispatch import responder_store
+    from geoservice.service.usecases.dispatch import responder_store
 
     store = responder_store(live_service)
     for p in store.current()[0]:  # positions other tests posted: nobody is on duty here

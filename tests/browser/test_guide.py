@@ -42,7 +42,15 @@ def _open(page, url: str) -> None:
 
 def _search(page, query: str) -> None:
     """Type as a person does: Material's search listens to the keyboard."""
-    page.wait_for_timeout(500)  # the search worker loads its index
+    # until the search worker has loaded its index: the result list then invites typing
+    page.wait_for_function(
+        """() => {
+          const t = JSON.parse(document.getElementById("__config").textContent).translations;
+          const meta = document.querySelector(".md-search-result__meta");
+          return meta !== null && meta.textContent.trim() === t["search.result.placeholder"];
+        }""",
+        timeout=20000,
+    )
     page.click("input.md-search__input")
     page.keyboard.type(query, delay=40)
     page.wait_for_selector(".md-search-result__item a[href*='#']", timeout=20000)

@@ -16,9 +16,9 @@ from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from ...errors import GeoserviceError
-from ...service.api_keys import AUDIT_ROLES
 from ...service.core import GeoService
-from ...service.registry import EDIT_ROLES, ApiKey
+from ...service.registry.api_keys import AUDIT_ROLES
+from ...service.registry.store import EDIT_ROLES, ApiKey
 from .admission import client_id, key_prefix
 from .errors import LimitError
 from .limits import Limits

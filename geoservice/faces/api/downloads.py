@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fastapi import Query, Response
 
-from ...service.downloads import MEDIA_TYPES, Download
+from ...service.usecases.downloads import MEDIA_TYPES, Download
 
 Format = Literal["json", "geojson", "gpkg", "csv"]
 

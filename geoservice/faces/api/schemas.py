@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from ...service.answers import (  # noqa: F401  (re-exported for the routers)
+from ...service.answers.queries import (  # noqa: F401  (re-exported for the routers)
     AuditEntry,
     AuditList,
     CoverageDelta,

@@ -14,7 +14,7 @@ import sys
 from ...analyses.access import DECAYS
 from ...analyses.standards import StandardTargets
 from ...fileio import atomic_dir
-from ...service.access_answers import access, access_answer
+from ...service.usecases.access import access, access_answer
 from .analysis_files import csv_text, json_text, output_dir, write_file, write_layer
 from .common import (
     add_analysis_output,
@@ -82,7 +82,7 @@ def _targets(args: argparse.Namespace) -> StandardTargets | None:
 
 @command("access", zones="--zones")
 def cmd_access(args: argparse.Namespace) -> None:
-    from ..access_map import access_map, points_layer, units_layer
+    from ..maps.access import access_map, points_layer, units_layer
 
     out = output_dir(args)
     targets = _targets(args)  # bad targets fail before any work

@@ -16,8 +16,8 @@ from typing import Any
 
 from ...errors import GeoserviceError
 from ...fileio import atomic_dir
-from ...service import planning, queries
-from ...service.downloads import COVERAGE_FIELDS, coverage_rows
+from ...service.usecases import planning, queries
+from ...service.usecases.downloads import COVERAGE_FIELDS, coverage_rows
 from ...sources.schema import DEFAULT_MINUTES
 from . import plans
 from .analysis_files import (
@@ -55,7 +55,7 @@ __all__ = ["add_parsers"]
 # ------------------------------------------------------------------------------ coverage
 @command("coverage", add_sites="--add", remove_ids="--remove")
 def cmd_coverage(args: argparse.Namespace) -> None:
-    from ..maps_analyses import coverage_map
+    from ..maps.analyses import coverage_map
 
     if args.week:  # AED coverage through the week: faces/cli/plans.py
         from .plans import write_aed_week
@@ -102,8 +102,8 @@ def cmd_coverage(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ site
 @command("site")
 def cmd_site(args: argparse.Namespace) -> None:
+    from ..maps.analyses import sites_map
     from ..maps.analysis_text import mt, value
-    from ..maps_analyses import sites_map
 
     minutes = queries.default_minutes(args.type, args.minutes)
     out = output_dir(args)
@@ -170,8 +170,8 @@ def cmd_site(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ grid531 / triage / timeline
 @command("grid531", capacities="--per-basic/--per-standard", threshold_min="--threshold")
 def cmd_grid531(args: argparse.Namespace) -> None:
+    from ..maps.analyses import links_map
     from ..maps.analysis_text import mt
-    from ..maps_analyses import links_map
 
     out = output_dir(args)
     svc = open_service(args)
@@ -259,8 +259,8 @@ def _write_point_report(
     lang: str,
 ) -> None:
     """A per-location stroke layer: GeoPackage + GeoJSON, optional CSV, report.json and its map."""
+    from ..maps.analyses import points_map
     from ..maps.analysis_text import mt
-    from ..maps_analyses import points_map
 
     props = [k for k in fields if k not in ("lon", "lat")]
     write_layer(
@@ -290,7 +290,7 @@ def cmd_triage(args: argparse.Namespace) -> None:
         _write_point_report(
             stage,
             svc.engine(entry.name),
-            rep,
+            rep.to_json(),
             stem="triage",
             fields=TRIAGE_FIELDS,
             table=True,
@@ -299,7 +299,7 @@ def cmd_triage(args: argparse.Namespace) -> None:
             field="recommendation",
             colors={"direct_evt": "#2ca02c", "drip_and_ship": "#ff7f0e", "ivt_only": "#1f77b4", "unreachable": "#000"},
         )
-    by = rep["population_by_recommendation"]
+    by = rep.population_by_recommendation
     print(
         f"population by recommendation: {by if by is not None else 'no population data'}; wrote {out}/", file=sys.stderr
     )
@@ -315,7 +315,7 @@ def cmd_timeline(args: argparse.Namespace) -> None:
         _write_point_report(
             stage,
             svc.engine(entry.name),
-            rep,
+            rep.to_json(),
             stem="timeline",
             fields=TIMELINE_FIELDS,
             table=False,
@@ -324,11 +324,11 @@ def cmd_timeline(args: argparse.Namespace) -> None:
             field="status",
             colors={"chain_met": "#2ca02c", "transport_met": "#ff7f0e", "not_met": "#d62728"},
         )
-    if rep["share_transport_met"] is None:
+    if rep.share_transport_met is None:
         print(f"no population data: see the timeline layer per location; wrote {out}/", file=sys.stderr)
         return
     print(
-        f"transport target met for {rep['share_transport_met']}, whole chain for {rep['share_chain_met']} "
+        f"transport target met for {rep.share_transport_met}, whole chain for {rep.share_chain_met} "
         f"of the population; wrote {out}/",
         file=sys.stderr,
     )

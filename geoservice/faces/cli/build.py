@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ...errors import GeoserviceError, InputFileError
-from ...service.bundles import AdminCensusOptions, parse_folds
+from ...service.usecases.bundles import AdminCensusOptions, parse_folds
 from ...sources.coords import CRS_CHOICES
 from .common import command
 
@@ -100,7 +100,7 @@ def display_names(values: list[str] | None) -> dict[str, str] | None:
     report="--calibration-report",
 )
 def cmd_build(args: argparse.Namespace) -> None:
-    from ...service.bundles import build
+    from ...service.usecases.bundles import build
     from .calibrate import check_profile_files
 
     if args.calibration_report and not args.hourly_profiles:
@@ -140,7 +140,7 @@ def cmd_build(args: argparse.Namespace) -> None:
 
 @command("build-demo")
 def cmd_build_demo(args: argparse.Namespace) -> None:
-    from ...service.bundles import build_demos
+    from ...service.usecases.bundles import build_demos
 
     if not args.quiet:
         _show_progress()

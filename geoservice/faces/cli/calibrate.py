@@ -12,10 +12,10 @@ import logging
 import sys
 
 from ...fileio import atomic_dir
-from ...service.calibration import MAX_FOLDS, calibrate_trips
+from ...service.usecases.calibration import MAX_FOLDS, calibrate_trips
 from ...sources.coords import CRS_CHOICES
-from ..calibration_figures import report_html, write_figures
-from ..calibration_report import predictions_csv, profile_csv, report_json
+from ..report.calibration_figures import report_html, write_figures
+from ..report.calibration_report import predictions_csv, profile_csv, report_json
 from .analysis_files import json_text, write_file
 from .common import add_region, command, open_service
 

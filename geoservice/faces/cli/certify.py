@@ -20,7 +20,7 @@ __all__ = ["add_parsers"]
 
 @command("certify", file="--facilities", output="--out")
 def cmd_certify(args: argparse.Namespace) -> None:
-    from ...service import certify
+    from ...service.usecases import certify
 
     res = certify.certify(
         list_path=args.list,

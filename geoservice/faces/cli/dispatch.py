@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ...analyses.dispatch import Responder
-from ...service import dispatch as service
 from ...service.inputs import check_lonlat, parse_at
+from ...service.usecases import dispatch as service
 from .common import add_db, add_point, add_region, command, emit_json, open_service
 from .routing import read_points
 

@@ -16,7 +16,7 @@ from .common import add_filters, add_profile, add_traffic, add_type, command, tr
 
 @command("split", id_col="--id-col", name_col="--name-col", osm="--osm", boundaries="--boundaries")
 def cmd_split(args: argparse.Namespace) -> None:
-    from ...service import nation
+    from ...service.usecases import nation
     from ...sources.osm_split import read_boundaries
 
     units = read_boundaries(args.boundaries, id_col=args.id_col, name_col=args.name_col, crs=args.boundaries_crs)
@@ -40,7 +40,7 @@ def _scheduler(args: argparse.Namespace) -> str | None:
 
 @command("batch", regions="--regions", scheduler="--scheduler")
 def cmd_batch(args: argparse.Namespace) -> None:
-    from ...service import nation
+    from ...service.usecases import nation
 
     common = {
         "out": args.out,

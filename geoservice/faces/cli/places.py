@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ...service.places import DEFAULT_LIMIT, MAX_LIMIT, search_places
+from ...service.usecases.places import DEFAULT_LIMIT, MAX_LIMIT, search_places
 from .common import add_db, add_region, command, emit_json, open_service
 
 

@@ -14,8 +14,8 @@ from datetime import date
 
 from ...errors import GeoserviceError
 from ...fileio import atomic_dir
-from ...service import plans
-from ...service.plan_answers import HourCoverageOut, TierOut, UnitTargetsOut
+from ...service.answers.plans import HourCoverageOut, TierOut, UnitTargetsOut
+from ...service.usecases import plans
 from .analysis_files import (
     csv_text,
     json_text,
@@ -52,7 +52,7 @@ def _matrix_rows(matrix: list[list[float]]) -> list[dict]:
 def write_aed_week(args: argparse.Namespace) -> None:
     """``aed-week`` and ``coverage --type aed --week``: week.csv (7 x 24 shares covered by open
     AEDs), week_open_or_unknown.csv, hours.csv, week.png + week.html heat maps, report.json."""
-    from ..week_figure import week_html, week_png
+    from ..report.week_figure import week_html, week_png
 
     out = output_dir(args)
     demand = plans.read_demand_csv(args.demand) if getattr(args, "demand", None) else None
@@ -109,8 +109,8 @@ def cmd_aed_week(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ AED siting
 @command("aed-site", unknown_hours="--unknown-hours", candidate_hours="--candidate-hours", week_of="--week-of")
 def cmd_aed_site(args: argparse.Namespace) -> None:
+    from ..maps.analyses import sites_map
     from ..maps.analysis_text import mt, objective
-    from ..maps_analyses import sites_map
 
     out = output_dir(args)
     svc = open_service(args)
@@ -169,8 +169,8 @@ def cmd_aed_site(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ EMS stations
 @command("ems-site", busy_fraction="--busy-fraction", candidate_points="--candidates")
 def cmd_ems_site(args: argparse.Namespace) -> None:
+    from ..maps.analyses import sites_map
     from ..maps.analysis_text import mt, value
-    from ..maps_analyses import sites_map
 
     out = output_dir(args)
     pts = None if args.candidates in ("facilities", "grid", "both") else parse_points(args.candidates, "candidates")
@@ -224,7 +224,7 @@ TIER_FIELDS = [k for k in TierOut.model_fields if k != "color"]
 def cmd_plan_targets(args: argparse.Namespace) -> None:
     import shapely.geometry
 
-    from ..maps_plans import targets_map
+    from ..maps.plans import targets_map
 
     out = output_dir(args)
     rates = plans.read_rates(args.thrombolysis_rates) if args.thrombolysis_rates else None
@@ -279,7 +279,7 @@ def cmd_plan_targets(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ triage by time of day
 @command("triage-compare", max_extra_min="--max-extra", door_in_door_out_min="--dido", default_dtn_min="--dtn")
 def cmd_triage_compare(args: argparse.Namespace) -> None:
-    from ..maps_plans import change_map
+    from ..maps.plans import change_map
 
     out = output_dir(args)
     rule = plans.TriageRule(args.max_extra, args.dido, args.dtn)

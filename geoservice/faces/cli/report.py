@@ -9,8 +9,8 @@ from pathlib import Path
 
 from ...errors import GeoserviceError
 from ...fileio import atomic_dir
-from ...service import plans
-from ...service.plan_report import BY_CHOICES, parse_targets, plan_report
+from ...service.usecases import plans
+from ...service.usecases.plan_report import BY_CHOICES, parse_targets, plan_report
 from ..report import LANGS, write_report
 from .analysis_files import output_dir
 from .common import add_analysis_output, command, open_service

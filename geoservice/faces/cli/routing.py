@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from ...errors import InputFileError
-from ...service import queries
 from ...service.inputs import check_lonlat, parse_at
+from ...service.usecases import queries
 from ...sources.cell_values import id_problem
 from .common import (
     add_db,
@@ -103,7 +103,7 @@ def read_points(path: str, field: str) -> tuple[list[str], list[tuple[float, flo
 
 @command("matrix")
 def cmd_matrix(args: argparse.Namespace) -> None:
-    from ...service.matrices import matrix_file
+    from ...service.usecases.matrices import matrix_file
 
     oid, opts = read_points(args.origins, "origins")
     did, dpts = read_points(args.destinations, "destinations")
@@ -132,7 +132,7 @@ def cmd_matrix(args: argparse.Namespace) -> None:
 
 @command("export-graph")
 def cmd_export_graph(args: argparse.Namespace) -> None:
-    from ...service.bundles import export_graph
+    from ...service.usecases.bundles import export_graph
 
     out = Path(args.output)
     region, net = export_graph(open_service(args), out, network=args.network)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from ...errors import GeoserviceError
 from ...service.core import default_db_path, planned_region_paths
-from ...service.emergency import load_places
-from ...service.registry import ROLES, migrate_registry, open_registry, schema_status
+from ...service.registry.store import ROLES, migrate_registry, open_registry, schema_status
 from ...service.settings import get_settings
 from ...service.startup import demos_in_background, demos_ready
+from ...service.usecases.emergency import load_places
 from .common import add_db, add_region, command, open_service, regions_of
 
 
@@ -89,7 +89,7 @@ def _check_bindable(host: str, port: int) -> None:
 
 @command("publish")
 def cmd_publish(args: argparse.Namespace) -> None:
-    from ...service import plans
+    from ...service.usecases import plans
     from ..maps.publish import publish
 
     rates = plans.read_rates(args.thrombolysis_rates) if args.thrombolysis_rates else None

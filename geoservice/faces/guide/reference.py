@@ -800,7 +800,7 @@ def api_page(lang: str) -> str:
 
 # ------------------------------------------------------------------------------------------- outputs
 def _coverage_fields() -> list[str]:
-    from ...service.downloads import COVERAGE_FIELDS
+    from ...service.usecases.downloads import COVERAGE_FIELDS
 
     return list(COVERAGE_FIELDS)
 

@@ -28,10 +28,10 @@ from branca.element import Element
 
 from ...errors import GeoserviceError
 from ...fileio import atomic_path, atomic_write_text
-from ...service import queries
-from ...service.answers import FeatureCollection
+from ...service.answers.queries import FeatureCollection
 from ...service.core import GeoService
 from ...service.facility_filter import no_facility_error
+from ...service.usecases import queries
 from ...sources.schema import FacilityFilter
 from .base import add_basemap, figure, offline_map
 from .i18n import DEFAULT_LANG, LANGS, display_name, t

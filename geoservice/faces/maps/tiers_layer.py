@@ -12,7 +12,7 @@ import shapely.geometry
 from branca.element import Element
 
 from ...service.core import GeoService
-from ...service.plans import thrombolysis_tiers
+from ...service.usecases.plans import thrombolysis_tiers
 from .base import figure
 
 __all__ = ["add_tiers_layer", "TIER_TEXT"]

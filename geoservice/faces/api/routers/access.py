@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from ....analyses.standards import StandardTargets
-from ....service.access_answers import access, access_answer
 from ....service.output_crs import shift_geometry, shift_point
+from ....service.usecases.access import access, access_answer
 from ..cancellable import cancellable
 from ..deps import CrsQ, LevelQ, ServiceDep
 from ..errors import R404, R422
@@ -198,7 +198,7 @@ def get_access(
         if p["lon"] is not None:
             p["lon"], p["lat"] = shift_point(p["lon"], p["lat"], crs)
     if layer:
-        from ...access_map import units_layer
+        from ...maps.access import units_layer
 
         fc = units_layer(svc.engine(entry.name), res)
         for feat in fc["features"]:

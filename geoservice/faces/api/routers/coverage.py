@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from ....service import downloads, queries
+from ....service.usecases import downloads, queries
 from ..cancellable import cancellable
 from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ....service import dispatch as service
-from ....service.api_keys import DISPATCH_ROLES, RESPONDER_ROLES, ApiKey
-from ....service.dispatch_answers import DispatchResponse, ResponderList, ResponderPositionOut, ResponderRemoved
+from ....service.answers.dispatch import DispatchResponse, ResponderList, ResponderPositionOut, ResponderRemoved
 from ....service.inputs import parse_at
+from ....service.registry.api_keys import DISPATCH_ROLES, RESPONDER_ROLES, ApiKey
+from ....service.usecases import dispatch as service
 from ..deps import CrsQ, ServiceDep, require_role
 from ..errors import AUTH_ERRORS, R404, R422, LimitError
 from ..limits import Limits

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from ....errors import GeoserviceError
-from ....service import edits, queries
-from ....service.registry import PreconditionFailed
+from ....service.registry.store import PreconditionFailed
+from ....service.usecases import edits, queries
 from ....sources.schema import FacilityFilter
 from ..deps import AnyKey, EditorKey, ServiceDep
 from ..schemas import (

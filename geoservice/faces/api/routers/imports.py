@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
-from ....service import imports
-from ....service.imports import MAX_ROWS, ImportResult
+from ....service.usecases import imports
+from ....service.usecases.imports import MAX_ROWS, ImportResult
 from ....sources.facility_rows import RowError
 from ..deps import EditorKey, ServiceDep
 from ..errors import WRITE_ERRORS

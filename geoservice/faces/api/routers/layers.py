@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from ....service import downloads, queries
 from ....service.inputs import parse_at, parse_bbox
 from ....service.output_crs import to_wgs84
+from ....service.usecases import downloads, queries
 from ....sources.schema import FacilityFilter
 from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses

@@ -10,11 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi import Path as PathParam
 
-from ....service.answers import ATTRIBUTION
-from ....service.bundles import display_name
+from ....service.answers.queries import ATTRIBUTION
 from ....service.core import GeoService
-from ....service.emergency import emergency_number
 from ....service.output_crs import shift_geometry
+from ....service.usecases.bundles import display_name
+from ....service.usecases.emergency import emergency_number
 from ..deps import CrsQ, ServiceDep
 from ..schemas import ErrorResponse, FeatureCollection, Health, RegionInfo, ServiceConfig
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ....service.places import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, PlaceList, search_places
+from ....service.usecases.places import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, PlaceList, search_places
 from ..deps import CrsQ, ServiceDep
 from ..errors import READ_ERRORS
 from ..schemas import OneLine

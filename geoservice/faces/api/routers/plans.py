@@ -10,8 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ....service import plans
-from ....service.plan_answers import (
+from ....service.answers.plans import (
     AedSitingAnswer,
     AedWeekAnswer,
     EmsSitingAnswer,
@@ -19,6 +18,7 @@ from ....service.plan_answers import (
     StrokeTiersAnswer,
     TriageCompareAnswer,
 )
+from ....service.usecases import plans
 from ..cancellable import cancellable
 from ..deps import ServiceDep
 from ..errors import R404, R422
@@ -199,7 +199,7 @@ def _report(
     """(body, media type); the page is kept in the region's answer cache as the report is."""
     import json
 
-    from ....service.plan_report import plan_report
+    from ....service.usecases.plan_report import plan_report
     from ...report import inline_html
 
     entry = svc.pick(region)
@@ -248,7 +248,7 @@ def report(
     curves of access across counties, the AED week heat map), one page per admin unit (map from
     our roads, figures against every target with their source, what to build next with the people
     each site gains). Heavy: some 5-30 s on central Shanghai, then kept until the facilities change."""
-    from ....service.plan_report import parse_targets
+    from ....service.usecases.plan_report import parse_targets
 
     body, media = _report(svc=svc, region=region, lang=lang, format=format, targets=parse_targets(target), by=by)
     headers = {"content-security-policy": REPORT_CSP} if format == "html" else {}

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from ....service import downloads, queries, traffic
+from ....service import traffic
 from ....service.inputs import parse_at
+from ....service.usecases import downloads, queries
 from ..cancellable import cancellable
 from ..deps import CapabilityQ, CrsQ, Lat, LevelQ, Lon, RegionQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses

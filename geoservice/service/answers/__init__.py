@@ -1,0 +1,1 @@
+"""Typed answers of the service, the same for every face (the API returns them, the CLI prints them)."""

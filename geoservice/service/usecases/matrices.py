@@ -1,0 +1,104 @@
+"""Origin-destination matrices to a file: the region, travel mode and traffic of the question,
+then ``engine.matrix_stream`` writes it block by block (any size, bounded memory)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...engine.matrix_stream import MatrixFile, matrix_format, write_matrix
+from ...errors import GeoserviceError
+from ..core import GeoService
+from ..traffic import Traffic
+from .queries import traffic_of
+
+__all__ = ["matrix_file", "MatrixAnswer", "MAX_CUTOFF_MINUTES", "SnapSummary"]
+
+MAX_CUTOFF_MINUTES = 24 * 60.0
+FAR_SNAP_M = 50.0  # points this far from their road are counted and said
+
+
+@dataclass(frozen=True)
+class SnapSummary:
+    """How far the points of one side lie from the roads they join: their walk to the road (at
+    5 km/h) is in every time of the matrix, so points far off the road are said."""
+
+    points: int
+    far: int  # more than FAR_SNAP_M from their road
+    max_m: float
+    first_far_row: int | None  # 1-based row of the first far point
+
+    def describe(self, side: str) -> str | None:
+        if not self.far:
+            return None
+        return (
+            f"{self.far} of {self.points} {side} lie more than {FAR_SNAP_M:g} m from their road (farthest "
+            f"{self.max_m:.0f} m, first at row {self.first_far_row}); the walk to the road is in every time"
+        )
+
+
+def snap_summary(router, points: list[tuple[float, float]]) -> SnapSummary:
+    snaps = router.snap_many([p[0] for p in points], [p[1] for p in points], strict=False)
+    d = [s.dist_m if s is not None else math.inf for s in snaps]
+    far = [i for i, x in enumerate(d) if x > FAR_SNAP_M]
+    return SnapSummary(len(points), len(far), round(max(d, default=0.0), 1), far[0] + 1 if far else None)
+
+
+@dataclass(frozen=True)
+class MatrixAnswer:
+    """The file written, the region and profile used and the traffic (which scenario or hour)."""
+
+    region: str
+    profile: str
+    traffic: Traffic
+    file: MatrixFile
+    origin_snaps: SnapSummary
+    destination_snaps: SnapSummary
+
+    def snap_notes(self) -> list[str]:
+        return [
+            n for n in (self.origin_snaps.describe("origins"), self.destination_snaps.describe("destinations")) if n
+        ]
+
+
+def matrix_file(
+    svc: GeoService,
+    *,
+    origin_ids: list[str],
+    origins: list[tuple[float, float]],
+    destination_ids: list[str],
+    destinations: list[tuple[float, float]],
+    output: str | Path,
+    profile: str | None = None,
+    scenario: str | dict[str, float] | None = None,
+    depart: str | None = None,
+    cutoff_minutes: float | None = None,
+    block: int = 256,
+) -> MatrixAnswer:
+    """Travel times and distances from every origin to every destination, written to ``output``
+    (.csv, or .parquet with pyarrow); the first origin picks the region. With ``cutoff_minutes``
+    only the pairs within it are written."""
+    matrix_format(output)  # a wrong suffix fails before any work
+    if cutoff_minutes is not None and not (math.isfinite(cutoff_minutes) and 0 < cutoff_minutes <= MAX_CUTOFF_MINUTES):
+        raise GeoserviceError("cutoff_minutes", f"must be in (0, {MAX_CUTOFF_MINUTES:g}], got {cutoff_minutes:g}")
+    prof = profile or "drive"
+    if not origins:
+        raise GeoserviceError("origins", "no origins")
+    entry = svc.locate(origins[0][0], origins[0][1], prof, field_name="origins")
+    eng = svc.engine(entry.name)
+    tr = traffic_of(svc, eng, prof, scenario, depart)
+    out = write_matrix(
+        eng,
+        origins,
+        destinations,
+        output,
+        origin_ids=origin_ids,
+        destination_ids=destination_ids,
+        profile=prof,
+        scenario=tr.scenario,
+        cutoff_s=None if cutoff_minutes is None else cutoff_minutes * 60.0,
+        block=block,
+    )
+    router = eng.router_for(prof)
+    return MatrixAnswer(entry.name, prof, tr, out, snap_summary(router, origins), snap_summary(router, destinations))

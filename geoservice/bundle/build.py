@@ -28,7 +28,7 @@ from .network import Network, build_network
 from .population_files import population_extra_files
 from .population_inside import Extent, declared_bounds
 from .progress import Progress, release_memory, sha256_file
-from .store import ATTRIBUTION, stage_network, write_bundle_files
+from .store import ATTRIBUTION, BundleMeta, stage_network, write_bundle_files
 from .tile_layers import region_tiles
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ def _build_region(osm_path: str | Path, out: str | Path, opts: BuildOptions) -> 
         for inp in opts.population.inputs if opts.population is not None else []:
             src = Path(inp["path"])
             inputs.append(dict(inp, sha256=sha256_file(src), bytes=src.stat().st_size))
-        meta = {
+        meta: BundleMeta = {
             "name": region_name,
             "display_name": dict(opts.display_name) if opts.display_name else None,
             "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..sources.admin_units import AdminCensusOptions, admin_census_spec
+from ..sources.population import DEMO_POPULATION, demo_population
+from ..sources.population_spec import PopulationSpec
 from .build import build_region
 from .store import is_current_bundle
 
@@ -29,9 +32,7 @@ class DemoCensus:
     boundary_source: str
     admin_crs: str = "wgs84"
 
-    def options(self, data_dir: Path):
-        from ..sources.admin_units import AdminCensusOptions
-
+    def options(self, data_dir: Path) -> AdminCensusOptions:
         return AdminCensusOptions(
             admin_units=data_dir / self.admin_units,
             admin_id=self.admin_id,
@@ -93,12 +94,9 @@ DEMO_REGIONS = {
 DEFAULT_DEMO = "shanghai"
 
 
-def demo_population_spec(name: str, data_dir: Path):
+def demo_population_spec(name: str, data_dir: Path) -> PopulationSpec | None:
     """The population a demo is built with: its census through the admin-units path, else its
     OSM tags, else none."""
-    from ..sources.admin_units import admin_census_spec
-    from ..sources.population import DEMO_POPULATION, demo_population
-
     d = DEMO_REGIONS[name]
     if d.census is not None:
         return admin_census_spec(d.census.options(data_dir))

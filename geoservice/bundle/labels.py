@@ -22,10 +22,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 
 from ..sources.osm_names import PLACE_TYPES, Place
 from ..sources.speeds import ROAD_CLASSES
 from .network import Network
+
+LabelProps = dict[str, str | int | float]
+"""A label's properties: kind "label", class, sub, name (name_zh, name_en), minzoom, rank (angle)."""
+LabelFeature = dict[str, object]
+"""A label as a GeoJSON point feature (WGS-84) with ``LabelProps``."""
 
 __all__ = [
     "ROAD_MINZOOM",
@@ -72,8 +79,8 @@ class RoadAnchor:
     minzoom: int
     rank: int
 
-    def feature(self) -> dict:
-        props = {
+    def feature(self) -> LabelFeature:
+        props: LabelProps = {
             "kind": "label",
             "class": "road",
             "sub": self.road_class,
@@ -89,7 +96,7 @@ class RoadAnchor:
         return _point(self.lon, self.lat, props)
 
 
-def _point(lon: float, lat: float, props: dict) -> dict:
+def _point(lon: float, lat: float, props: LabelProps) -> LabelFeature:
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
@@ -158,7 +165,8 @@ class _Along:
         j = np.clip(np.searchsorted(self.cum, key, side="right") - 1, self.first[line], self.last[line] - 1)
         seg = self.cum[j + 1] - self.cum[j]
         t = np.divide(key - self.cum[j], seg, out=np.zeros(len(j)), where=seg > 0)
-        return self.xy[j] + t[:, None] * (self.xy[j + 1] - self.xy[j])
+        out: np.ndarray = self.xy[j] + t[:, None] * (self.xy[j + 1] - self.xy[j])
+        return out
 
 
 def _chain_anchors(
@@ -202,15 +210,13 @@ def road_labels(
     *,
     way_names: dict[int, tuple[str | None, str | None]] | None = None,
     classes: Sequence[str] = LABELLED_CLASSES,
-    to_wgs=None,
+    to_wgs: Transformer | None = None,
     lines: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[RoadAnchor]:
     """Label anchors of the named roads of ``classes`` (see the module docstring).
     ``way_names``: per OSM way id its (name:zh, name:en); ``to_wgs``: a pyproj Transformer from
     the network's metric CRS to WGS-84 (made here when not given); ``lines``: ``way_lines`` of
     these classes in metres when the caller has them already."""
-    from pyproj import Transformer
-
     to_wgs = to_wgs or Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
     way_names = way_names or {}
     ways, lines_m = lines if lines is not None else way_lines(net, [c for c in classes if c in ROAD_CLASSES])
@@ -288,7 +294,7 @@ def road_labels(
     return anchors
 
 
-def place_labels(places: Sequence[Place], *, within=None) -> list[dict]:
+def place_labels(places: Sequence[Place], *, within: BaseGeometry | None = None) -> list[LabelFeature]:
     """Label features of OSM place nodes; ``within``: a shapely (multi)polygon in WGS-84 outside
     of which places are left out (the French villages around Monaco's roads, say)."""
     feats = []
@@ -298,7 +304,7 @@ def place_labels(places: Sequence[Place], *, within=None) -> list[dict]:
         minzoom = PLACE_MINZOOM.get(p.place, 15)
         if p.population and p.population >= 100_000:
             minzoom -= 1
-        props: dict = {
+        props: LabelProps = {
             "kind": "label",
             "class": "place",
             "sub": p.place,

@@ -11,10 +11,17 @@ are zigzag-encoded deltas from the cursor, which starts at (0, 0) per feature.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import shapely
 
-__all__ = ["POINT", "LINESTRING", "POLYGON", "encode_geometries", "encode_layer", "varints"]
+__all__ = ["POINT", "LINESTRING", "POLYGON", "TileProps", "TileFeature", "encode_geometries", "encode_layer", "varints"]
+
+TileProps = Mapping[str, object]
+"""A feature's properties in a tile (values: str, int, float or bool; anything else as text)."""
+TileFeature = tuple[TileProps, int, bytes]
+"""A feature of a tile layer: (properties, geometry type, packed geometry of ``encode_geometries``)."""
 
 POINT, LINESTRING, POLYGON = 1, 2, 3
 _MOVE, _LINE, _CLOSE = 1, 2, 7
@@ -155,7 +162,7 @@ def _bytes_field(num: int, data: bytes) -> bytes:
     return _field(num, 2) + _uvarint(len(data)) + data
 
 
-def _value(v) -> bytes:
+def _value(v: object) -> bytes:
     import struct
 
     if isinstance(v, bool):
@@ -167,7 +174,7 @@ def _value(v) -> bytes:
     return _bytes_field(1, str(v).encode("utf-8"))
 
 
-def encode_layer(name: str, features: list[tuple[dict, int, bytes]], extent: int = 4096) -> bytes:
+def encode_layer(name: str, features: Sequence[TileFeature], extent: int = 4096) -> bytes:
     """One Layer message (with its tag and length, ready to concatenate into a Tile) of
     ``features``: (properties, geometry type, packed geometry from :func:`encode_geometries`)."""
     keys: dict[str, int] = {}

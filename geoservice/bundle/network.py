@@ -37,8 +37,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
@@ -70,7 +72,13 @@ class WayNames(Sequence[str]):
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __getitem__(self, i):
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
         if isinstance(i, slice):
             return [self.names[j] for j in self.ids[i].tolist()]
         return self.names[int(self.ids[i])]
@@ -89,11 +97,12 @@ class Network:
     way_id: np.ndarray
     crs: str  # metric CRS of x/y, e.g. "EPSG:32631"
     profiles: dict[str, Profile]
-    report: dict = field(default_factory=dict)
+    report: dict[str, int] = field(default_factory=dict)
 
     def __getattr__(self, key: str) -> np.ndarray:
         try:
-            return self.__dict__["arrays"][key]
+            arr: np.ndarray = self.__dict__["arrays"][key]
+            return arr
         except KeyError:
             raise AttributeError(key) from None
 
@@ -117,10 +126,12 @@ def utm_crs_for(lon: float, lat: float) -> str:
     return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
 
-def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
-    lon1, lat1, lon2, lat2 = (np.radians(a) for a in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_R * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+def haversine_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> NDArray[np.float64]:
+    """Great-circle metres between (lon1, lat1) and (lon2, lat2), element by element."""
+    x1, y1, x2, y2 = (np.radians(a) for a in (lon1, lat1, lon2, lat2))
+    a = np.sin((y2 - y1) / 2) ** 2 + np.cos(y1) * np.cos(y2) * np.sin((x2 - x1) / 2) ** 2
+    out: NDArray[np.float64] = 2 * EARTH_R * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+    return out
 
 
 def build_network(
@@ -320,7 +331,7 @@ def _between(node_pos: np.ndarray, is_end: np.ndarray) -> tuple[np.ndarray, np.n
     return a[same_way], b[same_way]
 
 
-def _largest_scc(pieces: dict[str, np.ndarray], n_all: int) -> tuple[np.ndarray, dict]:
+def _largest_scc(pieces: dict[str, np.ndarray], n_all: int) -> tuple[np.ndarray, dict[str, int]]:
     """(node mask, report) of the largest strongly connected component of the pieces' edges."""
     pu, pv, fwd, bwd = pieces["u"], pieces["v"], pieces["fwd"], pieces["bwd"]
     e_u = np.concatenate([pu[fwd], pv[bwd]])
@@ -377,9 +388,10 @@ def zorder(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         v = (v | (v << np.uint64(1))) & np.uint64(0x55555555)
         return v
 
-    def quant(v: np.ndarray) -> np.ndarray:
+    def quant(v: np.ndarray) -> NDArray[np.int64]:
         span = float(v.max() - v.min()) or 1.0
-        return ((v - v.min()) / span * 65535).astype(np.int64)
+        q: NDArray[np.int64] = ((v - v.min()) / span * 65535).astype(np.int64)
+        return q
 
     code = spread(quant(x)) | (spread(quant(y)) << np.uint64(1))
     return np.argsort(code, kind="stable")

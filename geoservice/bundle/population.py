@@ -31,14 +31,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..sources.speeds import CLASS_INDEX
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+    from ..sources.population_spec import PopulationSpec
+    from .network import Network
+    from .store import Region
 
 
 __all__ = [
@@ -69,7 +74,7 @@ WALK_EXTRA = ("pedestrian", "footway", "path", "steps", "track")
 NEAR_UNIT_M = 500.0
 
 
-def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+def largest_remainder(total: int, weights: np.ndarray) -> NDArray[np.int64]:
     """Integers proportional to ``weights`` summing exactly to ``total`` (Hamilton's method)."""
     w = np.asarray(weights, float)
     if total < 0:
@@ -85,7 +90,7 @@ def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
         w = np.ones(len(w))
         s = float(len(w))
     quota = total * (w / s)
-    base = np.floor(quota).astype(np.int64)
+    base: NDArray[np.int64] = np.floor(quota).astype(np.int64)
     left = int(total - base.sum())
     if left:
         order = np.lexsort((np.arange(len(w)), -(quota - base)))  # stable on ties
@@ -127,7 +132,7 @@ def residential_classes(network: str) -> tuple[str, ...]:
     return RESIDENTIAL + (WALK_EXTRA if network == "walk" else ())
 
 
-def node_weights(net, *, classes: tuple[str, ...] | None = None) -> np.ndarray:
+def node_weights(net: Network, *, classes: tuple[str, ...] | None = None) -> np.ndarray:
     """Per node: half the length of incident road pieces of the given classes (metres)."""
     classes = classes or residential_classes(net.name)
     cls = net.way_class[net.geom_way]
@@ -137,7 +142,7 @@ def node_weights(net, *, classes: tuple[str, ...] | None = None) -> np.ndarray:
     return 0.5 * (np.bincount(net.geom_u, glen, minlength=n) + np.bincount(net.geom_v, glen, minlength=n))
 
 
-def all_road_weights(net) -> np.ndarray:
+def all_road_weights(net: Network) -> np.ndarray:
     n = net.n_nodes
     return 0.5 * (
         np.bincount(net.geom_u, net.geom_len, minlength=n) + np.bincount(net.geom_v, net.geom_len, minlength=n)
@@ -145,7 +150,7 @@ def all_road_weights(net) -> np.ndarray:
 
 
 def assign_units(
-    units,
+    units: gpd.GeoDataFrame,
     lon: np.ndarray,
     lat: np.ndarray,
     *,
@@ -187,8 +192,8 @@ class NodePopulation:
 
 
 def spread_on_network(
-    spec,
-    net,
+    spec: PopulationSpec,
+    net: Network,
     *,
     unit: np.ndarray | None = None,
     extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
@@ -222,13 +227,13 @@ def spread_on_network(
     return NodePopulation(result[:n], unit[:n], result[n:] if extra is not None else None)
 
 
-def remainder_index(spec) -> int | None:
+def remainder_index(spec: PopulationSpec) -> int | None:
     if spec.remainder_code is None:
         return None
     return int(np.flatnonzero(spec.units["admin_code"].to_numpy() == spec.remainder_code)[0])
 
 
-def spread_on_grid(spec, cell_deg: float = 0.05) -> object:
+def spread_on_grid(spec: PopulationSpec, cell_deg: float = 0.05) -> gpd.GeoDataFrame:
     """Areal weighting of the units onto a lon/lat grid: GeoDataFrame of cell pieces with
     admin_code, cell_i, cell_j, area_km2, population (int), geometry (the piece), lon/lat of
     its representative point. Every unit total is preserved exactly."""
@@ -236,7 +241,7 @@ def spread_on_grid(spec, cell_deg: float = 0.05) -> object:
     import shapely
 
     units = spec.units
-    rows: dict[str, list] = {"admin_code": [], "cell_i": [], "cell_j": [], "geometry": []}
+    rows: dict[str, list[Any]] = {"admin_code": [], "cell_i": [], "cell_j": [], "geometry": []}
     minx, miny, maxx, maxy = units.total_bounds
     x0 = np.floor(minx / cell_deg) * cell_deg
     y0 = np.floor(miny / cell_deg) * cell_deg
@@ -294,12 +299,13 @@ class PopulationLayer:
         return self.off_network if self.off_network is not None else np.zeros(len(self.units))
 
 
-def load_population(region, network: str = "drive") -> PopulationLayer:
+def load_population(region: Region, network: str = "drive") -> PopulationLayer:
     """The bundle's population on ``network``; without one, road-density weights normalised to
     1 per node total (``has_census`` False: shares are of road-weighted space, not people)."""
     key = f"population:{network}"
-    if key in region.extras:
-        return region.extras[key]
+    cached = region.extras.get(key)
+    if isinstance(cached, PopulationLayer):
+        return cached
     import geopandas as gpd
 
     d = Path(region.path) / "extra"

@@ -18,13 +18,19 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..sources.population import PopulationError
+from ..sources.population_spec import PopulationError, PopulationSpec
 from .dropped_roads import DroppedRoads
 from .population import NODE_METHOD, assign_units, remainder_index, spread_on_network
 from .population_inside import INSIDE_METHOD, Extent, InsideShares, extract_extent
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from .network import Network
 
 __all__ = ["PopulationFiles", "population_extra_files"]
 
@@ -35,13 +41,13 @@ class PopulationFiles:
     kept as ``meta["population"]``."""
 
     files: dict[str, Path]
-    meta: dict
+    meta: dict[str, Any]  # JSON: meta["population"]
     warnings: list[str] = dataclasses.field(default_factory=list)  # for the build to log
 
 
 def population_extra_files(
-    spec,
-    networks: dict,
+    spec: PopulationSpec,
+    networks: dict[str, Network],
     tmpdir: Path,
     *,
     bounds: tuple[float, float, float, float] | None = None,
@@ -90,7 +96,8 @@ def population_extra_files(
         notes.append(
             f"{len(outside)} unit(s) entirely outside the road extract (not in the bundle): " + ", ".join(outside)
         )
-    summary = {
+    by_network: dict[str, dict[str, int]] = {}
+    summary: dict[str, Any] = {
         **spec.to_meta(),
         "method": NODE_METHOD,
         "inside_method": INSIDE_METHOD,
@@ -103,7 +110,7 @@ def population_extra_files(
         "units_outside": len(outside),
         "notes": notes,
         "by_unit": ins.unit_records(units_all),
-        "networks": {},
+        "networks": by_network,
     }
     files: dict[str, Path] = {}
     spreads = {}
@@ -141,7 +148,7 @@ def population_extra_files(
         np.savez(p, population=npop.population, unit=npop.unit, off_network=off)
         files[p.name] = p
         per_unit = np.bincount(npop.unit[npop.unit >= 0], npop.population[npop.unit >= 0], minlength=len(units))
-        summary["networks"][name] = {
+        by_network[name] = {
             "total": int(npop.population.sum() + off.sum()),
             "on_network": int(npop.population.sum()),
             "off_network": int(off.sum()),
@@ -180,7 +187,14 @@ def population_extra_files(
 
 
 def _dropped_warning(
-    name: str, d: DroppedRoads, held: np.ndarray, nowhere: np.ndarray, counts: np.ndarray, units, *, reference: bool
+    name: str,
+    d: DroppedRoads,
+    held: np.ndarray,
+    nowhere: np.ndarray,
+    counts: np.ndarray,
+    units: gpd.GeoDataFrame,
+    *,
+    reference: bool,
 ) -> str | None:
     """What the build says about a network's dropped parts and the people along them (None: nothing)."""
     if not d.nodes and not nowhere.any():

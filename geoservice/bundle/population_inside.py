@@ -29,9 +29,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from shapely.geometry.base import BaseGeometry
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from .network import Network
 
 __all__ = [
     "INSIDE_METHOD",
@@ -53,22 +60,35 @@ INSIDE_METHOD = (
 )
 
 
+class UnitRecord(TypedDict):
+    """A unit's census and the part of it inside the extract, as ``population.json`` lists it."""
+
+    admin_code: str
+    name: str
+    census: int | None
+    share_inside: float
+    population_inside: int | None
+
+
 @dataclass(frozen=True)
 class Extent:
     """The area an extract covers (WGS-84): ``shape``, the whole file's, and for a piece of a split
     ``clip``, the box of its buffered polygon (None: the whole file); ``how`` says where it comes
     from."""
 
-    shape: Any
+    shape: BaseGeometry
     how: str
     clip: tuple[float, float, float, float] | None = None
 
     @property
-    def area(self) -> Any:
+    def area(self) -> BaseGeometry:
         """The covered area itself (the whole file's, cut to ``clip``)."""
         import shapely
 
-        return self.shape if self.clip is None else shapely.intersection(self.shape, shapely.box(*self.clip))
+        if self.clip is None:
+            return self.shape
+        cut: BaseGeometry = shapely.intersection(self.shape, shapely.box(*self.clip))
+        return cut
 
     def clipped(self, box: tuple[float, float, float, float]) -> Extent:
         """This extent for a piece whose buffered polygon has the bounding box ``box``."""
@@ -108,14 +128,16 @@ def declared_bounds(osm: str | Path) -> tuple[float, float, float, float] | None
     return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
 
 
-def extract_extent(net, bounds: tuple[float, float, float, float] | None) -> Extent:
+def extract_extent(net: Network | None, bounds: tuple[float, float, float, float] | None) -> Extent:
     """The extent of an extract: the box it declares, else the convex hull of ``net``'s nodes
     (the drive network's: the rule ``build`` and ``split`` share, see :func:`osm_extent`)."""
     import shapely
 
     if bounds is not None:
         return Extent(shapely.box(*bounds), "the extract's declared bounds " + ", ".join(f"{v:.6f}" for v in bounds))
-    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([net.node_lon, net.node_lat])))
+    assert net is not None, "an extract without declared bounds needs its network"
+    # one multipoint in, one geometry out (shapely types the array case too)
+    hull = cast(BaseGeometry, shapely.convex_hull(shapely.multipoints(np.column_stack([net.node_lon, net.node_lat]))))
     return Extent(
         hull, f"convex hull of the {net.name} network's {net.n_nodes:,} nodes (the extract declares no bounds)"
     )
@@ -136,12 +158,12 @@ def osm_extent(osm: str | Path) -> Extent:
     return extract_extent(drive, None)
 
 
-def equal_area_crs(extent) -> str:
+def equal_area_crs(extent: BaseGeometry) -> str:
     c = extent.centroid
     return f"+proj=laea +lat_0={c.y:.4f} +lon_0={c.x:.4f} +datum=WGS84 +units=m"
 
 
-def share_inside(geoms, extent: Extent | Any) -> np.ndarray:
+def share_inside(geoms: ArrayLike, extent: Extent | BaseGeometry) -> NDArray[np.float64]:
     """Area share of each WGS-84 polygon inside ``extent`` (an :class:`Extent`, or a polygon:
     exactly 1 when it lies within, 0 when it does not meet it; 1 for a unit without a polygon,
     i.e. a remainder unit of the network). With a ``clip`` box, a polygon within the box is
@@ -205,7 +227,9 @@ class InsideShares:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def compute(cls, units, extent: Extent, *, has_nodes: np.ndarray, remainder: int | None = None) -> InsideShares:
+    def compute(
+        cls, units: gpd.GeoDataFrame, extent: Extent, *, has_nodes: np.ndarray, remainder: int | None = None
+    ) -> InsideShares:
         """``has_nodes``: per unit, whether the drive network has a node assigned to it."""
         census = units["population"].to_numpy(float)
         share = share_inside(units.geometry.to_numpy(), extent)
@@ -226,7 +250,7 @@ class InsideShares:
         keep = (share > 0) | has_nodes
         return cls(census, share, inside, keep, notes)
 
-    def unit_records(self, units) -> list[dict[str, Any]]:
+    def unit_records(self, units: gpd.GeoDataFrame) -> list[UnitRecord]:
         return [
             {
                 "admin_code": str(units.iloc[u]["admin_code"]),

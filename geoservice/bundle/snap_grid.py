@@ -14,7 +14,8 @@ def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     if total == 0:
         return np.zeros(0, dtype=np.int64)
     offs = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.repeat(starts, lengths) + (np.arange(total, dtype=np.int64) - offs)
+    out: np.ndarray = np.repeat(starts, lengths) + (np.arange(total, dtype=np.int64) - offs)
+    return out
 
 
 def snap_grid(arr: dict[str, np.ndarray], cell: float = GRID_CELL_M, chunk: int = 1_000_000) -> dict[str, np.ndarray]:

@@ -25,6 +25,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +34,12 @@ from ..fileio import replace_dir
 from ..sources.speeds import Profile
 from .network import Network, WayNames
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+BundleMeta = dict[str, Any]
+"""A bundle's ``meta.json`` (JSON: name, display_name, inputs, bbox, networks, population, …)."""
+
 BUNDLE_VERSION = 9  # 9: off_network per unit in population_<network>.npz (people off a network)
 ATTRIBUTION = "Road and POI data © OpenStreetMap contributors, ODbL 1.0"
 
@@ -40,22 +47,22 @@ ATTRIBUTION = "Road and POI data © OpenStreetMap contributors, ODbL 1.0"
 class BundleError(GeoserviceError):
     """A bundle directory is missing, incomplete or from an incompatible version."""
 
-    def __init__(self, message: str, field: str = "region"):
+    def __init__(self, message: str, field: str = "region") -> None:
         super().__init__(field, message)
 
 
 @dataclass
 class Region:
     path: Path
-    meta: dict
+    meta: BundleMeta
     networks: dict[str, Network]
     facilities: object  # geopandas.GeoDataFrame
     load_seconds: float = 0.0
-    extras: dict = field(default_factory=dict)
+    extras: dict[str, object] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
-        return self.meta.get("name", self.path.name)
+        return str(self.meta.get("name", self.path.name))
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
@@ -107,9 +114,9 @@ def map_arrays(folder: Path) -> dict[str, np.ndarray]:
 def write_bundle(
     out: Path,
     *,
-    meta: dict,
+    meta: BundleMeta,
     networks: dict[str, Network],
-    facilities,
+    facilities: gpd.GeoDataFrame,
     basemap: str | Path,
     extra_files: dict[str, Path] | None = None,
 ) -> Path:
@@ -126,9 +133,9 @@ def write_bundle(
 def write_bundle_files(
     tmp: Path,
     *,
-    meta: dict,
+    meta: BundleMeta,
     networks: dict[str, Network],
-    facilities,
+    facilities: gpd.GeoDataFrame,
     basemap: str | Path,
     extra_files: dict[str, Path] | None = None,
 ) -> None:
@@ -167,16 +174,16 @@ def write_bundle_files(
     (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def is_current_bundle(path: str | os.PathLike) -> bool:
+def is_current_bundle(path: str | os.PathLike[str]) -> bool:
     """True when ``path`` holds a bundle this version of geoservice can load."""
     try:
         meta = json.loads((Path(path) / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return meta.get("bundle_version") == BUNDLE_VERSION
+    return bool(meta.get("bundle_version") == BUNDLE_VERSION)
 
 
-def load_region(path: str | os.PathLike) -> Region:
+def load_region(path: str | os.PathLike[str]) -> Region:
     import geopandas as gpd
 
     t0 = time.perf_counter()

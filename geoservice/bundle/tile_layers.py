@@ -21,17 +21,19 @@ Zooms are those of the data tiles; the pages draw a data tile of zoom z at scree
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from ..sources.osm_areas import LANDMARK_KINDS, OsmAreas
 from ..sources.osm_names import PLACE_TYPES, OsmNames
 from ..sources.osm_water import WaterFeature
 from ..sources.speeds import ROAD_CLASSES
 from .labels import PLACE_MINZOOM, way_lines
+from .mvt_encode import TileProps
 from .network import Network, WayNames
 from .vector_tiles import TILESET_FILE, TileLayer, signatures, to_mercator, write_tileset
 
@@ -118,7 +120,9 @@ def _water_layer(water: list[WaterFeature]) -> TileLayer:
     return TileLayer("water", "polygon", _merc(geoms), np.array(zooms), props, {"class": "String", "name": "String"})
 
 
-def tile_layers(net: Network, names: OsmNames | None, areas: OsmAreas | None, *, within=None) -> list[TileLayer]:
+def tile_layers(
+    net: Network, names: OsmNames | None, areas: OsmAreas | None, *, within: BaseGeometry | None = None
+) -> list[TileLayer]:
     """Every layer of the tile set of a region: roads of ``net`` (English names from ``names``),
     places of ``names`` (within ``within``, a WGS-84 polygon, when given) and the water, green
     areas, buildings, boundaries and landmarks of ``areas``."""
@@ -143,7 +147,7 @@ def tile_layers(net: Network, names: OsmNames | None, areas: OsmAreas | None, *,
         )
     )
     bld = np.array(areas.buildings, dtype=object)
-    empty: dict = {}
+    empty: dict[str, str] = {}
     layers.append(TileLayer("buildings", "polygon", _merc(bld), np.full(len(bld), 14), [empty] * len(bld)))
     adm = np.array([g for g, _, _ in areas.admin], dtype=object)
     layers.append(
@@ -160,8 +164,11 @@ def tile_layers(net: Network, names: OsmNames | None, areas: OsmAreas | None, *,
     return layers
 
 
-def _places_layer(names: OsmNames | None, areas: OsmAreas, within) -> TileLayer:
-    lon, lat, props, zooms = [], [], [], []
+def _places_layer(names: OsmNames | None, areas: OsmAreas, within: BaseGeometry | None) -> TileLayer:
+    lon: list[float] = []
+    lat: list[float] = []
+    props: list[TileProps] = []
+    zooms: list[int] = []
     for p in names.places if names else []:
         if within is not None and not within.contains(shapely.Point(p.lon, p.lat)):
             continue
@@ -189,14 +196,16 @@ def _places_layer(names: OsmNames | None, areas: OsmAreas, within) -> TileLayer:
     )
 
 
-def _label(name: str, en: str | None, kind: str, rank: int) -> dict:
-    p: dict = {"name": name, "kind": kind, "rank": rank}
+def _label(name: str, en: str | None, kind: str, rank: int) -> dict[str, str | int]:
+    p: dict[str, str | int] = {"name": name, "kind": kind, "rank": rank}
     if en:
         p["name_en"] = en
     return p
 
 
-def region_tiles(drive: Network, names: OsmNames, areas: OsmAreas, stage: Path, bbox: list[float], progress) -> dict:
+def region_tiles(
+    drive: Network, names: OsmNames, areas: OsmAreas, stage: Path, bbox: list[float], progress: Callable[[str], None]
+) -> dict[str, object]:
     """The region's vector tile set written to ``stage`` (``bundle.vector_tiles``); its summary."""
     progress("cutting the vector tiles")
     layers = tile_layers(drive, names, areas)

@@ -22,11 +22,13 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 
-from .mvt_encode import LINESTRING, POINT, POLYGON, encode_geometries, encode_layer
+from .mvt_encode import LINESTRING, POINT, POLYGON, TileFeature, TileProps, encode_geometries, encode_layer
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,16 @@ PIXEL = EXTENT / 512  # tile units per screen pixel (a data tile is drawn 512 px
 CHUNK = 50_000  # (feature, tile) pairs clipped and encoded at once (bounded memory)
 
 
+class TilesSummary(TypedDict):
+    """What ``write_tileset`` wrote (the bundle's ``meta["tiles"]``): tiles, bytes, maxzoom and the
+    features of each layer at ``maxzoom``."""
+
+    tiles: int
+    bytes: int
+    maxzoom: int
+    features_at_maxzoom: dict[str, int]
+
+
 @dataclass
 class TileLayer:
     """One layer of the tile set: ``kind`` point, line or polygon; ``geoms`` in EPSG:3857
@@ -51,10 +63,10 @@ class TileLayer:
     kind: str
     geoms: np.ndarray
     minzoom: np.ndarray
-    props: list[dict] | None
+    props: Sequence[TileProps] | None
     fields: dict[str, str] = field(default_factory=dict)  # TileJSON vector_layers fields
     sig: np.ndarray | None = None
-    sig_props: list[dict] = field(default_factory=list)
+    sig_props: list[TileProps] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         """``props`` per feature, or (``props=None``) ``sig`` per feature, an index into
@@ -72,11 +84,11 @@ class TileLayer:
         self.geoms, self.minzoom, self.sig = self.geoms[order], self.minzoom[order], np.asarray(self.sig)[order]
 
 
-def signatures(props: list[dict]) -> tuple[np.ndarray, list[dict]]:
+def signatures(props: Sequence[TileProps]) -> tuple[NDArray[np.int64], list[TileProps]]:
     """(index per feature, distinct props): equal props by object, then by value."""
     by_text: dict[str, int] = {}
     by_obj: dict[int, int] = {}
-    distinct: list[dict] = []
+    distinct: list[TileProps] = []
     sig = np.empty(len(props), np.int64)
     for i, p in enumerate(props):
         s = by_obj.get(id(p))
@@ -144,7 +156,7 @@ def _simplified(layer: TileLayer, geoms: np.ndarray, unit: float, z: int, simpli
     return geoms
 
 
-def _tile_pieces(layer: TileLayer, geoms: np.ndarray, z: int) -> dict[tuple[int, int], list]:
+def _tile_pieces(layer: TileLayer, geoms: np.ndarray, z: int) -> dict[tuple[int, int], list[TileFeature]]:
     """Per tile (x, y): the features of ``layer`` in it as (props, geometry type, encoded
     geometry): the pieces of one tile with equal props are one feature."""
     unit = 2 * HALF / (1 << z) / EXTENT
@@ -158,7 +170,7 @@ def _tile_pieces(layer: TileLayer, geoms: np.ndarray, z: int) -> dict[tuple[int,
     fi, tx, ty = live[fi[order]], tx[order], ty[order]
     part_type = {"point": 0, "line": 1, "polygon": 3}[layer.kind]
     gtype = {"point": POINT, "line": LINESTRING, "polygon": POLYGON}[layer.kind]
-    out: dict[tuple[int, int], list] = {}
+    out: dict[tuple[int, int], list[TileFeature]] = {}
     for lo in range(0, len(fi), CHUNK):
         f, x, y = fi[lo : lo + CHUNK], tx[lo : lo + CHUNK], ty[lo : lo + CHUNK]
         size = EXTENT * unit
@@ -218,19 +230,19 @@ def write_tileset(
     bounds: Sequence[float],
     attribution: str,
     progress: Callable[[str], None] | None = None,
-) -> dict:
+) -> TilesSummary:
     """Cut ``layers`` into tiles of zooms 0..``maxzoom`` and write them to the PMTiles file
     ``out``; ``bounds`` (lon0, lat0, lon1, lat1) and ``attribution`` go into its metadata.
     Returns a summary: tiles, bytes, features per layer at ``maxzoom``."""
     from pmtiles.tile import Compression, TileType, zxy_to_tileid
     from pmtiles.writer import Writer
 
-    summary: dict = {"tiles": 0, "bytes": 0, "maxzoom": maxzoom, "features_at_maxzoom": {}}
+    summary: TilesSummary = {"tiles": 0, "bytes": 0, "maxzoom": maxzoom, "features_at_maxzoom": {}}
     with open(out, "wb") as f:
-        writer = Writer(f)
+        writer = Writer(f)  # type: ignore[no-untyped-call]  # pmtiles' Writer has no annotations
         for z in range(maxzoom, -1, -1):
             unit = 2 * HALF / (1 << z) / EXTENT
-            tiles: dict[tuple[int, int], list] = {}
+            tiles: dict[tuple[int, int], list[bytes]] = {}
             for lay in layers:
                 # simplified every other zoom, to a quarter pixel of the zoom below: the two share it
                 _simplified(lay, lay.geoms, unit, z, simplify=z < maxzoom and (maxzoom - z) % 2 == 1)
@@ -244,7 +256,7 @@ def write_tileset(
             for tid, x, y in ids:
                 data = b"".join(tiles[(x, y)])
                 blob = gzip.compress(data, compresslevel=4, mtime=0)
-                writer.write_tile(tid, blob)
+                writer.write_tile(tid, blob)  # type: ignore[no-untyped-call]  # pmtiles: no annotations
                 summary["tiles"] += 1
                 summary["bytes"] += len(blob)
             if progress:
@@ -276,8 +288,8 @@ def write_tileset(
             ],
         }
         if summary["tiles"] == 0:  # an archive needs one tile: an empty one at zoom 0
-            writer.write_tile(zxy_to_tileid(0, 0, 0), gzip.compress(b"", mtime=0))
-        writer.finalize(header, metadata)
+            writer.write_tile(zxy_to_tileid(0, 0, 0), gzip.compress(b"", mtime=0))  # type: ignore[no-untyped-call]  # as above
+        writer.finalize(header, metadata)  # type: ignore[no-untyped-call]  # pmtiles: no annotations
     summary["bytes"] = out.stat().st_size
     log.debug("tile set %s: %s", out, summary)
     return summary

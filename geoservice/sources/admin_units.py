@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .coords import CRS_CHOICES, to_wgs84
-from .population import PopulationError, PopulationSpec
+from .population_spec import InputFile, PopulationError, PopulationSpec
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -312,7 +312,7 @@ class AdminCensusOptions:
     source: str | None = None  # provenance of the census (default: file and column)
     boundary_source: str | None = None  # provenance of the polygons (default: the file)
 
-    def inputs(self) -> list[dict[str, Any]]:
+    def inputs(self) -> list[InputFile]:
         """The two files and their options, for the bundle's ``meta["inputs"]``."""
         return [
             {

@@ -8,16 +8,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import osmium
+import osmium.osm
 import shapely
 import shapely.geometry.base
 
-from .osm_water import WATER_TAGS, WaterFeature, area_geometry, water_feature
+from .osm_landmarks import Landmark
+from .osm_water import WATER_TAGS, OsmObject, WaterFeature, area_geometry, water_feature
+
+if TYPE_CHECKING:
+    from osmium.osm import TagList
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GREEN", "LANDMARK_KINDS", "Landmark", "OsmAreas", "read_osm_areas"]
+__all__ = ["GREEN", "LANDMARK_KINDS", "OsmAreas", "read_osm_areas"]
 
 GREEN: dict[tuple[str, str], str] = {
     ("leisure", "park"): "park",
@@ -72,19 +78,6 @@ LANDMARK_KINDS: tuple[str, ...] = (
 _KEYS = sorted({k for k, _ in (*GREEN, *_LANDMARK_TAGS, *WATER_TAGS)} | {"building", "boundary"})
 
 
-@dataclass(frozen=True)
-class Landmark:
-    """A named place people know the way to (WGS-84): a station, a hospital, a mall, a square…"""
-
-    osm_id: str
-    kind: str
-    name: str
-    name_zh: str | None
-    name_en: str | None
-    lon: float
-    lat: float
-
-
 @dataclass
 class OsmAreas:
     """What :func:`read_osm_areas` found. ``water``: GeoJSON features as ``osm_water`` writes them;
@@ -98,8 +91,8 @@ class OsmAreas:
     landmarks: list[Landmark] = field(default_factory=list)
 
 
-def _admin_level(tags) -> int | None:
-    v = tags.get("admin_level", "")
+def _admin_level(tags: TagList) -> int | None:
+    v = tags.get("admin_level") or ""
     return int(v) if v.isdigit() else None
 
 
@@ -108,8 +101,6 @@ def read_osm_areas(path: str | Path, *, simplify_deg: float = 1e-5, buildings: b
     (levels 2-8: boundary ways, and the outlines of boundary relations that close) and landmarks
     (nodes, and areas at a point inside them) of the OSM file ``path``. Areas are simplified by
     ``simplify_deg`` (1e-5 degrees is about a metre)."""
-    import osmium
-
     out = OsmAreas()
     seen_landmarks: set[tuple[str, str, float, float]] = set()
     fp = osmium.FileProcessor(str(path)).with_locations().with_areas().with_filter(osmium.filter.KeyFilter(*_KEYS))
@@ -146,7 +137,13 @@ def read_osm_areas(path: str | Path, *, simplify_deg: float = 1e-5, buildings: b
     return out
 
 
-def _landmark(o, tags, geom, out: OsmAreas, seen: set[tuple[str, str, float, float]]) -> None:
+def _landmark(
+    o: OsmObject,
+    tags: TagList,
+    geom: shapely.geometry.base.BaseGeometry | None,
+    out: OsmAreas,
+    seen: set[tuple[str, str, float, float]],
+) -> None:
     """A landmark of ``o`` when it is one and has a name (an area's at a point inside it; a way is
     skipped, its area comes too)."""
     kind = next((_LANDMARK_TAGS[(k, v)] for k, v in tags if (k, v) in _LANDMARK_TAGS), None)
@@ -156,14 +153,14 @@ def _landmark(o, tags, geom, out: OsmAreas, seen: set[tuple[str, str, float, flo
     name = tags.get("name") or zh or en
     if not name:
         return
-    if o.is_node():
+    if isinstance(o, osmium.osm.Node):
         if not o.location.valid():
             return
-        lon, lat, oid = o.location.lon, o.location.lat, f"node/{o.id}"
-    elif geom is not None and not geom.is_empty:
+        lon, lat, oid = o.location.lon, o.location.lat, f"osm-node-{o.id}"
+    elif isinstance(o, osmium.osm.Area) and geom is not None and not geom.is_empty:
         p = geom.representative_point()
         lon, lat = p.x, p.y
-        oid = f"{'way' if o.from_way() else 'relation'}/{o.orig_id()}"
+        oid = f"osm-{'way' if o.from_way() else 'relation'}-{o.orig_id()}"
     else:
         return
     key = (kind, str(name), round(lon, 2), round(lat, 2))

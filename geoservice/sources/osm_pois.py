@@ -130,6 +130,7 @@ def read_osm_pois(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     (row 0 for features without locations and for unreadable opening hours, set to unknown).
     """
     import osmium  # heavy C++ extension; only needed here
+    import osmium.osm
 
     p = Path(path)
     if not p.is_file():
@@ -150,19 +151,19 @@ def read_osm_pois(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         )
         for obj in fp:
             tags = {t.k: t.v for t in obj.tags}
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 if not obj.location.valid():
                     skipped.append(f"osm-node-{obj.id}")
                     continue
                 records += _osm_records(tags, f"osm-node-{obj.id}", obj.location.lon, obj.location.lat, notes)
-            elif obj.is_way():
+            elif isinstance(obj, osmium.osm.Way):
                 pts = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
                 c = _centroid(pts)
                 if c is None:
                     skipped.append(f"osm-way-{obj.id}")
                     continue
                 records += _osm_records(tags, f"osm-way-{obj.id}", *c, notes)
-            elif obj.is_area() and not obj.from_way():
+            elif isinstance(obj, osmium.osm.Area) and not obj.from_way():
                 rings = [shapely.Polygon([(n.lon, n.lat) for n in ring]) for ring in obj.outer_rings()]
                 geom = shapely.MultiPolygon(rings) if rings else None
                 if geom is None or geom.is_empty:

@@ -159,6 +159,8 @@ def read_osm_roads(path: str | os.PathLike[str], *, progress: Callable[[int], No
         )
         count = 0
         for w in fp:
+            if not isinstance(w, osmium.osm.Way):  # ways only (the filter above)
+                continue
             tags = w.tags
             hw = tags.get("highway")
             if hw not in CLASS_INDEX:

@@ -25,13 +25,14 @@ published total to be spread over them. Every number carries its source; nothing
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
-from ..errors import InputFileError
+from .admin_units import AdminCensusOptions, admin_census_spec
+from .population_spec import PopulationError, PopulationSpec
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -64,54 +65,12 @@ HUBEI_FOLDED = {
 }
 
 
-class PopulationError(InputFileError):
-    """Population inputs are missing or inconsistent."""
-
-    def __init__(self, message: str, field: str = "population"):
-        super().__init__(field, message)
-
-
-@dataclass
-class PopulationSpec:
-    """Admin units to spread onto a network or a grid.
-
-    ``units``: GeoDataFrame (EPSG:4326) with admin_code, name, population (float, NaN = not
-    published), boundary_source, geometry (may be empty for the remainder unit).
-    ``total``: published total to share among the units without a count (None: those units get 0).
-    ``remainder_code``: unit that takes every point lying in no unit polygon (or None).
-    ``census_total``: the exact sum of the census counts read (None for the OSM demo totals).
-    ``inputs``: the files read and their options, for the bundle's ``meta["inputs"]``.
-    """
-
-    units: gpd.GeoDataFrame
-    source: str
-    total: int | None = None
-    remainder_code: str | None = None
-    notes: list[str] = field(default_factory=list)
-    census_total: int | None = None
-    inputs: list[dict] = field(default_factory=list)
-
-    def to_meta(self) -> dict:
-        known = self.units["population"].dropna()
-        return {
-            "source": self.source,
-            "total": self.total,
-            "census_total": self.census_total,
-            "units": int(len(self.units)),
-            "units_with_count": int(len(known)),
-            "remainder_unit": self.remainder_code,
-            "notes": list(self.notes),
-        }
-
-
 # ------------------------------------------------------------------------------ Hubei
-def hubei_options(data_dir: str | Path):
+def hubei_options(data_dir: str | Path) -> AdminCensusOptions:
     """The shipped Hubei counties and census as the options ``geoservice build`` takes (the
     README's province command): ``--admin-units hubei_districts… --admin-id district_adcode
     --admin-name district_name --population hubei_county_population… --population-id CODE
     --population-col POPU --population-fold 421071=421002 --population-fold 421171=421127``."""
-    from .admin_units import AdminCensusOptions
-
     data_dir = Path(data_dir)
     return AdminCensusOptions(
         admin_units=data_dir / HUBEI_COUNTIES,
@@ -129,8 +88,6 @@ def hubei_options(data_dir: str | Path):
 def read_hubei_counties(data_dir: str | Path) -> PopulationSpec:
     """The 103 Hubei counties with their 2020 census counts (total 57,752,557), read through the
     same admin-units / census path as ``geoservice build --admin-units … --population …``."""
-    from .admin_units import admin_census_spec
-
     opts = hubei_options(data_dir)
     for p in (opts.admin_units, opts.population):
         if not p.is_file():
@@ -143,7 +100,15 @@ def read_hubei_counties(data_dir: str | Path) -> PopulationSpec:
 
 
 # ------------------------------------------------------------------------------ OSM
-def read_osm_admin_units(osm: str | Path, relation_ids: list[int]) -> tuple[gpd.GeoDataFrame, dict]:
+class OsmUnitsInfo(TypedDict):
+    """What ``read_osm_admin_units`` found besides the units: the relations that did not
+    assemble, and the tags (with ``osm_node``) of the place nodes with a population, by name."""
+
+    missing: list[int]
+    places: dict[str, dict[str, str | int]]
+
+
+def read_osm_admin_units(osm: str | Path, relation_ids: list[int]) -> tuple[gpd.GeoDataFrame, OsmUnitsInfo]:
     """Polygons of the given OSM boundary relations (those that assemble in the extract), with
     their ``population`` tag or that of the same-named ``place`` node. Returns (units, info) where
     info has ``missing`` (relation ids that did not assemble) and ``places`` (name -> tags)."""
@@ -153,17 +118,17 @@ def read_osm_admin_units(osm: str | Path, relation_ids: list[int]) -> tuple[gpd.
 
     wkb = osmium.geom.WKBFactory()
     want = set(int(r) for r in relation_ids)
-    found: dict[int, dict] = {}
+    found: dict[int, dict[str, Any]] = {}
     fp = (
         osmium.FileProcessor(str(osm))
         .with_areas(osmium.filter.TagFilter(("boundary", "administrative")))
         .with_filter(osmium.filter.EntityFilter(osmium.osm.AREA))
     )
     for a in fp:
-        if a.from_way() or a.orig_id() not in want:
+        if not isinstance(a, osmium.osm.Area) or a.from_way() or a.orig_id() not in want:  # areas only (filter)
             continue
         try:
-            geom = shapely.from_wkb(wkb.create_multipolygon(a))  # type: ignore[arg-type]  # an area, see above
+            geom = shapely.from_wkb(wkb.create_multipolygon(a))
         except RuntimeError:
             continue
         found[a.orig_id()] = {
@@ -175,13 +140,13 @@ def read_osm_admin_units(osm: str | Path, relation_ids: list[int]) -> tuple[gpd.
         }
 
     class Places(osmium.SimpleHandler):
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__()
-            self.places: dict[str, dict] = {}
+            self.places: dict[str, dict[str, str | int]] = {}
 
-        def node(self, n):
+        def node(self, n: osmium.osm.Node) -> None:
             if "place" in n.tags and "population" in n.tags:
-                self.places[n.tags.get("name", "")] = dict(n.tags) | {"osm_node": n.id}
+                self.places[str(n.tags.get("name", ""))] = dict(n.tags) | {"osm_node": n.id}
 
     h = Places()
     h.apply_file(str(osm))
@@ -316,5 +281,6 @@ def demo_population(name: str, osm: str | Path) -> PopulationSpec:
     return PopulationSpec(units, source, total=total, remainder_code=remainder_code, notes=notes)
 
 
-def units_to_geojson(units) -> dict:
-    return json.loads(units.to_json(drop_id=True))
+def units_to_geojson(units: gpd.GeoDataFrame) -> dict[str, object]:
+    doc: dict[str, object] = json.loads(units.to_json(drop_id=True))
+    return doc

@@ -47,18 +47,37 @@ Thresholds:
 
 from __future__ import annotations
 
-import math
-import weakref
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import GeoserviceError
-from .coords import CRS_CHOICES, out_of_china, to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
-from .hospital_names import bracket_keys, name_key
+from .coords import out_of_china
+from .crs_base import (
+    CHECK_RADIUS_M,
+    CLEAR,
+    CONSISTENT,
+    FIT_M,
+    MAX_NAMESAKES,
+    MIN_DECLARED_M,
+    MIN_MATCHES,
+    MIN_POINTS,
+    NAMES,
+    RATIO,
+    SEPARATION_M,
+    CrsCheck,
+    DistanceFn,
+    as_declared,
+    crs_key,
+    fix_hint,
+    fmt_m,
+    read_as_wgs,
+    readings_of,
+)
+from .crs_names import Reference, name_votes, names_check
 
 __all__ = [
     "CHECK_RADIUS_M",
@@ -69,96 +88,20 @@ __all__ = [
     "MIN_DECLARED_M",
     "MIN_MATCHES",
     "MIN_POINTS",
+    "NAMES",
     "RATIO",
     "SEPARATION_M",
     "CrsCheck",
     "DistanceFn",
+    "Namesakes",
     "Reference",
+    "Wording",
     "as_declared",
     "check_crs",
     "check_positions",
     "network_distances",
     "nothing_loaded",
 ]
-
-CHECK_RADIUS_M: Final = 2000.0
-RATIO: Final = 3.0
-MIN_DECLARED_M: Final = 30.0
-MIN_POINTS: Final = 5
-FIT_M: Final = 300.0
-CLEAR: Final = 0.5
-SEPARATION_M: Final = 100.0
-MIN_MATCHES: Final = 5
-CONSISTENT: Final = 2.0 / 3.0
-MAX_NAMESAKES: Final = 3
-NAMES: Final = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
-_M_PER_DEG: Final = 111_320.0  # metres per degree of latitude (and of longitude at the equator)
-
-DistanceFn = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]
-"""WGS-84 lon, lat → metres from each point to the nearest road (inf beyond the search radius)."""
-
-
-def _key(crs: str) -> str:
-    return crs.strip().lower().replace("-", "").replace("_", "")
-
-
-def _fmt(m: float) -> str:
-    return f"over {CHECK_RADIUS_M:.0f} m" if not math.isfinite(m) else f"{m:.0f} m"
-
-
-def _fix(fix: str, crs: str) -> str:
-    return fix.format(crs=crs)
-
-
-@dataclass(frozen=True)
-class CrsCheck:
-    """The figures of one check: what they come from (``evidence``: ``names`` or ``roads``),
-    ``median_m`` per reading (the declared one first: metres to the same-named OSM facility, or
-    to a road; inf: farther than ``CHECK_RADIUS_M``), the points they come from, and
-    ``likely``/``warning`` when another system fits much better (else None). ``matched`` is how
-    many points have a namesake in the region and ``votes`` which reading each of those that
-    could tell puts on it; ``offset_m`` the median (east, north) of the declared points from their
-    namesakes when the names named another system."""
-
-    declared: str
-    points: int
-    median_m: dict[str, float]
-    likely: str | None = None
-    warning: str | None = None
-    evidence: str = "roads"
-    matched: int = 0
-    votes: dict[str, int] = field(default_factory=dict)
-    offset_m: tuple[float, float] | None = None
-
-    def to_meta(self) -> dict[str, Any]:
-        return {
-            "declared": self.declared,
-            "evidence": self.evidence,
-            "points_checked": self.points,
-            "median_m": {k: (round(v, 1) if math.isfinite(v) else None) for k, v in self.median_m.items()},
-            "names_matched": self.matched,
-            "votes": dict(self.votes),
-            "likely": self.likely,
-            "warning": self.warning,
-        }
-
-
-def as_declared(lon: ArrayLike, lat: ArrayLike, declared: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """WGS-84 points (as loaded) back to the numbers the file held in its ``declared`` system."""
-    key = _key(declared)
-    forward = {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}.get(key)
-    x, y = forward(lon, lat) if forward else (np.asarray(lon, np.float64), np.asarray(lat, np.float64))
-    return np.atleast_1d(np.asarray(x, np.float64)), np.atleast_1d(np.asarray(y, np.float64))
-
-
-def _readings(decl: str) -> list[str]:
-    return [decl, *(c for c in CRS_CHOICES if c != decl)]
-
-
-def _wgs(rx: NDArray[np.float64], ry: NDArray[np.float64], crs: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    wx, wy = to_wgs84(rx, ry, crs)
-    return np.atleast_1d(np.asarray(wx, np.float64)), np.atleast_1d(np.asarray(wy, np.float64))
-
 
 # --------------------------------------------------------------------------- roads
 
@@ -167,7 +110,7 @@ def _road_distances(
     rx: NDArray[np.float64], ry: NDArray[np.float64], readings: Sequence[str], distances: DistanceFn
 ) -> dict[str, NDArray[np.float64]]:
     """Metres to a road of the file's numbers ``rx``/``ry`` read as each system."""
-    return {c: np.asarray(distances(*_wgs(rx, ry, c)), np.float64) for c in readings}
+    return {c: np.asarray(distances(*read_as_wgs(rx, ry, c)), np.float64) for c in readings}
 
 
 def _road_check(decl: str, dist: dict[str, NDArray[np.float64]], *, label: str | None, fix: str) -> CrsCheck | None:
@@ -183,10 +126,10 @@ def _road_check(decl: str, dist: dict[str, NDArray[np.float64]], *, label: str |
     best = min(readings[1:], key=lambda c: median[c])
     if n < MIN_POINTS or median[decl] < MIN_DECLARED_M or not median[best] * RATIO <= median[decl]:
         return check
-    others = ", as ".join(f"{c}: {_fmt(median[c])}" for c in readings[1:])
+    others = ", as ".join(f"{c}: {fmt_m(median[c])}" for c in readings[1:])
     warning = (
-        f"{label + ': ' if label else ''}declared {decl}: median {_fmt(median[decl])} from a road; "
-        f"read as {others} ({n} points checked) — the file is probably {NAMES[best]}; {_fix(fix, best)}"
+        f"{label + ': ' if label else ''}declared {decl}: median {fmt_m(median[decl])} from a road; "
+        f"read as {others} ({n} points checked) — the file is probably {NAMES[best]}; {fix_hint(fix, best)}"
     )
     return CrsCheck(decl, n, median, best, warning)
 
@@ -209,175 +152,17 @@ def check_crs(
     likely system) when another reading puts the points much closer to the roads (see the module
     thresholds).
     """
-    decl = _key(declared)
+    decl = crs_key(declared)
     rx, ry = as_declared(lon, lat, decl)
     inside = np.isfinite(rx) & np.isfinite(ry) & ~np.asarray(out_of_china(rx, ry), bool)
     if not inside.any():
         return None
-    return _road_check(decl, _road_distances(rx[inside], ry[inside], _readings(decl), distances), label=label, fix=fix)
+    return _road_check(
+        decl, _road_distances(rx[inside], ry[inside], readings_of(decl), distances), label=label, fix=fix
+    )
 
 
 # --------------------------------------------------------------------------- names
-
-
-def _group(ftype: Any) -> str:
-    """AEDs are matched with AEDs, every other facility with the hospitals and clinics."""
-    return "aed" if str(ftype or "").strip().lower() == "aed" else "care"
-
-
-def _name_keys(name: Any) -> tuple[str, ...]:
-    """The comparison key of a name and its bracket keys; none for a missing or placeholder name."""
-    if not isinstance(name, str) or not name.strip() or name.strip().lower().startswith("unnamed "):
-        return ()
-    keys = (name_key(name), *bracket_keys(name))
-    return tuple(dict.fromkeys(k for k in keys if len(k) >= 2))
-
-
-def _metres(
-    lon0: NDArray[np.float64], lat0: NDArray[np.float64], lon1: NDArray[np.float64], lat1: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """(east, north) metres from point 0 to point 1 (local flat approximation; a few km at most)."""
-    east = (lon1 - lon0) * _M_PER_DEG * np.cos(np.radians((lat0 + lat1) / 2))
-    return east, (lat1 - lat0) * _M_PER_DEG
-
-
-@dataclass(frozen=True)
-class Reference:
-    """Facilities of the region whose positions come from OpenStreetMap (WGS-84), indexed by
-    (type group, name key); ``what`` names them in messages."""
-
-    lon: NDArray[np.float64]
-    lat: NDArray[np.float64]
-    index: dict[tuple[str, str], tuple[int, ...]]
-    what: str
-
-    @classmethod
-    def from_layer(cls, layer: Any, what: str) -> Reference | None:
-        """The rows of a facility table (``lon``, ``lat``, ``name``, ``type``, ``source``) whose
-        source names OpenStreetMap; None when there are none."""
-        if layer is None or len(layer) == 0 or not {"lon", "lat", "name", "type"} <= set(layer.columns):
-            return None
-        rows = layer
-        if "source" in layer.columns:
-            rows = layer[layer["source"].astype(str).str.contains("openstreetmap", case=False, na=False)]
-        lon, lat = rows["lon"].to_numpy(np.float64), rows["lat"].to_numpy(np.float64)
-        index: dict[tuple[str, str], list[int]] = {}
-        for i, (name, ftype) in enumerate(zip(rows["name"], rows["type"], strict=True)):
-            if not (math.isfinite(lon[i]) and math.isfinite(lat[i])):
-                continue
-            g = _group(ftype)
-            for k in _name_keys(name):
-                index.setdefault((g, k), []).append(i)
-        if not index:
-            return None
-        return cls(lon, lat, {k: tuple(v) for k, v in index.items()}, what)
-
-    @classmethod
-    def cached(cls, layer: Any, what: str) -> Reference | None:
-        """``from_layer``, kept while ``layer`` lives: a served region's table is indexed once,
-        not on every import (about 15 µs a name)."""
-        key = id(layer)
-        hit = _REFERENCES.get(key)
-        if hit is not None and hit[0]() is layer and hit[1] == what:
-            return hit[2]
-        ref = cls.from_layer(layer, what)
-        try:
-            alive = weakref.ref(layer, lambda _, k=key: _REFERENCES.pop(k, None))  # type: ignore[misc]
-        except TypeError:  # not weakly referable: not kept
-            return ref
-        _REFERENCES[key] = (alive, what, ref)
-        return ref
-
-    def namesakes(self, name: Any, ftype: Any) -> tuple[int, ...]:
-        g = _group(ftype)
-        return tuple(dict.fromkeys(j for k in _name_keys(name) for j in self.index.get((g, k), ())))
-
-
-_REFERENCES: dict[int, tuple[weakref.ref[Any], str, Reference | None]] = {}
-
-
-@dataclass(frozen=True)
-class _NameVotes:
-    matched: int
-    votes: dict[str, int]
-    median_m: dict[str, float]
-    likely: str | None  # the reading the names decide for (None: they cannot decide)
-    offset_m: tuple[float, float] | None  # median (east, north) of declared points from their namesakes
-
-
-def _name_votes(
-    rx: NDArray[np.float64],
-    ry: NDArray[np.float64],
-    decl: str,
-    names: Sequence[Any],
-    types: Sequence[Any],
-    ref: Reference,
-) -> _NameVotes | None:
-    pi: list[int] = []
-    rj: list[int] = []
-    for i, (name, ftype) in enumerate(zip(names, types, strict=True)):
-        cands = ref.namesakes(name, ftype)
-        if 0 < len(cands) <= MAX_NAMESAKES:
-            pi += [i] * len(cands)
-            rj += cands
-    if not pi:
-        return None
-    p, j = np.asarray(pi, np.int64), np.asarray(rj, np.int64)
-    readings = _readings(decl)
-    pos = {c: _wgs(rx, ry, c) for c in readings}
-    pair_d = {}
-    for c in readings:
-        e, n = _metres(pos[c][0][p], pos[c][1][p], ref.lon[j], ref.lat[j])
-        pair_d[c] = np.hypot(e, n)
-    points = np.unique(p)
-    r = np.full((len(points), len(readings)), np.inf)
-    slot = np.searchsorted(points, p)
-    for k, c in enumerate(readings):
-        col = np.full(len(points), np.inf)
-        np.minimum.at(col, slot, pair_d[c])
-        r[:, k] = col
-    best = np.argmin(r, axis=1)
-    r_sorted = np.sort(r, axis=1)
-    r1, r2 = r_sorted[:, 0], r_sorted[:, 1]
-    tells = (r1 <= FIT_M) & (r2 >= np.maximum(r1 / CLEAR, SEPARATION_M))
-    votes = {c: int((tells & (best == k)).sum()) for k, c in enumerate(readings)}
-    total = sum(votes.values())
-    top = max(readings, key=lambda c: votes[c])  # the declared reading first on a tie
-    decided = votes[top] >= MIN_MATCHES and votes[top] >= CONSISTENT * total
-    use = tells & (best == readings.index(top)) if votes[top] else np.ones(len(points), bool)
-    median = {c: float(np.median(r[use, k])) for k, c in enumerate(readings)}
-    offset = None
-    if decided and top != decl:
-        # each point's namesake in the likely reading, and where the declared point lies from it
-        order = np.lexsort((pair_d[top], p))
-        first = order[np.unique(p[order], return_index=True)[1]]  # nearest namesake per point
-        keep = use[np.searchsorted(points, p[first])]
-        sel = first[keep]
-        e, n = _metres(ref.lon[j[sel]], ref.lat[j[sel]], pos[decl][0][p[sel]], pos[decl][1][p[sel]])
-        offset = (float(np.median(e)), float(np.median(n)))
-    return _NameVotes(len(points), votes, median, top if decided else None, offset)
-
-
-def _direction(offset: tuple[float, float]) -> str:
-    e, n = offset
-    return f"about {abs(e):.0f} m {'east' if e >= 0 else 'west'} and {abs(n):.0f} m {'north' if n >= 0 else 'south'}"
-
-
-def _names_check(decl: str, nv: _NameVotes, ref: Reference, *, label: str | None, fix: str) -> CrsCheck:
-    best = nv.likely if nv.likely != decl else None
-    warning = None
-    if best is not None and nv.offset_m is not None:
-        warning = (
-            f"{label + ': ' if label else ''}declared {decl}, but {nv.votes[best]} of the {nv.matched} facilities "
-            f"whose names match {ref.what} lie a median {_fmt(nv.median_m[decl])} from their namesakes "
-            f"({_direction(nv.offset_m)} of them), an offset that {NAMES[best]} explains (read as {best}: median "
-            f"{_fmt(nv.median_m[best])}) — the file is probably {NAMES[best]}; {_fix(fix, best)}"
-        )
-    points = sum(nv.votes.values())
-    return CrsCheck(decl, points, nv.median_m, best, warning, "names", nv.matched, nv.votes, nv.offset_m)
-
-
-# --------------------------------------------------------------------------- the one check
 
 
 def _nowhere_near(
@@ -398,7 +183,7 @@ def _nowhere_near(
     ok = np.abs(rx) <= 90.0
     swapped = 0
     if ok.any():
-        sx, sy = _wgs(ry[ok], rx[ok], decl)
+        sx, sy = read_as_wgs(ry[ok], rx[ok], decl)
         swapped = int(np.isfinite(np.asarray(distances(sx, sy), np.float64)).sum())
     if swapped:
         return GeoserviceError(
@@ -456,7 +241,7 @@ def check_positions(
     warning when ``wording.strict``; on ``wording.field_name`` when no point lies near the roads.
     """
     label, fix = wording.label, wording.fix
-    decl = _key(declared)
+    decl = crs_key(declared)
     rx, ry = as_declared(lon, lat, decl)
     fin = np.isfinite(rx) & np.isfinite(ry)
     if not fin.any():
@@ -468,12 +253,12 @@ def check_positions(
     if namesakes is not None and reference is not None and inside.any():
         idx = np.flatnonzero(inside)
         name_list, type_list = list(namesakes.names), list(namesakes.types)
-        nv = _name_votes(rx[idx], ry[idx], decl, [name_list[i] for i in idx], [type_list[i] for i in idx], reference)
+        nv = name_votes(rx[idx], ry[idx], decl, [name_list[i] for i in idx], [type_list[i] for i in idx], reference)
         if nv is not None and nv.likely is not None:
-            check = _names_check(decl, nv, reference, label=label, fix=fix)
+            check = names_check(decl, nv, reference, label=label, fix=fix)
     if check is None:
         # the roads: every reading of the points inside China, the declared one of the others
-        dist = _road_distances(rx[inside], ry[inside], _readings(decl), distances) if inside.any() else {}
+        dist = _road_distances(rx[inside], ry[inside], readings_of(decl), distances) if inside.any() else {}
         outside = fin & ~inside
         far_out = True
         if outside.any():

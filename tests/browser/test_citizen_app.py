@@ -18,7 +18,7 @@ import pytest
 
 from benchmarks.servers import uvicorn_in_thread
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, settle
 
 pytestmark = pytest.mark.browser
 
@@ -77,13 +77,6 @@ def search_at(page, lon: float, lat: float) -> None:
     settle(page)
 
 
-def settle(page) -> None:
-    """Until the map has zoomed to the answer (labels are placed again when a zoom ends)."""
-    page.wait_for_timeout(100)
-    page.wait_for_function("() => !map._animatingZoom", timeout=10000)
-    page.wait_for_timeout(300)
-
-
 def api_nearest_aed(base: str, lon: float, lat: float, **params) -> dict:
     r = httpx.get(f"{base}/nearest", params={"lon": lon, "lat": lat, "type": "aed", "k": 1, **params}, timeout=30)
     r.raise_for_status()
@@ -130,7 +123,7 @@ def test_works_offline_after_one_visit(open_page, live_server):
         paths = page.evaluate(kept)
         if "/layers/aed" in paths and "/config" in paths:
             break
-        page.wait_for_timeout(200)
+        page.wait_for_timeout(200)  # polled, with a deadline
     assert "/layers/aed" in paths and "/config" in paths, paths
     online_aeds = page.evaluate("aedLayer.getLayers().length")
     assert online_aeds == 5
@@ -152,7 +145,7 @@ def test_works_offline_after_one_visit(open_page, live_server):
     assert page.evaluate("document.querySelector('#call').href") == "tel:112"
     # Monaco's basemap came from the kept copy: its vector tiles (tiles.json and every tile asked),
     # or the GeoJSON basemap of a page without them
-    page.wait_for_timeout(1000)
+    settle(page)
     assert [u for u in failed if "/regions/monaco/" in u] == []
     if page.evaluate("!!window.BasemapTiles"):
         assert page.evaluate("(map.gsTiles || []).map((t) => t.region)") == ["monaco"]
@@ -261,12 +254,12 @@ def test_phone_map_fills_the_screen_and_the_sheet_expands(open_page, ctx):
     page.screenshot(path=str(ARTIFACTS / f"citizen-app-phone-{lang}.png"))
     # a tap on the handle opens the sheet over most of the screen; another closes it
     page.click("#sheet-handle")
-    page.wait_for_timeout(400)
+    settle(page)
     assert page.locator("#sheet").bounding_box()["height"] >= 0.8 * screen
     assert page.locator("#sheet-handle").get_attribute("aria-expanded") == "true"
     page.screenshot(path=str(ARTIFACTS / f"citizen-app-phone-{lang}-sheet.png"))
     page.click("#sheet-handle")
-    page.wait_for_timeout(400)
+    settle(page)
     assert page.locator("#sheet").bounding_box()["height"] == pytest.approx(sheet["height"], abs=2)
     # dragging the handle up opens it too
     h = page.locator("#sheet-handle").bounding_box()
@@ -275,7 +268,7 @@ def test_phone_map_fills_the_screen_and_the_sheet_expands(open_page, ctx):
     page.mouse.down()
     page.mouse.move(x, y - 250, steps=8)
     page.mouse.up()
-    page.wait_for_timeout(400)
+    settle(page)
     assert page.locator("#sheet").bounding_box()["height"] >= 0.8 * screen
     assert watch.errors == [] and watch.external == []
 
@@ -333,7 +326,7 @@ def test_labels_do_not_collide_and_the_patient_is_on_top(open_page):
     shown_max = 0
     for z in (12, 13, 14, 15, 16, 17):
         page.evaluate(f"() => {{ map.setView([here[1], here[0]], {z}, {{animate: false}}); }}")
-        page.wait_for_timeout(250)
+        settle(page)
         got = page.evaluate(OVERLAPS)
         assert got["out"] == [], (z, got)
         shown_max = max(shown_max, got["shown"])

@@ -17,7 +17,7 @@ import pytest
 
 from benchmarks.servers import free_port as _free_port
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, settle
 
 pytestmark = pytest.mark.browser
 
@@ -131,7 +131,7 @@ def test_shanghai_zh_place_search_nearest_aed_and_no_english(open_page, shanghai
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     assert page.locator("#region option:checked").inner_text() == "上海 · 中心城区"  # display name, not 'shanghai'
     assert page.get_attribute("#place-q", "placeholder") == "地名、车站、道路或医院（可输入拼音）"
-    page.wait_for_timeout(800)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "citizen-zh-phone-start.png"))
 
     # a district by name: the list says what it is; picking it searches from a road inside it
@@ -167,7 +167,7 @@ def test_shanghai_zh_place_search_nearest_aed_and_no_english(open_page, shanghai
     assert page.evaluate("map.getPane('gsWalk').contains(document.querySelector('path.gs-route-aed'))")
     assert page.evaluate("map.getPane('gsDrive').contains(document.querySelector('path.gs-route-chest_pain_center'))")
     assert latin_words(page) == set(), "untranslated UI text on the Chinese page"
-    page.wait_for_timeout(800)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "citizen-zh-phone-result.png"), full_page=True)
     assert watch.errors == [] and watch.external == []
 
@@ -180,7 +180,7 @@ def test_shanghai_zh_road_search_desktop(open_page, shanghai):
     assert page.locator(".card.st h2").inner_text() == "最近的卒中中心（驾车）"
     assert latin_words(page) == set()
     # labels of the offline basemap are drawn (in Chinese) when basemap_labels.js is there
-    page.wait_for_timeout(1000)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "citizen-zh-desktop-road.png"))
     assert watch.errors == [] and watch.external == []
 
@@ -192,7 +192,7 @@ def test_tap_on_or_near_a_marker_searches_from_there(open_page, live_server):
     aeds = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in feats}
     lon, lat = aeds["osm-node-3760303373"]  # one of three real AEDs of Monte-Carlo within 10 min of each other
     page.evaluate(f"void map.setView([{lat}, {lon}], 17, {{animate: false}})")
-    page.wait_for_timeout(400)
+    settle(page)
     # on the marker: its details open AND the search runs from it
     click_latlng(page, lon, lat)
     page.wait_for_selector(".leaflet-popup-content", timeout=5000)
@@ -205,13 +205,13 @@ def test_tap_on_or_near_a_marker_searches_from_there(open_page, live_server):
     assert page.locator(".card.aed .alts li").count() == 2
     assert page.locator("path.gs-route-aed-alt").count() == 2
     assert page.locator(".leaflet-marker-pane .gs-aed-alt").count() == 2
-    page.wait_for_timeout(800)  # let fitBounds finish its zoom animation (a setView during it is undone)
+    settle(page)  # let fitBounds finish its zoom animation (a setView during it is undone)
     page.screenshot(path=str(ARTIFACTS / "citizen-zh-phone-marker-tap.png"))
     # just beside a marker (off its icon): the search runs from the tap itself
     page.evaluate("void map.closePopup()")
     o_lon, o_lat = aeds["osm-node-2475270782"]
     page.evaluate(f"void map.setView([{o_lat}, {o_lon}], 17, {{animate: false}})")
-    page.wait_for_timeout(400)
+    settle(page)
     before = page.evaluate("here")
     page.evaluate("void map.once('click', (e) => { window.lastTap = [e.latlng.lng, e.latlng.lat]; })")
     click_latlng(page, o_lon, o_lat, dx=22)
@@ -227,27 +227,27 @@ def test_off_road_tap_says_so_and_keeps_the_view(open_page):
     page, watch = open_page("/", **PHONE_ZH)
     page.select_option("#region", label="摩纳哥")
     page.evaluate("void map.setView([43.738, 7.424], 16, {animate: false})")
-    page.wait_for_timeout(300)
+    settle(page)
     click_latlng(page, 7.424, 43.738)  # a street in Monte-Carlo first: results on the page
     page.wait_for_selector(".card.aed .min", timeout=15000)
-    page.wait_for_timeout(600)
+    settle(page)
     cards = page.locator(".results").inner_text()
     # then the sea, 1.4 km from any road (in the middle of the map: on a phone the answers' sheet covers its bottom)
     page.evaluate("void map.setView([43.728, 7.445], 15, {animate: false})")
-    page.wait_for_timeout(300)
+    settle(page)
     seen = view(page)
     click_latlng(page, 7.445, 43.728)
     page.wait_for_selector(".msg.warn", timeout=15000)
     msg = page.locator("#msg").inner_text()
     assert "此处附近没有道路" in msg and "米" in msg and "上一个位置" in msg
-    page.wait_for_timeout(500)
+    settle(page)
     assert view(page) == seen  # no zoom into the empty sea
     assert page.locator(".results").inner_text() == cards  # the last answers stay
     assert latin_words(page) == set()
     page.screenshot(path=str(ARTIFACTS / "citizen-zh-phone-off-road.png"))
     # outside every served region (the Alps above Monaco): another plain message
     page.evaluate("void map.setView([44.2, 7.2], 13, {animate: false})")
-    page.wait_for_timeout(300)
+    settle(page)
     seen = view(page)
     click_latlng(page, 7.2, 44.2)
     page.wait_for_function("() => document.getElementById('msg').innerText.includes('不在服务范围')", timeout=15000)
@@ -317,14 +317,14 @@ def test_monaco_aed_location_fields(open_page, citizen_service, live_server):
                 ),
             )
             page.evaluate("void map.setView([43.7392, 7.4272], 17, {animate: false})")
-            page.wait_for_timeout(300)
+            settle(page)
             click_latlng(page, 7.4272, 43.7392)
             page.wait_for_selector(".card.aed .min", timeout=15000)
             assert "Casino lobby AED" in page.locator(".card.aed .name").inner_text()
             details = page.locator(".card.aed .details").inner_text()
             for w in words:
                 assert w in details, (w, details)
-            page.wait_for_timeout(800)  # the zoom animation and the basemap redraw
+            settle(page)  # the zoom animation and the basemap redraw
             page.screenshot(path=str(ARTIFACTS / f"citizen-aed-location-{locale}.png"), full_page=True)
             # a real OSM AED among the alternatives / on the map: spot and hours unknown
             real = httpx.get(f"{live_server}/layers/aed", params={"region": "monaco"}).json()["features"]

@@ -10,7 +10,7 @@ import re
 import httpx
 import pytest
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, settle
 
 pytestmark = pytest.mark.browser
 
@@ -109,7 +109,7 @@ def test_dispatcher_plans_an_arrest_in_chinese(open_page, live_server, dispatche
     leftover = {w for w in re.findall(r"[A-Za-z]{2,}", page.evaluate(SIDE_TEXT)) if w not in LATIN_OK}
     assert not leftover, leftover
     ARTIFACTS.mkdir(exist_ok=True)
-    page.wait_for_timeout(600)  # the basemap canvas redraws after the map has been fitted to the plan
+    settle(page)  # the basemap canvas redraws after the map has been fitted to the plan
     page.screenshot(path=str(ARTIFACTS / "dispatcher_zh.png"))
     assert not watch.errors and not watch.external
 
@@ -204,6 +204,6 @@ def test_no_volunteer_still_gets_the_aed_advice(open_page, live_server, desk_tok
         ("呼救时开放", "开放时间未知", "呼救时关闭") if lang == "zh" else ("open at the call", "unknown", "closed")
     ):
         assert word in legend
-    page.wait_for_timeout(600)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / f"dispatcher_no_volunteer_{lang}.png"))
     assert not watch.errors and not watch.external

@@ -32,7 +32,7 @@ from ..errors import GeoserviceError
 from .cover_rows import cbc, check_add, merge_rows
 from .demand import population_demand
 from .records import JsonRecord
-from .siting import CandidateSpec, candidate_sites
+from .site_candidates import CandidateSpec, candidate_sites
 
 if TYPE_CHECKING:
     import pulp

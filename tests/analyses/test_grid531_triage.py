@@ -151,18 +151,18 @@ def test_triage_rule_configurable_and_validated():
 
 def test_triage_and_timeline_reports(andorra_engine):
     rep = triage_report(andorra_engine, rule=TriageRule(max_extra_min=0))
-    s = rep["population_by_recommendation"]
+    s = rep.population_by_recommendation
     assert s["drip_and_ship"] > 0 and sum(s.values()) == pytest.approx(83888)
-    for f in rep["layer"]["features"]:
+    for f in rep.layer["features"]:
         p = f["properties"]
         if p["recommendation"] == "drip_and_ship":
             assert p["extra_min"] >= 0 and p["ivt_center"] != p["evt_center"]
     tl = timeline_report(andorra_engine, params=TimelineParams(onset_to_call_min=30, dispatch_min=3))
-    assert tl["ems_stations"] and 0 < tl["share_transport_met"] <= 1
+    assert tl.ems_stations and 0 < tl.share_transport_met <= 1
     strict = timeline_report(andorra_engine, params=TimelineParams(dispatch_min=50))
-    assert strict["share_transport_met"] < tl["share_transport_met"]
+    assert strict.share_transport_met < tl.share_transport_met
     late = timeline_report(andorra_engine, params=TimelineParams(onset_to_call_min=61))
-    assert late["share_chain_met"] == 0
+    assert late.share_chain_met == 0
 
 
 def test_cli_outputs_and_errors(regions_dir, tmp_path, capsys):

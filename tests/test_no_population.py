@@ -70,10 +70,10 @@ def test_planning_answers_have_no_population(svc):
     assert site.added and all(a.population_gained is None for a in site.added)
     assert "no population data" in site.method
     _, tri = planning.triage(svc, rule=planning.TriageRule(15.0, 60.0, 60.0))
-    assert tri["population_by_recommendation"] is None
-    assert tri["layer"]["features"] and all(f["properties"]["population"] is None for f in tri["layer"]["features"])
+    assert tri.population_by_recommendation is None
+    assert tri.layer["features"] and all(f["properties"]["population"] is None for f in tri.layer["features"])
     _, tl = planning.timeline(svc, params=planning.TimelineParams(30.0, 3.0, 60.0))
-    assert tl["share_transport_met"] is None and tl["share_chain_met"] is None and tl["population_by_status"] is None
+    assert tl.share_transport_met is None and tl.share_chain_met is None and tl.population_by_status is None
 
 
 def test_cli_says_no_population_data(bare, tmp_path, capsys):

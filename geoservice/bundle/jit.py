@@ -24,7 +24,8 @@ Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
 
 
-def njit(*, cache: bool = True, nogil: bool = False, parallel: bool = False) -> Callable[[F], F]:
-    """``numba.njit(cache=…, nogil=…, parallel=…)``, typed to keep the kernel's signature."""
-    decorate: Callable[[F], F] = numba.njit(cache=cache, nogil=nogil, parallel=parallel)
+def njit(*, cache: bool = True, nogil: bool = False, parallel: bool = False, inline: str = "never") -> Callable[[F], F]:
+    """``numba.njit(cache=…, nogil=…, parallel=…, inline=…)``, typed to keep the kernel's signature
+    (``inline="always"``: a small helper compiled into each kernel that calls it)."""
+    decorate: Callable[[F], F] = numba.njit(cache=cache, nogil=nogil, parallel=parallel, inline=inline)
     return decorate

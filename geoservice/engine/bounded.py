@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..bundle.heap import _grow
+from ..bundle.jit import njit
 from .arrays import F64, I64, Ints, Pieces, PieceTimes, PieceTopology
-from .jit import jit
 
 
-@jit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _push4(hc: F64, hn: I64, size: int, c: float, n: int) -> int:
     """Push (c, n) onto a 4-ary min-heap (children of i: 4i+1..4i+4); returns the new size. Half
     the levels of a binary heap, and the entry is moved once, into the hole sifted up for it:
@@ -35,7 +35,7 @@ def _push4(hc: F64, hn: I64, size: int, c: float, n: int) -> int:
     return size + 1
 
 
-@jit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _pop4(hc: F64, hn: I64, size: int) -> tuple[float, int, int]:
     """(cost, node, new size) of the least entry of the 4-ary heap, removed."""
     c0 = hc[0]
@@ -65,7 +65,7 @@ def _pop4(hc: F64, hn: I64, size: int) -> tuple[float, int, int]:
     return c0, n0, size
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def bounded_times(ptr: I64, adj_node: Ints, adj_w: F64, seed_node: I64, seed_cost: F64, limit: float, dist: F64) -> I64:
     """Fill ``dist`` (all inf on entry, one per node) with the time of every node within
     ``limit`` from the seeds over the CSR adjacency (inf beyond it, exactly as
@@ -112,7 +112,7 @@ def bounded_times(ptr: I64, adj_node: Ints, adj_w: F64, seed_node: I64, seed_cos
     return settled[:ns]
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def owned_pieces(
     nodes: Ints, topo: PieceTopology, times: PieceTimes, extra: int, extra_tau: float, out: Pieces
 ) -> tuple[Pieces, int]:

@@ -23,14 +23,14 @@ import numpy as np
 
 from ..bundle.cch import CCHTopology, sorted_index
 from ..bundle.contraction import CH
+from ..bundle.jit import njit
 from .arrays import F64, I32, I64, Ints, SeedBlocks
 from .ch import UpGraph, ch_many_to_many, upward_graphs
-from .jit import jit
 
 INF = np.inf
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _customise(
     rank: Ints, edge_u: Ints, edge_v: Ints, edge_arc: Ints, w: F64, length: F64, tri_ptr: I64, tri: Ints
 ) -> tuple[F64, F64, F64, F64]:
@@ -67,7 +67,7 @@ def _customise(
     return up, down, up_len, down_len
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _prune(ptr: I64, head: I32, up0: F64, down0: F64) -> tuple[np.ndarray, np.ndarray]:
     """Which arcs, per direction, the queries need (perfect customisation, Dibbelt et al.):
     nodes x from the top down, for every pair u < w of x's upper neighbours, lower arc {x, u}
@@ -186,7 +186,7 @@ class _ArcTree(NamedTuple):
     tri: Ints
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _unpack(arc: int, upward: bool, tree: _ArcTree, up: F64, down: F64, out: I64) -> int:
     """Ranks of the path an arc stands for, lower end first for an upward arc (upper end first
     for a downward one), appended to ``out``; returns the count. The path goes through the first

@@ -16,8 +16,8 @@ from numba import get_num_threads, prange
 
 from ..bundle.contraction import CH
 from ..bundle.heap import _grow, _pop, _push
+from ..bundle.jit import njit
 from .arrays import F64, I32, I64, Ints, SeedBlocks
-from .jit import jit
 
 __all__ = ["CH", "UpGraph", "upward_graphs", "ch_many_to_many"]
 
@@ -72,19 +72,19 @@ def upward_graphs(ch: CH) -> tuple[UpGraph, UpGraph]:
 # ---------------------------------------------------------------- queries
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _scratch(n: int) -> _Scratch:
     return _Scratch(np.full(n, INF), np.zeros(n), np.empty(n, np.int64))
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _found() -> _Found:
     return _Found(
         np.empty(256, np.float64), np.empty(256, np.int64), np.empty(256, np.int32), np.empty(256), np.empty(256)
     )
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _upward(
     graph: UpGraph, stall: UpGraph, seed_node: I64, seed_cost: F64, seed_len: F64, work: _Scratch, found: _Found
 ) -> tuple[int, _Found]:
@@ -154,7 +154,7 @@ def _upward(
     return n_out, _Found(hc, hn, out_node, out_cost, out_len)
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _buckets(fwd: UpGraph, bwd: UpGraph, dst: SeedBlocks) -> _Buckets:
     """Backward upward search from every destination; returns its settled nodes as buckets
     grouped by node."""
@@ -207,7 +207,7 @@ def _buckets(fwd: UpGraph, bwd: UpGraph, dst: SeedBlocks) -> _Buckets:
     return _Buckets(bucket_ptr, bk_dst, bk_cost, bk_len)
 
 
-@jit(cache=True, parallel=True)
+@njit(cache=True, parallel=True)
 def _scan(fwd: UpGraph, bwd: UpGraph, src: SeedBlocks, n_dst: int, n_thr: int, buckets: _Buckets) -> tuple[F64, F64]:
     """Forward upward search from every origin (origins spread over the threads), scanning the
     buckets of each settled node."""

@@ -34,9 +34,9 @@ from typing import NamedTuple
 import contourpy
 import numpy as np
 
+from ..bundle.jit import njit
 from . import reach_grid
 from .arrays import F64
-from .jit import jit
 
 MARGIN_STEPS = 1.5
 """Off-road margin, in lattice steps (150 m driving, 22.5 m walking): what the old one-cell growth
@@ -168,7 +168,7 @@ def both_halves(fn: Callable[[slice], np.ndarray], n: int, *, at: int = PARALLEL
     return [first, other.result()]
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def cut_late_nodes(E: F64, node_x: F64, node_y: F64, dist: F64, ranges: F64, frame: Frame) -> int:
     """Keep every node out of the ranges it is not reached in. Where a corner of its lattice
     square is at or below zero in such a range, lift E to max(E, CUT_SLOPE * (rho - |p - node|))
@@ -222,7 +222,7 @@ def cut_late_nodes(E: F64, node_x: F64, node_y: F64, dist: F64, ranges: F64, fra
     return cut
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def settle(E: F64, eps: float) -> None:
     """Ready the fields for contouring. Range k of K is raised by eps * (K - 1 - k) / K: the fields
     nest vertex by vertex, and now by a margin far above rounding, so the outline of a smaller

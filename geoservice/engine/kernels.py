@@ -12,15 +12,15 @@ import numpy as np
 from numba import prange
 
 from ..bundle.heap import _grow, _pop, _push
+from ..bundle.jit import njit
 from .arrays import F64, I64, Adjacency, Ints, Pieces, PieceTimes, PieceTopology, SeedBlocks, SeedSet, SnapGrid, Targets
-from .jit import jit
 
 INF = np.inf
 NO_TARGETS = Targets(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), 0)
 """The target set of a search that looks for none (it runs to its limit)."""
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def dijkstra(
     adj: Adjacency, seeds: SeedSet, targets: Targets, limit: float, k_stop: int, track: bool
 ) -> tuple[F64, I64, I64, F64, I64, F64]:
@@ -125,7 +125,7 @@ def dijkstra(
     return dist, label, pred, tgt_best, tgt_via, tgt_dist
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def trace_path(pred: I64, other_end: Ints, node: int) -> I64:
     """Edge ids on the search tree from ``node`` back to its seed (``other_end[e]`` is the node
     one step closer to the seed)."""
@@ -146,7 +146,7 @@ def trace_path(pred: I64, other_end: Ints, node: int) -> I64:
     return out[:k].copy()
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def snap_points(
     px: F64, py: F64, grid: SnapGrid, max_dist: float, prefer_m: float, on_road_m: float
 ) -> tuple[I64, F64, F64]:
@@ -222,7 +222,7 @@ def snap_points(
     return out_seg, out_t, out_d
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def reached_geometries(reached: Ints, topo: PieceTopology, times: PieceTimes) -> Pieces:
     """Geometries touched within ``times.tmax``, found from the ``reached`` nodes' incident
     edges (see ``Pieces``: t0/t1 are the times at the u/v end through which the geometry is
@@ -269,7 +269,7 @@ def reached_geometries(reached: Ints, topo: PieceTopology, times: PieceTimes) ->
     return Pieces(ids[:k], t0[:k], t1[:k], tau[:k])
 
 
-@jit(cache=True, parallel=True)
+@njit(cache=True, parallel=True)
 def many_to_many(adj: Adjacency, origins: SeedBlocks, targets: Targets) -> tuple[F64, F64]:
     """Times and route lengths from every origin (seeds ``origins.ptr[i]:origins.ptr[i+1]``) to
     every target id, one early-stopping Dijkstra per origin, origins spread over the CPU cores."""

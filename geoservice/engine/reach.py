@@ -7,9 +7,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..bundle.jit import njit
 from ..bundle.network import Network
 from .arrays import F64, I32, I64, Ints, Pieces
-from .jit import jit
 
 STRAIGHT = 0.02
 """How far (in lattice steps: 2 m driving) a road may stray from the straight line between two of
@@ -76,7 +76,7 @@ def piece_geometry(net: Network, *, metres: bool) -> Geometry:
     return Geometry(x, y, net.geom_a, net.geom_b, net.cumlen, net.geom_u, net.geom_v)
 
 
-@jit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def radii(t: float, speed: float, ranges: F64, margin: float, ks: I64, rs: F64) -> int:
     """(range index, radius) pairs of a point reached at ``t`` on a road of ``speed`` m/s: the
     margin from the first range with time to spare (larger ranges get it through the running
@@ -95,7 +95,7 @@ def radii(t: float, speed: float, ranges: F64, margin: float, ks: I64, rs: F64) 
     return n
 
 
-@jit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _full_from(t: float, speed: float, ranges: F64, margin: float) -> tuple[int, bool]:
     """The first range in which a point reached at ``t`` has its whole margin, and whether it is
     *only* that one from its first range on (no range where it is reached with less); K if none."""
@@ -109,7 +109,7 @@ def _full_from(t: float, speed: float, ranges: F64, margin: float) -> tuple[int,
     return len(ranges), False
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _piece_points(geo: Geometry, a: int, b: int, grid: SampleGrid, ix: float, iy: float, tol: float, buf: F64) -> int:
     """The points a piece (geometry points a..b) is drawn through, into buf rows (px, py, arc)
     in lattice steps and metres from its start; returns how many (both ends included).
@@ -179,7 +179,7 @@ def _piece_points(geo: Geometry, a: int, b: int, grid: SampleGrid, ix: float, iy
     return k
 
 
-@jit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _put(out: F64, n: int, px: float, py: float, t: float, speed: float) -> F64:
     """Row n of the point table, doubling the table when full; returns the table."""
     if n == out.shape[0]:
@@ -194,7 +194,7 @@ def _put(out: F64, n: int, px: float, py: float, t: float, speed: float) -> F64:
     return out
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def road_samples(geo: Geometry, dist: F64, pieces: Pieces, grid: SampleGrid, origin: Origin) -> F64:
     """Points of the road pieces ``pieces`` reached within the largest range, as an array of rows
     (px, py, t, speed, ax, ay, bx, by): position in lattice steps from (x0, y0), time, speed
@@ -204,8 +204,8 @@ def road_samples(geo: Geometry, dist: F64, pieces: Pieces, grid: SampleGrid, ori
     Pieces are drawn through points at most ``step`` metres apart, where they bend
     (``_piece_points``); the time at fraction f of a piece is min(t0 + f*tau, t1 + (1-f)*tau)
     (t0/t1: times at its ends, inf where that way is not usable), on the origin's own piece also
-    |f - f0| * (origin_tf or origin_tb), and the origin itself (origin_x, origin_y) is reached at
-    0 when origin_g >= 0. A junction is one point, at its search time ``dist``, with the speed of
+    |f - origin.frac| * (origin.tf or origin.tb), and the origin itself (origin.x, origin.y) is
+    reached at 0 when origin.geom >= 0. A junction is one point, at its search time ``dist``, with the speed of
     its fastest reached piece (its disc serves every road from it). A neighbour with the whole
     margin from the same range on (or earlier) is at least as near as the point itself on the
     far side of their bisector, so the point need not spread there: on a straight road each
@@ -216,7 +216,7 @@ def road_samples(geo: Geometry, dist: F64, pieces: Pieces, grid: SampleGrid, ori
     return out[:n]
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def road_samples_into(
     buffers: SampleBuffers, geo: Geometry, dist: F64, pieces: Pieces, grid: SampleGrid, origin: Origin
 ) -> tuple[F64, int]:

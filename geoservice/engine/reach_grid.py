@@ -7,15 +7,15 @@ import math
 
 import numpy as np
 
+from ..bundle.jit import njit
 from .arrays import F64
-from .jit import jit
 from .reach import radii
 
 BIG = 1e30
 """Field value of a vertex no road point reaches."""
 
 
-@jit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _half(
     lo: float, hi: float, a: tuple[float, float, float, float], cx: float, cy: float, j: int
 ) -> tuple[float, float]:
@@ -34,7 +34,7 @@ def _half(
     return lo, hi
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def reach_band(E: F64, pts: F64, ranges: F64, margin: float, h: float, lo_row: int, hi_row: int) -> None:
     """Fill rows lo_row <= j < hi_row of E[k, j, i] (preset to BIG): the reach field of
     ``ranges[k]`` (ascending) at vertex (i, j), in metres, from road points (``road_samples``).
@@ -106,7 +106,7 @@ def reach_band(E: F64, pts: F64, ranges: F64, margin: float, h: float, lo_row: i
                         E[ks[m], j, i] = min(E[ks[m], j, i], d - rs[m])
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def running_min(E: F64, lo_row: int, hi_row: int) -> None:
     """What a smaller range reaches, every larger one does: E[k] = min(E[k], E[k-1]) on rows
     lo_row <= j < hi_row (points spread into their first full range only)."""

@@ -25,11 +25,11 @@ import numpy as np
 from numba import get_num_threads, prange
 
 from ..bundle.cch import CCHTopology
+from ..bundle.jit import njit
 from ..bundle.network import Network
 from ..errors import GeoserviceError
 from .arrays import F64, I64, Ints
 from .cch import customise_times
-from .jit import jit
 from .router import Router
 from .trip_seeds import PointSeeds, point_seeds
 
@@ -97,7 +97,7 @@ class Ends(NamedTuple):
     length: F64
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _arc_edges(rank: Ints, edge_u: Ints, edge_v: Ints, edge_arc: Ints, w: F64, n_arcs: int) -> tuple[I64, I64]:
     """The network edge behind each arc's input time, per direction (as engine.cch._customise
     picks it: the first cheapest), -1 where none."""
@@ -119,7 +119,7 @@ def _arc_edges(rank: Ints, edge_u: Ints, edge_v: Ints, edge_arc: Ints, w: F64, n
     return up, down
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _tree_height(parent: I64) -> int:
     n = len(parent)
     depth = np.zeros(n, np.int64)
@@ -133,7 +133,7 @@ def _tree_height(parent: I64) -> int:
     return best
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _climb(seed_rank: int, parent: I64, mark: np.ndarray, flag: int, lst: I64, m: int) -> int:
     """Append the ancestors of ``seed_rank`` (itself included) not yet flagged with ``flag``."""
     x = seed_rank
@@ -145,7 +145,7 @@ def _climb(seed_rank: int, parent: I64, mark: np.ndarray, flag: int, lst: I64, m
     return m
 
 
-@jit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _emit(
     a: int, upward: bool, tree: Tree, arcs: ArcTimes, stack_a: I64, stack_d: np.ndarray, out: I64, n_out: int
 ) -> tuple[I64, int]:
@@ -194,7 +194,7 @@ def _emit(
     return out, n_out
 
 
-@jit(cache=True, parallel=True)
+@njit(cache=True, parallel=True)
 def _route(
     tree: Tree, arcs: ArcTimes, edges_: EdgeParts, src: Ends, dst: Ends, stack_size: int, n_thr: int
 ) -> tuple[F64, F64, F64, I64]:

@@ -10,7 +10,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra as sp_dijkstra
 
 from geoservice.bundle.cch import CCHTopology, build_cch
-from geoservice.bundle.dissection import Local, Marks, _local, _min_separator, nested_dissection_order, undirected_csr
+from geoservice.bundle.dissection import nested_dissection_order, undirected_csr
+from geoservice.bundle.flow_separator import Local, Marks, _local, _min_separator
 from geoservice.engine import kernels
 from geoservice.engine.arrays import SeedBlocks, Targets
 from geoservice.engine.cch import cch_many_to_many, customise, unpack_arc

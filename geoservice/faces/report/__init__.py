@@ -9,12 +9,15 @@ import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import GeoserviceError
 from . import charts
 from .html import report_html
 from .text import LANGS
+
+if TYPE_CHECKING:
+    from ...engine.engine import Engine
 
 __all__ = ["write_report", "inline_html", "LANGS", "check_lang"]
 
@@ -29,7 +32,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def write_charts(folder: Path, doc: dict[str, Any], engine, lang: str) -> list[str]:
+def write_charts(folder: Path, doc: dict[str, Any], engine: Engine, lang: str) -> list[str]:
     """Every PNG of the report into ``folder``; their names."""
     from ...bundle.population import load_population
 
@@ -50,7 +53,7 @@ def write_charts(folder: Path, doc: dict[str, Any], engine, lang: str) -> list[s
     return names
 
 
-def write_report(folder: Path, doc: dict[str, Any], engine, *, lang: str = "zh", pdf: bool = True) -> list[str]:
+def write_report(folder: Path, doc: dict[str, Any], engine: Engine, *, lang: str = "zh", pdf: bool = True) -> list[str]:
     """report.json, the PNGs, report.html and (with ``pdf``) report.pdf into ``folder``."""
     check_lang(lang)
     doc = dict(doc, lang=lang)
@@ -66,7 +69,7 @@ def write_report(folder: Path, doc: dict[str, Any], engine, *, lang: str = "zh",
     return names
 
 
-def inline_html(doc: dict[str, Any], engine, *, lang: str = "zh") -> str:
+def inline_html(doc: dict[str, Any], engine: Engine, *, lang: str = "zh") -> str:
     """The page with every image inlined (one self-contained file)."""
     import tempfile
 

@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import GeoserviceError
 from .text import figure_label, t
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from shapely.geometry.base import BaseGeometry
+
+    BaseFeature = tuple[str, bool, BaseGeometry]
 
 __all__ = ["cjk_font", "targets_chart", "lorenz_chart", "week_chart", "unit_chart", "unit_map", "basemap", "FONT_FILES"]
 
@@ -71,7 +79,7 @@ def _plt() -> Any:
     return plt
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig: Figure, path: Path) -> None:
     fig.tight_layout(pad=0.4)  # laid out from text extents: one rendering, not two as bbox_inches="tight"
     fig.savefig(path, dpi=DPI)
     import matplotlib.pyplot as plt
@@ -79,7 +87,7 @@ def _save(fig, path: Path) -> None:
     plt.close(fig)
 
 
-def targets_chart(path: Path, units: list[dict], targets: list[dict], lang: str) -> None:
+def targets_chart(path: Path, units: list[dict[str, Any]], targets: list[dict[str, Any]], lang: str) -> None:
     """Per target, the counties meeting it and those not (horizontal stacked bars)."""
     plt = _plt()
     keys = [tg["key"] for tg in targets]
@@ -105,7 +113,7 @@ def targets_chart(path: Path, units: list[dict], targets: list[dict], lang: str)
     _save(fig, path)
 
 
-def lorenz_chart(path: Path, equity: list[dict], lang: str) -> None:
+def lorenz_chart(path: Path, equity: list[dict[str, Any]], lang: str) -> None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(4.6, 4.3))
     ax.plot([0, 1], [0, 1], color="#777", lw=1, ls="--", label=t("equality", lang))
@@ -122,7 +130,7 @@ def lorenz_chart(path: Path, equity: list[dict], lang: str) -> None:
     _save(fig, path)
 
 
-def week_chart(path: Path, week: dict, lang: str) -> None:
+def week_chart(path: Path, week: dict[str, Any], lang: str) -> None:
     import numpy as np
 
     plt = _plt()
@@ -137,7 +145,7 @@ def week_chart(path: Path, week: dict, lang: str) -> None:
     _save(fig, path)
 
 
-def unit_chart(path: Path, unit: dict, lang: str) -> None:
+def unit_chart(path: Path, unit: dict[str, Any], lang: str) -> None:
     """Each figure with a target as a share of its target (100% = met), capped at 150%."""
     plt = _plt()
     figs = [f for f in unit["figures"] if f["target"] is not None and f["value"] is not None]
@@ -156,7 +164,7 @@ def unit_chart(path: Path, unit: dict, lang: str) -> None:
     _save(fig, path)
 
 
-def basemap(region_path: Path) -> list[tuple[str, bool, Any]]:
+def basemap(region_path: Path) -> list[BaseFeature]:
     """(kind, major, shapely geometry) of the bundle's roads and water, read once per report."""
     import shapely.geometry
 
@@ -171,32 +179,24 @@ def basemap(region_path: Path) -> list[tuple[str, bool, Any]]:
     return out
 
 
-def unit_map(path: Path, base: list, units_gdf, facilities, code: str, sites: list[dict], lang: str) -> None:
-    """The county drawn from the bundle: roads and water of basemap.geojson, every admin outline
-    (this one bold), facilities by type, proposed sites as stars; ODbL attribution on the image."""
-    import math
-
-    import shapely
-    import shapely.geometry
-    from matplotlib.collections import LineCollection
-
-    plt = _plt()
-    row = units_gdf[units_gdf["admin_code"].astype(str) == str(code)]
-    geom = row.geometry.iloc[0] if len(row) else None
-    if geom is None:
-        geom = shapely.geometry.box(*units_gdf.total_bounds)
-    x0, y0, x1, y1 = geom.bounds
+def _road_extent(bounds: tuple[float, float, float, float], base: list[BaseFeature]) -> tuple[float, ...]:
+    """The county's bounds cut to the road extract's (浦东新区: 1.2% of it is inside), when they overlap."""
+    x0, y0, x1, y1 = bounds
     roads = [shp.bounds for kind, _, shp in base if kind == "road"]
-    if roads:  # only the part of the county inside the road extract (浦东新区: 1.2% of it)
+    if roads:
         rx0, ry0 = min(b[0] for b in roads), min(b[1] for b in roads)
         rx1, ry1 = max(b[2] for b in roads), max(b[3] for b in roads)
         if rx0 < x1 and ry0 < y1 and rx1 > x0 and ry1 > y0:
-            x0, y0, x1, y1 = max(x0, rx0), max(y0, ry0), min(x1, rx1), min(y1, ry1)
-    pad = 0.08 * max(x1 - x0, y1 - y0)
-    box = shapely.geometry.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-    aspect = (x1 - x0 + 2 * pad) * math.cos(math.radians((y0 + y1) / 2)) / (y1 - y0 + 2 * pad)
-    fig, ax = plt.subplots(figsize=(min(9.0, max(4.0, 5.6 * aspect)), 5.6))  # the county's shape
-    lines: dict[bool, list] = {True: [], False: []}
+            return max(x0, rx0), max(y0, ry0), min(x1, rx1), min(y1, ry1)
+    return x0, y0, x1, y1
+
+
+def _draw_base(ax: Axes, base: list[BaseFeature], box: BaseGeometry) -> None:
+    """Water filled, minor and major roads as two line collections, of what meets ``box``."""
+    import shapely
+    from matplotlib.collections import LineCollection
+
+    lines: dict[bool, list[Any]] = {True: [], False: []}
     for kind, major, shp in base:
         if not shp.intersects(box):
             continue
@@ -208,6 +208,34 @@ def unit_map(path: Path, base: list, units_gdf, facilities, code: str, sites: li
             lines[major] += [shapely.get_coordinates(ln) for ln in getattr(shp, "geoms", [shp])]
     ax.add_collection(LineCollection(lines[False], colors="#d0d0d0", linewidths=0.5, zorder=2))
     ax.add_collection(LineCollection(lines[True], colors="#9e9e9e", linewidths=1.1, zorder=2))
+
+
+def unit_map(
+    path: Path,
+    base: list[BaseFeature],
+    units_gdf: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    code: str,
+    sites: list[dict[str, Any]],
+    lang: str,
+) -> None:
+    """The county drawn from the bundle: roads and water of basemap.geojson, every admin outline
+    (this one bold), facilities by type, proposed sites as stars; ODbL attribution on the image."""
+    import math
+
+    import shapely.geometry
+
+    plt = _plt()
+    row = units_gdf[units_gdf["admin_code"].astype(str) == str(code)]
+    geom = row.geometry.iloc[0] if len(row) else None
+    if geom is None:
+        geom = shapely.geometry.box(*units_gdf.total_bounds)
+    x0, y0, x1, y1 = _road_extent(geom.bounds, base)
+    pad = 0.08 * max(x1 - x0, y1 - y0)
+    box = shapely.geometry.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+    aspect = (x1 - x0 + 2 * pad) * math.cos(math.radians((y0 + y1) / 2)) / (y1 - y0 + 2 * pad)
+    fig, ax = plt.subplots(figsize=(min(9.0, max(4.0, 5.6 * aspect)), 5.6))  # the county's shape
+    _draw_base(ax, base, box)
     for g in units_gdf.geometry:
         if g is not None:
             for p in getattr(g, "geoms", [g]):

@@ -66,19 +66,19 @@ def _verdict(met: bool | None, lang: str) -> str:
     return f"<span class='{'ok' if met else 'bad'}'>{t('met' if met else 'not_met', lang)}</span>"
 
 
-def _source(f: dict, lang: str) -> str:
+def _source(f: dict[str, Any], lang: str) -> str:
     if lang == "zh":
         return _e(SOURCE_ZH.get(f["key"], ""))
     return f"<code>{_e(SOURCE_EN.get(f['key'], f['source']))}</code>"
 
 
-def _target(f: dict) -> str:
+def _target(f: dict[str, Any]) -> str:
     if f["target"] is None:
         return "—"
     return ("≥ " if f["kind"] != "share" else "≥ ") + value_text(f["target"], f["kind"])
 
 
-def _figures_table(figs: list[dict], lang: str, *, with_source: bool = True) -> str:
+def _figures_table(figs: list[dict[str, Any]], lang: str, *, with_source: bool = True) -> str:
     head = [t("figure", lang), t("value", lang), t("target", lang), t("verdict", lang)]
     if with_source:
         head += [t("source", lang), t("confidence", lang)]
@@ -99,7 +99,7 @@ def _figures_table(figs: list[dict], lang: str, *, with_source: bool = True) -> 
     return "<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"
 
 
-def _changes(unit: dict, lang: str, has_previous: bool) -> str:
+def _changes(unit: dict[str, Any], lang: str, has_previous: bool) -> str:
     if not has_previous:
         return f"<p class='sub'>{t('no_previous', lang)}</p>"
     ch = unit.get("changes") or []
@@ -116,7 +116,7 @@ def _changes(unit: dict, lang: str, has_previous: bool) -> str:
     return f"<table>{head}{rows}</table>"
 
 
-def _build(units: list[dict], lang: str) -> str:
+def _build(units: list[dict[str, Any]], lang: str) -> str:
     parts = [f"<section class='page'><h2>{t('build', lang)}</h2>"]
     any_step = False
     for u in units:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 __all__ = ["LANGS", "T", "t", "figure_label", "value_text", "local_name", "note_text", "target_source"]
 
@@ -202,7 +203,7 @@ TARGET_SOURCE_ZH: dict[str, str] = {
 _DEMO = re.compile(r"\s*\[DEMO designation\]", re.I)
 
 
-def t(key: str, lang: str, **kw) -> str:
+def t(key: str, lang: str, **kw: object) -> str:
     s = T[key][lang]
     return s.format(**kw) if kw else s
 
@@ -230,7 +231,7 @@ def local_name(name: str, lang: str) -> str:
     return _DEMO.sub(" " + T["demo"][lang], name) if lang != "en" else name
 
 
-def target_source(target: dict, lang: str) -> str:
+def target_source(target: dict[str, Any], lang: str) -> str:
     if lang == "en":
         return str(target["source"])
     base = TARGET_SOURCE_ZH.get(target["key"], "")

@@ -52,7 +52,7 @@ from .calibration_model import (
     robust_scale,
     with_covariance,
 )
-from .calibration_routes import prepare
+from .calibration_routes import TripNetwork, prepare
 
 __all__ = ["CalibrationOptions", "Calibration", "Iteration", "calibrate", "factor_tables", "profile_rows"]
 
@@ -282,40 +282,13 @@ def _calibrate(
 
     # --- held-out evaluation
     t0 = time.perf_counter()
-    rng = np.random.default_rng(opt.seed)
-    fold = np.full(len(keep), -1)
-    idx = np.flatnonzero(reach)
-    fold[idx] = rng.permutation(len(idx)) % opt.folds
-    after_cv = np.full(len(keep), np.inf)
-    scored = np.zeros(len(keep), bool)
-    for k in range(opt.folds):
-        train = reach & (fold != k)
-        held = np.flatnonzero(fold == k)
-        fk, _ = _fit_flagging(layout, d, train, opt.outlier_z, fit.x, fit.sigma)
-        wk, tk = factor_tables(layout, fk.x)
-        parts = tn.route(tk, hour[held], held)
-        dh = _data(parts, hour[held], prio[held], obs[held])
-        after_cv[held] = predict(layout, fk.x, dh, np.array([wk[c] for c in FIT_CLASSES]))
-        rk = fk.residuals(d.take(np.flatnonzero(train)))
-        r = np.log(obs[held] / after_cv[held])
-        scored[held] = np.abs(r - np.median(rk)) <= opt.outlier_z * max(robust_scale(rk), 1e-3)
-        say(f"fold {k + 1}/{opt.folds}: {len(held)} held-out trips")
+    after_cv, scored, fold = _held_out(_Kept(tn, hour, prio, obs), layout, d, reach, fit, opt, say)
     timings["cross_validation_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     before_tables = [{c: v[h] for c, v in before.items() if v[h] != 1.0} for h in range(HOURS)]
     before_pred = tn.route(before_tables, hour).time_s
     timings["before_s"] = time.perf_counter() - t0
-    for i in np.flatnonzero(outlier):
-        k = int(keep[i])
-        rejected.append(
-            Rejection(
-                int(trips.row[k]),
-                trips.trip_id[k],
-                "outlier",
-                f"observed {obs[i]:.0f} s, the fitted model predicts {after_fit[i]:.0f} s "
-                f"(log ratio {np.log(obs[i] / after_fit[i]):+.2f}, limit ±{opt.outlier_z:g} x {fit.sigma:.3f})",
-            )
-        )
+    rejected += _outliers(trips, keep, outlier, after_fit, opt.outlier_z, fit.sigma)
     main = np.argmax(d.X, axis=1)
     timings["total_s"] = time.perf_counter() - t_start
     return Calibration(
@@ -346,6 +319,70 @@ def _calibrate(
         before_label=before_label,
         timings=timings,
     )
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """The trips a run keeps: their routes on the network (``tn``), departure hour, priority flag
+    and observed time (positions as in ``tn.keep``)."""
+
+    tn: TripNetwork
+    hour: np.ndarray
+    prio: np.ndarray
+    obs: np.ndarray
+
+
+def _held_out(
+    kept: _Kept,
+    layout: Layout,
+    d: ModelData,
+    reach: np.ndarray,
+    fit: Fit,
+    opt: CalibrationOptions,
+    say: Callable[[str], None],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``opt.folds``-fold cross-validation of ``fit``: (the time each trip is predicted when held
+    out, whether it is scored (no outlier of its fold's fit), its fold; -1: unreachable)."""
+    n = len(kept.obs)
+    rng = np.random.default_rng(opt.seed)
+    fold = np.full(n, -1)
+    idx = np.flatnonzero(reach)
+    fold[idx] = rng.permutation(len(idx)) % opt.folds
+    after_cv = np.full(n, np.inf)
+    scored = np.zeros(n, bool)
+    for k in range(opt.folds):
+        train = reach & (fold != k)
+        held = np.flatnonzero(fold == k)
+        fk, _ = _fit_flagging(layout, d, train, opt.outlier_z, fit.x, fit.sigma)
+        wk, tk = factor_tables(layout, fk.x)
+        parts = kept.tn.route(tk, kept.hour[held], held)
+        dh = _data(parts, kept.hour[held], kept.prio[held], kept.obs[held])
+        after_cv[held] = predict(layout, fk.x, dh, np.array([wk[c] for c in FIT_CLASSES]))
+        rk = fk.residuals(d.take(np.flatnonzero(train)))
+        r = np.log(kept.obs[held] / after_cv[held])
+        scored[held] = np.abs(r - np.median(rk)) <= opt.outlier_z * max(robust_scale(rk), 1e-3)
+        say(f"fold {k + 1}/{opt.folds}: {len(held)} held-out trips")
+    return after_cv, scored, fold
+
+
+def _outliers(
+    trips: Trips, keep: np.ndarray, outlier: np.ndarray, after_fit: np.ndarray, z: float, sigma: float
+) -> list[Rejection]:
+    """The kept trips (positions in ``keep``) the final fit flags as outliers, as rejections."""
+    out: list[Rejection] = []
+    for i in np.flatnonzero(outlier):
+        k = int(keep[i])
+        obs = trips.observed_s[k]
+        out.append(
+            Rejection(
+                int(trips.row[k]),
+                trips.trip_id[k],
+                "outlier",
+                f"observed {obs:.0f} s, the fitted model predicts {after_fit[i]:.0f} s "
+                f"(log ratio {np.log(obs / after_fit[i]):+.2f}, limit ±{z:g} x {sigma:.3f})",
+            )
+        )
+    return out
 
 
 def _enough(usable: int, total: int, rejected: list[Rejection], opt: CalibrationOptions, path: str) -> None:

@@ -56,7 +56,7 @@ class Region:
     path: Path
     meta: BundleMeta
     networks: dict[str, Network]
-    facilities: object  # geopandas.GeoDataFrame
+    facilities: gpd.GeoDataFrame
     load_seconds: float = 0.0
     extras: dict[str, object] = field(default_factory=dict)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,8 +31,10 @@ RESERVED_IDS: Final = (".", "..")  # a URL path cannot name them: /facilities/..
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER: Final = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
+T = TypeVar("T")
 
-def cell_text(value: Any) -> str | None:
+
+def cell_text(value: object) -> str | None:
     """Cell → stripped string, or None for empty/NaN/None; 420102.0 → "420102"."""
     if value is None or value is pd.NA:
         return None
@@ -83,7 +85,7 @@ def check_text(field: str, value: str | None, *, free_text: bool = False) -> str
     return value
 
 
-def spreadsheet_safe(value: Any) -> Any:
+def spreadsheet_safe(value: T) -> T | str:
     """A CSV cell that Excel, LibreOffice or WPS open as text, never as a formula: text starting
     with = + - @, a tab or a carriage return gets a leading ' (numbers such as -12.5 are left
     as they are). ``spreadsheet_text`` reads it back."""
@@ -96,14 +98,14 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def spreadsheet_text(value: Any) -> Any:
+def spreadsheet_text(value: T) -> T | str:
     """A cell written by ``spreadsheet_safe`` as it was: the guarding ' taken off again."""
     if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(_FORMULA_START):
         return value[1:]
     return value
 
 
-def number(value: Any) -> float | str | None:
+def number(value: object) -> float | str | None:
     """Cell → float, None when empty, or an error reason string."""
     if isinstance(value, (bool, np.bool_)):
         return f"not a number: {value!r}"
@@ -120,7 +122,7 @@ def number(value: Any) -> float | str | None:
     return None if math.isnan(f) else f
 
 
-def boolean(value: Any) -> bool | None:
+def boolean(value: object) -> bool | None:
     """Cell → bool (empty → False), or None if it cannot be read as one."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -135,7 +137,7 @@ def boolean(value: Any) -> bool | None:
     return None
 
 
-def split_caps(value: Any) -> list[str]:
+def split_caps(value: object) -> list[str]:
     if isinstance(value, (list, tuple, set, frozenset)):
         parts = [cell_text(v) for v in value]
         return sorted({p.lower() for p in parts if p})
@@ -145,7 +147,7 @@ def split_caps(value: Any) -> list[str]:
     return sorted({p.lower() for p in re.split(r"[,;|\s]+", s) if p})
 
 
-def coordinate(value: Any, what: str, lo: float, hi: float) -> float | str:
+def coordinate(value: object, what: str, lo: float, hi: float) -> float | str:
     n = number(value)
     if n is None:
         return f"missing {what}"
@@ -158,7 +160,7 @@ def coordinate(value: Any, what: str, lo: float, hi: float) -> float | str:
     return n
 
 
-def swapped_pair(lon_value: Any, lat_value: Any) -> str | None:
+def swapped_pair(lon_value: object, lat_value: object) -> str | None:
     """The unambiguous swap: a latitude outside ±90 whose pair is valid read the other way
     round (longitude within ±90, latitude within ±180). Returns "lon X, lat Y" as they were
     probably meant, else None. Both-valid pairs are never called swapped: either could be real."""

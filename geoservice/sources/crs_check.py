@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -78,6 +78,7 @@ from .crs_base import (
     readings_of,
 )
 from .crs_names import Reference, name_votes, names_check
+from .facility_rows import RowError
 
 __all__ = [
     "CHECK_RADIUS_M",
@@ -198,6 +199,17 @@ def _nowhere_near(
     )
 
 
+class RoadGeometry(Protocol):
+    """The roads a check measures against: a bundle network's projected coordinates (``crs``,
+    ``x``/``y``) and its road lines, coordinates ``geom_a[i]..geom_b[i]``."""
+
+    crs: str
+    x: np.ndarray
+    y: np.ndarray
+    geom_a: np.ndarray
+    geom_b: np.ndarray
+
+
 @dataclass(frozen=True)
 class Namesakes:
     """The checked points' facility names and types, and the region's OSM facilities they are
@@ -283,7 +295,7 @@ def check_positions(
     return check
 
 
-def nothing_loaded(label: str, errors: Sequence[Any], *, field_name: str | None, nothing: str) -> GeoserviceError:
+def nothing_loaded(label: str, errors: Sequence[RowError], *, field_name: str | None, nothing: str) -> GeoserviceError:
     """The error for a file of which no row could be loaded (``errors``: its ``RowError``s). When
     every row has lon and lat swapped it says so, with the first row's problem (and carries
     ``extra["swapped"]``: the rows need not be listed one by one)."""
@@ -302,7 +314,7 @@ def nothing_loaded(label: str, errors: Sequence[Any], *, field_name: str | None,
     )
 
 
-def network_distances(net: Any, radius_m: float = CHECK_RADIUS_M) -> DistanceFn:
+def network_distances(net: RoadGeometry, radius_m: float = CHECK_RADIUS_M) -> DistanceFn:
     """A ``DistanceFn`` over a bundle network's road geometries (projected ``x``/``y``, one line
     per ``geom_a``..``geom_b`` range): the straight-line distance to the nearest road, the one
     the engine's snapping measures, and inf beyond ``radius_m``."""

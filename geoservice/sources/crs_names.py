@@ -8,7 +8,7 @@ import math
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,6 +29,9 @@ from .crs_base import (
     readings_of,
 )
 from .hospital_names import bracket_keys, name_key
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Reference", "NameVotes", "name_votes", "names_check"]
 
@@ -65,7 +68,7 @@ class Reference:
     what: str
 
     @classmethod
-    def from_layer(cls, layer: Any, what: str) -> Reference | None:
+    def from_layer(cls, layer: pd.DataFrame | None, what: str) -> Reference | None:
         """The rows of a facility table (``lon``, ``lat``, ``name``, ``type``, ``source``) whose
         source names OpenStreetMap; None when there are none."""
         if layer is None or len(layer) == 0 or not {"lon", "lat", "name", "type"} <= set(layer.columns):
@@ -86,7 +89,7 @@ class Reference:
         return cls(lon, lat, {k: tuple(v) for k, v in index.items()}, what)
 
     @classmethod
-    def cached(cls, layer: Any, what: str) -> Reference | None:
+    def cached(cls, layer: pd.DataFrame | None, what: str) -> Reference | None:
         """``from_layer``, kept while ``layer`` lives: a served region's table is indexed once,
         not on every import (about 15 µs a name)."""
         key = id(layer)
@@ -101,7 +104,7 @@ class Reference:
         _REFERENCES[key] = (alive, what, ref)
         return ref
 
-    def namesakes(self, name: Any, ftype: Any) -> tuple[int, ...]:
+    def namesakes(self, name: object, ftype: object) -> tuple[int, ...]:
         g = _group(ftype)
         return tuple(dict.fromkeys(j for k in _name_keys(name) for j in self.index.get((g, k), ())))
 
@@ -122,8 +125,8 @@ def name_votes(
     rx: NDArray[np.float64],
     ry: NDArray[np.float64],
     decl: str,
-    names: Sequence[Any],
-    types: Sequence[Any],
+    names: Sequence[object],
+    types: Sequence[object],
     ref: Reference,
 ) -> NameVotes | None:
     pi: list[int] = []

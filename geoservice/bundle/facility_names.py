@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
-from typing import Any, Final
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
 from ..sources.name_keys import has_han
+from ..sources.osm_names import Place
 from .network import Network
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["PLACEHOLDER", "readable_name", "name_unnamed_facilities", "ON_M", "NEAR_M"]
 
@@ -54,7 +58,7 @@ def _named_vertices(net: Network) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return np.asarray(net.lon)[idx], np.asarray(net.lat)[idx], vname.tolist()
 
 
-def name_unnamed_facilities(fac: Any, net: Network, places: Callable[[], list[Any]] = list) -> int:
+def name_unnamed_facilities(fac: gpd.GeoDataFrame, net: Network, places: Callable[[], Sequence[Place]] = list) -> int:
     """Rename, in place, the rows of ``fac`` (a facility table) whose name is an OSM placeholder;
     the number renamed. ``places``: called only when a facility is far from every named road, the
     OSM place nodes (objects with ``name``, ``lon``, ``lat``; ``sources.osm_names.Place``)."""
@@ -70,7 +74,7 @@ def name_unnamed_facilities(fac: Any, net: Network, places: Callable[[], list[An
     kx = math.cos(math.radians(lat0)) * 111_320.0
     tree = cKDTree(np.c_[vlon * kx, vlat * 111_320.0]) if len(vlon) else None
     col = fac.columns.get_loc("name")
-    found: list[Any] | None = None
+    found: Sequence[Place] | None = None
     for i in rows:
         kind = PLACEHOLDER.match(str(fac.iat[i, col]).strip()).group(1).lower()  # type: ignore[union-attr]
         x, y = float(fac["lon"].iat[i]) * kx, float(fac["lat"].iat[i]) * 111_320.0

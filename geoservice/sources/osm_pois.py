@@ -27,7 +27,7 @@ OSM_SOURCE: Final = "OpenStreetMap (ODbL)"
 OSM_ATTRIBUTION: Final = "© OpenStreetMap contributors, ODbL 1.0"
 
 
-def osm_attribution(sources: Iterable[Any]) -> str | None:
+def osm_attribution(sources: Iterable[object]) -> str | None:
     """The OpenStreetMap attribution when any row's ``source`` says it comes from OSM, else None."""
     return OSM_ATTRIBUTION if any("openstreetmap" in str(s).lower() for s in sources if s) else None
 

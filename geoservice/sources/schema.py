@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -173,6 +173,6 @@ class FacilityFilter:
             keep &= np.array([q in str(v or "").lower() for v in table["name"]], bool)
         return keep
 
-    def matches(self, record: Mapping[str, Any]) -> bool:
+    def matches(self, record: Mapping[str, object]) -> bool:
         """The same test for one record (a dict with the COLUMNS keys)."""
         return bool(self.mask(pd.DataFrame([dict(record)]))[0])

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import cast
 
 from ...analyses.access import DECAYS
 from ...analyses.standards import StandardTargets
 from ...fileio import atomic_dir
-from ...service.usecases.access import access, access_answer
+from ...service.usecases.access import AccessAnswer, access, access_answer
 from .analysis_files import csv_text, json_text, output_dir, write_file, write_layer
 from .common import (
     add_analysis_output,
@@ -103,7 +105,7 @@ def cmd_access(args: argparse.Namespace) -> None:
     with atomic_dir(out) as stage:
         write_file(stage / "report.json", json_text(ans.to_json()))
         write_file(stage / "facilities.csv", csv_text([f.to_json() for f in res.facilities], FACILITY_FIELDS))
-        pts = res.points_frame().round(6).to_dict("records")
+        pts = cast("list[dict[str, object]]", res.points_frame().round(6).to_dict("records"))
         write_file(stage / "points.csv", csv_text(pts, POINT_FIELDS))
         write_layer(stage, "points", points_layer(res), geometry_type="Point", schema=POINT_SCHEMA)
         if args.by == "admin":
@@ -126,7 +128,7 @@ def cmd_access(args: argparse.Namespace) -> None:
     _summary(ans, out)
 
 
-def _summary(ans, out) -> None:
+def _summary(ans: AccessAnswer, out: Path) -> None:
     res = ans.result
     overall = f"{res.score_per_100k:.4g} per 100,000 people" if res.score_per_100k is not None else "no population data"
     print(f"geoservice: note: {res.capacity_note}", file=sys.stderr)
@@ -152,7 +154,7 @@ def _summary(ans, out) -> None:
             print(f"  {r.measure:<18} {r.value!s:>10} target {r.target!s:>6}: {state}", file=sys.stderr)
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "access",
         help="capacity-aware access (E2SFCA) per demand point and admin unit, equity, standards (folder)",

@@ -337,7 +337,7 @@ def cmd_timeline(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------ parsers
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     targets = ", ".join(f"{m:g} {t}" for t, m in DEFAULT_MINUTES.items())
     p = sub.add_parser("coverage", help="population share within T minutes, gaps, farthest (folder)")
     add_analysis_output(p)

@@ -7,7 +7,9 @@ import argparse
 import csv
 import io
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any, cast
 
 from ...errors import GeoserviceError, InputFileError
 from ...sources.cell_values import spreadsheet_safe
@@ -57,7 +59,7 @@ def write_file(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def write_layer(out: Path, stem: str, fc: dict, *, geometry_type: str, schema: dict[str, str]) -> None:
+def write_layer(out: Path, stem: str, fc: Mapping[str, object], *, geometry_type: str, schema: dict[str, str]) -> None:
     """A result layer as GeoJSON (``stem.geojson``) and GeoPackage (``stem.gpkg``, layer ``stem``,
     with the method in a ``method`` column). ``schema`` (property -> pandas dtype) and
     ``geometry_type`` give an empty result its (empty) GeoPackage layer."""
@@ -82,7 +84,9 @@ def write_layer(out: Path, stem: str, fc: dict, *, geometry_type: str, schema: d
     gdf.to_file(out / f"{stem}.gpkg", layer=stem, driver="GPKG")
 
 
-def points_layer(rows: list[dict], *, method: str, fields: list[str] | None = None) -> dict:
+def points_layer(
+    rows: Iterable[Mapping[str, Any]], *, method: str, fields: list[str] | None = None
+) -> dict[str, object]:
     """Rows with ``lon`` and ``lat`` as a point FeatureCollection whose properties are the other
     ``fields`` (default: every key), so a command's CSV and its layer carry the same columns."""
     return {
@@ -99,15 +103,16 @@ def points_layer(rows: list[dict], *, method: str, fields: list[str] | None = No
     }
 
 
-def point_rows(fc: dict) -> list[dict]:
+def point_rows(fc: Mapping[str, object]) -> list[dict[str, object]]:
     """Point features as rows: ``lon``, ``lat``, then the properties (the CSV of a layer)."""
+    features = cast("list[dict[str, Any]]", fc["features"])
     return [
         dict(lon=f["geometry"]["coordinates"][0], lat=f["geometry"]["coordinates"][1], **f["properties"])
-        for f in fc["features"]
+        for f in features
     ]
 
 
-def csv_text(rows: list[dict], fields: list[str]) -> str:
+def csv_text(rows: Iterable[Mapping[str, object]], fields: list[str]) -> str:
     """A plain CSV (header + rows, nothing else: the method is in report.json); text a
     spreadsheet would run as a formula (a name such as ``=1+1``) is kept as text behind a '."""
     buf = io.StringIO()
@@ -118,7 +123,7 @@ def csv_text(rows: list[dict], fields: list[str]) -> str:
     return buf.getvalue()
 
 
-def json_text(obj) -> str:
+def json_text(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -158,18 +163,20 @@ def parse_points(text: str | None, flag: str) -> list[tuple[float, float]]:
     return pts
 
 
-def parse_scenario(text: str | None):
+def parse_scenario(text: str | None) -> str | dict[str, float]:
     if text is None:
         return "free_flow"
     t = text.strip()
     if t.startswith("{"):
         try:
-            return json.loads(t)
+            table: dict[str, float] = json.loads(t)
+            return table
         except ValueError:
             raise GeoserviceError("scenario", f"table is not valid JSON: {t!r}") from None
     if Path(t).is_file():
         try:
-            return json.loads(Path(t).read_text(encoding="utf-8"))
+            table = json.loads(Path(t).read_text(encoding="utf-8"))
+            return table
         except ValueError:
             raise GeoserviceError("scenario", f"file {t} is not a JSON {{road class: factor}} table") from None
     return t

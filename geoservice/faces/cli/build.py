@@ -147,7 +147,7 @@ def cmd_build_demo(args: argparse.Namespace) -> None:
     build_demos(Path(args.out) if args.out else None, quiet=args.quiet)
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("build", help="build a region bundle from a local OSM file")
     p.add_argument("--osm", required=True, help=".osm, .osm.pbf, .osm.gz or .osm.bz2 file")
     p.add_argument("--facilities", action="append", help="facility file (GeoJSON, CSV, GPKG); repeatable")

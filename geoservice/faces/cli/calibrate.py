@@ -107,7 +107,7 @@ def cmd_attach_profile(args: argparse.Namespace) -> None:
     )
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "calibrate",
         help="fit hourly travel-time factors per road class to observed trips (profile.csv for --hourly-profiles)",

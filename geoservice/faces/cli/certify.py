@@ -56,7 +56,7 @@ def cmd_certify(args: argparse.Namespace) -> None:
     )
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "certify",
         help="match a published certification list (names) to positioned facilities",

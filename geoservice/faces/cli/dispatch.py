@@ -27,7 +27,7 @@ def cmd_dispatch(args: argparse.Namespace) -> None:
     emit_json(ans, args.output)
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "dispatch",
         help="bystander and AED dispatch for a cardiac arrest: responders for CPR, the AED fetch, the AED a "

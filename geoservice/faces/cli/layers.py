@@ -123,7 +123,7 @@ def _check_positions(args: argparse.Namespace, entry: Any, layer: Any) -> None:
         print(f"geoservice: WARNING: {check.warning}", file=sys.stderr)  # the way build logs it
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("import-layer", help="validate a facility file and write it normalised (WGS-84)")
     p.add_argument("file", metavar="FILE", help="CSV, GeoJSON or GeoPackage")
     add_type(p, required=False)

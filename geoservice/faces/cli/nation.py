@@ -87,7 +87,7 @@ def cmd_batch(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("split", help="one OSM extract per admin unit (e.g. province), buffered beyond its border")
     p.add_argument("--osm", required=True, help="the country's .osm.pbf (read three times, streaming)")
     p.add_argument("--boundaries", required=True, help="unit polygons (GeoJSON / GeoPackage)")

@@ -14,7 +14,7 @@ def cmd_places(args: argparse.Namespace) -> None:
     emit_json(search_places(svc, args.q, limit=args.limit, near=args.near), args.output)
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "places",
         help="find landmarks, stations, roads, districts and facilities by name, English name or pinyin "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from typing import TYPE_CHECKING
 
 from ...errors import GeoserviceError
 from ...fileio import atomic_dir
@@ -29,6 +30,9 @@ from .analysis_files import (
 )
 from .common import add_analysis_output, add_map_lang, add_profile, command, open_service
 
+if TYPE_CHECKING:
+    from ...analyses.aed_week import HourCoverage
+
 __all__ = ["add_parsers", "write_aed_week"]
 
 HOUR_FIELDS = list(HourCoverageOut.model_fields)
@@ -43,9 +47,13 @@ def _week_of(text: str | None) -> date | None:
         raise GeoserviceError("week_of", f"must be a date YYYY-MM-DD (any day of the week), got {text!r}") from None
 
 
-def _matrix_rows(matrix: list[list[float]]) -> list[dict]:
+def _matrix_rows(matrix: list[list[float]]) -> list[dict[str, object]]:
     days = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
     return [{"day": d, **{f"{h:02d}": v for h, v in enumerate(row)}} for d, row in zip(days, matrix)]
+
+
+def _share(v: float | None) -> str:
+    return "-" if v is None else f"{v:.0%}"
 
 
 # ------------------------------------------------------------------------------ AED week
@@ -85,7 +93,7 @@ def write_aed_week(args: argparse.Namespace) -> None:
         week_html(stage / "week.html", panels, title=title, note=rep.method, lang=lang)
     tue, sun = rep.hour("Tu", 10), rep.hour("Su", 3)
 
-    def fig(h) -> str:
+    def fig(h: HourCoverage) -> str:
         ppl = f"{h.covered_open:,.0f} people, " if h.covered_open is not None else ""
         return f"{ppl}{100 * h.share_open:.2f}% ({h.aeds_open} AEDs open)"
 
@@ -267,11 +275,10 @@ def cmd_plan_targets(args: argparse.Namespace) -> None:
     met = sum(1 for u in units if u.targets_met == u.targets_applicable)
     print(f"{met} of {len(units)} admin units meet every target that applies; wrote {out}/", file=sys.stderr)
     for u in rep.units:
-        share = lambda v: "-" if v is None else f"{v:.0%}"
         print(
             f"  {u.name}: stroke centers {u.stroke_centers}, chest pain {u.hospitals_with_cpc}/{u.hospitals} "
-            f"hospitals ({share(u.cpc_share)}), grassroots {u.institutions_with_unit}/{u.grassroots_institutions} "
-            f"({share(u.grassroots_share)}); {u.targets_met}/{u.targets_applicable} targets met",
+            f"hospitals ({_share(u.cpc_share)}), grassroots {u.institutions_with_unit}/{u.grassroots_institutions} "
+            f"({_share(u.grassroots_share)}); {u.targets_met}/{u.targets_applicable} targets met",
             file=sys.stderr,
         )
 
@@ -339,7 +346,7 @@ def add_week_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--demand", help="CSV of demand points (lon, lat[, weight]) instead of the population")
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("aed-week", help="AED coverage on foot for each hour of the week (7x24 table, heat map)")
     add_analysis_output(p)
     add_map_lang(p)

@@ -18,7 +18,7 @@ from .common import add_analysis_output, command, open_service
 __all__ = ["add_parsers"]
 
 
-def _previous(path: str | None) -> dict | None:
+def _previous(path: str | None) -> dict[str, object] | None:
     if not path:
         return None
     try:
@@ -59,7 +59,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     )
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "report",
         help="the plan report: one printable page per admin unit, the region's summary, what to build next (folder)",

@@ -143,7 +143,7 @@ def cmd_export_graph(args: argparse.Namespace) -> None:
     )
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("nearest", help="k nearest facilities by travel time, with routes (JSON)")
     add_region(p, several=True)
     add_db(p)

@@ -215,7 +215,7 @@ def cmd_settings(args: argparse.Namespace) -> None:
         print(f"GEOSERVICE_{name.upper()}={json.dumps(getattr(s, name), default=str)}\t# {f.description}")
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="HTTP API, citizen page (/) and planner page (/planner)")
     add_region(p)
     add_db(p)

@@ -10,6 +10,7 @@ from typing import Any
 
 from ...analyses.access import AccessResult
 from ...bundle.population import load_population
+from ...engine.engine import Engine
 
 __all__ = ["ACCESS_COLORS", "access_map", "color_of", "facilities_layer", "points_layer", "units_layer"]
 
@@ -38,7 +39,7 @@ def _breaks(lo: float, hi: float) -> list[str]:
     return [f"{lo + i * step:.3g} - {lo + (i + 1) * step:.3g} per 100,000" for i in range(n)]
 
 
-def units_layer(engine, res: AccessResult) -> dict[str, Any]:
+def units_layer(engine: Engine, res: AccessResult) -> dict[str, Any]:
     """The admin units (polygons, WGS-84) with their access figures and type (urban / rural)."""
     import shapely.geometry
 
@@ -80,7 +81,7 @@ def facilities_layer(res: AccessResult) -> dict[str, Any]:
     return {"type": "FeatureCollection", "method": res.method, "features": feats}
 
 
-def access_map(engine, res: AccessResult, path: str | Path) -> Path:
+def access_map(engine: Engine, res: AccessResult, path: str | Path) -> Path:
     """Offline map: units and demand points shaded by access, facilities with their ratio."""
     import folium
 

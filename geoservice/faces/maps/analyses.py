@@ -13,10 +13,19 @@ carry. Every function accepts empty layers (no gaps, links, sites or points) and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ...fileio import atomic_path
 from .analysis_text import DEFAULT_LANG, fac_name, field, mt, reason, value
+
+if TYPE_CHECKING:
+    import folium
+
+    from ...analyses.coverage import CoverageReport
+    from ...bundle.store import Region
+    from ...engine.engine import Engine
 
 ATTRIBUTION = mt("en", "attribution")
 MAP_NOTICE = mt("en", "notice")
@@ -44,21 +53,21 @@ border:1px solid #aaa;border-radius:4px;font:12px/1.4 system-ui,sans-serif}
 """
 
 
-def _get(obj, key: str, default=None):
+def _get(obj: object, key: str, default: object = None) -> Any:
     """One field of an analysis result or of one of its items, a dict today, maybe a dataclass tomorrow."""
     if isinstance(obj, dict):
         return obj.get(key, default)
     return getattr(obj, key, default)
 
 
-def _features(fc) -> list:
+def _features(fc: object) -> list[Any]:
     """Features of a GeoJSON FeatureCollection (dict or object), [] when there is none."""
     if fc is None:
         return []
     return list(_get(fc, "features", None) or [])
 
 
-def base_map(region, *, title: str, note: str = "", lang: str = DEFAULT_LANG):
+def base_map(region: Region, *, title: str, note: str = "", lang: str = DEFAULT_LANG) -> folium.Map:
     """Offline map (inlined Leaflet, our own water/roads/outline/admin units and their names) with
     a title box naming the region by its display name, in ``lang``. The method ``note`` is the
     analysis's own statement (English), folded and labelled so on a Chinese map."""
@@ -87,13 +96,13 @@ def base_map(region, *, title: str, note: str = "", lang: str = DEFAULT_LANG):
     return m
 
 
-def _esc(s) -> str:
+def _esc(s: object) -> str:
     import html
 
     return html.escape(str(s))
 
 
-def _marker(lat: float, lon: float, kind: str, glyph: str, tooltip: str, size: int = 24):
+def _marker(lat: float, lon: float, kind: str, glyph: str, tooltip: str, size: int = 24) -> folium.Marker:
     """A folium Marker drawn with our own inline HTML (no awesome-markers, no marker PNG)."""
     import folium
 
@@ -106,22 +115,24 @@ def _marker(lat: float, lon: float, kind: str, glyph: str, tooltip: str, size: i
     return folium.Marker([lat, lon], icon=icon, tooltip=tooltip)
 
 
-def _legend(m, rows: list[tuple[str, str]]) -> None:
+def _legend(m: folium.Map, rows: list[tuple[str, str]]) -> None:
     """Small fixed legend box; rows are (HTML swatch, text)."""
     import folium
 
+    from .base import figure
+
     body = "<br>".join(f"{sw} {_esc(text)}" for sw, text in rows)
-    m.get_root().html.add_child(folium.Element(f"<div class='gs-am-legend'>{body}</div>"))
+    figure(m).html.add_child(folium.Element(f"<div class='gs-am-legend'>{body}</div>"))
 
 
-def _tooltip(fields: list[str], lang: str):
+def _tooltip(fields: list[str], lang: str) -> folium.GeoJsonTooltip:
     """A GeoJSON tooltip naming its fields in ``lang``."""
     import folium
 
     return folium.GeoJsonTooltip(fields, aliases=[field(lang, f) for f in fields])
 
 
-def save_map(m, path: str | Path) -> Path:
+def save_map(m: folium.Map, path: str | Path) -> Path:
     import folium
 
     folium.LayerControl().add_to(m)
@@ -131,7 +142,9 @@ def save_map(m, path: str | Path) -> Path:
     return path
 
 
-def _facilities(m, engine, type_, name, color="red", lang: str = DEFAULT_LANG):
+def _facilities(
+    m: folium.Map, engine: Engine, type_: str | None, name: str, color: str = "red", lang: str = DEFAULT_LANG
+) -> None:
     """The facilities of ``type_`` as dots, each named beside it where the name does not collide
     (a demo designation with its tag on a second line)."""
     import folium
@@ -166,7 +179,7 @@ def _facilities(m, engine, type_, name, color="red", lang: str = DEFAULT_LANG):
         layer.add_points(points)
 
 
-def _population_text(overall, lang: str = DEFAULT_LANG) -> str:
+def _population_text(overall: object, lang: str = DEFAULT_LANG) -> str:
     """The title's "population share 52.3% (1,234 of 2,360)", or "no population data" when the bundle has no
     census (population None): never a share of nobody."""
     share, total, covered = (_get(overall, k) for k in ("population_share", "population", "population_covered"))
@@ -180,16 +193,23 @@ def _population_text(overall, lang: str = DEFAULT_LANG) -> str:
     return mt(lang, "pop_share", share=f"{100 * float(share):.1f}%", counts=counts)
 
 
-def coverage_map(engine, report, path, *, add_sites=None, lang: str = DEFAULT_LANG):
+def coverage_map(
+    engine: Engine,
+    report: CoverageReport,
+    path: str | Path,
+    *,
+    add_sites: Iterable[tuple[float, float]] | None = None,
+    lang: str = DEFAULT_LANG,
+) -> Path:
+    """The coverage report on a map: gap polygons, facilities, farthest points, added sites (read as
+    the typed report's attributes)."""
     import folium
 
-    type_, minutes, profile, scenario, method = (
-        _get(report, k) for k in ("type", "minutes", "profile", "scenario", "method")
-    )
-    overall = _get(report, "overall") or {}
-    gaps = _features(_get(report, "gaps"))
-    farthest = list(_get(report, "farthest") or [])
-    scen = scenario if isinstance(scenario, str) else "custom"
+    type_, minutes, profile, method = report.type, report.minutes, report.profile, report.method
+    overall = report.overall
+    gaps = _features(report.gaps)
+    farthest = report.farthest
+    scen = report.shown_scenario
 
     m = base_map(
         engine.region,
@@ -218,10 +238,10 @@ def coverage_map(engine, report, path, *, add_sites=None, lang: str = DEFAULT_LA
     g = folium.FeatureGroup(name=mt(lang, "farthest", n=len(farthest)))
     for p in farthest:
         folium.CircleMarker(
-            [_get(p, "lat"), _get(p, "lon")],
+            [p.lat, p.lon],
             radius=4,
             color="black",
-            tooltip=mt(lang, "farthest_tip", t=_get(p, "time_s"), p=_get(p, "population")),
+            tooltip=mt(lang, "farthest_tip", t=p.time_s, p=p.population),
         ).add_to(g)
     g.add_to(m)
     sites = list(add_sites or [])
@@ -246,7 +266,16 @@ def coverage_map(engine, report, path, *, add_sites=None, lang: str = DEFAULT_LA
     return save_map(m, path)
 
 
-def links_map(engine, links, unlinked, path, *, title: str, note: str = "", lang: str = DEFAULT_LANG):
+def links_map(
+    engine: Engine,
+    links: Iterable[object] | None,
+    unlinked: Iterable[object] | None,
+    path: str | Path,
+    *,
+    title: str,
+    note: str = "",
+    lang: str = DEFAULT_LANG,
+) -> Path:
     """Lines from each unit to its assigned center (531 grid)."""
     import folium
 
@@ -261,7 +290,8 @@ def links_map(engine, links, unlinked, path, *, title: str, note: str = "", lang
         color = colors.get(tier, "#333")
         fname, tname = fac_name(lang, fname), fac_name(lang, tname)
         tip = mt(lang, "link_tip", a=fname, b=tname, m=f"{float(t) / 60:.1f}")
-        folium.PolyLine([[fla, flo], [tla, tlo]], color=color, weight=3, tooltip=tip).add_to(g)
+        line = folium.PolyLine([[fla, flo], [tla, tlo]], color=color, weight=3, tooltip=tip)  # type: ignore[no-untyped-call]  # folium's PolyLine.__init__ has no annotations
+        line.add_to(g)
         folium.CircleMarker([fla, flo], radius=4, color=color, tooltip=fname).add_to(g)
         folium.CircleMarker([tla, tlo], radius=7, color="#000", fill=True, tooltip=tname).add_to(g)
     g.add_to(m)
@@ -279,8 +309,16 @@ def links_map(engine, links, unlinked, path, *, title: str, note: str = "", lang
 
 
 def points_map(
-    engine, fc, path, *, title: str, note: str, field: str, colors: dict[str, str], lang: str = DEFAULT_LANG
-):
+    engine: Engine,
+    fc: object,
+    path: str | Path,
+    *,
+    title: str,
+    note: str,
+    field: str,
+    colors: dict[str, str],
+    lang: str = DEFAULT_LANG,
+) -> Path:
     """Point layer coloured by a categorical ``field`` (triage recommendation, timeline status)."""
     import folium
 
@@ -312,7 +350,7 @@ def points_map(
     return save_map(m, path)
 
 
-def sites_map(engine, result, path, *, title: str, lang: str = DEFAULT_LANG):
+def sites_map(engine: Engine, result: object, path: str | Path, *, title: str, lang: str = DEFAULT_LANG) -> Path:
     import folium
 
     type_, added, method = _get(result, "type"), list(_get(result, "added") or []), _get(result, "method") or ""

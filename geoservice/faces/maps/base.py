@@ -8,12 +8,14 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import folium
-from branca.element import Element, Figure, MacroElement, Template
+from branca.element import Element, Figure, MacroElement
+from jinja2 import Template  # what branca.element.Template is
 
 if TYPE_CHECKING:
+    from ...bundle.store import Region
     from .labels import LabelLayer
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
@@ -48,7 +50,7 @@ class Attribution(MacroElement):
     {% endmacro %}""")
 
     def __init__(self, text: str):
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement.__init__ has no annotations
         self.text = text
 
 
@@ -59,7 +61,9 @@ def figure(m: folium.Map) -> Figure:
     return root
 
 
-def offline_map(region, *, zoom_start: int = 12, attribution: str = ATTRIBUTION, lang: str | None = None) -> folium.Map:
+def offline_map(
+    region: Region, *, zoom_start: int = 12, attribution: str = ATTRIBUTION, lang: str | None = None
+) -> folium.Map:
     """A folium map fitted to the region, with Leaflet inlined and no tile layer; ``lang`` (zh /
     en) is the language of its controls and of the page."""
     x0, y0, x1, y1 = region.bbox
@@ -85,7 +89,9 @@ def offline_map(region, *, zoom_start: int = 12, attribution: str = ATTRIBUTION,
     return m
 
 
-def add_basemap(m: folium.Map, region, *, name: str = "Roads, water, admin units", lang: str = "local") -> LabelLayer:
+def add_basemap(
+    m: folium.Map, region: Region, *, name: str = "Roads, water, admin units", lang: str = "local"
+) -> LabelLayer:
     """Water, network outline, major roads and admin units from the bundle under one layer, and
     their labels (road, place and district names in ``lang``: zh / en, or "local" for OSM's
     ``name``) drawn by basemap_labels.js. Returns the map's LabelLayer, to which callers add
@@ -94,7 +100,7 @@ def add_basemap(m: folium.Map, region, *, name: str = "Roads, water, admin units
 
     feats = basemap_features(region)
 
-    def fc(kind: str) -> dict:
+    def fc(kind: str) -> dict[str, object]:
         return {"type": "FeatureCollection", "features": [f for f in feats if f["properties"].get("kind") == kind]}
 
     group = folium.FeatureGroup(name=name, control=True)
@@ -139,9 +145,10 @@ def add_basemap(m: folium.Map, region, *, name: str = "Roads, water, admin units
     return layer
 
 
-def basemap_features(region) -> list[dict]:
+def basemap_features(region: Region) -> list[dict[str, Any]]:
     """The features of the bundle's basemap.geojson ([] for a bundle without one)."""
     bm = Path(region.path) / "basemap.geojson"
     if not bm.is_file():
         return []
-    return json.loads(bm.read_text(encoding="utf-8"))["features"]
+    features: list[dict[str, Any]] = json.loads(bm.read_text(encoding="utf-8"))["features"]
+    return features

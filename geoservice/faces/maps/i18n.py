@@ -4,7 +4,7 @@ the English strings."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 LANGS: Final = ("zh", "en")
 DEFAULT_LANG: Final = "zh"
@@ -69,7 +69,7 @@ def t(lang: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def display_name(meta: dict, lang: str) -> str:
+def display_name(meta: dict[str, Any], lang: str) -> str:
     """The region's display name in ``lang`` (``meta["display_name"]``: {"zh": …, "en": …}), the
     other language's when that one is missing, else the bundle name."""
     names = meta.get("display_name") or {}

@@ -7,11 +7,18 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import folium
 import shapely
-from branca.element import MacroElement, Template
+from branca.element import MacroElement
+from jinja2 import Template  # what branca.element.Template is
 from shapely.ops import polylabel
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+    from ...bundle.store import Region
 
 __all__ = ["MapLabel", "LabelLayer", "admin_label_features", "network_outline", "label_layer"]
 
@@ -36,11 +43,11 @@ class MapLabel:
     obstacle: tuple[float, float] | None = None
     group: str | None = None  # JS name of the layer it belongs to: hidden while that layer is off
 
-    def to_js(self) -> dict:
+    def to_js(self) -> dict[str, object]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
-def admin_label_features(region, *, within=None) -> list[dict]:
+def admin_label_features(region: Region, *, within: BaseGeometry | None = None) -> list[dict[str, Any]]:
     """Label features (class "admin") of the bundle's admin units (extra/admin_units.geojson):
     each at the pole of inaccessibility of the largest piece of the unit inside ``within`` (the
     road network's outline), so a district named on the map is named where its roads are."""
@@ -84,7 +91,7 @@ def admin_label_features(region, *, within=None) -> list[dict]:
     return out
 
 
-def network_outline(features: list[dict]):
+def network_outline(features: list[dict[str, Any]]) -> BaseGeometry | None:
     """The road network's outline polygon of a basemap (None when it has none)."""
     for f in features:
         if (f.get("properties") or {}).get("kind") == "outline" and f.get("geometry"):
@@ -100,8 +107,8 @@ class LabelLayer(MacroElement):
     BasemapLabels.addPoints({{ this._parent.get_name() }}, {{ this.points|tojson }});
     {% endmacro %}""")
 
-    def __init__(self, features: list[dict], points: list[MapLabel], *, lang: str, group: str | None = None):
-        super().__init__()
+    def __init__(self, features: list[dict[str, Any]], points: list[MapLabel], *, lang: str, group: str | None = None):
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement.__init__ has no annotations
         self._name = "LabelLayer"
         self.features = features
         self.group = group

@@ -7,8 +7,18 @@ import html
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from .i18n import people, t
+
+
+class FacilityRow(Protocol):
+    """One facility as the maps read it: a row of the facilities table (a pandas Series) or a dict."""
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
 
 DEMO_TAG = "[DEMO designation]"
 DEMO_NOTE_COLOR = "#a04000"
@@ -48,19 +58,19 @@ def icon_html(ftype: str, level: str | None, caps: str | None, *, demo: bool = F
     )
 
 
-def is_demo(row) -> bool:
+def is_demo(row: FacilityRow) -> bool:
     """A demo designation: flagged ``demo`` in the data, or named so."""
     v = row.get("demo")
     flagged = v is not None and not (isinstance(v, float) and math.isnan(v)) and str(v).lower() in ("true", "1")
     return flagged or DEMO_TAG in str(row.get("name") or "")
 
 
-def label_name(row) -> str:
+def label_name(row: FacilityRow) -> str:
     """The name shown beside a marker: the facility's name, its demo tag moved to a line of its own."""
     return " ".join(str(row.get("name") or "").replace(DEMO_TAG, " ").split())
 
 
-def shown_name(row, lang: str) -> str:
+def shown_name(row: FacilityRow, lang: str) -> str:
     """The facility's name as a tooltip or popup shows it: its demo tag in ``lang``."""
     return str(row.get("name") or "").replace(DEMO_TAG, t(lang, "demo_note"))
 
@@ -75,14 +85,14 @@ def source_text(source: str, lang: str) -> str:
     return f"OpenStreetMap {kind} {m.group(2)} 的演示指定（ODbL）"
 
 
-def _text(row, key: str) -> str | None:
+def _text(row: FacilityRow, key: str) -> str | None:
     v = row.get(key)
     if v is None or (isinstance(v, float) and math.isnan(v)) or not str(v).strip():
         return None
     return str(v)
 
 
-def popup_html(row, role: str, lang: str) -> str:
+def popup_html(row: FacilityRow, role: str, lang: str) -> str:
     """Name, role, capabilities, address, status and source of a facility, in ``lang``."""
     lines = [f"<b>{html.escape(shown_name(row, lang))}</b>", html.escape(role)]
     if is_demo(row) and DEMO_TAG not in str(row["name"]):
@@ -136,7 +146,7 @@ class Legend:
         self.gaps |= gaps
 
     def render(
-        self, *, title: str, region: str, osm_date: str, spec_type: str, color: str, minutes: float, overall
+        self, *, title: str, region: str, osm_date: str, spec_type: str, color: str, minutes: float, overall: object
     ) -> str:
         lang = self.lang
         m = f"{minutes:g}"
@@ -178,7 +188,7 @@ class Legend:
         )
 
 
-def population_line(overall, minutes: float, lang: str) -> str:
+def population_line(overall: object, minutes: float, lang: str) -> str:
     """People within ``minutes`` with the total and share, or "no population data" when the
     bundle has no census (population None) — never a share of nobody."""
     total = getattr(overall, "population", None)

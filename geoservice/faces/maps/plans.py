@@ -4,21 +4,29 @@ markers, legend), every string in ``lang`` (``maps.analysis_text``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from .analyses import _facilities, _features, _get, _legend, _tooltip, base_map, save_map
 from .analysis_text import DEFAULT_LANG, mt, value
+
+if TYPE_CHECKING:
+    from ...engine.engine import Engine
 
 __all__ = ["targets_map", "change_map", "TARGET_COLORS"]
 
 TARGET_COLORS = {0: "#c62828", 1: "#ef6c00", 2: "#f9a825", 3: "#2e7d32"}
 
 
-def _action(tiers, lang: str) -> str:
+def _action(tiers: object, lang: str) -> str:
     """The tiers' action field in ``lang`` (``action_zh`` when the layer has it)."""
     first = _features(tiers)[0]["properties"]
     return "action_zh" if lang == "zh" and "action_zh" in first else "action"
 
 
-def targets_map(engine, report, path, *, tiers=None, lang: str = DEFAULT_LANG):
+def targets_map(
+    engine: Engine, report: object, path: str | Path, *, tiers: dict[str, Any] | None = None, lang: str = DEFAULT_LANG
+) -> Path:
     """Choropleth of the plan's targets per admin unit (targets met, of those that apply), with the
     figures in each unit's tooltip; ``tiers`` (GeoJSON) adds the stroke quality tiers."""
     import folium
@@ -26,7 +34,7 @@ def targets_map(engine, report, path, *, tiers=None, lang: str = DEFAULT_LANG):
     feats = [f for f in _features(_get(report, "layer")) if f.get("geometry")]
     m = base_map(engine.region, title=mt(lang, "targets_title"), note=_get(report, "method") or "", lang=lang)
 
-    def style(f):
+    def style(f: dict[str, Any]) -> dict[str, object]:
         p = f["properties"]
         missed = p["targets_applicable"] - p["targets_met"]
         return {"color": "#333", "weight": 1, "fillOpacity": 0.45, "fillColor": TARGET_COLORS[max(0, 3 - missed)]}
@@ -85,7 +93,7 @@ def targets_map(engine, report, path, *, tiers=None, lang: str = DEFAULT_LANG):
     return save_map(m, path)
 
 
-def change_map(engine, comparison, path, lang: str = DEFAULT_LANG):
+def change_map(engine: Engine, comparison: object, path: str | Path, lang: str = DEFAULT_LANG) -> Path:
     """Triage under two scenarios: the locations whose recommendation changes and the changed area."""
     import folium
 

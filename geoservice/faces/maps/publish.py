@@ -26,6 +26,7 @@ import shapely
 import shapely.geometry
 from branca.element import Element
 
+from ...analyses.stroke_tiers import RateRow
 from ...errors import GeoserviceError
 from ...fileio import atomic_path, atomic_write_text
 from ...service.answers.queries import FeatureCollection
@@ -79,7 +80,7 @@ def build_map(
     spec: MapSpec,
     *,
     lang: str = DEFAULT_LANG,
-    thrombolysis_rates: list | None = None,
+    thrombolysis_rates: list[RateRow] | None = None,
 ) -> folium.Map:
     """The map of one region: its facilities (registry edits included), service areas and gaps,
     from the same service answers the API gives, every string in ``lang``; the stroke map with
@@ -290,7 +291,7 @@ def render_png(html_path: Path, png_path: Path, size: tuple[int, int] = (1600, 1
         pool.submit(_screenshot, chromium, html_path, tmp, size).result()
 
 
-def _screenshot(chromium: str, html_path: Path, png_path: Path, size) -> None:
+def _screenshot(chromium: str, html_path: Path, png_path: Path, size: tuple[int, int]) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -312,7 +313,7 @@ def publish(
     *,
     png: bool = True,
     lang: str = DEFAULT_LANG,
-    thrombolysis_rates: list | None = None,
+    thrombolysis_rates: list[RateRow] | None = None,
 ) -> list[Path]:
     """The chest pain and stroke maps of one region of the service (its facilities, registry
     edits included) into ``out``, in ``lang`` (zh / en); with ``png``, their print PNGs when

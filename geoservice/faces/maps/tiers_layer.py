@@ -11,6 +11,7 @@ import folium
 import shapely.geometry
 from branca.element import Element
 
+from ...analyses.stroke_tiers import RateRow
 from ...service.core import GeoService
 from ...service.usecases.plans import thrombolysis_tiers
 from .base import figure
@@ -25,7 +26,7 @@ TIER_TEXT = {
 }
 
 
-def add_tiers_layer(m: folium.Map, svc: GeoService, region_name: str, rates: list, lang: str) -> None:
+def add_tiers_layer(m: folium.Map, svc: GeoService, region_name: str, rates: list[RateRow], lang: str) -> None:
     """Stroke quality tiers by admin unit from a thrombolysis rates file (user input; a demo file's
     rates are named invented on the map face): a layer and a legend box, in ``lang``."""
     _, tiers, _, geoms = thrombolysis_tiers(svc, rates, region=region_name, require=False)

@@ -32,13 +32,17 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import GeoserviceError, InputFileError
 from ..fileio import atomic_path, atomic_write_text
 from .coords import to_wgs84
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from shapely.geometry.base import BaseGeometry
 
 __all__ = ["SplitUnit", "SplitResult", "split_osm", "read_boundaries", "REGION_FILE", "EXTRACT_FILE"]
 
@@ -67,7 +71,9 @@ class SplitResult:
     input_ways: int
 
 
-def read_boundaries(path: str | Path, *, id_col: str, name_col: str | None = None, crs: str = "wgs84") -> Any:
+def read_boundaries(
+    path: str | Path, *, id_col: str, name_col: str | None = None, crs: str = "wgs84"
+) -> gpd.GeoDataFrame:
     """The units as a WGS-84 GeoDataFrame with ``unit_id``, ``name``, ``geometry`` (polygons)."""
     import geopandas as gpd
     import shapely
@@ -113,13 +119,13 @@ def _buffered(geom: Any, km: float) -> Any:
     fwd = pyproj.Transformer.from_crs("EPSG:4326", laea, always_xy=True)
     back = pyproj.Transformer.from_crs(laea, "EPSG:4326", always_xy=True)
 
-    def via(t: Any) -> Any:
+    def _via(t: Any) -> Any:
         return lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
 
     # simplified to 100 m first: a buffer of a coastline's every vertex takes minutes, and 100 m
     # is far below any buffer worth having
-    m = shapely.transform(geom, via(fwd)).simplify(100.0)
-    out = shapely.transform(m.buffer(km * 1000.0, quad_segs=4), via(back))
+    m = shapely.transform(geom, _via(fwd)).simplify(100.0)
+    out = shapely.transform(m.buffer(km * 1000.0, quad_segs=4), _via(back))
     return shapely.make_valid(out)
 
 
@@ -136,12 +142,12 @@ def _input_box(osm: Path) -> tuple[float, float, float, float] | None:
 
 def split_osm(
     osm: str | Path,
-    units: Any,
+    units: gpd.GeoDataFrame,
     out: str | Path,
     *,
     buffer_km: float = 50.0,
     boundaries_source: str = "",
-    extent: tuple[Any, str] | None = None,
+    extent: tuple[BaseGeometry, str] | None = None,
 ) -> SplitResult:
     """Write ``out/<unit id>/extract.osm.pbf`` + ``region.json`` for every unit of ``units``
     (``read_boundaries``); ``extent``: (WGS-84 polygon, how it was found) of the whole input, for

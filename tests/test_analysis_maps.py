@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from geoservice.analyses.coverage import CoverageFigures, CoverageReport
 from geoservice.faces.maps.analyses import coverage_map, links_map, points_map, sites_map
+from geoservice.questions import CoverageQuestion
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 EMPTY_FC = {"type": "FeatureCollection", "features": []}
@@ -23,7 +25,7 @@ def andorra_reports(andorra_engine):
     from geoservice.analyses.grid531 import grid531
     from geoservice.analyses.siting import site_report
 
-    cov = coverage_report(andorra_engine, type="chest_pain_center", minutes=10)  # leaves gaps
+    cov = coverage_report(andorra_engine, CoverageQuestion.of(type="chest_pain_center", minutes=10))  # leaves gaps
     site = site_report(andorra_engine, type="chest_pain_center", minutes=10, model="mclp", add=2)
     grid = grid531(andorra_engine, scope="region", threshold_min=60)
     return cov, site, grid
@@ -42,18 +44,9 @@ def _html(path: Path) -> str:
     return text
 
 
-def _empty_coverage(type_="chest_pain_center", minutes=30.0) -> dict:
-    return {
-        "type": type_,
-        "minutes": minutes,
-        "profile": "drive",
-        "scenario": "free_flow",
-        "method": "test",
-        "overall": {"population_share": None},
-        "by_unit": [],
-        "gaps": dict(EMPTY_FC),
-        "farthest": [],
-    }
+def _empty_coverage(type_="chest_pain_center", minutes=30.0) -> CoverageReport:
+    nothing = CoverageFigures(None, None, None, 0.0, 0.0, None, 0.0, 0.0, None)
+    return CoverageReport(type_, minutes, "drive", "free_flow", "test", nothing, gaps=dict(EMPTY_FC))
 
 
 def test_every_map_with_empty_layers(monaco_engine, tmp_path):
@@ -83,8 +76,9 @@ def test_coverage_map_real_reports_without_gaps(andorra_engine, monaco_engine, t
     """Real coverage reports whose gap layer is empty (folium's GeoJsonTooltip asserted on it)."""
     from geoservice.analyses.coverage import coverage_report
 
-    full = coverage_report(andorra_engine, type="chest_pain_center", minutes=30)  # all of Andorra within 30 min
-    off = coverage_report(monaco_engine, type="chest_pain_center", minutes=30, gaps=False)
+    # all of Andorra within 30 min
+    full = coverage_report(andorra_engine, CoverageQuestion.of(type="chest_pain_center", minutes=30))
+    off = coverage_report(monaco_engine, CoverageQuestion.of(type="chest_pain_center", minutes=30, gaps=False))
     for eng, rep in ((andorra_engine, full), (monaco_engine, off)):
         assert F(rep, "gaps")["features"] == []
         text = _html(coverage_map(eng, rep, tmp_path / f"{eng.region.name}.html", lang="en"))

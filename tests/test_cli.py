@@ -230,7 +230,7 @@ def test_import_layer_converts_bd09(capsys, real_data, tmp_path):
         (["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "aed", "--at", "noon"], "--at"),
         (
             ["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "chest_pain_center", "--k", "0"],
-            "--k: must be 1 to 100",
+            "--k: must be 1 to 20",
         ),
         (
             ["nearest", "--lon", "1.52", "--lat", "42.5", "--type", "chest_pain_center", "--level", "gold"],

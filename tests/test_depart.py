@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from geoservice.errors import GeoserviceError
 from geoservice.faces.api.app import create_app
 from geoservice.faces.cli import main
+from geoservice.questions import NearestQuestion, TrafficAsk
 from geoservice.service.core import GeoService
 from geoservice.service.settings import Settings
 from geoservice.service.traffic import resolve
@@ -101,7 +103,7 @@ def test_walk_rule_lives_in_the_engine(monaco_engine):
         walk.weights("walk", {"footway": 1.5})
     assert walk.weights("walk", {"footway": 1.0}) is walk.net.times("walk")  # no change: accepted
     with pytest.raises(GeoserviceError):
-        monaco_engine.nearest(7.4236, 43.7384, type="aed", profile="walk", scenario="peak")
+        monaco_engine.nearest(NearestQuestion.of(7.4236, 43.7384, type="aed", profile="walk"), scenario="peak")
 
 
 def test_isochrones_and_service_areas_with_depart(client):
@@ -157,10 +159,11 @@ def test_users_hourly_profile_file(andorra, tmp_path):
     """GEOSERVICE_HOURLY_PROFILES: its hour's factors are the table depart uses; a bad file stops
     the settings from being made, with an error naming hourly_profiles."""
     f = write_profile(tmp_path / "hours.csv", {"primary": [1.0] * 10 + [2.5] + [1.0] * 13, "secondary": [1.3] * 24})
-    svc = GeoService([andorra], settings=Settings(hourly_profiles=f))
-    at10 = queries.nearest(svc, **CENTRE, type="chest_pain_center", k=3, depart="10:15")
-    table = queries.nearest(svc, **CENTRE, type="chest_pain_center", k=3, scenario={"primary": 2.5, "secondary": 1.3})
-    at11 = queries.nearest(svc, **CENTRE, type="chest_pain_center", k=3, scenario={"secondary": 1.3})
+    svc = GeoService([andorra], settings=Settings.of(hourly_profiles=f))
+    near = NearestQuestion.of(**CENTRE, type="chest_pain_center", k=3)
+    at10 = queries.nearest(svc, replace(near, traffic=TrafficAsk(depart="10:15")))
+    table = queries.nearest(svc, replace(near, traffic=TrafficAsk({"primary": 2.5, "secondary": 1.3})))
+    at11 = queries.nearest(svc, replace(near, traffic=TrafficAsk({"secondary": 1.3})))
     assert [h.time_s for h in at10.results] == [h.time_s for h in table.results]
     assert [h.time_s for h in at10.results] != [h.time_s for h in at11.results]
     tr = resolve(svc.settings, walking=False, depart="10:15")

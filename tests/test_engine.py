@@ -11,6 +11,8 @@ from geoservice.bundle.to_networkx import network_to_networkx
 from geoservice.engine.engine import Engine, QueryError
 from geoservice.engine.router import SnapError
 from geoservice.errors import GeoserviceError
+from geoservice.questions import NearestQuestion
+from geoservice.sources.schema import FacilityFilter
 
 
 def rng_for(name: str) -> np.random.Generator:
@@ -96,7 +98,7 @@ def test_point_to_point_matrix_equals_networkx(andorra_engine, drive_graph):
 def test_nearest_matches_brute_force(andorra_engine, drive_graph):
     router = andorra_engine.router_for("drive")
     lon, lat = 1.5800, 42.5400  # Encamp
-    res = andorra_engine.nearest(lon, lat, type="chest_pain_center", k=3)
+    res = andorra_engine.nearest(NearestQuestion.of(lon, lat, type="chest_pain_center", k=3))
     assert len(res.hits) == 3
     origin = router.snap(lon, lat)
     fac = andorra_engine.select("drive", type="chest_pain_center")
@@ -116,7 +118,7 @@ def test_nearest_matches_brute_force(andorra_engine, drive_graph):
 def test_nearest_direction_from_is_ambulance_out(andorra_engine, drive_graph):
     router = andorra_engine.router_for("drive")
     lon, lat = 1.5800, 42.5400
-    res = andorra_engine.nearest(lon, lat, type="ems_station", k=1, direction="from")
+    res = andorra_engine.nearest(NearestQuestion.of(lon, lat, type="ems_station", k=1, direction="from"))
     point = router.snap(lon, lat)
     fac = andorra_engine.select("drive", type="ems_station")
     brute = min(_nx_point_time(drive_graph, router, s, point, "drive") for s in fac.snaps)
@@ -124,15 +126,15 @@ def test_nearest_direction_from_is_ambulance_out(andorra_engine, drive_graph):
 
 
 def test_nearest_filters_by_capability_and_level(andorra_engine):
-    res = andorra_engine.nearest(1.58, 42.54, type="stroke_center", capability="evt", k=5)
+    res = andorra_engine.nearest(NearestQuestion.of(1.58, 42.54, type="stroke_center", capability="evt", k=5))
     assert res.hits and all("evt" in r.facility["capabilities"] for r in res.hits)
-    res = andorra_engine.nearest(1.58, 42.54, type="chest_pain_center", level="standard", k=5)
+    res = andorra_engine.nearest(NearestQuestion.of(1.58, 42.54, type="chest_pain_center", level="standard", k=5))
     assert [r.facility["level"] for r in res.hits] == ["standard"]
 
 
 def test_all_nearest_matches_single_searches(andorra_engine):
     router = andorra_engine.router_for("drive")
-    dist, label = andorra_engine.all_nearest(type="stroke_center")
+    dist, label = andorra_engine.all_nearest(where=FacilityFilter.parse(type="stroke_center"))
     fac = andorra_engine.select("drive", type="stroke_center")
     per = []
     for s in fac.snaps:
@@ -147,11 +149,11 @@ def test_all_nearest_matches_single_searches(andorra_engine):
 
 
 def test_peak_scenario_is_slower(andorra_engine):
-    free, _ = andorra_engine.all_nearest(type="chest_pain_center")
-    peak, _ = andorra_engine.all_nearest(type="chest_pain_center", scenario="peak")
+    free, _ = andorra_engine.all_nearest(where=FacilityFilter.parse(type="chest_pain_center"))
+    peak, _ = andorra_engine.all_nearest(where=FacilityFilter.parse(type="chest_pain_center"), scenario="peak")
     assert np.all(peak >= free - 1e-9) and peak.mean() > free.mean() * 1.2
     with pytest.raises(GeoserviceError, match="scenario") as ei:
-        andorra_engine.all_nearest(type="chest_pain_center", scenario="rush")
+        andorra_engine.all_nearest(where=FacilityFilter.parse(type="chest_pain_center"), scenario="rush")
     assert ei.value.field == "scenario"
 
 
@@ -209,7 +211,7 @@ def test_walk_isochrone_for_aed(monaco_engine):
 # ---------------------------------------------------------------- bad input
 def test_point_off_network_names_distance(andorra_engine):
     with pytest.raises(SnapError) as err:
-        andorra_engine.nearest(1.0, 42.5, type="chest_pain_center")
+        andorra_engine.nearest(NearestQuestion.of(1.0, 42.5, type="chest_pain_center"))
     assert err.value.distance_m > 10_000
     assert "m from the nearest drive road" in str(err.value)
 
@@ -231,15 +233,15 @@ def test_isochrone_bad_parameters(andorra_engine, kwargs, field):
     assert err.value.field == field
 
 
-def test_nearest_bad_k(andorra_engine):
-    with pytest.raises(QueryError) as err:
-        andorra_engine.nearest(1.5212, 42.5069, type="chest_pain_center", k=0)
+def test_nearest_bad_k():
+    with pytest.raises(GeoserviceError) as err:
+        NearestQuestion.of(1.5212, 42.5069, type="chest_pain_center", k=0)
     assert err.value.field == "k"
 
 
 def test_engine_reflects_facility_edits(andorra):
     eng = Engine(andorra)
-    before = eng.nearest(1.6671, 42.5769, type="chest_pain_center").hits[0].time_s
+    before = eng.nearest(NearestQuestion.of(1.6671, 42.5769, type="chest_pain_center")).hits[0].time_s
     fac = eng.facilities.copy()
     soldeu = fac[fac["name"].str.startswith("Soldeu")].iloc[[0]].copy()
     soldeu["id"] = "new-cpc"
@@ -248,7 +250,7 @@ def test_engine_reflects_facility_edits(andorra):
     import pandas as pd
 
     eng.set_facilities(pd.concat([fac, soldeu], ignore_index=True))
-    after = eng.nearest(1.6671, 42.5769, type="chest_pain_center").hits[0]
+    after = eng.nearest(NearestQuestion.of(1.6671, 42.5769, type="chest_pain_center")).hits[0]
     assert after.facility["id"] == "new-cpc" and after.time_s < before
 
 
@@ -305,9 +307,9 @@ def test_nearest_at_widens_past_closed_facilities(monaco):
     fac = gpd.GeoDataFrame(fac, geometry=gpd.points_from_xy(fac["lon"], fac["lat"]), crs="EPSG:4326")
     eng.set_facilities(fac)
     when = __import__("datetime").datetime(2026, 11, 23, 10, 0)
-    res = eng.nearest(x, y, type="aed", profile="walk", at=when)
+    res = eng.nearest(NearestQuestion.of(x, y, type="aed", profile="walk", at=when))
     assert [h.facility["id"] for h in res.hits] == ["open-far"] and res.hits[0].open_at is True
-    plain = eng.nearest(x, y, type="aed", profile="walk", k=3)
+    plain = eng.nearest(NearestQuestion.of(x, y, type="aed", profile="walk", k=3))
     assert all(h.facility["id"].startswith("closed-") for h in plain.hits)
     # the same as filtering every facility first and searching among the open ones
     brute = eng.select("walk", type="aed", at=when)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from geoservice.engine.engine import Engine
+from geoservice.questions import NearestQuestion
 from geoservice.service.registry.store import layer_from_records
 
 QUERIES = [
@@ -23,10 +24,10 @@ def _answers(eng, pts):
     out = []
     for x, y in pts:
         for ftype, profile, cap in QUERIES:
-            res = eng.nearest(x, y, type=ftype, profile=profile, capability=cap, k=3)
+            res = eng.nearest(NearestQuestion.of(x, y, type=ftype, profile=profile, capability=cap, k=3))
             out.append([(h.facility["id"], h.time_s, h.distance_m) for h in res.hits])
         for d in ("to", "from"):
-            res = eng.nearest(x, y, type="aed", profile="walk", direction=d, k=2)
+            res = eng.nearest(NearestQuestion.of(x, y, type="aed", profile="walk", direction=d, k=2))
             out.append([(h.facility["id"], h.time_s) for h in res.hits])
     return out
 

@@ -12,6 +12,7 @@ from shapely.geometry import shape
 from geoservice.bundle.network import haversine_m
 from geoservice.bundle.to_networkx import network_to_networkx
 from geoservice.engine.isochrone import CELL_M
+from geoservice.questions import CoverageQuestion
 
 ANDORRA = [(1.5212, 42.5069), (1.5836, 42.5359), (1.4917, 42.4636)]  # Andorra la Vella, Encamp, Sant Julià
 MONACO = (7.4200, 43.7370)
@@ -51,7 +52,7 @@ def test_outlines_have_no_stair_steps(andorra_engine, monaco_engine, profile, mi
 def test_gap_outlines_have_no_stair_steps(andorra_engine):
     from geoservice.analyses.coverage import coverage_report
 
-    rep = coverage_report(andorra_engine, type="chest_pain_center", minutes=10)
+    rep = coverage_report(andorra_engine, CoverageQuestion.of(type="chest_pain_center", minutes=10))
     gaps = [shape(f["geometry"]) for f in rep.gaps["features"]]
     assert gaps and all(g.is_valid and not g.is_empty for g in gaps)
     axis, right = stair_shares(shapely.MultiPolygon([p for g in gaps for p in shapely.get_parts(g)]))

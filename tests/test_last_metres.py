@@ -13,6 +13,7 @@ from pyproj import Transformer
 
 from geoservice.bundle.to_networkx import network_to_networkx
 from geoservice.faces.cli import main
+from geoservice.questions import NearestQuestion
 
 WALK_MS = 5.0 / 3.6
 SEA_FAR = (7.4400, 43.7350)  # the sea off Monaco, ~890 m from the nearest road
@@ -44,7 +45,7 @@ def test_nearest_counts_both_legs_against_networkx(andorra_engine):
     net = router.net
     G = network_to_networkx(net, geometry=False)
     lon, lat = off_road_point(router, 4)
-    res = eng.nearest(lon, lat, type="chest_pain_center", k=1, direction="to")
+    res = eng.nearest(NearestQuestion.of(lon, lat, type="chest_pain_center", k=1, direction="to"))
     hit = res.hits[0]
     origin = router.snap(lon, lat)
     fac = eng.facilities[eng.facilities["id"] == hit.facility["id"]].geometry.iloc[0]

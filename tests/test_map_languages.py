@@ -20,6 +20,7 @@ import pytest
 from geoservice.faces.maps.analyses import coverage_map, links_map, points_map, sites_map
 from geoservice.faces.maps.analysis_text import mt
 from geoservice.faces.maps.plans import change_map
+from geoservice.questions import CoverageQuestion
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -112,7 +113,7 @@ def maps(andorra_engine, monaco_engine, regions_dir, tmp_path_factory):
     from geoservice.service.core import GeoService
 
     eng = andorra_engine
-    cov = coverage_report(eng, type="chest_pain_center", minutes=10)
+    cov = coverage_report(eng, CoverageQuestion.of(type="chest_pain_center", minutes=10))
     site = site_report(eng, type="chest_pain_center", minutes=10, model="mclp", add=2)
     grid = grid531(eng, scope="county", threshold_min=30)
     tri, tl = triage_report(eng), timeline_report(eng)
@@ -146,7 +147,7 @@ def maps(andorra_engine, monaco_engine, regions_dir, tmp_path_factory):
     for lang in ("zh", "en"):
         g = grid.to_json() if hasattr(grid, "to_json") else grid
         files += [
-            coverage_map(eng, cov.to_json(), out / f"coverage-{lang}.html", add_sites=[(1.70, 42.54)], lang=lang),
+            coverage_map(eng, cov, out / f"coverage-{lang}.html", add_sites=[(1.70, 42.54)], lang=lang),
             sites_map(eng, site.to_json(), out / f"siting-{lang}.html", title=mt(lang, "new_lg"), lang=lang),
             links_map(
                 eng, g["links"], g["unlinked"], out / f"grid531-{lang}.html", title=mt(lang, "grid_title"), lang=lang

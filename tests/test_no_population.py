@@ -9,6 +9,7 @@ import json
 import pytest
 
 from geoservice.faces.cli import main
+from geoservice.questions import CoverageQuestion
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def svc(bare):
 def test_coverage_has_no_population_figures(svc, bare):
     from geoservice.service import queries
 
-    entry, rep = queries.coverage(svc, type="chest_pain_center", minutes=10)
+    entry, rep = queries.coverage(svc, CoverageQuestion.of(type="chest_pain_center", minutes=10))
     assert "population" not in bare.meta and not rep.population_data
     o = rep.overall
     assert o.population is None and o.population_covered is None and o.population_share is None
@@ -57,7 +58,8 @@ def test_coverage_has_no_population_figures(svc, bare):
 def test_whatif_delta_has_no_population(svc):
     from geoservice.service import queries
 
-    w = queries.whatif(svc, type="chest_pain_center", minutes=10, add_sites=[(1.5212, 42.5069)])
+    ask = CoverageQuestion.of(type="chest_pain_center", minutes=10, add_sites=((1.5212, 42.5069),), gaps=False)
+    w = queries.whatif(svc, ask)
     assert w.delta.population_share is None and w.delta.population_covered is None
     assert w.delta.area_share is not None and w.after.population_data is False
 

@@ -28,6 +28,7 @@ from fastapi.testclient import TestClient
 
 from geoservice.faces.api.app import create_app
 from geoservice.faces.cli import main
+from geoservice.questions import CoverageQuestion
 from geoservice.service.core import GeoService
 
 REPO = Path(__file__).resolve().parents[1]
@@ -210,8 +211,8 @@ def test_aed_coverage_on_foot_counts_the_people_of_coverage_by_car(shanghai):
 
     svc = GeoService([shanghai])
     try:
-        _, walk = queries.coverage(svc, type="aed")
-        _, drive = queries.coverage(svc, type="chest_pain_center")
+        _, walk = queries.coverage(svc, CoverageQuestion.of(type="aed"))
+        _, drive = queries.coverage(svc, CoverageQuestion.of(type="chest_pain_center"))
     finally:
         svc.close()
     assert walk.profile == "walk" and drive.profile == "drive"

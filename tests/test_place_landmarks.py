@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from geoservice.bundle.facility_names import readable_name
 from geoservice.faces.api.app import create_app
+from geoservice.questions import NearestQuestion
 from geoservice.service.core import GeoService
 from geoservice.service.usecases import queries
 from geoservice.service.usecases.places import search_places
@@ -110,7 +111,7 @@ def test_renmin_guangchang_first_by_name_and_pinyin(shanghai_svc, q):
     assert (p.name, p.kind, p.category, p.region) == ("人民广场", "landmark", "bus_stop", "shanghai")
     assert p.district == "黄浦区"
     # a search can start from it: it snaps to the walk network within a few metres
-    assert queries.nearest(shanghai_svc, p.lon, p.lat, type="aed", k=1).origin.snap_m < 30
+    assert queries.nearest(shanghai_svc, NearestQuestion.of(p.lon, p.lat, type="aed", k=1)).origin.snap_m < 30
 
 
 def test_english_names_find_the_chinese_place(shanghai_svc):
@@ -206,7 +207,7 @@ def test_no_citizen_visible_name_holds_a_raw_osm_id(shanghai_svc):
     for lon, lat in ((7.4114, 43.7304), (1.4929, 42.4693), (121.4713, 31.2309)):
         for t in ("hospital", "chest_pain_center", "stroke_center", "ems_station", "aed"):
             try:
-                ans = queries.nearest(shanghai_svc, lon, lat, type=t, k=3)
+                ans = queries.nearest(shanghai_svc, NearestQuestion.of(lon, lat, type=t, k=3))
             except Exception:  # a type the region has none of
                 continue
             text = json.dumps([r.facility.model_dump() for r in ans.results], ensure_ascii=False)

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from geoservice.errors import GeoserviceError
 from geoservice.faces.api.app import create_app
 from geoservice.faces.cli import main
+from geoservice.questions import NearestQuestion
 from geoservice.service.core import GeoService
 from geoservice.service.registry.store import Registry
 from geoservice.service.usecases import edits, queries
@@ -80,7 +81,7 @@ def test_road_point_lies_on_the_osm_road(svc, demo_data):
     assert lines, "the OSM file has this road"
     assert distance_to_lines_m(p.lon, p.lat, lines) < 1.0  # a vertex of the road itself
     # and a search can start from it: it snaps to the walk network at once
-    near = queries.nearest(svc, p.lon, p.lat, type="aed", k=1)
+    near = queries.nearest(svc, NearestQuestion.of(p.lon, p.lat, type="aed", k=1))
     assert near.origin.snap_m < 1.0 and near.origin.region == "monaco"
 
 
@@ -105,7 +106,7 @@ def test_district_point_is_inside_the_unit_and_on_a_road(svc, monaco):
     d = [p for p in ans.places if p.kind == "district"]
     assert [p.name for p in d] == ["Beausoleil"]
     assert polys["Beausoleil"].contains(shapely.Point(d[0].lon, d[0].lat))
-    assert queries.nearest(svc, d[0].lon, d[0].lat, type="aed").origin.snap_m < 1.0
+    assert queries.nearest(svc, NearestQuestion.of(d[0].lon, d[0].lat, type="aed")).origin.snap_m < 1.0
     assert ans.places[0].kind == "district"  # exact district name first, roads "…Beausoleil…" after
 
 
@@ -339,7 +340,7 @@ def test_shanghai_district_road_and_hospital_by_chinese_name(shanghai_svc, demo_
     d = search_places(shanghai_svc, "徐汇").places[0]  # a prefix of the district's name
     assert (d.name, d.kind) == ("徐汇区", "district")
     assert xuhui.contains(shapely.Point(d.lon, d.lat))
-    assert queries.nearest(shanghai_svc, d.lon, d.lat, type="chest_pain_center").origin.snap_m < 1.0
+    assert queries.nearest(shanghai_svc, NearestQuestion.of(d.lon, d.lat, type="chest_pain_center")).origin.snap_m < 1.0
 
     road = [p for p in search_places(shanghai_svc, "淮海中路", limit=50).places if p.kind == "road"]
     assert [(p.name, p.kind, p.district) for p in road] == [("淮海中路", "road", "徐汇区")]

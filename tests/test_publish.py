@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from geoservice.questions import CoverageQuestion
 from geoservice.service.core import GeoService
 
 
@@ -372,12 +373,12 @@ def test_analysis_map_title_names_the_region_and_its_missing_population(no_censu
     from geoservice.faces.maps.analyses import coverage_map
 
     eng = Engine(load_region(no_census))
-    rep = coverage_report(eng, type="chest_pain_center", minutes=30)
+    rep = coverage_report(eng, CoverageQuestion.of(type="chest_pain_center", minutes=30))
     text = coverage_map(eng, rep, tmp_path / "coverage.html", lang="en").read_text(encoding="utf-8")
     assert "<title>monaco: chest pain center within 30 min (drive, free_flow): no population data</title>" in text
     text = coverage_map(eng, rep, tmp_path / "coverage-zh.html").read_text(encoding="utf-8")  # Chinese by default
     assert "<title>monaco：30 分钟车程可达胸痛中心（畅通）：无人口数据</title>" in text
-    rep = coverage_report(monaco_engine, type="chest_pain_center", minutes=30)
+    rep = coverage_report(monaco_engine, CoverageQuestion.of(type="chest_pain_center", minutes=30))
     text = coverage_map(monaco_engine, rep, tmp_path / "coverage-demo.html", lang="en").read_text(encoding="utf-8")
     title = re.search(r"<title>(.*?)</title>", text).group(1)
     assert title.startswith("Monaco: chest pain center within 30 min") and "population share" in title

@@ -20,6 +20,8 @@ from geoservice.analyses.demand_grid import aggregate_demand
 from geoservice.analyses.siting import SitingOptions, candidate_sites, site_report, solve_model
 from geoservice.bundle.population import load_population
 from geoservice.bundle.to_networkx import network_to_networkx
+from geoservice.questions import CoverageQuestion, NearestQuestion
+from geoservice.sources.schema import FacilityFilter
 from geoservice.sources.speeds import SCENARIOS
 
 PEAK = SCENARIOS["peak"]
@@ -111,11 +113,11 @@ def test_nearest_under_peak_equals_networkx(andorra_engine, peak_graph, directio
         graph = H if direction == "to" else H.reverse(copy=False)  # "from": facility -> point
         ref = nx.single_source_dijkstra_path_length(graph, "P", weight="peak")
         want = sorted((ref[f], f) for f in fac if f in ref)
-        res = eng.nearest(lon, lat, type=ftype, k=len(fac), direction=direction, scenario="peak")
+        res = eng.nearest(NearestQuestion.of(lon, lat, type=ftype, k=len(fac), direction=direction), scenario="peak")
         got = [(h.time_s, h.facility["id"]) for h in res.hits]
         assert [f for _, f in got] == [f for _, f in want]
         np.testing.assert_allclose([t for t, _ in got], [t for t, _ in want], atol=0.05 + 1e-9)
-        free = eng.nearest(lon, lat, type=ftype, k=1, direction=direction)
+        free = eng.nearest(NearestQuestion.of(lon, lat, type=ftype, k=1, direction=direction))
         slower += got[0][0] > free.hits[0].time_s
     assert slower >= 6  # peak is slower on real trips
 
@@ -129,16 +131,18 @@ def test_all_nearest_and_coverage_under_peak_equal_networkx(andorra_engine, peak
     H = with_points(peak_graph, net, fac, facility_places(eng, "chest_pain_center"))
     ref = nx.multi_source_dijkstra_path_length(H.reverse(copy=False), set(fac), weight="peak")
     want = np.array([ref.get(i, np.inf) for i in range(net.n_nodes)])
-    dist, _ = eng.all_nearest(type="chest_pain_center", scenario="peak")
+    dist, _ = eng.all_nearest(where=FacilityFilter.parse(type="chest_pain_center"), scenario="peak")
     assert np.array_equal(np.isfinite(dist), np.isfinite(want))
     np.testing.assert_allclose(dist[np.isfinite(want)], want[np.isfinite(want)], rtol=0, atol=1e-6)
-    free, _ = eng.all_nearest(type="chest_pain_center")
+    free, _ = eng.all_nearest(where=FacilityFilter.parse(type="chest_pain_center"))
     assert (dist[np.isfinite(free)] >= free[np.isfinite(free)] - 1e-9).all() and (dist > free + 1).mean() > 0.5
     pop = load_population(eng.region, "drive").population
     T = 10 * 60.0
-    rep = coverage_report(eng, type="chest_pain_center", minutes=10, scenario="peak", gaps=False, by="none")
+    rep = coverage_report(
+        eng, CoverageQuestion.of(type="chest_pain_center", minutes=10, gaps=False, by="none"), scenario="peak"
+    )
     assert rep.overall.population_covered == pytest.approx(round(float(pop[want <= T].sum()), 1))
-    free_rep = coverage_report(eng, type="chest_pain_center", minutes=10, gaps=False, by="none")
+    free_rep = coverage_report(eng, CoverageQuestion.of(type="chest_pain_center", minutes=10, gaps=False, by="none"))
     assert rep.overall.population_covered < free_rep.overall.population_covered
 
 

@@ -17,6 +17,7 @@ from pyproj import Transformer
 from shapely.geometry import MultiPoint, shape
 
 from geoservice.faces.cli import main
+from geoservice.sources.schema import FacilityFilter
 
 REPO = Path(__file__).resolve().parents[1]
 SH = REPO / "geoservice" / "data" / "shanghai"
@@ -145,7 +146,9 @@ def test_coverage_by_district_reports_people_inside(shanghai, shanghai_engine, r
     assert "黄浦区" in err and "662,030" in err and f"{pop['total_outside']:,}" in err
     # covered per district from the node times, by hand
     layer = load_population(shanghai, "drive")
-    dist, _ = shanghai_engine.all_nearest(profile="drive", direction="to", type="chest_pain_center")
+    dist, _ = shanghai_engine.all_nearest(
+        profile="drive", direction="to", where=FacilityFilter.parse(type="chest_pain_center")
+    )
     ok = (dist <= 30 * 60) & (layer.unit >= 0)
     covered = np.bincount(layer.unit[ok], layer.population[ok], minlength=len(layer.units))
     for k, code in enumerate(layer.units["admin_code"]):

@@ -31,6 +31,7 @@ import numpy as np
 from ..engine.engine import Engine
 from ..errors import GeoserviceError
 from ..sources.opening_hours import is_open
+from ..sources.schema import FacilityFilter
 from .demand import Demand, population_demand
 from .records import JsonRecord
 
@@ -175,7 +176,9 @@ def _covered_mask(
         if not ids:
             hit = np.zeros(demand.n, bool)
         else:
-            dist, _ = engine.all_nearest(profile=profile, type="aed", ids=sorted(ids), limit=T + 1.0)
+            dist, _ = engine.all_nearest(
+                profile=profile, where=FacilityFilter.parse(type="aed"), ids=sorted(ids), limit=T + 1.0
+            )
             hit = demand.item_times(dist) <= T + EPS_S
         cache[ids] = hit
     return hit

@@ -29,6 +29,7 @@ The result is a :class:`CoverageReport`; ``to_json()`` gives the JSON of the API
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,8 @@ from ..engine.engine import Engine
 from ..engine.isochrone import CELL_M
 from ..engine.router import SnapError
 from ..errors import GeoserviceError
-from ..sources.schema import DEFAULT_MINUTES, FACILITY_TYPES
+from ..questions import CoverageQuestion, Scenario
+from ..sources.schema import DEFAULT_MINUTES, FacilityFilter
 from .coverage_area import UNREACHED, cover_grid, gap_features
 from .records import JsonRecord
 
@@ -124,6 +126,11 @@ class CoverageReport:
     def scenario_name(self) -> str:
         return self.scenario if isinstance(self.scenario, str) else "custom"
 
+    @property
+    def shown_scenario(self) -> str:
+        """The scenario as the report's JSON names it when it is text (a table of factors: "custom")."""
+        return self.scenario_name
+
     def to_json(self) -> dict[str, Any]:
         """The report as JSON (the API's ``CoverageResponse`` without region/crs, report.json)."""
         return {
@@ -142,26 +149,23 @@ class CoverageReport:
 
 def node_times(
     engine: Engine,
+    where: FacilityFilter,
     *,
-    type: str,
     profile: str = "drive",
-    level: str | None = None,
-    capability: str | None = None,
-    scenario: str | dict[str, float] | None = "free_flow",
-    add_sites: list[tuple[float, float]] | None = None,
-    remove_ids: list[str] | None = None,
+    scenario: Scenario = "free_flow",
+    add_sites: Sequence[tuple[float, float]] = (),
+    remove_ids: Sequence[str] = (),
     limit: float = np.inf,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Time (s) from every node of the profile's network to the nearest selected facility."""
+    """Time (s) from every node of the profile's network to the nearest facility ``where`` selects
+    (plus ``add_sites``, less ``remove_ids``)."""
     try:
         dist, label = engine.all_nearest(
             profile=profile,
             direction="to",
-            type=type,
-            level=level,
-            capability=capability,
-            extra_points=add_sites or None,
-            exclude_ids=remove_ids or None,
+            where=where,
+            extra_points=list(add_sites) or None,
+            exclude_ids=list(remove_ids) or None,
             scenario=scenario,
             limit=limit,
         )
@@ -219,38 +223,14 @@ def _farthest(
     ]
 
 
-def coverage_report(
-    engine: Engine,
-    *,
-    type: str,
-    minutes: float,
-    profile: str = "drive",
-    level: str | None = None,
-    capability: str | None = None,
-    scenario: str | dict[str, float] = "free_flow",
-    add_sites: list[tuple[float, float]] | None = None,
-    remove_ids: list[str] | None = None,
-    by: str = "admin",
-    gaps: bool = True,
-) -> CoverageReport:
-    """Population, area and road share within ``minutes`` of the nearest selected facility."""
-    if type not in FACILITY_TYPES:
-        raise CoverageError("type", f"unknown facility type {type!r}; choose one of {list(FACILITY_TYPES)}")
-    try:
-        minutes = float(minutes)
-    except (TypeError, ValueError):
-        raise CoverageError("minutes", f"minutes must be a number, got {minutes!r}") from None
-    if not math.isfinite(minutes) or not 0 < minutes <= 240:
-        raise CoverageError("minutes", f"minutes must be in (0, 240], got {minutes}")
-    if by not in ("admin", "county", "unit", "none"):
-        raise CoverageError("by", f"by must be 'admin' (or 'county') or 'none', got {by!r}")
-    for i, p in enumerate(add_sites or []):
-        try:
-            lon, lat = float(p[0]), float(p[1])
-        except (TypeError, ValueError, IndexError):
-            raise CoverageError("add_sites", f"add_sites[{i}] must be (lon, lat), got {p!r}") from None
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise CoverageError("add_sites", f"add_sites[{i}] ({lon}, {lat}) is not a lon/lat")
+def coverage_report(engine: Engine, q: CoverageQuestion, *, scenario: Scenario = None) -> CoverageReport:
+    """Population, area and road share within ``q.threshold`` minutes of the nearest facility ``q.where``
+    selects (with its added sites, less its removed ones); ``scenario`` is its traffic resolved to edge
+    factors (default: the question's named scenario, else free flow)."""
+    if scenario is None:
+        scenario = q.traffic.scenario or "free_flow"
+    ftype, minutes, profile, by = q.type, q.threshold, q.mode, q.by
+    add_sites, remove_ids = q.add_sites, q.remove_ids
     if remove_ids:
         known = set(engine.facilities["id"].astype(str))
         unknown = [r for r in remove_ids if str(r) not in known]
@@ -261,14 +241,7 @@ def coverage_report(
     weights = router.weights(profile, scenario)
     T = minutes * 60.0
     dist, _ = node_times(
-        engine,
-        type=type,
-        profile=profile,
-        level=level,
-        capability=capability,
-        scenario=scenario,
-        add_sites=add_sites,
-        remove_ids=remove_ids,
+        engine, q.where, profile=profile, scenario=scenario, add_sites=add_sites, remove_ids=remove_ids
     )
     layer = load_population(engine.region, net.name)
     pop = layer.population
@@ -337,15 +310,15 @@ def coverage_report(
         "features": [],
         "attribution": "Road data © OpenStreetMap contributors, ODbL 1.0",
     }
-    if gaps:
+    if q.gaps:
         gap_fc["features"] = gap_features(router, gx0, gy0, cell, ext, cov, pop, dist, T)
         if not people:  # their "population" would be road weights
             for f in gap_fc["features"]:
                 f["properties"]["population"] = None
     method = (
-        f"network travel time to the nearest {type}"
-        + (f" (level {level})" if level else "")
-        + (f" (capability {capability})" if capability else "")
+        f"network travel time to the nearest {ftype}"
+        + (f" (level {','.join(sorted(q.where.levels))})" if q.where.levels else "")
+        + (f" (capability {','.join(sorted(q.where.capabilities))})" if q.where.capabilities else "")
         + f", profile {profile}, scenario {scenario if isinstance(scenario, str) else 'custom'}; "
         + (
             f"population: {layer.method}; population source: {layer.source}; "
@@ -355,7 +328,7 @@ def coverage_report(
         + f"area: road extent and reach contoured on a {cell:.0f} m lattice; roads © OpenStreetMap contributors (ODbL)"
     )
     return CoverageReport(
-        type=type,
+        type=ftype,
         minutes=minutes,
         profile=profile,
         scenario=scenario if isinstance(scenario, str) else dict(scenario),

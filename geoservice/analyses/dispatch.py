@@ -35,6 +35,7 @@ from ..bundle.network import haversine_m
 from ..engine.engine import Engine
 from ..engine.result import facility_dict, route_length_m
 from ..engine.router import Router, Snap, SnapError
+from ..questions import NearestQuestion
 from ..sources.opening_hours import is_open
 from ..sources.schema import FacilityFilter
 from .dispatch_plan import (
@@ -339,9 +340,8 @@ def plan_dispatch(
 
     ambulance = None
     try:
-        hit = engine.nearest(
-            lon, lat, type="ems_station", k=1, profile="drive", direction="from", scenario=options.drive_scenario
-        )
+        ask = NearestQuestion.of(lon, lat, type="ems_station", profile="drive", direction="from")
+        hit = engine.nearest(ask, scenario=options.drive_scenario)
     except SnapError as exc:
         notes.append(f"no ambulance route: {exc.message}")
     else:

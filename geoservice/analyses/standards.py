@@ -36,6 +36,7 @@ from ..bundle.network import Network
 from ..bundle.population import PopulationLayer, load_population
 from ..engine.engine import Engine
 from ..errors import GeoserviceError
+from ..sources.schema import FacilityFilter
 from .equity import unit_types
 from .plan_targets import _unit_of
 from .records import JsonRecord
@@ -251,7 +252,7 @@ def standards_report(engine: Engine, *, targets: StandardTargets = StandardTarge
     # AED fetch and return on foot
     if "walk" in profiles:
         walk = load_population(engine.region, "walk")
-        t, _ = engine.all_nearest(profile="walk", direction="to", type="aed")
+        t, _ = engine.all_nearest(profile="walk", direction="to", where=FacilityFilter.parse(type="aed"))
         ok = 2 * t <= targets.fetch_minutes * 60.0
         rows += _share_rows(
             "aed_fetch_return",
@@ -276,7 +277,7 @@ def standards_report(engine: Engine, *, targets: StandardTargets = StandardTarge
         f"within {targets.ems_urban_km:g} km (urban) / {targets.ems_rural_km:g} km (rural) of an EMS station",
     )
     amb = "ambulance" if "ambulance" in profiles else "drive"
-    t, _ = engine.all_nearest(profile=amb, direction="from", type="ems_station")
+    t, _ = engine.all_nearest(profile=amb, direction="from", where=FacilityFilter.parse(type="ems_station"))
     rows += _share_rows(
         "ems_time",
         drive,
@@ -290,7 +291,7 @@ def standards_report(engine: Engine, *, targets: StandardTargets = StandardTarge
         ("cpc_time", "chest_pain_center", targets.cpc_minutes),
         ("stroke_time", "stroke_center", targets.stroke_minutes),
     ):
-        t, _ = engine.all_nearest(profile="drive", direction="to", type=ftype)
+        t, _ = engine.all_nearest(profile="drive", direction="to", where=FacilityFilter.parse(type=ftype))
         rows += _share_rows(
             measure,
             drive,

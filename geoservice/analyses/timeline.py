@@ -20,6 +20,7 @@ import numpy as np
 from ..bundle.population import load_population
 from ..engine.engine import Engine
 from ..errors import GeoserviceError
+from ..sources.schema import FacilityFilter
 from .triage import _dtn
 
 __all__ = ["TimelineParams", "TimelineReport", "timeline_report"]
@@ -69,10 +70,14 @@ def timeline_report(
     fac = engine.facilities
     has_ems = bool((fac["type"] == "ems_station").any())
     if has_ems:
-        t_resp, _ = engine.all_nearest(profile=profile, direction="from", type="ems_station", scenario=scenario)
+        t_resp, _ = engine.all_nearest(
+            profile=profile, direction="from", where=FacilityFilter.parse(type="ems_station"), scenario=scenario
+        )
     else:
         t_resp = np.zeros(net.n_nodes)
-    t_tr, lab = engine.all_nearest(profile=profile, type="stroke_center", capability=capability, scenario=scenario)
+    t_tr, lab = engine.all_nearest(
+        profile=profile, where=FacilityFilter.parse(type="stroke_center", capability=capability), scenario=scenario
+    )
     dtn = _dtn(engine, lab, params.default_dtn_min)
     transport = params.dispatch_min * 60 + t_resp + t_tr
     chain = params.onset_to_call_min * 60 + transport + dtn * 60

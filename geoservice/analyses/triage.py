@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike
 from ..bundle.population import load_population
 from ..engine.engine import Engine
 from ..errors import GeoserviceError
+from ..sources.schema import FacilityFilter
 
 __all__ = ["TriageRule", "TriageReport", "triage_rule", "triage_report"]
 
@@ -89,14 +90,20 @@ def triage_report(
 ) -> TriageReport:
     router = engine.router_for(profile)
     net = router.net
-    t_ivt, l_ivt = engine.all_nearest(profile=profile, type="stroke_center", capability="ivt", scenario=scenario)
-    t_evt, l_evt = engine.all_nearest(profile=profile, type="stroke_center", capability="evt", scenario=scenario)
+    t_ivt, l_ivt = engine.all_nearest(
+        profile=profile, where=FacilityFilter.parse(type="stroke_center", capability="ivt"), scenario=scenario
+    )
+    t_evt, l_evt = engine.all_nearest(
+        profile=profile, where=FacilityFilter.parse(type="stroke_center", capability="evt"), scenario=scenario
+    )
     # transfer from each IVT center to its nearest EVT center: time at the IVT center's node
     fac = engine.facilities
     transfer: dict[int, float] = {}
     ivt_rows = sorted({int(x) for x in l_ivt if x >= 0})
     if ivt_rows:
-        t_from, _ = engine.all_nearest(profile=profile, type="stroke_center", capability="evt", scenario=scenario)
+        t_from, _ = engine.all_nearest(
+            profile=profile, where=FacilityFilter.parse(type="stroke_center", capability="evt"), scenario=scenario
+        )
         snaps = router.snap_many(
             fac.geometry.x.to_numpy()[ivt_rows],
             fac.geometry.y.to_numpy()[ivt_rows],

@@ -17,6 +17,7 @@ import numpy as np
 from ..bundle.contraction import CH
 from ..bundle.store import Region
 from ..errors import GeoserviceError
+from ..questions import NearestQuestion
 from ..sources.opening_hours import is_open
 from ..sources.schema import FacilityFilter
 from . import kernels
@@ -170,42 +171,10 @@ class Engine:
     def snap(self, lon: float, lat: float, profile: str) -> Snap:
         return self.router_for(profile).snap(lon, lat)
 
-    def nearest(
-        self,
-        lon: float,
-        lat: float,
-        *,
-        type: str | None = None,
-        k: int = 1,
-        profile: str = "drive",
-        direction: str = "to",
-        level: str | None = None,
-        capability: str | None = None,
-        at: datetime | None = None,
-        max_minutes: float | None = None,
-        where: FacilityFilter | None = None,
-        scenario: Scenario = None,
-    ) -> NearestResult:
+    def nearest(self, q: NearestQuestion, *, scenario: Scenario = None) -> NearestResult:
         """k nearest facilities by travel time, with route geometry, from/to a point (see ``nearest.py``);
-        ``scenario`` as in ``Router.weights`` (free flow by default)."""
-        if direction not in DIRECTIONS:
-            raise QueryError("direction", f"direction must be one of {DIRECTIONS}")
-        if k < 1:
-            raise QueryError("k", "k must be at least 1")
-        if where is None:  # a filter already validated by the caller is used as it is
-            where = FacilityFilter.parse(type=type, level=level, capability=capability)
-        return nearest(
-            self,
-            lon,
-            lat,
-            where=where,
-            k=k,
-            profile=profile,
-            direction=direction,
-            at=at,
-            max_minutes=max_minutes,
-            scenario=scenario,
-        )
+        ``scenario`` is the question's traffic as in ``Router.weights`` (free flow by default)."""
+        return nearest(self, q, scenario=scenario)
 
     def isochrones(
         self,
@@ -253,9 +222,7 @@ class Engine:
         *,
         profile: str = "drive",
         direction: str = "to",
-        type: str | None = None,
-        level: str | None = None,
-        capability: str | None = None,
+        where: FacilityFilter = FacilityFilter(),
         ids: list[str] | None = None,
         extra_points: list[tuple[float, float]] | None = None,
         exclude_ids: list[str] | None = None,
@@ -263,12 +230,13 @@ class Engine:
         limit: float = np.inf,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per graph node: time to (``to``) or from (``from``) the nearest selected facility,
-        and that facility's row in ``self.facilities`` (-1 if none), in one multi-source pass.
+        and that facility's row in ``self.facilities`` (-1 if none), in one multi-source pass; the
+        facilities are those ``where`` selects (parsed once by the caller), less ``exclude_ids``.
 
         ``extra_points`` adds hypothetical sites (what-if); their label is ``-2 - i``."""
         router = self.router_for(profile)
         weights = router.weights(profile, scenario)  # validates the scenario even with no facilities
-        fidx = self.select(profile, type=type, level=level, capability=capability, ids=ids)
+        fidx = self.select(profile, where=where, ids=ids)
         pairs = [
             (s, r)
             for s, r in zip(fidx.snaps, fidx.rows)

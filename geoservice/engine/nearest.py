@@ -12,12 +12,12 @@ target set of a scenario is built for the query (free flow keeps the cached one)
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Protocol
 
 import geopandas as gpd
 import numpy as np
 
+from ..questions import NearestQuestion
 from ..sources.opening_hours import is_open
 from ..sources.schema import FacilityFilter
 from .result import NearestHit, NearestResult, facility_dict, route_length_m
@@ -38,19 +38,11 @@ class FacilitySource(Protocol):
     def selection(self, profile: str, where: FacilityFilter) -> Selection: ...
 
 
-def nearest(
-    engine: FacilitySource,
-    lon: float,
-    lat: float,
-    *,
-    where: FacilityFilter,
-    k: int,
-    profile: str,
-    direction: str,
-    at: datetime | None,
-    max_minutes: float | None,
-    scenario: Scenario = None,
-) -> NearestResult:
+def nearest(engine: FacilitySource, q: NearestQuestion, *, scenario: Scenario = None) -> NearestResult:
+    """The k nearest facilities of ``q`` (its point, filter, k, travel mode, direction, ``at`` and
+    ``max_minutes``); ``scenario`` is its traffic resolved to edge factors (free flow when None)."""
+    lon, lat, where, k, profile, direction = q.lon, q.lat, q.where, q.k, q.mode, q.direction
+    at, max_minutes = q.at, q.max_minutes
     router = engine.router_for(profile)
     w = router.weights(profile, scenario)  # validates the scenario before snapping
     free = w is router.net.times(profile)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 
+from ..questions import NearestQuestion
 from .engine import Engine
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,8 @@ def warm_kernels(engine: Engine) -> float:
         try:
             for _ in engine.matrix([a, b], [b, a], profile=profile):
                 pass
-            engine.nearest(*a, k=2, profile=profile, direction="to")
-            engine.nearest(*a, k=2, profile=profile, direction="from")
+            engine.nearest(NearestQuestion(*a, k=2, profile=profile, direction="to"))
+            engine.nearest(NearestQuestion(*a, k=2, profile=profile, direction="from"))
             engine.isochrones(*a, [1.0], profile=profile)
             engine.all_nearest(profile=profile, limit=60.0)
         except Exception as exc:  # warming is an optimisation: a failure here must not stop serving

@@ -6,10 +6,9 @@ import math
 from datetime import datetime
 
 from ..errors import GeoserviceError
+from ..questions import MAX_MINUTES
 
 __all__ = ["parse_minutes", "parse_at", "parse_bbox", "check_lonlat", "MAX_MINUTES"]
-
-MAX_MINUTES = 240.0
 
 
 def parse_minutes(text: str | float | list[float], field: str = "minutes", max_n: int = 8) -> list[float]:

@@ -13,6 +13,7 @@ from geoservice.analyses.coverage import CoverageReport, coverage_report
 from geoservice.bundle.population import load_population
 from geoservice.bundle.to_networkx import network_to_networkx
 from geoservice.errors import GeoserviceError
+from geoservice.questions import CoverageQuestion
 
 
 def brute_force_times(engine, *, type, profile="drive", add_sites=(), exclude=()):
@@ -47,7 +48,7 @@ def brute_force_times(engine, *, type, profile="drive", add_sites=(), exclude=()
 )
 def test_population_share_matches_brute_force(request, region, type, minutes, profile):
     eng = request.getfixturevalue(f"{region}_engine")
-    rep = coverage_report(eng, type=type, minutes=minutes, profile=profile)
+    rep = coverage_report(eng, CoverageQuestion.of(type=type, minutes=minutes, profile=profile))
     t = brute_force_times(eng, type=type, profile=profile)
     net = eng.router_for(profile).net
     layer = load_population(eng.region, net.name)
@@ -67,24 +68,26 @@ def test_population_share_matches_brute_force(request, region, type, minutes, pr
 
 def test_what_if_add_and_remove(andorra_engine):
     eng = andorra_engine
-    base = coverage_report(eng, type="chest_pain_center", minutes=10)
+    base = coverage_report(eng, CoverageQuestion.of(type="chest_pain_center", minutes=10))
     site = (1.5980302, 42.5667074)  # Canillo
-    more = coverage_report(eng, type="chest_pain_center", minutes=10, add_sites=[site])
+    more = coverage_report(eng, CoverageQuestion.of(type="chest_pain_center", minutes=10, add_sites=[site]))
     t = brute_force_times(eng, type="chest_pain_center", add_sites=[site])
     pop = load_population(eng.region, "drive").population
     assert more.overall.population_covered == pytest.approx(float(pop[t <= 600 + 1e-6].sum()), abs=0.5)
     assert more.overall.population_covered > base.overall.population_covered
-    less = coverage_report(eng, type="chest_pain_center", minutes=10, remove_ids=["demo-chest_pain_center-2"])
+    less = coverage_report(
+        eng, CoverageQuestion.of(type="chest_pain_center", minutes=10, remove_ids=["demo-chest_pain_center-2"])
+    )
     t = brute_force_times(eng, type="chest_pain_center", exclude={"demo-chest_pain_center-2"})
     assert less.overall.population_covered == pytest.approx(float(pop[t <= 600 + 1e-6].sum()), abs=0.5)
     assert less.overall.population_covered < base.overall.population_covered
 
 
 def test_peak_covers_less_and_shares_monotone(andorra_engine):
-    free = coverage_report(andorra_engine, type="chest_pain_center", minutes=10)
-    peak = coverage_report(andorra_engine, type="chest_pain_center", minutes=10, scenario="peak")
+    free = coverage_report(andorra_engine, CoverageQuestion.of(type="chest_pain_center", minutes=10))
+    peak = coverage_report(andorra_engine, CoverageQuestion.of(type="chest_pain_center", minutes=10), scenario="peak")
     assert peak.overall.population_covered < free.overall.population_covered
-    wider = coverage_report(andorra_engine, type="chest_pain_center", minutes=15)
+    wider = coverage_report(andorra_engine, CoverageQuestion.of(type="chest_pain_center", minutes=15))
     for k in ("population_share", "area_share", "road_share"):
         assert getattr(wider.overall, k) >= getattr(free.overall, k)
     assert free.gaps["features"] and all(
@@ -105,15 +108,16 @@ def test_peak_covers_less_and_shares_monotone(andorra_engine):
     ],
 )
 def test_bad_inputs(andorra_engine, kw, field):
-    with pytest.raises(GeoserviceError) as ei:  # CoverageError, or the engine's QueryError / router's error
-        coverage_report(andorra_engine, **kw)
+    scenario = kw.pop("scenario", None)
+    with pytest.raises(GeoserviceError) as ei:  # the question's, CoverageError, or the engine's / router's error
+        coverage_report(andorra_engine, CoverageQuestion.of(**kw), scenario=scenario)
     assert ei.value.field == field
 
 
 def test_to_json_has_the_api_shape(andorra_engine):
     from geoservice.service.answers.queries import CoverageResponse
 
-    rep = coverage_report(andorra_engine, type="chest_pain_center", minutes=10)
+    rep = coverage_report(andorra_engine, CoverageQuestion.of(type="chest_pain_center", minutes=10))
     assert isinstance(rep, CoverageReport)
     doc = rep.to_json()
     assert list(doc) == [
@@ -165,7 +169,7 @@ def test_road_km_matches_networkx(request, region, type, minutes, profile):
     facilities covers (T - t_v) / edge time of its piece from the v end; a two-way piece is covered
     by the sum of its two directions (at most all of it)."""
     eng = request.getfixturevalue(f"{region}_engine")
-    rep = coverage_report(eng, type=type, minutes=minutes, profile=profile, gaps=False)
+    rep = coverage_report(eng, CoverageQuestion.of(type=type, minutes=minutes, profile=profile, gaps=False))
     T = minutes * 60.0
     t = brute_force_times(eng, type=type, profile=profile)
     G = network_to_networkx(eng.router_for(profile).net, geometry=True)
@@ -197,7 +201,7 @@ def test_area_and_gap_polygons_match_independent_geometry(andorra_engine):
 
     eng = andorra_engine
     minutes, T = 10, 600.0
-    rep = coverage_report(eng, type="chest_pain_center", minutes=minutes)
+    rep = coverage_report(eng, CoverageQuestion.of(type="chest_pain_center", minutes=minutes))
     net = eng.router_for("drive").net
     feats = rep.gaps["features"]
     assert 0 < len(feats) < 500  # not truncated: the polygons are all the gaps
@@ -240,7 +244,7 @@ def test_area_and_gap_polygons_match_independent_geometry(andorra_engine):
 
 
 def test_fully_covered_has_no_gaps(andorra_engine):
-    rep = coverage_report(andorra_engine, type="chest_pain_center", minutes=30)
+    rep = coverage_report(andorra_engine, CoverageQuestion.of(type="chest_pain_center", minutes=30))
     assert rep.gaps["features"] == [] and rep.overall.population_share == 1.0 and rep.overall.area_share == 1.0
     assert rep.to_json()["gaps"]["features"] == []
 
@@ -280,7 +284,7 @@ def test_road_share_by_unit_counts_a_partly_covered_road_in_part(request, region
     of it is in reach, checked by sampling every piece against networkx times (a piece counted
     whole as soon as one end is in reach would overstate every unit with a road leaving reach)."""
     eng = request.getfixturevalue(f"{region}_engine")
-    rep = coverage_report(eng, type=type, minutes=minutes, profile=profile)
+    rep = coverage_report(eng, CoverageQuestion.of(type=type, minutes=minutes, profile=profile))
     times = brute_force_times(eng, type=type, profile=profile)
     cov, tot = brute_road_share_by_unit(eng, times, minutes, profile)
     shares = {u.admin_code: u.road_share for u in rep.by_unit}

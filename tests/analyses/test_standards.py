@@ -11,6 +11,7 @@ import pytest
 from geoservice.analyses.coverage import coverage_report
 from geoservice.analyses.standards import StandardsError, StandardTargets, aed_density_default, standards_report
 from geoservice.bundle.population import load_population
+from geoservice.questions import CoverageQuestion
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,9 @@ def test_time_shares_equal_the_coverage_analysis(shanghai_engine, shanghai_stand
         ("cpc_time", "chest_pain_center", 30, "drive"),
         ("aed_fetch_return", "aed", 2, "walk"),  # a 4-minute round trip is 2 minutes each way
     ):
-        cov = coverage_report(shanghai_engine, type=ftype, minutes=minutes, profile=profile, gaps=False)
+        cov = coverage_report(
+            shanghai_engine, CoverageQuestion.of(type=ftype, minutes=minutes, profile=profile, gaps=False)
+        )
         rows = {r.admin_code: r for r in shanghai_standards.table(measure)}
         for u in cov.by_unit:
             assert rows[u.admin_code].value == pytest.approx(u.population_share, abs=1e-4), (measure, u.name)

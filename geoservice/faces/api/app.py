@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -57,7 +56,7 @@ class _App(FastAPI):
         return SecurityHeaders(super().build_middleware_stack(), csp=self.csp)
 
 
-def _key_checker(svc: GeoService) -> Callable[[str], bool]:
+def _key_checker(svc: GeoService):
     """Whether a token is a valid key now (the request budget exempts requests carrying one)."""
 
     def check(token: str) -> bool:

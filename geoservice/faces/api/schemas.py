@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from ...questions import MAX_MINUTES
 from ...service.answers.queries import (  # noqa: F401  (re-exported for the routers)
     AuditEntry,
     AuditList,
@@ -224,7 +225,7 @@ class Point(BaseModel):
 class WhatIfRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: FacilityType
-    minutes: float | None = Field(None, gt=0, le=240, description="default: the type's target (30/60/4)")
+    minutes: float | None = Field(None, gt=0, le=MAX_MINUTES, description="default: the type's target (30/60/4)")
     profile: Profile | None = Field(None, description="default: walk for aed, else drive")
     level: LevelList | None = Field(None, description="comma-separated levels")
     capability: Annotated[str, Field(max_length=100), OneLine] | None = Field(None, description="required capabilities")

@@ -16,6 +16,7 @@ from typing import Any
 
 from ...errors import GeoserviceError
 from ...fileio import atomic_dir
+from ...questions import CoverageQuestion
 from ...service.usecases import planning, queries
 from ...service.usecases.downloads import COVERAGE_FIELDS, coverage_rows
 from ...sources.schema import DEFAULT_MINUTES
@@ -46,6 +47,7 @@ from .common import (
     command,
     open_service,
     traffic_args,
+    traffic_ask,
 )
 from .coverage_text import coverage_summary, unit_table
 
@@ -67,19 +69,19 @@ def cmd_coverage(args: argparse.Namespace) -> None:
     add = parse_points(args.add, "add_sites")
     remove = [s.strip() for s in (args.remove or "").split(",") if s.strip()]
     svc = open_service(args)
-    entry, rep = queries.coverage(
-        svc,
+    q = CoverageQuestion.of(
         type=args.type,
-        minutes=args.minutes,
-        profile=args.profile,
         level=args.level,
         capability=args.capability,
-        **traffic_args(args),
-        add_sites=add or None,
-        remove_ids=remove or None,
+        minutes=args.minutes,
+        profile=args.profile,
+        traffic=traffic_ask(args),
         by="none" if args.by == "none" else "admin",
         gaps=not args.no_gaps,
+        add_sites=tuple(add),
+        remove_ids=tuple(remove),
     )
+    entry, rep = queries.coverage(svc, q)
     eng = svc.engine(entry.name)
     # the same rows and columns as the API's coverage CSV download (without its context columns)
     rows = coverage_rows(queries.coverage_answer(entry, rep))
@@ -92,8 +94,7 @@ def cmd_coverage(args: argparse.Namespace) -> None:
             csv_text([p.to_json() for p in rep.farthest], ["lon", "lat", "time_s", "population"]),
         )
         write_file(stage / "report.json", json_text(dict(doc, region=entry.name)))
-        # maps_analyses reads the JSON form (dicts)
-        coverage_map(eng, doc, stage / "map.html", add_sites=add, lang=args.lang)
+        coverage_map(eng, rep, stage / "map.html", add_sites=add, lang=args.lang)
     print(coverage_summary(rep, region=entry.name, out=out), file=sys.stderr)
     if rep.by_unit:
         print(unit_table(rep), file=sys.stderr)

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ...fileio import atomic_write_text
+from ...questions import TrafficAsk
 from ...service.core import GeoService
 from ...service.settings import Settings, get_settings
 from ...sources.schema import ALL_CAPABILITIES, ALL_LEVELS, FACILITY_TYPES
@@ -100,6 +101,13 @@ def traffic_args(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "percentile", None) is not None:
         out["percentile"] = args.percentile
     return out
+
+
+def traffic_ask(args: argparse.Namespace) -> TrafficAsk:
+    """``--scenario``, ``--depart`` and ``--percentile`` as the question's one traffic value."""
+    given = getattr(args, "scenario", None)
+    scenario = None if given is None else parse_scenario(given)
+    return TrafficAsk(scenario, getattr(args, "depart", None), getattr(args, "percentile", None))
 
 
 # ---------------------------------------------------------------------------- arguments

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ...errors import InputFileError
+from ...questions import MAX_K, NearestQuestion
 from ...service.inputs import check_lonlat, parse_at
 from ...service.usecases import queries
 from ...sources.cell_values import id_problem
@@ -23,6 +24,7 @@ from .common import (
     emit_json,
     open_service,
     traffic_args,
+    traffic_ask,
 )
 
 
@@ -30,8 +32,7 @@ from .common import (
 def cmd_nearest(args: argparse.Namespace) -> None:
     check_lonlat(args.lon, args.lat)
     svc = open_service(args)
-    ans = queries.nearest(
-        svc,
+    q = NearestQuestion.of(
         args.lon,
         args.lat,
         type=args.type,
@@ -42,8 +43,9 @@ def cmd_nearest(args: argparse.Namespace) -> None:
         direction=args.direction,
         at=parse_at(args.at),
         max_minutes=args.max_minutes,
-        **traffic_args(args),
+        traffic=traffic_ask(args),
     )
+    ans = queries.nearest(svc, q)
     emit_json(ans, args.output)
 
 
@@ -150,7 +152,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add_point(p)
     add_type(p)
     add_filters(p)
-    p.add_argument("--k", type=int, default=1, help="how many (1-100)")
+    p.add_argument("--k", type=int, default=1, help=f"how many (1-{MAX_K})")
     add_profile(p)
     p.add_argument(
         "--direction",

@@ -29,6 +29,7 @@ from branca.element import Element
 from ...analyses.stroke_tiers import RateRow
 from ...errors import GeoserviceError
 from ...fileio import atomic_path, atomic_write_text
+from ...questions import CoverageQuestion
 from ...service.answers.queries import FeatureCollection
 from ...service.core import GeoService
 from ...service.facility_filter import no_facility_error
@@ -125,16 +126,9 @@ def build_map(
         ).add_to(areas)
     areas.add_to(m)
 
-    _, rep = queries.coverage(  # none here: the map shows no marker and 0 covered, which is true of it
-        svc,
-        type=spec.type,
-        minutes=spec.minutes,
-        profile="drive",
-        by="none",
-        gaps=True,
-        region=region_name,
-        require_facilities=False,
-    )
+    ask = CoverageQuestion.of(type=spec.type, minutes=spec.minutes, profile="drive", by="none", region=region_name)
+    # none here: the map shows no marker and 0 covered, which is true of it
+    _, rep = queries.coverage(svc, ask, require_facilities=False)
     gaps_fc = rep.gaps
     if gaps_fc["features"]:
         g = folium.FeatureGroup(name=t(lang, "gaps_layer"))

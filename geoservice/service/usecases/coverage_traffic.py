@@ -35,6 +35,11 @@ class TrafficCoverage(CoverageReport):
     def scenario_name(self) -> str:
         return self.traffic.name
 
+    @property
+    def shown_scenario(self) -> str:
+        """As ``to_json``'s ``scenario`` when text: the traffic's name with a percentile, else the table's."""
+        return self.traffic.name if self.traffic.percentile is not None else super().shown_scenario
+
     def to_json(self) -> dict[str, Any]:
         out = super().to_json()
         if self.traffic.depart is not None:

@@ -23,11 +23,25 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry import shape
+
 from ...analyses.owned_coverage import ROW_FIELDS, OwnedUnitRow, owned_codes, owned_rows
+from ...bundle.population import load_population
+from ...bundle.population_inside import Extent, osm_extent
 from ...errors import GeoserviceError, InputFileError
 from ...fileio import atomic_path, atomic_write_text
+from ...questions import CoverageQuestion, TrafficAsk
 from ...sources.admin_units import AdminCensusOptions
+from ...sources.coords import to_wgs84
 from ...sources.osm_split import EXTRACT_FILE, REGION_FILE, SplitResult, split_osm
+from ...sources.schema import FacilityFilter
+from ..core import GeoService
+from ..facility_filter import table_error
+from . import queries
+from .bundles import build
 
 __all__ = [
     "CoverageOptions",
@@ -101,8 +115,6 @@ def split(
     (``bundle.population_inside.osm_extent``: the declared box, else the convex hull of its drive
     network's nodes, for which a file without a box has its roads read once more): each piece's
     units then count the people they have in the whole file."""
-    from ...bundle.population_inside import osm_extent
-
     src = Path(osm)
     if not src.is_file():
         raise InputFileError("osm", f"file not found: {src}")
@@ -132,12 +144,6 @@ def _cpu_s() -> float:
 def _facilities_inside(folder: Path, doc: dict[str, Any], opts: BuildOptions) -> list[tuple[Path, dict]]:
     """The facility files cut to the region's buffered polygon (a facility beyond it must not be
     snapped onto the extract's edge), written as CSV into the region folder."""
-    import pandas as pd
-    import shapely
-    from shapely.geometry import shape
-
-    from ...sources.coords import to_wgs84
-
     poly = shape(doc["buffered"])
     out = []
     for i, f in enumerate(opts.facilities):
@@ -153,14 +159,10 @@ def _facilities_inside(folder: Path, doc: dict[str, Any], opts: BuildOptions) ->
 
 def build_task(folder: str, opts: BuildOptions) -> RegionOutcome:
     """Build ``<folder>/bundle`` from the split extract (one Dask task)."""
-    from .bundles import build
-
     t0, c0 = time.perf_counter(), _cpu_s()
     d = Path(folder)
     doc = _region_doc(d)
     try:
-        from ...bundle.population_inside import Extent
-
         build(
             d / EXTRACT_FILE,
             d / BUNDLE,
@@ -180,12 +182,6 @@ def build_task(folder: str, opts: BuildOptions) -> RegionOutcome:
 
 def coverage_task(folder: str, opts: CoverageOptions) -> RegionOutcome:
     """Coverage of the units ``folder`` owns, on its own bundle (one Dask task)."""
-    from shapely.geometry import shape
-
-    from ...bundle.population import load_population
-    from ..core import GeoService
-    from . import queries
-
     t0, c0 = time.perf_counter(), _cpu_s()
     d = Path(folder)
     doc = _region_doc(d)
@@ -193,7 +189,16 @@ def coverage_task(folder: str, opts: CoverageOptions) -> RegionOutcome:
         svc = GeoService.open(regions=[d / BUNDLE], create_registry=False)
         # a region without any such facility (none within its buffer): nobody covered, a true
         # answer there; a filter no region has is refused before the batch (require_facilities)
-        entry, rep = queries.coverage(svc, **asdict(opts), by="admin", gaps=False, require_facilities=False)
+        ask = CoverageQuestion.of(
+            type=opts.type,
+            level=opts.level,
+            capability=opts.capability,
+            minutes=opts.minutes,
+            profile=opts.profile,
+            traffic=TrafficAsk(opts.scenario, opts.depart),
+            gaps=False,
+        )
+        entry, rep = queries.coverage(svc, ask, require_facilities=False)
         assert entry.region is not None
         layer = load_population(entry.region, rep.profile if rep.profile in entry.region.networks else "drive")
         # without a census the bundle has one pseudo-unit, the whole extract: the region's own
@@ -209,11 +214,7 @@ def coverage_task(folder: str, opts: CoverageOptions) -> RegionOutcome:
 def require_facilities(regions: Sequence[str | Path], opts: CoverageOptions) -> None:
     """Refuse a batch coverage whose filter selects no facility of any built region (it would
     report 0 everywhere): a :class:`~.facility_filter.NoFacilityError` naming the filter part."""
-    import pandas as pd
-    import pyogrio
-
-    from ...sources.schema import FacilityFilter
-    from ..facility_filter import table_error
+    import pyogrio  # lazy: reads the facility files' columns only, for this check
 
     where = FacilityFilter.parse(type=opts.type, level=opts.level, capability=opts.capability)
     tables = []
@@ -242,7 +243,7 @@ def _failure(exc: Exception) -> str:
 
 def _client(scheduler: str, workers: int, memory_limit: str | None) -> Any:
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client, LocalCluster  # lazy: optional extra geoservice[nation]
     except ImportError as exc:
         raise GeoserviceError(
             "scheduler", "the national batch runs on Dask: pip install 'geoservice[nation]' (dask[distributed])"
@@ -310,7 +311,7 @@ def run_batch(
         for _, f in todo:
             finish(task(str(f), options))
     else:
-        from dask.distributed import as_completed
+        from dask.distributed import as_completed  # lazy: optional extra geoservice[nation]
 
         client = _client(scheduler, workers, memory_limit)
         try:
@@ -335,9 +336,6 @@ def run_batch(
 
 def _national(outcomes: list[RegionOutcome], out: Path, folders: list[Path]) -> list[Path]:
     """national.csv, national.gpkg (unit polygons from each region's bundle) and overview.html."""
-    import geopandas as gpd
-    import pandas as pd
-
     rows = [r for o in outcomes for r in o.rows]
     df = pd.DataFrame(rows, columns=list(ROW_FIELDS))
     csv = out / "national.csv"
@@ -361,9 +359,7 @@ def _national(outcomes: list[RegionOutcome], out: Path, folders: list[Path]) -> 
 
 def _overview(gdf: Any, path: Path) -> None:
     """A tile-free folium map: each owned unit shaded by its population share covered."""
-    import folium
-
-    from ...fileio import atomic_path as _ap
+    import folium  # lazy: the map library, for this one overview page of the nation command
 
     g = gdf[gdf.geometry.notna()]
     if g.empty:
@@ -382,7 +378,7 @@ def _overview(gdf: Any, path: Path) -> None:
         tooltip=folium.GeoJsonTooltip(fields=["region", "admin_code", "name", "population", "population_share"]),
     ).add_to(m)
     m.fit_bounds([[y0, x0], [y1, x1]])
-    with _ap(path) as tmp:
+    with atomic_path(path) as tmp:
         m.save(str(tmp))
 
 

@@ -20,6 +20,7 @@ import math
 from dataclasses import replace
 
 import numpy as np
+import shapely
 
 from ...analyses.coverage import node_times
 from ...analyses.plan_report import BuildSite, BuildStep, Figure, Target, UnitPage, greedy_sites, unit_shares
@@ -27,6 +28,7 @@ from ...analyses.plan_targets import _GRASSROOTS_INSTITUTION, _SUB_STATION, _lin
 from ...analyses.siting import CandidateSite, candidate_sites
 from ...bundle.population import load_population
 from ...errors import GeoserviceError
+from ...sources.schema import FacilityFilter
 from ..core import GeoService, RegionEntry
 
 __all__ = ["build_next", "MAX_NEW", "MAX_AED", "GRASSROOTS_MIN"]
@@ -80,7 +82,9 @@ class _Ctx:
         """Time from every node of the profile's network to the nearest ``type`` (with ``sites``
         added); a site that cannot be placed on the network adds nothing; no facility: inf."""
         try:
-            d, _ = node_times(self.eng, type=type, profile=profile, level=level, add_sites=sites or None)
+            d, _ = node_times(
+                self.eng, FacilityFilter.parse(type=type, level=level), profile=profile, add_sites=sites or ()
+            )
         except GeoserviceError:
             if sites:
                 return self.times(type, None, level, profile)
@@ -88,8 +92,6 @@ class _Ctx:
         return d
 
     def unit_of_point(self, lon: float, lat: float) -> str | None:
-        import shapely
-
         for u, g in enumerate(self.units.geometry):
             if g is not None and shapely.contains_xy(g, lon, lat):
                 return str(self.units.iloc[u]["admin_code"])

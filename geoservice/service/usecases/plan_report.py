@@ -29,11 +29,14 @@ from ...analyses.plan_report import (
 from ...analyses.standards import StandardTargets, standards_report
 from ...bundle.population import load_population
 from ...errors import GeoserviceError
+from ...questions import CoverageQuestion
+from ...sources.schema import FacilityFilter
 from ..core import GeoService, RegionEntry
 from ..facility_filter import NoFacilityError
 from . import planning, plans, queries
 
 __all__ = ["plan_report", "resolve_targets", "parse_targets", "BY_CHOICES", "SOURCES"]
+from .plan_build import build_next
 
 BY_CHOICES = ("admin",)
 SOURCES = {
@@ -71,7 +74,8 @@ def _fig(key: str, value, targets: dict[str, Target], kind: str, **kw: Any) -> F
 
 def _coverage(svc: GeoService, entry: RegionEntry, type: str, minutes: float, profile: str | None = None):
     try:
-        return queries.coverage(svc, type=type, minutes=minutes, profile=profile, gaps=False, region=entry.name)[1]
+        ask = CoverageQuestion.of(type=type, minutes=minutes, profile=profile, gaps=False, region=entry.name)
+        return queries.coverage(svc, ask)[1]
     except NoFacilityError:
         return None
 
@@ -236,8 +240,6 @@ def _report(svc, entry, by, targets, previous, previous_name, build, thrombolysi
             changes((previous.get("province") or {}).get("figures", []), province.figures),
         )
     if build:
-        from .plan_build import build_next
-
         pages = build_next(svc, entry, pages, tg, notes)
     return PlanReport(
         region=entry.name,
@@ -370,7 +372,7 @@ def _equity(eng, acc) -> list[Equity]:
         out += [_eq(a, "cpc_access_per_100k"), _eq(tt, "cpc_mean_minutes")]
     walk = load_population(eng.region, "walk")
     try:
-        dist, _ = node_times(eng, type="aed", profile="walk")
+        dist, _ = node_times(eng, FacilityFilter(type="aed"), profile="walk")
     except GeoserviceError:
         return out
     units = walk.units.reset_index(drop=True)

@@ -8,6 +8,7 @@ everything else by car) unless a profile is given. Traffic is a ``scenario`` or 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from ...analyses.coverage import CoverageReport
 from ...bundle.store import ATTRIBUTION
 from ...engine.engine import Engine
 from ...errors import GeoserviceError
+from ...questions import CoverageQuestion, NearestQuestion
 from ...sources.cell_values import plain_value
 from ...sources.schema import DEFAULT_MINUTES, FacilityFilter, travel_profile
 from .. import facility_filter
@@ -80,48 +82,15 @@ def _attribution(entry: RegionEntry) -> str:
     return str(entry.region.meta.get("attribution", ATTRIBUTION)) if entry.region else ATTRIBUTION
 
 
-def nearest(
-    svc: GeoService,
-    lon: float,
-    lat: float,
-    *,
-    type: str | None = None,
-    level: str | None = None,
-    capability: str | None = None,
-    k: int = 1,
-    profile: str | None = None,
-    direction: str = "to",
-    at: datetime | None = None,
-    max_minutes: float | None = None,
-    region: str | None = None,
-    crs: str = "wgs84",
-    scenario: str | dict[str, float] | None = None,
-    depart: str | None = None,
-    percentile: int | None = None,
-) -> NearestResponse:
-    """The k nearest facilities by travel time, with routes and navigation links, under
-    ``scenario`` or the hour of ``depart`` (free flow when neither is given)."""
-    where = FacilityFilter.parse(type=type, level=level, capability=capability)
-    if not 1 <= k <= 100:
-        raise GeoserviceError("k", f"must be 1 to 100, got {k}")
-    if max_minutes is not None and not 0 < max_minutes <= MAX_MINUTES:
-        raise GeoserviceError("max_minutes", f"must be in (0, {MAX_MINUTES:g}], got {max_minutes}")
-    prof = travel_profile(where.type, profile)
-    wlon, wlat = to_wgs84(lon, lat, crs)
-    entry = svc.locate(wlon, wlat, prof, region)
+def nearest(svc: GeoService, q: NearestQuestion) -> NearestResponse:
+    """The k nearest facilities of ``q`` by travel time, with routes and navigation links, under its
+    traffic (``scenario`` or the hour of ``depart``; free flow when neither is given)."""
+    where, at, max_minutes, crs = q.where, q.at, q.max_minutes, q.crs
+    prof = q.mode
+    entry = svc.locate(q.lon, q.lat, prof, q.region)
     eng = svc.engine(entry.name)
-    tr = traffic_of(svc, eng, prof, scenario, depart, percentile)
-    res = eng.nearest(
-        wlon,
-        wlat,
-        where=where,
-        k=k,
-        profile=prof,
-        direction=direction,
-        at=at,
-        max_minutes=max_minutes,
-        scenario=tr.scenario,
-    )
+    tr = traffic_of(svc, eng, prof, q.traffic.scenario, q.traffic.depart, q.traffic.percentile)
+    res = eng.nearest(q, scenario=tr.scenario)
     results = []
     for h in res.hits:
         fac = h.facility
@@ -150,11 +119,12 @@ def nearest(
             + f" by {prof} in {entry.name}"
         )
     slon, slat = shift_point(res.snapped[0], res.snapped[1], crs)
+    lon, lat = q.origin
     return NearestResponse(
         origin={"lon": lon, "lat": lat, "snap_m": res.snap_m, "snapped": [slon, slat], "region": entry.name},
         type=where.type,
         profile=prof,
-        direction=direction,
+        direction=q.direction,
         scenario=tr.name,
         depart=tr.depart,
         **tr.to_json(),
@@ -285,25 +255,10 @@ def facility_layer(
 
 
 def coverage(
-    svc: GeoService,
-    *,
-    type: str,
-    minutes: float | None = None,
-    profile: str | None = None,
-    level: str | None = None,
-    capability: str | None = None,
-    scenario: str | dict[str, float] | None = None,
-    gaps: bool = True,
-    region: str | None = None,
-    add_sites: list[tuple[float, float]] | None = None,
-    remove_ids: list[str] | None = None,
-    by: str = "admin",
-    depart: str | None = None,
-    require_facilities: bool | None = None,
-    percentile: int | None = None,
+    svc: GeoService, q: CoverageQuestion, *, require_facilities: bool | None = None
 ) -> tuple[RegionEntry, CoverageReport]:
-    """Coverage report of one region (``analyses.coverage``) under ``scenario`` or the hour of
-    ``depart`` (a :class:`TrafficCoverage`: it says which); answers without what-if are cached.
+    """Coverage report of one region (``analyses.coverage``) under the question's ``scenario`` or the
+    hour of its ``depart`` (a :class:`TrafficCoverage`: it says which); answers without what-if are cached.
 
     A filter that selects no facility is a :class:`~.facility_filter.NoFacilityError` (naming
     ``type``, ``level`` or ``capability``), not 0% everywhere; unless sites are added (they are
@@ -311,63 +266,38 @@ def coverage(
     batch region without any)."""
     from ...analyses.coverage import coverage_report
 
-    where = FacilityFilter.parse(type=type, level=level, capability=capability)
-    if where.type is None:
-        raise GeoserviceError("type", "required")
-    ftype: str = where.type
-    mins = default_minutes(ftype, minutes)
-    prof = travel_profile(ftype, profile)
+    where, mins, prof, add_sites, remove_ids = q.where, q.threshold, q.mode, q.add_sites, q.remove_ids
     if add_sites:
-        entry = svc.locate(add_sites[0][0], add_sites[0][1], prof, region, field_name="add_sites")
+        entry = svc.locate(add_sites[0][0], add_sites[0][1], prof, q.region, field_name="add_sites")
         for i, (x, y) in enumerate(add_sites):
             if not entry.contains(x, y):
                 raise GeoserviceError("add_sites", f"site {i + 1} ({x:.6f}, {y:.6f}) is outside region {entry.name!r}")
     else:
-        entry = svc.pick(region)
+        entry = svc.pick(q.region)
     eng = svc.engine(entry.name)
-    tr = traffic_of(svc, eng, prof, scenario, depart, percentile)
+    tr = traffic_of(svc, eng, prof, q.traffic.scenario, q.traffic.depart, q.traffic.percentile)
     if require_facilities if require_facilities is not None else not add_sites:
         facility_filter.require_facilities(eng, where, prof, entry.name)
-    lv = ",".join(sorted(where.levels)) or None
-    cap = ",".join(sorted(where.capabilities)) or None
 
-    def run(sites: list[tuple[float, float]] | None = None, remove: list[str] | None = None) -> CoverageReport:
-        rep = coverage_report(
-            eng,
-            type=ftype,
-            minutes=mins,
-            profile=prof,
-            level=lv,
-            capability=cap,
-            scenario=tr.scenario,
-            add_sites=sites,
-            remove_ids=remove,
-            by=by,
-            gaps=gaps,
-        )
+    def run() -> CoverageReport:
+        rep = coverage_report(eng, q, scenario=tr.scenario)
         band = None
         if tr.percentile is not None and tr.spread is not None:
             from ...analyses.coverage import node_times
             from ...analyses.coverage_band import coverage_band
 
+            scenario = tr.median or "free_flow"
             dist, _ = node_times(
-                eng,
-                type=ftype,
-                profile=prof,
-                level=lv,
-                capability=cap,
-                scenario=tr.median or "free_flow",
-                add_sites=sites,
-                remove_ids=remove,
+                eng, where, profile=prof, scenario=scenario, add_sites=add_sites, remove_ids=remove_ids
             )
             band = coverage_band(
-                eng, dist, profile=prof, minutes=mins, spread=tr.spread, hour=tr.hour, by_unit=by != "none"
+                eng, dist, profile=prof, minutes=mins, spread=tr.spread, hour=tr.hour, by_unit=q.by != "none"
             )
         return TrafficCoverage.of(rep, tr, band)
 
     if add_sites or remove_ids:
-        return entry, run(add_sites, remove_ids)
-    key = ("coverage", where, mins, prof, tr.key(prof), gaps, by)
+        return entry, run()
+    key = ("coverage", where, mins, prof, tr.key(prof), q.gaps, q.by)
     return entry, entry.cache.get_or_compute(key, run)
 
 
@@ -383,37 +313,14 @@ def coverage_answer(entry: RegionEntry, rep: CoverageReport, crs: str = "wgs84")
     return CoverageResponse(**out)
 
 
-def whatif(
-    svc: GeoService,
-    *,
-    type: str,
-    minutes: float | None = None,
-    profile: str | None = None,
-    level: str | None = None,
-    capability: str | None = None,
-    scenario: str | dict[str, float] | None = None,
-    add_sites: list[tuple[float, float]] | None = None,
-    remove_ids: list[str] | None = None,
-    region: str | None = None,
-    gaps: bool = False,
-    crs: str = "wgs84",
-    depart: str | None = None,
-) -> WhatIfResponse:
-    """Coverage before and after adding hypothetical sites and/or closing facilities (nothing saved)."""
-    common: dict[str, Any] = dict(
-        type=type,
-        minutes=minutes,
-        profile=profile,
-        level=level,
-        capability=capability,
-        scenario=scenario,
-        depart=depart,
-        gaps=gaps,
-    )
-    entry, after = coverage(svc, region=region, add_sites=add_sites, remove_ids=remove_ids, **common)
+def whatif(svc: GeoService, q: CoverageQuestion) -> WhatIfResponse:
+    """Coverage before and after adding the question's hypothetical sites and/or closing its
+    ``remove_ids`` facilities (nothing saved); gap polygons in ``q.crs``."""
+    entry, after = coverage(svc, q)
     # before added sites of a type nobody has: 0 covered, a true answer (after has facilities)
-    _, before = coverage(svc, region=entry.name, require_facilities=not add_sites, **common)
-    b, a = coverage_answer(entry, before, crs), coverage_answer(entry, after, crs)
+    plain = replace(q, add_sites=(), remove_ids=(), region=entry.name)
+    _, before = coverage(svc, plain, require_facilities=not q.add_sites)
+    b, a = coverage_answer(entry, before, q.crs), coverage_answer(entry, after, q.crs)
     delta = {}
     for k in ("population_share", "area_share", "road_share", "population_covered"):
         x, y = getattr(b.overall, k), getattr(a.overall, k)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from ....questions import MAX_MINUTES, CoverageQuestion, TrafficAsk
 from ....service.usecases import downloads, queries
 from ..cancellable import cancellable
 from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
@@ -40,7 +41,9 @@ Depart = Annotated[
 def coverage(
     svc: ServiceDep,
     type: Annotated[FacilityType, Query(description="facility type, e.g. chest_pain_center")],
-    minutes: Annotated[float | None, Query(gt=0, le=240, description="default: the type's target (30/60/4)")] = None,
+    minutes: Annotated[
+        float | None, Query(gt=0, le=MAX_MINUTES, description="default: the type's target (30/60/4)")
+    ] = None,
     region: Annotated[str | None, Query(max_length=200, description="default: the only region, else required")] = None,
     profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
     level: LevelQ = None,
@@ -59,19 +62,18 @@ def coverage(
 
     As a file (`format`): csv = the table by admin unit (the CLI's coverage.csv figures), geojson =
     the gap polygons, gpkg = both (layers `gaps` and `coverage`)."""
-    entry, rep = queries.coverage(
-        svc,
+    q = CoverageQuestion.of(
         type=type,
-        minutes=minutes,
-        profile=profile,
         level=level,
         capability=capability,
-        scenario=scenario,
-        depart=depart,
+        minutes=minutes,
+        profile=profile,
+        traffic=TrafficAsk(scenario, depart, percentile),
         gaps=gaps,
         region=region,
-        percentile=percentile,
+        crs=crs,
     )
+    entry, rep = queries.coverage(svc, q)
     ans = queries.coverage_answer(entry, rep, crs)
     if format == "json":
         return ans
@@ -87,18 +89,17 @@ def whatif(body: WhatIfRequest, svc: ServiceDep) -> WhatIfResponse:
 
     adds = [to_wgs84(p.lon, p.lat, body.crs) for p in body.add]
     with api_fields(add_sites="add", remove_ids="remove"):
-        return queries.whatif(
-            svc,
+        q = CoverageQuestion.of(
             type=body.type,
-            minutes=body.minutes,
-            profile=body.profile,
             level=body.level,
             capability=body.capability,
-            scenario=body.scenario if "scenario" in body.model_fields_set else None,
-            depart=body.depart,
-            add_sites=adds or None,
-            remove_ids=body.remove or None,
-            region=body.region,
+            minutes=body.minutes,
+            profile=body.profile,
+            traffic=TrafficAsk(body.scenario if "scenario" in body.model_fields_set else None, body.depart),
             gaps=body.gaps,
+            add_sites=tuple(adds),
+            remove_ids=tuple(body.remove or ()),
+            region=body.region,
             crs=body.crs,
         )
+        return queries.whatif(svc, q)

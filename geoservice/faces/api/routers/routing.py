@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from ....questions import MAX_K, MAX_MINUTES, NearestQuestion, TrafficAsk
 from ....service import traffic
 from ....service.inputs import parse_at
+from ....service.output_crs import to_wgs84
 from ....service.usecases import downloads, queries
 from ..cancellable import cancellable
 from ..deps import CapabilityQ, CrsQ, Lat, LevelQ, Lon, RegionQ, ServiceDep
@@ -52,13 +54,13 @@ async def nearest(
     type: Annotated[FacilityType | None, Query(description="facility type; default any")] = None,
     level: LevelQ = None,
     capability: CapabilityQ = None,
-    k: Annotated[int, Query(ge=1, le=20)] = 1,
+    k: Annotated[int, Query(ge=1, le=MAX_K)] = 1,
     profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
     direction: Annotated[Direction, Query(description="to: point → facility; from: facility → point")] = "to",
     at: Annotated[
         str | None, Query(max_length=40, description="ISO local date-time: only facilities not closed then")
     ] = None,
-    max_minutes: Annotated[float | None, Query(gt=0, le=240, description="search no farther")] = None,
+    max_minutes: Annotated[float | None, Query(gt=0, le=MAX_MINUTES, description="search no farther")] = None,
     scenario: Scenario = None,
     depart: Depart = None,
     percentile: Annotated[
@@ -73,10 +75,10 @@ async def nearest(
     AEDs use walking time unless a profile is given; `at=` leaves out those closed then and marks
     those whose hours are unknown (`open_at: null`)."""
     # async on purpose: the search takes ~2 ms, less than a hop to the thread pool and back
-    ans = queries.nearest(
-        svc,
-        lon,
-        lat,
+    wlon, wlat = to_wgs84(lon, lat, crs)
+    q = NearestQuestion.of(
+        wlon,
+        wlat,
         type=type,
         level=level,
         capability=capability,
@@ -85,12 +87,12 @@ async def nearest(
         direction=direction,
         at=parse_at(at),
         max_minutes=max_minutes,
-        scenario=scenario,
-        depart=depart,
+        traffic=TrafficAsk(scenario, depart, percentile),
         region=region,
         crs=crs,
-        percentile=percentile,
+        given=None if crs == "wgs84" else (lon, lat),
     )
+    ans = queries.nearest(svc, q)
     return Response(ans.model_dump_json(), media_type="application/json")
 
 
@@ -140,7 +142,7 @@ def isochrones(
 def service_areas(
     svc: ServiceDep,
     type: Annotated[FacilityType, Query(description="facility type")],
-    minutes: Annotated[float | None, Query(gt=0, le=240, description="default: the type's target")] = None,
+    minutes: Annotated[float | None, Query(gt=0, le=MAX_MINUTES, description="default: the type's target")] = None,
     profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
     level: LevelQ = None,
     capability: CapabilityQ = None,

@@ -76,7 +76,7 @@ def request_class(method: str, path: str) -> str:
 
 def _is_tile(path: str) -> bool:
     """A vector tile or tile set description of a region (cheap reads the pages make by the dozen)."""
-    return path.startswith("/regions/") and (path.endswith(".mvt") or path.endswith("/tiles.json"))
+    return path.startswith("/regions/") and path.endswith((".mvt", "/tiles.json"))
 
 
 def client_id(host: str) -> str:

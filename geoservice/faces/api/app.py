@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -56,7 +57,7 @@ class _App(FastAPI):
         return SecurityHeaders(super().build_middleware_stack(), csp=self.csp)
 
 
-def _key_checker(svc: GeoService):
+def _key_checker(svc: GeoService) -> Callable[[str], bool]:
     """Whether a token is a valid key now (the request budget exempts requests carrying one)."""
 
     def check(token: str) -> bool:

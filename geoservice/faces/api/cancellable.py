@@ -199,7 +199,9 @@ def _new_cache_items(svc: GeoService | None, before: dict[str, set[Any]]) -> lis
     return out
 
 
-def _child(fn: Callable[..., Any], args: tuple, kwargs: dict, svc: GeoService | None, pipe_w: int) -> None:
+def _child(
+    fn: Callable[..., Any], args: tuple[object, ...], kwargs: dict[str, object], svc: GeoService | None, pipe_w: int
+) -> None:
     before = _cache_keys(svc)
     try:
         msg: tuple[str, Any, Any] = ("ok", fn(*args, **kwargs), None)
@@ -269,8 +271,8 @@ def _keep_cache(svc: GeoService | None, items: list[tuple[str, int, Any, Any]]) 
 
 def run_in_child(
     fn: Callable[..., Any],
-    args: tuple = (),
-    kwargs: dict | None = None,
+    args: tuple[object, ...] = (),
+    kwargs: dict[str, object] | None = None,
     *,
     deadline: float,
     svc: GeoService | None = None,

@@ -10,19 +10,21 @@ limits (:mod:`.limits`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from ...errors import GeoserviceError
+from ...service.answers.queries import Crs
 from ...service.core import GeoService
 from ...service.registry.api_keys import AUDIT_ROLES
 from ...service.registry.store import EDIT_ROLES, ApiKey
 from .admission import client_id, key_prefix
 from .errors import LimitError
 from .limits import Limits
-from .schemas import Crs, LevelList
+from .schemas import LevelList
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -88,7 +90,7 @@ def _current_key(
     raise GeoserviceError("X-API-Key", "unknown or revoked API key", status=401)
 
 
-def require_role(*roles: str):
+def require_role(*roles: str) -> Callable[[ApiKey], ApiKey]:
     def dep(key: Annotated[ApiKey, Depends(_current_key)]) -> ApiKey:
         if key.role not in roles:
             raise GeoserviceError(

@@ -15,7 +15,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -102,7 +102,7 @@ def api_fields(**names: str) -> Iterator[None]:
 _UNION_TAG = re.compile(r"^(str|int|float|bool|list|dict|none|(constrained|function|lax|strict)-.*|.*\[.*\])$")
 
 
-def _field_of(loc) -> str:
+def _field_of(loc: Iterable[object]) -> str:
     parts = [
         str(p)
         for p in loc
@@ -130,7 +130,7 @@ def allowed_methods(request: Request) -> list[str]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(GeoserviceError)
-    async def _user_error(request: Request, exc: GeoserviceError):
+    async def _user_error(request: Request, exc: GeoserviceError) -> JSONResponse:
         body = {"detail": _detail(exc), "field": exc.field, **exc.extra}
         headers = {"WWW-Authenticate": "ApiKey"} if exc.status == 401 else {}
         if "retry_after" in exc.extra:
@@ -138,7 +138,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body, status_code=exc.status, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError):
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errs = []
         for e in exc.errors():
             f = _field_of(e.get("loc", ()))
@@ -161,7 +161,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException):
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = dict(getattr(exc, "headers", None) or {})
         body = {"detail": str(exc.detail), "field": None}
         if exc.status_code == 400 and request.method in ("POST", "PUT", "PATCH"):
@@ -179,7 +179,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception):
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
         # a program bug: logged with its traceback by the server, answered without one
         return JSONResponse({"detail": "internal error", "field": None}, status_code=500)
 

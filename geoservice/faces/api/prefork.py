@@ -50,7 +50,7 @@ def worker_class() -> type:
     """uvicorn's gunicorn worker without its proxy-header handling (which trusts loopback)."""
     from uvicorn_worker import UvicornWorker
 
-    class Worker(UvicornWorker):
+    class Worker(UvicornWorker):  # type: ignore[misc]  # uvicorn_worker ships no types
         CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "proxy_headers": False}
 
     return Worker
@@ -137,7 +137,7 @@ def serve_forked(
         "forwarded_allow_ips": "",  # our own ClientAddress decides (trusted_proxies)
     }
 
-    class _Server(BaseApplication):
+    class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
         def load_config(self) -> None:
             for key, value in options.items():
                 self.cfg.set(key, value)

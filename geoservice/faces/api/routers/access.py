@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from ....analyses.standards import StandardTargets
+from ....service.answers.queries import Crs, Profile
 from ....service.output_crs import shift_geometry, shift_point
 from ....service.usecases.access import access, access_answer
 from ..cancellable import cancellable
 from ..deps import CrsQ, LevelQ, ServiceDep
 from ..errors import R404, R422
-from ..schemas import Crs, FacilityType, Profile, ScenarioName
+from ..schemas import FacilityType, ScenarioName
 
 router = APIRouter(tags=["planning"])
 ERR: dict[int | str, dict[str, Any]] = {**R404, **R422}

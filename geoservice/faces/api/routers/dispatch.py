@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ....service.answers.dispatch import DispatchResponse, ResponderList, ResponderPositionOut, ResponderRemoved
+from ....service.answers.queries import Crs
 from ....service.inputs import parse_at
 from ....service.registry.api_keys import DISPATCH_ROLES, RESPONDER_ROLES, ApiKey
 from ....service.usecases import dispatch as service
 from ..deps import CrsQ, ServiceDep, require_role
 from ..errors import AUTH_ERRORS, R404, R422, LimitError
 from ..limits import Limits
-from ..schemas import Crs, RegionName
+from ..schemas import RegionName
 
 router = APIRouter(tags=["dispatch"])
 

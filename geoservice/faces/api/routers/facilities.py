@@ -13,17 +13,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from ....errors import GeoserviceError
+from ....service.answers.queries import AuditList, EditResult, Facility, FacilityList
 from ....service.registry.store import PreconditionFailed
 from ....service.usecases import edits, queries
 from ....sources.schema import FacilityFilter
 from ..deps import AnyKey, EditorKey, ServiceDep
 from ..schemas import (
-    AuditList,
-    EditResult,
     ErrorResponse,
-    Facility,
     FacilityIn,
-    FacilityList,
     FacilityPatch,
     FacilityTypeOrAll,
     OneLine,
@@ -56,7 +53,7 @@ RegionParam = Annotated[
 MAX_OFFSET = 2**62  # SQLite integers are 64-bit
 
 
-def _fields(body: FacilityIn) -> dict:
+def _fields(body: FacilityIn) -> dict[str, object]:
     return body.model_dump(exclude={"crs", "region"})
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
+from ....service.answers.queries import FeatureCollection
 from ....service.inputs import parse_at, parse_bbox
 from ....service.output_crs import to_wgs84
 from ....service.usecases import downloads, queries
@@ -14,7 +15,7 @@ from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses
 from ..errors import api_fields
 from ..priority import low_priority
-from ..schemas import ErrorResponse, FacilityTypeOrAll, FeatureCollection, OneLine
+from ..schemas import ErrorResponse, FacilityTypeOrAll, OneLine
 
 router = APIRouter(tags=["layers"])
 

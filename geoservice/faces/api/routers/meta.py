@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter
 from fastapi import Path as PathParam
 
-from ....service.answers.queries import ATTRIBUTION
+from ....bundle.store import ATTRIBUTION
+from ....service.answers.queries import FeatureCollection, RegionInfo
 from ....service.core import GeoService
 from ....service.output_crs import shift_geometry
 from ....service.usecases.bundles import display_name
 from ....service.usecases.emergency import emergency_number
 from ..deps import CrsQ, ServiceDep
-from ..schemas import ErrorResponse, FeatureCollection, Health, RegionInfo, ServiceConfig
+from ..schemas import ErrorResponse, Health, ServiceConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 router = APIRouter(tags=["service"])
 
@@ -27,7 +31,7 @@ NOTICE = (
 )
 
 
-def _centre(facilities) -> tuple[float, float] | None:
+def _centre(facilities: pd.DataFrame) -> tuple[float, float] | None:
     """Where a region's people are: the median of its facilities (None without any)."""
     if not len(facilities):
         return None
@@ -83,7 +87,7 @@ def config(svc: ServiceDep) -> ServiceConfig:
     )
 
 
-def _read_layer(path: Path, crs: str, keep: tuple[str, ...] | None = None) -> list[dict]:
+def _read_layer(path: Path, crs: str, keep: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -105,12 +109,13 @@ def basemap(name: Annotated[str, PathParam(max_length=200)], svc: ServiceDep, cr
     e = svc.entry(name)
     assert e.region is not None
     attribution = e.region.meta.get("attribution", ATTRIBUTION)
-    return e.cache.get_or_compute(
+    fc: FeatureCollection = e.cache.get_or_compute(
         ("basemap", crs),
         lambda: FeatureCollection(
             features=_read_layer(e.path / "basemap.geojson", crs), crs_name=crs, attribution=attribution
         ),
     )
+    return fc
 
 
 @router.get("/regions/{name}/admin-units", response_model=FeatureCollection, responses={404: {"model": ErrorResponse}})
@@ -123,7 +128,7 @@ def admin_units(
     assert e.region is not None
     attribution = e.region.meta.get("attribution", ATTRIBUTION)
     keep = ("admin_code", "name", "population", "population_model", "boundary_source")
-    return e.cache.get_or_compute(
+    fc: FeatureCollection = e.cache.get_or_compute(
         ("admin_units", crs),
         lambda: FeatureCollection(
             features=_read_layer(e.path / "extra" / "admin_units.geojson", crs, keep),
@@ -131,3 +136,4 @@ def admin_units(
             attribution=attribution,
         ),
     )
+    return fc

@@ -211,7 +211,10 @@ def _report(
             return json.dumps(dict(doc, lang=lang), ensure_ascii=False), "application/json"
         return inline_html(doc, svc.engine(entry.name), lang=lang), "text/html; charset=utf-8"
 
-    return entry.cache.get_or_compute(("plan_report_page", by, tuple(sorted(targets.items())), lang, format), page)
+    shown: tuple[str, str] = entry.cache.get_or_compute(
+        ("plan_report_page", by, tuple(sorted(targets.items())), lang, format), page
+    )
+    return shown
 
 
 @router.get(

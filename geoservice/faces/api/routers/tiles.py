@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from ....bundle.vector_tiles import TILESET_FILE
 from ....errors import NotFoundError
+from ....service.core import GeoService
 from ..deps import ServiceDep
 from ..schemas import ErrorResponse
 
@@ -60,14 +61,17 @@ class _Archive:
     def read(self, offset: int, length: int) -> bytes:
         return os.pread(self.fd, length, offset)
 
-    def metadata(self) -> dict:
+    def metadata(self) -> dict[str, Any]:
         import json
 
         from pmtiles.tile import Compression
 
         h = self.header
         raw = self.read(h["metadata_offset"], h["metadata_length"])
-        return json.loads(gzip.decompress(raw) if Compression(h["internal_compression"]) == Compression.GZIP else raw)
+        meta: dict[str, Any] = json.loads(
+            gzip.decompress(raw) if Compression(h["internal_compression"]) == Compression.GZIP else raw
+        )
+        return meta
 
     def tile(self, z: int, x: int, y: int) -> bytes | None:
         """The stored bytes of tile z/x/y (gzipped MVT), None when it has none."""
@@ -95,9 +99,10 @@ _tiles: OrderedDict[tuple[str, int, int, int], bytes | None] = OrderedDict()
 _cached_bytes = 0
 
 
-def _archive(svc, name: str) -> _Archive:
+def _archive(svc: GeoService, name: str) -> _Archive:
     e = svc.entry(name)
     path = Path(e.path) / TILESET_FILE
+    assert e.region is not None
     stamp = f"{e.region.meta.get('created')}"
     with _lock:
         held = _archives.get(name)

@@ -48,7 +48,7 @@ CLI_TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
+def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[argparse.ArgumentParser] | None:
     for a in parser._actions:
         if isinstance(a, argparse._SubParsersAction):
             return a

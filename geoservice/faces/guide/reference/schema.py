@@ -186,7 +186,7 @@ def json_type(prop: dict[str, Any]) -> str:
     if "anyOf" in prop:
         return " | ".join(json_type(p) for p in prop["anyOf"])
     if "$ref" in prop:
-        return prop["$ref"].rsplit("/", 1)[-1]
+        return str(prop["$ref"]).rsplit("/", 1)[-1]
     if "enum" in prop:
         return "enum"
     t = str(prop.get("type", "any"))

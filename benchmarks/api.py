@@ -818,7 +818,8 @@ def main() -> int:
     from geoservice.service.settings import get_settings
 
     s = get_settings()
-    region = Path(args.region) if args.region else ensure_demo("monaco", s.data_dir, s.regions_dir, quiet=True)
+    p = s.paths
+    region = Path(args.region) if args.region else ensure_demo("monaco", p.data_dir, p.regions_dir, quiet=True)
     pts = sample_points(region, 500)
     drive_pts = sample_points(region, 500, seed=2, profile="drive")
     tmp = tempfile.mkdtemp(prefix="geoservice-bench-")

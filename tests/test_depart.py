@@ -171,7 +171,7 @@ def test_users_hourly_profile_file(andorra, tmp_path):
     bad = write_profile(tmp_path / "bad.csv", {"primary": [1.0] * 23 + [0.0]})
     for path in (bad, tmp_path / "missing.csv"):
         with pytest.raises(GeoserviceError) as err:
-            Settings(hourly_profiles=path)
+            Settings.of(hourly_profiles=path)
         assert err.value.field == "hourly_profiles"
 
 

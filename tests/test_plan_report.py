@@ -244,7 +244,7 @@ def test_api_route(reports, regions_dir):
     from geoservice.service.settings import Settings
 
     _, zh, _ = reports
-    client = TestClient(create_app(GeoService([regions_dir / "shanghai"], settings=Settings(request_timeout_s=600))))
+    client = TestClient(create_app(GeoService([regions_dir / "shanghai"], settings=Settings.of(request_timeout_s=600))))
     r = client.get("/plans/report", params={"format": "json", "lang": "en"})
     assert r.status_code == 200, r.text
     body = r.json()

@@ -150,7 +150,7 @@ def test_cli_api_publish(regions_dir, tmp_path, capsys, shanghai_engine):
     assert report["thrombolysis_tiers"]["tiers"][0]["demo"] is True
     assert "[演示]" in (out / "map.html").read_text(encoding="utf-8")  # the invented rates tagged, in Chinese
     # the API, with the targets from the settings
-    svc = GeoService([regions_dir / "shanghai"], settings=Settings(plan_cpc_share=0.1))
+    svc = GeoService([regions_dir / "shanghai"], settings=Settings.of(plan_cpc_share=0.1))
     client = TestClient(create_app(svc))
     body = client.get("/plans/targets", params={"layer": "false"}).json()
     hp = next(u for u in body["units"] if u["admin_code"] == "310101")

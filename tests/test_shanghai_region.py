@@ -165,7 +165,7 @@ def test_shanghai_is_served_first_with_display_names(regions_dir):
     from geoservice.service.core import GeoService, region_paths
     from geoservice.service.settings import Settings
 
-    paths = region_paths(None, Settings(regions_dir=regions_dir, regions=[]))
+    paths = region_paths(None, Settings.of(regions_dir=regions_dir, regions=[]))
     assert [p.name for p in paths] == ["shanghai", "andorra", "monaco"]
     svc = GeoService(paths)
     with TestClient(create_app(svc)) as c:

@@ -23,6 +23,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
+import numpy as np
+import shapely
+
 V = TypeVar("V")
 
 __all__ = ["BoundedCache", "CacheBudget", "StableKey", "estimate_bytes"]
@@ -31,7 +34,7 @@ ENTRY_OVERHEAD = 200
 """Bytes of bookkeeping counted per entry (the key, the map's slot, the size and use records)."""
 
 
-class StableKey(tuple):
+class StableKey(tuple[Any, ...]):
     """A cache key whose value depends only on the key (see the module docstring)."""
 
     __slots__ = ()
@@ -237,8 +240,6 @@ def estimate_bytes(obj: Any, limit: int = 1_000_000) -> int:
     tables by their buffers, a value's own ``cache_nbytes`` when it has one. GeoJSON positions
     (lists of number pairs) are counted by their length, not one by one; ``limit`` bounds the
     objects visited (the rest counted as the mean so far)."""
-    import numpy as np
-
     seen: set[int] = set()
     stack = [obj]
     total = 0
@@ -279,8 +280,6 @@ def estimate_bytes(obj: Any, limit: int = 1_000_000) -> int:
             except Exception:
                 total += sys.getsizeof(o)
         elif _is_geometry(o):
-            import shapely
-
             total += 24 * int(shapely.get_num_coordinates(o)) + 200
         elif isinstance(o, _NOT_WALKED):
             continue

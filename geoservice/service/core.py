@@ -13,7 +13,7 @@ import gc
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,16 +36,16 @@ __all__ = ["GeoService", "RegionEntry", "region_paths", "default_db_path"]
 def region_paths(given: Sequence[str | Path] | None = None, settings: Settings | None = None) -> list[Path]:
     """The bundles to use: those given, else ``GEOSERVICE_REGIONS``, else the demo regions (built
     on first use). A given bundle must be current."""
-    from ..bundle.demo import DEMO_REGIONS, ensure_demo
+    from ..bundle.demo import DEMO_REGIONS, ensure_demo  # lazy: loads the OSM builder (pyosmium), for demos only
 
     s = settings or get_settings()
     if given:
         paths = [Path(r) for r in given]
-    elif s.regions:
-        paths = [Path(r) for r in s.regions]
+    elif s.paths.regions:
+        paths = [Path(r) for r in s.paths.regions]
     else:
         log.info("using the demo regions (built on first use): %s", ", ".join(DEMO_REGIONS))
-        return [ensure_demo(n, s.data_dir, s.regions_dir, quiet=True) for n in DEMO_REGIONS]
+        return [ensure_demo(n, s.paths.data_dir, s.paths.regions_dir, quiet=True) for n in DEMO_REGIONS]
     for p in paths:
         if not is_current_bundle(p):
             raise GeoserviceError(
@@ -56,19 +56,19 @@ def region_paths(given: Sequence[str | Path] | None = None, settings: Settings |
 
 def planned_region_paths(given: Sequence[str | Path] | None = None, settings: Settings | None = None) -> list[Path]:
     """Where the bundles of ``region_paths`` are, without building a missing demo region."""
-    from ..bundle.demo import DEMO_REGIONS
+    from ..bundle.demo import DEMO_REGIONS  # lazy: loads the OSM builder (pyosmium), for demos only
 
     s = settings or get_settings()
-    if given or s.regions:
-        return [Path(r) for r in (given or s.regions)]
-    return [Path(s.regions_dir) / n for n in DEMO_REGIONS]
+    if given or s.paths.regions:
+        return [Path(r) for r in (given or s.paths.regions)]
+    return [Path(s.paths.regions_dir) / n for n in DEMO_REGIONS]
 
 
 def default_db_path(paths: Sequence[Path], settings: Settings | None = None) -> Path:
     """The registry shared by ``serve`` and the CLI: GEOSERVICE_DB_PATH, else beside the first bundle."""
     s = settings or get_settings()
-    if s.db_path:
-        return Path(s.db_path)
+    if s.paths.db_path:
+        return Path(s.paths.db_path)
     return Path(paths[0]).parent / "registry.sqlite"
 
 
@@ -112,7 +112,7 @@ class GeoService:
         self.settings = settings or get_settings()
         self.registry = registry
         self.preparing = preparing  # what is being done before the (other) regions are served
-        self.cache_budget = CacheBudget(self.settings.cache_bytes)  # every region's answer cache together
+        self.cache_budget = CacheBudget(self.settings.server.cache_bytes)  # every region's answer cache together
         self.regions: dict[str, RegionEntry] = {}
         self._lock = threading.RLock()
         for r in regions:
@@ -140,12 +140,14 @@ class GeoService:
         not created: facilities then come from the bundles."""
         s = settings or get_settings()
         paths = region_paths(regions, s)
-        registry = open_registry(db or s.database_url or default_db_path(paths, s), create=create_registry)
+        registry = open_registry(db or s.paths.database_url or default_db_path(paths, s), create=create_registry)
         return cls(paths, registry=registry, settings=s)
 
     def _entry_for(self, r: Path | Region) -> RegionEntry:
         s = self.settings
-        cache: BoundedCache[Any] = BoundedCache(s.cache_entries, s.cache_region_bytes, budget=self.cache_budget)
+        cache: BoundedCache[Any] = BoundedCache(
+            s.server.cache_entries, s.server.cache_region_bytes, budget=self.cache_budget
+        )
         if isinstance(r, Region):
             entry = RegionEntry(r.name, r.path, r.bbox, cache, region=r)
             self._load(entry)
@@ -164,7 +166,7 @@ class GeoService:
             entry.region.facilities = layer_from_records([])
         if self.registry is not None:
             self.registry.seed(entry.name, entry.region.facilities, entry.region.meta.get("created"))
-        entry.engine_ = Engine(entry.region, max_snap_m=self.settings.max_snap_m)
+        entry.engine_ = Engine(entry.region, max_snap_m=self.settings.limits.max_snap_m)
         self._reload(entry)
         # A region is millions of long-lived objects: without this, every full collection walks
         # them all (~130 ms on a 12x12 mosaic, landing on whichever request triggers it).
@@ -210,7 +212,7 @@ class GeoService:
             entry.last_change = last
             entry.cache.clear(keep_stable=True)  # each facility's service area is keyed by its position
 
-    def add_region(self, path: Path, before_serving=None) -> RegionEntry:
+    def add_region(self, path: Path, before_serving: Callable[[RegionEntry], object] | None = None) -> RegionEntry:
         """Load the bundle at ``path`` and serve it from now on (``serve`` adds the demo regions one
         by one while they are built). ``before_serving(entry)`` runs once it is loaded, before any
         request can reach it (e.g. compiling the query kernels). The region table is replaced, not

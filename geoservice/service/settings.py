@@ -1,33 +1,63 @@
 """Every option of geoservice in one place, for every face (CLI, API, pages, published maps).
 
-Values come from ``GEOSERVICE_<NAME>`` environment variables or a ``.env`` file in the working
-directory (pydantic-settings); a CLI flag given explicitly (``--region``, ``--db``) wins over
-them. ``geoservice settings`` prints the values in force.
+The options come in four groups, each read from the same ``GEOSERVICE_<NAME>`` environment
+variables and ``.env`` keys as ever (pydantic-settings; the group is not part of the name):
+
+* ``settings.paths``: where the inputs, bundles and the registry are;
+* ``settings.server``: how the HTTP server runs (caches, the web pages' basemap, CORS, timeouts,
+  admission slots and queues, API-key and rate limits, responder retention, the local clock);
+* ``settings.limits``: the largest question or answer accepted (snap distances, walk minutes,
+  answer and body sizes, outline precision);
+* ``settings.planning``: planning assumptions and targets (plan targets, stroke tiers, EMS
+  models, hourly travel-time factors, bystander and AED dispatch).
+
+A CLI flag given explicitly (``--region``, ``--db``) wins over them. ``geoservice settings``
+prints the values in force, group by group.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from ..errors import GeoserviceError
+from .hourly_file import hourly_profiles
+
+__all__ = [
+    "PACKAGE_DIR",
+    "ENV_PREFIX",
+    "PathSettings",
+    "ServerSettings",
+    "LimitSettings",
+    "PlanningSettings",
+    "Settings",
+    "GROUPS",
+    "get_settings",
+]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+ENV_PREFIX = "GEOSERVICE_"
 
 
 def _cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "geoservice"
 
 
-class Settings(BaseSettings):
-    """geoservice settings; each field is read from ``GEOSERVICE_<FIELD>`` (case-insensitive)."""
+class _Group(BaseSettings):
+    """One group of settings; each field is read from ``GEOSERVICE_<FIELD>`` (case-insensitive)."""
 
-    model_config = SettingsConfigDict(env_prefix="GEOSERVICE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
+
+
+class PathSettings(_Group):
+    """Where the inputs, the built bundles and the facility registry are."""
 
     data_dir: Path = Field(
         PACKAGE_DIR / "data", description="demo inputs shipped with geoservice (OSM extracts, designations)"
@@ -46,8 +76,12 @@ class Settings(BaseSettings):
         description="PostgreSQL + PostGIS registry for production (postgresql://user:pass@host/db); "
         "when set it is used instead of the SQLite db_path (an explicit --db still wins)",
     )
-    max_snap_drive_m: float = Field(500.0, gt=0, description="farthest a point may lie from a road (drive)")
-    max_snap_walk_m: float = Field(300.0, gt=0, description="farthest a point may lie from a path (walk)")
+
+
+class ServerSettings(_Group):
+    """How the HTTP server runs: answer caches, the pages' basemap, CORS, timeouts, admission
+    slots and queues, API-key and rate limits, responder retention, the local clock."""
+
     cache_entries: int = Field(
         4096,
         ge=1,
@@ -63,26 +97,6 @@ class Settings(BaseSettings):
     cache_region_bytes: int = Field(
         128 << 20, ge=1 << 20, description="bytes (estimated) one region's answer cache may hold (within cache_bytes)"
     )
-    max_answer_bytes: int = Field(
-        32 << 20,
-        ge=1 << 16,
-        description="largest service-areas answer (estimated JSON bytes); a larger one is refused (422) naming "
-        "this limit and how to narrow the question",
-    )
-    max_walk_minutes: float = Field(
-        60.0,
-        gt=0,
-        le=240,
-        description="longest walk of isochrones and service areas (minutes; driving: 240); more is refused "
-        "naming minutes",
-    )
-    area_simplify_cells: float = Field(
-        0.25,
-        ge=0,
-        le=2,
-        description="service-area outlines are simplified to this share of the isochrone lattice step "
-        "(0.25: 3.75 m on foot, 25 m by car) and rounded to 1e-6 degrees; 0 keeps them exact",
-    )
     basemap_tiles: str | None = Field(
         None, description="optional XYZ tile URL for the web pages; None keeps them fully offline"
     )
@@ -91,15 +105,6 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(
         [], description="origins allowed to call the API from a browser (JSON list); empty: CORS off"
-    )
-    max_body_bytes: int = Field(
-        1_048_576, ge=1, description="largest request body accepted by the API (bytes); larger ones get 413"
-    )
-    max_import_body_bytes: int = Field(
-        8_388_608,
-        ge=1,
-        description="largest request body of a bulk import (POST /facilities/import: up to 5,000 facilities, "
-        "some 1.4 MB with ordinary fields); larger ones get 413",
     )
     request_timeout_s: float = Field(
         30.0,
@@ -163,7 +168,85 @@ class Settings(BaseSettings):
     heavy_nice: int = Field(
         10, ge=0, le=19, description="CPU priority given up by heavy requests' child processes (nice increment)"
     )
-    # emergency response planning (service/usecases/plans.py): the plan's targets and the models' assumptions
+    responder_ttl_s: float = Field(
+        120.0,
+        gt=0,
+        le=3600,
+        description="a responder's posted position is forgotten (deleted) this many seconds after it was posted",
+    )
+    local_timezone: str | None = Field(
+        None,
+        description="IANA time zone of the regions' wall clock (e.g. Asia/Shanghai) for 'now' when a request "
+        "gives no time (dispatch); default: the server's local time",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, v: list[str]) -> list[str]:
+        """Each an IP address or network, checked at start (naming ``trusted_proxies``)."""
+        for item in v:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.5, 10.1.0.0/16)") from None
+        return [item.strip() for item in v]
+
+    @field_validator("local_timezone")
+    @classmethod
+    def _check_timezone(cls, v: str | None) -> str | None:
+        """An unknown zone stops at start, naming ``local_timezone``."""
+        if v:
+            try:
+                ZoneInfo(v)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Asia/Shanghai") from None
+        return v or None
+
+
+class LimitSettings(_Group):
+    """The largest question or answer accepted: snap distances, walk minutes, sizes, precision."""
+
+    max_snap_drive_m: float = Field(500.0, gt=0, description="farthest a point may lie from a road (drive)")
+    max_snap_walk_m: float = Field(300.0, gt=0, description="farthest a point may lie from a path (walk)")
+    max_answer_bytes: int = Field(
+        32 << 20,
+        ge=1 << 16,
+        description="largest service-areas answer (estimated JSON bytes); a larger one is refused (422) naming "
+        "this limit and how to narrow the question",
+    )
+    max_walk_minutes: float = Field(
+        60.0,
+        gt=0,
+        le=240,
+        description="longest walk of isochrones and service areas (minutes; driving: 240); more is refused "
+        "naming minutes",
+    )
+    area_simplify_cells: float = Field(
+        0.25,
+        ge=0,
+        le=2,
+        description="service-area outlines are simplified to this share of the isochrone lattice step "
+        "(0.25: 3.75 m on foot, 25 m by car) and rounded to 1e-6 degrees; 0 keeps them exact",
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1, description="largest request body accepted by the API (bytes); larger ones get 413"
+    )
+    max_import_body_bytes: int = Field(
+        8_388_608,
+        ge=1,
+        description="largest request body of a bulk import (POST /facilities/import: up to 5,000 facilities, "
+        "some 1.4 MB with ordinary fields); larger ones get 413",
+    )
+
+    @property
+    def max_snap_m(self) -> dict[str, float]:
+        return {"drive": self.max_snap_drive_m, "walk": self.max_snap_walk_m}
+
+
+class PlanningSettings(_Group):
+    """Planning assumptions and targets: plan targets, stroke tiers, EMS models, hourly
+    travel-time factors, bystander and AED dispatch."""
+
     plan_stroke_centers_min: int = Field(
         1, ge=0, description="plan target: stroke centers in every county (admin unit)"
     )
@@ -202,13 +285,6 @@ class Settings(BaseSettings):
         description="CSV of hourly travel-time factors (road_class,h00,...,h23) that depart=HH:MM uses; "
         "default: the built-in curve of Chinese cities (sources/speeds.py)",
     )
-    # bystander and AED dispatch (service/usecases/dispatch.py, analyses/dispatch.py)
-    responder_ttl_s: float = Field(
-        120.0,
-        gt=0,
-        le=3600,
-        description="a responder's posted position is forgotten (deleted) this many seconds after it was posted",
-    )
     responder_walk_speed_ms: float = Field(
         1.8,
         ge=0.5,
@@ -234,72 +310,85 @@ class Settings(BaseSettings):
         description="AEDs without known opening hours in a dispatch plan: allow (flagged open_at null, with a "
         "backup plan via an AED known to be open) or exclude",
     )
-    local_timezone: str | None = Field(
-        None,
-        description="IANA time zone of the regions' wall clock (e.g. Asia/Shanghai) for 'now' when a request "
-        "gives no time (dispatch); default: the server's local time",
-    )
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _check_proxies(cls, v: list[str]) -> list[str]:
-        """Each an IP address or network, checked at start (naming ``trusted_proxies``)."""
-        import ipaddress
-
-        for item in v:
-            try:
-                ipaddress.ip_network(item.strip(), strict=False)
-            except ValueError:
-                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.5, 10.1.0.0/16)") from None
-        return [item.strip() for item in v]
 
     @field_validator("hourly_profiles")
     @classmethod
     def _check_hourly_profiles(cls, v: Path | None) -> Path | None:
         """Read the file when the settings are made, so a bad one stops ``serve`` (and any
         command) at start with an error naming ``hourly_profiles``, not at the first query."""
-        from .traffic import hourly_profiles
-
         hourly_profiles(v)
         return v
 
-    @field_validator("local_timezone")
+
+GROUPS: dict[str, type[_Group]] = {
+    "paths": PathSettings,
+    "server": ServerSettings,
+    "limits": LimitSettings,
+    "planning": PlanningSettings,
+}
+"""The groups in the order ``geoservice settings`` and the reference page list them."""
+
+_GROUP_OF = {name: group for group, cls in GROUPS.items() for name in cls.model_fields}
+
+
+class Settings(BaseModel):
+    """geoservice settings, by group; ``Settings()`` reads every group from the environment."""
+
+    paths: PathSettings = Field(
+        default_factory=PathSettings, description="where the inputs, the built bundles and the registry are"
+    )
+    server: ServerSettings = Field(
+        default_factory=ServerSettings,
+        description="how the HTTP server runs (caches, pages, timeouts, admission, rate limits)",
+    )
+    limits: LimitSettings = Field(default_factory=LimitSettings, description="the largest question or answer accepted")
+    planning: PlanningSettings = Field(
+        default_factory=PlanningSettings,
+        description="planning assumptions and targets (plans, EMS, travel times, dispatch)",
+    )
+
     @classmethod
-    def _check_timezone(cls, v: str | None) -> str | None:
-        """An unknown zone stops at start, naming ``local_timezone``."""
-        if v:
-            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    def of(cls, **values: Any) -> Settings:
+        """Settings with some fields given by their flat names (``Settings.of(request_timeout_s=60)``),
+        validated; the other fields are read from the environment as ``Settings()`` reads them."""
+        return cls(**{group: GROUPS[group](**kw) for group, kw in _by_group(values).items()})
 
-            try:
-                ZoneInfo(v)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Asia/Shanghai") from None
-        return v or None
+    def replace(self, **values: Any) -> Settings:
+        """A copy with some fields changed, given by their flat names (not validated, as
+        ``model_copy(update=...)``)."""
+        update = {g: getattr(self, g).model_copy(update=kw) for g, kw in _by_group(values).items()}
+        return self.model_copy(update=update)
 
-    @property
-    def max_snap_m(self) -> dict[str, float]:
-        return {"drive": self.max_snap_drive_m, "walk": self.max_snap_walk_m}
+    def flat(self) -> dict[str, tuple[str, Any]]:
+        """Every field by its flat name: (group, value), groups in order."""
+        return {name: (g, getattr(getattr(self, g), name)) for g in GROUPS for name in GROUPS[g].model_fields}
+
+
+def _by_group(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, value in values.items():
+        if name not in _GROUP_OF:
+            raise TypeError(f"no setting named {name!r}")
+        out.setdefault(_GROUP_OF[name], {})[name] = value
+    return out
 
 
 @lru_cache
 def get_settings() -> Settings:
     """The settings of this process (read once). A value the environment gets wrong is an error
     naming the variable, not a traceback."""
-    from pydantic import ValidationError
-    from pydantic_settings import SettingsError
-
     try:
-        return Settings()
+        return Settings(**{group: cls() for group, cls in GROUPS.items()})
     except ValidationError as exc:
         errors = exc.errors()
-        name = f"GEOSERVICE_{str(errors[0]['loc'][0]).upper()}" if errors and errors[0]["loc"] else "settings"
+        name = f"{ENV_PREFIX}{str(errors[0]['loc'][0]).upper()}" if errors and errors[0]["loc"] else "settings"
         bad = "; ".join(
-            (f"GEOSERVICE_{str(e['loc'][0]).upper()}: " if e["loc"] and i else "") + str(e["msg"])
+            (f"{ENV_PREFIX}{str(e['loc'][0]).upper()}: " if e["loc"] and i else "") + str(e["msg"])
             for i, e in enumerate(errors)
         )
         raise GeoserviceError(name, bad) from None
     except SettingsError as exc:  # a value that is not even parsable (e.g. a list that is not JSON)
         field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else ""
         hint = ' (a JSON list, e.g. ["regions/a", "regions/b"])' if field in ("regions",) else ""
-        name = f"GEOSERVICE_{field.upper()}" if field else "settings"
+        name = f"{ENV_PREFIX}{field.upper()}" if field else "settings"
         raise GeoserviceError(name, f"cannot be read{hint}") from None

@@ -29,7 +29,7 @@ __all__ = ["demos_in_background", "demos_ready"]
 
 def demos_ready(settings: Settings) -> bool:
     """True when every demo bundle is built and current (nothing to prepare but loading)."""
-    return all(is_current_bundle(settings.regions_dir / n) for n in DEMO_REGIONS)
+    return all(is_current_bundle(settings.paths.regions_dir / n) for n in DEMO_REGIONS)
 
 
 def demos_in_background(
@@ -50,11 +50,11 @@ def demos_in_background(
         t0 = time.perf_counter()
         try:
             for i, name in enumerate(DEMO_REGIONS, 1):
-                path = settings.regions_dir / name
+                path = settings.paths.regions_dir / name
                 if not is_current_bundle(path):
                     svc.preparing = f"building demo region {i} of {n} ({name}) from its OSM extract, first run only"
                     say(svc.preparing)
-                    ensure_demo(name, settings.data_dir, settings.regions_dir, quiet=True)
+                    ensure_demo(name, settings.paths.data_dir, settings.paths.regions_dir, quiet=True)
                 svc.preparing = f"loading region {i} of {n} ({name})"
                 svc.add_region(path, before_serving=compile_kernels if i == 1 else None)
                 say(f"serving {name} ({i} of {n}) after {time.perf_counter() - t0:.1f} s")

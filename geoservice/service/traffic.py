@@ -8,9 +8,7 @@ hourly factors may come from the user's own file (``GEOSERVICE_HOURLY_PROFILES``
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +19,18 @@ from ..bundle.traffic_profile import stored_profile
 from ..errors import GeoserviceError
 from ..sources.speeds import (
     HOURLY_SOURCE,
+    ROAD_CLASSES,
     SCENARIOS,
     default_hourly_profiles,
     parse_depart,
-    read_hourly_profiles,
     scenario_for_depart,
     scenario_key,
 )
+from .hourly_file import Table, hourly_profiles
 from .settings import Settings
 
 __all__ = ["BUILT_IN", "Traffic", "in_force", "resolve", "hourly_profiles", "depart_hours", "DepartHours", "DepartHour"]
 
-Table = dict[str, tuple[float, ...]]
 BUILT_IN = "assumption (built-in curve)"
 """What answers say when the built-in hourly curve is in force (no file, no calibrated profile)."""
 
@@ -80,43 +78,20 @@ class Traffic:
         return out
 
 
-def hourly_profiles(path: Path | str | None) -> Table | None:
-    """The hourly factors of a user's CSV file (``sources.speeds.read_hourly_profiles``), read
-    once per file version; None for the default curve. Errors name ``hourly_profiles``."""
-    if path is None or str(path) == "":
-        return None
-    p = Path(path)
-    if not p.is_file():
-        raise GeoserviceError("hourly_profiles", f"file not found: {p}")
-    return _read(str(p.resolve()), os.stat(p).st_mtime_ns)
-
-
-@lru_cache(maxsize=8)
-def _read(path: str, mtime_ns: int) -> Table:
-    try:
-        return read_hourly_profiles(path)
-    except GeoserviceError as exc:
-        raise exc.with_field("hourly_profiles") from None
-    except UnicodeDecodeError:
-        raise GeoserviceError("hourly_profiles", f"{path} is not UTF-8 text") from None
-
-
 def in_force(settings: Settings, region_path: Path | str | None = None) -> tuple[Table | None, str, Spread]:
     """(hourly factors, what answers call them, spread of times) for a region: the user's file
     (``--hourly-profiles`` / ``hourly_profiles``) wins, else the profile stored in the region's
     bundle (``geoservice attach-profile``), else the built-in curve (None: an assumption)."""
     stored = stored_profile(region_path)
-    if settings.hourly_profiles:
+    if settings.planning.hourly_profiles:
         spread = stored.spread if stored is not None else default_spread()
-        return hourly_profiles(settings.hourly_profiles), str(settings.hourly_profiles), spread
+        return hourly_profiles(settings.planning.hourly_profiles), str(settings.planning.hourly_profiles), spread
     if stored is not None:
         return stored.table, stored.label, stored.spread
     return None, BUILT_IN, default_spread()
 
 
 def _scaled(scenario: str | dict[str, float], m: float) -> dict[str, float]:
-    from ..sources.speeds import ROAD_CLASSES
-
     base = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
     return {c: round(float(base.get(c, 1.0)) * m, 6) for c in ROAD_CLASSES}
 

@@ -30,7 +30,7 @@ def make_app(andorra, monaco, tmp_path):
 
     def _make(**settings):
         svc = GeoService(
-            [andorra, monaco], registry=Registry(tmp_path / f"reg{len(made)}.sqlite"), settings=Settings(**settings)
+            [andorra, monaco], registry=Registry(tmp_path / f"reg{len(made)}.sqlite"), settings=Settings.of(**settings)
         )
         made.append(svc)
         return create_app(svc)
@@ -155,9 +155,9 @@ def test_trusted_proxies_setting_is_checked():
 
     from geoservice.service.settings import Settings
 
-    assert Settings(trusted_proxies=[" 10.0.0.0/8", "::1"]).trusted_proxies == ["10.0.0.0/8", "::1"]
+    assert Settings.of(trusted_proxies=[" 10.0.0.0/8", "::1"]).server.trusted_proxies == ["10.0.0.0/8", "::1"]
     with pytest.raises(ValidationError, match="trusted_proxies"):
-        Settings(trusted_proxies=["proxy.example"])
+        Settings.of(trusted_proxies=["proxy.example"])
 
 
 # --------------------------------------------------------------------------- shared by workers

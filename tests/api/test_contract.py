@@ -84,7 +84,7 @@ def served(andorra, monaco, tmp_path):
     svc = GeoService(
         [andorra, monaco],
         registry=Registry(tmp_path / "registry.sqlite"),
-        settings=Settings(writes_per_minute=1_000_000, request_timeout_s=120.0),
+        settings=Settings.of(writes_per_minute=1_000_000, request_timeout_s=120.0),
     )
     roles = ("editor", "responder", "dispatcher")
     token = {role: svc.registry.create_key(f"contract-{role}", role)[1] for role in roles}

@@ -25,7 +25,7 @@ def make_app(andorra, monaco, tmp_path):
 
     def _make(**settings):
         svc = GeoService(
-            [andorra, monaco], registry=Registry(tmp_path / f"reg{len(made)}.sqlite"), settings=Settings(**settings)
+            [andorra, monaco], registry=Registry(tmp_path / f"reg{len(made)}.sqlite"), settings=Settings.of(**settings)
         )
         made.append(svc)
         return create_app(svc)

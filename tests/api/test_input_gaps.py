@@ -172,7 +172,7 @@ def test_5000_row_import_with_ordinary_fields_fits_its_body_limit(client, editor
         for i in range(5000)
     ]
     body = json.dumps({"region": "monaco", "facilities": rows}).encode()
-    assert len(body) > 1.3e6 and len(body) > state.settings.max_body_bytes  # more than other routes take
+    assert len(body) > 1.3e6 and len(body) > state.settings.limits.max_body_bytes  # more than other routes take
     r = client.post("/facilities/import", content=body, headers={**editor, "Content-Type": "application/json"})
     assert r.status_code == 201, r.text[:300]
     assert r.json()["written"] == 5000 and client.get("/facilities/bulk-aed-04999").status_code == 200
@@ -188,7 +188,7 @@ def test_import_body_limit_is_its_own_setting(andorra, monaco, open_reg):
     from geoservice.service.core import GeoService
     from geoservice.service.settings import Settings
 
-    svc = GeoService([andorra, monaco], registry=open_reg(), settings=Settings(max_import_body_bytes=2000))
+    svc = GeoService([andorra, monaco], registry=open_reg(), settings=Settings.of(max_import_body_bytes=2000))
     key = {"X-API-Key": svc.registry.create_key("bulk", "editor")[1]}
     with TestClient(create_app(svc)) as c:
         r = c.post("/facilities/import", json={"facilities": [AED] * 40}, headers=key)

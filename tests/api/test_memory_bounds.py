@@ -29,7 +29,7 @@ OPEN = dict(public_rate_per_s=1e9, public_burst=1e9, request_timeout_s=300.0)  #
 
 
 def _service(andorra, monaco, path, **settings) -> GeoService:
-    return GeoService([andorra, monaco], registry=open_registry(str(path)), settings=Settings(**{**OPEN, **settings}))
+    return GeoService([andorra, monaco], registry=open_registry(str(path)), settings=Settings.of(**OPEN, **settings))
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +124,7 @@ def test_a_walk_beyond_the_limit_is_422_naming_minutes(bounded):
 
 def test_an_answer_beyond_the_byte_budget_is_422_naming_the_limit(bounded, monkeypatch):
     svc, client = bounded
-    monkeypatch.setattr(svc.settings, "max_answer_bytes", 1 << 16)
+    monkeypatch.setattr(svc.settings.limits, "max_answer_bytes", 1 << 16)
     q = {"type": "hospital", "profile": "walk", "minutes": 45, "region": "monaco"}
     r = client.get("/service-areas", params=q)
     assert r.status_code == 422, r.text

@@ -236,7 +236,7 @@ def test_database_url_setting_selects_postgresql(andorra, monaco, pg_url, monkey
     from geoservice.service.settings import Settings, get_settings
 
     assert open_registry(pg_url, create=False) is None  # empty schema: nothing is created
-    svc = GeoService.open(settings=Settings(database_url=pg_url, regions=[andorra.path, monaco.path]))
+    svc = GeoService.open(settings=Settings.of(database_url=pg_url, regions=[andorra.path, monaco.path]))
     try:
         assert svc.registry is not None and svc.registry.path is None
         assert svc.registry.env() == {"GEOSERVICE_DATABASE_URL": pg_url}

@@ -93,7 +93,7 @@ def test_no_position_outlives_its_ttl(client, state, tokens, monkeypatch):
     now = [1_800_000_000.0]
     monkeypatch.setattr(responders_mod, "wall_clock", lambda: now[0])
     post_all(client, tokens)
-    ttl = state.settings.responder_ttl_s
+    ttl = state.settings.server.responder_ttl_s
     assert ttl == 120 and rows(state) == 4
     now[0] += ttl - 1
     r = client.get("/responders", headers=h(tokens["dispatcher"])).json()

@@ -30,7 +30,7 @@ def live_service(andorra, monaco, tmp_path_factory):
     from geoservice.service.settings import get_settings
 
     # one browser session is many planners at once from one address: not a client to throttle
-    settings = get_settings().model_copy(update={"public_rate_per_s": 1e9, "public_burst": 1e9})
+    settings = get_settings().replace(public_rate_per_s=1e9, public_burst=1e9)
     registry = Registry(tmp_path_factory.mktemp("web") / "registry.sqlite")
     return GeoService([andorra, monaco], registry=registry, settings=settings)
 

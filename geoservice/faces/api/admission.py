@@ -231,14 +231,14 @@ class Admission:
         self.limits = limits
         self.check_key = check_key
         self.gates = {
-            kind: Gate(kind, slots, settings.queue_wait_s, TYPICAL_S[kind], free_queue=slots)
+            kind: Gate(kind, slots, settings.server.queue_wait_s, TYPICAL_S[kind], free_queue=slots)
             for kind, slots in (
-                ("citizen", settings.citizen_slots),
-                ("edit", settings.edit_slots),
-                ("read", settings.read_slots),
+                ("citizen", settings.server.citizen_slots),
+                ("edit", settings.server.edit_slots),
+                ("read", settings.server.read_slots),
             )
         } | {
-            "heavy": Gate("heavy", settings.heavy_slots, settings.heavy_queue_wait_s, TYPICAL_S["heavy"]),
+            "heavy": Gate("heavy", settings.server.heavy_slots, settings.server.heavy_queue_wait_s, TYPICAL_S["heavy"]),
         }
         self._keys: OrderedDict[str, tuple[bool, float]] = OrderedDict()
 

@@ -90,7 +90,7 @@ def create_app(service: GeoService | None = None, *, counters: Path | str | None
     app.state.geo = svc
     ensure_heap_trimmer()  # freed memory goes back to the system every 2 s (serve with one worker too)
     app.state.limits = limits = Limits(settings, counters)
-    app.csp = content_security_policy(settings.basemap_tiles)
+    app.csp = content_security_policy(settings.server.basemap_tiles)
     errors.install(app)
     errors.document_errors(app)
     api = (meta, tiles, layers, places, routing, coverage, access, facilities, imports, dispatch, plans)
@@ -106,24 +106,24 @@ def create_app(service: GeoService | None = None, *, counters: Path | str | None
     app.add_middleware(DeprecatedAliases)
     app.add_middleware(
         BodyLimits,
-        max_bytes=settings.max_body_bytes,
+        max_bytes=settings.limits.max_body_bytes,
         larger={
-            path: (settings.max_import_body_bytes, "max_import_body_bytes")
+            path: (settings.limits.max_import_body_bytes, "max_import_body_bytes")
             for path in ("/facilities/import", API_PREFIX + "/facilities/import")
         },
     )
     app.add_middleware(Admission, settings=settings, limits=limits, check_key=_key_checker(svc))
-    app.add_middleware(TimeLimit, seconds=settings.request_timeout_s)
-    if settings.cors_origins:
+    app.add_middleware(TimeLimit, seconds=settings.server.request_timeout_s)
+    if settings.server.cors_origins:
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
+            allow_origins=list(settings.server.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["X-API-Key", "Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Retry-After"],
             max_age=600,
         )
-    app.add_middleware(ClientAddress, trusted=settings.trusted_proxies)
+    app.add_middleware(ClientAddress, trusted=settings.server.trusted_proxies)
 
     docs_page = get_swagger_ui_html(
         openapi_url=app.openapi_url or "/openapi.json",
@@ -134,7 +134,7 @@ def create_app(service: GeoService | None = None, *, counters: Path | str | None
     ).body
     docs_html = bytes(docs_page).decode("utf-8")
     # the page's one inline script (the Swagger UI call) is allowed by its hash, nothing else inline
-    docs_csp = content_security_policy(settings.basemap_tiles, inline_script_hashes(docs_html))
+    docs_csp = content_security_policy(settings.server.basemap_tiles, inline_script_hashes(docs_html))
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -366,8 +366,8 @@ def cancellable(fn: F) -> F:
                 svc.entry(name)
         deadline = DEADLINE.get()
         if deadline is None:
-            deadline = time.monotonic() + (settings.request_timeout_s if settings is not None else 30.0)
-        nice = settings.heavy_nice if settings is not None else 0
+            deadline = time.monotonic() + (settings.server.request_timeout_s if settings is not None else 30.0)
+        nice = settings.server.heavy_nice if settings is not None else 0
         return run_in_child(fn, args, kwargs, deadline=deadline, svc=svc, nice=nice)
 
     return route  # type: ignore[return-value]

@@ -267,16 +267,18 @@ class Limits:
 
     def __init__(self, settings: Settings, shared: Path | str | None = None) -> None:
         self.store = CounterStore(shared)
-        window = settings.failed_key_window_s
+        window = settings.server.failed_key_window_s
         # wrong keys: per (address, key prefix) and, more generously, per address; a valid key
         # is never refused by either (see deps._current_key)
-        self.failed_keys = SlidingWindow(settings.failed_key_limit, window, store=self.store, namespace="failed_key")
-        self.failed_addresses = SlidingWindow(
-            settings.failed_keys_per_address, window, store=self.store, namespace="failed_address"
+        self.failed_keys = SlidingWindow(
+            settings.server.failed_key_limit, window, store=self.store, namespace="failed_key"
         )
-        self.writes = SlidingWindow(settings.writes_per_minute, 60.0, store=self.store, namespace="writes")
+        self.failed_addresses = SlidingWindow(
+            settings.server.failed_keys_per_address, window, store=self.store, namespace="failed_address"
+        )
+        self.writes = SlidingWindow(settings.server.writes_per_minute, 60.0, store=self.store, namespace="writes")
         self.public = TokenBucket(
-            settings.public_rate_per_s, settings.public_burst, store=self.store, namespace="public"
+            settings.server.public_rate_per_s, settings.server.public_burst, store=self.store, namespace="public"
         )
 
     @property

@@ -91,7 +91,7 @@ def _settings(args: argparse.Namespace) -> Settings | None:
     from ...service.traffic import hourly_profiles
 
     hourly_profiles(path)  # a bad file: an error naming --hourly-profiles
-    return get_settings().model_copy(update={"hourly_profiles": Path(path)})
+    return get_settings().replace(hourly_profiles=Path(path))
 
 
 def traffic_args(args: argparse.Namespace) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from ...errors import GeoserviceError
 from ...service.core import default_db_path, planned_region_paths
 from ...service.registry.store import ROLES, migrate_registry, open_registry, schema_status
-from ...service.settings import get_settings
+from ...service.settings import GROUPS, Settings, get_settings
 from ...service.startup import demos_in_background, demos_ready
 from ...service.usecases.emergency import load_places
 from .common import add_db, add_region, command, open_service, regions_of
@@ -36,14 +36,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     s = get_settings()
     url = f"http://{args.host}:{args.port}/"
     pages = f"{url} (citizen), {url}planner, {url}dispatcher, {url}docs (API), {url}guide/ (manual)"
-    if args.workers == 1 and not (regions_of(args) or s.regions) and not demos_ready(s):
+    if args.workers == 1 and not (regions_of(args) or s.paths.regions) and not demos_ready(s):
         # a first run: answer at once, build and serve the demo regions one by one meanwhile
-        registry = open_registry(args.db or s.database_url or default_db_path(planned_region_paths(None, s), s))
+        registry = open_registry(args.db or s.paths.database_url or default_db_path(planned_region_paths(None, s), s))
         svc, prepare = demos_in_background(s, registry, lambda msg: print(f"geoservice: {msg}", file=sys.stderr))
         print(f"geoservice: listening on {url} while the demo regions are prepared: {pages}", file=sys.stderr)
         prepare.start()
     else:
-        if not (regions_of(args) or s.regions) and not demos_ready(s):
+        if not (regions_of(args) or s.paths.regions) and not demos_ready(s):
             print("geoservice: building the demo regions (first run only, about a minute)", file=sys.stderr)
         svc = open_service(args, create_registry=True)
         for name in svc.regions:  # load and seed every region before answering
@@ -59,7 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             workers=args.workers,
             log_level=args.log_level,
             access_log=not args.no_access_log,
-            worker_timeout_s=svc.settings.request_timeout_s,
+            worker_timeout_s=svc.settings.server.request_timeout_s,
         )
         return
     uvicorn.run(
@@ -107,7 +107,7 @@ def _registry_target(args: argparse.Namespace) -> str | Path:
     """The registry a command works on: ``--db``, else GEOSERVICE_DATABASE_URL, else the one
     ``serve`` uses (GEOSERVICE_DB_PATH, else beside the first bundle)."""
     s = get_settings()
-    return args.db or s.database_url or default_db_path(planned_region_paths(regions_of(args), s), s)
+    return args.db or s.paths.database_url or default_db_path(planned_region_paths(regions_of(args), s), s)
 
 
 def _shown(target: str | Path) -> str:
@@ -209,10 +209,13 @@ def cmd_audit(args: argparse.Namespace) -> None:
 
 @command("settings")
 def cmd_settings(args: argparse.Namespace) -> None:
-    """Print the settings in force (from GEOSERVICE_* and .env) with what each one does."""
+    """Print the settings in force (from GEOSERVICE_* and .env), group by group, with what each one does."""
     s = get_settings()
-    for name, f in type(s).model_fields.items():
-        print(f"GEOSERVICE_{name.upper()}={json.dumps(getattr(s, name), default=str)}\t# {f.description}")
+    for i, (group, cls) in enumerate(GROUPS.items()):
+        print(("\n" if i else "") + f"# settings.{group}: {Settings.model_fields[group].description}")
+        for name, f in cls.model_fields.items():
+            value = getattr(getattr(s, group), name)
+            print(f"GEOSERVICE_{name.upper()}={json.dumps(value, default=str)}\t# {f.description}")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...bundle.store import ATTRIBUTION  # noqa: F401  (re-exported for the faces)
+from ...bundle.store import ATTRIBUTION as ATTRIBUTION  # re-exported for the faces
 from ..usecases.emergency import EmergencyNumber
 
 Crs = Literal["wgs84", "gcj02"]

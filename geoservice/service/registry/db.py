@@ -93,7 +93,7 @@ class Migration:
 def backoff_s(attempt: int) -> float:
     """The pause before try ``attempt + 2``: exponential from :data:`BACKOFF_S`, with full jitter
     over its upper half (processes that collided do not collide again in step)."""
-    top = BACKOFF_S * (2**attempt)
+    top = BACKOFF_S * 2.0**attempt
     return top / 2 + random.random() * top / 2
 
 

@@ -79,7 +79,7 @@ def _sqlite_registry_tables(db: Database, q: Session) -> None:
 
 
 def _pg_registry_tables(db: Database, q: Session) -> None:
-    from .pg import PostgresDatabase
+    from .pg import PostgresDatabase  # lazy: psycopg is needed only with a PostgreSQL registry
 
     assert isinstance(db, PostgresDatabase)
     db.ensure_postgis(q)

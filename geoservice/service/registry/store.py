@@ -121,7 +121,7 @@ def _sqlite_path(target: str | Path) -> Path:
 
 def _database(target: str | Path) -> Database:
     if is_database_url(str(target)):
-        from .pg import PostgresDatabase
+        from .pg import PostgresDatabase  # lazy: psycopg is needed only with a PostgreSQL registry
 
         return PostgresDatabase(str(target))
     return SqliteDatabase(_sqlite_path(target))

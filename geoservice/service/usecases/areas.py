@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import shapely
 
 from ...engine.engine import Engine
 from ...engine.isochrone import CELL_M, M_PER_DEG_LAT
@@ -72,8 +73,6 @@ class Area:
 
     @classmethod
     def of(cls, geometry: Any, props: dict[str, Any]) -> Area:
-        import shapely
-
         n_rings = int(shapely.get_num_interior_rings(list(geometry.geoms)).sum()) + len(geometry.geoms)
         return cls(geometry, dict(props), int(shapely.get_num_coordinates(geometry)), n_rings)
 
@@ -89,8 +88,6 @@ class Area:
 
     def geojson(self) -> dict[str, Any]:
         """A GeoJSON MultiPolygon, positions as (lon, lat) tuples (as the engine draws them)."""
-        import shapely
-
         if self.geometry.is_empty:
             return {"type": "MultiPolygon", "coordinates": []}
         _, coords, (ring_end, poly_end, _) = shapely.to_ragged_array([self.geometry])
@@ -103,8 +100,6 @@ class Area:
 def simplify_outline(geometry: Any, tolerance_deg: float, grid_deg: float = GRID_DEG) -> Any:
     """``geometry`` (a MultiPolygon) with positions on a ``grid_deg`` grid, simplified to
     ``tolerance_deg`` and still valid (a MultiPolygon; the rounded one when nothing would be left)."""
-    import shapely
-
     if tolerance_deg <= 0 or geometry.is_empty:
         return geometry
     decimals = max(0, round(-math.log10(grid_deg)))
@@ -132,7 +127,7 @@ def tolerance_deg(eng: Engine, profile: str, cells: float) -> float:
 def check_walk_minutes(svc: GeoService, eng: Engine, profile: str, minutes: float | list[float]) -> None:
     """Walking at most ``max_walk_minutes`` (a 422 naming ``minutes``); driving has its own 240."""
     most = max(minutes) if isinstance(minutes, list) else minutes
-    limit = svc.settings.max_walk_minutes
+    limit = svc.settings.limits.max_walk_minutes
     if eng.router_for(profile).walks and most > limit:
         raise GeoserviceError(
             "minutes",
@@ -191,7 +186,7 @@ def region_features(
 ) -> list[dict[str, Any]]:
     """The service area of every facility of ``entry`` matching ``where`` (GeoJSON features in
     ``crs``), each from the region's cache or built and cached; ``limit`` counts their bytes."""
-    cells = svc.settings.area_simplify_cells
+    cells = svc.settings.limits.area_simplify_cells
     tol = tolerance_deg(eng, profile, cells)
     fidx = eng.select(profile, where=where)
     tkey = tr.key(profile)

@@ -54,7 +54,7 @@ def display_name(meta: dict[str, Any], name: str) -> dict[str, str]:
 def build_demos(out: Path | None = None, *, quiet: bool = False, settings: Settings | None = None) -> list[Path]:
     """Every demo bundle, from the data shipped with geoservice."""
     s = settings or get_settings()
-    return [build_demo(name, s.data_dir, out or s.regions_dir, quiet=quiet) for name in DEMO_REGIONS]
+    return [build_demo(name, s.paths.data_dir, out or s.paths.regions_dir, quiet=quiet) for name in DEMO_REGIONS]
 
 
 def export_graph(svc: GeoService, path: Path, *, network: str = "drive", region: str | None = None) -> tuple[str, Any]:

@@ -8,8 +8,10 @@ itself is ``analyses.dispatch``; the settings it uses are echoed in every answer
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ...analyses.dispatch import AedFetch, BystanderFetch, DispatchOptions, DispatchPlan, Leg, Responder, plan_dispatch
 from ...bundle.store import ATTRIBUTION
@@ -31,7 +33,7 @@ from ..answers.queries import Facility, LineString, Origin
 from ..core import GeoService
 from ..output_crs import shift_geometry, shift_point, to_wgs84
 from ..registry.responders import ResponderPosition, ResponderStore
-from .queries import facility_props
+from .queries import facility_props, traffic_of
 
 __all__ = ["dispatch", "post_position", "remove_position", "live_responders", "responder_store", "now_local"]
 
@@ -42,16 +44,14 @@ def responder_store(svc: GeoService) -> ResponderStore | None:
     """The registry's responder positions (None without a registry)."""
     if svc.registry is None:
         return None
-    return ResponderStore(svc.registry.db, ttl_s=svc.settings.responder_ttl_s)
+    return ResponderStore(svc.registry.db, ttl_s=svc.settings.server.responder_ttl_s)
 
 
 def now_local(svc: GeoService) -> datetime:
     """Wall-clock time now in ``local_timezone`` (else the server's), without a zone: how opening
     hours are read."""
-    if svc.settings.local_timezone:
-        from zoneinfo import ZoneInfo
-
-        return datetime.now(ZoneInfo(svc.settings.local_timezone)).replace(tzinfo=None, microsecond=0)
+    if svc.settings.server.local_timezone:
+        return datetime.now(ZoneInfo(svc.settings.server.local_timezone)).replace(tzinfo=None, microsecond=0)
     return datetime.now().replace(microsecond=0)
 
 
@@ -147,19 +147,15 @@ def dispatch(
         people = [Responder(r.id, *to_wgs84(r.lon, r.lat, crs)) for r in responders]
     s = svc.settings
     options = DispatchOptions(
-        walk_speed_ms=s.responder_walk_speed_ms,
-        dispatch_delay_s=s.dispatch_delay_s,
-        aed_setup_s=s.aed_setup_s,
-        max_walk_s=s.dispatch_max_walk_min * 60,
+        walk_speed_ms=s.planning.responder_walk_speed_ms,
+        dispatch_delay_s=s.planning.dispatch_delay_s,
+        aed_setup_s=s.planning.aed_setup_s,
+        max_walk_s=s.planning.dispatch_max_walk_min * 60,
         k=k,
-        unknown_hours=s.dispatch_unknown_hours,
+        unknown_hours=s.planning.dispatch_unknown_hours,
     )
     drive = None
     if percentile is not None:
-        from dataclasses import replace
-
-        from .queries import traffic_of
-
         drive = traffic_of(svc, svc.engine(entry.name), "drive", None, when.strftime("%H:%M"), percentile)
         options = replace(options, drive_scenario=drive.scenario)
     plan = plan_dispatch(svc.engine(entry.name), wlon, wlat, responders=people, at=when, options=options)

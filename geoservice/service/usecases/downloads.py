@@ -30,6 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import geopandas as gpd
+import pandas as pd
+import shapely
+from pyproj import Geod
+
 from ...bundle.store import ATTRIBUTION
 from ...errors import GeoserviceError
 from ...sources.cell_values import spreadsheet_safe
@@ -118,17 +123,14 @@ def _cell(v: Any) -> Any:
 
 
 def _geo_area_km2(geom: Any) -> float:
-    from pyproj import Geod
-
     area, _ = Geod(ellps="WGS84").geometry_area_perimeter(geom)
     return round(abs(area) / 1e6, 3)
 
 
-def _frame(features: list[dict[str, Any]], crs_name: str, columns: dict[str, str], geometry_type: str):
+def _frame(
+    features: list[dict[str, Any]], crs_name: str, columns: dict[str, str], geometry_type: str
+) -> tuple[gpd.GeoDataFrame, str | None]:
     """Features as a GeoDataFrame (nested values as JSON text); an empty one keeps ``columns``."""
-    import geopandas as gpd
-    import pandas as pd
-
     crs = "EPSG:4326" if crs_name == "wgs84" else None
     if not features:
         cols = {k: pd.Series([], dtype=t) for k, t in columns.items()}
@@ -142,7 +144,7 @@ def _frame(features: list[dict[str, Any]], crs_name: str, columns: dict[str, str
 
 def _gpkg_bytes(layers: list[tuple[str, Any, str | None]], metadata: dict[str, str]) -> bytes:
     """A GeoPackage of ``(name, frame, geometry_type)`` layers (a plain DataFrame: a table)."""
-    import pyogrio
+    import pyogrio  # lazy: the GeoPackage writer, for .gpkg downloads only
 
     with tempfile.TemporaryDirectory(prefix="geoservice-download-") as tmp:
         path = Path(tmp) / "download.gpkg"
@@ -172,8 +174,6 @@ def _json_bytes(obj: Any) -> bytes:
 def layer_file(fc: FeatureCollection, *, fmt: str, layer: str, describe: tuple[object, ...] = ()) -> Download:
     """A layer answer (``layer``: facilities or service_areas) as a file named after ``layer`` and
     ``describe`` (type, minutes, ...); polygons in CSV by their area."""
-    import shapely
-
     fmt = _check_format(fmt)
     attribution = fc.attribution or ATTRIBUTION
     feats = [f.model_dump() for f in fc.features]
@@ -226,8 +226,6 @@ def coverage_rows(ans: CoverageResponse) -> list[dict[str, Any]]:
 
 def coverage_file(ans: CoverageResponse, *, fmt: str, attribution: str = ATTRIBUTION) -> Download:
     """A coverage answer as a file: CSV = the table by unit, GeoJSON = the gaps, GeoPackage = both."""
-    import pandas as pd
-
     fmt = _check_format(fmt)
     what = "coverage" if fmt == "csv" else "gaps"
     stem = file_stem(what, ans.type, minutes_part(ans.minutes), ans.scenario, ans.region)

@@ -82,7 +82,7 @@ class EmergencyNumber(BaseModel):
 def country_at(lon: float, lat: float) -> str | None:
     """The ISO country code of the nearest GeoNames place of over 1,000 people (offline)."""
     try:
-        import reverse_geocode  # the GeoNames places ship inside the package
+        import reverse_geocode  # lazy: loads its GeoNames table (read once), for this question only
     except ImportError:  # pragma: no cover - a dependency of geoservice
         return None
     found = reverse_geocode.search([(lat, lon)])

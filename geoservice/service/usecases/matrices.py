@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...engine.matrix_stream import MatrixFile, matrix_format, write_matrix
+from ...engine.router import Router
 from ...errors import GeoserviceError
 from ..core import GeoService
 from ..traffic import Traffic
@@ -38,7 +39,7 @@ class SnapSummary:
         )
 
 
-def snap_summary(router, points: list[tuple[float, float]]) -> SnapSummary:
+def snap_summary(router: Router, points: list[tuple[float, float]]) -> SnapSummary:
     snaps = router.snap_many([p[0] for p in points], [p[1] for p in points], strict=False)
     d = [s.dist_m if s is not None else math.inf for s in snaps]
     far = [i for i, x in enumerate(d) if x > FAR_SNAP_M]

@@ -141,7 +141,7 @@ def _cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _facilities_inside(folder: Path, doc: dict[str, Any], opts: BuildOptions) -> list[tuple[Path, dict]]:
+def _facilities_inside(folder: Path, doc: dict[str, Any], opts: BuildOptions) -> list[tuple[Path, dict[str, Any]]]:
     """The facility files cut to the region's buffered polygon (a facility beyond it must not be
     snapped onto the extract's edge), written as CSV into the region folder."""
     poly = shape(doc["buffered"])
@@ -251,17 +251,17 @@ def _client(scheduler: str, workers: int, memory_limit: str | None) -> Any:
     if not log.isEnabledFor(logging.INFO):  # Dask logs every worker's start and stop at INFO
         logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler == "local":
-        cluster = LocalCluster(
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]  # dask.distributed is not annotated
             n_workers=max(workers, 1),
             threads_per_worker=1,
             processes=True,
             memory_limit=memory_limit or "auto",
             dashboard_address=":0",
         )
-        return Client(cluster)
+        return Client(cluster)  # type: ignore[no-untyped-call]  # dask.distributed is not annotated
     if not scheduler.startswith("tcp://"):
         raise GeoserviceError("scheduler", f"local, none or tcp://HOST:PORT, got {scheduler!r}")
-    return Client(scheduler)
+    return Client(scheduler)  # type: ignore[no-untyped-call]  # dask.distributed is not annotated
 
 
 def run_batch(
@@ -318,7 +318,7 @@ def run_batch(
             dashboard = client.dashboard_link
             say(f"dask: {scheduler}, dashboard {dashboard}")
             futs = [client.submit(task, str(f), options, key=f"region-{rid}", pure=False) for rid, f in todo]
-            for fut in as_completed(futs):
+            for fut in as_completed(futs):  # type: ignore[no-untyped-call]  # dask.distributed: not annotated
                 if fut.status == "error":  # a worker lost (killed over its memory limit)
                     rid = str(fut.key).removeprefix("region-")
                     finish(RegionOutcome(rid, 0.0, 0.0, error=f"task failed: {fut.exception()!r}"))

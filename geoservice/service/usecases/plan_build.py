@@ -17,7 +17,9 @@ costs one network search (``node_times`` with it added), the choice is greedy
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -30,6 +32,9 @@ from ...bundle.population import load_population
 from ...errors import GeoserviceError
 from ...sources.schema import FacilityFilter
 from ..core import GeoService, RegionEntry
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["build_next", "MAX_NEW", "MAX_AED", "GRASSROOTS_MIN"]
 
@@ -78,7 +83,13 @@ class _Ctx:
     def layer_off(self, profile: str) -> np.ndarray:
         return load_population(self.eng.region, self.eng.router_for(profile).net.name).off
 
-    def times(self, type: str, sites=None, level: str | None = None, profile: str = "drive") -> np.ndarray:
+    def times(
+        self,
+        type: str,
+        sites: list[tuple[float, float]] | None = None,
+        level: str | None = None,
+        profile: str = "drive",
+    ) -> np.ndarray:
         """Time from every node of the profile's network to the nearest ``type`` (with ``sites``
         added); a site that cannot be placed on the network adds nothing; no facility: inf."""
         try:
@@ -98,7 +109,16 @@ class _Ctx:
         return None
 
 
-def _designate(ctx: _Ctx, k: int, table, rows, type: str, minutes: float, code: str, level=None) -> list[BuildSite]:
+def _designate(
+    ctx: _Ctx,
+    k: int,
+    table: gpd.GeoDataFrame,
+    rows: Sequence[int | np.intp],
+    type: str,
+    minutes: float,
+    code: str,
+    level: str | None = None,
+) -> list[BuildSite]:
     """The greedy choice of ``k`` among ``rows`` of ``table`` for the people of unit ``code``."""
     if k <= 0 or not len(rows):
         return []
@@ -222,7 +242,7 @@ def build_next(
     add(_covering(ctx, pages, "cpc_30min_share", "chest_pain_center", 30, tg["cpc_30min_share"]))
     add(_covering(ctx, pages, "stroke_60min_share", "stroke_center", 60, tg["stroke_60min_share"]))
     if "ems_time" in tg:
-        ems_min = ctx.svc.settings.ems_minutes
+        ems_min = ctx.svc.settings.planning.ems_minutes
         add(_covering(ctx, pages, "ems_time", "ems_station", ems_min, tg["ems_time"], profile="ambulance"))
     if "aed_per_100k" in tg:
         add(_aeds(ctx, pages, tg["aed_per_100k"]))

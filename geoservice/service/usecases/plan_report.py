@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ...analyses.access import access_report
-from ...analyses.coverage import node_times
+from ...analyses.access import AccessResult, UnitAccess, access_report
+from ...analyses.coverage import CoverageReport, node_times
 from ...analyses.equity import EquityResult, EquityUnits, access_equity, equity
 from ...analyses.plan_report import (
     Equity,
@@ -26,17 +26,19 @@ from ...analyses.plan_report import (
     parse_targets,
     resolve_targets,
 )
-from ...analyses.standards import StandardTargets, standards_report
+from ...analyses.plan_targets import PlanTargetsReport
+from ...analyses.standards import StandardRow, StandardTargets, standards_report
 from ...bundle.population import load_population
+from ...engine.engine import Engine
 from ...errors import GeoserviceError
 from ...questions import CoverageQuestion
 from ...sources.schema import FacilityFilter
 from ..core import GeoService, RegionEntry
 from ..facility_filter import NoFacilityError
 from . import planning, plans, queries
+from .plan_build import build_next
 
 __all__ = ["plan_report", "resolve_targets", "parse_targets", "BY_CHOICES", "SOURCES"]
-from .plan_build import build_next
 
 BY_CHOICES = ("admin",)
 SOURCES = {
@@ -57,6 +59,8 @@ SOURCES = {
     "aed_week": "geoservice aed-week (AEDs open then, 4 min on foot)",
     "thrombolysis_rate": "geoservice plan-targets --thrombolysis-rates (the rates given; stroke quality tiers)",
 }
+StdBy = dict[tuple[str | None, str], StandardRow]
+"""The rows of ``analyses.standards`` by (admin code or None for the region, measure)."""
 
 
 def _met(value: float | None, target: Target | None) -> bool | None:
@@ -65,14 +69,16 @@ def _met(value: float | None, target: Target | None) -> bool | None:
     return bool(value >= target.value - 1e-12)
 
 
-def _fig(key: str, value, targets: dict[str, Target], kind: str, **kw: Any) -> Figure:
+def _fig(key: str, value: float | None, targets: dict[str, Target], kind: str, **kw: Any) -> Figure:
     t = targets.get(key)
     return Figure(
         key, None if value is None else float(value), t.value if t else None, _met(value, t), kind, SOURCES[key], **kw
     )
 
 
-def _coverage(svc: GeoService, entry: RegionEntry, type: str, minutes: float, profile: str | None = None):
+def _coverage(
+    svc: GeoService, entry: RegionEntry, type: str, minutes: float, profile: str | None = None
+) -> CoverageReport | None:
     try:
         ask = CoverageQuestion.of(type=type, minutes=minutes, profile=profile, gaps=False, region=entry.name)
         return queries.coverage(svc, ask)[1]
@@ -80,7 +86,7 @@ def _coverage(svc: GeoService, entry: RegionEntry, type: str, minutes: float, pr
         return None
 
 
-def _shares(rep) -> dict[str, tuple[float | None, float | None]]:
+def _shares(rep: CoverageReport | None) -> dict[str, tuple[float | None, float | None]]:
     """admin_code -> (population share, population) of a coverage report's units."""
     return {} if rep is None else {u.admin_code: (u.population_share, u.population) for u in rep.by_unit}
 
@@ -94,7 +100,7 @@ def plan_report(
     previous: dict[str, Any] | None = None,
     previous_name: str | None = None,
     build: bool = True,
-    thrombolysis_rates: list | None = None,
+    thrombolysis_rates: list[Any] | None = None,
 ) -> tuple[RegionEntry, PlanReport]:
     """The report's figures (see the module docstring); ``previous`` is an earlier report.json.
     Without ``previous`` and rates, the report is kept in the region's answer cache (until its
@@ -114,7 +120,16 @@ def plan_report(
     return entry, entry.cache.get_or_compute(("plan_report", by, tuple(sorted((targets or {}).items())), build), run)
 
 
-def _report(svc, entry, by, targets, previous, previous_name, build, thrombolysis_rates) -> PlanReport:
+def _report(
+    svc: GeoService,
+    entry: RegionEntry,
+    by: str,
+    targets: dict[str, float] | None,
+    previous: dict[str, Any] | None,
+    previous_name: str | None,
+    build: bool,
+    thrombolysis_rates: list[Any] | None,
+) -> PlanReport:
     tg = {t.key: t for t in resolve_targets(targets)}
     eng = svc.engine(entry.name)
     s = svc.settings
@@ -122,7 +137,8 @@ def _report(svc, entry, by, targets, previous, previous_name, build, thrombolysi
     stroke = _coverage(svc, entry, "stroke_center", 60)
     aed = _coverage(svc, entry, "aed", 4)
     std = standards_report(
-        eng, targets=StandardTargets(aed_per_100k=(targets or {}).get("aed_per_100k"), ems_minutes=s.ems_minutes)
+        eng,
+        targets=StandardTargets(aed_per_100k=(targets or {}).get("aed_per_100k"), ems_minutes=s.planning.ems_minutes),
     )
     std_by = {(r.admin_code, r.measure): r for r in std.rows}
     tg = _standard_targets(tg, std_by)
@@ -201,7 +217,7 @@ def _report(svc, entry, by, targets, previous, previous_name, build, thrombolysi
                 Figure(
                     "thrombolysis_rate",
                     tier.thrombolysis_rate_pct / 100,
-                    s.thrombolysis_low_pct / 100,
+                    s.planning.thrombolysis_low_pct / 100,
                     tier.tier != "low",
                     "share",
                     SOURCES["thrombolysis_rate"],
@@ -263,7 +279,15 @@ def _report(svc, entry, by, targets, previous, previous_name, build, thrombolysi
     )
 
 
-def _province(pages, cpc, stroke, aed, pt, tg, std_by) -> UnitPage:
+def _province(
+    pages: list[UnitPage],
+    cpc: CoverageReport | None,
+    stroke: CoverageReport | None,
+    aed: CoverageReport | None,
+    pt: PlanTargetsReport,
+    tg: dict[str, Target],
+    std_by: StdBy,
+) -> UnitPage:
     pop = cpc.overall.population if cpc else (aed.overall.population if aed else None)
     hosp = sum(u.hospitals for u in pt.units if u.admin_code is not None)
     with_cpc = sum(u.hospitals_with_cpc for u in pt.units if u.admin_code is not None)
@@ -311,7 +335,7 @@ def _province(pages, cpc, stroke, aed, pt, tg, std_by) -> UnitPage:
     return UnitPage(None, "province", pop, figs)
 
 
-def _standard_targets(tg: dict[str, Target], std_by: dict) -> dict[str, Target]:
+def _standard_targets(tg: dict[str, Target], std_by: StdBy) -> dict[str, Target]:
     """The targets with those of ``analyses.standards`` (its figures, targets and sources): the
     AED density of the province (or the one given), fetch-and-return, EMS radius and time."""
     out = dict(tg)
@@ -331,7 +355,7 @@ def _standard_targets(tg: dict[str, Target], std_by: dict) -> dict[str, Target]:
     return out
 
 
-def _std(std_by: dict, code: str | None, measure: str, kind: str) -> Figure:
+def _std(std_by: StdBy, code: str | None, measure: str, kind: str) -> Figure:
     """A figure of ``analyses.standards`` (its value, target and verdict)."""
     row = std_by.get((code, measure))
     if row is None:
@@ -342,7 +366,7 @@ def _std(std_by: dict, code: str | None, measure: str, kind: str) -> Figure:
     return Figure(measure, row.value, row.target, row.met, kind, SOURCES[measure], None, detail)
 
 
-def _acc(acc_by: dict, code: str, key: str) -> float | None:
+def _acc(acc_by: dict[str, UnitAccess], code: str, key: str) -> float | None:
     u = acc_by.get(code)
     v = getattr(u, key, None) if u is not None else None
     return None if v is None else float(v)
@@ -363,7 +387,7 @@ def _eq(res: EquityResult, key: str) -> Equity:
     )
 
 
-def _equity(eng, acc) -> list[Equity]:
+def _equity(eng: Engine, acc: AccessResult | None) -> list[Equity]:
     """Equity across units (``analyses.equity``) of E2SFCA access to chest pain centers, of the
     drive time to the nearest one and of the walk to the nearest AED."""
     out = []

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from ...analyses.aed_candidates import aed_candidates
-from ...analyses.aed_siting import AedCandidate, AedHours, AedSitingReport, aed_siting
+from ...analyses.aed_siting import AedCandidate, AedHours, AedSitingReport, aed_siting, parse_objective
 from ...analyses.aed_week import AedWeekReport, aed_week
 from ...analyses.demand import point_demand, read_demand_csv
 from ...analyses.ems_models import EmsReport, ems_report
@@ -94,13 +94,11 @@ def aed_siting_plan(
 ) -> tuple[RegionEntry, AedSitingReport]:
     """New public AEDs on foot with opening hours; ``candidates`` is ``osm`` (the bundle's
     gathering places), ``facilities``, a CSV path, or a list given by the caller."""
-    from ...analyses.aed_siting import parse_objective
-
     parse_objective(objective)  # the cheap checks before reading candidates
     entry = svc.pick(region)
     eng = svc.engine(entry.name)
     if isinstance(candidates, str):
-        cands, source = aed_candidates(eng, candidates, look_in=[svc.settings.data_dir])
+        cands, source = aed_candidates(eng, candidates, look_in=[svc.settings.paths.data_dir])
     else:
         cands, source = list(candidates), "given points"
     rep = aed_siting(
@@ -135,7 +133,7 @@ def ems_plan(
     """New EMS stations by MEXCLP or backup coverage (ambulance drive times, station to patient);
     minutes and busy fraction default to the settings ``ems_minutes`` / ``ems_busy_fraction``."""
     entry = svc.pick(region)
-    s = svc.settings
+    s = svc.settings.planning
     rep = ems_report(
         svc.engine(entry.name),
         model=model,
@@ -155,7 +153,7 @@ def ems_answer(entry: RegionEntry, rep: EmsReport) -> EmsSitingAnswer:
 
 def targets_of(svc: GeoService) -> PlanTargets:
     """The plan's targets from the settings."""
-    s = svc.settings
+    s = svc.settings.planning
     return PlanTargets(s.plan_stroke_centers_min, s.plan_cpc_share, s.plan_grassroots_share)
 
 
@@ -176,7 +174,7 @@ def thrombolysis_tiers(
     from the settings): (entry, tiers, rows matching no unit, the tiers' unit geometries); with
     ``require``, a file of which no row matches a unit of the region is an error."""
     entry = svc.pick(region)
-    s = svc.settings
+    s = svc.settings.planning
     units = load_population(svc.engine(entry.name).region, "drive").units
     tiers, unmatched, geoms = stroke_tiers(
         units, rows, high=s.thrombolysis_high_pct, low=s.thrombolysis_low_pct, require=require
@@ -187,7 +185,7 @@ def thrombolysis_tiers(
 def tiers_answer(
     svc: GeoService, entry: RegionEntry, tiers: list[TierRow], unmatched: list[RateRow]
 ) -> StrokeTiersAnswer:
-    s = svc.settings
+    s = svc.settings.planning
     return StrokeTiersAnswer(
         region=entry.name,
         tiers=[TierOut.model_validate(t.to_json()) for t in tiers],

@@ -213,7 +213,7 @@ def service_areas(
     areas.check_walk_minutes(svc, engines[0][1], prof, mins)
     n = sum(len(eng.select(prof, where=where).rows) for _, eng in engines)
     what = f"{n} service areas of {where.type} within {mins:g} min by {prof}"
-    limit = areas.AnswerLimit(svc.settings.max_answer_bytes, n, what)
+    limit = areas.AnswerLimit(svc.settings.limits.max_answer_bytes, n, what)
     for e, eng in engines:
         tr = traffic_of(svc, eng, prof, scenario, depart)
         feats.extend(areas.region_features(svc, e, eng, where, mins, prof, tr, limit, crs))

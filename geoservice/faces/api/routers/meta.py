@@ -77,9 +77,9 @@ def config(svc: ServiceDep) -> ServiceConfig:
     s = svc.settings
     return ServiceConfig(
         regions=region_infos(svc),
-        basemap_tiles=s.basemap_tiles,
-        basemap_gcj02=s.basemap_gcj02,
-        crs_name="gcj02" if (s.basemap_tiles and s.basemap_gcj02) else "wgs84",
+        basemap_tiles=s.server.basemap_tiles,
+        basemap_gcj02=s.server.basemap_gcj02,
+        crs_name="gcj02" if (s.server.basemap_tiles and s.server.basemap_gcj02) else "wgs84",
         attribution="© OpenStreetMap contributors, ODbL 1.0",
         notice=NOTICE,
         notice_zh=NOTICE_ZH,

@@ -47,7 +47,7 @@ def _legacy_registry(target: str, monaco) -> None:
     """A registry as the code before versions left it: its tables (migration 1 is exactly what that
     code created), no ``schema_version``, Monaco seeded without a chained seed, and four edits
     chained from the genesis hash: two creates, a patch and the delete of a seeded facility."""
-    from geoservice.service.registry.audit_log import GENESIS, row_hash
+    from geoservice.service.registry.audit_log import GENESIS, AuditEntry, row_hash
     from geoservice.service.registry.schema import MIGRATIONS
     from geoservice.service.registry.store import _BUMP, _UPSERT, _database
 
@@ -73,7 +73,7 @@ def _legacy_registry(target: str, monaco) -> None:
                     q.run(_UPSERT, ("monaco", fid, after["type"], json.dumps(after), now, 2 if before else 1))
                 b = None if before is None else json.dumps(before, sort_keys=True)
                 a = None if after is None else json.dumps(after, sort_keys=True)
-                h = row_hash(prev, now, "old-editor", "editor", action, "monaco", fid, b, a)
+                h = row_hash(prev, AuditEntry(now, "old-editor", "editor", action, "monaco", fid, b, a))
                 q.insert(
                     "INSERT INTO audit (at, actor, role, action, region, facility_id, before, after, prev_hash, hash) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?)",

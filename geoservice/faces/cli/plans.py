@@ -127,10 +127,7 @@ def cmd_aed_site(args: argparse.Namespace) -> None:
         add=args.add,
         minutes=args.minutes,
         candidates=args.candidates,
-        objective=args.objective,
-        unknown_hours=args.unknown_hours,
-        candidate_hours=args.candidate_hours,
-        week_of=_week_of(args.week_of),
+        hours=plans.AedHours(args.objective, _week_of(args.week_of), args.unknown_hours, args.candidate_hours),
     )
     doc = plans.aed_siting_answer(entry, rep).model_dump(mode="json")
     rows = [dict(rank=i, **a.to_json()) for i, a in enumerate(rep.added, 1)]
@@ -187,13 +184,10 @@ def cmd_ems_site(args: argparse.Namespace) -> None:
         svc,
         model=args.model,
         add=args.add,
-        minutes=args.minutes,
-        busy_fraction=args.busy_fraction,
+        assume=plans.EmsAssumptions(args.minutes, args.busy_fraction),
         profile=args.profile,
         scenario=parse_scenario(args.scenario),
-        candidates=args.candidates if pts is None else "points",
-        candidate_points=pts,
-        grid_km=args.grid_km,
+        candidates=plans.CandidateSpec(args.candidates if pts is None else "points", pts, args.grid_km),
     )
     doc = plans.ems_answer(entry, rep).model_dump(mode="json")
     rows = [dict(rank=i, **a.to_json()) for i, a in enumerate(rep.added, 1)]

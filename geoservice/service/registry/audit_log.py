@@ -75,16 +75,34 @@ __all__ = [
     "SEEDS_SCHEMA",
     "GENESIS",
     "row_hash",
+    "AuditEntry",
     "seed_hash",
     "record_digest",
     "adopt_unseeded",
 ]
 
 
-def row_hash(
-    prev: str, at: str, actor: str, role: str, action: str, region: str, fid: str, before: str | None, after: str | None
-) -> str:
-    payload = json.dumps([prev, at, actor, role, action, region, fid, before, after], ensure_ascii=False)
+@dataclass(frozen=True)
+class AuditEntry:
+    """One edit as the audit log hashes it: when, who (key name and role), what (action, region,
+    facility id) and the facility before and after (canonical JSON text; None when absent)."""
+
+    at: str
+    actor: str
+    role: str
+    action: str
+    region: str
+    fid: str
+    before: str | None
+    after: str | None
+
+
+def row_hash(prev: str, e: AuditEntry) -> str:
+    """The hash chaining ``e`` to the row before it (``prev``): SHA-256 of the JSON list
+    [prev, at, actor, role, action, region, fid, before, after]."""
+    payload = json.dumps(
+        [prev, e.at, e.actor, e.role, e.action, e.region, e.fid, e.before, e.after], ensure_ascii=False
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -207,7 +225,7 @@ class AuditLog:
         b = None if before is None else json.dumps(before, ensure_ascii=False, sort_keys=True)
         a = None if after is None else json.dumps(after, ensure_ascii=False, sort_keys=True)
         at = now_utc()
-        h = row_hash(prev, at, actor.name, actor.role, action, region, fid, b, a)
+        h = row_hash(prev, AuditEntry(at, actor.name, actor.role, action, region, fid, b, a))
         return q.insert(
             "INSERT INTO audit (at, actor, role, action, region, facility_id, before, after, prev_hash, hash) "
             "VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -294,17 +312,10 @@ class AuditLog:
                 if r["prev_hash"] != prev:
                     why = "does not follow the row before it (a row was removed or inserted)"
                     return AuditCheck(False, n, r["id"], why, prev, seeds)
-                h = row_hash(
-                    prev,
-                    r["at"],
-                    r["actor"],
-                    r["role"],
-                    r["action"],
-                    r["region"],
-                    r["facility_id"],
-                    r["before"],
-                    r["after"],
+                row = AuditEntry(
+                    r["at"], r["actor"], r["role"], r["action"], r["region"], r["facility_id"], r["before"], r["after"]
                 )
+                h = row_hash(prev, row)
                 if h != r["hash"]:
                     why = "its content does not match its hash (the row was changed)"
                     return AuditCheck(False, n, r["id"], why, prev, seeds)

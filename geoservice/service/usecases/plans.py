@@ -5,6 +5,7 @@ the same facilities (registry edits included) with the same settings."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -41,6 +42,9 @@ __all__ = [
     "triage_by_time",
     "targets_of",
     "AedCandidate",
+    "AedHours",
+    "CandidateSpec",
+    "EmsAssumptions",
     "TriageRule",
     "read_rates",
     "read_demand_csv",
@@ -86,15 +90,13 @@ def aed_siting_plan(
     add: int = 3,
     minutes: float | None = None,
     candidates: str | list[AedCandidate] = "osm",
-    objective: str = "week",
-    unknown_hours: str = "closed",
-    candidate_hours: str = "24/7",
-    week_of: date | None = None,
+    hours: AedHours = AedHours(),
     region: str | None = None,
 ) -> tuple[RegionEntry, AedSitingReport]:
     """New public AEDs on foot with opening hours; ``candidates`` is ``osm`` (the bundle's
-    gathering places), ``facilities``, a CSV path, or a list given by the caller."""
-    parse_objective(objective)  # the cheap checks before reading candidates
+    gathering places), ``facilities``, a CSV path, or a list given by the caller; ``hours``: the
+    objective, the week and the hours assumed (``analyses.aed_siting.AedHours``, carried unchanged)."""
+    parse_objective(hours.objective)  # the cheap checks before reading candidates
     entry = svc.pick(region)
     eng = svc.engine(entry.name)
     if isinstance(candidates, str):
@@ -106,7 +108,7 @@ def aed_siting_plan(
         cands,
         add=add,
         minutes=_minutes(minutes, DEFAULT_MINUTES["aed"]),
-        hours=AedHours(objective, week_of, unknown_hours, candidate_hours),
+        hours=hours,
         candidate_source=source,
     )
     return entry, rep
@@ -116,33 +118,39 @@ def aed_siting_answer(entry: RegionEntry, rep: AedSitingReport) -> AedSitingAnsw
     return AedSitingAnswer.model_validate(dict(rep.to_json(), region=entry.name))
 
 
+@dataclass(frozen=True)
+class EmsAssumptions:
+    """The EMS models' assumptions for one run: the drive-time target (minutes) and the share of
+    time an ambulance is busy; None: the settings ``ems_minutes`` / ``ems_busy_fraction``."""
+
+    minutes: float | None = None
+    busy_fraction: float | None = None
+
+
 def ems_plan(
     svc: GeoService,
     *,
     model: str = "mexclp",
     add: int = 2,
-    minutes: float | None = None,
-    busy_fraction: float | None = None,
+    assume: EmsAssumptions = EmsAssumptions(),
     profile: str | None = None,
     scenario: str | dict[str, float] = "free_flow",
-    candidates: str = "facilities",
-    candidate_points: list[tuple[float, float]] | None = None,
-    grid_km: float = 2.0,
+    candidates: CandidateSpec = CandidateSpec(),
     region: str | None = None,
 ) -> tuple[RegionEntry, EmsReport]:
-    """New EMS stations by MEXCLP or backup coverage (ambulance drive times, station to patient);
-    minutes and busy fraction default to the settings ``ems_minutes`` / ``ems_busy_fraction``."""
+    """New EMS stations by MEXCLP or backup coverage (ambulance drive times, station to patient)
+    among ``candidates`` (facilities, a grid, both or given points), under ``assume``."""
     entry = svc.pick(region)
     s = svc.settings.planning
     rep = ems_report(
         svc.engine(entry.name),
         model=model,
         add=add,
-        minutes=_minutes(minutes, s.ems_minutes),
-        busy_fraction=s.ems_busy_fraction if busy_fraction is None else busy_fraction,
+        minutes=_minutes(assume.minutes, s.ems_minutes),
+        busy_fraction=s.ems_busy_fraction if assume.busy_fraction is None else assume.busy_fraction,
         profile=profile or "ambulance",
         scenario=scenario,
-        candidates=CandidateSpec(candidates, candidate_points, grid_km),
+        candidates=candidates,
     )
     return entry, rep
 

@@ -90,10 +90,7 @@ def aed_siting(body: AedSitingIn, svc: ServiceDep) -> AedSitingAnswer:
         add=body.add,
         minutes=body.minutes,
         candidates=cands,
-        objective=body.objective,
-        unknown_hours=body.unknown_hours,
-        candidate_hours=body.candidate_hours,
-        week_of=body.week_of,
+        hours=plans.AedHours(body.objective, body.week_of, body.unknown_hours, body.candidate_hours),
         region=body.region,
     )
     return plans.aed_siting_answer(entry, rep)
@@ -117,9 +114,8 @@ def ems_siting(
         svc,
         model=model,
         add=add,
-        minutes=minutes,
-        busy_fraction=busy_fraction,
-        candidates=candidates,
+        assume=plans.EmsAssumptions(minutes, busy_fraction),
+        candidates=plans.CandidateSpec(candidates),
         scenario=scenario,
         region=region,
     )

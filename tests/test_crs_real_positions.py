@@ -288,7 +288,7 @@ def sh_client(shanghai, tmp_path):
 
     from geoservice.faces.api.app import create_app
     from geoservice.service.core import GeoService
-    from geoservice.service.registry import Registry
+    from geoservice.service.registry.store import Registry
 
     svc = GeoService([shanghai], registry=Registry(tmp_path / "registry.sqlite"))
     _, token = svc.registry.create_key("sh-editor", "editor")
@@ -378,15 +378,15 @@ def test_api_wuhan_on_shanghai_is_422(sh_client, real_data):
 @pytest.fixture(scope="module")
 def judge(shanghai):
     """check_positions against the demo bundle: its OSM-sourced facilities and its drive roads."""
-    from geoservice.sources.crs_check import Reference, check_positions, network_distances
+    from geoservice.sources.crs_check import Namesakes, Reference, check_positions, network_distances
 
     ref = Reference.from_layer(shanghai.facilities, "the OSM facilities of shanghai")
     dist = network_distances(shanghai.networks["drive"])
 
     def run(rows, lon, lat, declared, **kw):
         return check_positions(
-            lon, lat, declared, dist, region="shanghai", names=[r["name"] for r in rows],
-            types=[r["type"] for r in rows], reference=ref, **kw,
+            lon, lat, declared, dist, region="shanghai",
+            namesakes=Namesakes([r["name"] for r in rows], [r["type"] for r in rows], ref), **kw,
         )  # fmt: skip
 
     return run

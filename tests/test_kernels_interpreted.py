@@ -124,6 +124,28 @@ def test_searches_equal_networkx(engine, profile, network):
             assert max(abs(dist[k] - ref[k]) for k in ref) < 1e-6
 
 
+@pytest.mark.parametrize("direction", ["from", "to"])
+def test_search_tree_paths_are_shortest(engine, direction):
+    """The edges traced back through the search tree (routes are drawn along them) join up, run
+    from the seed to the node in travel order, and add up to the networkx shortest time."""
+    G = graph(engine, "drive")
+    router = engine.router_for("drive")
+    net, w = router.net, router.net.times("drive")
+    src = int(np.random.default_rng(9).integers(net.n_nodes))
+    dist, _label, pred, *_ = router.search([src], [0.0], profile="drive", direction=direction)
+    H = G if direction == "from" else G.reverse(copy=False)
+    ref = nx.single_source_dijkstra_path_length(H, src, weight="travel_time_drive")
+    for node in np.random.default_rng(10).choice(net.n_nodes, 10, replace=False):
+        edges = router.path_edges(pred, int(node), direction)
+        if int(node) == src:
+            assert len(edges) == 0
+            continue
+        assert np.array_equal(net.edge_v[edges[:-1]], net.edge_u[edges[1:]])  # one edge after another
+        ends = (int(net.edge_u[edges[0]]), int(net.edge_v[edges[-1]]))
+        assert ends == ((src, int(node)) if direction == "from" else (int(node), src))
+        assert float(w[edges].sum()) == pytest.approx(ref[int(node)], abs=1e-6)
+
+
 @pytest.mark.parametrize(("profile", "network"), [("drive", "drive"), ("walk", "walk")])
 def test_point_matrix_equals_networkx(engine, profile, network):
     G = graph(engine, network)

@@ -20,6 +20,9 @@ from geoservice.bundle.labels import PLACE_MINZOOM, ROAD_MINZOOM, ROAD_SPACING_M
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 REGIONS = ("andorra", "monaco", "shanghai")
+# basemap_labels.js places the labels again in a timer (setTimeout 0) queued on each move or layer
+# switch: a timer queued after it runs after it, and the frame after that paints them
+REDRAWN = "() => new Promise((done) => setTimeout(() => requestAnimationFrame(() => done(true)), 0))"
 
 
 def _basemap(regions_dir, name) -> list[dict]:
@@ -235,7 +238,7 @@ def _labels_at_zooms(path: Path, zooms):
             for z in zooms:
                 # the centre of Andorra la Vella / Escaldes, where the CG-1 and Avinguda Meritxell run
                 page.evaluate(f"() => {{ {name}.setView([42.5075, 1.5280], {z}, {{animate: false}}); }}")
-                page.wait_for_timeout(300)
+                page.evaluate(REDRAWN)
                 out.append(
                     page.evaluate("""() => Array.from(document.querySelectorAll('.gs-bl')).map((el) => {
                         const r = el.firstElementChild.getBoundingClientRect();
@@ -247,7 +250,7 @@ def _labels_at_zooms(path: Path, zooms):
             # switching a layer off hides its labels: the basemap's names go, the facilities' stay
             page.evaluate(f"() => {{ {name}.setView([42.5075, 1.5280], 13, {{animate: false}}); }}")
             page.locator(".leaflet-control-layers-overlays input").first.uncheck()
-            page.wait_for_timeout(300)
+            page.evaluate(REDRAWN)
             out.append(
                 page.evaluate(
                     "() => Array.from(document.querySelectorAll('.gs-bl')).map((el) => "

@@ -16,8 +16,9 @@ MONDAY_8 = datetime(2026, 11, 30, 8, 0)
 
 def test_dispatch_ambulance_at_p90_is_slower_and_says_so(shanghai):
     svc = GeoService([shanghai])
-    typical = dispatch_service.dispatch(svc, *ARREST, at=MONDAY_8, responders=[])
-    bad = dispatch_service.dispatch(svc, *ARREST, at=MONDAY_8, responders=[], percentile=90)
+    typical = dispatch_service.dispatch(svc, dispatch_service.DispatchAsk(*ARREST, at=MONDAY_8), responders=[])
+    ask = dispatch_service.DispatchAsk(*ARREST, at=MONDAY_8, percentile=90)
+    bad = dispatch_service.dispatch(svc, ask, responders=[])
     assert bad.ambulance is not None and typical.ambulance is not None
     assert bad.ambulance.drive.time_s > typical.ambulance.drive.time_s * 1.3  # rush hour x P90 spread
     assert any(n.startswith("ambulance drive at P90: depart 08:00") and "default spread" in n for n in bad.notes)

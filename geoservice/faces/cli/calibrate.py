@@ -12,7 +12,7 @@ import logging
 import sys
 
 from ...fileio import atomic_dir
-from ...service.usecases.calibration import MAX_FOLDS, calibrate_trips
+from ...service.usecases.calibration import MAX_FOLDS, CalibrationOptions, calibrate_trips
 from ...sources.coords import CRS_CHOICES
 from ..report.calibration_figures import report_html, write_figures
 from ..report.calibration_report import predictions_csv, profile_csv, report_json
@@ -33,12 +33,14 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
         svc,
         args.trips,
         crs=args.crs,
-        profile=args.profile,
-        folds=args.folds,
-        days=args.days,
-        overhead=not args.no_overhead,
+        options=CalibrationOptions(
+            profile=args.profile,
+            folds=args.folds,
+            overhead=not args.no_overhead,
+            days=args.days,
+            max_iterations=args.max_iterations,
+        ),
         before_profiles=args.hourly_profiles,
-        max_iterations=args.max_iterations,
         progress=log.info,
     )
     with atomic_dir(args.out) as stage:

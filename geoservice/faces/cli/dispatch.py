@@ -21,7 +21,8 @@ def cmd_dispatch(args: argparse.Namespace) -> None:
         people = [Responder(i, lon, lat) for i, (lon, lat) in zip(ids, pts)]
     svc = open_service(args)
     try:
-        ans = service.dispatch(svc, args.lon, args.lat, at=at, k=args.k, responders=people, percentile=args.percentile)
+        ask = service.DispatchAsk(args.lon, args.lat, at, args.k, percentile=args.percentile)
+        ans = service.dispatch(svc, ask, responders=people)
     finally:
         svc.close()
     emit_json(ans, args.output)

@@ -15,7 +15,7 @@ from ...sources.trips import read_trips
 from ..core import GeoService
 from ..traffic import hourly_profiles
 
-__all__ = ["MAX_FOLDS", "calibrate_trips"]
+__all__ = ["MAX_FOLDS", "CalibrationOptions", "calibrate_trips"]
 
 MAX_FOLDS = 20
 
@@ -25,17 +25,15 @@ def calibrate_trips(
     trips: str | Path,
     *,
     crs: str = "wgs84",
-    profile: str = "drive",
-    folds: int = 5,
-    days: str = "all",
-    overhead: bool = True,
+    options: CalibrationOptions = CalibrationOptions(),
     before_profiles: str | Path | None = None,
-    max_iterations: int = 8,
     region: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[str, Calibration]:
-    """(region name, calibration) of ``trips`` on the region named (else the first served).
-    Bad options are errors naming them; so is a trip file that cannot be fitted."""
+    """(region name, calibration) of ``trips`` on the region named (else the first served), with
+    ``options`` (``analyses.calibration.CalibrationOptions``, carried unchanged). Bad options are
+    errors naming them; so is a trip file that cannot be fitted."""
+    profile, folds, days, max_iterations = options.profile, options.folds, options.days, options.max_iterations
     if crs not in CRS_CHOICES:
         raise GeoserviceError("crs", f"unknown coordinate system {crs!r}; allowed: {', '.join(CRS_CHOICES)}")
     if profile not in ("drive", "ambulance"):
@@ -52,9 +50,6 @@ def calibrate_trips(
     engine = svc.engine(entry.name)
     if profile not in engine.profiles:
         raise GeoserviceError("profile", f"region {entry.name} has no {profile!r} profile ({sorted(engine.profiles)})")
-    options = CalibrationOptions(
-        profile=profile, folds=folds, overhead=overhead, days=days, max_iterations=max_iterations
-    )
     cal = calibrate(
         engine,
         table,

@@ -8,7 +8,7 @@ itself is ``analyses.dispatch``; the settings it uses are echoed in every answer
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,7 +35,15 @@ from ..output_crs import shift_geometry, shift_point, to_wgs84
 from ..registry.responders import ResponderPosition, ResponderStore
 from .queries import facility_props, traffic_of
 
-__all__ = ["dispatch", "post_position", "remove_position", "live_responders", "responder_store", "now_local"]
+__all__ = [
+    "dispatch",
+    "DispatchAsk",
+    "post_position",
+    "remove_position",
+    "live_responders",
+    "responder_store",
+    "now_local",
+]
 
 MAX_K = 10
 
@@ -108,22 +116,27 @@ def _position_out(p: ResponderPosition, now: float, crs: str) -> ResponderPositi
 
 
 # ---------------------------------------------------------------------------- dispatch
-def dispatch(
-    svc: GeoService,
-    lon: float,
-    lat: float,
-    *,
-    at: datetime | None = None,
-    k: int = 3,
-    responders: list[Responder] | None = None,
-    region: str | None = None,
-    crs: str = "wgs84",
-    percentile: int | None = None,
-) -> DispatchResponse:
-    """The dispatch plan for an arrest at (lon, lat): ``responders`` given (a planning file), else
-    the available ones of the registry; ``at`` default now (``local_timezone``). With
-    ``percentile`` the ambulance drives at that percentile of the spread of real trips, in the
-    traffic of the hour of ``at`` (the walks of the responders know no traffic)."""
+@dataclass(frozen=True)
+class DispatchAsk:
+    """A dispatch question: the arrest at (``lon``, ``lat``) in ``crs`` (in the region holding it,
+    else ``region``), at ``at`` (None: now in ``local_timezone``), ``k`` responders to alert, and
+    the ``percentile`` of real trips the ambulance drives at (None: the typical drive)."""
+
+    lon: float
+    lat: float
+    at: datetime | None = None
+    k: int = 3
+    region: str | None = None
+    crs: str = "wgs84"
+    percentile: int | None = None
+
+
+def dispatch(svc: GeoService, ask: DispatchAsk, *, responders: list[Responder] | None = None) -> DispatchResponse:
+    """The dispatch plan for the arrest of ``ask``: ``responders`` given (a planning file), else
+    the available ones of the registry. With a ``percentile`` the ambulance drives at that
+    percentile of the spread of real trips, in the traffic of the hour of ``at`` (the walks of the
+    responders know no traffic)."""
+    lon, lat, at, k, region, crs, percentile = ask.lon, ask.lat, ask.at, ask.k, ask.region, ask.crs, ask.percentile
     if not 1 <= k <= MAX_K:
         raise GeoserviceError("k", f"must be 1 to {MAX_K}, got {k}")
     wlon, wlat = to_wgs84(lon, lat, crs)

@@ -92,13 +92,7 @@ def dispatch(body: DispatchIn, svc: ServiceDep, key: DispatcherKey) -> DispatchR
     and flagged, with a backup through an AED known to be open), the AED a bystander at the patient
     can fetch (there and back on foot: what to tell the caller, live responders or not), the nearest
     ambulance's ETA, and the predicted time to the first shock against the 4-minute target."""
-    return service.dispatch(
-        svc,
-        body.lon,
-        body.lat,
-        at=parse_at(body.at),
-        k=body.k,
-        region=body.region,
-        crs=body.crs,
-        percentile=body.percentile,
+    ask = service.DispatchAsk(
+        body.lon, body.lat, parse_at(body.at), body.k, region=body.region, crs=body.crs, percentile=body.percentile
     )
+    return service.dispatch(svc, ask)

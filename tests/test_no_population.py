@@ -38,7 +38,7 @@ def svc(bare):
 
 
 def test_coverage_has_no_population_figures(svc, bare):
-    from geoservice.service import queries
+    from geoservice.service.usecases import queries
 
     entry, rep = queries.coverage(svc, CoverageQuestion.of(type="chest_pain_center", minutes=10))
     assert "population" not in bare.meta and not rep.population_data
@@ -56,7 +56,7 @@ def test_coverage_has_no_population_figures(svc, bare):
 
 
 def test_whatif_delta_has_no_population(svc):
-    from geoservice.service import queries
+    from geoservice.service.usecases import queries
 
     ask = CoverageQuestion.of(type="chest_pain_center", minutes=10, add_sites=((1.5212, 42.5069),), gaps=False)
     w = queries.whatif(svc, ask)
@@ -65,7 +65,7 @@ def test_whatif_delta_has_no_population(svc):
 
 
 def test_planning_answers_have_no_population(svc):
-    from geoservice.service import planning
+    from geoservice.service.usecases import planning
 
     _, site = planning.site(svc, type="chest_pain_center", minutes=10, add=1)
     assert site.population is None and site.covered_before is None and site.share_after is None

@@ -23,14 +23,11 @@ worker. uvicorn's proxy-header handling is off: the client address comes from
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import random
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -39,10 +36,9 @@ from ...errors import GeoserviceError
 from ...service.core import GeoService
 from .app import create_app
 from .limits import COUNTERS_FILE
+from .memory import start_heap_trimmer
 
 WORKER_CLASS = "uvicorn_worker.UvicornWorker"  # subclassed by worker_class()
-M_ARENA_MAX = -8  # glibc mallopt: each thread's arena keeps what its queries freed; two bound that
-TRIM_EVERY_S = 2.0
 RESTART_PAUSE_S = 1.0  # a worker that cannot open its registry waits this (plus jitter) before exiting
 
 
@@ -54,37 +50,6 @@ def worker_class() -> type:
         CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "proxy_headers": False}
 
     return Worker
-
-
-def _libc() -> Any | None:
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    return libc if libc is not None and hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-
-
-def limit_malloc_arenas(arenas: int = 2) -> bool:
-    """Cap glibc's malloc arenas in this process (and the workers it forks); False off glibc."""
-    libc = _libc()
-    return bool(libc.mallopt(M_ARENA_MAX, arenas)) if libc else False
-
-
-def start_heap_trimmer(every_s: float = TRIM_EVERY_S) -> threading.Thread | None:
-    """A daemon thread handing the heap a worker's queries freed back to the system every
-    ``every_s`` (glibc's ``malloc_trim``): freed memory otherwise stays with the worker. Not done
-    per allocation (a lower mmap threshold made 50,000-facility edits ~1.5x slower) nor per
-    request (a trim walks the heap). None off glibc."""
-    libc = _libc()
-    if libc is None:
-        return None
-
-    def trim() -> None:
-        while True:
-            time.sleep(every_s)
-            libc.malloc_trim(0)
-
-    t = threading.Thread(target=trim, name="heap-trimmer", daemon=True)
-    t.start()
-    return t
 
 
 def serve_forked(

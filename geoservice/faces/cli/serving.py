@@ -24,7 +24,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from ..api.app import create_app
-    from ..api.prefork import limit_malloc_arenas, serve_forked
+    from ..api.memory import limit_malloc_arenas
+    from ..api.prefork import serve_forked
 
     if not 0 < args.port < 65536:
         raise GeoserviceError("port", f"must be 1-65535, got {args.port}")

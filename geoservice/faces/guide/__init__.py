@@ -27,6 +27,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from .generated import generated_files
+
 log = logging.getLogger(__name__)
 
 __all__ = ["GuideSite", "guide", "main"]
@@ -64,8 +66,6 @@ class GuideSite:
     def key(self) -> str:
         """Hash of everything the site is made from: the docs, mkdocs.yml and the package's code."""
         if self._key is None:
-            from .reference import generated_files
-
             generated = {self.source / "docs" / g for g in generated_files()}  # written by the build itself
             h = hashlib.sha256()
             files = [self.config, *sorted((self.source / "docs").rglob("*")), *sorted(PACKAGE_DIR.rglob("*.py"))]

@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
+from ..generated import LANGS, STEMS, generated_files
 from .api import api_page, openapi_document
 from .cli import cli_page, option_anchor
 from .errors import errors_page
 from .outputs import OUTPUTS, outputs_page
 from .schema import COLUMN_MEANINGS, VALUE_MEANINGS, schema_page
 from .settings import settings_page
-from .text import LANGS
 
 __all__ = [
     "COLUMN_MEANINGS",
@@ -49,16 +49,13 @@ PAGES: dict[str, Callable[[str], str]] = {
     "outputs": outputs_page,
     "errors": errors_page,
 }
+if tuple(PAGES) != STEMS:  # the build key (guide/generated.py) must name exactly these pages
+    raise RuntimeError(f"faces/guide/generated.py STEMS {STEMS} differ from the reference pages {tuple(PAGES)}")
 
 
 @lru_cache(maxsize=1)
 def _pages() -> tuple[tuple[str, str], ...]:
     return tuple((f"reference/{stem}.{lang}.md", make(lang)) for stem, make in PAGES.items() for lang in LANGS)
-
-
-def generated_files() -> list[str]:
-    """The docs-relative paths of the generated pages (known without generating them)."""
-    return [f"reference/{stem}.{lang}.md" for stem in PAGES for lang in LANGS]
 
 
 def pages() -> dict[str, str]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from ....questions import MAX_K, MAX_MINUTES, NearestQuestion, TrafficAsk
+from ....questions import MAX_MINUTES, NearestQuestion, TrafficAsk
 from ....service import traffic
 from ....service.inputs import parse_at
 from ....service.output_crs import to_wgs84
@@ -16,6 +16,7 @@ from ..cancellable import cancellable
 from ..deps import CapabilityQ, CrsQ, Lat, LevelQ, Lon, RegionQ, ServiceDep
 from ..downloads import FormatQ, file_response, file_responses
 from ..priority import low_priority
+from ..query_models import NearestParams
 from ..schemas import (
     Direction,
     ErrorResponse,
@@ -47,50 +48,29 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/nearest", response_model=NearestResponse, responses=ERRORS)
-async def nearest(
-    svc: ServiceDep,
-    lon: Lon,
-    lat: Lat,
-    type: Annotated[FacilityType | None, Query(description="facility type; default any")] = None,
-    level: LevelQ = None,
-    capability: CapabilityQ = None,
-    k: Annotated[int, Query(ge=1, le=MAX_K)] = 1,
-    profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
-    direction: Annotated[Direction, Query(description="to: point → facility; from: facility → point")] = "to",
-    at: Annotated[
-        str | None, Query(max_length=40, description="ISO local date-time: only facilities not closed then")
-    ] = None,
-    max_minutes: Annotated[float | None, Query(gt=0, le=MAX_MINUTES, description="search no farther")] = None,
-    scenario: Scenario = None,
-    depart: Depart = None,
-    percentile: Annotated[
-        int | None,
-        Query(description="50, 80 or 90: driving times at this percentile of the spread (calibrated, else default)"),
-    ] = None,
-    region: RegionQ = None,
-    crs: CrsQ = "wgs84",
-) -> Response:
+async def nearest(svc: ServiceDep, params: Annotated[NearestParams, Query()]) -> Response:
     """The k nearest facilities by travel time, with route, distance and snap distance.
 
     AEDs use walking time unless a profile is given; `at=` leaves out those closed then and marks
     those whose hours are unknown (`open_at: null`)."""
     # async on purpose: the search takes ~2 ms, less than a hop to the thread pool and back
-    wlon, wlat = to_wgs84(lon, lat, crs)
+    p = params
+    wlon, wlat = to_wgs84(p.lon, p.lat, p.crs)
     q = NearestQuestion.of(
         wlon,
         wlat,
-        type=type,
-        level=level,
-        capability=capability,
-        k=k,
-        profile=profile,
-        direction=direction,
-        at=parse_at(at),
-        max_minutes=max_minutes,
-        traffic=TrafficAsk(scenario, depart, percentile),
-        region=region,
-        crs=crs,
-        given=None if crs == "wgs84" else (lon, lat),
+        type=p.type,
+        level=p.level,
+        capability=p.capability,
+        k=p.k,
+        profile=p.profile,
+        direction=p.direction,
+        at=parse_at(p.at),
+        max_minutes=p.max_minutes,
+        traffic=TrafficAsk(p.scenario, p.depart, p.percentile),
+        region=p.region,
+        crs=p.crs,
+        given=None if p.crs == "wgs84" else (p.lon, p.lat),
     )
     ans = queries.nearest(svc, q)
     return Response(ans.model_dump_json(), media_type="application/json")

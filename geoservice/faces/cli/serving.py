@@ -200,6 +200,8 @@ def cmd_audit(args: argparse.Namespace) -> None:
     held = ""
     if check.expected_at is not None:
         held = f"; holds the expected hash, {check.after_expected} rows and seeds after it"
+    if check.unchained:
+        held += f"; {check.unchained} earlier rows from before the hash chain, unhashed"
     print(
         f"audit log of {location}: {check.rows} rows, hash chain intact ({check.seeds} region seeds){held}; "
         f"every facility ({check.facilities}) equals the after of its last audit row or its seed; "

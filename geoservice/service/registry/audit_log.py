@@ -199,6 +199,7 @@ class AuditCheck:
     facility: tuple[str, str] | None = None
     expected_at: int | None = None
     after_expected: int = 0
+    unchained: int = 0  # leading audit rows written before the hash chain (before 34c0f37): no hashes
 
     def problem(self, location: str) -> str | None:
         """One line saying what is wrong (None when nothing is)."""
@@ -290,7 +291,7 @@ class AuditLog:
         )
         expect = expect.strip().lower() if expect else None
         prev = GENESIS
-        n = seeds = 0
+        n = seeds = unchained = 0
         found: int | None = 0 if expect == GENESIS else None
         # the record each facility should have, by region: ("audit", row id, after) or ("seed", id, digest)
         want: dict[str, dict[str, tuple[str, int, Any]]] = {}
@@ -307,6 +308,11 @@ class AuditLog:
                 seeded = want.setdefault(str(r["region"]), {})
                 for fid, digest in json.loads(r["facilities"]).items():
                     seeded[fid] = ("seed", int(r["id"]), digest)
+            elif r["hash"] is None and r["prev_hash"] is None and pos == unchained + 1:
+                unchained += 1  # from before the chain (its code chained on from GENESIS): its after still counts
+                last = ("audit", int(r["id"]), load_json(r["after"]))
+                want.setdefault(str(r["region"]), {})[str(r["facility_id"])] = last
+                continue
             else:
                 n += 1
                 if r["prev_hash"] != prev:
@@ -380,4 +386,5 @@ class AuditLog:
             facilities=len(facility_rows),
             expected_at=found,
             after_expected=after_expected,
+            unchained=unchained,
         )

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from ....analyses.standards import StandardTargets
-from ....service.answers.queries import Crs, Profile
+from ....service.answers.queries import Crs
 from ....service.output_crs import shift_geometry, shift_point
 from ....service.usecases.access import access, access_answer
 from ..cancellable import cancellable
-from ..deps import CrsQ, LevelQ, ServiceDep
+from ..deps import ServiceDep
 from ..errors import R404, R422
-from ..schemas import FacilityType, ScenarioName
+from ..query_models import AccessParams
 
 router = APIRouter(tags=["planning"])
 ERR: dict[int | str, dict[str, Any]] = {**R404, **R422}
@@ -149,48 +149,28 @@ class AccessResponse(BaseModel):
 
 @router.get("/access", response_model=AccessResponse, responses=ERR)
 @cancellable
-def get_access(
-    svc: ServiceDep,
-    type: Annotated[FacilityType, Query(description="facility type, e.g. chest_pain_center")],
-    minutes: Annotated[float | None, Query(gt=0, le=240, description="catchment (default 30; aed 4)")] = None,
-    decay: Annotated[Literal["gaussian", "zones"], Query(description="distance decay")] = "gaussian",
-    zones: Annotated[
-        str | None, Query(max_length=200, description="decay=zones: MIN:WEIGHT,... (default 10:1,20:0.68,30:0.22)")
-    ] = None,
-    profile: Annotated[Profile | None, Query(description="default: walk for aed, else drive")] = None,
-    level: LevelQ = None,
-    scenario: Annotated[ScenarioName | None, Query(description="free_flow (default), off_peak or peak")] = None,
-    depart: Annotated[str | None, Query(max_length=10, description="departure time HH:MM; not with scenario")] = None,
-    region: Annotated[str | None, Query(max_length=200, description="default: the first region served")] = None,
-    equity: Annotated[bool, Query(description="Gini, Theil, Lorenz curve, worst-off decile, urban / rural")] = True,
-    standards: Annotated[bool, Query(description="AED density, fetch and return, EMS radius, time")] = False,
-    aed_per_100k: Annotated[float | None, Query(gt=0, description="AEDs per 100,000 (default: the plan's)")] = None,
-    fetch_minutes: Annotated[float | None, Query(gt=0, le=60, description="AED round trip on foot (default 4)")] = None,
-    ems_minutes: Annotated[float | None, Query(gt=0, le=240, description="ambulance minutes (default 12)")] = None,
-    share_target: Annotated[float | None, Query(gt=0, le=1, description="share asked for (default 1)")] = None,
-    points: Annotated[bool, Query(description="include every demand point")] = False,
-    layer: Annotated[bool, Query(description="include the admin units as GeoJSON")] = False,
-    crs: CrsQ = "wgs84",
-) -> AccessResponse:
+def get_access(svc: ServiceDep, params: Annotated[AccessParams, Query()]) -> AccessResponse:
     """Capacity-aware access: each facility's `capacity` (none: 1) shared among the people within its
     catchment, decay-weighted (Gaussian by default, or zones), summed per place; per 100,000 people."""
-    given = {"aed_per_100k": aed_per_100k, "fetch_minutes": fetch_minutes, "ems_minutes": ems_minutes}
-    given["share_target"] = share_target
-    targets = StandardTargets(**{k: v for k, v in given.items() if v is not None}) if standards else None
+    p = params
+    given = {"aed_per_100k": p.aed_per_100k, "fetch_minutes": p.fetch_minutes, "ems_minutes": p.ems_minutes}
+    given["share_target"] = p.share_target
+    targets = StandardTargets(**{k: v for k, v in given.items() if v is not None}) if p.standards else None
     entry, res = access(
         svc,
-        type=type,
-        minutes=minutes,
-        decay=decay,
-        zones=zones,
-        profile=profile,
-        level=level,
-        scenario=scenario,
-        depart=depart,
-        region=region,
+        type=p.type,
+        minutes=p.minutes,
+        decay=p.decay,
+        zones=p.zones,
+        profile=p.profile,
+        level=p.level,
+        scenario=p.scenario,
+        depart=p.depart,
+        region=p.region,
     )
-    ans = access_answer(svc, entry, res, equity=equity, targets=targets)
-    out = ans.to_json(points=points)
+    ans = access_answer(svc, entry, res, equity=p.equity, targets=targets)
+    out = ans.to_json(points=p.points)
+    crs = p.crs
     for u in out["units"]:
         u["unit_type"] = res.unit_types.get(u["admin_code"])
     for f in out["facilities"]:
@@ -198,7 +178,7 @@ def get_access(
     for p in out.get("points") or []:
         if p["lon"] is not None:
             p["lon"], p["lat"] = shift_point(p["lon"], p["lat"], crs)
-    if layer:
+    if p.layer:
         from ...maps.access import units_layer
 
         fc = units_layer(svc.engine(entry.name), res)

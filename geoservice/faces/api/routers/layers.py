@@ -11,11 +11,12 @@ from ....service.inputs import parse_at, parse_bbox
 from ....service.output_crs import to_wgs84
 from ....service.usecases import downloads, queries
 from ....sources.schema import FacilityFilter
-from ..deps import CapabilityQ, CrsQ, LevelQ, ServiceDep
-from ..downloads import FormatQ, file_response, file_responses
+from ..deps import ServiceDep
+from ..downloads import file_response, file_responses
 from ..errors import api_fields
 from ..priority import low_priority
-from ..schemas import ErrorResponse, FacilityTypeOrAll, OneLine
+from ..query_models import LayerParams
+from ..schemas import ErrorResponse, FacilityTypeOrAll
 
 router = APIRouter(tags=["layers"])
 
@@ -33,36 +34,28 @@ router = APIRouter(tags=["layers"])
 def layer(
     type: Annotated[FacilityTypeOrAll, Path(description="facility type, or 'all'")],
     svc: ServiceDep,
-    bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat (in crs)")] = None,
-    level: LevelQ = None,
-    capability: CapabilityQ = None,
-    status: Annotated[str | None, Query(max_length=100, description="comma-separated statuses")] = None,
-    demo: Annotated[bool | None, Query(description="only demo (true) or only real (false) rows")] = None,
-    q: Annotated[str | None, Query(max_length=100, description="name contains (case-insensitive)"), OneLine] = None,
-    region: Annotated[str | None, Query(max_length=200, description="one region; default all"), OneLine] = None,
-    at: Annotated[
-        str | None,
-        Query(
-            max_length=40,
-            description="ISO local date-time: each feature gets `open_at` (true, false, "
-            "or null when its opening hours are unknown)",
-        ),
-    ] = None,
-    crs: CrsQ = "wgs84",
-    format: FormatQ = "json",
+    params: Annotated[LayerParams, Query()],
 ) -> FeatureCollection | Response:
     """The facilities of a type (or all), as GeoJSON points; as a file with `format` (CSV: one row
     per facility with lon/lat)."""
+    p = params
     with api_fields(name_contains="q"):
         where = FacilityFilter.parse(
-            type=type, level=level, capability=capability, status=status, demo=demo, name_contains=q, allow_all=True
+            type=type,
+            level=p.level,
+            capability=p.capability,
+            status=p.status,
+            demo=p.demo,
+            name_contains=p.q,
+            allow_all=True,
         )
-    box = parse_bbox(bbox)
+    box = parse_bbox(p.bbox)
+    crs, format = p.crs, p.format
     if box is not None and crs != "wgs84":
         x0, y0 = to_wgs84(box[0], box[1], crs)
         x1, y1 = to_wgs84(box[2], box[3], crs)
         box = (x0, y0, x1, y1)
-    fc = queries.facility_layer(svc, where, bbox=box, region=region, crs=crs, at=parse_at(at))
+    fc = queries.facility_layer(svc, where, bbox=box, region=p.region, crs=crs, at=parse_at(p.at))
     if format == "json":
         return fc
-    return file_response(downloads.layer_file(fc, fmt=format, layer="facilities", describe=(type, region)))
+    return file_response(downloads.layer_file(fc, fmt=format, layer="facilities", describe=(type, p.region)))

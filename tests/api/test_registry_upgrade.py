@@ -12,7 +12,8 @@ Opened with today's code, each is refused in ``check`` mode with one line naming
 migrate``; migrated (by that command, or by serve's start path: ``schema="migrate"``) it is at the
 current version with every facility, version, audit row, hash, key and responder as the old code
 wrote them; its audit chain verifies, its key still opens, and an edit after the upgrade chains
-onto it. PostgreSQL: not covered here (a dump made by the old code is not in tests/data yet).
+onto it. On PostgreSQL (with GEOSERVICE_TEST_DATABASE_URL) the same for pg_dumps written by 90305ab and
+8de7e49 (c90faf2 had no PostgreSQL registry), restored into a fresh schema.
 """
 
 from __future__ import annotations
@@ -202,3 +203,77 @@ def test_audit_rows_from_before_the_hash_chain_are_counted_apart(tmp_path, capsy
         c.close()
     assert main(["audit", "verify", "--db", path]) == 2
     assert "broken at row 6" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- PostgreSQL
+PG_FROZEN = {"90305ab": 0, "8de7e49": 2}  # c90faf2 had no PostgreSQL registry
+DUMP_SCHEMA = "frozen_registry_schema"  # the schema the old code wrote into (README.md)
+
+
+def _load_dump(url: str, schema: str, commit: str) -> None:
+    """Restore the old code's pg_dump into this test's (empty, existing) schema."""
+    import psycopg
+
+    lines = (DATA / f"registry-{commit}.pg.sql").read_text().splitlines()
+    keep = [ln for ln in lines if not ln.startswith(("\\", "--")) and ln != f"CREATE SCHEMA {DUMP_SCHEMA};"]
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute("\n".join(keep).replace(f"{DUMP_SCHEMA}.", f"{schema}."))  # a script: no parameters
+
+
+def _pg_rows(url: str) -> dict[str, Any]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as c:
+        return {
+            "facilities": c.execute(
+                "SELECT region, id, type, record::text, updated_at, version, seq FROM facilities ORDER BY 1, 2"
+            ).fetchall(),
+            "audit": c.execute("SELECT * FROM audit ORDER BY id").fetchall(),
+            "audit_seeds": c.execute("SELECT * FROM audit_seeds ORDER BY id").fetchall() if _has_seeds(c) else [],
+            "api_keys": c.execute("SELECT * FROM api_keys ORDER BY id").fetchall(),
+            "responders": c.execute("SELECT * FROM responder_positions ORDER BY 1").fetchall(),
+            "regions": c.execute("SELECT * FROM regions ORDER BY 1").fetchall(),
+        }
+
+
+def _has_seeds(c: Any) -> bool:
+    return bool(c.execute("SELECT to_regclass('audit_seeds') IS NOT NULL").fetchone()[0])
+
+
+@pytest.mark.parametrize("commit", sorted(PG_FROZEN))
+def test_a_frozen_postgresql_registry_upgrades_keeping_everything(commit, pg_schema, capsys):
+    url, schema = pg_schema
+    _load_dump(url, schema, commit)
+    before = _pg_rows(url)
+    assert len(before["facilities"]) == 9 and len(before["audit"]) == 4 and len(before["responders"]) == 2
+    version = PG_FROZEN[commit]
+    assert schema_status(url)[1:3] == (version, CURRENT)
+    if version < CURRENT:
+        assert main(["audit", "verify", "--db", url]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "run 'geoservice db migrate'" in err, err
+
+    assert main(["db", "migrate", "--db", url]) == 0
+    capsys.readouterr()
+    assert schema_status(url)[1:] == (CURRENT, CURRENT, [])
+    after = _pg_rows(url)
+    new_seeds = after.pop("audit_seeds")[len(before.pop("audit_seeds")) :]
+    assert after == before  # every row as the old code wrote it
+    assert len(new_seeds) == (2 if version == 0 else 0)  # migration 2 adopted both regions' unedited facilities
+
+    reg = open_registry(url, create=False)
+    assert reg is not None
+    try:
+        check = reg.verify_audit()
+        assert check.ok and check.rows == 4 and check.facilities == 9 and check.seeds == 2, check
+        key = reg.check_key((DATA / f"registry-{commit}.pg.token").read_text().strip())
+        assert key is not None and key.name == "fixture-editor"
+        reg.edit("monaco", "frozen-aed-1", lambda b: {**(b or {}), "name": "Edited after"}, actor=key, action="patch")
+        edited = reg.get("monaco", "frozen-aed-1")
+        assert edited is not None and edited[1] == 2
+        again = reg.verify_audit()
+        assert again.ok and again.rows == 5, again
+        assert reg.audit(limit=1)[0]["facility_id"] == "frozen-aed-1"
+    finally:
+        reg.close()
+    assert main(["audit", "verify", "--db", url]) == 0

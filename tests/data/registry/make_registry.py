@@ -11,7 +11,8 @@ It seeds Monaco and Andorra from the two facility files (four real facilities ea
 regions' built bundles), then, through that code's own API: creates an editor key, creates two
 AEDs in Monaco, renames one, deletes a seeded Andorra facility, and (when that code has
 responders) posts two responder positions. The editor key's token is written beside it
-(.token). Nothing here is imported by the tests.
+(.token; or at the path given fourth, for a ``postgresql://`` URL, see README.md). Nothing here
+is imported by the tests.
 """
 
 from __future__ import annotations
@@ -24,15 +25,17 @@ import geopandas as gpd
 import geoservice
 
 out, monaco, andorra = sys.argv[1:4]
+token_file = Path(sys.argv[4]) if len(sys.argv) > 4 else Path(out).with_suffix(".token")
 print("geoservice from", geoservice.__file__, file=sys.stderr)
-Path(out).unlink(missing_ok=True)
+if not out.startswith("postgresql://"):
+    Path(out).unlink(missing_ok=True)
 from geoservice.service import registry as registry_module  # noqa: E402
 
 reg = registry_module.Registry(out)
 for name, path in (("monaco", monaco), ("andorra", andorra)):
     print(name, "seeded", reg.seed(name, gpd.read_file(path)), file=sys.stderr)
 key, token = reg.create_key("fixture-editor", "editor")
-Path(out).with_suffix(".token").write_text(token + "\n")  # a throwaway key: the tests check it still opens
+token_file.write_text(token + "\n")  # a throwaway key: the tests check it still opens
 aeds = [
     {
         "id": f"frozen-aed-{i}",

@@ -16,7 +16,7 @@ from typing import cast
 from ...analyses.access import DECAYS
 from ...analyses.standards import StandardTargets
 from ...fileio import atomic_dir
-from ...service.usecases.access import AccessAnswer, access, access_answer
+from ...service.usecases.access import AccessAnswer, AccessAsk, access, access_answer
 from .analysis_files import csv_text, json_text, output_dir, write_file, write_layer
 from .common import (
     add_analysis_output,
@@ -89,16 +89,11 @@ def cmd_access(args: argparse.Namespace) -> None:
     out = output_dir(args)
     targets = _targets(args)  # bad targets fail before any work
     svc = open_service(args)
-    entry, res = access(
-        svc,
-        type=args.type,
-        minutes=args.minutes,
-        decay=args.decay,
-        zones=args.zones,
-        profile=args.profile,
-        level=args.level,
-        **{k: v for k, v in traffic_args(args).items() if k != "percentile"},
+    tr = traffic_args(args)
+    ask = AccessAsk(
+        args.type, args.minutes, args.decay, args.zones, args.profile, args.level, tr["scenario"], tr["depart"]
     )
+    entry, res = access(svc, ask)
     ans = access_answer(svc, entry, res, equity=args.equity, targets=targets)
     eng = svc.engine(entry.name)
     units = units_layer(eng, res)

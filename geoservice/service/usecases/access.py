@@ -17,7 +17,7 @@ from ..core import GeoService, RegionEntry
 from ..facility_filter import require_facilities
 from .queries import traffic_of
 
-__all__ = ["AccessAnswer", "access", "access_answer", "default_catchment", "standards"]
+__all__ = ["AccessAnswer", "AccessAsk", "access", "access_answer", "default_catchment", "standards"]
 
 
 def default_catchment(ftype: str, minutes: float | None) -> float:
@@ -46,35 +46,38 @@ class AccessAnswer:
         return out
 
 
-def access(
-    svc: GeoService,
-    *,
-    type: str,
-    minutes: float | None = None,
-    decay: str = "gaussian",
-    zones: str | None = None,
-    profile: str | None = None,
-    level: str | None = None,
-    scenario: str | dict[str, float] | None = None,
-    depart: str | None = None,
-    region: str | None = None,
-) -> tuple[RegionEntry, AccessResult]:
-    """E2SFCA for ``type`` in one region (AEDs on foot, the rest by car), catchment ``minutes``
-    (default :func:`default_catchment`), decay ``gaussian`` or ``zones`` (``10:1,20:0.68,30:0.22``)."""
-    where = FacilityFilter.parse(type=type, level=level)
-    dec = Decay.parse(decay, zones)
+@dataclass(frozen=True)
+class AccessAsk:
+    """The E2SFCA question: facility ``type`` (and ``level``), catchment ``minutes`` (default
+    :func:`default_catchment`), decay ``gaussian`` or ``zones`` (``10:1,20:0.68,30:0.22``), travel
+    ``profile`` (default: AEDs on foot, the rest by car) and traffic (``scenario`` or ``depart``)."""
+
+    type: str
+    minutes: float | None = None
+    decay: str = "gaussian"
+    zones: str | None = None
+    profile: str | None = None
+    level: str | None = None
+    scenario: str | dict[str, float] | None = None
+    depart: str | None = None
+
+
+def access(svc: GeoService, ask: AccessAsk, *, region: str | None = None) -> tuple[RegionEntry, AccessResult]:
+    """E2SFCA for ``ask`` (:class:`AccessAsk`) in one region (default: the first served)."""
+    where = FacilityFilter.parse(type=ask.type, level=ask.level)
+    dec = Decay.parse(ask.decay, ask.zones)
     entry = svc.pick(region)
     eng = svc.engine(entry.name)
-    prof = travel_profile(type, profile)
+    prof = travel_profile(ask.type, ask.profile)
     require_facilities(eng, where, prof, entry.name)
-    tr = traffic_of(svc, eng, prof, scenario, depart)
+    tr = traffic_of(svc, eng, prof, ask.scenario, ask.depart)
     res = access_report(
         eng,
-        type=type,
-        minutes=default_catchment(type, minutes),
+        type=ask.type,
+        minutes=default_catchment(ask.type, ask.minutes),
         decay=dec,
         profile=prof,
-        level=level,
+        level=ask.level,
         scenario=tr.scenario,
     )
     if tr.depart is not None:  # the analysis saw a table ("custom"): say which hour

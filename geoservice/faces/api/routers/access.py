@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from ....analyses.standards import StandardTargets
 from ....service.answers.queries import Crs
 from ....service.output_crs import shift_geometry, shift_point
-from ....service.usecases.access import access, access_answer
+from ....service.usecases.access import AccessAsk, access, access_answer
 from ..cancellable import cancellable
 from ..deps import ServiceDep
 from ..errors import R404, R422
@@ -156,18 +156,8 @@ def get_access(svc: ServiceDep, params: Annotated[AccessParams, Query()]) -> Acc
     given = {"aed_per_100k": p.aed_per_100k, "fetch_minutes": p.fetch_minutes, "ems_minutes": p.ems_minutes}
     given["share_target"] = p.share_target
     targets = StandardTargets(**{k: v for k, v in given.items() if v is not None}) if p.standards else None
-    entry, res = access(
-        svc,
-        type=p.type,
-        minutes=p.minutes,
-        decay=p.decay,
-        zones=p.zones,
-        profile=p.profile,
-        level=p.level,
-        scenario=p.scenario,
-        depart=p.depart,
-        region=p.region,
-    )
+    ask = AccessAsk(p.type, p.minutes, p.decay, p.zones, p.profile, p.level, p.scenario, p.depart)
+    entry, res = access(svc, ask, region=p.region)
     ans = access_answer(svc, entry, res, equity=p.equity, targets=targets)
     out = ans.to_json(points=p.points)
     crs = p.crs

@@ -41,7 +41,7 @@ from ..caches import StableKey
 from ..core import GeoService, RegionEntry
 from ..output_crs import shift_geometry
 
-__all__ = ["Area", "AnswerLimit", "check_walk_minutes", "simplify_outline", "region_features", "COMPUTED"]
+__all__ = ["Area", "AnswerLimit", "AreaAsk", "check_walk_minutes", "simplify_outline", "region_features", "COMPUTED"]
 
 GRID_DEG = 1e-6
 """Positions of simplified outlines are rounded to this (about 0.1 m)."""
@@ -173,19 +173,28 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
 
+@dataclass(frozen=True)
+class AreaAsk:
+    """What every region's service areas answer: the facilities (``where``), the ``minutes``, the
+    resolved travel ``profile`` and the output ``crs``."""
+
+    where: FacilityFilter
+    minutes: float
+    profile: str
+    crs: str = "wgs84"
+
+
 def region_features(
     svc: GeoService,
     entry: RegionEntry,
     eng: Engine,
-    where: FacilityFilter,
-    minutes: float,
-    profile: str,
+    ask: AreaAsk,
     tr: traffic_.Traffic,
     limit: AnswerLimit,
-    crs: str = "wgs84",
 ) -> list[dict[str, Any]]:
-    """The service area of every facility of ``entry`` matching ``where`` (GeoJSON features in
-    ``crs``), each from the region's cache or built and cached; ``limit`` counts their bytes."""
+    """The service area of every facility of ``entry`` matching ``ask.where`` (GeoJSON features in
+    ``ask.crs``), each from the region's cache or built and cached; ``limit`` counts their bytes."""
+    where, minutes, profile, crs = ask.where, ask.minutes, ask.profile, ask.crs
     cells = svc.settings.limits.area_simplify_cells
     tol = tolerance_deg(eng, profile, cells)
     fidx = eng.select(profile, where=where)

@@ -216,7 +216,7 @@ def service_areas(
     limit = areas.AnswerLimit(svc.settings.limits.max_answer_bytes, n, what)
     for e, eng in engines:
         tr = traffic_of(svc, eng, prof, scenario, depart)
-        feats.extend(areas.region_features(svc, e, eng, where, mins, prof, tr, limit, crs))
+        feats.extend(areas.region_features(svc, e, eng, areas.AreaAsk(where, mins, prof, crs), tr, limit))
     return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)
 
 

@@ -311,7 +311,7 @@ def coverage_report(engine: Engine, q: CoverageQuestion, *, scenario: Scenario =
         "attribution": "Road data © OpenStreetMap contributors, ODbL 1.0",
     }
     if q.gaps:
-        gap_fc["features"] = gap_features(router, gx0, gy0, cell, ext, cov, pop, dist, T)
+        gap_fc["features"] = gap_features(router, ext, pop, dist, T)
         if not people:  # their "population" would be road weights
             for f in gap_fc["features"]:
                 f["properties"]["population"] = None

@@ -133,11 +133,7 @@ def _region(field: np.ndarray, lat: contours.Lattice) -> Region:
 
 def gap_features(
     router: Router,
-    gx0: float,
-    gy0: float,
-    cell: float,
     ext: Extent,
-    cov: Region,
     pop: np.ndarray,
     dist: np.ndarray,
     T: float,

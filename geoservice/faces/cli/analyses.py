@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -246,23 +247,25 @@ def cmd_grid531(args: argparse.Namespace) -> None:
     print(f"{len(rep.links)} links, {len(rep.unlinked)} not linked; wrote {out}/", file=sys.stderr)
 
 
-def _write_point_report(
-    stage: Path,
-    eng: Any,
-    rep: dict[str, Any],
-    *,
-    stem: str,
-    fields: list[str],
-    title: str,
-    field: str,
-    colors: dict[str, str],
-    table: bool,
-    lang: str,
-) -> None:
+@dataclass(frozen=True)
+class PointReport:
+    """What a per-location stroke layer is written as: file ``stem``, its ``fields`` (a CSV of them
+    when ``table``), the map's ``title`` key, and the ``field`` whose values pick the ``colors``."""
+
+    stem: str
+    fields: list[str]
+    title: str
+    field: str
+    colors: dict[str, str]
+    table: bool
+
+
+def _write_point_report(stage: Path, eng: Any, rep: dict[str, Any], spec: PointReport, *, lang: str) -> None:
     """A per-location stroke layer: GeoPackage + GeoJSON, optional CSV, report.json and its map."""
     from ..maps.analyses import points_map
     from ..maps.analysis_text import mt
 
+    stem, fields, title, field, colors = spec.stem, spec.fields, spec.title, spec.field, spec.colors
     props = [k for k in fields if k not in ("lon", "lat")]
     write_layer(
         stage,
@@ -271,7 +274,7 @@ def _write_point_report(
         geometry_type="Point",
         schema={k: "object" for k in props},
     )
-    if table:
+    if spec.table:
         rows = point_rows(rep["layer"])
         write_file(stage / f"{stem}.csv", csv_text(rows, fields))
     write_file(stage / "report.json", json_text({k: v for k, v in rep.items() if k != "layer"}))
@@ -288,18 +291,9 @@ def cmd_triage(args: argparse.Namespace) -> None:
     svc = open_service(args)
     entry, rep = planning.triage(svc, rule=rule, profile=args.profile, scenario=parse_scenario(args.scenario))
     with atomic_dir(out) as stage:
-        _write_point_report(
-            stage,
-            svc.engine(entry.name),
-            rep.to_json(),
-            stem="triage",
-            fields=TRIAGE_FIELDS,
-            table=True,
-            title="triage_title",
-            lang=args.lang,
-            field="recommendation",
-            colors={"direct_evt": "#2ca02c", "drip_and_ship": "#ff7f0e", "ivt_only": "#1f77b4", "unreachable": "#000"},
-        )
+        colors = {"direct_evt": "#2ca02c", "drip_and_ship": "#ff7f0e", "ivt_only": "#1f77b4", "unreachable": "#000"}
+        spec = PointReport("triage", TRIAGE_FIELDS, "triage_title", "recommendation", colors, table=True)
+        _write_point_report(stage, svc.engine(entry.name), rep.to_json(), spec, lang=args.lang)
     by = rep.population_by_recommendation
     print(
         f"population by recommendation: {by if by is not None else 'no population data'}; wrote {out}/", file=sys.stderr
@@ -313,18 +307,9 @@ def cmd_timeline(args: argparse.Namespace) -> None:
     svc = open_service(args)
     entry, rep = planning.timeline(svc, params=params, profile=args.profile, scenario=parse_scenario(args.scenario))
     with atomic_dir(out) as stage:
-        _write_point_report(
-            stage,
-            svc.engine(entry.name),
-            rep.to_json(),
-            stem="timeline",
-            fields=TIMELINE_FIELDS,
-            table=False,
-            title="timeline_title",
-            lang=args.lang,
-            field="status",
-            colors={"chain_met": "#2ca02c", "transport_met": "#ff7f0e", "not_met": "#d62728"},
-        )
+        colors = {"chain_met": "#2ca02c", "transport_met": "#ff7f0e", "not_met": "#d62728"}
+        spec = PointReport("timeline", TIMELINE_FIELDS, "timeline_title", "status", colors, table=False)
+        _write_point_report(stage, svc.engine(entry.name), rep.to_json(), spec, lang=args.lang)
     if rep.share_transport_met is None:
         print(f"no population data: see the timeline layer per location; wrote {out}/", file=sys.stderr)
         return

@@ -165,9 +165,9 @@ def get_access(svc: ServiceDep, params: Annotated[AccessParams, Query()]) -> Acc
         u["unit_type"] = res.unit_types.get(u["admin_code"])
     for f in out["facilities"]:
         f["lon"], f["lat"] = shift_point(f["lon"], f["lat"], crs)
-    for p in out.get("points") or []:
-        if p["lon"] is not None:
-            p["lon"], p["lat"] = shift_point(p["lon"], p["lat"], crs)
+    for pt in out.get("points") or []:
+        if pt["lon"] is not None:
+            pt["lon"], pt["lat"] = shift_point(pt["lon"], pt["lat"], crs)
     if p.layer:
         from ...maps.access import units_layer
 

@@ -67,7 +67,7 @@ def test_whatif_delta_has_no_population(svc):
 def test_planning_answers_have_no_population(svc):
     from geoservice.service.usecases import planning
 
-    _, site = planning.site(svc, type="chest_pain_center", minutes=10, add=1)
+    _, site = planning.site(svc, planning.SiteAsk("chest_pain_center", minutes=10, add=1))
     assert site.population is None and site.covered_before is None and site.share_after is None
     assert site.added and all(a.population_gained is None for a in site.added)
     assert "no population data" in site.method

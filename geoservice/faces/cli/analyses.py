@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...analyses.site_candidates import CandidateSpec
 from ...errors import GeoserviceError
 from ...fileio import atomic_dir
 from ...questions import CoverageQuestion
@@ -47,7 +48,6 @@ from .common import (
     add_type,
     command,
     open_service,
-    traffic_args,
     traffic_ask,
 )
 from .coverage_text import coverage_summary, unit_table
@@ -114,19 +114,9 @@ def cmd_site(args: argparse.Namespace) -> None:
     if cands not in ("facilities", "grid", "both"):
         cand_points = parse_points(cands, "candidates")
     svc = open_service(args)
-    entry, rep = planning.site(
-        svc,
-        type=args.type,
-        minutes=minutes,
-        model=args.model,
-        add=args.add,
-        profile=args.profile,
-        level=args.level,
-        **traffic_args(args),
-        candidates=cands,
-        candidate_points=cand_points,
-        grid_km=args.grid_km,
-    )
+    spec = CandidateSpec(cands if cand_points is None else "points", cand_points, args.grid_km)
+    ask = planning.SiteAsk(args.type, minutes, args.model, args.add, args.profile, args.level, spec, traffic_ask(args))
+    entry, rep = planning.site(svc, ask)
     eng = svc.engine(entry.name)
     rows = [dict(rank=i, **a.to_json()) for i, a in enumerate(rep.added, 1)]
     doc = rep.to_json()

@@ -4,60 +4,59 @@ analyses directly, so every face plans on the same facilities with the same trav
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ...analyses.grid531 import Grid531Report, grid531
 from ...analyses.siting import CandidateSpec, SiteReport, SitingOptions, site_report
 from ...analyses.timeline import TimelineParams, TimelineReport, timeline_report
 from ...analyses.triage import TriageReport, TriageRule, triage_report
+from ...questions import TrafficAsk
 from ...sources.schema import FacilityFilter, travel_profile
 from ..core import GeoService, RegionEntry
 from ..facility_filter import require_facilities
 from .queries import default_minutes, traffic_of
 
-__all__ = ["site", "grid_531", "triage", "timeline", "TriageRule", "TimelineParams"]
+__all__ = ["SiteAsk", "site", "grid_531", "triage", "timeline", "TriageRule", "TimelineParams"]
 
 
-def site(
-    svc: GeoService,
-    *,
-    type: str,
-    minutes: float | None = None,
-    model: str = "mclp",
-    add: int | None = 3,
-    profile: str | None = None,
-    level: str | None = None,
-    scenario: str | dict[str, float] | None = None,
-    candidates: str = "facilities",
-    candidate_points: list[tuple[float, float]] | None = None,
-    grid_km: float = 2.0,
-    region: str | None = None,
-    depart: str | None = None,
-    percentile: int | None = None,
-) -> tuple[RegionEntry, SiteReport]:
-    """New sites for ``type`` (LSCP / MCLP / p-median); AEDs on foot, the rest by car; under
-    ``scenario`` or the hour of ``depart`` (the report's ``scenario`` is then ``hour_HH``)."""
-    where = FacilityFilter.parse(type=type, level=level)
+@dataclass(frozen=True)
+class SiteAsk:
+    """The siting question: new sites for ``type`` (and ``level``) within ``minutes`` (default: the
+    type's target), ``model`` LSCP / MCLP / p-median adding ``add``, travel ``profile`` (default:
+    AEDs on foot, the rest by car), where the ``candidates`` come from, and the ``traffic``."""
+
+    type: str
+    minutes: float | None = None
+    model: str = "mclp"
+    add: int | None = 3
+    profile: str | None = None
+    level: str | None = None
+    candidates: CandidateSpec = CandidateSpec()
+    traffic: TrafficAsk = TrafficAsk()
+
+
+def site(svc: GeoService, ask: SiteAsk, *, region: str | None = None) -> tuple[RegionEntry, SiteReport]:
+    """New sites for ``ask`` (:class:`SiteAsk`) in one region; under the traffic's scenario or the
+    hour of its ``depart`` (the report's ``scenario`` is then ``hour_HH``)."""
+    where = FacilityFilter.parse(type=ask.type, level=ask.level)
     entry = svc.pick(region)
     eng = svc.engine(entry.name)
-    prof = travel_profile(type, profile)
+    prof = travel_profile(ask.type, ask.profile)
     # siting around facilities that do not exist would report 0% before: the filter is wrong
     require_facilities(eng, where, prof, entry.name)
-    tr = traffic_of(svc, eng, prof, scenario, depart, percentile)
+    t = ask.traffic
+    tr = traffic_of(svc, eng, prof, t.scenario, t.depart, t.percentile)
     rep = site_report(
         eng,
-        type=type,
-        minutes=default_minutes(type, minutes),
-        model=model,
-        add=add,
+        type=ask.type,
+        minutes=default_minutes(ask.type, ask.minutes),
+        model=ask.model,
+        add=ask.add,
         profile=prof,
         scenario=tr.scenario,
-        options=SitingOptions(
-            level=level,
-            candidates=CandidateSpec(candidates if candidate_points is None else "points", candidate_points, grid_km),
-        ),
+        options=SitingOptions(level=ask.level, candidates=ask.candidates),
     )
-    if tr.depart is not None or percentile is not None:  # the analysis saw a table ("custom"): say which
+    if tr.depart is not None or t.percentile is not None:  # the analysis saw a table ("custom"): say which
         rep = replace(rep, scenario=tr.name, method=rep.method.replace("scenario custom)", f"{tr.label()})", 1))
     return entry, rep
 

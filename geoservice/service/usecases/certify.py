@@ -43,6 +43,7 @@ from ...sources.osm_pois import osm_attribution
 from ...sources.schema import FACILITY_TYPES, LEVELS
 
 __all__ = [
+    "CertifyReading",
     "CertifyResult",
     "certify",
     "certified_records",
@@ -145,36 +146,47 @@ def certified_records(matched: Sequence[Matched], *, type: str, level: str | Non
     return out
 
 
+@dataclass(frozen=True)
+class CertifyReading:
+    """How the two files are read: the list's name, batch and date columns; the facilities'
+    ``crs``, lon/lat columns and the ``region_bbox`` they must fall in; the aliases file (default:
+    the one shipped)."""
+
+    name_col: str = DEFAULT_NAME_COL
+    batch_col: str | None = None
+    date_col: str | None = None
+    crs: str = "wgs84"
+    lon_col: str = "lon"
+    lat_col: str = "lat"
+    region_bbox: str | Sequence[float] | None = None
+    aliases_path: str | os.PathLike[str] | None = None
+
+
 def certify(
     *,
     list_path: str | os.PathLike[str],
     facilities_path: str | os.PathLike[str],
     type: str,
     level: str | None = None,
-    crs: str = "wgs84",
-    lon_col: str = "lon",
-    lat_col: str = "lat",
-    name_col: str = DEFAULT_NAME_COL,
-    batch_col: str | None = None,
-    date_col: str | None = None,
-    region_bbox: str | Sequence[float] | None = None,
-    aliases_path: str | os.PathLike[str] | None = None,
+    reading: CertifyReading = CertifyReading(),
     label: str | None = None,
     out: str | os.PathLike[str] | None = None,
     unresolved: str | os.PathLike[str] | None = None,
 ) -> CertifyResult:
-    """Match the list's names to the positioned facilities (``sources.certification``). ``out``
-    and ``unresolved`` are only checked here (so that a bad path fails before any work); write
-    them with :func:`save`. ``label`` names the list in each source (default: its file name)."""
+    """Match the list's names to the positioned facilities (``sources.certification``), the files
+    read as ``reading`` says. ``out`` and ``unresolved`` are only checked here (so that a bad path
+    fails before any work); write them with :func:`save`. ``label`` names the list in each source
+    (default: its file name)."""
+    rd = reading
     ftype, lv = _check_type_level(type, level)
-    bbox = parse_bbox(region_bbox)
+    bbox = parse_bbox(rd.region_bbox)
     _check_output(out, "out", OUTPUT_SUFFIXES)
     _check_output(unresolved, "unresolved", (".csv",))
-    entries = read_list(list_path, name_col=name_col, batch_col=batch_col, date_col=date_col)
-    aliases = read_aliases(aliases_path if aliases_path is not None else ALIASES_FILE)
+    entries = read_list(list_path, name_col=rd.name_col, batch_col=rd.batch_col, date_col=rd.date_col)
+    aliases = read_aliases(rd.aliases_path if rd.aliases_path is not None else ALIASES_FILE)
     if not Path(facilities_path).is_file():
         raise GeoserviceError("facilities", f"{facilities_path}: file not found; check the path")
-    positioned = read_positioned(facilities_path, crs=crs, lon_col=lon_col, lat_col=lat_col, bbox=bbox)
+    positioned = read_positioned(facilities_path, crs=rd.crs, lon_col=rd.lon_col, lat_col=rd.lat_col, bbox=bbox)
     if not positioned.facilities:
         why = f"{positioned.outside_bbox} outside --region-bbox, " if positioned.outside_bbox else ""
         raise GeoserviceError(

@@ -13,6 +13,7 @@ import pytest
 from geoservice.engine.matrix_stream import write_matrix
 from geoservice.errors import GeoserviceError
 from geoservice.faces.cli import main
+from geoservice.questions import MatrixQuestion, TrafficAsk
 from geoservice.service.core import GeoService
 from geoservice.service.usecases.matrices import matrix_file
 
@@ -28,6 +29,10 @@ def in_memory(eng, o, d, **kw) -> tuple[np.ndarray, np.ndarray]:
     return np.vstack([r[1] for r in rows]), np.vstack([r[2] for r in rows])
 
 
+def ask(o, d, oid, did, **kw) -> MatrixQuestion:
+    return MatrixQuestion(tuple(oid), tuple(o), tuple(did), tuple(d), **kw)
+
+
 def read_csv(path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
@@ -40,7 +45,7 @@ def test_streamed_csv_equals_the_in_memory_matrix(andorra_engine, tmp_path, scen
     o[5] = d[3]  # one pair at the same place
     t, m = in_memory(eng, o, d, scenario=scenario)
     oid, did = [f"o{i}" for i in range(len(o))], [f"d,{j}" for j in range(len(d))]  # a comma, quoted
-    out = write_matrix(eng, o, d, tmp_path / "m.csv", origin_ids=oid, destination_ids=did, scenario=scenario, block=5)
+    out = write_matrix(eng, ask(o, d, oid, did), tmp_path / "m.csv", scenario=scenario, block=5)
     assert (out.blocks, out.pairs, out.format) == (5, 23 * 17, "csv")  # 5 blocks of <= 5 origins
     rows = read_csv(tmp_path / "m.csv")
     assert list(rows[0]) == ["origin_id", "destination_id", "time_s", "distance_m"]
@@ -59,9 +64,7 @@ def test_cutoff_leaves_far_pairs_out(andorra_engine, tmp_path):
     o, d = points(eng, 30, 3), points(eng, 30, 4)
     t, _ = in_memory(eng, o, d, scenario="peak")
     ids = [str(i) for i in range(30)]
-    out = write_matrix(
-        eng, o, d, tmp_path / "c.csv", origin_ids=ids, destination_ids=ids, scenario="peak", cutoff_s=600, block=7
-    )
+    out = write_matrix(eng, ask(o, d, ids, ids, cutoff_minutes=10), tmp_path / "c.csv", scenario="peak", block=7)
     rows = read_csv(tmp_path / "c.csv")
     want = {(str(i), str(j)) for i, j in zip(*np.nonzero(t <= 600))}
     assert {(r["origin_id"], r["destination_id"]) for r in rows} == want and out.pairs == len(want)
@@ -74,11 +77,11 @@ def test_atomic_and_errors(andorra_engine, tmp_path):
     target = tmp_path / "keep.csv"
     target.write_text("old\n", encoding="utf-8")
     with pytest.raises(GeoserviceError) as err:  # a destination in the sea: nothing written
-        write_matrix(eng, o, [*o, (0.0, 0.0)], target, origin_ids=list("abcd"), destination_ids=list("abcde"))
+        write_matrix(eng, ask(o, [*o, (0.0, 0.0)], "abcd", "abcde"), target)
     assert err.value.field == "destinations" and "row 5" in err.value.message
     assert target.read_text(encoding="utf-8") == "old\n" and [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
     with pytest.raises(GeoserviceError) as err:
-        write_matrix(eng, o, o, tmp_path / "m.txt", origin_ids=list("abcd"), destination_ids=list("abcd"))
+        write_matrix(eng, ask(o, o, "abcd", "abcd"), tmp_path / "m.txt")
     assert err.value.field == "output"
 
 
@@ -87,7 +90,7 @@ def test_parquet_without_pyarrow_is_a_clear_error(andorra_engine, tmp_path, monk
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a))
     o = points(andorra_engine, 3, 6)
     with pytest.raises(GeoserviceError, match="pyarrow") as err:
-        write_matrix(andorra_engine, o, o, tmp_path / "m.parquet", origin_ids=list("abc"), destination_ids=list("abc"))
+        write_matrix(andorra_engine, ask(o, o, "abc", "abc"), tmp_path / "m.parquet")
     assert err.value.field == "output" and not list(tmp_path.iterdir())
 
 
@@ -96,7 +99,7 @@ def test_parquet_equals_the_in_memory_matrix(andorra_engine, tmp_path):
     eng = andorra_engine
     o, d = points(eng, 12, 7), points(eng, 9, 8)
     t, _ = in_memory(eng, o, d)
-    write_matrix(eng, o, d, tmp_path / "m.parquet", origin_ids=list("abcdefghijkl"), destination_ids=list("ABCDEFGHI"))
+    write_matrix(eng, ask(o, d, "abcdefghijkl", "ABCDEFGHI"), tmp_path / "m.parquet")
     tab = pq.read_table(tmp_path / "m.parquet").to_pandas()
     got = tab["time_s"].to_numpy(float).reshape(t.shape)
     fin = np.isfinite(t)
@@ -107,13 +110,11 @@ def test_service_and_cli(andorra, regions_dir, tmp_path, capsys):
     svc = GeoService([andorra])
     pts = [(1.5836, 42.5359), (1.5212, 42.5069), (1.6671, 42.5769)]
     ans = matrix_file(
-        svc, origin_ids=["a", "b", "c"], origins=pts, destination_ids=["a", "b", "c"], destinations=pts,
-        output=tmp_path / "s.csv", depart="08:00", cutoff_minutes=15,
-    )  # fmt: skip
+        svc, ask(pts, pts, "abc", "abc", traffic=TrafficAsk(depart="08:00"), cutoff_minutes=15), tmp_path / "s.csv"
+    )
     assert ans.region == "andorra" and ans.traffic.name == "hour_08" and ans.file.cutoff_s == 900
     with pytest.raises(GeoserviceError) as err:
-        matrix_file(svc, origin_ids=["a"], origins=pts[:1], destination_ids=["a"], destinations=pts[:1],
-                    output=tmp_path / "x.csv", cutoff_minutes=-1)  # fmt: skip
+        ask(pts[:1], pts[:1], "a", "a", cutoff_minutes=-1)  # refused when asked, before any work
     assert err.value.field == "cutoff_minutes"
     f = tmp_path / "pts.csv"
     f.write_text("id,lon,lat\n" + "".join(f"{k},{x},{y}\n" for k, (x, y) in zip("abc", pts)), encoding="utf-8")

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import GeoserviceError
 from ..fileio import atomic_path
+from ..questions import MatrixQuestion
 from ..sources.cell_values import spreadsheet_safe
 from .router import Scenario
 
@@ -85,26 +86,18 @@ def _blocks(
 
 
 def write_matrix(
-    engine: Engine,
-    origins: Sequence[tuple[float, float]],
-    destinations: Sequence[tuple[float, float]],
-    path: str | Path,
-    *,
-    origin_ids: Sequence[str],
-    destination_ids: Sequence[str],
-    profile: str = "drive",
-    scenario: Scenario = None,
-    cutoff_s: float | None = None,
-    block: int = 256,
+    engine: Engine, q: MatrixQuestion, path: str | Path, *, scenario: Scenario = None, block: int = 256
 ) -> MatrixFile:
-    """Write the matrix from ``origins`` to ``destinations`` to ``path`` (.csv or .parquet), one
-    block of origins at a time; see the module docstring. A point off the network is an error
-    naming ``origins`` or ``destinations`` and its row, raised before anything is written."""
+    """Write the matrix from ``q.origins`` to ``q.destinations`` (by ``q.mode``, only the pairs within
+    ``q.cutoff_s`` if set) to ``path`` (.csv or .parquet), one block of origins at a time; see the
+    module docstring. ``scenario`` is the question's traffic resolved for the region (edge factors).
+    A point off the network is an error naming ``origins`` or ``destinations`` and its row, raised
+    before anything is written."""
+    origins, destinations, origin_ids, destination_ids = q.origins, q.destinations, q.origin_ids, q.destination_ids
+    profile, cutoff_s = q.mode, q.cutoff_s
     fmt = matrix_format(path)
     if len(origin_ids) != len(origins) or len(destination_ids) != len(destinations):
         raise ValueError("one id per origin and per destination")
-    if cutoff_s is not None and not (np.isfinite(cutoff_s) and cutoff_s > 0):
-        raise GeoserviceError("cutoff_minutes", f"the cutoff must be a positive number, got {cutoff_s!r}")
     oid = [str(i) for i in origin_ids]
     did = [str(i) for i in destination_ids]
     n_dest = len(destinations)

@@ -6,33 +6,9 @@ import math
 from datetime import datetime
 
 from ..errors import GeoserviceError
-from ..questions import MAX_MINUTES
+from ..questions import MAX_MINUTES, parse_minutes
 
 __all__ = ["parse_minutes", "parse_at", "parse_bbox", "check_lonlat", "MAX_MINUTES"]
-
-
-def parse_minutes(text: str | float | list[float], field: str = "minutes", max_n: int = 8) -> list[float]:
-    """ "5,10,15" → [5.0, 10.0, 15.0]: sorted, duplicates dropped, each in (0, 240]."""
-    if isinstance(text, (int, float)):
-        raw: list[float] = [float(text)]
-    elif isinstance(text, list):
-        raw = [float(v) for v in text]
-    else:
-        try:
-            raw = [float(v) for v in str(text).replace(";", ",").split(",") if v.strip()]
-        except ValueError:
-            raise GeoserviceError(
-                field, f"must be comma-separated numbers such as 5,10,15; got {str(text)[:60]!r}"
-            ) from None
-    if not raw:
-        raise GeoserviceError(field, "empty; give e.g. 5,10,15")
-    for v in raw:
-        if not math.isfinite(v) or v <= 0 or v > MAX_MINUTES:
-            raise GeoserviceError(field, f"each value must be in (0, {MAX_MINUTES:g}] minutes; got {v:g}")
-    vals = sorted(set(raw))
-    if len(vals) > max_n:
-        raise GeoserviceError(field, f"at most {max_n} values")
-    return vals
 
 
 def parse_at(text: str | None, field: str = "at") -> datetime | None:

@@ -16,6 +16,7 @@ import gc
 
 import pytest
 
+from geoservice.questions import ServiceAreaQuestion
 from geoservice.service.caches import BoundedCache, CacheBudget, StableKey, estimate_bytes
 from geoservice.service.core import GeoService
 from geoservice.service.registry.store import open_registry
@@ -173,7 +174,7 @@ def test_an_edit_recomputes_only_the_facility_it_moved(andorra, monaco, tmp_path
 
     # in the service itself (no child process): the polygons built are counted
     computed = areas.COMPUTED.n
-    queries.service_areas(svc, type="grassroots_unit", minutes=12, region="andorra")
+    queries.service_areas(svc, ServiceAreaQuestion.of(type="grassroots_unit", minutes=12, region="andorra"))
     assert areas.COMPUTED.n - computed == n
     from geoservice.service.usecases import edits
 
@@ -183,7 +184,7 @@ def test_an_edit_recomputes_only_the_facility_it_moved(andorra, monaco, tmp_path
     key = svc.registry.check_key(editor["X-API-Key"])
     edits.patch_facility(svc, fid, {"lon": rec["lon"] - 0.0005, "lat": rec["lat"]}, actor=key)
     computed = areas.COMPUTED.n
-    queries.service_areas(svc, type="grassroots_unit", minutes=12, region="andorra")
+    queries.service_areas(svc, ServiceAreaQuestion.of(type="grassroots_unit", minutes=12, region="andorra"))
     assert areas.COMPUTED.n - computed == 1
     svc.close()
 
@@ -197,9 +198,9 @@ def test_simplified_outlines_stay_close_to_the_exact_ones(andorra, monaco, tmp_p
     exact = _service(andorra, monaco, tmp_path / "a.sqlite", area_simplify_cells=0)
     simple = _service(andorra, monaco, tmp_path / "b.sqlite")
     for profile, minutes in (("walk", 30), ("drive", 15)):
-        q = dict(type="hospital", profile=profile, minutes=minutes, region="monaco")
-        a = queries.service_areas(exact, **q).features
-        b = queries.service_areas(simple, **q).features
+        q = ServiceAreaQuestion.of(type="hospital", profile=profile, minutes=minutes, region="monaco")
+        a = queries.service_areas(exact, q).features
+        b = queries.service_areas(simple, q).features
         eng = exact.engine("monaco")
         for fa, fb in zip(a, b, strict=True):
             assert fa.properties == fb.properties

@@ -13,8 +13,19 @@ from geoservice.analyses import coverage as coverage_mod
 from geoservice.engine.engine import Engine
 from geoservice.errors import GeoserviceError
 from geoservice.faces.cli import main
-from geoservice.questions import MAX_K, MAX_MINUTES, CoverageQuestion, NearestQuestion, TrafficAsk
-from geoservice.service.usecases import queries
+from geoservice.questions import (
+    MAX_CUTOFF_MINUTES,
+    MAX_K,
+    MAX_MINUTES,
+    MAX_MINUTES_VALUES,
+    CoverageQuestion,
+    IsochroneQuestion,
+    MatrixQuestion,
+    NearestQuestion,
+    ServiceAreaQuestion,
+    TrafficAsk,
+)
+from geoservice.service.usecases import matrices, queries
 
 ANDORRA = {"lon": 1.58, "lat": 42.54}  # Encamp, on the road network
 
@@ -45,6 +56,8 @@ def test_limits_are_the_ones_in_questions(client):
     assert MAX_MINUTES == 240 and minutes["maximum"] == MAX_MINUTES
     cov = {p["name"]: p["schema"] for p in doc["paths"]["/coverage"]["get"]["parameters"]}
     assert cov["minutes"]["anyOf"][0]["maximum"] == MAX_MINUTES
+    areas = {p["name"]: p["schema"] for p in doc["paths"]["/service-areas"]["get"]["parameters"]}
+    assert areas["minutes"]["anyOf"][0]["maximum"] == MAX_MINUTES
 
 
 @pytest.mark.parametrize("k", [0, MAX_K + 1])
@@ -119,6 +132,91 @@ def test_cli_and_api_ask_the_same_coverage_question(client, capsys, regions_dir,
     assert api_q.where.levels == frozenset({"standard", "basic"}) and api_q.threshold == 12.0
 
 
+@pytest.mark.parametrize(
+    "minutes", [f"10,{MAX_MINUTES + 1}", ",".join(str(m) for m in range(1, MAX_MINUTES_VALUES + 2))]
+)
+def test_isochrone_minutes_beyond_the_limits_are_refused_by_every_face(client, capsys, regions_dir, minutes):
+    """A minutes value over MAX_MINUTES, or more than MAX_MINUTES_VALUES of them: the same field and
+    the same words on the API, the CLI and the question."""
+    with pytest.raises(GeoserviceError) as exc:
+        IsochroneQuestion(1.58, 42.54, minutes)
+    assert exc.value.field == "minutes"
+    r = client.get("/isochrones", params=dict(ANDORRA, minutes=minutes))
+    assert r.status_code == 422 and r.json()["field"] == "minutes" and exc.value.message in r.text
+    code, _, err = cli(capsys, regions_dir, "isochrone", "--lon", 1.58, "--lat", 42.54, "--minutes", minutes)
+    assert code == 2 and err.strip() == f"geoservice: error: --minutes: {exc.value.message}"
+    # the edge of the limits is accepted
+    edge = ",".join(str(MAX_MINUTES - m) for m in range(MAX_MINUTES_VALUES))
+    assert len(IsochroneQuestion(1.58, 42.54, edge).minutes) == MAX_MINUTES_VALUES
+
+
+def test_matrix_cutoff_beyond_the_limit_is_refused(capsys, regions_dir, tmp_path):
+    pts = tmp_path / "p.csv"
+    pts.write_text("id,lon,lat\na,1.58,42.54\n", encoding="utf-8")
+    for bad in (0, MAX_CUTOFF_MINUTES + 1):
+        with pytest.raises(GeoserviceError) as exc:
+            MatrixQuestion(("a",), ((1.58, 42.54),), ("a",), ((1.58, 42.54),), cutoff_minutes=bad)
+        assert exc.value.field == "cutoff_minutes" and f"(0, {MAX_CUTOFF_MINUTES:g}]" in exc.value.message
+        args = ["matrix", "--origins", pts, "--destinations", pts, "--cutoff-minutes", bad, "-o", tmp_path / "m.csv"]
+        code, _, err = cli(capsys, regions_dir, *args)
+        assert code == 2 and err.strip() == f"geoservice: error: --cutoff-minutes: {exc.value.message}"
+    assert not (tmp_path / "m.csv").exists()
+
+
+def test_cli_and_api_ask_the_same_isochrone_question(client, capsys, regions_dir, monkeypatch):
+    """The same isochrone request on both faces: equal questions, the engine asked with the
+    question's parts, and the same polygons."""
+    service = Spy(queries.isochrones)
+    monkeypatch.setattr(queries, "isochrones", service)
+    r = client.get("/isochrones", params=dict(ANDORRA, minutes="15,5,5", direction="from", depart="08:30"))
+    assert r.status_code == 200, r.text
+    args = ["--lon", 1.58, "--lat", 42.54, "--minutes", "5,15", "--direction", "from", "--depart", "08:30"]
+    code, out, err = cli(capsys, regions_dir, "isochrone", *args)
+    assert code == 0, err
+    api_q, cli_q = service.seen
+    want = IsochroneQuestion(1.58, 42.54, (5.0, 15.0), direction="from", traffic=TrafficAsk(depart="08:30"))
+    assert api_q == cli_q == want and api_q.minutes == (5.0, 15.0)
+    assert r.json()["features"] == json.loads(out)["features"]
+    assert [f["properties"]["minutes"] for f in r.json()["features"]] == [5.0, 15.0]
+
+
+def test_api_service_areas_hand_the_question_down(client, monkeypatch):
+    """/service-areas builds one ServiceAreaQuestion; the service gets that object and its answer
+    is the one a question built in Python gets."""
+    from geoservice.faces.api import cancellable
+
+    monkeypatch.setattr(cancellable, "fork_is_safe", lambda: False)  # in this process: the spy sees it
+    service = Spy(queries.service_areas)
+    monkeypatch.setattr(queries, "service_areas", service)
+    ask = {"type": "chest_pain_center", "minutes": 12, "region": "monaco"}
+    r = client.get("/service-areas", params=ask)
+    assert r.status_code == 200, r.text
+    (q,) = service.seen
+    assert q == ServiceAreaQuestion.of(**ask) and q.mode == "drive" and q.threshold == 12.0
+    assert replace(q, minutes=None).threshold == 30.0  # the chest pain plan target
+    assert len(r.json()["features"]) > 0
+
+
+def test_cli_matrix_hands_its_question_down(capsys, regions_dir, tmp_path, monkeypatch, state):
+    """``geoservice matrix`` builds one MatrixQuestion; the engine's writer gets that very object,
+    and the file equals the one the service writes for an equal question built in Python."""
+    from geoservice.engine import matrix_stream
+
+    writer = Spy(matrix_stream.write_matrix)
+    monkeypatch.setattr(matrices, "write_matrix", writer)
+    pts = [(1.5836, 42.5359), (1.5212, 42.5069)]
+    f = tmp_path / "p.csv"
+    f.write_text("id,lon,lat\n" + "".join(f"{k},{x},{y}\n" for k, (x, y) in zip("ab", pts)), encoding="utf-8")
+    args = ["matrix", "--origins", f, "--destinations", f, "--depart", "08:00", "--cutoff-minutes", 20]
+    code, _, err = cli(capsys, regions_dir, *args, "-o", tmp_path / "cli.csv")
+    assert code == 0, err
+    want = MatrixQuestion(("a", "b"), tuple(pts), ("a", "b"), tuple(pts), None, TrafficAsk(depart="08:00"), 20)
+    assert writer.seen == [want]
+    ans = matrices.matrix_file(state, want, tmp_path / "py.csv")
+    assert writer.seen[1] is want and ans.file.cutoff_s == 1200
+    assert (tmp_path / "cli.csv").read_text() == (tmp_path / "py.csv").read_text()
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_reference_page_matches_the_code(lang, state):
     """docs/reference/questions.*.md names every question, field and limit as the code has them, and
@@ -131,11 +229,20 @@ def test_reference_page_matches_the_code(lang, state):
     text = (Path(__file__).parents[2] / "docs" / "reference" / f"questions.{lang}.md").read_text(encoding="utf-8")
     assert f"| `MAX_K` | {questions.MAX_K} |" in text
     assert f"| `MAX_MINUTES` | {questions.MAX_MINUTES:g} |" in text
+    assert f"| `MAX_MINUTES_VALUES` | {questions.MAX_MINUTES_VALUES} |" in text
+    assert f"| `MAX_CUTOFF_MINUTES` | {questions.MAX_CUTOFF_MINUTES:g} |" in text
     assert f"(0, {questions.MAX_MINUTES:g}]" in text and f"must be 1 to {questions.MAX_K}" in text
     sep = ", " if lang == "en" else "、"
     assert f"| `DIRECTIONS` | {sep.join(f'`{d}`' for d in questions.DIRECTIONS)} |" in text
     assert f"| `COVERAGE_BY` | {sep.join(f'`{b}`' for b in questions.COVERAGE_BY)} |" in text
-    for model in (questions.NearestQuestion, questions.CoverageQuestion, questions.TrafficAsk):
+    for model in (
+        questions.NearestQuestion,
+        questions.CoverageQuestion,
+        questions.IsochroneQuestion,
+        questions.ServiceAreaQuestion,
+        questions.MatrixQuestion,
+        questions.TrafficAsk,
+    ):
         section = text.split(f"## `{model.__name__}`")[1].split("\n## ")[0]
         for f in fields(model):
             assert f"`{f.name}`" in section, (model.__name__, f.name)
@@ -143,3 +250,4 @@ def test_reference_page_matches_the_code(lang, state):
     scope: dict = {"svc": state}
     exec(example, scope)
     assert scope["answer"].results and scope["answer"].depart == "08:30"
+    assert [f.properties["minutes"] for f in scope["areas"].features] == [5.0, 10.0]

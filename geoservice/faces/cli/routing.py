@@ -7,8 +7,9 @@ import csv
 import sys
 from pathlib import Path
 
+from ...engine.matrix_stream import matrix_format
 from ...errors import InputFileError
-from ...questions import MAX_K, NearestQuestion
+from ...questions import MAX_K, IsochroneQuestion, MatrixQuestion, NearestQuestion, parse_minutes
 from ...service.inputs import check_lonlat, parse_at
 from ...service.usecases import queries
 from ...sources.cell_values import id_problem
@@ -23,7 +24,6 @@ from .common import (
     command,
     emit_json,
     open_service,
-    traffic_args,
     traffic_ask,
 )
 
@@ -49,19 +49,18 @@ def cmd_nearest(args: argparse.Namespace) -> None:
     emit_json(ans, args.output)
 
 
+def isochrone_question(args: argparse.Namespace) -> IsochroneQuestion:
+    """``geoservice isochrone``'s flags as the question (the point is WGS-84 on the command line)."""
+    mins = tuple(parse_minutes(args.minutes))
+    return IsochroneQuestion(args.lon, args.lat, mins, args.profile or "drive", args.direction, traffic_ask(args))
+
+
 @command("isochrone")
 def cmd_isochrone(args: argparse.Namespace) -> None:
     check_lonlat(args.lon, args.lat)
     svc = open_service(args)
-    fc = queries.isochrones(
-        svc,
-        args.lon,
-        args.lat,
-        args.minutes,
-        profile=args.profile or "drive",
-        direction=args.direction,
-        **traffic_args(args),
-    )
+    q = isochrone_question(args)
+    fc = queries.isochrones(svc, q)
     emit_json(fc, args.output)
 
 
@@ -110,17 +109,10 @@ def cmd_matrix(args: argparse.Namespace) -> None:
     oid, opts = read_points(args.origins, "origins")
     did, dpts = read_points(args.destinations, "destinations")
     svc = open_service(args)
-    ans = matrix_file(
-        svc,
-        origin_ids=oid,
-        origins=opts,
-        destination_ids=did,
-        destinations=dpts,
-        output=args.output,
-        profile=args.profile,
-        cutoff_minutes=args.cutoff_minutes,
-        **traffic_args(args),
-    )
+    matrix_format(args.output)  # a wrong suffix is named before the cutoff, as always
+    ask = traffic_ask(args)
+    q = MatrixQuestion(tuple(oid), tuple(opts), tuple(did), tuple(dpts), args.profile, ask, args.cutoff_minutes)
+    ans = matrix_file(svc, q, args.output)
     f = ans.file
     within = f", {f.pairs} pairs within {args.cutoff_minutes:g} min" if f.cutoff_s is not None else ""
     print(

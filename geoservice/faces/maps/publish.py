@@ -29,7 +29,7 @@ from branca.element import Element
 from ...analyses.stroke_tiers import RateRow
 from ...errors import GeoserviceError
 from ...fileio import atomic_path, atomic_write_text
-from ...questions import CoverageQuestion
+from ...questions import CoverageQuestion, ServiceAreaQuestion
 from ...service.answers.queries import FeatureCollection
 from ...service.core import GeoService
 from ...service.facility_filter import no_facility_error
@@ -106,7 +106,9 @@ def build_map(
     service_areas = (
         FeatureCollection(features=[])
         if none_here
-        else queries.service_areas(svc, type=spec.type, minutes=spec.minutes, profile="drive", region=region_name)
+        else queries.service_areas(
+            svc, ServiceAreaQuestion(FacilityFilter(spec.type), spec.minutes, "drive", region=region_name)
+        )
     )
     # one light fill for the area covered (overlapping fills of a dense city would bury the streets),
     # each facility's own area as an outline with its name

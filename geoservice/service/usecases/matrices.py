@@ -10,13 +10,13 @@ from pathlib import Path
 from ...engine.matrix_stream import MatrixFile, matrix_format, write_matrix
 from ...engine.router import Router
 from ...errors import GeoserviceError
+from ...questions import MAX_CUTOFF_MINUTES, MatrixQuestion
 from ..core import GeoService
 from ..traffic import Traffic
 from .queries import traffic_of
 
 __all__ = ["matrix_file", "MatrixAnswer", "MAX_CUTOFF_MINUTES", "SnapSummary"]
 
-MAX_CUTOFF_MINUTES = 24 * 60.0
 FAR_SNAP_M = 50.0  # points this far from their road are counted and said
 
 
@@ -63,43 +63,18 @@ class MatrixAnswer:
         ]
 
 
-def matrix_file(
-    svc: GeoService,
-    *,
-    origin_ids: list[str],
-    origins: list[tuple[float, float]],
-    destination_ids: list[str],
-    destinations: list[tuple[float, float]],
-    output: str | Path,
-    profile: str | None = None,
-    scenario: str | dict[str, float] | None = None,
-    depart: str | None = None,
-    cutoff_minutes: float | None = None,
-    block: int = 256,
-) -> MatrixAnswer:
-    """Travel times and distances from every origin to every destination, written to ``output``
-    (.csv, or .parquet with pyarrow); the first origin picks the region. With ``cutoff_minutes``
-    only the pairs within it are written."""
+def matrix_file(svc: GeoService, q: MatrixQuestion, output: str | Path, *, block: int = 256) -> MatrixAnswer:
+    """Travel times and distances from every origin of ``q`` to every destination, written to
+    ``output`` (.csv, or .parquet with pyarrow); the first origin picks the region. With
+    ``q.cutoff_minutes`` only the pairs within it are written."""
     matrix_format(output)  # a wrong suffix fails before any work
-    if cutoff_minutes is not None and not (math.isfinite(cutoff_minutes) and 0 < cutoff_minutes <= MAX_CUTOFF_MINUTES):
-        raise GeoserviceError("cutoff_minutes", f"must be in (0, {MAX_CUTOFF_MINUTES:g}], got {cutoff_minutes:g}")
-    prof = profile or "drive"
-    if not origins:
+    prof = q.mode
+    if not q.origins:
         raise GeoserviceError("origins", "no origins")
-    entry = svc.locate(origins[0][0], origins[0][1], prof, field_name="origins")
+    entry = svc.locate(q.origins[0][0], q.origins[0][1], prof, field_name="origins")
     eng = svc.engine(entry.name)
-    tr = traffic_of(svc, eng, prof, scenario, depart)
-    out = write_matrix(
-        eng,
-        origins,
-        destinations,
-        output,
-        origin_ids=origin_ids,
-        destination_ids=destination_ids,
-        profile=prof,
-        scenario=tr.scenario,
-        cutoff_s=None if cutoff_minutes is None else cutoff_minutes * 60.0,
-        block=block,
-    )
+    tr = traffic_of(svc, eng, prof, q.traffic.scenario, q.traffic.depart)
+    out = write_matrix(eng, q, output, scenario=tr.scenario, block=block)
     router = eng.router_for(prof)
+    origins, destinations = list(q.origins), list(q.destinations)
     return MatrixAnswer(entry.name, prof, tr, out, snap_summary(router, origins), snap_summary(router, destinations))

@@ -16,9 +16,9 @@ from ...analyses.coverage import CoverageReport
 from ...bundle.store import ATTRIBUTION
 from ...engine.engine import Engine
 from ...errors import GeoserviceError
-from ...questions import CoverageQuestion, NearestQuestion
+from ...questions import CoverageQuestion, IsochroneQuestion, NearestQuestion, ServiceAreaQuestion, threshold_minutes
 from ...sources.cell_values import plain_value
-from ...sources.schema import DEFAULT_MINUTES, FacilityFilter, travel_profile
+from ...sources.schema import FacilityFilter
 from .. import facility_filter
 from .. import traffic as traffic_
 from ..answers.queries import (
@@ -31,8 +31,7 @@ from ..answers.queries import (
     WhatIfResponse,
 )
 from ..core import GeoService, RegionEntry
-from ..inputs import MAX_MINUTES, parse_minutes
-from ..output_crs import nav_links, shift_geometry, shift_point, to_wgs84
+from ..output_crs import nav_links, shift_geometry, shift_point
 from . import areas
 from .coverage_traffic import TrafficCoverage
 
@@ -137,70 +136,32 @@ def nearest(svc: GeoService, q: NearestQuestion) -> NearestResponse:
     )
 
 
-def isochrones(
-    svc: GeoService,
-    lon: float,
-    lat: float,
-    minutes: str | list[float],
-    *,
-    profile: str = "drive",
-    direction: str = "to",
-    scenario: str | dict[str, float] | None = None,
-    depart: str | None = None,
-    region: str | None = None,
-    crs: str = "wgs84",
-    percentile: int | None = None,
-) -> FeatureCollection:
-    """Travel-time polygons around a point, one feature per distinct minutes value, smallest first;
-    each says its traffic (``scenario``, ``depart``). Walking at most ``max_walk_minutes``."""
-    mins = parse_minutes(minutes)
-    wlon, wlat = to_wgs84(lon, lat, crs)
-    entry = svc.locate(wlon, wlat, profile, region)
+def isochrones(svc: GeoService, q: IsochroneQuestion) -> FeatureCollection:
+    """Travel-time polygons around the question's point, one feature per distinct minutes value,
+    smallest first; each says its traffic (``scenario``, ``depart``). Walking at most ``max_walk_minutes``."""
+    mins, profile = list(q.minutes), q.profile
+    entry = svc.locate(q.lon, q.lat, profile, q.region)
     eng = svc.engine(entry.name)
     areas.check_walk_minutes(svc, eng, profile, mins)
-    tr = traffic_of(svc, eng, profile, scenario, depart, percentile)
-    feats = eng.isochrones(wlon, wlat, mins, profile=profile, direction=direction, scenario=tr.scenario)
+    tr = traffic_of(svc, eng, profile, q.traffic.scenario, q.traffic.depart, q.traffic.percentile)
+    feats = eng.isochrones(q.lon, q.lat, mins, profile=profile, direction=q.direction, scenario=tr.scenario)
     for f in feats:
-        f["geometry"] = shift_geometry(f["geometry"], crs)
+        f["geometry"] = shift_geometry(f["geometry"], q.crs)
         f["properties"].update(region=entry.name, scenario=tr.name, depart=tr.depart, **tr.to_json())
-    return FeatureCollection(features=feats, crs_name=crs, attribution=_attribution(entry))
+    return FeatureCollection(features=feats, crs_name=q.crs, attribution=_attribution(entry))
 
 
-def default_minutes(ftype: str | None, minutes: float | None) -> float:
-    """The threshold asked for, else the plan target of the type (30 chest pain, 60 stroke, 4 AED)."""
-    if minutes is not None:
-        if not 0 < minutes <= MAX_MINUTES:
-            raise GeoserviceError("minutes", f"must be in (0, {MAX_MINUTES:g}], got {minutes:g}")
-        return float(minutes)
-    if ftype in DEFAULT_MINUTES:
-        return DEFAULT_MINUTES[ftype]
-    raise GeoserviceError("minutes", f"required for type {ftype!r} (no default target)")
+default_minutes = threshold_minutes
+"""The threshold asked for, else the plan target of the type (``questions.threshold_minutes``)."""
 
 
-def service_areas(
-    svc: GeoService,
-    *,
-    type: str,
-    minutes: float | None = None,
-    profile: str | None = None,
-    level: str | None = None,
-    capability: str | None = None,
-    scenario: str | dict[str, float] | None = None,
-    depart: str | None = None,
-    region: str | None = None,
-    crs: str = "wgs84",
-    percentile: int | None = None,
-) -> FeatureCollection:
-    """Per facility, where a patient reaches it within ``minutes`` under ``scenario`` or the hour
-    of ``depart``: each facility's polygon cached on its own and simplified, walking at most
-    ``max_walk_minutes``, the whole at most ``max_answer_bytes`` (``service.areas``)."""
-    where = FacilityFilter.parse(type=type, level=level, capability=capability)
-    if where.type is None:
-        raise GeoserviceError("type", "required")
-    mins = default_minutes(where.type, minutes)
-    prof = travel_profile(where.type, profile)
+def service_areas(svc: GeoService, q: ServiceAreaQuestion) -> FeatureCollection:
+    """Per facility, where a patient reaches it within the question's minutes under its ``scenario``
+    or the hour of its ``depart``: each facility's polygon cached on its own and simplified, walking
+    at most ``max_walk_minutes``, the whole at most ``max_answer_bytes`` (``service.areas``)."""
+    where, mins, prof, crs = q.where, q.threshold, q.mode, q.crs
     feats: list[dict[str, Any]] = []
-    entries = svc.entries(region)
+    entries = svc.entries(q.region)
     # an error when no region asked has any such facility (one without them among others: none)
     missing = [facility_filter.no_facility_error(svc.engine(e.name), where, prof, e.name) for e in entries]
     first = next((m for m in missing if m is not None), None)
@@ -215,7 +176,7 @@ def service_areas(
     what = f"{n} service areas of {where.type} within {mins:g} min by {prof}"
     limit = areas.AnswerLimit(svc.settings.limits.max_answer_bytes, n, what)
     for e, eng in engines:
-        tr = traffic_of(svc, eng, prof, scenario, depart)
+        tr = traffic_of(svc, eng, prof, q.traffic.scenario, q.traffic.depart)
         feats.extend(areas.region_features(svc, e, eng, areas.AreaAsk(where, mins, prof, crs), tr, limit))
     return FeatureCollection(features=feats, crs_name=crs, attribution=ATTRIBUTION)
 

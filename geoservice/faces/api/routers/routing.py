@@ -7,7 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from ....questions import MAX_MINUTES, NearestQuestion, TrafficAsk
+from ....questions import (
+    MAX_MINUTES,
+    IsochroneQuestion,
+    NearestQuestion,
+    ServiceAreaQuestion,
+    TrafficAsk,
+    parse_minutes,
+)
 from ....service import traffic
 from ....service.inputs import parse_at
 from ....service.output_crs import to_wgs84
@@ -98,19 +105,11 @@ def isochrones(
 ) -> FeatureCollection:
     """Travel-time polygons around a point, one feature per distinct minutes value (smallest first);
     each feature names its traffic (`scenario`, `depart`)."""
-    return queries.isochrones(
-        svc,
-        lon,
-        lat,
-        minutes,
-        profile=profile,
-        direction=direction,
-        scenario=scenario,
-        depart=depart,
-        region=region,
-        crs=crs,
-        percentile=percentile,
-    )
+    mins = tuple(parse_minutes(minutes))  # before the point: a wrong list is named first, as always
+    wlon, wlat = to_wgs84(lon, lat, crs)
+    traffic_ask = TrafficAsk(scenario, depart, percentile)
+    q = IsochroneQuestion(wlon, wlat, mins, profile, direction, traffic_ask, region, crs)
+    return queries.isochrones(svc, q)
 
 
 @router.get(
@@ -134,22 +133,21 @@ def service_areas(
 ) -> FeatureCollection | Response:
     """Per facility, the area from which it is reached within `minutes` (e.g. 30-min chest pain circles);
     as a file with `format` (CSV: one row per facility with its area in km² and the polygon as WKT)."""
-    fc = queries.service_areas(
-        svc,
+    q = ServiceAreaQuestion.of(
         type=type,
-        minutes=minutes,
-        profile=profile,
         level=level,
         capability=capability,
-        scenario=scenario,
-        depart=depart,
+        minutes=minutes,
+        profile=profile,
+        traffic=TrafficAsk(scenario, depart),
         region=region,
         crs=crs,
     )
+    fc = queries.service_areas(svc, q)
     if format == "json":  # JSON straight from the answer: no second copy of every position
         return Response(fc.model_dump_json(), media_type="application/json")
     traffic_part = scenario or (f"depart-{depart}" if depart else None)
-    describe = (type, downloads.minutes_part(queries.default_minutes(type, minutes)), traffic_part, region)
+    describe = (type, downloads.minutes_part(q.threshold), traffic_part, region)
     return file_response(downloads.layer_file(fc, fmt=format, layer="service_areas", describe=describe))
 
 

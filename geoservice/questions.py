@@ -197,8 +197,31 @@ class _CoverageOptions(TypedDict, total=False):
     crs: str
 
 
+class _TypedThreshold:
+    """What a question about one facility type within a time has: :attr:`type`, :attr:`threshold`, :attr:`mode`."""
+
+    where: FacilityFilter
+    minutes: float | None
+    profile: str | None
+
+    @property
+    def type(self) -> str:
+        """The facility type (always set)."""
+        return str(self.where.type)
+
+    @property
+    def threshold(self) -> float:
+        """The minutes asked for, else the type's plan target."""
+        return threshold_minutes(self.where.type, self.minutes)
+
+    @property
+    def mode(self) -> str:
+        """The travel profile: the one asked for, else walk for AEDs, else drive."""
+        return travel_profile(self.where.type, self.profile)
+
+
 @dataclass(frozen=True)
-class CoverageQuestion:
+class CoverageQuestion(_TypedThreshold):
     """Who reaches a facility matching ``where`` (its ``type`` is required) within ``minutes`` (None: the
     type's plan target, :attr:`threshold`), with hypothetical ``add_sites`` (WGS-84) and closed
     ``remove_ids``; per administrative unit unless ``by`` is none, with gap polygons if ``gaps``."""
@@ -245,21 +268,6 @@ class CoverageQuestion:
         """The question with its filter parsed from text (``FacilityFilter.parse``): what faces and tests use."""
         return cls(FacilityFilter.parse(type=type, level=level, capability=capability), **options)
 
-    @property
-    def type(self) -> str:
-        """The facility type (always set)."""
-        return str(self.where.type)
-
-    @property
-    def threshold(self) -> float:
-        """The minutes asked for, else the type's plan target."""
-        return threshold_minutes(self.where.type, self.minutes)
-
-    @property
-    def mode(self) -> str:
-        """The travel profile: the one asked for, else walk for AEDs, else drive."""
-        return travel_profile(self.where.type, self.profile)
-
 
 @dataclass(frozen=True)
 class IsochroneQuestion:
@@ -295,7 +303,7 @@ class _ServiceAreaOptions(TypedDict, total=False):
 
 
 @dataclass(frozen=True)
-class ServiceAreaQuestion:
+class ServiceAreaQuestion(_TypedThreshold):
     """Per facility matching ``where`` (its ``type`` is required), where a patient reaches it within
     ``minutes`` (None: the type's plan target, :attr:`threshold`); ``region`` None: every region."""
 
@@ -322,21 +330,6 @@ class ServiceAreaQuestion:
     ) -> ServiceAreaQuestion:
         """The question with its filter parsed from text (``FacilityFilter.parse``): what faces and tests use."""
         return cls(FacilityFilter.parse(type=type, level=level, capability=capability), **options)
-
-    @property
-    def type(self) -> str:
-        """The facility type (always set)."""
-        return str(self.where.type)
-
-    @property
-    def threshold(self) -> float:
-        """The minutes asked for, else the type's plan target."""
-        return threshold_minutes(self.where.type, self.minutes)
-
-    @property
-    def mode(self) -> str:
-        """The travel profile: the one asked for, else walk for AEDs, else drive."""
-        return travel_profile(self.where.type, self.profile)
 
 
 @dataclass(frozen=True)

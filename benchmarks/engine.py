@@ -137,6 +137,7 @@ def bench(
     from geoservice.engine.engine import Engine
     from geoservice.engine.isochrone import isochrone_geojson
     from geoservice.engine.matrix_stream import write_matrix
+    from geoservice.questions import MatrixQuestion
 
     out = work / label.replace(" ", "-")
     res: dict = {"graph": label}
@@ -207,7 +208,7 @@ def bench(
         reset_peak_rss()
         rss1 = status_gb("VmRSS")
         c0, t0 = time.process_time(), time.perf_counter()
-        f = write_matrix(eng, o, d, work / "m1000.csv", origin_ids=ids, destination_ids=ids)
+        f = write_matrix(eng, MatrixQuestion(tuple(ids), tuple(o), tuple(ids), tuple(d)), work / "m1000.csv")
         res["matrix1000_stream_s"] = time.perf_counter() - t0
         res["matrix1000_stream_cpu_s"] = time.process_time() - c0
         res["matrix1000_peak_extra_gb"] = status_gb("VmHWM") - rss1

@@ -285,11 +285,20 @@ class SqliteDatabase(Database):
             if not self.path.exists():  # owner-only from the start, before SQLite writes a byte
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        # the busy wait (10 s) from the first statement on: switching a new file to WAL takes a lock
+        # another process's (or thread's) first migration may hold for seconds on a loaded machine
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10.0)
         self._db.row_factory = sqlite3.Row
-        if not memory:
-            self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=10000")
+        if not memory:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as e:
+                self._db.close()
+                t = self._transient(e)
+                if t is None:
+                    raise
+                raise t from e
         self._session = _SqliteSession(self._db)
 
     def _transient(self, e: Exception, **how: Any) -> TransientError | None:

@@ -268,7 +268,9 @@ GS.app = (function () {
     GS.regionSelect(sel, map, (r) => { patient = null; setRegion(r); }, app.fitOptions);   // the region clear of the sheet
     sel.value = String(first);
     map.on("moveend", () => { follow(); keepOffline(); });
-    map.on("zoomend", app.declutter);
+    map.on("zoomend moveend", app.declutter);
+    // a label measured before its font was loaded grows when it is: place the labels again
+    if (document.fonts) document.fonts.addEventListener("loadingdone", () => app.declutter());
     map.on("click", () => { if (phone()) setSheet(false); });
     follow();
     showNumber();

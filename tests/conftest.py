@@ -138,11 +138,13 @@ SERIAL = (
     "tests/test_fork_safety.py",
     "tests/test_nation.py",  # a Dask LocalCluster of its own
     "tests/api/test_hardening.py::test_slow_requests_get_503",
+    # the README's commands build on each other (a bundle built, then exported); once, a worker of the
+    # parallel part found the bundle missing: one process, in order, as a reader types them
+    "tests/test_readme_commands.py",
 )
 """Test files (or one test: ``file::name``) marked ``serial``: ``scripts/test.sh`` runs the rest in
 parallel (pytest-xdist, ``-m "not serial"``), then these in one process."""
 IN_ORDER = (
-    "tests/test_readme_commands.py",
     "tests/api/test_contract.py",  # ~2,500 requests over one app: one worker, beside the others
 )
 """Files whose tests build on each other (the README's commands, one after another) or share one

@@ -123,6 +123,12 @@ def search_place(page, q: str, expect: str) -> None:
     texts = items.all_inner_texts()
     i = next(k for k, t in enumerate(texts) if t.split("\n")[0] == expect)
     items.nth(i).click()
+    # the answer from this place, not the one before still on the page: the cards say where they are from
+    page.wait_for_function(
+        "(name) => { const f = document.querySelector('.results .from'); return !!f && f.textContent.includes(name); }",
+        arg=expect,
+        timeout=20000,
+    )
     page.wait_for_selector(".card.cp .min, .card.cp .err", timeout=20000)
 
 
